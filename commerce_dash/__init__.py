@@ -1,0 +1,1 @@
+"""Commerce Dash: commerce and registration for a learning platform."""

@@ -1,0 +1,1 @@
+"""Pure business rules: no reflex, fastapi, sqlmodel or stripe imports."""

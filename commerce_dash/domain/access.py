@@ -1,0 +1,106 @@
+"""Roles, admin sections and who may see them: the one table the UI, API and tests share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RoleName(StrEnum):
+    SUPER_ADMIN = "super_admin"
+    BILLING_ADMIN = "billing_admin"
+    ENROLLMENT_ADMIN = "enrollment_admin"
+    DEPT_ADMIN = "dept_admin"
+    LEARNER = "learner"
+
+
+ROLE_LABELS: Mapping[RoleName, str] = {
+    RoleName.SUPER_ADMIN: "Super admin",
+    RoleName.BILLING_ADMIN: "Billing admin",
+    RoleName.ENROLLMENT_ADMIN: "Enrollment admin",
+    RoleName.DEPT_ADMIN: "Department admin",
+    RoleName.LEARNER: "Learner",
+}
+
+ROLE_DESCRIPTIONS: Mapping[RoleName, str] = {
+    RoleName.SUPER_ADMIN: "Everything, plus users, roles and system health",
+    RoleName.BILLING_ADMIN: "Prices, bundles, discount codes, orders, refunds, revenue",
+    RoleName.ENROLLMENT_ADMIN: "Registration approval queue of their departments",
+    RoleName.DEPT_ADMIN: "Courses, approval rules and certificates of their departments",
+    RoleName.LEARNER: "Storefront, orders, courses and certificates",
+}
+
+# These roles act only inside the departments they are granted (and their subdepartments).
+DEPARTMENT_SCOPED_ROLES = frozenset({RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN})
+ADMIN_ROLES = frozenset(set(RoleName) - {RoleName.LEARNER})
+
+
+@dataclass(frozen=True)
+class Section:
+    """An admin section: a page in the sidebar and the API routes behind it."""
+
+    key: str
+    label: str
+    route: str
+    icon: str
+    roles: frozenset[RoleName]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("overview", "Overview", "/admin", "layout-dashboard", ADMIN_ROLES),
+    Section("users", "Users & roles", "/admin/users", "users", frozenset({RoleName.SUPER_ADMIN})),
+    Section("audit", "Audit log", "/admin/audit", "scroll-text", frozenset({RoleName.SUPER_ADMIN})),
+)
+SECTIONS_BY_KEY: Mapping[str, Section] = {s.key: s for s in SECTIONS}
+
+
+def can_access(roles: Iterable[str], section_key: str) -> bool:
+    """Whether a holder of ``roles`` may open the section (super-admins may open all)."""
+    held = {RoleName(r) for r in roles if r in RoleName._value2member_map_}
+    if RoleName.SUPER_ADMIN in held:
+        return True
+    return bool(held & SECTIONS_BY_KEY[section_key].roles)
+
+
+def visible_sections(roles: Iterable[str]) -> list[Section]:
+    """The sections to list in the sidebar, in display order."""
+    roles = list(roles)
+    return [s for s in SECTIONS if can_access(roles, s.key)]
+
+
+def is_admin(roles: Iterable[str]) -> bool:
+    """Whether any admin role is held."""
+    return any(r in ADMIN_ROLES for r in roles)
+
+
+def department_closure(parent_of: Mapping[int, int | None], roots: Iterable[int]) -> frozenset[int]:
+    """The given departments plus every subdepartment below them, at any depth.
+
+    ``parent_of`` maps each department id to its parent id (None for a top-level one).
+    """
+    children: dict[int, list[int]] = {}
+    for dept, parent in parent_of.items():
+        if parent is not None:
+            children.setdefault(parent, []).append(dept)
+    found: set[int] = set()
+    stack = [r for r in roots if r in parent_of]
+    while stack:
+        dept = stack.pop()
+        if dept in found:
+            continue
+        found.add(dept)
+        stack.extend(children.get(dept, ()))
+    return frozenset(found)
+
+
+def would_create_cycle(parent_of: Mapping[int, int | None], dept: int, new_parent: int) -> bool:
+    """Whether making ``new_parent`` the parent of ``dept`` would loop the tree."""
+    current: int | None = new_parent
+    seen: set[int] = set()
+    while current is not None and current not in seen:
+        if current == dept:
+            return True
+        seen.add(current)
+        current = parent_of.get(current)
+    return False

@@ -1,0 +1,27 @@
+"""SQLModel tables, one module per area. Importing this package registers every table."""
+
+from commerce_dash.models.accounts import (
+    AccountToken,
+    LoginAttempt,
+    Role,
+    User,
+    UserRole,
+    UserSession,
+)
+from commerce_dash.models.audit import AuditLog
+from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
+
+__all__ = [
+    "AccountToken",
+    "AuditLog",
+    "Course",
+    "CourseModule",
+    "Department",
+    "LoginAttempt",
+    "Program",
+    "ProgramCourse",
+    "Role",
+    "User",
+    "UserRole",
+    "UserSession",
+]

@@ -1,0 +1,90 @@
+"""Users, roles, sessions, invitations and login attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from commerce_dash.models.base import UTCDateTime, created_at_field, timestamp_field
+
+
+class Role(SQLModel, table=True):
+    """A named role; the rows are written by the first migration."""
+
+    __tablename__ = "role"
+
+    name: str = Field(primary_key=True, max_length=32)
+    label: str = Field(max_length=64)
+    description: str = Field(default="", max_length=255)
+    department_scoped: bool = False
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    full_name: str = Field(max_length=120)
+    # Empty until an invited user sets a password.
+    password_hash: str = Field(default="", max_length=255)
+    is_active: bool = True
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    last_login_at: datetime | None = timestamp_field()
+
+
+class UserRole(SQLModel, table=True):
+    """A role granted to a user; department-scoped roles carry a department."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role", "department_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    role: str = Field(foreign_key="role.name", max_length=32)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    created_at: datetime = created_at_field()
+
+
+class UserSession(SQLModel, table=True):
+    """A login session. Only a keyed hash of the token is stored."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    last_seen_at: datetime | None = timestamp_field()
+    revoked_at: datetime | None = timestamp_field()
+    client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=255)
+
+
+class AccountToken(SQLModel, table=True):
+    """A one-time token to set a password (invitation or reset); stored hashed."""
+
+    __tablename__ = "account_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    purpose: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = timestamp_field()
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One login attempt, counted per account and per client for rate limiting."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_key: str = Field(max_length=254, index=True)
+    client_key: str = Field(max_length=64, index=True)
+    succeeded: bool = False
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

@@ -1,0 +1,80 @@
+"""Departments, courses with ordered modules, programs with ordered courses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from commerce_dash.models.base import created_at_field
+
+
+class Department(SQLModel, table=True):
+    __tablename__ = "department"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=120)
+    description: str = Field(default="", sa_type=Text)
+    parent_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    logo_url: str = Field(default="", max_length=500)
+    # None: inherit from the parent department (a root department defaults to False).
+    approval_required: bool | None = None
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class Course(SQLModel, table=True):
+    __tablename__ = "course"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    category: str = Field(default="", max_length=80, index=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    instructor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    content_creator_id: int | None = Field(default=None, foreign_key="app_user.id")
+    published: bool = Field(default=False, index=True)
+    thumbnail_url: str = Field(default="", max_length=500)
+    estimated_minutes: int = Field(default=0, ge=0)
+    # None: inherit from the department.
+    approval_required: bool | None = None
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class CourseModule(SQLModel, table=True):
+    __tablename__ = "course_module"
+    __table_args__ = (UniqueConstraint("course_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True, ondelete="CASCADE")
+    position: int = Field(ge=1)
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", sa_type=Text)
+    estimated_minutes: int = Field(default=0, ge=0)
+
+
+class Program(SQLModel, table=True):
+    __tablename__ = "program"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    published: bool = Field(default=False, index=True)
+    thumbnail_url: str = Field(default="", max_length=500)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class ProgramCourse(SQLModel, table=True):
+    __tablename__ = "program_course"
+    __table_args__ = (UniqueConstraint("program_id", "position"),)
+
+    program_id: int = Field(foreign_key="program.id", primary_key=True, ondelete="CASCADE")
+    course_id: int = Field(foreign_key="course.id", primary_key=True, index=True)
+    position: int = Field(ge=1)

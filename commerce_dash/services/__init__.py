@@ -1,0 +1,1 @@
+"""Use cases: take a session (keyword-only), load, call domain rules, persist, audit, commit."""

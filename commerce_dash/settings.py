@@ -1,0 +1,99 @@
+"""One settings object for the app, Alembic, the jobs and the CLI.
+
+Values come from environment variables (prefix ``COMMERCE_``; ``DATABASE_URL`` is also read
+as is) or from a ``.env`` file in the working directory. Secrets are ``SecretStr`` so they never
+appear in logs or reprs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that mark a secret as "not really set"; production refuses to start with them.
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "dev-secret-change-me", "changeme", "secret"})
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot be used in the current environment."""
+
+
+class Settings(BaseSettings):
+    """Application settings. Every field is documented in README.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COMMERCE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'commerce_dash.db'}",
+        validation_alias=AliasChoices("DATABASE_URL", "COMMERCE_DATABASE_URL"),
+    )
+    sql_echo: bool = False
+    secret_key: SecretStr = SecretStr("dev-secret-change-me")
+    public_url: str = "http://127.0.0.1:3000"
+
+    # Money and locale
+    settlement_currency: str = "USD"
+    default_locale: str = "en_US"
+    display_timezone: str = "UTC"
+
+    # Accounts
+    session_ttl_hours: int = Field(default=24 * 7, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=20, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    password_min_length: int = Field(default=8, ge=6)
+    # argon2id cost; tests lower it to stay fast, production keeps the library defaults.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost_kib: int = Field(default=65536, ge=8)
+
+    # Demo data
+    demo_password: SecretStr = SecretStr("demo-pass-2026")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        # The psycopg 3 driver is the one installed; accept the common spellings.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("settlement_currency")
+    @classmethod
+    def _upper_currency(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS or len(
+                self.secret_key.get_secret_value()
+            ) < 32:
+                raise ConfigurationError(
+                    "COMMERCE_SECRET_KEY must be set to a random value of at least 32 "
+                    "characters in production"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()
