@@ -1,0 +1,80 @@
+"""Operations from the shell: ``python -m commerce_dash.cli <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from commerce_dash.db import get_engine, session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.migrations import current_revision, head_revision, upgrade_to_head
+from commerce_dash.services.demo_data import DEMO_USERS, database_is_empty, load_demo_data
+from commerce_dash.services.users import bootstrap_super_admin
+from commerce_dash.settings import get_settings
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    upgrade_to_head()
+    print(f"database at revision {current_revision(get_engine())} (head {head_revision()})")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    password = get_settings().demo_password.get_secret_value()
+    with session_scope() as session:
+        if not database_is_empty(session=session):
+            if args.if_empty:
+                print("database already has data: demo data not loaded")
+                return 0
+            print("refusing: the database is not empty", file=sys.stderr)
+            return 1
+        counts = load_demo_data(session=session, password=password)
+    print("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def _demo_logins(_args: argparse.Namespace) -> int:
+    password = get_settings().demo_password.get_secret_value()
+    print("Demo logins (password for all: %s)" % password)
+    for user in DEMO_USERS:
+        roles = ", ".join(r + (f"@{d}" if d else "") for r, d in user.grants)
+        print(f"  {user.email:<26} {roles}")
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    password = args.password or getpass.getpass("Password: ")
+    try:
+        with session_scope() as session:
+            user = bootstrap_super_admin(
+                session=session, email=args.email, full_name=args.name, password=password
+            )
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"super-admin {user.email} created")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="commerce_dash.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="upgrade the database to the newest migration").set_defaults(
+        func=_migrate
+    )
+    seed = sub.add_parser("seed", help="load demo data into an empty database")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    seed.set_defaults(func=_seed)
+    sub.add_parser("demo-logins", help="print the demo accounts").set_defaults(func=_demo_logins)
+    admin = sub.add_parser("create-admin", help="create a super-admin")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", required=True)
+    admin.add_argument("--password", help="prompted for when omitted")
+    admin.set_defaults(func=_create_admin)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Key figures for the admin overview page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from commerce_dash.domain.access import RoleName
+from commerce_dash.domain.actor import Actor, require_section
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.models.accounts import User, UserRole, UserSession
+from commerce_dash.models.audit import AuditLog
+from commerce_dash.models.catalog import Course, Department, Program
+from commerce_dash.services.org import department_parents
+
+
+@dataclass(frozen=True)
+class Overview:
+    users: int
+    learners: int
+    active_sessions: int
+    departments: int
+    courses: int
+    published_courses: int
+    programs: int
+    audit_events_24h: int
+    scope_label: str
+
+
+def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
+    """Counts from the database; department admins see their departments' catalogue."""
+    actor = require_section(actor, "overview")
+    now = utcnow()
+    scope = None
+    for role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN):
+        if role in actor.roles and not actor.is_super_admin:
+            depts = actor.departments_for(role, department_parents(session=session)) or frozenset()
+            scope = (scope or frozenset()) | depts
+    if RoleName.BILLING_ADMIN in actor.roles or actor.is_super_admin:
+        scope = None
+
+    def count(query) -> int:  # type: ignore[no-untyped-def]
+        return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+
+    courses = select(Course.id)
+    programs = select(Program.id)
+    depts = select(Department.id)
+    if scope is not None:
+        courses = courses.where(col(Course.department_id).in_(scope))
+        programs = programs.where(col(Program.department_id).in_(scope))
+        depts = depts.where(col(Department.id).in_(scope))
+    return Overview(
+        users=count(select(User.id)),
+        learners=count(select(UserRole.user_id).where(UserRole.role == RoleName.LEARNER)),
+        active_sessions=count(
+            select(UserSession.id).where(
+                col(UserSession.revoked_at).is_(None), UserSession.expires_at > now
+            )
+        ),
+        departments=count(depts),
+        courses=count(courses),
+        published_courses=count(courses.where(col(Course.published).is_(True))),
+        programs=count(programs),
+        audit_events_24h=count(select(AuditLog.id).where(AuditLog.at > now - timedelta(days=1))),
+        scope_label="All departments" if scope is None else f"{len(scope)} department(s)",
+    )
