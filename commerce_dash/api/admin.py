@@ -1,0 +1,119 @@
+"""Admin routes of the foundation: overview, users and roles, audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from commerce_dash.api.deps import DbSession, section_guard
+from commerce_dash.domain.actor import Actor, Grant
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.services import audit as audit_service
+from commerce_dash.services import overview as overview_service
+from commerce_dash.services import users as users_service
+
+router = APIRouter(prefix="/api/v2/admin", tags=["admin"])
+
+OverviewActor = Annotated[Actor, section_guard("overview")]
+UsersActor = Annotated[Actor, section_guard("users")]
+AuditActor = Annotated[Actor, section_guard("audit")]
+
+
+class GrantIn(BaseModel):
+    role: str
+    department_id: int | None = None
+
+
+class CreateUserBody(BaseModel):
+    email: str = Field(max_length=254)
+    full_name: str = Field(max_length=120)
+    grants: list[GrantIn]
+    password: str | None = Field(default=None, max_length=256)
+
+
+class GrantsBody(BaseModel):
+    grants: list[GrantIn]
+
+
+class ActiveBody(BaseModel):
+    active: bool
+    reason: str = Field(default="", max_length=500)
+
+
+def _page_out(page: Any, items: list[Any]) -> dict[str, Any]:
+    return {"items": items, "total": page.total, "page": page.page,
+            "page_size": page.page_size, "pages": page.pages}
+
+
+@router.get("/overview")
+def overview(actor: OverviewActor, session: DbSession) -> dict[str, Any]:
+    return overview_service.admin_overview(session=session, actor=actor).__dict__
+
+
+@router.get("/users")
+def list_users(
+    actor: UsersActor, session: DbSession, search: str = "", role: str = "", status: str = "",
+    page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> dict[str, Any]:
+    result = users_service.list_users(
+        session=session, actor=actor, page=PageRequest.clamp(page, page_size),
+        search=search, role=role, status=status,
+    )
+    items = [
+        {**row.__dict__, "grants": [g.__dict__ for g in row.grants]} for row in result.items
+    ]
+    return _page_out(result, items)
+
+
+@router.post("/users", status_code=201)
+def create_user(body: CreateUserBody, actor: UsersActor, session: DbSession) -> dict[str, Any]:
+    created = users_service.create_user(
+        session=session, actor=actor, email=body.email, full_name=body.full_name,
+        grants=[Grant(g.role, g.department_id) for g in body.grants], password=body.password,
+    )
+    return {"id": created.user.id, "email": created.user.email,
+            "invitation_link": created.invitation_link}
+
+
+@router.put("/users/{user_id}/roles")
+def set_roles(
+    user_id: int, body: GrantsBody, actor: UsersActor, session: DbSession
+) -> dict[str, Any]:
+    grants = users_service.set_grants(
+        session=session, actor=actor, user_id=user_id,
+        grants=[Grant(g.role, g.department_id) for g in body.grants],
+    )
+    return {"id": user_id, "grants": [g.__dict__ for g in grants]}
+
+
+@router.post("/users/{user_id}/active")
+def set_active(
+    user_id: int, body: ActiveBody, actor: UsersActor, session: DbSession
+) -> dict[str, Any]:
+    user = users_service.set_active(
+        session=session, actor=actor, user_id=user_id, active=body.active, reason=body.reason
+    )
+    return {"id": user.id, "is_active": user.is_active}
+
+
+@router.get("/audit")
+def list_audit(
+    actor: AuditActor, session: DbSession, action: str = "", entity_type: str = "",
+    actor_query: Annotated[str, Query(alias="actor")] = "",
+    since: datetime | None = None, until: datetime | None = None,
+    page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    result = audit_service.list_audit(
+        session=session, actor=actor, page=PageRequest.clamp(page, page_size), action=action,
+        entity_type=entity_type, actor_query=actor_query, since=since, until=until,
+    )
+    items = [
+        {"id": r.id, "at": r.at.isoformat(), "actor_email": r.actor_email, "action": r.action,
+         "entity_type": r.entity_type, "entity_id": r.entity_id, "before": r.before,
+         "after": r.after, "reason": r.reason}
+        for r in result.items
+    ]
+    return _page_out(result, items)

@@ -1,0 +1,37 @@
+"""The FastAPI application factory (a fresh app per call: a started app cannot be reused)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+
+from commerce_dash.api import admin, auth, health
+from commerce_dash.api.errors import error_body, install_error_handlers
+from fastapi.responses import JSONResponse
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(
+        title="Commerce Dash API",
+        version="2",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    install_error_handlers(api)
+    api.include_router(health.router)
+    api.include_router(auth.router)
+    api.include_router(admin.router)
+
+    # Reflex's own app is mounted below this one and answers every other path with the
+    # frontend; an unknown /api path must still get a JSON 404.
+    @api.api_route(
+        "/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    async def _unknown(rest: str, request: Request) -> JSONResponse:
+        return JSONResponse(
+            error_body("not_found", f"No API route {request.method} /api/{rest}."),
+            status_code=404,
+        )
+
+    return api

@@ -1,0 +1,40 @@
+"""Liveness and readiness: the database answers and its schema is at the newest migration."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from commerce_dash.db import get_engine
+from commerce_dash.migrations import current_revision, head_revision
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/api/health", summary="Database reachable and migrated to head")
+def health() -> JSONResponse:
+    engine = get_engine()
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        current = current_revision(engine)
+    except Exception as exc:  # the point of a health check is to report, not to raise
+        return JSONResponse(
+            {"status": "error", "code": "database_unreachable", "message": type(exc).__name__,
+             "database": "unreachable"},
+            status_code=503,
+        )
+    head = head_revision()
+    ok = current == head
+    return JSONResponse(
+        {
+            "status": "ok" if ok else "error",
+            "database": "ok",
+            "dialect": engine.dialect.name,
+            "migration": {"current": current, "head": head, "at_head": ok},
+            **({} if ok else {"code": "migrations_pending",
+                              "message": "Run the database migrations."}),
+        },
+        status_code=200 if ok else 503,
+    )
