@@ -223,3 +223,13 @@ def create_program(
     )
     session.commit()
     return program
+
+
+def department_options(*, session: Session) -> list[tuple[int, str]]:
+    """(id, label) for every department, subdepartments labelled 'Parent / Child'."""
+    rows = session.exec(select(Department.id, Department.name, Department.parent_id)).all()
+    names = {d: n for d, n, _ in rows}
+    labels = [
+        (d, f"{names[p]} / {n}" if p in names else n) for d, n, p in rows if d is not None
+    ]
+    return sorted(labels, key=lambda item: item[1].lower())

@@ -49,6 +49,13 @@ def _grants_of(session: Session, user_id: int) -> tuple[Grant, ...]:
     return tuple(sorted(Grant(r, d) for r, d in rows))
 
 
+def user_grants(*, session: Session, actor: Actor | None, user_id: int) -> tuple[Grant, ...]:
+    """The current roles of a user; super-admins only."""
+    require_section(actor, "users")
+    _user_or_404(session, user_id)
+    return _grants_of(session, user_id)
+
+
 def _grant_dicts(grants: Iterable[Grant]) -> list[dict[str, object]]:
     return [{"role": g.role, "department_id": g.department_id} for g in grants]
 

@@ -1,0 +1,75 @@
+# Commerce Dash: `make run` serves the app with demo data, `make test` runs every test.
+# Both set themselves up on a fresh machine (Python 3.11, node + npm, apt; registries only).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := $(CURDIR)/.tools
+BUN_VERSION := 1.4.4
+HOST ?= 127.0.0.1
+PORT ?= 3000
+
+# Reflex must never download bun, probe hosts or phone home on these machines.
+export PATH := $(TOOLS)/bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
+export NPM_CONFIG_REGISTRY := $(shell npm config get registry 2>/dev/null)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test setup setup-test migrate seed lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime and test dependencies, pinned: pyproject.toml names them, constraints.txt pins
+# every transitive package too.
+$(VENV)/.deps: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+$(TOOLS)/bin/bun:
+	npm install --global --prefix $(TOOLS) --no-fund --no-audit bun@$(BUN_VERSION)
+
+setup: $(VENV)/.deps $(TOOLS)/bin/bun
+
+migrate: setup
+	$(BIN)/python -m commerce_dash.cli migrate
+
+seed: migrate
+	$(BIN)/python -m commerce_dash.cli seed --if-empty
+
+run: seed
+	@$(BIN)/python -m commerce_dash.cli demo-logins
+	@echo ""
+	@echo "Commerce Dash is starting (prod build, about a minute the first time):"
+	@echo "    http://$(HOST):$(PORT)"
+	@echo ""
+	$(BIN)/reflex run --env prod --single-port --backend-host $(HOST) --frontend-port $(PORT) --backend-port $(PORT)
+
+# Browser tests need Debian's chromium (Playwright cannot download browsers here).
+/usr/bin/chromium:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+setup-test: setup /usr/bin/chromium
+
+test: setup-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check commerce_dash tests benchmarks
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf .web .states $(VENV) $(TOOLS)

@@ -1,0 +1,51 @@
+"""Form fields that show their error beside them."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def field(
+    label: str,
+    name: str,
+    error: rx.Var[str] | str = "",
+    *,
+    type: str = "text",
+    placeholder: str = "",
+    required: bool = False,
+    auto_complete: str = "",
+    default_value: str = "",
+    hint: str = "",
+) -> rx.Component:
+    """A labelled input whose validation message sits under it."""
+    return rx.vstack(
+        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        rx.input(
+            id=name,
+            name=name,
+            type=type,
+            placeholder=placeholder,
+            required=required,
+            auto_complete=auto_complete or "off",
+            default_value=default_value,
+            width="100%",
+            size="3",
+        ),
+        rx.cond(
+            error != "",
+            rx.text(error, color_scheme="red", size="2", id=f"{name}-error"),
+            rx.cond(hint != "", rx.text(hint, color_scheme="gray", size="1"), rx.fragment()),
+        ),
+        spacing="1",
+        width="100%",
+        align="start",
+    )
+
+
+def form_error(message: rx.Var[str]) -> rx.Component:
+    """A banner for an error that belongs to the whole form."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
+        rx.fragment(),
+    )

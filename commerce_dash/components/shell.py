@@ -1,0 +1,282 @@
+"""Page shells: the storefront header and the admin sidebar layout."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from commerce_dash import routes
+from commerce_dash.domain.access import SECTIONS
+from commerce_dash.state.admin import AdminState
+from commerce_dash.state.auth import AuthState
+
+BRAND = "Commerce Dash"
+
+
+def brand(href: str = routes.HOME) -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.image(src="/logo.svg", width="28px", height="28px", alt=""),
+            rx.heading(BRAND, size="4", weight="bold"),
+            align="center",
+            spacing="2",
+        ),
+        href=href,
+        underline="none",
+        color="inherit",
+    )
+
+
+def account_menu() -> rx.Component:
+    return rx.cond(
+        AuthState.signed_in,
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.button(
+                    rx.icon("circle-user", size=18),
+                    rx.text(AuthState.user_name, display=["none", "inline"]),
+                    rx.icon("chevron-down", size=14),
+                    variant="ghost",
+                    aria_label="Account menu",
+                    id="account-menu",
+                ),
+            ),
+            rx.menu.content(
+                rx.box(rx.text(AuthState.user_email, size="1", color_scheme="gray"), padding="0.25em 0.75em"),
+                rx.menu.item("My account", on_click=rx.redirect(routes.ACCOUNT)),
+                rx.cond(
+                    AuthState.is_admin_user,
+                    rx.menu.item("Admin dashboard", on_click=rx.redirect(routes.ADMIN)),
+                    rx.fragment(),
+                ),
+                rx.menu.separator(),
+                rx.menu.item("Sign out", on_click=AuthState.sign_out, color_scheme="red"),
+            ),
+        ),
+        rx.hstack(
+            rx.link(rx.button("Sign in", variant="soft"), href=routes.LOGIN),
+            rx.link(
+                rx.button("Create account"), href=routes.REGISTER, display=["none", "inline"]
+            ),
+            spacing="2",
+        ),
+    )
+
+
+def store_header() -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            brand(),
+            rx.link("Catalog", href=routes.HOME, weight="medium", margin_left="1em"),
+            rx.spacer(),
+            rx.link(
+                rx.icon_button(rx.icon("shopping-cart", size=18), variant="ghost",
+                               aria_label="Cart"),
+                href=routes.CART,
+                id="cart-link",
+            ),
+            account_menu(),
+            align="center",
+            spacing="3",
+            max_width="1200px",
+            margin="0 auto",
+            padding="0.75em 1em",
+        ),
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 1),
+        position="sticky",
+        top="0",
+        z_index="10",
+        width="100%",
+    )
+
+
+def store_shell(*children: rx.Component) -> rx.Component:
+    """The storefront layout: header, content column, footer."""
+    return rx.box(
+        store_header(),
+        rx.box(*children, max_width="1200px", margin="0 auto", padding=["1em", "1.5em 2em"]),
+        rx.box(
+            rx.text(
+                f"{BRAND} · courses, programs and certificates",
+                size="1", color_scheme="gray", text_align="center",
+            ),
+            padding="2em 1em",
+        ),
+        min_height="100vh",
+        background=rx.color("gray", 2),
+    )
+
+
+def _nav_icon(key: rx.Var[str]) -> rx.Component:
+    return rx.match(
+        key,
+        *[(s.key, rx.icon(s.icon, size=18)) for s in SECTIONS],
+        rx.icon("circle", size=18),
+    )
+
+
+def _nav_items(active_key: str) -> rx.Component:
+    return rx.vstack(
+        rx.foreach(
+            AuthState.nav_sections,
+            lambda item: rx.link(
+                rx.hstack(
+                    _nav_icon(item["key"]),
+                    rx.text(item["label"], size="2", weight="medium"),
+                    align="center",
+                    spacing="3",
+                    padding="0.5em 0.75em",
+                    border_radius="8px",
+                    width="100%",
+                    background=rx.cond(item["key"] == active_key, rx.color("accent", 4), "transparent"),
+                    _hover={"background": rx.color("accent", 3)},
+                ),
+                href=item["route"],
+                underline="none",
+                color="inherit",
+                width="100%",
+                data_section=item["key"],
+                class_name="admin-nav-link",
+            ),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _sidebar(active_key: str) -> rx.Component:
+    return rx.box(
+        rx.vstack(
+            brand(routes.ADMIN),
+            rx.text("Administration", size="1", color_scheme="gray", padding_top="0.5em"),
+            _nav_items(active_key),
+            rx.spacer(),
+            rx.link(rx.hstack(rx.icon("store", size=16), rx.text("Storefront", size="2")),
+                    href=routes.HOME, color="inherit"),
+            spacing="3",
+            height="100%",
+            padding="1em",
+        ),
+        width="240px",
+        min_width="240px",
+        height="100vh",
+        position="sticky",
+        top="0",
+        border_right=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 1),
+        display=["none", "none", "block"],
+        id="admin-sidebar",
+    )
+
+
+def _mobile_nav(active_key: str) -> rx.Component:
+    return rx.drawer.root(
+        rx.drawer.trigger(
+            rx.icon_button(rx.icon("menu", size=20), variant="ghost", aria_label="Open menu",
+                           id="mobile-menu-button"),
+        ),
+        rx.drawer.overlay(z_index="20"),
+        rx.drawer.portal(
+            rx.drawer.content(
+                rx.vstack(
+                    rx.hstack(
+                        brand(routes.ADMIN),
+                        rx.spacer(),
+                        rx.drawer.close(rx.icon_button(rx.icon("x"), variant="ghost",
+                                                       aria_label="Close menu")),
+                        width="100%",
+                    ),
+                    _nav_items(active_key),
+                    spacing="4",
+                    padding="1em",
+                ),
+                width="80vw",
+                max_width="300px",
+                height="100%",
+                background=rx.color("gray", 1),
+                z_index="30",
+            ),
+        ),
+        direction="left",
+    )
+
+
+def _admin_header() -> rx.Component:
+    return rx.hstack(
+        rx.box(_mobile_nav(""), display=["block", "block", "none"]),
+        rx.spacer(),
+        rx.vstack(
+            rx.text(AuthState.user_name, size="2", weight="medium", id="signed-in-user"),
+            rx.hstack(
+                rx.foreach(
+                    AuthState.role_labels,
+                    lambda label: rx.badge(label, variant="soft", size="1"),
+                ),
+                spacing="1",
+                wrap="wrap",
+                id="signed-in-roles",
+            ),
+            spacing="0",
+            align="end",
+        ),
+        rx.button(rx.icon("log-out", size=16), rx.text("Sign out", display=["none", "inline"]),
+                  variant="soft", color_scheme="gray", on_click=AuthState.sign_out,
+                  id="sign-out"),
+        align="center",
+        spacing="3",
+        padding="0.75em 1.25em",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 1),
+        width="100%",
+    )
+
+
+def refused_panel() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("shield-x", size=40, color=rx.color("red", 9)),
+            rx.heading("You do not have access to this page", size="5", id="access-refused"),
+            rx.text(
+                "Your account does not have the role this page needs. "
+                "Ask a super-admin if you think it should.",
+                color_scheme="gray", text_align="center",
+            ),
+            rx.hstack(
+                rx.link(rx.button("Go to the storefront", variant="soft"), href=routes.HOME),
+                rx.cond(
+                    AuthState.is_admin_user,
+                    rx.link(rx.button("Admin overview"), href=routes.ADMIN),
+                    rx.fragment(),
+                ),
+            ),
+            align="center",
+            spacing="3",
+            max_width="480px",
+        ),
+        padding="4em 1em",
+    )
+
+
+def admin_shell(active_key: str, title: str, *children: rx.Component) -> rx.Component:
+    """The admin layout; the content shows only once the guard allowed the section."""
+    body = rx.match(
+        AdminState.access,
+        ("allowed", rx.vstack(rx.heading(title, size="6"), *children, spacing="4", width="100%")),
+        ("denied", refused_panel()),
+        rx.center(rx.spinner(size="3"), padding="4em"),
+    )
+    return rx.hstack(
+        rx.cond(AuthState.is_admin_user, _sidebar(active_key), rx.fragment()),
+        rx.vstack(
+            _admin_header(),
+            rx.box(body, padding=["1em", "1.5em 2em"], width="100%", max_width="1280px"),
+            spacing="0",
+            width="100%",
+            min_width="0",
+        ),
+        spacing="0",
+        align="start",
+        min_height="100vh",
+        width="100%",
+        background=rx.color("gray", 2),
+    )

@@ -1,0 +1,41 @@
+"""Table helpers: server-side pager and empty states."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def pager(page: rx.Var[int], pages: rx.Var[int], total: rx.Var[int], on_prev, on_next) -> rx.Component:  # type: ignore[no-untyped-def]
+    """Previous / next controls for a server-paged table."""
+    return rx.hstack(
+        rx.text(total.to_string() + " total", size="2", color_scheme="gray"),
+        rx.spacer(),
+        rx.button(
+            rx.icon("chevron-left", size=16), "Previous", variant="soft", size="2",
+            on_click=on_prev, disabled=page <= 1,
+        ),
+        rx.text("Page ", page.to_string(), " of ", pages.to_string(), size="2"),
+        rx.button(
+            "Next", rx.icon("chevron-right", size=16), variant="soft", size="2",
+            on_click=on_next, disabled=page >= pages,
+        ),
+        align="center",
+        width="100%",
+        spacing="3",
+        padding_top="0.75em",
+    )
+
+
+def empty_state(icon: str, title: str, hint: str) -> rx.Component:
+    """What to show instead of an empty table, with what to do next."""
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=32, color=rx.color("gray", 9)),
+            rx.heading(title, size="4"),
+            rx.text(hint, color_scheme="gray", size="2", text_align="center"),
+            align="center",
+            spacing="2",
+        ),
+        padding="3em 1em",
+        width="100%",
+    )

@@ -1,0 +1,1 @@
+"""Pages: one module per page with its state beside it."""

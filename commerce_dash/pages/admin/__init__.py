@@ -1,0 +1,1 @@
+"""Admin pages; each state derives from AdminState and guards its section on load."""

@@ -1,0 +1,210 @@
+"""The audit log (super-admins): every admin action and money movement, newest first."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import reflex as rx
+
+from commerce_dash.components.shell import admin_shell
+from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.services import audit as audit_service
+from commerce_dash.state.admin import AdminState
+
+PAGE_SIZE = 25
+
+
+def _day(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC) if text else None
+    except ValueError:
+        raise DomainError("invalid_date", "Dates look like 2026-11-22.") from None
+
+
+class AuditState(AdminState):
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    actions: list[str] = []
+    entities: list[str] = []
+    action: str = "all"
+    entity: str = "all"
+    actor_query: str = ""
+    since: str = ""
+    until: str = ""
+
+    def _fetch(self) -> None:
+        actor = self.current_actor()
+        since = _day(self.since)
+        until = _day(self.until)
+        with session_scope() as session:
+            self.actions, self.entities = audit_service.audit_filter_options(
+                session=session, actor=actor
+            )
+            result = audit_service.list_audit(
+                session=session, actor=actor, page=PageRequest(self.page, PAGE_SIZE),
+                action="" if self.action == "all" else self.action,
+                entity_type="" if self.entity == "all" else self.entity,
+                actor_query=self.actor_query,
+                since=since,
+                until=until + timedelta(days=1) if until else None,
+            )
+        self.total, self.pages = result.total, result.pages
+        self.rows = [
+            {
+                "id": str(r.id), "at": r.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "actor": r.actor_email, "action": r.action,
+                "entity": f"{r.entity_type} #{r.entity_id}" if r.entity_id else r.entity_type,
+                "reason": r.reason,
+                "before": json.dumps(r.before, indent=1, sort_keys=True) if r.before else "",
+                "after": json.dumps(r.after, indent=1, sort_keys=True) if r.after else "",
+            }
+            for r in result.items
+        ]
+
+    def _refetch(self):  # type: ignore[no-untyped-def]
+        try:
+            self._fetch()
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return None
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        if self.guard("audit") is None:
+            return self.refused()
+        return self._refetch()
+
+    @rx.event
+    def set_action(self, value: str):  # type: ignore[no-untyped-def]
+        self.action, self.page = value, 1
+        return self._refetch()
+
+    @rx.event
+    def set_entity(self, value: str):  # type: ignore[no-untyped-def]
+        self.entity, self.page = value, 1
+        return self._refetch()
+
+    @rx.event
+    def set_actor_query(self, value: str):  # type: ignore[no-untyped-def]
+        self.actor_query, self.page = value, 1
+        return self._refetch()
+
+    @rx.event
+    def set_since(self, value: str):  # type: ignore[no-untyped-def]
+        self.since, self.page = value, 1
+        return self._refetch()
+
+    @rx.event
+    def set_until(self, value: str):  # type: ignore[no-untyped-def]
+        self.until, self.page = value, 1
+        return self._refetch()
+
+    @rx.event
+    def next_page(self):  # type: ignore[no-untyped-def]
+        self.page = min(self.page + 1, self.pages)
+        return self._refetch()
+
+    @rx.event
+    def prev_page(self):  # type: ignore[no-untyped-def]
+        self.page = max(1, self.page - 1)
+        return self._refetch()
+
+
+def _select(value, on_change, options, all_label: str) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.select.root(
+        rx.select.trigger(),
+        rx.select.content(
+            rx.select.item(all_label, value="all"),
+            rx.foreach(options, lambda o: rx.select.item(o, value=o)),
+        ),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row["at"], size="1")),
+        rx.table.cell(rx.text(row["actor"], size="2")),
+        rx.table.cell(rx.code(row["action"])),
+        rx.table.cell(rx.text(row["entity"], size="2")),
+        rx.table.cell(
+            rx.cond(
+                (row["before"] != "") | (row["after"] != "") | (row["reason"] != ""),
+                rx.popover.root(
+                    rx.popover.trigger(rx.button("Details", size="1", variant="soft")),
+                    rx.popover.content(
+                        rx.vstack(
+                            rx.cond(row["reason"] != "",
+                                    rx.text("Reason: ", row["reason"], size="2"), rx.fragment()),
+                            rx.cond(row["before"] != "",
+                                    rx.vstack(rx.text("Before", weight="bold", size="1"),
+                                              rx.code_block(row["before"], language="json")),
+                                    rx.fragment()),
+                            rx.cond(row["after"] != "",
+                                    rx.vstack(rx.text("After", weight="bold", size="1"),
+                                              rx.code_block(row["after"], language="json")),
+                                    rx.fragment()),
+                            max_width="420px",
+                        ),
+                    ),
+                ),
+                rx.text("-", color_scheme="gray"),
+            )
+        ),
+    )
+
+
+def audit_page() -> rx.Component:
+    return admin_shell(
+        "audit",
+        "Audit log",
+        rx.hstack(
+            _select(AuditState.action, AuditState.set_action, AuditState.actions, "All actions"),
+            _select(AuditState.entity, AuditState.set_entity, AuditState.entities,
+                    "All entities"),
+            rx.input(placeholder="Actor email", value=AuditState.actor_query,
+                     on_change=AuditState.set_actor_query.debounce(300)),
+            rx.hstack(rx.text("From", size="2"),
+                      rx.input(type="date", value=AuditState.since,
+                               on_change=AuditState.set_since),
+                      rx.text("to", size="2"),
+                      rx.input(type="date", value=AuditState.until,
+                               on_change=AuditState.set_until),
+                      align="center"),
+            wrap="wrap",
+            spacing="3",
+            width="100%",
+        ),
+        rx.card(
+            rx.cond(
+                AuditState.rows.length() > 0,
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(rx.table.row(
+                            rx.table.column_header_cell("When"),
+                            rx.table.column_header_cell("Who"),
+                            rx.table.column_header_cell("Action"),
+                            rx.table.column_header_cell("Entity"),
+                            rx.table.column_header_cell(""),
+                        )),
+                        rx.table.body(rx.foreach(AuditState.rows, _row)),
+                        width="100%",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+                empty_state("scroll-text", "No audit entries match",
+                            "Widen the filters; every admin action is recorded here."),
+            ),
+            pager(AuditState.page, AuditState.pages, AuditState.total,
+                  AuditState.prev_page, AuditState.next_page),
+            width="100%",
+        ),
+    )

@@ -1,0 +1,66 @@
+"""Admin overview: key figures from the database."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from commerce_dash.components.shell import admin_shell
+from commerce_dash.db import session_scope
+from commerce_dash.services.overview import admin_overview
+from commerce_dash.state.admin import AdminState
+
+
+class OverviewState(AdminState):
+    kpis: list[dict[str, str]] = []
+    scope_label: str = ""
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self.guard("overview")
+        if actor is None:
+            return self.refused()
+        with session_scope() as session:
+            figures = admin_overview(session=session, actor=actor)
+        self.scope_label = figures.scope_label
+        self.kpis = [
+            {"label": "Users", "value": str(figures.users), "icon": "users",
+             "hint": f"{figures.learners} learners"},
+            {"label": "Signed in now", "value": str(figures.active_sessions), "icon": "log-in",
+             "hint": "open sessions"},
+            {"label": "Departments", "value": str(figures.departments), "icon": "building-2",
+             "hint": figures.scope_label},
+            {"label": "Courses", "value": str(figures.courses), "icon": "book-open",
+             "hint": f"{figures.published_courses} published"},
+            {"label": "Programs", "value": str(figures.programs), "icon": "library",
+             "hint": "course bundles"},
+            {"label": "Admin actions (24 h)", "value": str(figures.audit_events_24h),
+             "icon": "scroll-text", "hint": "audit log entries"},
+        ]
+        return None
+
+
+def _kpi(item: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(item["label"], size="2", color_scheme="gray"),
+            rx.heading(item["value"], size="7", class_name="kpi-value"),
+            rx.text(item["hint"], size="1", color_scheme="gray"),
+            spacing="1",
+            align="start",
+        ),
+        data_kpi=item["label"],
+    )
+
+
+def overview_page() -> rx.Component:
+    return admin_shell(
+        "overview",
+        "Overview",
+        rx.text("Figures for ", OverviewState.scope_label, ".", color_scheme="gray"),
+        rx.grid(
+            rx.foreach(OverviewState.kpis, _kpi),
+            columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+            spacing="3",
+            width="100%",
+        ),
+    )

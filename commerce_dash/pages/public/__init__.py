@@ -1,0 +1,1 @@
+"""Pages anyone can open: sign-in, sign-up, invitations."""

@@ -1,0 +1,86 @@
+"""Sign in."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from commerce_dash import routes
+from commerce_dash.components.forms import field, form_error
+from commerce_dash.components.shell import store_shell
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import accounts
+from commerce_dash.state.auth import AuthState
+
+
+class LoginState(AuthState):
+    email_error: str = ""
+    password_error: str = ""
+    form_error: str = ""
+    busy: bool = False
+
+    @rx.event
+    def clear(self) -> None:
+        self.email_error = self.password_error = self.form_error = ""
+
+    @rx.event
+    def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        self.clear()
+        self.busy = True
+        yield
+        try:
+            with session_scope() as session:
+                signed = accounts.sign_in(
+                    session=session,
+                    email=form.get("email", ""),
+                    password=form.get("password", ""),
+                    client_ip=self._client_ip(),
+                    user_agent=self.router.headers.user_agent,
+                )
+        except DomainError as exc:
+            self.busy = False
+            if exc.field == "password":
+                self.password_error = exc.message
+            else:
+                self.form_error = exc.message
+            return
+        self.busy = False
+        self._start(signed)
+        yield rx.toast.success(f"Welcome back, {signed.actor.full_name}.")
+        yield rx.redirect(self._landing_for(signed.actor))
+
+
+def login_page() -> rx.Component:
+    return store_shell(
+        rx.center(
+            rx.card(
+                rx.form(
+                    rx.vstack(
+                        rx.heading("Sign in", size="6"),
+                        rx.text("Welcome back. Sign in to see your courses and orders.",
+                                color_scheme="gray", size="2"),
+                        form_error(LoginState.form_error),
+                        field("Email", "email", LoginState.email_error, type="email",
+                              required=True, auto_complete="email"),
+                        field("Password", "password", LoginState.password_error,
+                              type="password", required=True, auto_complete="current-password"),
+                        rx.button("Sign in", type="submit", width="100%", size="3",
+                                  loading=LoginState.busy, id="sign-in-submit"),
+                        rx.text(
+                            "New here? ",
+                            rx.link("Create an account", href=routes.REGISTER),
+                            size="2",
+                        ),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    on_submit=LoginState.submit,
+                    reset_on_submit=False,
+                ),
+                width="100%",
+                max_width="420px",
+                size="4",
+            ),
+            padding_top="3em",
+        )
+    )

@@ -1,0 +1,1 @@
+"""Storefront pages for learners."""

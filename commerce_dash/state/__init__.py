@@ -1,0 +1,1 @@
+"""Shared Reflex states: the signed-in session and admin access."""

@@ -1,0 +1,34 @@
+"""Access control for admin pages: every admin page state derives from ``AdminState``."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from commerce_dash import routes
+from commerce_dash.domain.access import can_access
+from commerce_dash.domain.actor import Actor
+from commerce_dash.state.auth import AuthState
+
+
+class AdminState(AuthState):
+    # checking | allowed | denied | login
+    access: str = "checking"
+
+    def guard(self, section_key: str) -> Actor | None:
+        """Resolve the session and decide access to the section; None when refused."""
+        actor = self.current_actor()
+        self._show_actor(actor)
+        if actor is None:
+            self.access = "login"
+            return None
+        if not can_access(actor.roles, section_key):
+            self.access = "denied"
+            return None
+        self.access = "allowed"
+        return actor
+
+    def refused(self):  # type: ignore[no-untyped-def]
+        """The event to return after a refused guard: off to sign-in, or stay denied."""
+        if self.access == "login":
+            return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path or routes.ADMIN}")
+        return None
