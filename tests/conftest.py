@@ -1,0 +1,139 @@
+"""Shared fixtures: a migrated database (SQLite by default, Postgres when DATABASE_URL is set),
+a clean session per test and small builders named after situations."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="commerce-dash-tests-"))
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{_TMP / 'tests.db'}")
+os.environ["COMMERCE_ENV"] = "test"
+os.environ["COMMERCE_SECRET_KEY"] = "test-secret-key-that-is-long-enough-0123456789"
+# argon2 at full cost takes ~110 ms a hash; the suite creates many accounts.
+os.environ["COMMERCE_ARGON2_TIME_COST"] = "1"
+os.environ["COMMERCE_ARGON2_MEMORY_COST_KIB"] = "64"
+
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+from commerce_dash.db import get_engine, reset_engine  # noqa: E402
+from commerce_dash.domain.access import RoleName  # noqa: E402
+from commerce_dash.domain.actor import Actor, Grant  # noqa: E402
+from commerce_dash.migrations import upgrade_to_head  # noqa: E402
+from commerce_dash.services.accounts import load_actor  # noqa: E402
+from commerce_dash.services.secrets import hash_password, reset_hashers  # noqa: E402
+from commerce_dash.settings import get_settings  # noqa: E402
+
+PASSWORD = "correct-horse-battery"
+# Tables whose rows come from migrations, kept between tests.
+_FIXED_TABLES = {"role", "alembic_version"}
+
+
+def _reset_schema(url: str) -> None:
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        path = url.removeprefix("sqlite:///")
+        if path and Path(path).exists():
+            Path(path).unlink()
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[str]:
+    """A database migrated to head once for the whole run."""
+    get_settings.cache_clear()
+    reset_hashers()
+    reset_engine()
+    url = get_settings().database_url
+    _reset_schema(url)
+    reset_engine()
+    upgrade_to_head()
+    yield url
+    reset_engine()
+
+
+def _truncate_all() -> None:
+    engine = get_engine()
+    tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in _FIXED_TABLES]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def session(database: str) -> Iterator[Session]:
+    """A session on a database emptied of everything but its fixed rows."""
+    _truncate_all()
+    with Session(get_engine(), expire_on_commit=False) as s:
+        yield s
+    _truncate_all()
+
+
+# -- builders ------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    email: str,
+    *,
+    grants: tuple[Grant, ...] = (Grant(RoleName.LEARNER),),
+    full_name: str | None = None,
+    password: str = PASSWORD,
+    active: bool = True,
+) -> Actor:
+    """A user written directly (not through a service), returned as an actor."""
+    from commerce_dash.models.accounts import User, UserRole
+
+    user = User(
+        email=email, full_name=full_name or email.split("@")[0].title(),
+        password_hash=hash_password(password), is_active=active,
+    )
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    for g in grants:
+        session.add(UserRole(user_id=user.id, role=g.role, department_id=g.department_id))
+    session.commit()
+    return load_actor(session=session, user=user)
+
+
+def create_department(session: Session, code: str, parent_id: int | None = None) -> int:
+    from commerce_dash.models.catalog import Department
+
+    dept = Department(code=code, name=f"Department {code}", parent_id=parent_id)
+    session.add(dept)
+    session.commit()
+    assert dept.id is not None
+    return dept.id
+
+
+@pytest.fixture
+def super_admin(session: Session) -> Actor:
+    return create_user(session, "root@example.com", grants=(Grant(RoleName.SUPER_ADMIN),),
+                       full_name="Root Admin")
+
+
+@pytest.fixture
+def learner(session: Session) -> Actor:
+    return create_user(session, "lee@example.com", full_name="Lee Learner")
+
+
+@pytest.fixture
+def engineering_with_subdepartment(session: Session) -> dict[str, int]:
+    """ENG with a child ENG-DATA, and an unrelated BUS department."""
+    eng = create_department(session, "ENG")
+    data = create_department(session, "ENG-DATA", parent_id=eng)
+    bus = create_department(session, "BUS")
+    return {"ENG": eng, "ENG-DATA": data, "BUS": bus}
