@@ -34,11 +34,18 @@ def test_postgres_urls_use_the_installed_driver():
     )
 
 
-@pytest.fixture
-def empty_database():
-    """A brand-new database of the same kind as the suite's."""
+def _kinds() -> list[str]:
+    kinds = ["sqlite"]
+    if not os.environ["DATABASE_URL"].startswith("sqlite"):
+        kinds.append("postgresql")
+    return kinds
+
+
+@pytest.fixture(params=_kinds())
+def empty_database(request):
+    """A brand-new SQLite database, and a Postgres one when DATABASE_URL names a server."""
     base = os.environ["DATABASE_URL"]
-    if base.startswith("sqlite"):
+    if request.param == "sqlite":
         path = f"/tmp/commerce-dash-migrations-{uuid.uuid4().hex}.db"
         yield f"sqlite:///{path}"
         if os.path.exists(path):
