@@ -36,7 +36,7 @@ def _seed(args: argparse.Namespace) -> int:
 
 def _demo_logins(_args: argparse.Namespace) -> int:
     password = get_settings().demo_password.get_secret_value()
-    print("Demo logins (password for all: %s)" % password)
+    print(f"Demo logins (password for all: {password})")
     for user in DEMO_USERS:
         roles = ", ".join(r + (f"@{d}" if d else "") for r, d in user.grants)
         print(f"  {user.email:<26} {roles}")

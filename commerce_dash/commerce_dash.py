@@ -24,21 +24,30 @@ app = rx.App(
 
 TITLE = "Commerce Dash"
 
-app.add_page(home_page, route=routes.HOME, title=TITLE,
-             on_load=[AuthState.load_session, HomeState.load])
-app.add_page(login_page, route=routes.LOGIN, title=f"Sign in · {TITLE}",
-             on_load=AuthState.load_session)
-app.add_page(register_page, route=routes.REGISTER, title=f"Create account · {TITLE}",
-             on_load=AuthState.load_session)
+app.add_page(
+    home_page, route=routes.HOME, title=TITLE, on_load=[AuthState.load_session, HomeState.load]
+)
+app.add_page(
+    login_page, route=routes.LOGIN, title=f"Sign in · {TITLE}", on_load=AuthState.load_session
+)
+app.add_page(
+    register_page,
+    route=routes.REGISTER,
+    title=f"Create account · {TITLE}",
+    on_load=AuthState.load_session,
+)
 app.add_page(accept_invite_page, route=routes.ACCEPT_INVITE, title=f"Set password · {TITLE}")
-app.add_page(account_page, route=routes.ACCOUNT, title=f"My account · {TITLE}",
-             on_load=AccountState.load)
-app.add_page(cart_page, route=routes.CART, title=f"Cart · {TITLE}",
-             on_load=AuthState.load_session)
+app.add_page(
+    account_page, route=routes.ACCOUNT, title=f"My account · {TITLE}", on_load=AccountState.load
+)
+app.add_page(cart_page, route=routes.CART, title=f"Cart · {TITLE}", on_load=AuthState.load_session)
 
-app.add_page(overview_page, route=routes.ADMIN, title=f"Admin · {TITLE}",
-             on_load=OverviewState.load)
-app.add_page(users_page, route=routes.ADMIN_USERS, title=f"Users · {TITLE}",
-             on_load=UsersState.load)
-app.add_page(audit_page, route=routes.ADMIN_AUDIT, title=f"Audit log · {TITLE}",
-             on_load=AuditState.load)
+app.add_page(
+    overview_page, route=routes.ADMIN, title=f"Admin · {TITLE}", on_load=OverviewState.load
+)
+app.add_page(
+    users_page, route=routes.ADMIN_USERS, title=f"Users · {TITLE}", on_load=UsersState.load
+)
+app.add_page(
+    audit_page, route=routes.ADMIN_AUDIT, title=f"Audit log · {TITLE}", on_load=AuditState.load
+)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from alembic import command
+from functools import lru_cache
+
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from alembic import command
 from commerce_dash.settings import PROJECT_ROOT
 
 
@@ -29,7 +31,9 @@ def downgrade_to_base(database_url: str | None = None) -> None:
     command.downgrade(alembic_config(database_url), "base")
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
+    """The newest revision in alembic/versions (read once per process)."""
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     return heads[0] if len(heads) == 1 else ",".join(sorted(heads))
 

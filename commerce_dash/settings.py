@@ -78,14 +78,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
-        if self.env == "production":
-            if self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS or len(
-                self.secret_key.get_secret_value()
-            ) < 32:
-                raise ConfigurationError(
-                    "COMMERCE_SECRET_KEY must be set to a random value of at least 32 "
-                    "characters in production"
-                )
+        secret = self.secret_key.get_secret_value()
+        if self.env == "production" and (secret in PLACEHOLDER_SECRETS or len(secret) < 32):
+            raise ConfigurationError(
+                "COMMERCE_SECRET_KEY must be set to a random value of at least 32 "
+                "characters in production"
+            )
         return self
 
     @property

@@ -97,8 +97,10 @@ def create_user(
     from commerce_dash.models.accounts import User, UserRole
 
     user = User(
-        email=email, full_name=full_name or email.split("@")[0].title(),
-        password_hash=hash_password(password), is_active=active,
+        email=email,
+        full_name=full_name or email.split("@")[0].title(),
+        password_hash=hash_password(password),
+        is_active=active,
     )
     session.add(user)
     session.flush()
@@ -121,8 +123,9 @@ def create_department(session: Session, code: str, parent_id: int | None = None)
 
 @pytest.fixture
 def super_admin(session: Session) -> Actor:
-    return create_user(session, "root@example.com", grants=(Grant(RoleName.SUPER_ADMIN),),
-                       full_name="Root Admin")
+    return create_user(
+        session, "root@example.com", grants=(Grant(RoleName.SUPER_ADMIN),), full_name="Root Admin"
+    )
 
 
 @pytest.fixture

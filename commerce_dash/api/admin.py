@@ -44,8 +44,13 @@ class ActiveBody(BaseModel):
 
 
 def _page_out(page: Any, items: list[Any]) -> dict[str, Any]:
-    return {"items": items, "total": page.total, "page": page.page,
-            "page_size": page.page_size, "pages": page.pages}
+    return {
+        "items": items,
+        "total": page.total,
+        "page": page.page,
+        "page_size": page.page_size,
+        "pages": page.pages,
+    }
 
 
 @router.get("/overview")
@@ -55,27 +60,41 @@ def overview(actor: OverviewActor, session: DbSession) -> dict[str, Any]:
 
 @router.get("/users")
 def list_users(
-    actor: UsersActor, session: DbSession, search: str = "", role: str = "", status: str = "",
-    page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=200)] = 25,
+    actor: UsersActor,
+    session: DbSession,
+    search: str = "",
+    role: str = "",
+    status: str = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> dict[str, Any]:
     result = users_service.list_users(
-        session=session, actor=actor, page=PageRequest.clamp(page, page_size),
-        search=search, role=role, status=status,
+        session=session,
+        actor=actor,
+        page=PageRequest.clamp(page, page_size),
+        search=search,
+        role=role,
+        status=status,
     )
-    items = [
-        {**row.__dict__, "grants": [g.__dict__ for g in row.grants]} for row in result.items
-    ]
+    items = [{**row.__dict__, "grants": [g.__dict__ for g in row.grants]} for row in result.items]
     return _page_out(result, items)
 
 
 @router.post("/users", status_code=201)
 def create_user(body: CreateUserBody, actor: UsersActor, session: DbSession) -> dict[str, Any]:
     created = users_service.create_user(
-        session=session, actor=actor, email=body.email, full_name=body.full_name,
-        grants=[Grant(g.role, g.department_id) for g in body.grants], password=body.password,
+        session=session,
+        actor=actor,
+        email=body.email,
+        full_name=body.full_name,
+        grants=[Grant(g.role, g.department_id) for g in body.grants],
+        password=body.password,
     )
-    return {"id": created.user.id, "email": created.user.email,
-            "invitation_link": created.invitation_link}
+    return {
+        "id": created.user.id,
+        "email": created.user.email,
+        "invitation_link": created.invitation_link,
+    }
 
 
 @router.put("/users/{user_id}/roles")
@@ -83,7 +102,9 @@ def set_roles(
     user_id: int, body: GrantsBody, actor: UsersActor, session: DbSession
 ) -> dict[str, Any]:
     grants = users_service.set_grants(
-        session=session, actor=actor, user_id=user_id,
+        session=session,
+        actor=actor,
+        user_id=user_id,
         grants=[Grant(g.role, g.department_id) for g in body.grants],
     )
     return {"id": user_id, "grants": [g.__dict__ for g in grants]}
@@ -101,19 +122,38 @@ def set_active(
 
 @router.get("/audit")
 def list_audit(
-    actor: AuditActor, session: DbSession, action: str = "", entity_type: str = "",
+    actor: AuditActor,
+    session: DbSession,
+    action: str = "",
+    entity_type: str = "",
     actor_query: Annotated[str, Query(alias="actor")] = "",
-    since: datetime | None = None, until: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     result = audit_service.list_audit(
-        session=session, actor=actor, page=PageRequest.clamp(page, page_size), action=action,
-        entity_type=entity_type, actor_query=actor_query, since=since, until=until,
+        session=session,
+        actor=actor,
+        page=PageRequest.clamp(page, page_size),
+        action=action,
+        entity_type=entity_type,
+        actor_query=actor_query,
+        since=since,
+        until=until,
     )
     items = [
-        {"id": r.id, "at": r.at.isoformat(), "actor_email": r.actor_email, "action": r.action,
-         "entity_type": r.entity_type, "entity_id": r.entity_id, "before": r.before,
-         "after": r.after, "reason": r.reason}
+        {
+            "id": r.id,
+            "at": r.at.isoformat(),
+            "actor_email": r.actor_email,
+            "action": r.action,
+            "entity_type": r.entity_type,
+            "entity_id": r.entity_id,
+            "before": r.before,
+            "after": r.after,
+            "reason": r.reason,
+        }
         for r in result.items
     ]
     return _page_out(result, items)

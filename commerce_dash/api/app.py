@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from commerce_dash.api import admin, auth, health
 from commerce_dash.api.errors import error_body, install_error_handlers
-from fastapi.responses import JSONResponse
 
 
 def create_api() -> FastAPI:
@@ -25,7 +25,8 @@ def create_api() -> FastAPI:
     # Reflex's own app is mounted below this one and answers every other path with the
     # frontend; an unknown /api path must still get a JSON 404.
     @api.api_route(
-        "/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        "/api/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         include_in_schema=False,
     )
     async def _unknown(rest: str, request: Request) -> JSONResponse:

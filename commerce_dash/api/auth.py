@@ -40,7 +40,9 @@ class SessionOut(BaseModel):
 
 def me_out(actor: Actor) -> MeOut:
     return MeOut(
-        id=actor.user_id, email=actor.email, full_name=actor.full_name,
+        id=actor.user_id,
+        email=actor.email,
+        full_name=actor.full_name,
         grants=[GrantOut(role=g.role, department_id=g.department_id) for g in actor.grants],
     )
 
@@ -48,8 +50,12 @@ def me_out(actor: Actor) -> MeOut:
 @router.post("/register", status_code=201, response_model=SessionOut)
 def register(body: RegisterBody, request: Request, session: DbSession) -> SessionOut:
     signed = accounts.register_learner(
-        session=session, email=body.email, full_name=body.full_name, password=body.password,
-        client_ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
+        session=session,
+        email=body.email,
+        full_name=body.full_name,
+        password=body.password,
+        client_ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
     return SessionOut(token=signed.token, user=me_out(signed.actor))
 
@@ -57,8 +63,11 @@ def register(body: RegisterBody, request: Request, session: DbSession) -> Sessio
 @router.post("/login", response_model=SessionOut)
 def login(body: SignInBody, request: Request, session: DbSession) -> SessionOut:
     signed = accounts.sign_in(
-        session=session, email=body.email, password=body.password,
-        client_ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
+        session=session,
+        email=body.email,
+        password=body.password,
+        client_ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
     return SessionOut(token=signed.token, user=me_out(signed.actor))
 

@@ -12,6 +12,11 @@ from commerce_dash.migrations import current_revision, head_revision
 router = APIRouter(tags=["health"])
 
 
+@router.get("/api/health/live", summary="The process answers (no database access)")
+def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
 @router.get("/api/health", summary="Database reachable and migrated to head")
 def health() -> JSONResponse:
     engine = get_engine()
@@ -21,8 +26,12 @@ def health() -> JSONResponse:
         current = current_revision(engine)
     except Exception as exc:  # the point of a health check is to report, not to raise
         return JSONResponse(
-            {"status": "error", "code": "database_unreachable", "message": type(exc).__name__,
-             "database": "unreachable"},
+            {
+                "status": "error",
+                "code": "database_unreachable",
+                "message": type(exc).__name__,
+                "database": "unreachable",
+            },
             status_code=503,
         )
     head = head_revision()
@@ -33,8 +42,11 @@ def health() -> JSONResponse:
             "database": "ok",
             "dialect": engine.dialect.name,
             "migration": {"current": current, "head": head, "at_head": ok},
-            **({} if ok else {"code": "migrations_pending",
-                              "message": "Run the database migrations."}),
+            **(
+                {}
+                if ok
+                else {"code": "migrations_pending", "message": "Run the database migrations."}
+            ),
         },
         status_code=200 if ok else 503,
     )

@@ -49,3 +49,26 @@ def form_error(message: rx.Var[str]) -> rx.Component:
         rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
         rx.fragment(),
     )
+
+
+def auth_card(title: str, subtitle: str, on_submit, *children: rx.Component) -> rx.Component:  # type: ignore[no-untyped-def]
+    """The centred card of the sign-in, sign-up and set-password forms."""
+    return rx.center(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading(title, size="6"),
+                    rx.text(subtitle, color_scheme="gray", size="2"),
+                    *children,
+                    spacing="4",
+                    width="100%",
+                ),
+                on_submit=on_submit,
+                reset_on_submit=False,
+            ),
+            width="100%",
+            max_width="440px",
+            size="4",
+        ),
+        padding_top="3em",
+    )

@@ -41,7 +41,10 @@ def account_menu() -> rx.Component:
                 ),
             ),
             rx.menu.content(
-                rx.box(rx.text(AuthState.user_email, size="1", color_scheme="gray"), padding="0.25em 0.75em"),
+                rx.box(
+                    rx.text(AuthState.user_email, size="1", color_scheme="gray"),
+                    padding="0.25em 0.75em",
+                ),
                 rx.menu.item("My account", on_click=rx.redirect(routes.ACCOUNT)),
                 rx.cond(
                     AuthState.is_admin_user,
@@ -54,9 +57,7 @@ def account_menu() -> rx.Component:
         ),
         rx.hstack(
             rx.link(rx.button("Sign in", variant="soft"), href=routes.LOGIN),
-            rx.link(
-                rx.button("Create account"), href=routes.REGISTER, display=["none", "inline"]
-            ),
+            rx.link(rx.button("Create account"), href=routes.REGISTER, display=["none", "inline"]),
             spacing="2",
         ),
     )
@@ -69,8 +70,9 @@ def store_header() -> rx.Component:
             rx.link("Catalog", href=routes.HOME, weight="medium", margin_left="1em"),
             rx.spacer(),
             rx.link(
-                rx.icon_button(rx.icon("shopping-cart", size=18), variant="ghost",
-                               aria_label="Cart"),
+                rx.icon_button(
+                    rx.icon("shopping-cart", size=18), variant="ghost", aria_label="Cart"
+                ),
                 href=routes.CART,
                 id="cart-link",
             ),
@@ -98,7 +100,9 @@ def store_shell(*children: rx.Component) -> rx.Component:
         rx.box(
             rx.text(
                 f"{BRAND} · courses, programs and certificates",
-                size="1", color_scheme="gray", text_align="center",
+                size="1",
+                color_scheme="gray",
+                text_align="center",
             ),
             padding="2em 1em",
         ),
@@ -128,7 +132,9 @@ def _nav_items(active_key: str) -> rx.Component:
                     padding="0.5em 0.75em",
                     border_radius="8px",
                     width="100%",
-                    background=rx.cond(item["key"] == active_key, rx.color("accent", 4), "transparent"),
+                    background=rx.cond(
+                        item["key"] == active_key, rx.color("accent", 4), "transparent"
+                    ),
                     _hover={"background": rx.color("accent", 3)},
                 ),
                 href=item["route"],
@@ -151,8 +157,11 @@ def _sidebar(active_key: str) -> rx.Component:
             rx.text("Administration", size="1", color_scheme="gray", padding_top="0.5em"),
             _nav_items(active_key),
             rx.spacer(),
-            rx.link(rx.hstack(rx.icon("store", size=16), rx.text("Storefront", size="2")),
-                    href=routes.HOME, color="inherit"),
+            rx.link(
+                rx.hstack(rx.icon("store", size=16), rx.text("Storefront", size="2")),
+                href=routes.HOME,
+                color="inherit",
+            ),
             spacing="3",
             height="100%",
             padding="1em",
@@ -172,8 +181,12 @@ def _sidebar(active_key: str) -> rx.Component:
 def _mobile_nav(active_key: str) -> rx.Component:
     return rx.drawer.root(
         rx.drawer.trigger(
-            rx.icon_button(rx.icon("menu", size=20), variant="ghost", aria_label="Open menu",
-                           id="mobile-menu-button"),
+            rx.icon_button(
+                rx.icon("menu", size=20),
+                variant="ghost",
+                aria_label="Open menu",
+                id="mobile-menu-button",
+            ),
         ),
         rx.drawer.overlay(z_index="20"),
         rx.drawer.portal(
@@ -182,8 +195,9 @@ def _mobile_nav(active_key: str) -> rx.Component:
                     rx.hstack(
                         brand(routes.ADMIN),
                         rx.spacer(),
-                        rx.drawer.close(rx.icon_button(rx.icon("x"), variant="ghost",
-                                                       aria_label="Close menu")),
+                        rx.drawer.close(
+                            rx.icon_button(rx.icon("x"), variant="ghost", aria_label="Close menu")
+                        ),
                         width="100%",
                     ),
                     _nav_items(active_key),
@@ -219,9 +233,14 @@ def _admin_header() -> rx.Component:
             spacing="0",
             align="end",
         ),
-        rx.button(rx.icon("log-out", size=16), rx.text("Sign out", display=["none", "inline"]),
-                  variant="soft", color_scheme="gray", on_click=AuthState.sign_out,
-                  id="sign-out"),
+        rx.button(
+            rx.icon("log-out", size=16),
+            rx.text("Sign out", display=["none", "inline"]),
+            variant="soft",
+            color_scheme="gray",
+            on_click=AuthState.sign_out,
+            id="sign-out",
+        ),
         align="center",
         spacing="3",
         padding="0.75em 1.25em",
@@ -239,7 +258,8 @@ def refused_panel() -> rx.Component:
             rx.text(
                 "Your account does not have the role this page needs. "
                 "Ask a super-admin if you think it should.",
-                color_scheme="gray", text_align="center",
+                color_scheme="gray",
+                text_align="center",
             ),
             rx.hstack(
                 rx.link(rx.button("Go to the storefront", variant="soft"), href=routes.HOME),

@@ -5,19 +5,29 @@ from __future__ import annotations
 import reflex as rx
 
 
-def pager(page: rx.Var[int], pages: rx.Var[int], total: rx.Var[int], on_prev, on_next) -> rx.Component:  # type: ignore[no-untyped-def]
+def pager(
+    page: rx.Var[int], pages: rx.Var[int], total: rx.Var[int], on_prev, on_next
+) -> rx.Component:  # type: ignore[no-untyped-def]
     """Previous / next controls for a server-paged table."""
     return rx.hstack(
         rx.text(total.to_string() + " total", size="2", color_scheme="gray"),
         rx.spacer(),
         rx.button(
-            rx.icon("chevron-left", size=16), "Previous", variant="soft", size="2",
-            on_click=on_prev, disabled=page <= 1,
+            rx.icon("chevron-left", size=16),
+            "Previous",
+            variant="soft",
+            size="2",
+            on_click=on_prev,
+            disabled=page <= 1,
         ),
         rx.text("Page ", page.to_string(), " of ", pages.to_string(), size="2"),
         rx.button(
-            "Next", rx.icon("chevron-right", size=16), variant="soft", size="2",
-            on_click=on_next, disabled=page >= pages,
+            "Next",
+            rx.icon("chevron-right", size=16),
+            variant="soft",
+            size="2",
+            on_click=on_next,
+            disabled=page >= pages,
         ),
         align="center",
         width="100%",
@@ -37,5 +47,37 @@ def empty_state(icon: str, title: str, hint: str) -> rx.Component:
             spacing="2",
         ),
         padding="3em 1em",
+        width="100%",
+    )
+
+
+def paged_table(
+    state,  # type: ignore[no-untyped-def]
+    headers: list[str],
+    row,  # type: ignore[no-untyped-def]
+    empty: tuple[str, str, str],
+) -> rx.Component:
+    """A card holding a server-paged table of ``state.rows`` and its pager.
+
+    ``state`` has ``rows``, ``page``, ``pages``, ``total`` and ``prev_page``/``next_page``
+    events; ``empty`` is the (icon, title, hint) shown when there are no rows.
+    """
+    return rx.card(
+        rx.cond(
+            state.rows.length() > 0,
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
+                    ),
+                    rx.table.body(rx.foreach(state.rows, row)),
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+            empty_state(*empty),
+        ),
+        pager(state.page, state.pages, state.total, state.prev_page, state.next_page),
         width="100%",
     )

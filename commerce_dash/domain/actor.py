@@ -61,9 +61,7 @@ class Actor:
 def require_section(actor: Actor | None, section_key: str) -> Actor:
     """Return the actor if signed in and allowed into the admin section, else raise."""
     if actor is None:
-        raise DomainError(
-            "not_signed_in", "Sign in to continue.", kind=ErrorKind.UNAUTHENTICATED
-        )
+        raise DomainError("not_signed_in", "Sign in to continue.", kind=ErrorKind.UNAUTHENTICATED)
     if not can_access(actor.roles, section_key):
         raise DomainError(
             "forbidden", "You do not have access to this area.", kind=ErrorKind.FORBIDDEN

@@ -44,6 +44,7 @@ class DomainError(Exception):
 def not_found(entity: str, ident: object) -> DomainError:
     """A standard 'no such thing' error."""
     return DomainError(
-        f"{entity}_not_found", f"No {entity.replace('_', ' ')} {ident} was found.",
+        f"{entity}_not_found",
+        f"No {entity.replace('_', ' ')} {ident} was found.",
         kind=ErrorKind.NOT_FOUND,
     )

@@ -36,7 +36,9 @@ def _normalise_currency(currency: str) -> str:
         raise TypeError(f"Currency must be a str ISO 4217 code, got {type(currency).__name__}")
     code = currency.strip().upper()
     if not is_currency(code):
-        raise ValueError(f"Unknown currency code {currency!r}; expected an ISO 4217 code like 'USD'")
+        raise ValueError(
+            f"Unknown currency code {currency!r}; expected an ISO 4217 code like 'USD'"
+        )
     return code
 
 
@@ -118,9 +120,7 @@ class Money:
 
     def _same_currency(self, other: Money) -> None:
         if self.currency != other.currency:
-            raise CurrencyMismatch(
-                f"Cannot combine {self.currency} and {other.currency} amounts"
-            )
+            raise CurrencyMismatch(f"Cannot combine {self.currency} and {other.currency} amounts")
 
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Text, event
 from sqlmodel import Field, SQLModel
 
-from commerce_dash.models.base import UTCDateTime, json_field
 from commerce_dash.domain.clock import utcnow
+from commerce_dash.models.base import UTCDateTime, json_field
 
 
 class AuditLog(SQLModel, table=True):

@@ -57,9 +57,7 @@ def load_actor(*, session: Session, user: User, client_ip: str = "") -> Actor:
     )
 
 
-def _start_session(
-    *, session: Session, user: User, client_ip: str, user_agent: str
-) -> SignedIn:
+def _start_session(*, session: Session, user: User, client_ip: str, user_agent: str) -> SignedIn:
     assert user.id is not None
     token = new_token()
     now = utcnow()
@@ -269,9 +267,7 @@ def accept_invitation(
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise DomainError("invitation_invalid", "This account is no longer active.")
-    check_password_policy(
-        password, email=user.email, min_length=get_settings().password_min_length
-    )
+    check_password_policy(password, email=user.email, min_length=get_settings().password_min_length)
     user.password_hash = hash_password(password)
     user.updated_at = now
     row.used_at = now

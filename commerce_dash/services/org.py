@@ -80,18 +80,27 @@ def create_department(
         raise not_found("department", parent_id)
     if session.exec(select(Department.id).where(Department.code == code)).first():
         raise DomainError(
-            "code_taken", f"A department with code {code} exists.",
-            kind=ErrorKind.CONFLICT, field="code",
+            "code_taken",
+            f"A department with code {code} exists.",
+            kind=ErrorKind.CONFLICT,
+            field="code",
         )
     dept = Department(
-        code=code, name=name, description=description.strip(), parent_id=parent_id,
+        code=code,
+        name=name,
+        description=description.strip(),
+        parent_id=parent_id,
         approval_required=approval_required,
     )
     session.add(dept)
     session.flush()
     record_audit(
-        session=session, actor=actor, action="department.created", entity_type="department",
-        entity_id=dept.id, after={"code": code, "name": name, "parent_id": parent_id},
+        session=session,
+        actor=actor,
+        action="department.created",
+        entity_type="department",
+        entity_id=dept.id,
+        after={"code": code, "name": name, "parent_id": parent_id},
     )
     session.commit()
     return dept
@@ -102,8 +111,9 @@ def move_department(
 ) -> Department:
     """Change a department's parent, refusing loops."""
     if not actor.is_super_admin:
-        raise DomainError("forbidden", "Only super-admins move departments.",
-                          kind=ErrorKind.FORBIDDEN)
+        raise DomainError(
+            "forbidden", "Only super-admins move departments.", kind=ErrorKind.FORBIDDEN
+        )
     dept = session.get(Department, department_id)
     if dept is None:
         raise not_found("department", department_id)
@@ -115,9 +125,15 @@ def move_department(
     dept.parent_id = parent_id
     dept.updated_at = utcnow()
     session.add(dept)
-    record_audit(session=session, actor=actor, action="department.moved",
-                 entity_type="department", entity_id=department_id,
-                 before={"parent_id": before}, after={"parent_id": parent_id})
+    record_audit(
+        session=session,
+        actor=actor,
+        action="department.moved",
+        entity_type="department",
+        entity_id=department_id,
+        before={"parent_id": before},
+        after={"parent_id": parent_id},
+    )
     session.commit()
     return dept
 
@@ -146,32 +162,55 @@ def create_course(
     code = _clean_code(code)
     title = _require_text(title, "title", "course title", 200)
     if estimated_minutes < 0:
-        raise DomainError("invalid_duration", "The duration cannot be negative.",
-                          field="estimated_minutes")
+        raise DomainError(
+            "invalid_duration", "The duration cannot be negative.", field="estimated_minutes"
+        )
     if session.exec(select(Course.id).where(Course.code == code)).first():
-        raise DomainError("code_taken", f"A course with code {code} exists.",
-                          kind=ErrorKind.CONFLICT, field="code")
+        raise DomainError(
+            "code_taken",
+            f"A course with code {code} exists.",
+            kind=ErrorKind.CONFLICT,
+            field="code",
+        )
     course = Course(
-        code=code, title=title, description=description.strip(), category=category.strip(),
-        department_id=department_id, instructor_id=instructor_id,
-        content_creator_id=content_creator_id, published=published,
-        thumbnail_url=thumbnail_url, estimated_minutes=estimated_minutes,
+        code=code,
+        title=title,
+        description=description.strip(),
+        category=category.strip(),
+        department_id=department_id,
+        instructor_id=instructor_id,
+        content_creator_id=content_creator_id,
+        published=published,
+        thumbnail_url=thumbnail_url,
+        estimated_minutes=estimated_minutes,
         approval_required=approval_required,
     )
     session.add(course)
     session.flush()
     assert course.id is not None
     for position, spec in enumerate(modules, start=1):
-        session.add(CourseModule(
-            course_id=course.id, position=position,
-            title=_require_text(spec.title, "module_title", "module title", 200),
-            summary=spec.summary, estimated_minutes=max(0, spec.estimated_minutes),
-        ))
+        session.add(
+            CourseModule(
+                course_id=course.id,
+                position=position,
+                title=_require_text(spec.title, "module_title", "module title", 200),
+                summary=spec.summary,
+                estimated_minutes=max(0, spec.estimated_minutes),
+            )
+        )
     record_audit(
-        session=session, actor=actor, action="course.created", entity_type="course",
+        session=session,
+        actor=actor,
+        action="course.created",
+        entity_type="course",
         entity_id=course.id,
-        after={"code": code, "title": title, "department_id": department_id,
-               "published": published, "modules": len(modules)},
+        after={
+            "code": code,
+            "title": title,
+            "department_id": department_id,
+            "published": published,
+            "modules": len(modules),
+        },
     )
     session.commit()
     return course
@@ -196,28 +235,42 @@ def create_program(
     code = _clean_code(code)
     title = _require_text(title, "title", "program title", 200)
     if len(course_ids) < 2:
-        raise DomainError("program_too_small", "A program holds at least two courses.",
-                          field="course_ids")
+        raise DomainError(
+            "program_too_small", "A program holds at least two courses.", field="course_ids"
+        )
     if len(set(course_ids)) != len(course_ids):
-        raise DomainError("duplicate_course", "A course appears twice in the program.",
-                          field="course_ids")
+        raise DomainError(
+            "duplicate_course", "A course appears twice in the program.", field="course_ids"
+        )
     found = set(session.exec(select(Course.id).where(col(Course.id).in_(course_ids))).all())
     missing = [c for c in course_ids if c not in found]
     if missing:
         raise not_found("course", missing[0])
     if session.exec(select(Program.id).where(Program.code == code)).first():
-        raise DomainError("code_taken", f"A program with code {code} exists.",
-                          kind=ErrorKind.CONFLICT, field="code")
-    program = Program(code=code, title=title, description=description.strip(),
-                      department_id=department_id, published=published,
-                      thumbnail_url=thumbnail_url)
+        raise DomainError(
+            "code_taken",
+            f"A program with code {code} exists.",
+            kind=ErrorKind.CONFLICT,
+            field="code",
+        )
+    program = Program(
+        code=code,
+        title=title,
+        description=description.strip(),
+        department_id=department_id,
+        published=published,
+        thumbnail_url=thumbnail_url,
+    )
     session.add(program)
     session.flush()
     assert program.id is not None
     for position, course_id in enumerate(course_ids, start=1):
         session.add(ProgramCourse(program_id=program.id, course_id=course_id, position=position))
     record_audit(
-        session=session, actor=actor, action="program.created", entity_type="program",
+        session=session,
+        actor=actor,
+        action="program.created",
+        entity_type="program",
         entity_id=program.id,
         after={"code": code, "title": title, "course_ids": list(course_ids)},
     )
@@ -229,7 +282,5 @@ def department_options(*, session: Session) -> list[tuple[int, str]]:
     """(id, label) for every department, subdepartments labelled 'Parent / Child'."""
     rows = session.exec(select(Department.id, Department.name, Department.parent_id)).all()
     names = {d: n for d, n, _ in rows}
-    labels = [
-        (d, f"{names[p]} / {n}" if p in names else n) for d, n, p in rows if d is not None
-    ]
+    labels = [(d, f"{names[p]} / {n}" if p in names else n) for d, n, p in rows if d is not None]
     return sorted(labels, key=lambda item: item[1].lower())

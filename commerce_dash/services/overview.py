@@ -37,8 +37,10 @@ def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
     scope = None
     for role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN):
         if role in actor.roles and not actor.is_super_admin:
-            depts = actor.departments_for(role, department_parents(session=session)) or frozenset()
-            scope = (scope or frozenset()) | depts
+            granted = (
+                actor.departments_for(role, department_parents(session=session)) or frozenset()
+            )
+            scope = (scope or frozenset()) | granted
     if RoleName.BILLING_ADMIN in actor.roles or actor.is_super_admin:
         scope = None
 

@@ -41,7 +41,7 @@ def published_courses(*, session: Session, limit: int = 12) -> list[CourseCard]:
     """Published courses, newest first, with their department and module count."""
     modules = (
         select(CourseModule.course_id, func.count().label("n"))
-        .group_by(CourseModule.course_id)
+        .group_by(col(CourseModule.course_id))
         .subquery()
     )
     rows = session.exec(
@@ -54,8 +54,13 @@ def published_courses(*, session: Session, limit: int = 12) -> list[CourseCard]:
     ).all()
     return [
         CourseCard(
-            id=c.id or 0, code=c.code, title=c.title, description=c.description,
-            category=c.category, department=dept, modules=int(n or 0),
+            id=c.id or 0,
+            code=c.code,
+            title=c.title,
+            description=c.description,
+            category=c.category,
+            department=dept,
+            modules=int(n or 0),
             hours=_hours(c.estimated_minutes),
         )
         for c, dept, n in rows
@@ -68,16 +73,19 @@ def departments(*, session: Session) -> list[DepartmentCard]:
         session.exec(
             select(Course.department_id, func.count())
             .where(col(Course.published).is_(True))
-            .group_by(Course.department_id)
+            .group_by(col(Course.department_id))
         ).all()
     )
     depts = session.exec(select(Department).order_by(Department.name)).all()
     names = {d.id: d.name for d in depts}
     return [
         DepartmentCard(
-            id=d.id or 0, code=d.code, name=d.name, description=d.description,
-            published_courses=int(counts.get(d.id, 0)),
-            parent=names.get(d.parent_id, "") if d.parent_id else "",
+            id=d.id or 0,
+            code=d.code,
+            name=d.name,
+            description=d.description,
+            published_courses=int(counts.get(d.id or 0, 0)),
+            parent=names.get(d.parent_id, "") if d.parent_id is not None else "",
         )
         for d in depts
     ]
@@ -94,8 +102,8 @@ def published_program_count(*, session: Session) -> int:
 def program_course_count(*, session: Session, program_id: int) -> int:
     return int(
         session.exec(
-            select(func.count()).select_from(ProgramCourse).where(
-                ProgramCourse.program_id == program_id
-            )
+            select(func.count())
+            .select_from(ProgramCourse)
+            .where(ProgramCourse.program_id == program_id)
         ).one()
     )

@@ -103,20 +103,18 @@ def list_users(
     query = select(User)
     if search.strip():
         pattern = f"%{search.strip()}%"
-        query = query.where(
-            or_(col(User.email).ilike(pattern), col(User.full_name).ilike(pattern))
-        )
+        query = query.where(or_(col(User.email).ilike(pattern), col(User.full_name).ilike(pattern)))
     if role:
-        query = query.where(
-            col(User.id).in_(select(UserRole.user_id).where(UserRole.role == role))
-        )
+        query = query.where(col(User.id).in_(select(UserRole.user_id).where(UserRole.role == role)))
     if status == "active":
         query = query.where(col(User.is_active).is_(True))
     elif status == "inactive":
         query = query.where(col(User.is_active).is_(False))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     users = session.exec(
-        query.order_by(func.lower(User.full_name), User.id).offset(page.offset).limit(page.page_size)
+        query.order_by(func.lower(User.full_name), col(User.id))
+        .offset(page.offset)
+        .limit(page.page_size)
     ).all()
     ids = [u.id for u in users]
     grants: dict[int, list[Grant]] = {}
@@ -189,10 +187,14 @@ def create_user(
         check_password_policy(password, email=email, min_length=get_settings().password_min_length)
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise DomainError(
-            "email_taken", "A user with this email already exists.",
-            kind=ErrorKind.CONFLICT, field="email",
+            "email_taken",
+            "A user with this email already exists.",
+            kind=ErrorKind.CONFLICT,
+            field="email",
         )
-    user = User(email=email, full_name=name, password_hash=hash_password(password) if password else "")
+    user = User(
+        email=email, full_name=name, password_hash=hash_password(password) if password else ""
+    )
     session.add(user)
     session.flush()
     assert user.id is not None
@@ -219,8 +221,11 @@ def reissue_invitation(*, session: Session, actor: Actor | None, user_id: int) -
         raise DomainError("already_active", "This user has already set a password.")
     link = _issue_invitation(session, user)
     record_audit(
-        session=session, actor=actor, action="user.invitation_reissued",
-        entity_type="user", entity_id=user_id,
+        session=session,
+        actor=actor,
+        action="user.invitation_reissued",
+        entity_type="user",
+        entity_id=user_id,
     )
     session.commit()
     return link
@@ -249,13 +254,9 @@ def set_grants(
     keeps_super = any(g.role == RoleName.SUPER_ADMIN for g in checked)
     if not keeps_super and any(g.role == RoleName.SUPER_ADMIN for g in before):
         if user_id == actor.user_id:
-            raise DomainError(
-                "cannot_demote_self", "You cannot remove your own super-admin role."
-            )
+            raise DomainError("cannot_demote_self", "You cannot remove your own super-admin role.")
         if _active_super_admins(session) <= {user_id}:
-            raise DomainError(
-                "last_super_admin", "At least one active super-admin must remain."
-            )
+            raise DomainError("last_super_admin", "At least one active super-admin must remain.")
     if before == checked:
         return checked
     session.exec(delete(UserRole).where(col(UserRole.user_id) == user_id))  # type: ignore[call-overload]
@@ -264,8 +265,12 @@ def set_grants(
     user.updated_at = utcnow()
     session.add(user)
     record_audit(
-        session=session, actor=actor, action="user.roles_changed", entity_type="user",
-        entity_id=user_id, before={"grants": _grant_dicts(before)},
+        session=session,
+        actor=actor,
+        action="user.roles_changed",
+        entity_type="user",
+        entity_id=user_id,
+        before={"grants": _grant_dicts(before)},
         after={"grants": _grant_dicts(checked)},
     )
     session.commit()
@@ -290,10 +295,14 @@ def set_active(
     user.updated_at = utcnow()
     session.add(user)
     record_audit(
-        session=session, actor=actor,
+        session=session,
+        actor=actor,
         action="user.reactivated" if active else "user.deactivated",
-        entity_type="user", entity_id=user_id,
-        before={"is_active": not active}, after={"is_active": active}, reason=reason,
+        entity_type="user",
+        entity_id=user_id,
+        before={"is_active": not active},
+        after={"is_active": active},
+        reason=reason,
     )
     session.commit()
     return user
@@ -304,14 +313,21 @@ def bootstrap_super_admin(*, session: Session, email: str, full_name: str, passw
     email = normalise_email(email)
     check_password_policy(password, email=email, min_length=get_settings().password_min_length)
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
-        raise DomainError("email_taken", "A user with this email already exists.",
-                          kind=ErrorKind.CONFLICT)
+        raise DomainError(
+            "email_taken", "A user with this email already exists.", kind=ErrorKind.CONFLICT
+        )
     user = User(email=email, full_name=clean_name(full_name), password_hash=hash_password(password))
     session.add(user)
     session.flush()
     assert user.id is not None
     session.add(UserRole(user_id=user.id, role=RoleName.SUPER_ADMIN))
-    record_audit(session=session, actor=None, action="user.bootstrapped", entity_type="user",
-                 entity_id=user.id, after={"email": email, "grants": [{"role": "super_admin"}]})
+    record_audit(
+        session=session,
+        actor=None,
+        action="user.bootstrapped",
+        entity_type="user",
+        entity_id=user.id,
+        after={"email": email, "grants": [{"role": "super_admin"}]},
+    )
     session.commit()
     return user

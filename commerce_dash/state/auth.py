@@ -26,7 +26,10 @@ class AuthState(rx.State):
     """
 
     session_token: str = rx.Cookie(
-        "", name=SESSION_COOKIE, same_site="lax", path="/",
+        "",
+        name=SESSION_COOKIE,
+        same_site="lax",
+        path="/",
         max_age=get_settings().session_ttl_hours * 3600,
     )
     signed_in: bool = False

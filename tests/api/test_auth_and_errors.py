@@ -9,12 +9,15 @@ def test_health_reports_database_and_migration_head(client):
 
 
 def test_register_login_me_logout_round_trip(client):
-    created = client.post("/api/v2/auth/register", json={
-        "email": "Zoe@Example.com", "full_name": "Zoe", "password": "a-good-password"})
+    created = client.post(
+        "/api/v2/auth/register",
+        json={"email": "Zoe@Example.com", "full_name": "Zoe", "password": "a-good-password"},
+    )
     assert created.status_code == 201
     assert created.json()["user"]["email"] == "zoe@example.com"
-    login = client.post("/api/v2/auth/login",
-                        json={"email": "zoe@example.com", "password": "a-good-password"})
+    login = client.post(
+        "/api/v2/auth/login", json={"email": "zoe@example.com", "password": "a-good-password"}
+    )
     token = login.json()["token"]
     me = client.get("/api/v2/auth/me", headers=bearer(token))
     assert me.json()["grants"] == [{"role": "learner", "department_id": None}]
@@ -27,19 +30,43 @@ def test_register_login_me_logout_round_trip(client):
 def test_bad_input_gets_a_json_4xx_never_a_500(client, session):
     create_user(session, "ada@example.com")
     cases = [
-        (client.post("/api/v2/auth/login", json={"email": "ada@example.com"}), 422,
-         "invalid_request"),
-        (client.post("/api/v2/auth/login", content=b"{not json",
-                     headers={"content-type": "application/json"}), 422, "invalid_request"),
-        (client.post("/api/v2/auth/login", json={"email": "ada@example.com",
-                                                 "password": "wrong-one"}), 401,
-         "invalid_credentials"),
-        (client.post("/api/v2/auth/register", json={"email": "ada@example.com",
-                                                    "full_name": "A", "password": PASSWORD}),
-         409, "email_taken"),
-        (client.post("/api/v2/auth/register", json={"email": "b@example.com",
-                                                    "full_name": "B", "password": "short"}),
-         422, "password_too_short"),
+        (
+            client.post("/api/v2/auth/login", json={"email": "ada@example.com"}),
+            422,
+            "invalid_request",
+        ),
+        (
+            client.post(
+                "/api/v2/auth/login",
+                content=b"{not json",
+                headers={"content-type": "application/json"},
+            ),
+            422,
+            "invalid_request",
+        ),
+        (
+            client.post(
+                "/api/v2/auth/login", json={"email": "ada@example.com", "password": "wrong-one"}
+            ),
+            401,
+            "invalid_credentials",
+        ),
+        (
+            client.post(
+                "/api/v2/auth/register",
+                json={"email": "ada@example.com", "full_name": "A", "password": PASSWORD},
+            ),
+            409,
+            "email_taken",
+        ),
+        (
+            client.post(
+                "/api/v2/auth/register",
+                json={"email": "b@example.com", "full_name": "B", "password": "short"},
+            ),
+            422,
+            "password_too_short",
+        ),
         (client.get("/api/v2/does-not-exist"), 404, "not_found"),
         (client.get("/api/v2/admin/users?page=0"), 401, "not_signed_in"),
     ]
@@ -52,8 +79,9 @@ def test_repeated_failures_answer_429_with_retry_after(client, session):
     create_user(session, "ada@example.com")
     for _ in range(5):
         client.post("/api/v2/auth/login", json={"email": "ada@example.com", "password": "nope-1"})
-    locked = client.post("/api/v2/auth/login",
-                         json={"email": "ada@example.com", "password": PASSWORD})
+    locked = client.post(
+        "/api/v2/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    )
     assert locked.status_code == 429
     assert locked.json()["code"] == "too_many_attempts"
     assert int(locked.headers["retry-after"]) > 0
@@ -64,10 +92,13 @@ def test_cookie_authenticates_reads_but_never_writes(client, session):
     from commerce_dash.domain.actor import Grant
 
     create_user(session, "root@example.com", grants=(Grant(RoleName.SUPER_ADMIN),))
-    token = client.post("/api/v2/auth/login",
-                        json={"email": "root@example.com", "password": PASSWORD}).json()["token"]
+    token = client.post(
+        "/api/v2/auth/login", json={"email": "root@example.com", "password": PASSWORD}
+    ).json()["token"]
     client.cookies.set("cd_session", token)
     assert client.get("/api/v2/admin/users").status_code == 200
-    forged = client.post("/api/v2/admin/users", json={
-        "email": "x@example.com", "full_name": "X", "grants": [{"role": "learner"}]})
+    forged = client.post(
+        "/api/v2/admin/users",
+        json={"email": "x@example.com", "full_name": "X", "grants": [{"role": "learner"}]},
+    )
     assert forged.status_code == 401

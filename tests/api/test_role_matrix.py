@@ -18,8 +18,11 @@ ADMIN_ROUTES = {
     ("GET", "/api/v2/admin/audit"): "audit",
 }
 BODIES = {
-    ("POST", "/api/v2/admin/users"): {"email": "m@example.com", "full_name": "M",
-                                      "grants": [{"role": "learner"}]},
+    ("POST", "/api/v2/admin/users"): {
+        "email": "m@example.com",
+        "full_name": "M",
+        "grants": [{"role": "learner"}],
+    },
     ("PUT", "/api/v2/admin/users/{user_id}/roles"): {"grants": [{"role": "learner"}]},
     ("POST", "/api/v2/admin/users/{user_id}/active"): {"active": True},
 }
@@ -45,13 +48,13 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)
         create_user(session, "who@example.com", grants=(Grant(role, dept if scoped else None),))
-        token = client.post("/api/v2/auth/login",
-                            json={"email": "who@example.com", "password": PASSWORD}).json()["token"]
+        token = client.post(
+            "/api/v2/auth/login", json={"email": "who@example.com", "password": PASSWORD}
+        ).json()["token"]
         headers = bearer(token)
     for (method, path), section in ADMIN_ROUTES.items():
         url = path.replace("{user_id}", str(target.user_id))
-        response = client.request(method, url, headers=headers,
-                                  json=BODIES.get((method, path)))
+        response = client.request(method, url, headers=headers, json=BODIES.get((method, path)))
         if role is None:
             expected = 401
         elif can_access([role], section):

@@ -92,8 +92,11 @@ def test_bad_emails_are_refused_beside_the_email_field(raw):
 
 @pytest.mark.parametrize(
     ("password", "code"),
-    [("short", "password_too_short"), ("aaaaaaaaaa", "password_too_simple"),
-     ("ada@example.com", "password_is_email")],
+    [
+        ("short", "password_too_short"),
+        ("aaaaaaaaaa", "password_too_simple"),
+        ("ada@example.com", "password_is_email"),
+    ],
 )
 def test_weak_passwords_are_refused_with_the_reason(password, code):
     with pytest.raises(DomainError) as err:
@@ -107,8 +110,13 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 def test_throttle_allows_until_the_account_limit_then_says_how_long_to_wait():
     # given 4 failures in the last 10 minutes and a limit of 5
     failures = [NOW - timedelta(minutes=m) for m in (10, 8, 6, 4)]
-    args = dict(client_failures=[], now=NOW, window=timedelta(minutes=15),
-                max_per_account=5, max_per_client=20)
+    args = dict(
+        client_failures=[],
+        now=NOW,
+        window=timedelta(minutes=15),
+        max_per_account=5,
+        max_per_client=20,
+    )
     # then the fifth attempt is still allowed
     assert login_throttle(account_failures=failures, **args).allowed
     # when a fifth failure happens
@@ -120,10 +128,20 @@ def test_throttle_allows_until_the_account_limit_then_says_how_long_to_wait():
 
 def test_throttle_ignores_failures_outside_the_window_and_counts_per_client():
     old = [NOW - timedelta(minutes=30)] * 10
-    assert login_throttle(account_failures=old, client_failures=[], now=NOW,
-                          window=timedelta(minutes=15), max_per_account=5,
-                          max_per_client=3).allowed
+    assert login_throttle(
+        account_failures=old,
+        client_failures=[],
+        now=NOW,
+        window=timedelta(minutes=15),
+        max_per_account=5,
+        max_per_client=3,
+    ).allowed
     client = [NOW - timedelta(minutes=1)] * 3
-    assert not login_throttle(account_failures=[], client_failures=client, now=NOW,
-                              window=timedelta(minutes=15), max_per_account=5,
-                              max_per_client=3).allowed
+    assert not login_throttle(
+        account_failures=[],
+        client_failures=client,
+        now=NOW,
+        window=timedelta(minutes=15),
+        max_per_account=5,
+        max_per_client=3,
+    ).allowed

@@ -142,7 +142,9 @@ def test_from_decimal_to_decimal_round_trip_property(amount: int, currency: str)
     assert back == money
 
 
-@pytest.mark.parametrize(("text", "currency"), [("19.999", "USD"), ("1.5", "JPY"), ("0.0001", "KWD")])
+@pytest.mark.parametrize(
+    ("text", "currency"), [("19.999", "USD"), ("1.5", "JPY"), ("0.0001", "KWD")]
+)
 def test_from_decimal_refuses_too_many_decimals(text: str, currency: str) -> None:
     # given more decimals than the currency has
     # when / then

@@ -15,7 +15,9 @@ from tests.conftest import PASSWORD, create_user
 def test_a_new_learner_is_signed_in_with_the_learner_role(session):
     # when
     signed = accounts.register_learner(
-        session=session, email="New.Person@Example.com", full_name="  New   Person ",
+        session=session,
+        email="New.Person@Example.com",
+        full_name="  New   Person ",
         password="a-good-password",
     )
     # then
@@ -30,8 +32,9 @@ def test_a_new_learner_is_signed_in_with_the_learner_role(session):
 def test_registering_an_existing_email_in_other_case_is_refused_beside_the_field(session):
     create_user(session, "taken@example.com")
     with pytest.raises(DomainError) as err:
-        accounts.register_learner(session=session, email="TAKEN@example.com",
-                                  full_name="X", password="a-good-password")
+        accounts.register_learner(
+            session=session, email="TAKEN@example.com", full_name="X", password="a-good-password"
+        )
     assert err.value.code == "email_taken"
     assert err.value.field == "email"
     assert "already exists" in err.value.message
@@ -41,9 +44,11 @@ def test_wrong_password_unknown_email_and_deactivated_account_look_the_same(sess
     create_user(session, "known@example.com")
     create_user(session, "gone@example.com", active=False)
     messages = set()
-    for email, password in [("known@example.com", "wrong-password"),
-                            ("nobody@example.com", PASSWORD),
-                            ("gone@example.com", PASSWORD)]:
+    for email, password in [
+        ("known@example.com", "wrong-password"),
+        ("nobody@example.com", PASSWORD),
+        ("gone@example.com", PASSWORD),
+    ]:
         with pytest.raises(DomainError) as err:
             accounts.sign_in(session=session, email=email, password=password)
         assert err.value.kind is ErrorKind.UNAUTHENTICATED
@@ -53,8 +58,9 @@ def test_wrong_password_unknown_email_and_deactivated_account_look_the_same(sess
 
 def test_sign_in_opens_a_session_and_records_the_login(session):
     create_user(session, "ada@example.com")
-    signed = accounts.sign_in(session=session, email="ADA@example.com", password=PASSWORD,
-                              client_ip="10.0.0.1")
+    signed = accounts.sign_in(
+        session=session, email="ADA@example.com", password=PASSWORD, client_ip="10.0.0.1"
+    )
     user = session.exec(select(User).where(User.email == "ada@example.com")).one()
     assert user.last_login_at is not None
     assert signed.actor.user_id == user.id
@@ -66,11 +72,16 @@ def test_too_many_failures_for_one_account_lock_it_even_with_the_right_password(
     create_user(session, "ada@example.com")
     for _ in range(5):
         with pytest.raises(DomainError):
-            accounts.sign_in(session=session, email="ada@example.com", password="nope-nope",
-                             client_ip=f"10.0.0.{_}")
+            accounts.sign_in(
+                session=session,
+                email="ada@example.com",
+                password="nope-nope",
+                client_ip=f"10.0.0.{_}",
+            )
     with pytest.raises(DomainError) as err:
-        accounts.sign_in(session=session, email="ada@example.com", password=PASSWORD,
-                         client_ip="10.9.9.9")
+        accounts.sign_in(
+            session=session, email="ada@example.com", password=PASSWORD, client_ip="10.9.9.9"
+        )
     assert err.value.code == "too_many_attempts"
     assert err.value.kind is ErrorKind.RATE_LIMITED
     assert "Try again in 15 minutes" in err.value.message
@@ -79,15 +90,24 @@ def test_too_many_failures_for_one_account_lock_it_even_with_the_right_password(
 def test_one_client_guessing_many_accounts_is_throttled(session, monkeypatch):
     monkeypatch.setenv("COMMERCE_LOGIN_MAX_FAILURES_PER_CLIENT", "3")
     from commerce_dash.settings import get_settings
+
     get_settings.cache_clear()
     try:
         for i in range(3):
             with pytest.raises(DomainError):
-                accounts.sign_in(session=session, email=f"u{i}@example.com",
-                                 password="whatever1", client_ip="203.0.113.7")
+                accounts.sign_in(
+                    session=session,
+                    email=f"u{i}@example.com",
+                    password="whatever1",
+                    client_ip="203.0.113.7",
+                )
         with pytest.raises(DomainError) as err:
-            accounts.sign_in(session=session, email="u9@example.com", password="whatever1",
-                             client_ip="203.0.113.7")
+            accounts.sign_in(
+                session=session,
+                email="u9@example.com",
+                password="whatever1",
+                client_ip="203.0.113.7",
+            )
         assert err.value.code == "too_many_attempts"
     finally:
         get_settings.cache_clear()
@@ -125,10 +145,16 @@ def test_deactivating_a_user_ends_their_open_sessions(session, super_admin):
 def test_change_password_needs_the_current_one(session):
     actor = create_user(session, "ada@example.com")
     with pytest.raises(DomainError) as err:
-        accounts.change_password(session=session, actor=actor, current_password="bad",
-                                 new_password="another-good-one")
+        accounts.change_password(
+            session=session, actor=actor, current_password="bad", new_password="another-good-one"
+        )
     assert err.value.field == "current_password"
-    accounts.change_password(session=session, actor=actor, current_password=PASSWORD,
-                             new_password="another-good-one")
-    assert accounts.sign_in(session=session, email="ada@example.com",
-                            password="another-good-one").actor.user_id == actor.user_id
+    accounts.change_password(
+        session=session, actor=actor, current_password=PASSWORD, new_password="another-good-one"
+    )
+    assert (
+        accounts.sign_in(
+            session=session, email="ada@example.com", password="another-good-one"
+        ).actor.user_id
+        == actor.user_id
+    )

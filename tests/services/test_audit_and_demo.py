@@ -5,17 +5,18 @@ from sqlmodel import select
 
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.paging import PageRequest
+from commerce_dash.models.accounts import User
 from commerce_dash.models.audit import AuditLog, AuditLogIsAppendOnly
 from commerce_dash.models.catalog import Course, Program
 from commerce_dash.services import audit, demo_data, storefront
-from commerce_dash.models.accounts import User
 from commerce_dash.services.accounts import load_actor
 from commerce_dash.services.overview import admin_overview
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(session, super_admin):
-    row = audit.record_audit(session=session, actor=super_admin, action="thing.done",
-                             entity_type="thing", entity_id=1)
+    row = audit.record_audit(
+        session=session, actor=super_admin, action="thing.done", entity_type="thing", entity_id=1
+    )
     session.commit()
     row.action = "thing.undone"
     session.add(row)
@@ -36,11 +37,13 @@ def test_audit_list_filters_by_action_actor_and_date(session, super_admin):
     session.commit()
     two = audit.list_audit(session=session, actor=super_admin, page=PageRequest(), action="a.two")
     assert two.total == 3
-    mine = audit.list_audit(session=session, actor=super_admin, page=PageRequest(),
-                            actor_query="ROOT@")
+    mine = audit.list_audit(
+        session=session, actor=super_admin, page=PageRequest(), actor_query="ROOT@"
+    )
     assert mine.total == 3
-    future = audit.list_audit(session=session, actor=super_admin, page=PageRequest(),
-                              since=utcnow() + timedelta(hours=1))
+    future = audit.list_audit(
+        session=session, actor=super_admin, page=PageRequest(), since=utcnow() + timedelta(hours=1)
+    )
     assert future.total == 0
 
 
@@ -51,7 +54,9 @@ def test_demo_data_fills_an_empty_database_through_the_services(session):
     assert len(published) == 27
     assert len(session.exec(select(Program)).all()) == 4
     # every creation went through a service, so it is in the audit log
-    assert len(session.exec(select(AuditLog).where(AuditLog.action == "course.created")).all()) == 30
+    assert (
+        len(session.exec(select(AuditLog).where(AuditLog.action == "course.created")).all()) == 30
+    )
     cards = storefront.published_courses(session=session, limit=50)
     assert len(cards) == 27 and all(c.modules >= 3 for c in cards)
     with pytest.raises(RuntimeError):
@@ -60,13 +65,22 @@ def test_demo_data_fills_an_empty_database_through_the_services(session):
 
 def test_overview_counts_what_is_in_the_database(session):
     demo_data.load_demo_data(session=session, password="demo-password-1")
-    root = load_actor(session=session, user=session.exec(
-        select(User).where(User.email == "super@example.com")).one())
-    dana = load_actor(session=session, user=session.exec(
-        select(User).where(User.email == "deptadmin@example.com")).one())
+    root = load_actor(
+        session=session,
+        user=session.exec(select(User).where(User.email == "super@example.com")).one(),
+    )
+    dana = load_actor(
+        session=session,
+        user=session.exec(select(User).where(User.email == "deptadmin@example.com")).one(),
+    )
     figures = admin_overview(session=session, actor=root)
-    assert (figures.users, figures.departments, figures.courses, figures.published_courses,
-            figures.programs) == (6, 4, 30, 27, 4)
+    assert (
+        figures.users,
+        figures.departments,
+        figures.courses,
+        figures.published_courses,
+        figures.programs,
+    ) == (6, 4, 30, 27, 4)
     # a dept-admin of Engineering counts Engineering and its Data Science subdepartment
     scoped = admin_overview(session=session, actor=dana)
     assert (scoped.departments, scoped.courses, scoped.programs) == (2, 16, 2)

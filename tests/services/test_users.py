@@ -18,8 +18,13 @@ def _audit(session, action):
 
 def test_inviting_a_user_gives_a_one_time_link_that_sets_the_password(session, super_admin):
     # when
-    created = users.create_user(session=session, actor=super_admin, email="new@example.com",
-                                full_name="New Admin", grants=[Grant(RoleName.BILLING_ADMIN)])
+    created = users.create_user(
+        session=session,
+        actor=super_admin,
+        email="new@example.com",
+        full_name="New Admin",
+        grants=[Grant(RoleName.BILLING_ADMIN)],
+    )
     # then a link is returned and the account cannot sign in yet
     assert created.invitation_link and "/accept-invite?token=" in created.invitation_link
     with pytest.raises(DomainError):
@@ -38,8 +43,14 @@ def test_inviting_a_user_gives_a_one_time_link_that_sets_the_password(session, s
 
 def test_department_scoped_roles_need_a_department(session, super_admin):
     with pytest.raises(DomainError) as err:
-        users.create_user(session=session, actor=super_admin, email="x@example.com",
-                          full_name="X", grants=[Grant(RoleName.DEPT_ADMIN)], password="pass-word-1")
+        users.create_user(
+            session=session,
+            actor=super_admin,
+            email="x@example.com",
+            full_name="X",
+            grants=[Grant(RoleName.DEPT_ADMIN)],
+            password="pass-word-1",
+        )
     assert err.value.code == "department_required"
     assert session.exec(select(AuditLog)).all() == []
 
@@ -48,10 +59,16 @@ def test_only_super_admins_manage_users(session, engineering_with_subdepartment)
     billing = create_user(session, "bill@example.com", grants=(Grant(RoleName.BILLING_ADMIN),))
     for call in (
         lambda: users.list_users(session=session, actor=billing, page=PageRequest()),
-        lambda: users.create_user(session=session, actor=billing, email="y@example.com",
-                                  full_name="Y", grants=[Grant(RoleName.LEARNER)]),
-        lambda: users.set_active(session=session, actor=billing, user_id=billing.user_id,
-                                 active=False),
+        lambda: users.create_user(
+            session=session,
+            actor=billing,
+            email="y@example.com",
+            full_name="Y",
+            grants=[Grant(RoleName.LEARNER)],
+        ),
+        lambda: users.set_active(
+            session=session, actor=billing, user_id=billing.user_id, active=False
+        ),
     ):
         with pytest.raises(DomainError) as err:
             call()
@@ -63,8 +80,12 @@ def test_changing_roles_is_audited_with_before_and_after(
 ):
     eng = engineering_with_subdepartment["ENG"]
     target = create_user(session, "eli@example.com")
-    users.set_grants(session=session, actor=super_admin, user_id=target.user_id,
-                     grants=[Grant(RoleName.ENROLLMENT_ADMIN, eng), Grant(RoleName.LEARNER, eng)])
+    users.set_grants(
+        session=session,
+        actor=super_admin,
+        user_id=target.user_id,
+        grants=[Grant(RoleName.ENROLLMENT_ADMIN, eng), Grant(RoleName.LEARNER, eng)],
+    )
     grants = users.user_grants(session=session, actor=super_admin, user_id=target.user_id)
     # the learner role is not department-scoped: its department is dropped
     assert grants == (Grant("enrollment_admin", eng), Grant("learner", None))
@@ -75,35 +96,53 @@ def test_changing_roles_is_audited_with_before_and_after(
 
 def test_the_last_super_admin_cannot_be_demoted_or_deactivated(session, super_admin):
     with pytest.raises(DomainError) as err:
-        users.set_grants(session=session, actor=super_admin, user_id=super_admin.user_id,
-                         grants=[Grant(RoleName.LEARNER)])
+        users.set_grants(
+            session=session,
+            actor=super_admin,
+            user_id=super_admin.user_id,
+            grants=[Grant(RoleName.LEARNER)],
+        )
     assert err.value.code == "cannot_demote_self"
     with pytest.raises(DomainError) as err:
-        users.set_active(session=session, actor=super_admin, user_id=super_admin.user_id,
-                         active=False)
+        users.set_active(
+            session=session, actor=super_admin, user_id=super_admin.user_id, active=False
+        )
     assert err.value.code == "cannot_deactivate_self"
 
 
 def test_list_users_filters_pages_and_shows_pending_invitations(session, super_admin):
     for i in range(7):
         create_user(session, f"learner{i}@example.com", full_name=f"Learner {i}")
-    users.create_user(session=session, actor=super_admin, email="inv@example.com",
-                      full_name="Invited Person", grants=[Grant(RoleName.LEARNER)])
-    page1 = users.list_users(session=session, actor=super_admin, page=PageRequest(1, 5),
-                             role="learner")
-    page2 = users.list_users(session=session, actor=super_admin, page=PageRequest(2, 5),
-                             role="learner")
+    users.create_user(
+        session=session,
+        actor=super_admin,
+        email="inv@example.com",
+        full_name="Invited Person",
+        grants=[Grant(RoleName.LEARNER)],
+    )
+    page1 = users.list_users(
+        session=session, actor=super_admin, page=PageRequest(1, 5), role="learner"
+    )
+    page2 = users.list_users(
+        session=session, actor=super_admin, page=PageRequest(2, 5), role="learner"
+    )
     assert page1.total == 8 and page1.pages == 2
     assert len(page1.items) == 5 and len(page2.items) == 3
-    found = users.list_users(session=session, actor=super_admin, page=PageRequest(),
-                             search="invited")
+    found = users.list_users(
+        session=session, actor=super_admin, page=PageRequest(), search="invited"
+    )
     assert [(r.email, r.pending_invitation) for r in found.items] == [("inv@example.com", True)]
 
 
 def test_deactivate_and_reactivate_are_audited(session, super_admin):
     target = create_user(session, "ada@example.com")
-    users.set_active(session=session, actor=super_admin, user_id=target.user_id, active=False,
-                     reason="left the company")
+    users.set_active(
+        session=session,
+        actor=super_admin,
+        user_id=target.user_id,
+        active=False,
+        reason="left the company",
+    )
     users.set_active(session=session, actor=super_admin, user_id=target.user_id, active=True)
     actions = [r.action for r in session.exec(select(AuditLog).order_by(AuditLog.id)).all()]
     assert actions == ["user.deactivated", "user.reactivated"]

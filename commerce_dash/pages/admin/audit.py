@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import reflex as rx
 
 from commerce_dash.components.shell import admin_shell
-from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
@@ -47,7 +47,9 @@ class AuditState(AdminState):
                 session=session, actor=actor
             )
             result = audit_service.list_audit(
-                session=session, actor=actor, page=PageRequest(self.page, PAGE_SIZE),
+                session=session,
+                actor=actor,
+                page=PageRequest(self.page, PAGE_SIZE),
                 action="" if self.action == "all" else self.action,
                 entity_type="" if self.entity == "all" else self.entity,
                 actor_query=self.actor_query,
@@ -57,8 +59,10 @@ class AuditState(AdminState):
         self.total, self.pages = result.total, result.pages
         self.rows = [
             {
-                "id": str(r.id), "at": r.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                "actor": r.actor_email, "action": r.action,
+                "id": str(r.id),
+                "at": r.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "actor": r.actor_email,
+                "action": r.action,
                 "entity": f"{r.entity_type} #{r.entity_id}" if r.entity_id else r.entity_type,
                 "reason": r.reason,
                 "before": json.dumps(r.before, indent=1, sort_keys=True) if r.before else "",
@@ -141,16 +145,27 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                     rx.popover.trigger(rx.button("Details", size="1", variant="soft")),
                     rx.popover.content(
                         rx.vstack(
-                            rx.cond(row["reason"] != "",
-                                    rx.text("Reason: ", row["reason"], size="2"), rx.fragment()),
-                            rx.cond(row["before"] != "",
-                                    rx.vstack(rx.text("Before", weight="bold", size="1"),
-                                              rx.code_block(row["before"], language="json")),
-                                    rx.fragment()),
-                            rx.cond(row["after"] != "",
-                                    rx.vstack(rx.text("After", weight="bold", size="1"),
-                                              rx.code_block(row["after"], language="json")),
-                                    rx.fragment()),
+                            rx.cond(
+                                row["reason"] != "",
+                                rx.text("Reason: ", row["reason"], size="2"),
+                                rx.fragment(),
+                            ),
+                            rx.cond(
+                                row["before"] != "",
+                                rx.vstack(
+                                    rx.text("Before", weight="bold", size="1"),
+                                    rx.code_block(row["before"], language="json"),
+                                ),
+                                rx.fragment(),
+                            ),
+                            rx.cond(
+                                row["after"] != "",
+                                rx.vstack(
+                                    rx.text("After", weight="bold", size="1"),
+                                    rx.code_block(row["after"], language="json"),
+                                ),
+                                rx.fragment(),
+                            ),
                             max_width="420px",
                         ),
                     ),
@@ -167,44 +182,31 @@ def audit_page() -> rx.Component:
         "Audit log",
         rx.hstack(
             _select(AuditState.action, AuditState.set_action, AuditState.actions, "All actions"),
-            _select(AuditState.entity, AuditState.set_entity, AuditState.entities,
-                    "All entities"),
-            rx.input(placeholder="Actor email", value=AuditState.actor_query,
-                     on_change=AuditState.set_actor_query.debounce(300)),
-            rx.hstack(rx.text("From", size="2"),
-                      rx.input(type="date", value=AuditState.since,
-                               on_change=AuditState.set_since),
-                      rx.text("to", size="2"),
-                      rx.input(type="date", value=AuditState.until,
-                               on_change=AuditState.set_until),
-                      align="center"),
+            _select(AuditState.entity, AuditState.set_entity, AuditState.entities, "All entities"),
+            rx.input(
+                placeholder="Actor email",
+                value=AuditState.actor_query,
+                on_change=AuditState.set_actor_query.debounce(300),
+            ),
+            rx.hstack(
+                rx.text("From", size="2"),
+                rx.input(type="date", value=AuditState.since, on_change=AuditState.set_since),
+                rx.text("to", size="2"),
+                rx.input(type="date", value=AuditState.until, on_change=AuditState.set_until),
+                align="center",
+            ),
             wrap="wrap",
             spacing="3",
             width="100%",
         ),
-        rx.card(
-            rx.cond(
-                AuditState.rows.length() > 0,
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(rx.table.row(
-                            rx.table.column_header_cell("When"),
-                            rx.table.column_header_cell("Who"),
-                            rx.table.column_header_cell("Action"),
-                            rx.table.column_header_cell("Entity"),
-                            rx.table.column_header_cell(""),
-                        )),
-                        rx.table.body(rx.foreach(AuditState.rows, _row)),
-                        width="100%",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
-                ),
-                empty_state("scroll-text", "No audit entries match",
-                            "Widen the filters; every admin action is recorded here."),
+        paged_table(
+            AuditState,
+            ["When", "Who", "Action", "Entity", ""],
+            _row,
+            (
+                "scroll-text",
+                "No audit entries match",
+                "Widen the filters; every admin action is recorded here.",
             ),
-            pager(AuditState.page, AuditState.pages, AuditState.total,
-                  AuditState.prev_page, AuditState.next_page),
-            width="100%",
         ),
     )

@@ -23,18 +23,42 @@ class OverviewState(AdminState):
             figures = admin_overview(session=session, actor=actor)
         self.scope_label = figures.scope_label
         self.kpis = [
-            {"label": "Users", "value": str(figures.users), "icon": "users",
-             "hint": f"{figures.learners} learners"},
-            {"label": "Signed in now", "value": str(figures.active_sessions), "icon": "log-in",
-             "hint": "open sessions"},
-            {"label": "Departments", "value": str(figures.departments), "icon": "building-2",
-             "hint": figures.scope_label},
-            {"label": "Courses", "value": str(figures.courses), "icon": "book-open",
-             "hint": f"{figures.published_courses} published"},
-            {"label": "Programs", "value": str(figures.programs), "icon": "library",
-             "hint": "course bundles"},
-            {"label": "Admin actions (24 h)", "value": str(figures.audit_events_24h),
-             "icon": "scroll-text", "hint": "audit log entries"},
+            {
+                "label": "Users",
+                "value": str(figures.users),
+                "icon": "users",
+                "hint": f"{figures.learners} learners",
+            },
+            {
+                "label": "Signed in now",
+                "value": str(figures.active_sessions),
+                "icon": "log-in",
+                "hint": "open sessions",
+            },
+            {
+                "label": "Departments",
+                "value": str(figures.departments),
+                "icon": "building-2",
+                "hint": figures.scope_label,
+            },
+            {
+                "label": "Courses",
+                "value": str(figures.courses),
+                "icon": "book-open",
+                "hint": f"{figures.published_courses} published",
+            },
+            {
+                "label": "Programs",
+                "value": str(figures.programs),
+                "icon": "library",
+                "hint": "course bundles",
+            },
+            {
+                "label": "Admin actions (24 h)",
+                "value": str(figures.audit_events_24h),
+                "icon": "scroll-text",
+                "hint": "audit log entries",
+            },
         ]
         return None
 

@@ -6,7 +6,7 @@ import reflex as rx
 
 from commerce_dash.components.forms import field, form_error
 from commerce_dash.components.shell import admin_shell
-from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
 from commerce_dash.domain.access import DEPARTMENT_SCOPED_ROLES, ROLE_LABELS, RoleName
 from commerce_dash.domain.actor import Grant
@@ -68,7 +68,9 @@ class UsersState(AdminState):
                 {"id": str(i), "label": label} for i, label in department_options(session=session)
             ]
             result = users_service.list_users(
-                session=session, actor=actor, page=PageRequest(self.page, PAGE_SIZE),
+                session=session,
+                actor=actor,
+                page=PageRequest(self.page, PAGE_SIZE),
                 search=self.search,
                 role="" if self.role_filter == "all" else self.role_filter,
                 status="" if self.status_filter == "all" else self.status_filter,
@@ -76,7 +78,9 @@ class UsersState(AdminState):
         self.total, self.pages = result.total, result.pages
         self.rows = [
             {
-                "id": str(r.id), "email": r.email, "full_name": r.full_name,
+                "id": str(r.id),
+                "email": r.email,
+                "full_name": r.full_name,
                 "status": "active" if r.is_active else "deactivated",
                 "invited": "yes" if r.pending_invitation else "",
                 "roles": ", ".join(self._grant_label(g) for g in r.grants),
@@ -148,14 +152,19 @@ class UsersState(AdminState):
         try:
             with session_scope() as session:
                 created = users_service.create_user(
-                    session=session, actor=self.current_actor(),
-                    email=form.get("email", ""), full_name=form.get("full_name", ""),
+                    session=session,
+                    actor=self.current_actor(),
+                    email=form.get("email", ""),
+                    full_name=form.get("full_name", ""),
                     grants=[Grant(self.new_role, dept if self.new_role in SCOPED else None)],
                     password=form.get("password") if self.new_mode == "password" else None,
                 )
         except DomainError as exc:
-            target = {"email": "email_error", "full_name": "full_name_error",
-                      "password": "password_error"}.get(exc.field or "", "create_error")
+            target = {
+                "email": "email_error",
+                "full_name": "full_name_error",
+                "password": "password_error",
+            }.get(exc.field or "", "create_error")
             setattr(self, target, exc.message)
             return None
         self._fetch()
@@ -174,8 +183,11 @@ class UsersState(AdminState):
                 session=session, actor=self.current_actor(), user_id=user_id
             )
         self.edit_grants = [
-            {"role": g.role, "department_id": str(g.department_id or ""),
-             "label": self._grant_label(g)}
+            {
+                "role": g.role,
+                "department_id": str(g.department_id or ""),
+                "label": self._grant_label(g),
+            }
             for g in grants
         ]
 
@@ -226,7 +238,9 @@ class UsersState(AdminState):
         try:
             with session_scope() as session:
                 users_service.set_grants(
-                    session=session, actor=self.current_actor(), user_id=self.edit_user_id,
+                    session=session,
+                    actor=self.current_actor(),
+                    user_id=self.edit_user_id,
                     grants=grants,
                 )
         except DomainError as exc:
@@ -242,7 +256,9 @@ class UsersState(AdminState):
         try:
             with session_scope() as session:
                 user = users_service.set_active(
-                    session=session, actor=self.current_actor(), user_id=int(user_id),
+                    session=session,
+                    actor=self.current_actor(),
+                    user_id=int(user_id),
                     active=activate,
                 )
         except DomainError as exc:
@@ -280,8 +296,7 @@ def _department_select(value, on_change) -> rx.Component:  # type: ignore[no-unt
     return rx.select.root(
         rx.select.trigger(placeholder="Department"),
         rx.select.content(
-            rx.foreach(UsersState.departments,
-                       lambda d: rx.select.item(d["label"], value=d["id"])),
+            rx.foreach(UsersState.departments, lambda d: rx.select.item(d["label"], value=d["id"])),
         ),
         value=value,
         on_change=on_change,
@@ -295,14 +310,26 @@ def _create_dialog() -> rx.Component:
             rx.cond(
                 UsersState.invitation_link != "",
                 rx.vstack(
-                    rx.callout("Send this link to the person. It works once, for 7 days.",
-                               icon="mail", color_scheme="green"),
+                    rx.callout(
+                        "Send this link to the person. It works once, for 7 days.",
+                        icon="mail",
+                        color_scheme="green",
+                    ),
                     rx.hstack(
-                        rx.input(value=UsersState.invitation_link, read_only=True, width="100%",
-                                 id="invitation-link"),
-                        rx.button(rx.icon("copy", size=14), "Copy",
-                                  on_click=[rx.set_clipboard(UsersState.invitation_link),
-                                            rx.toast.info("Link copied.")]),
+                        rx.input(
+                            value=UsersState.invitation_link,
+                            read_only=True,
+                            width="100%",
+                            id="invitation-link",
+                        ),
+                        rx.button(
+                            rx.icon("copy", size=14),
+                            "Copy",
+                            on_click=[
+                                rx.set_clipboard(UsersState.invitation_link),
+                                rx.toast.info("Link copied."),
+                            ],
+                        ),
                         width="100%",
                     ),
                     rx.dialog.close(rx.button("Done", variant="soft")),
@@ -311,18 +338,21 @@ def _create_dialog() -> rx.Component:
                 rx.form(
                     rx.vstack(
                         form_error(UsersState.create_error),
-                        field("Email", "email", UsersState.email_error, type="email",
-                              required=True),
-                        field("Full name", "full_name", UsersState.full_name_error,
-                              required=True),
+                        field(
+                            "Email", "email", UsersState.email_error, type="email", required=True
+                        ),
+                        field("Full name", "full_name", UsersState.full_name_error, required=True),
                         rx.text("Role", size="2", weight="medium"),
                         _role_select(UsersState.new_role, UsersState.set_new_role),
                         rx.cond(
                             UsersState.new_role.contains("_admin")
-                            & ((UsersState.new_role == "dept_admin")
-                               | (UsersState.new_role == "enrollment_admin")),
-                            _department_select(UsersState.new_department,
-                                               UsersState.set_new_department),
+                            & (
+                                (UsersState.new_role == "dept_admin")
+                                | (UsersState.new_role == "enrollment_admin")
+                            ),
+                            _department_select(
+                                UsersState.new_department, UsersState.set_new_department
+                            ),
                             rx.fragment(),
                         ),
                         rx.radio_group(
@@ -331,19 +361,28 @@ def _create_dialog() -> rx.Component:
                             on_change=UsersState.set_new_mode,
                             direction="row",
                         ),
-                        rx.text("invite: the person sets their own password from a link; "
-                                "password: you set it now.", size="1", color_scheme="gray"),
+                        rx.text(
+                            "invite: the person sets their own password from a link; "
+                            "password: you set it now.",
+                            size="1",
+                            color_scheme="gray",
+                        ),
                         rx.cond(
                             UsersState.new_mode == "password",
-                            field("Password", "password", UsersState.password_error,
-                                  type="password"),
+                            field(
+                                "Password", "password", UsersState.password_error, type="password"
+                            ),
                             rx.fragment(),
                         ),
                         rx.hstack(
-                            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                      type="button")),
+                            rx.dialog.close(
+                                rx.button(
+                                    "Cancel", variant="soft", color_scheme="gray", type="button"
+                                )
+                            ),
                             rx.button("Create user", type="submit", id="create-user-submit"),
-                            justify="end", width="100%",
+                            justify="end",
+                            width="100%",
                         ),
                         spacing="3",
                     ),
@@ -371,9 +410,14 @@ def _roles_dialog() -> rx.Component:
                             lambda g, i: rx.hstack(
                                 rx.badge(g["label"], size="2"),
                                 rx.spacer(),
-                                rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost",
-                                               color_scheme="red", aria_label="Remove role",
-                                               on_click=UsersState.remove_grant(i)),
+                                rx.icon_button(
+                                    rx.icon("x", size=14),
+                                    size="1",
+                                    variant="ghost",
+                                    color_scheme="red",
+                                    aria_label="Remove role",
+                                    on_click=UsersState.remove_grant(i),
+                                ),
                                 width="100%",
                             ),
                         ),
@@ -387,8 +431,9 @@ def _roles_dialog() -> rx.Component:
                     rx.cond(
                         (UsersState.add_role == "dept_admin")
                         | (UsersState.add_role == "enrollment_admin"),
-                        _department_select(UsersState.add_department,
-                                           UsersState.set_add_department),
+                        _department_select(
+                            UsersState.add_department, UsersState.set_add_department
+                        ),
                         rx.fragment(),
                     ),
                     rx.button("Add", variant="soft", on_click=UsersState.add_grant),
@@ -398,7 +443,8 @@ def _roles_dialog() -> rx.Component:
                 rx.hstack(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                     rx.button("Save roles", on_click=UsersState.save_roles),
-                    justify="end", width="100%",
+                    justify="end",
+                    width="100%",
                 ),
                 spacing="3",
             ),
@@ -411,26 +457,38 @@ def _roles_dialog() -> rx.Component:
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.vstack(rx.text(row["full_name"], weight="medium"),
-                                rx.text(row["email"], size="1", color_scheme="gray"),
-                                spacing="0")),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row["full_name"], weight="medium"),
+                rx.text(row["email"], size="1", color_scheme="gray"),
+                spacing="0",
+            )
+        ),
         rx.table.cell(rx.text(row["roles"], size="2")),
         rx.table.cell(
-            rx.cond(row["status"] == "active",
-                    rx.cond(row["invited"] == "yes",
-                            rx.badge("invited", color_scheme="amber"),
-                            rx.badge("active", color_scheme="green")),
-                    rx.badge("deactivated", color_scheme="gray")),
+            rx.cond(
+                row["status"] == "active",
+                rx.cond(
+                    row["invited"] == "yes",
+                    rx.badge("invited", color_scheme="amber"),
+                    rx.badge("active", color_scheme="green"),
+                ),
+                rx.badge("deactivated", color_scheme="gray"),
+            ),
         ),
         rx.table.cell(rx.text(row["last_login"], size="1")),
         rx.table.cell(
             rx.hstack(
-                rx.button("Roles", size="1", variant="soft",
-                          on_click=UsersState.open_roles(row["id"])),
-                rx.cond(row["invited"] == "yes",
-                        rx.button("New link", size="1", variant="soft",
-                                  on_click=UsersState.reissue(row["id"])),
-                        rx.fragment()),
+                rx.button(
+                    "Roles", size="1", variant="soft", on_click=UsersState.open_roles(row["id"])
+                ),
+                rx.cond(
+                    row["invited"] == "yes",
+                    rx.button(
+                        "New link", size="1", variant="soft", on_click=UsersState.reissue(row["id"])
+                    ),
+                    rx.fragment(),
+                ),
                 rx.cond(
                     row["status"] == "active",
                     rx.alert_dialog.root(
@@ -444,18 +502,28 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                                 "reactivated. Their orders and certificates stay."
                             ),
                             rx.hstack(
-                                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft",
-                                                                 color_scheme="gray")),
-                                rx.alert_dialog.action(
-                                    rx.button("Deactivate", color_scheme="red",
-                                              on_click=UsersState.toggle_active(row["id"], False))
+                                rx.alert_dialog.cancel(
+                                    rx.button("Cancel", variant="soft", color_scheme="gray")
                                 ),
-                                justify="end", spacing="3", padding_top="1em",
+                                rx.alert_dialog.action(
+                                    rx.button(
+                                        "Deactivate",
+                                        color_scheme="red",
+                                        on_click=UsersState.toggle_active(row["id"], False),
+                                    )
+                                ),
+                                justify="end",
+                                spacing="3",
+                                padding_top="1em",
                             ),
                         ),
                     ),
-                    rx.button("Reactivate", size="1", variant="soft",
-                              on_click=UsersState.toggle_active(row["id"], True)),
+                    rx.button(
+                        "Reactivate",
+                        size="1",
+                        variant="soft",
+                        on_click=UsersState.toggle_active(row["id"], True),
+                    ),
                 ),
                 spacing="2",
             ),
@@ -469,8 +537,12 @@ def users_page() -> rx.Component:
         "users",
         "Users & roles",
         rx.hstack(
-            rx.input(placeholder="Search name or email", value=UsersState.search,
-                     on_change=UsersState.set_search.debounce(300), width=["100%", "260px"]),
+            rx.input(
+                placeholder="Search name or email",
+                value=UsersState.search,
+                on_change=UsersState.set_search.debounce(300),
+                width=["100%", "260px"],
+            ),
             _role_select(UsersState.role_filter, UsersState.set_role_filter, with_all=True),
             rx.select.root(
                 rx.select.trigger(),
@@ -483,36 +555,21 @@ def users_page() -> rx.Component:
                 on_change=UsersState.set_status_filter,
             ),
             rx.spacer(),
-            rx.button(rx.icon("user-plus", size=16), "Add user", on_click=UsersState.open_create,
-                      id="add-user"),
+            rx.button(
+                rx.icon("user-plus", size=16),
+                "Add user",
+                on_click=UsersState.open_create,
+                id="add-user",
+            ),
             wrap="wrap",
             spacing="3",
             width="100%",
         ),
-        rx.card(
-            rx.cond(
-                UsersState.rows.length() > 0,
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(rx.table.row(
-                            rx.table.column_header_cell("User"),
-                            rx.table.column_header_cell("Roles"),
-                            rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell("Last sign-in"),
-                            rx.table.column_header_cell("Actions"),
-                        )),
-                        rx.table.body(rx.foreach(UsersState.rows, _row)),
-                        width="100%",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
-                ),
-                empty_state("users", "No users match",
-                            "Change the search or filters, or add a user."),
-            ),
-            pager(UsersState.page, UsersState.pages, UsersState.total,
-                  UsersState.prev_page, UsersState.next_page),
-            width="100%",
+        paged_table(
+            UsersState,
+            ["User", "Roles", "Status", "Last sign-in", "Actions"],
+            _row,
+            ("users", "No users match", "Change the search or filters, or add a user."),
         ),
         _create_dialog(),
         _roles_dialog(),

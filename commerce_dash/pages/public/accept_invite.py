@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from commerce_dash.components.forms import field, form_error
+from commerce_dash.components.forms import auth_card, field, form_error
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
@@ -49,30 +49,33 @@ class AcceptInviteState(AuthState):
 
 def accept_invite_page() -> rx.Component:
     return store_shell(
-        rx.center(
-            rx.card(
-                rx.form(
-                    rx.vstack(
-                        rx.heading("Set your password", size="6"),
-                        rx.text("You were invited to Commerce Dash. Choose a password to "
-                                "finish setting up your account.", color_scheme="gray", size="2"),
-                        form_error(AcceptInviteState.form_error),
-                        field("Password", "password", AcceptInviteState.password_error,
-                              type="password", required=True, auto_complete="new-password"),
-                        field("Repeat the password", "password_confirm", "", type="password",
-                              required=True, auto_complete="new-password"),
-                        rx.button("Set password and sign in", type="submit", width="100%",
-                                  size="3", loading=AcceptInviteState.busy),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    on_submit=AcceptInviteState.submit,
-                    reset_on_submit=False,
-                ),
-                width="100%",
-                max_width="440px",
-                size="4",
+        auth_card(
+            "Set your password",
+            "You were invited to Commerce Dash. Choose a password to finish setting up your account.",
+            AcceptInviteState.submit,
+            form_error(AcceptInviteState.form_error),
+            field(
+                "Password",
+                "password",
+                AcceptInviteState.password_error,
+                type="password",
+                required=True,
+                auto_complete="new-password",
             ),
-            padding_top="3em",
+            field(
+                "Repeat the password",
+                "password_confirm",
+                "",
+                type="password",
+                required=True,
+                auto_complete="new-password",
+            ),
+            rx.button(
+                "Set password and sign in",
+                type="submit",
+                width="100%",
+                size="3",
+                loading=AcceptInviteState.busy,
+            ),
         )
     )

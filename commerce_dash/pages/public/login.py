@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.forms import field, form_error
+from commerce_dash.components.forms import auth_card, field, form_error
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
@@ -52,35 +52,39 @@ class LoginState(AuthState):
 
 def login_page() -> rx.Component:
     return store_shell(
-        rx.center(
-            rx.card(
-                rx.form(
-                    rx.vstack(
-                        rx.heading("Sign in", size="6"),
-                        rx.text("Welcome back. Sign in to see your courses and orders.",
-                                color_scheme="gray", size="2"),
-                        form_error(LoginState.form_error),
-                        field("Email", "email", LoginState.email_error, type="email",
-                              required=True, auto_complete="email"),
-                        field("Password", "password", LoginState.password_error,
-                              type="password", required=True, auto_complete="current-password"),
-                        rx.button("Sign in", type="submit", width="100%", size="3",
-                                  loading=LoginState.busy, id="sign-in-submit"),
-                        rx.text(
-                            "New here? ",
-                            rx.link("Create an account", href=routes.REGISTER),
-                            size="2",
-                        ),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    on_submit=LoginState.submit,
-                    reset_on_submit=False,
-                ),
-                width="100%",
-                max_width="420px",
-                size="4",
+        auth_card(
+            "Sign in",
+            "Welcome back. Sign in to see your courses and orders.",
+            LoginState.submit,
+            form_error(LoginState.form_error),
+            field(
+                "Email",
+                "email",
+                LoginState.email_error,
+                type="email",
+                required=True,
+                auto_complete="email",
             ),
-            padding_top="3em",
+            field(
+                "Password",
+                "password",
+                LoginState.password_error,
+                type="password",
+                required=True,
+                auto_complete="current-password",
+            ),
+            rx.button(
+                "Sign in",
+                type="submit",
+                width="100%",
+                size="3",
+                loading=LoginState.busy,
+                id="sign-in-submit",
+            ),
+            rx.text(
+                "New here? ",
+                rx.link("Create an account", href=routes.REGISTER),
+                size="2",
+            ),
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.forms import field, form_error
+from commerce_dash.components.forms import auth_card, field, form_error
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
@@ -41,8 +41,11 @@ class RegisterState(AuthState):
                 )
         except DomainError as exc:
             self.busy = False
-            target = {"email": "email_error", "password": "password_error",
-                      "full_name": "full_name_error"}.get(exc.field or "", "form_error")
+            target = {
+                "email": "email_error",
+                "password": "password_error",
+                "full_name": "full_name_error",
+            }.get(exc.field or "", "form_error")
             setattr(self, target, exc.message)
             return
         self.busy = False
@@ -54,37 +57,51 @@ class RegisterState(AuthState):
 def register_page() -> rx.Component:
     min_len = get_settings().password_min_length
     return store_shell(
-        rx.center(
-            rx.card(
-                rx.form(
-                    rx.vstack(
-                        rx.heading("Create your account", size="6"),
-                        rx.text("Buy courses, follow your progress and earn certificates.",
-                                color_scheme="gray", size="2"),
-                        form_error(RegisterState.form_error),
-                        field("Full name", "full_name", RegisterState.full_name_error,
-                              required=True, auto_complete="name"),
-                        field("Email", "email", RegisterState.email_error, type="email",
-                              required=True, auto_complete="email"),
-                        field("Password", "password", RegisterState.password_error,
-                              type="password", required=True, auto_complete="new-password",
-                              hint=f"At least {min_len} characters."),
-                        field("Repeat the password", "password_confirm", "", type="password",
-                              required=True, auto_complete="new-password"),
-                        rx.button("Create account", type="submit", width="100%", size="3",
-                                  loading=RegisterState.busy, id="register-submit"),
-                        rx.text("Already have an account? ",
-                                rx.link("Sign in", href=routes.LOGIN), size="2"),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    on_submit=RegisterState.submit,
-                    reset_on_submit=False,
-                ),
-                width="100%",
-                max_width="440px",
-                size="4",
+        auth_card(
+            "Create your account",
+            "Buy courses, follow your progress and earn certificates.",
+            RegisterState.submit,
+            form_error(RegisterState.form_error),
+            field(
+                "Full name",
+                "full_name",
+                RegisterState.full_name_error,
+                required=True,
+                auto_complete="name",
             ),
-            padding_top="3em",
+            field(
+                "Email",
+                "email",
+                RegisterState.email_error,
+                type="email",
+                required=True,
+                auto_complete="email",
+            ),
+            field(
+                "Password",
+                "password",
+                RegisterState.password_error,
+                type="password",
+                required=True,
+                auto_complete="new-password",
+                hint=f"At least {min_len} characters.",
+            ),
+            field(
+                "Repeat the password",
+                "password_confirm",
+                "",
+                type="password",
+                required=True,
+                auto_complete="new-password",
+            ),
+            rx.button(
+                "Create account",
+                type="submit",
+                width="100%",
+                size="3",
+                loading=RegisterState.busy,
+                id="register-submit",
+            ),
+            rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
         )
     )

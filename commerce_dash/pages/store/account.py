@@ -36,7 +36,8 @@ class AccountState(AuthState):
         try:
             with session_scope() as session:
                 accounts.change_password(
-                    session=session, actor=actor,
+                    session=session,
+                    actor=actor,
                     current_password=form.get("current_password", ""),
                     new_password=form.get("new_password", ""),
                 )
@@ -57,13 +58,18 @@ def account_page() -> rx.Component:
                 rx.vstack(
                     rx.heading(AuthState.user_name, size="4", id="account-name"),
                     rx.text(AuthState.user_email, color_scheme="gray"),
-                    rx.hstack(rx.foreach(AuthState.role_labels,
-                                         lambda r: rx.badge(r, variant="soft"))),
-                    rx.cond(AuthState.is_admin_user,
-                            rx.link(rx.button("Open the admin dashboard", variant="soft"),
-                                    href=routes.ADMIN),
-                            rx.fragment()),
-                    spacing="2", align="start",
+                    rx.hstack(
+                        rx.foreach(AuthState.role_labels, lambda r: rx.badge(r, variant="soft"))
+                    ),
+                    rx.cond(
+                        AuthState.is_admin_user,
+                        rx.link(
+                            rx.button("Open the admin dashboard", variant="soft"), href=routes.ADMIN
+                        ),
+                        rx.fragment(),
+                    ),
+                    spacing="2",
+                    align="start",
                 ),
                 width="100%",
             ),
@@ -71,15 +77,35 @@ def account_page() -> rx.Component:
                 rx.form(
                     rx.vstack(
                         rx.heading("Change password", size="4"),
-                        field("Current password", "current_password",
-                              AccountState.current_password_error, type="password",
-                              required=True, auto_complete="current-password"),
-                        field("New password", "new_password", AccountState.password_error,
-                              type="password", required=True, auto_complete="new-password"),
-                        field("Repeat the new password", "new_password_confirm", "",
-                              type="password", required=True, auto_complete="new-password"),
+                        field(
+                            "Current password",
+                            "current_password",
+                            AccountState.current_password_error,
+                            type="password",
+                            required=True,
+                            auto_complete="current-password",
+                        ),
+                        field(
+                            "New password",
+                            "new_password",
+                            AccountState.password_error,
+                            type="password",
+                            required=True,
+                            auto_complete="new-password",
+                        ),
+                        field(
+                            "Repeat the new password",
+                            "new_password_confirm",
+                            "",
+                            type="password",
+                            required=True,
+                            auto_complete="new-password",
+                        ),
                         rx.button("Change password", type="submit"),
-                        spacing="3", align="start", width="100%", max_width="420px",
+                        spacing="3",
+                        align="start",
+                        width="100%",
+                        max_width="420px",
                     ),
                     on_submit=AccountState.change_password,
                     reset_on_submit=True,

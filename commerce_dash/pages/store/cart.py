@@ -15,8 +15,11 @@ def cart_page() -> rx.Component:
             rx.heading("Your cart", size="6"),
             rx.card(
                 rx.vstack(
-                    empty_state("shopping-cart", "Your cart is empty",
-                                "Browse the catalog to find a course or a program."),
+                    empty_state(
+                        "shopping-cart",
+                        "Your cart is empty",
+                        "Browse the catalog to find a course or a program.",
+                    ),
                     rx.link(rx.button("Browse courses"), href=routes.HOME),
                     align="center",
                 ),

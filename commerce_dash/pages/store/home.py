@@ -19,14 +19,24 @@ class HomeState(AuthState):
     def load(self) -> None:
         with session_scope() as session:
             self.courses = [
-                {"code": c.code, "title": c.title, "description": c.description,
-                 "category": c.category, "department": c.department,
-                 "modules": str(c.modules), "hours": c.hours}
+                {
+                    "code": c.code,
+                    "title": c.title,
+                    "description": c.description,
+                    "category": c.category,
+                    "department": c.department,
+                    "modules": str(c.modules),
+                    "hours": c.hours,
+                }
                 for c in storefront.published_courses(session=session, limit=24)
             ]
             self.departments = [
-                {"name": d.name, "description": d.description, "parent": d.parent,
-                 "courses": str(d.published_courses)}
+                {
+                    "name": d.name,
+                    "description": d.description,
+                    "parent": d.parent,
+                    "courses": str(d.published_courses),
+                }
                 for d in storefront.departments(session=session)
             ]
 
@@ -44,8 +54,9 @@ def _course_card(course: rx.Var[dict[str, str]]) -> rx.Component:
             rx.text(course["department"], size="2", color_scheme="gray"),
             rx.text(course["description"], size="2", line_clamp=3),
             rx.hstack(
-                rx.hstack(rx.icon("layers", size=14), rx.text(course["modules"], " modules",
-                                                             size="1")),
+                rx.hstack(
+                    rx.icon("layers", size=14), rx.text(course["modules"], " modules", size="1")
+                ),
                 rx.hstack(rx.icon("clock", size=14), rx.text(course["hours"], size="1")),
                 spacing="4",
                 color=rx.color("gray", 11),
@@ -62,8 +73,12 @@ def home_page() -> rx.Component:
         rx.vstack(
             rx.vstack(
                 rx.heading("Learn from our departments", size="8"),
-                rx.text("Courses and programs from Engineering, Business and Health Sciences, "
-                        "with certificates anyone can verify.", size="4", color_scheme="gray"),
+                rx.text(
+                    "Courses and programs from Engineering, Business and Health Sciences, "
+                    "with certificates anyone can verify.",
+                    size="4",
+                    color_scheme="gray",
+                ),
                 spacing="2",
                 padding_y="1.5em",
             ),
@@ -74,13 +89,17 @@ def home_page() -> rx.Component:
                     lambda d: rx.card(
                         rx.vstack(
                             rx.heading(d["name"], size="3"),
-                            rx.cond(d["parent"] != "",
-                                    rx.text("Part of ", d["parent"], size="1", color_scheme="gray"),
-                                    rx.fragment()),
+                            rx.cond(
+                                d["parent"] != "",
+                                rx.text("Part of ", d["parent"], size="1", color_scheme="gray"),
+                                rx.fragment(),
+                            ),
                             rx.text(d["description"], size="2", line_clamp=2),
-                            rx.text(d["courses"], " published courses", size="1",
-                                    color_scheme="gray"),
-                            spacing="1", align="start",
+                            rx.text(
+                                d["courses"], " published courses", size="1", color_scheme="gray"
+                            ),
+                            spacing="1",
+                            align="start",
                         ),
                     ),
                 ),
@@ -97,8 +116,11 @@ def home_page() -> rx.Component:
                     spacing="3",
                     width="100%",
                 ),
-                empty_state("book-open", "No courses published yet",
-                            "Department admins publish courses; they will appear here."),
+                empty_state(
+                    "book-open",
+                    "No courses published yet",
+                    "Department admins publish courses; they will appear here.",
+                ),
             ),
             spacing="4",
             width="100%",
