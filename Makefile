@@ -61,11 +61,11 @@ run: seed
 
 setup-test: setup /usr/bin/chromium
 
-test: setup-test
+test: setup-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint:
-	$(BIN)/ruff check commerce_dash tests benchmarks
+lint: setup
+	$(BIN)/ruff check commerce_dash tests benchmarks alembic rxconfig.py
 	$(BIN)/mypy
 
 bench: setup

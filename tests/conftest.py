@@ -3,7 +3,9 @@ a clean session per test and small builders named after situations."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="commerce-dash-tests-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_TMP / 'tests.db'}")
 os.environ["COMMERCE_ENV"] = "test"
 os.environ["COMMERCE_SECRET_KEY"] = "test-secret-key-that-is-long-enough-0123456789"

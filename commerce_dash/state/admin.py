@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import reflex as rx
 
 from commerce_dash import routes
@@ -30,5 +32,6 @@ class AdminState(AuthState):
     def refused(self):  # type: ignore[no-untyped-def]
         """The event to return after a refused guard: off to sign-in, or stay denied."""
         if self.access == "login":
-            return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path or routes.ADMIN}")
+            wanted = quote(self.router.url.path or routes.ADMIN, safe="/")
+            return rx.redirect(f"{routes.LOGIN}?next={wanted}")
         return None

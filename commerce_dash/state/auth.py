@@ -76,7 +76,7 @@ class AuthState(rx.State):
     def _landing_for(self, actor: Actor) -> str:
         wanted = self.router.url.query_parameters.get("next", "")
         # Only local paths: never send someone to another site after signing in.
-        if wanted.startswith("/") and not wanted.startswith("//"):
+        if wanted.startswith("/") and not wanted.startswith("//") and "\\" not in wanted:
             return wanted
         return routes.ADMIN if is_admin(actor.roles) else routes.ACCOUNT
 

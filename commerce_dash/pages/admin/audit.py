@@ -194,6 +194,7 @@ def audit_page() -> rx.Component:
                 rx.text("to", size="2"),
                 rx.input(type="date", value=AuditState.until, on_change=AuditState.set_until),
                 align="center",
+                wrap="wrap",
             ),
             wrap="wrap",
             spacing="3",

@@ -1,0 +1,330 @@
+"""Browser end-to-end fixtures: the prod build served once per session, Debian's chromium,
+one fresh browser context per page, and small helpers that act like a user.
+
+The server runs ``reflex run --env prod --single-port`` from the project root against a
+throw-away SQLite database that is migrated and seeded with the demo data first. Reflex builds
+the frontend into the shared ``.web`` directory (it holds a file lock while it builds, so two
+builds never overlap); only one server is started per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
+TOOLS_BIN = PROJECT_ROOT / ".tools" / "bin"
+CHROMIUM = "/usr/bin/chromium"
+
+DEMO_PASSWORD = "demo-pass-2026"
+SUPER_EMAIL = "super@example.com"
+LEARNER_EMAIL = "learner@example.com"
+
+HEALTH_TIMEOUT_S = 240
+STOP_TIMEOUT_S = 15
+# Data arrives over the websocket after the first paint: every assertion waits for it.
+UI_TIMEOUT_MS = 20_000
+NAVIGATION_TIMEOUT_MS = 30_000
+
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 375, "height": 800}
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
+
+expect.set_options(timeout=UI_TIMEOUT_MS)
+
+
+@dataclass(frozen=True)
+class AppServer:
+    base_url: str
+    log_path: Path
+    demo_password: str
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _npm_registry() -> str:
+    npm = shutil.which("npm")
+    if npm is None:
+        return ""
+    try:
+        out = subprocess.run(
+            [npm, "config", "get", "registry"], capture_output=True, text=True, timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip()
+
+
+def _tail(path: Path, lines: int = 80) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no server log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _health_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _stop_process_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group, then SIGKILL it if it does not stop in time."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; give its children (granian workers) a moment to follow.
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def app_server() -> Iterator[AppServer]:
+    """The app built and served once for every e2e test, on its own port and database."""
+    for tool in (VENV_BIN / "python", VENV_BIN / "reflex", TOOLS_BIN / "bun"):
+        if not tool.exists():
+            pytest.fail(f"{tool} is missing: run `make setup-test` first")
+    tmp = Path(tempfile.mkdtemp(prefix="commerce-dash-e2e-"))
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    demo_password = DEMO_PASSWORD
+    env = {
+        **os.environ,
+        "PATH": f"{TOOLS_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",
+        "NPM_CONFIG_REGISTRY": _npm_registry(),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
+        "COMMERCE_ENV": "test",
+        "COMMERCE_PUBLIC_URL": base_url,
+        "COMMERCE_DEMO_PASSWORD": demo_password,
+        "COMMERCE_SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
+        # argon2 at full cost takes ~110 ms per hash; the suite signs in many times.
+        "COMMERCE_ARGON2_TIME_COST": "1",
+        "COMMERCE_ARGON2_MEMORY_COST_KIB": "64",
+    }
+    redis_url = os.environ.get("REDIS_URL", "")
+    if redis_url:
+        # With Redis the per-client state is shared, so serve with two workers as production
+        # would: consecutive events of one browser may land on different processes.
+        env["REFLEX_REDIS_URL"] = redis_url
+        env["GRANIAN_WORKERS"] = "2"
+    else:
+        env.pop("REFLEX_REDIS_URL", None)
+    env.pop("COMMERCE_DATABASE_URL", None)
+
+    for command in (["migrate"], ["seed", "--if-empty"]):
+        done = subprocess.run(
+            [str(VENV_BIN / "python"), "-m", "commerce_dash.cli", *command],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(
+                f"`commerce_dash.cli {' '.join(command)}` failed ({done.returncode}):\n"
+                f"{done.stdout}\n{done.stderr}"
+            )
+
+    log_path = tmp / "server.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "reflex"), "run", "--env", "prod", "--single-port",
+            "--backend-host", "127.0.0.1",
+            "--frontend-port", str(port), "--backend-port", str(port),
+        ],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        health = base_url + "/api/health"
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        status: int | None = None
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"reflex exited with {proc.returncode} before serving; log {log_path}:\n"
+                    f"{_tail(log_path)}"
+                )
+            status = _health_status(health)
+            if status == 200:
+                break
+            time.sleep(1)
+        else:
+            pytest.fail(
+                f"{health} did not answer 200 within {HEALTH_TIMEOUT_S} s (last: {status}); "
+                f"log {log_path}:\n{_tail(log_path)}"
+            )
+        yield AppServer(base_url=base_url, log_path=log_path, demo_password=demo_password)
+    finally:
+        _stop_process_group(proc)
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make setup-test` (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    report = yield
+    setattr(item, f"e2e_report_{report.when}", report)
+    return report
+
+
+NewPage = Callable[..., Page]
+
+
+@pytest.fixture
+def new_page(
+    browser: Browser, app_server: AppServer, request: pytest.FixtureRequest
+) -> Iterator[NewPage]:
+    """A factory of pages, each in a fresh browser context (own cookies) at a viewport.
+
+    On a failed test a screenshot of every page is written next to the server log.
+    """
+    contexts: list[BrowserContext] = []
+
+    def make(viewport: dict[str, int] | None = None) -> Page:
+        context = browser.new_context(
+            base_url=app_server.base_url, viewport=viewport or DESKTOP
+        )
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+
+    report = getattr(request.node, "e2e_report_call", None)
+    if report is not None and report.failed:
+        shots = Path(tempfile.gettempdir()) / "commerce-dash-e2e-failures"
+        shots.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+        for i, context in enumerate(contexts):
+            for j, page in enumerate(context.pages):
+                path = shots / f"{name}-{i}-{j}.png"
+                try:
+                    page.screenshot(path=str(path), full_page=True)
+                    print(f"screenshot of {page.url}: {path}")
+                except Exception as exc:  # a screenshot must never hide the real failure
+                    print(f"no screenshot of {page.url}: {exc}")
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: NewPage) -> Page:
+    """A desktop-sized page in its own context."""
+    return new_page()
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def path_of(page: Page) -> str:
+    """The current path without query string or trailing slash, e.g. ``/admin``."""
+    return urlsplit(page.url).path.rstrip("/") or "/"
+
+
+def url_with_path(path: str, query: str | None = None) -> re.Pattern[str]:
+    """A pattern for ``expect(page).to_have_url``: any origin, ``path`` (with or without a
+    trailing slash) and the query (a regex fragment) when given."""
+    tail = r"\?" + query if query is not None else r"(\?.*)?"
+    # The static server answers a typed-in /admin with a redirect to /admin/.
+    trimmed = path.rstrip("/")
+    return re.compile(r"^https?://[^/]+" + re.escape(trimmed) + "/?" + tail + "$")
+
+
+def wait_hydrated(page: Page, selector: str) -> None:
+    """Wait until React has hydrated ``selector`` (pages are prerendered, so an element can be
+    on screen before its handlers are attached; submitting then would do a native GET)."""
+    page.wait_for_function(
+        """sel => {
+            const el = document.querySelector(sel);
+            return !!el && Object.keys(el).some(k => k.startsWith('__reactProps$'));
+        }""",
+        arg=selector,
+        timeout=UI_TIMEOUT_MS,
+    )
+
+
+def submit_login(page: Page, email: str, password: str) -> None:
+    """Fill and submit the sign-in form of the page currently shown."""
+    wait_hydrated(page, "#sign-in-submit")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("#sign-in-submit").click()
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    """Sign in through /login and wait until the app has moved on from the sign-in page."""
+    page.goto("/login")
+    submit_login(page, email, password)
+    page.wait_for_url(lambda url: "/login" not in url, timeout=UI_TIMEOUT_MS)
