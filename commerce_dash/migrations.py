@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from alembic import command
 from commerce_dash.settings import PROJECT_ROOT
 
 
