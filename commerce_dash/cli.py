@@ -8,6 +8,7 @@ import sys
 
 from commerce_dash.db import get_engine, session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.jobs.housekeeping import purge_stale_account_records
 from commerce_dash.migrations import current_revision, head_revision, upgrade_to_head
 from commerce_dash.services.demo_data import DEMO_USERS, database_is_empty, load_demo_data
 from commerce_dash.services.users import bootstrap_super_admin
@@ -57,6 +58,15 @@ def _create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _housekeeping(args: argparse.Namespace) -> int:
+    removed = purge_stale_account_records(keep_days=args.keep_days)
+    print(
+        f"removed {removed['sessions']} ended sessions, "
+        f"{removed['login_attempts']} old login attempts"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="commerce_dash.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--name", required=True)
     admin.add_argument("--password", help="prompted for when omitted")
     admin.set_defaults(func=_create_admin)
+    house = sub.add_parser("housekeeping", help="delete ended sessions and old login attempts")
+    house.add_argument("--keep-days", type=int, default=30)
+    house.set_defaults(func=_housekeeping)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

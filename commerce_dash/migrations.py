@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from commerce_dash.settings import PROJECT_ROOT
 
@@ -38,7 +38,10 @@ def head_revision() -> str:
     return heads[0] if len(heads) == 1 else ",".join(sorted(heads))
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        heads = MigrationContext.configure(conn).get_current_heads()
+def current_revision(bind: Engine | Connection) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return current_revision(conn)
+    heads = MigrationContext.configure(bind).get_current_heads()
     return ",".join(sorted(heads)) if heads else None

@@ -23,7 +23,7 @@ def health() -> JSONResponse:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        current = current_revision(engine)
+            current = current_revision(conn)
     except Exception as exc:  # the point of a health check is to report, not to raise
         return JSONResponse(
             {

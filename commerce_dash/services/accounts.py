@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -210,14 +210,19 @@ def resolve_session(*, session: Session, token: str, client_ip: str = "") -> Act
     if not token:
         return None
     now = utcnow()
-    row = session.exec(
-        select(UserSession).where(UserSession.token_hash == token_digest(token))
+    found = session.exec(
+        select(UserSession, User)
+        .join(User, col(User.id) == UserSession.user_id)
+        .where(
+            UserSession.token_hash == token_digest(token),
+            col(UserSession.revoked_at).is_(None),
+            UserSession.expires_at > now,
+            col(User.is_active).is_(True),
+        )
     ).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        return None
+    row, user = found
     if row.last_seen_at is None or now - row.last_seen_at > _TOUCH_INTERVAL:
         row.last_seen_at = now
         session.add(row)
@@ -295,3 +300,23 @@ def change_password(
     user.updated_at = utcnow()
     session.add(user)
     session.commit()
+
+
+def purge_stale_records(*, session: Session, keep_days: int = 30) -> dict[str, int]:
+    """Delete sessions that ended and login attempts older than ``keep_days``.
+
+    Sessions are kept for ``keep_days`` after they expire or are revoked, so recent sign-ins
+    stay visible; login attempts only matter inside the throttle window.
+    """
+    cutoff = utcnow() - timedelta(days=keep_days)
+    sessions = session.execute(
+        delete(UserSession).where(
+            or_(col(UserSession.expires_at) < cutoff, col(UserSession.revoked_at) < cutoff)
+        )
+    )
+    attempts = session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < cutoff))
+    session.commit()
+    return {
+        "sessions": int(sessions.rowcount),  # type: ignore[attr-defined]
+        "login_attempts": int(attempts.rowcount),  # type: ignore[attr-defined]
+    }

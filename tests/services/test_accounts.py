@@ -158,3 +158,22 @@ def test_change_password_needs_the_current_one(session):
         ).actor.user_id
         == actor.user_id
     )
+
+
+def test_housekeeping_forgets_long_ended_sessions_and_old_attempts_only(session):
+    create_user(session, "ada@example.com")
+    old = accounts.sign_in(session=session, email="ada@example.com", password=PASSWORD)
+    fresh = accounts.sign_in(session=session, email="ada@example.com", password=PASSWORD)
+    rows = {r.token_hash: r for r in session.exec(select(UserSession)).all()}
+    ended = rows[token_digest(old.token)]
+    ended.expires_at = utcnow() - timedelta(days=31)
+    session.add(ended)
+    for attempt in session.exec(select(LoginAttempt)).all():
+        attempt.at = utcnow() - timedelta(days=40)
+        session.add(attempt)
+    session.commit()
+    # when
+    removed = accounts.purge_stale_records(session=session, keep_days=30)
+    # then
+    assert removed == {"sessions": 1, "login_attempts": 2}
+    assert accounts.resolve_session(session=session, token=fresh.token) is not None
