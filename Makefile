@@ -59,6 +59,13 @@ run: seed
 	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+/usr/bin/wrk:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi
+
 setup-test: setup /usr/bin/chromium
 
 test: setup-test lint
@@ -68,7 +75,7 @@ lint: setup
 	$(BIN)/ruff check commerce_dash tests benchmarks alembic rxconfig.py
 	$(BIN)/mypy
 
-bench: setup
+bench: setup /usr/bin/wrk
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
