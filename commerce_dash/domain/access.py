@@ -49,6 +49,19 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("overview", "Overview", "/admin", "layout-dashboard", ADMIN_ROLES),
+    Section("courses", "Courses", "/admin/courses", "book-open", frozenset({RoleName.DEPT_ADMIN})),
+    Section(
+        "programs", "Programs", "/admin/programs", "library",
+        frozenset({RoleName.BILLING_ADMIN, RoleName.DEPT_ADMIN}),
+    ),
+    Section(
+        "pricing", "Pricing", "/admin/pricing", "tags",
+        frozenset({RoleName.BILLING_ADMIN, RoleName.DEPT_ADMIN}),
+    ),
+    Section(
+        "discounts", "Discount codes", "/admin/discounts", "ticket-percent",
+        frozenset({RoleName.BILLING_ADMIN}),
+    ),
     Section("users", "Users & roles", "/admin/users", "users", frozenset({RoleName.SUPER_ADMIN})),
     Section("audit", "Audit log", "/admin/audit", "scroll-text", frozenset({RoleName.SUPER_ADMIN})),
 )

@@ -10,9 +10,22 @@ from commerce_dash.models.accounts import (
 )
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
+from commerce_dash.models.integrations import ApiConnector, SeenSignature
+from commerce_dash.models.pricing import (
+    DiscountCode,
+    DiscountCodeItem,
+    DiscountRedemption,
+    Price,
+)
 
 __all__ = [
     "AccountToken",
+    "ApiConnector",
+    "DiscountCode",
+    "DiscountCodeItem",
+    "DiscountRedemption",
+    "Price",
+    "SeenSignature",
     "AuditLog",
     "Course",
     "CourseModule",

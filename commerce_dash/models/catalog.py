@@ -41,6 +41,8 @@ class Course(SQLModel, table=True):
     estimated_minutes: int = Field(default=0, ge=0)
     # None: inherit from the department.
     approval_required: bool | None = None
+    # Set for courses the LMS created or updated through the sync API.
+    lms_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
@@ -55,6 +57,7 @@ class CourseModule(SQLModel, table=True):
     title: str = Field(max_length=200)
     summary: str = Field(default="", sa_type=Text)
     estimated_minutes: int = Field(default=0, ge=0)
+    lms_id: str | None = Field(default=None, max_length=64)
 
 
 class Program(SQLModel, table=True):

@@ -1,0 +1,205 @@
+"""Price windows: which price is in force, how a new price closes the old one, bundle savings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.money import currency_digits, format_minor
+
+
+class ItemType(StrEnum):
+    COURSE = "course"
+    PROGRAM = "program"
+    SUBSCRIPTION = "subscription"  # the item is a department's subscription plan
+
+
+class PriceType(StrEnum):
+    ONE_TIME = "one_time"
+    SUBSCRIPTION = "subscription"
+    FREE = "free"
+
+
+class Interval(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+
+
+class PriceStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    ENDED = "ended"
+    DEACTIVATED = "deactivated"
+
+
+@dataclass(frozen=True)
+class PriceWindow:
+    id: int
+    amount: int
+    currency: str
+    effective_from: datetime
+    effective_until: datetime | None
+    deactivated: bool = False
+
+    def covers(self, at: datetime) -> bool:
+        """Whether the window includes ``at`` (from inclusive, until exclusive)."""
+        return (
+            not self.deactivated
+            and self.effective_from <= at
+            and (self.effective_until is None or at < self.effective_until)
+        )
+
+
+def price_in_force(prices: Iterable[PriceWindow], at: datetime) -> PriceWindow | None:
+    """The price of an item at time ``at`` (for one currency), or None when it has none."""
+    covering = [p for p in prices if p.covers(at)]
+    return max(covering, key=lambda p: p.effective_from) if covering else None
+
+
+def price_status(price: PriceWindow, now: datetime) -> PriceStatus:
+    """How a price stands at ``now``."""
+    if price.deactivated:
+        return PriceStatus.DEACTIVATED
+    if price.effective_from > now:
+        return PriceStatus.SCHEDULED
+    if price.effective_until is not None and price.effective_until <= now:
+        return PriceStatus.ENDED
+    return PriceStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class PricePlan:
+    """What writing a new price does: the prices it closes, each with its new end."""
+
+    closes: tuple[tuple[int, datetime], ...]
+
+
+def _overlaps(a_from: datetime, a_until: datetime | None, b_from: datetime,
+              b_until: datetime | None) -> bool:
+    return (a_until is None or b_from < a_until) and (b_until is None or a_from < b_until)
+
+
+def plan_new_price(
+    existing: Sequence[PriceWindow],
+    *,
+    effective_from: datetime,
+    effective_until: datetime | None,
+    locale: str = "en_US",
+) -> PricePlan:
+    """Decide how a new window fits among the live prices of the same item and currency.
+
+    An open-ended price that started before the new one is closed at the new start (so it
+    becomes history); any other overlap is refused with the conflicting window named.
+    """
+    closes: list[tuple[int, datetime]] = []
+    for price in existing:
+        if price.deactivated:
+            continue
+        until = price.effective_until
+        if until is None and price.effective_from < effective_from:
+            closes.append((price.id, effective_from))
+            until = effective_from
+        if _overlaps(price.effective_from, until, effective_from, effective_until):
+            ends = until.strftime("%Y-%m-%d %H:%M") if until else "open-ended"
+            raise DomainError(
+                "price_overlap",
+                f"This window overlaps the price of "
+                f"{format_minor(price.amount, price.currency, locale)} from "
+                f"{price.effective_from.strftime('%Y-%m-%d %H:%M')} until {ends} UTC. "
+                "Change the dates or deactivate that price first.",
+                field="effective_from",
+            )
+    return PricePlan(tuple(closes))
+
+
+def validate_price(
+    *,
+    item_type: ItemType,
+    price_type: PriceType,
+    amount: int,
+    currency: str,
+    interval: str,
+    trial_days: int,
+    effective_from: datetime,
+    effective_until: datetime | None,
+    now: datetime,
+) -> str:
+    """Check a new price's own fields; returns the normalised currency or raises."""
+    try:
+        currency_digits(currency)
+    except ValueError:
+        raise DomainError("invalid_currency", f"Unknown currency {currency!r}.",
+                          field="currency") from None
+    currency = currency.strip().upper()
+    if price_type is PriceType.FREE:
+        if amount != 0:
+            raise DomainError("free_has_amount", "A free price has no amount.", field="amount")
+    elif amount <= 0:
+        raise DomainError("amount_must_be_positive", "A paid price must be more than zero.",
+                          field="amount")
+    is_plan = item_type is ItemType.SUBSCRIPTION
+    if is_plan != (price_type is PriceType.SUBSCRIPTION) and price_type is not PriceType.FREE:
+        raise DomainError(
+            "price_type_mismatch",
+            "Subscription prices belong to department plans; courses and programs have "
+            "one-time or free prices.",
+            field="price_type",
+        )
+    if is_plan and interval not in Interval._value2member_map_:
+        raise DomainError("interval_required", "Choose monthly, quarterly or annual.",
+                          field="interval")
+    if not is_plan and interval:
+        raise DomainError("interval_not_allowed", "Only subscription plans have an interval.",
+                          field="interval")
+    if trial_days < 0 or trial_days > 365 or (trial_days and not is_plan):
+        raise DomainError("invalid_trial", "Trial days apply to plans, 0 to 365.",
+                          field="trial_days")
+    if effective_until is not None and effective_until <= effective_from:
+        raise DomainError("window_inverted", "The end must be after the start.",
+                          field="effective_until")
+    if effective_until is not None and effective_until <= now:
+        raise DomainError("window_in_past", "The end is already past.", field="effective_until")
+    return currency
+
+
+@dataclass(frozen=True)
+class BundleSavings:
+    courses_total: int
+    bundle_price: int
+    savings: int
+    currency: str
+
+    @property
+    def percent(self) -> int:
+        """Savings as a whole percentage of the course total (rounded down)."""
+        return self.savings * 100 // self.courses_total if self.courses_total else 0
+
+
+def bundle_savings(
+    course_prices: Sequence[tuple[str, int | None]], bundle_price: int, currency: str
+) -> BundleSavings:
+    """The saving of a bundle against its courses' prices in force (same currency).
+
+    ``course_prices`` pairs each course's title with its price, None when it has none in
+    this currency. Refused when a course has no price or the bundle is not cheaper.
+    """
+    missing = [title for title, amount in course_prices if amount is None]
+    if missing:
+        raise DomainError(
+            "course_without_price",
+            f"These courses have no {currency} price in force: {', '.join(missing)}.",
+            field="amount",
+        )
+    total = sum(amount or 0 for _, amount in course_prices)
+    if bundle_price >= total:
+        raise DomainError(
+            "bundle_not_cheaper",
+            f"A bundle must cost less than its courses together "
+            f"({format_minor(total, currency)}).",
+            field="amount",
+        )
+    return BundleSavings(total, bundle_price, total - bundle_price, currency)
