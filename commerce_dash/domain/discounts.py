@@ -15,6 +15,7 @@ from enum import StrEnum
 from commerce_dash.domain.clock import ensure_utc
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import allocate, currency_digits, format_minor
+from commerce_dash.domain.pricing import ItemType
 
 __all__ = [
     "DiscountApplied",
@@ -45,12 +46,6 @@ class DiscountScope(StrEnum):
     PROGRAMS = "programs"
     SUBSCRIPTIONS = "subscriptions"
     LISTED = "listed"
-
-
-class ItemType(StrEnum):
-    COURSE = "course"
-    PROGRAM = "program"
-    SUBSCRIPTION = "subscription"
 
 
 class FailureReason(StrEnum):
