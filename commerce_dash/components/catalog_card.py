@@ -1,0 +1,151 @@
+"""The storefront catalog card, shared by the catalog and department pages."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import reflex as rx
+
+from commerce_dash import routes
+from commerce_dash.services.catalog import CatalogCard
+
+KIND_LABELS = {"course": "Course", "program": "Program"}
+THUMBNAIL_HEIGHT = "140px"
+
+
+def duration_label(minutes: int) -> str:
+    """'12 h', '1 h 30 min' or '45 min'; empty when the duration is unknown."""
+    if minutes <= 0:
+        return ""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" if not rest else f"{hours} h {rest} min"
+
+
+def item_href(kind: str, code: str) -> str:
+    """The storefront page of a course or a program."""
+    base = routes.STORE_PROGRAM if kind == "program" else routes.STORE_COURSE
+    return f"{base}/{quote(code, safe='')}"
+
+
+def card_row(card: CatalogCard) -> dict[str, str]:
+    """What a catalog card shows, as the plain strings a state var holds."""
+    return {
+        "kind": card.kind,
+        "kind_label": KIND_LABELS.get(card.kind, card.kind.title()),
+        "code": card.code,
+        "title": card.title,
+        "href": item_href(card.kind, card.code),
+        "department": card.department,
+        "category": card.category,
+        "description": card.description,
+        "thumbnail_url": card.thumbnail_url,
+        "duration": duration_label(card.estimated_minutes),
+        "price_label": card.price_label,
+    }
+
+
+def _thumbnail(card: rx.Var[dict[str, str]]) -> rx.Component:
+    # An item without artwork gets a tinted box with an icon, never a broken image.
+    placeholder = rx.center(
+        rx.cond(
+            card["kind"] == "program",
+            rx.icon("library", size=36, color=rx.color("accent", 9)),
+            rx.icon("book-open", size=36, color=rx.color("accent", 9)),
+        ),
+        height=THUMBNAIL_HEIGHT,
+        width="100%",
+        background=rx.color("accent", 4),
+        class_name="catalog-card-placeholder",
+    )
+    image = rx.image(
+        src=card["thumbnail_url"],
+        alt=card["title"],
+        width="100%",
+        height=THUMBNAIL_HEIGHT,
+        object_fit="cover",
+        loading="lazy",
+    )
+    return rx.inset(
+        rx.cond(card["thumbnail_url"] != "", image, placeholder),
+        side="top",
+        pb="current",
+    )
+
+
+def _kind_badge(card: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.cond(
+        card["kind"] == "program",
+        rx.badge("Program", color_scheme="violet", variant="soft"),
+        rx.badge("Course", color_scheme="blue", variant="soft"),
+    )
+
+
+def catalog_card(card: rx.Var[dict[str, str]]) -> rx.Component:
+    """One course or program: artwork, kind, title link, department, summary, duration, price."""
+    return rx.card(
+        rx.vstack(
+            _thumbnail(card),
+            rx.hstack(
+                _kind_badge(card),
+                rx.cond(
+                    card["category"] != "",
+                    rx.badge(card["category"], color_scheme="gray", variant="surface"),
+                    rx.fragment(),
+                ),
+                rx.spacer(),
+                rx.text(card["code"], size="1", color_scheme="gray"),
+                align="center",
+                wrap="wrap",
+                width="100%",
+            ),
+            rx.link(
+                rx.heading(card["title"], size="4"),
+                href=card["href"],
+                color="inherit",
+                class_name="catalog-card-title",
+            ),
+            rx.text(card["department"], size="2", color_scheme="gray"),
+            rx.text(card["description"], size="2", line_clamp=3),
+            rx.spacer(),
+            rx.hstack(
+                rx.cond(
+                    card["duration"] != "",
+                    rx.hstack(
+                        rx.icon("clock", size=14),
+                        rx.text(card["duration"], size="1"),
+                        align="center",
+                        spacing="1",
+                        color=rx.color("gray", 11),
+                    ),
+                    rx.fragment(),
+                ),
+                rx.spacer(),
+                rx.text(
+                    card["price_label"],
+                    size="5",
+                    weight="bold",
+                    class_name="catalog-card-price",
+                ),
+                align="center",
+                width="100%",
+            ),
+            spacing="2",
+            align="start",
+            height="100%",
+        ),
+        class_name="catalog-card",
+        data_code=card["code"],
+        height="100%",
+    )
+
+
+def catalog_grid(cards: rx.Var[list[dict[str, str]]]) -> rx.Component:
+    """Cards in one column on phones, two on tablets, three on desktops."""
+    return rx.grid(
+        rx.foreach(cards, catalog_card),
+        columns=rx.breakpoints(initial="1", sm="2", md="3"),
+        spacing="4",
+        width="100%",
+    )
