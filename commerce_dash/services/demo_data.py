@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from commerce_dash.domain.access import RoleName
-from commerce_dash.domain.actor import Grant
+from commerce_dash.domain.actor import Actor, Grant
+from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import User
 from commerce_dash.services.accounts import load_actor
+from commerce_dash.services.discounts import CodeInput, create_code, set_code_active
 from commerce_dash.services.org import ModuleSpec, create_course, create_department, create_program
+from commerce_dash.services.pricing import create_price
 from commerce_dash.services.users import bootstrap_super_admin, create_user
 
 # (department code, name, parent code, approval required, description)
@@ -418,8 +422,9 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
         assert course.id is not None
         course_ids[code] = course.id
 
+    program_ids: dict[str, int] = {}
     for code, title, dept_code, courses in PROGRAMS:
-        create_program(
+        program = create_program(
             session=session,
             actor=actor,
             code=code,
@@ -429,9 +434,112 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
             published=True,
             description=f"{title}: {len(courses)} courses taken in order, one certificate.",
         )
+        assert program.id is not None
+        program_ids[code] = program.id
+    prices = _load_prices(session, actor, dept_ids, course_ids, program_ids)
+    codes = _load_discount_codes(session, actor, dept_ids, course_ids, program_ids)
     return {
         "departments": len(dept_ids),
         "users": len(DEMO_USERS),
         "courses": len(course_ids),
         "programs": len(PROGRAMS),
+        "prices": prices,
+        "discount_codes": codes,
     }
+
+
+def course_price(hours: int) -> int:
+    """The demo USD price of a course of ``hours`` (in cents, ending in .99)."""
+    return (hours * 5 + 24) * 100 - 1
+
+
+def _load_prices(
+    session: Session,
+    actor: Actor,
+    dept_ids: dict[str, int],
+    course_ids: dict[str, int],
+    program_ids: dict[str, int],
+) -> int:
+    """USD prices for every published course, EUR and JPY for some, a price change with
+    history, a scheduled price, program bundles below their courses, subscription plans."""
+    written = 0
+
+    def price(item_type: str, item_id: int, amount: int, **kw: object) -> None:
+        nonlocal written
+        create_price(session=session, actor=actor, item_type=item_type, item_id=item_id,
+                     price_type=str(kw.pop("price_type", "one_time")), amount=amount,
+                     **kw)  # type: ignore[arg-type]
+        written += 1
+
+    usd: dict[str, int] = {}
+    for code, _title, dept_code, _cat, hours, published, _modules in COURSES:
+        if not published:
+            continue
+        if code in PRICE_CHANGES:
+            # the old price, then the current one: the old one becomes history
+            price("course", course_ids[code], PRICE_CHANGES[code])
+        usd[code] = course_price(hours)
+        price("course", course_ids[code], usd[code])
+        if dept_code == "BUS":
+            price("course", course_ids[code], usd[code] * 92 // 10000 * 100 + 99, currency="EUR")
+        if dept_code == "ENG-DATA":
+            price("course", course_ids[code], hours * 1000 + 900, currency="JPY")
+    price("course", course_ids["ENG-102"], usd["ENG-102"] - 1000,
+          effective_from=utcnow() + timedelta(days=30))
+    for code, _title, _dept, courses in PROGRAMS:
+        total = sum(usd[c] for c in courses)
+        price("program", program_ids[code], total * 80 // 10000 * 100 + 99)
+    for dept_code, interval, amount, trial in SUBSCRIPTION_PLANS:
+        price("subscription", dept_ids[dept_code], amount, price_type="subscription",
+              interval=interval, trial_days=trial)
+    return written
+
+
+def _load_discount_codes(
+    session: Session,
+    actor: Actor,
+    dept_ids: dict[str, int],
+    course_ids: dict[str, int],
+    program_ids: dict[str, int],
+) -> int:
+    now = utcnow()
+    codes = [
+        CodeInput(code="WELCOME10", kind="percentage", percent_bps=1000,
+                  description="10% off anything, once per learner", max_uses_per_user=1),
+        CodeInput(code="SAVE20", kind="fixed", amount_off=2000, currency="USD",
+                  min_purchase=5000, description="$20 off orders of $50 or more"),
+        CodeInput(code="BUNDLE15", kind="percentage", percent_bps=1500, scope="programs",
+                  description="15% off programs", max_uses=500),
+        CodeInput(code="DATA25", kind="percentage", percent_bps=2500,
+                  department_id=dept_ids["ENG-DATA"], description="25% off Data Science Lab"),
+        CodeInput(code="PYSTART", kind="fixed", amount_off=500, currency="USD", scope="listed",
+                  listed_items=frozenset({("course", course_ids["ENG-101"]),
+                                          ("program", program_ids["P-PYDEV"])}),
+                  description="$5 off Python Foundations or the Python programme"),
+        CodeInput(code="SUBSHALF", kind="percentage", percent_bps=5000, scope="subscriptions",
+                  max_uses=100, max_uses_per_user=1, description="Half off a first subscription"),
+        CodeInput(code="COURSES12", kind="percentage", percent_bps=1250, scope="courses",
+                  valid_until=now + timedelta(days=90), description="12.5% off single courses"),
+        CodeInput(code="NEWYEAR", kind="percentage", percent_bps=2000,
+                  valid_from=now + timedelta(days=40), valid_until=now + timedelta(days=50),
+                  description="Scheduled: 20% off in the new-year week"),
+    ]
+    for data in codes:
+        create_code(session=session, actor=actor, data=data)
+    paused = create_code(session=session, actor=actor, data=CodeInput(
+        code="SPRING", kind="percentage", percent_bps=1500, description="Paused campaign"))
+    assert paused.id is not None
+    set_code_active(session=session, actor=actor, code_id=paused.id, active=False)
+    return len(codes) + 1
+
+
+# Old USD prices of some courses: loading them first leaves a price change in the history.
+PRICE_CHANGES = {"ENG-101": 7999, "BUS-110": 9999, "DS-220": 12999}
+
+# (department, interval, USD cents, trial days)
+SUBSCRIPTION_PLANS = [
+    ("ENG", "monthly", 2900, 14),
+    ("ENG", "annual", 29000, 14),
+    ("BUS", "monthly", 2400, 7),
+    ("HLT", "quarterly", 6900, 0),
+]

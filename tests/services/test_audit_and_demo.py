@@ -49,7 +49,8 @@ def test_audit_list_filters_by_action_actor_and_date(session, super_admin):
 
 def test_demo_data_fills_an_empty_database_through_the_services(session):
     counts = demo_data.load_demo_data(session=session, password="demo-password-1")
-    assert counts == {"departments": 4, "users": 6, "courses": 30, "programs": 4}
+    assert counts == {"departments": 4, "users": 6, "courses": 30, "programs": 4,
+                      "prices": 52, "discount_codes": 9}
     published = session.exec(select(Course).where(Course.published == True)).all()  # noqa: E712
     assert len(published) == 27
     assert len(session.exec(select(Program)).all()) == 4
@@ -84,3 +85,31 @@ def test_overview_counts_what_is_in_the_database(session):
     # a dept-admin of Engineering counts Engineering and its Data Science subdepartment
     scoped = admin_overview(session=session, actor=dana)
     assert (scoped.departments, scoped.courses, scoped.programs) == (2, 16, 2)
+
+
+def test_demo_catalog_has_priced_courses_bundles_history_and_codes(session):
+    from commerce_dash.domain.paging import PageRequest
+    from commerce_dash.services import catalog, discounts, pricing
+
+    demo_data.load_demo_data(session=session, password="demo-password-1")
+    root = load_actor(session=session, user=session.exec(
+        select(User).where(User.email == "super@example.com")).one())
+    # every published course and program is for sale in USD
+    listed = catalog.browse(session=session, query=catalog.CatalogQuery(),
+                            page=PageRequest(1, 100))
+    assert listed.total == 27 + 4
+    # programs are cheaper than their courses
+    program = catalog.program_detail(session=session, code="P-DATA")
+    assert program.savings is not None and program.savings.amount > 0
+    # a price change left history, a future price is scheduled, a zero-decimal currency exists
+    statuses = {r.status for r in pricing.list_prices(session=session, actor=root,
+                                                      page=PageRequest(1, 200)).items}
+    assert {"active", "ended", "scheduled"} <= statuses
+    jpy = pricing.list_prices(session=session, actor=root, page=PageRequest(), currency="JPY")
+    assert jpy.total == 5 and jpy.items[0].amount_label.startswith("¥")
+    # codes of every kind and state
+    rows = discounts.list_codes(session=session, actor=root, page=PageRequest(1, 50)).items
+    assert {r.kind for r in rows} == {"percentage", "fixed"}
+    assert {r.scope for r in rows} >= {"all", "programs", "listed", "subscriptions", "courses"}
+    assert {discounts.code_status(r, utcnow()) for r in rows} >= {"active", "scheduled",
+                                                                  "inactive"}
