@@ -34,8 +34,12 @@ ADMIN_DEMO_EMAILS = [
 # The known truth today, written out so that a regression in access.py is caught here
 # rather than silently followed by the derived expectation below.
 KNOWN_SECTIONS = {
-    "super@example.com": ["overview", "users", "audit"],
-    "billing@example.com": ["overview"],
+    "super@example.com": [
+        "overview", "courses", "programs", "pricing", "discounts", "users", "audit",
+    ],
+    "billing@example.com": ["overview", "programs", "pricing", "discounts"],
+    "deptadmin@example.com": ["overview", "courses", "programs", "pricing"],
+    "enrollment@example.com": ["overview"],
 }
 
 
@@ -112,8 +116,8 @@ def test_dept_admin_is_refused_users_but_keeps_their_sidebar(page: Page) -> None
     expect(page.locator("#add-user")).to_have_count(0)
     sidebar = page.locator("#admin-sidebar")
     expect(sidebar).to_be_visible()
-    expect(sidebar.locator(".admin-nav-link")).to_have_count(1)
-    assert sidebar_keys(page) == ["overview"]
+    expect(sidebar.locator(".admin-nav-link")).to_have_count(4)
+    assert sidebar_keys(page) == KNOWN_SECTIONS["deptadmin@example.com"]
     expect(page.locator("#signed-in-user")).to_have_text(
         DEMO_BY_EMAIL["deptadmin@example.com"].full_name
     )
