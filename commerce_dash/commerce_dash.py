@@ -14,7 +14,11 @@ from commerce_dash.pages.public.login import login_page
 from commerce_dash.pages.public.register import register_page
 from commerce_dash.pages.store.account import AccountState, account_page
 from commerce_dash.pages.store.cart import cart_page
+from commerce_dash.pages.store.catalog import CatalogState, catalog_page
+from commerce_dash.pages.store.course import CourseState, course_page
+from commerce_dash.pages.store.department import DepartmentState, department_page
 from commerce_dash.pages.store.home import HomeState, home_page
+from commerce_dash.pages.store.program import ProgramState, program_page
 from commerce_dash.state.auth import AuthState
 
 app = rx.App(
@@ -23,31 +27,34 @@ app = rx.App(
 )
 
 TITLE = "Commerce Dash"
+LOAD = AuthState.load_session
 
-app.add_page(
-    home_page, route=routes.HOME, title=TITLE, on_load=[AuthState.load_session, HomeState.load]
-)
-app.add_page(
-    login_page, route=routes.LOGIN, title=f"Sign in · {TITLE}", on_load=AuthState.load_session
-)
-app.add_page(
-    register_page,
-    route=routes.REGISTER,
-    title=f"Create account · {TITLE}",
-    on_load=AuthState.load_session,
-)
-app.add_page(accept_invite_page, route=routes.ACCEPT_INVITE, title=f"Set password · {TITLE}")
-app.add_page(
-    account_page, route=routes.ACCOUNT, title=f"My account · {TITLE}", on_load=AccountState.load
-)
-app.add_page(cart_page, route=routes.CART, title=f"Cart · {TITLE}", on_load=AuthState.load_session)
+# (page, route, title, on_load); admin pages guard their section in their own load event.
+PAGES = [
+    (home_page, routes.HOME, TITLE, [LOAD, HomeState.load]),
+    (login_page, routes.LOGIN, "Sign in", LOAD),
+    (register_page, routes.REGISTER, "Create account", LOAD),
+    (accept_invite_page, routes.ACCEPT_INVITE, "Set password", None),
+    (account_page, routes.ACCOUNT, "My account", AccountState.load),
+    (cart_page, routes.CART, "Cart", LOAD),
+    (catalog_page, routes.STORE, "Catalog", [LOAD, CatalogState.load]),
+    (course_page, f"{routes.STORE_COURSE}/[code]", "Course", [LOAD, CourseState.load]),
+    (program_page, f"{routes.STORE_PROGRAM}/[code]", "Program", [LOAD, ProgramState.load]),
+    (
+        department_page,
+        f"{routes.STORE_DEPARTMENT}/[code]",
+        "Department",
+        [LOAD, DepartmentState.load],
+    ),
+    (overview_page, routes.ADMIN, "Admin", OverviewState.load),
+    (users_page, routes.ADMIN_USERS, "Users", UsersState.load),
+    (audit_page, routes.ADMIN_AUDIT, "Audit log", AuditState.load),
+]
 
-app.add_page(
-    overview_page, route=routes.ADMIN, title=f"Admin · {TITLE}", on_load=OverviewState.load
-)
-app.add_page(
-    users_page, route=routes.ADMIN_USERS, title=f"Users · {TITLE}", on_load=UsersState.load
-)
-app.add_page(
-    audit_page, route=routes.ADMIN_AUDIT, title=f"Audit log · {TITLE}", on_load=AuditState.load
-)
+for page, route, title, on_load in PAGES:
+    app.add_page(
+        page,
+        route=route,
+        title=title if title == TITLE else f"{title} · {TITLE}",
+        on_load=on_load,
+    )

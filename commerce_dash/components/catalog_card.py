@@ -1,4 +1,5 @@
-"""The storefront catalog card, shared by the catalog and department pages."""
+"""Storefront catalog pieces: the item card (catalog and department pages), durations,
+item links and the not-found panel of the course, program and department pages."""
 
 from __future__ import annotations
 
@@ -7,20 +8,12 @@ from urllib.parse import quote
 import reflex as rx
 
 from commerce_dash import routes
+from commerce_dash.components.tables import empty_state
+from commerce_dash.domain.durations import duration_label
 from commerce_dash.services.catalog import CatalogCard
 
 KIND_LABELS = {"course": "Course", "program": "Program"}
 THUMBNAIL_HEIGHT = "140px"
-
-
-def duration_label(minutes: int) -> str:
-    """'12 h', '1 h 30 min' or '45 min'; empty when the duration is unknown."""
-    if minutes <= 0:
-        return ""
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h" if not rest else f"{hours} h {rest} min"
 
 
 def item_href(kind: str, code: str) -> str:
@@ -149,3 +142,23 @@ def catalog_grid(cards: rx.Var[list[dict[str, str]]]) -> rx.Component:
         spacing="4",
         width="100%",
     )
+
+
+def item_not_found(title: str, hint: str) -> rx.Component:
+    """Shown instead of a course, program or department that does not exist (or not yet)."""
+    return rx.card(
+        rx.vstack(
+            empty_state("search-x", title, hint),
+            rx.link(
+                rx.button(rx.icon("arrow-left", size=16), "Back to the catalog"), href=routes.STORE
+            ),
+            align="center",
+            padding_bottom="1.5em",
+        ),
+        width="100%",
+        id="not-found",
+    )
+
+
+def loading_panel() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), padding="4em", width="100%")

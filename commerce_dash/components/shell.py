@@ -67,7 +67,7 @@ def store_header() -> rx.Component:
     return rx.box(
         rx.hstack(
             brand(),
-            rx.link("Catalog", href=routes.HOME, weight="medium", margin_left="1em"),
+            rx.link("Catalog", href=routes.STORE, weight="medium", margin_left="1em"),
             rx.spacer(),
             rx.link(
                 rx.icon_button(

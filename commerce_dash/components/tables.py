@@ -33,6 +33,7 @@ def pager(
         width="100%",
         spacing="3",
         padding_top="0.75em",
+        wrap="wrap",
     )
 
 

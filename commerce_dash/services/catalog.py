@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import Integer, String, cast, func, literal, or_, union_all
@@ -147,14 +146,23 @@ def _scope(session: Session, department_id: int | None) -> frozenset[int] | None
     return department_closure(department_parents(session=session), [department_id])
 
 
+def like_pattern(text: str) -> str | None:
+    """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
+    text = text.strip()
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[CatalogCard]:
     """One page of the catalog: items with a price in force in the currency, filtered, sorted."""
     at = query.at or utcnow()
     currency = (query.currency or get_settings().settlement_currency).upper()
     scope = _scope(session, query.department_id)
-    pattern = f"%{query.search.strip()}%" if query.search.strip() else None
+    pattern = like_pattern(query.search)
 
-    def priced(item_type: str, id_column):  # type: ignore[no-untyped-def]
+    def priced(item_type: str):  # type: ignore[no-untyped-def]
         return (
             select(Price.item_id, Price.amount, Price.price_type)
             .where(Price.item_type == item_type, Price.currency == currency,
@@ -162,7 +170,7 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
             .subquery(f"p_{item_type}")
         )
 
-    course_price = priced(ItemType.COURSE, Course.id)
+    course_price = priced(ItemType.COURSE)
     courses = (
         sa_select(
             literal("course").label("kind"), col(Course.id).label("id"),
@@ -177,7 +185,7 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
         .join(course_price, course_price.c.item_id == Course.id)
         .where(col(Course.published).is_(True))
     )
-    program_price = priced(ItemType.PROGRAM, Program.id)
+    program_price = priced(ItemType.PROGRAM)
     minutes = (
         select(ProgramCourse.program_id, func.sum(Course.estimated_minutes).label("m"))
         .join(Course, col(Course.id) == ProgramCourse.course_id)
@@ -201,12 +209,12 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
         .where(col(Program.published).is_(True))
     )
     if pattern:
-        courses = courses.where(or_(col(Course.title).ilike(pattern),
-                                    col(Course.description).ilike(pattern),
-                                    col(Course.code).ilike(pattern)))
-        programs = programs.where(or_(col(Program.title).ilike(pattern),
-                                      col(Program.description).ilike(pattern),
-                                      col(Program.code).ilike(pattern)))
+        courses = courses.where(or_(col(Course.title).ilike(pattern, escape="\\"),
+                                    col(Course.description).ilike(pattern, escape="\\"),
+                                    col(Course.code).ilike(pattern, escape="\\")))
+        programs = programs.where(or_(col(Program.title).ilike(pattern, escape="\\"),
+                                      col(Program.description).ilike(pattern, escape="\\"),
+                                      col(Program.code).ilike(pattern, escape="\\")))
     if scope is not None:
         courses = courses.where(col(Course.department_id).in_(scope))
         programs = programs.where(col(Program.department_id).in_(scope))
@@ -373,3 +381,29 @@ def department_detail(*, session: Session, code: str, currency: str = "",
         parent=(parent.code, parent.name) if parent else None,
         subdepartments=[(c, n) for c, n in subs], courses=courses, plans=plan_tags,
     )
+
+
+_CODED: dict[str, type[Course] | type[Program] | type[Department]] = {
+    "course": Course,
+    "program": Program,
+    "department": Department,
+}
+_MAX_ID = 2**31 - 1
+
+
+def public_code(*, session: Session, entity: str, ref: str) -> str:
+    """The public code ``ref`` names: a code as given, or the code of a numeric id.
+
+    A code that is all digits wins over an id; unpublished courses and programs are never
+    resolved, so an id cannot reveal them.
+    """
+    model = _CODED[entity]
+    ref = ref.strip()
+    if not ref.isdigit() or int(ref) > _MAX_ID:
+        return ref
+    if session.exec(select(model.id).where(model.code == ref.upper())).first() is not None:
+        return ref
+    query = select(model.code).where(model.id == int(ref))
+    if model is not Department:
+        query = query.where(col(model.published).is_(True))  # type: ignore[union-attr]
+    return session.exec(query).first() or ref

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from commerce_dash.domain.durations import duration_label
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
 
 
@@ -30,11 +31,6 @@ class DepartmentCard:
     description: str
     published_courses: int
     parent: str
-
-
-def _hours(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h" if not rest else f"{hours} h {rest} min"
 
 
 def published_courses(*, session: Session, limit: int = 12) -> list[CourseCard]:
@@ -61,7 +57,7 @@ def published_courses(*, session: Session, limit: int = 12) -> list[CourseCard]:
             category=c.category,
             department=dept,
             modules=int(n or 0),
-            hours=_hours(c.estimated_minutes),
+            hours=duration_label(c.estimated_minutes),
         )
         for c, dept, n in rows
     ]

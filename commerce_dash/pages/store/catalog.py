@@ -1,0 +1,308 @@
+"""The public catalog: search, filter, sort and page through what is for sale."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+import reflex as rx
+from sqlmodel import Session
+
+from commerce_dash import routes
+from commerce_dash.components.catalog_card import card_row, catalog_grid, loading_panel
+from commerce_dash.components.shell import store_shell
+from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.db import session_scope
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.services import catalog
+from commerce_dash.services.org import department_options
+from commerce_dash.state.auth import AuthState
+
+PAGE_SIZE = 12
+ALL = "all"  # radix select items cannot have an empty value
+SORT_LABELS = {
+    "title": "Title A-Z",
+    "price_asc": "Price low-high",
+    "price_desc": "Price high-low",
+    "newest": "Newest",
+}
+SORT_OPTIONS = [(s, SORT_LABELS[s]) for s in catalog.SORTS]
+KIND_OPTIONS = [(ALL, "All"), ("course", "Courses"), ("program", "Programs")]
+MAX_SEARCH = 100
+
+
+def _page_number(raw: str) -> int:
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+class CatalogState(AuthState):
+    cards: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    results_label: str = ""
+    has_filters: bool = False
+    loaded: bool = False
+    search: str = ""
+    department: str = ALL
+    category: str = ALL
+    kind: str = ALL
+    sort: str = "title"
+    departments: list[dict[str, str]] = []
+    categories: list[str] = []
+
+    def _read_params(self, params: Mapping[str, str]) -> None:
+        self.search = params.get("q", "").strip()[:MAX_SEARCH]
+        self.department = params.get("dept", "") or ALL
+        self.category = params.get("cat", "") or ALL
+        self.kind = params.get("kind", "") or ALL
+        self.sort = params.get("sort", "") or "title"
+        self.page = _page_number(params.get("page", ""))
+
+    def _normalise(self) -> None:
+        # Links are shared and edited by hand, and select values come from the browser:
+        # anything unknown falls back to its default.
+        if not any(d["id"] == self.department for d in self.departments):
+            self.department = ALL
+        if self.category not in self.categories:
+            self.category = ALL
+        if self.kind not in ("course", "program"):
+            self.kind = ALL
+        if self.sort not in catalog.SORTS:
+            self.sort = "title"
+
+    def _query(self) -> catalog.CatalogQuery:
+        return catalog.CatalogQuery(
+            search=self.search.strip(),
+            department_id=int(self.department) if self.department != ALL else None,
+            category="" if self.category == ALL else self.category,
+            kind="" if self.kind == ALL else self.kind,
+            sort=self.sort,
+        )
+
+    def _fetch(self, session: Session) -> None:
+        self._normalise()
+        query = self._query()
+        result = catalog.browse(
+            session=session, query=query, page=PageRequest(self.page, PAGE_SIZE)
+        )
+        if result.total and result.page > result.pages:  # an old link past the last page
+            result = catalog.browse(
+                session=session, query=query, page=PageRequest(result.pages, PAGE_SIZE)
+            )
+        self.cards = [card_row(c) for c in result.items]
+        self.total, self.page, self.pages = result.total, result.page, result.pages
+        self.results_label = f"{result.total} result" + ("" if result.total == 1 else "s")
+        self.has_filters = bool(self.search.strip()) or any(
+            v != ALL for v in (self.department, self.category, self.kind)
+        )
+        self.loaded = True
+
+    def _refresh(self):  # type: ignore[no-untyped-def]
+        with session_scope() as session:
+            self._fetch(session)
+        return self._sync_url()
+
+    def _url(self) -> str:
+        params = {
+            "q": self.search.strip(),
+            "dept": "" if self.department == ALL else self.department,
+            "cat": "" if self.category == ALL else self.category,
+            "kind": "" if self.kind == ALL else self.kind,
+            "sort": "" if self.sort == "title" else self.sort,
+            "page": "" if self.page == 1 else str(self.page),
+        }
+        query = urlencode({k: v for k, v in params.items() if v})
+        return f"{routes.STORE}?{query}" if query else routes.STORE
+
+    def _sync_url(self):  # type: ignore[no-untyped-def]
+        # Rewrite the address bar so the view can be shared, without a navigation (which would
+        # run on_load again) and keeping the router's history entry.
+        url = json.dumps(self._url())
+        return rx.call_script(f"window.history.replaceState(window.history.state, '', {url})")
+
+    @rx.event
+    def load(self) -> None:
+        with session_scope() as session:
+            self.departments = [
+                {"id": str(i), "label": label} for i, label in department_options(session=session)
+            ]
+            self.categories = catalog.categories(session=session)
+            self._read_params(self.router.url.query_parameters)
+            self._fetch(session)
+
+    @rx.event
+    def set_search(self, value: str):  # type: ignore[no-untyped-def]
+        # Kept as typed (trailing space included): the input is controlled by this var.
+        self.search, self.page = value[:MAX_SEARCH], 1
+        return self._refresh()
+
+    @rx.event
+    def set_department(self, value: str):  # type: ignore[no-untyped-def]
+        self.department, self.page = value, 1
+        return self._refresh()
+
+    @rx.event
+    def set_category(self, value: str):  # type: ignore[no-untyped-def]
+        self.category, self.page = value, 1
+        return self._refresh()
+
+    @rx.event
+    def set_kind(self, value: str):  # type: ignore[no-untyped-def]
+        self.kind, self.page = value, 1
+        return self._refresh()
+
+    @rx.event
+    def set_sort(self, value: str):  # type: ignore[no-untyped-def]
+        self.sort, self.page = value, 1
+        return self._refresh()
+
+    @rx.event
+    def next_page(self):  # type: ignore[no-untyped-def]
+        self.page = min(self.page + 1, self.pages)
+        return [self._refresh(), rx.scroll_to("catalog-top")]
+
+    @rx.event
+    def prev_page(self):  # type: ignore[no-untyped-def]
+        self.page = max(1, self.page - 1)
+        return [self._refresh(), rx.scroll_to("catalog-top")]
+
+    @rx.event
+    def clear_filters(self):  # type: ignore[no-untyped-def]
+        self.search, self.department, self.category, self.kind = "", ALL, ALL, ALL
+        self.sort, self.page = "title", 1
+        return self._refresh()
+
+
+def _select(  # type: ignore[no-untyped-def]
+    label: str, value, on_change, items: list[rx.Component], select_id: str
+) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label=label, id=select_id, max_width="100%"),
+        rx.select.content(*items),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.flex(
+        rx.input(
+            placeholder="Search courses and programs",
+            value=CatalogState.search,
+            on_change=CatalogState.set_search,
+            debounce_timeout=400,
+            id="catalog-search",
+            aria_label="Search the catalog",
+            flex="1 1 220px",
+            min_width="0",
+        ),
+        _select(
+            "Department",
+            CatalogState.department,
+            CatalogState.set_department,
+            [
+                rx.select.item("All departments", value=ALL),
+                rx.foreach(
+                    CatalogState.departments, lambda d: rx.select.item(d["label"], value=d["id"])
+                ),
+            ],
+            "catalog-department",
+        ),
+        _select(
+            "Category",
+            CatalogState.category,
+            CatalogState.set_category,
+            [
+                rx.select.item("All categories", value=ALL),
+                rx.foreach(CatalogState.categories, lambda c: rx.select.item(c, value=c)),
+            ],
+            "catalog-category",
+        ),
+        _select(
+            "Type",
+            CatalogState.kind,
+            CatalogState.set_kind,
+            [rx.select.item(label, value=value) for value, label in KIND_OPTIONS],
+            "catalog-kind",
+        ),
+        _select(
+            "Sort by",
+            CatalogState.sort,
+            CatalogState.set_sort,
+            [rx.select.item(label, value=value) for value, label in SORT_OPTIONS],
+            "catalog-sort",
+        ),
+        wrap="wrap",
+        spacing="2",
+        align="center",
+        width="100%",
+    )
+
+
+def _no_results() -> rx.Component:
+    return rx.card(
+        rx.cond(
+            CatalogState.has_filters,
+            rx.vstack(
+                empty_state(
+                    "search-x",
+                    "No courses match your search",
+                    "Try fewer words, another department or category, or clear the filters.",
+                ),
+                rx.button(
+                    rx.icon("filter-x", size=16),
+                    "Clear filters",
+                    variant="soft",
+                    on_click=CatalogState.clear_filters,
+                    id="clear-filters",
+                ),
+                align="center",
+                padding_bottom="1.5em",
+            ),
+            empty_state(
+                "book-open",
+                "Nothing is for sale yet",
+                "Courses appear here once they are published and priced. Check back soon.",
+            ),
+        ),
+        width="100%",
+        id="catalog-empty",
+    )
+
+
+def _results() -> rx.Component:
+    return rx.vstack(
+        catalog_grid(CatalogState.cards),
+        pager(
+            CatalogState.page,
+            CatalogState.pages,
+            CatalogState.total,
+            CatalogState.prev_page,
+            CatalogState.next_page,
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def catalog_page() -> rx.Component:
+    return store_shell(
+        rx.vstack(
+            rx.heading("Catalog", size="7", id="catalog-top"),
+            rx.text(
+                "Courses and programs from every department, with certificates anyone can verify.",
+                color_scheme="gray",
+            ),
+            _filters(),
+            rx.text(CatalogState.results_label, size="2", weight="medium", id="catalog-count"),
+            rx.cond(
+                ~CatalogState.loaded,
+                loading_panel(),
+                rx.cond(CatalogState.total > 0, _results(), _no_results()),
+            ),
+            spacing="4",
+            width="100%",
+        )
+    )

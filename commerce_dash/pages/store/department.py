@@ -1,0 +1,225 @@
+"""A department in the storefront: its subscription plans and its courses for sale."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+import reflex as rx
+
+from commerce_dash import routes
+from commerce_dash.components.catalog_card import (
+    card_row,
+    catalog_grid,
+    item_not_found,
+    loading_panel,
+)
+from commerce_dash.components.shell import store_shell
+from commerce_dash.components.tables import empty_state
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import catalog
+from commerce_dash.state.auth import AuthState
+
+CARDS_SHOWN = 12  # the rest is one click away in the paged catalog
+INTERVALS = {
+    "monthly": ("Monthly", "month"),
+    "quarterly": ("Quarterly", "quarter"),
+    "annual": ("Annual", "year"),
+}
+
+
+def _department_href(code: str) -> str:
+    return f"{routes.STORE_DEPARTMENT}/{quote(code, safe='')}"
+
+
+class DepartmentState(AuthState):
+    status: str = "loading"  # loading | found | missing
+    department_code: str = ""
+    name: str = ""
+    description: str = ""
+    parent_name: str = ""
+    parent_href: str = ""
+    subdepartments: list[dict[str, str]] = []
+    plans: list[dict[str, str]] = []
+    cards: list[dict[str, str]] = []
+    courses_count: str = "0"
+    more_label: str = ""
+    catalog_href: str = ""
+
+    def _route_code(self) -> str:
+        # Reflex installs the [code] route argument as a var of that name on every state.
+        return str(self.code).strip()  # type: ignore[attr-defined]
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        code = self._route_code()
+        if self.status != "loading" and code.upper() != self.department_code.upper():
+            self.status = "loading"  # never show the previous department under this address
+            yield
+        try:
+            with session_scope() as session:
+                dept = catalog.department_detail(session=session, code=code)
+        except DomainError:
+            self.status, self.department_code = "missing", code
+            return
+        self.status, self.department_code = "found", dept.code
+        self.name, self.description = dept.name, dept.description
+        self.parent_name = dept.parent[1] if dept.parent else ""
+        self.parent_href = _department_href(dept.parent[0]) if dept.parent else ""
+        self.subdepartments = [
+            {"name": n, "href": _department_href(c)} for c, n in dept.subdepartments
+        ]
+        self.plans = [
+            {
+                "interval": INTERVALS.get(p.interval, (p.interval.title(), p.interval))[0],
+                "price_label": p.price.label,
+                "per": INTERVALS.get(p.interval, (p.interval, p.interval))[1],
+                "trial": f"{p.trial_days}-day free trial" if p.trial_days else "",
+            }
+            for p in dept.plans
+        ]
+        self.cards = [card_row(c) for c in dept.courses[:CARDS_SHOWN]]
+        count = len(dept.courses)
+        self.courses_count = str(count)
+        self.more_label = f"See all {count} courses in the catalog" if count > CARDS_SHOWN else ""
+        self.catalog_href = f"{routes.STORE}?{urlencode({'dept': dept.id, 'kind': 'course'})}"
+
+
+def _plan(plan: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(plan["interval"], size="2", weight="medium", color_scheme="gray"),
+            rx.hstack(
+                rx.text(plan["price_label"], size="6", weight="bold"),
+                rx.text("/ ", plan["per"], size="2", color_scheme="gray"),
+                align="baseline",
+                spacing="1",
+            ),
+            rx.cond(
+                plan["trial"] != "",
+                rx.badge(plan["trial"], color_scheme="green", variant="soft"),
+                rx.fragment(),
+            ),
+            spacing="2",
+            align="start",
+        ),
+        class_name="department-plan",
+    )
+
+
+def _plans() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Subscription plans", size="5"),
+        rx.cond(
+            DepartmentState.plans.length() > 0,
+            rx.vstack(
+                rx.text(
+                    "One subscription opens every published course of this department "
+                    "and its subdepartments.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.grid(
+                    rx.foreach(DepartmentState.plans, _plan),
+                    columns=rx.breakpoints(initial="1", sm="3"),
+                    spacing="3",
+                    width="100%",
+                ),
+                width="100%",
+            ),
+            rx.text(
+                "No subscription plans yet.",
+                size="2",
+                color_scheme="gray",
+                id="no-plans",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+        id="department-plans",
+    )
+
+
+def _courses() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Courses (", DepartmentState.courses_count, ")", size="5"),
+        rx.cond(
+            DepartmentState.cards.length() > 0,
+            catalog_grid(DepartmentState.cards),
+            rx.card(
+                empty_state(
+                    "book-open",
+                    "No courses for sale yet",
+                    "Courses appear here once they are published and priced.",
+                ),
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            DepartmentState.more_label != "",
+            rx.link(DepartmentState.more_label, href=DepartmentState.catalog_href),
+            rx.fragment(),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _found() -> rx.Component:
+    return rx.vstack(
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Catalog", size="2")),
+            href=routes.STORE,
+        ),
+        rx.cond(
+            DepartmentState.parent_href != "",
+            rx.text(
+                "Part of ",
+                rx.link(DepartmentState.parent_name, href=DepartmentState.parent_href),
+                size="2",
+                color_scheme="gray",
+                id="department-parent",
+            ),
+            rx.fragment(),
+        ),
+        rx.heading(DepartmentState.name, size="8", id="department-name"),
+        rx.text(DepartmentState.description, size="3", white_space="pre-line"),
+        rx.cond(
+            DepartmentState.subdepartments.length() > 0,
+            rx.flex(
+                rx.text("Subdepartments:", size="2", color_scheme="gray"),
+                rx.foreach(
+                    DepartmentState.subdepartments,
+                    lambda s: rx.link(
+                        rx.badge(s["name"], variant="outline", size="2"), href=s["href"]
+                    ),
+                ),
+                wrap="wrap",
+                spacing="2",
+                align="center",
+                id="department-subdepartments",
+            ),
+            rx.fragment(),
+        ),
+        _plans(),
+        _courses(),
+        spacing="4",
+        width="100%",
+    )
+
+
+def department_page() -> rx.Component:
+    return store_shell(
+        rx.match(
+            DepartmentState.status,
+            ("found", _found()),
+            (
+                "missing",
+                item_not_found(
+                    "Department not found",
+                    "Check the address, or browse the catalog by department.",
+                ),
+            ),
+            loading_panel(),
+        )
+    )
