@@ -258,7 +258,29 @@ def deactivate_price(
                           field="reason")
     if price.deactivated_at is not None:
         return price
-    price.deactivated_at = utcnow()
+    now = utcnow()
+    if price.effective_from > now:
+        # A scheduled price closed its predecessor at its own start; cancelling it hands
+        # that time back, so the item does not end up without a price.
+        predecessor = session.exec(
+            select(Price).where(
+                Price.item_type == price.item_type, Price.item_id == price.item_id,
+                Price.currency == price.currency, Price.interval == price.interval,
+                col(Price.deactivated_at).is_(None),
+                col(Price.effective_until) == price.effective_from,
+            )
+        ).first()
+        if predecessor is not None:
+            record_audit(
+                session=session, actor=actor, action="price.reopened", entity_type="price",
+                entity_id=predecessor.id,
+                before={"effective_until": price.effective_from.isoformat()},
+                after={"effective_until": price.effective_until.isoformat()
+                       if price.effective_until else None},
+            )
+            predecessor.effective_until = price.effective_until
+            session.add(predecessor)
+    price.deactivated_at = now
     price.deactivated_reason = reason[:500]
     session.add(price)
     record_audit(session=session, actor=actor, action="price.deactivated", entity_type="price",

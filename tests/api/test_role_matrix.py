@@ -5,6 +5,7 @@ import pytest
 from commerce_dash.api import create_api
 from commerce_dash.domain.access import RoleName, can_access
 from commerce_dash.domain.actor import Grant
+from commerce_dash.services import pricing
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_department, create_user
 
@@ -16,7 +17,12 @@ ADMIN_ROUTES = {
     ("PUT", "/api/v2/admin/users/{user_id}/roles"): "users",
     ("POST", "/api/v2/admin/users/{user_id}/active"): "users",
     ("GET", "/api/v2/admin/audit"): "audit",
+    ("GET", "/api/v2/admin/pricing"): "pricing",
+    ("POST", "/api/v2/admin/pricing"): "pricing",
+    ("GET", "/api/v2/admin/pricing/history"): "pricing",
+    ("DELETE", "/api/v2/admin/pricing/{price_id}"): "pricing",
 }
+# "{name}" values in bodies and query strings are filled in like the path placeholders.
 BODIES = {
     ("POST", "/api/v2/admin/users"): {
         "email": "m@example.com",
@@ -25,8 +31,28 @@ BODIES = {
     },
     ("PUT", "/api/v2/admin/users/{user_id}/roles"): {"grants": [{"role": "learner"}]},
     ("POST", "/api/v2/admin/users/{user_id}/active"): {"active": True},
+    ("POST", "/api/v2/admin/pricing"): {
+        "item_type": "subscription",
+        "item_id": "{department_id}",
+        "price_type": "subscription",
+        "interval": "monthly",
+        "amount": 1900,
+    },
+    ("DELETE", "/api/v2/admin/pricing/{price_id}"): {"reason": "role matrix check"},
+}
+QUERIES = {
+    ("GET", "/api/v2/admin/pricing/history"): {
+        "item_type": "subscription",
+        "item_id": "{department_id}",
+    },
 }
 ROLES = [None, *RoleName]
+
+
+def _filled(values, placeholders):
+    if values is None:
+        return None
+    return {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in values.items()}
 
 
 def test_the_matrix_lists_every_admin_route():
@@ -44,6 +70,17 @@ def test_the_matrix_lists_every_admin_route():
 def test_each_role_gets_exactly_its_admin_routes(client, session, role):
     dept = create_department(session, "ENG")
     target = create_user(session, "target@example.com")
+    owner = create_user(session, "owner@example.com", grants=(Grant(RoleName.SUPER_ADMIN),))
+    annual = pricing.create_price(
+        session=session,
+        actor=owner,
+        item_type="subscription",
+        item_id=dept,
+        price_type="subscription",
+        interval="annual",
+        amount=19000,
+    )
+    placeholders = {"{user_id}": target.user_id, "{department_id}": dept, "{price_id}": annual.id}
     headers = {}
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)
@@ -53,8 +90,16 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
         ).json()["token"]
         headers = bearer(token)
     for (method, path), section in ADMIN_ROUTES.items():
-        url = path.replace("{user_id}", str(target.user_id))
-        response = client.request(method, url, headers=headers, json=BODIES.get((method, path)))
+        url = path
+        for name, value in placeholders.items():
+            url = url.replace(name, str(value))
+        response = client.request(
+            method,
+            url,
+            headers=headers,
+            json=_filled(BODIES.get((method, path)), placeholders),
+            params=_filled(QUERIES.get((method, path)), placeholders),
+        )
         if role is None:
             expected = 401
         elif can_access([role], section):

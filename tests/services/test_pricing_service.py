@@ -188,3 +188,23 @@ def test_concurrent_first_prices_for_one_course_never_overlap(
     in_force = [p for p in rows if pricing.window_of(p).covers(utcnow())]
     assert sorted(outcomes) == ["ok"] * 4
     assert len(rows) == 4 and len(in_force) == 1
+
+
+def test_cancelling_a_scheduled_price_keeps_the_current_price_in_force(
+    session, super_admin, catalog
+):
+    # given a current price and a change scheduled for next week
+    current = _price(session, super_admin, catalog["PY"], 4900)
+    later = _price(session, super_admin, catalog["PY"], 3900,
+                   effective_from=utcnow() + timedelta(days=7))
+    # when the scheduled change is cancelled
+    pricing.deactivate_price(session=session, actor=super_admin, price_id=later.id,
+                             reason="campaign cancelled")
+    # then the current price runs on with no end
+    session.refresh(current)
+    assert current.effective_until is None
+    assert pricing.prices_in_force(session=session, item_type="course",
+                                   item_ids=[catalog["PY"]], currency="USD",
+                                   at=utcnow() + timedelta(days=30)) == {catalog["PY"]: 4900}
+    actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions[-2:] == ["price.reopened", "price.deactivated"]

@@ -1,0 +1,90 @@
+"""Routes that other systems call, authenticated by a connector's signature, not a user."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+from commerce_dash.api.deps import DbSession
+from commerce_dash.services import lms_sync
+
+router = APIRouter(prefix="/api/v2/integrations", tags=["integrations"])
+
+
+class LmsModuleIn(BaseModel):
+    lms_id: str = Field(default="", max_length=64)
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", max_length=20_000)
+    estimated_minutes: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class LmsCourseIn(BaseModel):
+    lms_id: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=32)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=50_000)
+    category: str = Field(default="", max_length=80)
+    department_code: str = Field(min_length=1, max_length=32)
+    estimated_minutes: int = Field(default=0, ge=0, le=1_000_000)
+    published: bool | None = None
+    modules: list[LmsModuleIn] = Field(default_factory=list, max_length=500)
+
+
+class LmsSyncBody(BaseModel):
+    courses: list[LmsCourseIn] = Field(max_length=lms_sync.MAX_COURSES_PER_SYNC)
+
+
+async def raw_body(request: Request) -> bytes:
+    """The body exactly as sent: the signature covers these bytes, not a re-encoding."""
+    return await request.body()
+
+
+def _parsed(body: bytes) -> LmsSyncBody:
+    try:
+        return LmsSyncBody.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+@router.post("/lms/courses")
+def sync_lms_courses(
+    session: DbSession,
+    body: Annotated[bytes, Depends(raw_body)],
+    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
+    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
+    signature: Annotated[str, Header(alias="X-Signature")] = "",
+) -> dict[str, Any]:
+    # Authenticate before parsing, so an unsigned caller learns nothing about the format.
+    connector = lms_sync.authenticate_request(
+        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
+    )
+    payload = _parsed(body)
+    result = lms_sync.sync_lms_courses(
+        session=session,
+        connector=connector,
+        courses=[
+            lms_sync.LmsCourse(
+                lms_id=c.lms_id,
+                code=c.code,
+                title=c.title,
+                department_code=c.department_code,
+                description=c.description,
+                category=c.category,
+                estimated_minutes=c.estimated_minutes,
+                published=c.published,
+                modules=[
+                    lms_sync.LmsModule(m.lms_id, m.title, m.summary, m.estimated_minutes)
+                    for m in c.modules
+                ],
+            )
+            for c in payload.courses
+        ],
+    )
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "courses": [{"lms_id": c.lms_id, "code": c.code, "id": c.id} for c in result.courses],
+    }

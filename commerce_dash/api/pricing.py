@@ -1,0 +1,168 @@
+"""Admin pricing routes: list, create or schedule, history, deactivate (never delete)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from commerce_dash.api.deps import DbSession, section_guard
+from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.domain.pricing import ItemType, PriceStatus
+from commerce_dash.models.pricing import Price
+from commerce_dash.services import pricing as pricing_service
+
+router = APIRouter(prefix="/api/v2/admin/pricing", tags=["admin", "pricing"])
+
+PricingActor = Annotated[Actor, section_guard("pricing")]
+
+# Ids and amounts are 32-bit columns; a larger number must be a 422, not a database error.
+_INT_MAX = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=_INT_MAX)]
+
+
+class PriceBody(BaseModel):
+    item_type: str = Field(max_length=16)
+    item_id: RowId
+    price_type: str = Field(max_length=16)
+    # strict: 19.99 or "1999" is refused, so nobody mistakes major units for minor units.
+    amount: int = Field(strict=True, ge=-_INT_MAX, le=_INT_MAX)
+    currency: str | None = Field(default=None, max_length=3)
+    interval: str = Field(default="", max_length=16)
+    trial_days: int = Field(default=0, ge=-_INT_MAX, le=_INT_MAX)
+    effective_from: datetime | None = None
+    effective_until: datetime | None = None
+
+
+class DeactivateBody(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+def _aware(value: datetime | None, field: str) -> datetime | None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise DomainError(
+            "naive_datetime",
+            f"Give {field} with a UTC offset, like 2026-01-31T09:00:00+00:00.",
+            field=field,
+        )
+    return value
+
+
+def _choice(value: str, allowed: type[ItemType] | type[PriceStatus], field: str) -> str:
+    if value and value not in allowed._value2member_map_:
+        raise DomainError(
+            f"invalid_{field}",
+            f"Use one of: {', '.join(m.value for m in allowed)}.",
+            field=field,
+        )
+    return value
+
+
+def _price_out(row: pricing_service.PriceRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "item_type": row.item_type,
+        "item_id": row.item_id,
+        "item_title": row.item_title,
+        "department": row.department,
+        "price_type": row.price_type,
+        "interval": row.interval,
+        "trial_days": row.trial_days,
+        "currency": row.currency,
+        "amount": row.amount,
+        "amount_label": row.amount_label,
+        "effective_from": row.effective_from.isoformat(),
+        "effective_until": row.effective_until.isoformat() if row.effective_until else None,
+        "status": row.status.value,
+        "deactivated_reason": row.deactivated_reason,
+    }
+
+
+def _row_of(session: DbSession, actor: Actor, price: Price) -> dict[str, Any]:
+    history = pricing_service.price_history(
+        session=session, actor=actor, item_type=price.item_type, item_id=price.item_id
+    )
+    return next(_price_out(r) for r in history if r.id == price.id)
+
+
+@router.get("")
+def list_prices(
+    actor: PricingActor,
+    session: DbSession,
+    item_type: Annotated[str, Query(max_length=16)] = "",
+    department_id: Annotated[int | None, Query(ge=1, le=_INT_MAX)] = None,
+    currency: Annotated[str, Query(max_length=3)] = "",
+    status: Annotated[str, Query(max_length=16)] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> dict[str, Any]:
+    result = pricing_service.list_prices(
+        session=session,
+        actor=actor,
+        page=PageRequest(page, page_size),
+        item_type=_choice(item_type, ItemType, "item_type"),
+        department_id=department_id,
+        currency=currency,
+        status=_choice(status, PriceStatus, "status"),
+        search=q,
+    )
+    return {
+        "items": [_price_out(r) for r in result.items],
+        "total": result.total,
+        "page": result.page,
+        "page_size": result.page_size,
+        "pages": result.pages,
+    }
+
+
+@router.post("", status_code=201)
+def create_price(body: PriceBody, actor: PricingActor, session: DbSession) -> dict[str, Any]:
+    price = pricing_service.create_price(
+        session=session,
+        actor=actor,
+        item_type=body.item_type,
+        item_id=body.item_id,
+        price_type=body.price_type,
+        amount=body.amount,
+        currency=body.currency,
+        interval=body.interval,
+        trial_days=body.trial_days,
+        effective_from=_aware(body.effective_from, "effective_from"),
+        effective_until=_aware(body.effective_until, "effective_until"),
+    )
+    return _row_of(session, actor, price)
+
+
+@router.get("/history")
+def price_history(
+    actor: PricingActor,
+    session: DbSession,
+    item_type: Annotated[str, Query(max_length=16)],
+    item_id: Annotated[int, Query(ge=1, le=_INT_MAX)],
+) -> list[dict[str, Any]]:
+    rows = pricing_service.price_history(
+        session=session, actor=actor, item_type=item_type, item_id=item_id
+    )
+    return [_price_out(r) for r in rows]
+
+
+@router.delete("/{price_id}")
+def deactivate_price(
+    actor: PricingActor,
+    session: DbSession,
+    price_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
+    body: DeactivateBody | None = None,
+    reason: Annotated[str, Query(max_length=500)] = "",
+) -> dict[str, Any]:
+    price = pricing_service.deactivate_price(
+        session=session,
+        actor=actor,
+        price_id=price_id,
+        reason=body.reason if body and body.reason else reason,
+    )
+    return _row_of(session, actor, price)
