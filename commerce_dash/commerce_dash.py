@@ -7,7 +7,10 @@ import reflex as rx
 from commerce_dash import routes
 from commerce_dash.api import create_api
 from commerce_dash.pages.admin.audit import AuditState, audit_page
+from commerce_dash.pages.admin.courses import CoursesState, courses_page
 from commerce_dash.pages.admin.overview import OverviewState, overview_page
+from commerce_dash.pages.admin.pricing import PricingState, pricing_page
+from commerce_dash.pages.admin.programs import ProgramsState, programs_page
 from commerce_dash.pages.admin.users import UsersState, users_page
 from commerce_dash.pages.public.accept_invite import accept_invite_page
 from commerce_dash.pages.public.login import login_page
@@ -47,6 +50,9 @@ PAGES = [
         [LOAD, DepartmentState.load],
     ),
     (overview_page, routes.ADMIN, "Admin", OverviewState.load),
+    (courses_page, routes.ADMIN_COURSES, "Courses", CoursesState.load),
+    (programs_page, routes.ADMIN_PROGRAMS, "Programs", ProgramsState.load),
+    (pricing_page, routes.ADMIN_PRICING, "Pricing", PricingState.load),
     (users_page, routes.ADMIN_USERS, "Users", UsersState.load),
     (audit_page, routes.ADMIN_AUDIT, "Audit log", AuditState.load),
 ]

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, delete, select
 
-from commerce_dash.domain.access import RoleName, would_create_cycle
-from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.access import RoleName, department_closure, would_create_cycle
+from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
+from commerce_dash.domain.money import format_minor
+from commerce_dash.domain.paging import Page, PageRequest
+from commerce_dash.domain.pricing import ItemType
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
 from commerce_dash.services.audit import record_audit
+
+# Billing admins work on every department's programs and prices; dept-admins on their own.
+_BILLING_WIDE_SECTIONS = frozenset({"programs", "pricing"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,34 @@ def _require_text(value: str, field: str, label: str, limit: int) -> str:
     if len(text) > limit:
         raise DomainError(f"{field}_too_long", f"Use at most {limit} characters.", field=field)
     return text
+
+
+def managed_departments(
+    *, session: Session, actor: Actor | None, section: str
+) -> frozenset[int] | None:
+    """Departments whose items the actor manages in an admin section; None means all.
+
+    Super-admins manage all; billing admins all for programs and pricing; dept-admins
+    the departments they were granted and every subdepartment below them.
+    """
+    actor = require_section(actor, section)
+    if actor.is_super_admin or (
+        section in _BILLING_WIDE_SECTIONS and RoleName.BILLING_ADMIN in actor.roles
+    ):
+        return None
+    return actor.departments_for(RoleName.DEPT_ADMIN, department_parents(session=session))
+
+
+def _require_managed(
+    session: Session, actor: Actor | None, section: str, department_id: int
+) -> Actor:
+    allowed = managed_departments(session=session, actor=actor, section=section)
+    assert actor is not None
+    if allowed is not None and department_id not in allowed:
+        raise DomainError(
+            "forbidden", "You can only manage your own departments.", kind=ErrorKind.FORBIDDEN
+        )
+    return actor
 
 
 def _require_department_admin(session: Session, actor: Actor, department_id: int) -> None:
@@ -216,24 +253,9 @@ def create_course(
     return course
 
 
-def create_program(
-    *,
-    session: Session,
-    actor: Actor,
-    code: str,
-    title: str,
-    department_id: int,
-    course_ids: Sequence[int],
-    description: str = "",
-    published: bool = False,
-    thumbnail_url: str = "",
-) -> Program:
-    """A program holding ``course_ids`` in that order (a course may be in several programs)."""
-    if session.get(Department, department_id) is None:
-        raise not_found("department", department_id)
-    _require_department_admin(session, actor, department_id)
-    code = _clean_code(code)
-    title = _require_text(title, "title", "program title", 200)
+def _check_program_courses(session: Session, course_ids: Sequence[int]) -> list[int]:
+    """At least two existing courses, none twice; returns them in the given order."""
+    course_ids = list(course_ids)
     if len(course_ids) < 2:
         raise DomainError(
             "program_too_small", "A program holds at least two courses.", field="course_ids"
@@ -246,6 +268,31 @@ def create_program(
     missing = [c for c in course_ids if c not in found]
     if missing:
         raise not_found("course", missing[0])
+    return course_ids
+
+
+def create_program(
+    *,
+    session: Session,
+    actor: Actor,
+    code: str,
+    title: str,
+    department_id: int,
+    course_ids: Sequence[int],
+    description: str = "",
+    published: bool = False,
+    thumbnail_url: str = "",
+) -> Program:
+    """A program holding ``course_ids`` in that order (a course may be in several programs).
+
+    Dept-admins create programs in their departments; billing and super-admins in any.
+    """
+    if session.get(Department, department_id) is None:
+        raise not_found("department", department_id)
+    _require_managed(session, actor, "programs", department_id)
+    code = _clean_code(code)
+    title = _require_text(title, "title", "program title", 200)
+    course_ids = _check_program_courses(session, course_ids)
     if session.exec(select(Program.id).where(Program.code == code)).first():
         raise DomainError(
             "code_taken",
@@ -278,9 +325,455 @@ def create_program(
     return program
 
 
-def department_options(*, session: Session) -> list[tuple[int, str]]:
-    """(id, label) for every department, subdepartments labelled 'Parent / Child'."""
+def department_options(
+    *, session: Session, within: Iterable[int] | None = None
+) -> list[tuple[int, str]]:
+    """(id, label) for every department (or those ``within``), subdepartments labelled
+    'Parent / Child'."""
     rows = session.exec(select(Department.id, Department.name, Department.parent_id)).all()
     names = {d: n for d, n, _ in rows}
-    labels = [(d, f"{names[p]} / {n}" if p in names else n) for d, n, p in rows if d is not None]
+    keep = None if within is None else set(within)
+    labels = [
+        (d, f"{names[p]} / {n}" if p in names else n)
+        for d, n, p in rows
+        if d is not None and (keep is None or d in keep)
+    ]
     return sorted(labels, key=lambda item: item[1].lower())
+
+
+# -- admin lists and edits of courses ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseRow:
+    id: int
+    code: str
+    title: str
+    department_id: int
+    department: str
+    category: str
+    modules: int
+    published: bool
+    estimated_minutes: int
+
+
+def course_label(code: str, title: str) -> str:
+    """How pickers name a course: 'CODE — Title'."""
+    return f"{code} — {title}"
+
+
+def _search_clause(search: str, *columns: Any) -> Any:
+    pattern = f"%{search.strip()}%"
+    return or_(*(col(c).ilike(pattern) for c in columns))
+
+
+def list_courses(
+    *,
+    session: Session,
+    actor: Actor | None,
+    page: PageRequest,
+    search: str = "",
+    department_id: int | None = None,
+    published: bool | None = None,
+) -> Page[CourseRow]:
+    """Courses by code within the actor's departments, with department name and module count.
+
+    ``department_id`` also matches the courses of its subdepartments.
+    """
+    allowed = managed_departments(session=session, actor=actor, section="courses")
+    query = select(Course)
+    if allowed is not None:
+        query = query.where(col(Course.department_id).in_(allowed))
+    if department_id:
+        parents = department_parents(session=session)
+        query = query.where(
+            col(Course.department_id).in_(department_closure(parents, [department_id]))
+        )
+    if published is not None:
+        query = query.where(col(Course.published).is_(published))
+    if search.strip():
+        query = query.where(_search_clause(search, Course.code, Course.title, Course.category))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    courses = session.exec(
+        query.order_by(col(Course.code)).offset(page.offset).limit(page.page_size)
+    ).all()
+    ids = [c.id for c in courses]
+    modules = dict(
+        session.exec(
+            select(CourseModule.course_id, func.count())
+            .where(col(CourseModule.course_id).in_(ids))
+            .group_by(col(CourseModule.course_id))
+        ).all()
+    )
+    names = dict(session.exec(select(Department.id, Department.name)).all())
+    rows = [
+        CourseRow(
+            id=c.id or 0,
+            code=c.code,
+            title=c.title,
+            department_id=c.department_id,
+            department=names.get(c.department_id, ""),
+            category=c.category,
+            modules=int(modules.get(c.id or 0, 0)),
+            published=c.published,
+            estimated_minutes=c.estimated_minutes,
+        )
+        for c in courses
+    ]
+    return Page(rows, int(total), page.page, page.page_size)
+
+
+def _managed_course(session: Session, actor: Actor | None, course_id: int) -> tuple[Actor, Course]:
+    course = session.get(Course, course_id)
+    if course is None:
+        raise not_found("course", course_id)
+    return _require_managed(session, actor, "courses", course.department_id), course
+
+
+def get_course(*, session: Session, actor: Actor | None, course_id: int) -> Course:
+    """One course the actor manages, for the edit form."""
+    return _managed_course(session, actor, course_id)[1]
+
+
+def set_course_published(
+    *, session: Session, actor: Actor | None, course_id: int, published: bool
+) -> Course:
+    """Publish or unpublish a course; doing what is already done changes nothing."""
+    actor, course = _managed_course(session, actor, course_id)
+    if course.published == published:
+        return course
+    course.published = published
+    course.updated_at = utcnow()
+    session.add(course)
+    record_audit(
+        session=session,
+        actor=actor,
+        action="course.published" if published else "course.unpublished",
+        entity_type="course",
+        entity_id=course_id,
+        before={"published": not published},
+        after={"published": published},
+    )
+    session.commit()
+    return course
+
+
+def _clean_url(url: str) -> str:
+    url = (url or "").strip()
+    if len(url) > 500:
+        raise DomainError("url_too_long", "Use at most 500 characters.", field="thumbnail_url")
+    if url and not url.startswith(("https://", "http://", "/")):
+        raise DomainError(
+            "invalid_url",
+            "Use a web address (https://...) or a path starting with '/'.",
+            field="thumbnail_url",
+        )
+    return url
+
+
+def _changes(
+    before: dict[str, Any], after: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    changed = [k for k in after if before[k] != after[k]]
+    return {k: before[k] for k in changed}, {k: after[k] for k in changed}
+
+
+def update_course(
+    *,
+    session: Session,
+    actor: Actor | None,
+    course_id: int,
+    title: str,
+    description: str,
+    category: str,
+    estimated_minutes: int,
+    thumbnail_url: str,
+    approval_required: bool | None,
+) -> Course:
+    """Change a course's descriptive fields; the audit row keeps what changed, before and after.
+
+    ``approval_required`` None means the course follows its department's rule.
+    """
+    actor, course = _managed_course(session, actor, course_id)
+    title = _require_text(title, "title", "course title", 200)
+    description = (description or "").strip()
+    if len(description) > 20_000:
+        raise DomainError(
+            "description_too_long", "Use at most 20,000 characters.", field="description"
+        )
+    category = " ".join((category or "").split())
+    if len(category) > 80:
+        raise DomainError("category_too_long", "Use at most 80 characters.", field="category")
+    if estimated_minutes < 0 or estimated_minutes > 600_000:
+        raise DomainError(
+            "invalid_duration",
+            "The duration is between 0 and 10,000 hours.",
+            field="estimated_minutes",
+        )
+    fields = ("title", "description", "category", "estimated_minutes", "thumbnail_url")
+    old = {k: getattr(course, k) for k in fields} | {"approval_required": course.approval_required}
+    new = {
+        "title": title,
+        "description": description,
+        "category": category,
+        "estimated_minutes": estimated_minutes,
+        "thumbnail_url": _clean_url(thumbnail_url),
+        "approval_required": approval_required,
+    }
+    before, after = _changes(old, new)
+    if not after:
+        return course
+    for key, value in after.items():
+        setattr(course, key, value)
+    course.updated_at = utcnow()
+    session.add(course)
+    record_audit(
+        session=session,
+        actor=actor,
+        action="course.updated",
+        entity_type="course",
+        entity_id=course_id,
+        before=before,
+        after=after,
+    )
+    session.commit()
+    return course
+
+
+def course_options(
+    *,
+    session: Session,
+    actor: Actor | None,
+    section: str = "programs",
+    published_only: bool = False,
+) -> list[tuple[int, str]]:
+    """(id, 'CODE — Title') of the courses the actor may pick in ``section``, by code."""
+    allowed = managed_departments(session=session, actor=actor, section=section)
+    query = select(Course.id, Course.code, Course.title)
+    if allowed is not None:
+        query = query.where(col(Course.department_id).in_(allowed))
+    if published_only:
+        query = query.where(col(Course.published).is_(True))
+    rows = session.exec(query.order_by(col(Course.code))).all()
+    return [(i, course_label(code, title)) for i, code, title in rows if i is not None]
+
+
+# -- admin lists and edits of programs ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgramRow:
+    id: int
+    code: str
+    title: str
+    department_id: int
+    department: str
+    courses: int
+    published: bool
+
+
+@dataclass(frozen=True)
+class ProgramDetail:
+    id: int
+    code: str
+    title: str
+    description: str
+    department_id: int
+    department: str
+    published: bool
+    # (course id, 'CODE — Title') in program order
+    courses: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
+class BundlePrice:
+    amount: int
+    currency: str
+    amount_label: str
+    # None when the courses lack a price in the currency or the bundle is not cheaper
+    savings: int | None
+    savings_label: str
+
+
+def list_programs(
+    *, session: Session, actor: Actor | None, page: PageRequest, search: str = ""
+) -> Page[ProgramRow]:
+    """Programs by code within the actor's departments, with how many courses each holds."""
+    allowed = managed_departments(session=session, actor=actor, section="programs")
+    query = select(Program)
+    if allowed is not None:
+        query = query.where(col(Program.department_id).in_(allowed))
+    if search.strip():
+        query = query.where(_search_clause(search, Program.code, Program.title))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    programs = session.exec(
+        query.order_by(col(Program.code)).offset(page.offset).limit(page.page_size)
+    ).all()
+    counts = dict(
+        session.exec(
+            select(ProgramCourse.program_id, func.count())
+            .where(col(ProgramCourse.program_id).in_([p.id for p in programs]))
+            .group_by(col(ProgramCourse.program_id))
+        ).all()
+    )
+    names = dict(session.exec(select(Department.id, Department.name)).all())
+    rows = [
+        ProgramRow(
+            id=p.id or 0,
+            code=p.code,
+            title=p.title,
+            department_id=p.department_id,
+            department=names.get(p.department_id, ""),
+            courses=int(counts.get(p.id or 0, 0)),
+            published=p.published,
+        )
+        for p in programs
+    ]
+    return Page(rows, int(total), page.page, page.page_size)
+
+
+def _program_course_ids(session: Session, program_id: int) -> list[int]:
+    return list(
+        session.exec(
+            select(ProgramCourse.course_id)
+            .where(ProgramCourse.program_id == program_id)
+            .order_by(col(ProgramCourse.position))
+        ).all()
+    )
+
+
+def _managed_program(
+    session: Session, actor: Actor | None, program_id: int
+) -> tuple[Actor, Program]:
+    program = session.get(Program, program_id)
+    if program is None:
+        raise not_found("program", program_id)
+    return _require_managed(session, actor, "programs", program.department_id), program
+
+
+def get_program(*, session: Session, actor: Actor | None, program_id: int) -> ProgramDetail:
+    """A program the actor manages, with its courses in order."""
+    _, program = _managed_program(session, actor, program_id)
+    courses = session.exec(
+        select(Course.id, Course.code, Course.title)
+        .join(ProgramCourse, col(ProgramCourse.course_id) == Course.id)
+        .where(ProgramCourse.program_id == program_id)
+        .order_by(col(ProgramCourse.position))
+    ).all()
+    dept = session.get(Department, program.department_id)
+    return ProgramDetail(
+        id=program_id,
+        code=program.code,
+        title=program.title,
+        description=program.description,
+        department_id=program.department_id,
+        department=dept.name if dept else "",
+        published=program.published,
+        courses=tuple((i or 0, course_label(code, title)) for i, code, title in courses),
+    )
+
+
+def update_program(
+    *,
+    session: Session,
+    actor: Actor | None,
+    program_id: int,
+    title: str,
+    description: str,
+    published: bool,
+    course_ids: Sequence[int],
+) -> Program:
+    """Change a program and replace its ordered courses (same rules as creating one)."""
+    actor, program = _managed_program(session, actor, program_id)
+    title = _require_text(title, "title", "program title", 200)
+    course_ids = _check_program_courses(session, course_ids)
+    old = {
+        "title": program.title,
+        "description": program.description,
+        "published": program.published,
+        "course_ids": _program_course_ids(session, program_id),
+    }
+    description = (description or "").strip()
+    new = {
+        "title": title,
+        "description": description,
+        "published": published,
+        "course_ids": course_ids,
+    }
+    before, after = _changes(old, new)
+    if not after:
+        return program
+    if "course_ids" in after:
+        # Positions are unique per program: clear the old order before writing the new one.
+        session.exec(delete(ProgramCourse).where(col(ProgramCourse.program_id) == program_id))
+        for position, course_id in enumerate(course_ids, start=1):
+            session.add(
+                ProgramCourse(program_id=program_id, course_id=course_id, position=position)
+            )
+    program.title, program.description, program.published = title, description, published
+    program.updated_at = utcnow()
+    session.add(program)
+    record_audit(
+        session=session,
+        actor=actor,
+        action="program.updated",
+        entity_type="program",
+        entity_id=program_id,
+        before=before,
+        after=after,
+    )
+    session.commit()
+    return program
+
+
+def program_options(
+    *,
+    session: Session,
+    actor: Actor | None,
+    section: str = "pricing",
+    published_only: bool = True,
+) -> list[tuple[int, str]]:
+    """(id, 'CODE — Title') of the programs the actor may pick in ``section``, by code."""
+    allowed = managed_departments(session=session, actor=actor, section=section)
+    query = select(Program.id, Program.code, Program.title)
+    if allowed is not None:
+        query = query.where(col(Program.department_id).in_(allowed))
+    if published_only:
+        query = query.where(col(Program.published).is_(True))
+    rows = session.exec(query.order_by(col(Program.code))).all()
+    return [(i, course_label(code, title)) for i, code, title in rows if i is not None]
+
+
+def bundle_prices(
+    *, session: Session, program_ids: Sequence[int], currency: str, at: datetime, locale: str
+) -> dict[int, BundlePrice]:
+    """The one-time price in force of each program that has one in ``currency``, with what it
+    saves against its courses' prices in force at ``at``."""
+    # Imported here: services.pricing imports this module for department_parents.
+    from commerce_dash.services import pricing
+
+    amounts = pricing.prices_in_force(
+        session=session, item_type=ItemType.PROGRAM, item_ids=program_ids, currency=currency, at=at
+    )
+    found: dict[int, BundlePrice] = {}
+    for program_id, amount in amounts.items():
+        savings: int | None = None
+        if amount > 0:
+            try:
+                savings = pricing.program_savings(
+                    session=session,
+                    program_id=program_id,
+                    bundle_price=amount,
+                    currency=currency,
+                    at=at,
+                ).savings
+            except DomainError:
+                savings = None
+        found[program_id] = BundlePrice(
+            amount=amount,
+            currency=currency,
+            amount_label=format_minor(amount, currency, locale),
+            savings=savings,
+            savings_label=format_minor(savings, currency, locale) if savings else "",
+        )
+    return found
