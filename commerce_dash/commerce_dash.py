@@ -8,6 +8,7 @@ from commerce_dash import routes
 from commerce_dash.api import create_api
 from commerce_dash.pages.admin.audit import AuditState, audit_page
 from commerce_dash.pages.admin.courses import CoursesState, courses_page
+from commerce_dash.pages.admin.discounts import DiscountsState, discounts_page
 from commerce_dash.pages.admin.overview import OverviewState, overview_page
 from commerce_dash.pages.admin.pricing import PricingState, pricing_page
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
@@ -53,6 +54,7 @@ PAGES = [
     (courses_page, routes.ADMIN_COURSES, "Courses", CoursesState.load),
     (programs_page, routes.ADMIN_PROGRAMS, "Programs", ProgramsState.load),
     (pricing_page, routes.ADMIN_PRICING, "Pricing", PricingState.load),
+    (discounts_page, routes.ADMIN_DISCOUNTS, "Discount codes", DiscountsState.load),
     (users_page, routes.ADMIN_USERS, "Users", UsersState.load),
     (audit_page, routes.ADMIN_AUDIT, "Audit log", AuditState.load),
 ]

@@ -67,8 +67,9 @@ def _enum(enum_type, value: str, field: str):  # type: ignore[no-untyped-def]
     try:
         return enum_type(value)
     except ValueError:
-        raise DomainError(f"invalid_{field}", f"Unknown {field.replace('_', ' ')} {value!r}.",
-                          field=field) from None
+        raise DomainError(
+            f"invalid_{field}", f"Unknown {field.replace('_', ' ')} {value!r}.", field=field
+        ) from None
 
 
 def _checked(session: Session, data: CodeInput) -> tuple[str, DiscountKind, DiscountScope, str]:
@@ -78,14 +79,17 @@ def _checked(session: Session, data: CodeInput) -> tuple[str, DiscountKind, Disc
     if kind is DiscountKind.FIXED or data.min_purchase:
         currency = currency or get_settings().settlement_currency
     code = validate_code_definition(
-        code=data.code, kind=kind,
+        code=data.code,
+        kind=kind,
         percent_bps=data.percent_bps if kind is DiscountKind.PERCENTAGE else 0,
         amount_off=data.amount_off if kind is DiscountKind.FIXED else 0,
-        currency=currency or None, scope=scope,
+        currency=currency or None,
+        scope=scope,
         listed_items=data.listed_items if scope is DiscountScope.LISTED else frozenset(),
         valid_from=ensure_utc(data.valid_from) if data.valid_from else utcnow(),
         valid_until=ensure_utc(data.valid_until) if data.valid_until else None,
-        max_uses=data.max_uses, max_uses_per_user=data.max_uses_per_user,
+        max_uses=data.max_uses,
+        max_uses_per_user=data.max_uses_per_user,
         min_purchase=data.min_purchase,
     )
     if data.department_id is not None and session.get(Department, data.department_id) is None:
@@ -99,26 +103,35 @@ def _checked(session: Session, data: CodeInput) -> tuple[str, DiscountKind, Disc
 
 def _snapshot(row: DiscountCode, items: Iterable[tuple[str, int]]) -> dict[str, object]:
     return {
-        "code": row.code, "kind": row.kind, "percent_bps": row.percent_bps,
-        "amount_off": row.amount_off, "currency": row.currency, "scope": row.scope,
-        "department_id": row.department_id, "max_uses": row.max_uses,
-        "max_uses_per_user": row.max_uses_per_user, "min_purchase": row.min_purchase,
+        "code": row.code,
+        "kind": row.kind,
+        "percent_bps": row.percent_bps,
+        "amount_off": row.amount_off,
+        "currency": row.currency,
+        "scope": row.scope,
+        "department_id": row.department_id,
+        "max_uses": row.max_uses,
+        "max_uses_per_user": row.max_uses_per_user,
+        "min_purchase": row.min_purchase,
         "valid_from": row.valid_from.isoformat(),
         "valid_until": row.valid_until.isoformat() if row.valid_until else None,
-        "is_active": row.is_active, "items": sorted([list(i) for i in items]),
+        "is_active": row.is_active,
+        "items": sorted([list(i) for i in items]),
     }
 
 
 def _items_of(session: Session, code_id: int) -> list[tuple[str, int]]:
     rows = session.exec(
-        select(DiscountCodeItem.item_type, DiscountCodeItem.item_id)
-        .where(DiscountCodeItem.code_id == code_id)
+        select(DiscountCodeItem.item_type, DiscountCodeItem.item_id).where(
+            DiscountCodeItem.code_id == code_id
+        )
     ).all()
     return [(t, i) for t, i in rows]
 
 
-def _apply(row: DiscountCode, data: CodeInput, kind: DiscountKind, scope: DiscountScope,
-           currency: str) -> None:
+def _apply(
+    row: DiscountCode, data: CodeInput, kind: DiscountKind, scope: DiscountScope, currency: str
+) -> None:
     row.kind = kind
     row.percent_bps = data.percent_bps if kind is DiscountKind.PERCENTAGE else 0
     row.amount_off = data.amount_off if kind is DiscountKind.FIXED else 0
@@ -138,10 +151,12 @@ def create_code(*, session: Session, actor: Actor | None, data: CodeInput) -> Di
     actor = require_section(actor, "discounts")
     code, kind, scope, currency = _checked(session, data)
     if session.exec(select(DiscountCode.id).where(DiscountCode.code == code)).first():
-        raise DomainError("code_taken", f"The code {code} already exists.",
-                          kind=ErrorKind.CONFLICT, field="code")
-    row = DiscountCode(code=code, kind=kind, valid_from=data.valid_from or utcnow(),
-                       created_by_id=actor.user_id)
+        raise DomainError(
+            "code_taken", f"The code {code} already exists.", kind=ErrorKind.CONFLICT, field="code"
+        )
+    row = DiscountCode(
+        code=code, kind=kind, valid_from=data.valid_from or utcnow(), created_by_id=actor.user_id
+    )
     _apply(row, data, kind, scope, currency)
     session.add(row)
     session.flush()
@@ -149,8 +164,14 @@ def create_code(*, session: Session, actor: Actor | None, data: CodeInput) -> Di
     items = sorted(data.listed_items) if scope is DiscountScope.LISTED else []
     for item_type, item_id in items:
         session.add(DiscountCodeItem(code_id=row.id, item_type=item_type, item_id=item_id))
-    record_audit(session=session, actor=actor, action="discount.created",
-                 entity_type="discount_code", entity_id=row.id, after=_snapshot(row, items))
+    record_audit(
+        session=session,
+        actor=actor,
+        action="discount.created",
+        entity_type="discount_code",
+        entity_id=row.id,
+        after=_snapshot(row, items),
+    )
     session.commit()
     return row
 
@@ -163,12 +184,13 @@ def update_code(
     row = session.get(DiscountCode, code_id)
     if row is None:
         raise not_found("discount_code", code_id)
-    _, kind, scope, currency = _checked(session, CodeInput(**{**data.__dict__,
-                                                              "code": row.code}))
+    _, kind, scope, currency = _checked(session, CodeInput(**{**data.__dict__, "code": row.code}))
     if data.max_uses is not None and data.max_uses < row.uses_count:
-        raise DomainError("limit_below_uses",
-                          f"The code was already used {row.uses_count} times.",
-                          field="max_uses")
+        raise DomainError(
+            "limit_below_uses",
+            f"The code was already used {row.uses_count} times.",
+            field="max_uses",
+        )
     before = _snapshot(row, _items_of(session, code_id))
     _apply(row, data, kind, scope, currency)
     row.updated_at = utcnow()
@@ -177,9 +199,15 @@ def update_code(
     items = sorted(data.listed_items) if scope is DiscountScope.LISTED else []
     for item_type, item_id in items:
         session.add(DiscountCodeItem(code_id=code_id, item_type=item_type, item_id=item_id))
-    record_audit(session=session, actor=actor, action="discount.updated",
-                 entity_type="discount_code", entity_id=code_id, before=before,
-                 after=_snapshot(row, items))
+    record_audit(
+        session=session,
+        actor=actor,
+        action="discount.updated",
+        entity_type="discount_code",
+        entity_id=code_id,
+        before=before,
+        after=_snapshot(row, items),
+    )
     session.commit()
     return row
 
@@ -196,10 +224,15 @@ def set_code_active(
         row.is_active = active
         row.updated_at = utcnow()
         session.add(row)
-        record_audit(session=session, actor=actor,
-                     action="discount.activated" if active else "discount.deactivated",
-                     entity_type="discount_code", entity_id=code_id,
-                     before={"is_active": not active}, after={"is_active": active})
+        record_audit(
+            session=session,
+            actor=actor,
+            action="discount.activated" if active else "discount.deactivated",
+            entity_type="discount_code",
+            entity_id=code_id,
+            before={"is_active": not active},
+            after={"is_active": active},
+        )
         session.commit()
     return row
 
@@ -218,7 +251,11 @@ def code_status(row: DiscountCode, now: datetime) -> str:
 
 
 def list_codes(
-    *, session: Session, actor: Actor | None, page: PageRequest, search: str = "",
+    *,
+    session: Session,
+    actor: Actor | None,
+    page: PageRequest,
+    search: str = "",
     status: str = "",
 ) -> Page[DiscountCode]:
     """Codes newest first, searched by text or description, filtered by status."""
@@ -227,29 +264,40 @@ def list_codes(
     query = select(DiscountCode)
     if search.strip():
         pattern = f"%{search.strip()}%"
-        query = query.where(or_(col(DiscountCode.code).ilike(pattern),
-                                col(DiscountCode.description).ilike(pattern)))
+        query = query.where(
+            or_(col(DiscountCode.code).ilike(pattern), col(DiscountCode.description).ilike(pattern))
+        )
+    # The same order of checks as code_status, so a filter shows exactly the badge it names.
+    started = and_(col(DiscountCode.is_active).is_(True), col(DiscountCode.valid_from) <= now)
+    running = and_(
+        started, or_(col(DiscountCode.valid_until).is_(None), col(DiscountCode.valid_until) > now)
+    )
+    used_up = and_(
+        col(DiscountCode.max_uses).is_not(None),
+        col(DiscountCode.uses_count) >= col(DiscountCode.max_uses),
+    )
     if status == "inactive":
         query = query.where(col(DiscountCode.is_active).is_(False))
     elif status == "scheduled":
         query = query.where(col(DiscountCode.is_active).is_(True), DiscountCode.valid_from > now)
     elif status == "expired":
-        query = query.where(col(DiscountCode.valid_until) <= now)
+        query = query.where(started, col(DiscountCode.valid_until) <= now)
+    elif status == "used_up":
+        query = query.where(running, used_up)
     elif status == "active":
-        query = query.where(
-            col(DiscountCode.is_active).is_(True), DiscountCode.valid_from <= now,
-            or_(col(DiscountCode.valid_until).is_(None), col(DiscountCode.valid_until) > now),
-        )
+        query = query.where(running, ~used_up)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(col(DiscountCode.created_at).desc(), col(DiscountCode.id).desc())
-        .offset(page.offset).limit(page.page_size)
+        .offset(page.offset)
+        .limit(page.page_size)
     ).all()
     return Page(list(rows), int(total), page.page, page.page_size)
 
 
-def get_code(*, session: Session, actor: Actor | None, code_id: int
-             ) -> tuple[DiscountCode, list[tuple[str, int]]]:
+def get_code(
+    *, session: Session, actor: Actor | None, code_id: int
+) -> tuple[DiscountCode, list[tuple[str, int]]]:
     """A code and its listed items, for editing."""
     require_section(actor, "discounts")
     row = session.get(DiscountCode, code_id)
@@ -261,21 +309,34 @@ def get_code(*, session: Session, actor: Actor | None, code_id: int
 def code_stats(*, session: Session, actor: Actor | None, code_id: int) -> CodeStats:
     """Uses, revenue the code applied to, discount given, and uses per day."""
     row, _ = get_code(session=session, actor=actor, code_id=code_id)
-    counted = and_(col(DiscountRedemption.code_id) == code_id,
-                   col(DiscountRedemption.status).in_(COUNTED))
+    counted = and_(
+        col(DiscountRedemption.code_id) == code_id, col(DiscountRedemption.status).in_(COUNTED)
+    )
     uses, revenue, given = session.exec(
-        select(func.count(), func.coalesce(func.sum(DiscountRedemption.revenue_affected), 0),
-               func.coalesce(func.sum(DiscountRedemption.discount_amount), 0)).where(counted)
+        select(
+            func.count(),
+            func.coalesce(func.sum(DiscountRedemption.revenue_affected), 0),
+            func.coalesce(func.sum(DiscountRedemption.discount_amount), 0),
+        ).where(counted)
     ).one()
-    day = func.date(DiscountRedemption.at)
+    # Days are UTC days: on Postgres date() of a timestamptz uses the session's time zone.
+    at = (
+        func.timezone("UTC", DiscountRedemption.at)
+        if session.get_bind().dialect.name == "postgresql"
+        else DiscountRedemption.at
+    )
+    day = func.date(at)
     per_day = session.exec(
         select(day, func.count()).where(counted).group_by(day).order_by(day)
     ).all()
     return CodeStats(
-        uses=int(uses), revenue_affected=int(revenue), discount_given=int(given),
+        uses=int(uses),
+        revenue_affected=int(revenue),
+        discount_given=int(given),
         currency=row.currency or get_settings().settlement_currency,
-        uses_by_day=[(d if isinstance(d, date) else date.fromisoformat(str(d)), int(n))
-                     for d, n in per_day],
+        uses_by_day=[
+            (d if isinstance(d, date) else date.fromisoformat(str(d)), int(n)) for d, n in per_day
+        ],
     )
 
 
@@ -288,20 +349,33 @@ def rule_for(*, session: Session, code: str) -> DiscountRule | None:
         return None
     departments = (
         department_closure(department_parents(session=session), [row.department_id])
-        if row.department_id is not None else None
+        if row.department_id is not None
+        else None
     )
     return DiscountRule(
-        code=row.code, kind=DiscountKind(row.kind), percent_bps=row.percent_bps,
-        amount_off=row.amount_off, currency=row.currency or None,
-        scope=DiscountScope(row.scope), listed_items=frozenset(_items_of(session, row.id)),
-        department_ids=departments, valid_from=row.valid_from, valid_until=row.valid_until,
-        is_active=row.is_active, max_uses=row.max_uses,
-        max_uses_per_user=row.max_uses_per_user, min_purchase=row.min_purchase,
+        code=row.code,
+        kind=DiscountKind(row.kind),
+        percent_bps=row.percent_bps,
+        amount_off=row.amount_off,
+        currency=row.currency or None,
+        scope=DiscountScope(row.scope),
+        listed_items=frozenset(_items_of(session, row.id)),
+        department_ids=departments,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        is_active=row.is_active,
+        max_uses=row.max_uses,
+        max_uses_per_user=row.max_uses_per_user,
+        min_purchase=row.min_purchase,
     )
 
 
 def check_code(
-    *, session: Session, code: str, lines: Sequence[PricedLine], user_id: int | None,
+    *,
+    session: Session,
+    code: str,
+    lines: Sequence[PricedLine],
+    user_id: int | None,
     at: datetime | None = None,
 ) -> DiscountApplied | DiscountRefused:
     """Evaluate a code for a cart: the discount per line, or the exact reason it fails."""
@@ -311,11 +385,21 @@ def check_code(
         row = session.exec(select(DiscountCode).where(DiscountCode.code == rule.code)).one()
         uses = row.uses_count
         if user_id is not None:
-            by_user = int(session.exec(
-                select(func.count()).where(
-                    DiscountRedemption.code_id == row.id, DiscountRedemption.user_id == user_id,
-                    col(DiscountRedemption.status).in_(COUNTED),
-                )
-            ).one())
-    return evaluate_discount(rule, code=code, lines=lines, at=at or utcnow(), uses_so_far=uses,
-                             uses_by_user=by_user, locale=get_settings().default_locale)
+            by_user = int(
+                session.exec(
+                    select(func.count()).where(
+                        DiscountRedemption.code_id == row.id,
+                        DiscountRedemption.user_id == user_id,
+                        col(DiscountRedemption.status).in_(COUNTED),
+                    )
+                ).one()
+            )
+    return evaluate_discount(
+        rule,
+        code=code,
+        lines=lines,
+        at=at or utcnow(),
+        uses_so_far=uses,
+        uses_by_user=by_user,
+        locale=get_settings().default_locale,
+    )
