@@ -77,6 +77,10 @@ def fill(url: str) -> dict[str, int]:
             "courses": conn.execute(select(func.count()).select_from(Course)).scalar_one(),
             "prices": conn.execute(select(func.count()).select_from(Price)).scalar_one(),
         }
+    if engine.dialect.name == "postgresql":
+        # Fresh statistics, as autovacuum would have gathered on a live database.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
     engine.dispose()
     return counts
 
