@@ -67,6 +67,34 @@ def _housekeeping(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_connector(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from commerce_dash.models.accounts import User
+    from commerce_dash.services.accounts import load_actor
+    from commerce_dash.services.lms_sync import create_connector
+
+    try:
+        with session_scope() as session:
+            admin = session.exec(select(User).where(User.email == args.admin_email.lower())).first()
+            if admin is None:
+                print(f"error: no user {args.admin_email}", file=sys.stderr)
+                return 1
+            connector, secret = create_connector(
+                session=session,
+                actor=load_actor(session=session, user=admin),
+                name=args.name,
+                kind=args.kind,
+            )
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"connector {connector.name} ({connector.kind}) created")
+    print(f"  X-Connector-Key: {connector.key_id}")
+    print(f"  signing secret:  {secret}   (shown once; derived from COMMERCE_SECRET_KEY)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="commerce_dash.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     house = sub.add_parser("housekeeping", help="delete ended sessions and old login attempts")
     house.add_argument("--keep-days", type=int, default=30)
     house.set_defaults(func=_housekeeping)
+    conn = sub.add_parser("create-connector", help="let an LMS call the integration API")
+    conn.add_argument("--name", required=True)
+    conn.add_argument("--kind", default="lms")
+    conn.add_argument("--admin-email", required=True, help="a super-admin, for the audit log")
+    conn.set_defaults(func=_create_connector)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

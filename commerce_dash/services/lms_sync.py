@@ -26,7 +26,7 @@ from commerce_dash.models.integrations import ApiConnector, SeenSignature
 from commerce_dash.services.audit import record_audit
 
 # The same code and text rules as courses created by hand.
-from commerce_dash.services.org import _clean_code, _require_text
+from commerce_dash.services.org import clean_code, require_text
 from commerce_dash.settings import get_settings
 
 CONNECTOR_KINDS = ("lms", "payout")
@@ -95,7 +95,7 @@ def create_connector(
 ) -> tuple[ApiConnector, str]:
     """A new connector and its signing secret; the secret is shown once and never stored."""
     actor = require_section(actor, "users")
-    name = _require_text(name, "name", "connector name", 80)
+    name = require_text(name, "name", "connector name", 80)
     if kind not in CONNECTOR_KINDS:
         raise DomainError(
             "invalid_kind", f"Choose one of: {', '.join(CONNECTOR_KINDS)}.", field="kind"
@@ -227,8 +227,8 @@ def _cleaned(course: LmsCourse, department_id: int) -> _CleanCourse:
             raise DomainError("invalid_duration", "The duration cannot be negative.")
         return _CleanCourse(
             lms_id=lms_id,
-            code=_clean_code(course.code),
-            title=_require_text(course.title, "title", "course title", 200),
+            code=clean_code(course.code),
+            title=require_text(course.title, "title", "course title", 200),
             description=course.description.strip(),
             category=category,
             department_id=department_id,
@@ -237,7 +237,7 @@ def _cleaned(course: LmsCourse, department_id: int) -> _CleanCourse:
             modules=tuple(
                 _CleanModule(
                     lms_id=m.lms_id.strip()[:64],
-                    title=_require_text(m.title, "module_title", "module title", 200),
+                    title=require_text(m.title, "module_title", "module title", 200),
                     summary=m.summary.strip(),
                     estimated_minutes=m.estimated_minutes,
                 )

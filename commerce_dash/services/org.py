@@ -36,7 +36,7 @@ def department_parents(*, session: Session) -> dict[int, int | None]:
     return {d: p for d, p in session.exec(select(Department.id, Department.parent_id)).all() if d}
 
 
-def _clean_code(code: str) -> str:
+def clean_code(code: str) -> str:
     code = (code or "").strip().upper()
     if not code or len(code) > 32 or not all(c.isalnum() or c in "-_" for c in code):
         raise DomainError(
@@ -47,7 +47,7 @@ def _clean_code(code: str) -> str:
     return code
 
 
-def _require_text(value: str, field: str, label: str, limit: int) -> str:
+def require_text(value: str, field: str, label: str, limit: int) -> str:
     text = " ".join((value or "").split())
     if not text:
         raise DomainError(f"{field}_required", f"Enter a {label}.", field=field)
@@ -111,8 +111,8 @@ def create_department(
         raise DomainError(
             "forbidden", "Only super-admins create departments.", kind=ErrorKind.FORBIDDEN
         )
-    code = _clean_code(code)
-    name = _require_text(name, "name", "department name", 120)
+    code = clean_code(code)
+    name = require_text(name, "name", "department name", 120)
     if parent_id is not None and session.get(Department, parent_id) is None:
         raise not_found("department", parent_id)
     if session.exec(select(Department.id).where(Department.code == code)).first():
@@ -196,8 +196,8 @@ def create_course(
     if session.get(Department, department_id) is None:
         raise not_found("department", department_id)
     _require_department_admin(session, actor, department_id)
-    code = _clean_code(code)
-    title = _require_text(title, "title", "course title", 200)
+    code = clean_code(code)
+    title = require_text(title, "title", "course title", 200)
     if estimated_minutes < 0:
         raise DomainError(
             "invalid_duration", "The duration cannot be negative.", field="estimated_minutes"
@@ -230,7 +230,7 @@ def create_course(
             CourseModule(
                 course_id=course.id,
                 position=position,
-                title=_require_text(spec.title, "module_title", "module title", 200),
+                title=require_text(spec.title, "module_title", "module title", 200),
                 summary=spec.summary,
                 estimated_minutes=max(0, spec.estimated_minutes),
             )
@@ -290,8 +290,8 @@ def create_program(
     if session.get(Department, department_id) is None:
         raise not_found("department", department_id)
     _require_managed(session, actor, "programs", department_id)
-    code = _clean_code(code)
-    title = _require_text(title, "title", "program title", 200)
+    code = clean_code(code)
+    title = require_text(title, "title", "program title", 200)
     course_ids = _check_program_courses(session, course_ids)
     if session.exec(select(Program.id).where(Program.code == code)).first():
         raise DomainError(
@@ -495,7 +495,7 @@ def update_course(
     ``approval_required`` None means the course follows its department's rule.
     """
     actor, course = _managed_course(session, actor, course_id)
-    title = _require_text(title, "title", "course title", 200)
+    title = require_text(title, "title", "course title", 200)
     description = (description or "").strip()
     if len(description) > 20_000:
         raise DomainError(
@@ -685,7 +685,7 @@ def update_program(
 ) -> Program:
     """Change a program and replace its ordered courses (same rules as creating one)."""
     actor, program = _managed_program(session, actor, program_id)
-    title = _require_text(title, "title", "program title", 200)
+    title = require_text(title, "title", "program title", 200)
     course_ids = _check_program_courses(session, course_ids)
     old = {
         "title": program.title,
