@@ -49,7 +49,7 @@ def _thumbnail(card: rx.Var[dict[str, str]]) -> rx.Component:
         ),
         height=THUMBNAIL_HEIGHT,
         width="100%",
-        background=rx.color("accent", 4),
+        background=f"linear-gradient(135deg, {rx.color('accent', 3)}, {rx.color('accent', 5)})",
         class_name="catalog-card-placeholder",
     )
     image = rx.image(
@@ -61,9 +61,11 @@ def _thumbnail(card: rx.Var[dict[str, str]]) -> rx.Component:
         loading="lazy",
     )
     return rx.inset(
-        rx.cond(card["thumbnail_url"] != "", image, placeholder),
+        rx.box(rx.cond(card["thumbnail_url"] != "", image, placeholder), width="100%"),
         side="top",
         pb="current",
+        width="100%",
+        display="block",
     )
 
 

@@ -16,7 +16,9 @@ def brand(href: str = routes.HOME) -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.image(src="/logo.svg", width="28px", height="28px", alt=""),
-            rx.heading(BRAND, size="4", weight="bold"),
+            rx.heading(
+                BRAND, size="4", weight="bold", white_space="nowrap", display=["none", "block"]
+            ),
             align="center",
             spacing="2",
         ),
@@ -56,7 +58,7 @@ def account_menu() -> rx.Component:
             ),
         ),
         rx.hstack(
-            rx.link(rx.button("Sign in", variant="soft"), href=routes.LOGIN),
+            rx.link(rx.button("Sign in", variant="soft", white_space="nowrap"), href=routes.LOGIN),
             rx.link(rx.button("Create account"), href=routes.REGISTER, display=["none", "inline"]),
             spacing="2",
         ),
