@@ -14,6 +14,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import audit as audit_service
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
 
 PAGE_SIZE = 25
 
@@ -25,11 +26,7 @@ def _day(text: str) -> datetime | None:
         raise DomainError("invalid_date", "Dates look like 2026-11-22.") from None
 
 
-class AuditState(AdminState):
-    rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
+class AuditState(PagedTableMixin, AdminState):
     actions: list[str] = []
     entities: list[str] = []
     action: str = "all"
@@ -71,13 +68,6 @@ class AuditState(AdminState):
             for r in result.items
         ]
 
-    def _refetch(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         if self.guard("audit") is None:
@@ -107,16 +97,6 @@ class AuditState(AdminState):
     @rx.event
     def set_until(self, value: str):  # type: ignore[no-untyped-def]
         self.until, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
-        self.page = min(self.page + 1, self.pages)
-        return self._refetch()
-
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
-        self.page = max(1, self.page - 1)
         return self._refetch()
 
 

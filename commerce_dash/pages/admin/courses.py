@@ -14,6 +14,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import org
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
 
 PAGE_SIZE = 20
 APPROVAL_BY_CHOICE: dict[str, bool | None] = {"inherit": None, "yes": True, "no": False}
@@ -52,12 +53,7 @@ def hours_text(minutes: int) -> str:
     return f"{hours.normalize():f}"
 
 
-class CoursesState(AdminState):
-    rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
-    search: str = ""
+class CoursesState(PagedTableMixin, AdminState):
     department_filter: str = "all"
     published_filter: str = "all"
     departments: list[dict[str, str]] = []
@@ -112,22 +108,10 @@ class CoursesState(AdminState):
             for r in result.items
         ]
 
-    def _refetch(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         if self.guard("courses") is None:
             return self.refused()
-        return self._refetch()
-
-    @rx.event
-    def set_search(self, value: str):  # type: ignore[no-untyped-def]
-        self.search, self.page = value, 1
         return self._refetch()
 
     @rx.event
@@ -138,16 +122,6 @@ class CoursesState(AdminState):
     @rx.event
     def set_published_filter(self, value: str):  # type: ignore[no-untyped-def]
         self.published_filter, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
-        self.page = min(self.page + 1, self.pages)
-        return self._refetch()
-
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
-        self.page = max(1, self.page - 1)
         return self._refetch()
 
     # -- publish ------------------------------------------------------------

@@ -33,6 +33,7 @@ from commerce_dash.services import discounts as discounts_service
 from commerce_dash.services.org import department_options
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
 
 PAGE_SIZE = 20
 STATUS_OPTIONS = [
@@ -46,12 +47,7 @@ STATUS_OPTIONS = [
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
 
 
-class DiscountsState(AdminState):
-    rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
-    search: str = ""
+class DiscountsState(PagedTableMixin, AdminState):
     status_filter: str = "all"
     departments: list[dict[str, str]] = []
 
@@ -117,13 +113,6 @@ class DiscountsState(AdminState):
         now, locale = utcnow(), get_settings().default_locale
         self.rows = [self._row(r, listed.get(r.id or 0, 0), now, locale) for r in result.items]
 
-    def _refetch(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         if self.guard("discounts") is None:
@@ -131,23 +120,8 @@ class DiscountsState(AdminState):
         return self._refetch()
 
     @rx.event
-    def set_search(self, value: str):  # type: ignore[no-untyped-def]
-        self.search, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
     def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
         self.status_filter, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
-        self.page = min(self.page + 1, self.pages)
-        return self._refetch()
-
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
-        self.page = max(1, self.page - 1)
         return self._refetch()
 
     # -- create / edit ------------------------------------------------------

@@ -19,6 +19,7 @@ from commerce_dash.services import org, pricing
 from commerce_dash.services.pricing import PriceRow
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
 
 PAGE_SIZE = 20
 WHEN = "%Y-%m-%d %H:%M"
@@ -105,16 +106,11 @@ def _options(pairs: list[tuple[int, str]]) -> list[dict[str, str]]:
     return [{"id": str(i), "label": label} for i, label in pairs]
 
 
-class PricingState(AdminState):
-    rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
+class PricingState(PagedTableMixin, AdminState):
     type_filter: str = "all"
     department_filter: str = "all"
     currency_filter: str = ""
     status_filter: str = "all"
-    search: str = ""
     departments: list[dict[str, str]] = []
     course_choices: list[dict[str, str]] = []
     program_choices: list[dict[str, str]] = []
@@ -177,13 +173,6 @@ class PricingState(AdminState):
         self.total, self.pages = result.total, result.pages
         self.rows = [_price_dict(r) for r in result.items]
 
-    def _refetch(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         if self.guard("pricing") is None:
@@ -209,21 +198,6 @@ class PricingState(AdminState):
     @rx.event
     def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
         self.status_filter, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def set_search(self, value: str):  # type: ignore[no-untyped-def]
-        self.search, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
-        self.page = min(self.page + 1, self.pages)
-        return self._refetch()
-
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
-        self.page = max(1, self.page - 1)
         return self._refetch()
 
     # -- new price ----------------------------------------------------------

@@ -14,6 +14,7 @@ from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import org
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
 
 PAGE_SIZE = 20
 FORM_ERRORS = {
@@ -37,12 +38,7 @@ def _row_of(program: org.ProgramRow, price: org.BundlePrice | None) -> dict[str,
     }
 
 
-class ProgramsState(AdminState):
-    rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
-    search: str = ""
+class ProgramsState(PagedTableMixin, AdminState):
     departments: list[dict[str, str]] = []
     course_choices: list[dict[str, str]] = []
 
@@ -102,32 +98,10 @@ class ProgramsState(AdminState):
                 for i, label in org.course_options(session=session, actor=actor)
             ]
 
-    def _refetch(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         if self.guard("programs") is None:
             return self.refused()
-        return self._refetch()
-
-    @rx.event
-    def set_search(self, value: str):  # type: ignore[no-untyped-def]
-        self.search, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
-        self.page = min(self.page + 1, self.pages)
-        return self._refetch()
-
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
-        self.page = max(1, self.page - 1)
         return self._refetch()
 
     # -- dialog -------------------------------------------------------------

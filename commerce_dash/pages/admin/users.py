@@ -15,18 +15,14 @@ from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import users as users_service
 from commerce_dash.services.org import department_options
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
 
 ROLE_OPTIONS = [{"value": r.value, "label": ROLE_LABELS[r]} for r in RoleName]
 SCOPED = sorted(r.value for r in DEPARTMENT_SCOPED_ROLES)
 PAGE_SIZE = 20
 
 
-class UsersState(AdminState):
-    rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
-    search: str = ""
+class UsersState(PagedTableMixin, AdminState):
     role_filter: str = "all"
     status_filter: str = "all"
     departments: list[dict[str, str]] = []
@@ -97,11 +93,6 @@ class UsersState(AdminState):
         return None
 
     @rx.event
-    def set_search(self, value: str) -> None:
-        self.search, self.page = value, 1
-        self._fetch()
-
-    @rx.event
     def set_role_filter(self, value: str) -> None:
         self.role_filter, self.page = value, 1
         self._fetch()
@@ -109,16 +100,6 @@ class UsersState(AdminState):
     @rx.event
     def set_status_filter(self, value: str) -> None:
         self.status_filter, self.page = value, 1
-        self._fetch()
-
-    @rx.event
-    def next_page(self) -> None:
-        self.page = min(self.page + 1, self.pages)
-        self._fetch()
-
-    @rx.event
-    def prev_page(self) -> None:
-        self.page = max(1, self.page - 1)
         self._fetch()
 
     # -- create -------------------------------------------------------------
