@@ -184,6 +184,11 @@ def create_price(
     except ValueError:
         raise DomainError("invalid_price_type", "Choose one-time, subscription or free.",
                           field="price_type") from None
+    # Lock the priced item, so two admins pricing it at once queue up instead of both
+    # writing overlapping windows (the price rows alone may not exist yet to be locked).
+    # "Now" is read after the lock, so a price that waited starts after the one before it.
+    model = {ItemType.COURSE: Course, ItemType.PROGRAM: Program}.get(item.item_type, Department)
+    session.exec(select(model).where(model.id == item_id).with_for_update()).one()  # type: ignore[attr-defined,arg-type]
     now = utcnow()
     start = ensure_utc(effective_from) if effective_from else now
     if start < now.replace(second=0, microsecond=0):
@@ -195,10 +200,6 @@ def create_price(
         currency=currency or get_settings().settlement_currency, interval=interval,
         trial_days=trial_days, effective_from=start, effective_until=end, now=now,
     )
-    # Lock the priced item, so two admins pricing it at once queue up instead of both
-    # writing overlapping windows (the price rows alone may not exist yet to be locked).
-    model = {ItemType.COURSE: Course, ItemType.PROGRAM: Program}.get(item.item_type, Department)
-    session.exec(select(model).where(model.id == item_id).with_for_update()).one()  # type: ignore[attr-defined,arg-type]
     live = session.exec(
         select(Price)
         .where(
