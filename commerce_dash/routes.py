@@ -17,5 +17,7 @@ ADMIN_COURSES = "/admin/courses"
 ADMIN_PROGRAMS = "/admin/programs"
 ADMIN_PRICING = "/admin/pricing"
 ADMIN_DISCOUNTS = "/admin/discounts"
+ADMIN_SYSTEM = "/admin/system"  # jobs and outbox
+ADMIN_EMAILS = "/admin/system/emails"  # template previews
 ADMIN_USERS = "/admin/users"
 ADMIN_AUDIT = "/admin/audit"

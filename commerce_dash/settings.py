@@ -59,6 +59,31 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65536, ge=8)
 
+    # Outbox and jobs
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    outbox_backoff_base_seconds: int = Field(default=30, ge=1)
+    outbox_batch_size: int = Field(default=50, ge=1, le=1000)
+    outbox_lease_seconds: int = Field(default=60, ge=5)
+    scheduler_enabled: bool = True  # run jobs inside the app process
+    job_lease_seconds: int = Field(default=300, ge=5)
+
+    # Email
+    email_provider: Literal["smtp", "file", "sendgrid"] = "file"
+    email_from: str = "Commerce Dash <no-reply@example.com>"
+    email_file_dir: str = str(PROJECT_ROOT / "var" / "mail")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: int = 20
+    sendgrid_api_key: SecretStr = SecretStr("")
+    sendgrid_api_host: str = ""  # empty: the client's default
+
+    # Outbound webhooks
+    webhook_timeout_seconds: int = 10
+
     # Demo data
     demo_password: SecretStr = SecretStr("demo-pass-2026")
 

@@ -10,6 +10,7 @@ from commerce_dash.models.accounts import (
 )
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
+from commerce_dash.models.delivery import JobLease, JobRun, OutboxMessage
 from commerce_dash.models.integrations import ApiConnector, SeenSignature
 from commerce_dash.models.pricing import (
     DiscountCode,
@@ -24,6 +25,9 @@ __all__ = [
     "DiscountCode",
     "DiscountCodeItem",
     "DiscountRedemption",
+    "JobLease",
+    "JobRun",
+    "OutboxMessage",
     "Price",
     "SeenSignature",
     "AuditLog",

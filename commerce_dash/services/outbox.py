@@ -1,0 +1,227 @@
+"""The transactional outbox: enqueue with the business change, claim, settle, replay, discard.
+
+Messages are written in the caller's transaction. Delivery happens outside any transaction:
+a worker claims due rows (``FOR UPDATE SKIP LOCKED`` on Postgres, a conditional UPDATE on
+SQLite), commits the claim, sends, then records the outcome in a new transaction. A claim
+carries a lease, so a worker that dies mid-delivery frees its messages when the lease lapses;
+delivery is therefore at least once, and every message carries a stable dedupe key for the
+receiver.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from commerce_dash.domain.actor import Actor, require_section
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.errors import DomainError, not_found
+from commerce_dash.domain.paging import Page, PageRequest
+from commerce_dash.domain.retry import backoff_seconds
+from commerce_dash.models.delivery import OutboxMessage
+from commerce_dash.services.audit import record_audit
+from commerce_dash.settings import get_settings
+
+STATUSES = ("pending", "sending", "sent", "dead", "discarded")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    topic: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def enqueue(
+    *, session: Session, topic: str, dedupe_key: str, payload: dict[str, Any],
+    max_attempts: int | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the caller's transaction; a repeated dedupe key adds nothing."""
+    if session.exec(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ).first() is not None:
+        return None
+    message = OutboxMessage(
+        topic=topic, dedupe_key=dedupe_key, payload=payload, next_attempt_at=utcnow(),
+        max_attempts=max_attempts or get_settings().outbox_max_attempts,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # the same key was enqueued concurrently: it is already there
+        return None
+    return message
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(
+        and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.next_attempt_at) <= now),
+        and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_until) < now),
+    )
+
+
+def claim_due(
+    *, session: Session, worker: str, limit: int = 50, lease_seconds: int = 60,
+    topic_prefix: str = "",
+) -> list[Claimed]:
+    """Claim up to ``limit`` due messages for ``worker`` and commit the claim."""
+    now = utcnow()
+    until = now + timedelta(seconds=lease_seconds)
+    query = select(OutboxMessage.id).where(_due(now))
+    if topic_prefix:
+        query = query.where(col(OutboxMessage.topic).startswith(topic_prefix))
+    query = query.order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id)).limit(limit)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        query = query.with_for_update(skip_locked=True)
+    ids = [int(i) for i in session.exec(query).all() if i is not None]
+    claimed_ids: list[int] = []
+    for message_id in ids:
+        # On SQLite this conditional UPDATE is the claim: only one writer can flip the row.
+        result = session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id, _due(now))
+            .values(status="sending", claimed_by=worker, claimed_until=until)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed_ids.append(message_id)
+    session.commit()
+    if not claimed_ids:
+        return []
+    rows = session.exec(
+        select(OutboxMessage).where(col(OutboxMessage.id).in_(claimed_ids))
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    return [Claimed(r.id or 0, r.topic, r.dedupe_key, r.payload or {}, r.attempts) for r in rows]
+
+
+def _mine(session: Session, message_id: int, worker: str) -> OutboxMessage | None:
+    row = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.id == message_id, OutboxMessage.status == "sending",
+            OutboxMessage.claimed_by == worker,
+        ).with_for_update()
+    ).first()
+    return row
+
+
+def mark_sent(*, session: Session, message_id: int, worker: str) -> bool:
+    """Record a delivery; False when the claim was lost (another worker took over)."""
+    row = _mine(session, message_id, worker)
+    if row is None:
+        session.rollback()
+        return False
+    row.status, row.attempts, row.sent_at = "sent", row.attempts + 1, utcnow()
+    row.claimed_until, row.last_error = None, ""
+    session.add(row)
+    session.commit()
+    return True
+
+
+def mark_failed(
+    *, session: Session, message_id: int, worker: str, error: str, permanent: bool = False,
+    rng: random.Random | None = None,
+) -> str:
+    """Record a failed attempt: back to pending with backoff, or dead. Returns the new status."""
+    row = _mine(session, message_id, worker)
+    if row is None:
+        session.rollback()
+        return "lost"
+    now = utcnow()
+    row.attempts += 1
+    row.last_error = error[:4000]
+    row.claimed_until = None
+    if permanent or row.attempts >= row.max_attempts:
+        row.status, row.dead_at = "dead", now
+    else:
+        wait = backoff_seconds(row.attempts, (rng or random).random(),
+                               base=get_settings().outbox_backoff_base_seconds)
+        row.status, row.next_attempt_at = "pending", now + timedelta(seconds=wait)
+    session.add(row)
+    session.commit()
+    return row.status
+
+
+def replay(*, session: Session, actor: Actor | None, message_id: int) -> OutboxMessage:
+    """Send a dead or discarded message again, from a fresh attempt count."""
+    actor = require_section(actor, "system")
+    row = session.get(OutboxMessage, message_id)
+    if row is None:
+        raise not_found("message", message_id)
+    if row.status not in ("dead", "discarded"):
+        raise DomainError("not_dead", "Only dead or discarded messages can be replayed.")
+    before = {"status": row.status, "attempts": row.attempts}
+    row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
+    row.dead_at, row.discarded_reason = None, ""
+    session.add(row)
+    record_audit(session=session, actor=actor, action="outbox.replayed", entity_type="outbox",
+                 entity_id=message_id, before=before, after={"status": "pending"})
+    session.commit()
+    return row
+
+
+def discard(*, session: Session, actor: Actor | None, message_id: int, reason: str
+            ) -> OutboxMessage:
+    """Give up on a pending or dead message, saying why."""
+    actor = require_section(actor, "system")
+    reason = " ".join(reason.split())
+    if len(reason) < 5:
+        raise DomainError("reason_required", "Say why the message is discarded (5+ characters).",
+                          field="reason")
+    row = session.get(OutboxMessage, message_id)
+    if row is None:
+        raise not_found("message", message_id)
+    if row.status in ("sent", "discarded", "sending"):
+        raise DomainError("cannot_discard", f"A {row.status} message cannot be discarded.")
+    before = {"status": row.status}
+    row.status, row.discarded_reason = "discarded", reason[:500]
+    session.add(row)
+    record_audit(session=session, actor=actor, action="outbox.discarded", entity_type="outbox",
+                 entity_id=message_id, before=before, after={"status": "discarded"},
+                 reason=reason)
+    session.commit()
+    return row
+
+
+def list_messages(
+    *, session: Session, actor: Actor | None, page: PageRequest, topic: str = "",
+    status: str = "",
+) -> Page[OutboxMessage]:
+    """Messages newest first, filtered by topic prefix and status."""
+    require_section(actor, "system")
+    query = select(OutboxMessage)
+    if topic:
+        query = query.where(col(OutboxMessage.topic).startswith(topic))
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(OutboxMessage.id).desc()).offset(page.offset).limit(page.page_size)
+    ).all()
+    return Page(list(rows), int(total), page.page, page.page_size)
+
+
+def get_message(*, session: Session, actor: Actor | None, message_id: int) -> OutboxMessage:
+    require_section(actor, "system")
+    row = session.get(OutboxMessage, message_id)
+    if row is None:
+        raise not_found("message", message_id)
+    return row
+
+
+def status_counts(*, session: Session) -> dict[str, int]:
+    """How many messages are in each status (dead ones show on the admin overview)."""
+    rows = session.exec(
+        select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+    ).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({s: int(n) for s, n in rows})
+    return counts
