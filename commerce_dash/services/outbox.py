@@ -53,6 +53,11 @@ def enqueue(
         topic=topic, dedupe_key=dedupe_key, payload=payload, next_attempt_at=utcnow(),
         max_attempts=max_attempts or get_settings().outbox_max_attempts,
     )
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite runs one writer at a time, and its driver cannot nest a SAVEPOINT inside
+        # the caller's transaction; the check above is enough there.
+        session.add(message)
+        return message
     try:
         with session.begin_nested():
             session.add(message)
