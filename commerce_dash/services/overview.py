@@ -15,6 +15,7 @@ from commerce_dash.models.accounts import User, UserRole, UserSession
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.services.org import department_parents
+from commerce_dash.services.outbox import status_counts
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Overview:
     programs: int
     audit_events_24h: int
     scope_label: str
+    dead_messages: int | None  # only for super-admins, who can repair them
 
 
 def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
@@ -68,4 +70,5 @@ def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
         programs=count(programs),
         audit_events_24h=count(select(AuditLog.id).where(AuditLog.at > now - timedelta(days=1))),
         scope_label="All departments" if scope is None else f"{len(scope)} department(s)",
+        dead_messages=status_counts(session=session)["dead"] if actor.is_super_admin else None,
     )

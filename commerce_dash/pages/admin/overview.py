@@ -60,6 +60,17 @@ class OverviewState(AdminState):
                 "hint": "audit log entries",
             },
         ]
+        if figures.dead_messages is not None:
+            self.kpis.append(
+                {
+                    "label": "Dead messages",
+                    "value": str(figures.dead_messages),
+                    "icon": "mail-warning",
+                    "hint": "replay or discard them under System"
+                    if figures.dead_messages
+                    else "every message was delivered",
+                }
+            )
         return None
 
 
