@@ -6,12 +6,15 @@ import reflex as rx
 
 from commerce_dash import routes
 from commerce_dash.api import create_api
+from commerce_dash.jobs.scheduler import scheduler_lifespan
 from commerce_dash.pages.admin.audit import AuditState, audit_page
 from commerce_dash.pages.admin.courses import CoursesState, courses_page
 from commerce_dash.pages.admin.discounts import DiscountsState, discounts_page
+from commerce_dash.pages.admin.emails import EmailPreviewState, emails_page
 from commerce_dash.pages.admin.overview import OverviewState, overview_page
 from commerce_dash.pages.admin.pricing import PricingState, pricing_page
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
+from commerce_dash.pages.admin.system import SystemState, system_page
 from commerce_dash.pages.admin.users import UsersState, users_page
 from commerce_dash.pages.public.accept_invite import accept_invite_page
 from commerce_dash.pages.public.login import login_page
@@ -29,6 +32,10 @@ app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
+
+# Scheduled jobs run inside every app process; leases in the database keep each job to one
+# run at a time across processes (COMMERCE_SCHEDULER_ENABLED=false leaves them to the worker).
+app.register_lifespan_task(scheduler_lifespan)
 
 TITLE = "Commerce Dash"
 LOAD = AuthState.load_session
@@ -55,6 +62,8 @@ PAGES = [
     (programs_page, routes.ADMIN_PROGRAMS, "Programs", ProgramsState.load),
     (pricing_page, routes.ADMIN_PRICING, "Pricing", PricingState.load),
     (discounts_page, routes.ADMIN_DISCOUNTS, "Discount codes", DiscountsState.load),
+    (system_page, routes.ADMIN_SYSTEM, "System", SystemState.load),
+    (emails_page, routes.ADMIN_EMAILS, "Email templates", EmailPreviewState.load),
     (users_page, routes.ADMIN_USERS, "Users", UsersState.load),
     (audit_page, routes.ADMIN_AUDIT, "Audit log", AuditState.load),
 ]

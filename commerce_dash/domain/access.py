@@ -62,6 +62,7 @@ SECTIONS: tuple[Section, ...] = (
         "discounts", "Discount codes", "/admin/discounts", "ticket-percent",
         frozenset({RoleName.BILLING_ADMIN}),
     ),
+    Section("system", "System", "/admin/system", "activity", frozenset({RoleName.SUPER_ADMIN})),
     Section("users", "Users & roles", "/admin/users", "users", frozenset({RoleName.SUPER_ADMIN})),
     Section("audit", "Audit log", "/admin/audit", "scroll-text", frozenset({RoleName.SUPER_ADMIN})),
 )

@@ -65,6 +65,7 @@ class AppServer:
     base_url: str
     log_path: Path
     demo_password: str
+    database_url: str = ""
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -212,7 +213,10 @@ def app_server() -> Iterator[AppServer]:
                 f"{health} did not answer 200 within {HEALTH_TIMEOUT_S} s (last: {status}); "
                 f"log {log_path}:\n{_tail(log_path)}"
             )
-        yield AppServer(base_url=base_url, log_path=log_path, demo_password=demo_password)
+        yield AppServer(
+            base_url=base_url, log_path=log_path, demo_password=demo_password,
+            database_url=env["DATABASE_URL"],
+        )
     finally:
         _stop_process_group(proc)
         log.close()

@@ -35,7 +35,7 @@ ADMIN_DEMO_EMAILS = [
 # rather than silently followed by the derived expectation below.
 KNOWN_SECTIONS = {
     "super@example.com": [
-        "overview", "courses", "programs", "pricing", "discounts", "users", "audit",
+        "overview", "courses", "programs", "pricing", "discounts", "system", "users", "audit",
     ],
     "billing@example.com": ["overview", "programs", "pricing", "discounts"],
     "deptadmin@example.com": ["overview", "courses", "programs", "pricing"],

@@ -1,0 +1,1 @@
+"""Calls we make to other systems (LMS, payout platform), delivered through the outbox."""

@@ -1,0 +1,149 @@
+"""The scheduled jobs, and ``run_job``: one run of one job under its lease, recorded.
+
+Every process that runs jobs (the app with its in-process scheduler, any number of
+``python -m commerce_dash.jobs.worker``) uses the same database lease per job, so a job runs in
+at most one place at a time; a process that dies stops renewing and its lease lapses after
+``COMMERCE_JOB_LEASE_SECONDS``. Jobs should finish well within that time (deliveries are
+bounded in batches for this reason).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from commerce_dash.db import session_scope
+from commerce_dash.jobs.housekeeping import purge_stale_account_records
+from commerce_dash.jobs.outbox_delivery import deliver_due
+from commerce_dash.services.jobs import acquire_lease, finish_run, release_lease, start_run
+from commerce_dash.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job: its function, an APScheduler trigger (``add_job`` keywords) and what it does."""
+
+    name: str
+    func: Callable[[], Any]
+    trigger: dict[str, Any]
+    description: str
+    run_at_start: bool = False  # first run when the scheduler starts, not one interval later
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec(
+            "outbox_delivery",
+            deliver_due,
+            {"trigger": "interval", "seconds": 5},
+            "Send due emails and webhooks from the outbox, with retries and dead letters.",
+            run_at_start=True,
+        ),
+        JobSpec(
+            "housekeeping",
+            purge_stale_account_records,
+            {"trigger": "interval", "hours": 1},
+            "Delete ended sessions and old login attempts.",
+        ),
+        # Later jobs register here, e.g. the expiry of abandoned carts once carts exist.
+    )
+}
+
+
+def _process_holder() -> str:
+    suffix = f":{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return socket.gethostname()[: 64 - len(suffix)] + suffix
+
+
+HOLDER = _process_holder()
+_HOLDER_PID = os.getpid()
+# The database lease lets a holder renew its own lease, so runs within one process (the
+# scheduler and a "run now" from a page) are kept apart by a lock per job as well.
+_local_locks: dict[str, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
+
+
+def holder() -> str:
+    """This process's lease holder name (a forked child gets its own)."""
+    global HOLDER, _HOLDER_PID
+    if os.getpid() != _HOLDER_PID:
+        HOLDER, _HOLDER_PID = _process_holder(), os.getpid()
+    return HOLDER
+
+
+def _local_lock(name: str) -> threading.Lock:
+    with _local_locks_guard:
+        return _local_locks.setdefault(name, threading.Lock())
+
+
+def _summary(result: object) -> str:
+    if result is None:
+        return ""
+    try:
+        return json.dumps(result, default=str, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(result)
+
+
+def run_job(name: str, trigger: str = "schedule") -> str:
+    """Run job ``name`` once if its lease is free: "ok", "failed" or "skipped". Never raises.
+
+    A skipped run (another process or thread holds the job) leaves no run record.
+    """
+    spec = JOBS.get(name)
+    if spec is None:
+        log.error("no job named %r", name)
+        return "failed"
+    lock = _local_lock(name)
+    if not lock.acquire(blocking=False):
+        return "skipped"
+    me = holder()
+    try:
+        try:
+            with session_scope() as session:
+                if not acquire_lease(
+                    session=session,
+                    job_name=name,
+                    holder=me,
+                    seconds=get_settings().job_lease_seconds,
+                ):
+                    return "skipped"
+                run_id = start_run(session=session, job_name=name, holder=me, trigger=trigger)
+        except Exception:
+            log.exception("job %s could not start", name)
+            return "failed"
+        try:
+            outcome, detail = "ok", _summary(spec.func())
+        except Exception:
+            log.exception("job %s failed", name)
+            outcome, detail = "failed", traceback.format_exc()
+        try:
+            with session_scope() as session:
+                finish_run(session=session, run_id=run_id, outcome=outcome, detail=detail)
+        except Exception:
+            log.exception("job %s: could not record the end of run %s", name, run_id)
+        finally:
+            try:
+                with session_scope() as session:
+                    release_lease(session=session, job_name=name, holder=me)
+            except Exception:  # the lease lapses on its own
+                log.exception("job %s: could not release its lease", name)
+        return outcome
+    finally:
+        lock.release()
+
+
+def run_job_now(name: str) -> str:
+    """Run a job at once, as an admin asked (still under its lease)."""
+    return run_job(name, "manual")

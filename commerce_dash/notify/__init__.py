@@ -1,0 +1,1 @@
+"""Transactional email: messages, templates, providers and the outbox hand-off."""
