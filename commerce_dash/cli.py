@@ -62,7 +62,7 @@ def _housekeeping(args: argparse.Namespace) -> int:
     removed = purge_stale_account_records(keep_days=args.keep_days)
     print(
         f"removed {removed['sessions']} ended sessions, "
-        f"{removed['login_attempts']} old login attempts"
+        f"{removed['login_attempts']} old login attempts, {removed['job_runs']} old job runs"
     )
     return 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -141,3 +141,13 @@ def request_run_now(
         entity_id=job_name,
     )
     session.commit()
+
+
+def purge_old_runs(*, session: Session, keep_days: int = 7) -> int:
+    """Delete finished job runs older than ``keep_days`` (the delivery job runs every 5 s)."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = session.execute(
+        delete(JobRun).where(col(JobRun.started_at) < cutoff, col(JobRun.outcome) != "running")
+    )
+    session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]

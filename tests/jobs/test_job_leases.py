@@ -227,3 +227,26 @@ def test_only_super_admins_see_or_request_job_runs(session):
         with pytest.raises(DomainError) as refused:
             call()
         assert refused.value.code == "forbidden"
+
+
+def test_housekeeping_forgets_job_runs_older_than_a_week(session):
+    from datetime import timedelta
+
+    from commerce_dash.domain.clock import utcnow
+    from commerce_dash.models.delivery import JobRun as Run
+    from commerce_dash.services.jobs import purge_old_runs
+
+    # given an old finished run, an old run still marked running, and a recent run
+    old = utcnow() - timedelta(days=8)
+    session.add_all([
+        Run(job_name="outbox_delivery", holder="h", started_at=old, outcome="ok"),
+        Run(job_name="outbox_delivery", holder="h", started_at=old, outcome="running"),
+        Run(job_name="outbox_delivery", holder="h", started_at=utcnow(), outcome="ok"),
+    ])
+    session.commit()
+    # when housekeeping purges
+    removed = purge_old_runs(session=session)
+    # then only the old finished run is gone
+    assert removed == 1
+    left = session.exec(select(Run.outcome).order_by(Run.id)).all()
+    assert left == ["running", "ok"]
