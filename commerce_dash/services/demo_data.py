@@ -13,8 +13,9 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import User
 from commerce_dash.services.accounts import load_actor
 from commerce_dash.services.discounts import CodeInput, create_code, set_code_active
-from commerce_dash.services.org import ModuleSpec, create_course, create_department, create_program
+from commerce_dash.services.org import ModuleSpec, create_course, create_department
 from commerce_dash.services.pricing import create_price
+from commerce_dash.services.programs import create_program
 from commerce_dash.services.users import bootstrap_super_admin, create_user
 
 # (department code, name, parent code, approval required, description)

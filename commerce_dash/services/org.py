@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from commerce_dash.domain.access import RoleName, department_closure, would_create_cycle
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
-from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.paging import Page, PageRequest
-from commerce_dash.domain.pricing import ItemType
-from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
+from commerce_dash.models.catalog import Course, CourseModule, Department
 from commerce_dash.services.audit import record_audit
 
 # Billing admins work on every department's programs and prices; dept-admins on their own.
@@ -72,7 +69,7 @@ def managed_departments(
     return actor.departments_for(RoleName.DEPT_ADMIN, department_parents(session=session))
 
 
-def _require_managed(
+def require_managed(
     session: Session, actor: Actor | None, section: str, department_id: int
 ) -> Actor:
     allowed = managed_departments(session=session, actor=actor, section=section)
@@ -253,78 +250,6 @@ def create_course(
     return course
 
 
-def _check_program_courses(session: Session, course_ids: Sequence[int]) -> list[int]:
-    """At least two existing courses, none twice; returns them in the given order."""
-    course_ids = list(course_ids)
-    if len(course_ids) < 2:
-        raise DomainError(
-            "program_too_small", "A program holds at least two courses.", field="course_ids"
-        )
-    if len(set(course_ids)) != len(course_ids):
-        raise DomainError(
-            "duplicate_course", "A course appears twice in the program.", field="course_ids"
-        )
-    found = set(session.exec(select(Course.id).where(col(Course.id).in_(course_ids))).all())
-    missing = [c for c in course_ids if c not in found]
-    if missing:
-        raise not_found("course", missing[0])
-    return course_ids
-
-
-def create_program(
-    *,
-    session: Session,
-    actor: Actor,
-    code: str,
-    title: str,
-    department_id: int,
-    course_ids: Sequence[int],
-    description: str = "",
-    published: bool = False,
-    thumbnail_url: str = "",
-) -> Program:
-    """A program holding ``course_ids`` in that order (a course may be in several programs).
-
-    Dept-admins create programs in their departments; billing and super-admins in any.
-    """
-    if session.get(Department, department_id) is None:
-        raise not_found("department", department_id)
-    _require_managed(session, actor, "programs", department_id)
-    code = clean_code(code)
-    title = require_text(title, "title", "program title", 200)
-    course_ids = _check_program_courses(session, course_ids)
-    if session.exec(select(Program.id).where(Program.code == code)).first():
-        raise DomainError(
-            "code_taken",
-            f"A program with code {code} exists.",
-            kind=ErrorKind.CONFLICT,
-            field="code",
-        )
-    program = Program(
-        code=code,
-        title=title,
-        description=description.strip(),
-        department_id=department_id,
-        published=published,
-        thumbnail_url=thumbnail_url,
-    )
-    session.add(program)
-    session.flush()
-    assert program.id is not None
-    for position, course_id in enumerate(course_ids, start=1):
-        session.add(ProgramCourse(program_id=program.id, course_id=course_id, position=position))
-    record_audit(
-        session=session,
-        actor=actor,
-        action="program.created",
-        entity_type="program",
-        entity_id=program.id,
-        after={"code": code, "title": title, "course_ids": list(course_ids)},
-    )
-    session.commit()
-    return program
-
-
 def department_options(
     *, session: Session, within: Iterable[int] | None = None
 ) -> list[tuple[int, str]]:
@@ -362,7 +287,7 @@ def course_label(code: str, title: str) -> str:
     return f"{code} — {title}"
 
 
-def _search_clause(search: str, *columns: Any) -> Any:
+def search_clause(search: str, *columns: Any) -> Any:
     pattern = f"%{search.strip()}%"
     return or_(*(col(c).ilike(pattern) for c in columns))
 
@@ -392,7 +317,7 @@ def list_courses(
     if published is not None:
         query = query.where(col(Course.published).is_(published))
     if search.strip():
-        query = query.where(_search_clause(search, Course.code, Course.title, Course.category))
+        query = query.where(search_clause(search, Course.code, Course.title, Course.category))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     courses = session.exec(
         query.order_by(col(Course.code)).offset(page.offset).limit(page.page_size)
@@ -427,7 +352,7 @@ def _managed_course(session: Session, actor: Actor | None, course_id: int) -> tu
     course = session.get(Course, course_id)
     if course is None:
         raise not_found("course", course_id)
-    return _require_managed(session, actor, "courses", course.department_id), course
+    return require_managed(session, actor, "courses", course.department_id), course
 
 
 def get_course(*, session: Session, actor: Actor | None, course_id: int) -> Course:
@@ -471,7 +396,7 @@ def _clean_url(url: str) -> str:
     return url
 
 
-def _changes(
+def changed_fields(
     before: dict[str, Any], after: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     changed = [k for k in after if before[k] != after[k]]
@@ -520,7 +445,7 @@ def update_course(
         "thumbnail_url": _clean_url(thumbnail_url),
         "approval_required": approval_required,
     }
-    before, after = _changes(old, new)
+    before, after = changed_fields(old, new)
     if not after:
         return course
     for key, value in after.items():
@@ -559,221 +484,3 @@ def course_options(
 
 
 # -- admin lists and edits of programs ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProgramRow:
-    id: int
-    code: str
-    title: str
-    department_id: int
-    department: str
-    courses: int
-    published: bool
-
-
-@dataclass(frozen=True)
-class ProgramDetail:
-    id: int
-    code: str
-    title: str
-    description: str
-    department_id: int
-    department: str
-    published: bool
-    # (course id, 'CODE — Title') in program order
-    courses: tuple[tuple[int, str], ...]
-
-
-@dataclass(frozen=True)
-class BundlePrice:
-    amount: int
-    currency: str
-    amount_label: str
-    # None when the courses lack a price in the currency or the bundle is not cheaper
-    savings: int | None
-    savings_label: str
-
-
-def list_programs(
-    *, session: Session, actor: Actor | None, page: PageRequest, search: str = ""
-) -> Page[ProgramRow]:
-    """Programs by code within the actor's departments, with how many courses each holds."""
-    allowed = managed_departments(session=session, actor=actor, section="programs")
-    query = select(Program)
-    if allowed is not None:
-        query = query.where(col(Program.department_id).in_(allowed))
-    if search.strip():
-        query = query.where(_search_clause(search, Program.code, Program.title))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    programs = session.exec(
-        query.order_by(col(Program.code)).offset(page.offset).limit(page.page_size)
-    ).all()
-    counts = dict(
-        session.exec(
-            select(ProgramCourse.program_id, func.count())
-            .where(col(ProgramCourse.program_id).in_([p.id for p in programs]))
-            .group_by(col(ProgramCourse.program_id))
-        ).all()
-    )
-    names = dict(session.exec(select(Department.id, Department.name)).all())
-    rows = [
-        ProgramRow(
-            id=p.id or 0,
-            code=p.code,
-            title=p.title,
-            department_id=p.department_id,
-            department=names.get(p.department_id, ""),
-            courses=int(counts.get(p.id or 0, 0)),
-            published=p.published,
-        )
-        for p in programs
-    ]
-    return Page(rows, int(total), page.page, page.page_size)
-
-
-def _program_course_ids(session: Session, program_id: int) -> list[int]:
-    return list(
-        session.exec(
-            select(ProgramCourse.course_id)
-            .where(ProgramCourse.program_id == program_id)
-            .order_by(col(ProgramCourse.position))
-        ).all()
-    )
-
-
-def _managed_program(
-    session: Session, actor: Actor | None, program_id: int
-) -> tuple[Actor, Program]:
-    program = session.get(Program, program_id)
-    if program is None:
-        raise not_found("program", program_id)
-    return _require_managed(session, actor, "programs", program.department_id), program
-
-
-def get_program(*, session: Session, actor: Actor | None, program_id: int) -> ProgramDetail:
-    """A program the actor manages, with its courses in order."""
-    _, program = _managed_program(session, actor, program_id)
-    courses = session.exec(
-        select(Course.id, Course.code, Course.title)
-        .join(ProgramCourse, col(ProgramCourse.course_id) == Course.id)
-        .where(ProgramCourse.program_id == program_id)
-        .order_by(col(ProgramCourse.position))
-    ).all()
-    dept = session.get(Department, program.department_id)
-    return ProgramDetail(
-        id=program_id,
-        code=program.code,
-        title=program.title,
-        description=program.description,
-        department_id=program.department_id,
-        department=dept.name if dept else "",
-        published=program.published,
-        courses=tuple((i or 0, course_label(code, title)) for i, code, title in courses),
-    )
-
-
-def update_program(
-    *,
-    session: Session,
-    actor: Actor | None,
-    program_id: int,
-    title: str,
-    description: str,
-    published: bool,
-    course_ids: Sequence[int],
-) -> Program:
-    """Change a program and replace its ordered courses (same rules as creating one)."""
-    actor, program = _managed_program(session, actor, program_id)
-    title = require_text(title, "title", "program title", 200)
-    course_ids = _check_program_courses(session, course_ids)
-    old = {
-        "title": program.title,
-        "description": program.description,
-        "published": program.published,
-        "course_ids": _program_course_ids(session, program_id),
-    }
-    description = (description or "").strip()
-    new = {
-        "title": title,
-        "description": description,
-        "published": published,
-        "course_ids": course_ids,
-    }
-    before, after = _changes(old, new)
-    if not after:
-        return program
-    if "course_ids" in after:
-        # Positions are unique per program: clear the old order before writing the new one.
-        session.exec(delete(ProgramCourse).where(col(ProgramCourse.program_id) == program_id))
-        for position, course_id in enumerate(course_ids, start=1):
-            session.add(
-                ProgramCourse(program_id=program_id, course_id=course_id, position=position)
-            )
-    program.title, program.description, program.published = title, description, published
-    program.updated_at = utcnow()
-    session.add(program)
-    record_audit(
-        session=session,
-        actor=actor,
-        action="program.updated",
-        entity_type="program",
-        entity_id=program_id,
-        before=before,
-        after=after,
-    )
-    session.commit()
-    return program
-
-
-def program_options(
-    *,
-    session: Session,
-    actor: Actor | None,
-    section: str = "pricing",
-    published_only: bool = True,
-) -> list[tuple[int, str]]:
-    """(id, 'CODE — Title') of the programs the actor may pick in ``section``, by code."""
-    allowed = managed_departments(session=session, actor=actor, section=section)
-    query = select(Program.id, Program.code, Program.title)
-    if allowed is not None:
-        query = query.where(col(Program.department_id).in_(allowed))
-    if published_only:
-        query = query.where(col(Program.published).is_(True))
-    rows = session.exec(query.order_by(col(Program.code))).all()
-    return [(i, course_label(code, title)) for i, code, title in rows if i is not None]
-
-
-def bundle_prices(
-    *, session: Session, program_ids: Sequence[int], currency: str, at: datetime, locale: str
-) -> dict[int, BundlePrice]:
-    """The one-time price in force of each program that has one in ``currency``, with what it
-    saves against its courses' prices in force at ``at``."""
-    # Imported here: services.pricing imports this module for department_parents.
-    from commerce_dash.services import pricing
-
-    amounts = pricing.prices_in_force(
-        session=session, item_type=ItemType.PROGRAM, item_ids=program_ids, currency=currency, at=at
-    )
-    found: dict[int, BundlePrice] = {}
-    for program_id, amount in amounts.items():
-        savings: int | None = None
-        if amount > 0:
-            try:
-                savings = pricing.program_savings(
-                    session=session,
-                    program_id=program_id,
-                    bundle_price=amount,
-                    currency=currency,
-                    at=at,
-                ).savings
-            except DomainError:
-                savings = None
-        found[program_id] = BundlePrice(
-            amount=amount,
-            currency=currency,
-            amount_label=format_minor(amount, currency, locale),
-            savings=savings,
-            savings_label=format_minor(savings, currency, locale) if savings else "",
-        )
-    return found

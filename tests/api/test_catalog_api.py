@@ -3,7 +3,7 @@
 import pytest
 
 from commerce_dash.models.catalog import Course
-from commerce_dash.services import org, pricing
+from commerce_dash.services import org, pricing, programs
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def priced_catalog(session, super_admin, engineering_with_subdepartment):
         ("ENG-PATH", "Engineering Path", ["ENG-101", "ENG-201"]),
         ("ENG-MIX", "Unpriced Mix", ["ENG-101", "DAT-101"]),
     ]:
-        ids[code] = org.create_program(
+        ids[code] = programs.create_program(
             session=session,
             actor=super_admin,
             code=code,

@@ -18,7 +18,7 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
-from commerce_dash.services import discount_options, org
+from commerce_dash.services import discount_options, org, programs
 from commerce_dash.services import discounts as svc
 from commerce_dash.services.discounts import CodeInput
 from tests.conftest import create_user
@@ -44,7 +44,7 @@ def catalog(session, super_admin, engineering_with_subdepartment):
         return created.id
 
     eng, data, bus = course("ENG-1", "ENG"), course("DATA-1", "ENG-DATA"), course("BUS-1", "BUS")
-    program = org.create_program(
+    program = programs.create_program(
         session=session,
         actor=super_admin,
         code="ENG-PATH",

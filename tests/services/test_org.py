@@ -6,7 +6,7 @@ from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import CourseModule, ProgramCourse
-from commerce_dash.services import org
+from commerce_dash.services import org, programs
 from tests.conftest import create_user
 
 
@@ -69,7 +69,7 @@ def test_programs_keep_course_order_and_a_course_may_be_in_several(
         ).id
         for i in range(3)
     ]
-    p1 = org.create_program(
+    p1 = programs.create_program(
         session=session,
         actor=super_admin,
         code="P1",
@@ -77,7 +77,7 @@ def test_programs_keep_course_order_and_a_course_may_be_in_several(
         department_id=eng,
         course_ids=[ids[2], ids[0]],
     )
-    p2 = org.create_program(
+    p2 = programs.create_program(
         session=session,
         actor=super_admin,
         code="P2",
@@ -93,7 +93,7 @@ def test_programs_keep_course_order_and_a_course_may_be_in_several(
     assert order == [ids[2], ids[0]]
     assert p2.id != p1.id
     with pytest.raises(DomainError) as err:
-        org.create_program(
+        programs.create_program(
             session=session,
             actor=super_admin,
             code="P3",

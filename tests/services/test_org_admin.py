@@ -12,7 +12,7 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, Program, ProgramCourse
-from commerce_dash.services import org, pricing
+from commerce_dash.services import org, pricing, programs
 from tests.conftest import create_user
 
 PAGE = PageRequest(1, 50)
@@ -41,7 +41,7 @@ def catalog(session, super_admin, engineering_with_subdepartment):
         "DATA-1": course("DATA-1", "ENG-DATA", modules=("Intro", "Inference")),
         "BUS-1": course("BUS-1", "BUS", published=False),
     }
-    program = org.create_program(
+    program = programs.create_program(
         session=session,
         actor=super_admin,
         code="ENG-P",
@@ -193,7 +193,7 @@ def test_course_edits_are_validated_per_field(session, catalog, super_admin, cha
 def test_billing_admins_see_and_edit_programs_of_every_department(session, catalog, billing_admin):
     courses = catalog["courses"]
     # when a billing admin creates a BUS program
-    created = org.create_program(
+    created = programs.create_program(
         session=session,
         actor=billing_admin,
         code="BUS-P",
@@ -202,10 +202,10 @@ def test_billing_admins_see_and_edit_programs_of_every_department(session, catal
         course_ids=[courses["BUS-1"], courses["ENG-2"]],
     )
     # then they list every program with its course count
-    page = org.list_programs(session=session, actor=billing_admin, page=PAGE)
+    page = programs.list_programs(session=session, actor=billing_admin, page=PAGE)
     assert [(r.code, r.courses) for r in page.items] == [("BUS-P", 2), ("ENG-P", 2)]
     # and may edit an ENG program
-    org.update_program(
+    programs.update_program(
         session=session,
         actor=billing_admin,
         program_id=catalog["program"],
@@ -222,7 +222,7 @@ def test_a_dept_admin_sees_programs_of_their_departments_only(
     session, catalog, eng_admin, super_admin
 ):
     courses = catalog["courses"]
-    bus = org.create_program(
+    bus = programs.create_program(
         session=session,
         actor=super_admin,
         code="BUS-P",
@@ -230,13 +230,13 @@ def test_a_dept_admin_sees_programs_of_their_departments_only(
         department_id=catalog["depts"]["BUS"],
         course_ids=[courses["BUS-1"], courses["ENG-1"]],
     )
-    page = org.list_programs(session=session, actor=eng_admin, page=PAGE)
+    page = programs.list_programs(session=session, actor=eng_admin, page=PAGE)
     assert [r.code for r in page.items] == ["ENG-P"]
     with pytest.raises(DomainError) as err:
-        org.get_program(session=session, actor=eng_admin, program_id=bus.id)
+        programs.get_program(session=session, actor=eng_admin, program_id=bus.id)
     assert err.value.kind is ErrorKind.FORBIDDEN
     with pytest.raises(DomainError) as create:
-        org.create_program(
+        programs.create_program(
             session=session,
             actor=eng_admin,
             code="BUS-Q",
@@ -255,7 +255,7 @@ def test_updating_a_program_replaces_its_course_order_and_audits_it(session, cat
     program_id = catalog["program"]
     new_order = [courses["DATA-1"], courses["ENG-2"], courses["ENG-1"]]
     # when the ENG admin reorders and extends the program
-    org.update_program(
+    programs.update_program(
         session=session,
         actor=eng_admin,
         program_id=program_id,
@@ -271,7 +271,7 @@ def test_updating_a_program_replaces_its_course_order_and_audits_it(session, cat
         .order_by(ProgramCourse.position)
     ).all()
     assert stored == new_order
-    detail = org.get_program(session=session, actor=eng_admin, program_id=program_id)
+    detail = programs.get_program(session=session, actor=eng_admin, program_id=program_id)
     assert [label for _, label in detail.courses] == [
         "DATA-1 — Course DATA-1",
         "ENG-2 — Course ENG-2",
@@ -298,7 +298,7 @@ def test_updating_a_program_replaces_its_course_order_and_audits_it(session, cat
 def test_program_edits_keep_the_creation_rules(session, catalog, super_admin, order, code):
     ids = [catalog["courses"].get(c, c) for c in order]
     with pytest.raises(DomainError) as err:
-        org.update_program(
+        programs.update_program(
             session=session,
             actor=super_admin,
             program_id=catalog["program"],
@@ -310,7 +310,7 @@ def test_program_edits_keep_the_creation_rules(session, catalog, super_admin, or
     assert err.value.code == code
     assert (
         len(
-            org.get_program(
+            programs.get_program(
                 session=session, actor=super_admin, program_id=catalog["program"]
             ).courses
         )
@@ -322,7 +322,7 @@ def test_program_edits_keep_the_creation_rules(session, catalog, super_admin, or
 def test_bundle_prices_show_the_saving_against_the_courses(session, catalog, super_admin):
     courses = catalog["courses"]
     program_id = catalog["program"]
-    org.update_program(
+    programs.update_program(
         session=session,
         actor=super_admin,
         program_id=program_id,
@@ -351,7 +351,7 @@ def test_bundle_prices_show_the_saving_against_the_courses(session, catalog, sup
         currency="USD",
     )
     # when the bundle prices are looked up a moment later
-    found = org.bundle_prices(
+    found = programs.bundle_prices(
         session=session,
         program_ids=[program_id],
         currency="USD",
@@ -362,7 +362,7 @@ def test_bundle_prices_show_the_saving_against_the_courses(session, catalog, sup
     bundle = found[program_id]
     assert (bundle.amount_label, bundle.savings, bundle.savings_label) == ("$65.00", 1500, "$15.00")
     assert (
-        org.bundle_prices(
+        programs.bundle_prices(
             session=session, program_ids=[program_id], currency="EUR", at=utcnow(), locale="en_US"
         )
         == {}

@@ -12,7 +12,7 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.pricing import Price
-from commerce_dash.services import org, pricing
+from commerce_dash.services import org, pricing, programs
 from tests.conftest import create_user
 
 
@@ -26,7 +26,7 @@ def catalog(session, super_admin, engineering_with_subdepartment):
         ids[code] = org.create_course(session=session, actor=super_admin, code=code,
                                       title=f"Course {code}", department_id=depts[dept],
                                       published=published).id
-    ids["BUNDLE"] = org.create_program(session=session, actor=super_admin, code="BUNDLE",
+    ids["BUNDLE"] = programs.create_program(session=session, actor=super_admin, code="BUNDLE",
                                        title="Bundle", department_id=depts["ENG"],
                                        course_ids=[ids["PY"], ids["SQL"]], published=True).id
     return ids

@@ -15,7 +15,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import currency_digits, parse_major
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.pricing import ItemType, PriceStatus, PriceType
-from commerce_dash.services import org, pricing
+from commerce_dash.services import org, pricing, programs
 from commerce_dash.services.pricing import PriceRow
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
@@ -216,7 +216,7 @@ class PricingState(PagedTableMixin, AdminState):
                     )
                 )
                 self.program_choices = _options(
-                    org.program_options(
+                    programs.program_options(
                         session=session, actor=actor, section="pricing", published_only=True
                     )
                 )

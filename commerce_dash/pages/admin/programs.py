@@ -11,7 +11,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import org
+from commerce_dash.services import org, programs
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
@@ -25,7 +25,7 @@ FORM_ERRORS = {
 }
 
 
-def _row_of(program: org.ProgramRow, price: org.BundlePrice | None) -> dict[str, str]:
+def _row_of(program: programs.ProgramRow, price: programs.BundlePrice | None) -> dict[str, str]:
     return {
         "id": str(program.id),
         "code": program.code,
@@ -69,13 +69,13 @@ class ProgramsState(PagedTableMixin, AdminState):
         actor = self.current_actor()
         settings = get_settings()
         with session_scope() as session:
-            result = org.list_programs(
+            result = programs.list_programs(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
                 search=self.search,
             )
-            prices = org.bundle_prices(
+            prices = programs.bundle_prices(
                 session=session,
                 program_ids=[r.id for r in result.items],
                 currency=settings.settlement_currency,
@@ -130,7 +130,7 @@ class ProgramsState(PagedTableMixin, AdminState):
         try:
             self._fetch_choices()
             with session_scope() as session:
-                program = org.get_program(
+                program = programs.get_program(
                     session=session, actor=self.current_actor(), program_id=int(program_id)
                 )
         except DomainError as exc:
@@ -192,7 +192,7 @@ class ProgramsState(PagedTableMixin, AdminState):
         try:
             with session_scope() as session:
                 if self.editing_id:
-                    program = org.update_program(
+                    program = programs.update_program(
                         session=session,
                         actor=actor,
                         program_id=self.editing_id,
@@ -206,7 +206,7 @@ class ProgramsState(PagedTableMixin, AdminState):
                         raise DomainError(
                             "department_required", "Choose a department.", field="department_id"
                         )
-                    program = org.create_program(
+                    program = programs.create_program(
                         session=session,
                         actor=actor,
                         code=form.get("code", ""),
