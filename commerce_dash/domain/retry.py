@@ -6,27 +6,30 @@ BASE_SECONDS = 30
 CAP_SECONDS = 6 * 3600
 
 
-def backoff_seconds(attempt: int, fraction: float, *, base: int = BASE_SECONDS,
-                    cap: int = CAP_SECONDS) -> int:
+def backoff_seconds(
+    attempt: int, jitter_permille: int, *, base: int = BASE_SECONDS, cap: int = CAP_SECONDS
+) -> int:
     """Seconds to wait after failed attempt number ``attempt`` (1-based).
 
     The delay doubles per attempt up to ``cap``; "equal jitter" keeps half of it fixed and
-    spreads the other half by ``fraction`` (0 <= fraction < 1, from the caller's random source),
-    so retries of many messages do not arrive together.
+    spreads the other half by ``jitter_permille`` (0..999, from the caller's random source),
+    so retries of many messages do not arrive together. Integer arithmetic only.
     """
     if attempt < 1:
         raise ValueError("attempt counts from 1")
-    if not 0 <= fraction < 1:
-        raise ValueError("fraction is in [0, 1)")
+    if not 0 <= jitter_permille < 1000:
+        raise ValueError("jitter_permille is in 0..999")
     delay = min(cap, base * 2 ** (attempt - 1))
-    return int(delay / 2 + delay / 2 * fraction)
+    half = delay // 2
+    return half + (delay - half) * jitter_permille // 1000
 
 
-def retry_schedule(max_attempts: int, *, base: int = BASE_SECONDS,
-                   cap: int = CAP_SECONDS) -> list[tuple[int, int]]:
+def retry_schedule(
+    max_attempts: int, *, base: int = BASE_SECONDS, cap: int = CAP_SECONDS
+) -> list[tuple[int, int]]:
     """(shortest, longest) wait after each failed attempt before the message goes dead."""
     return [
-        (backoff_seconds(a, 0.0, base=base, cap=cap), min(cap, base * 2 ** (a - 1)))
+        (backoff_seconds(a, 0, base=base, cap=cap), min(cap, base * 2 ** (a - 1)))
         for a in range(1, max_attempts)
     ]
 

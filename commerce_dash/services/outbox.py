@@ -147,7 +147,7 @@ def mark_failed(
     if permanent or row.attempts >= row.max_attempts:
         row.status, row.dead_at = "dead", now
     else:
-        wait = backoff_seconds(row.attempts, (rng or random).random(),
+        wait = backoff_seconds(row.attempts, (rng or random).randrange(1000),
                                base=get_settings().outbox_backoff_base_seconds)
         row.status, row.next_attempt_at = "pending", now + timedelta(seconds=wait)
     session.add(row)

@@ -18,6 +18,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import catalog
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.route_args import route_code
 
 CART_SOON = "Online checkout opens soon: the cart is not available yet."
 
@@ -38,13 +39,9 @@ class CourseState(AuthState):
     modules: list[dict[str, str]] = []
     programs: list[dict[str, str]] = []
 
-    def _route_code(self) -> str:
-        # Reflex installs the [code] route argument as a var of that name on every state.
-        return str(self.code).strip()  # type: ignore[attr-defined]
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        code = self._route_code()
+        code = route_code(self)
         if self.status != "loading" and code.upper() != self.course_code.upper():
             self.status = "loading"  # never show the previous course under this address
             yield

@@ -19,6 +19,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import catalog
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.route_args import route_code
 
 CARDS_SHOWN = 12  # the rest is one click away in the paged catalog
 INTERVALS = {
@@ -46,13 +47,9 @@ class DepartmentState(AuthState):
     more_label: str = ""
     catalog_href: str = ""
 
-    def _route_code(self) -> str:
-        # Reflex installs the [code] route argument as a var of that name on every state.
-        return str(self.code).strip()  # type: ignore[attr-defined]
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        code = self._route_code()
+        code = route_code(self)
         if self.status != "loading" and code.upper() != self.department_code.upper():
             self.status = "loading"  # never show the previous department under this address
             yield

@@ -19,6 +19,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.pages.store.course import CART_SOON
 from commerce_dash.services import catalog
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.route_args import route_code
 
 
 class ProgramState(AuthState):
@@ -36,13 +37,9 @@ class ProgramState(AuthState):
     savings_label: str = ""
     courses: list[dict[str, str]] = []
 
-    def _route_code(self) -> str:
-        # Reflex installs the [code] route argument as a var of that name on every state.
-        return str(self.code).strip()  # type: ignore[attr-defined]
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        code = self._route_code()
+        code = route_code(self)
         if self.status != "loading" and code.upper() != self.program_code.upper():
             self.status = "loading"  # never show the previous program under this address
             yield
