@@ -84,6 +84,37 @@ class Settings(BaseSettings):
     # Outbound webhooks
     webhook_timeout_seconds: int = 10
 
+    # Cart and checkout
+    cart_ttl_hours: int = Field(default=72, ge=1)
+    price_lock_minutes: int = Field(default=30, ge=1)
+    display_currencies: str = "USD,EUR,GBP,JPY,CAD"  # offered to learners (need an FX rate)
+    checkout_rate_limit_per_minute: int = Field(default=20, ge=1)
+    payment_rate_limit_per_minute: int = Field(default=30, ge=1)
+    client_rate_limit_per_minute: int = Field(default=600, ge=1)
+    payment_failures_for_review: int = Field(default=5, ge=2)
+    payment_failure_window_hours: int = Field(default=24, ge=1)
+    payment_janitor_after_minutes: int = Field(default=15, ge=1)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+
+    # Payment processors: "auto" picks stripe when a secret key is set, else the sandbox.
+    payment_processor: Literal["auto", "stripe", "sandbox"] = "auto"
+    # Per department code, e.g. {"ENG": "stripe", "ART": "sandbox"} (JSON in the env var).
+    processor_by_department: dict[str, Literal["stripe", "sandbox"]] = {}
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_api_base: str = ""  # empty: the SDK's default; tests point it at localstripe
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    sandbox_webhook_secret: SecretStr = SecretStr("")  # empty: derived from secret_key
+
+    # Tax: the manual rate table by default, or TaxJar.
+    tax_provider: Literal["manual", "taxjar"] = "manual"
+    taxjar_api_key: SecretStr = SecretStr("")
+    taxjar_api_url: str = ""  # empty: the client's default
+    taxjar_from_country: str = "US"
+    taxjar_from_zip: str = ""
+    taxjar_from_state: str = ""
+
     # Demo data
     demo_password: SecretStr = SecretStr("demo-pass-2026")
 
@@ -110,6 +141,21 @@ class Settings(BaseSettings):
                 "characters in production"
             )
         return self
+
+    @property
+    def offered_display_currencies(self) -> list[str]:
+        codes = [c.strip().upper() for c in self.display_currencies.split(",") if c.strip()]
+        if self.settlement_currency not in codes:
+            codes.insert(0, self.settlement_currency)
+        return codes
+
+    def processor_for(self, department_code: str | None) -> str:
+        """The processor configured for a department (its code), else the default."""
+        if department_code and department_code in self.processor_by_department:
+            return self.processor_by_department[department_code]
+        if self.payment_processor != "auto":
+            return self.payment_processor
+        return "stripe" if self.stripe_secret_key.get_secret_value() else "sandbox"
 
     @property
     def is_sqlite(self) -> bool:

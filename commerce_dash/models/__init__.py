@@ -10,6 +10,18 @@ from commerce_dash.models.accounts import (
 )
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
+from commerce_dash.models.commerce import (
+    Cart,
+    CartLine,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentEvent,
+    PaymentReview,
+    RateLimitHit,
+    SandboxIntent,
+    SandboxRefund,
+)
 from commerce_dash.models.delivery import JobLease, JobRun, OutboxMessage
 from commerce_dash.models.integrations import ApiConnector, SeenSignature
 from commerce_dash.models.pricing import (
@@ -18,8 +30,22 @@ from commerce_dash.models.pricing import (
     DiscountRedemption,
     Price,
 )
+from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
+    "Cart",
+    "CartLine",
+    "FxRate",
+    "Order",
+    "OrderLine",
+    "Payment",
+    "PaymentEvent",
+    "PaymentReview",
+    "RateLimitHit",
+    "SandboxIntent",
+    "SandboxRefund",
+    "TaxExemption",
+    "TaxRate",
     "AccountToken",
     "ApiConnector",
     "DiscountCode",
