@@ -62,6 +62,14 @@ SECTIONS: tuple[Section, ...] = (
         "discounts", "Discount codes", "/admin/discounts", "ticket-percent",
         frozenset({RoleName.BILLING_ADMIN}),
     ),
+    Section(
+        "orders", "Orders & payments", "/admin/orders", "receipt",
+        frozenset({RoleName.BILLING_ADMIN}),
+    ),
+    Section(
+        "settings", "Tax & currency", "/admin/settings", "settings",
+        frozenset({RoleName.BILLING_ADMIN}),
+    ),
     Section("system", "System", "/admin/system", "activity", frozenset({RoleName.SUPER_ADMIN})),
     Section("users", "Users & roles", "/admin/users", "users", frozenset({RoleName.SUPER_ADMIN})),
     Section("audit", "Audit log", "/admin/audit", "scroll-text", frozenset({RoleName.SUPER_ADMIN})),
