@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from commerce_dash.api import admin, auth, catalog, health, integrations, pricing
+from commerce_dash.api import (
+    admin,
+    auth,
+    cart,
+    catalog,
+    health,
+    integrations,
+    payments,
+    pricing,
+)
 from commerce_dash.api.errors import error_body, install_error_handlers
 
 
@@ -24,6 +33,8 @@ def create_api() -> FastAPI:
     api.include_router(pricing.router)
     api.include_router(catalog.router)
     api.include_router(integrations.router)
+    api.include_router(cart.router)
+    api.include_router(payments.router)
 
     # Reflex's own app is mounted below this one and answers every other path with the
     # frontend; an unknown /api path must still get a JSON 404.

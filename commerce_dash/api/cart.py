@@ -1,0 +1,216 @@
+"""Cart and checkout routes (spec 001 "Cart & Checkout").
+
+A guest cart is named by the token returned with it (send it back as ``X-Cart-Token``; the
+browser's ``cd_cart`` cookie works for reads); a signed-in learner's cart follows the account.
+Checkout needs a signed-in learner and an ``Idempotency-Key`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, Field
+
+from commerce_dash.api.deps import CurrentActor, DbSession, OptionalActor, client_ip
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import cart as cart_service
+from commerce_dash.services import checkout as checkout_service
+from commerce_dash.services.cart import CartOwner, CartView
+from commerce_dash.services.checkout import CheckoutRequest, CheckoutResult
+from commerce_dash.services.rate_limit import hit
+from commerce_dash.settings import get_settings
+
+router = APIRouter(prefix="/api/v2/cart", tags=["cart"])
+CART_COOKIE = "cd_cart"
+_INT_MAX = 2**31 - 1
+
+
+class AddItemBody(BaseModel):
+    item_type: str = Field(max_length=16)
+    item_id: int = Field(ge=1, le=_INT_MAX)
+
+
+class CodeBody(BaseModel):
+    code: str = Field(max_length=64)
+
+
+class PreferencesBody(BaseModel):
+    display_currency: str | None = Field(default=None, max_length=3)
+    billing_country: str | None = Field(default=None, max_length=2)
+    billing_region: str | None = Field(default=None, max_length=8)
+    billing_postal_code: str | None = Field(default=None, max_length=16)
+
+
+class CheckoutBody(BaseModel):
+    display_currency: str = Field(default="", max_length=3)
+    billing_country: str = Field(default="", max_length=2)
+    billing_region: str = Field(default="", max_length=8)
+    billing_postal_code: str = Field(default="", max_length=16)
+    expected_total: int | None = Field(default=None, strict=True, ge=0, le=2**53)
+
+
+def _owner(request: Request, actor: OptionalActor, token: str | None) -> CartOwner:
+    if actor is not None:
+        return CartOwner(user_id=actor.user_id, email=actor.email)
+    cookie = request.cookies.get(CART_COOKIE, "") if request.method == "GET" else ""
+    return CartOwner(user_id=None, token=(token or cookie or "").strip()[:64])
+
+
+def cart_json(view: CartView) -> dict[str, Any]:
+    totals = view.totals
+    return {
+        "token": view.token,
+        "currency": view.currency,
+        "count": view.count,
+        "lines": [
+            {
+                "id": line.id, "item_type": line.item_type, "item_id": line.item_id,
+                "code": line.code, "title": line.title, "department": line.department,
+                "price_when_added": line.added_amount, "price": line.amount,
+                "discount": line.discount, "tax": line.tax, "total": line.total,
+                "display_total": line.display_total, "note": line.note,
+            }
+            for line in view.lines
+        ],
+        "discount_code": view.discount_code,
+        "discount_message": view.discount_message,
+        "subtotal": totals.subtotal,
+        "discount": totals.discount,
+        "tax": totals.tax,
+        "tax_label": view.tax_label,
+        "total": totals.total,
+        "display": {
+            "currency": view.display_currency, "total": view.display_total,
+            "exchange_rate": view.exchange_rate,
+            "exchange_rate_at": view.exchange_rate_at.isoformat()
+            if view.exchange_rate_at else None,
+            "choices": view.display_choices,
+        },
+        "billing": {"country": view.billing[0], "region": view.billing[1],
+                    "postal_code": view.billing[2]},
+        "labels": view.labels,
+        "notices": view.notices,
+        "blockers": view.blockers,
+        "can_check_out": view.can_check_out,
+    }
+
+
+def checkout_json(result: CheckoutResult) -> dict[str, Any]:
+    return {
+        "order_id": result.order_id, "number": result.number, "status": result.status,
+        "payment_status": result.payment_status, "processor": result.processor,
+        "currency": result.currency, "total": result.total, "total_label": result.total_label,
+        "payment_intent": {
+            "id": result.intent_id, "client_secret": result.client_secret,
+            "publishable_key": result.publishable_key,
+            "next_action_url": result.next_action_url,
+        },
+        "failure_reason": result.failure_reason,
+        "replayed": result.replayed,
+    }
+
+
+def _limit(session: DbSession, request: Request, user_id: int | None) -> None:
+    settings = get_settings()
+    hit(session=session, bucket=f"client:{client_ip(request)}",
+        limit=settings.client_rate_limit_per_minute)
+    if user_id is not None:
+        hit(session=session, bucket=f"checkout:{user_id}",
+            limit=settings.checkout_rate_limit_per_minute)
+
+
+def _view(session: DbSession, owner: CartOwner, token: str = "") -> dict[str, Any]:
+    body = cart_json(cart_service.view_cart(session=session, owner=owner))
+    if owner.user_id is None and not body["token"]:
+        body["token"] = token
+    return body
+
+
+CartToken = Annotated[str | None, Header(alias="X-Cart-Token", max_length=64)]
+
+
+@router.get("")
+def get_cart(request: Request, session: DbSession, actor: OptionalActor,
+             x_cart_token: CartToken = None) -> dict[str, Any]:
+    return _view(session, _owner(request, actor, x_cart_token))
+
+
+@router.post("/items", status_code=201)
+def add_item(body: AddItemBody, request: Request, response: Response, session: DbSession,
+             actor: OptionalActor, x_cart_token: CartToken = None) -> dict[str, Any]:
+    owner = _owner(request, actor, x_cart_token)
+    hit(session=session, bucket=f"client:{client_ip(request)}",
+        limit=get_settings().client_rate_limit_per_minute)
+    if owner.user_id is None and not owner.token:
+        owner = CartOwner(user_id=None, token=cart_service.new_cart_token())
+    cart = cart_service.add_item(session=session, owner=owner, item_type=body.item_type,
+                                 item_id=body.item_id)
+    if owner.user_id is None:
+        response.set_cookie(CART_COOKIE, cart.token, httponly=True, samesite="lax",
+                            max_age=get_settings().cart_ttl_hours * 3600)
+    return _view(session, owner, cart.token)
+
+
+@router.delete("/items/{line_id}")
+def remove_item(line_id: int, request: Request, session: DbSession, actor: OptionalActor,
+                x_cart_token: CartToken = None) -> dict[str, Any]:
+    owner = _owner(request, actor, x_cart_token)
+    cart_service.remove_line(session=session, owner=owner, line_id=line_id)
+    return _view(session, owner)
+
+
+@router.post("/discount")
+def apply_discount(body: CodeBody, request: Request, session: DbSession, actor: OptionalActor,
+                   x_cart_token: CartToken = None) -> dict[str, Any]:
+    owner = _owner(request, actor, x_cart_token)
+    cart_service.apply_code(session=session, owner=owner, code=body.code)
+    return _view(session, owner)
+
+
+@router.delete("/discount")
+def remove_discount(request: Request, session: DbSession, actor: OptionalActor,
+                    x_cart_token: CartToken = None) -> dict[str, Any]:
+    owner = _owner(request, actor, x_cart_token)
+    cart_service.remove_code(session=session, owner=owner)
+    return _view(session, owner)
+
+
+@router.put("/preferences")
+def set_preferences(body: PreferencesBody, request: Request, session: DbSession,
+                    actor: OptionalActor, x_cart_token: CartToken = None) -> dict[str, Any]:
+    owner = _owner(request, actor, x_cart_token)
+    if owner.user_id is None and not owner.token:
+        raise DomainError("cart_empty", "Add something to your cart first.")
+    cart_service.set_preferences(session=session, owner=owner, **body.model_dump())
+    return _view(session, owner)
+
+
+@router.post("/merge")
+def merge(request: Request, session: DbSession, actor: CurrentActor,
+          x_cart_token: CartToken = None) -> dict[str, Any]:
+    """After signing in through the API: move the guest cart into the learner's cart."""
+    result = cart_service.merge_guest_cart(session=session, token=x_cart_token or "",
+                                           user_id=actor.user_id)
+    body = _view(session, CartOwner(user_id=actor.user_id, email=actor.email))
+    body["merge_messages"] = result.messages
+    return body
+
+
+@router.post("/checkout", status_code=201)
+def checkout(body: CheckoutBody, request: Request, response: Response, session: DbSession,
+             actor: CurrentActor,
+             idempotency_key: Annotated[str, Header(alias="Idempotency-Key", max_length=100)]
+             = "") -> dict[str, Any]:
+    if not idempotency_key:
+        raise DomainError("idempotency_key_required",
+                          "Send an Idempotency-Key header with every checkout.",
+                          field="idempotency_key")
+    _limit(session, request, actor.user_id)
+    result = checkout_service.checkout(
+        session=session, actor=actor,
+        request=CheckoutRequest(idempotency_key=idempotency_key, **body.model_dump()),
+    )
+    if result.replayed:
+        response.status_code = 200
+    return checkout_json(result)

@@ -1,0 +1,143 @@
+"""Payment routes: intent, confirm, processor webhooks and the sandbox's card and 3-D Secure
+steps (spec 001 "Payment Processing")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from commerce_dash.api.deps import CurrentActor, DbSession, client_ip
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.payments.base import IntentResult
+from commerce_dash.payments.sandbox import CardInput
+from commerce_dash.services import payments as payments_service
+from commerce_dash.services.checkout import ensure_intent
+from commerce_dash.services.payments import order_for
+from commerce_dash.services.rate_limit import hit
+from commerce_dash.settings import get_settings
+
+router = APIRouter(prefix="/api/v2/payments", tags=["payments"])
+MAX_WEBHOOK_BYTES = 512 * 1024
+
+
+class OrderRef(BaseModel):
+    order_number: str = Field(max_length=32)
+
+
+class SandboxCardBody(BaseModel):
+    order_number: str = Field(max_length=32)
+    card_number: str = Field(max_length=32)
+    exp_month: int = Field(ge=0, le=99)
+    exp_year: int = Field(ge=0, le=9999)
+    cvc: str = Field(max_length=4)
+
+
+class ChallengeBody(BaseModel):
+    approve: bool
+
+
+def intent_json(result: IntentResult) -> dict[str, Any]:
+    return {
+        "intent_id": result.intent_id, "status": result.status.value, "amount": result.amount,
+        "currency": result.currency, "failure_code": result.failure_code,
+        "failure_message": result.failure_message, "next_action_url": result.next_action_url,
+    }
+
+
+def _limit(session: DbSession, request: Request, user_id: int) -> None:
+    settings = get_settings()
+    hit(session=session, bucket=f"client:{client_ip(request)}",
+        limit=settings.client_rate_limit_per_minute)
+    hit(session=session, bucket=f"payment:{user_id}",
+        limit=settings.payment_rate_limit_per_minute)
+
+
+@router.post("/create-intent")
+def create_intent(body: OrderRef, request: Request, session: DbSession,
+                  actor: CurrentActor) -> dict[str, Any]:
+    """The intent of a pending order (created once; repeated calls return the same one)."""
+    _limit(session, request, actor.user_id)
+    order = order_for(session, actor.user_id, body.order_number)
+    assert order.id is not None
+    payment = ensure_intent(session=session, order_id=order.id)
+    settings = get_settings()
+    return {
+        "order_number": body.order_number, "processor": payment.processor,
+        "intent_id": payment.intent_id, "client_secret": payment.client_secret,
+        "publishable_key": settings.stripe_publishable_key
+        if payment.processor == "stripe" else "",
+        "status": payment.status, "amount": payment.amount, "currency": payment.currency,
+    }
+
+
+@router.post("/confirm")
+def confirm(body: OrderRef, request: Request, session: DbSession,
+            actor: CurrentActor) -> dict[str, Any]:
+    """The page finished the card step: settle from the processor now."""
+    _limit(session, request, actor.user_id)
+    result = payments_service.confirm_payment(session=session, actor=actor,
+                                              number=body.order_number)
+    state = payments_service.payment_state(session=session, actor=actor,
+                                           number=body.order_number)
+    return {"intent": intent_json(result), **state}
+
+
+@router.get("/status/{number}")
+def status(number: str, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    return payments_service.payment_state(session=session, actor=actor, number=number)
+
+
+@router.post("/webhook/{processor}")
+async def webhook(processor: str, request: Request) -> dict[str, Any]:
+    """Processor webhooks: refused with 400 unless the signature verifies; stored once."""
+    body = await request.body()
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise DomainError("payload_too_large", "Webhook body too large.")
+    from starlette.concurrency import run_in_threadpool
+
+    from commerce_dash.db import session_scope
+
+    def _receive() -> dict[str, Any]:
+        with session_scope() as session:
+            outcome = payments_service.receive_webhook(
+                session=session, processor=processor, body=body, headers=dict(request.headers)
+            )
+            return {"received": True, "event_id": outcome.event_id, "status": outcome.status,
+                    "detail": outcome.detail}
+
+    try:
+        return await run_in_threadpool(_receive)
+    except DomainError as exc:
+        if exc.code == "invalid_signature":
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse(  # type: ignore[return-value]
+                {"code": exc.code, "message": exc.message}, status_code=400
+            )
+        raise
+
+
+@router.post("/sandbox/pay")
+def sandbox_pay(body: SandboxCardBody, request: Request, session: DbSession,
+                actor: CurrentActor) -> dict[str, Any]:
+    """The sandbox card form (test mode; only test card numbers are accepted)."""
+    _limit(session, request, actor.user_id)
+    card = CardInput(body.card_number, body.exp_month, body.exp_year, body.cvc)
+    result = payments_service.sandbox_pay(session=session, actor=actor,
+                                          number=body.order_number, card=card)
+    state = payments_service.payment_state(session=session, actor=actor,
+                                           number=body.order_number)
+    return {"intent": intent_json(result), **state}
+
+
+@router.post("/sandbox/3ds/{intent_id}")
+def sandbox_challenge(intent_id: str, body: ChallengeBody, request: Request,
+                      session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    _limit(session, request, actor.user_id)
+    result, number = payments_service.sandbox_challenge(
+        session=session, actor=actor, intent_id=intent_id[:40], approve=body.approve
+    )
+    state = payments_service.payment_state(session=session, actor=actor, number=number)
+    return {"intent": intent_json(result), "order_number": number, **state}

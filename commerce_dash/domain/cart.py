@@ -1,0 +1,133 @@
+"""Cart arithmetic: lines priced now, the discount and the tax spread over them, the totals.
+
+Every figure is integer minor units of the cart's currency. A line's total is its price
+minus its share of the discount plus its share of the tax, and the lines' totals always
+sum exactly to the cart total (the shares come from largest-remainder allocation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from commerce_dash.domain.discounts import DiscountApplied
+
+__all__ = [
+    "CartLineIn",
+    "CartTotals",
+    "LineTotals",
+    "PriceChange",
+    "checkout_fingerprint",
+    "compute_totals",
+    "price_changes",
+    "taxable_amounts",
+]
+
+
+@dataclass(frozen=True)
+class CartLineIn:
+    """A cart line: the price when it was added and the price in force now (None: off sale)."""
+
+    key: str
+    title: str
+    added_amount: int
+    current_amount: int | None
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    key: str
+    title: str
+    was: int
+    now: int | None  # None: no longer for sale
+
+
+@dataclass(frozen=True)
+class LineTotals:
+    key: str
+    amount: int  # list price charged (the price in force now)
+    discount: int
+    tax: int
+    total: int
+
+
+@dataclass(frozen=True)
+class CartTotals:
+    currency: str
+    subtotal: int
+    discount: int
+    tax: int
+    total: int
+    lines: tuple[LineTotals, ...]
+
+
+def price_changes(lines: Sequence[CartLineIn]) -> list[PriceChange]:
+    """Lines whose price moved since they were added (or that can no longer be bought)."""
+    return [
+        PriceChange(line.key, line.title, line.added_amount, line.current_amount)
+        for line in lines
+        if line.current_amount != line.added_amount
+    ]
+
+
+def taxable_amounts(
+    amounts: Mapping[str, int], discount: DiscountApplied | None
+) -> dict[str, int]:
+    """Each line's amount after its share of the discount: what tax is charged on."""
+    per_line = discount.per_line if discount is not None else {}
+    taxable = {key: amount - per_line.get(key, 0) for key, amount in amounts.items()}
+    if any(value < 0 for value in taxable.values()):
+        raise ValueError("A line's discount exceeds its amount")
+    return taxable
+
+
+def compute_totals(
+    currency: str,
+    amounts: Mapping[str, int],
+    discount: DiscountApplied | None,
+    tax_per_line: Mapping[str, int],
+) -> CartTotals:
+    """Totals of a priced cart (``amounts`` in display order: key -> price charged)."""
+    per_discount = discount.per_line if discount is not None else {}
+    unknown = (set(per_discount) | set(tax_per_line)) - set(amounts)
+    if unknown:
+        raise ValueError(f"Discount or tax given for lines not in the cart: {sorted(unknown)}")
+    lines = []
+    for key, amount in amounts.items():
+        off = per_discount.get(key, 0)
+        tax = tax_per_line.get(key, 0)
+        if off < 0 or tax < 0 or off > amount:
+            raise ValueError(f"Line {key}: discount {off} / tax {tax} out of range")
+        lines.append(LineTotals(key, amount, off, tax, amount - off + tax))
+    subtotal = sum(line.amount for line in lines)
+    discount_total = sum(line.discount for line in lines)
+    tax_total = sum(line.tax for line in lines)
+    return CartTotals(
+        currency=currency,
+        subtotal=subtotal,
+        discount=discount_total,
+        tax=tax_total,
+        total=subtotal - discount_total + tax_total,
+        lines=tuple(lines),
+    )
+
+
+def checkout_fingerprint(
+    *,
+    lines: Sequence[tuple[str, int, int]],
+    code: str,
+    billing: tuple[str, str, str],
+    display_currency: str,
+) -> str:
+    """A stable hash of what a checkout request asks for (item type, id, price; code;
+    billing address; display currency). The same idempotency key with another
+    fingerprint is a different request and is refused."""
+    body = {
+        "lines": sorted([list(line) for line in lines]),
+        "code": code,
+        "billing": list(billing),
+        "display_currency": display_currency,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

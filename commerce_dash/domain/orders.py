@@ -1,0 +1,139 @@
+"""Order numbers and the order and payment state machines (spec 001, "Workflow State Machines").
+
+Order: pending -> completed | failed; completed -> refunded | partially_refunded | cancelled.
+Payment: pending -> requires_action | processing -> succeeded | failed; a declined payment
+(failed) may be retried on the same intent, so failed -> requires_action | processing |
+succeeded are allowed, but nothing leaves succeeded except a refund, and a late or repeated
+event never moves a payment backwards.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+
+from commerce_dash.domain.errors import DomainError, ErrorKind
+
+__all__ = [
+    "OrderStatus",
+    "PaymentStatus",
+    "can_move_order",
+    "can_move_payment",
+    "order_number",
+    "parse_order_number",
+    "payment_status_of_order",
+]
+
+_NUMBER_RE = re.compile(r"ORD-(\d{4})-(\d{5,})", re.ASCII)
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+_ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.COMPLETED, OrderStatus.FAILED}),
+    OrderStatus.COMPLETED: frozenset(
+        {OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.PARTIALLY_REFUNDED: frozenset(
+        {OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}
+    ),
+    OrderStatus.FAILED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
+}
+
+_OPEN = frozenset(
+    {PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING,
+     PaymentStatus.FAILED}
+)
+_PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    PaymentStatus.PENDING: frozenset(
+        {PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED,
+         PaymentStatus.FAILED, PaymentStatus.CANCELED}
+    ),
+    PaymentStatus.REQUIRES_ACTION: frozenset(
+        {PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
+         PaymentStatus.CANCELED}
+    ),
+    PaymentStatus.PROCESSING: frozenset(
+        {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED}
+    ),
+    # A declined card can be replaced by another on the same intent.
+    PaymentStatus.FAILED: frozenset(
+        {PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED,
+         PaymentStatus.CANCELED}
+    ),
+    PaymentStatus.SUCCEEDED: frozenset(
+        {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED}
+    ),
+    PaymentStatus.PARTIALLY_REFUNDED: frozenset(
+        {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED}
+    ),
+    PaymentStatus.CANCELED: frozenset(),
+    PaymentStatus.REFUNDED: frozenset(),
+}
+
+
+def can_move_order(current: str, target: str) -> bool:
+    """Whether an order in ``current`` may move to ``target`` (staying put is not a move)."""
+    return OrderStatus(target) in _ORDER_MOVES[OrderStatus(current)]
+
+
+def can_move_payment(current: str, target: str) -> bool:
+    """Whether a payment may move; a repeated or late event asks for a move that is refused."""
+    return PaymentStatus(target) in _PAYMENT_MOVES[PaymentStatus(current)]
+
+
+def is_payment_open(status: str) -> bool:
+    """Money may still arrive for a payment in this status."""
+    return PaymentStatus(status) in _OPEN
+
+
+def payment_status_of_order(payment_status: str) -> str:
+    """The order's ``payment_status`` column for a payment status (spec 001 vocabulary)."""
+    return {
+        PaymentStatus.SUCCEEDED: "completed",
+        PaymentStatus.FAILED: "failed",
+        PaymentStatus.CANCELED: "failed",
+        PaymentStatus.REFUNDED: "refunded",
+        PaymentStatus.PARTIALLY_REFUNDED: "partial_refund",
+    }.get(PaymentStatus(payment_status), "pending")
+
+
+def order_number(order_id: int, created_at: datetime) -> str:
+    """ORD-YYYY-NNNNN: the year the order was placed and its id, zero-padded to five digits.
+
+    Derived, not stored: unique because ids are, and free of a hot counter row under load.
+    """
+    if order_id < 1:
+        raise ValueError("An order number needs a saved order id")
+    return f"ORD-{created_at.year:04d}-{order_id:05d}"
+
+
+def parse_order_number(text: str) -> tuple[int, int]:
+    """(year, id) of an order number; a DomainError for anything else."""
+    match = _NUMBER_RE.fullmatch(text.strip().upper())
+    if match is None:
+        raise DomainError(
+            "order_not_found", f"No order {text.strip()!r} was found.", kind=ErrorKind.NOT_FOUND
+        )
+    return int(match.group(1)), int(match.group(2))

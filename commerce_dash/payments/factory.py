@@ -1,0 +1,53 @@
+"""Pick the processor for an order from settings (per department, else the default)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+
+from commerce_dash import routes
+from commerce_dash.payments.base import PaymentProcessor, ProcessorError
+from commerce_dash.payments.sandbox import SandboxProcessor
+from commerce_dash.settings import Settings, get_settings
+
+PROCESSORS = ("stripe", "sandbox")
+
+
+def sandbox_secret(settings: Settings) -> str:
+    configured = settings.sandbox_webhook_secret.get_secret_value()
+    if configured:
+        return configured
+    return hmac.new(settings.secret_key.get_secret_value().encode(), b"sandbox-webhooks",
+                    hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def get_processor(name: str) -> PaymentProcessor:
+    """The processor called ``name`` built from the current settings (cached)."""
+    settings = get_settings()
+    if name == "sandbox":
+        return SandboxProcessor(
+            webhook_secret=sandbox_secret(settings),
+            challenge_url=f"{settings.public_url.rstrip('/')}{routes.SANDBOX_3DS}",
+        )
+    if name == "stripe":
+        if not settings.stripe_secret_key.get_secret_value():
+            raise ProcessorError("processor_not_configured",
+                                 "Card payments are not set up: COMMERCE_STRIPE_SECRET_KEY "
+                                 "is empty.")
+        from commerce_dash.payments.stripe_processor import StripeProcessor
+
+        return StripeProcessor.from_settings(settings)
+    raise ProcessorError("unknown_processor", f"No payment processor called {name!r}.")
+
+
+def processor_for_departments(department_codes: list[str]) -> str:
+    """One processor for an order: the departments' own if they agree, else the default."""
+    settings = get_settings()
+    chosen = {settings.processor_for(code) for code in department_codes}
+    return chosen.pop() if len(chosen) == 1 else settings.processor_for(None)
+
+
+def reset_processors() -> None:
+    get_processor.cache_clear()

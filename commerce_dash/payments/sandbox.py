@@ -1,0 +1,373 @@
+"""The built-in sandbox processor: test mode with no network, the default without a Stripe key.
+
+It keeps its intents in its own tables, takes test card numbers (below), shows a 3-D Secure
+challenge page for the challenge card, and reports every outcome as a signed webhook event
+that goes through the same webhook route as Stripe's. Real card numbers are refused: it
+never charges anyone.
+
+Test cards (any future expiry, any 3-4 digit CVC):
+    4242 4242 4242 4242   succeeds
+    4000 0000 0000 0002   declined (card_declined)
+    4000 0000 0000 9995   declined (insufficient_funds)
+    4000 0000 0000 0069   declined (expired_card)
+    4000 0025 0000 3155   asks for 3-D Secure; the challenge page approves or fails it
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from commerce_dash.db import session_scope
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.models.commerce import SandboxIntent, SandboxRefund
+from commerce_dash.payments.base import (
+    CreateIntent,
+    IntentResult,
+    IntentStatus,
+    ProcessorError,
+    RefundRequest,
+    RefundResult,
+    WebhookEvent,
+    WebhookSignatureError,
+)
+
+SIGNATURE_HEADER = "sandbox-signature"
+TOLERANCE_SECONDS = 300
+
+SUCCESS_CARD = "4242424242424242"
+CHALLENGE_CARD = "4000002500003155"
+DECLINES: dict[str, tuple[str, str]] = {
+    "4000000000000002": ("card_declined", "Your card was declined."),
+    "4000000000009995": ("insufficient_funds", "Your card has insufficient funds."),
+    "4000000000000069": ("expired_card", "Your card has expired."),
+}
+TEST_CARDS = (
+    (SUCCESS_CARD, "Succeeds"),
+    ("4000000000000002", "Declined"),
+    ("4000000000009995", "Declined: insufficient funds"),
+    (CHALLENGE_CARD, "Asks for 3-D Secure"),
+)
+
+_STRIPE_LIKE_STATUS = {
+    "requires_payment_method": IntentStatus.REQUIRES_PAYMENT,
+    "requires_action": IntentStatus.REQUIRES_ACTION,
+    "processing": IntentStatus.PROCESSING,
+    "succeeded": IntentStatus.SUCCEEDED,
+    "canceled": IntentStatus.CANCELED,
+}
+_EVENT_TYPES = {
+    IntentStatus.SUCCEEDED: "payment_intent.succeeded",
+    IntentStatus.FAILED: "payment_intent.payment_failed",
+    IntentStatus.REQUIRES_ACTION: "payment_intent.requires_action",
+    IntentStatus.CANCELED: "payment_intent.canceled",
+}
+
+
+@dataclass(frozen=True)
+class CardInput:
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+
+
+@dataclass(frozen=True)
+class SignedEvent:
+    body: bytes
+    headers: dict[str, str]
+
+
+def luhn_ok(number: str) -> bool:
+    digits = [int(c) for c in number]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_error(card: CardInput, today: date) -> tuple[str, str] | None:
+    number = card.number.replace(" ", "").replace("-", "")
+    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
+        return "incorrect_number", "Your card number is incorrect."
+    if not 1 <= card.exp_month <= 12:
+        return "invalid_expiry_month", "Your card's expiration month is invalid."
+    year = card.exp_year + 2000 if card.exp_year < 100 else card.exp_year
+    if (year, card.exp_month) < (today.year, today.month):
+        return "invalid_expiry_year", "Your card's expiration date is in the past."
+    if not card.cvc.isdigit() or len(card.cvc) not in (3, 4):
+        return "incorrect_cvc", "Your card's security code is incorrect."
+    return None
+
+
+class SandboxProcessor:
+    """Processor protocol over the sandbox tables. Each call runs its own short transaction."""
+
+    name = "sandbox"
+
+    def __init__(self, *, webhook_secret: str, challenge_url: str) -> None:
+        self._secret = webhook_secret.encode()
+        self._challenge_url = challenge_url.rstrip("/")
+
+    # ------------------------------------------------------------ protocol
+
+    def create_intent(self, request: CreateIntent) -> IntentResult:
+        with session_scope() as session:
+            existing = session.exec(
+                select(SandboxIntent).where(
+                    SandboxIntent.idempotency_key == request.idempotency_key
+                )
+            ).first()
+            if existing is not None:
+                return self._result(existing)
+            token = secrets.token_hex(12)
+            intent = SandboxIntent(
+                id=f"sbpi_{token}", idempotency_key=request.idempotency_key,
+                client_secret=f"sbpi_{token}_secret_{secrets.token_hex(12)}",
+                amount=request.amount, currency=request.currency.upper(),
+                meta={"order_id": str(request.order_id), "order_number": request.order_number,
+                      **dict(request.metadata)},
+            )
+            session.add(intent)
+            try:
+                session.commit()
+            except IntegrityError:  # the same key raced us: answer with the winner's intent
+                session.rollback()
+                winner = session.exec(
+                    select(SandboxIntent).where(
+                        SandboxIntent.idempotency_key == request.idempotency_key
+                    )
+                ).one()
+                return self._result(winner)
+            session.refresh(intent)
+            return self._result(intent)
+
+    def retrieve_intent(self, intent_id: str) -> IntentResult:
+        with session_scope() as session:
+            return self._result(self._get(session, intent_id))
+
+    def confirm_intent(self, intent_id: str, payment_method: str) -> IntentResult:
+        """Server-side confirm: ``payment_method`` is a test card number."""
+        card = CardInput(payment_method, 12, date.today().year + 1, "123")
+        result, _ = self.pay(intent_id=intent_id, client_secret=None, card=card)
+        return result
+
+    def cancel_intent(self, intent_id: str) -> IntentResult:
+        with session_scope() as session:
+            intent = self._get(session, intent_id)
+            if intent.status == "succeeded":
+                raise ProcessorError("intent_unexpected_state",
+                                     "This payment succeeded and can't be cancelled.")
+            intent.status = "canceled"
+            intent.updated_at = utcnow()
+            session.add(intent)
+            session.commit()
+            session.refresh(intent)
+            return self._result(intent)
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        with session_scope() as session:
+            done = session.exec(
+                select(SandboxRefund).where(SandboxRefund.idempotency_key == request.idempotency_key)
+            ).first()
+            if done is not None:
+                return RefundResult(done.id, done.amount, "succeeded", {"id": done.id})
+            intent = self._get(session, request.intent_id)
+            if intent.status != "succeeded":
+                raise ProcessorError("charge_not_captured", "Only a paid intent can be refunded.")
+            if request.amount <= 0 or intent.amount_refunded + request.amount > intent.amount:
+                raise ProcessorError("amount_too_large",
+                                     "The refund is more than what is left to refund.")
+            refund = SandboxRefund(
+                id=f"sbre_{secrets.token_hex(12)}", intent_id=intent.id,
+                idempotency_key=request.idempotency_key, amount=request.amount,
+                reason=request.reason[:300],
+            )
+            intent.amount_refunded += request.amount
+            intent.updated_at = utcnow()
+            session.add(refund)
+            session.add(intent)
+            session.commit()
+            return RefundResult(refund.id, refund.amount, "succeeded",
+                                {"id": refund.id, "amount": refund.amount})
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        header = {k.lower(): v for k, v in headers.items()}.get(SIGNATURE_HEADER, "")
+        parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+        try:
+            stamp = int(parts.get("t", ""))
+        except ValueError:
+            raise WebhookSignatureError("Missing or malformed signature header") from None
+        if abs(time.time() - stamp) > TOLERANCE_SECONDS:
+            raise WebhookSignatureError("Signature timestamp outside the tolerance")
+        expected = self._sign(stamp, body)
+        if not hmac.compare_digest(expected, parts.get("v1", "")):
+            raise WebhookSignatureError("Signature does not match")
+        try:
+            event = json.loads(body)
+            obj = event["data"]["object"]
+            status = event_status(event["type"])
+            return WebhookEvent(
+                event_id=str(event["id"]), event_type=str(event["type"]),
+                intent_id=str(obj.get("id", "")), status=status,
+                amount=int(obj.get("amount", 0)), currency=str(obj.get("currency", "")).upper(),
+                failure_code=str((obj.get("last_payment_error") or {}).get("code", "")),
+                failure_message=str((obj.get("last_payment_error") or {}).get("message", "")),
+                created=int(event.get("created", 0)), raw=event,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookSignatureError(f"Malformed event body: {exc}") from None
+
+    # ------------------------------------------------------------ the card form
+
+    def pay(
+        self, *, intent_id: str, client_secret: str | None, card: CardInput
+    ) -> tuple[IntentResult, SignedEvent | None]:
+        """The learner submits a card; returns the intent and the webhook event it emits."""
+        with session_scope() as session:
+            intent = self._get(session, intent_id, lock=True)
+            if client_secret is not None and not hmac.compare_digest(
+                client_secret, intent.client_secret
+            ):
+                raise ProcessorError("invalid_client_secret", "This payment link is not valid.")
+            if intent.status in ("succeeded", "canceled"):
+                raise ProcessorError("payment_intent_unexpected_state",
+                                     f"This payment is already {intent.status}.")
+            number = card.number.replace(" ", "").replace("-", "")
+            problem = _card_error(card, date.today())
+            if problem is None and number != SUCCESS_CARD and number != CHALLENGE_CARD:
+                problem = DECLINES.get(
+                    number, ("card_declined", "Use a sandbox test card: this is test mode and "
+                             "real cards are never charged.")
+                )
+            intent.card_last4 = number[-4:] if number.isdigit() else ""
+            intent.updated_at = utcnow()
+            if problem is not None:
+                intent.status = "requires_payment_method"
+                intent.failure_code, intent.failure_message = problem
+                status = IntentStatus.FAILED
+            elif number == CHALLENGE_CARD:
+                intent.status = "requires_action"
+                intent.failure_code = intent.failure_message = ""
+                status = IntentStatus.REQUIRES_ACTION
+            else:
+                intent.status = "succeeded"
+                intent.failure_code = intent.failure_message = ""
+                status = IntentStatus.SUCCEEDED
+            session.add(intent)
+            session.commit()
+            session.refresh(intent)
+            return self._result(intent), self._event(intent, status)
+
+    def complete_challenge(
+        self, *, intent_id: str, approve: bool
+    ) -> tuple[IntentResult, SignedEvent | None]:
+        """The 3-D Secure page: the learner approves (succeeds) or fails authentication."""
+        with session_scope() as session:
+            intent = self._get(session, intent_id, lock=True)
+            if intent.status != "requires_action":
+                raise ProcessorError("payment_intent_unexpected_state",
+                                     "This payment is not waiting for authentication.")
+            if approve:
+                intent.status = "succeeded"
+                status = IntentStatus.SUCCEEDED
+            else:
+                intent.status = "requires_payment_method"
+                intent.failure_code = "authentication_failed"
+                intent.failure_message = ("We couldn't authenticate your payment method. "
+                                          "Choose another one and try again.")
+                status = IntentStatus.FAILED
+            intent.updated_at = utcnow()
+            session.add(intent)
+            session.commit()
+            session.refresh(intent)
+            return self._result(intent), self._event(intent, status)
+
+    def challenge_intent(self, intent_id: str) -> IntentResult:
+        return self.retrieve_intent(intent_id)
+
+    # ------------------------------------------------------------ internals
+
+    def _get(self, session: Session, intent_id: str, *, lock: bool = False) -> SandboxIntent:
+        query = select(SandboxIntent).where(SandboxIntent.id == intent_id)
+        if lock:
+            query = query.with_for_update()
+        intent = session.exec(query).first()
+        if intent is None:
+            raise ProcessorError("resource_missing", f"No such payment intent: {intent_id}")
+        return intent
+
+    def _status(self, intent: SandboxIntent) -> IntentStatus:
+        if intent.status == "requires_payment_method" and intent.failure_code:
+            return IntentStatus.FAILED
+        return _STRIPE_LIKE_STATUS.get(intent.status, IntentStatus.REQUIRES_PAYMENT)
+
+    def _result(self, intent: SandboxIntent) -> IntentResult:
+        status = self._status(intent)
+        return IntentResult(
+            intent_id=intent.id, status=status, amount=intent.amount, currency=intent.currency,
+            client_secret=intent.client_secret,
+            amount_received=intent.amount if status is IntentStatus.SUCCEEDED else 0,
+            failure_code=intent.failure_code, failure_message=intent.failure_message,
+            next_action_url=(f"{self._challenge_url}/{intent.id}"
+                             if status is IntentStatus.REQUIRES_ACTION else ""),
+            raw=_as_object(intent),
+        )
+
+    def _sign(self, stamp: int, body: bytes) -> str:
+        return hmac.new(self._secret, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+    def _event(self, intent: SandboxIntent, status: IntentStatus) -> SignedEvent | None:
+        event_type = _EVENT_TYPES.get(status)
+        if event_type is None:
+            return None
+        stamp = int(time.time())
+        event = {
+            "id": f"evt_sb_{secrets.token_hex(12)}", "type": event_type, "created": stamp,
+            "data": {"object": _as_object(intent)},
+        }
+        body = json.dumps(event, separators=(",", ":")).encode()
+        header = f"t={stamp},v1={self._sign(stamp, body)}"
+        return SignedEvent(body, {SIGNATURE_HEADER: header, "content-type": "application/json"})
+
+    def sign_body(self, body: bytes, stamp: int | None = None) -> dict[str, str]:
+        """Headers for a body signed with this sandbox's secret (tests, tools)."""
+        stamp = int(time.time()) if stamp is None else stamp
+        return {SIGNATURE_HEADER: f"t={stamp},v1={self._sign(stamp, body)}"}
+
+
+def _as_object(intent: SandboxIntent) -> dict[str, Any]:
+    error = ({"code": intent.failure_code, "message": intent.failure_message}
+             if intent.failure_code else None)
+    return {
+        "id": intent.id, "object": "payment_intent", "amount": intent.amount,
+        "currency": intent.currency.lower(), "status": intent.status,
+        "amount_received": intent.amount if intent.status == "succeeded" else 0,
+        "amount_refunded": intent.amount_refunded, "metadata": intent.meta or {},
+        "last_payment_error": error, "card_last4": intent.card_last4,
+    }
+
+
+def event_status(event_type: str) -> IntentStatus | None:
+    """The intent status a payment_intent.* event reports (Stripe's names, shared)."""
+    return {
+        "payment_intent.succeeded": IntentStatus.SUCCEEDED,
+        "payment_intent.payment_failed": IntentStatus.FAILED,
+        "payment_intent.requires_action": IntentStatus.REQUIRES_ACTION,
+        "payment_intent.canceled": IntentStatus.CANCELED,
+        "payment_intent.processing": IntentStatus.PROCESSING,
+    }.get(event_type)

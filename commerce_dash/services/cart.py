@@ -1,0 +1,591 @@
+"""The cart: guest carts by token, learner carts by user, lines, one discount code, totals.
+
+A line keeps the price it was added at; the cart charges the price in force now and says
+when the two differ. Totals (discount and tax spread over the lines) come from
+``domain.cart``; tax from ``services.tax``; display amounts from ``services.fx``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, func
+from sqlmodel import Session, col, select
+
+from commerce_dash.domain.cart import CartLineIn, CartTotals, compute_totals, taxable_amounts
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.discounts import DiscountApplied, PricedLine, normalise_code
+from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.domain.money import format_minor
+from commerce_dash.domain.pricing import ItemType
+from commerce_dash.domain.tax import TaxableLine, TaxAddress, TaxQuote
+from commerce_dash.models.accounts import User
+from commerce_dash.models.catalog import Course, Department, Program
+from commerce_dash.models.commerce import Cart, CartLine
+from commerce_dash.models.pricing import Price
+from commerce_dash.services.discounts import check_code
+from commerce_dash.services.fx import display_options, to_display
+from commerce_dash.services.ownership import owned_course_ids, program_course_ids
+from commerce_dash.services.pricing import in_force_clause
+from commerce_dash.services.tax import quote_tax
+from commerce_dash.settings import get_settings
+
+SELLABLE = (ItemType.COURSE.value, ItemType.PROGRAM.value)
+_SALE_PRICE_TYPES = ("one_time", "free")
+
+
+@dataclass(frozen=True)
+class CartOwner:
+    """Who the cart belongs to: a signed-in learner, else the browser's cart token."""
+
+    user_id: int | None
+    token: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    id: int
+    key: str
+    item_type: str
+    item_id: int
+    code: str
+    title: str
+    department: str
+    added_amount: int
+    amount: int | None  # in force now; None: no longer for sale
+    discount: int
+    tax: int
+    total: int
+    display_total: int
+    note: str  # price change or availability, for people
+    amount_label: str
+    display_label: str
+
+
+@dataclass(frozen=True)
+class CartView:
+    token: str
+    currency: str
+    display_currency: str
+    display_choices: list[str]
+    lines: list[CartLineView]
+    discount_code: str
+    discount_message: str  # why a stored code does not apply now ("" when it does)
+    totals: CartTotals
+    display_total: int
+    exchange_rate: str
+    exchange_rate_at: datetime | None
+    tax_label: str
+    tax_provider: str
+    billing: tuple[str, str, str]
+    notices: list[str] = field(default_factory=list)
+    blockers: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    checkout_order_id: int | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def can_check_out(self) -> bool:
+        return bool(self.lines) and not self.blockers
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    moved: int
+    messages: list[str]
+
+
+# ---------------------------------------------------------------- lookups
+
+
+def new_cart_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _expiry(now: datetime) -> datetime:
+    return now + timedelta(hours=get_settings().cart_ttl_hours)
+
+
+def find_cart(*, session: Session, owner: CartOwner) -> Cart | None:
+    """The owner's cart: by user when signed in, else a guest cart by token."""
+    if owner.user_id is not None:
+        return session.exec(select(Cart).where(Cart.user_id == owner.user_id)).first()
+    if not owner.token:
+        return None
+    return session.exec(
+        select(Cart).where(Cart.token == owner.token, col(Cart.user_id).is_(None))
+    ).first()
+
+
+def _cart_for_change(session: Session, owner: CartOwner) -> Cart:
+    cart = find_cart(session=session, owner=owner)
+    now = utcnow()
+    if cart is None:
+        settings = get_settings()
+        cart = Cart(
+            token=owner.token if owner.user_id is None and owner.token else new_cart_token(),
+            user_id=owner.user_id,
+            currency=settings.settlement_currency,
+            display_currency=settings.settlement_currency,
+            expires_at=_expiry(now),
+        )
+        session.add(cart)
+        session.flush()
+    cart.updated_at = now
+    cart.expires_at = _expiry(now)
+    session.add(cart)
+    return cart
+
+
+def cart_count(*, session: Session, owner: CartOwner) -> int:
+    """Lines in the owner's cart (the header badge)."""
+    where: ColumnElement[bool]
+    if owner.user_id is not None:
+        where = col(Cart.user_id) == owner.user_id
+    elif owner.token:
+        where = and_(col(Cart.token) == owner.token, col(Cart.user_id).is_(None))
+    else:
+        return 0
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(CartLine)
+            .join(Cart, col(CartLine.cart_id) == Cart.id)
+            .where(where)
+        ).one()
+    )
+
+
+@dataclass(frozen=True)
+class _Item:
+    item_type: str
+    item_id: int
+    code: str
+    title: str
+    department_id: int
+    published: bool
+
+
+def _item(session: Session, item_type: str, item_id: int) -> _Item:
+    if item_type == ItemType.COURSE:
+        course = session.get(Course, item_id)
+        if course is not None and course.id is not None:
+            return _Item(item_type, course.id, course.code, course.title, course.department_id,
+                         course.published)
+    elif item_type == ItemType.PROGRAM:
+        program = session.get(Program, item_id)
+        if program is not None and program.id is not None:
+            return _Item(item_type, program.id, program.code, program.title,
+                         program.department_id, program.published)
+    else:
+        raise DomainError("invalid_item_type", "Only courses and programs can be added to the "
+                          "cart.", field="item_type")
+    raise DomainError("item_not_found", f"No {item_type} {item_id} is for sale.",
+                      kind=ErrorKind.NOT_FOUND)
+
+
+def _price_now(
+    session: Session, items: list[tuple[str, int]], currency: str, at: datetime
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """(item type, id) -> (price id, amount) of the one-time or free price in force."""
+    if not items:
+        return {}
+    found: dict[tuple[str, int], tuple[int, int]] = {}
+    for kind in {k for k, _ in items}:
+        ids = [i for k, i in items if k == kind]
+        rows = session.exec(
+            select(Price.id, Price.item_id, Price.amount).where(
+                Price.item_type == kind, col(Price.item_id).in_(ids), Price.currency == currency,
+                Price.interval == "", col(Price.price_type).in_(_SALE_PRICE_TYPES),
+                in_force_clause(at),
+            )
+        ).all()
+        for price_id, item_id, amount in rows:
+            assert price_id is not None
+            found[(kind, item_id)] = (price_id, amount)
+    return found
+
+
+def _ownership_refusal(
+    session: Session, user_id: int | None, item: _Item, owned: set[int] | None = None
+) -> str | None:
+    """Why the learner cannot buy this item again, or None."""
+    if user_id is None:
+        return None
+    owned = owned if owned is not None else owned_course_ids(session=session, user_id=user_id)
+    if item.item_type == ItemType.COURSE and item.item_id in owned:
+        return f"You already own {item.title}."
+    if item.item_type == ItemType.PROGRAM:
+        courses = program_course_ids(session=session, program_ids=[item.item_id])[item.item_id]
+        if courses and courses <= owned:
+            return f"You already own every course of {item.title}."
+    return None
+
+
+# ---------------------------------------------------------------- changes
+
+
+def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int) -> Cart:
+    """Add a course or a program (one line, at the price in force now) and commit."""
+    item = _item(session, item_type, item_id)
+    if not item.published:
+        raise DomainError("item_not_for_sale", f"{item.title} is not for sale.")
+    refusal = _ownership_refusal(session, owner.user_id, item)
+    if refusal:
+        raise DomainError("already_owned", refusal, kind=ErrorKind.CONFLICT)
+    cart = _cart_for_change(session, owner)
+    assert cart.id is not None
+    existing = session.exec(
+        select(CartLine.id).where(
+            CartLine.cart_id == cart.id, CartLine.item_type == item.item_type,
+            CartLine.item_id == item.item_id,
+        )
+    ).first()
+    if existing is not None:
+        raise DomainError("already_in_cart", f"{item.title} is already in your cart.",
+                          kind=ErrorKind.CONFLICT)
+    price = _price_now(session, [(item.item_type, item.item_id)], cart.currency, utcnow())
+    if (item.item_type, item.item_id) not in price:
+        raise DomainError("item_not_for_sale", f"{item.title} has no price yet, so it can't "
+                          "be bought.")
+    price_id, amount = price[(item.item_type, item.item_id)]
+    session.add(CartLine(
+        cart_id=cart.id, item_type=item.item_type, item_id=item.item_id,
+        department_id=item.department_id, title=item.title, price_id=price_id,
+        unit_amount=amount, currency=cart.currency,
+    ))
+    session.commit()
+    session.refresh(cart)
+    return cart
+
+
+def remove_line(*, session: Session, owner: CartOwner, line_id: int) -> None:
+    cart = find_cart(session=session, owner=owner)
+    line = session.get(CartLine, line_id) if cart is not None else None
+    if cart is None or line is None or line.cart_id != cart.id:
+        raise DomainError("line_not_found", "That item is no longer in your cart.",
+                          kind=ErrorKind.NOT_FOUND)
+    session.delete(line)
+    cart.updated_at = utcnow()
+    cart.expires_at = _expiry(cart.updated_at)
+    session.add(cart)
+    session.commit()
+
+
+def apply_code(*, session: Session, owner: CartOwner, code: str) -> DiscountApplied:
+    """Check a code against the cart now (every rule) and keep it on the cart; commit."""
+    typed = normalise_code(code)
+    if not typed:
+        raise DomainError("invalid_code", "Enter a discount code.", field="code")
+    cart = find_cart(session=session, owner=owner)
+    if cart is None or cart.id is None:
+        raise DomainError("cart_empty", "Add something to your cart first.", field="code")
+    lines = _priced_lines(session, cart, utcnow())
+    if not lines:
+        raise DomainError("cart_empty", "Add something to your cart first.", field="code")
+    result = check_code(session=session, code=typed, lines=lines, user_id=owner.user_id)
+    if not isinstance(result, DiscountApplied):
+        raise DomainError(f"code_{result.reason.value}", result.message, field="code")
+    cart.discount_code = result.code
+    cart.updated_at = utcnow()
+    session.add(cart)
+    session.commit()
+    return result
+
+
+def remove_code(*, session: Session, owner: CartOwner) -> None:
+    cart = find_cart(session=session, owner=owner)
+    if cart is not None and cart.discount_code:
+        cart.discount_code = ""
+        cart.updated_at = utcnow()
+        session.add(cart)
+        session.commit()
+
+
+def set_preferences(
+    *, session: Session, owner: CartOwner, display_currency: str | None = None,
+    billing_country: str | None = None, billing_region: str | None = None,
+    billing_postal_code: str | None = None,
+) -> Cart:
+    """Display currency and billing address (tax depends on it); commit."""
+    cart = _cart_for_change(session, owner)
+    if display_currency is not None:
+        wanted = display_currency.strip().upper()
+        if wanted not in display_options(session=session):
+            raise DomainError("invalid_display_currency",
+                              f"Prices can't be shown in {wanted or 'that currency'}.",
+                              field="display_currency")
+        cart.display_currency = wanted
+    if billing_country is not None:
+        country = billing_country.strip().upper()
+        if country and (len(country) != 2 or not country.isalpha()):
+            raise DomainError("invalid_country", "Choose a country.", field="billing_country")
+        cart.billing_country = country
+    if billing_region is not None:
+        region = billing_region.strip().upper()
+        if len(region) > 8 or not region.replace("-", "").isalnum() and region:
+            raise DomainError("invalid_region", "Enter a state or region code, like NY.",
+                              field="billing_region")
+        cart.billing_region = region
+    if billing_postal_code is not None:
+        postal = billing_postal_code.strip().upper()
+        if len(postal) > 16:
+            raise DomainError("invalid_postal_code", "That postal code is too long.",
+                              field="billing_postal_code")
+        cart.billing_postal_code = postal
+    session.add(cart)
+    session.commit()
+    session.refresh(cart)
+    return cart
+
+
+def merge_guest_cart(*, session: Session, token: str, user_id: int) -> MergeResult:
+    """At sign-in: move the guest cart's lines into the learner's cart and commit.
+
+    Lines already in the learner's cart and items the learner owns are dropped, each with
+    a message. The guest cart is deleted.
+    """
+    if not token:
+        return MergeResult(0, [])
+    guest = session.exec(
+        select(Cart).where(Cart.token == token, col(Cart.user_id).is_(None))
+    ).first()
+    if guest is None or guest.id is None:
+        return MergeResult(0, [])
+    mine = session.exec(select(Cart).where(Cart.user_id == user_id)).first()
+    guest_lines = list(session.exec(
+        select(CartLine).where(CartLine.cart_id == guest.id).order_by(col(CartLine.id))
+    ).all())
+    owned = owned_course_ids(session=session, user_id=user_id)
+    messages: list[str] = []
+    moved = 0
+    if mine is None:
+        guest.user_id = user_id
+        guest.token = new_cart_token()
+        target = guest
+    else:
+        target = mine
+    assert target.id is not None
+    present = {
+        (line.item_type, line.item_id)
+        for line in session.exec(select(CartLine).where(CartLine.cart_id == target.id)).all()
+    } if target is not guest else set()
+    for line in guest_lines:
+        item = _Item(line.item_type, line.item_id, "", line.title, line.department_id, True)
+        refusal = _ownership_refusal(session, user_id, item, owned)
+        if refusal:
+            messages.append(f"{refusal} It was taken out of your cart.")
+            session.delete(line)
+            continue
+        if (line.item_type, line.item_id) in present:
+            messages.append(f"{line.title} was already in your cart.")
+            session.delete(line)
+            continue
+        if target is not guest:
+            line.cart_id = target.id
+            session.add(line)
+        moved += 1
+    if target is not guest:
+        if not target.discount_code and guest.discount_code:
+            target.discount_code = guest.discount_code
+        session.flush()
+        session.delete(guest)
+    target.updated_at = utcnow()
+    target.expires_at = _expiry(target.updated_at)
+    session.add(target)
+    session.commit()
+    return MergeResult(moved, messages)
+
+
+def clear_purchased(*, session: Session, cart_id: int | None, items: list[tuple[str, int]]) -> None:
+    """Take bought items out of the cart (in the caller's transaction)."""
+    if cart_id is None or not items:
+        return
+    for item_type, item_id in items:
+        session.exec(  # type: ignore[call-overload]
+            delete(CartLine).where(
+                col(CartLine.cart_id) == cart_id, col(CartLine.item_type) == item_type,
+                col(CartLine.item_id) == item_id,
+            )
+        )
+    cart = session.get(Cart, cart_id)
+    if cart is not None:
+        cart.discount_code = ""
+        cart.checkout_order_id = None
+        session.add(cart)
+
+
+def expire_carts(*, session: Session, now: datetime | None = None, batch: int = 500) -> int:
+    """Delete carts past their expiry, never one with a payment in flight; commit."""
+    now = now or utcnow()
+    ids = list(session.exec(
+        select(Cart.id).where(col(Cart.expires_at) < now, col(Cart.checkout_order_id).is_(None))
+        .limit(batch)
+    ).all())
+    if not ids:
+        return 0
+    session.exec(delete(CartLine).where(col(CartLine.cart_id).in_(ids)))  # type: ignore[call-overload]
+    session.exec(  # type: ignore[call-overload]
+        delete(Cart).where(col(Cart.id).in_(ids), col(Cart.checkout_order_id).is_(None))
+    )
+    session.commit()
+    return len(ids)
+
+
+# ---------------------------------------------------------------- the priced view
+
+
+def _priced_lines(session: Session, cart: Cart, at: datetime) -> list[PricedLine]:
+    rows = session.exec(
+        select(CartLine).where(CartLine.cart_id == cart.id).order_by(col(CartLine.id))
+    ).all()
+    now = _price_now(session, [(r.item_type, r.item_id) for r in rows], cart.currency, at)
+    return [
+        PricedLine(f"{r.item_type}:{r.item_id}", r.item_type, r.item_id, r.department_id,
+                   now[(r.item_type, r.item_id)][1], cart.currency)
+        for r in rows
+        if (r.item_type, r.item_id) in now
+    ]
+
+
+def _empty_totals(currency: str) -> CartTotals:
+    return compute_totals(currency, {}, None, {})
+
+
+def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None) -> CartView:
+    """The cart priced now: lines, discount, tax, totals, display amounts, what blocks checkout."""
+    settings = get_settings()
+    locale = settings.default_locale
+    at = at or utcnow()
+    cart = find_cart(session=session, owner=owner)
+    choices = display_options(session=session)
+    if cart is None or cart.id is None:
+        currency = settings.settlement_currency
+        totals = _empty_totals(currency)
+        return CartView(
+            token=owner.token, currency=currency, display_currency=currency,
+            display_choices=choices, lines=[], discount_code="", discount_message="",
+            totals=totals, display_total=0, exchange_rate="1", exchange_rate_at=None,
+            tax_label="", tax_provider="", billing=("", "", ""),
+            labels=_labels(totals, 0, currency, locale),
+        )
+    rows = list(session.exec(
+        select(CartLine).where(CartLine.cart_id == cart.id).order_by(col(CartLine.id))
+    ).all())
+    now_prices = _price_now(session, [(r.item_type, r.item_id) for r in rows], cart.currency, at)
+    items = {(r.item_type, r.item_id): _item(session, r.item_type, r.item_id) for r in rows}
+    department_names = dict(session.exec(
+        select(Department.id, Department.name).where(
+            col(Department.id).in_({r.department_id for r in rows} or {0})
+        )
+    ).all())
+    owned = (owned_course_ids(session=session, user_id=owner.user_id)
+             if owner.user_id is not None else set())
+    blockers: list[str] = []
+    sellable: list[CartLine] = []
+    line_in: dict[str, CartLineIn] = {}
+    for r in rows:
+        key = f"{r.item_type}:{r.item_id}"
+        current = now_prices.get((r.item_type, r.item_id))
+        item = items[(r.item_type, r.item_id)]
+        if current is None or not item.published:
+            blockers.append(f"{r.title} is no longer for sale: remove it to check out.")
+            line_in[key] = CartLineIn(key, r.title, r.unit_amount, None)
+            continue
+        refusal = _ownership_refusal(session, owner.user_id, item, owned)
+        if refusal:
+            blockers.append(f"{refusal} Remove it to check out.")
+        line_in[key] = CartLineIn(key, r.title, r.unit_amount, current[1])
+        sellable.append(r)
+
+    priced = [
+        PricedLine(f"{r.item_type}:{r.item_id}", r.item_type, r.item_id, r.department_id,
+                   now_prices[(r.item_type, r.item_id)][1], cart.currency)
+        for r in sellable
+    ]
+    amounts = {p.key: p.amount for p in priced}
+    discount: DiscountApplied | None = None
+    discount_message = ""
+    if cart.discount_code and priced:
+        result = check_code(session=session, code=cart.discount_code, lines=priced,
+                            user_id=owner.user_id, at=at)
+        if isinstance(result, DiscountApplied):
+            discount = result
+        else:
+            discount_message = result.message
+    taxable = taxable_amounts(amounts, discount)
+    address = (TaxAddress(cart.billing_country, cart.billing_region, cart.billing_postal_code)
+               if cart.billing_country else None)
+    email = owner.email
+    if owner.user_id is not None and not email:
+        user = session.get(User, owner.user_id)
+        email = user.email if user else ""
+    quote: TaxQuote = quote_tax(
+        session=session,
+        lines=[TaxableLine(p.key, p.item_type, p.department_id, taxable[p.key]) for p in priced],
+        currency=cart.currency, address=address, user_id=owner.user_id, user_email=email or None,
+    )
+    totals = compute_totals(cart.currency, amounts, discount, quote.per_line)
+    display = to_display(
+        session=session, amounts=[line.total for line in totals.lines], currency=cart.currency,
+        display_currency=cart.display_currency or cart.currency,
+    )
+    display_by_key = {line.key: d for line, d in zip(totals.lines, display.amounts, strict=True)}
+    by_key = {line.key: line for line in totals.lines}
+    views = []
+    for r in rows:
+        key = f"{r.item_type}:{r.item_id}"
+        info = line_in[key]
+        t = by_key.get(key)
+        note = ""
+        if info.current_amount is None:
+            note = "No longer for sale"
+        elif info.current_amount != info.added_amount:
+            direction = "went up" if info.current_amount > info.added_amount else "went down"
+            note = (f"Price {direction} since you added it: was "
+                    f"{format_minor(info.added_amount, cart.currency, locale)}, now "
+                    f"{format_minor(info.current_amount, cart.currency, locale)}.")
+        item = items[(r.item_type, r.item_id)]
+        amount = info.current_amount
+        views.append(CartLineView(
+            id=r.id or 0, key=key, item_type=r.item_type, item_id=r.item_id, code=item.code,
+            title=r.title, department=department_names.get(r.department_id, ""),
+            added_amount=r.unit_amount, amount=amount,
+            discount=t.discount if t else 0, tax=t.tax if t else 0, total=t.total if t else 0,
+            display_total=display_by_key.get(key, 0), note=note,
+            amount_label=format_minor(amount, cart.currency, locale) if amount is not None
+            else "Unavailable",
+            display_label=format_minor(display_by_key.get(key, 0), display.currency, locale),
+        ))
+    notices = [v.note for v in views if v.note and v.amount is not None]
+    if discount_message:
+        notices.append(f"Code {cart.discount_code}: {discount_message}")
+    return CartView(
+        token=cart.token if cart.user_id is None else "",
+        currency=cart.currency, display_currency=display.currency, display_choices=choices,
+        lines=views, discount_code=cart.discount_code, discount_message=discount_message,
+        totals=totals, display_total=display.total, exchange_rate=display.rate,
+        exchange_rate_at=display.rate_at, tax_label=quote.label, tax_provider=quote.provider,
+        billing=(cart.billing_country, cart.billing_region, cart.billing_postal_code),
+        notices=notices, blockers=blockers,
+        labels=_labels(totals, display.total, display.currency, locale),
+        checkout_order_id=cart.checkout_order_id,
+    )
+
+
+def _labels(totals: CartTotals, display_total: int, display_currency: str,
+            locale: str) -> dict[str, str]:
+    c = totals.currency
+    return {
+        "subtotal": format_minor(totals.subtotal, c, locale),
+        "discount": format_minor(totals.discount, c, locale),
+        "tax": format_minor(totals.tax, c, locale),
+        "total": format_minor(totals.total, c, locale),
+        "display_total": format_minor(display_total, display_currency, locale),
+    }
