@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from commerce_dash.db import session_scope
+from commerce_dash.jobs.commerce import expire_carts, payment_janitor, retry_payment_events
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
 from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.services.jobs import acquire_lease, finish_run, release_lease, start_run
@@ -56,7 +57,26 @@ JOBS: dict[str, JobSpec] = {
             {"trigger": "interval", "hours": 1},
             "Delete ended sessions and old login attempts.",
         ),
-        # Later jobs register here, e.g. the expiry of abandoned carts once carts exist.
+        JobSpec(
+            "payment_events",
+            retry_payment_events,
+            {"trigger": "interval", "seconds": 10},
+            "Process payment webhooks whose processing failed, with backoff; dead after the "
+            "last attempt.",
+        ),
+        JobSpec(
+            "payment_janitor",
+            payment_janitor,
+            {"trigger": "interval", "minutes": 2},
+            "Ask the processor about payments pending too long; expire unpaid checkouts "
+            "past their price lock.",
+        ),
+        JobSpec(
+            "cart_expiry",
+            expire_carts,
+            {"trigger": "interval", "minutes": 15},
+            "Delete abandoned carts past their expiry (never one with a payment in flight).",
+        ),
     )
 }
 

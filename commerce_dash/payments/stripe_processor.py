@@ -1,0 +1,357 @@
+"""The Stripe payment processor (spec 001, ADR-005), built on the official ``stripe`` SDK.
+
+It speaks PaymentIntents only: the storefront creates an intent, Stripe.js confirms it in the
+browser (``assets/js/stripe_checkout.js``) or the server confirms it with a payment method id,
+and signed webhooks report the outcome.
+
+Two dialects are spoken, chosen by ``localstripe_compat`` (automatic: on when ``api_base`` is
+set, which the project only does to point tests at localstripe):
+
+* real Stripe (SDK API version ``2026-10-28.endive``): card-only intents use
+  ``allowed_payment_method_types`` (``payment_method_types`` is refused with
+  ``payment_method_types_no_longer_supported`` since ``2026-09-30.endive``), the receipt email
+  and description are sent, and a server-side confirm is a single call;
+* localstripe: it refuses every parameter it does not know (``description``,
+  ``receipt_email``, ``allowed_payment_method_types``) and answers "Not implemented" to a
+  confirm that carries ``payment_method``, so the payment method is set by an update first.
+
+Amounts stay integer minor units; currencies go to Stripe lower-case and come back to us
+upper-case. A decline is a state of the intent (``FAILED`` with Stripe's reason), not an error;
+:class:`ProcessorError` means Stripe refused the call or could not be reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import stripe
+
+from commerce_dash.payments.base import (
+    CreateIntent,
+    IntentResult,
+    IntentStatus,
+    ProcessorError,
+    RefundRequest,
+    RefundResult,
+    WebhookEvent,
+    WebhookSignatureError,
+)
+from commerce_dash.settings import ConfigurationError
+
+if TYPE_CHECKING:
+    from commerce_dash.settings import Settings
+
+# Stripe intent status -> ours. requires_payment_method becomes FAILED when the intent carries
+# a last_payment_error (see _intent_result).
+_STATUS: dict[str, IntentStatus] = {
+    "requires_payment_method": IntentStatus.REQUIRES_PAYMENT,
+    "requires_confirmation": IntentStatus.REQUIRES_PAYMENT,
+    "requires_action": IntentStatus.REQUIRES_ACTION,
+    "processing": IntentStatus.PROCESSING,
+    # Authorised, waiting for a capture: we capture automatically, so this is transitory.
+    "requires_capture": IntentStatus.PROCESSING,
+    "succeeded": IntentStatus.SUCCEEDED,
+    "canceled": IntentStatus.CANCELED,
+}
+
+# Webhook event type -> what it says the intent became.
+_EVENT_STATUS: dict[str, IntentStatus] = {
+    "payment_intent.succeeded": IntentStatus.SUCCEEDED,
+    "payment_intent.payment_failed": IntentStatus.FAILED,
+    "payment_intent.processing": IntentStatus.PROCESSING,
+    "payment_intent.requires_action": IntentStatus.REQUIRES_ACTION,
+    "payment_intent.canceled": IntentStatus.CANCELED,
+}
+
+_REFUND_STATUS: dict[str, str] = {
+    "succeeded": "succeeded",
+    "pending": "pending",
+    "requires_action": "pending",
+    "failed": "failed",
+    "canceled": "failed",
+}
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    """A Stripe object (or a plain mapping) as a plain, recursive dict."""
+    if isinstance(obj, stripe.StripeObject):
+        return obj.to_dict()
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    return {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int:
+    # bool is an int subclass; never let True become an amount.
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _failure(error: Any) -> tuple[str, str]:
+    """(code, message) from a last_payment_error or an API error body."""
+    if not isinstance(error, Mapping):
+        return "", ""
+    code = _str(error.get("decline_code")) or _str(error.get("code"))
+    return code, _str(error.get("message"))
+
+
+def _next_action_url(next_action: Any) -> str:
+    if not isinstance(next_action, Mapping):
+        return ""
+    redirect = next_action.get("redirect_to_url")
+    if isinstance(redirect, Mapping) and _str(redirect.get("url")):
+        return _str(redirect.get("url"))
+    sdk = next_action.get("use_stripe_sdk")
+    if isinstance(sdk, Mapping):
+        # Stripe.js handles this one in-page; stripe_js is the challenge page when given.
+        return _str(sdk.get("stripe_js"))
+    return ""
+
+
+def intent_result(intent: Mapping[str, Any]) -> IntentResult:
+    """Normalise a PaymentIntent (as a plain dict) into an :class:`IntentResult`."""
+    stripe_status = _str(intent.get("status"))
+    status = _STATUS.get(stripe_status)
+    if status is None:
+        raise ProcessorError(
+            "unknown_status", f"Stripe returned an unknown intent status {stripe_status!r}"
+        )
+    failure_code, failure_message = "", ""
+    error = intent.get("last_payment_error")
+    if stripe_status == "requires_payment_method" and isinstance(error, Mapping):
+        status = IntentStatus.FAILED
+        failure_code, failure_message = _failure(error)
+        failure_code = failure_code or "payment_failed"
+        failure_message = failure_message or "The payment was declined."
+    amount = _int(intent.get("amount"))
+    if "amount_received" in intent:
+        amount_received = _int(intent.get("amount_received"))
+    else:
+        # localstripe has no amount_received; an automatic capture receives the whole amount.
+        amount_received = amount if status is IntentStatus.SUCCEEDED else 0
+    return IntentResult(
+        intent_id=_str(intent.get("id")),
+        status=status,
+        amount=amount,
+        currency=_str(intent.get("currency")).upper(),
+        client_secret=_str(intent.get("client_secret")),
+        amount_received=amount_received,
+        failure_code=failure_code,
+        failure_message=failure_message,
+        next_action_url=_next_action_url(intent.get("next_action"))
+        if status is IntentStatus.REQUIRES_ACTION
+        else "",
+        raw=dict(intent),
+    )
+
+
+def processor_error(err: stripe.StripeError) -> ProcessorError:
+    """Translate an SDK error; ``retryable`` only for network trouble, 429 and 5xx."""
+    body = err.json_body.get("error") if isinstance(err.json_body, dict) else None
+    body = body if isinstance(body, Mapping) else {}
+    message = _str(body.get("message")) or err.user_message or str(err)
+    status = err.http_status or 0
+    if isinstance(err, stripe.CardError):
+        code, _ = _failure(body)
+        return ProcessorError(code or "card_declined", message, retryable=False)
+    if isinstance(err, stripe.APIConnectionError):
+        return ProcessorError("api_connection_error", message, retryable=True)
+    if isinstance(err, stripe.RateLimitError):
+        return ProcessorError(err.code or "rate_limit", message, retryable=True)
+    if status >= 500 or isinstance(err, stripe.APIError):
+        return ProcessorError(err.code or "api_error", message, retryable=True)
+    if isinstance(err, stripe.AuthenticationError):
+        return ProcessorError(err.code or "authentication_error", message, retryable=False)
+    if isinstance(err, stripe.PermissionError):
+        return ProcessorError(err.code or "permission_error", message, retryable=False)
+    if isinstance(err, stripe.IdempotencyError):
+        return ProcessorError(err.code or "idempotency_error", message, retryable=False)
+    default = "resource_missing" if status == 404 else "invalid_request_error"
+    return ProcessorError(err.code or default, message, retryable=False)
+
+
+class StripeProcessor:
+    """:class:`~commerce_dash.payments.base.PaymentProcessor` backed by Stripe PaymentIntents."""
+
+    name = "stripe"
+
+    def __init__(
+        self,
+        secret_key: str,
+        webhook_secret: str,
+        api_base: str = "",
+        *,
+        max_network_retries: int = 2,
+        timeout_seconds: float = 30.0,
+        localstripe_compat: bool | None = None,
+    ) -> None:
+        if not secret_key:
+            raise ConfigurationError("Stripe needs a secret key (COMMERCE_STRIPE_SECRET_KEY)")
+        self._webhook_secret = webhook_secret
+        self.api_base = api_base.rstrip("/")
+        if localstripe_compat is None:
+            localstripe_compat = bool(api_base)
+        self.localstripe_compat = localstripe_compat
+        # The SDK's default client (requests, a dependency of stripe), with our timeout.
+        http_client = stripe.RequestsClient(timeout=timeout_seconds)
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": self.api_base} if self.api_base else None,
+            max_network_retries=max_network_retries,
+            http_client=http_client,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StripeProcessor:
+        return cls(
+            secret_key=settings.stripe_secret_key.get_secret_value(),
+            webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
+            api_base=settings.stripe_api_base,
+        )
+
+    def __repr__(self) -> str:  # never the keys
+        base = self.api_base or "api.stripe.com"
+        return f"StripeProcessor(api_base={base!r}, localstripe_compat={self.localstripe_compat})"
+
+    # -- intents -------------------------------------------------------------------------
+
+    def create_intent(self, request: CreateIntent) -> IntentResult:
+        metadata = {
+            **{str(k): str(v) for k, v in request.metadata.items()},
+            "order_id": str(request.order_id),
+            "order_number": request.order_number,
+        }
+        params: dict[str, Any] = {
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "metadata": metadata,
+        }
+        if self.localstripe_compat:
+            params["payment_method_types"] = ["card"]
+        else:
+            params["allowed_payment_method_types"] = ["card"]
+            if request.description:
+                params["description"] = request.description
+            if request.customer_email:
+                params["receipt_email"] = request.customer_email
+        try:
+            intent = self._client.v1.payment_intents.create(
+                params,  # type: ignore[arg-type]  # built as a plain dict per dialect
+                {"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as err:
+            raise processor_error(err) from err
+        return intent_result(_as_dict(intent))
+
+    def retrieve_intent(self, intent_id: str) -> IntentResult:
+        try:
+            intent = self._client.v1.payment_intents.retrieve(intent_id)
+        except stripe.StripeError as err:
+            raise processor_error(err) from err
+        return intent_result(_as_dict(intent))
+
+    def confirm_intent(self, intent_id: str, payment_method: str) -> IntentResult:
+        """Confirm server-side. A decline returns ``FAILED`` with Stripe's reason."""
+        intents = self._client.v1.payment_intents
+        try:
+            if self.localstripe_compat:
+                intents.update(intent_id, {"payment_method": payment_method})
+                intent = intents.confirm(intent_id)
+            else:
+                intent = intents.confirm(intent_id, {"payment_method": payment_method})
+        except stripe.CardError as err:
+            return self._declined(intent_id, err)
+        except stripe.StripeError as err:
+            raise processor_error(err) from err
+        return intent_result(_as_dict(intent))
+
+    def _declined(self, intent_id: str, err: stripe.CardError) -> IntentResult:
+        """The intent after a decline: from the error body (Stripe) or fetched (localstripe)."""
+        body = err.json_body.get("error") if isinstance(err.json_body, dict) else None
+        body = body if isinstance(body, Mapping) else {}
+        intent = body.get("payment_intent")
+        if not isinstance(intent, Mapping):
+            try:
+                intent = _as_dict(self._client.v1.payment_intents.retrieve(intent_id))
+            except stripe.StripeError as retrieve_err:
+                raise processor_error(err) from retrieve_err
+        result = intent_result(intent)
+        if result.status is not IntentStatus.FAILED:
+            # The intent does not show the decline (yet): report the error itself.
+            raise processor_error(err) from err
+        return result
+
+    def cancel_intent(self, intent_id: str) -> IntentResult:
+        try:
+            intent = self._client.v1.payment_intents.cancel(intent_id)
+        except stripe.StripeError as err:
+            raise processor_error(err) from err
+        return intent_result(_as_dict(intent))
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        # Stripe's own ``reason`` is an enum (duplicate, fraudulent, ...) and localstripe
+        # refuses it: our free-text reason travels in the metadata.
+        params: dict[str, Any] = {
+            "payment_intent": request.intent_id,
+            "amount": request.amount,
+            "metadata": {"reason": request.reason[:500]},
+        }
+        try:
+            refund = self._client.v1.refunds.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as err:
+            raise processor_error(err) from err
+        raw = _as_dict(refund)
+        return RefundResult(
+            refund_id=_str(raw.get("id")),
+            amount=_int(raw.get("amount")),
+            status=_REFUND_STATUS.get(_str(raw.get("status")), "pending"),
+            raw=raw,
+        )
+
+    # -- webhooks ------------------------------------------------------------------------
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        signature = next(
+            (value for key, value in headers.items() if key.lower() == "stripe-signature"), ""
+        )
+        if not signature:
+            raise WebhookSignatureError("missing Stripe-Signature header")
+        try:
+            event = self._client.construct_event(body, signature, self._webhook_secret)
+            raw = _as_dict(event)
+        except stripe.SignatureVerificationError as err:
+            raise WebhookSignatureError(err.user_message or "bad signature") from err
+        except (ValueError, TypeError, AttributeError) as err:  # not UTF-8 / not a JSON object
+            raise WebhookSignatureError(f"unreadable webhook body: {err}") from err
+        event_type = _str(raw.get("type"))
+        data = raw.get("data")
+        obj = data.get("object") if isinstance(data, Mapping) else None
+        obj = obj if isinstance(obj, Mapping) else {}
+        if _str(obj.get("object")) == "payment_intent":
+            intent_id = _str(obj.get("id"))
+        else:  # charges, refunds, disputes point at their intent
+            intent_id = _str(obj.get("payment_intent"))
+        status = _EVENT_STATUS.get(event_type)
+        failure_code, failure_message = "", ""
+        if status is IntentStatus.FAILED:
+            failure_code, failure_message = _failure(obj.get("last_payment_error"))
+        is_intent = status is not None
+        return WebhookEvent(
+            event_id=_str(raw.get("id")),
+            event_type=event_type,
+            intent_id=intent_id,
+            status=status,
+            amount=_int(obj.get("amount")) if is_intent else 0,
+            currency=_str(obj.get("currency")).upper() if is_intent else "",
+            failure_code=failure_code,
+            failure_message=failure_message,
+            created=_int(raw.get("created")),
+            raw=raw,
+        )
