@@ -11,21 +11,28 @@ from commerce_dash.pages.admin.audit import AuditState, audit_page
 from commerce_dash.pages.admin.courses import CoursesState, courses_page
 from commerce_dash.pages.admin.discounts import DiscountsState, discounts_page
 from commerce_dash.pages.admin.emails import EmailPreviewState, emails_page
+from commerce_dash.pages.admin.order_detail import AdminOrderDetailState, order_detail_admin_page
+from commerce_dash.pages.admin.orders import AdminOrdersState, orders_admin_page
 from commerce_dash.pages.admin.overview import OverviewState, overview_page
 from commerce_dash.pages.admin.pricing import PricingState, pricing_page
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
 from commerce_dash.pages.admin.system import SystemState, system_page
+from commerce_dash.pages.admin.tax_settings import TaxSettingsState, tax_settings_page
 from commerce_dash.pages.admin.users import UsersState, users_page
 from commerce_dash.pages.public.accept_invite import accept_invite_page
 from commerce_dash.pages.public.login import login_page
 from commerce_dash.pages.public.register import register_page
 from commerce_dash.pages.store.account import AccountState, account_page
-from commerce_dash.pages.store.cart import cart_page
+from commerce_dash.pages.store.cart import CartState, cart_page
 from commerce_dash.pages.store.catalog import CatalogState, catalog_page
+from commerce_dash.pages.store.checkout import CheckoutState, checkout_page
 from commerce_dash.pages.store.course import CourseState, course_page
 from commerce_dash.pages.store.department import DepartmentState, department_page
 from commerce_dash.pages.store.home import HomeState, home_page
+from commerce_dash.pages.store.order_detail import OrderDetailState, order_detail_page
+from commerce_dash.pages.store.orders import OrdersState, orders_page
 from commerce_dash.pages.store.program import ProgramState, program_page
+from commerce_dash.pages.store.sandbox_3ds import ChallengeState, challenge_page
 from commerce_dash.state.auth import AuthState
 
 app = rx.App(
@@ -47,7 +54,11 @@ PAGES = [
     (register_page, routes.REGISTER, "Create account", LOAD),
     (accept_invite_page, routes.ACCEPT_INVITE, "Set password", None),
     (account_page, routes.ACCOUNT, "My account", AccountState.load),
-    (cart_page, routes.CART, "Cart", LOAD),
+    (cart_page, routes.CART, "Cart", CartState.load),
+    (checkout_page, f"{routes.CHECKOUT}/[number]", "Checkout", CheckoutState.load),
+    (challenge_page, f"{routes.SANDBOX_3DS}/[intent]", "Confirm payment", ChallengeState.load),
+    (orders_page, routes.ORDERS, "My orders", OrdersState.load),
+    (order_detail_page, f"{routes.ORDERS}/[number]", "Order", OrderDetailState.load),
     (catalog_page, routes.STORE, "Catalog", [LOAD, CatalogState.load]),
     (course_page, f"{routes.STORE_COURSE}/[code]", "Course", [LOAD, CourseState.load]),
     (program_page, f"{routes.STORE_PROGRAM}/[code]", "Program", [LOAD, ProgramState.load]),
@@ -62,6 +73,14 @@ PAGES = [
     (programs_page, routes.ADMIN_PROGRAMS, "Programs", ProgramsState.load),
     (pricing_page, routes.ADMIN_PRICING, "Pricing", PricingState.load),
     (discounts_page, routes.ADMIN_DISCOUNTS, "Discount codes", DiscountsState.load),
+    (orders_admin_page, routes.ADMIN_ORDERS, "Orders & payments", AdminOrdersState.load),
+    (
+        order_detail_admin_page,
+        f"{routes.ADMIN_ORDERS}/[number]",
+        "Order",
+        AdminOrderDetailState.load,
+    ),
+    (tax_settings_page, routes.ADMIN_SETTINGS, "Tax & currency", TaxSettingsState.load),
     (system_page, routes.ADMIN_SYSTEM, "System", SystemState.load),
     (emails_page, routes.ADMIN_EMAILS, "Email templates", EmailPreviewState.load),
     (users_page, routes.ADMIN_USERS, "Users", UsersState.load),

@@ -126,5 +126,45 @@
     }
   }
 
-  window.cdStripe = { mount: mount, pay: pay };
+  /*
+   * Server-confirmed flow (works with Stripe and with localstripe's Stripe.js):
+   *   tokenize() -> JSON {"token": "tok_...", "card": "card_...", "message": ""}
+   *     turns the card field into a single-use token; the server confirms the intent with it.
+   *   authenticate() -> JSON like pay(): runs the 3-D Secure step of an intent that the
+   *     server confirmed and that answered requires_action.
+   */
+  async function tokenize() {
+    if (!state.stripe || !state.card) {
+      return JSON.stringify({ token: "", card: "", message: state.error || "The payment form is not ready." });
+    }
+    try {
+      var answer = await state.stripe.createToken(state.card);
+      if (!answer || answer.error || !answer.token) {
+        var message = (answer && answer.error && answer.error.message) || "Check your card details.";
+        return JSON.stringify({ token: "", card: "", message: message });
+      }
+      var card = answer.token.card || {};
+      return JSON.stringify({ token: answer.token.id, card: card.id || "", message: "" });
+    } catch (err) {
+      return JSON.stringify({ token: "", card: "", message: (err && err.message) || String(err) });
+    }
+  }
+
+  async function authenticate() {
+    var intentId = intentFromSecret(state.clientSecret);
+    if (!state.stripe) {
+      return result("failed", state.error || "The payment form is not ready.", intentId);
+    }
+    try {
+      var answer = await state.stripe.confirmCardPayment(state.clientSecret);
+      if (answer && answer.error) {
+        return result("failed", answer.error.message || "Authentication failed.", intentId);
+      }
+      return fromIntent(answer && answer.paymentIntent, intentId);
+    } catch (err) {
+      return result("failed", (err && err.message) || String(err), intentId);
+    }
+  }
+
+  window.cdStripe = { mount: mount, pay: pay, tokenize: tokenize, authenticate: authenticate };
 })();

@@ -12,6 +12,7 @@ from commerce_dash.api import (
     catalog,
     health,
     integrations,
+    orders,
     payments,
     pricing,
 )
@@ -35,6 +36,7 @@ def create_api() -> FastAPI:
     api.include_router(integrations.router)
     api.include_router(cart.router)
     api.include_router(payments.router)
+    api.include_router(orders.router)
 
     # Reflex's own app is mounted below this one and answers every other path with the
     # frontend; an unknown /api path must still get a JSON 404.

@@ -72,8 +72,25 @@ def store_header() -> rx.Component:
             rx.link("Catalog", href=routes.STORE, weight="medium", margin_left="1em"),
             rx.spacer(),
             rx.link(
-                rx.icon_button(
-                    rx.icon("shopping-cart", size=18), variant="ghost", aria_label="Cart"
+                rx.box(
+                    rx.icon_button(
+                        rx.icon("shopping-cart", size=18), variant="ghost", aria_label="Cart"
+                    ),
+                    rx.cond(
+                        AuthState.cart_count > 0,
+                        rx.badge(
+                            AuthState.cart_count,
+                            variant="solid",
+                            radius="full",
+                            size="1",
+                            position="absolute",
+                            top="-6px",
+                            right="-8px",
+                            id="cart-count",
+                        ),
+                        rx.fragment(),
+                    ),
+                    position="relative",
                 ),
                 href=routes.CART,
                 id="cart-link",

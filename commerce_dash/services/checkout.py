@@ -357,3 +357,64 @@ def _wait_for_intent(session: Session, payment_id: int) -> Payment:
         time.sleep(0.05)
     raise DomainError("checkout_in_progress", "Your payment is being set up; try again in a "
                       "moment.", kind=ErrorKind.CONFLICT, retry_after_seconds=2)
+
+
+@dataclass(frozen=True)
+class CheckoutSummary:
+    number: str
+    status: str
+    payment_status: str
+    processor: str
+    lines: list[dict[str, str]]
+    labels: dict[str, str]
+    discount_code: str
+    tax_label: str
+    display_note: str
+    failure_reason: str
+    next_action_url: str
+    client_secret: str
+    publishable_key: str
+    locked_until: str
+    email: str
+
+
+def checkout_summary(*, session: Session, actor: Actor, number: str) -> CheckoutSummary:
+    """What the checkout page shows for one of the learner's orders."""
+    from commerce_dash.services.payments import order_for
+
+    order = order_for(session, actor.user_id, number)
+    assert order.id is not None
+    payment = _payment_of(session, order.id)
+    locale = get_settings().default_locale
+    rows = session.exec(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
+    ).all()
+
+    def money(amount: int) -> str:
+        return format_minor(amount, order.currency, locale)
+
+    display_note = ""
+    if order.display_currency != order.currency:
+        display_note = (f"≈ {format_minor(order.display_total, order.display_currency, locale)} "
+                        f"at 1 {order.currency} = {order.exchange_rate} "
+                        f"{order.display_currency}; you are charged in {order.currency}.")
+    return CheckoutSummary(
+        number=order_number(order.id, order.created_at), status=order.status,
+        payment_status=payment.status if payment else "",
+        processor=order.processor,
+        lines=[{"title": r.title, "kind": r.item_type.title(), "amount": money(r.list_amount),
+                "discount": f"− {money(r.discount_amount)}" if r.discount_amount else ""}
+               for r in rows],
+        labels={"subtotal": money(order.subtotal), "discount": money(order.discount_amount),
+                "tax": money(order.tax_amount), "total": money(order.total)},
+        discount_code=order.discount_code, tax_label=order.tax_label or "Tax",
+        display_note=display_note,
+        failure_reason=(payment.failure_reason if payment and payment.status == "failed"
+                        else order.failure_reason if order.status == "failed" else ""),
+        next_action_url=((payment.processor_response or {}).get("next_action_url", "")
+                         if payment and payment.status == "requires_action" else ""),
+        client_secret=payment.client_secret if payment else "",
+        publishable_key=get_settings().stripe_publishable_key,
+        locked_until=order.prices_locked_until.strftime("%H:%M UTC"),
+        email=actor.email,
+    )

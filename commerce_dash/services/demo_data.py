@@ -12,6 +12,7 @@ from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import User
 from commerce_dash.services.accounts import load_actor
+from commerce_dash.services.demo_tax import seed_tax_and_fx
 from commerce_dash.services.discounts import CodeInput, create_code, set_code_active
 from commerce_dash.services.org import ModuleSpec, create_course, create_department
 from commerce_dash.services.pricing import create_price
@@ -439,6 +440,7 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
         program_ids[code] = program.id
     prices = _load_prices(session, actor, dept_ids, course_ids, program_ids)
     codes = _load_discount_codes(session, actor, dept_ids, course_ids, program_ids)
+    tax_and_fx = seed_tax_and_fx(session, actor=actor)
     return {
         "departments": len(dept_ids),
         "users": len(DEMO_USERS),
@@ -446,6 +448,7 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
         "programs": len(PROGRAMS),
         "prices": prices,
         "discount_codes": codes,
+        **tax_and_fx,
     }
 
 

@@ -424,3 +424,60 @@ def _expire_order(session: Session, order_id: int) -> bool:
                reason="The checkout expired before it was paid.")
     session.commit()
     return True
+
+
+def stripe_pay(
+    *, session: Session, actor: Actor, number: str, token: str, card_id: str
+) -> IntentResult:
+    """The Stripe card field made a token: confirm the order's intent with it (server side)."""
+    from commerce_dash.payments.stripe_processor import StripeProcessor
+
+    order = order_for(session, actor.user_id, number)
+    if order.status != OrderStatus.PENDING:
+        raise DomainError("order_not_payable", f"This order is {order.status}.",
+                          kind=ErrorKind.CONFLICT)
+    payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
+    if payment is None or payment.processor != "stripe" or not payment.intent_id:
+        raise DomainError("no_payment", "This order is not paid by card through Stripe.",
+                          kind=ErrorKind.CONFLICT)
+    intent_id = payment.intent_id
+    session.commit()
+    processor = get_processor("stripe")
+    assert isinstance(processor, StripeProcessor)
+    try:
+        result = processor.confirm_with_token(intent_id, token, card_id)
+    except ProcessorError as exc:
+        raise DomainError(exc.code or "payment_failed", exc.message,
+                          kind=ErrorKind.CONFLICT) from None
+    locked = _lock_payment(session, "stripe", intent_id)
+    assert locked is not None
+    outcome = apply_intent_result(session=session, payment=locked, result=result, source="api")
+    session.add(PaymentEvent(
+        processor="stripe", event_id=f"api:confirm:{intent_id}:{utcnow().timestamp():.6f}",
+        event_type="intent.confirmed", source="api", intent_id=intent_id,
+        payment_id=locked.id, payload=dict(result.raw), status="processed",
+        outcome=outcome[:200], processed_at=utcnow(),
+    ))
+    session.commit()
+    return result
+
+
+def challenge_info(*, session: Session, actor: Actor, intent_id: str) -> dict[str, str]:
+    """What the sandbox's 3-D Secure page shows: the amount and the order it is for."""
+    from commerce_dash.domain.money import format_minor
+    from commerce_dash.domain.orders import order_number
+
+    payment = session.exec(
+        select(Payment).where(Payment.processor == "sandbox", Payment.intent_id == intent_id)
+    ).first()
+    if payment is None or payment.user_id != actor.user_id:
+        raise DomainError("payment_not_found", "No such payment is waiting for you.",
+                          kind=ErrorKind.NOT_FOUND)
+    order = session.get(Order, payment.order_id)
+    assert order is not None and order.id is not None
+    return {
+        "amount": format_minor(payment.amount, payment.currency,
+                              get_settings().default_locale),
+        "number": order_number(order.id, order.created_at),
+        "waiting": "yes" if payment.status == "requires_action" else "",
+    }

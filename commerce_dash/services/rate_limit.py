@@ -28,7 +28,7 @@ def hit(*, session: Session, bucket: str, limit: int, now: datetime | None = Non
             update(RateLimitHit)
             .where(col(RateLimitHit.bucket) == bucket, col(RateLimitHit.window_start) == start)
             .values(hits=RateLimitHit.hits + 1)
-            .returning(RateLimitHit.hits)
+            .returning(col(RateLimitHit.hits))
         ).scalar()
         if counted is None:
             session.add(RateLimitHit(bucket=bucket, window_start=start, hits=1))

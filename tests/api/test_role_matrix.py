@@ -5,9 +5,12 @@ import pytest
 from commerce_dash.api import create_api
 from commerce_dash.domain.access import RoleName, can_access
 from commerce_dash.domain.actor import Grant
+from commerce_dash.domain.orders import order_number
+from commerce_dash.models.commerce import PaymentReview
 from commerce_dash.services import pricing
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_department, create_user
+from tests.services.test_orders_read import build_order
 
 # route -> admin section it belongs to; a new admin route must be added here.
 ADMIN_ROUTES = {
@@ -21,6 +24,10 @@ ADMIN_ROUTES = {
     ("POST", "/api/v2/admin/pricing"): "pricing",
     ("GET", "/api/v2/admin/pricing/history"): "pricing",
     ("DELETE", "/api/v2/admin/pricing/{price_id}"): "pricing",
+    ("GET", "/api/v2/admin/orders"): "orders",
+    ("GET", "/api/v2/admin/orders/{number}"): "orders",
+    ("GET", "/api/v2/admin/payment-reviews"): "orders",
+    ("POST", "/api/v2/admin/payment-reviews/{user_id}/clear"): "orders",
 }
 # "{name}" values in bodies and query strings are filled in like the path placeholders.
 BODIES = {
@@ -80,7 +87,11 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
         interval="annual",
         amount=19000,
     )
-    placeholders = {"{user_id}": target.user_id, "{department_id}": dept, "{price_id}": annual.id}
+    order = build_order(session, target)
+    session.add(PaymentReview(user_id=target.user_id, reason="role matrix", failures=5))
+    session.commit()
+    placeholders = {"{user_id}": target.user_id, "{department_id}": dept, "{price_id}": annual.id,
+                    "{number}": order_number(order.id, order.created_at)}
     headers = {}
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)

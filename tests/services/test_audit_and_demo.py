@@ -50,7 +50,7 @@ def test_audit_list_filters_by_action_actor_and_date(session, super_admin):
 def test_demo_data_fills_an_empty_database_through_the_services(session):
     counts = demo_data.load_demo_data(session=session, password="demo-password-1")
     assert counts == {"departments": 4, "users": 6, "courses": 30, "programs": 4,
-                      "prices": 52, "discount_codes": 9}
+                      "prices": 52, "discount_codes": 9, "tax_rates": 5, "fx_rates": 4}
     published = session.exec(select(Course).where(Course.published == True)).all()  # noqa: E712
     assert len(published) == 27
     assert len(session.exec(select(Program)).all()) == 4

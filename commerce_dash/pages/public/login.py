@@ -45,8 +45,10 @@ class LoginState(AuthState):
                 self.form_error = exc.message
             return
         self.busy = False
-        self._start(signed)
+        merge_messages = self._start(signed)
         yield rx.toast.success(f"Welcome back, {signed.actor.full_name}.")
+        for message in merge_messages:
+            yield rx.toast.info(message)
         yield rx.redirect(self._landing_for(signed.actor))
 
 

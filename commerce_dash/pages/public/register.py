@@ -49,8 +49,10 @@ class RegisterState(AuthState):
             setattr(self, target, exc.message)
             return
         self.busy = False
-        self._start(signed)
+        merge_messages = self._start(signed)
         yield rx.toast.success("Your account is ready.")
+        for message in merge_messages:
+            yield rx.toast.info(message)
         yield rx.redirect(self._landing_for(signed.actor))
 
 

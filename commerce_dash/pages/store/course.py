@@ -18,9 +18,8 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import catalog
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.cart import add_item_to_cart
 from commerce_dash.state.route_args import route_code
-
-CART_SOON = "Online checkout opens soon: the cart is not available yet."
 
 
 class CourseState(AuthState):
@@ -78,10 +77,7 @@ class CourseState(AuthState):
 
     @rx.event
     def add_to_cart(self):  # type: ignore[no-untyped-def]
-        if self.current_actor() is None:
-            here = item_href("course", self.course_code)
-            return rx.redirect(f"{routes.LOGIN}?next={quote(here, safe='/')}")
-        return rx.toast.info(CART_SOON)
+        return add_item_to_cart(self, "course", self.course_code)
 
 
 def _fact(icon: str, label: str, value: rx.Var[str]) -> rx.Component:

@@ -16,9 +16,9 @@ from commerce_dash.components.catalog_card import (
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.pages.store.course import CART_SOON
 from commerce_dash.services import catalog
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.cart import add_item_to_cart
 from commerce_dash.state.route_args import route_code
 
 
@@ -81,10 +81,7 @@ class ProgramState(AuthState):
 
     @rx.event
     def add_to_cart(self):  # type: ignore[no-untyped-def]
-        if self.current_actor() is None:
-            here = item_href("program", self.program_code)
-            return rx.redirect(f"{routes.LOGIN}?next={quote(here, safe='/')}")
-        return rx.toast.info(CART_SOON)
+        return add_item_to_cart(self, "program", self.program_code)
 
 
 def _course_line(course: rx.Var[dict[str, str]]) -> rx.Component:

@@ -1,0 +1,196 @@
+"""Orders and payments: the learner's orders, receipts and payment history; the admin order
+list with filters, an order with its payment timeline, and the payment review queue.
+
+Amounts are integer minor units next to their currency, with a formatted ``*_label`` beside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from commerce_dash.api.deps import CurrentActor, DbSession, section_guard
+from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.paging import Page, PageRequest
+from commerce_dash.services import orders as orders_service
+
+router = APIRouter(tags=["orders"])
+
+OrdersActor = Annotated[Actor, section_guard("orders")]
+
+_INT_MAX = 2**31 - 1
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int | None, Query(ge=1, le=200)]
+OrderNumber = Annotated[str, Path(min_length=1, max_length=40)]
+Amount = Annotated[int | None, Query(ge=0, le=_INT_MAX)]
+
+
+class ClearBody(BaseModel):
+    note: str = Field(default="", max_length=500)
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _page_request(page: int, size: int | None, page_size: int | None) -> PageRequest:
+    return PageRequest.clamp(page, size or page_size)
+
+
+def _paged(result: Page[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "items": items,
+        "total": result.total,
+        "page": result.page,
+        "page_size": result.page_size,
+        "pages": result.pages,
+    }
+
+
+def _summary_out(row: orders_service.OrderSummary) -> dict[str, Any]:
+    return {**asdict(row), "created_at": _when(row.created_at)}
+
+
+def _detail_out(detail: orders_service.OrderDetail) -> dict[str, Any]:
+    payment = detail.payment
+    out = asdict(detail)
+    out.update(
+        created_at=_when(detail.created_at),
+        completed_at=_when(detail.completed_at),
+        exchange_rate_at=_when(detail.exchange_rate_at),
+        can_retry=detail.can_retry,
+        retry_reason=detail.retry_reason if detail.can_retry else "",
+        payment=None
+        if payment is None
+        else {
+            **asdict(payment),
+            "created_at": _when(payment.created_at),
+            "processed_at": _when(payment.processed_at),
+        },
+    )
+    return out
+
+
+def _payment_out(row: orders_service.PaymentRow) -> dict[str, Any]:
+    return {**asdict(row), "at": _when(row.at)}
+
+
+def _admin_row_out(row: orders_service.AdminOrderRow) -> dict[str, Any]:
+    return {**asdict(row), "created_at": _when(row.created_at)}
+
+
+def _timeline_out(entry: orders_service.TimelineEntry) -> dict[str, Any]:
+    return {**asdict(entry), "at": _when(entry.at), "processed_at": _when(entry.processed_at)}
+
+
+def _review_out(row: orders_service.ReviewRow) -> dict[str, Any]:
+    return {**asdict(row), "since": _when(row.since), "cleared_at": _when(row.cleared_at)}
+
+
+def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start + timedelta(days=1) if next_day else start
+
+
+# -- learner ----------------------------------------------------------------------------------
+
+
+@router.get("/api/v2/orders")
+def my_orders(
+    actor: CurrentActor,
+    session: DbSession,
+    page: PageNumber = 1,
+    size: PageSize = None,
+    page_size: PageSize = None,
+) -> dict[str, Any]:
+    result = orders_service.list_orders_for_user(
+        session=session, user_id=actor.user_id, page=_page_request(page, size, page_size)
+    )
+    return _paged(result, [_summary_out(r) for r in result.items])
+
+
+@router.get("/api/v2/orders/{number}")
+def my_order(actor: CurrentActor, session: DbSession, number: OrderNumber) -> dict[str, Any]:
+    detail = orders_service.order_detail(session=session, number=number, user_id=actor.user_id)
+    return _detail_out(detail)
+
+
+@router.get("/api/v2/payments/history")
+def my_payments(
+    actor: CurrentActor,
+    session: DbSession,
+    page: PageNumber = 1,
+    size: PageSize = None,
+    page_size: PageSize = None,
+) -> dict[str, Any]:
+    result = orders_service.payment_history_for_user(
+        session=session, user_id=actor.user_id, page=_page_request(page, size, page_size)
+    )
+    return _paged(result, [_payment_out(r) for r in result.items])
+
+
+# -- admin ------------------------------------------------------------------------------------
+
+
+@router.get("/api/v2/admin/orders", tags=["admin"])
+def admin_orders(
+    actor: OrdersActor,
+    session: DbSession,
+    status: Annotated[str, Query(max_length=32)] = "",
+    payment_status: Annotated[str, Query(max_length=32)] = "",
+    processor: Annotated[str, Query(max_length=32)] = "",
+    date_from: Annotated[date | None, Query(description="First day, inclusive (UTC)")] = None,
+    date_to: Annotated[date | None, Query(description="Last day, inclusive (UTC)")] = None,
+    min_total: Amount = None,
+    max_total: Amount = None,
+    learner: Annotated[str, Query(max_length=200, description="Email or name part")] = "",
+    page: PageNumber = 1,
+    size: PageSize = None,
+    page_size: PageSize = None,
+) -> dict[str, Any]:
+    result = orders_service.list_orders_admin(
+        session=session,
+        actor=actor,
+        page=_page_request(page, size, page_size),
+        status=status,
+        payment_status=payment_status,
+        processor=processor,
+        date_from=_day_start(date_from),
+        date_to=_day_start(date_to, next_day=True),
+        min_total=min_total,
+        max_total=max_total,
+        learner=learner,
+    )
+    return _paged(result, [_admin_row_out(r) for r in result.items])
+
+
+@router.get("/api/v2/admin/orders/{number}", tags=["admin"])
+def admin_order(actor: OrdersActor, session: DbSession, number: OrderNumber) -> dict[str, Any]:
+    detail = orders_service.order_detail(session=session, number=number, actor=actor)
+    timeline = orders_service.payment_timeline(session=session, actor=actor, number=number)
+    return {**_detail_out(detail), "timeline": [_timeline_out(e) for e in timeline]}
+
+
+@router.get("/api/v2/admin/payment-reviews", tags=["admin"])
+def payment_reviews(actor: OrdersActor, session: DbSession) -> dict[str, Any]:
+    rows = orders_service.list_reviews(session=session, actor=actor)
+    return {"items": [_review_out(r) for r in rows], "total": len(rows)}
+
+
+@router.post("/api/v2/admin/payment-reviews/{user_id}/clear", tags=["admin"])
+def clear_payment_review(
+    actor: OrdersActor,
+    session: DbSession,
+    user_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
+    body: ClearBody | None = None,
+) -> dict[str, Any]:
+    row = orders_service.clear_review(
+        session=session, actor=actor, user_id=user_id, note=body.note if body else ""
+    )
+    return _review_out(row)

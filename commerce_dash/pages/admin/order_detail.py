@@ -1,0 +1,220 @@
+"""One order for billing admins (/admin/orders/[number]): the receipt with payment ids and the
+payment's event timeline with each event's raw JSON."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.vars import ObjectVar
+
+from commerce_dash import routes
+from commerce_dash.components.shell import admin_shell
+from commerce_dash.components.tables import empty_state
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.pages.store.order_detail import (
+    ReceiptMixin,
+    missing_panel,
+    receipt_card,
+    route_number,
+)
+from commerce_dash.pages.store.orders import WHEN, status_badge, status_fields, when
+from commerce_dash.services import orders as orders_service
+from commerce_dash.state.admin import AdminState
+
+SECTION = "orders"
+SOURCE_ICONS = {"webhook": "webhook", "api": "send", "janitor": "clock", "processor": "server"}
+
+
+def timeline_row(entry: orders_service.TimelineEntry) -> dict[str, str]:
+    return {
+        "at": when(entry.at, WHEN),
+        "source": entry.source,
+        "event_type": entry.event_type,
+        "event_id": entry.event_id,
+        "outcome": entry.outcome,
+        "error": entry.error,
+        "attempts": str(entry.attempts) if entry.attempts > 1 else "",
+        "processed_at": when(entry.processed_at, WHEN),
+        "payload": entry.payload_json,
+        **status_fields("status", entry.status),
+    }
+
+
+class AdminOrderDetailState(ReceiptMixin, AdminState):
+    timeline: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+
+    def _fetch(self, number: str) -> None:
+        actor = self.current_actor()
+        try:
+            with session_scope() as session:
+                detail = orders_service.order_detail(session=session, number=number, actor=actor)
+                entries = orders_service.payment_timeline(
+                    session=session, actor=actor, number=number
+                )
+        except DomainError as exc:
+            self._missing(number, exc.message)
+            self.timeline = []
+            raise
+        self._show(detail)
+        self.timeline = [timeline_row(e) for e in entries]
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        number = route_number(self, routes.ADMIN_ORDERS)
+        if self.guard(SECTION) is None:
+            yield self.refused()
+            return
+        if self.found != "loading" and number.upper() != self.order_number.upper():
+            self.found = "loading"  # never show the previous order under this address
+            yield
+        try:
+            self._fetch(number)
+        except DomainError:
+            return
+
+    @rx.event
+    def refresh(self):  # type: ignore[no-untyped-def]
+        if self.guard(SECTION) is None:
+            return self.refused()
+        try:
+            self._fetch(self.order_number)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return rx.toast.success(f"Order {self.order_number} reloaded.")
+
+
+def _source_icon(source: rx.Var[str]) -> rx.Component:
+    return rx.match(
+        source,
+        *[(key, rx.icon(icon, size=16)) for key, icon in SOURCE_ICONS.items()],
+        rx.icon("circle-dot", size=16),
+    )
+
+
+def _entry(entry: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.hstack(
+        rx.box(
+            _source_icon(entry["source"]),
+            padding="0.4em",
+            border_radius="999px",
+            background=rx.color("accent", 3),
+            color=rx.color("accent", 11),
+        ),
+        rx.vstack(
+            rx.hstack(
+                rx.code(entry["event_type"], weight="bold"),
+                status_badge(entry, "status"),
+                rx.badge(entry["source"], variant="outline", color_scheme="gray"),
+                rx.spacer(),
+                rx.text(entry["at"], size="1", color_scheme="gray", white_space="nowrap"),
+                align="center",
+                wrap="wrap",
+                width="100%",
+                spacing="2",
+            ),
+            rx.cond(
+                entry["event_id"] != "",
+                rx.text("id ", rx.code(entry["event_id"], size="1"), size="1"),
+                rx.fragment(),
+            ),
+            rx.cond(entry["outcome"] != "", rx.text(entry["outcome"], size="2"), rx.fragment()),
+            rx.cond(
+                entry["error"] != "",
+                rx.text(
+                    entry["error"],
+                    rx.cond(entry["attempts"] != "", " (" + entry["attempts"] + " attempts)", ""),
+                    size="2",
+                    color_scheme="red",
+                ),
+                rx.fragment(),
+            ),
+            rx.cond(
+                entry["payload"] != "",
+                rx.el.details(
+                    rx.el.summary(
+                        rx.text("Raw JSON", size="1", weight="medium", as_="span"),
+                        cursor="pointer",
+                    ),
+                    rx.code_block(
+                        entry["payload"],
+                        language="json",
+                        wrap_long_lines=True,
+                        font_size="12px",
+                        max_height="360px",
+                        overflow="auto",
+                        width="100%",
+                    ),
+                    width="100%",
+                    class_name="raw-payload",
+                ),
+                rx.fragment(),
+            ),
+            spacing="1",
+            width="100%",
+            min_width="0",
+        ),
+        align="start",
+        spacing="3",
+        width="100%",
+        padding_y="0.75em",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        class_name="timeline-entry",
+        data_event_type=entry["event_type"],
+    )
+
+
+def _timeline_card() -> rx.Component:
+    s = AdminOrderDetailState
+    return rx.card(
+        rx.vstack(
+            rx.heading("Payment timeline", size="4"),
+            rx.cond(
+                s.timeline.length() > 0,
+                rx.vstack(rx.foreach(s.timeline, _entry), spacing="0", width="100%"),
+                empty_state(
+                    "history",
+                    "No payment events yet",
+                    "Events appear as the processor reports on this order's payment.",
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+        id="payment-timeline",
+    )
+
+
+def order_detail_admin_page() -> rx.Component:
+    s = AdminOrderDetailState
+    actions = rx.hstack(
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=14), rx.text("All orders", size="2")),
+            href=routes.ADMIN_ORDERS,
+        ),
+        rx.spacer(),
+        rx.button(rx.icon("rotate-cw", size=16), "Reload", variant="soft", on_click=s.refresh),
+        align="center",
+        width="100%",
+    )
+    return admin_shell(
+        SECTION,
+        "Order",
+        rx.match(
+            s.found,
+            (
+                "found",
+                rx.vstack(
+                    actions,
+                    receipt_card(s, admin=True),
+                    _timeline_card(),
+                    spacing="4",
+                    width="100%",
+                ),
+            ),
+            (
+                "missing",
+                missing_panel(s.missing_message, routes.ADMIN_ORDERS, "Back to all orders"),
+            ),
+            rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+        ),
+    )

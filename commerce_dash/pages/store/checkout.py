@@ -1,0 +1,376 @@
+"""Pay for a pending order (/checkout/[number]): summary, then the card form of the order's
+processor (the built-in sandbox, or Stripe's card field), then the result."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import reflex as rx
+
+from commerce_dash import routes
+from commerce_dash.components.shell import store_shell
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.pages.store.order_detail import route_number
+from commerce_dash.payments.base import IntentResult, IntentStatus
+from commerce_dash.payments.sandbox import TEST_CARDS, CardInput
+from commerce_dash.services import checkout as checkout_service
+from commerce_dash.services import payments as payments_service
+from commerce_dash.settings import get_settings
+from commerce_dash.state.auth import AuthState
+
+CARD_ELEMENT_ID = "card-element"
+_WAIT_AND_MOUNT = """
+(async () => {
+  for (let i = 0; i < 100 && !(window.cdStripe && window.Stripe); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!window.cdStripe) { return false; }
+  return window.cdStripe.mount(%s, %s, %s);
+})()
+"""
+
+
+class CheckoutState(AuthState):
+    phase: str = "loading"  # loading | pay | done | closed | missing
+    order_ref: str = ""
+    processor: str = ""
+    lines: list[dict[str, str]] = []
+    labels: dict[str, str] = {}
+    discount_code: str = ""
+    tax_label: str = "Tax"
+    display_note: str = ""
+    locked_until: str = ""
+    email: str = ""
+    error: str = ""
+    paying: bool = False
+    card_ready: bool = False
+    client_secret: str = ""
+    publishable_key: str = ""
+    missing_message: str = ""
+
+    def _apply(self, summary: checkout_service.CheckoutSummary) -> None:
+        self.order_ref = summary.number
+        self.processor = summary.processor
+        self.lines = summary.lines
+        self.labels = summary.labels
+        self.discount_code = summary.discount_code
+        self.tax_label = summary.tax_label
+        self.display_note = summary.display_note
+        self.locked_until = summary.locked_until
+        self.email = summary.email
+        self.client_secret = summary.client_secret
+        self.publishable_key = summary.publishable_key
+        if summary.status == "completed":
+            self.phase = "done"
+        elif summary.status == "pending":
+            self.phase = "pay"
+            self.error = summary.failure_reason
+        else:
+            self.phase = "closed"
+            self.error = summary.failure_reason or f"This order is {summary.status}."
+
+    def _refresh(self) -> bool:
+        actor = self.current_actor()
+        if actor is None:
+            return False
+        with session_scope() as session:
+            self._apply(checkout_service.checkout_summary(session=session, actor=actor,
+                                                          number=self.order_ref))
+        return True
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        number = route_number(self, routes.CHECKOUT)
+        self.load_session()
+        here = f"{routes.CHECKOUT}/{quote(number, safe='')}"
+        if not self.signed_in:
+            yield rx.redirect(f"{routes.LOGIN}?next={quote(here, safe='/')}")
+            return
+        if number.upper() != self.order_ref.upper():
+            self.phase = "loading"
+            self.card_ready = False
+        self.order_ref = number
+        self.error = ""
+        try:
+            self._refresh()
+        except DomainError as exc:
+            self.phase, self.missing_message = "missing", exc.message
+            return
+        if self.phase == "pay" and self.processor == "stripe":
+            yield
+            yield self._mount_script()
+
+    def _mount_script(self):  # type: ignore[no-untyped-def]
+        script = _WAIT_AND_MOUNT % (json.dumps(self.publishable_key),
+                                    json.dumps(self.client_secret), json.dumps(CARD_ELEMENT_ID))
+        return rx.call_script(script, callback=CheckoutState.card_mounted)
+
+    @rx.event
+    def card_mounted(self, ok: bool) -> None:
+        self.card_ready = bool(ok)
+        if not ok:
+            self.error = "The card form could not load. Check your connection and reload."
+
+    def _after(self, result: IntentResult):  # type: ignore[no-untyped-def]
+        self.paying = False
+        if result.status is IntentStatus.REQUIRES_ACTION and self.processor == "sandbox":
+            return rx.redirect(f"{routes.SANDBOX_3DS}/{result.intent_id}")
+        self._refresh()
+        if result.status is IntentStatus.FAILED:
+            self.error = result.failure_message or "The payment did not go through."
+            return rx.toast.error(self.error)
+        if self.phase == "done":
+            return rx.toast.success("Payment received. Thank you!")
+        if result.status is IntentStatus.PROCESSING:
+            return rx.toast.info("Your payment is being processed.")
+        return None
+
+    @rx.event
+    def pay_sandbox(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        actor = self.current_actor()
+        if actor is None:
+            return rx.redirect(routes.LOGIN)
+        self.error = ""
+        expiry = form.get("expiry", "").replace(" ", "")
+        month, _, year = expiry.partition("/")
+        if not (month.isdigit() and year.isdigit()):
+            self.error = "Enter the expiry as MM/YY."
+            return None
+        card = CardInput(form.get("card_number", ""), int(month), int(year),
+                         form.get("cvc", "").strip())
+        self.paying = True
+        try:
+            with session_scope() as session:
+                result = payments_service.sandbox_pay(session=session, actor=actor,
+                                                      number=self.order_ref, card=card)
+        except DomainError as exc:
+            self.paying = False
+            self.error = exc.message
+            self._refresh()
+            return rx.toast.error(exc.message)
+        return self._after(result)
+
+    @rx.event
+    def pay_stripe(self):  # type: ignore[no-untyped-def]
+        self.error = ""
+        self.paying = True
+        return rx.call_script("window.cdStripe.tokenize()", callback=CheckoutState.stripe_token)
+
+    @rx.event
+    def stripe_token(self, answer: str):  # type: ignore[no-untyped-def]
+        actor = self.current_actor()
+        data = json.loads(answer or "{}")
+        if actor is None or not data.get("token"):
+            self.paying = False
+            self.error = data.get("message") or "Check your card details."
+            return None
+        try:
+            with session_scope() as session:
+                result = payments_service.stripe_pay(
+                    session=session, actor=actor, number=self.order_ref,
+                    token=str(data["token"]), card_id=str(data.get("card", "")))
+        except DomainError as exc:
+            self.paying = False
+            self.error = exc.message
+            return rx.toast.error(exc.message)
+        if result.status is IntentStatus.REQUIRES_ACTION:
+            return rx.call_script("window.cdStripe.authenticate()",
+                                  callback=CheckoutState.stripe_authenticated)
+        return self._after(result)
+
+    @rx.event
+    def stripe_authenticated(self, answer: str):  # type: ignore[no-untyped-def]
+        actor = self.current_actor()
+        if actor is None:
+            return rx.redirect(routes.LOGIN)
+        data = json.loads(answer or "{}")
+        try:
+            with session_scope() as session:
+                result = payments_service.confirm_payment(session=session, actor=actor,
+                                                          number=self.order_ref)
+        except DomainError as exc:
+            self.paying = False
+            self.error = exc.message
+            return rx.toast.error(exc.message)
+        if result.status is IntentStatus.FAILED and not result.failure_message:
+            result = IntentResult(result.intent_id, result.status, result.amount,
+                                  result.currency,
+                                  failure_message=str(data.get("message") or ""))
+        return self._after(result)
+
+
+def _summary() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.heading("Order ", CheckoutState.order_ref, size="4"),
+                      rx.spacer(), rx.badge("Prices held until ", CheckoutState.locked_until,
+                                            color_scheme="gray"), width="100%", wrap="wrap"),
+            rx.foreach(
+                CheckoutState.lines,
+                lambda line: rx.hstack(
+                    rx.badge(line["kind"], variant="soft", size="1"),
+                    rx.text(line["title"], size="2"),
+                    rx.spacer(),
+                    rx.vstack(rx.text(line["amount"], size="2"),
+                              rx.cond(line["discount"] != "",
+                                      rx.text(line["discount"], size="1", color_scheme="green"),
+                                      rx.fragment()),
+                              align="end", spacing="0"),
+                    width="100%",
+                    align="center",
+                ),
+            ),
+            rx.divider(),
+            rx.hstack(rx.text("Subtotal", size="2"), rx.spacer(),
+                      rx.text(CheckoutState.labels["subtotal"], size="2"), width="100%"),
+            rx.cond(CheckoutState.discount_code != "",
+                    rx.hstack(rx.text("Discount (", CheckoutState.discount_code, ")", size="2"),
+                              rx.spacer(),
+                              rx.text("− ", CheckoutState.labels["discount"], size="2",
+                                      color_scheme="green"), width="100%"),
+                    rx.fragment()),
+            rx.hstack(rx.text(CheckoutState.tax_label, size="2"), rx.spacer(),
+                      rx.text(CheckoutState.labels["tax"], size="2"), width="100%"),
+            rx.hstack(rx.text("Total", weight="bold"), rx.spacer(),
+                      rx.text(CheckoutState.labels["total"], weight="bold", size="5",
+                              id="checkout-total"), width="100%", align="center"),
+            rx.cond(CheckoutState.display_note != "",
+                    rx.text(CheckoutState.display_note, size="1", color_scheme="gray"),
+                    rx.fragment()),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _sandbox_form() -> rx.Component:
+    return rx.vstack(
+        rx.callout(
+            "Test mode: no real card is charged. Use a test card below.",
+            icon="flask-conical", color_scheme="blue", size="1",
+        ),
+        rx.form(
+            rx.vstack(
+                rx.text("Card number", size="2", weight="medium"),
+                rx.input(name="card_number", placeholder="4242 4242 4242 4242", id="card-number",
+                         input_mode="numeric", auto_complete="cc-number", width="100%",
+                         required=True),
+                rx.hstack(
+                    rx.vstack(rx.text("Expiry", size="2", weight="medium"),
+                              rx.input(name="expiry", placeholder="MM/YY", id="card-expiry",
+                                       auto_complete="cc-exp", required=True),
+                              spacing="1", flex="1"),
+                    rx.vstack(rx.text("CVC", size="2", weight="medium"),
+                              rx.input(name="cvc", placeholder="123", id="card-cvc",
+                                       input_mode="numeric", auto_complete="cc-csc",
+                                       required=True),
+                              spacing="1", flex="1"),
+                    width="100%",
+                ),
+                rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"],
+                          type="submit", size="3", width="100%", loading=CheckoutState.paying,
+                          id="pay"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=CheckoutState.pay_sandbox,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        rx.box(
+            rx.text("Test cards", size="1", weight="bold"),
+            *[rx.text(f"{number[:4]} {number[4:8]} {number[8:12]} {number[12:]}: {label}",
+                      size="1", color_scheme="gray", font_family="monospace")
+              for number, label in TEST_CARDS],
+            rx.text("Any future expiry and any 3 digits for the CVC.", size="1",
+                    color_scheme="gray"),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _stripe_form() -> rx.Component:
+    return rx.vstack(
+        rx.script(src=get_settings().stripe_js_url),
+        rx.script(src="/js/stripe_checkout.js"),
+        rx.text("Card", size="2", weight="medium"),
+        rx.box(id=CARD_ELEMENT_ID, padding="0.75em", border=f"1px solid {rx.color('gray', 6)}",
+               border_radius="6px", width="100%", min_height="44px"),
+        rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"], size="3",
+                  width="100%", loading=CheckoutState.paying, disabled=~CheckoutState.card_ready,
+                  on_click=CheckoutState.pay_stripe, id="pay"),
+        rx.text("Card details go straight to Stripe; we never see or store them.", size="1",
+                color_scheme="gray"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _pay_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Payment", size="4"),
+            rx.cond(CheckoutState.error != "",
+                    rx.callout(CheckoutState.error, icon="circle-alert", color_scheme="red",
+                               id="payment-error"),
+                    rx.fragment()),
+            rx.cond(CheckoutState.processor == "stripe", _stripe_form(), _sandbox_form()),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _done() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.icon("circle-check", size=48, color=rx.color("green", 9)),
+            rx.heading("Thank you! Your order is complete.", size="5", id="order-complete"),
+            rx.text("Order ", rx.text.strong(CheckoutState.order_ref), " is paid. A "
+                    "confirmation is on its way to ", CheckoutState.email, "."),
+            rx.hstack(
+                rx.link(rx.button("View order"),
+                        href=f"{routes.ORDERS}/" + CheckoutState.order_ref.to(str)),
+                rx.link(rx.button("Continue shopping", variant="soft"), href=routes.STORE),
+                spacing="3",
+            ),
+            align="center",
+            spacing="3",
+            padding="1.5em",
+        ),
+        width="100%",
+    )
+
+
+def checkout_page() -> rx.Component:
+    return store_shell(
+        rx.vstack(
+            rx.heading("Checkout", size="6"),
+            rx.match(
+                CheckoutState.phase,
+                ("loading", rx.center(rx.spinner(size="3"), width="100%", padding="3em")),
+                ("missing", rx.callout(CheckoutState.missing_message, icon="search-x",
+                                       color_scheme="gray")),
+                ("done", _done()),
+                ("closed", rx.vstack(
+                    rx.callout(CheckoutState.error, icon="clock", color_scheme="amber"),
+                    rx.link(rx.button("Back to your cart"), href=routes.CART),
+                )),
+                rx.flex(
+                    rx.box(_summary(), flex="1", width="100%"),
+                    rx.box(_pay_card(), flex="1", width="100%"),
+                    direction=rx.breakpoints(initial="column", md="row"),
+                    spacing="4",
+                    width="100%",
+                    align="start",
+                ),
+            ),
+            spacing="4",
+            width="100%",
+        )
+    )

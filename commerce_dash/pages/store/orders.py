@@ -1,0 +1,326 @@
+"""The learner's orders and payments, newest first, one page at a time (/account/orders).
+
+The status badge helpers here are shared by the order detail and the admin order pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import reflex as rx
+from reflex.vars import ObjectVar
+
+from commerce_dash import routes
+from commerce_dash.components.shell import store_shell
+from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.db import session_scope
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.services import orders as orders_service
+from commerce_dash.state.auth import AuthState
+
+PAGE_SIZE = 10
+WHEN = "%Y-%m-%d %H:%M UTC"
+DAY = "%b %d, %Y"
+
+# Order statuses, the order's payment column and payment statuses share one palette.
+STATUS_COLORS = {
+    "pending": "amber",
+    "requires_action": "amber",
+    "processing": "blue",
+    "completed": "green",
+    "succeeded": "green",
+    "failed": "red",
+    "canceled": "gray",
+    "cancelled": "gray",
+    "refunded": "violet",
+    "partially_refunded": "violet",
+    "partial_refund": "violet",
+}
+STATUS_LABELS = {
+    "partial_refund": "Partially refunded",
+    "requires_action": "Needs verification",
+}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def status_fields(key: str, status: str) -> dict[str, str]:
+    """``key`` (the raw status), ``key_label`` and ``key_color`` for a row dict."""
+    return {
+        key: status,
+        f"{key}_label": status_label(status),
+        f"{key}_color": STATUS_COLORS.get(status, "gray"),
+    }
+
+
+def status_badge(row: ObjectVar[dict[str, str]], key: str) -> rx.Component:
+    """The badge of a status put into a row by ``status_fields``."""
+    return rx.badge(
+        row[f"{key}_label"],
+        color_scheme=row[f"{key}_color"].to(str),  # type: ignore[arg-type]
+        variant="soft",
+        class_name=f"{key.replace('_', '-')}-badge",
+        data_status=row[key],
+    )
+
+
+def when(value: datetime | None, fmt: str = WHEN) -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def order_href(number: str) -> str:
+    return f"{routes.ORDERS}/{quote(number, safe='')}"
+
+
+def _items_label(count: int) -> str:
+    return f"{count} item{'' if count == 1 else 's'}"
+
+
+def order_row(order: orders_service.OrderSummary) -> dict[str, str]:
+    shows_display = order.display_currency.upper() != order.currency.upper()
+    return {
+        "number": order.number,
+        "href": order_href(order.number),
+        "date": when(order.created_at, DAY),
+        "items": _items_label(order.item_count),
+        "total": order.total_label,
+        "display_total": order.display_total_label if shows_display else "",
+        **status_fields("status", order.status),
+        **status_fields("payment_status", order.payment_status),
+    }
+
+
+def payment_row(payment: orders_service.PaymentRow) -> dict[str, str]:
+    return {
+        "date": when(payment.at),
+        "order_number": payment.order_number,
+        "href": order_href(payment.order_number),
+        "processor": payment.processor.title(),
+        "amount": payment.amount_label,
+        "failure_reason": payment.failure_reason,
+        **status_fields("status", payment.status),
+    }
+
+
+class OrdersState(AuthState):
+    loaded: rx.Field[bool] = rx.field(False)
+    rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    total: rx.Field[int] = rx.field(0)
+    page: rx.Field[int] = rx.field(1)
+    pages: rx.Field[int] = rx.field(1)
+    payments: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    payments_total: rx.Field[int] = rx.field(0)
+    payments_page: rx.Field[int] = rx.field(1)
+    payments_pages: rx.Field[int] = rx.field(1)
+
+    def _fetch(self) -> bool:
+        actor = self.current_actor()
+        if actor is None:
+            return False
+        with session_scope() as session:
+            result = orders_service.list_orders_for_user(
+                session=session, user_id=actor.user_id, page=PageRequest(self.page, PAGE_SIZE)
+            )
+            history = orders_service.payment_history_for_user(
+                session=session,
+                user_id=actor.user_id,
+                page=PageRequest(self.payments_page, PAGE_SIZE),
+            )
+        self.rows = [order_row(o) for o in result.items]
+        self.total, self.pages = result.total, result.pages
+        self.payments = [payment_row(p) for p in history.items]
+        self.payments_total, self.payments_pages = history.total, history.pages
+        self.loaded = True
+        return True
+
+    def _refetch(self):  # type: ignore[no-untyped-def]
+        if not self._fetch():
+            return rx.redirect(f"{routes.LOGIN}?next={routes.ORDERS}")
+        return None
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        self.load_session()
+        if not self.signed_in:
+            return rx.redirect(f"{routes.LOGIN}?next={routes.ORDERS}")
+        self.page = self.payments_page = 1
+        return self._refetch()
+
+    @rx.event
+    def next_page(self):  # type: ignore[no-untyped-def]
+        self.page = min(self.page + 1, self.pages)
+        return self._refetch()
+
+    @rx.event
+    def prev_page(self):  # type: ignore[no-untyped-def]
+        self.page = max(1, self.page - 1)
+        return self._refetch()
+
+    @rx.event
+    def next_payments_page(self):  # type: ignore[no-untyped-def]
+        self.payments_page = min(self.payments_page + 1, self.payments_pages)
+        return self._refetch()
+
+    @rx.event
+    def prev_payments_page(self):  # type: ignore[no-untyped-def]
+        self.payments_page = max(1, self.payments_page - 1)
+        return self._refetch()
+
+
+def _order_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(rx.text(row["number"], weight="medium"), href=row["href"])),
+        rx.table.cell(rx.text(row["date"], size="2", white_space="nowrap")),
+        rx.table.cell(rx.text(row["items"], size="2")),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row["total"], weight="medium"),
+                rx.cond(
+                    row["display_total"] != "",
+                    rx.text("shown as ", row["display_total"], size="1", color_scheme="gray"),
+                    rx.fragment(),
+                ),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(status_badge(row, "status")),
+        rx.table.cell(status_badge(row, "payment_status")),
+        rx.table.cell(rx.link(rx.button("View", size="1", variant="soft"), href=row["href"])),
+        class_name="order-row",
+        data_number=row["number"],
+    )
+
+
+def _payment_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row["date"], size="2", white_space="nowrap")),
+        rx.table.cell(rx.link(row["order_number"], href=row["href"])),
+        rx.table.cell(rx.text(row["processor"], size="2")),
+        rx.table.cell(rx.text(row["amount"], weight="medium")),
+        rx.table.cell(
+            rx.vstack(
+                status_badge(row, "status"),
+                rx.cond(
+                    row["failure_reason"] != "",
+                    rx.text(row["failure_reason"], size="1", color_scheme="red"),
+                    rx.fragment(),
+                ),
+                spacing="1",
+                align="start",
+            )
+        ),
+        class_name="payment-row",
+    )
+
+
+def _table(
+    headers: list[str], rows: Any, render: Callable[[Any], rx.Component]
+) -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, render)),
+            width="100%",
+        ),
+        overflow_x="auto",
+        width="100%",
+    )
+
+
+def _no_orders() -> rx.Component:
+    return rx.vstack(
+        empty_state(
+            "shopping-bag",
+            "No orders yet — browse the catalog",
+            "Courses and programs you buy show up here with their receipts.",
+        ),
+        rx.link(rx.button(rx.icon("store", size=16), "Browse the catalog"), href=routes.STORE),
+        align="center",
+        padding_bottom="1.5em",
+        width="100%",
+        id="no-orders",
+    )
+
+
+def _orders_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Orders", size="4"),
+            rx.cond(
+                OrdersState.rows.length() > 0,
+                rx.vstack(
+                    _table(
+                        ["Order", "Date", "Items", "Total", "Status", "Payment", ""],
+                        OrdersState.rows,
+                        _order_row,
+                    ),
+                    pager(
+                        OrdersState.page,
+                        OrdersState.pages,
+                        OrdersState.total,
+                        OrdersState.prev_page,
+                        OrdersState.next_page,
+                    ),
+                    width="100%",
+                ),
+                _no_orders(),
+            ),
+            width="100%",
+        ),
+        width="100%",
+        id="orders-card",
+    )
+
+
+def _payments_card() -> rx.Component:
+    return rx.cond(
+        OrdersState.payments_total > 0,
+        rx.card(
+            rx.vstack(
+                rx.heading("Payment history", size="4"),
+                _table(
+                    ["Date", "Order", "Processor", "Amount", "Status"],
+                    OrdersState.payments,
+                    _payment_row,
+                ),
+                pager(
+                    OrdersState.payments_page,
+                    OrdersState.payments_pages,
+                    OrdersState.payments_total,
+                    OrdersState.prev_payments_page,
+                    OrdersState.next_payments_page,
+                ),
+                width="100%",
+            ),
+            width="100%",
+            id="payments-card",
+        ),
+        rx.fragment(),
+    )
+
+
+def orders_page() -> rx.Component:
+    return store_shell(
+        rx.vstack(
+            rx.hstack(
+                rx.link(
+                    rx.hstack(rx.icon("arrow-left", size=14), rx.text("My account", size="2")),
+                    href=routes.ACCOUNT,
+                ),
+                width="100%",
+            ),
+            rx.heading("My orders", size="6"),
+            rx.cond(
+                OrdersState.loaded,
+                rx.vstack(_orders_card(), _payments_card(), spacing="4", width="100%"),
+                rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+            ),
+            spacing="4",
+            width="100%",
+        )
+    )

@@ -1,0 +1,38 @@
+"""Adding to the cart from any storefront page (guest or signed in)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from sqlmodel import select
+
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.models.catalog import Course, Program
+from commerce_dash.services import cart as cart_service
+from commerce_dash.services.cart import CartOwner
+from commerce_dash.state.auth import AuthState
+
+
+def add_item_to_cart(state: AuthState, item_type: str, code: str) -> list[Any]:
+    """Add the course or program called ``code``; the events to return (toasts)."""
+    actor = state.current_actor()
+    owner = state.cart_owner(actor)
+    if actor is None and not owner.token:
+        state.cart_token = cart_service.new_cart_token()
+        owner = CartOwner(user_id=None, token=state.cart_token)
+    model = Course if item_type == "course" else Program
+    try:
+        with session_scope() as session:
+            row = session.exec(select(model).where(model.code == code)).first()
+            if row is None or row.id is None:
+                raise DomainError("item_not_found", "This item is no longer for sale.")
+            cart_service.add_item(session=session, owner=owner, item_type=item_type,
+                                  item_id=row.id)
+            title = row.title
+    except DomainError as exc:
+        return [rx.toast.error(exc.message)]
+    state.refresh_cart_count(actor)
+    return [rx.toast.success(f"{title} is in your cart.",
+                             description="Open the cart (top right) to check out.")]
