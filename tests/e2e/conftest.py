@@ -25,7 +25,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.notify.doubles import CollectingHandler, SmtpServer, free_port
+from tests.payments.localstripe_server import LocalStripe, running_localstripe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
@@ -66,6 +70,8 @@ class AppServer:
     log_path: Path
     demo_password: str
     database_url: str = ""
+    smtp: SmtpServer | None = None
+    stripe: LocalStripe | None = None
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -134,8 +140,33 @@ def _stop_process_group(proc: subprocess.Popen[bytes]) -> None:
             time.sleep(0.2)
 
 
+# Stripe in the e2e app: the HLT department pays through Stripe (localstripe), the others
+# through the built-in sandbox.
+STRIPE_DEPARTMENT = "HLT"
+STRIPE_WEBHOOK_SECRET = "whsec_e2e_localstripe"
+
+
 @pytest.fixture(scope="session")
-def app_server() -> Iterator[AppServer]:
+def e2e_smtp() -> Iterator[SmtpServer]:
+    """The SMTP server the e2e app sends its email to (aiosmtpd on 127.0.0.1)."""
+    handler = CollectingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, handler)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_stripe() -> Iterator[LocalStripe]:
+    with running_localstripe() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_server(e2e_smtp: SmtpServer, e2e_stripe: LocalStripe) -> Iterator[AppServer]:
     """The app built and served once for every e2e test, on its own port and database."""
     for tool in (VENV_BIN / "python", VENV_BIN / "reflex", TOOLS_BIN / "bun"):
         if not tool.exists():
@@ -161,7 +192,19 @@ def app_server() -> Iterator[AppServer]:
         # argon2 at full cost takes ~110 ms per hash; the suite signs in many times.
         "COMMERCE_ARGON2_TIME_COST": "1",
         "COMMERCE_ARGON2_MEMORY_COST_KIB": "64",
+        "COMMERCE_EMAIL_PROVIDER": "smtp",
+        "COMMERCE_SMTP_HOST": e2e_smtp.host,
+        "COMMERCE_SMTP_PORT": str(e2e_smtp.port),
+        "COMMERCE_PAYMENT_PROCESSOR": "sandbox",
+        "COMMERCE_PROCESSOR_BY_DEPARTMENT": f'{{"{STRIPE_DEPARTMENT}": "stripe"}}',
+        "COMMERCE_STRIPE_SECRET_KEY": "sk_test_e2e",
+        "COMMERCE_STRIPE_PUBLISHABLE_KEY": "pk_test_e2e",
+        "COMMERCE_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "COMMERCE_STRIPE_API_BASE": e2e_stripe.base_url,
+        "COMMERCE_STRIPE_JS_URL": f"{e2e_stripe.base_url}/js.stripe.com/v3/",
     }
+    e2e_stripe.register_webhook("e2e-app", f"{base_url}/api/v2/payments/webhook/stripe",
+                                STRIPE_WEBHOOK_SECRET)
     redis_url = os.environ.get("REDIS_URL", "")
     if redis_url:
         # With Redis the per-client state is shared, so serve with two workers as production
@@ -215,7 +258,7 @@ def app_server() -> Iterator[AppServer]:
             )
         yield AppServer(
             base_url=base_url, log_path=log_path, demo_password=demo_password,
-            database_url=env["DATABASE_URL"],
+            database_url=env["DATABASE_URL"], smtp=e2e_smtp, stripe=e2e_stripe,
         )
     finally:
         _stop_process_group(proc)

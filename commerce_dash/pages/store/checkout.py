@@ -122,6 +122,7 @@ class CheckoutState(AuthState):
             self.error = result.failure_message or "The payment did not go through."
             return rx.toast.error(self.error)
         if self.phase == "done":
+            self.refresh_cart_count(self.current_actor())  # the bought items left the cart
             return rx.toast.success("Payment received. Thank you!")
         if result.status is IntentStatus.PROCESSING:
             return rx.toast.info("Your payment is being processed.")

@@ -1,0 +1,183 @@
+"""Checkout paid through Stripe (localstripe): localstripe signs and posts its webhooks to a
+loopback receiver that hands them to our webhook intake, as the route does."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import stripe
+from sqlmodel import Session, select
+
+from commerce_dash.db import get_engine
+from commerce_dash.domain.actor import Actor
+from commerce_dash.models.commerce import Order, Payment, PaymentEvent
+from commerce_dash.models.delivery import OutboxMessage
+from commerce_dash.payments.factory import get_processor, reset_processors
+from commerce_dash.services import cart as cart_service
+from commerce_dash.services import payments
+from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.settings import get_settings
+from tests.commerce.shop import build_shop, owner_of
+from tests.payments.conftest import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
+from tests.payments.localstripe_server import LocalStripe
+
+
+class Intake:
+    """Receives localstripe's POSTs and passes them to ``payments.receive_webhook``."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[str] = []
+        self.bodies: list[tuple[bytes, dict[str, str]]] = []
+        intake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                headers = dict(self.headers.items())
+                intake.bodies.append((body, headers))
+                with Session(get_engine()) as session:
+                    try:
+                        outcome = payments.receive_webhook(
+                            session=session, processor="stripe", body=body, headers=headers)
+                        intake.outcomes.append(outcome.status)
+                        self.send_response(200)
+                    except Exception as exc:  # noqa: BLE001 - recorded for the assertion
+                        intake.outcomes.append(f"error: {exc}")
+                        self.send_response(400)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook/stripe"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def stripe_shop(session: Session, super_admin: Actor, localstripe_server: LocalStripe,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[Intake]:
+    monkeypatch.setenv("COMMERCE_PAYMENT_PROCESSOR", "stripe")
+    monkeypatch.setenv("COMMERCE_STRIPE_SECRET_KEY", SECRET_KEY)
+    monkeypatch.setenv("COMMERCE_STRIPE_PUBLISHABLE_KEY", PUBLISHABLE_KEY)
+    monkeypatch.setenv("COMMERCE_STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("COMMERCE_STRIPE_API_BASE", localstripe_server.base_url)
+    get_settings.cache_clear()
+    reset_processors()
+    intake = Intake()
+    endpoint = f"intake-{uuid.uuid4().hex[:8]}"
+    localstripe_server.register_webhook(
+        endpoint, intake.url, WEBHOOK_SECRET,
+        events=["payment_intent.succeeded", "payment_intent.payment_failed"])
+    build_shop(session, super_admin)
+    try:
+        yield intake
+    finally:
+        localstripe_server.unregister_webhook(endpoint)
+        intake.server.shutdown()
+        intake.server.server_close()
+        get_settings.cache_clear()
+        reset_processors()
+
+
+def _wait(session: Session, order_id: int, status: str, field: str = "status",
+          timeout: float = 15) -> Order:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session.expire_all()
+        order = session.get(Order, order_id)
+        assert order is not None
+        if getattr(order, field) == status:
+            return order
+        time.sleep(0.2)
+    raise AssertionError(f"order {order_id} never reached {field}={status}")
+
+
+def _order(session: Session, learner: Actor, code: str, key: str):  # type: ignore[no-untyped-def]
+    from commerce_dash.models.catalog import Course
+
+    course = session.exec(select(Course).where(Course.code == f"SHOP-{code}")).one()
+    assert course.id is not None
+    cart_service.add_item(session=session, owner=owner_of(learner), item_type="course",
+                          item_id=course.id)
+    return checkout(session=session, actor=learner, request=CheckoutRequest(key))
+
+
+def test_a_stripe_payment_completes_through_the_signed_webhook_once(
+    session: Session, learner: Actor, stripe_shop: Intake
+) -> None:
+    result = _order(session, learner, "PY101", "stripe-ok-0001")
+    assert (result.processor, result.publishable_key) == ("stripe", PUBLISHABLE_KEY)
+    assert result.intent_id.startswith("pi_") and result.client_secret
+    # the learner's browser confirms the intent with Stripe (here: server side, pm_card_visa)
+    get_processor("stripe").confirm_intent(result.intent_id, "pm_card_visa")
+    order = _wait(session, result.order_id, "completed")
+    assert order.payment_status == "completed"
+    assert stripe_shop.outcomes[:1] == ["processed"]
+    # the same event delivered again changes nothing
+    body, headers = stripe_shop.bodies[0]
+    again = payments.receive_webhook(session=session, processor="stripe", body=body,
+                                     headers=headers)
+    assert again.status == "duplicate"
+    confirmations = session.exec(select(OutboxMessage).where(
+        OutboxMessage.dedupe_key == f"order-confirmation:{order.id}")).all()
+    assert len(confirmations) == 1
+    event = session.exec(select(PaymentEvent).where(PaymentEvent.source == "webhook")).one()
+    assert event.event_type == "payment_intent.succeeded" and event.status == "processed"
+    # a forged copy is refused
+    forged = {**headers, "Stripe-Signature": headers["Stripe-Signature"].replace("v1=", "v1=0")}
+    with pytest.raises(Exception) as err:
+        payments.receive_webhook(session=session, processor="stripe",
+                                 body=body.replace(b"evt_", b"evt_x"), headers=forged)
+    assert getattr(err.value, "code", "") == "invalid_signature"
+
+
+def test_a_decline_is_recorded_from_the_payment_failed_webhook(
+    session: Session, learner: Actor, stripe_shop: Intake
+) -> None:
+    result = _order(session, learner, "SQL101", "stripe-no-0001")
+    declined = get_processor("stripe").confirm_intent(result.intent_id,
+                                                      "pm_card_chargeCustomerFail")
+    assert declined.failure_message == "Your card was declined."
+    _wait(session, result.order_id, "failed", field="payment_status")
+    payment = session.exec(select(Payment).where(Payment.order_id == result.order_id)).one()
+    assert (payment.status, payment.failure_reason) == ("failed", "Your card was declined.")
+    order = session.get(Order, result.order_id)
+    assert order is not None and order.status == "pending"
+    failed_mail = [m for m in session.exec(select(OutboxMessage)).all()
+                   if (m.payload or {}).get("template") == "payment-failed"]
+    assert len(failed_mail) == 1
+
+
+def test_three_d_secure_requires_action_then_completes(
+    session: Session, learner: Actor, stripe_shop: Intake, localstripe: str,
+    stripe_client: stripe.StripeClient
+) -> None:
+    result = _order(session, learner, "ML301", "stripe-3ds-001")
+    method = stripe_client.v1.payment_methods.create({
+        "type": "card",
+        "card": {"number": "4000002500003155", "exp_month": 12, "exp_year": 2034,
+                 "cvc": "123"},  # type: ignore[typeddict-item]
+    })
+    challenged = get_processor("stripe").confirm_intent(result.intent_id, method.id)
+    assert challenged.status.value == "requires_action"
+    assert payments.confirm_payment(session=session, actor=learner,
+                                    number=result.number).status.value == "requires_action"
+    state = payments.payment_state(session=session, actor=learner, number=result.number)
+    assert state["payment_status"] == "requires_action"
+    # the learner passes the bank's challenge (what Stripe.js does in the page)
+    request = urllib.request.Request(
+        f"{localstripe}/v1/payment_intents/{result.intent_id}/_authenticate?success=true",
+        data=json.dumps({"key": PUBLISHABLE_KEY, "client_secret": result.client_secret}).encode(),
+        method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    order = _wait(session, result.order_id, "completed")
+    assert order.payment_status == "completed"
