@@ -14,6 +14,7 @@ from commerce_dash.pages.admin.emails import EmailPreviewState, emails_page
 from commerce_dash.pages.admin.order_detail import AdminOrderDetailState, order_detail_admin_page
 from commerce_dash.pages.admin.orders import AdminOrdersState, orders_admin_page
 from commerce_dash.pages.admin.overview import OverviewState, overview_page
+from commerce_dash.pages.admin.payment_events import PaymentEventsState
 from commerce_dash.pages.admin.pricing import PricingState, pricing_page
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
 from commerce_dash.pages.admin.system import SystemState, system_page
@@ -81,7 +82,12 @@ PAGES = [
         AdminOrderDetailState.load,
     ),
     (tax_settings_page, routes.ADMIN_SETTINGS, "Tax & currency", TaxSettingsState.load),
-    (system_page, routes.ADMIN_SYSTEM, "System", SystemState.load),
+    (
+        system_page,
+        routes.ADMIN_SYSTEM,
+        "System",
+        [SystemState.load, PaymentEventsState.load],
+    ),
     (emails_page, routes.ADMIN_EMAILS, "Email templates", EmailPreviewState.load),
     (users_page, routes.ADMIN_USERS, "Users", UsersState.load),
     (audit_page, routes.ADMIN_AUDIT, "Audit log", AuditState.load),

@@ -18,6 +18,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.jobs.registry import JOBS, JobSpec, run_job_now
 from commerce_dash.models.delivery import JobRun, OutboxMessage
+from commerce_dash.pages.admin.payment_events import payment_events_card
 from commerce_dash.services import jobs as jobs_service
 from commerce_dash.services import outbox as outbox_service
 from commerce_dash.state.admin import AdminState
@@ -473,6 +474,7 @@ def system_page() -> rx.Component:
             width="100%",
         ),
         _jobs_card(),
+        payment_events_card(),
         rx.heading("Outbox", size="4"),
         rx.hstack(
             rx.input(

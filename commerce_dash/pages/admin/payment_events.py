@@ -1,0 +1,159 @@
+"""The System page's payment webhook card: received events by status, the latest ones, and
+a replay for events whose processing failed or went dead."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import reflex as rx
+
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.models.commerce import PaymentEvent
+from commerce_dash.services import payments as payments_service
+from commerce_dash.state.admin import AdminState
+
+STATUSES = ("received", "processed", "ignored", "failed", "dead")
+STATUS_COLORS = {"processed": "green", "ignored": "gray", "failed": "amber", "dead": "red",
+                 "received": "blue"}
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _row(event: PaymentEvent) -> dict[str, str]:
+    return {
+        "id": str(event.id), "processor": event.processor, "event_id": event.event_id,
+        "type": event.event_type, "status": event.status, "attempts": str(event.attempts),
+        "outcome": event.outcome or event.last_error[:160], "received": _when(event.received_at),
+        "next": _when(event.next_attempt_at),
+        "replayable": "yes" if event.status in ("failed", "dead") else "",
+        "payload": json.dumps(event.payload or {}, indent=2, sort_keys=True)[:4000],
+    }
+
+
+class PaymentEventsState(AdminState):
+    event_counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
+    events: list[dict[str, str]] = []
+    event_filter: str = "all"
+
+    def _fetch(self) -> None:
+        actor = self.current_actor()
+        with session_scope() as session:
+            rows = payments_service.list_events(
+                session=session, actor=actor,
+                status=None if self.event_filter == "all" else self.event_filter)
+            counts = payments_service.event_counts(session=session)
+        self.event_counts = {s: counts.get(s, 0) for s in STATUSES}
+        self.events = [_row(r) for r in rows]
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        if self.guard("system") is None:
+            return None
+        try:
+            self._fetch()
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return None
+
+    @rx.event
+    def set_event_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.event_filter = value
+        return self.load()
+
+    @rx.event
+    def replay(self, event_id: str):  # type: ignore[no-untyped-def]
+        actor = self.current_actor()
+        try:
+            with session_scope() as session:
+                outcome = payments_service.replay_event(session=session, actor=actor,
+                                                        event_row_id=int(event_id))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._fetch()
+        if outcome.status in ("processed", "ignored"):
+            return rx.toast.success(f"Event replayed: {outcome.detail}.")
+        return rx.toast.warning(f"Replayed, but processing failed again: {outcome.detail}")
+
+
+def _event_row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row["received"], white_space="nowrap"),
+        rx.table.cell(row["processor"]),
+        rx.table.cell(rx.text(row["type"], size="1", font_family="monospace")),
+        rx.table.cell(rx.badge(row["status"], color_scheme=rx.match(
+            row["status"], *[(k, v) for k, v in STATUS_COLORS.items()], "gray"))),
+        rx.table.cell(row["attempts"]),
+        rx.table.cell(rx.text(row["outcome"], size="1")),
+        rx.table.cell(
+            rx.hstack(
+                rx.popover.root(
+                    rx.popover.trigger(rx.button("Payload", size="1", variant="ghost")),
+                    rx.popover.content(rx.code_block(row["payload"], language="json",
+                                                     font_size="11px"),
+                                       max_width="560px", max_height="420px", overflow="auto"),
+                ),
+                rx.cond(row["replayable"] == "yes",
+                        rx.button("Replay", size="1", variant="soft",
+                                  on_click=PaymentEventsState.replay(row["id"]),
+                                  class_name="replay-payment-event"),
+                        rx.fragment()),
+                spacing="2",
+            ),
+        ),
+        class_name="payment-event-row",
+    )
+
+
+def payment_events_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Payment webhooks", size="4"),
+                rx.spacer(),
+                rx.select.root(
+                    rx.select.trigger(id="payment-event-filter"),
+                    rx.select.content(
+                        rx.select.item("Any status", value="all"),
+                        *[rx.select.item(s, value=s) for s in STATUSES],
+                    ),
+                    value=PaymentEventsState.event_filter,
+                    on_change=PaymentEventsState.set_event_filter,
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.hstack(
+                *[rx.badge(f"{s}: ", PaymentEventsState.event_counts[s],
+                           color_scheme=STATUS_COLORS[s], variant="soft") for s in STATUSES],
+                wrap="wrap",
+                spacing="2",
+                id="payment-event-counts",
+            ),
+            rx.cond(
+                PaymentEventsState.events.length() == 0,
+                rx.text("No processor webhooks received yet.", size="2", color_scheme="gray"),
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                            "Received", "Processor", "Event", "Status", "Attempts", "Outcome",
+                            "")])),
+                        rx.table.body(rx.foreach(PaymentEventsState.events, _event_row)),
+                        size="1",
+                        width="100%",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+            ),
+            rx.text("Failed events are retried with backoff by the payment_events job and end "
+                    "dead after the last attempt; replay sends one through processing again.",
+                    size="1", color_scheme="gray"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
