@@ -18,7 +18,7 @@ from commerce_dash.services import cart as cart_service
 from commerce_dash.services import checkout as checkout_service
 from commerce_dash.services.cart import CartOwner, CartView
 from commerce_dash.services.checkout import CheckoutRequest, CheckoutResult
-from commerce_dash.services.rate_limit import hit
+from commerce_dash.services.rate_limit import hit, hit_many
 from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/cart", tags=["cart"])
@@ -113,11 +113,10 @@ def checkout_json(result: CheckoutResult) -> dict[str, Any]:
 
 def _limit(session: DbSession, request: Request, user_id: int | None) -> None:
     settings = get_settings()
-    hit(session=session, bucket=f"client:{client_ip(request)}",
-        limit=settings.client_rate_limit_per_minute)
+    limits = {f"client:{client_ip(request)}": settings.client_rate_limit_per_minute}
     if user_id is not None:
-        hit(session=session, bucket=f"checkout:{user_id}",
-            limit=settings.checkout_rate_limit_per_minute)
+        limits[f"checkout:{user_id}"] = settings.checkout_rate_limit_per_minute
+    hit_many(session=session, limits=limits)
 
 
 def _view(session: DbSession, owner: CartOwner, token: str = "") -> dict[str, Any]:

@@ -15,7 +15,7 @@ from commerce_dash.payments.sandbox import CardInput
 from commerce_dash.services import payments as payments_service
 from commerce_dash.services.checkout import ensure_intent
 from commerce_dash.services.payments import order_for
-from commerce_dash.services.rate_limit import hit
+from commerce_dash.services.rate_limit import hit_many
 from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/payments", tags=["payments"])
@@ -48,10 +48,10 @@ def intent_json(result: IntentResult) -> dict[str, Any]:
 
 def _limit(session: DbSession, request: Request, user_id: int) -> None:
     settings = get_settings()
-    hit(session=session, bucket=f"client:{client_ip(request)}",
-        limit=settings.client_rate_limit_per_minute)
-    hit(session=session, bucket=f"payment:{user_id}",
-        limit=settings.payment_rate_limit_per_minute)
+    hit_many(session=session, limits={
+        f"client:{client_ip(request)}": settings.client_rate_limit_per_minute,
+        f"payment:{user_id}": settings.payment_rate_limit_per_minute,
+    })
 
 
 @router.post("/create-intent")

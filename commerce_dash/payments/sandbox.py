@@ -143,6 +143,7 @@ class SandboxProcessor:
                       **dict(request.metadata)},
             )
             session.add(intent)
+            result = self._result(intent)
             try:
                 session.commit()
             except IntegrityError:  # the same key raced us: answer with the winner's intent
@@ -153,8 +154,7 @@ class SandboxProcessor:
                     )
                 ).one()
                 return self._result(winner)
-            session.refresh(intent)
-            return self._result(intent)
+            return result
 
     def retrieve_intent(self, intent_id: str) -> IntentResult:
         with session_scope() as session:
@@ -269,9 +269,9 @@ class SandboxProcessor:
                 intent.failure_code = intent.failure_message = ""
                 status = IntentStatus.SUCCEEDED
             session.add(intent)
+            answer = self._result(intent), self._event(intent, status)
             session.commit()
-            session.refresh(intent)
-            return self._result(intent), self._event(intent, status)
+            return answer
 
     def complete_challenge(
         self, *, intent_id: str, approve: bool
@@ -293,9 +293,9 @@ class SandboxProcessor:
                 status = IntentStatus.FAILED
             intent.updated_at = utcnow()
             session.add(intent)
+            answer = self._result(intent), self._event(intent, status)
             session.commit()
-            session.refresh(intent)
-            return self._result(intent), self._event(intent, status)
+            return answer
 
     def challenge_intent(self, intent_id: str) -> IntentResult:
         return self.retrieve_intent(intent_id)

@@ -262,7 +262,6 @@ def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int
         unit_amount=amount, currency=cart.currency,
     ))
     session.commit()
-    session.refresh(cart)
     return cart
 
 

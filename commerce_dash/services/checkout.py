@@ -274,7 +274,6 @@ def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> Che
         session.refresh(payment)
         return _result(session, order, payment, replayed=False)
     payment = ensure_intent(session=session, order_id=order.id)
-    session.refresh(order)
     return _result(session, order, payment, replayed=False)
 
 
@@ -343,7 +342,6 @@ def ensure_intent(*, session: Session, order_id: int) -> Payment:
     if result.status is not IntentStatus.REQUIRES_PAYMENT:
         apply_intent_result(session=session, payment=payment, result=result, source="api")
     session.commit()
-    session.refresh(payment)
     return payment
 
 

@@ -45,7 +45,8 @@ def enqueue(
     max_attempts: int | None = None,
 ) -> OutboxMessage | None:
     """Add a message to the caller's transaction; a repeated dedupe key adds nothing."""
-    if session.exec(
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not postgres and session.exec(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ).first() is not None:
         return None
@@ -53,7 +54,7 @@ def enqueue(
         topic=topic, dedupe_key=dedupe_key, payload=payload, next_attempt_at=utcnow(),
         max_attempts=max_attempts or get_settings().outbox_max_attempts,
     )
-    if session.get_bind().dialect.name != "postgresql":
+    if not postgres:
         # SQLite runs one writer at a time, and its driver cannot nest a SAVEPOINT inside
         # the caller's transaction; the check above is enough there.
         session.add(message)
