@@ -280,6 +280,22 @@ def confirm_payment(*, session: Session, actor: Actor, number: str) -> IntentRes
         raise DomainError("payment_unavailable", exc.message, kind=ErrorKind.CONFLICT) from None
 
 
+def _payable_intent(session: Session, actor: Actor, number: str, processor: str) -> str:
+    """The intent of the learner's pending order paid through ``processor`` (ends the read
+    transaction: the processor is called next)."""
+    order = order_for(session, actor.user_id, number)
+    if order.status != OrderStatus.PENDING:
+        raise DomainError("order_not_payable", f"This order is {order.status}.",
+                          kind=ErrorKind.CONFLICT)
+    payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
+    if payment is None or payment.processor != processor or not payment.intent_id:
+        raise DomainError("no_payment", f"This order is not paid through {processor}.",
+                          kind=ErrorKind.CONFLICT)
+    intent_id = payment.intent_id
+    session.commit()
+    return intent_id
+
+
 def _sandbox() -> SandboxProcessor:
     processor = get_processor("sandbox")
     assert isinstance(processor, SandboxProcessor)
@@ -297,16 +313,7 @@ def sandbox_pay(
     *, session: Session, actor: Actor, number: str, card: CardInput
 ) -> IntentResult:
     """The sandbox card form: pay the order's intent with a test card."""
-    order = order_for(session, actor.user_id, number)
-    if order.status != OrderStatus.PENDING:
-        raise DomainError("order_not_payable", f"This order is {order.status}.",
-                          kind=ErrorKind.CONFLICT)
-    payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
-    if payment is None or payment.processor != "sandbox" or not payment.intent_id:
-        raise DomainError("no_payment", "This order is not paid through the sandbox.",
-                          kind=ErrorKind.CONFLICT)
-    intent_id = payment.intent_id
-    session.commit()
+    intent_id = _payable_intent(session, actor, number, "sandbox")
     try:
         result, event = _sandbox().pay(intent_id=intent_id, client_secret=None, card=card)
     except ProcessorError as exc:
@@ -432,16 +439,7 @@ def stripe_pay(
     """The Stripe card field made a token: confirm the order's intent with it (server side)."""
     from commerce_dash.payments.stripe_processor import StripeProcessor
 
-    order = order_for(session, actor.user_id, number)
-    if order.status != OrderStatus.PENDING:
-        raise DomainError("order_not_payable", f"This order is {order.status}.",
-                          kind=ErrorKind.CONFLICT)
-    payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
-    if payment is None or payment.processor != "stripe" or not payment.intent_id:
-        raise DomainError("no_payment", "This order is not paid by card through Stripe.",
-                          kind=ErrorKind.CONFLICT)
-    intent_id = payment.intent_id
-    session.commit()
+    intent_id = _payable_intent(session, actor, number, "stripe")
     processor = get_processor("stripe")
     assert isinstance(processor, StripeProcessor)
     try:

@@ -25,10 +25,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.notify.doubles import CollectingHandler, SmtpServer, free_port
+from tests.notify.doubles import SmtpServer, running_smtp
 from tests.payments.localstripe_server import LocalStripe, running_localstripe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -149,14 +148,8 @@ STRIPE_WEBHOOK_SECRET = "whsec_e2e_localstripe"
 @pytest.fixture(scope="session")
 def e2e_smtp() -> Iterator[SmtpServer]:
     """The SMTP server the e2e app sends its email to (aiosmtpd on 127.0.0.1)."""
-    handler = CollectingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
+    with running_smtp() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

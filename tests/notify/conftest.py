@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from reportlab.pdfgen import canvas
 from sqlmodel import Session as DbSession
 
@@ -20,7 +19,7 @@ from commerce_dash.models.catalog import Course
 from commerce_dash.services.org import create_course, create_department
 from commerce_dash.services.pricing import create_price
 from tests.conftest import create_user
-from tests.notify.doubles import CollectingHandler, HttpReceiver, SmtpServer, free_port
+from tests.notify.doubles import HttpReceiver, SmtpServer, running_smtp
 
 
 @pytest.fixture
@@ -70,14 +69,8 @@ def certificate_pdf() -> bytes:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on 127.0.0.1, collecting what it receives."""
-    handler = CollectingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
+    with running_smtp() as server:
+        yield server
 
 
 # -- HTTP ----------------------------------------------------------------------------------
