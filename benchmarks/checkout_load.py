@@ -75,9 +75,10 @@ def _prepare(url: str, learners: int, open_carts: int) -> tuple[list[int], list[
             User.email.in_(emails))).all())  # type: ignore[attr-defined]
         session.execute(insert(UserRole), [{"user_id": ids[e], "role": "learner"}
                                            for e in emails])
-        courses = [c.id for c in session.exec(  # type: ignore[call-overload]
-            select(Course).where(Course.published == True)).scalars()]  # noqa: E712
-        dept = session.exec(select(Course.department_id)).first()  # type: ignore[call-overload]
+        courses = list(session.execute(
+            select(Course.id).where(Course.published == True)  # noqa: E712
+        ).scalars())
+        dept = session.execute(select(Course.department_id)).scalars().first()
         expires = now.replace(year=now.year + 1)
         carts = session.execute(insert(Cart).returning(Cart.id), [
             {"token": f"bench-open-{uuid.uuid4().hex}", "currency": "USD",
@@ -88,7 +89,7 @@ def _prepare(url: str, learners: int, open_carts: int) -> tuple[list[int], list[
         ]).scalars().all()
         session.execute(insert(CartLine), [
             {"cart_id": cid, "item_type": "course", "item_id": courses[0],
-             "department_id": dept[0] if isinstance(dept, tuple) else dept, "title": "Open",
+             "department_id": dept, "title": "Open",
              "unit_amount": 1000, "currency": "USD", "added_at": now}
             for cid in carts
         ])
