@@ -31,6 +31,7 @@ from commerce_dash.migrations import upgrade_to_head  # noqa: E402
 from commerce_dash.services.accounts import load_actor  # noqa: E402
 from commerce_dash.services.secrets import hash_password, reset_hashers  # noqa: E402
 from commerce_dash.settings import get_settings  # noqa: E402
+from tests.payments.localstripe_server import LocalStripe, running_localstripe  # noqa: E402
 
 PASSWORD = "correct-horse-battery"
 # Tables whose rows come from migrations, kept between tests.
@@ -143,3 +144,10 @@ def engineering_with_subdepartment(session: Session) -> dict[str, int]:
     data = create_department(session, "ENG-DATA", parent_id=eng)
     bus = create_department(session, "BUS")
     return {"ENG": eng, "ENG-DATA": data, "BUS": bus}
+
+
+@pytest.fixture(scope="session")
+def localstripe_server() -> Iterator[LocalStripe]:
+    """localstripe on 127.0.0.1 for the whole run (it keeps global state: one per process)."""
+    with running_localstripe(timeout=10.0) as server:
+        yield server

@@ -28,7 +28,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.notify.doubles import SmtpServer, running_smtp
-from tests.payments.localstripe_server import LocalStripe, running_localstripe
+from tests.payments.localstripe_server import LocalStripe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
@@ -153,13 +153,7 @@ def e2e_smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="session")
-def e2e_stripe() -> Iterator[LocalStripe]:
-    with running_localstripe() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def app_server(e2e_smtp: SmtpServer, e2e_stripe: LocalStripe) -> Iterator[AppServer]:
+def app_server(e2e_smtp: SmtpServer, localstripe_server: LocalStripe) -> Iterator[AppServer]:
     """The app built and served once for every e2e test, on its own port and database."""
     for tool in (VENV_BIN / "python", VENV_BIN / "reflex", TOOLS_BIN / "bun"):
         if not tool.exists():
@@ -193,10 +187,10 @@ def app_server(e2e_smtp: SmtpServer, e2e_stripe: LocalStripe) -> Iterator[AppSer
         "COMMERCE_STRIPE_SECRET_KEY": "sk_test_e2e",
         "COMMERCE_STRIPE_PUBLISHABLE_KEY": "pk_test_e2e",
         "COMMERCE_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
-        "COMMERCE_STRIPE_API_BASE": e2e_stripe.base_url,
-        "COMMERCE_STRIPE_JS_URL": f"{e2e_stripe.base_url}/js.stripe.com/v3/",
+        "COMMERCE_STRIPE_API_BASE": localstripe_server.base_url,
+        "COMMERCE_STRIPE_JS_URL": f"{localstripe_server.base_url}/js.stripe.com/v3/",
     }
-    e2e_stripe.register_webhook("e2e-app", f"{base_url}/api/v2/payments/webhook/stripe",
+    localstripe_server.register_webhook("e2e-app", f"{base_url}/api/v2/payments/webhook/stripe",
                                 STRIPE_WEBHOOK_SECRET)
     redis_url = os.environ.get("REDIS_URL", "")
     if redis_url:
@@ -251,7 +245,7 @@ def app_server(e2e_smtp: SmtpServer, e2e_stripe: LocalStripe) -> Iterator[AppSer
             )
         yield AppServer(
             base_url=base_url, log_path=log_path, demo_password=demo_password,
-            database_url=env["DATABASE_URL"], smtp=e2e_smtp, stripe=e2e_stripe,
+            database_url=env["DATABASE_URL"], smtp=e2e_smtp, stripe=localstripe_server,
         )
     finally:
         _stop_process_group(proc)

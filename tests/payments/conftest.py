@@ -19,17 +19,11 @@ import pytest
 import stripe
 
 from commerce_dash.payments.stripe_processor import StripeProcessor
-from tests.payments.localstripe_server import LocalStripe, running_localstripe
+from tests.payments.localstripe_server import LocalStripe
 
 SECRET_KEY = "sk_test_commerce_dash_localstripe"
 PUBLISHABLE_KEY = "pk_test_commerce_dash_localstripe"
 WEBHOOK_SECRET = "whsec_test_commerce_dash_localstripe"
-
-
-@pytest.fixture(scope="session")
-def localstripe_server() -> Iterator[LocalStripe]:
-    with running_localstripe(timeout=10.0) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
