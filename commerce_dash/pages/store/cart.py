@@ -56,8 +56,6 @@ class CartState(AuthState):
                 "href": item_href(line.item_type, line.code), "department": line.department,
                 "price": line.amount_label, "note": line.note,
                 "discount": f"− {line.discount_label}" if line.discount else "",
-                "display": line.display_label
-                if view.display_currency != view.currency else "",
                 "unavailable": "yes" if line.amount is None else "",
             }
             for line in view.lines
@@ -196,9 +194,6 @@ def _line(line: rx.Var[dict[str, str]]) -> rx.Component:
             rx.text(line["price"], weight="bold", class_name="line-price"),
             rx.cond(line["discount"] != "",
                     rx.text(line["discount"], size="1", color_scheme="green"), rx.fragment()),
-            rx.cond(line["display"] != "",
-                    rx.text("≈ ", line["display"], size="1", color_scheme="gray"),
-                    rx.fragment()),
             align="end",
             spacing="0",
         ),
