@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -14,8 +14,10 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import User, UserRole, UserSession
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, Department, Program
+from commerce_dash.models.commerce import Order, PaymentEvent, PaymentReview
 from commerce_dash.services.org import department_parents
 from commerce_dash.services.outbox import status_counts
+from commerce_dash.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,44 @@ class Overview:
     audit_events_24h: int
     scope_label: str
     dead_messages: int | None  # only for super-admins, who can repair them
+    sales: Sales | None = None  # only for billing and super-admins
+
+
+@dataclass(frozen=True)
+class Sales:
+    """The last 24 hours of the shop, in the settlement currency."""
+
+    currency: str
+    orders_24h: int
+    revenue_24h: int  # minor units, completed orders
+    pending_checkouts: int
+    under_review: int
+    dead_payment_events: int
+
+
+def sales_figures(*, session: Session, now: datetime) -> Sales:
+    since = now - timedelta(days=1)
+    completed = session.exec(
+        select(func.count(), func.coalesce(func.sum(Order.total), 0)).where(
+            Order.status == "completed", col(Order.completed_at) >= since
+        )
+    ).one()
+    pending = session.exec(
+        select(func.count()).select_from(Order).where(Order.status == "pending")
+    ).one()
+    review = session.exec(
+        select(func.count()).select_from(PaymentReview).where(
+            col(PaymentReview.cleared_at).is_(None)
+        )
+    ).one()
+    dead = session.exec(
+        select(func.count()).select_from(PaymentEvent).where(PaymentEvent.status == "dead")
+    ).one()
+    return Sales(
+        currency=get_settings().settlement_currency, orders_24h=int(completed[0]),
+        revenue_24h=int(completed[1]), pending_checkouts=int(pending),
+        under_review=int(review), dead_payment_events=int(dead),
+    )
 
 
 def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
@@ -71,4 +111,6 @@ def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
         audit_events_24h=count(select(AuditLog.id).where(AuditLog.at > now - timedelta(days=1))),
         scope_label="All departments" if scope is None else f"{len(scope)} department(s)",
         dead_messages=status_counts(session=session)["dead"] if actor.is_super_admin else None,
+        sales=sales_figures(session=session, now=now) if scope is None
+        and (actor.is_super_admin or RoleName.BILLING_ADMIN in actor.roles) else None,
     )

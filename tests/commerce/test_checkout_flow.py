@@ -289,3 +289,24 @@ def test_other_learners_cannot_pay_or_see_my_order(session: Session, shop,  # ty
     with pytest.raises(DomainError) as err:
         payments.sandbox_pay(session=session, actor=other, number=result.number, card=GOOD)
     assert err.value.code == "order_not_found"
+
+
+def test_the_overview_shows_the_days_sales_to_billing_admins(session: Session, shop,  # type: ignore[no-untyped-def]
+                                                             super_admin: Actor,
+                                                             learner: Actor) -> None:
+    from commerce_dash.domain.access import RoleName
+    from commerce_dash.domain.actor import Grant
+    from commerce_dash.services.overview import admin_overview
+
+    _fill(session, learner, shop, "PY101", "SQL101")
+    paid = checkout(session=session, actor=learner, request=CheckoutRequest("overview-001"))
+    payments.sandbox_pay(session=session, actor=learner, number=paid.number, card=GOOD)
+    _fill(session, learner, shop, "ML301")
+    checkout(session=session, actor=learner, request=CheckoutRequest("overview-002"))
+    billing = create_user(session, "bill@example.com", grants=(Grant(RoleName.BILLING_ADMIN),))
+    sales = admin_overview(session=session, actor=billing).sales
+    assert sales is not None
+    assert (sales.orders_24h, sales.revenue_24h, sales.pending_checkouts) == (1, 18_000, 1)
+    dept = create_user(session, "dept@example.com",
+                       grants=(Grant(RoleName.DEPT_ADMIN, shop.department_id),))
+    assert admin_overview(session=session, actor=dept).sales is None

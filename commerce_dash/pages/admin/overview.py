@@ -6,7 +6,9 @@ import reflex as rx
 
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.db import session_scope
+from commerce_dash.domain.money import format_minor
 from commerce_dash.services.overview import admin_overview
+from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 
 
@@ -60,6 +62,39 @@ class OverviewState(AdminState):
                 "hint": "audit log entries",
             },
         ]
+        if figures.sales is not None:
+            sales = figures.sales
+            locale = get_settings().default_locale
+            self.kpis[:0] = [
+                {
+                    "label": "Revenue (24 h)",
+                    "value": format_minor(sales.revenue_24h, sales.currency, locale),
+                    "icon": "banknote",
+                    "hint": f"{sales.orders_24h} completed order"
+                    f"{'' if sales.orders_24h == 1 else 's'}",
+                },
+                {
+                    "label": "Open checkouts",
+                    "value": str(sales.pending_checkouts),
+                    "icon": "shopping-cart",
+                    "hint": "orders waiting for payment",
+                },
+                {
+                    "label": "Payments under review",
+                    "value": str(sales.under_review),
+                    "icon": "shield-alert",
+                    "hint": "see Orders & payments" if sales.under_review
+                    else "nobody is held",
+                },
+                {
+                    "label": "Dead payment webhooks",
+                    "value": str(sales.dead_payment_events),
+                    "icon": "webhook",
+                    "hint": "a super-admin replays them under System"
+                    if sales.dead_payment_events
+                    else "every event was processed",
+                },
+            ]
         if figures.dead_messages is not None:
             self.kpis.append(
                 {
