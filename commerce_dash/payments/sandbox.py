@@ -127,13 +127,7 @@ class SandboxProcessor:
 
     def create_intent(self, request: CreateIntent) -> IntentResult:
         with session_scope() as session:
-            existing = session.exec(
-                select(SandboxIntent).where(
-                    SandboxIntent.idempotency_key == request.idempotency_key
-                )
-            ).first()
-            if existing is not None:
-                return self._result(existing)
+            # Insert first; the unique idempotency key turns a repeat into the earlier intent.
             token = secrets.token_hex(12)
             intent = SandboxIntent(
                 id=f"sbpi_{token}", idempotency_key=request.idempotency_key,
@@ -146,7 +140,7 @@ class SandboxProcessor:
             result = self._result(intent)
             try:
                 session.commit()
-            except IntegrityError:  # the same key raced us: answer with the winner's intent
+            except IntegrityError:  # the key was used before: answer with that intent
                 session.rollback()
                 winner = session.exec(
                     select(SandboxIntent).where(

@@ -206,28 +206,40 @@ def sign_in(
 
 
 def resolve_session(*, session: Session, token: str, client_ip: str = "") -> Actor | None:
-    """The actor behind a session token, or None when it is unknown, expired or revoked."""
+    """The actor behind a session token, or None when it is unknown, expired or revoked.
+
+    Every signed-in request runs this, so it is one Core query (session, user and grants
+    joined) rather than ORM entity loads; ``last_seen_at`` is written at most every 5 min.
+    """
     if not token:
         return None
     now = utcnow()
-    found = session.exec(
-        select(UserSession, User)
+    rows = session.execute(
+        select(  # type: ignore[call-overload]
+            UserSession.id, UserSession.last_seen_at, User.id, User.email, User.full_name,
+            UserRole.role, UserRole.department_id,
+        )
         .join(User, col(User.id) == UserSession.user_id)
+        .outerjoin(UserRole, col(UserRole.user_id) == User.id)
         .where(
-            UserSession.token_hash == token_digest(token),
+            col(UserSession.token_hash) == token_digest(token),
             col(UserSession.revoked_at).is_(None),
-            UserSession.expires_at > now,
+            col(UserSession.expires_at) > now,
             col(User.is_active).is_(True),
         )
-    ).first()
-    if found is None:
+    ).all()
+    if not rows:
         return None
-    row, user = found
-    if row.last_seen_at is None or now - row.last_seen_at > _TOUCH_INTERVAL:
-        row.last_seen_at = now
-        session.add(row)
+    session_id, last_seen, user_id, email, full_name = rows[0][:5]
+    if last_seen is None or now - last_seen > _TOUCH_INTERVAL:
+        session.execute(
+            update(UserSession).where(col(UserSession.id) == session_id)
+            .values(last_seen_at=now)
+        )
         session.commit()
-    return load_actor(session=session, user=user, client_ip=client_ip)
+    grants = sorted({Grant(role, dept) for *_, role, dept in rows if role is not None})
+    return Actor(user_id=user_id, email=email, full_name=full_name, grants=tuple(grants),
+                 client_ip=client_ip)
 
 
 def sign_out(*, session: Session, token: str) -> bool:

@@ -171,6 +171,28 @@ class _Item:
     title: str
     department_id: int
     published: bool
+    department: str = ""
+
+
+def _items(session: Session, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], _Item]:
+    """The courses and programs of ``pairs`` with their department names (one query each)."""
+    found: dict[tuple[str, int], _Item] = {}
+    for kind, model in ((ItemType.COURSE.value, Course), (ItemType.PROGRAM.value, Program)):
+        ids = [i for k, i in pairs if k == kind]
+        if not ids:
+            continue
+        rows = session.execute(
+            select(  # type: ignore[call-overload]
+                model.id, model.code, model.title, model.department_id, model.published,
+                Department.name,
+            )
+            .join(Department, col(Department.id) == model.department_id)
+            .where(col(model.id).in_(ids))
+        ).all()
+        for item_id, code, title, department_id, published, department in rows:
+            found[(kind, item_id)] = _Item(kind, item_id, code, title, department_id, published,
+                                           department)
+    return found
 
 
 def _item(session: Session, item_type: str, item_id: int) -> _Item:
@@ -478,13 +500,9 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
     rows = list(session.exec(
         select(CartLine).where(CartLine.cart_id == cart.id).order_by(col(CartLine.id))
     ).all())
-    now_prices = _price_now(session, [(r.item_type, r.item_id) for r in rows], cart.currency, at)
-    items = {(r.item_type, r.item_id): _item(session, r.item_type, r.item_id) for r in rows}
-    department_names = dict(session.exec(
-        select(Department.id, Department.name).where(
-            col(Department.id).in_({r.department_id for r in rows} or {0})
-        )
-    ).all())
+    pairs = [(r.item_type, r.item_id) for r in rows]
+    now_prices = _price_now(session, pairs, cart.currency, at)
+    items = _items(session, pairs)
     owned = (owned_course_ids(session=session, user_id=owner.user_id)
              if owner.user_id is not None else set())
     blockers: list[str] = []
@@ -555,7 +573,7 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         amount = info.current_amount
         views.append(CartLineView(
             id=r.id or 0, key=key, item_type=r.item_type, item_id=r.item_id, code=item.code,
-            title=r.title, department=department_names.get(r.department_id, ""),
+            title=r.title, department=item.department,
             added_amount=r.unit_amount, amount=amount,
             discount=t.discount if t else 0, tax=t.tax if t else 0, total=t.total if t else 0,
             display_total=display_by_key.get(key, 0), note=note,

@@ -1,7 +1,7 @@
 """Fixed-window rate limits kept in the database, so every worker shares the same counts.
 
-One statement counts a request in all its buckets at once (an upsert that returns the new
-counts), then commits: two round trips per request whatever the number of buckets.
+Each bucket is counted by one upsert that returns the new count (a statement compiled once),
+then the counts are committed together.
 """
 
 from __future__ import annotations
@@ -9,16 +9,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, text
 from sqlmodel import Session, col
 
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.models.base import UTCDateTime
 from commerce_dash.models.commerce import RateLimitHit
 
 WINDOW_SECONDS = 60
+# Portable upsert (Postgres and SQLite >= 3.35 share this syntax), compiled once.
+_COUNT = text(
+    "INSERT INTO rate_limit_hit (bucket, window_start, hits) VALUES (:bucket, :window_start, 1) "
+    "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hit.hits + 1 "
+    "RETURNING hits"
+).bindparams(bindparam("window_start", type_=UTCDateTime()))
 
 
 def _window(now: datetime) -> datetime:
@@ -32,16 +37,10 @@ def hit_many(*, session: Session, limits: Mapping[str, int], now: datetime | Non
         return {}
     now = now or utcnow()
     start = _window(now)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    rows = insert(RateLimitHit).values(
-        [{"bucket": bucket, "window_start": start, "hits": 1} for bucket in sorted(limits)]
-    )
-    statement = rows.on_conflict_do_update(
-        index_elements=["bucket", "window_start"],
-        set_={"hits": RateLimitHit.__table__.c.hits + 1},  # type: ignore[attr-defined]
-    ).returning(col(RateLimitHit.bucket), col(RateLimitHit.hits))
-    counts = {bucket: int(hits) for bucket, hits in session.execute(statement).all()}
+    counts = {
+        bucket: int(session.execute(_COUNT, {"bucket": bucket, "window_start": start}).scalar_one())
+        for bucket in sorted(limits)
+    }
     session.commit()
     for bucket, limit in limits.items():
         if counts.get(bucket, 0) > limit:
