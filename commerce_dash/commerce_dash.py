@@ -7,6 +7,7 @@ import reflex as rx
 from commerce_dash import routes
 from commerce_dash.api import create_api
 from commerce_dash.jobs.scheduler import scheduler_lifespan
+from commerce_dash.pages.admin.approval_rules import ApprovalRulesState
 from commerce_dash.pages.admin.audit import AuditState, audit_page
 from commerce_dash.pages.admin.courses import CoursesState, courses_page
 from commerce_dash.pages.admin.discounts import DiscountsState, discounts_page
@@ -17,6 +18,7 @@ from commerce_dash.pages.admin.overview import OverviewState, overview_page
 from commerce_dash.pages.admin.payment_events import PaymentEventsState
 from commerce_dash.pages.admin.pricing import PricingState, pricing_page
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
+from commerce_dash.pages.admin.registrations import RegistrationsState, registrations_page
 from commerce_dash.pages.admin.system import SystemState, system_page
 from commerce_dash.pages.admin.tax_settings import TaxSettingsState, tax_settings_page
 from commerce_dash.pages.admin.users import UsersState, users_page
@@ -30,9 +32,11 @@ from commerce_dash.pages.store.checkout import CheckoutState, checkout_page
 from commerce_dash.pages.store.course import CourseState, course_page
 from commerce_dash.pages.store.department import DepartmentState, department_page
 from commerce_dash.pages.store.home import HomeState, home_page
+from commerce_dash.pages.store.my_courses import MyCoursesState
 from commerce_dash.pages.store.order_detail import OrderDetailState, order_detail_page
 from commerce_dash.pages.store.orders import OrdersState, orders_page
 from commerce_dash.pages.store.program import ProgramState, program_page
+from commerce_dash.pages.store.registrations_card import MyRegistrationsState
 from commerce_dash.pages.store.sandbox_3ds import ChallengeState, challenge_page
 from commerce_dash.state.auth import AuthState
 
@@ -54,7 +58,12 @@ PAGES = [
     (login_page, routes.LOGIN, "Sign in", LOAD),
     (register_page, routes.REGISTER, "Create account", LOAD),
     (accept_invite_page, routes.ACCEPT_INVITE, "Set password", None),
-    (account_page, routes.ACCOUNT, "My account", AccountState.load),
+    (
+        account_page,
+        routes.ACCOUNT,
+        "My account",
+        [AccountState.load, MyCoursesState.load, MyRegistrationsState.load],
+    ),
     (cart_page, routes.CART, "Cart", CartState.load),
     (checkout_page, f"{routes.CHECKOUT}/[number]", "Checkout", CheckoutState.load),
     (challenge_page, f"{routes.SANDBOX_3DS}/[intent]", "Confirm payment", ChallengeState.load),
@@ -70,10 +79,16 @@ PAGES = [
         [LOAD, DepartmentState.load],
     ),
     (overview_page, routes.ADMIN, "Admin", OverviewState.load),
-    (courses_page, routes.ADMIN_COURSES, "Courses", CoursesState.load),
+    (
+        courses_page,
+        routes.ADMIN_COURSES,
+        "Courses",
+        [CoursesState.load, ApprovalRulesState.load],
+    ),
     (programs_page, routes.ADMIN_PROGRAMS, "Programs", ProgramsState.load),
     (pricing_page, routes.ADMIN_PRICING, "Pricing", PricingState.load),
     (discounts_page, routes.ADMIN_DISCOUNTS, "Discount codes", DiscountsState.load),
+    (registrations_page, routes.ADMIN_REGISTRATIONS, "Registrations", RegistrationsState.load),
     (orders_admin_page, routes.ADMIN_ORDERS, "Orders & payments", AdminOrdersState.load),
     (
         order_detail_admin_page,

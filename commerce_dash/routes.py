@@ -20,6 +20,7 @@ ADMIN_COURSES = "/admin/courses"
 ADMIN_PROGRAMS = "/admin/programs"
 ADMIN_PRICING = "/admin/pricing"
 ADMIN_DISCOUNTS = "/admin/discounts"
+ADMIN_REGISTRATIONS = "/admin/registrations"  # the approval queue
 ADMIN_ORDERS = "/admin/orders"  # + /[number]: order detail with its payment timeline
 ADMIN_SETTINGS = "/admin/settings"  # tax rates, exemptions, FX rates
 ADMIN_SYSTEM = "/admin/system"  # jobs and outbox

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     taxjar_from_zip: str = ""
     taxjar_from_state: str = ""
 
+    # LMS connector: with both set, approval sends an enrollment request to the LMS (signed
+    # with the connector's secret) and the enrollment stays pending until the LMS answers.
+    lms_enrollment_url: str = ""
+    lms_connector_key: str = ""
+
     # Demo data
     demo_password: SecretStr = SecretStr("demo-pass-2026")
 
@@ -156,6 +161,10 @@ class Settings(BaseSettings):
         if self.payment_processor != "auto":
             return self.payment_processor
         return "stripe" if self.stripe_secret_key.get_secret_value() else "sandbox"
+
+    @property
+    def lms_mode(self) -> bool:
+        return bool(self.lms_enrollment_url.strip() and self.lms_connector_key.strip())
 
     @property
     def is_sqlite(self) -> bool:

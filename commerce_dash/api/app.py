@@ -15,6 +15,7 @@ from commerce_dash.api import (
     orders,
     payments,
     pricing,
+    registrations,
 )
 from commerce_dash.api.errors import error_body, install_error_handlers
 
@@ -34,9 +35,11 @@ def create_api() -> FastAPI:
     api.include_router(pricing.router)
     api.include_router(catalog.router)
     api.include_router(integrations.router)
+    api.include_router(integrations.lms_webhooks)
     api.include_router(cart.router)
     api.include_router(payments.router)
     api.include_router(orders.router)
+    api.include_router(registrations.router)
 
     # Reflex's own app is mounted below this one and answers every other path with the
     # frontend; an unknown /api path must still get a JSON 404.

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from commerce_dash.api.deps import DbSession
-from commerce_dash.services import lms_sync
+from commerce_dash.services import lms_sync, registrations
 
 router = APIRouter(prefix="/api/v2/integrations", tags=["integrations"])
 
@@ -88,3 +88,48 @@ def sync_lms_courses(
         "updated": result.updated,
         "courses": [{"lms_id": c.lms_id, "code": c.code, "id": c.id} for c in result.courses],
     }
+
+
+# -- the LMS answers enrollment requests (spec 001 "Webhook: Enrollment Status Update") -------
+
+lms_webhooks = APIRouter(prefix="/api/v1/webhooks", tags=["integrations"])
+
+
+class EnrollmentStatusPayload(BaseModel):
+    enrollmentId: str = Field(default="", max_length=100)  # noqa: N815 (spec field names)
+    orderId: str = Field(default="", max_length=64)  # noqa: N815
+    orderItemId: str = Field(min_length=1, max_length=64)  # noqa: N815
+    status: str = Field(max_length=16)
+    processedAt: str = Field(default="", max_length=64)  # noqa: N815
+    processedBy: str = Field(default="", max_length=120)  # noqa: N815
+    rejectionReason: str = Field(default="", max_length=1000)  # noqa: N815
+
+
+class EnrollmentStatusBody(BaseModel):
+    source: str = Field(default="", max_length=64)
+    event: str = Field(max_length=64)
+    payload: EnrollmentStatusPayload
+
+
+@lms_webhooks.post("/enrollment-status")
+def enrollment_status(
+    session: DbSession,
+    body: Annotated[bytes, Depends(raw_body)],
+    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
+    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
+    signature: Annotated[str, Header(alias="X-Signature")] = "",
+) -> dict[str, Any]:
+    """enrollment.approved / enrollment.rejected from the LMS: signed, timestamped, once."""
+    lms_sync.authenticate_request(
+        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
+    )
+    try:
+        update = EnrollmentStatusBody.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    outcome = registrations.apply_lms_status(session=session, update=registrations.LmsStatus(
+        order_item_id=update.payload.orderItemId, status=update.payload.status,
+        enrollment_id=update.payload.enrollmentId, reason=update.payload.rejectionReason,
+    ))
+    session.commit()
+    return {"received": True, "outcome": outcome}

@@ -63,6 +63,10 @@ SECTIONS: tuple[Section, ...] = (
         frozenset({RoleName.BILLING_ADMIN}),
     ),
     Section(
+        "registrations", "Registrations", "/admin/registrations", "clipboard-check",
+        frozenset({RoleName.ENROLLMENT_ADMIN}),
+    ),
+    Section(
         "orders", "Orders & payments", "/admin/orders", "receipt",
         frozenset({RoleName.BILLING_ADMIN}),
     ),

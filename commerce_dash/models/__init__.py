@@ -23,6 +23,7 @@ from commerce_dash.models.commerce import (
     SandboxRefund,
 )
 from commerce_dash.models.delivery import JobLease, JobRun, OutboxMessage
+from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.models.integrations import ApiConnector, SeenSignature
 from commerce_dash.models.pricing import (
     DiscountCode,
@@ -33,6 +34,8 @@ from commerce_dash.models.pricing import (
 from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
+    "Enrollment",
+    "Registration",
     "Cart",
     "CartLine",
     "FxRate",

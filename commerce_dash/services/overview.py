@@ -17,6 +17,7 @@ from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.models.commerce import Order, PaymentEvent, PaymentReview
 from commerce_dash.services.org import department_parents
 from commerce_dash.services.outbox import status_counts
+from commerce_dash.services.registrations import pending_count
 from commerce_dash.settings import get_settings
 
 
@@ -33,6 +34,7 @@ class Overview:
     scope_label: str
     dead_messages: int | None  # only for super-admins, who can repair them
     sales: Sales | None = None  # only for billing and super-admins
+    pending_registrations: int | None = None  # enrollment and super-admins, in their scope
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,14 @@ def sales_figures(*, session: Session, now: datetime) -> Sales:
         revenue_24h=int(completed[1]), pending_checkouts=int(pending),
         under_review=int(review), dead_payment_events=int(dead),
     )
+
+
+def _pending_registrations(session: Session, actor: Actor) -> int | None:
+    if not (actor.is_super_admin or RoleName.ENROLLMENT_ADMIN in actor.roles):
+        return None
+    scope = None if actor.is_super_admin else actor.departments_for(
+        RoleName.ENROLLMENT_ADMIN, department_parents(session=session))
+    return pending_count(session=session, departments=scope)
 
 
 def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
@@ -111,6 +121,7 @@ def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
         audit_events_24h=count(select(AuditLog.id).where(AuditLog.at > now - timedelta(days=1))),
         scope_label="All departments" if scope is None else f"{len(scope)} department(s)",
         dead_messages=status_counts(session=session)["dead"] if actor.is_super_admin else None,
+        pending_registrations=_pending_registrations(session, actor),
         sales=sales_figures(session=session, now=now) if scope is None
         and (actor.is_super_admin or RoleName.BILLING_ADMIN in actor.roles) else None,
     )

@@ -6,7 +6,9 @@ from commerce_dash.api import create_api
 from commerce_dash.domain.access import RoleName, can_access
 from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.orders import order_number
+from commerce_dash.models.catalog import Course
 from commerce_dash.models.commerce import PaymentReview
+from commerce_dash.models.enrollment import Registration
 from commerce_dash.services import pricing
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_department, create_user
@@ -28,6 +30,10 @@ ADMIN_ROUTES = {
     ("GET", "/api/v2/admin/orders/{number}"): "orders",
     ("GET", "/api/v2/admin/payment-reviews"): "orders",
     ("POST", "/api/v2/admin/payment-reviews/{user_id}/clear"): "orders",
+    ("GET", "/api/v2/admin/registrations"): "registrations",
+    ("POST", "/api/v2/admin/registrations/bulk"): "registrations",
+    ("POST", "/api/v2/admin/registrations/{registration_id}/approve"): "registrations",
+    ("POST", "/api/v2/admin/registrations/{registration_id}/reject"): "registrations",
 }
 # "{name}" values in bodies and query strings are filled in like the path placeholders.
 BODIES = {
@@ -46,6 +52,16 @@ BODIES = {
         "amount": 1900,
     },
     ("DELETE", "/api/v2/admin/pricing/{price_id}"): {"reason": "role matrix check"},
+    ("POST", "/api/v2/admin/registrations/bulk"): {"ids": [999999], "action": "approve"},
+    ("POST", "/api/v2/admin/registrations/{registration_id}/reject"): {
+        "reason": "role matrix check"
+    },
+}
+# Routes that decide something take their own row, so each allowed call finds it undecided.
+PER_ROUTE = {
+    ("POST", "/api/v2/admin/registrations/{registration_id}/reject"): {
+        "{registration_id}": "{second_registration_id}"
+    },
 }
 QUERIES = {
     ("GET", "/api/v2/admin/pricing/history"): {
@@ -90,8 +106,20 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
     order = build_order(session, target)
     session.add(PaymentReview(user_id=target.user_id, reason="role matrix", failures=5))
     session.commit()
+    course = Course(code="MATRIX-1", title="Matrix", department_id=dept)
+    session.add(course)
+    session.flush()
+    pending = [
+        Registration(dedupe_key=f"matrix:{i}", user_id=target.user_id, kind="course",
+                     course_id=course.id, department_id=dept, approval_required=True)
+        for i in range(2)
+    ]
+    session.add_all(pending)
+    session.commit()
     placeholders = {"{user_id}": target.user_id, "{department_id}": dept, "{price_id}": annual.id,
-                    "{number}": order_number(order.id, order.created_at)}
+                    "{number}": order_number(order.id, order.created_at),
+                    "{registration_id}": pending[0].id,
+                    "{second_registration_id}": pending[1].id}
     headers = {}
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)
@@ -102,6 +130,8 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
         headers = bearer(token)
     for (method, path), section in ADMIN_ROUTES.items():
         url = path
+        for name, alias in PER_ROUTE.get((method, path), {}).items():
+            url = url.replace(name, alias)
         for name, value in placeholders.items():
             url = url.replace(name, str(value))
         response = client.request(

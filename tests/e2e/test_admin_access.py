@@ -35,12 +35,13 @@ ADMIN_DEMO_EMAILS = [
 # rather than silently followed by the derived expectation below.
 KNOWN_SECTIONS = {
     "super@example.com": [
-        "overview", "courses", "programs", "pricing", "discounts", "orders", "settings", "system",
+        "overview", "courses", "programs", "pricing", "discounts", "registrations", "orders",
+        "settings", "system",
         "users", "audit",
     ],
     "billing@example.com": ["overview", "programs", "pricing", "discounts", "orders", "settings"],
     "deptadmin@example.com": ["overview", "courses", "programs", "pricing"],
-    "enrollment@example.com": ["overview"],
+    "enrollment@example.com": ["overview", "registrations"],
 }
 
 

@@ -12,6 +12,7 @@ from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
+from commerce_dash.pages.admin.approval_rules import approval_rules_card
 from commerce_dash.services import org
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
@@ -382,5 +383,6 @@ def courses_page() -> rx.Component:
                 "Change the search or filters. Courses arrive from the LMS or the demo data.",
             ),
         ),
+        approval_rules_card(),
         _edit_dialog(),
     )

@@ -62,6 +62,14 @@ class OverviewState(AdminState):
                 "hint": "audit log entries",
             },
         ]
+        if figures.pending_registrations is not None:
+            waiting = figures.pending_registrations
+            self.kpis.insert(0, {
+                "label": "Registrations waiting",
+                "value": str(waiting),
+                "icon": "clipboard-check",
+                "hint": "review them in the queue" if waiting else "the queue is empty",
+            })
         if figures.sales is not None:
             sales = figures.sales
             locale = get_settings().default_locale

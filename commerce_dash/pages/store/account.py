@@ -9,6 +9,8 @@ from commerce_dash.components.forms import field
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.pages.store.my_courses import my_courses_card
+from commerce_dash.pages.store.registrations_card import my_registrations_card
 from commerce_dash.services import accounts
 from commerce_dash.state.auth import AuthState
 
@@ -73,6 +75,8 @@ def account_page() -> rx.Component:
                 ),
                 width="100%",
             ),
+            my_courses_card(),
+            my_registrations_card(),
             rx.card(
                 rx.form(
                     rx.vstack(

@@ -1,0 +1,161 @@
+"""Registrations: a learner's own registrations; the approval queue of enrollment-admins and
+super-admins (scoped to the departments they were granted), approve, reject and bulk actions.
+
+Ids are integers, times ISO 8601 (UTC), amounts come as the formatted ``amount_label``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from commerce_dash.api.deps import CurrentActor, DbSession, section_guard
+from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.services import registrations as registrations_service
+
+router = APIRouter(tags=["registrations"])
+
+RegistrationsActor = Annotated[Actor, section_guard("registrations")]
+
+_INT_MAX = 2**31 - 1
+MAX_BULK = 500
+RowId = Annotated[int, Field(ge=1, le=_INT_MAX)]
+RegistrationId = Annotated[int, Path(ge=1, le=_INT_MAX)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int | None, Query(ge=1, le=200)]
+# The reason's own rules (10 to 1,000 characters once spaces are tidied) are the service's, so
+# a short reason is a 422 naming the field "reason"; this cap only stops absurd bodies.
+Reason = Annotated[str, Field(max_length=4000)]
+
+
+class RejectBody(BaseModel):
+    reason: Reason = ""
+
+
+class BulkBody(BaseModel):
+    ids: list[RowId] = Field(min_length=1, max_length=MAX_BULK)
+    action: Literal["approve", "reject"]
+    reason: Reason = ""
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start + timedelta(days=1) if next_day else start
+
+
+def _row_out(row: registrations_service.QueueRow) -> dict[str, Any]:
+    return {
+        **asdict(row),
+        "created_at": _when(row.created_at),
+        "reviewed_at": _when(row.reviewed_at),
+    }
+
+
+# -- learner ----------------------------------------------------------------------------------
+
+
+@router.get("/api/v2/registrations")
+def my_registrations(actor: CurrentActor, session: DbSession) -> dict[str, Any]:
+    rows = registrations_service.list_for_learner(session=session, user_id=actor.user_id)
+    return {"items": [_row_out(r) for r in rows], "total": len(rows)}
+
+
+@router.get("/api/v2/registrations/{registration_id}")
+def my_registration(
+    actor: CurrentActor, session: DbSession, registration_id: RegistrationId
+) -> dict[str, Any]:
+    row = registrations_service.get_for_learner(
+        session=session, user_id=actor.user_id, registration_id=registration_id
+    )
+    return _row_out(row)
+
+
+# -- admin ------------------------------------------------------------------------------------
+
+
+@router.get("/api/v2/admin/registrations", tags=["admin"])
+def admin_registrations(
+    actor: RegistrationsActor,
+    session: DbSession,
+    status: Annotated[
+        str, Query(max_length=16, description="pending (default), approved, enrolled, "
+                   "rejected, cancelled, or any")
+    ] = "pending",
+    course_id: Annotated[int | None, Query(ge=1, le=_INT_MAX)] = None,
+    date_from: Annotated[date | None, Query(description="First day, inclusive (UTC)")] = None,
+    date_to: Annotated[date | None, Query(description="Last day, inclusive (UTC)")] = None,
+    learner: Annotated[str, Query(max_length=200, description="Email or name part")] = "",
+    page: PageNumber = 1,
+    size: PageSize = None,
+    page_size: PageSize = None,
+) -> dict[str, Any]:
+    result = registrations_service.list_queue(
+        session=session,
+        actor=actor,
+        page=PageRequest.clamp(page, size or page_size),
+        status=status,
+        course_id=course_id,
+        date_from=_day_start(date_from),
+        date_to=_day_start(date_to, next_day=True),
+        learner=learner,
+    )
+    return {
+        "items": [_row_out(r) for r in result.items],
+        "total": result.total,
+        "page": result.page,
+        "page_size": result.page_size,
+        "pages": result.pages,
+    }
+
+
+@router.post("/api/v2/admin/registrations/bulk", tags=["admin"])
+def bulk_registrations(
+    body: BulkBody, actor: RegistrationsActor, session: DbSession
+) -> dict[str, Any]:
+    outcomes = registrations_service.bulk(
+        session=session, actor=actor, ids=body.ids, action=body.action, reason=body.reason
+    )
+    succeeded = sum(1 for o in outcomes if o.ok)
+    return {
+        "action": body.action,
+        "results": [asdict(o) for o in outcomes],
+        "succeeded": succeeded,
+        "failed": len(outcomes) - succeeded,
+    }
+
+
+@router.post("/api/v2/admin/registrations/{registration_id}/approve", tags=["admin"])
+def approve_registration(
+    actor: RegistrationsActor, session: DbSession, registration_id: RegistrationId
+) -> dict[str, Any]:
+    row = registrations_service.approve(
+        session=session, actor=actor, registration_id=registration_id
+    )
+    return _row_out(row)
+
+
+@router.post("/api/v2/admin/registrations/{registration_id}/reject", tags=["admin"])
+def reject_registration(
+    actor: RegistrationsActor,
+    session: DbSession,
+    registration_id: RegistrationId,
+    body: RejectBody | None = None,
+) -> dict[str, Any]:
+    row = registrations_service.reject(
+        session=session,
+        actor=actor,
+        registration_id=registration_id,
+        reason=body.reason if body else "",
+    )
+    return _row_out(row)

@@ -1,0 +1,601 @@
+"""Registrations: created with the order's completion, approved or rejected in the queue,
+turned into enrollments (local mode: active at once).
+
+Exactly one registration per order line and course (``dedupe_key``, unique). A program line
+gives a program registration and one registration per course of the program, linked to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from commerce_dash import routes
+from commerce_dash.domain.access import RoleName
+from commerce_dash.domain.actor import Actor, require_section
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
+from commerce_dash.domain.money import allocate, format_minor
+from commerce_dash.domain.orders import order_number
+from commerce_dash.domain.paging import Page, PageRequest
+from commerce_dash.domain.registrations import (
+    EnrollmentStatus,
+    RegistrationStatus,
+    approval_required,
+    can_move_enrollment,
+    check_rejection_reason,
+    require_registration_move,
+)
+from commerce_dash.models.accounts import User
+from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
+from commerce_dash.models.commerce import Order, OrderLine
+from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.notify.outbox_email import queue_email
+from commerce_dash.services.audit import record_audit
+from commerce_dash.services.catalog import like_pattern
+from commerce_dash.services.org import department_parents
+from commerce_dash.settings import get_settings
+
+SECTION = "registrations"
+MAX_BULK = 500
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    number: str
+    status: str
+    learner_name: str
+    learner_email: str
+    kind: str
+    title: str
+    program_title: str
+    department: str
+    order_number: str
+    amount_label: str
+    payment_status: str
+    created_at: datetime
+    reviewed_by: str
+    reviewed_at: datetime | None
+    rejection_reason: str
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    id: int
+    number: str
+    ok: bool
+    message: str
+
+
+def registration_number(registration_id: int, created_at: datetime) -> str:
+    return f"REG-{created_at.year:04d}-{registration_id:05d}"
+
+
+# ---------------------------------------------------------------- creation
+
+
+def _approval_settings(session: Session) -> tuple[dict[int, bool | None], dict[int, int | None]]:
+    rows = session.exec(select(Department.id, Department.approval_required)).all()
+    return {d: a for d, a in rows if d is not None}, department_parents(session=session)
+
+
+def create_for_order(session: Session, order: Order, lines: list[OrderLine]) -> None:
+    """ORDER_COMPLETED hook: registrations for every course bought, in the order's transaction.
+
+    Auto-approved ones are approved and enrolled at once; the others wait in the queue.
+    """
+    assert order.id is not None
+    settings_by_dept, parents = _approval_settings(session)
+    program_ids = [line.item_id for line in lines if line.item_type == "program"]
+    program_courses: dict[int, list[int]] = {pid: [] for pid in program_ids}
+    if program_ids:
+        for program_id, course_id in session.exec(
+            select(ProgramCourse.program_id, ProgramCourse.course_id)
+            .where(col(ProgramCourse.program_id).in_(program_ids))
+            .order_by(col(ProgramCourse.position))
+        ).all():
+            program_courses[program_id].append(course_id)
+    wanted = {line.item_id for line in lines if line.item_type == "course"}
+    wanted |= {c for courses in program_courses.values() for c in courses}
+    courses = {
+        c.id: c for c in session.exec(select(Course).where(col(Course.id).in_(wanted or {0})))
+    }
+    created: list[Registration] = []
+    for line in lines:
+        assert line.id is not None
+        if line.item_type == "course":
+            course = courses[line.item_id]
+            created.append(_add(session, order, line, course, line.total, None, None,
+                                settings_by_dept, parents))
+        elif line.item_type == "program":
+            parent = Registration(
+                dedupe_key=f"{line.id}:program", user_id=order.user_id, kind="program",
+                program_id=line.item_id, department_id=line.department_id, order_id=order.id,
+                order_line_id=line.id, amount_paid=line.total, currency=line.currency,
+                approval_required=False, status=RegistrationStatus.PENDING.value,
+            )
+            session.add(parent)
+            session.flush()
+            course_ids = program_courses[line.item_id]
+            shares = allocate(line.total, [1] * len(course_ids)) if course_ids else []
+            for course_id, share in zip(course_ids, shares, strict=True):
+                created.append(_add(session, order, line, courses[course_id], share, parent.id,
+                                    line.item_id, settings_by_dept, parents))
+    session.flush()
+    for registration in created:
+        if not registration.approval_required:
+            _approve(session, registration, reviewer=None, note="approved automatically")
+        else:
+            _email(session, registration, "registration-pending")
+    _sync_parents(session, {r.parent_id for r in created if r.parent_id is not None})
+
+
+def _add(
+    session: Session, order: Order, line: OrderLine, course: Course, amount: int,
+    parent_id: int | None, program_id: int | None,
+    settings_by_dept: dict[int, bool | None], parents: dict[int, int | None],
+) -> Registration:
+    assert course.id is not None and line.id is not None
+    registration = Registration(
+        dedupe_key=f"{line.id}:{course.id}", user_id=order.user_id, kind="course",
+        course_id=course.id, program_id=program_id, parent_id=parent_id,
+        department_id=course.department_id, order_id=order.id, order_line_id=line.id,
+        amount_paid=amount, currency=line.currency,
+        approval_required=approval_required(course.approval_required, course.department_id,
+                                            settings_by_dept, parents),
+        status=RegistrationStatus.PENDING.value,
+    )
+    session.add(registration)
+    return registration
+
+
+def _sync_parents(session: Session, parent_ids: set[int]) -> None:
+    """A program registration follows its courses: enrolled when all are, else pending."""
+    for parent_id in parent_ids:
+        parent = session.get(Registration, parent_id)
+        if parent is None:
+            continue
+        statuses = set(session.exec(
+            select(Registration.status).where(Registration.parent_id == parent_id)
+        ).all())
+        if statuses == {RegistrationStatus.ENROLLED.value}:
+            parent.status = RegistrationStatus.ENROLLED.value
+        elif RegistrationStatus.PENDING.value in statuses:
+            parent.status = RegistrationStatus.PENDING.value
+        elif statuses <= {RegistrationStatus.REJECTED.value, RegistrationStatus.CANCELLED.value}:
+            parent.status = RegistrationStatus.REJECTED.value
+        else:
+            parent.status = RegistrationStatus.APPROVED.value
+        parent.updated_at = utcnow()
+        session.add(parent)
+
+
+def _title(session: Session, registration: Registration) -> str:
+    if registration.course_id is not None:
+        course = session.get(Course, registration.course_id)
+        return course.title if course else ""
+    program = session.get(Program, registration.program_id) if registration.program_id else None
+    return program.title if program else ""
+
+
+def _email(session: Session, registration: Registration, template: str) -> None:
+    user = session.get(User, registration.user_id)
+    if user is None or registration.id is None:
+        return
+    number = registration_number(registration.id, registration.created_at)
+    base = get_settings().public_url.rstrip("/")
+    context = {"user_name": user.full_name, "registration_number": number,
+               "course_title": _title(session, registration)}
+    if template == "registration-approved":
+        context["enrollment_url"] = f"{base}{routes.ACCOUNT}"
+    if template == "registration-rejected":
+        context["reason"] = registration.rejection_reason
+    if template == "enrollment-welcome":
+        context["start_url"] = f"{base}{routes.ACCOUNT}"
+    queue_email(session=session, template=template, to=user.email, context=context,
+                dedupe_key=f"{template}:{registration.id}")
+
+
+def _approve(session: Session, registration: Registration, *, reviewer: Actor | None,
+             note: str) -> None:
+    require_registration_move(registration.status, RegistrationStatus.APPROVED.value)
+    now = utcnow()
+    registration.status = RegistrationStatus.APPROVED.value
+    registration.reviewed_by_id = reviewer.user_id if reviewer else None
+    registration.reviewed_at = now
+    registration.updated_at = now
+    session.add(registration)
+    assert registration.course_id is not None and registration.id is not None
+    settings = get_settings()
+    if settings.lms_mode:
+        session.add(Enrollment(
+            user_id=registration.user_id, course_id=registration.course_id,
+            registration_id=registration.id, source="registration", mode="lms",
+            status=EnrollmentStatus.PENDING.value, requested_at=now,
+        ))
+        _request_lms_enrollment(session, registration, now)
+    else:
+        session.add(Enrollment(
+            user_id=registration.user_id, course_id=registration.course_id,
+            registration_id=registration.id, source="registration", mode="local",
+            status=EnrollmentStatus.ACTIVE.value, activated_at=now, requested_at=now,
+        ))
+        registration.status = RegistrationStatus.ENROLLED.value
+    record_audit(session=session, actor=reviewer, action="registration.approved",
+                 entity_type="registration", entity_id=registration.id,
+                 before={"status": "pending"}, after={"status": registration.status},
+                 reason=note)
+    if reviewer is not None:
+        _email(session, registration, "registration-approved")
+    if registration.status == RegistrationStatus.ENROLLED.value:
+        _email(session, registration, "enrollment-welcome")
+
+
+def _request_lms_enrollment(session: Session, registration: Registration, now: datetime) -> None:
+    """The enrollment request of spec 001 ("Request Payload"), through the outbox."""
+    from commerce_dash.connectors.webhooks import queue_webhook
+
+    settings = get_settings()
+    course = session.get(Course, registration.course_id)
+    assert course is not None and registration.id is not None
+    body = {
+        "source": "commerce-platform",
+        "apiKey": settings.lms_connector_key,
+        "payload": {
+            "orderId": str(registration.order_id or ""),
+            "orderItemId": registration.dedupe_key,
+            "userId": str(registration.user_id),
+            "courseId": course.lms_id or course.code,
+            "instructorId": str(course.instructor_id) if course.instructor_id else None,
+            "approvalStatus": "pending",
+            "autoApprove": not registration.approval_required,
+            "purchaseMetadata": {
+                "grossAmount": registration.amount_paid,
+                "netAmount": registration.amount_paid,
+                "currency": registration.currency,
+                "contentCreatorId": str(course.content_creator_id or ""),
+                "purchaseDate": now.isoformat(),
+            },
+        },
+    }
+    queue_webhook(session=session, connector_key_id=settings.lms_connector_key,
+                  url=settings.lms_enrollment_url, event="enrollment.request", body=body,
+                  dedupe_key=f"lms-enrollment:{registration.id}")
+
+
+@dataclass(frozen=True)
+class LmsStatus:
+    order_item_id: str
+    status: str  # approved | rejected
+    enrollment_id: str
+    reason: str
+
+
+def apply_lms_status(*, session: Session, update: LmsStatus) -> str:
+    """The LMS answered an enrollment request: active or rejected (repeats change nothing).
+
+    The caller authenticated the request and commits.
+    """
+    registration = session.exec(
+        select(Registration).where(Registration.dedupe_key == update.order_item_id)
+    ).first()
+    enrollment = session.exec(
+        select(Enrollment).where(Enrollment.registration_id == registration.id)
+    ).first() if registration is not None else None
+    if registration is None or enrollment is None:
+        raise DomainError("enrollment_not_found",
+                          f"No enrollment request for order item {update.order_item_id}.",
+                          kind=ErrorKind.NOT_FOUND)
+    target = {"approved": EnrollmentStatus.ACTIVE, "rejected": EnrollmentStatus.REJECTED}.get(
+        update.status)
+    if target is None:
+        raise DomainError("invalid_status", "status is approved or rejected.", field="status")
+    if enrollment.status == target.value or not can_move_enrollment(enrollment.status,
+                                                                    target.value):
+        return f"ignored: enrollment is {enrollment.status}"
+    now = utcnow()
+    enrollment.status = target.value
+    enrollment.lms_enrollment_id = update.enrollment_id[:100]
+    enrollment.updated_at = now
+    if target is EnrollmentStatus.ACTIVE:
+        enrollment.activated_at = now
+        registration.status = RegistrationStatus.ENROLLED.value
+        _email(session, registration, "enrollment-welcome")
+    else:
+        enrollment.rejection_reason = update.reason[:1000]
+    registration.updated_at = now
+    session.add(enrollment)
+    session.add(registration)
+    record_audit(session=session, actor=None, action=f"enrollment.lms_{update.status}",
+                 entity_type="enrollment", entity_id=enrollment.id,
+                 after={"status": enrollment.status, "lms_enrollment_id": update.enrollment_id},
+                 reason=update.reason)
+    _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
+    return f"enrollment {enrollment.status}"
+
+
+# ---------------------------------------------------------------- the queue
+
+
+def _scope(session: Session, actor: Actor) -> frozenset[int] | None:
+    """Departments whose registrations the actor reviews; None means all."""
+    if actor.is_super_admin:
+        return None
+    return actor.departments_for(RoleName.ENROLLMENT_ADMIN, department_parents(session=session))
+
+
+def _row_query():  # type: ignore[no-untyped-def]
+    return (
+        select(Registration, User.full_name, User.email, Department.name, Order)
+        .join(User, col(User.id) == Registration.user_id)
+        .join(Department, col(Department.id) == Registration.department_id)
+        .outerjoin(Order, col(Order.id) == Registration.order_id)
+    )
+
+
+def _rows(session: Session, found: list) -> list[QueueRow]:  # type: ignore[type-arg]
+    locale = get_settings().default_locale
+    course_ids = {r.course_id for r, *_ in found if r.course_id}
+    program_ids = {r.program_id for r, *_ in found if r.program_id}
+    reviewer_ids = {r.reviewed_by_id for r, *_ in found if r.reviewed_by_id}
+    courses = dict(session.exec(select(Course.id, Course.title).where(
+        col(Course.id).in_(course_ids or {0}))).all())
+    programs = dict(session.exec(select(Program.id, Program.title).where(
+        col(Program.id).in_(program_ids or {0}))).all())
+    reviewers = dict(session.exec(select(User.id, User.full_name).where(
+        col(User.id).in_(reviewer_ids or {0}))).all())
+    rows = []
+    for registration, name, email, department, order in found:
+        assert registration.id is not None
+        title = (courses.get(registration.course_id, "") if registration.kind == "course"
+                 else programs.get(registration.program_id, ""))
+        rows.append(QueueRow(
+            id=registration.id,
+            number=registration_number(registration.id, registration.created_at),
+            status=registration.status, learner_name=name, learner_email=email,
+            kind=registration.kind, title=title,
+            program_title=programs.get(registration.program_id, "")
+            if registration.kind == "course" and registration.program_id else "",
+            department=department,
+            order_number=order_number(order.id, order.created_at) if order and order.id else "",
+            amount_label=format_minor(registration.amount_paid, registration.currency, locale)
+            if registration.currency else "",
+            payment_status=order.payment_status if order else "",
+            created_at=registration.created_at,
+            reviewed_by=reviewers.get(registration.reviewed_by_id, "")
+            if registration.reviewed_by_id else "",
+            reviewed_at=registration.reviewed_at,
+            rejection_reason=registration.rejection_reason,
+        ))
+    return rows
+
+
+def list_queue(
+    *, session: Session, actor: Actor | None, page: PageRequest, status: str = "pending",
+    course_id: int | None = None, date_from: datetime | None = None,
+    date_to: datetime | None = None, learner: str = "",
+) -> Page[QueueRow]:
+    """Course registrations in the actor's departments, oldest first, paged in SQL."""
+    actor = require_section(actor, SECTION)
+    scope = _scope(session, actor)
+    query = _row_query().where(Registration.kind == "course")
+    if status and status != "any":
+        if status not in RegistrationStatus._value2member_map_:
+            raise DomainError("invalid_status", "Choose a registration status.", field="status")
+        query = query.where(Registration.status == status)
+    if scope is not None:
+        query = query.where(col(Registration.department_id).in_(scope or {0}))
+    if course_id is not None:
+        query = query.where(Registration.course_id == course_id)
+    if date_from is not None:
+        query = query.where(col(Registration.created_at) >= date_from)
+    if date_to is not None:
+        query = query.where(col(Registration.created_at) < date_to)
+    pattern = like_pattern(learner)
+    if pattern:
+        query = query.where(or_(col(User.email).ilike(pattern, escape="\\"),
+                                col(User.full_name).ilike(pattern, escape="\\")))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    found = session.exec(
+        query.order_by(col(Registration.created_at), col(Registration.id))
+        .offset(page.offset).limit(page.page_size)
+    ).all()
+    return Page(_rows(session, list(found)), int(total), page.page, page.page_size)
+
+
+def queue_course_options(*, session: Session, actor: Actor | None) -> list[tuple[int, str]]:
+    actor = require_section(actor, SECTION)
+    scope = _scope(session, actor)
+    query = select(Course.id, Course.code, Course.title)
+    if scope is not None:
+        query = query.where(col(Course.department_id).in_(scope or {0}))
+    return [(cid, f"{code} · {title}") for cid, code, title in
+            session.exec(query.order_by(col(Course.code))).all() if cid is not None]
+
+
+def _for_review(session: Session, actor: Actor, registration_id: int) -> Registration:
+    registration = session.exec(
+        select(Registration).where(Registration.id == registration_id).with_for_update()
+    ).first()
+    scope = _scope(session, actor)
+    if (registration is None or registration.kind != "course"
+            or (scope is not None and registration.department_id not in scope)):
+        raise not_found("registration", registration_id)
+    return registration
+
+
+def _one(session: Session, registration_id: int) -> QueueRow:
+    found = session.exec(_row_query().where(Registration.id == registration_id)).all()
+    return _rows(session, list(found))[0]
+
+
+def approve(*, session: Session, actor: Actor | None, registration_id: int) -> QueueRow:
+    actor = require_section(actor, SECTION)
+    registration = _for_review(session, actor, registration_id)
+    _approve(session, registration, reviewer=actor, note="approved in the queue")
+    _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
+    session.commit()
+    return _one(session, registration_id)
+
+
+def _reject(session: Session, actor: Actor, registration: Registration, reason: str) -> None:
+    require_registration_move(registration.status, RegistrationStatus.REJECTED.value)
+    now = utcnow()
+    registration.status = RegistrationStatus.REJECTED.value
+    registration.rejection_reason = reason
+    registration.reviewed_by_id = actor.user_id
+    registration.reviewed_at = now
+    registration.updated_at = now
+    session.add(registration)
+    record_audit(session=session, actor=actor, action="registration.rejected",
+                 entity_type="registration", entity_id=registration.id,
+                 before={"status": "pending"}, after={"status": "rejected"}, reason=reason)
+    _email(session, registration, "registration-rejected")
+    _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
+
+
+def reject(*, session: Session, actor: Actor | None, registration_id: int,
+           reason: str) -> QueueRow:
+    actor = require_section(actor, SECTION)
+    cleaned = check_rejection_reason(reason)
+    registration = _for_review(session, actor, registration_id)
+    _reject(session, actor, registration, cleaned)
+    session.commit()
+    return _one(session, registration_id)
+
+
+def bulk(*, session: Session, actor: Actor | None, ids: list[int], action: str,
+         reason: str = "") -> list[BulkOutcome]:
+    """Approve or reject a selection; each item is decided (and committed) on its own."""
+    actor = require_section(actor, SECTION)
+    if action not in ("approve", "reject"):
+        raise DomainError("invalid_action", "Choose approve or reject.", field="action")
+    if not ids:
+        raise DomainError("nothing_selected", "Select at least one registration.", field="ids")
+    if len(ids) > MAX_BULK:
+        raise DomainError("too_many", f"Select at most {MAX_BULK} registrations at once.",
+                          field="ids")
+    cleaned = check_rejection_reason(reason) if action == "reject" else ""
+    outcomes: list[BulkOutcome] = []
+    for registration_id in dict.fromkeys(ids):
+        number = f"#{registration_id}"
+        try:
+            registration = _for_review(session, actor, registration_id)
+            number = registration_number(registration_id, registration.created_at)
+            if action == "approve":
+                _approve(session, registration, reviewer=actor, note="approved in bulk")
+                _sync_parents(session, {registration.parent_id} if registration.parent_id
+                              else set())
+            else:
+                _reject(session, actor, registration, cleaned)
+            session.commit()
+            outcomes.append(BulkOutcome(registration_id, number, True,
+                                        "approved" if action == "approve" else "rejected"))
+        except (DomainError, IntegrityError) as exc:
+            session.rollback()
+            message = exc.message if isinstance(exc, DomainError) else "changed meanwhile"
+            outcomes.append(BulkOutcome(registration_id, number, False, message))
+    return outcomes
+
+
+def list_for_learner(*, session: Session, user_id: int) -> list[QueueRow]:
+    found = session.exec(
+        _row_query().where(Registration.user_id == user_id)
+        .order_by(col(Registration.created_at).desc(), col(Registration.id))
+    ).all()
+    return _rows(session, list(found))
+
+
+def get_for_learner(*, session: Session, user_id: int, registration_id: int) -> QueueRow:
+    registration = session.get(Registration, registration_id)
+    if registration is None or registration.user_id != user_id:
+        raise not_found("registration", registration_id)
+    return _one(session, registration_id)
+
+
+def get_for_admin(*, session: Session, actor: Actor | None, registration_id: int) -> QueueRow:
+    actor = require_section(actor, SECTION)
+    registration = session.get(Registration, registration_id)
+    scope = _scope(session, actor)
+    if registration is None or (scope is not None and registration.department_id not in scope):
+        raise not_found("registration", registration_id)
+    return _one(session, registration_id)
+
+
+def pending_count(*, session: Session, departments: frozenset[int] | None) -> int:
+    query = select(func.count()).select_from(Registration).where(
+        Registration.kind == "course", Registration.status == RegistrationStatus.PENDING.value)
+    if departments is not None:
+        query = query.where(col(Registration.department_id).in_(departments or {0}))
+    return int(session.exec(query).one())
+
+
+@dataclass(frozen=True)
+class MyCourse:
+    code: str
+    title: str
+    status: str  # active | pending (waiting for the LMS)
+    since: datetime
+
+
+def my_courses(*, session: Session, user_id: int) -> list[MyCourse]:
+    """The learner's live enrollments (ENR-003), newest first."""
+    rows = session.execute(
+        select(Course.code, Course.title, Enrollment.status,  # type: ignore[call-overload]
+               Enrollment.requested_at, Enrollment.activated_at)
+        .join(Course, col(Course.id) == Enrollment.course_id)
+        .where(Enrollment.user_id == user_id,
+               col(Enrollment.status).in_((EnrollmentStatus.ACTIVE.value,
+                                           EnrollmentStatus.PENDING.value)))
+        .order_by(col(Enrollment.requested_at).desc())
+    ).all()
+    return [MyCourse(code, title, status, activated or requested)
+            for code, title, status, requested, activated in rows]
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    department_id: int
+    department: str
+    setting: bool | None  # None: follows the parent department
+    effective: bool
+
+
+def approval_rules(*, session: Session, actor: Actor | None) -> list[ApprovalRule]:
+    """The approval rule of each department the actor manages (dept-admins: theirs)."""
+    from commerce_dash.services.org import department_options, managed_departments
+
+    scope = managed_departments(session=session, actor=actor, section="courses")
+    settings_by_dept, parents = _approval_settings(session)
+    return [
+        ApprovalRule(dept_id, label, settings_by_dept.get(dept_id),
+                     approval_required(None, dept_id, settings_by_dept, parents))
+        for dept_id, label in department_options(session=session, within=scope)
+    ]
+
+
+def set_department_approval(*, session: Session, actor: Actor | None, department_id: int,
+                            setting: bool | None) -> ApprovalRule:
+    """Set (or clear, to inherit) whether registrations of a department wait for approval."""
+    from commerce_dash.services.org import require_managed
+
+    actor = require_managed(session, actor, "courses", department_id)
+    department = session.get(Department, department_id)
+    if department is None:
+        raise not_found("department", department_id)
+    before = department.approval_required
+    department.approval_required = setting
+    department.updated_at = utcnow()
+    session.add(department)
+    record_audit(session=session, actor=actor, action="department.approval_rule_changed",
+                 entity_type="department", entity_id=department_id,
+                 before={"approval_required": before}, after={"approval_required": setting})
+    session.commit()
+    rule = next(r for r in approval_rules(session=session, actor=actor)
+                if r.department_id == department_id)
+    return rule
