@@ -12,6 +12,7 @@ from commerce_dash.pages.admin.audit import AuditState, audit_page
 from commerce_dash.pages.admin.courses import CoursesState, courses_page
 from commerce_dash.pages.admin.discounts import DiscountsState, discounts_page
 from commerce_dash.pages.admin.emails import EmailPreviewState, emails_page
+from commerce_dash.pages.admin.lms_pending import LmsPendingState
 from commerce_dash.pages.admin.order_detail import AdminOrderDetailState, order_detail_admin_page
 from commerce_dash.pages.admin.orders import AdminOrdersState, orders_admin_page
 from commerce_dash.pages.admin.overview import OverviewState, overview_page
@@ -88,7 +89,12 @@ PAGES = [
     (programs_page, routes.ADMIN_PROGRAMS, "Programs", ProgramsState.load),
     (pricing_page, routes.ADMIN_PRICING, "Pricing", PricingState.load),
     (discounts_page, routes.ADMIN_DISCOUNTS, "Discount codes", DiscountsState.load),
-    (registrations_page, routes.ADMIN_REGISTRATIONS, "Registrations", RegistrationsState.load),
+    (
+        registrations_page,
+        routes.ADMIN_REGISTRATIONS,
+        "Registrations",
+        [RegistrationsState.load, LmsPendingState.load],
+    ),
     (orders_admin_page, routes.ADMIN_ORDERS, "Orders & payments", AdminOrdersState.load),
     (
         order_detail_admin_page,

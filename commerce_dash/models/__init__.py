@@ -19,6 +19,7 @@ from commerce_dash.models.commerce import (
     PaymentEvent,
     PaymentReview,
     RateLimitHit,
+    RefundRequest,
     SandboxIntent,
     SandboxRefund,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "PaymentEvent",
     "PaymentReview",
     "RateLimitHit",
+    "RefundRequest",
     "SandboxIntent",
     "SandboxRefund",
     "TaxExemption",

@@ -232,3 +232,28 @@ class RateLimitHit(SQLModel, table=True):
     bucket: str = Field(primary_key=True, max_length=120)
     window_start: datetime = Field(sa_type=UTCDateTime, nullable=False, primary_key=True)
     hits: int = 0
+
+
+class RefundRequest(SQLModel, table=True):
+    """A request to give money back: from a rejected registration, a learner or an admin.
+
+    Recorded here and shown to admins and the learner; the refund queue that approves and
+    pays them comes with the refund issue. One request per rejected registration.
+    """
+
+    __tablename__ = "refund_request"
+    __table_args__ = (Index("ix_refund_request_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    order_line_id: int | None = Field(default=None, foreign_key="order_line.id")
+    registration_id: int | None = Field(default=None, foreign_key="registration.id",
+                                        unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    amount: int = Field(gt=0)
+    currency: str = Field(max_length=3)
+    reason: str = Field(max_length=1000)
+    source: str = Field(max_length=24)  # registration_rejected | learner | admin
+    status: str = Field(default="requested", max_length=16)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()

@@ -32,7 +32,7 @@ from commerce_dash.domain.registrations import (
 )
 from commerce_dash.models.accounts import User
 from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
-from commerce_dash.models.commerce import Order, OrderLine
+from commerce_dash.models.commerce import Order, OrderLine, RefundRequest
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.services.audit import record_audit
@@ -62,6 +62,7 @@ class QueueRow:
     reviewed_by: str
     reviewed_at: datetime | None
     rejection_reason: str
+    refund: str = ""  # "Refund of $100.00 requested" once a rejection asked for one
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,8 @@ def _approve(session: Session, registration: Registration, *, reviewer: Actor | 
         _email(session, registration, "enrollment-welcome")
 
 
-def _request_lms_enrollment(session: Session, registration: Registration, now: datetime) -> None:
+def _request_lms_enrollment(session: Session, registration: Registration, now: datetime,
+                            attempt: int = 0) -> None:
     """The enrollment request of spec 001 ("Request Payload"), through the outbox."""
     from commerce_dash.connectors.webhooks import queue_webhook
 
@@ -265,7 +267,8 @@ def _request_lms_enrollment(session: Session, registration: Registration, now: d
     }
     queue_webhook(session=session, connector_key_id=settings.lms_connector_key,
                   url=settings.lms_enrollment_url, event="enrollment.request", body=body,
-                  dedupe_key=f"lms-enrollment:{registration.id}")
+                  dedupe_key=f"lms-enrollment:{registration.id}"
+                  + (f":retry-{attempt}" if attempt else ""))
 
 
 @dataclass(frozen=True)
@@ -349,6 +352,15 @@ def _rows(session: Session, found: list) -> list[QueueRow]:  # type: ignore[type
         col(Program.id).in_(program_ids or {0}))).all())
     reviewers = dict(session.exec(select(User.id, User.full_name).where(
         col(User.id).in_(reviewer_ids or {0}))).all())
+    refunds = {
+        registration_id: (amount, currency, status)
+        for registration_id, amount, currency, status in session.exec(
+            select(RefundRequest.registration_id, RefundRequest.amount, RefundRequest.currency,
+                   RefundRequest.status)
+            .where(col(RefundRequest.registration_id).in_(
+                {r.id for r, *_ in found if r.id is not None} or {0}))
+        ).all()
+    }
     rows = []
     for registration, name, email, department, order in found:
         assert registration.id is not None
@@ -371,8 +383,16 @@ def _rows(session: Session, found: list) -> list[QueueRow]:  # type: ignore[type
             if registration.reviewed_by_id else "",
             reviewed_at=registration.reviewed_at,
             rejection_reason=registration.rejection_reason,
+            refund=_refund_label(refunds.get(registration.id), locale),
         ))
     return rows
+
+
+def _refund_label(refund: tuple[int, str, str] | None, locale: str) -> str:
+    if refund is None:
+        return ""
+    amount, currency, status = refund
+    return f"Refund of {format_minor(amount, currency, locale)} {status}"
 
 
 def list_queue(
@@ -457,6 +477,20 @@ def _reject(session: Session, actor: Actor, registration: Registration, reason: 
                  before={"status": "pending"}, after={"status": "rejected"}, reason=reason)
     _email(session, registration, "registration-rejected")
     _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
+    if registration.order_id is not None and registration.amount_paid > 0:
+        # REG-009: the learner paid for a place they did not get; the billing team pays it
+        # back from the refund queue (automatic refunds come with the refund issue).
+        session.add(RefundRequest(
+            order_id=registration.order_id, order_line_id=registration.order_line_id,
+            registration_id=registration.id, user_id=registration.user_id,
+            amount=registration.amount_paid, currency=registration.currency,
+            reason=f"Registration rejected: {reason}"[:1000], source="registration_rejected",
+            created_by_id=actor.user_id,
+        ))
+        record_audit(session=session, actor=actor, action="refund.requested",
+                     entity_type="registration", entity_id=registration.id,
+                     after={"amount": registration.amount_paid,
+                            "currency": registration.currency}, reason=reason)
 
 
 def reject(*, session: Session, actor: Actor | None, registration_id: int,
@@ -599,3 +633,76 @@ def set_department_approval(*, session: Session, actor: Actor | None, department
     rule = next(r for r in approval_rules(session=session, actor=actor)
                 if r.department_id == department_id)
     return rule
+
+
+@dataclass(frozen=True)
+class StuckEnrollment:
+    enrollment_id: int
+    registration_number: str
+    learner_email: str
+    course_title: str
+    requested_at: datetime
+    delivery: str  # what the outbox says about the latest request
+
+
+def stuck_lms_enrollments(*, session: Session, actor: Actor | None, older_than_minutes: int = 30,
+                          limit: int = 100) -> list[StuckEnrollment]:
+    """LMS enrollments still pending after ``older_than_minutes`` (in the actor's scope)."""
+    from datetime import timedelta
+
+    from commerce_dash.models.delivery import OutboxMessage
+
+    actor = require_section(actor, SECTION)
+    scope = _scope(session, actor)
+    query = (
+        select(Enrollment, Registration, User.email, Course.title)
+        .join(Registration, col(Registration.id) == Enrollment.registration_id)
+        .join(User, col(User.id) == Enrollment.user_id)
+        .join(Course, col(Course.id) == Enrollment.course_id)
+        .where(Enrollment.mode == "lms", Enrollment.status == EnrollmentStatus.PENDING.value,
+               col(Enrollment.requested_at) < utcnow() - timedelta(minutes=older_than_minutes))
+    )
+    if scope is not None:
+        query = query.where(col(Registration.department_id).in_(scope or {0}))
+    rows = session.exec(query.order_by(col(Enrollment.requested_at)).limit(limit)).all()
+    result = []
+    for enrollment, registration, email, title in rows:
+        assert enrollment.id is not None and registration.id is not None
+        latest = session.exec(
+            select(OutboxMessage.status, OutboxMessage.attempts)
+            .where(col(OutboxMessage.dedupe_key).startswith(f"lms-enrollment:{registration.id}"))
+            .order_by(col(OutboxMessage.id).desc())
+        ).first()
+        delivery = (f"request {latest[0]} after {latest[1]} attempt(s)" if latest
+                    else "no request found")
+        result.append(StuckEnrollment(
+            enrollment.id, registration_number(registration.id, registration.created_at),
+            email, title, enrollment.requested_at, delivery))
+    return result
+
+
+def retry_lms_enrollment(*, session: Session, actor: Actor | None, enrollment_id: int) -> str:
+    """Send the enrollment request again (a new request; the LMS drops repeats by item id)."""
+    from commerce_dash.models.delivery import OutboxMessage
+
+    actor = require_section(actor, SECTION)
+    enrollment = session.get(Enrollment, enrollment_id)
+    registration = (session.get(Registration, enrollment.registration_id)
+                    if enrollment is not None and enrollment.registration_id else None)
+    scope = _scope(session, actor)
+    if (enrollment is None or registration is None or enrollment.mode != "lms"
+            or (scope is not None and registration.department_id not in scope)):
+        raise not_found("enrollment", enrollment_id)
+    if enrollment.status != EnrollmentStatus.PENDING.value:
+        raise DomainError("enrollment_not_pending", f"This enrollment is {enrollment.status}.",
+                          kind=ErrorKind.CONFLICT)
+    if not get_settings().lms_mode:
+        raise DomainError("lms_not_configured", "No LMS is configured.", kind=ErrorKind.CONFLICT)
+    tries = session.exec(select(func.count()).select_from(OutboxMessage).where(
+        col(OutboxMessage.dedupe_key).startswith(f"lms-enrollment:{registration.id}"))).one()
+    _request_lms_enrollment(session, registration, utcnow(), attempt=int(tries))
+    record_audit(session=session, actor=actor, action="enrollment.lms_request_retried",
+                 entity_type="enrollment", entity_id=enrollment_id,
+                 after={"request": int(tries) + 1})
+    session.commit()
+    return f"Enrollment request sent again (request {int(tries) + 1})."

@@ -156,3 +156,34 @@ def test_enrollment_goes_through_the_lms_and_its_answer(session: Session, super_
     welcome = [m for m in session.exec(select(OutboxMessage)).all()
                if (m.payload or {}).get("template") == "enrollment-welcome"]
     assert len(welcome) == 1
+
+
+def test_a_stuck_lms_enrollment_is_listed_and_sent_again(session: Session, super_admin: Actor,
+                                                         learner: Actor, lms) -> None:  # type: ignore[no-untyped-def]
+    from commerce_dash.services import registrations as regs
+
+    fake, _key_id = lms
+    fake.failures = 0
+    shop = build_shop(session, super_admin)
+    cart_service.add_item(session=session, owner=owner_of(learner), item_type="course",
+                          item_id=shop.courses["SQL101"])
+    order = checkout(session=session, actor=learner, request=CheckoutRequest("lms-order-2"))
+    payments.sandbox_pay(session=session, actor=learner, number=order.number,
+                         card=CardInput("4242424242424242", 12, 2040, "123"))
+    assert regs.stuck_lms_enrollments(session=session, actor=super_admin) == []
+    enrollment = session.exec(select(Enrollment)).one()
+    enrollment.requested_at = utcnow() - timedelta(hours=2)
+    session.add(enrollment)
+    session.commit()
+    deliver_due()
+    stuck = regs.stuck_lms_enrollments(session=session, actor=super_admin)
+    assert [(s.learner_email, s.delivery) for s in stuck] == [
+        (learner.email, "request sent after 1 attempt(s)")]
+    assert enrollment.id is not None
+    message = regs.retry_lms_enrollment(session=session, actor=super_admin,
+                                        enrollment_id=enrollment.id)
+    assert message == "Enrollment request sent again (request 2)."
+    deliver_due()
+    assert len(fake.received) == 2
+    assert json.loads(fake.received[1][1])["payload"]["orderItemId"] == json.loads(
+        fake.received[0][1])["payload"]["orderItemId"]

@@ -193,3 +193,21 @@ def test_a_department_admin_sets_the_approval_rule_of_their_departments(  # type
     # the rule applies to the next purchase
     _buy(session, learner, "reg-rule-01", ("course", shop.courses["PY201"]))
     assert session.exec(select(Registration)).one().status == "pending"
+
+
+def test_a_rejection_records_a_refund_request_the_learner_and_admins_see(  # type: ignore[no-untyped-def]
+    session: Session, shop, two_departments, learner: Actor, super_admin: Actor
+) -> None:
+    from commerce_dash.models.commerce import RefundRequest
+
+    _buy(session, learner, "reg-refund-1", ("course", shop.courses["ML301"]))
+    row = regs.list_queue(session=session, actor=super_admin, page=PageRequest()).items[0]
+    rejected = regs.reject(session=session, actor=super_admin, registration_id=row.id,
+                           reason="The cohort is full this term")
+    assert rejected.refund == "Refund of $200.00 requested"
+    request = session.exec(select(RefundRequest)).one()
+    assert (request.amount, request.currency, request.source, request.status) == (
+        20_000, "USD", "registration_rejected", "requested")
+    assert request.reason == "Registration rejected: The cohort is full this term"
+    mine = regs.list_for_learner(session=session, user_id=learner.user_id)
+    assert mine[0].refund == "Refund of $200.00 requested"

@@ -15,6 +15,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.registrations import MIN_REJECTION_REASON, check_rejection_reason
+from commerce_dash.pages.admin.lms_pending import lms_pending_card
 from commerce_dash.pages.store.orders import WHEN, status_badge, status_fields, when
 from commerce_dash.services import registrations as registrations_service
 from commerce_dash.state.admin import AdminState
@@ -86,6 +87,7 @@ def queue_row(row: registrations_service.QueueRow) -> dict[str, str]:
         "reviewed_by": row.reviewed_by,
         "reviewed_at": when(row.reviewed_at, WHEN),
         "rejection_reason": row.rejection_reason,
+        "refund": row.refund,
         "pending": "yes" if row.status == "pending" else "",
         **registration_status_fields(row.status),
         **status_fields("payment_status", row.payment_status),
@@ -651,6 +653,11 @@ def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
                             max_width="18em"),
                     rx.fragment(),
                 ),
+                rx.cond(
+                    row["refund"] != "",
+                    rx.text(row["refund"], size="1", color_scheme="gray"),
+                    rx.fragment(),
+                ),
                 spacing="1",
                 align="start",
             )
@@ -731,5 +738,6 @@ def registrations_page() -> rx.Component:
         _bulk_results(),
         _bulk_bar(),
         _table(),
+        lms_pending_card(),
         _reject_dialog(),
     )

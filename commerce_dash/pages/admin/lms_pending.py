@@ -1,0 +1,82 @@
+"""On the registrations page: LMS enrollments still waiting for the LMS's answer, with retry."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.services.registrations import retry_lms_enrollment, stuck_lms_enrollments
+from commerce_dash.settings import get_settings
+from commerce_dash.state.admin import AdminState
+
+
+class LmsPendingState(AdminState):
+    lms_mode: bool = False
+    stuck: list[dict[str, str]] = []
+
+    def _fetch(self) -> None:
+        with session_scope() as session:
+            rows = stuck_lms_enrollments(session=session, actor=self.current_actor())
+        self.stuck = [
+            {"id": str(r.enrollment_id), "number": r.registration_number,
+             "learner": r.learner_email, "course": r.course_title,
+             "requested": r.requested_at.strftime("%Y-%m-%d %H:%M UTC"),
+             "delivery": r.delivery}
+            for r in rows
+        ]
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        self.lms_mode = get_settings().lms_mode
+        if not self.lms_mode or self.guard("registrations") is None:
+            self.stuck = []
+            return None
+        self._fetch()
+        return None
+
+    @rx.event
+    def retry(self, enrollment_id: str):  # type: ignore[no-untyped-def]
+        try:
+            with session_scope() as session:
+                message = retry_lms_enrollment(session=session, actor=self.current_actor(),
+                                               enrollment_id=int(enrollment_id))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._fetch()
+        return rx.toast.success(message)
+
+
+def lms_pending_card() -> rx.Component:
+    return rx.cond(
+        LmsPendingState.lms_mode,
+        rx.card(
+            rx.vstack(
+                rx.heading("Waiting for the LMS", size="4"),
+                rx.text("Approved registrations whose enrollment the LMS has not confirmed "
+                        "after 30 minutes. Retry sends the request again.", size="2",
+                        color_scheme="gray"),
+                rx.cond(
+                    LmsPendingState.stuck.length() == 0,
+                    rx.text("Nothing is stuck.", size="2"),
+                    rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                            "Registration", "Learner", "Course", "Requested", "Delivery", "")])),
+                        rx.table.body(rx.foreach(LmsPendingState.stuck, lambda r: rx.table.row(
+                            rx.table.cell(r["number"]), rx.table.cell(r["learner"]),
+                            rx.table.cell(r["course"]), rx.table.cell(r["requested"]),
+                            rx.table.cell(rx.text(r["delivery"], size="1")),
+                            rx.table.cell(rx.button("Retry", size="1", variant="soft",
+                                                    on_click=LmsPendingState.retry(r["id"]))),
+                        ))),
+                        size="1",
+                        width="100%",
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.fragment(),
+    )
