@@ -20,6 +20,8 @@ class Registration(SQLModel, table=True):
     __tablename__ = "registration"
     __table_args__ = (
         Index("ix_registration_queue", "status", "department_id", "created_at"),
+        # the queue's order (oldest first) read straight from an index
+        Index("ix_registration_queue_order", "kind", "status", "created_at", "id"),
         Index("ix_registration_user", "user_id", "created_at"),
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -403,24 +403,29 @@ def list_queue(
     """Course registrations in the actor's departments, oldest first, paged in SQL."""
     actor = require_section(actor, SECTION)
     scope = _scope(session, actor)
-    query = _row_query().where(Registration.kind == "course")
+    conditions: list[ColumnElement[bool]] = [col(Registration.kind) == "course"]
     if status and status != "any":
         if status not in RegistrationStatus._value2member_map_:
             raise DomainError("invalid_status", "Choose a registration status.", field="status")
-        query = query.where(Registration.status == status)
+        conditions.append(col(Registration.status) == status)
     if scope is not None:
-        query = query.where(col(Registration.department_id).in_(scope or {0}))
+        conditions.append(col(Registration.department_id).in_(scope or {0}))
     if course_id is not None:
-        query = query.where(Registration.course_id == course_id)
+        conditions.append(col(Registration.course_id) == course_id)
     if date_from is not None:
-        query = query.where(col(Registration.created_at) >= date_from)
+        conditions.append(col(Registration.created_at) >= date_from)
     if date_to is not None:
-        query = query.where(col(Registration.created_at) < date_to)
+        conditions.append(col(Registration.created_at) < date_to)
+    query = _row_query().where(*conditions)
     pattern = like_pattern(learner)
     if pattern:
         query = query.where(or_(col(User.email).ilike(pattern, escape="\\"),
                                 col(User.full_name).ilike(pattern, escape="\\")))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    else:  # no join needed to count: the registration rows alone
+        total = session.exec(
+            select(func.count()).select_from(Registration).where(*conditions)
+        ).one()
     found = session.exec(
         query.order_by(col(Registration.created_at), col(Registration.id))
         .offset(page.offset).limit(page.page_size)
