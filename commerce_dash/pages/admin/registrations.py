@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.badges import row_status_badge
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
@@ -574,13 +575,7 @@ def _reject_dialog() -> rx.Component:
 
 
 def _badge(row: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.badge(
-        row["status_label"],
-        color_scheme=row["status_color"].to(str),  # type: ignore[arg-type]
-        variant="soft",
-        class_name="status-badge",
-        data_status=row["status"],
-    )
+    return row_status_badge(row, "status-badge")
 
 
 def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:

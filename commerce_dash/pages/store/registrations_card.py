@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.badges import row_status_badge
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.pages.store.orders import DAY, order_href, when
@@ -72,13 +73,7 @@ class MyRegistrationsState(AuthState):
 
 
 def _status_badge(row: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.badge(
-        row["status_label"],
-        color_scheme=row["status_color"].to(str),  # type: ignore[arg-type]
-        variant="soft",
-        class_name="registration-status",
-        data_status=row["status"],
-    )
+    return row_status_badge(row, "registration-status")
 
 
 def _registration(row: ObjectVar[dict[str, str]]) -> rx.Component:
