@@ -1,7 +1,8 @@
 """A child process for the jobs tests (run as a script on the suite's database).
 
 job_process.py race START_AT     run probe_job once at wall time START_AT, print the outcome
-job_process.py loop START_AT     from START_AT, try probe_job 20 times with short pauses
+job_process.py loop START_AT     from START_AT, try probe_job with short pauses until it ran
+                                 here 5 times (at most 200 tries or 30 s)
 job_process.py stall MARKER      claim due messages, touch MARKER, then hang while "sending"
 """
 
@@ -35,8 +36,11 @@ def main(command: str, arg: str) -> None:
         print(run_job("probe_job"), flush=True)
     elif command == "loop":
         _wait_until(float(arg))
-        outcomes = []
-        for _ in range(20):
+        outcomes: list[str] = []
+        deadline = time.monotonic() + 30
+        # A run count, not a number of tries: under a loaded machine the other process can
+        # hold the lease for most tries, and the test needs turns on both sides.
+        while outcomes.count("ok") < 5 and len(outcomes) < 200 and time.monotonic() < deadline:
             time.sleep(random.uniform(0.01, 0.08))
             outcomes.append(run_job("probe_job"))
         print(" ".join(outcomes), flush=True)

@@ -115,7 +115,7 @@ def test_two_processes_running_one_job_at_once_make_one_run(session):
 
 
 def test_two_processes_looping_over_one_job_never_overlap(session):
-    # given two processes, each trying to run the job 20 times with short random pauses
+    # given two processes, each running the job 5 times, trying with short random pauses
     start_at = str(time.time() + 3)
     children = [start_job_process("loop", start_at) for _ in range(2)]
     # when both are done
@@ -124,7 +124,7 @@ def test_two_processes_looping_over_one_job_never_overlap(session):
     # then the runs recorded never overlap in time, and both processes got turns
     runs = _runs(session)
     ran = sum(out.split().count("ok") for out, _ in outputs)
-    assert len(runs) == ran >= 8
+    assert len(runs) == ran == 10
     assert all(r.outcome == "ok" and r.finished_at is not None for r in runs)
     for earlier, later in zip(runs, runs[1:], strict=False):
         assert earlier.finished_at <= later.started_at
