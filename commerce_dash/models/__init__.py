@@ -10,6 +10,12 @@ from commerce_dash.models.accounts import (
 )
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
+from commerce_dash.models.certificates import (
+    Certificate,
+    CompletionRule,
+    ModuleProgress,
+    ProgressEvent,
+)
 from commerce_dash.models.commerce import (
     Cart,
     CartLine,
@@ -35,6 +41,10 @@ from commerce_dash.models.pricing import (
 from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
+    "Certificate",
+    "CompletionRule",
+    "ModuleProgress",
+    "ProgressEvent",
     "Enrollment",
     "Registration",
     "Cart",

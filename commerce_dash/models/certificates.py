@@ -1,0 +1,85 @@
+"""Module progress, completion rules per course, and certificates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from commerce_dash.models.base import created_at_field, json_field, timestamp_field
+
+
+class CompletionRule(SQLModel, table=True):
+    """How a course is completed (no row: every module)."""
+
+    __tablename__ = "completion_rule"
+
+    course_id: int = Field(foreign_key="course.id", primary_key=True)
+    requirement: str = Field(default="all_modules", max_length=24)
+    min_percentage: int = Field(default=100, ge=1, le=100)
+    required_modules: list[int] | None = json_field()
+    assessment_module_id: int | None = Field(default=None, foreign_key="course_module.id")
+    passing_score: int | None = None
+    min_minutes: int = Field(default=0, ge=0)
+    valid_for_days: int = Field(default=0, ge=0)
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = created_at_field()
+
+
+class ModuleProgress(SQLModel, table=True):
+    """One learner's progress in one module of an enrollment."""
+
+    __tablename__ = "module_progress"
+    __table_args__ = (UniqueConstraint("enrollment_id", "module_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrollment_id: int = Field(foreign_key="enrollment.id", index=True)
+    module_id: int = Field(foreign_key="course_module.id")
+    completed: bool = False
+    score: int | None = None  # whole percent
+    minutes: int = Field(default=0, ge=0)
+    completed_at: datetime | None = timestamp_field()
+    updated_at: datetime = created_at_field()
+
+
+class ProgressEvent(SQLModel, table=True):
+    """A progress report already applied (the LMS may send the same event twice)."""
+
+    __tablename__ = "progress_event"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)  # lms | learner | admin
+    event_id: str = Field(max_length=120)
+    payload: dict[str, Any] | None = json_field()
+    received_at: datetime = created_at_field()
+
+
+class Certificate(SQLModel, table=True):
+    """A certificate of completion; ``enrollment_id`` / ``program_key`` make it once only."""
+
+    __tablename__ = "certificate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    kind: str = Field(max_length=16)  # course | program
+    course_id: int | None = Field(default=None, foreign_key="course.id")
+    program_id: int | None = Field(default=None, foreign_key="program.id")
+    department_id: int = Field(foreign_key="department.id", index=True)
+    enrollment_id: int | None = Field(default=None, foreign_key="enrollment.id", unique=True)
+    program_key: str | None = Field(default=None, max_length=64, unique=True)
+    recipient_name: str = Field(max_length=120)
+    title: str = Field(max_length=200)
+    description: str = Field(max_length=300)
+    completed_at: datetime = created_at_field()
+    issued_at: datetime = created_at_field()
+    expires_at: datetime | None = timestamp_field()
+    grade: str = Field(default="", max_length=16)
+    percentage: int | None = None
+    status: str = Field(default="active", max_length=16)  # active | revoked
+    revoked_at: datetime | None = timestamp_field()
+    revoked_reason: str = Field(default="", max_length=500)
+    revoked_category: str = Field(default="", max_length=32)
