@@ -36,6 +36,7 @@ def create_api() -> FastAPI:
     api.include_router(catalog.router)
     api.include_router(integrations.router)
     api.include_router(integrations.lms_webhooks)
+    api.include_router(integrations.progress_router)
     api.include_router(cart.router)
     api.include_router(payments.router)
     api.include_router(orders.router)

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from commerce_dash.api.deps import DbSession
-from commerce_dash.services import lms_sync, registrations
+from commerce_dash.services import lms_sync, progress, registrations
 
 router = APIRouter(prefix="/api/v2/integrations", tags=["integrations"])
 
@@ -133,3 +133,47 @@ def enrollment_status(
     ))
     session.commit()
     return {"received": True, "outcome": outcome}
+
+
+# -- progress from the LMS (issue 7: POST /api/v2/progress, signed, idempotent per event) -----
+
+progress_router = APIRouter(prefix="/api/v2", tags=["integrations"])
+
+
+class ProgressBody(BaseModel):
+    eventId: str = Field(min_length=1, max_length=120)  # noqa: N815 (spec field names)
+    orderItemId: str = Field(min_length=1, max_length=64)  # noqa: N815
+    moduleLmsId: str = Field(min_length=1, max_length=64)  # noqa: N815
+    completed: bool = False
+    score: int | None = Field(default=None, ge=0, le=100)
+    minutes: int = Field(default=0, ge=0, le=100_000)
+
+
+@progress_router.post("/progress")
+def lms_progress(
+    session: DbSession,
+    body: Annotated[bytes, Depends(raw_body)],
+    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
+    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
+    signature: Annotated[str, Header(alias="X-Signature")] = "",
+) -> dict[str, Any]:
+    """Module progress reported by the LMS for an enrollment it confirmed."""
+    lms_sync.authenticate_request(
+        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
+    )
+    try:
+        update = ProgressBody.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    outcome = progress.record_lms_progress(
+        session=session, order_item_id=update.orderItemId, module_lms_id=update.moduleLmsId,
+        completed=update.completed, score=update.score, minutes=update.minutes,
+        event_id=update.eventId,
+    )
+    return {
+        "applied": outcome.applied,
+        "complete": outcome.completion.complete,
+        "percentDone": outcome.completion.percent_done,
+        "missing": list(outcome.completion.missing),
+        "certificateNumber": outcome.certificate_number or None,
+    }

@@ -217,3 +217,29 @@ def _maybe_program_certificates(session: Session, enrollment: Enrollment, now: d
             program_key=key, recipient_name=user.full_name, title="Program Certificate",
             description=program.title, completed_at=now, issued_at=now,
         ))
+
+
+def record_lms_progress(
+    *, session: Session, order_item_id: str, module_lms_id: str, completed: bool,
+    score: int | None, minutes: int, event_id: str,
+) -> ProgressOutcome:
+    """A progress report from the LMS, naming the enrollment by the order item it was
+    requested for and the module by its LMS id (commits)."""
+    from commerce_dash.models.enrollment import Registration
+
+    found = session.exec(
+        select(Enrollment, Registration.course_id)
+        .join(Registration, col(Registration.id) == Enrollment.registration_id)
+        .where(Registration.dedupe_key == order_item_id)
+    ).first()
+    if found is None:
+        raise DomainError("enrollment_not_found", f"No enrollment for order item {order_item_id}.",
+                          kind=ErrorKind.NOT_FOUND)
+    enrollment, course_id = found
+    module_id = session.exec(select(CourseModule.id).where(
+        CourseModule.course_id == course_id, CourseModule.lms_id == module_lms_id)).first()
+    if module_id is None or enrollment.id is None:
+        raise DomainError("unknown_module", f"No module {module_lms_id} in this course.",
+                          field="moduleLmsId")
+    return record_progress(session=session, report=ProgressReport(
+        enrollment.id, module_id, completed, score, minutes, source="lms", event_id=event_id))

@@ -146,3 +146,48 @@ def test_two_completion_events_at_once_give_one_certificate(session: Session, sh
     session.expire_all()
     assert len(session.exec(select(Certificate)).all()) == 1
     assert len(set(n for n in numbers if n)) == 1, (numbers, errors)
+
+
+def test_the_lms_reports_progress_through_the_signed_api(session: Session, shop,  # type: ignore[no-untyped-def]
+                                                         learner: Actor, super_admin: Actor) -> None:
+    import json
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from commerce_dash.api import create_api
+    from commerce_dash.models.enrollment import Registration
+    from commerce_dash.services import lms_sync
+
+    course_id = shop.courses["PY101"]
+    session.add_all([CourseModule(course_id=course_id, position=i, title=f"M{i}",
+                                  lms_id=f"lms-m{i}") for i in (1, 2)])
+    session.commit()
+    _enrolled(session, learner, "course", course_id)
+    item = session.exec(select(Registration.dedupe_key)).one()
+    connector, _ = lms_sync.create_connector(session=session, actor=super_admin,
+                                             name="Cadence", kind="lms")
+
+    def post(client: TestClient, body: dict[str, object], stamp: int) -> dict[str, object]:
+        raw = json.dumps(body).encode()
+        headers = {"X-Connector-Key": connector.key_id, "X-Timestamp": str(stamp),
+                   "X-Signature": lms_sync.sign_request(connector.key_id, str(stamp), raw)}
+        answer = client.post("/api/v2/progress", content=raw, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    now = int(time.time())
+    with TestClient(create_api()) as client:
+        first = post(client, {"eventId": "p-1", "orderItemId": item, "moduleLmsId": "lms-m1",
+                              "completed": True, "minutes": 30}, now)
+        assert (first["applied"], first["complete"], first["percentDone"]) == (True, False, 50)
+        repeat = post(client, {"eventId": "p-1", "orderItemId": item, "moduleLmsId": "lms-m1",
+                               "completed": True, "minutes": 30}, now + 1)
+        assert repeat["applied"] is False
+        last = post(client, {"eventId": "p-2", "orderItemId": item, "moduleLmsId": "lms-m2",
+                             "completed": True}, now + 2)
+        assert last["complete"] is True and valid_number(str(last["certificateNumber"]))
+        forged = client.post("/api/v2/progress", content=b"{}", headers={
+            "X-Connector-Key": connector.key_id, "X-Timestamp": str(now),
+            "X-Signature": "sha256=" + "0" * 64})
+        assert forged.status_code == 401
