@@ -3,12 +3,15 @@ steps (spec 001 "Payment Processing")."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from commerce_dash.api.deps import CurrentActor, DbSession, client_ip
+from commerce_dash.api.errors import error_body
+from commerce_dash.api.integrations import raw_body
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.payments.base import IntentResult
 from commerce_dash.payments.sandbox import CardInput
@@ -89,34 +92,24 @@ def status(number: str, session: DbSession, actor: CurrentActor) -> dict[str, An
     return payments_service.payment_state(session=session, actor=actor, number=number)
 
 
-@router.post("/webhook/{processor}")
-async def webhook(processor: str, request: Request) -> dict[str, Any]:
+@router.post("/webhook/{processor}", response_model=None)
+def webhook(
+    processor: str, request: Request, session: DbSession,
+    body: Annotated[bytes, Depends(raw_body)],
+) -> dict[str, Any] | JSONResponse:
     """Processor webhooks: refused with 400 unless the signature verifies; stored once."""
-    body = await request.body()
     if len(body) > MAX_WEBHOOK_BYTES:
         raise DomainError("payload_too_large", "Webhook body too large.")
-    from starlette.concurrency import run_in_threadpool
-
-    from commerce_dash.db import session_scope
-
-    def _receive() -> dict[str, Any]:
-        with session_scope() as session:
-            outcome = payments_service.receive_webhook(
-                session=session, processor=processor, body=body, headers=dict(request.headers)
-            )
-            return {"received": True, "event_id": outcome.event_id, "status": outcome.status,
-                    "detail": outcome.detail}
-
     try:
-        return await run_in_threadpool(_receive)
+        outcome = payments_service.receive_webhook(
+            session=session, processor=processor, body=body, headers=dict(request.headers)
+        )
     except DomainError as exc:
-        if exc.code == "invalid_signature":
-            from fastapi.responses import JSONResponse
-
-            return JSONResponse(  # type: ignore[return-value]
-                {"code": exc.code, "message": exc.message}, status_code=400
-            )
-        raise
+        if exc.code != "invalid_signature":
+            raise
+        return JSONResponse(error_body(exc.code, exc.message), status_code=400)
+    return {"received": True, "event_id": outcome.event_id, "status": outcome.status,
+            "detail": outcome.detail}
 
 
 @router.post("/sandbox/pay")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from commerce_dash.domain.discounts import DiscountApplied
@@ -18,10 +18,8 @@ __all__ = [
     "CartLineIn",
     "CartTotals",
     "LineTotals",
-    "PriceChange",
     "checkout_fingerprint",
     "compute_totals",
-    "price_changes",
     "taxable_amounts",
 ]
 
@@ -34,14 +32,6 @@ class CartLineIn:
     title: str
     added_amount: int
     current_amount: int | None
-
-
-@dataclass(frozen=True)
-class PriceChange:
-    key: str
-    title: str
-    was: int
-    now: int | None  # None: no longer for sale
 
 
 @dataclass(frozen=True)
@@ -61,15 +51,6 @@ class CartTotals:
     tax: int
     total: int
     lines: tuple[LineTotals, ...]
-
-
-def price_changes(lines: Sequence[CartLineIn]) -> list[PriceChange]:
-    """Lines whose price moved since they were added (or that can no longer be bought)."""
-    return [
-        PriceChange(line.key, line.title, line.added_amount, line.current_amount)
-        for line in lines
-        if line.current_amount != line.added_amount
-    ]
 
 
 def taxable_amounts(
@@ -115,19 +96,11 @@ def compute_totals(
 
 
 def checkout_fingerprint(
-    *,
-    lines: Sequence[tuple[str, int, int]],
-    code: str,
-    billing: tuple[str, str, str],
-    display_currency: str,
+    *, billing: tuple[str, str, str], display_currency: str, expected_total: int | None
 ) -> str:
-    """A stable hash of what a checkout request asks for (item type, id, price; code;
-    billing address; display currency). The same idempotency key with another
-    fingerprint is a different request and is refused."""
-    body = {
-        "lines": sorted([list(line) for line in lines]),
-        "code": code,
-        "billing": list(billing),
-        "display_currency": display_currency,
-    }
+    """A stable hash of a checkout request's body (billing address, display currency, the
+    total the learner saw). The same idempotency key with another body is a different
+    request and is refused."""
+    body = {"billing": list(billing), "display_currency": display_currency,
+            "expected_total": expected_total}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

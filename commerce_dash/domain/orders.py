@@ -61,10 +61,6 @@ _ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.REFUNDED: frozenset(),
 }
 
-_OPEN = frozenset(
-    {PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING,
-     PaymentStatus.FAILED}
-)
 _PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.PENDING: frozenset(
         {PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED,
@@ -101,11 +97,6 @@ def can_move_order(current: str, target: str) -> bool:
 def can_move_payment(current: str, target: str) -> bool:
     """Whether a payment may move; a repeated or late event asks for a move that is refused."""
     return PaymentStatus(target) in _PAYMENT_MOVES[PaymentStatus(current)]
-
-
-def is_payment_open(status: str) -> bool:
-    """Money may still arrive for a payment in this status."""
-    return PaymentStatus(status) in _OPEN
 
 
 def payment_status_of_order(payment_status: str) -> str:

@@ -291,9 +291,6 @@ class SandboxProcessor:
             session.commit()
             return answer
 
-    def challenge_intent(self, intent_id: str) -> IntentResult:
-        return self.retrieve_intent(intent_id)
-
     # ------------------------------------------------------------ internals
 
     def _get(self, session: Session, intent_id: str, *, lock: bool = False) -> SandboxIntent:

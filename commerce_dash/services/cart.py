@@ -62,7 +62,6 @@ class CartLineView:
     display_total: int
     note: str  # price change or availability, for people
     amount_label: str
-    display_label: str
     discount_label: str = ""
 
 
@@ -579,7 +578,6 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
             display_total=display_by_key.get(key, 0), note=note,
             amount_label=format_minor(amount, cart.currency, locale) if amount is not None
             else "Unavailable",
-            display_label=format_minor(display_by_key.get(key, 0), display.currency, locale),
             discount_label=format_minor(t.discount, cart.currency, locale) if t else "",
         ))
     notices = [v.note for v in views if v.note and v.amount is not None]

@@ -115,11 +115,10 @@ def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> Che
         raise DomainError("invalid_idempotency_key", "Send an Idempotency-Key of 8 to 100 "
                           "letters, digits or - _ . : characters.", field="idempotency_key")
     fingerprint = checkout_fingerprint(
-        lines=[], code="",
         billing=(request.billing_country.strip().upper(), request.billing_region.strip().upper(),
                  request.billing_postal_code.strip().upper()),
-        display_currency=request.display_currency.strip().upper()
-        + (f"|{request.expected_total}" if request.expected_total is not None else ""),
+        display_currency=request.display_currency.strip().upper(),
+        expected_total=request.expected_total,
     )
     existing = _existing(session, actor.user_id, key)
     if existing is not None:
