@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     payment_janitor_after_minutes: int = Field(default=15, ge=1)
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
 
+    # Certificates: public verification lookups per client address per minute.
+    verify_rate_limit_per_minute: int = Field(default=30, ge=1)
+
     # Payment processors: "auto" picks stripe when a secret key is set, else the sandbox.
     payment_processor: Literal["auto", "stripe", "sandbox"] = "auto"
     # Per department code, e.g. {"ENG": "stripe", "ART": "sandbox"} (JSON in the env var).

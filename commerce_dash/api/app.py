@@ -10,6 +10,7 @@ from commerce_dash.api import (
     auth,
     cart,
     catalog,
+    certificates,
     health,
     integrations,
     orders,
@@ -41,6 +42,7 @@ def create_api() -> FastAPI:
     api.include_router(payments.router)
     api.include_router(orders.router)
     api.include_router(registrations.router)
+    api.include_router(certificates.router)
 
     # Reflex's own app is mounted below this one and answers every other path with the
     # frontend; an unknown /api path must still get a JSON 404.

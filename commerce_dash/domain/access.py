@@ -67,6 +67,10 @@ SECTIONS: tuple[Section, ...] = (
         frozenset({RoleName.ENROLLMENT_ADMIN}),
     ),
     Section(
+        "certificates", "Certificates", "/admin/certificates", "award",
+        frozenset({RoleName.DEPT_ADMIN}),
+    ),
+    Section(
         "orders", "Orders & payments", "/admin/orders", "receipt",
         frozenset({RoleName.BILLING_ADMIN}),
     ),

@@ -18,6 +18,7 @@ __all__ = [
     "CompletionResult",
     "ModuleProgress",
     "Requirement",
+    "describe_criteria",
     "evaluate_completion",
     "validate_criteria",
 ]
@@ -119,3 +120,24 @@ def evaluate_completion(
     if minutes < criteria.min_minutes:
         missing.append(f"{criteria.min_minutes - minutes} more minute(s) of study needed.")
     return CompletionResult(not missing, percent, tuple(missing), score)
+
+
+def describe_criteria(criteria: CompletionCriteria, module_titles: Mapping[int, str]) -> str:
+    """The rule in one sentence for learners and admins."""
+    if criteria.requirement is Requirement.PERCENTAGE:
+        parts = [f"complete {criteria.min_percentage}% of the modules"]
+    elif criteria.requirement is Requirement.SPECIFIC_MODULES:
+        names = [module_titles.get(m, f"module {m}") for m in sorted(criteria.required_modules)]
+        parts = [f"complete {', '.join(names)}"]
+    else:
+        parts = ["complete every module"]
+    if criteria.assessment_module is not None and criteria.passing_score is not None:
+        name = module_titles.get(criteria.assessment_module, "the assessment")
+        parts.append(f"score at least {criteria.passing_score}% in {name}")
+    if criteria.min_minutes:
+        parts.append(f"study at least {criteria.min_minutes} minutes")
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    sentence = text[0].upper() + text[1:] + "."
+    if criteria.valid_for_days:
+        sentence += f" The certificate is valid for {criteria.valid_for_days} days."
+    return sentence

@@ -12,9 +12,12 @@ from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
 from commerce_dash.models.certificates import (
     Certificate,
+    CertificatePdf,
+    CertificateTemplate,
     CompletionRule,
     ModuleProgress,
     ProgressEvent,
+    StoredImage,
 )
 from commerce_dash.models.commerce import (
     Cart,
@@ -42,6 +45,9 @@ from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
     "Certificate",
+    "CertificatePdf",
+    "CertificateTemplate",
+    "StoredImage",
     "CompletionRule",
     "ModuleProgress",
     "ProgressEvent",

@@ -19,6 +19,7 @@ class Department(SQLModel, table=True):
     description: str = Field(default="", sa_type=Text)
     parent_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     logo_url: str = Field(default="", max_length=500)
+    logo_image_id: int | None = Field(default=None, foreign_key="stored_image.id")
     # None: inherit from the parent department (a root department defaults to False).
     approval_required: bool | None = None
     created_at: datetime = created_at_field()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from commerce_dash.models.base import created_at_field, json_field, timestamp_field
@@ -83,3 +83,70 @@ class Certificate(SQLModel, table=True):
     revoked_at: datetime | None = timestamp_field()
     revoked_reason: str = Field(default="", max_length=500)
     revoked_category: str = Field(default="", max_length=32)
+    revoked_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    template_id: int | None = Field(default=None, foreign_key="certificate_template.id")
+    issued_by_id: int | None = Field(default=None, foreign_key="app_user.id")  # manual issue
+    issue_note: str = Field(default="", max_length=500)
+    updated_at: datetime = created_at_field()
+
+
+class StoredImage(SQLModel, table=True):
+    """An uploaded image (department logo, signature, certificate background).
+
+    Served at ``/api/v2/images/{key}``: the key is random, so ids cannot be walked.
+    """
+
+    __tablename__ = "stored_image"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=32, unique=True)
+    purpose: str = Field(max_length=16)  # logo | signature | background
+    filename: str = Field(default="", max_length=200)
+    content_type: str = Field(max_length=32)
+    sha256: str = Field(max_length=64)
+    width: int
+    height: int
+    size_bytes: int
+    data: bytes = Field(sa_type=LargeBinary)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+
+
+class CertificateTemplate(SQLModel, table=True):
+    """A department's certificate design; ``version`` changes on every edit."""
+
+    __tablename__ = "certificate_template"
+    __table_args__ = (
+        # at most one default template per department
+        Index("uq_certificate_template_default", "department_id", unique=True,
+              postgresql_where=text("is_default"), sqlite_where=text("is_default")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    name: str = Field(max_length=120)
+    orientation: str = Field(default="landscape", max_length=16)
+    title_text: str = Field(default="Certificate of Completion", max_length=120)
+    body_text: str = Field(default="", sa_type=Text)
+    footer_text: str = Field(default="", max_length=300)
+    font: str = Field(default="Helvetica", max_length=32)
+    primary_color: str = Field(default="#1f4e79", max_length=7)
+    background_image_id: int | None = Field(default=None, foreign_key="stored_image.id")
+    # [{"name": ..., "title": ..., "image_id": int | None}]
+    signatures: list[dict[str, Any]] | None = json_field()
+    is_default: bool = False
+    version: int = 1
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class CertificatePdf(SQLModel, table=True):
+    """The last rendered PDF of a certificate, valid while ``fingerprint`` matches."""
+
+    __tablename__ = "certificate_pdf"
+
+    certificate_id: int = Field(foreign_key="certificate.id", primary_key=True)
+    fingerprint: str = Field(max_length=64)
+    data: bytes = Field(sa_type=LargeBinary)
+    rendered_at: datetime = created_at_field()

@@ -85,7 +85,12 @@ TEMPLATES: dict[str, TemplateSpec] = {
         TemplateSpec(
             "certificate-earned",
             "the learner completed the course",
-            ("user_name", "course_title", "certificate_number", "download_url"),
+            ("user_name", "course_title", "certificate_number", "download_url", "verify_url"),
+        ),
+        TemplateSpec(
+            "certificate-revoked",
+            "an admin (or a refund) revoked the certificate",
+            ("user_name", "course_title", "certificate_number", "category", "reason"),
         ),
         TemplateSpec(
             "payment-failed",
@@ -209,7 +214,9 @@ def preview_context(session: Session, name: str) -> dict[str, Any]:
         "order_url": f"{base_url}{routes.ACCOUNT}",
         "enrollment_url": f"{base_url}{routes.STORE_COURSE}/{course_code}",
         "start_url": f"{base_url}{routes.STORE_COURSE}/{course_code}",
-        "download_url": f"{base_url}{routes.ACCOUNT}?certificate={PREVIEW_CERTIFICATE_NUMBER}",
+        "download_url": f"{base_url}{routes.MY_CERTIFICATES}",
+        "verify_url": f"{base_url}{routes.VERIFY}/{PREVIEW_CERTIFICATE_NUMBER}",
+        "category": "Issued in error",
         "retry_url": f"{base_url}{routes.CART}",
     }
     return {key: context[key] for key in spec.required}

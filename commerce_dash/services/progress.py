@@ -7,14 +7,13 @@ concurrent completion events give one certificate.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.certificate_numbers import ALPHABET, new_number
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.completion import (
     CompletionCriteria,
@@ -34,6 +33,12 @@ from commerce_dash.models.certificates import (
     ProgressEvent,
 )
 from commerce_dash.models.enrollment import Enrollment
+from commerce_dash.services.audit import record_audit
+from commerce_dash.services.certificates import (
+    announce_issue,
+    new_certificate_number,
+    prepare_new,
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,12 @@ def completion_of(session: Session, enrollment: Enrollment) -> CompletionResult:
                                _module_ids(session, enrollment.course_id), progress)
 
 
-def record_progress(*, session: Session, report: ProgressReport) -> ProgressOutcome:
-    """Apply a progress report (commits); a completed course gets its certificate."""
+def record_progress(*, session: Session, report: ProgressReport,
+                    actor: Actor | None = None) -> ProgressOutcome:
+    """Apply a progress report (commits); a completed course gets its certificate.
+
+    With ``actor`` (an admin recording by hand) the change is audited in the same commit.
+    """
     enrollment = session.get(Enrollment, report.enrollment_id)
     if enrollment is None:
         raise not_found("enrollment", report.enrollment_id)
@@ -124,6 +133,11 @@ def record_progress(*, session: Session, report: ProgressReport) -> ProgressOutc
     row.updated_at = now
     session.add(row)
     session.flush()
+    if actor is not None:
+        record_audit(session=session, actor=actor, action="progress.recorded",
+                     entity_type="enrollment", entity_id=enrollment.id,
+                     after={"module_id": report.module_id, "completed": report.completed,
+                            "score": report.score, "minutes": report.minutes})
     result = completion_of(session, enrollment)
     number = issue_course_certificate(session, enrollment, result) if result.complete else ""
     session.commit()
@@ -135,10 +149,6 @@ def _certificate_number(session: Session, enrollment: Enrollment) -> str:
         select(Certificate.number).where(Certificate.enrollment_id == enrollment.id)
     ).first()
     return number or ""
-
-
-def _random_symbols(k: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(k))
 
 
 def issue_course_certificate(session: Session, enrollment: Enrollment,
@@ -153,15 +163,17 @@ def issue_course_certificate(session: Session, enrollment: Enrollment,
     now = utcnow()
     criteria = criteria_for(session, enrollment.course_id)
     certificate = Certificate(
-        number=new_number(now.year, _random_symbols), user_id=enrollment.user_id,
+        number=new_certificate_number(now), user_id=enrollment.user_id,
         kind="course", course_id=course.id, department_id=course.department_id,
         enrollment_id=enrollment.id, recipient_name=user.full_name,
         title="Certificate of Completion", description=course.title, completed_at=now,
         issued_at=now, percentage=result.score,
-        expires_at=_expiry(now, criteria.valid_for_days),
+        expires_at=expiry(now, criteria.valid_for_days),
     )
+    prepare_new(session, certificate)
     if not _insert_once(session, certificate):  # a concurrent event issued it first
         return _certificate_number(session, enrollment)
+    announce_issue(session, certificate, None)
     _maybe_program_certificates(session, enrollment, now)
     return certificate.number
 
@@ -184,7 +196,7 @@ def _insert_once(session: Session, row: Certificate) -> bool:
     return True
 
 
-def _expiry(now: datetime, days: int) -> datetime | None:
+def expiry(now: datetime, days: int) -> datetime | None:
     return now + timedelta(days=days) if days else None
 
 
@@ -211,12 +223,15 @@ def _maybe_program_certificates(session: Session, enrollment: Enrollment, now: d
         key = f"{enrollment.user_id}:{program_id}"
         if session.exec(select(Certificate.id).where(Certificate.program_key == key)).first():
             continue
-        _insert_once(session, Certificate(
-            number=new_number(now.year, _random_symbols), user_id=enrollment.user_id,
+        certificate = Certificate(
+            number=new_certificate_number(now), user_id=enrollment.user_id,
             kind="program", program_id=program_id, department_id=program.department_id,
             program_key=key, recipient_name=user.full_name, title="Program Certificate",
             description=program.title, completed_at=now, issued_at=now,
-        ))
+        )
+        prepare_new(session, certificate)
+        if _insert_once(session, certificate):
+            announce_issue(session, certificate, None)
 
 
 def record_lms_progress(

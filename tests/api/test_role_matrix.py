@@ -6,9 +6,10 @@ from commerce_dash.api import create_api
 from commerce_dash.domain.access import RoleName, can_access
 from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.orders import order_number
-from commerce_dash.models.catalog import Course
+from commerce_dash.models.catalog import Course, CourseModule
+from commerce_dash.models.certificates import Certificate, CertificateTemplate
 from commerce_dash.models.commerce import PaymentReview
-from commerce_dash.models.enrollment import Registration
+from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.services import pricing
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_department, create_user
@@ -34,7 +35,23 @@ ADMIN_ROUTES = {
     ("POST", "/api/v2/admin/registrations/bulk"): "registrations",
     ("POST", "/api/v2/admin/registrations/{registration_id}/approve"): "registrations",
     ("POST", "/api/v2/admin/registrations/{registration_id}/reject"): "registrations",
+    ("GET", "/api/v2/admin/certificates"): "certificates",
+    ("POST", "/api/v2/admin/certificates"): "certificates",
+    ("GET", "/api/v2/admin/certificates/{certificate_id}"): "certificates",
+    ("POST", "/api/v2/admin/certificates/{certificate_id}/revoke"): "certificates",
+    ("POST", "/api/v2/admin/enrollments/{enrollment_id}/progress"): "certificates",
+    ("GET", "/api/v2/admin/certificate-templates"): "certificates",
+    ("POST", "/api/v2/admin/certificate-templates"): "certificates",
+    ("POST", "/api/v2/admin/certificate-templates/preview"): "certificates",
+    ("GET", "/api/v2/admin/certificate-templates/{template_id}"): "certificates",
+    ("PUT", "/api/v2/admin/certificate-templates/{template_id}"): "certificates",
+    ("POST", "/api/v2/admin/certificate-templates/{template_id}/default"): "certificates",
+    ("DELETE", "/api/v2/admin/certificate-templates/{template_id}"): "certificates",
+    ("POST", "/api/v2/admin/images"): "certificates",
 }
+TINY_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 # "{name}" values in bodies and query strings are filled in like the path placeholders.
 BODIES = {
     ("POST", "/api/v2/admin/users"): {
@@ -56,11 +73,34 @@ BODIES = {
     ("POST", "/api/v2/admin/registrations/{registration_id}/reject"): {
         "reason": "role matrix check"
     },
+    ("POST", "/api/v2/admin/certificates"): {
+        "email": "target@example.com", "course_id": "{second_course_id}",
+        "note": "role matrix check",
+    },
+    ("POST", "/api/v2/admin/certificates/{certificate_id}/revoke"): {
+        "category": "other", "reason": "role matrix check",
+    },
+    ("POST", "/api/v2/admin/enrollments/{enrollment_id}/progress"): {
+        "module_id": "{module_id}", "completed": True,
+    },
+    ("POST", "/api/v2/admin/certificate-templates"): {
+        "department_id": "{department_id}", "name": "Matrix",
+    },
+    ("POST", "/api/v2/admin/certificate-templates/preview"): {
+        "department_id": "{department_id}", "name": "Matrix",
+    },
+    ("PUT", "/api/v2/admin/certificate-templates/{template_id}"): {
+        "department_id": "{department_id}", "name": "Matrix edited",
+    },
+    ("POST", "/api/v2/admin/images"): {"purpose": "logo", "data_base64": TINY_PNG},
 }
 # Routes that decide something take their own row, so each allowed call finds it undecided.
 PER_ROUTE = {
     ("POST", "/api/v2/admin/registrations/{registration_id}/reject"): {
         "{registration_id}": "{second_registration_id}"
+    },
+    ("DELETE", "/api/v2/admin/certificate-templates/{template_id}"): {
+        "{template_id}": "{second_template_id}"
     },
 }
 QUERIES = {
@@ -115,11 +155,28 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
         for i in range(2)
     ]
     session.add_all(pending)
+    other_course = Course(code="MATRIX-2", title="Matrix 2", department_id=dept)
+    module = CourseModule(course_id=course.id, position=1, title="Matrix module")
+    enrollment = Enrollment(user_id=target.user_id, course_id=course.id, source="manual",
+                            mode="local", status="active")
+    session.add_all([module, enrollment, other_course])
+    session.flush()
+    certificate = Certificate(number="CERT-2026-MATRIX0001", user_id=target.user_id,
+                              kind="course", course_id=course.id, department_id=dept,
+                              recipient_name="Target", title="Certificate of Completion",
+                              description="Matrix")
+    templates_made = [CertificateTemplate(department_id=dept, name=f"T{i}", body_text="x")
+                      for i in range(2)]
+    session.add_all([certificate, *templates_made])
     session.commit()
     placeholders = {"{user_id}": target.user_id, "{department_id}": dept, "{price_id}": annual.id,
                     "{number}": order_number(order.id, order.created_at),
                     "{registration_id}": pending[0].id,
-                    "{second_registration_id}": pending[1].id}
+                    "{second_registration_id}": pending[1].id,
+                    "{second_course_id}": other_course.id, "{module_id}": module.id,
+                    "{enrollment_id}": enrollment.id, "{certificate_id}": certificate.id,
+                    "{template_id}": templates_made[0].id,
+                    "{second_template_id}": templates_made[1].id}
     headers = {}
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)

@@ -1,0 +1,305 @@
+"""Certificates: public verification, the learner's certificates and PDFs, stored images,
+and the admin lookup, manual issue, revocation, templates and progress recording.
+
+The verification endpoint needs no login, answers only public fields and is rate-limited
+per client address (429 with Retry-After beyond the limit).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from commerce_dash.api.deps import CurrentActor, DbSession, client_ip, section_guard
+from commerce_dash.api.registrations import PageNumber, PageSize, _day_start
+from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.certificate_design import DEFAULT_BODY
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.services import certificate_templates as templates_service
+from commerce_dash.services import certificates as certificates_service
+from commerce_dash.services import learning as learning_service
+from commerce_dash.services.progress import ProgressOutcome
+
+router = APIRouter(tags=["certificates"])
+
+CertificatesActor = Annotated[Actor, section_guard("certificates")]
+_INT_MAX = 2**31 - 1
+CertificateId = Annotated[int, Path(ge=1, le=_INT_MAX)]
+TemplateId = Annotated[int, Path(ge=1, le=_INT_MAX)]
+OptionalId = Annotated[int | None, Query(ge=1, le=_INT_MAX)]
+
+
+def _pdf(filename: str, data: bytes) -> Response:
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+    })
+
+
+# -- public ----------------------------------------------------------------------------------
+
+
+@router.get("/api/v2/certificates/verify/{number}")
+def verify(request: Request, session: DbSession,
+           number: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+    result = certificates_service.verify(session=session, number=number,
+                                         client=client_ip(request))
+    return result.public_json()
+
+
+@router.get("/api/v2/images/{key}")
+def image(session: DbSession, key: Annotated[str, Path(max_length=32)]) -> Response:
+    row = templates_service.image_by_key(session=session, key=key)
+    return Response(row.data, media_type=row.content_type,
+                    headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+# -- learner ---------------------------------------------------------------------------------
+
+
+@router.get("/api/v2/certificates")
+def my_certificates(actor: CurrentActor, session: DbSession) -> dict[str, Any]:
+    rows = certificates_service.list_for_learner(session=session, user_id=actor.user_id)
+    return {"items": [asdict(r) for r in rows], "total": len(rows)}
+
+
+@router.get("/api/v2/certificates/{certificate_id}/download")
+def download(actor: CurrentActor, session: DbSession,
+             certificate_id: CertificateId) -> Response:
+    filename, data = certificates_service.download(session=session, actor=actor,
+                                                   certificate_id=certificate_id)
+    return _pdf(filename, data)
+
+
+@router.get("/api/v2/me/progress")
+def my_progress(actor: CurrentActor, session: DbSession) -> dict[str, Any]:
+    courses, programs = learning_service.learner_progress(session=session,
+                                                          user_id=actor.user_id)
+    return {"courses": [asdict(c) for c in courses], "programs": [asdict(p) for p in programs]}
+
+
+class ModuleDoneBody(BaseModel):
+    completed: bool = True
+
+
+@router.post("/api/v2/me/progress/{enrollment_id}/modules/{module_id}")
+def mark_module(actor: CurrentActor, session: DbSession,
+                enrollment_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
+                module_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
+                body: ModuleDoneBody) -> dict[str, Any]:
+    outcome = learning_service.learner_mark_module(
+        session=session, actor=actor, enrollment_id=enrollment_id, module_id=module_id,
+        completed=body.completed)
+    return _outcome(outcome)
+
+
+def _outcome(outcome: ProgressOutcome) -> dict[str, Any]:
+    return {"applied": outcome.applied, "complete": outcome.completion.complete,
+            "percentDone": outcome.completion.percent_done,
+            "missing": list(outcome.completion.missing),
+            "certificateNumber": outcome.certificate_number or None}
+
+
+# -- admin: certificates ---------------------------------------------------------------------
+
+
+@router.get("/api/v2/admin/certificates")
+def search(
+    actor: CertificatesActor, session: DbSession, q: Annotated[str, Query(max_length=200)] = "",
+    course_id: OptionalId = None, program_id: OptionalId = None,
+    department_id: OptionalId = None,
+    status: Literal["", "valid", "revoked", "expired"] = "",
+    issued_from: date | None = None, issued_to: date | None = None,
+    page: PageNumber = 1, page_size: PageSize = None,
+) -> dict[str, Any]:
+    found = certificates_service.search(
+        session=session, actor=actor, page=PageRequest.clamp(page, page_size),
+        query=certificates_service.CertificateQuery(
+            text=q, course_id=course_id, program_id=program_id, department_id=department_id,
+            status=status, issued_from=_day_start(issued_from),
+            issued_to=_day_start(issued_to, next_day=True)))
+    return {"items": [asdict(r) for r in found.items], "total": found.total,
+            "page": found.page, "page_size": found.page_size}
+
+
+@router.get("/api/v2/admin/certificates/{certificate_id}")
+def certificate_detail(actor: CertificatesActor, session: DbSession,
+                       certificate_id: CertificateId) -> dict[str, Any]:
+    return asdict(certificates_service.detail(session=session, actor=actor,
+                                              certificate_id=certificate_id))
+
+
+class IssueBody(BaseModel):
+    email: str = Field(max_length=254)
+    course_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
+    program_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
+    completed_on: date | None = None
+    grade: str = Field(default="", max_length=64)
+    percentage: int | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/api/v2/admin/certificates", status_code=201)
+def issue(actor: CertificatesActor, session: DbSession, body: IssueBody) -> dict[str, Any]:
+    certificate = certificates_service.manual_issue(
+        session=session, actor=actor, data=certificates_service.ManualIssue(**body.model_dump()))
+    assert certificate.id is not None
+    return asdict(certificates_service.detail(session=session, actor=actor,
+                                              certificate_id=certificate.id))
+
+
+class RevokeBody(BaseModel):
+    category: str = Field(max_length=40)
+    reason: str = Field(default="", max_length=2000)
+
+
+@router.post("/api/v2/admin/certificates/{certificate_id}/revoke")
+def revoke(actor: CertificatesActor, session: DbSession, certificate_id: CertificateId,
+           body: RevokeBody) -> dict[str, Any]:
+    certificates_service.revoke(session=session, actor=actor, certificate_id=certificate_id,
+                                category=body.category, reason=body.reason)
+    return asdict(certificates_service.detail(session=session, actor=actor,
+                                              certificate_id=certificate_id))
+
+
+# -- admin: progress -------------------------------------------------------------------------
+
+
+class ProgressBody(BaseModel):
+    module_id: int = Field(ge=1, le=_INT_MAX)
+    completed: bool = True
+    score: int | None = None
+    minutes: int = Field(default=0, ge=0, le=100_000)
+
+
+@router.post("/api/v2/admin/enrollments/{enrollment_id}/progress")
+def record_progress(actor: CertificatesActor, session: DbSession,
+                    enrollment_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
+                    body: ProgressBody) -> dict[str, Any]:
+    outcome = learning_service.admin_record_progress(
+        session=session, actor=actor, enrollment_id=enrollment_id, module_id=body.module_id,
+        completed=body.completed, score=body.score, minutes=body.minutes)
+    return _outcome(outcome)
+
+
+# -- admin: templates ------------------------------------------------------------------------
+
+
+class SignatureBody(BaseModel):
+    name: str = Field(max_length=200)
+    title: str = Field(default="", max_length=200)
+    image_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
+
+
+class TemplateBody(BaseModel):
+    department_id: int = Field(ge=1, le=_INT_MAX)
+    name: str = Field(max_length=200)
+    orientation: str = Field(default="landscape", max_length=16)
+    title_text: str = Field(default="Certificate of Completion", max_length=400)
+    body_text: str = Field(default=DEFAULT_BODY, max_length=4000)
+    footer_text: str = Field(default="", max_length=1000)
+    font: str = Field(default="Helvetica", max_length=32)
+    primary_color: str = Field(default="#1f4e79", max_length=16)
+    background_image_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
+    signatures: list[SignatureBody] = Field(default_factory=list, max_length=10)
+    make_default: bool = False
+    expected_version: int | None = None
+
+    def to_in(self) -> templates_service.TemplateIn:
+        return templates_service.TemplateIn(
+            department_id=self.department_id, name=self.name, orientation=self.orientation,
+            title_text=self.title_text, body_text=self.body_text, footer_text=self.footer_text,
+            font=self.font, primary_color=self.primary_color,
+            background_image_id=self.background_image_id,
+            signatures=tuple(templates_service.SignatureIn(s.name, s.title, s.image_id)
+                             for s in self.signatures))
+
+
+def _template_out(t: Any) -> dict[str, Any]:
+    return {"id": t.id, "department_id": t.department_id, "name": t.name,
+            "orientation": t.orientation, "title_text": t.title_text, "body_text": t.body_text,
+            "footer_text": t.footer_text, "font": t.font, "primary_color": t.primary_color,
+            "background_image_id": t.background_image_id, "signatures": t.signatures or [],
+            "is_default": t.is_default, "version": t.version}
+
+
+@router.get("/api/v2/admin/certificate-templates")
+def list_templates(actor: CertificatesActor, session: DbSession) -> dict[str, Any]:
+    rows = templates_service.list_templates(session=session, actor=actor)
+    return {"items": [asdict(r) for r in rows], "total": len(rows)}
+
+
+@router.post("/api/v2/admin/certificate-templates", status_code=201)
+def create_template(actor: CertificatesActor, session: DbSession,
+                    body: TemplateBody) -> dict[str, Any]:
+    template = templates_service.create_template(session=session, actor=actor,
+                                                 data=body.to_in(),
+                                                 make_default=body.make_default)
+    return _template_out(template)
+
+
+@router.get("/api/v2/admin/certificate-templates/{template_id}")
+def get_template(actor: CertificatesActor, session: DbSession,
+                 template_id: TemplateId) -> dict[str, Any]:
+    return _template_out(templates_service.get_template(session=session, actor=actor,
+                                                        template_id=template_id))
+
+
+@router.put("/api/v2/admin/certificate-templates/{template_id}")
+def update_template(actor: CertificatesActor, session: DbSession, template_id: TemplateId,
+                    body: TemplateBody) -> dict[str, Any]:
+    template = templates_service.update_template(
+        session=session, actor=actor, template_id=template_id, data=body.to_in(),
+        expected_version=body.expected_version)
+    if body.make_default:
+        templates_service.set_default_template(session=session, actor=actor,
+                                               template_id=template_id)
+        session.refresh(template)
+    return _template_out(template)
+
+
+@router.post("/api/v2/admin/certificate-templates/{template_id}/default")
+def make_default(actor: CertificatesActor, session: DbSession,
+                 template_id: TemplateId) -> dict[str, Any]:
+    templates_service.set_default_template(session=session, actor=actor,
+                                           template_id=template_id)
+    return _template_out(templates_service.get_template(session=session, actor=actor,
+                                                        template_id=template_id))
+
+
+@router.delete("/api/v2/admin/certificate-templates/{template_id}", status_code=204)
+def delete_template(actor: CertificatesActor, session: DbSession,
+                    template_id: TemplateId) -> Response:
+    templates_service.delete_template(session=session, actor=actor, template_id=template_id)
+    return Response(status_code=204)
+
+
+@router.post("/api/v2/admin/certificate-templates/preview")
+def preview(actor: CertificatesActor, session: DbSession, body: TemplateBody) -> Response:
+    png = templates_service.preview_png(session=session, actor=actor, data=body.to_in())
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+class ImageBody(BaseModel):
+    purpose: Literal["logo", "signature", "background"]
+    filename: str = Field(default="", max_length=200)
+    data_base64: str = Field(max_length=3_000_000)
+
+
+@router.post("/api/v2/admin/images", status_code=201)
+def upload_image(actor: CertificatesActor, session: DbSession,
+                 body: ImageBody) -> dict[str, Any]:
+    try:
+        data = base64.b64decode(body.data_base64, validate=True)
+    except ValueError:
+        data = b""
+    row = templates_service.store_image(session=session, actor=actor, data=data,
+                                        filename=body.filename, purpose=body.purpose)
+    return {"id": row.id, "key": row.key, "url": templates_service.image_url(row.key),
+            "width": row.width, "height": row.height, "content_type": row.content_type}
