@@ -59,6 +59,14 @@ run: seed
 	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# Certificates print names beyond Windows-1252 (Ł, Cyrillic) with the DejaVu fonts.
+/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+	else \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+	fi
+
 /usr/bin/wrk:
 	@if [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
@@ -66,7 +74,7 @@ run: seed
 	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	fi
 
-setup-test: setup /usr/bin/chromium
+setup-test: setup /usr/bin/chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 test: setup-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -116,6 +116,32 @@ def image_url(key: str) -> str:
     return f"/api/v2/images/{key}"
 
 
+def image_path(session: Session, image_id: int | None) -> str:
+    """The address an image is served at ("" for none)."""
+    key = session.exec(select(StoredImage.key).where(StoredImage.id == image_id)
+                       ).first() if image_id else None
+    return image_url(key) if key else ""
+
+
+@dataclass(frozen=True)
+class LogoRow:
+    department_id: int
+    department: str
+    own: bool  # the department has its own logo (else it shows its parent's, if any)
+    url: str
+
+
+def department_logos(*, session: Session, actor: Actor | None) -> list[LogoRow]:
+    """The logo each department the actor manages prints on its certificates."""
+    rows = []
+    for department_id, label in template_department_options(session=session, actor=actor):
+        own = session.exec(select(Department.logo_image_id)
+                           .where(Department.id == department_id)).first()
+        shown = own or department_logo_id(session, department_id)
+        rows.append(LogoRow(department_id, label, own is not None, image_path(session, shown)))
+    return rows
+
+
 def _image_bytes(session: Session, image_id: int | None) -> bytes | None:
     if image_id is None:
         return None
