@@ -9,6 +9,11 @@ from commerce_dash.api import create_api
 from commerce_dash.jobs.scheduler import scheduler_lifespan
 from commerce_dash.pages.admin.approval_rules import ApprovalRulesState
 from commerce_dash.pages.admin.audit import AuditState, audit_page
+from commerce_dash.pages.admin.certificate_templates import (
+    CertificateTemplatesState,
+    certificate_templates_page,
+)
+from commerce_dash.pages.admin.certificates import CertificatesAdminState, certificates_admin_page
 from commerce_dash.pages.admin.courses import CoursesState, courses_page
 from commerce_dash.pages.admin.discounts import DiscountsState, discounts_page
 from commerce_dash.pages.admin.emails import EmailPreviewState, emails_page
@@ -19,6 +24,7 @@ from commerce_dash.pages.admin.overview import OverviewState, overview_page
 from commerce_dash.pages.admin.payment_events import PaymentEventsState
 from commerce_dash.pages.admin.pricing import PricingState, pricing_page
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
+from commerce_dash.pages.admin.progress import ProgressAdminState, progress_admin_page
 from commerce_dash.pages.admin.registrations import RegistrationsState, registrations_page
 from commerce_dash.pages.admin.system import SystemState, system_page
 from commerce_dash.pages.admin.tax_settings import TaxSettingsState, tax_settings_page
@@ -26,13 +32,16 @@ from commerce_dash.pages.admin.users import UsersState, users_page
 from commerce_dash.pages.public.accept_invite import accept_invite_page
 from commerce_dash.pages.public.login import login_page
 from commerce_dash.pages.public.register import register_page
+from commerce_dash.pages.public.verify import VerifyState, verify_page
 from commerce_dash.pages.store.account import AccountState, account_page
 from commerce_dash.pages.store.cart import CartState, cart_page
 from commerce_dash.pages.store.catalog import CatalogState, catalog_page
+from commerce_dash.pages.store.certificates import MyCertificatesState, my_certificates_page
 from commerce_dash.pages.store.checkout import CheckoutState, checkout_page
 from commerce_dash.pages.store.course import CourseState, course_page
 from commerce_dash.pages.store.department import DepartmentState, department_page
 from commerce_dash.pages.store.home import HomeState, home_page
+from commerce_dash.pages.store.learn import LearnState, learn_page
 from commerce_dash.pages.store.my_courses import MyCoursesState
 from commerce_dash.pages.store.order_detail import OrderDetailState, order_detail_page
 from commerce_dash.pages.store.orders import OrdersState, orders_page
@@ -63,12 +72,17 @@ PAGES = [
         account_page,
         routes.ACCOUNT,
         "My account",
-        [AccountState.load, MyCoursesState.load, MyRegistrationsState.load],
+        [AccountState.load, MyCoursesState.load, MyRegistrationsState.load,
+         MyCertificatesState.load_card],
     ),
     (cart_page, routes.CART, "Cart", CartState.load),
     (checkout_page, f"{routes.CHECKOUT}/[number]", "Checkout", CheckoutState.load),
     (challenge_page, f"{routes.SANDBOX_3DS}/[intent]", "Confirm payment", ChallengeState.load),
     (orders_page, routes.ORDERS, "My orders", OrdersState.load),
+    (my_certificates_page, routes.MY_CERTIFICATES, "My certificates", MyCertificatesState.load),
+    (learn_page, f"{routes.LEARN}/[code]", "My course", LearnState.load),
+    (verify_page, routes.VERIFY, "Verify a certificate", [LOAD, VerifyState.load]),
+    (verify_page, f"{routes.VERIFY}/[number]", "Verify a certificate", [LOAD, VerifyState.load]),
     (order_detail_page, f"{routes.ORDERS}/[number]", "Order", OrderDetailState.load),
     (catalog_page, routes.STORE, "Catalog", [LOAD, CatalogState.load]),
     (course_page, f"{routes.STORE_COURSE}/[code]", "Course", [LOAD, CourseState.load]),
@@ -85,6 +99,19 @@ PAGES = [
         routes.ADMIN_COURSES,
         "Courses",
         [CoursesState.load, ApprovalRulesState.load],
+    ),
+    (
+        certificates_admin_page,
+        routes.ADMIN_CERTIFICATES,
+        "Certificates",
+        CertificatesAdminState.load,
+    ),
+    (progress_admin_page, routes.ADMIN_PROGRESS, "Learner progress", ProgressAdminState.load),
+    (
+        certificate_templates_page,
+        routes.ADMIN_CERT_TEMPLATES,
+        "Certificate templates",
+        CertificateTemplatesState.load,
     ),
     (programs_page, routes.ADMIN_PROGRAMS, "Programs", ProgramsState.load),
     (pricing_page, routes.ADMIN_PRICING, "Pricing", PricingState.load),

@@ -48,6 +48,8 @@ def account_menu() -> rx.Component:
                     padding="0.25em 0.75em",
                 ),
                 rx.menu.item("My account", on_click=rx.redirect(routes.ACCOUNT)),
+                rx.menu.item("My orders", on_click=rx.redirect(routes.ORDERS)),
+                rx.menu.item("My certificates", on_click=rx.redirect(routes.MY_CERTIFICATES)),
                 rx.cond(
                     AuthState.is_admin_user,
                     rx.menu.item("Admin dashboard", on_click=rx.redirect(routes.ADMIN)),

@@ -35,12 +35,12 @@ ADMIN_DEMO_EMAILS = [
 # rather than silently followed by the derived expectation below.
 KNOWN_SECTIONS = {
     "super@example.com": [
-        "overview", "courses", "programs", "pricing", "discounts", "registrations", "orders",
-        "settings", "system",
+        "overview", "courses", "programs", "pricing", "discounts", "registrations",
+        "certificates", "orders", "settings", "system",
         "users", "audit",
     ],
     "billing@example.com": ["overview", "programs", "pricing", "discounts", "orders", "settings"],
-    "deptadmin@example.com": ["overview", "courses", "programs", "pricing"],
+    "deptadmin@example.com": ["overview", "courses", "programs", "pricing", "certificates"],
     "enrollment@example.com": ["overview", "registrations"],
 }
 

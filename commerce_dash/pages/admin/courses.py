@@ -13,6 +13,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.pages.admin.approval_rules import approval_rules_card
+from commerce_dash.pages.admin.completion_rules import CompletionRuleState, completion_rule_dialog
 from commerce_dash.services import org
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
@@ -312,6 +313,14 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 rx.button(
                     "Edit", size="1", variant="soft", on_click=CoursesState.open_edit(row["id"])
                 ),
+                rx.button(
+                    "Completion",
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=CompletionRuleState.open_for(row["id"], row["code"]),  # type: ignore[operator]
+                    class_name="completion-rule",
+                ),
                 rx.cond(
                     row["published"] == "yes",
                     rx.button(
@@ -385,4 +394,5 @@ def courses_page() -> rx.Component:
         ),
         approval_rules_card(),
         _edit_dialog(),
+        completion_rule_dialog(),
     )

@@ -9,6 +9,7 @@ from commerce_dash.components.forms import field
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.pages.store.certificates import my_certificates_card
 from commerce_dash.pages.store.my_courses import my_courses_card
 from commerce_dash.pages.store.registrations_card import my_registrations_card
 from commerce_dash.services import accounts
@@ -76,6 +77,7 @@ def account_page() -> rx.Component:
                 width="100%",
             ),
             my_courses_card(),
+            my_certificates_card(),
             my_registrations_card(),
             rx.card(
                 rx.form(

@@ -1,0 +1,195 @@
+"""The completion rule of a course (dept-admins), edited from the Courses page: which modules
+must be done, an assessment's passing score, a minimum study time, and how long the
+certificate stays valid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from commerce_dash.db import session_scope
+from commerce_dash.domain.completion import CompletionCriteria, Requirement
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import learning
+from commerce_dash.state.admin import AdminState
+
+NONE = "none"
+REQUIREMENTS = [
+    (Requirement.ALL_MODULES.value, "Every module"),
+    (Requirement.PERCENTAGE.value, "A percentage of the modules"),
+    (Requirement.SPECIFIC_MODULES.value, "Specific modules"),
+]
+
+
+def _number(form: dict[str, Any], name: str, default: int) -> int:
+    text = str(form.get(name, "")).strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise DomainError("not_a_number", "Enter a whole number.", field=name)
+    return int(text)
+
+
+class CompletionRuleState(AdminState):
+    open: bool = False
+    course_id: int = 0
+    course_label: str = ""
+    requirement: str = Requirement.ALL_MODULES.value
+    modules: list[dict[str, str]] = []
+    required: list[str] = []
+    assessment: str = NONE
+    values: dict[str, str] = {}
+    description: str = ""
+    error: str = ""
+    error_field: str = ""
+
+    def _show(self, form: learning.RuleForm) -> None:
+        c = form.criteria
+        self.requirement = c.requirement.value
+        self.modules = [{"id": str(i), "label": label} for i, label in form.modules]
+        self.required = [str(m) for m in sorted(c.required_modules)]
+        self.assessment = str(c.assessment_module) if c.assessment_module else NONE
+        self.values = {
+            "min_percentage": str(c.min_percentage),
+            "passing_score": "" if c.passing_score is None else str(c.passing_score),
+            "min_minutes": str(c.min_minutes) if c.min_minutes else "",
+            "valid_for_days": str(c.valid_for_days) if c.valid_for_days else "",
+        }
+        self.description = form.description
+
+    @rx.event
+    def open_for(self, course_id: str, label: str):  # type: ignore[no-untyped-def]
+        try:
+            with session_scope() as session:
+                form = learning.completion_rule(session=session, actor=self.current_actor(),
+                                                course_id=int(course_id))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.course_id, self.course_label = int(course_id), label
+        self.error = self.error_field = ""
+        self._show(form)
+        self.open = True
+        return None
+
+    @rx.event
+    def set_open(self, value: bool) -> None:
+        self.open = value
+
+    @rx.event
+    def set_requirement(self, value: str) -> None:
+        self.requirement = value
+
+    @rx.event
+    def set_assessment(self, value: str) -> None:
+        self.assessment = value
+
+    @rx.event
+    def toggle_module(self, module_id: str) -> None:
+        self.required = ([m for m in self.required if m != module_id]
+                         if module_id in self.required else [*self.required, module_id])
+
+    @rx.event
+    def save(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.error = self.error_field = ""
+        try:
+            passing = str(form.get("passing_score", "")).strip()
+            criteria = CompletionCriteria(
+                requirement=Requirement(self.requirement),
+                min_percentage=_number(form, "min_percentage", 100),
+                required_modules=frozenset(int(m) for m in self.required),
+                assessment_module=None if self.assessment == NONE else int(self.assessment),
+                passing_score=_number(form, "passing_score", 0) if passing else None,
+                min_minutes=_number(form, "min_minutes", 0),
+                valid_for_days=_number(form, "valid_for_days", 0),
+            )
+            with session_scope() as session:
+                saved = learning.set_completion_rule(
+                    session=session, actor=self.current_actor(), course_id=self.course_id,
+                    criteria=criteria)
+        except DomainError as exc:
+            self.error, self.error_field = exc.message, exc.field or ""
+            return None
+        self._show(saved)
+        self.open = False
+        return rx.toast.success(f"Completion rule saved: {saved.description}")
+
+
+R = CompletionRuleState
+
+
+def _number_input(label: str, name: str, hint: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.input(name=name, type="number", min="0", default_value=R.values[name],
+                 width="100%", id=f"rule-{name}"),
+        rx.text(hint, size="1", color_scheme="gray"),
+        spacing="1", width="100%",
+    )
+
+
+def completion_rule_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Completion rule · ", R.course_label),
+            rx.dialog.description(R.description, size="2"),
+            rx.form(
+                rx.vstack(
+                    rx.text("Modules to complete", size="2", weight="medium"),
+                    rx.select.root(
+                        rx.select.trigger(width="100%", id="rule-requirement"),
+                        rx.select.content(*[rx.select.item(t, value=v)
+                                            for v, t in REQUIREMENTS]),
+                        value=R.requirement, on_change=R.set_requirement,
+                    ),
+                    rx.cond(R.requirement == Requirement.PERCENTAGE.value,
+                            _number_input("Percentage of modules", "min_percentage",
+                                          "1 to 100."), rx.fragment()),
+                    rx.cond(
+                        R.requirement == Requirement.SPECIFIC_MODULES.value,
+                        rx.vstack(rx.foreach(R.modules, lambda m: rx.checkbox(
+                            m["label"], checked=R.required.contains(m["id"]),
+                            on_change=lambda _v: R.toggle_module(m["id"]))),  # type: ignore[operator]
+                            spacing="1"),
+                        rx.fragment(),
+                    ),
+                    rx.grid(
+                        rx.vstack(
+                            rx.text("Assessment module", size="2", weight="medium"),
+                            rx.select.root(
+                                rx.select.trigger(width="100%"),
+                                rx.select.content(
+                                    rx.select.item("No assessment", value=NONE),
+                                    rx.foreach(R.modules, lambda m: rx.select.item(
+                                        m["label"], value=m["id"]))),
+                                value=R.assessment, on_change=R.set_assessment,
+                            ),
+                            spacing="1", width="100%",
+                        ),
+                        _number_input("Passing score %", "passing_score",
+                                      "Needed with an assessment."),
+                        _number_input("Minimum study time (minutes)", "min_minutes",
+                                      "Leave empty for none."),
+                        _number_input("Certificate valid for (days)", "valid_for_days",
+                                      "Leave empty: it never expires."),
+                        columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
+                    ),
+                    rx.cond(R.error != "", rx.callout.root(
+                        rx.callout.icon(rx.icon("triangle-alert")), rx.callout.text(R.error),
+                        color_scheme="red", width="100%", id="rule-error"), rx.fragment()),
+                    rx.text("Certificates already issued are not affected.", size="1",
+                            color_scheme="gray"),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
+                                                  type="button")),
+                        rx.button("Save rule", type="submit", id="rule-save"),
+                        justify="end", width="100%", spacing="3",
+                    ),
+                    spacing="3", width="100%", padding_top="0.75em",
+                ),
+                on_submit=R.save, reset_on_submit=False, key=R.course_id.to_string(),
+            ),
+            max_width="620px",
+        ),
+        open=R.open, on_open_change=R.set_open,
+    )

@@ -1,0 +1,246 @@
+"""Learners' progress (dept-admins of their departments, super-admins): active enrollments
+with how far each learner is, and recording a module's progress by hand (audited); a course
+whose rule is met issues its certificate at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from reflex.vars import ObjectVar
+
+from commerce_dash.components.certificate_tabs import certificate_tabs
+from commerce_dash.components.shell import admin_shell
+from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.services import certificates as certificates_service
+from commerce_dash.services import learning
+from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
+
+PAGE_SIZE = 25
+SECTION = "certificates"
+ANY = "any"
+
+
+def _row(r: learning.EnrollmentRow) -> dict[str, str]:
+    return {"id": str(r.enrollment_id), "learner": r.learner, "email": r.email,
+            "course": f"{r.course_code} · {r.course_title}",
+            "mode": "LMS" if r.mode == "lms" else "Local",
+            "done": f"{r.modules_done} of {r.modules_total}", "percent": str(r.percent),
+            "certificate": r.certificate_number}
+
+
+def _module(m: learning.ModuleRow) -> dict[str, str]:
+    return {"id": str(m.id), "title": f"{m.position}. {m.title}",
+            "completed": "yes" if m.completed else "",
+            "score": "" if m.score is None else str(m.score), "minutes": str(m.minutes),
+            "completed_on": m.completed_on}
+
+
+class ProgressAdminState(PagedTableMixin, AdminState):
+    """``search`` (from the mixin) matches a learner's name or email."""
+
+    course_filter: rx.Field[str] = rx.field(ANY)
+    courses: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    open_enrollment: rx.Field[bool] = rx.field(False)
+    enrollment: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    missing: rx.Field[list[str]] = rx.field(default_factory=list)
+    modules: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+
+    def _fetch(self) -> None:
+        actor = self.current_actor()
+        with session_scope() as session:
+            courses, _ = certificates_service.issue_options(session=session, actor=actor)
+            self.courses = [{"id": str(i), "label": label} for i, label in courses]
+            result = learning.list_enrollments(
+                session=session, actor=actor, page=PageRequest(self.page, PAGE_SIZE),
+                text=self.search,
+                course_id=int(self.course_filter) if self.course_filter.isdigit() else None)
+        self.total, self.pages = result.total, result.pages
+        self.rows = [_row(r) for r in result.items]
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        if self.guard(SECTION) is None:
+            return self.refused()
+        return self._refetch()
+
+    @rx.event
+    def set_course_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.course_filter, self.page = value, 1
+        return self._refetch()
+
+    def _load_enrollment(self, enrollment_id: int) -> None:
+        with session_scope() as session:
+            p = learning.admin_enrollment(session=session, actor=self.current_actor(),
+                                          enrollment_id=enrollment_id)
+        self.enrollment = {
+            "id": str(p.enrollment_id), "learner": p.learner,
+            "course": f"{p.course_code} · {p.course_title}", "percent": str(p.percent),
+            "done": f"{p.modules_done} of {p.modules_total} modules",
+            "criteria": p.criteria, "certificate": p.certificate_number,
+            "mode": "Progress also arrives from the LMS." if p.mode == "lms" else "",
+        }
+        self.missing = list(p.missing)
+        self.modules = [_module(m) for m in p.modules]
+
+    @rx.event
+    def open_progress(self, enrollment_id: str):  # type: ignore[no-untyped-def]
+        try:
+            self._load_enrollment(int(enrollment_id))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.open_enrollment = True
+        return None
+
+    @rx.event
+    def set_open_enrollment(self, value: bool) -> None:
+        self.open_enrollment = value
+
+    @rx.event
+    def record(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        enrollment_id = int(self.enrollment.get("id", "0") or 0)
+        score_text = str(form.get("score", "")).strip()
+        minutes_text = str(form.get("minutes", "")).strip() or "0"
+        if (score_text and not score_text.isdigit()) or not minutes_text.isdigit():
+            return rx.toast.error("Score and minutes are whole numbers.")
+        try:
+            with session_scope() as session:
+                outcome = learning.admin_record_progress(
+                    session=session, actor=self.current_actor(), enrollment_id=enrollment_id,
+                    module_id=int(str(form.get("module_id", "0")) or 0),
+                    completed=bool(form.get("completed")),
+                    score=int(score_text) if score_text else None,
+                    minutes=int(minutes_text))
+            self._load_enrollment(enrollment_id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._refetch()
+        if outcome.certificate_number and outcome.completion.complete:
+            return rx.toast.success(
+                f"Course complete: certificate {outcome.certificate_number} is issued.")
+        return rx.toast.success("Progress recorded.")
+
+
+# -- components -------------------------------------------------------------------------------
+
+S = ProgressAdminState
+
+
+def _filters() -> rx.Component:
+    return rx.hstack(
+        rx.input(placeholder="Learner name or email", value=S.search,
+                 on_change=S.set_search.debounce(300),  # type: ignore[attr-defined]
+                 width=["100%", "260px"], id="progress-search"),
+        rx.select.root(
+            rx.select.trigger(aria_label="Course", max_width="18em"),
+            rx.select.content(
+                rx.select.item("Any course", value=ANY),
+                rx.foreach(S.courses, lambda c: rx.select.item(c["label"], value=c["id"])),
+            ),
+            value=S.course_filter, on_change=S.set_course_filter,
+        ),
+        wrap="wrap", spacing="3", width="100%", align="center",
+    )
+
+
+def _table_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.vstack(rx.text(row["learner"], size="2"),
+                                rx.text(row["email"], size="1", color_scheme="gray"),
+                                spacing="0")),
+        rx.table.cell(rx.text(row["course"], size="2")),
+        rx.table.cell(rx.badge(row["mode"], variant="outline", size="1")),
+        rx.table.cell(rx.vstack(
+            rx.progress(value=row["percent"].to(int), max=100, width="8em"),
+            rx.text(row["done"], size="1", color_scheme="gray"), spacing="1")),
+        rx.table.cell(rx.cond(row["certificate"] != "",
+                              rx.badge(rx.icon("award", size=12), row["certificate"],
+                                       color_scheme="green", variant="soft"),
+                              rx.text("—", color_scheme="gray"))),
+        rx.table.cell(rx.button("Record progress", size="1", variant="soft",
+                                on_click=S.open_progress(row["id"]))),  # type: ignore[operator]
+        class_name="progress-row", data_email=row["email"],
+    )
+
+
+def _table() -> rx.Component:
+    headers = ["Learner", "Course", "Mode", "Progress", "Certificate", ""]
+    return rx.card(
+        rx.cond(
+            S.rows.length() > 0,
+            rx.box(rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+                rx.table.body(rx.foreach(S.rows, _table_row)), width="100%"),
+                overflow_x="auto", width="100%"),
+            empty_state("list-checks", "No active enrollments",
+                        "Learners appear here once they are enrolled in your courses."),
+        ),
+        pager(S.page, S.pages, S.total, S.prev_page, S.next_page),
+        width="100%",
+    )
+
+
+def _module_form(m: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.input(type="hidden", name="module_id", value=m["id"]),
+            rx.cond(m["completed"] == "yes",
+                    rx.icon("circle-check", size=18, color=rx.color("green", 9)),
+                    rx.icon("circle", size=18, color=rx.color("gray", 8))),
+            rx.vstack(
+                rx.text(m["title"], size="2", weight="medium"),
+                rx.cond(m["completed_on"] != "",
+                        rx.text("Completed ", m["completed_on"], size="1", color_scheme="gray"),
+                        rx.fragment()),
+                spacing="0", min_width="12em", flex="1",
+            ),
+            rx.checkbox("Done", name="completed", default_checked=m["completed"] == "yes",
+                        disabled=m["completed"] == "yes"),
+            rx.input(name="score", type="number", min="0", max="100", placeholder="Score %",
+                     default_value=m["score"], width="6.5em", aria_label="Score"),
+            rx.input(name="minutes", type="number", min="0", placeholder="+ minutes",
+                     width="6.5em", aria_label="Minutes to add"),
+            rx.button("Save", size="1", type="submit"),
+            align="center", spacing="2", wrap="wrap", width="100%",
+        ),
+        on_submit=S.record, reset_on_submit=True, class_name="module-progress",
+        width="100%",
+    )
+
+
+def _progress_dialog() -> rx.Component:
+    e = S.enrollment
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(e["learner"], " · ", e["course"]),
+            rx.dialog.description(e["criteria"], " ", e["mode"], size="2"),
+            rx.vstack(
+                rx.hstack(rx.progress(value=e["percent"].to(int), max=100, flex="1"),
+                          rx.text(e["done"], size="2"), width="100%", align="center"),
+                rx.cond(e["certificate"] != "",
+                        rx.callout.root(rx.callout.icon(rx.icon("award")), rx.callout.text(
+                            "Complete. Certificate ", e["certificate"], " was issued."),
+                            color_scheme="green", width="100%"),
+                        rx.foreach(S.missing, lambda t: rx.text("• ", t, size="2",
+                                                                color_scheme="gray"))),
+                rx.foreach(S.modules, _module_form),
+                rx.text("Minutes are added to the time already recorded; a module once done "
+                        "stays done.", size="1", color_scheme="gray"),
+                rx.hstack(rx.dialog.close(rx.button("Close", variant="soft",
+                                                    color_scheme="gray")),
+                          justify="end", width="100%"),
+                spacing="3", width="100%", padding_top="0.75em",
+            ),
+            max_width="760px",
+        ),
+        open=S.open_enrollment, on_open_change=S.set_open_enrollment,
+    )
+
+
+def progress_admin_page() -> rx.Component:
+    return admin_shell(SECTION, "Certificates", certificate_tabs("progress"), _filters(),
+                       _table(), _progress_dialog())

@@ -1,0 +1,309 @@
+"""Public certificate verification (/verify and /verify/[number]): anyone holding a number
+sees whether it is valid, revoked or expired, with only the fields the service makes public.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+import reflex as rx
+
+from commerce_dash import routes
+from commerce_dash.components.shell import store_shell
+from commerce_dash.db import session_scope
+from commerce_dash.domain.certificate_numbers import normalise_number
+from commerce_dash.domain.certificate_status import Verification
+from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.pages.store.order_detail import route_number
+from commerce_dash.pages.store.orders import DAY
+from commerce_dash.services import certificates
+from commerce_dash.state.auth import AuthState
+
+EXAMPLE_NUMBER = "CERT-2025-XXXXXXXXXXX"
+RATE_LIMITED_TITLE = "Too many lookups; try again in a minute."
+
+# status -> (heading, colour); the heading text is what tests and people read first.
+STATUS_LOOK: dict[Verification, tuple[str, str]] = {
+    Verification.VALID: ("Valid", "green"),
+    Verification.REVOKED: ("Revoked", "red"),
+    Verification.EXPIRED: ("Expired", "amber"),
+    Verification.NOT_FOUND: ("Not found", "gray"),
+}
+
+
+def verify_href(number: str) -> str:
+    """The public page of a certificate number (local path)."""
+    return f"{routes.VERIFY}/{quote(number, safe='')}"
+
+
+def display_day(iso_day: str) -> str:
+    """``2025-03-04`` as ``Mar 04, 2025``; anything else unchanged."""
+    try:
+        return date.fromisoformat(iso_day).strftime(DAY)
+    except ValueError:
+        return iso_day
+
+
+def _sentence(result: certificates.VerificationResult) -> str:
+    if result.status is Verification.VALID:
+        return "This certificate is valid."
+    if result.status is Verification.REVOKED:
+        when = display_day(result.revoked_on)
+        return (
+            f"This certificate was revoked on {when}."
+            if when
+            else ("This certificate was revoked.")
+        )
+    if result.status is Verification.EXPIRED:
+        return f"This certificate expired on {display_day(result.expires_on)}."
+    return "No certificate has this number. Check it was typed exactly as printed."
+
+
+def verification_view(result: certificates.VerificationResult) -> dict[str, str]:
+    """What the result card shows, as the plain strings a state var holds."""
+    heading, color = STATUS_LOOK[result.status]
+    return {
+        "status": result.status.value,
+        "heading": heading,
+        "color": color,
+        "sentence": _sentence(result),
+        "number": result.number,
+        "recipient": result.recipient_name,
+        "certificate_title": result.title,
+        "kind_label": "Program" if result.kind == "program" else "Course",
+        "item_title": result.item_title,
+        "department": result.department,
+        "completed_on": display_day(result.completed_on),
+        "issued_on": display_day(result.issued_on),
+        "expires_on": display_day(result.expires_on),
+        "revoked_category": result.revoked_category,
+    }
+
+
+class VerifyState(AuthState):
+    # idle (no number in the address) | loading | done | error
+    phase: rx.Field[str] = rx.field("idle")
+    result: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    searched: rx.Field[str] = rx.field("")  # the number in the address, as typed
+    error_title: rx.Field[str] = rx.field("")
+    error_message: rx.Field[str] = rx.field("")
+
+    def _lookup(self, number: str):  # type: ignore[no-untyped-def]
+        try:
+            with session_scope() as session:
+                found = certificates.verify(
+                    session=session, number=number, client=self._client_ip()
+                )
+        except DomainError as exc:
+            self.phase, self.result = "error", {}
+            if exc.kind is ErrorKind.RATE_LIMITED:
+                self.error_title, self.error_message = RATE_LIMITED_TITLE, exc.message
+                return rx.toast.warning(f"Too many lookups. {exc.message}")
+            self.error_title, self.error_message = "The lookup did not work", exc.message
+            return rx.toast.error(exc.message)
+        self.result = verification_view(found)
+        self.phase = "done"
+        return None
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        number = route_number(self, routes.VERIFY)
+        self.searched = number
+        self.error_title = self.error_message = ""
+        if not number:
+            self.phase, self.result = "idle", {}
+            return
+        if normalise_number(number) != self.result.get("number"):
+            self.phase = "loading"  # never show another number's result under this address
+            yield
+        yield self._lookup(number)
+
+    @rx.event
+    def search(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        number = normalise_number(str(form.get("number", "")))
+        if not number:
+            return rx.toast.error(
+                f"Type the number printed on the certificate, like {EXAMPLE_NUMBER}."
+            )
+        if number == normalise_number(route_number(self, routes.VERIFY)):
+            # Same address: the router would not load the page again, so look it up here.
+            return self._lookup(number)
+        return rx.redirect(verify_href(number))
+
+
+# -- components ------------------------------------------------------------------------------
+
+
+def _search_form() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=16)),
+                name="number",
+                id="verify-input",
+                placeholder=EXAMPLE_NUMBER,
+                default_value=VerifyState.searched,
+                # remount when the address changes, so the box shows the number looked up
+                key=VerifyState.searched,
+                auto_complete="off",
+                spell_check=False,
+                aria_label="Certificate number",
+                size="3",
+                width="100%",
+            ),
+            rx.button(
+                rx.icon("shield-check", size=16),
+                "Verify",
+                type="submit",
+                size="3",
+                id="verify-submit",
+                loading=VerifyState.phase == "loading",
+            ),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            gap="2",
+            width="100%",
+        ),
+        on_submit=VerifyState.search,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def _status_icon() -> rx.Component:
+    r = VerifyState.result
+    return rx.match(
+        r["status"],
+        ("valid", rx.icon("circle-check", size=40, color=rx.color("green", 9))),
+        ("revoked", rx.icon("circle-x", size=40, color=rx.color("red", 9))),
+        ("expired", rx.icon("clock-alert", size=40, color=rx.color("amber", 9))),
+        rx.icon("search-x", size=40, color=rx.color("gray", 9)),
+    )
+
+
+def _detail(label: Any, value: Any, element_id: str = "") -> rx.Component:
+    extra = {"id": element_id} if element_id else {}
+    return rx.cond(
+        value != "",
+        rx.data_list.item(
+            rx.data_list.label(label, min_width="9em"),
+            rx.data_list.value(rx.text(value, weight="medium", **extra)),
+        ),
+        rx.fragment(),
+    )
+
+
+def _result_card() -> rx.Component:
+    r = VerifyState.result
+    color = r["color"].to(str)
+    found = r["status"] != "not_found"
+    details = rx.data_list.root(
+        rx.cond(
+            found,
+            rx.fragment(
+                _detail("Recipient", r["recipient"], "verify-recipient"),
+                _detail(r["kind_label"], r["item_title"], "verify-title"),
+                _detail("Certificate", r["certificate_title"]),
+                _detail("Department", r["department"]),
+                _detail("Completed", r["completed_on"]),
+                _detail("Issued", r["issued_on"]),
+                _detail(rx.cond(r["status"] == "expired", "Expired", "Expires"), r["expires_on"]),
+                _detail("Reason revoked", r["revoked_category"], "verify-revoked-reason"),
+            ),
+            rx.fragment(),
+        ),
+        _detail("Number", r["number"], "verify-number"),
+        orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+        size="2",
+        width="100%",
+    )
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                _status_icon(),
+                rx.vstack(
+                    rx.heading(r["heading"], size="6", color_scheme=color, id="verify-status"),  # type: ignore[arg-type]
+                    rx.text(r["sentence"], size="3", id="verify-sentence"),
+                    spacing="1",
+                ),
+                align="center",
+                spacing="4",
+            ),
+            rx.divider(),
+            details,
+            spacing="4",
+            width="100%",
+        ),
+        width="100%",
+        size="3",
+        border_top=f"4px solid var(--{color}-9)",
+        id="verify-result",
+        data_status=r["status"],
+    )
+
+
+def _error_panel() -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert")),
+        rx.vstack(
+            rx.text(VerifyState.error_title, weight="bold", size="2"),
+            rx.text(VerifyState.error_message, size="2"),
+            spacing="1",
+        ),
+        color_scheme="amber",
+        role="alert",
+        width="100%",
+        id="verify-error",
+    )
+
+
+def _idle_hint() -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.icon("qr-code", size=28, color=rx.color("accent", 9)),
+            rx.text(
+                "Every certificate carries its number (",
+                rx.code(EXAMPLE_NUMBER),
+                ") and a QR code that opens this page. Type the number exactly as printed "
+                "to see who earned it and whether it is still valid.",
+                size="2",
+                color_scheme="gray",
+            ),
+            spacing="3",
+            align="center",
+        ),
+        width="100%",
+        id="verify-hint",
+    )
+
+
+def verify_page() -> rx.Component:
+    """The same page answers /verify (search only) and /verify/[number] (the result)."""
+    return store_shell(
+        rx.vstack(
+            rx.vstack(
+                rx.heading("Verify a certificate", size="7"),
+                rx.text(
+                    "Check that a certificate was issued by us and is still valid. "
+                    "No account needed.",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            _search_form(),
+            rx.match(
+                VerifyState.phase,
+                ("done", _result_card()),
+                ("error", _error_panel()),
+                ("loading", rx.center(rx.spinner(size="3"), padding="3em", width="100%")),
+                _idle_hint(),
+            ),
+            spacing="5",
+            width="100%",
+            max_width="680px",
+            margin="0 auto",
+            padding_top=rx.breakpoints(initial="0.5em", sm="2em"),
+        )
+    )

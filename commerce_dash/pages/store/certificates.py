@@ -1,0 +1,329 @@
+"""The learner's certificates (/account/certificates): download the PDF, copy the public link,
+open the public page; ``my_certificates_card`` shows the latest ones on the account page.
+
+``api_href`` and ``status_fields`` are shared with the learning page.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import reflex as rx
+from reflex.constants import Dirs
+from reflex.utils.imports import ImportVar
+from reflex.vars import ObjectVar, Var, VarData
+
+from commerce_dash import routes
+from commerce_dash.components.badges import row_status_badge
+from commerce_dash.components.shell import store_shell
+from commerce_dash.components.tables import empty_state
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.pages.public.verify import display_day, verify_href
+from commerce_dash.services import certificates as certificates_service
+from commerce_dash.state.auth import AuthState
+
+LATEST_ON_ACCOUNT = 3
+STATUS_LOOK = {  # status -> (label, colour)
+    "valid": ("Valid", "green"),
+    "revoked": ("Revoked", "red"),
+    "expired": ("Expired", "amber"),
+}
+
+
+def api_href(path: Var[str] | str) -> Var[str]:
+    """An API path (``/api/v2/...``) as an address on the backend server.
+
+    In production the backend shares the page's origin; in development it listens on
+    another port, which ``getBackendURL`` knows. The path is resolved relative to the
+    backend's own endpoints so a backend path prefix is kept.
+    """
+    path_var = Var.create(path).to(str)
+    base = "getBackendURL(env.PING)"
+    return Var(
+        _js_expr=f"(new URL(String({path_var!s}).replace(/^\\//, ''), {base}).href)",
+        _var_data=VarData.merge(
+            path_var._get_all_var_data(),
+            VarData(
+                imports={
+                    f"$/{Dirs.STATE_PATH}": "getBackendURL",
+                    "$/env.json": ImportVar(tag="env", is_default=True),
+                }
+            ),
+        ),
+    ).to(str)
+
+
+def status_fields(status: str) -> dict[str, str]:
+    label, color = STATUS_LOOK.get(status, (status.replace("_", " ").capitalize(), "gray"))
+    return {"status": status, "status_label": label, "status_color": color}
+
+
+def certificate_row(c: certificates_service.LearnerCertificate) -> dict[str, str]:
+    return {
+        "id": str(c.id),
+        "number": c.number,
+        "title": c.item_title,
+        "certificate_title": c.title,
+        "kind_label": "Program" if c.kind == "program" else "Course",
+        "issued": display_day(c.issued_on),
+        "verify_url": c.verify_url,
+        "public_href": verify_href(c.number),
+        "download_url": c.download_url,
+        **status_fields(c.status),
+    }
+
+
+class MyCertificatesState(AuthState):
+    loaded: rx.Field[bool] = rx.field(False)
+    rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+
+    @rx.var
+    def latest(self) -> list[dict[str, str]]:
+        return self.rows[:LATEST_ON_ACCOUNT]
+
+    def _fetch(self, user_id: int):  # type: ignore[no-untyped-def]
+        try:
+            with session_scope() as session:
+                found = certificates_service.list_for_learner(session=session, user_id=user_id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.rows = [certificate_row(c) for c in found]
+        self.loaded = True
+        return None
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        self.load_session()
+        actor = self.current_actor() if self.signed_in else None
+        if actor is None:
+            return rx.redirect(f"{routes.LOGIN}?next={routes.MY_CERTIFICATES}")
+        return self._fetch(actor.user_id)
+
+    @rx.event
+    def load_card(self):  # type: ignore[no-untyped-def]
+        """For the account page, whose own load already sends visitors to sign in."""
+        actor = self.current_actor()
+        if actor is None:
+            self.rows, self.loaded = [], False
+            return None
+        return self._fetch(actor.user_id)
+
+
+# -- components ------------------------------------------------------------------------------
+
+
+def download_button(href: Var[str], *, size: str = "2") -> rx.Component:
+    # reload_document: the browser follows the link itself; the router would otherwise treat
+    # the API address as a page of the app.
+    return rx.el.a(
+        rx.button(rx.icon("download", size=14), "Download PDF", size=size, variant="soft"),  # type: ignore[arg-type]
+        href=api_href(href),
+        download="",
+        reload_document=True,
+        class_name="download-certificate",
+    )
+
+
+def share_button(url: Var[str], *, size: str = "2") -> rx.Component:
+    return rx.button(
+        rx.icon("link", size=14),
+        "Copy share link",
+        size=size,  # type: ignore[arg-type]
+        variant="soft",
+        color_scheme="gray",
+        on_click=[rx.set_clipboard(url), rx.toast.success("Share link copied")],
+        class_name="copy-share-link",
+    )
+
+
+def public_page_button(href: Var[str], *, size: str = "2") -> rx.Component:
+    return rx.link(
+        rx.button(
+            rx.icon("external-link", size=14),
+            "View public page",
+            size=size,  # type: ignore[arg-type]
+            variant="ghost",
+        ),
+        href=href,
+        class_name="view-public-page",
+    )
+
+
+def _certificate_item(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.hstack(
+                rx.icon("award", size=28, color=rx.color("accent", 9), flex_shrink="0"),
+                rx.vstack(
+                    rx.text(row["title"], weight="bold", size="3", class_name="certificate-title"),
+                    rx.hstack(
+                        rx.badge(row["kind_label"], variant="outline", size="1"),
+                        rx.text(row["certificate_title"], size="1", color_scheme="gray"),
+                        spacing="2",
+                        align="center",
+                        wrap="wrap",
+                    ),
+                    rx.text(
+                        rx.code(row["number"], variant="ghost", class_name="certificate-number"),
+                        " · issued ",
+                        row["issued"],
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                    spacing="1",
+                    min_width="0",
+                ),
+                row_status_badge(row, "certificate-status"),
+                spacing="3",
+                align="start",
+                flex="1",
+                min_width="0",
+            ),
+            rx.flex(
+                download_button(row["download_url"]),
+                share_button(row["verify_url"]),
+                public_page_button(row["public_href"]),
+                gap="2",
+                wrap="wrap",
+                align="center",
+            ),
+            direction=rx.breakpoints(initial="column", md="row"),
+            gap="3",
+            align=rx.breakpoints(initial="stretch", md="center"),
+            width="100%",
+        ),
+        width="100%",
+        class_name="my-certificate",
+        data_number=row["number"],
+        data_status=row["status"],
+    )
+
+
+def _no_certificates() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            empty_state(
+                "award",
+                "No certificates yet",
+                "Finish a course and its certificate appears here, ready to download and "
+                "share. Your progress is on your account page.",
+            ),
+            rx.flex(
+                rx.link(
+                    rx.button(rx.icon("book-open", size=16), "Go to my courses"),
+                    href=routes.ACCOUNT,
+                ),
+                rx.link(
+                    rx.button(rx.icon("store", size=16), "Browse the catalog", variant="soft"),
+                    href=routes.STORE,
+                ),
+                gap="2",
+                wrap="wrap",
+                justify="center",
+            ),
+            align="center",
+            padding_bottom="1.5em",
+            width="100%",
+        ),
+        width="100%",
+        id="no-certificates",
+    )
+
+
+def my_certificates_page() -> rx.Component:
+    s = MyCertificatesState
+    return store_shell(
+        rx.vstack(
+            rx.link(
+                rx.hstack(rx.icon("arrow-left", size=14), rx.text("My account", size="2")),
+                href=routes.ACCOUNT,
+            ),
+            rx.heading("My certificates", size="6"),
+            rx.text(
+                "Anyone with the share link can check that a certificate is genuine.",
+                color_scheme="gray",
+                size="2",
+            ),
+            rx.cond(
+                s.loaded,
+                rx.cond(
+                    s.rows.length() > 0,
+                    rx.vstack(
+                        rx.foreach(s.rows, _certificate_item),
+                        spacing="3",
+                        width="100%",
+                        id="my-certificates",
+                    ),
+                    _no_certificates(),
+                ),
+                rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+            ),
+            spacing="4",
+            width="100%",
+        )
+    )
+
+
+def _latest_item(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.flex(
+        rx.hstack(
+            rx.icon("award", size=16, color=rx.color("accent", 9), flex_shrink="0"),
+            rx.link(row["title"], href=row["public_href"], weight="medium"),
+            align="center",
+            min_width="0",
+        ),
+        rx.spacer(display=rx.breakpoints(initial="none", sm="block")),
+        rx.hstack(
+            row_status_badge(row, "certificate-status"),
+            rx.text(row["issued"], size="1", color_scheme="gray", white_space="nowrap"),
+            download_button(row["download_url"], size="1"),
+            align="center",
+            spacing="2",
+            wrap="wrap",
+        ),
+        direction=rx.breakpoints(initial="column", sm="row"),
+        gap="2",
+        align=rx.breakpoints(initial="start", sm="center"),
+        width="100%",
+        class_name="my-certificate-latest",
+    )
+
+
+def my_certificates_card() -> rx.Component:
+    """The latest certificates on the account page, with a link to all of them."""
+    s = MyCertificatesState
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("My certificates", size="4"),
+                rx.spacer(),
+                rx.link(
+                    rx.button(
+                        rx.icon("award", size=16), "All certificates", variant="soft", size="2"
+                    ),
+                    href=routes.MY_CERTIFICATES,
+                    id="all-certificates",
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.cond(
+                s.rows.length() == 0,
+                rx.text(
+                    "Certificates you earn by finishing courses and programs appear here.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.vstack(
+                    rx.foreach(cast(Var[list[dict[str, str]]], s.latest), _latest_item),
+                    spacing="3",
+                    width="100%",
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="my-certificates-card",
+    )
