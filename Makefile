@@ -49,7 +49,8 @@ run: seed
 	@echo "Commerce Dash is starting (prod build, about a minute the first time):"
 	@echo "    http://$(HOST):$(PORT)"
 	@echo ""
-	$(BIN)/reflex run --env prod --single-port --backend-host $(HOST) --frontend-port $(PORT) --backend-port $(PORT)
+	COMMERCE_PUBLIC_URL="$${COMMERCE_PUBLIC_URL:-http://$(HOST):$(PORT)}" \
+	  $(BIN)/reflex run --env prod --single-port --backend-host $(HOST) --frontend-port $(PORT) --backend-port $(PORT)
 
 # Browser tests need Debian's chromium (Playwright cannot download browsers here).
 /usr/bin/chromium:

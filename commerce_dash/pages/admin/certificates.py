@@ -19,6 +19,7 @@ from commerce_dash.domain.certificate_status import MIN_REASON, REVOCATION_CATEG
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.pages.admin.registrations import _day
+from commerce_dash.pages.store.certificates import api_href
 from commerce_dash.services import certificates as certificates_service
 from commerce_dash.services.org import department_options, managed_departments
 from commerce_dash.state.admin import AdminState
@@ -418,7 +419,7 @@ def _detail_dialog() -> rx.Component:
                 rx.foreach(S.history, _history_row),
                 rx.hstack(
                     rx.link(rx.button(rx.icon("download", size=14), "PDF", variant="soft"),
-                            href=d["download_url"], is_external=True),
+                            href=api_href(d["download_url"]), is_external=True),
                     rx.link(rx.button(rx.icon("external-link", size=14), "Public page",
                                       variant="soft"), href=d["verify_url"], is_external=True),
                     rx.spacer(),

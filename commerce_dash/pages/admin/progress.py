@@ -47,6 +47,7 @@ class ProgressAdminState(PagedTableMixin, AdminState):
     courses: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     open_enrollment: rx.Field[bool] = rx.field(False)
     enrollment: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    enrollment_percent: rx.Field[int] = rx.field(0)
     missing: rx.Field[list[str]] = rx.field(default_factory=list)
     modules: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
@@ -84,6 +85,7 @@ class ProgressAdminState(PagedTableMixin, AdminState):
             "criteria": p.criteria, "certificate": p.certificate_number,
             "mode": "Progress also arrives from the LMS." if p.mode == "lms" else "",
         }
+        self.enrollment_percent = p.percent
         self.missing = list(p.missing)
         self.modules = [_module(m) for m in p.modules]
 
@@ -147,6 +149,16 @@ def _filters() -> rx.Component:
     )
 
 
+def _bar(percent: Any) -> rx.Component:
+    """A thin bar filled to ``percent`` (text from a row dict)."""
+    return rx.box(
+        rx.box(width=percent.to(str) + "%", height="100%", background=rx.color("accent", 9),
+               border_radius="999px"),
+        width="8em", height="6px", background=rx.color("gray", 4), border_radius="999px",
+        overflow="hidden",
+    )
+
+
 def _table_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.vstack(rx.text(row["learner"], size="2"),
@@ -155,13 +167,14 @@ def _table_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.table.cell(rx.text(row["course"], size="2")),
         rx.table.cell(rx.badge(row["mode"], variant="outline", size="1")),
         rx.table.cell(rx.vstack(
-            rx.progress(value=row["percent"].to(int), max=100, width="8em"),
-            rx.text(row["done"], size="1", color_scheme="gray"), spacing="1")),
+            _bar(row["percent"]),
+            rx.text(row["done"], " · ", row["percent"], "%", size="1", color_scheme="gray"),
+            spacing="1")),
         rx.table.cell(rx.cond(row["certificate"] != "",
                               rx.badge(rx.icon("award", size=12), row["certificate"],
                                        color_scheme="green", variant="soft"),
                               rx.text("—", color_scheme="gray"))),
-        rx.table.cell(rx.button("Record progress", size="1", variant="soft",
+        rx.table.cell(rx.button("Record progress", size="1", variant="soft", white_space="nowrap",
                                 on_click=S.open_progress(row["id"]))),  # type: ignore[operator]
         class_name="progress-row", data_email=row["email"],
     )
@@ -219,7 +232,7 @@ def _progress_dialog() -> rx.Component:
             rx.dialog.title(e["learner"], " · ", e["course"]),
             rx.dialog.description(e["criteria"], " ", e["mode"], size="2"),
             rx.vstack(
-                rx.hstack(rx.progress(value=e["percent"].to(int), max=100, flex="1"),
+                rx.hstack(rx.progress(value=S.enrollment_percent, max=100, flex="1"),
                           rx.text(e["done"], size="2"), width="100%", align="center"),
                 rx.cond(e["certificate"] != "",
                         rx.callout.root(rx.callout.icon(rx.icon("award")), rx.callout.text(
