@@ -41,9 +41,12 @@ from commerce_dash.models.pricing import (
     DiscountRedemption,
     Price,
 )
+from commerce_dash.models.revenue import LedgerEntry, RevenueShareRule
 from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
+    "LedgerEntry",
+    "RevenueShareRule",
     "Certificate",
     "CertificatePdf",
     "CertificateTemplate",

@@ -254,6 +254,19 @@ class RefundRequest(SQLModel, table=True):
     currency: str = Field(max_length=3)
     reason: str = Field(max_length=1000)
     source: str = Field(max_length=24)  # registration_rejected | learner | admin
+    # requested -> approved -> processing -> refunded | rejected; processing -> failed -> ...
     status: str = Field(default="requested", max_length=16)
+    # [{"order_line_id": int, "amount": int}]: what each line gives back (None: spread the
+    # amount over the order's lines when it is approved)
+    lines: list[dict[str, Any]] | None = json_field()
+    approved_amount: int | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = timestamp_field()
+    decision_reason: str = Field(default="", max_length=1000)
+    processor_refund_id: str = Field(default="", max_length=100)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    refunded_at: datetime | None = timestamp_field()
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
