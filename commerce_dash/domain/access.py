@@ -75,6 +75,13 @@ SECTIONS: tuple[Section, ...] = (
         frozenset({RoleName.BILLING_ADMIN}),
     ),
     Section(
+        "refunds", "Refunds", "/admin/refunds", "undo-2", frozenset({RoleName.BILLING_ADMIN}),
+    ),
+    Section(
+        "revenue", "Revenue", "/admin/revenue", "chart-column",
+        frozenset({RoleName.BILLING_ADMIN, RoleName.DEPT_ADMIN}),
+    ),
+    Section(
         "settings", "Tax & currency", "/admin/settings", "settings",
         frozenset({RoleName.BILLING_ADMIN}),
     ),

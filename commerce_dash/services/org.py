@@ -18,7 +18,7 @@ from commerce_dash.models.catalog import Course, CourseModule, Department
 from commerce_dash.services.audit import record_audit
 
 # Billing admins work on every department's programs and prices; dept-admins on their own.
-_BILLING_WIDE_SECTIONS = frozenset({"programs", "pricing"})
+_BILLING_WIDE_SECTIONS = frozenset({"programs", "pricing", "revenue"})
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,16 @@ ADMIN_DEMO_EMAILS = [
 KNOWN_SECTIONS = {
     "super@example.com": [
         "overview", "courses", "programs", "pricing", "discounts", "registrations",
-        "certificates", "orders", "settings", "system",
+        "certificates", "orders", "refunds", "revenue", "settings", "system",
         "users", "audit",
     ],
-    "billing@example.com": ["overview", "programs", "pricing", "discounts", "orders", "settings"],
-    "deptadmin@example.com": ["overview", "courses", "programs", "pricing", "certificates"],
+    "billing@example.com": [
+        "overview", "programs", "pricing", "discounts", "orders", "refunds", "revenue",
+        "settings",
+    ],
+    "deptadmin@example.com": [
+        "overview", "courses", "programs", "pricing", "certificates", "revenue",
+    ],
     "enrollment@example.com": ["overview", "registrations"],
 }
 
