@@ -2,7 +2,7 @@
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-11-22 08:09:03.787401+00:00
+Create Date: 2026-11-22 08:11:22.672632+00:00
 """
 
 from collections.abc import Sequence
@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('order_line_id', sa.Integer(), nullable=False),
     sa.Column('refund_request_id', sa.Integer(), nullable=True),
+    sa.Column('reverses_id', sa.Integer(), nullable=True),
     sa.Column('transaction_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),
@@ -70,6 +71,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
     sa.ForeignKeyConstraint(['order_line_id'], ['order_line.id'], ),
     sa.ForeignKeyConstraint(['refund_request_id'], ['refund_request.id'], ),
+    sa.ForeignKeyConstraint(['reverses_id'], ['ledger_entry.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('dedupe_key')
     )
@@ -78,6 +80,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_ledger_creator_recorded', ['creator_id', 'recorded_at'], unique=False)
         batch_op.create_index('ix_ledger_department_recorded', ['department_id', 'recorded_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entry_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entry_refund_request_id'), ['refund_request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entry_reverses_id'), ['reverses_id'], unique=False)
         batch_op.create_index('ix_ledger_instructor_recorded', ['instructor_id', 'recorded_at'], unique=False)
         batch_op.create_index('ix_ledger_recorded', ['recorded_at'], unique=False)
 
@@ -113,6 +117,8 @@ def downgrade() -> None:
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_recorded')
         batch_op.drop_index('ix_ledger_instructor_recorded')
+        batch_op.drop_index(batch_op.f('ix_ledger_entry_reverses_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entry_refund_request_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entry_order_id'))
         batch_op.drop_index('ix_ledger_department_recorded')
         batch_op.drop_index('ix_ledger_creator_recorded')

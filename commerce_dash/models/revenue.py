@@ -52,7 +52,9 @@ class LedgerEntry(SQLModel, table=True):
     entry_type: str = Field(max_length=12)  # sale | reversal
     order_id: int = Field(foreign_key="orders.id", index=True)
     order_line_id: int = Field(foreign_key="order_line.id")
-    refund_request_id: int | None = Field(default=None, foreign_key="refund_request.id")
+    refund_request_id: int | None = Field(default=None, foreign_key="refund_request.id",
+                                          index=True)
+    reverses_id: int | None = Field(default=None, foreign_key="ledger_entry.id", index=True)
     transaction_id: str = Field(default="", max_length=100)
     course_id: int = Field(foreign_key="course.id")
     department_id: int = Field(foreign_key="department.id")
