@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     payment_janitor_after_minutes: int = Field(default=15, ge=1)
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
 
+    # Revenue: the card fee recorded in the ledger (processors here report none), and the
+    # payout platform that receives payment.completed / refund.issued (empty: not sent).
+    processor_fee_bps: int = Field(default=290, ge=0, le=10_000)
+    processor_fee_fixed: int = Field(default=30, ge=0)
+    payout_webhook_url: str = ""
+    payout_connector_key: str = ""
+    refund_retry_after_minutes: int = Field(default=5, ge=1)
+
     # Certificates: public verification lookups per client address per minute.
     verify_rate_limit_per_minute: int = Field(default=30, ge=1)
 
@@ -168,6 +176,10 @@ class Settings(BaseSettings):
     @property
     def lms_mode(self) -> bool:
         return bool(self.lms_enrollment_url.strip() and self.lms_connector_key.strip())
+
+    @property
+    def payout_enabled(self) -> bool:
+        return bool(self.payout_webhook_url.strip() and self.payout_connector_key.strip())
 
     @property
     def is_sqlite(self) -> bool:

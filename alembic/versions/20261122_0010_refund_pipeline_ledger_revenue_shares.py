@@ -21,6 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.alter_column('status', existing_type=sa.String(length=16),
+                              type_=sqlmodel.sql.sqltypes.AutoString(length=24),
+                              existing_nullable=False)
     op.create_table('revenue_share_rule',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('scope_key', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -126,3 +130,6 @@ def downgrade() -> None:
 
     op.drop_table('ledger_entry')
     op.drop_table('revenue_share_rule')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.alter_column('status', existing_type=sqlmodel.sql.sqltypes.AutoString(length=24),
+                              type_=sa.String(length=16), existing_nullable=False)

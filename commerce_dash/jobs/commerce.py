@@ -1,4 +1,5 @@
-"""Commerce jobs: abandoned-cart expiry, payment event retries and the payment janitor."""
+"""Commerce jobs: abandoned-cart expiry, payment event retries, the payment janitor, refunds
+left unfinished, and the payout sync."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 
 from commerce_dash.db import session_scope
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.services import cart, payments, rate_limit
+from commerce_dash.services import cart, payments, payouts, rate_limit, refunds
 
 log = logging.getLogger(__name__)
 MAX_CART_BATCHES = 20
@@ -35,3 +36,20 @@ def retry_payment_events() -> dict[str, int]:
 def payment_janitor() -> dict[str, int]:
     with session_scope() as session:
         return payments.janitor(session=session)
+
+
+def retry_refunds() -> dict[str, int]:
+    with session_scope() as session:
+        return {"settled": refunds.retry_stuck(session=session)}
+
+
+def payout_sync() -> dict[str, int]:
+    """Queue ledger entries that never went to the payout platform (the outbox sends them)."""
+    queued = 0
+    with session_scope() as session:
+        for _ in range(10):
+            n = payouts.sync_unsent(session=session)
+            queued += n
+            if n == 0:
+                break
+    return {"queued": queued}

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from commerce_dash.db import session_scope
-from commerce_dash.jobs.commerce import expire_carts, payment_janitor, retry_payment_events
+from commerce_dash.jobs.commerce import (
+    expire_carts,
+    payment_janitor,
+    payout_sync,
+    retry_payment_events,
+    retry_refunds,
+)
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
 from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.services.jobs import acquire_lease, finish_run, release_lease, start_run
@@ -76,6 +82,21 @@ JOBS: dict[str, JobSpec] = {
             expire_carts,
             {"trigger": "interval", "minutes": 15},
             "Delete abandoned carts past their expiry (never one with a payment in flight).",
+        ),
+        JobSpec(
+            "refund_retry",
+            retry_refunds,
+            {"trigger": "interval", "minutes": 2},
+            "Finish approved refunds left unfinished (a crash or a processor error); the "
+            "idempotency key keeps each to one payment.",
+        ),
+        JobSpec(
+            "payout_sync",
+            payout_sync,
+            {"trigger": "interval", "minutes": 5},
+            "Queue ledger entries for the payout platform (payment.completed, refund.issued); "
+            "the outbox delivers and retries them.",
+            run_at_start=True,
         ),
     )
 }

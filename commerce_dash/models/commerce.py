@@ -71,7 +71,7 @@ class Order(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id")
     cart_id: int | None = Field(default=None)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default="pending", max_length=24)  # partially_refunded is 18
     payment_status: str = Field(default="pending", max_length=16)
     processor: str = Field(default="", max_length=16, index=True)
     currency: str = Field(max_length=3)  # settlement currency

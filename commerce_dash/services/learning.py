@@ -329,3 +329,22 @@ def _rule_json(rule: CompletionRule) -> dict[str, object]:
             "passing_score": rule.passing_score, "min_minutes": rule.min_minutes,
             "valid_for_days": rule.valid_for_days}
 
+
+
+def progress_summary(*, session: Session, user_id: int, line_ids: list[int]) -> str:
+    """The learner's progress in the courses bought on these order lines, in a few words
+    ("Python Foundations 40%, SQL certified"), for the refund queue."""
+    rows = session.exec(
+        select(Enrollment, Course).join(Course, col(Course.id) == Enrollment.course_id)
+        .join(Registration, col(Registration.id) == Enrollment.registration_id)
+        .where(Enrollment.user_id == user_id, col(Registration.order_line_id).in_(line_ids or {0}))
+    ).all()
+    parts = []
+    for enrollment, course in rows:
+        if enrollment.status != EnrollmentStatus.ACTIVE.value:
+            parts.append(f"{course.code} {enrollment.status}")
+            continue
+        certificate_id, _ = _certificate(session, enrollment.id or 0)
+        parts.append(f"{course.code} certified" if certificate_id else
+                     f"{course.code} {completion_of(session, enrollment).percent_done}%")
+    return ", ".join(parts) or "Not started"

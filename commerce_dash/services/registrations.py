@@ -19,7 +19,7 @@ from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
-from commerce_dash.domain.money import allocate, format_minor
+from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import order_number
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.domain.registrations import (
@@ -37,6 +37,7 @@ from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.services.audit import record_audit
 from commerce_dash.services.catalog import like_pattern
+from commerce_dash.services.ledger import course_shares
 from commerce_dash.services.org import department_parents
 from commerce_dash.settings import get_settings
 
@@ -122,10 +123,9 @@ def create_for_order(session: Session, order: Order, lines: list[OrderLine]) -> 
             )
             session.add(parent)
             session.flush()
-            course_ids = program_courses[line.item_id]
-            shares = allocate(line.total, [1] * len(course_ids)) if course_ids else []
-            for course_id, share in zip(course_ids, shares, strict=True):
-                created.append(_add(session, order, line, courses[course_id], share, parent.id,
+            # each course's share is what the ledger records for it (split by prices)
+            for course, gross, tax in course_shares(session, order, line):
+                created.append(_add(session, order, line, course, gross + tax, parent.id,
                                     line.item_id, settings_by_dept, parents))
     session.flush()
     for registration in created:
@@ -483,11 +483,13 @@ def _reject(session: Session, actor: Actor, registration: Registration, reason: 
     _email(session, registration, "registration-rejected")
     _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
     if registration.order_id is not None and registration.amount_paid > 0:
-        # REG-009: the learner paid for a place they did not get; the billing team pays it
-        # back from the refund queue (automatic refunds come with the refund issue).
+        # REG-009: the learner paid for a place they did not get; a billing admin pays it
+        # back from the refund queue (ADR-001: no refund without approval).
         session.add(RefundRequest(
             order_id=registration.order_id, order_line_id=registration.order_line_id,
             registration_id=registration.id, user_id=registration.user_id,
+            lines=[{"order_line_id": registration.order_line_id,
+                    "course_id": registration.course_id, "amount": registration.amount_paid}],
             amount=registration.amount_paid, currency=registration.currency,
             reason=f"Registration rejected: {reason}"[:1000], source="registration_rejected",
             created_by_id=actor.user_id,

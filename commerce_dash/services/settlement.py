@@ -30,13 +30,14 @@ from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.payments.base import IntentResult, IntentStatus
 from commerce_dash.services.audit import record_audit
 from commerce_dash.services.cart import clear_purchased
+from commerce_dash.services.ledger import record_order
 from commerce_dash.services.registrations import create_for_order
 from commerce_dash.settings import get_settings
 
-# Work that must happen in the completing transaction (registrations now; ledger entries and
-# payout messages later): each hook gets the session, the order and its lines.
-OrderHook = Callable[[Session, Order, list[OrderLine]], None]
-ORDER_COMPLETED_HOOKS: list[OrderHook] = [create_for_order]
+# Work that must happen in the completing transaction: registrations, then the revenue ledger
+# (which queues the payout messages); each hook gets the session, the order and its lines.
+OrderHook = Callable[[Session, Order, list[OrderLine]], object]
+ORDER_COMPLETED_HOOKS: list[OrderHook] = [create_for_order, record_order]
 
 _TARGET = {
     IntentStatus.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,
