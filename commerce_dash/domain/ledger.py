@@ -111,7 +111,7 @@ def _share_of(entry: Amounts, part: int, whole: int) -> Amounts:
     if whole == 0:
         return Amounts(0, 0, 0, 0, 0, 0)
     gross = _scale(entry.gross, part, whole)
-    tax = _scale(entry.tax, part, whole)
+    tax = part - gross  # ``part`` is of gross + tax: the two always add up to it
     fee = _scale(entry.processor_fee, part, whole)
     if part == whole:
         return entry

@@ -314,10 +314,16 @@ class StripeProcessor:
     def refund(self, request: RefundRequest) -> RefundResult:
         # Stripe's own ``reason`` is an enum (duplicate, fraudulent, ...) and localstripe
         # refuses it: our free-text reason travels in the metadata.
+        # Stripe forgets idempotency keys after 24 hours, so a retry days later first looks
+        # for a refund this request already made (the key travels in the metadata too).
+        existing = self._refund_with_key(request)
+        if existing is not None:
+            return existing
         params: dict[str, Any] = {
             "payment_intent": request.intent_id,
             "amount": request.amount,
-            "metadata": {"reason": request.reason[:500]},
+            "metadata": {"reason": request.reason[:500],
+                         "idempotency_key": request.idempotency_key},
         }
         try:
             refund = self._client.v1.refunds.create(
@@ -333,6 +339,24 @@ class StripeProcessor:
             status=_REFUND_STATUS.get(_str(raw.get("status")), "pending"),
             raw=raw,
         )
+
+    def _refund_with_key(self, request: RefundRequest) -> RefundResult | None:
+        try:
+            listed = self._client.v1.refunds.list(
+                {"payment_intent": request.intent_id, "limit": 100})
+        except stripe.StripeError:
+            # nothing to find (e.g. the intent has no charge); creating says what is wrong,
+            # and the idempotency key still covers a retry within Stripe's 24 hours
+            return None
+        for refund in listed.data:
+            raw = _as_dict(refund)
+            metadata = raw.get("metadata") or {}
+            if isinstance(metadata, dict) and metadata.get("idempotency_key") == \
+                    request.idempotency_key:
+                return RefundResult(
+                    refund_id=_str(raw.get("id")), amount=_int(raw.get("amount")),
+                    status=_REFUND_STATUS.get(_str(raw.get("status")), "pending"), raw=raw)
+        return None
 
     # -- webhooks ------------------------------------------------------------------------
 

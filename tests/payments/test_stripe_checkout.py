@@ -181,3 +181,36 @@ def test_three_d_secure_requires_action_then_completes(
         assert answer.status == 200
     order = _wait(session, result.order_id, "completed")
     assert order.payment_status == "completed"
+
+
+def test_a_stripe_refund_is_paid_once_even_after_a_crash(
+    session: Session, learner: Actor, super_admin: Actor, stripe_shop: Intake,
+    monkeypatch: pytest.MonkeyPatch, localstripe_server: LocalStripe,
+) -> None:
+    from datetime import timedelta
+
+    from commerce_dash.models.commerce import RefundRequest
+    from commerce_dash.services import refunds
+
+    result = _order(session, learner, "PY201", "stripe-refund-0001")
+    get_processor("stripe").confirm_intent(result.intent_id, "pm_card_visa")
+    _wait(session, result.order_id, "completed")
+    request = refunds.request_refund(session=session, actor=learner, number=result.number,
+                                     reason="Refund through Stripe, please.", amount=6_000)
+
+    def crash(**_kwargs: object) -> None:
+        raise RuntimeError("killed between Stripe and our commit")
+
+    monkeypatch.setattr(refunds, "settle", crash)
+    with pytest.raises(RuntimeError):
+        refunds.approve(session=session, actor=super_admin, request_id=request.id or 0)
+    monkeypatch.undo()
+    assert refunds.retry_stuck(session=session, older_than=timedelta(seconds=-1)) == 1
+    session.expire_all()
+    done = session.get(RefundRequest, request.id)
+    assert done is not None and done.status == "refunded"
+    client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": localstripe_server.base_url})
+    listed = client.v1.refunds.list({"payment_intent": result.intent_id})
+    assert [(r.id, r.amount) for r in listed.data] == [(done.processor_refund_id, 6_000)]
+    payment = session.exec(select(Payment).where(Payment.order_id == result.order_id)).one()
+    assert (payment.status, payment.refunded_amount) == ("partially_refunded", 6_000)

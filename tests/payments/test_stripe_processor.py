@@ -224,7 +224,8 @@ def test_full_refund(stripe_processor: StripeProcessor, stripe_client: stripe.St
     assert refund.amount == 5_000
     assert refund.status == "succeeded"
     assert refund.raw["payment_intent"] == intent_id
-    assert refund.raw["metadata"] == {"reason": "learner withdrew"}
+    assert refund.raw["metadata"] == {"reason": "learner withdrew",
+                                      "idempotency_key": f"refund-{intent_id}-1"}
     listed = stripe_client.v1.refunds.list({"payment_intent": intent_id})
     assert [r.id for r in listed.data] == [refund.refund_id]
 
@@ -592,3 +593,17 @@ def test_garbage_is_refused(stripe_processor: StripeProcessor) -> None:
     signed = stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
     with pytest.raises(WebhookSignatureError):
         stripe_processor.verify_webhook(body.encode(), {"Stripe-Signature": signed})
+
+
+def test_a_retried_refund_returns_the_refund_already_made(
+    stripe_processor: StripeProcessor, stripe_client: stripe.StripeClient
+) -> None:
+    intent_id = paid_intent(stripe_processor, 5_000)
+    call = RefundRequest(intent_id, 2_000, "USD", "crash then retry", "refund-42")
+
+    first = stripe_processor.refund(call)
+    again = stripe_processor.refund(call)  # e.g. after a crash before our commit
+
+    assert again.refund_id == first.refund_id
+    listed = stripe_client.v1.refunds.list({"payment_intent": intent_id})
+    assert [r.id for r in listed.data] == [first.refund_id]
