@@ -15,10 +15,11 @@ from commerce_dash.services.users import bootstrap_super_admin
 from commerce_dash.settings import get_settings
 
 
-def _migrate(_args: argparse.Namespace) -> int:
+def _migrate(args: argparse.Namespace) -> int:
     upgrade_to_head()
     print(f"database at revision {current_revision(get_engine())} (head {head_revision()})")
-    return 0
+    # orders completed before the revenue ledger existed get their entries (once)
+    return _backfill_ledger(args)
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -64,6 +65,16 @@ def _housekeeping(args: argparse.Namespace) -> int:
         f"removed {removed['sessions']} ended sessions, "
         f"{removed['login_attempts']} old login attempts, {removed['job_runs']} old job runs"
     )
+    return 0
+
+
+def _backfill_ledger(_args: argparse.Namespace) -> int:
+    from commerce_dash.db import session_scope
+    from commerce_dash.services.ledger import backfill
+
+    with session_scope() as session:
+        recorded = backfill(session=session)
+    print(f"recorded ledger entries for {recorded} orders completed before the ledger")
     return 0
 
 
@@ -113,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     house = sub.add_parser("housekeeping", help="delete ended sessions and old login attempts")
     house.add_argument("--keep-days", type=int, default=30)
     house.set_defaults(func=_housekeeping)
+    sub.add_parser(
+        "backfill-ledger",
+        help="write revenue ledger entries for completed orders that have none (idempotent)",
+    ).set_defaults(func=_backfill_ledger)
     conn = sub.add_parser("create-connector", help="let an LMS call the integration API")
     conn.add_argument("--name", required=True)
     conn.add_argument("--kind", default="lms")

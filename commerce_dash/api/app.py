@@ -16,6 +16,7 @@ from commerce_dash.api import (
     orders,
     payments,
     pricing,
+    refunds,
     registrations,
 )
 from commerce_dash.api.errors import error_body, install_error_handlers
@@ -43,6 +44,7 @@ def create_api() -> FastAPI:
     api.include_router(orders.router)
     api.include_router(registrations.router)
     api.include_router(certificates.router)
+    api.include_router(refunds.router)
 
     # Reflex's own app is mounted below this one and answers every other path with the
     # frontend; an unknown /api path must still get a JSON 404.

@@ -105,14 +105,10 @@ def _scope_labels(session: Session, rows: Sequence[RevenueShareRule]) -> dict[st
 
 
 def _require_billing(actor: Actor | None) -> Actor:
-    from commerce_dash.domain.access import RoleName
+    """Revenue shares are settings: billing admins and super-admins."""
     from commerce_dash.domain.actor import require_section
 
-    actor = require_section(actor, SECTION)
-    if not (actor.is_super_admin or actor.has_role(RoleName.BILLING_ADMIN)):
-        raise DomainError("forbidden", "Only billing admins change revenue shares.",
-                          kind=ErrorKind.FORBIDDEN)
-    return actor
+    return require_section(actor, "settings")
 
 
 def set_share_rule(*, session: Session, actor: Actor | None, scope: str, target_id: int | None,

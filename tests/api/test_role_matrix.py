@@ -8,7 +8,7 @@ from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.orders import order_number
 from commerce_dash.models.catalog import Course, CourseModule
 from commerce_dash.models.certificates import Certificate, CertificateTemplate
-from commerce_dash.models.commerce import PaymentReview
+from commerce_dash.models.commerce import PaymentReview, RefundRequest
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.services import pricing
 from tests.api.conftest import bearer
@@ -48,6 +48,15 @@ ADMIN_ROUTES = {
     ("POST", "/api/v2/admin/certificate-templates/{template_id}/default"): "certificates",
     ("DELETE", "/api/v2/admin/certificate-templates/{template_id}"): "certificates",
     ("POST", "/api/v2/admin/images"): "certificates",
+    ("GET", "/api/v2/admin/refunds"): "refunds",
+    ("POST", "/api/v2/admin/refunds/{request_id}/approve"): "refunds",
+    ("POST", "/api/v2/admin/refunds/{request_id}/reject"): "refunds",
+    ("POST", "/api/v2/admin/refunds/{request_id}/retry"): "refunds",
+    ("POST", "/api/v2/admin/refunds/bulk"): "refunds",
+    ("GET", "/api/v2/admin/revenue/shares"): "settings",
+    ("PUT", "/api/v2/admin/revenue/shares"): "settings",
+    ("DELETE", "/api/v2/admin/revenue/shares/{scope_key}"): "settings",
+    ("GET", "/api/v2/admin/payouts"): "revenue",
 }
 TINY_PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -93,6 +102,12 @@ BODIES = {
         "department_id": "{department_id}", "name": "Matrix edited",
     },
     ("POST", "/api/v2/admin/images"): {"purpose": "logo", "data_base64": TINY_PNG},
+    ("POST", "/api/v2/admin/refunds/{request_id}/approve"): {},
+    ("POST", "/api/v2/admin/refunds/{request_id}/reject"): {"reason": "role matrix check"},
+    ("POST", "/api/v2/admin/refunds/bulk"): {"ids": [999999], "action": "approve"},
+    ("PUT", "/api/v2/admin/revenue/shares"): {
+        "scope": "default", "platform_bps": 3000, "creator_bps": 4000, "instructor_bps": 3000,
+    },
 }
 # Routes that decide something take their own row, so each allowed call finds it undecided.
 PER_ROUTE = {
@@ -101,6 +116,12 @@ PER_ROUTE = {
     },
     ("DELETE", "/api/v2/admin/certificate-templates/{template_id}"): {
         "{template_id}": "{second_template_id}"
+    },
+    ("POST", "/api/v2/admin/refunds/{request_id}/reject"): {
+        "{request_id}": "{second_request_id}"
+    },
+    ("POST", "/api/v2/admin/refunds/{request_id}/retry"): {
+        "{request_id}": "{failed_request_id}"
     },
 }
 QUERIES = {
@@ -167,7 +188,13 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
                               description="Matrix")
     templates_made = [CertificateTemplate(department_id=dept, name=f"T{i}", body_text="x")
                       for i in range(2)]
-    session.add_all([certificate, *templates_made])
+    refund_requests = [
+        RefundRequest(order_id=order.id, user_id=target.user_id, amount=1000, currency="USD",
+                      reason="role matrix check", source="learner")
+        for _ in range(3)
+    ]
+    refund_requests[2].status, refund_requests[2].approved_amount = "failed", 1000
+    session.add_all([certificate, *templates_made, *refund_requests])
     session.commit()
     placeholders = {"{user_id}": target.user_id, "{department_id}": dept, "{price_id}": annual.id,
                     "{number}": order_number(order.id, order.created_at),
@@ -176,7 +203,11 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
                     "{second_course_id}": other_course.id, "{module_id}": module.id,
                     "{enrollment_id}": enrollment.id, "{certificate_id}": certificate.id,
                     "{template_id}": templates_made[0].id,
-                    "{second_template_id}": templates_made[1].id}
+                    "{second_template_id}": templates_made[1].id,
+                    "{request_id}": refund_requests[0].id,
+                    "{second_request_id}": refund_requests[1].id,
+                    "{failed_request_id}": refund_requests[2].id,
+                    "{scope_key}": "default"}
     headers = {}
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)

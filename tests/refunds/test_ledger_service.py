@@ -13,8 +13,8 @@ from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.revenue import LedgerEntry, LedgerIsAppendOnly
 from commerce_dash.services import ledger, payouts
 from tests.commerce.shop import build_shop
-from tests.refunds.test_refunds import buy, payout  # noqa: F401 - fixture
 from tests.conftest import create_user
+from tests.refunds.test_refunds import buy, payout  # noqa: F401 - fixture
 
 
 @pytest.fixture

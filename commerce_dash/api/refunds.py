@@ -1,0 +1,195 @@
+"""Refunds: a learner's requests on their order; the billing admins' queue (approve, reject,
+retry, bulk); revenue-share rules; the payout sync status.
+
+Amounts are integer minor units of the order's currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from commerce_dash.api.deps import CurrentActor, DbSession, section_guard
+from commerce_dash.api.orders import OrderNumber
+from commerce_dash.api.registrations import PageNumber, PageSize, _day_start
+from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.ledger import Shares
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.services import ledger, payouts, refunds
+
+router = APIRouter(tags=["refunds"])
+
+RefundsActor = Annotated[Actor, section_guard("refunds")]
+RevenueActor = Annotated[Actor, section_guard("revenue")]
+SettingsActor = Annotated[Actor, section_guard("settings")]  # revenue shares are settings
+_INT_MAX = 2**31 - 1
+RequestId = Annotated[int, Path(ge=1, le=_INT_MAX)]
+Amount = Annotated[int, Field(ge=1, le=10**12)]
+Reason = Annotated[str, Field(max_length=4000)]
+
+
+def _row_out(row: refunds.RefundRow) -> dict[str, Any]:
+    return {**asdict(row), "created_at": row.created_at.isoformat()}
+
+
+class LineBody(BaseModel):
+    order_line_id: int = Field(ge=1, le=_INT_MAX)
+    amount: Amount
+
+
+class RequestBody(BaseModel):
+    reason: Reason = ""
+    amount: Amount | None = None  # none (and no lines): the whole order
+    lines: list[LineBody] = Field(default_factory=list, max_length=100)
+
+
+@router.get("/api/v2/orders/{number}/refunds")
+def order_refunds(actor: CurrentActor, session: DbSession, number: OrderNumber) -> dict[str, Any]:
+    left, lines = refunds.refund_options(session=session, actor=actor, number=number)
+    rows = refunds.for_order(session=session, actor=actor, number=number)
+    return {"items": [_row_out(r) for r in rows], "refundable": left,
+            "lines": [asdict(line) for line in lines]}
+
+
+@router.post("/api/v2/orders/{number}/refunds", status_code=201)
+def request_refund(actor: CurrentActor, session: DbSession, number: OrderNumber,
+                   body: RequestBody) -> dict[str, Any]:
+    request = refunds.request_refund(
+        session=session, actor=actor, number=number, reason=body.reason, amount=body.amount,
+        lines=[refunds.LineRefund(line.order_line_id, line.amount) for line in body.lines])
+    return next(_row_out(r) for r in refunds.for_order(session=session, actor=actor,
+                                                        number=number) if r.id == request.id)
+
+
+# -- the queue -------------------------------------------------------------------------------
+
+
+@router.get("/api/v2/admin/refunds")
+def queue(
+    actor: RefundsActor, session: DbSession,
+    status: Literal["requested", "approved", "processing", "refunded", "rejected", "failed",
+                    "any"] = "requested",
+    source: Literal["", "learner", "registration_rejected", "admin"] = "",
+    learner: Annotated[str, Query(max_length=200)] = "",
+    date_from: date | None = None, date_to: date | None = None,
+    page: PageNumber = 1, page_size: PageSize = None,
+) -> dict[str, Any]:
+    found = refunds.list_queue(session=session, actor=actor,
+                               page=PageRequest.clamp(page, page_size), status=status,
+                               learner=learner, source=source,
+                               date_from=_day_start(date_from),
+                               date_to=_day_start(date_to, next_day=True))
+    return {"items": [_row_out(r) for r in found.items], "total": found.total,
+            "page": found.page, "page_size": found.page_size,
+            "counts": refunds.counts(session=session)}
+
+
+class ApproveBody(BaseModel):
+    amount: Amount | None = None
+    note: Reason = ""
+
+
+class RejectBody(BaseModel):
+    reason: Reason = ""
+
+
+class BulkBody(BaseModel):
+    ids: list[Annotated[int, Field(ge=1, le=_INT_MAX)]] = Field(min_length=1,
+                                                               max_length=refunds.MAX_BULK)
+    action: Literal["approve", "reject"]
+    reason: Reason = ""
+
+
+def _one(session: DbSession, request_id: int) -> dict[str, Any]:
+    from commerce_dash.domain.orders import order_number
+    from commerce_dash.models.commerce import Order, RefundRequest
+
+    request = session.get(RefundRequest, request_id)
+    assert request is not None
+    order = session.get(Order, request.order_id)
+    assert order is not None
+    return {"id": request.id, "status": request.status, "amount": request.amount,
+            "approved_amount": request.approved_amount, "currency": request.currency,
+            "order_number": order_number(order.id or 0, order.created_at),
+            "processor_refund_id": request.processor_refund_id,
+            "last_error": request.last_error, "attempts": request.attempts,
+            "order_status": order.status}
+
+
+@router.post("/api/v2/admin/refunds/{request_id}/approve")
+def approve(actor: RefundsActor, session: DbSession, request_id: RequestId,
+            body: ApproveBody) -> dict[str, Any]:
+    refunds.approve(session=session, actor=actor, request_id=request_id, amount=body.amount,
+                    note=body.note)
+    return _one(session, request_id)
+
+
+@router.post("/api/v2/admin/refunds/{request_id}/reject")
+def reject(actor: RefundsActor, session: DbSession, request_id: RequestId,
+           body: RejectBody) -> dict[str, Any]:
+    refunds.reject(session=session, actor=actor, request_id=request_id, reason=body.reason)
+    return _one(session, request_id)
+
+
+@router.post("/api/v2/admin/refunds/{request_id}/retry")
+def retry(actor: RefundsActor, session: DbSession, request_id: RequestId) -> dict[str, Any]:
+    refunds.retry(session=session, actor=actor, request_id=request_id)
+    return _one(session, request_id)
+
+
+@router.post("/api/v2/admin/refunds/bulk")
+def bulk(actor: RefundsActor, session: DbSession, body: BulkBody) -> dict[str, Any]:
+    outcomes = refunds.bulk(session=session, actor=actor, ids=body.ids, action=body.action,
+                            reason=body.reason)
+    return {"items": [asdict(o) for o in outcomes],
+            "done": sum(1 for o in outcomes if o.ok), "failed": sum(1 for o in outcomes
+                                                                    if not o.ok)}
+
+
+# -- revenue shares and payouts --------------------------------------------------------------
+
+
+class ShareBody(BaseModel):
+    scope: Literal["default", "course", "department"]
+    target_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
+    platform_bps: int = Field(ge=0, le=10_000)
+    creator_bps: int = Field(ge=0, le=10_000)
+    instructor_bps: int = Field(ge=0, le=10_000)
+
+
+@router.get("/api/v2/admin/revenue/shares")
+def shares(actor: SettingsActor, session: DbSession) -> dict[str, Any]:
+    rows = ledger.list_share_rules(session=session, actor=actor)
+    return {"items": [asdict(r) for r in rows]}
+
+
+@router.put("/api/v2/admin/revenue/shares")
+def set_share(actor: SettingsActor, session: DbSession, body: ShareBody) -> dict[str, Any]:
+    row = ledger.set_share_rule(session=session, actor=actor, scope=body.scope,
+                                target_id=body.target_id,
+                                shares=Shares(body.platform_bps, body.creator_bps,
+                                              body.instructor_bps))
+    return asdict(row)
+
+
+@router.delete("/api/v2/admin/revenue/shares/{scope_key}", status_code=204)
+def delete_share(actor: SettingsActor, session: DbSession,
+                 scope_key: Annotated[str, Path(max_length=40)]) -> Response:
+    ledger.delete_share_rule(session=session, actor=actor, scope_key=scope_key)
+    return Response(status_code=204)
+
+
+@router.get("/api/v2/admin/payouts")
+def payout_status(actor: RevenueActor, session: DbSession,
+                  status: Literal["", "not_sent", "pending", "synced", "dead"] = "",
+                  page: PageNumber = 1, page_size: PageSize = None) -> dict[str, Any]:
+    counts, found = payouts.payout_status(session=session, actor=actor,
+                                          page=PageRequest.clamp(page, page_size),
+                                          status=status)
+    return {"counts": asdict(counts), "items": [asdict(r) for r in found.items],
+            "total": found.total, "page": found.page, "page_size": found.page_size}
