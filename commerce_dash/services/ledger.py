@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
+from commerce_dash.domain.errors import DomainError, not_found
 from commerce_dash.domain.ledger import (
     DEFAULT_SHARES,
     Amounts,
