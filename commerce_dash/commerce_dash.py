@@ -26,6 +26,7 @@ from commerce_dash.pages.admin.pricing import PricingState, pricing_page
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
 from commerce_dash.pages.admin.progress import ProgressAdminState, progress_admin_page
 from commerce_dash.pages.admin.registrations import RegistrationsState, registrations_page
+from commerce_dash.pages.admin.revenue_shares import RevenueSharesState
 from commerce_dash.pages.admin.system import SystemState, system_page
 from commerce_dash.pages.admin.tax_settings import TaxSettingsState, tax_settings_page
 from commerce_dash.pages.admin.users import UsersState, users_page
@@ -129,7 +130,12 @@ PAGES = [
         "Order",
         AdminOrderDetailState.load,
     ),
-    (tax_settings_page, routes.ADMIN_SETTINGS, "Tax & currency", TaxSettingsState.load),
+    (
+        tax_settings_page,
+        routes.ADMIN_SETTINGS,
+        "Tax & currency",
+        [TaxSettingsState.load, RevenueSharesState.load],
+    ),
     (
         system_page,
         routes.ADMIN_SYSTEM,

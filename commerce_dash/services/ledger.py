@@ -148,6 +148,17 @@ def set_share_rule(*, session: Session, actor: Actor | None, scope: str, target_
     return next(r for r in list_share_rules(session=session, actor=actor) if r.scope_key == key)
 
 
+def share_rule_options(*, session: Session, actor: Actor | None
+                       ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(courses, departments) a rule can be set for."""
+    from commerce_dash.services.org import department_options
+
+    _require_billing(actor)
+    courses = [(i, f"{code} · {title}") for i, code, title in session.exec(
+        select(Course.id, Course.code, Course.title).order_by(col(Course.code))) if i]
+    return courses, department_options(session=session)
+
+
 def delete_share_rule(*, session: Session, actor: Actor | None, scope_key: str) -> None:
     actor = _require_billing(actor)
     row = session.exec(select(RevenueShareRule).where(RevenueShareRule.scope_key == scope_key)

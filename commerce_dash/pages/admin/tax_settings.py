@@ -19,6 +19,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.tax import country_options, percent_label
 from commerce_dash.models.tax import TaxRate
+from commerce_dash.pages.admin.revenue_shares import revenue_shares_card
 from commerce_dash.services import fx as fx_service
 from commerce_dash.services import tax as tax_service
 from commerce_dash.services.org import department_options
@@ -843,6 +844,7 @@ def tax_settings_page() -> rx.Component:
         _rates_card(),
         _exemptions_card(),
         _fx_card(),
+        revenue_shares_card(),
         _rate_dialog(),
         _exemption_dialog(),
         _revoke_dialog(),
