@@ -25,6 +25,7 @@ from commerce_dash.pages.admin.payment_events import PaymentEventsState
 from commerce_dash.pages.admin.pricing import PricingState, pricing_page
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
 from commerce_dash.pages.admin.progress import ProgressAdminState, progress_admin_page
+from commerce_dash.pages.admin.refunds import RefundsState, refunds_page
 from commerce_dash.pages.admin.registrations import RegistrationsState, registrations_page
 from commerce_dash.pages.admin.revenue_shares import RevenueSharesState
 from commerce_dash.pages.admin.system import SystemState, system_page
@@ -130,6 +131,7 @@ PAGES = [
         "Order",
         AdminOrderDetailState.load,
     ),
+    (refunds_page, routes.ADMIN_REFUNDS, "Refunds", RefundsState.load),
     (
         tax_settings_page,
         routes.ADMIN_SETTINGS,

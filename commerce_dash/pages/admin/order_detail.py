@@ -1,5 +1,5 @@
-"""One order for billing admins (/admin/orders/[number]): the receipt with payment ids and the
-payment's event timeline with each event's raw JSON."""
+"""One order for billing admins (/admin/orders/[number]): the receipt with payment ids, the
+order's refunds (and Refund…), and the payment's event timeline with each event's raw JSON."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.pages.admin.order_refunds import OrderRefundsState, order_refunds_card
 from commerce_dash.pages.store.order_detail import (
     ReceiptMixin,
     missing_panel,
@@ -71,6 +72,7 @@ class AdminOrderDetailState(ReceiptMixin, AdminState):
             self._fetch(number)
         except DomainError:
             return
+        yield OrderRefundsState.load
 
     @rx.event
     def refresh(self):  # type: ignore[no-untyped-def]
@@ -80,7 +82,10 @@ class AdminOrderDetailState(ReceiptMixin, AdminState):
             self._fetch(self.order_number)
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        return rx.toast.success(f"Order {self.order_number} reloaded.")
+        return [
+            rx.toast.success(f"Order {self.order_number} reloaded."),
+            OrderRefundsState.load,
+        ]
 
 
 def _source_icon(source: rx.Var[str]) -> rx.Component:
@@ -206,6 +211,7 @@ def order_detail_admin_page() -> rx.Component:
                 rx.vstack(
                     actions,
                     receipt_card(s, admin=True),
+                    order_refunds_card(),
                     _timeline_card(),
                     spacing="4",
                     width="100%",

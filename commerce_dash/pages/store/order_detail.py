@@ -24,6 +24,7 @@ from commerce_dash.pages.store.orders import (
     status_fields,
     when,
 )
+from commerce_dash.pages.store.refund_request import RefundRequestState, refund_card
 from commerce_dash.services import orders as orders_service
 from commerce_dash.state.auth import AuthState
 
@@ -150,6 +151,7 @@ class OrderDetailState(ReceiptMixin, AuthState):
             self._missing(number, exc.message)
             return
         self._show(detail)
+        yield RefundRequestState.load
 
     @rx.event
     def print_receipt(self):  # type: ignore[no-untyped-def]
@@ -396,6 +398,7 @@ def order_detail_page() -> rx.Component:
                         rx.fragment(),
                     ),
                     receipt_card(s),
+                    refund_card(),
                     spacing="4",
                     width="100%",
                     max_width="880px",

@@ -1,0 +1,978 @@
+"""The refund queue (billing admins, super-admins): requests oldest first, filters, approve
+one (the amount may be lowered) or reject it with a reason, retry a failed payment, or approve
+or reject a selection at once. Approving pays the refund at the processor there and then."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import reflex as rx
+from reflex.vars import ObjectVar
+
+from commerce_dash.components.badges import row_status_badge
+from commerce_dash.components.shell import admin_shell
+from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.money import parse_major
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.domain.refunds import (
+    LABELS,
+    MAX_REASON,
+    MIN_REASON,
+    RefundStatus,
+    check_reason,
+)
+from commerce_dash.pages.admin.orders import admin_order_href
+from commerce_dash.pages.store.orders import WHEN, when
+from commerce_dash.pages.store.refund_request import STATUS_COLORS, major_text, money
+from commerce_dash.services import refunds as refunds_service
+from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
+
+PAGE_SIZE = 25
+SECTION = "refunds"
+ANY = "any"
+STATUS_OPTIONS = [
+    ("requested", "Requested"),
+    ("failed", "Failed"),
+    ("processing", "Processing"),
+    ("approved", "Approved"),
+    ("refunded", "Refunded"),
+    ("rejected", "Rejected"),
+    (ANY, "Any status"),
+]
+SOURCE_OPTIONS = [
+    (ANY, "Any source"),
+    ("learner", "Learner"),
+    ("registration_rejected", "Rejected registration"),
+    ("admin", "Billing admin"),
+]
+SOURCE_LABELS = dict(SOURCE_OPTIONS[1:])
+SOURCE_COLORS = {"learner": "blue", "registration_rejected": "orange", "admin": "violet"}
+RETRYABLE = {RefundStatus.FAILED, RefundStatus.PROCESSING, RefundStatus.APPROVED}
+EMPTY = (
+    "undo-2",
+    "No refund requests waiting",
+    "Requests appear here when a learner asks on their order page, when a paid registration "
+    "is rejected, or when you use Refund… on an order's page.",
+)
+NO_MATCH = (
+    "search-x",
+    "No refund requests match",
+    "Widen the filters, or clear them to see the requests waiting for a decision.",
+)
+
+
+def _day(text: str, field: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC) if text else None
+    except ValueError:
+        raise DomainError("invalid_date", "Dates look like 2026-11-22.", field=field) from None
+
+
+def _plural(count: int) -> str:
+    return f"{count} refund{'' if count == 1 else 's'}"
+
+
+def refund_row(row: refunds_service.RefundRow) -> dict[str, str]:
+    """A refund request as the queue and the admin order page show it."""
+    lowered = row.approved_amount is not None and row.approved_amount != row.amount
+    return {
+        "id": str(row.id),
+        "order_number": row.order_number,
+        "order_href": admin_order_href(row.order_number),
+        "learner": row.learner,
+        "email": row.email,
+        "amount": row.amount_label,
+        "asked": money(row.amount, row.currency) if lowered else "",
+        "amount_text": major_text(row.amount, row.currency),
+        "currency": row.currency,
+        "items": row.items,
+        "reason": row.reason,
+        "source": row.source,
+        "source_label": SOURCE_LABELS.get(row.source, row.source.replace("_", " ").capitalize()),
+        "source_color": SOURCE_COLORS.get(row.source, "gray"),
+        "progress": row.progress,
+        "created": when(row.created_at, WHEN),
+        "decided_by": row.decided_by,
+        "decision_reason": row.decision_reason,
+        "last_error": row.last_error if row.status == RefundStatus.FAILED else "",
+        "can_decide": "yes" if row.status == RefundStatus.REQUESTED else "",
+        "can_retry": "yes" if row.status in RETRYABLE else "",
+        "status": row.status,
+        "status_label": row.status_label,
+        "status_color": STATUS_COLORS.get(row.status, "gray"),
+    }
+
+
+def paid_message(done: Any, learner: str, number: str) -> tuple[bool, str]:
+    """(paid?, the toast) for a request as ``approve`` or ``retry`` left it."""
+    if done.status == RefundStatus.REFUNDED:
+        return (
+            True,
+            f"Refund of {money(done.approved_amount or 0, done.currency)} paid to {learner}.",
+        )
+    if done.status == RefundStatus.FAILED:
+        return False, f"{number}: the refund failed ({done.last_error}). Retry it from the queue."
+    return False, f"{number}: the refund is {LABELS[RefundStatus(done.status)].lower()}."
+
+
+class RefundsState(PagedTableMixin, AdminState):
+    """``search`` (from the mixin) is the learner search: part of an email or a name."""
+
+    status_filter: rx.Field[str] = rx.field("requested")
+    source_filter: rx.Field[str] = rx.field(ANY)
+    date_from: rx.Field[str] = rx.field("")
+    date_to: rx.Field[str] = rx.field("")
+    counts: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    busy: rx.Field[bool] = rx.field(False)  # a processor call is running
+
+    selected: rx.Field[list[str]] = rx.field(default_factory=list)
+
+    # the approve dialog, for one request
+    approve_open: rx.Field[bool] = rx.field(False)
+    approve_id: rx.Field[int] = rx.field(0)
+    approve_label: rx.Field[str] = rx.field("")
+    approve_learner: rx.Field[str] = rx.field("")
+    approve_currency: rx.Field[str] = rx.field("")
+    approve_max: rx.Field[int] = rx.field(0)
+    approve_max_label: rx.Field[str] = rx.field("")
+    approve_amount: rx.Field[str] = rx.field("")
+    approve_note: rx.Field[str] = rx.field("")
+    approve_error: rx.Field[str] = rx.field("")
+
+    # the reason dialog, for one request (reject_id) or for the selection (reject_id 0)
+    reject_open: rx.Field[bool] = rx.field(False)
+    reject_id: rx.Field[int] = rx.field(0)
+    reject_label: rx.Field[str] = rx.field("")
+    reject_reason: rx.Field[str] = rx.field("")
+    reject_error: rx.Field[str] = rx.field("")
+
+    bulk_results: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    bulk_summary: rx.Field[str] = rx.field("")
+    bulk_failed: rx.Field[int] = rx.field(0)
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(
+            self.status_filter != "requested"
+            or self.source_filter != ANY
+            or self.date_from
+            or self.date_to
+            or self.search.strip()
+        )
+
+    @rx.var
+    def all_on_page_selected(self) -> bool:
+        ids = [r["id"] for r in self.rows if r["can_decide"]]
+        return bool(ids) and all(i in self.selected for i in ids)
+
+    @rx.var
+    def selected_count(self) -> int:
+        return len(self.selected)
+
+    @rx.var
+    def reject_length(self) -> int:
+        return len(" ".join(self.reject_reason.split()))
+
+    def _fetch(self) -> None:
+        actor = self.current_actor()
+        date_from = _day(self.date_from, "date_from")
+        date_to = _day(self.date_to, "date_to")
+        with session_scope() as session:
+            result = refunds_service.list_queue(
+                session=session,
+                actor=actor,
+                page=PageRequest(self.page, PAGE_SIZE),
+                status=self.status_filter,
+                source="" if self.source_filter == ANY else self.source_filter,
+                learner=self.search,
+                date_from=date_from,
+                date_to=date_to + timedelta(days=1) if date_to else None,
+            )
+            counted = refunds_service.counts(session=session)
+        self.counts = [
+            {
+                "status": s.value,
+                "label": f"{counted[s.value]} {s.value}",
+                "color": STATUS_COLORS[s.value],
+            }
+            for s in (
+                RefundStatus.REQUESTED,
+                RefundStatus.FAILED,
+                RefundStatus.PROCESSING,
+                RefundStatus.APPROVED,
+                RefundStatus.REFUNDED,
+                RefundStatus.REJECTED,
+            )
+            if counted.get(s.value)
+        ]
+        self.total, self.pages = result.total, result.pages
+        self.rows = [refund_row(r) for r in result.items]
+        open_ids = {r["id"] for r in self.rows if r["can_decide"]}
+        self.selected = [i for i in self.selected if i in open_ids]
+
+    def _filtered(self):  # type: ignore[no-untyped-def]
+        self.page = 1
+        self.bulk_results, self.bulk_summary, self.bulk_failed = [], "", 0
+        return self._refetch()
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        if self.guard(SECTION) is None:
+            return self.refused()
+        self.selected, self.busy = [], False
+        learner = self.router.url.query_parameters.get("learner", "")
+        if learner:  # the admin order page links here with the learner's email
+            self.search, self.status_filter, self.page = learner, "requested", 1
+        return self._refetch()
+
+    # -- filters ------------------------------------------------------------------------------
+    @rx.event
+    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.status_filter = value
+        return self._filtered()
+
+    @rx.event
+    def set_source_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.source_filter = value
+        return self._filtered()
+
+    @rx.event
+    def set_date_from(self, value: str):  # type: ignore[no-untyped-def]
+        self.date_from = value
+        return self._filtered()
+
+    @rx.event
+    def set_date_to(self, value: str):  # type: ignore[no-untyped-def]
+        self.date_to = value
+        return self._filtered()
+
+    @rx.event
+    def reset_filters(self):  # type: ignore[no-untyped-def]
+        self.status_filter, self.source_filter = "requested", ANY
+        self.date_from = self.date_to = self.search = ""
+        error = self._filtered()
+        return error if error is not None else rx.toast.info("Filters cleared.")
+
+    @rx.event
+    def refresh(self):  # type: ignore[no-untyped-def]
+        error = self._refetch()
+        return error if error is not None else rx.toast.success("Queue refreshed.")
+
+    # -- selection ----------------------------------------------------------------------------
+    @rx.event
+    def toggle_selected(self, request_id: str) -> None:
+        if request_id in self.selected:
+            self.selected = [i for i in self.selected if i != request_id]
+        else:
+            self.selected = [*self.selected, request_id]
+
+    @rx.event
+    def toggle_page(self, _checked: bool = False) -> None:
+        ids = [r["id"] for r in self.rows if r["can_decide"]]
+        if ids and all(i in self.selected for i in ids):
+            self.selected = [i for i in self.selected if i not in ids]
+        else:
+            self.selected = [*self.selected, *(i for i in ids if i not in self.selected)]
+
+    @rx.event
+    def clear_selection(self) -> None:
+        self.selected = []
+
+    @rx.event
+    def dismiss_results(self) -> None:
+        self.bulk_results, self.bulk_summary, self.bulk_failed = [], "", 0
+
+    # -- one request --------------------------------------------------------------------------
+    @rx.event
+    def open_approve(self, request_id: str):  # type: ignore[no-untyped-def]
+        row = next((r for r in self.rows if r["id"] == request_id), None)
+        if row is None:
+            return rx.toast.error("That request is no longer on this page: refresh the queue.")
+        self.approve_id = int(request_id)
+        self.approve_label, self.approve_learner = row["order_number"], row["learner"]
+        self.approve_currency = row["currency"]
+        self.approve_amount = row["amount_text"]
+        self.approve_max = parse_major(row["amount_text"], row["currency"])
+        self.approve_max_label = row["amount"]
+        self.approve_note = self.approve_error = ""
+        self.approve_open = True
+        return None
+
+    @rx.event
+    def set_approve_open(self, value: bool) -> None:
+        self.approve_open = value
+
+    @rx.event
+    def set_approve_amount(self, value: str) -> None:
+        self.approve_amount, self.approve_error = value, ""
+
+    @rx.event
+    def set_approve_note(self, value: str) -> None:
+        self.approve_note = value
+
+    def _approve_amount(self) -> int | None:
+        try:
+            amount = parse_major(self.approve_amount, self.approve_currency)
+        except (ValueError, DomainError) as exc:
+            self.approve_error = str(exc)
+            return None
+        if amount <= 0:
+            self.approve_error = "Enter an amount above zero."
+        elif amount > self.approve_max:
+            self.approve_error = f"At most {self.approve_max_label}, the amount asked for."
+        return None if self.approve_error else amount
+
+    @rx.event
+    def confirm_approve(self):  # type: ignore[no-untyped-def]
+        self.approve_error = ""
+        amount = self._approve_amount()
+        if amount is None or self.busy:
+            return
+        self.busy = True
+        yield  # the processor call takes a moment: show the button busy
+        try:
+            with session_scope() as session:
+                done = refunds_service.approve(
+                    session=session,
+                    actor=self.current_actor(),
+                    request_id=self.approve_id,
+                    amount=amount,
+                    note=self.approve_note,
+                )
+        except DomainError as exc:
+            if exc.field == "amount":
+                self.approve_error = exc.message
+                return
+            self.approve_open = False
+            self._refetch()
+            yield rx.toast.error(f"{self.approve_label}: {exc.message}")
+            return
+        finally:
+            self.busy = False
+        self.approve_open = False
+        paid, message = paid_message(done, self.approve_learner, self.approve_label)
+        yield self._refetch() or (rx.toast.success(message) if paid else rx.toast.error(message))
+
+    @rx.event
+    def retry(self, request_id: str, number: str, learner: str):  # type: ignore[no-untyped-def]
+        if self.busy:
+            return
+        self.busy = True
+        yield
+        try:
+            with session_scope() as session:
+                done = refunds_service.retry(
+                    session=session, actor=self.current_actor(), request_id=int(request_id)
+                )
+        except DomainError as exc:
+            self._refetch()
+            yield rx.toast.error(f"{number}: {exc.message}")
+            return
+        finally:
+            self.busy = False
+        paid, message = paid_message(done, learner, number)
+        yield self._refetch() or (rx.toast.success(message) if paid else rx.toast.error(message))
+
+    @rx.event
+    def open_reject(self, request_id: str, number: str) -> None:
+        self.reject_id, self.reject_label = int(request_id), number
+        self.reject_reason = self.reject_error = ""
+        self.reject_open = True
+
+    @rx.event
+    def open_bulk_reject(self):  # type: ignore[no-untyped-def]
+        if not self.selected:
+            return rx.toast.info("Tick the refund requests to reject first.")
+        self.reject_id, self.reject_label = 0, _plural(len(self.selected))
+        self.reject_reason = self.reject_error = ""
+        self.reject_open = True
+        return None
+
+    @rx.event
+    def set_reject_open(self, value: bool) -> None:
+        self.reject_open = value
+
+    @rx.event
+    def set_reject_reason(self, value: str) -> None:
+        self.reject_reason = value
+        if self.reject_error and len(" ".join(value.split())) >= MIN_REASON:
+            self.reject_error = ""
+
+    @rx.event
+    def confirm_reject(self):  # type: ignore[no-untyped-def]
+        self.reject_error = ""
+        try:
+            reason = check_reason(self.reject_reason)
+        except DomainError as exc:
+            self.reject_error = exc.message
+            return None
+        if self.reject_id == 0:
+            return self._run_bulk("reject", reason)
+        try:
+            with session_scope() as session:
+                refunds_service.reject(
+                    session=session,
+                    actor=self.current_actor(),
+                    request_id=self.reject_id,
+                    reason=reason,
+                )
+        except DomainError as exc:
+            if exc.field == "reason":
+                self.reject_error = exc.message
+                return None
+            self.reject_open = False
+            self._refetch()
+            return rx.toast.error(f"{self.reject_label}: {exc.message}")
+        self.reject_open = False
+        error = self._refetch()
+        return (
+            error
+            if error is not None
+            else rx.toast.success(
+                f"Refund for {self.reject_label} rejected; the learner is emailed why."
+            )
+        )
+
+    # -- the selection at once ----------------------------------------------------------------
+    @rx.event
+    def bulk_approve(self):  # type: ignore[no-untyped-def]
+        if not self.selected:
+            yield rx.toast.info("Tick the refund requests to approve first.")
+            return
+        if self.busy:
+            return
+        self.busy = True
+        yield
+        try:
+            outcome = self._run_bulk("approve", "")
+        finally:
+            self.busy = False
+        yield outcome
+
+    def _run_bulk(self, action: str, reason: str):  # type: ignore[no-untyped-def]
+        ids = [int(i) for i in self.selected]
+        numbers = {r["id"]: r["order_number"] for r in self.rows}
+        try:
+            with session_scope() as session:
+                outcomes = refunds_service.bulk(
+                    session=session,
+                    actor=self.current_actor(),
+                    ids=ids,
+                    action=action,
+                    reason=reason,
+                )
+        except DomainError as exc:
+            if exc.field == "reason" and self.reject_open:
+                self.reject_error = exc.message
+                return None
+            self.reject_open = False
+            return rx.toast.error(exc.message)
+        self.reject_open = False
+        self.bulk_results = [
+            {
+                "id": str(o.id),
+                "number": numbers.get(str(o.id)) or f"#{o.id}",
+                "ok": "yes" if o.ok else "",
+                "message": o.message,
+            }
+            for o in outcomes
+        ]
+        done = sum(1 for o in outcomes if o.ok)
+        self.bulk_failed = len(outcomes) - done
+        verb = "paid" if action == "approve" else "rejected"
+        self.bulk_summary = f"{_plural(done)} {verb}" + (
+            f", {self.bulk_failed} not done." if self.bulk_failed else "."
+        )
+        self.selected = []
+        error = self._refetch()
+        if error is not None:
+            return error
+        if self.bulk_failed and not done:
+            return rx.toast.error(self.bulk_summary)
+        if self.bulk_failed:
+            return rx.toast.warning(self.bulk_summary)
+        return rx.toast.success(self.bulk_summary)
+
+
+# -- components -------------------------------------------------------------------------------
+
+S = RefundsState
+
+
+def _select(value: Any, on_change: Any, options: list[tuple[str, str]], label: str) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label=label),
+        rx.select.content(*[rx.select.item(text, value=v) for v, text in options]),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def _counts() -> rx.Component:
+    return rx.cond(
+        S.counts.length() > 0,
+        rx.hstack(
+            rx.foreach(
+                S.counts,
+                lambda c: rx.badge(
+                    c["label"],
+                    color_scheme=c["color"].to(str),  # type: ignore[arg-type]
+                    variant="surface",
+                    size="2",
+                    cursor="pointer",
+                    on_click=S.set_status_filter(c["status"]),  # type: ignore[operator]
+                    class_name="refund-count",
+                    data_status=c["status"],
+                ),
+            ),
+            spacing="2",
+            wrap="wrap",
+            id="refund-counts",
+        ),
+        rx.fragment(),
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.hstack(
+        rx.input(
+            placeholder="Learner email or name",
+            value=S.search,
+            on_change=S.set_search.debounce(300),  # type: ignore[attr-defined]
+            width=["100%", "240px"],
+            id="learner-search",
+        ),
+        _select(S.status_filter, S.set_status_filter, STATUS_OPTIONS, "Status"),
+        _select(S.source_filter, S.set_source_filter, SOURCE_OPTIONS, "Source"),
+        rx.hstack(
+            rx.text("Requested from", size="2"),
+            rx.input(type="date", value=S.date_from, on_change=S.set_date_from, id="date-from"),
+            rx.text("to", size="2"),
+            rx.input(type="date", value=S.date_to, on_change=S.set_date_to, id="date-to"),
+            align="center",
+            wrap="wrap",
+        ),
+        rx.button("Clear filters", variant="ghost", size="2", on_click=S.reset_filters),
+        rx.spacer(),
+        rx.button(rx.icon("rotate-cw", size=16), "Refresh", variant="soft", on_click=S.refresh),
+        wrap="wrap",
+        spacing="3",
+        width="100%",
+        align="center",
+    )
+
+
+def _bulk_bar() -> rx.Component:
+    return rx.cond(
+        S.selected_count > 0,
+        rx.card(
+            rx.hstack(
+                rx.text(S.selected_count.to_string(), " selected:", weight="medium", size="2"),
+                rx.button(
+                    rx.icon("check", size=14),
+                    "Approve in full",
+                    size="2",
+                    color_scheme="green",
+                    loading=S.busy,
+                    on_click=S.bulk_approve,
+                    id="bulk-approve",
+                ),
+                rx.button(
+                    rx.icon("x", size=14),
+                    "Reject…",
+                    size="2",
+                    color_scheme="red",
+                    variant="soft",
+                    on_click=S.open_bulk_reject,
+                    id="bulk-reject",
+                ),
+                rx.spacer(),
+                rx.button("Clear selection", size="2", variant="ghost", on_click=S.clear_selection),
+                align="center",
+                spacing="3",
+                width="100%",
+                wrap="wrap",
+            ),
+            width="100%",
+            id="bulk-bar",
+        ),
+        rx.fragment(),
+    )
+
+
+def _result_row(item: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(item["number"], weight="medium", size="2")),
+        rx.table.cell(
+            rx.cond(
+                item["ok"] == "yes",
+                rx.badge(rx.icon("check", size=12), "OK", color_scheme="green", variant="soft"),
+                rx.badge("Not done", color_scheme="red", variant="soft"),
+            )
+        ),
+        rx.table.cell(rx.text(item["message"], size="2")),
+        class_name="bulk-result-row",
+        data_number=item["number"],
+        data_ok=item["ok"],
+    )
+
+
+def _bulk_results() -> rx.Component:
+    return rx.cond(
+        S.bulk_results.length() > 0,
+        rx.callout.root(
+            rx.callout.icon(
+                rx.cond(S.bulk_failed > 0, rx.icon("triangle-alert"), rx.icon("circle-check"))
+            ),
+            rx.vstack(
+                rx.hstack(
+                    rx.callout.text(S.bulk_summary, weight="medium"),
+                    rx.spacer(),
+                    rx.button("Dismiss", size="1", variant="ghost", on_click=S.dismiss_results),
+                    width="100%",
+                    align="center",
+                ),
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Order"),
+                                rx.table.column_header_cell("Result"),
+                                rx.table.column_header_cell("Details"),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(S.bulk_results, _result_row)),
+                        size="1",
+                        width="100%",
+                    ),
+                    max_height="16em",
+                    overflow_y="auto",
+                    width="100%",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            color_scheme=rx.cond(S.bulk_failed > 0, "amber", "green"),  # type: ignore[arg-type]
+            width="100%",
+            id="bulk-results",
+        ),
+        rx.fragment(),
+    )
+
+
+def _error(value: Any, id_: str) -> rx.Component:
+    return rx.cond(value != "", rx.text(value, color_scheme="red", size="2", id=id_), rx.fragment())
+
+
+def _approve_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Approve the refund of ", S.approve_label),
+            rx.dialog.description(
+                "The refund is paid to ",
+                S.approve_learner,
+                " at the payment processor as soon as you approve; you may pay less than asked.",
+                size="2",
+            ),
+            rx.vstack(
+                rx.text("Amount", size="2", weight="medium"),
+                rx.hstack(
+                    rx.input(
+                        value=S.approve_amount,
+                        on_change=S.set_approve_amount,
+                        input_mode="decimal",
+                        aria_label="Amount to refund",
+                        width="10em",
+                        id="approve-amount",
+                    ),
+                    rx.text(S.approve_currency, size="2", color_scheme="gray"),
+                    rx.text(
+                        "at most ",
+                        S.approve_max_label,
+                        size="2",
+                        color_scheme="gray",
+                        id="approve-max",
+                    ),
+                    align="center",
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                _error(S.approve_error, "approve-amount-error"),
+                rx.text("Note (optional)", size="2", weight="medium"),
+                rx.text_area(
+                    placeholder="E.g. why less than asked (kept with the request, not emailed)",
+                    value=S.approve_note,
+                    on_change=S.set_approve_note,
+                    rows="3",
+                    max_length=MAX_REASON,
+                    width="100%",
+                    id="approve-note",
+                ),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button(
+                        "Approve and pay",
+                        color_scheme="green",
+                        loading=S.busy,
+                        on_click=S.confirm_approve,
+                        id="approve-submit",
+                    ),
+                    justify="end",
+                    spacing="3",
+                    width="100%",
+                ),
+                spacing="2",
+                padding_top="1em",
+                width="100%",
+            ),
+            max_width="520px",
+        ),
+        open=S.approve_open,
+        on_open_change=S.set_approve_open,
+    )
+
+
+def _reject_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Reject the refund of ", S.reject_label),
+            rx.dialog.description(
+                "The learner is emailed this reason and sees it on their order page; "
+                f"write at least {MIN_REASON} characters.",
+                size="2",
+            ),
+            rx.vstack(
+                rx.text_area(
+                    placeholder="Why the refund is rejected",
+                    value=S.reject_reason,
+                    on_change=S.set_reject_reason,
+                    rows="4",
+                    max_length=MAX_REASON,
+                    width="100%",
+                    id="refund-reject-reason",
+                    auto_focus=True,
+                ),
+                rx.hstack(
+                    _error(S.reject_error, "refund-reason-error"),
+                    rx.spacer(),
+                    rx.text(
+                        S.reject_length.to_string(),
+                        f" / {MAX_REASON}",
+                        size="1",
+                        color_scheme=rx.cond(  # type: ignore[arg-type]
+                            S.reject_length < MIN_REASON, "gray", "green"
+                        ),
+                    ),
+                    width="100%",
+                ),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button(
+                        "Reject",
+                        color_scheme="red",
+                        on_click=S.confirm_reject,
+                        id="refund-reject-submit",
+                    ),
+                    justify="end",
+                    spacing="3",
+                    width="100%",
+                ),
+                spacing="3",
+                padding_top="1em",
+            ),
+            max_width="520px",
+        ),
+        open=S.reject_open,
+        on_open_change=S.set_reject_open,
+    )
+
+
+def source_badge(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.badge(
+        row["source_label"],
+        color_scheme=row["source_color"].to(str),  # type: ignore[arg-type]
+        variant="outline",
+        class_name="source-badge",
+        data_source=row["source"],
+    )
+
+
+def _small(value: Any, **props: Any) -> rx.Component:
+    return rx.cond(value != "", rx.text(value, size="1", **props), rx.fragment())
+
+
+def decision_lines(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    """Status badge, who decided and why, and a failed payment's error."""
+    return rx.vstack(
+        row_status_badge(row, "refund-status"),
+        _small(row["decided_by"], color_scheme="gray"),
+        _small(row["decision_reason"], color_scheme="gray", max_width="18em"),
+        _small(row["last_error"], color_scheme="red", max_width="18em", class_name="refund-error"),
+        spacing="1",
+        align="start",
+    )
+
+
+def amount_lines(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.vstack(
+        rx.text(row["amount"], size="2", weight="medium", white_space="nowrap"),
+        _small(
+            rx.cond(row["asked"] != "", "of " + row["asked"] + " asked", ""),
+            color_scheme="gray",
+            white_space="nowrap",
+        ),
+        spacing="0",
+    )
+
+
+def _actions(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.cond(
+        row["can_decide"] == "yes",
+        rx.hstack(
+            rx.button(
+                rx.icon("check", size=14),
+                "Approve…",
+                size="1",
+                color_scheme="green",
+                variant="soft",
+                on_click=S.open_approve(row["id"]),  # type: ignore[operator]
+                class_name="approve-refund",
+            ),
+            rx.button(
+                rx.icon("x", size=14),
+                "Reject…",
+                size="1",
+                color_scheme="red",
+                variant="soft",
+                on_click=S.open_reject(row["id"], row["order_number"]),  # type: ignore[operator]
+                class_name="reject-refund",
+            ),
+            spacing="2",
+            wrap="wrap",
+        ),
+        rx.cond(
+            row["can_retry"] == "yes",
+            rx.button(
+                rx.icon("rotate-cw", size=14),
+                "Retry",
+                size="1",
+                variant="soft",
+                loading=S.busy,
+                on_click=S.retry(  # type: ignore[operator]
+                    row["id"], row["order_number"], row["learner"]
+                ),
+                class_name="retry-refund",
+            ),
+            rx.fragment(),
+        ),
+    )
+
+
+def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.cond(
+                row["can_decide"] == "yes",
+                rx.checkbox(
+                    checked=S.selected.contains(row["id"]),
+                    on_change=S.toggle_selected(row["id"]),  # type: ignore[operator]
+                    aria_label="Select " + row["order_number"].to(str),
+                    class_name="select-refund",
+                ),
+                rx.fragment(),
+            )
+        ),
+        rx.table.cell(
+            rx.vstack(
+                rx.link(
+                    row["order_number"],
+                    href=row["order_href"],
+                    size="2",
+                    weight="medium",
+                    white_space="nowrap",
+                ),
+                rx.text(row["created"], size="1", color_scheme="gray", white_space="nowrap"),
+                source_badge(row),
+                spacing="1",
+            )
+        ),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row["learner"], size="2"),
+                rx.text(row["email"], size="1", color_scheme="gray"),
+                rx.text(
+                    "Progress: ",
+                    row["progress"],
+                    size="1",
+                    color_scheme="gray",
+                    class_name="refund-progress",
+                ),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(amount_lines(row)),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row["items"], size="2"),
+                rx.text(row["reason"], size="1", color_scheme="gray", max_width="22em"),
+                spacing="1",
+            )
+        ),
+        rx.table.cell(decision_lines(row)),
+        rx.table.cell(_actions(row)),
+        class_name="refund-row",
+        data_order=row["order_number"],
+        data_status=row["status"],
+    )
+
+
+def _table() -> rx.Component:
+    headers = ["Order", "Learner", "Amount", "Items and reason", "Status", ""]
+    return rx.card(
+        rx.cond(
+            S.rows.length() > 0,
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell(
+                                rx.checkbox(
+                                    checked=S.all_on_page_selected,
+                                    on_change=S.toggle_page,
+                                    aria_label="Select every open request on this page",
+                                    id="select-page",
+                                ),
+                                width="2.5em",
+                            ),
+                            *[rx.table.column_header_cell(h) for h in headers],
+                        )
+                    ),
+                    rx.table.body(rx.foreach(S.rows, _row)),
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+            rx.cond(S.filtered, empty_state(*NO_MATCH), empty_state(*EMPTY)),
+        ),
+        pager(S.page, S.pages, S.total, S.prev_page, S.next_page),
+        width="100%",
+    )
+
+
+def refunds_page() -> rx.Component:
+    return admin_shell(
+        SECTION,
+        "Refunds",
+        _counts(),
+        _filters(),
+        _bulk_results(),
+        _bulk_bar(),
+        _table(),
+        _approve_dialog(),
+        _reject_dialog(),
+    )
