@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import reflex as rx
 
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
-from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import audit as audit_service
 from commerce_dash.state.admin import AdminState
@@ -18,12 +18,6 @@ from commerce_dash.state.paging import PagedTableMixin
 
 PAGE_SIZE = 25
 
-
-def _day(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC) if text else None
-    except ValueError:
-        raise DomainError("invalid_date", "Dates look like 2026-11-22.") from None
 
 
 class AuditState(PagedTableMixin, AdminState):
@@ -37,8 +31,8 @@ class AuditState(PagedTableMixin, AdminState):
 
     def _fetch(self) -> None:
         actor = self.current_actor()
-        since = _day(self.since)
-        until = _day(self.until)
+        since = parse_day(self.since)
+        until = parse_day(self.until)
         with session_scope() as session:
             self.actions, self.entities = audit_service.audit_filter_options(
                 session=session, actor=actor

@@ -16,9 +16,9 @@ from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
 from commerce_dash.domain.certificate_status import MIN_REASON, REVOCATION_CATEGORIES
+from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.pages.admin.registrations import _day
 from commerce_dash.pages.store.certificates import api_href
 from commerce_dash.services import certificates as certificates_service
 from commerce_dash.services.org import department_options, managed_departments
@@ -83,8 +83,8 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
 
     def _fetch(self) -> None:
         actor = self.current_actor()
-        date_from = _day(self.date_from, "date_from")
-        date_to = _day(self.date_to, "date_to")
+        date_from = parse_day(self.date_from, "date_from")
+        date_to = parse_day(self.date_to, "date_to")
         with session_scope() as session:
             courses, programs = certificates_service.issue_options(session=session, actor=actor)
             scope = managed_departments(session=session, actor=actor, section=SECTION)
@@ -244,7 +244,7 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
         item = int(self.issue_item) if self.issue_item.isdigit() else None
         percentage = str(form.get("percentage", "")).strip()
         try:
-            completed = _day(str(form.get("completed_on", "")), "completed_on")
+            completed = parse_day(str(form.get("completed_on", "")), "completed_on")
             if percentage and not percentage.isdigit():
                 raise DomainError("invalid_percentage", "A percentage is a whole number "
                                   "from 0 to 100.", field="percentage")

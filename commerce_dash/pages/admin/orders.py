@@ -3,7 +3,7 @@ learners held for payment review after repeated declines."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +14,7 @@ from commerce_dash import routes
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import parse_major
 from commerce_dash.domain.paging import PageRequest
@@ -43,12 +44,6 @@ PAYMENT_OPTIONS = [("all", "Any payment")] + [
 def admin_order_href(number: str) -> str:
     return f"{routes.ADMIN_ORDERS}/{quote(number, safe='')}"
 
-
-def _day(text: str, field: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC) if text else None
-    except ValueError:
-        raise DomainError("invalid_date", "Dates look like 2026-11-22.", field=field) from None
 
 
 def _amount(text: str, field: str, label: str, currency: str) -> int | None:
@@ -107,8 +102,8 @@ class AdminOrdersState(PagedTableMixin, AdminState):
         actor = self.current_actor()
         currency = get_settings().settlement_currency
         self.currency = currency
-        date_from = _day(self.date_from, "date_from")
-        date_to = _day(self.date_to, "date_to")
+        date_from = parse_day(self.date_from, "date_from")
+        date_to = parse_day(self.date_to, "date_to")
         min_total = _amount(self.min_total, "min_total", "Lowest total", currency)
         max_total = _amount(self.max_total, "max_total", "Highest total", currency)
         with session_scope() as session:

@@ -3,7 +3,7 @@ pending registrations oldest first, filters, approve or reject one, or a selecti
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import reflex as rx
@@ -13,6 +13,7 @@ from commerce_dash.components.badges import row_status_badge
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.registrations import MIN_REJECTION_REASON, check_rejection_reason
@@ -51,12 +52,6 @@ NO_MATCH = (
     "Widen the filters, or clear them to see the registrations waiting for approval.",
 )
 
-
-def _day(text: str, field: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC) if text else None
-    except ValueError:
-        raise DomainError("invalid_date", "Dates look like 2026-11-22.", field=field) from None
 
 
 def _plural(count: int, word: str = "registration") -> str:
@@ -145,8 +140,8 @@ class RegistrationsState(PagedTableMixin, AdminState):
 
     def _fetch(self) -> None:
         actor = self.current_actor()
-        date_from = _day(self.date_from, "date_from")
-        date_to = _day(self.date_to, "date_to")
+        date_from = parse_day(self.date_from, "date_from")
+        date_to = parse_day(self.date_to, "date_to")
         with session_scope() as session:
             self.courses = [
                 {"id": str(i), "label": label}
