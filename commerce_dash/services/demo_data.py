@@ -441,6 +441,7 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
     prices = _load_prices(session, actor, dept_ids, course_ids, program_ids)
     codes = _load_discount_codes(session, actor, dept_ids, course_ids, program_ids)
     tax_and_fx = seed_tax_and_fx(session, actor=actor)
+    sales = _load_sales(session, course_ids)
     return {
         "departments": len(dept_ids),
         "users": len(DEMO_USERS),
@@ -449,7 +450,57 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
         "prices": prices,
         "discount_codes": codes,
         **tax_and_fx,
+        **sales,
     }
+
+
+# Demo purchases paid with the sandbox's test card, so the refund queue, the revenue reports
+# and a certificate have something to show: (buyer, courses, completes the first, asks a refund)
+DEMO_SALES = (
+    ("learner@example.com", ("ENG-102", "ENG-120"), True, False),
+    ("instructor@example.com", ("ENG-110",), False, True),
+)
+
+
+def _load_sales(session: Session, course_ids: dict[str, int]) -> dict[str, int]:
+    """Buy, learn and ask for a refund through the services, as learners would."""
+    from commerce_dash.models.catalog import CourseModule
+    from commerce_dash.models.enrollment import Enrollment
+    from commerce_dash.payments.factory import processor_for_departments
+    from commerce_dash.payments.sandbox import CardInput
+    from commerce_dash.services import cart, payments, refunds
+    from commerce_dash.services.cart import CartOwner
+    from commerce_dash.services.checkout import CheckoutRequest, checkout
+    from commerce_dash.services.progress import ProgressReport, record_progress
+
+    if processor_for_departments(["ENG"]) != "sandbox":
+        return {"orders": 0}  # real card processing configured: no fake purchases
+    orders = 0
+    for email, codes, learns, asks_refund in DEMO_SALES:
+        user = session.exec(select(User).where(User.email == email)).one()
+        buyer = load_actor(session=session, user=user)
+        owner = CartOwner(user_id=buyer.user_id, email=buyer.email)
+        for code in codes:
+            cart.add_item(session=session, owner=owner, item_type="course",
+                          item_id=course_ids[code])
+        order = checkout(session=session, actor=buyer,
+                         request=CheckoutRequest(f"demo-order-{buyer.user_id}"))
+        payments.sandbox_pay(session=session, actor=buyer, number=order.number,
+                             card=CardInput("4242424242424242", 12, 2034, "123"))
+        orders += 1
+        if learns:
+            enrollment = session.exec(select(Enrollment).where(
+                Enrollment.user_id == buyer.user_id,
+                Enrollment.course_id == course_ids[codes[0]])).one()
+            for module_id in session.exec(select(CourseModule.id).where(
+                    CourseModule.course_id == course_ids[codes[0]])).all():
+                record_progress(session=session, report=ProgressReport(
+                    enrollment.id or 0, module_id or 0, True, minutes=30))
+        if asks_refund:
+            refunds.request_refund(session=session, actor=buyer, number=order.number,
+                                   reason="The course overlaps with training my employer "
+                                          "already gave me.")
+    return {"orders": orders}
 
 
 def course_price(hours: int) -> int:

@@ -50,7 +50,8 @@ def test_audit_list_filters_by_action_actor_and_date(session, super_admin):
 def test_demo_data_fills_an_empty_database_through_the_services(session):
     counts = demo_data.load_demo_data(session=session, password="demo-password-1")
     assert counts == {"departments": 4, "users": 6, "courses": 30, "programs": 4,
-                      "prices": 52, "discount_codes": 9, "tax_rates": 5, "fx_rates": 4}
+                      "prices": 52, "discount_codes": 9, "tax_rates": 5, "fx_rates": 4,
+                      "orders": 2}
     published = session.exec(select(Course).where(Course.published == True)).all()  # noqa: E712
     assert len(published) == 27
     assert len(session.exec(select(Program)).all()) == 4
@@ -60,6 +61,15 @@ def test_demo_data_fills_an_empty_database_through_the_services(session):
     )
     cards = storefront.published_courses(session=session, limit=50)
     assert len(cards) == 27 and all(c.modules >= 3 for c in cards)
+    # the demo purchases: a certificate earned, a refund waiting, sales in the ledger
+    from commerce_dash.models.certificates import Certificate
+    from commerce_dash.models.commerce import RefundRequest
+    from commerce_dash.models.revenue import LedgerEntry
+
+    assert [c.description for c in session.exec(select(Certificate))] == [
+        "Testing with pytest"]
+    assert [r.status for r in session.exec(select(RefundRequest))] == ["requested"]
+    assert len(session.exec(select(LedgerEntry)).all()) == 3
     with pytest.raises(RuntimeError):
         demo_data.load_demo_data(session=session, password="demo-password-1")
 
