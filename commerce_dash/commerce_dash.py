@@ -22,11 +22,13 @@ from commerce_dash.pages.admin.order_detail import AdminOrderDetailState, order_
 from commerce_dash.pages.admin.orders import AdminOrdersState, orders_admin_page
 from commerce_dash.pages.admin.overview import OverviewState, overview_page
 from commerce_dash.pages.admin.payment_events import PaymentEventsState
+from commerce_dash.pages.admin.payouts import PayoutsState
 from commerce_dash.pages.admin.pricing import PricingState, pricing_page
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
 from commerce_dash.pages.admin.progress import ProgressAdminState, progress_admin_page
 from commerce_dash.pages.admin.refunds import RefundsState, refunds_page
 from commerce_dash.pages.admin.registrations import RegistrationsState, registrations_page
+from commerce_dash.pages.admin.revenue import RevenueState, revenue_page
 from commerce_dash.pages.admin.revenue_shares import RevenueSharesState
 from commerce_dash.pages.admin.system import SystemState, system_page
 from commerce_dash.pages.admin.tax_settings import TaxSettingsState, tax_settings_page
@@ -132,6 +134,7 @@ PAGES = [
         AdminOrderDetailState.load,
     ),
     (refunds_page, routes.ADMIN_REFUNDS, "Refunds", RefundsState.load),
+    (revenue_page, routes.ADMIN_REVENUE, "Revenue", [RevenueState.load, PayoutsState.load]),
     (
         tax_settings_page,
         routes.ADMIN_SETTINGS,

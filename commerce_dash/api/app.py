@@ -18,6 +18,7 @@ from commerce_dash.api import (
     pricing,
     refunds,
     registrations,
+    revenue,
 )
 from commerce_dash.api.errors import error_body, install_error_handlers
 
@@ -45,6 +46,7 @@ def create_api() -> FastAPI:
     api.include_router(registrations.router)
     api.include_router(certificates.router)
     api.include_router(refunds.router)
+    api.include_router(revenue.router)
 
     # Reflex's own app is mounted below this one and answers every other path with the
     # frontend; an unknown /api path must still get a JSON 404.

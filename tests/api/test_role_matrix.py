@@ -57,6 +57,8 @@ ADMIN_ROUTES = {
     ("PUT", "/api/v2/admin/revenue/shares"): "settings",
     ("DELETE", "/api/v2/admin/revenue/shares/{scope_key}"): "settings",
     ("GET", "/api/v2/admin/payouts"): "revenue",
+    ("GET", "/api/v2/admin/revenue/report"): "revenue",
+    ("GET", "/api/v2/admin/revenue/reconciliation"): "orders",
 }
 TINY_PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

@@ -1,0 +1,232 @@
+"""Revenue reports over the API: the spec's v1 twins (by course, creator, instructor) and the
+admin report of the revenue page as JSON, CSV or XLSX, plus its reconciliation.
+
+Amounts are integers in minor units of ``currency``; days are UTC days, ``end`` inclusive; the
+period defaults to the last 30 days. Department admins see their departments only: a course
+outside them is 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from sqlmodel import Session
+
+from commerce_dash.api.deps import DbSession, section_guard
+from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.services import revenue_reports as reports
+from commerce_dash.services.revenue_reports import ReportRow, RevenueReport
+
+router = APIRouter(tags=["revenue"])
+
+RevenueActor = Annotated[Actor, section_guard("revenue")]
+# reconciliation spans every department: billing admins (the orders section) and super-admins
+BillingActor = Annotated[Actor, section_guard("orders")]
+_INT_MAX = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=_INT_MAX)]
+Start = Annotated[date | None, Query(description="First day, inclusive (UTC); default: 29 "
+                                                  "days before end")]
+End = Annotated[date | None, Query(description="Last day, inclusive (UTC); default: today")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _period(start: date | None, end: date | None) -> tuple[date, date]:
+    end = end or utcnow().date()
+    return start or end - timedelta(days=29), end
+
+
+def _totals(row: ReportRow, currency: str) -> dict[str, Any]:
+    return {
+        "grossRevenue": row.gross,
+        "refunds": row.refunds,
+        "processorFees": row.fees,
+        "netRevenue": row.net,
+        "enrollments": row.enrollments,
+        "platformAmount": row.platform,
+        "creatorAmount": row.creator,
+        "instructorAmount": row.instructor,
+        "currency": currency,
+    }
+
+
+def _by_month(result: RevenueReport) -> list[dict[str, Any]]:
+    return [
+        {"month": r.key, "grossRevenue": r.gross, "refunds": r.refunds, "netRevenue": r.net,
+         "enrollments": r.enrollments}
+        for r in result.rows
+    ]
+
+
+def _period_out(start: date, end: date) -> dict[str, str]:
+    return {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def _by_course(result: RevenueReport, role: Literal["creator", "instructor"]
+               ) -> list[dict[str, Any]]:
+    return [
+        {"courseId": int(r.key), "courseName": r.label, "revenue": r.net,
+         "grossRevenue": r.gross, "enrollments": r.enrollments,
+         f"{role}Share": r.creator if role == "creator" else r.instructor}
+        for r in result.rows
+    ]
+
+
+def _report(session: Session, actor: Actor, group_by: reports.GroupBy, start: date,
+            end: date, **filters: Any) -> RevenueReport:
+    return reports.report(session=session, actor=actor, group_by=group_by, start=start,
+                          end=end, **filters)
+
+
+# -- v1: the spec's report shapes ---------------------------------------------------------------
+
+
+@router.get("/api/v1/revenue/by-course/{course_id}")
+def revenue_by_course(
+    actor: RevenueActor, session: DbSession, course_id: Id, start: Start = None,
+    end: End = None,
+) -> dict[str, Any]:
+    """CourseRevenueReport: totals and months of one course."""
+    first, last = _period(start, end)
+    course = reports.visible_course(session=session, actor=actor, course_id=course_id)
+    months = _report(session, actor, "month", first, last, course_id=course_id)
+    counts = reports.completion_counts(session=session, course_ids=[course_id], start=first,
+                                       end=last).get(course_id, (0, 0))
+    return {
+        "courseId": course_id,
+        "courseName": course.title,
+        "courseCode": course.code,
+        "period": _period_out(first, last),
+        "totals": {**_totals(months.totals, months.currency),
+                   "completionRate": round(counts[1] / counts[0], 4) if counts[0] else None},
+        "byMonth": _by_month(months),
+    }
+
+
+def _person_report(session: Session, actor: Actor, role: Literal["creator", "instructor"],
+                   user_id: int, start: date | None, end: date | None
+                   ) -> tuple[str, date, date, RevenueReport, RevenueReport]:
+    first, last = _period(start, end)
+    name = reports.person_name(session=session, user_id=user_id)
+    person: dict[str, Any] = {f"{role}_id": user_id}
+    courses = _report(session, actor, "course", first, last, **person)
+    months = _report(session, actor, "month", first, last, **person)
+    return name, first, last, courses, months
+
+
+@router.get("/api/v1/revenue/by-creator/{user_id}")
+def revenue_by_creator(
+    actor: RevenueActor, session: DbSession, user_id: Id, start: Start = None,
+    end: End = None,
+) -> dict[str, Any]:
+    """CreatorRevenueReport: the creator's courses, their revenue and the creator's share."""
+    name, first, last, courses, months = _person_report(session, actor, "creator", user_id,
+                                                        start, end)
+    totals = courses.totals
+    return {
+        "creatorId": user_id,
+        "creatorName": name,
+        "period": _period_out(first, last),
+        "totals": {"totalRevenue": totals.net, "creatorShare": totals.creator,
+                   "courseCount": len(courses.rows), "totalEnrollments": totals.enrollments,
+                   **_totals(totals, courses.currency)},
+        "byCourse": _by_course(courses, "creator"),
+        "byMonth": _by_month(months),
+    }
+
+
+@router.get("/api/v1/revenue/by-instructor/{user_id}")
+def revenue_by_instructor(
+    actor: RevenueActor, session: DbSession, user_id: Id, start: Start = None,
+    end: End = None,
+) -> dict[str, Any]:
+    """InstructorRevenueReport: the instructor's courses, revenue, share and learners."""
+    name, first, last, courses, months = _person_report(session, actor, "instructor", user_id,
+                                                        start, end)
+    course_ids = [int(r.key) for r in courses.rows]
+    counts = reports.completion_counts(session=session, course_ids=course_ids, start=first,
+                                       end=last)
+    totals = courses.totals
+    by_course = _by_course(courses, "instructor")
+    for item in by_course:
+        item["learnerCount"] = item["enrollments"]
+    return {
+        "instructorId": user_id,
+        "instructorName": name,
+        "period": _period_out(first, last),
+        "totals": {"totalRevenue": totals.net, "instructorShare": totals.instructor,
+                   "activeLearners": sum(n for n, _ in counts.values()),
+                   "completedLearners": sum(done for _, done in counts.values()),
+                   **_totals(totals, courses.currency)},
+        "byCourse": by_course,
+        "byMonth": _by_month(months),
+    }
+
+
+# -- v2: the admin report of the revenue page ---------------------------------------------------
+
+
+def _row_out(row: ReportRow) -> dict[str, Any]:
+    return asdict(row)
+
+
+@router.get("/api/v2/admin/revenue/report", tags=["admin"], response_model=None)
+def revenue_report(
+    actor: RevenueActor,
+    session: DbSession,
+    group_by: Annotated[reports.GroupBy, Query()] = "course",
+    start: Start = None,
+    end: End = None,
+    department_id: Annotated[int | None, Query(ge=1, le=_INT_MAX)] = None,
+    course_id: Annotated[int | None, Query(ge=1, le=_INT_MAX)] = None,
+    file_format: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json",
+) -> dict[str, Any] | Response:
+    """The revenue page's table (rows, totals), series and split; ``format=csv|xlsx`` gives
+    the same rows and totals as a file."""
+    first, last = _period(start, end)
+    result = _report(session, actor, group_by, first, last, department_id=department_id,
+                     course_id=course_id)
+    if file_format != "json":
+        csv = file_format == "csv"
+        data = reports.to_csv(result) if csv else reports.to_xlsx(result)
+        return Response(
+            content=data,
+            media_type="text/csv; charset=utf-8" if csv else XLSX,
+            headers={"Content-Disposition":
+                     f'attachment; filename="{reports.export_name(result, file_format)}"'},
+        )
+    return {
+        "group_by": result.group_by,
+        "period": _period_out(first, last),
+        "currency": result.currency,
+        "department_id": result.department_id,
+        "course_id": result.course_id,
+        "rows": [_row_out(r) for r in result.rows],
+        "totals": _row_out(result.totals),
+        "series": {"unit": result.series_unit,
+                   "points": [asdict(p) for p in result.series]},
+        "split": [{"recipient": label, "amount": amount} for label, amount in result.split],
+        "other_currencies": list(result.other_currencies),
+    }
+
+
+@router.get("/api/v2/admin/revenue/reconciliation", tags=["admin"])
+def revenue_reconciliation(
+    actor: BillingActor, session: DbSession, start: Start = None, end: End = None
+) -> dict[str, Any]:
+    """Processor against ledger per UTC day, and the itemised gaps (billing, super-admins)."""
+    first, last = _period(start, end)
+    result = reports.reconciliation(session=session, actor=actor, start=first, end=last)
+    return {
+        "period": _period_out(first, last),
+        "currency": result.currency,
+        "reconciles": result.reconciles,
+        "days": [{**asdict(d), "day": d.day.isoformat(), "mismatch": d.mismatch}
+                 for d in result.days],
+        "problems": [{**asdict(p), "at": p.at.isoformat() if p.at else None}
+                     for p in result.problems],
+        "truncated": result.truncated,
+    }
