@@ -91,7 +91,7 @@ def test_billing_admin_groups_filters_and_exports_the_revenue_report(
     for code in COURSES:
         expect(admin.locator(f'.revenue-row:has-text("{code}")').first).to_be_visible()
     # grouped by department: one row per department with sales
-    admin.locator("#revenue-group").get_by_text("Department").click()
+    admin.locator("#revenue-group").get_by_role("radio", name="Department").click()
     expect(admin.locator('.revenue-row:has-text("School of Engineering")')).to_have_count(1)
     shown = admin.locator(".revenue-row").count()
     with admin.expect_download() as download_info:
