@@ -11,6 +11,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from commerce_dash.components.badges import row_status_badge
+from commerce_dash.components.bulk import bulk_bar, bulk_results
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
@@ -562,101 +563,33 @@ def _filters() -> rx.Component:
 
 
 def _bulk_bar() -> rx.Component:
-    return rx.cond(
-        S.selected_count > 0,
-        rx.card(
-            rx.hstack(
-                rx.text(S.selected_count.to_string(), " selected:", weight="medium", size="2"),
-                rx.button(
-                    rx.icon("check", size=14),
-                    "Approve in full",
-                    size="2",
-                    color_scheme="green",
-                    loading=S.busy,
-                    on_click=S.bulk_approve,
-                    id="bulk-approve",
-                ),
-                rx.button(
-                    rx.icon("x", size=14),
-                    "Reject…",
-                    size="2",
-                    color_scheme="red",
-                    variant="soft",
-                    on_click=S.open_bulk_reject,
-                    id="bulk-reject",
-                ),
-                rx.spacer(),
-                rx.button("Clear selection", size="2", variant="ghost", on_click=S.clear_selection),
-                align="center",
-                spacing="3",
-                width="100%",
-                wrap="wrap",
-            ),
-            width="100%",
-            id="bulk-bar",
+    return bulk_bar(
+        S.selected_count,
+        rx.button(
+            rx.icon("check", size=14),
+            "Approve in full",
+            size="2",
+            color_scheme="green",
+            loading=S.busy,
+            on_click=S.bulk_approve,
+            id="bulk-approve",
         ),
-        rx.fragment(),
-    )
-
-
-def _result_row(item: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.text(item["number"], weight="medium", size="2")),
-        rx.table.cell(
-            rx.cond(
-                item["ok"] == "yes",
-                rx.badge(rx.icon("check", size=12), "OK", color_scheme="green", variant="soft"),
-                rx.badge("Not done", color_scheme="red", variant="soft"),
-            )
+        rx.button(
+            rx.icon("x", size=14),
+            "Reject…",
+            size="2",
+            color_scheme="red",
+            variant="soft",
+            on_click=S.open_bulk_reject,
+            id="bulk-reject",
         ),
-        rx.table.cell(rx.text(item["message"], size="2")),
-        class_name="bulk-result-row",
-        data_number=item["number"],
-        data_ok=item["ok"],
+        on_clear=S.clear_selection,
     )
 
 
 def _bulk_results() -> rx.Component:
-    return rx.cond(
-        S.bulk_results.length() > 0,
-        rx.callout.root(
-            rx.callout.icon(
-                rx.cond(S.bulk_failed > 0, rx.icon("triangle-alert"), rx.icon("circle-check"))
-            ),
-            rx.vstack(
-                rx.hstack(
-                    rx.callout.text(S.bulk_summary, weight="medium"),
-                    rx.spacer(),
-                    rx.button("Dismiss", size="1", variant="ghost", on_click=S.dismiss_results),
-                    width="100%",
-                    align="center",
-                ),
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Order"),
-                                rx.table.column_header_cell("Result"),
-                                rx.table.column_header_cell("Details"),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(S.bulk_results, _result_row)),
-                        size="1",
-                        width="100%",
-                    ),
-                    max_height="16em",
-                    overflow_y="auto",
-                    width="100%",
-                ),
-                spacing="2",
-                width="100%",
-            ),
-            color_scheme=rx.cond(S.bulk_failed > 0, "amber", "green"),  # type: ignore[arg-type]
-            width="100%",
-            id="bulk-results",
-        ),
-        rx.fragment(),
-    )
+    return bulk_results(S.bulk_results, S.bulk_summary, S.bulk_failed, S.dismiss_results,
+                        item_header="Order", failed_label="Not done")
 
 
 def _error(value: Any, id_: str) -> rx.Component:
