@@ -10,6 +10,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.backend_url import api_href
 from commerce_dash.components.badges import row_status_badge
 from commerce_dash.components.certificate_tabs import certificate_tabs
 from commerce_dash.components.shell import admin_shell
@@ -19,7 +20,6 @@ from commerce_dash.domain.certificate_status import MIN_REASON, REVOCATION_CATEG
 from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.pages.store.certificates import api_href
 from commerce_dash.services import certificates as certificates_service
 from commerce_dash.services.org import department_options, managed_departments
 from commerce_dash.state.admin import AdminState

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import cast
 
 import reflex as rx
-from reflex.constants import Dirs
-from reflex.utils.imports import ImportVar
-from reflex.vars import ObjectVar, Var, VarData
+from reflex.vars import ObjectVar, Var
 
 from commerce_dash import routes
+from commerce_dash.components.backend_url import api_href
 from commerce_dash.components.badges import row_status_badge
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state
@@ -29,29 +28,6 @@ STATUS_LOOK = {  # status -> (label, colour)
     "revoked": ("Revoked", "red"),
     "expired": ("Expired", "amber"),
 }
-
-
-def api_href(path: Var[str] | str) -> Var[str]:
-    """An API path (``/api/v2/...``) as an address on the backend server.
-
-    In production the backend shares the page's origin; in development it listens on
-    another port, which ``getBackendURL`` knows. The path is resolved relative to the
-    backend's own endpoints so a backend path prefix is kept.
-    """
-    path_var = Var.create(path).to(str)
-    base = "getBackendURL(env.PING)"
-    return Var(
-        _js_expr=f"(new URL(String({path_var!s}).replace(/^\\//, ''), {base}).href)",
-        _var_data=VarData.merge(
-            path_var._get_all_var_data(),
-            VarData(
-                imports={
-                    f"$/{Dirs.STATE_PATH}": "getBackendURL",
-                    "$/env.json": ImportVar(tag="env", is_default=True),
-                }
-            ),
-        ),
-    ).to(str)
 
 
 def status_fields(status: str) -> dict[str, str]:

@@ -1,0 +1,475 @@
+"""The state of the certificate templates page: the templates table, the editor's draft,
+uploads into the image store, the live preview and the department logos."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+
+import reflex as rx
+from sqlmodel import Session
+
+from commerce_dash.db import session_scope
+from commerce_dash.domain.certificate_design import DEFAULT_BODY, MAX_SIGNATURES
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import certificate_templates as templates_service
+from commerce_dash.services.certificate_templates import SignatureIn, TemplateIn
+from commerce_dash.state.admin import AdminState
+
+log = logging.getLogger(__name__)
+
+SECTION = "certificates"
+FIELDS = (
+    "department_id",
+    "name",
+    "orientation",
+    "font",
+    "primary_color",
+    "title_text",
+    "body_text",
+    "footer_text",
+    "background",
+    "signatures",
+)
+IMAGE_TYPES = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]}
+MAX_IMAGE_BYTES = 2_000_000  # the image store refuses more
+PREVIEW_WIDTH = 900
+BACKGROUND_UPLOAD = "template-background-upload"
+LOGO_UPLOAD = "department-logo-upload"
+SIGNATURE_UPLOADS = tuple(f"template-signature-upload-{i}" for i in range(MAX_SIGNATURES))
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+EMPTY_TEXT = (
+    "No templates yet: certificates use the built-in design. Create one to add "
+    "your logo, signatures and colours."
+)
+
+
+def _no_errors() -> dict[str, str]:
+    return dict.fromkeys((*FIELDS, "form"), "")
+
+
+def _blank_signature() -> dict[str, str]:
+    return {"name": "", "title": "", "image_id": "", "image_url": ""}
+
+
+def _logo_row(row: templates_service.LogoRow) -> dict[str, str]:
+    return {
+        "id": str(row.department_id),
+        "department": row.department,
+        "own": "yes" if row.own else "",
+        "url": row.url,
+        "inherited": "yes" if row.url and not row.own else "",
+    }
+
+
+class CertificateTemplatesState(AdminState):
+    rows: list[dict[str, str]] = []
+    departments: list[dict[str, str]] = []
+    logos: list[dict[str, str]] = []
+
+    # the editor; text fields live in ``draft``, signatures in MAX_SIGNATURES fixed slots
+    editor_open: bool = False
+    editing_id: int = 0
+    editing_version: int = 0
+    editing_default: bool = False
+    department_label: str = ""
+    draft: dict[str, str] = {}
+    background_id: int = 0
+    background_url: str = ""
+    signatures: list[dict[str, str]] = [_blank_signature() for _ in range(MAX_SIGNATURES)]
+    signature_count: int = 0
+    make_default: bool = False
+    errors: dict[str, str] = _no_errors()
+    stale: bool = False
+    preview_src: str = ""
+    preview_stale: bool = False
+    previewing: bool = False
+
+    delete_open: bool = False
+    delete_id: int = 0
+    delete_label: str = ""
+
+    logo_open: bool = False
+    logo_department_id: int = 0
+    logo_department: str = ""
+
+    @rx.var
+    def picker_colour(self) -> str:
+        colour = self.draft.get("primary_color", "")
+        return colour if HEX_COLOUR.fullmatch(colour) else "#000000"
+
+    # -- loading ------------------------------------------------------------------------------
+    def _fetch(self) -> None:
+        actor = self.current_actor()
+        with session_scope() as session:
+            options = templates_service.template_department_options(session=session, actor=actor)
+            rows = templates_service.list_templates(session=session, actor=actor)
+            self.logos = [_logo_row(r) for r in
+                          templates_service.department_logos(session=session, actor=actor)]
+        self.departments = [{"id": str(i), "label": label} for i, label in options]
+        self.rows = [
+            {
+                "id": str(r.id),
+                "name": r.name,
+                "department": r.department,
+                "orientation": r.orientation.capitalize(),
+                "font": r.font,
+                "colour": r.primary_color,
+                "default": "yes" if r.is_default else "",
+                "certificates": str(r.certificates),
+                "updated": r.updated_at,
+            }
+            for r in rows
+        ]
+
+    def _refetch(self):  # type: ignore[no-untyped-def]
+        try:
+            self._fetch()
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return None
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        if self.guard(SECTION) is None:
+            return self.refused()
+        return self._refetch()
+
+    # -- the editor ---------------------------------------------------------------------------
+    def _open(self, data: TemplateIn, session: Session | None) -> None:
+        self.draft = {
+            "department_id": str(data.department_id or ""),
+            "name": data.name,
+            "orientation": data.orientation,
+            "font": data.font,
+            "primary_color": data.primary_color,
+            "title_text": data.title_text,
+            "body_text": data.body_text,
+            "footer_text": data.footer_text,
+        }
+        self.background_id = data.background_image_id or 0
+        self.background_url = templates_service.image_path(session, self.background_id) if session else ""
+        slots = [
+            {
+                "name": s.name,
+                "title": s.title,
+                "image_id": str(s.image_id or ""),
+                "image_url": templates_service.image_path(session, s.image_id) if session else "",
+            }
+            for s in data.signatures[:MAX_SIGNATURES]
+        ]
+        self.signature_count = len(slots)
+        self.signatures = slots + [_blank_signature() for _ in range(MAX_SIGNATURES - len(slots))]
+        self.errors, self.stale = _no_errors(), False
+        self.preview_src, self.preview_stale = "", False
+        self.editor_open = True
+
+    @rx.event
+    def open_new(self):  # type: ignore[no-untyped-def]
+        if self.guard(SECTION) is None:
+            return None
+        if not self.departments:
+            return rx.toast.error("You manage no departments, so you cannot create templates.")
+        self.editing_id = self.editing_version = 0
+        self.editing_default = self.make_default = False
+        self.department_label = ""
+        first = int(self.departments[0]["id"])
+        self._open(TemplateIn(department_id=first, name="", body_text=DEFAULT_BODY), None)
+        return None
+
+    @rx.event
+    def open_edit(self, template_id: str):  # type: ignore[no-untyped-def]
+        try:
+            with session_scope() as session:
+                template = templates_service.get_template(
+                    session=session, actor=self.current_actor(), template_id=int(template_id)
+                )
+                self.editing_id, self.editing_version = template.id or 0, template.version
+                self.editing_default = self.make_default = template.is_default
+                self.department_label = next(
+                    (
+                        d["label"]
+                        for d in self.departments
+                        if d["id"] == str(template.department_id)
+                    ),
+                    "",
+                )
+                self._open(templates_service.template_in_of(template), session)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return None
+
+    @rx.event
+    def set_editor_open(self, value: bool) -> None:
+        self.editor_open = value
+
+    def _changed(self, key: str) -> None:
+        if self.errors.get(key):
+            self.errors = {**self.errors, key: ""}
+        self.preview_stale = self.preview_src != ""
+
+    def _put(self, key: str, value: str) -> None:
+        self.draft = {**self.draft, key: value}
+        self._changed(key)
+
+    @rx.event
+    def set_draft(self, key: str, value: str) -> None:
+        self._put(key, value)
+
+    @rx.event
+    def insert_variable(self, name: str) -> None:
+        body = self.draft.get("body_text", "")
+        gap = "" if not body or body[-1].isspace() else " "
+        self._put("body_text", f"{body}{gap}{{{{{name}}}}}")
+
+    @rx.event
+    def set_make_default(self, value: bool) -> None:
+        self.make_default = value
+
+    @rx.event
+    def set_signature(self, index: int, key: str, value: str) -> None:
+        slots = [dict(s) for s in self.signatures]
+        slots[index][key] = value
+        self.signatures = slots
+        self._changed("signatures")
+
+    @rx.event
+    def add_signature(self) -> None:
+        if self.signature_count < MAX_SIGNATURES:
+            self.signature_count += 1
+            self._changed("signatures")
+
+    @rx.event
+    def remove_signature(self, index: int) -> None:
+        slots = [dict(s) for s in self.signatures]
+        del slots[index]
+        self.signatures = [*slots, _blank_signature()]
+        self.signature_count = max(0, self.signature_count - 1)
+        self._changed("signatures")
+
+    @rx.event
+    def remove_background(self) -> None:
+        self.background_id, self.background_url = 0, ""
+        self._changed("background")
+
+    def _template_in(self) -> TemplateIn:
+        draft = self.draft
+        if not draft.get("department_id", "").isdigit():
+            raise DomainError(
+                "department_required",
+                "Choose the department of the template.",
+                field="department_id",
+            )
+        return TemplateIn(
+            department_id=int(draft["department_id"]),
+            name=draft.get("name", ""),
+            orientation=draft.get("orientation", ""),
+            title_text=draft.get("title_text", ""),
+            body_text=draft.get("body_text", ""),
+            footer_text=draft.get("footer_text", ""),
+            font=draft.get("font", ""),
+            primary_color=draft.get("primary_color", ""),
+            background_image_id=self.background_id or None,
+            signatures=tuple(
+                SignatureIn(s["name"], s["title"], int(s["image_id"]) if s["image_id"] else None)
+                for s in self.signatures[: self.signature_count]
+            ),
+        )
+
+    def _refuse(self, exc: DomainError):  # type: ignore[no-untyped-def]
+        key = exc.field if exc.field in FIELDS else "form"
+        self.errors = {**_no_errors(), key: exc.message}
+        self.stale = exc.code == "stale_template"
+        return rx.toast.error(exc.message)
+
+    @rx.event
+    def render_preview(self):  # type: ignore[no-untyped-def]
+        self.errors, self.previewing = _no_errors(), True
+        yield
+        try:
+            data = self._template_in()
+            with session_scope() as session:
+                png = templates_service.preview_png(
+                    session=session, actor=self.current_actor(), data=data, width_px=PREVIEW_WIDTH
+                )
+        except DomainError as exc:
+            yield self._refuse(exc)
+            return
+        except Exception:  # a rendering failure must show as a message, not a dead spinner
+            log.exception("certificate template preview failed")
+            yield rx.toast.error("The preview could not be rendered; check the images.")
+            return
+        finally:
+            self.previewing = False
+        self.preview_src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        self.preview_stale = False
+
+    @rx.event
+    def save(self):  # type: ignore[no-untyped-def]
+        self.errors, self.stale = _no_errors(), False
+        try:
+            data = self._template_in()
+            with session_scope() as session:
+                actor = self.current_actor()
+                if self.editing_id:
+                    template = templates_service.update_template(
+                        session=session,
+                        actor=actor,
+                        template_id=self.editing_id,
+                        data=data,
+                        expected_version=self.editing_version,
+                    )
+                    if self.make_default and not template.is_default:
+                        templates_service.set_default_template(
+                            session=session, actor=actor, template_id=self.editing_id
+                        )
+                else:
+                    templates_service.create_template(
+                        session=session, actor=actor, data=data, make_default=self.make_default
+                    )
+        except DomainError as exc:
+            return self._refuse(exc)
+        self.editor_open = False
+        error = self._refetch()
+        return error if error is not None else rx.toast.success("Template saved")
+
+    @rx.event
+    def reload_stale(self):  # type: ignore[no-untyped-def]
+        return CertificateTemplatesState.open_edit(str(self.editing_id))
+
+    # -- uploads (each drop zone sends its file straight here) ----------------------------------
+    async def _store(self, files: list[rx.UploadFile], purpose: str) -> tuple[int, str]:
+        if not files:
+            raise DomainError("invalid_image", "Choose a PNG or JPEG image.", field="image")
+        upload = files[0]
+        data = await upload.read()
+        with session_scope() as session:
+            image = templates_service.store_image(
+                session=session,
+                actor=self.current_actor(),
+                data=data,
+                filename=upload.name or f"{purpose}.png",
+                purpose=purpose,
+            )
+            return image.id or 0, templates_service.image_url(image.key)
+
+    async def _signature_image(self, files: list[rx.UploadFile], index: int):  # type: ignore[no-untyped-def]
+        try:
+            image_id, url = await self._store(files, "signature")
+        except DomainError as exc:
+            self.errors = {**self.errors, "signatures": exc.message}
+            return rx.toast.error(exc.message)
+        slots = [dict(s) for s in self.signatures]
+        slots[index].update(image_id=str(image_id), image_url=url)
+        self.signatures = slots
+        self._changed("signatures")
+        return None
+
+    @rx.event
+    async def upload_background(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        try:
+            self.background_id, self.background_url = await self._store(files, "background")
+        except DomainError as exc:
+            self.errors = {**self.errors, "background": exc.message}
+            return rx.toast.error(exc.message)
+        self._changed("background")
+        return None
+
+    @rx.event
+    async def upload_signature_0(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        return await self._signature_image(files, 0)
+
+    @rx.event
+    async def upload_signature_1(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        return await self._signature_image(files, 1)
+
+    @rx.event
+    async def upload_signature_2(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        return await self._signature_image(files, 2)
+
+    # -- table actions ------------------------------------------------------------------------
+    @rx.event
+    def make_default_template(self, template_id: str, name: str):  # type: ignore[no-untyped-def]
+        try:
+            with session_scope() as session:
+                templates_service.set_default_template(
+                    session=session, actor=self.current_actor(), template_id=int(template_id)
+                )
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        error = self._refetch()
+        return (
+            error
+            if error is not None
+            else rx.toast.success(f"{name} is now its department's default template.")
+        )
+
+    @rx.event
+    def ask_delete(self, template_id: str, name: str) -> None:
+        self.delete_id, self.delete_label = int(template_id), name
+        self.delete_open = True
+
+    @rx.event
+    def set_delete_open(self, value: bool) -> None:
+        self.delete_open = value
+
+    @rx.event
+    def confirm_delete(self):  # type: ignore[no-untyped-def]
+        self.delete_open = False
+        try:
+            with session_scope() as session:
+                templates_service.delete_template(
+                    session=session, actor=self.current_actor(), template_id=self.delete_id
+                )
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        error = self._refetch()
+        return (
+            error
+            if error is not None
+            else rx.toast.success(f"Template {self.delete_label} deleted.")
+        )
+
+    # -- department logos ---------------------------------------------------------------------
+    @rx.event
+    def open_logo(self, department_id: str, label: str) -> None:
+        self.logo_department_id, self.logo_department = int(department_id), label
+        self.logo_open = True
+
+    @rx.event
+    def set_logo_open(self, value: bool) -> None:
+        self.logo_open = value
+
+    def _set_logo(self, department_id: int, image_id: int | None) -> None:
+        with session_scope() as session:
+            templates_service.set_department_logo(
+                session=session,
+                actor=self.current_actor(),
+                department_id=department_id,
+                image_id=image_id,
+            )
+
+    @rx.event
+    async def upload_logo(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        try:
+            image_id, _url = await self._store(files, "logo")
+            self._set_logo(self.logo_department_id, image_id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.logo_open = False
+        error = self._refetch()
+        return (
+            error
+            if error is not None
+            else rx.toast.success(f"Logo saved for {self.logo_department}.")
+        )
+
+    @rx.event
+    def remove_logo(self, department_id: str, label: str):  # type: ignore[no-untyped-def]
+        try:
+            self._set_logo(int(department_id), None)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        error = self._refetch()
+        return error if error is not None else rx.toast.success(f"Logo removed from {label}.")
