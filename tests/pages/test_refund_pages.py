@@ -17,7 +17,7 @@ from commerce_dash import routes
 from commerce_dash.domain.actor import Actor
 from commerce_dash.models.commerce import OrderLine, RefundRequest
 from commerce_dash.pages.admin.order_refunds import OrderRefundsState
-from commerce_dash.pages.admin.refunds import RefundsState
+from commerce_dash.pages.admin.refunds_state import RefundsState
 from commerce_dash.pages.store.refund_request import RefundRequestState
 from commerce_dash.payments.base import ProcessorError
 from commerce_dash.payments.sandbox import SandboxProcessor

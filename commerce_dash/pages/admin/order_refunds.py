@@ -14,7 +14,8 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.refunds import RefundStatus
-from commerce_dash.pages.admin.refunds import amount_lines, decision_lines, refund_row, source_badge
+from commerce_dash.pages.admin.refunds import amount_lines, decision_lines, source_badge
+from commerce_dash.pages.admin.refunds_state import refund_row
 from commerce_dash.pages.store.refund_request import RefundFormMixin, money, refund_form_dialog
 from commerce_dash.services import orders as orders_service
 from commerce_dash.services import refunds as refunds_service

@@ -1,0 +1,487 @@
+"""The state of the refund queue: filters, counts, selection, approve/reject/retry and bulk
+actions on refund requests (billing admins)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import reflex as rx
+
+from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import parse_day
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.money import parse_major
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.domain.refunds import (
+    LABELS,
+    MIN_REASON,
+    RefundStatus,
+    check_reason,
+)
+from commerce_dash.pages.admin.orders import admin_order_href
+from commerce_dash.pages.store.orders import WHEN, when
+from commerce_dash.pages.store.refund_request import STATUS_COLORS, major_text, money
+from commerce_dash.services import refunds as refunds_service
+from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
+
+PAGE_SIZE = 25
+SECTION = "refunds"
+ANY = "any"
+STATUS_OPTIONS = [
+    ("requested", "Requested"),
+    ("failed", "Failed"),
+    ("processing", "Processing"),
+    ("approved", "Approved"),
+    ("refunded", "Refunded"),
+    ("rejected", "Rejected"),
+    (ANY, "Any status"),
+]
+SOURCE_OPTIONS = [
+    (ANY, "Any source"),
+    ("learner", "Learner"),
+    ("registration_rejected", "Rejected registration"),
+    ("admin", "Billing admin"),
+]
+SOURCE_LABELS = dict(SOURCE_OPTIONS[1:])
+SOURCE_COLORS = {"learner": "blue", "registration_rejected": "orange", "admin": "violet"}
+RETRYABLE = {RefundStatus.FAILED, RefundStatus.PROCESSING, RefundStatus.APPROVED}
+EMPTY = (
+    "undo-2",
+    "No refund requests waiting",
+    "Requests appear here when a learner asks on their order page, when a paid registration "
+    "is rejected, or when you use Refund… on an order's page.",
+)
+NO_MATCH = (
+    "search-x",
+    "No refund requests match",
+    "Widen the filters, or clear them to see the requests waiting for a decision.",
+)
+
+
+
+def _plural(count: int) -> str:
+    return f"{count} refund{'' if count == 1 else 's'}"
+
+
+def refund_row(row: refunds_service.RefundRow) -> dict[str, str]:
+    """A refund request as the queue and the admin order page show it."""
+    lowered = row.approved_amount is not None and row.approved_amount != row.amount
+    return {
+        "id": str(row.id),
+        "order_number": row.order_number,
+        "order_href": admin_order_href(row.order_number),
+        "learner": row.learner,
+        "email": row.email,
+        "amount": row.amount_label,
+        "asked": money(row.amount, row.currency) if lowered else "",
+        "amount_text": major_text(row.amount, row.currency),
+        "currency": row.currency,
+        "items": row.items,
+        "reason": row.reason,
+        "source": row.source,
+        "source_label": SOURCE_LABELS.get(row.source, row.source.replace("_", " ").capitalize()),
+        "source_color": SOURCE_COLORS.get(row.source, "gray"),
+        "progress": row.progress,
+        "created": when(row.created_at, WHEN),
+        "decided_by": row.decided_by,
+        "decision_reason": row.decision_reason,
+        "last_error": row.last_error if row.status == RefundStatus.FAILED else "",
+        "can_decide": "yes" if row.status == RefundStatus.REQUESTED else "",
+        "can_retry": "yes" if row.status in RETRYABLE else "",
+        "status": row.status,
+        "status_label": row.status_label,
+        "status_color": STATUS_COLORS.get(row.status, "gray"),
+    }
+
+
+def paid_message(done: Any, learner: str, number: str) -> tuple[bool, str]:
+    """(paid?, the toast) for a request as ``approve`` or ``retry`` left it."""
+    if done.status == RefundStatus.REFUNDED:
+        return (
+            True,
+            f"Refund of {money(done.approved_amount or 0, done.currency)} paid to {learner}.",
+        )
+    if done.status == RefundStatus.FAILED:
+        return False, f"{number}: the refund failed ({done.last_error}). Retry it from the queue."
+    return False, f"{number}: the refund is {LABELS[RefundStatus(done.status)].lower()}."
+
+
+class RefundsState(PagedTableMixin, AdminState):
+    """``search`` (from the mixin) is the learner search: part of an email or a name."""
+
+    status_filter: rx.Field[str] = rx.field("requested")
+    source_filter: rx.Field[str] = rx.field(ANY)
+    date_from: rx.Field[str] = rx.field("")
+    date_to: rx.Field[str] = rx.field("")
+    counts: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    busy: rx.Field[bool] = rx.field(False)  # a processor call is running
+
+    selected: rx.Field[list[str]] = rx.field(default_factory=list)
+
+    # the approve dialog, for one request
+    approve_open: rx.Field[bool] = rx.field(False)
+    approve_id: rx.Field[int] = rx.field(0)
+    approve_label: rx.Field[str] = rx.field("")
+    approve_learner: rx.Field[str] = rx.field("")
+    approve_currency: rx.Field[str] = rx.field("")
+    approve_max: rx.Field[int] = rx.field(0)
+    approve_max_label: rx.Field[str] = rx.field("")
+    approve_amount: rx.Field[str] = rx.field("")
+    approve_note: rx.Field[str] = rx.field("")
+    approve_error: rx.Field[str] = rx.field("")
+
+    # the reason dialog, for one request (reject_id) or for the selection (reject_id 0)
+    reject_open: rx.Field[bool] = rx.field(False)
+    reject_id: rx.Field[int] = rx.field(0)
+    reject_label: rx.Field[str] = rx.field("")
+    reject_reason: rx.Field[str] = rx.field("")
+    reject_error: rx.Field[str] = rx.field("")
+
+    bulk_results: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    bulk_summary: rx.Field[str] = rx.field("")
+    bulk_failed: rx.Field[int] = rx.field(0)
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(
+            self.status_filter != "requested"
+            or self.source_filter != ANY
+            or self.date_from
+            or self.date_to
+            or self.search.strip()
+        )
+
+    @rx.var
+    def all_on_page_selected(self) -> bool:
+        ids = [r["id"] for r in self.rows if r["can_decide"]]
+        return bool(ids) and all(i in self.selected for i in ids)
+
+    @rx.var
+    def selected_count(self) -> int:
+        return len(self.selected)
+
+    @rx.var
+    def reject_length(self) -> int:
+        return len(" ".join(self.reject_reason.split()))
+
+    def _fetch(self) -> None:
+        actor = self.current_actor()
+        date_from = parse_day(self.date_from, "date_from")
+        date_to = parse_day(self.date_to, "date_to")
+        with session_scope() as session:
+            result = refunds_service.list_queue(
+                session=session,
+                actor=actor,
+                page=PageRequest(self.page, PAGE_SIZE),
+                status=self.status_filter,
+                source="" if self.source_filter == ANY else self.source_filter,
+                learner=self.search,
+                date_from=date_from,
+                date_to=date_to + timedelta(days=1) if date_to else None,
+            )
+            counted = refunds_service.counts(session=session)
+        self.counts = [
+            {
+                "status": s.value,
+                "label": f"{counted[s.value]} {s.value}",
+                "color": STATUS_COLORS[s.value],
+            }
+            for s in (
+                RefundStatus.REQUESTED,
+                RefundStatus.FAILED,
+                RefundStatus.PROCESSING,
+                RefundStatus.APPROVED,
+                RefundStatus.REFUNDED,
+                RefundStatus.REJECTED,
+            )
+            if counted.get(s.value)
+        ]
+        self.total, self.pages = result.total, result.pages
+        self.rows = [refund_row(r) for r in result.items]
+        open_ids = {r["id"] for r in self.rows if r["can_decide"]}
+        self.selected = [i for i in self.selected if i in open_ids]
+
+    def _filtered(self):  # type: ignore[no-untyped-def]
+        self.page = 1
+        self.bulk_results, self.bulk_summary, self.bulk_failed = [], "", 0
+        return self._refetch()
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        if self.guard(SECTION) is None:
+            return self.refused()
+        self.selected, self.busy = [], False
+        learner = self.router.url.query_parameters.get("learner", "")
+        if learner:  # the admin order page links here with the learner's email
+            self.search, self.status_filter, self.page = learner, "requested", 1
+        return self._refetch()
+
+    # -- filters ------------------------------------------------------------------------------
+    @rx.event
+    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.status_filter = value
+        return self._filtered()
+
+    @rx.event
+    def set_source_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.source_filter = value
+        return self._filtered()
+
+    @rx.event
+    def set_date_from(self, value: str):  # type: ignore[no-untyped-def]
+        self.date_from = value
+        return self._filtered()
+
+    @rx.event
+    def set_date_to(self, value: str):  # type: ignore[no-untyped-def]
+        self.date_to = value
+        return self._filtered()
+
+    @rx.event
+    def reset_filters(self):  # type: ignore[no-untyped-def]
+        self.status_filter, self.source_filter = "requested", ANY
+        self.date_from = self.date_to = self.search = ""
+        error = self._filtered()
+        return error if error is not None else rx.toast.info("Filters cleared.")
+
+    @rx.event
+    def refresh(self):  # type: ignore[no-untyped-def]
+        error = self._refetch()
+        return error if error is not None else rx.toast.success("Queue refreshed.")
+
+    # -- selection ----------------------------------------------------------------------------
+    @rx.event
+    def toggle_selected(self, request_id: str) -> None:
+        if request_id in self.selected:
+            self.selected = [i for i in self.selected if i != request_id]
+        else:
+            self.selected = [*self.selected, request_id]
+
+    @rx.event
+    def toggle_page(self, _checked: bool = False) -> None:
+        ids = [r["id"] for r in self.rows if r["can_decide"]]
+        if ids and all(i in self.selected for i in ids):
+            self.selected = [i for i in self.selected if i not in ids]
+        else:
+            self.selected = [*self.selected, *(i for i in ids if i not in self.selected)]
+
+    @rx.event
+    def clear_selection(self) -> None:
+        self.selected = []
+
+    @rx.event
+    def dismiss_results(self) -> None:
+        self.bulk_results, self.bulk_summary, self.bulk_failed = [], "", 0
+
+    # -- one request --------------------------------------------------------------------------
+    @rx.event
+    def open_approve(self, request_id: str):  # type: ignore[no-untyped-def]
+        row = next((r for r in self.rows if r["id"] == request_id), None)
+        if row is None:
+            return rx.toast.error("That request is no longer on this page: refresh the queue.")
+        self.approve_id = int(request_id)
+        self.approve_label, self.approve_learner = row["order_number"], row["learner"]
+        self.approve_currency = row["currency"]
+        self.approve_amount = row["amount_text"]
+        self.approve_max = parse_major(row["amount_text"], row["currency"])
+        self.approve_max_label = row["amount"]
+        self.approve_note = self.approve_error = ""
+        self.approve_open = True
+        return None
+
+    @rx.event
+    def set_approve_open(self, value: bool) -> None:
+        self.approve_open = value
+
+    @rx.event
+    def set_approve_amount(self, value: str) -> None:
+        self.approve_amount, self.approve_error = value, ""
+
+    @rx.event
+    def set_approve_note(self, value: str) -> None:
+        self.approve_note = value
+
+    def _approve_amount(self) -> int | None:
+        try:
+            amount = parse_major(self.approve_amount, self.approve_currency)
+        except (ValueError, DomainError) as exc:
+            self.approve_error = str(exc)
+            return None
+        if amount <= 0:
+            self.approve_error = "Enter an amount above zero."
+        elif amount > self.approve_max:
+            self.approve_error = f"At most {self.approve_max_label}, the amount asked for."
+        return None if self.approve_error else amount
+
+    @rx.event
+    def confirm_approve(self):  # type: ignore[no-untyped-def]
+        self.approve_error = ""
+        amount = self._approve_amount()
+        if amount is None or self.busy:
+            return
+        self.busy = True
+        yield  # the processor call takes a moment: show the button busy
+        try:
+            with session_scope() as session:
+                done = refunds_service.approve(
+                    session=session,
+                    actor=self.current_actor(),
+                    request_id=self.approve_id,
+                    amount=amount,
+                    note=self.approve_note,
+                )
+        except DomainError as exc:
+            if exc.field == "amount":
+                self.approve_error = exc.message
+                return
+            self.approve_open = False
+            self._refetch()
+            yield rx.toast.error(f"{self.approve_label}: {exc.message}")
+            return
+        finally:
+            self.busy = False
+        self.approve_open = False
+        paid, message = paid_message(done, self.approve_learner, self.approve_label)
+        yield self._refetch() or (rx.toast.success(message) if paid else rx.toast.error(message))
+
+    @rx.event
+    def retry(self, request_id: str, number: str, learner: str):  # type: ignore[no-untyped-def]
+        if self.busy:
+            return
+        self.busy = True
+        yield
+        try:
+            with session_scope() as session:
+                done = refunds_service.retry(
+                    session=session, actor=self.current_actor(), request_id=int(request_id)
+                )
+        except DomainError as exc:
+            self._refetch()
+            yield rx.toast.error(f"{number}: {exc.message}")
+            return
+        finally:
+            self.busy = False
+        paid, message = paid_message(done, learner, number)
+        yield self._refetch() or (rx.toast.success(message) if paid else rx.toast.error(message))
+
+    @rx.event
+    def open_reject(self, request_id: str, number: str) -> None:
+        self.reject_id, self.reject_label = int(request_id), number
+        self.reject_reason = self.reject_error = ""
+        self.reject_open = True
+
+    @rx.event
+    def open_bulk_reject(self):  # type: ignore[no-untyped-def]
+        if not self.selected:
+            return rx.toast.info("Tick the refund requests to reject first.")
+        self.reject_id, self.reject_label = 0, _plural(len(self.selected))
+        self.reject_reason = self.reject_error = ""
+        self.reject_open = True
+        return None
+
+    @rx.event
+    def set_reject_open(self, value: bool) -> None:
+        self.reject_open = value
+
+    @rx.event
+    def set_reject_reason(self, value: str) -> None:
+        self.reject_reason = value
+        if self.reject_error and len(" ".join(value.split())) >= MIN_REASON:
+            self.reject_error = ""
+
+    @rx.event
+    def confirm_reject(self):  # type: ignore[no-untyped-def]
+        self.reject_error = ""
+        try:
+            reason = check_reason(self.reject_reason)
+        except DomainError as exc:
+            self.reject_error = exc.message
+            return None
+        if self.reject_id == 0:
+            return self._run_bulk("reject", reason)
+        try:
+            with session_scope() as session:
+                refunds_service.reject(
+                    session=session,
+                    actor=self.current_actor(),
+                    request_id=self.reject_id,
+                    reason=reason,
+                )
+        except DomainError as exc:
+            if exc.field == "reason":
+                self.reject_error = exc.message
+                return None
+            self.reject_open = False
+            self._refetch()
+            return rx.toast.error(f"{self.reject_label}: {exc.message}")
+        self.reject_open = False
+        error = self._refetch()
+        return (
+            error
+            if error is not None
+            else rx.toast.success(
+                f"Refund for {self.reject_label} rejected; the learner is emailed why."
+            )
+        )
+
+    # -- the selection at once ----------------------------------------------------------------
+    @rx.event
+    def bulk_approve(self):  # type: ignore[no-untyped-def]
+        if not self.selected:
+            yield rx.toast.info("Tick the refund requests to approve first.")
+            return
+        if self.busy:
+            return
+        self.busy = True
+        yield
+        try:
+            outcome = self._run_bulk("approve", "")
+        finally:
+            self.busy = False
+        yield outcome
+
+    def _run_bulk(self, action: str, reason: str):  # type: ignore[no-untyped-def]
+        ids = [int(i) for i in self.selected]
+        numbers = {r["id"]: r["order_number"] for r in self.rows}
+        try:
+            with session_scope() as session:
+                outcomes = refunds_service.bulk(
+                    session=session,
+                    actor=self.current_actor(),
+                    ids=ids,
+                    action=action,
+                    reason=reason,
+                )
+        except DomainError as exc:
+            if exc.field == "reason" and self.reject_open:
+                self.reject_error = exc.message
+                return None
+            self.reject_open = False
+            return rx.toast.error(exc.message)
+        self.reject_open = False
+        self.bulk_results = [
+            {
+                "id": str(o.id),
+                "number": numbers.get(str(o.id)) or f"#{o.id}",
+                "ok": "yes" if o.ok else "",
+                "message": o.message,
+            }
+            for o in outcomes
+        ]
+        done = sum(1 for o in outcomes if o.ok)
+        self.bulk_failed = len(outcomes) - done
+        verb = "paid" if action == "approve" else "rejected"
+        self.bulk_summary = f"{_plural(done)} {verb}" + (
+            f", {self.bulk_failed} not done." if self.bulk_failed else "."
+        )
+        self.selected = []
+        error = self._refetch()
+        if error is not None:
+            return error
+        if self.bulk_failed and not done:
+            return rx.toast.error(self.bulk_summary)
+        if self.bulk_failed:
+            return rx.toast.warning(self.bulk_summary)
+        return rx.toast.success(self.bulk_summary)
