@@ -14,7 +14,7 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import User, UserRole, UserSession
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, Department, Program
-from commerce_dash.models.commerce import Order, PaymentEvent, PaymentReview
+from commerce_dash.models.commerce import Order, PaymentEvent, PaymentReview, RefundRequest
 from commerce_dash.services.org import department_parents
 from commerce_dash.services.outbox import status_counts
 from commerce_dash.services.registrations import pending_count
@@ -47,6 +47,7 @@ class Sales:
     pending_checkouts: int
     under_review: int
     dead_payment_events: int
+    refunds_waiting: int = 0  # requested, or failed and waiting for a retry
 
 
 def sales_figures(*, session: Session, now: datetime) -> Sales:
@@ -67,10 +68,15 @@ def sales_figures(*, session: Session, now: datetime) -> Sales:
     dead = session.exec(
         select(func.count()).select_from(PaymentEvent).where(PaymentEvent.status == "dead")
     ).one()
+    refunds = session.exec(
+        select(func.count()).select_from(RefundRequest).where(
+            col(RefundRequest.status).in_(("requested", "failed")))
+    ).one()
     return Sales(
         currency=get_settings().settlement_currency, orders_24h=int(completed[0]),
         revenue_24h=int(completed[1]), pending_checkouts=int(pending),
         under_review=int(review), dead_payment_events=int(dead),
+        refunds_waiting=int(refunds),
     )
 
 

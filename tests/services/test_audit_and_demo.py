@@ -92,6 +92,7 @@ def test_overview_counts_what_is_in_the_database(session):
         figures.published_courses,
         figures.programs,
     ) == (6, 4, 30, 27, 4)
+    assert figures.sales is not None and figures.sales.refunds_waiting == 1  # the demo request
     # a dept-admin of Engineering counts Engineering and its Data Science subdepartment
     scoped = admin_overview(session=session, actor=dana)
     assert (scoped.departments, scoped.courses, scoped.programs) == (2, 16, 2)

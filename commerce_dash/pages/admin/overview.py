@@ -82,6 +82,13 @@ class OverviewState(AdminState):
                     f"{'' if sales.orders_24h == 1 else 's'}",
                 },
                 {
+                    "label": "Refunds waiting",
+                    "value": str(sales.refunds_waiting),
+                    "icon": "undo-2",
+                    "hint": "decide them in Refunds" if sales.refunds_waiting
+                    else "no request is waiting",
+                },
+                {
                     "label": "Open checkouts",
                     "value": str(sales.pending_checkouts),
                     "icon": "shopping-cart",
