@@ -25,6 +25,7 @@ from commerce_dash.pages.store.refund_request import STATUS_COLORS, major_text, 
 from commerce_dash.services import refunds as refunds_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.queue import QueueMixin
 
 PAGE_SIZE = 25
 SECTION = "refunds"
@@ -108,7 +109,7 @@ def paid_message(done: Any, learner: str, number: str) -> tuple[bool, str]:
     return False, f"{number}: the refund is {LABELS[RefundStatus(done.status)].lower()}."
 
 
-class RefundsState(PagedTableMixin, AdminState):
+class RefundsState(QueueMixin, PagedTableMixin, AdminState):
     """``search`` (from the mixin) is the learner search: part of an email or a name."""
 
     status_filter: rx.Field[str] = rx.field("requested")
@@ -117,8 +118,6 @@ class RefundsState(PagedTableMixin, AdminState):
     date_to: rx.Field[str] = rx.field("")
     counts: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     busy: rx.Field[bool] = rx.field(False)  # a processor call is running
-
-    selected: rx.Field[list[str]] = rx.field(default_factory=list)
 
     # the approve dialog, for one request
     approve_open: rx.Field[bool] = rx.field(False)
@@ -132,17 +131,6 @@ class RefundsState(PagedTableMixin, AdminState):
     approve_note: rx.Field[str] = rx.field("")
     approve_error: rx.Field[str] = rx.field("")
 
-    # the reason dialog, for one request (reject_id) or for the selection (reject_id 0)
-    reject_open: rx.Field[bool] = rx.field(False)
-    reject_id: rx.Field[int] = rx.field(0)
-    reject_label: rx.Field[str] = rx.field("")
-    reject_reason: rx.Field[str] = rx.field("")
-    reject_error: rx.Field[str] = rx.field("")
-
-    bulk_results: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    bulk_summary: rx.Field[str] = rx.field("")
-    bulk_failed: rx.Field[int] = rx.field(0)
-
     @rx.var
     def filtered(self) -> bool:
         return bool(
@@ -153,18 +141,14 @@ class RefundsState(PagedTableMixin, AdminState):
             or self.search.strip()
         )
 
-    @rx.var
-    def all_on_page_selected(self) -> bool:
-        ids = [r["id"] for r in self.rows if r["can_decide"]]
-        return bool(ids) and all(i in self.selected for i in ids)
+    def _selectable_ids(self) -> list[str]:
+        return [r["id"] for r in self.rows if r["can_decide"]]
 
-    @rx.var
-    def selected_count(self) -> int:
-        return len(self.selected)
+    def _plural(self, count: int) -> str:
+        return _plural(count)
 
-    @rx.var
-    def reject_length(self) -> int:
-        return len(" ".join(self.reject_reason.split()))
+    def _min_reason(self) -> int:
+        return MIN_REASON
 
     def _fetch(self) -> None:
         actor = self.current_actor()
@@ -252,29 +236,6 @@ class RefundsState(PagedTableMixin, AdminState):
         return error if error is not None else rx.toast.success("Queue refreshed.")
 
     # -- selection ----------------------------------------------------------------------------
-    @rx.event
-    def toggle_selected(self, request_id: str) -> None:
-        if request_id in self.selected:
-            self.selected = [i for i in self.selected if i != request_id]
-        else:
-            self.selected = [*self.selected, request_id]
-
-    @rx.event
-    def toggle_page(self, _checked: bool = False) -> None:
-        ids = [r["id"] for r in self.rows if r["can_decide"]]
-        if ids and all(i in self.selected for i in ids):
-            self.selected = [i for i in self.selected if i not in ids]
-        else:
-            self.selected = [*self.selected, *(i for i in ids if i not in self.selected)]
-
-    @rx.event
-    def clear_selection(self) -> None:
-        self.selected = []
-
-    @rx.event
-    def dismiss_results(self) -> None:
-        self.bulk_results, self.bulk_summary, self.bulk_failed = [], "", 0
-
     # -- one request --------------------------------------------------------------------------
     @rx.event
     def open_approve(self, request_id: str):  # type: ignore[no-untyped-def]
@@ -365,31 +326,6 @@ class RefundsState(PagedTableMixin, AdminState):
             self.busy = False
         paid, message = paid_message(done, learner, number)
         yield self._refetch() or (rx.toast.success(message) if paid else rx.toast.error(message))
-
-    @rx.event
-    def open_reject(self, request_id: str, number: str) -> None:
-        self.reject_id, self.reject_label = int(request_id), number
-        self.reject_reason = self.reject_error = ""
-        self.reject_open = True
-
-    @rx.event
-    def open_bulk_reject(self):  # type: ignore[no-untyped-def]
-        if not self.selected:
-            return rx.toast.info("Tick the refund requests to reject first.")
-        self.reject_id, self.reject_label = 0, _plural(len(self.selected))
-        self.reject_reason = self.reject_error = ""
-        self.reject_open = True
-        return None
-
-    @rx.event
-    def set_reject_open(self, value: bool) -> None:
-        self.reject_open = value
-
-    @rx.event
-    def set_reject_reason(self, value: str) -> None:
-        self.reject_reason = value
-        if self.reject_error and len(" ".join(value.split())) >= MIN_REASON:
-            self.reject_error = ""
 
     @rx.event
     def confirm_reject(self):  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from commerce_dash.pages.store.orders import WHEN, status_badge, status_fields, 
 from commerce_dash.services import registrations as registrations_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.queue import QueueMixin
 
 PAGE_SIZE = 25
 SECTION = "registrations"
@@ -91,7 +92,7 @@ def queue_row(row: registrations_service.QueueRow) -> dict[str, str]:
     }
 
 
-class RegistrationsState(PagedTableMixin, AdminState):
+class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
     """``search`` (from the mixin) is the learner search: part of an email or a name."""
 
     status_filter: rx.Field[str] = rx.field("pending")
@@ -99,21 +100,6 @@ class RegistrationsState(PagedTableMixin, AdminState):
     courses: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     date_from: rx.Field[str] = rx.field("")
     date_to: rx.Field[str] = rx.field("")
-
-    # ids (as text) of the ticked rows; only rows of the page on screen stay ticked
-    selected: rx.Field[list[str]] = rx.field(default_factory=list)
-
-    # the reason dialog, for one registration (reject_id) or for the selection (reject_id 0)
-    reject_open: rx.Field[bool] = rx.field(False)
-    reject_id: rx.Field[int] = rx.field(0)
-    reject_label: rx.Field[str] = rx.field("")
-    reject_reason: rx.Field[str] = rx.field("")
-    reject_error: rx.Field[str] = rx.field("")
-
-    # what happened to each item of the last bulk action
-    bulk_results: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    bulk_summary: rx.Field[str] = rx.field("")
-    bulk_failed: rx.Field[int] = rx.field(0)
 
     @rx.var
     def filtered(self) -> bool:
@@ -126,18 +112,11 @@ class RegistrationsState(PagedTableMixin, AdminState):
             or self.search.strip()
         )
 
-    @rx.var
-    def all_on_page_selected(self) -> bool:
-        ids = [r["id"] for r in self.rows]
-        return bool(ids) and all(i in self.selected for i in ids)
+    def _plural(self, count: int) -> str:
+        return _plural(count)
 
-    @rx.var
-    def selected_count(self) -> int:
-        return len(self.selected)
-
-    @rx.var
-    def reject_length(self) -> int:
-        return len(" ".join(self.reject_reason.split()))
+    def _min_reason(self) -> int:
+        return MIN_REJECTION_REASON
 
     def _fetch(self) -> None:
         actor = self.current_actor()
@@ -162,8 +141,7 @@ class RegistrationsState(PagedTableMixin, AdminState):
             )
         self.total, self.pages = result.total, result.pages
         self.rows = [queue_row(r) for r in result.items]
-        shown = {r["id"] for r in self.rows}
-        self.selected = [i for i in self.selected if i in shown]
+        self._keep_shown_selected()
 
     def _filtered(self):  # type: ignore[no-untyped-def]
         self.page = 1
@@ -211,29 +189,6 @@ class RegistrationsState(PagedTableMixin, AdminState):
         return error if error is not None else rx.toast.success("Queue refreshed.")
 
     # -- selection ----------------------------------------------------------------------------
-    @rx.event
-    def toggle_selected(self, registration_id: str) -> None:
-        if registration_id in self.selected:
-            self.selected = [i for i in self.selected if i != registration_id]
-        else:
-            self.selected = [*self.selected, registration_id]
-
-    @rx.event
-    def toggle_page(self, _checked: bool = False) -> None:
-        ids = [r["id"] for r in self.rows]
-        if ids and all(i in self.selected for i in ids):
-            self.selected = [i for i in self.selected if i not in ids]
-        else:
-            self.selected = [*self.selected, *(i for i in ids if i not in self.selected)]
-
-    @rx.event
-    def clear_selection(self) -> None:
-        self.selected = []
-
-    @rx.event
-    def dismiss_results(self) -> None:
-        self.bulk_results, self.bulk_summary, self.bulk_failed = [], "", 0
-
     # -- one registration ---------------------------------------------------------------------
     @rx.event
     def approve(self, registration_id: str, number: str):  # type: ignore[no-untyped-def]
@@ -251,31 +206,6 @@ class RegistrationsState(PagedTableMixin, AdminState):
         return error if error is not None else rx.toast.success(
             f"{row.number} approved for {row.learner_name}."
         )
-
-    @rx.event
-    def open_reject(self, registration_id: str, number: str) -> None:
-        self.reject_id, self.reject_label = int(registration_id), number
-        self.reject_reason = self.reject_error = ""
-        self.reject_open = True
-
-    @rx.event
-    def open_bulk_reject(self):  # type: ignore[no-untyped-def]
-        if not self.selected:
-            return rx.toast.info("Tick the registrations to reject first.")
-        self.reject_id, self.reject_label = 0, _plural(len(self.selected))
-        self.reject_reason = self.reject_error = ""
-        self.reject_open = True
-        return None
-
-    @rx.event
-    def set_reject_open(self, value: bool) -> None:
-        self.reject_open = value
-
-    @rx.event
-    def set_reject_reason(self, value: str) -> None:
-        self.reject_reason = value
-        if self.reject_error and len(" ".join(value.split())) >= MIN_REJECTION_REASON:
-            self.reject_error = ""
 
     @rx.event
     def confirm_reject(self):  # type: ignore[no-untyped-def]
