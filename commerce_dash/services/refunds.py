@@ -108,20 +108,28 @@ def refundable(session: Session, order: Order, exclude: int | None = None) -> in
                - _in_flight(session, order.id, exclude))
 
 
-def _refunded_by_line(session: Session, order_id: int) -> dict[int, int]:
-    """What paid refunds gave back per order line."""
+def _refunded_by_line(session: Session, order_id: int, *, promised: bool = False,
+                      exclude: int | None = None) -> dict[int, int]:
+    """What paid refunds gave back per order line (with ``promised``: also what approved
+    refunds not yet paid will give back)."""
+    statuses = [RefundStatus.REFUNDED.value]
+    if promised:
+        statuses += [s.value for s in IN_FLIGHT]
+    query = select(RefundRequest.lines).where(RefundRequest.order_id == order_id,
+                                              col(RefundRequest.status).in_(statuses))
+    if exclude is not None:
+        query = query.where(col(RefundRequest.id) != exclude)
     out: dict[int, int] = {}
-    for lines in session.exec(select(RefundRequest.lines).where(
-            RefundRequest.order_id == order_id,
-            RefundRequest.status == RefundStatus.REFUNDED.value)).all():
+    for lines in session.exec(query).all():
         for item in lines or []:
             line_id = int(item["order_line_id"])
             out[line_id] = out.get(line_id, 0) + int(item["amount"])
     return out
 
 
-def _left_by_line(session: Session, order: Order) -> dict[int, int]:
-    done = _refunded_by_line(session, order.id or 0)
+def _left_by_line(session: Session, order: Order, *, promised: bool = False,
+                  exclude: int | None = None) -> dict[int, int]:
+    done = _refunded_by_line(session, order.id or 0, promised=promised, exclude=exclude)
     lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)
                          .order_by(col(OrderLine.position))).all()
     return {line.id or 0: line.total - done.get(line.id or 0, 0) for line in lines}
@@ -234,7 +242,12 @@ def approve(*, session: Session, actor: Actor | None, request_id: int,
     check_amount(final, payment.amount - payment.refunded_amount
                  - _in_flight(session, order.id, exclude=request.id))
     now = utcnow()
-    request.lines = _allocation(session, order, request, final)
+    allocation = _allocation(session, order, request, final)
+    # and never more on a line than is left of it, counting other approved refunds
+    left = _left_by_line(session, order, promised=True, exclude=request.id)
+    for item in allocation:
+        check_amount(int(item["amount"]), left.get(int(item["order_line_id"]), 0))
+    request.lines = allocation
     request.approved_amount = final
     request.status = RefundStatus.APPROVED.value
     request.decided_by_id, request.decided_at = actor.user_id, now
@@ -261,8 +274,8 @@ def _allocation(session: Session, order: Order, request: RefundRequest,
         return [{"order_line_id": line, "amount": part,
                  **({"course_id": course[line]} if course.get(line) is not None else {})}
                 for line, part in parts.items()]
-    return [{"order_line_id": line, "amount": part}
-            for line, part in spread(amount, _left_by_line(session, order)).items()]
+    return [{"order_line_id": line, "amount": part} for line, part in spread(
+        amount, _left_by_line(session, order, promised=True, exclude=request.id)).items()]
 
 
 def process(*, session: Session, request_id: int, actor: Actor | None = None) -> RefundRequest:

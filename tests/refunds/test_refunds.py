@@ -316,3 +316,27 @@ def test_two_approvals_at_once_never_refund_more_than_was_captured(  # type: ign
     payment = session.exec(select(Payment).where(Payment.order_id == order.id)).one()
     assert payment.refunded_amount == 10_000
     assert len(session.exec(select(SandboxRefund)).all()) == 1
+
+
+def test_two_requests_for_one_line_never_refund_more_than_the_line(  # type: ignore[no-untyped-def]
+    session: Session, shop, learner: Actor, super_admin: Actor
+) -> None:
+    order = buy(session, learner, shop, ("course", "PY101"), ("course", "ML301"))
+    line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)
+                        .order_by(OrderLine.position)).first()
+    assert line is not None and line.total == 10_000
+    asks = [refunds.request_refund(session=session, actor=super_admin, number=number_of(order),
+                                   reason=f"Goodwill on the first course, part {n}.",
+                                   lines=[refunds.LineRefund(line.id or 0, 8_000)])
+            for n in (1, 2)]
+    assert refunds.approve(session=session, actor=super_admin,
+                           request_id=asks[0].id or 0).status == "refunded"
+    with pytest.raises(DomainError) as err:  # the payment has room, the line does not
+        refunds.approve(session=session, actor=super_admin, request_id=asks[1].id or 0)
+    assert err.value.code == "over_refund"
+    done = refunds.approve(session=session, actor=super_admin, request_id=asks[1].id or 0,
+                           amount=2_000)
+    assert done.status == "refunded"
+    reversed_total = sum(e.gross + e.tax for e in session.exec(select(LedgerEntry).where(
+        LedgerEntry.order_line_id == line.id, LedgerEntry.entry_type == "reversal")))
+    assert reversed_total == -10_000
