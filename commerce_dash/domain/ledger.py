@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import allocate
@@ -31,6 +32,25 @@ class Shares:
 
 
 DEFAULT_SHARES = Shares(3000, 4000, 3000)  # the spec's example: 30 / 40 / 30
+
+
+def bps_from_percent(text: str, field: str) -> int:
+    """``"12.5"`` or ``"12,5 %"`` as 1250 basis points; exact (Decimal), at most two decimals."""
+    cleaned = (text or "").strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = Decimal(cleaned) * 100
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value != value.to_integral_value():
+        raise DomainError("invalid_share", "Shares are percentages with at most two decimals, "
+                          "e.g. 30 or 12.5.", field=field)
+    return int(value)
+
+
+def percent_label(bps: int) -> str:
+    """1250 basis points as ``"12.5 %"``."""
+    whole, cents = divmod(bps, 100)
+    return f"{whole} %" if cents == 0 else f"{whole}.{cents:02d}".rstrip("0") + " %"
 
 
 def check_shares(shares: Shares) -> Shares:

@@ -40,7 +40,7 @@ from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.domain.registrations import EnrollmentStatus
 from commerce_dash.models.accounts import User
 from commerce_dash.models.audit import AuditLog
-from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
+from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.models.certificates import Certificate, CertificatePdf, CertificateTemplate
 from commerce_dash.models.enrollment import Enrollment
 from commerce_dash.notify.message import Attachment
@@ -610,15 +610,6 @@ def detail(*, session: Session, actor: Actor | None, certificate_id: int) -> Cer
     )
 
 
-def id_for_number(*, session: Session, actor: Actor | None, number: str) -> int:
-    scope = managed_departments(session=session, actor=actor, section=SECTION)
-    found = session.exec(select(Certificate.id, Certificate.department_id).where(
-        Certificate.number == normalise_number(number))).first()
-    if found is None or found[0] is None or (scope is not None and found[1] not in scope):
-        raise not_found("certificate", number)
-    return found[0]
-
-
 def issue_options(*, session: Session, actor: Actor | None
                   ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """(courses, programs) the actor may issue certificates for."""
@@ -634,8 +625,3 @@ def issue_options(*, session: Session, actor: Actor | None
         [(i, f"{code} · {t}") for i, code, t in
          session.exec(programs.order_by(col(Program.code))) if i is not None],
     )
-
-
-def program_course_ids(session: Session, program_id: int) -> list[int]:
-    return list(session.exec(select(ProgramCourse.course_id).where(
-        ProgramCourse.program_id == program_id).order_by(col(ProgramCourse.position))).all())

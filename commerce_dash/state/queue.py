@@ -1,5 +1,6 @@
-"""What the approval queues (registrations, refunds) share: ticking rows of the page, the
-reason dialog for rejecting one item or the selection, and the results of a bulk action."""
+"""What the approval queues (registrations, refunds) share: the date range filter, ticking
+rows of the page, the reason dialog for rejecting one item or the selection, and the results
+of a bulk action."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ class QueueMixin(rx.State, mixin=True):
     """Mixed in before ``PagedTableMixin``; rows carry an ``id``. A page may narrow what can
     be ticked (``_selectable_ids``) and names its items (``_plural``)."""
 
+    # the date range filter (date inputs send YYYY-MM-DD)
+    date_from: str = ""
+    date_to: str = ""
     # ids (as text) of the ticked rows; only rows of the page on screen stay ticked
     selected: list[str] = []
     # the reason dialog, for one item (reject_id) or for the selection (reject_id 0)
@@ -32,6 +36,12 @@ class QueueMixin(rx.State, mixin=True):
     def _min_reason(self) -> int:
         return 10
 
+    def _filtered(self):  # type: ignore[no-untyped-def]
+        """A filter changed: back to page 1, the last bulk results dropped."""
+        self.page = 1  # type: ignore[attr-defined]
+        self.bulk_results, self.bulk_summary, self.bulk_failed = [], "", 0
+        return self._refetch()  # type: ignore[attr-defined]
+
     def _keep_shown_selected(self) -> None:
         shown = {r["id"] for r in self.rows}  # type: ignore[attr-defined]
         self.selected = [i for i in self.selected if i in shown]
@@ -48,6 +58,21 @@ class QueueMixin(rx.State, mixin=True):
     @rx.var
     def reject_length(self) -> int:
         return len(" ".join(self.reject_reason.split()))
+
+    @rx.event
+    def set_date_from(self, value: str):  # type: ignore[no-untyped-def]
+        self.date_from = value
+        return self._filtered()
+
+    @rx.event
+    def set_date_to(self, value: str):  # type: ignore[no-untyped-def]
+        self.date_to = value
+        return self._filtered()
+
+    @rx.event
+    def refresh(self):  # type: ignore[no-untyped-def]
+        error = self._refetch()  # type: ignore[attr-defined]
+        return error if error is not None else rx.toast.success("Queue refreshed.")
 
     @rx.event
     def toggle_selected(self, item_id: str) -> None:

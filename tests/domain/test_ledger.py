@@ -96,3 +96,15 @@ def test_the_estimated_fee() -> None:
     assert processor_fee(10_000, 290, 30) == 320  # 2.9 % + 30
     assert processor_fee(0, 290, 30) == 0
     assert processor_fee(20, 290, 30) == 20  # never more than the charge
+
+
+def test_percentages_typed_by_people_become_exact_basis_points() -> None:
+    from commerce_dash.domain.ledger import bps_from_percent, percent_label
+
+    assert [bps_from_percent(t, "f") for t in ("30", "12.5", "12,25 %", "0")] == [
+        3000, 1250, 1225, 0]
+    for bad in ("12.345", "abc", "", "inf"):
+        with pytest.raises(DomainError) as err:
+            bps_from_percent(bad, "creator_bps")
+        assert err.value.field == "creator_bps"
+    assert [percent_label(b) for b in (3000, 1250, 5, 0)] == ["30 %", "12.5 %", "0.05 %", "0 %"]

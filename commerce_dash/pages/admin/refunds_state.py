@@ -114,8 +114,6 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
 
     status_filter: rx.Field[str] = rx.field("requested")
     source_filter: rx.Field[str] = rx.field(ANY)
-    date_from: rx.Field[str] = rx.field("")
-    date_to: rx.Field[str] = rx.field("")
     counts: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     busy: rx.Field[bool] = rx.field(False)  # a processor call is running
 
@@ -187,11 +185,6 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         open_ids = {r["id"] for r in self.rows if r["can_decide"]}
         self.selected = [i for i in self.selected if i in open_ids]
 
-    def _filtered(self):  # type: ignore[no-untyped-def]
-        self.page = 1
-        self.bulk_results, self.bulk_summary, self.bulk_failed = [], "", 0
-        return self._refetch()
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         if self.guard(SECTION) is None:
@@ -214,28 +207,12 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         return self._filtered()
 
     @rx.event
-    def set_date_from(self, value: str):  # type: ignore[no-untyped-def]
-        self.date_from = value
-        return self._filtered()
-
-    @rx.event
-    def set_date_to(self, value: str):  # type: ignore[no-untyped-def]
-        self.date_to = value
-        return self._filtered()
-
-    @rx.event
     def reset_filters(self):  # type: ignore[no-untyped-def]
         self.status_filter, self.source_filter = "requested", ANY
         self.date_from = self.date_to = self.search = ""
         error = self._filtered()
         return error if error is not None else rx.toast.info("Filters cleared.")
 
-    @rx.event
-    def refresh(self):  # type: ignore[no-untyped-def]
-        error = self._refetch()
-        return error if error is not None else rx.toast.success("Queue refreshed.")
-
-    # -- selection ----------------------------------------------------------------------------
     # -- one request --------------------------------------------------------------------------
     @rx.event
     def open_approve(self, request_id: str):  # type: ignore[no-untyped-def]

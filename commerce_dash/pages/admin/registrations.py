@@ -98,8 +98,6 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
     status_filter: rx.Field[str] = rx.field("pending")
     course_filter: rx.Field[str] = rx.field(ANY)
     courses: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    date_from: rx.Field[str] = rx.field("")
-    date_to: rx.Field[str] = rx.field("")
 
     @rx.var
     def filtered(self) -> bool:
@@ -143,11 +141,6 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
         self.rows = [queue_row(r) for r in result.items]
         self._keep_shown_selected()
 
-    def _filtered(self):  # type: ignore[no-untyped-def]
-        self.page = 1
-        self.bulk_results, self.bulk_summary, self.bulk_failed = [], "", 0
-        return self._refetch()
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         if self.guard(SECTION) is None:
@@ -167,28 +160,12 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
         return self._filtered()
 
     @rx.event
-    def set_date_from(self, value: str):  # type: ignore[no-untyped-def]
-        self.date_from = value
-        return self._filtered()
-
-    @rx.event
-    def set_date_to(self, value: str):  # type: ignore[no-untyped-def]
-        self.date_to = value
-        return self._filtered()
-
-    @rx.event
     def reset_filters(self):  # type: ignore[no-untyped-def]
         self.status_filter, self.course_filter = "pending", ANY
         self.date_from = self.date_to = self.search = ""
         error = self._filtered()
         return error if error is not None else rx.toast.info("Filters cleared.")
 
-    @rx.event
-    def refresh(self):  # type: ignore[no-untyped-def]
-        error = self._refetch()
-        return error if error is not None else rx.toast.success("Queue refreshed.")
-
-    # -- selection ----------------------------------------------------------------------------
     # -- one registration ---------------------------------------------------------------------
     @rx.event
     def approve(self, registration_id: str, number: str):  # type: ignore[no-untyped-def]

@@ -10,23 +10,9 @@ from reflex.vars import ObjectVar
 
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.ledger import Shares
+from commerce_dash.domain.ledger import Shares, bps_from_percent, percent_label
 from commerce_dash.services import ledger
 from commerce_dash.state.admin import AdminState
-
-
-def _percent(bps: int) -> str:
-    return f"{bps / 100:g} %"
-
-
-def _bps(text: Any, field: str) -> int:
-    value = str(text or "").strip().replace(",", ".").rstrip("%").strip()
-    try:
-        number = float(value)
-    except ValueError:
-        raise DomainError("invalid_share", "Shares are percentages, e.g. 30 or 12.5.",
-                          field=field) from None
-    return round(number * 100)
 
 
 class RevenueSharesState(AdminState):
@@ -46,8 +32,8 @@ class RevenueSharesState(AdminState):
         self.courses = [{"id": str(i), "label": label} for i, label in courses]
         self.departments = [{"id": str(i), "label": label} for i, label in departments]
         self.shares = [{"key": r.scope_key, "label": r.label,
-                        "platform": _percent(r.platform_bps), "creator": _percent(r.creator_bps),
-                        "instructor": _percent(r.instructor_bps), "updated": r.updated_at,
+                        "platform": percent_label(r.platform_bps), "creator": percent_label(r.creator_bps),
+                        "instructor": percent_label(r.instructor_bps), "updated": r.updated_at,
                         "removable": "" if r.scope_key == "default" else "yes"} for r in rows]
 
     @rx.event
@@ -82,9 +68,9 @@ class RevenueSharesState(AdminState):
     def save(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         self.error = ""
         try:
-            shares = Shares(_bps(form.get("platform"), "platform_bps"),
-                            _bps(form.get("creator"), "creator_bps"),
-                            _bps(form.get("instructor"), "instructor_bps"))
+            shares = Shares(bps_from_percent(str(form.get("platform", "")), "platform_bps"),
+                            bps_from_percent(str(form.get("creator", "")), "creator_bps"),
+                            bps_from_percent(str(form.get("instructor", "")), "instructor_bps"))
             target = int(self.target) if self.target.isdigit() else None
             with session_scope() as session:
                 row = ledger.set_share_rule(session=session, actor=self.current_actor(),
@@ -94,9 +80,9 @@ class RevenueSharesState(AdminState):
             self.error = exc.message
             return None
         self.dialog_open = False
-        return rx.toast.success(f"{row.label}: platform {_percent(row.platform_bps)}, creator "
-                                f"{_percent(row.creator_bps)}, instructor "
-                                f"{_percent(row.instructor_bps)}. New sales use it.")
+        return rx.toast.success(f"{row.label}: platform {percent_label(row.platform_bps)}, creator "
+                                f"{percent_label(row.creator_bps)}, instructor "
+                                f"{percent_label(row.instructor_bps)}. New sales use it.")
 
     @rx.event
     def remove(self, scope_key: str):  # type: ignore[no-untyped-def]
