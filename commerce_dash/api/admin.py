@@ -8,9 +8,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from commerce_dash.api.deps import DbSession, section_guard
+from commerce_dash.api.deps import (
+    AsciiDigits,
+    BodyId,
+    DbSession,
+    IdPath,
+    PageNumber,
+    PageSize,
+    section_guard,
+)
 from commerce_dash.domain.actor import Actor, Grant
-from commerce_dash.domain.paging import PageRequest
+from commerce_dash.domain.paging import MAX_PAGE_SIZE, PageRequest
 from commerce_dash.services import audit as audit_service
 from commerce_dash.services import overview as overview_service
 from commerce_dash.services import users as users_service
@@ -24,7 +32,7 @@ AuditActor = Annotated[Actor, section_guard("audit")]
 
 class GrantIn(BaseModel):
     role: str
-    department_id: int | None = None
+    department_id: BodyId | None = None
 
 
 class CreateUserBody(BaseModel):
@@ -65,8 +73,8 @@ def list_users(
     search: str = "",
     role: str = "",
     status: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 25,
+    page: PageNumber = 1,
+    page_size: PageSize = None,
 ) -> dict[str, Any]:
     result = users_service.list_users(
         session=session,
@@ -99,7 +107,7 @@ def create_user(body: CreateUserBody, actor: UsersActor, session: DbSession) -> 
 
 @router.put("/users/{user_id}/roles")
 def set_roles(
-    user_id: int, body: GrantsBody, actor: UsersActor, session: DbSession
+    user_id: IdPath, body: GrantsBody, actor: UsersActor, session: DbSession
 ) -> dict[str, Any]:
     grants = users_service.set_grants(
         session=session,
@@ -112,7 +120,7 @@ def set_roles(
 
 @router.post("/users/{user_id}/active")
 def set_active(
-    user_id: int, body: ActiveBody, actor: UsersActor, session: DbSession
+    user_id: IdPath, body: ActiveBody, actor: UsersActor, session: DbSession
 ) -> dict[str, Any]:
     user = users_service.set_active(
         session=session, actor=actor, user_id=user_id, active=body.active, reason=body.reason
@@ -129,8 +137,8 @@ def list_audit(
     actor_query: Annotated[str, Query(alias="actor")] = "",
     since: datetime | None = None,
     until: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE), AsciiDigits] = 50,
 ) -> dict[str, Any]:
     result = audit_service.list_audit(
         session=session,

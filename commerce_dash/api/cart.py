@@ -12,7 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from commerce_dash.api.deps import CurrentActor, DbSession, OptionalActor, client_ip
+from commerce_dash.api.deps import (
+    BodyId,
+    CurrentActor,
+    DbSession,
+    IdPath,
+    OptionalActor,
+    client_ip,
+)
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import cart as cart_service
 from commerce_dash.services import checkout as checkout_service
@@ -23,12 +30,11 @@ from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/cart", tags=["cart"])
 CART_COOKIE = "cd_cart"
-_INT_MAX = 2**31 - 1
 
 
 class AddItemBody(BaseModel):
     item_type: str = Field(max_length=16)
-    item_id: int = Field(ge=1, le=_INT_MAX)
+    item_id: BodyId
 
 
 class CodeBody(BaseModel):
@@ -144,7 +150,7 @@ def add_item(body: AddItemBody, request: Request, response: Response, session: D
     if owner.user_id is None and not owner.token:
         owner = CartOwner(user_id=None, token=cart_service.new_cart_token())
     cart = cart_service.add_item(session=session, owner=owner, item_type=body.item_type,
-                                 item_id=body.item_id)
+                                 item_id=body.item_id).cart
     if owner.user_id is None:
         response.set_cookie(CART_COOKIE, cart.token, httponly=True, samesite="lax",
                             max_age=get_settings().cart_ttl_hours * 3600)
@@ -152,7 +158,7 @@ def add_item(body: AddItemBody, request: Request, response: Response, session: D
 
 
 @router.delete("/items/{line_id}")
-def remove_item(line_id: int, request: Request, session: DbSession, actor: OptionalActor,
+def remove_item(line_id: IdPath, request: Request, session: DbSession, actor: OptionalActor,
                 x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
     cart_service.remove_line(session=session, owner=owner, line_id=line_id)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from commerce_dash.api.deps import DbSession
+from commerce_dash.api.deps import AsciiDigits, DbSession, OptionalIdQuery, PageNumber, parse_id
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import currency_digits
 from commerce_dash.domain.paging import PageRequest
@@ -17,9 +17,7 @@ from commerce_dash.services import catalog
 
 router = APIRouter(prefix="/api/v2/catalog", tags=["catalog"])
 
-PageNumber = Annotated[int, Query(ge=1, le=100_000)]
-PageSize = Annotated[int, Query(ge=1, le=100)]
-DepartmentFilter = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+PageSize = Annotated[int, Query(ge=1, le=100), AsciiDigits]
 SearchText = Annotated[str, Query(max_length=200)]
 CurrencyCode = Annotated[str, Query(max_length=3)]
 
@@ -42,6 +40,18 @@ def _checked_currency(currency: str) -> str:
             "invalid_currency", f"Unknown currency {currency!r}.", field="currency"
         ) from None
     return currency.strip().upper()
+
+
+def _public_code(session: DbSession, entity: str, ref: str) -> str:
+    """The code ``ref`` names: an id only when written in ASCII digits and in range.
+
+    Anything else ("ECON-101", "¹", "١", "１", a number past the id range) is looked up as a
+    code, so at worst it is not found (404); it never reaches an ``int()``.
+    """
+    ref = ref.strip()
+    if parse_id(ref) is None:
+        return ref
+    return catalog.public_code(session=session, entity=entity, ref=ref)
 
 
 def _price(tag: catalog.PriceTag | None) -> dict[str, Any] | None:
@@ -83,7 +93,7 @@ def _browse(
 def list_courses(
     session: DbSession,
     q: SearchText = "",
-    department_id: DepartmentFilter = None,
+    department_id: OptionalIdQuery = None,
     category: Annotated[str, Query(max_length=80)] = "",
     sort: str = "title",
     currency: CurrencyCode = "",
@@ -105,7 +115,7 @@ def list_courses(
 def list_programs(
     session: DbSession,
     q: SearchText = "",
-    department_id: DepartmentFilter = None,
+    department_id: OptionalIdQuery = None,
     sort: str = "title",
     currency: CurrencyCode = "",
     page: PageNumber = 1,
@@ -125,7 +135,7 @@ def list_programs(
 def course_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
     detail = catalog.course_detail(
         session=session,
-        code=catalog.public_code(session=session, entity="course", ref=code),
+        code=_public_code(session, "course", code),
         currency=_checked_currency(currency),
     )
     return {
@@ -153,7 +163,7 @@ def course_detail(code: str, session: DbSession, currency: CurrencyCode = "") ->
 def program_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
     detail = catalog.program_detail(
         session=session,
-        code=catalog.public_code(session=session, entity="program", ref=code),
+        code=_public_code(session, "program", code),
         currency=_checked_currency(currency),
     )
     return {
@@ -185,7 +195,7 @@ def program_detail(code: str, session: DbSession, currency: CurrencyCode = "") -
 def department_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
     detail = catalog.department_detail(
         session=session,
-        code=catalog.public_code(session=session, entity="department", ref=code),
+        code=_public_code(session, "department", code),
         currency=_checked_currency(currency),
     )
     return {

@@ -16,8 +16,18 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from commerce_dash.api.deps import CurrentActor, DbSession, client_ip, section_guard
-from commerce_dash.api.registrations import PageNumber, PageSize, _day_start
+from commerce_dash.api.deps import (
+    BodyId,
+    CurrentActor,
+    DbSession,
+    IdPath,
+    OptionalIdQuery,
+    PageNumber,
+    PageSize,
+    client_ip,
+    section_guard,
+)
+from commerce_dash.api.registrations import _day_start
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.certificate_design import DEFAULT_BODY
 from commerce_dash.domain.paging import PageRequest
@@ -29,10 +39,8 @@ from commerce_dash.services.progress import ProgressOutcome
 router = APIRouter(tags=["certificates"])
 
 CertificatesActor = Annotated[Actor, section_guard("certificates")]
-_INT_MAX = 2**31 - 1
-CertificateId = Annotated[int, Path(ge=1, le=_INT_MAX)]
-TemplateId = Annotated[int, Path(ge=1, le=_INT_MAX)]
-OptionalId = Annotated[int | None, Query(ge=1, le=_INT_MAX)]
+CertificateId = IdPath
+TemplateId = IdPath
 
 
 def _pdf(filename: str, data: bytes) -> Response:
@@ -90,8 +98,7 @@ class ModuleDoneBody(BaseModel):
 
 @router.post("/api/v2/me/progress/{enrollment_id}/modules/{module_id}")
 def mark_module(actor: CurrentActor, session: DbSession,
-                enrollment_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
-                module_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
+                enrollment_id: IdPath, module_id: IdPath,
                 body: ModuleDoneBody) -> dict[str, Any]:
     outcome = learning_service.learner_mark_module(
         session=session, actor=actor, enrollment_id=enrollment_id, module_id=module_id,
@@ -112,8 +119,8 @@ def _outcome(outcome: ProgressOutcome) -> dict[str, Any]:
 @router.get("/api/v2/admin/certificates")
 def search(
     actor: CertificatesActor, session: DbSession, q: Annotated[str, Query(max_length=200)] = "",
-    course_id: OptionalId = None, program_id: OptionalId = None,
-    department_id: OptionalId = None,
+    course_id: OptionalIdQuery = None, program_id: OptionalIdQuery = None,
+    department_id: OptionalIdQuery = None,
     status: Literal["", "valid", "revoked", "expired"] = "",
     issued_from: date | None = None, issued_to: date | None = None,
     page: PageNumber = 1, page_size: PageSize = None,
@@ -137,8 +144,8 @@ def certificate_detail(actor: CertificatesActor, session: DbSession,
 
 class IssueBody(BaseModel):
     email: str = Field(max_length=254)
-    course_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
-    program_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
+    course_id: BodyId | None = None
+    program_id: BodyId | None = None
     completed_on: date | None = None
     grade: str = Field(default="", max_length=64)
     percentage: int | None = None
@@ -172,7 +179,7 @@ def revoke(actor: CertificatesActor, session: DbSession, certificate_id: Certifi
 
 
 class ProgressBody(BaseModel):
-    module_id: int = Field(ge=1, le=_INT_MAX)
+    module_id: BodyId
     completed: bool = True
     score: int | None = None
     minutes: int = Field(default=0, ge=0, le=100_000)
@@ -180,8 +187,7 @@ class ProgressBody(BaseModel):
 
 @router.post("/api/v2/admin/enrollments/{enrollment_id}/progress")
 def record_progress(actor: CertificatesActor, session: DbSession,
-                    enrollment_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
-                    body: ProgressBody) -> dict[str, Any]:
+                    enrollment_id: IdPath, body: ProgressBody) -> dict[str, Any]:
     outcome = learning_service.admin_record_progress(
         session=session, actor=actor, enrollment_id=enrollment_id, module_id=body.module_id,
         completed=body.completed, score=body.score, minutes=body.minutes)
@@ -194,11 +200,11 @@ def record_progress(actor: CertificatesActor, session: DbSession,
 class SignatureBody(BaseModel):
     name: str = Field(max_length=200)
     title: str = Field(default="", max_length=200)
-    image_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
+    image_id: BodyId | None = None
 
 
 class TemplateBody(BaseModel):
-    department_id: int = Field(ge=1, le=_INT_MAX)
+    department_id: BodyId
     name: str = Field(max_length=200)
     orientation: str = Field(default="landscape", max_length=16)
     title_text: str = Field(default="Certificate of Completion", max_length=400)
@@ -206,7 +212,7 @@ class TemplateBody(BaseModel):
     footer_text: str = Field(default="", max_length=1000)
     font: str = Field(default="Helvetica", max_length=32)
     primary_color: str = Field(default="#1f4e79", max_length=16)
-    background_image_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
+    background_image_id: BodyId | None = None
     signatures: list[SignatureBody] = Field(default_factory=list, max_length=10)
     make_default: bool = False
     expected_version: int | None = None

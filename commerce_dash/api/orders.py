@@ -13,7 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from commerce_dash.api.deps import CurrentActor, DbSession, section_guard
+from commerce_dash.api.deps import (
+    INT_MAX,
+    AsciiDigits,
+    CurrentActor,
+    DbSession,
+    IdPath,
+    PageNumber,
+    PageSize,
+    section_guard,
+)
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.services import orders as orders_service
@@ -22,11 +31,8 @@ router = APIRouter(tags=["orders"])
 
 OrdersActor = Annotated[Actor, section_guard("orders")]
 
-_INT_MAX = 2**31 - 1
-PageNumber = Annotated[int, Query(ge=1, le=100_000)]
-PageSize = Annotated[int | None, Query(ge=1, le=200)]
 OrderNumber = Annotated[str, Path(min_length=1, max_length=40)]
-Amount = Annotated[int | None, Query(ge=0, le=_INT_MAX)]
+Amount = Annotated[int | None, Query(ge=0, le=INT_MAX), AsciiDigits]
 
 
 class ClearBody(BaseModel):
@@ -187,7 +193,7 @@ def payment_reviews(actor: OrdersActor, session: DbSession) -> dict[str, Any]:
 def clear_payment_review(
     actor: OrdersActor,
     session: DbSession,
-    user_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
+    user_id: IdPath,
     body: ClearBody | None = None,
 ) -> dict[str, Any]:
     row = orders_service.clear_review(

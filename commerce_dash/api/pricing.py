@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from commerce_dash.api.deps import DbSession, section_guard
+from commerce_dash.api.deps import (
+    INT_MAX,
+    AsciiDigits,
+    BodyId,
+    DbSession,
+    IdPath,
+    IdQuery,
+    OptionalIdQuery,
+    PageNumber,
+    section_guard,
+)
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.paging import PageRequest
+from commerce_dash.domain.paging import MAX_PAGE_SIZE, PageRequest
 from commerce_dash.domain.pricing import ItemType, PriceStatus
 from commerce_dash.models.pricing import Price
 from commerce_dash.services import pricing as pricing_service
@@ -21,19 +31,17 @@ router = APIRouter(prefix="/api/v2/admin/pricing", tags=["admin", "pricing"])
 PricingActor = Annotated[Actor, section_guard("pricing")]
 
 # Ids and amounts are 32-bit columns; a larger number must be a 422, not a database error.
-_INT_MAX = 2**31 - 1
-RowId = Annotated[int, Field(ge=1, le=_INT_MAX)]
 
 
 class PriceBody(BaseModel):
     item_type: str = Field(max_length=16)
-    item_id: RowId
+    item_id: BodyId
     price_type: str = Field(max_length=16)
     # strict: 19.99 or "1999" is refused, so nobody mistakes major units for minor units.
-    amount: int = Field(strict=True, ge=-_INT_MAX, le=_INT_MAX)
+    amount: int = Field(strict=True, ge=-INT_MAX, le=INT_MAX)
     currency: str | None = Field(default=None, max_length=3)
     interval: str = Field(default="", max_length=16)
-    trial_days: int = Field(default=0, ge=-_INT_MAX, le=_INT_MAX)
+    trial_days: int = Field(default=0, ge=-INT_MAX, le=INT_MAX)
     effective_from: datetime | None = None
     effective_until: datetime | None = None
 
@@ -94,12 +102,12 @@ def list_prices(
     actor: PricingActor,
     session: DbSession,
     item_type: Annotated[str, Query(max_length=16)] = "",
-    department_id: Annotated[int | None, Query(ge=1, le=_INT_MAX)] = None,
+    department_id: OptionalIdQuery = None,
     currency: Annotated[str, Query(max_length=3)] = "",
     status: Annotated[str, Query(max_length=16)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 25,
+    page: PageNumber = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE), AsciiDigits] = 25,
 ) -> dict[str, Any]:
     result = pricing_service.list_prices(
         session=session,
@@ -143,7 +151,7 @@ def price_history(
     actor: PricingActor,
     session: DbSession,
     item_type: Annotated[str, Query(max_length=16)],
-    item_id: Annotated[int, Query(ge=1, le=_INT_MAX)],
+    item_id: IdQuery,
 ) -> list[dict[str, Any]]:
     rows = pricing_service.price_history(
         session=session, actor=actor, item_type=item_type, item_id=item_id
@@ -155,7 +163,7 @@ def price_history(
 def deactivate_price(
     actor: PricingActor,
     session: DbSession,
-    price_id: Annotated[int, Path(ge=1, le=_INT_MAX)],
+    price_id: IdPath,
     body: DeactivateBody | None = None,
     reason: Annotated[str, Query(max_length=500)] = "",
 ) -> dict[str, Any]:

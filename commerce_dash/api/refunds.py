@@ -14,9 +14,17 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from commerce_dash.api.deps import CurrentActor, DbSession, section_guard
+from commerce_dash.api.deps import (
+    BodyId,
+    CurrentActor,
+    DbSession,
+    IdPath,
+    PageNumber,
+    PageSize,
+    section_guard,
+)
 from commerce_dash.api.orders import OrderNumber
-from commerce_dash.api.registrations import PageNumber, PageSize, _day_start
+from commerce_dash.api.registrations import _day_start
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.ledger import Shares
 from commerce_dash.domain.paging import PageRequest
@@ -27,8 +35,7 @@ router = APIRouter(tags=["refunds"])
 RefundsActor = Annotated[Actor, section_guard("refunds")]
 RevenueActor = Annotated[Actor, section_guard("revenue")]
 SettingsActor = Annotated[Actor, section_guard("settings")]  # revenue shares are settings
-_INT_MAX = 2**31 - 1
-RequestId = Annotated[int, Path(ge=1, le=_INT_MAX)]
+RequestId = IdPath
 Amount = Annotated[int, Field(ge=1, le=10**12)]
 Reason = Annotated[str, Field(max_length=4000)]
 
@@ -38,7 +45,7 @@ def _row_out(row: refunds.RefundRow) -> dict[str, Any]:
 
 
 class LineBody(BaseModel):
-    order_line_id: int = Field(ge=1, le=_INT_MAX)
+    order_line_id: BodyId
     amount: Amount
 
 
@@ -99,8 +106,7 @@ class RejectBody(BaseModel):
 
 
 class BulkBody(BaseModel):
-    ids: list[Annotated[int, Field(ge=1, le=_INT_MAX)]] = Field(min_length=1,
-                                                               max_length=refunds.MAX_BULK)
+    ids: list[BodyId] = Field(min_length=1, max_length=refunds.MAX_BULK)
     action: Literal["approve", "reject"]
     reason: Reason = ""
 
@@ -156,7 +162,7 @@ def bulk(actor: RefundsActor, session: DbSession, body: BulkBody) -> dict[str, A
 
 class ShareBody(BaseModel):
     scope: Literal["default", "course", "department"]
-    target_id: int | None = Field(default=None, ge=1, le=_INT_MAX)
+    target_id: BodyId | None = None
     platform_bps: int = Field(ge=0, le=10_000)
     creator_bps: int = Field(ge=0, le=10_000)
     instructor_bps: int = Field(ge=0, le=10_000)

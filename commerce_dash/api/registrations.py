@@ -10,10 +10,19 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from commerce_dash.api.deps import CurrentActor, DbSession, section_guard
+from commerce_dash.api.deps import (
+    BodyId,
+    CurrentActor,
+    DbSession,
+    IdPath,
+    OptionalIdQuery,
+    PageNumber,
+    PageSize,
+    section_guard,
+)
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import registrations as registrations_service
@@ -22,12 +31,8 @@ router = APIRouter(tags=["registrations"])
 
 RegistrationsActor = Annotated[Actor, section_guard("registrations")]
 
-_INT_MAX = 2**31 - 1
 MAX_BULK = 500
-RowId = Annotated[int, Field(ge=1, le=_INT_MAX)]
-RegistrationId = Annotated[int, Path(ge=1, le=_INT_MAX)]
-PageNumber = Annotated[int, Query(ge=1, le=100_000)]
-PageSize = Annotated[int | None, Query(ge=1, le=200)]
+RegistrationId = IdPath
 # The reason's own rules (10 to 1,000 characters once spaces are tidied) are the service's, so
 # a short reason is a 422 naming the field "reason"; this cap only stops absurd bodies.
 Reason = Annotated[str, Field(max_length=4000)]
@@ -38,7 +43,7 @@ class RejectBody(BaseModel):
 
 
 class BulkBody(BaseModel):
-    ids: list[RowId] = Field(min_length=1, max_length=MAX_BULK)
+    ids: list[BodyId] = Field(min_length=1, max_length=MAX_BULK)
     action: Literal["approve", "reject"]
     reason: Reason = ""
 
@@ -92,7 +97,7 @@ def admin_registrations(
         str, Query(max_length=16, description="pending (default), approved, enrolled, "
                    "rejected, cancelled, or any")
     ] = "pending",
-    course_id: Annotated[int | None, Query(ge=1, le=_INT_MAX)] = None,
+    course_id: OptionalIdQuery = None,
     date_from: Annotated[date | None, Query(description="First day, inclusive (UTC)")] = None,
     date_to: Annotated[date | None, Query(description="Last day, inclusive (UTC)")] = None,
     learner: Annotated[str, Query(max_length=200, description="Email or name part")] = "",

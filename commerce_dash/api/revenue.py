@@ -12,10 +12,10 @@ from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
-from commerce_dash.api.deps import DbSession, section_guard
+from commerce_dash.api.deps import DbSession, IdPath, OptionalIdQuery, section_guard
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.services import revenue_reports as reports
@@ -26,8 +26,7 @@ router = APIRouter(tags=["revenue"])
 RevenueActor = Annotated[Actor, section_guard("revenue")]
 # reconciliation spans every department: billing admins (the orders section) and super-admins
 BillingActor = Annotated[Actor, section_guard("orders")]
-_INT_MAX = 2**31 - 1
-Id = Annotated[int, Path(ge=1, le=_INT_MAX)]
+Id = IdPath
 Start = Annotated[date | None, Query(description="First day, inclusive (UTC); default: 29 "
                                                   "days before end")]
 End = Annotated[date | None, Query(description="Last day, inclusive (UTC); default: today")]
@@ -180,8 +179,8 @@ def revenue_report(
     group_by: Annotated[reports.GroupBy, Query()] = "course",
     start: Start = None,
     end: End = None,
-    department_id: Annotated[int | None, Query(ge=1, le=_INT_MAX)] = None,
-    course_id: Annotated[int | None, Query(ge=1, le=_INT_MAX)] = None,
+    department_id: OptionalIdQuery = None,
+    course_id: OptionalIdQuery = None,
     file_format: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json",
 ) -> dict[str, Any] | Response:
     """The revenue page's table (rows, totals), series and split; ``format=csv|xlsx`` gives

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from commerce_dash.api.deps import INT_MAX, parse_id
+
 
 def route_code(state: rx.State) -> str:
     """The ``[code]`` argument of the current page.
@@ -11,3 +13,14 @@ def route_code(state: rx.State) -> str:
     Reflex installs a dynamic route argument as a var of that name on every state.
     """
     return str(getattr(state, "code", "")).strip()
+
+
+def route_int(raw: object, *, high: int = INT_MAX) -> int | None:
+    """A whole-number route or query argument (an id, ``?page=3``): in 1..high, else None.
+
+    Only ASCII digits count: ``str.isdigit()`` also takes "¹", "١" and "１", and ``int()``
+    then fails on the first and quietly reads the others; an id past the database's integer
+    range names nothing.
+    """
+    number = parse_id(str(raw if raw is not None else "").strip())
+    return number if number is not None and number <= high else None
