@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,8 +30,20 @@ from commerce_dash.services.org import (
 )
 
 
-def _check_program_courses(session: Session, course_ids: Sequence[int]) -> list[int]:
-    """At least two existing courses, none twice; returns them in the given order."""
+def _check_program_courses(
+    session: Session,
+    actor: Actor,
+    course_ids: Sequence[int],
+    *,
+    published: bool,
+    kept: Collection[int] = (),
+) -> list[int]:
+    """At least two existing courses, none twice; returns them in the given order.
+
+    A course added to the program (any not in ``kept``, the courses it already holds) must
+    be published and belong to a department the actor manages for programs; a published
+    program holds published courses only. Courses an entitled admin put in before may stay.
+    """
     course_ids = list(course_ids)
     if len(course_ids) < 2:
         raise DomainError(
@@ -41,10 +53,42 @@ def _check_program_courses(session: Session, course_ids: Sequence[int]) -> list[
         raise DomainError(
             "duplicate_course", "A course appears twice in the program.", field="course_ids"
         )
-    found = set(session.exec(select(Course.id).where(col(Course.id).in_(course_ids))).all())
+    found = {
+        c.id: c for c in session.exec(select(Course).where(col(Course.id).in_(course_ids))).all()
+    }
     missing = [c for c in course_ids if c not in found]
     if missing:
         raise not_found("course", missing[0])
+    courses = [found[c] for c in course_ids]
+    allowed = managed_departments(session=session, actor=actor, section="programs")
+    for course in courses:
+        if course.id in kept or allowed is None or course.department_id in allowed:
+            continue
+        dept = session.get(Department, course.department_id)
+        raise DomainError(
+            "course_not_managed",
+            f"{course.code} {course.title} belongs to {dept.name if dept else 'a department'}, "
+            "which you do not manage; a program takes courses of your own departments only.",
+            kind=ErrorKind.FORBIDDEN,
+            field="course_ids",
+        )
+    for course in courses:
+        if course.published:
+            continue
+        if course.id not in kept:
+            raise DomainError(
+                "course_not_published",
+                f"{course.code} {course.title} is not published; "
+                "publish it before adding it to a program.",
+                field="course_ids",
+            )
+        if published:
+            raise DomainError(
+                "course_not_published",
+                f"{course.code} {course.title} is not published; publish it or take it out "
+                "of the program before publishing the program.",
+                field="course_ids",
+            )
     return course_ids
 
 
@@ -62,14 +106,15 @@ def create_program(
 ) -> Program:
     """A program holding ``course_ids`` in that order (a course may be in several programs).
 
-    Dept-admins create programs in their departments; billing and super-admins in any.
+    Dept-admins create programs in their departments from the published courses of their
+    departments; billing and super-admins in any department from any published course.
     """
     if session.get(Department, department_id) is None:
         raise not_found("department", department_id)
     require_managed(session, actor, "programs", department_id)
     code = clean_code(code)
     title = require_text(title, "title", "program title", 200)
-    course_ids = _check_program_courses(session, course_ids)
+    course_ids = _check_program_courses(session, actor, course_ids, published=published)
     if session.exec(select(Program.id).where(Program.code == code)).first():
         raise DomainError(
             "code_taken",
@@ -224,15 +269,22 @@ def update_program(
     published: bool,
     course_ids: Sequence[int],
 ) -> Program:
-    """Change a program and replace its ordered courses (same rules as creating one)."""
+    """Change a program and replace its ordered courses (same rules as creating one).
+
+    Courses it already holds may stay even if the actor could not add them now, but a
+    program is published only while every course of it is published.
+    """
     actor, program = _managed_program(session, actor, program_id)
     title = require_text(title, "title", "program title", 200)
-    course_ids = _check_program_courses(session, course_ids)
+    current = _program_course_ids(session, program_id)
+    course_ids = _check_program_courses(
+        session, actor, course_ids, published=published, kept=current
+    )
     old = {
         "title": program.title,
         "description": program.description,
         "published": program.published,
-        "course_ids": _program_course_ids(session, program_id),
+        "course_ids": current,
     }
     description = (description or "").strip()
     new = {

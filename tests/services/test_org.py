@@ -65,7 +65,12 @@ def test_programs_keep_course_order_and_a_course_may_be_in_several(
     eng = engineering_with_subdepartment["ENG"]
     ids = [
         org.create_course(
-            session=session, actor=super_admin, code=f"C{i}", title=f"C {i}", department_id=eng
+            session=session,
+            actor=super_admin,
+            code=f"C{i}",
+            title=f"C {i}",
+            department_id=eng,
+            published=True,  # programs take published courses only
         ).id
         for i in range(3)
     ]

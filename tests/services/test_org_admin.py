@@ -190,8 +190,14 @@ def test_course_edits_are_validated_per_field(session, catalog, super_admin, cha
     assert _audit(session, "course.updated") == []
 
 
-def test_billing_admins_see_and_edit_programs_of_every_department(session, catalog, billing_admin):
+def test_billing_admins_see_and_edit_programs_of_every_department(
+    session, catalog, billing_admin, super_admin
+):
     courses = catalog["courses"]
+    # given the draft BUS-1 published (programs take published courses only)
+    org.set_course_published(
+        session=session, actor=super_admin, course_id=courses["BUS-1"], published=True
+    )
     # when a billing admin creates a BUS program
     created = programs.create_program(
         session=session,
@@ -222,6 +228,9 @@ def test_a_dept_admin_sees_programs_of_their_departments_only(
     session, catalog, eng_admin, super_admin
 ):
     courses = catalog["courses"]
+    org.set_course_published(
+        session=session, actor=super_admin, course_id=courses["BUS-1"], published=True
+    )
     bus = programs.create_program(
         session=session,
         actor=super_admin,

@@ -95,7 +95,8 @@ class ProgramsState(PagedTableMixin, AdminState):
             ]
             self.course_choices = [
                 {"id": str(i), "label": label}
-                for i, label in org.course_options(session=session, actor=actor)
+                for i, label in org.course_options(session=session, actor=actor,
+                                                   published_only=True)
             ]
 
     @rx.event
