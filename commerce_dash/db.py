@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -46,6 +47,34 @@ def reset_engine() -> None:
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
+
+
+def write_lock(session: Session) -> None:
+    """From here to its commit, this transaction is the only writer: a read-check-write guard
+    calls this before its check.
+
+    PostgreSQL needs nothing here: the guard locks its rows with ``FOR UPDATE`` (see
+    :func:`for_update`). SQLite ignores ``FOR UPDATE``, and pysqlite opens a transaction only
+    at the first write, so the check would read data that another writer may change before
+    this one writes. ``BEGIN IMMEDIATE`` takes the database's write lock now (waiting up to the
+    busy timeout): the check then reads the latest committed data and nobody else can commit
+    until this transaction ends. A transaction that has already written holds that lock.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_Query = TypeVar("_Query", bound=Any)
+
+
+def for_update(session: Session, query: _Query) -> _Query:
+    """``query`` locking the rows it reads until the commit, on PostgreSQL and on SQLite."""
+    write_lock(session)
+    return query.with_for_update()
 
 
 @contextmanager

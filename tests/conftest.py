@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,65 @@ def database() -> Iterator[str]:
     upgrade_to_head()
     yield url
     reset_engine()
+
+
+def _reachable_postgres() -> str | None:
+    """A PostgreSQL URL to test on besides the configured database, if a server answers."""
+    import psycopg
+
+    url = os.environ.get("TEST_POSTGRES_URL",
+                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    try:
+        psycopg.connect(url.replace("+psycopg", ""), connect_timeout=2).close()
+    except psycopg.Error:
+        return None
+    return url
+
+
+@contextmanager
+def _serving(url: str) -> Iterator[None]:
+    """The whole app (engine, processors) on ``url``, migrated, until the block ends."""
+    from commerce_dash.payments.factory import reset_processors
+
+    previous = os.environ["DATABASE_URL"]
+
+    def switch(to: str) -> None:
+        os.environ["DATABASE_URL"] = to
+        get_settings.cache_clear()
+        reset_engine()
+        reset_processors()
+
+    switch(url)
+    try:
+        _reset_schema(url)
+        reset_engine()
+        upgrade_to_head()
+        yield
+    finally:
+        switch(previous)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def both_databases(request: pytest.FixtureRequest, database: str) -> Iterator[str]:
+    """Run a module's tests on SQLite and on PostgreSQL (use it with ``pytestmark``).
+
+    The configured database serves its own kind; the other kind gets a database of its own
+    for the module (a temporary SQLite file, or ``TEST_POSTGRES_URL``, by default the local
+    server's ``test`` database, when the configured one is SQLite).
+    """
+    kind = str(request.param)
+    if database.startswith(kind):
+        yield kind
+        return
+    if kind == "sqlite":
+        url = f"sqlite:///{_TMP / f'other-{request.module.__name__}.db'}"
+    else:
+        found = _reachable_postgres()
+        if found is None:
+            pytest.skip("no PostgreSQL server answers (set TEST_POSTGRES_URL)")
+        url = found
+    with _serving(url):
+        yield kind
 
 
 def _truncate_all() -> None:

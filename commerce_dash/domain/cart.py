@@ -18,6 +18,7 @@ __all__ = [
     "CartLineIn",
     "CartTotals",
     "LineTotals",
+    "cart_fingerprint",
     "checkout_fingerprint",
     "compute_totals",
     "taxable_amounts",
@@ -103,4 +104,17 @@ def checkout_fingerprint(
     request and is refused."""
     body = {"billing": list(billing), "display_currency": display_currency,
             "expected_total": expected_total}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def cart_fingerprint(*, totals: CartTotals, display_currency: str, display_total: int,
+                     billing: tuple[str, str, str], discount_code: str) -> str:
+    """A stable hash of everything a checkout of the cart would charge and show: the lines
+    with their amounts, discount and tax, the code, the billing address, the currency shown.
+    Two checkouts of a cart with the same fingerprint are the same purchase."""
+    body = {
+        "currency": totals.currency, "total": totals.total, "code": discount_code,
+        "lines": [[line.key, line.amount, line.discount, line.tax] for line in totals.lines],
+        "display": [display_currency, display_total], "billing": list(billing),
+    }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

@@ -1,6 +1,7 @@
 """Order numbers and the order and payment state machines (spec 001, "Workflow State Machines").
 
-Order: pending -> completed | failed; completed -> refunded | partially_refunded | cancelled.
+Order: pending -> completed | failed | cancelled; completed -> refunded | partially_refunded |
+cancelled.
 Payment: pending -> requires_action | processing -> succeeded | failed; a declined payment
 (failed) may be retried on the same intent, so failed -> requires_action | processing |
 succeeded are allowed, but nothing leaves succeeded except a refund, and a late or repeated
@@ -49,7 +50,10 @@ class PaymentStatus(StrEnum):
 
 
 _ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.PENDING: frozenset({OrderStatus.COMPLETED, OrderStatus.FAILED}),
+    # cancelled from pending: replaced by a newer checkout of its cart, or refused before the
+    # charge because the learner already owns what it sells
+    OrderStatus.PENDING: frozenset({OrderStatus.COMPLETED, OrderStatus.FAILED,
+                                    OrderStatus.CANCELLED}),
     OrderStatus.COMPLETED: frozenset(
         {OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.CANCELLED}
     ),

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.ledger import split_line
 from commerce_dash.domain.money import currency_digits, format_minor
 
 
@@ -203,3 +204,31 @@ def bundle_savings(
             field="amount",
         )
     return BundleSavings(total, bundle_price, total - bundle_price, currency)
+
+
+@dataclass(frozen=True)
+class BundleForOwner:
+    """A program offered to a learner who owns some of its courses."""
+
+    amount: int  # what the learner pays: the bundle price less the owned courses' shares
+    credit: int  # the owned courses' shares of the bundle price, taken off
+    owned: tuple[int, ...]  # the courses already owned: not sold again
+
+
+def bundle_for_owner(bundle_amount: int, course_prices: Sequence[tuple[int, int]],
+                     owned: Iterable[int]) -> BundleForOwner:
+    """The bundle price less what the owned courses are worth inside the bundle.
+
+    ``course_prices`` pairs each course of the program (in its order) with its price in
+    force, 0 when it has none. The bundle price is split over the courses by their prices
+    with the ledger's largest-remainder rule, and the owned courses' parts are taken off, so
+    what is charged is exactly the parts of the courses sold. Owning none changes nothing.
+    """
+    mine = set(owned)
+    held = tuple(course for course, _ in course_prices if course in mine)
+    if not held or not course_prices:
+        return BundleForOwner(bundle_amount, 0, ())
+    parts = split_line(bundle_amount, [price for _, price in course_prices])
+    credit = sum(part for (course, _), part in zip(course_prices, parts, strict=True)
+                 if course in mine)
+    return BundleForOwner(bundle_amount - credit, credit, held)

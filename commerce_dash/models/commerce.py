@@ -93,6 +93,9 @@ class Order(SQLModel, table=True):
     exchange_rate_at: datetime | None = timestamp_field()
     idempotency_key: str = Field(max_length=100)
     request_hash: str = Field(max_length=64)
+    # What the cart held when the order was made (``domain.cart.cart_fingerprint``): a
+    # checkout of the same cart unchanged answers with this order while it is open.
+    cart_fingerprint: str = Field(default="", max_length=64)
     prices_locked_until: datetime = Field(sa_type=UTCDateTime, nullable=False)
     failure_reason: str = Field(default="", max_length=500)
     created_at: datetime = created_at_field()
@@ -122,6 +125,9 @@ class OrderLine(SQLModel, table=True):
     total: int = Field(ge=0)  # list - discount + tax
     display_total: int = Field(default=0, ge=0)
     currency: str = Field(max_length=3)
+    # A program's courses the learner already owned: not sold again (the line's price is
+    # the bundle's less their shares), no registration, no ledger entry.
+    owned_course_ids: list[int] | None = json_field()
 
 
 class Payment(SQLModel, table=True):

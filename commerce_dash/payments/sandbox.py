@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from commerce_dash.db import session_scope
+from commerce_dash.db import for_update, session_scope
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.commerce import SandboxIntent, SandboxRefund
 from commerce_dash.payments.base import (
@@ -162,7 +162,7 @@ class SandboxProcessor:
 
     def cancel_intent(self, intent_id: str) -> IntentResult:
         with session_scope() as session:
-            intent = self._get(session, intent_id)
+            intent = self._get(session, intent_id, lock=True)
             if intent.status == "succeeded":
                 raise ProcessorError("intent_unexpected_state",
                                      "This payment succeeded and can't be cancelled.")
@@ -180,7 +180,7 @@ class SandboxProcessor:
             ).first()
             if done is not None:
                 return RefundResult(done.id, done.amount, "succeeded", {"id": done.id})
-            intent = self._get(session, request.intent_id)
+            intent = self._get(session, request.intent_id, lock=True)
             if intent.status != "succeeded":
                 raise ProcessorError("charge_not_captured", "Only a paid intent can be refunded.")
             if request.amount <= 0 or intent.amount_refunded + request.amount > intent.amount:
@@ -195,7 +195,13 @@ class SandboxProcessor:
             intent.updated_at = utcnow()
             session.add(refund)
             session.add(intent)
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:  # the same key at the same moment: that refund is the one
+                session.rollback()
+                winner = session.exec(select(SandboxRefund).where(
+                    SandboxRefund.idempotency_key == request.idempotency_key)).one()
+                return RefundResult(winner.id, winner.amount, "succeeded", {"id": winner.id})
             return RefundResult(refund.id, refund.amount, "succeeded",
                                 {"id": refund.id, "amount": refund.amount})
 
@@ -296,7 +302,7 @@ class SandboxProcessor:
     def _get(self, session: Session, intent_id: str, *, lock: bool = False) -> SandboxIntent:
         query = select(SandboxIntent).where(SandboxIntent.id == intent_id)
         if lock:
-            query = query.with_for_update()
+            query = for_update(session, query)
         intent = session.exec(query).first()
         if intent is None:
             raise ProcessorError("resource_missing", f"No such payment intent: {intent_id}")

@@ -14,21 +14,27 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, func
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.cart import CartLineIn, CartTotals, compute_totals, taxable_amounts
+from commerce_dash.domain.cart import (
+    CartLineIn,
+    CartTotals,
+    cart_fingerprint,
+    compute_totals,
+    taxable_amounts,
+)
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.discounts import DiscountApplied, PricedLine, normalise_code
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.money import format_minor
-from commerce_dash.domain.pricing import ItemType
+from commerce_dash.domain.pricing import BundleForOwner, ItemType, bundle_for_owner
 from commerce_dash.domain.tax import TaxableLine, TaxAddress, TaxQuote
 from commerce_dash.models.accounts import User
-from commerce_dash.models.catalog import Course, Department, Program
+from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
 from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.models.pricing import Price
 from commerce_dash.services.discounts import check_code
 from commerce_dash.services.fx import display_options, to_display
-from commerce_dash.services.ownership import owned_course_ids, program_course_ids
-from commerce_dash.services.pricing import in_force_clause
+from commerce_dash.services.ownership import owned_course_ids, program_courses
+from commerce_dash.services.pricing import course_prices_in_force, in_force_clause
 from commerce_dash.services.tax import quote_tax
 from commerce_dash.settings import get_settings
 
@@ -63,6 +69,7 @@ class CartLineView:
     note: str  # price change or availability, for people
     amount_label: str
     discount_label: str = ""
+    owned_course_ids: tuple[int, ...] = ()  # a program's courses the learner already owns
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class CartView:
     blockers: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     checkout_order_id: int | None = None
+    fingerprint: str = ""  # what a checkout would charge (``domain.cart.cart_fingerprint``)
 
     @property
     def count(self) -> int:
@@ -93,6 +101,15 @@ class CartView:
     @property
     def can_check_out(self) -> bool:
         return bool(self.lines) and not self.blockers
+
+
+@dataclass(frozen=True)
+class Added:
+    """What adding an item did: the cart, and a sentence for the learner."""
+
+    cart: Cart
+    message: str
+    replaced: tuple[str, ...] = ()  # titles of lines the item took the place of
 
 
 @dataclass(frozen=True)
@@ -188,10 +205,19 @@ def _items(session: Session, pairs: list[tuple[str, int]]) -> dict[tuple[str, in
             .join(Department, col(Department.id) == model.department_id)
             .where(col(model.id).in_(ids))
         ).all()
+        held_back = _programs_with_unpublished_courses(session, ids) if model is Program else set()
         for item_id, code, title, department_id, published, department in rows:
-            found[(kind, item_id)] = _Item(kind, item_id, code, title, department_id, published,
-                                           department)
+            found[(kind, item_id)] = _Item(kind, item_id, code, title, department_id,
+                                           published and item_id not in held_back, department)
     return found
+
+
+def _programs_with_unpublished_courses(session: Session, program_ids: list[int]) -> set[int]:
+    """Programs holding a course taken off sale: they are not sold until it is back."""
+    return set(session.exec(
+        select(ProgramCourse.program_id).join(Course, col(Course.id) == ProgramCourse.course_id)
+        .where(col(ProgramCourse.program_id).in_(program_ids), col(Course.published).is_(False))
+    ).all())
 
 
 def _item(session: Session, item_type: str, item_id: int) -> _Item:
@@ -204,7 +230,8 @@ def _item(session: Session, item_type: str, item_id: int) -> _Item:
         program = session.get(Program, item_id)
         if program is not None and program.id is not None:
             return _Item(item_type, program.id, program.code, program.title,
-                         program.department_id, program.published)
+                         program.department_id, program.published and not
+                         _programs_with_unpublished_courses(session, [program.id]))
     else:
         raise DomainError("invalid_item_type", "Only courses and programs can be added to the "
                           "cart.", field="item_type")
@@ -237,24 +264,50 @@ def _price_now(
 def _ownership_refusal(
     session: Session, user_id: int | None, item: _Item, owned: set[int] | None = None
 ) -> str | None:
-    """Why the learner cannot buy this item again, or None."""
+    """Why the learner cannot buy this item again, or None. A program with only some of its
+    courses owned is for sale (at a lower price, see ``_line_prices``)."""
     if user_id is None:
         return None
     owned = owned if owned is not None else owned_course_ids(session=session, user_id=user_id)
     if item.item_type == ItemType.COURSE and item.item_id in owned:
         return f"You already own {item.title}."
     if item.item_type == ItemType.PROGRAM:
-        courses = program_course_ids(session=session, program_ids=[item.item_id])[item.item_id]
+        courses = set(program_courses(session=session, program_ids=[item.item_id])[item.item_id])
         if courses and courses <= owned:
             return f"You already own every course of {item.title}."
     return None
 
 
+def _overlap(session: Session, item: _Item, lines: list[CartLine]
+             ) -> tuple[str | None, list[CartLine]]:
+    """A course and a program holding it are never in one cart together.
+
+    Returns (why the item is refused, or None; the course lines a program takes the place of).
+    """
+    programs = {line.item_id: line.title for line in lines
+                if line.item_type == ItemType.PROGRAM}
+    if item.item_type == ItemType.PROGRAM:
+        programs[item.item_id] = item.title
+    courses = program_courses(session=session, program_ids=programs)
+    if item.item_type == ItemType.COURSE:
+        holder = next((programs[p] for p, c in courses.items() if item.item_id in c), None)
+        if holder is not None:
+            return f"{item.title} is part of {holder}, which is already in your cart.", []
+        return None, []
+    inside = set(courses[item.item_id])
+    return None, [line for line in lines
+                  if line.item_type == ItemType.COURSE and line.item_id in inside]
+
+
 # ---------------------------------------------------------------- changes
 
 
-def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int) -> Cart:
-    """Add a course or a program (one line, at the price in force now) and commit."""
+def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int) -> Added:
+    """Add a course or a program (one line, at the price in force now) and commit.
+
+    A course already inside a program in the cart is refused; a program takes the place of
+    the courses of it that are in the cart (the message names them).
+    """
     item = _item(session, item_type, item_id)
     if not item.published:
         raise DomainError("item_not_for_sale", f"{item.title} is not for sale.")
@@ -263,27 +316,39 @@ def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int
         raise DomainError("already_owned", refusal, kind=ErrorKind.CONFLICT)
     cart = _cart_for_change(session, owner)
     assert cart.id is not None
-    existing = session.exec(
-        select(CartLine.id).where(
-            CartLine.cart_id == cart.id, CartLine.item_type == item.item_type,
-            CartLine.item_id == item.item_id,
-        )
-    ).first()
-    if existing is not None:
+    lines = list(session.exec(select(CartLine).where(CartLine.cart_id == cart.id)).all())
+    if any((line.item_type, line.item_id) == (item.item_type, item.item_id) for line in lines):
+        session.rollback()
         raise DomainError("already_in_cart", f"{item.title} is already in your cart.",
                           kind=ErrorKind.CONFLICT)
+    refused, replaced = _overlap(session, item, lines)
+    if refused:
+        session.rollback()
+        raise DomainError("in_cart_program", refused, kind=ErrorKind.CONFLICT)
     price = _price_now(session, [(item.item_type, item.item_id)], cart.currency, utcnow())
     if (item.item_type, item.item_id) not in price:
+        session.rollback()
         raise DomainError("item_not_for_sale", f"{item.title} has no price yet, so it can't "
                           "be bought.")
     price_id, amount = price[(item.item_type, item.item_id)]
+    for line in replaced:
+        session.delete(line)
     session.add(CartLine(
         cart_id=cart.id, item_type=item.item_type, item_id=item.item_id,
         department_id=item.department_id, title=item.title, price_id=price_id,
         unit_amount=amount, currency=cart.currency,
     ))
     session.commit()
-    return cart
+    titles = tuple(line.title for line in replaced)
+    message = f"{item.title} is in your cart."
+    if titles:
+        message += (f" It includes {_and(titles)}, so {'they were' if len(titles) > 1 else 'it was'}"
+                    " taken out of your cart.")
+    return Added(cart, message, titles)
+
+
+def _and(titles: tuple[str, ...]) -> str:
+    return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
 
 
 def remove_line(*, session: Session, owner: CartOwner, line_id: int) -> None:
@@ -393,10 +458,8 @@ def merge_guest_cart(*, session: Session, token: str, user_id: int) -> MergeResu
     else:
         target = mine
     assert target.id is not None
-    present = {
-        (line.item_type, line.item_id)
-        for line in session.exec(select(CartLine).where(CartLine.cart_id == target.id)).all()
-    } if target is not guest else set()
+    kept = list(session.exec(select(CartLine).where(CartLine.cart_id == target.id)).all()
+                ) if target is not guest else []
     for line in guest_lines:
         item = _Item(line.item_type, line.item_id, "", line.title, line.department_id, True)
         refusal = _ownership_refusal(session, user_id, item, owned)
@@ -404,13 +467,24 @@ def merge_guest_cart(*, session: Session, token: str, user_id: int) -> MergeResu
             messages.append(f"{refusal} It was taken out of your cart.")
             session.delete(line)
             continue
-        if (line.item_type, line.item_id) in present:
+        if any((k.item_type, k.item_id) == (line.item_type, line.item_id) for k in kept):
             messages.append(f"{line.title} was already in your cart.")
             session.delete(line)
             continue
+        refused, replaced = _overlap(session, item, kept)
+        if refused:
+            messages.append(f"{refused} It was taken out of your cart.")
+            session.delete(line)
+            continue
+        for old in replaced:
+            messages.append(f"{old.title} is part of {line.title}, so it was taken out of "
+                            "your cart.")
+            kept.remove(old)
+            session.delete(old)
         if target is not guest:
             line.cart_id = target.id
             session.add(line)
+        kept.append(line)
         moved += 1
     if target is not guest:
         if not target.discount_code and guest.discount_code:
@@ -462,16 +536,49 @@ def expire_carts(*, session: Session, now: datetime | None = None, batch: int = 
 # ---------------------------------------------------------------- the priced view
 
 
+@dataclass(frozen=True)
+class _LinePrice:
+    price_id: int
+    list_amount: int  # the item's price in force
+    amount: int  # what this learner pays for it: less the owned courses of a program
+    bundle: BundleForOwner | None = None
+
+
+def _line_prices(session: Session, rows: list[CartLine], currency: str, at: datetime,
+                 owned: set[int]) -> dict[tuple[str, int], _LinePrice]:
+    """What each line costs this learner now (lines no longer for sale are left out).
+
+    A program some of whose courses the learner owns costs the bundle price less those
+    courses' shares of it (``domain.pricing.bundle_for_owner``)."""
+    now = _price_now(session, [(r.item_type, r.item_id) for r in rows], currency, at)
+    programs = [r.item_id for r in rows
+                if r.item_type == ItemType.PROGRAM and (r.item_type, r.item_id) in now]
+    courses_of = program_courses(session=session, program_ids=programs) if owned else {}
+    course_prices = course_prices_in_force(
+        session=session, course_ids=sorted({c for cs in courses_of.values() for c in cs}),
+        currency=currency, at=at) if any(owned & set(cs) for cs in courses_of.values()) else {}
+    prices: dict[tuple[str, int], _LinePrice] = {}
+    for key, (price_id, amount) in now.items():
+        bundle = None
+        if key[0] == ItemType.PROGRAM and owned & set(courses_of.get(key[1], ())):
+            bundle = bundle_for_owner(
+                amount, [(c, course_prices.get(c, 0)) for c in courses_of[key[1]]], owned)
+        prices[key] = _LinePrice(price_id, amount, bundle.amount if bundle else amount, bundle)
+    return prices
+
+
 def _priced_lines(session: Session, cart: Cart, at: datetime) -> list[PricedLine]:
-    rows = session.exec(
+    rows = list(session.exec(
         select(CartLine).where(CartLine.cart_id == cart.id).order_by(col(CartLine.id))
-    ).all()
-    now = _price_now(session, [(r.item_type, r.item_id) for r in rows], cart.currency, at)
+    ).all())
+    owned = (owned_course_ids(session=session, user_id=cart.user_id)
+             if cart.user_id is not None else set())
+    prices = _line_prices(session, rows, cart.currency, at, owned)
     return [
         PricedLine(f"{r.item_type}:{r.item_id}", r.item_type, r.item_id, r.department_id,
-                   now[(r.item_type, r.item_id)][1], cart.currency)
+                   prices[(r.item_type, r.item_id)].amount, cart.currency)
         for r in rows
-        if (r.item_type, r.item_id) in now
+        if (r.item_type, r.item_id) in prices
     ]
 
 
@@ -500,16 +607,16 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         select(CartLine).where(CartLine.cart_id == cart.id).order_by(col(CartLine.id))
     ).all())
     pairs = [(r.item_type, r.item_id) for r in rows]
-    now_prices = _price_now(session, pairs, cart.currency, at)
     items = _items(session, pairs)
     owned = (owned_course_ids(session=session, user_id=owner.user_id)
              if owner.user_id is not None else set())
+    prices = _line_prices(session, rows, cart.currency, at, owned)
     blockers: list[str] = []
     sellable: list[CartLine] = []
     line_in: dict[str, CartLineIn] = {}
     for r in rows:
         key = f"{r.item_type}:{r.item_id}"
-        current = now_prices.get((r.item_type, r.item_id))
+        current = prices.get((r.item_type, r.item_id))
         item = items[(r.item_type, r.item_id)]
         if current is None or not item.published:
             blockers.append(f"{r.title} is no longer for sale: remove it to check out.")
@@ -518,12 +625,13 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         refusal = _ownership_refusal(session, owner.user_id, item, owned)
         if refusal:
             blockers.append(f"{refusal} Remove it to check out.")
-        line_in[key] = CartLineIn(key, r.title, r.unit_amount, current[1])
+        line_in[key] = CartLineIn(key, r.title, r.unit_amount, current.list_amount)
         sellable.append(r)
+    blockers += _overlaps_in(session, rows)
 
     priced = [
         PricedLine(f"{r.item_type}:{r.item_id}", r.item_type, r.item_id, r.department_id,
-                   now_prices[(r.item_type, r.item_id)][1], cart.currency)
+                   prices[(r.item_type, r.item_id)].amount, cart.currency)
         for r in sellable
     ]
     amounts = {p.key: p.amount for p in priced}
@@ -555,6 +663,8 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
     )
     display_by_key = {line.key: d for line, d in zip(totals.lines, display.amounts, strict=True)}
     by_key = {line.key: line for line in totals.lines}
+    course_titles = _course_titles(session, {c for p in prices.values() if p.bundle
+                                             for c in p.bundle.owned})
     views = []
     for r in rows:
         key = f"{r.item_type}:{r.item_id}"
@@ -569,7 +679,16 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
                     f"{format_minor(info.added_amount, cart.currency, locale)}, now "
                     f"{format_minor(info.current_amount, cart.currency, locale)}.")
         item = items[(r.item_type, r.item_id)]
-        amount = info.current_amount
+        price = prices.get((r.item_type, r.item_id))
+        amount = price.amount if price is not None and info.current_amount is not None else None
+        bundle = price.bundle if price is not None else None
+        if bundle is not None and price is not None and amount is not None:
+            owned_note = (f"You already own {_and(tuple(course_titles[c] for c in bundle.owned))}"
+                          f": {format_minor(bundle.credit, cart.currency, locale)} off the "
+                          f"bundle price of {format_minor(price.list_amount, cart.currency, locale)}"
+                          f" (its share of it), and {'they are' if len(bundle.owned) > 1 else 'it is'}"
+                          " not sold again.")
+            note = f"{note} {owned_note}".strip()
         views.append(CartLineView(
             id=r.id or 0, key=key, item_type=r.item_type, item_id=r.item_id, code=item.code,
             title=r.title, department=item.department,
@@ -579,6 +698,7 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
             amount_label=format_minor(amount, cart.currency, locale) if amount is not None
             else "Unavailable",
             discount_label=format_minor(t.discount, cart.currency, locale) if t else "",
+            owned_course_ids=bundle.owned if bundle is not None else (),
         ))
     notices = [v.note for v in views if v.note and v.amount is not None]
     if discount_message:
@@ -593,7 +713,31 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         notices=notices, blockers=blockers,
         labels=_labels(totals, display.total, display.currency, locale),
         checkout_order_id=cart.checkout_order_id,
+        fingerprint=cart_fingerprint(
+            totals=totals, display_currency=display.currency, display_total=display.total,
+            billing=(cart.billing_country, cart.billing_region, cart.billing_postal_code),
+            discount_code=cart.discount_code if discount is not None else ""),
     )
+
+
+def _course_titles(session: Session, course_ids: set[int]) -> dict[int, str]:
+    if not course_ids:
+        return {}
+    return {cid: title for cid, title in session.exec(
+        select(Course.id, Course.title).where(col(Course.id).in_(course_ids))).all()
+        if cid is not None}
+
+
+def _overlaps_in(session: Session, rows: list[CartLine]) -> list[str]:
+    """A course and a program holding it, both in the cart (a program that gained the course
+    after both were added): one of them must go before checkout."""
+    programs = {r.item_id: r.title for r in rows if r.item_type == ItemType.PROGRAM}
+    if not programs:
+        return []
+    courses_of = program_courses(session=session, program_ids=programs)
+    return [f"{r.title} is also part of {programs[p]} in your cart: remove one of them to "
+            "check out." for r in rows if r.item_type == ItemType.COURSE
+            for p, courses in courses_of.items() if r.item_id in courses]
 
 
 def _labels(totals: CartTotals, display_total: int, display_currency: str,

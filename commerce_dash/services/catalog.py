@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, func, literal, or_, union_all
+from sqlalchemy import Integer, String, cast, exists, func, literal, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -206,7 +206,7 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
         )
         .join(program_price, program_price.c.item_id == Program.id)
         .outerjoin(minutes, minutes.c.program_id == Program.id)
-        .where(col(Program.published).is_(True))
+        .where(col(Program.published).is_(True), ~exists(_unpublished_course(Program.id)))
     )
     if pattern:
         courses = courses.where(or_(col(Course.title).ilike(pattern, escape="\\"),
@@ -259,6 +259,14 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
         for r in rows
     ]
     return Page(cards, int(total), page.page, page.page_size)
+
+
+def _unpublished_course(program_id: Any) -> Any:
+    """Correlated: the courses of the program that are not published."""
+    return (sa_select(col(ProgramCourse.program_id))
+            .join(Course, col(Course.id) == ProgramCourse.course_id)
+            .where(col(ProgramCourse.program_id) == program_id,
+                   col(Course.published).is_(False)))
 
 
 def categories(*, session: Session) -> list[str]:
@@ -339,7 +347,9 @@ def program_detail(*, session: Session, code: str, currency: str = "",
                                                                     currency))
         for c in courses
     ]
-    price = _price_tag(session, ItemType.PROGRAM, program.id, currency, at)
+    # a program holding a course taken off sale is not sold until the course is back
+    price = (_price_tag(session, ItemType.PROGRAM, program.id, currency, at)
+             if all(c.published for c in courses) else None)
     total = sum(amounts.values()) if len(amounts) == len(courses) else None
     savings: BundleSavings | None = None
     if price is not None and total is not None and price.amount < total:

@@ -13,6 +13,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from commerce_dash.db import for_update
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.cart import checkout_fingerprint
 from commerce_dash.domain.clock import utcnow
@@ -124,13 +125,54 @@ def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> Che
     if existing is not None:
         return _replay(session, existing, fingerprint)
     require_not_under_review(session=session, user_id=actor.user_id)
+    for _ in range(2):
+        try:
+            outcome = _checkout_cart(session, actor, request, key, fingerprint)
+        except DomainError:
+            session.rollback()
+            raise
+        if isinstance(outcome, CheckoutResult):
+            return outcome
+        _close_replaced(session, outcome)
+    raise DomainError("checkout_in_progress", "Your cart is being checked out elsewhere; try "
+                      "again in a moment.", kind=ErrorKind.CONFLICT, retry_after_seconds=2)
 
-    cart_query = select(Cart).where(Cart.user_id == actor.user_id)
-    if session.get_bind().dialect.name == "postgresql":
-        cart_query = cart_query.with_for_update()  # one checkout of a cart at a time
-    cart = session.exec(cart_query).first()
+
+def _close_replaced(session: Session, order_id: int) -> None:
+    """The cart changed since its open order was made: that order is cancelled (its intent
+    voided first) before the new one; if it was paid meanwhile, the learner is told."""
+    from commerce_dash.services.payments import close_unpaid_order
+
+    try:
+        status = close_unpaid_order(
+            session=session, order_id=order_id,
+            reason="Replaced by a new checkout of the same cart after it changed.")
+    except ProcessorError as exc:
+        raise DomainError("payment_unavailable", "The payment service could not close your "
+                          f"earlier checkout: {exc.message}", kind=ErrorKind.CONFLICT) from None
+    if status in (OrderStatus.CANCELLED.value, OrderStatus.FAILED.value):
+        return
+    order = session.get(Order, order_id)
+    assert order is not None
+    number = order_number(order_id, order.created_at)
+    if status == OrderStatus.PENDING.value:
+        raise DomainError("checkout_in_progress", f"The payment of your earlier checkout "
+                          f"{number} is being processed; try again in a moment.",
+                          kind=ErrorKind.CONFLICT, retry_after_seconds=5)
+    raise DomainError("checkout_paid", f"Your earlier checkout {number} was paid meanwhile: "
+                      "see My orders before buying again.", kind=ErrorKind.CONFLICT)
+
+
+def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key: str,
+                   fingerprint: str) -> CheckoutResult | int:
+    """Check the cart out under its lock: the result, or the id of the cart's open order that
+    must be closed first (the cart changed since it was made)."""
+    # one checkout of a cart at a time
+    cart = session.exec(for_update(session, select(Cart).where(Cart.user_id == actor.user_id))
+                        ).first()
     existing = _existing(session, actor.user_id, key)  # a twin may have won while we waited
     if existing is not None:
+        session.commit()
         return _replay(session, existing, fingerprint)
     if cart is None or cart.id is None:
         raise DomainError("cart_empty", "Your cart is empty.", kind=ErrorKind.CONFLICT)
@@ -170,6 +212,15 @@ def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> Che
     if display and display not in view.display_choices:
         raise DomainError("invalid_display_currency",
                           f"Prices can't be shown in {display}.", field="display_currency")
+    open_order = session.get(Order, cart.checkout_order_id) if cart.checkout_order_id else None
+    if open_order is not None and open_order.status == OrderStatus.PENDING.value:
+        assert open_order.id is not None
+        session.commit()
+        if open_order.cart_fingerprint != view.fingerprint:
+            return open_order.id
+        # the same cart checked out again (a new key, a second tab): its open order
+        return _result(session, open_order, ensure_intent(session=session, order_id=open_order.id),
+                       replayed=True)
 
     settings = get_settings()
     now = utcnow()
@@ -214,7 +265,7 @@ def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> Che
         billing_postal_code=view.billing[2],
         display_currency=view.display_currency, display_total=view.display_total,
         exchange_rate=view.exchange_rate, exchange_rate_at=view.exchange_rate_at,
-        idempotency_key=key, request_hash=fingerprint,
+        idempotency_key=key, request_hash=fingerprint, cart_fingerprint=view.fingerprint,
         prices_locked_until=now + timedelta(minutes=settings.price_lock_minutes),
         created_at=now, updated_at=now,
     )
@@ -237,7 +288,7 @@ def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> Che
             item_id=shown.item_id, department_id=row.department_id, title=shown.title,
             price_id=row.price_id, list_amount=line.amount, discount_amount=line.discount,
             tax_amount=line.tax, total=line.total, display_total=shown.display_total,
-            currency=view.currency,
+            currency=view.currency, owned_course_ids=list(shown.owned_course_ids) or None,
         ))
     if code_row is not None:
         assert code_row.id is not None

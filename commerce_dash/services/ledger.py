@@ -177,13 +177,16 @@ def delete_share_rule(*, session: Session, actor: Actor | None, scope_key: str) 
 
 
 def _line_courses(session: Session, order: Order, line: OrderLine) -> list[tuple[Course, int]]:
-    """(course, weight) of a line: a course line is itself; a program line is its courses
-    weighted by their prices when the order was placed."""
+    """(course, weight) of a line: a course line is itself; a program line is the courses it
+    sold (not those the learner already owned) weighted by their prices when the order was
+    placed."""
     if line.item_type == "course":
         course = session.get(Course, line.item_id)
         return [(course, 1)] if course is not None else []
-    course_ids = list(session.exec(select(ProgramCourse.course_id).where(
-        ProgramCourse.program_id == line.item_id).order_by(col(ProgramCourse.position))).all())
+    owned = set(line.owned_course_ids or ())
+    course_ids = [c for c in session.exec(select(ProgramCourse.course_id).where(
+        ProgramCourse.program_id == line.item_id).order_by(col(ProgramCourse.position))).all()
+        if c not in owned]
     prices = course_prices_in_force(session=session, course_ids=course_ids,
                                     currency=line.currency, at=order.created_at)
     courses = [session.get(Course, c) for c in course_ids]

@@ -20,12 +20,18 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from commerce_dash.db import for_update
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
-from commerce_dash.domain.orders import OrderStatus, parse_order_number
+from commerce_dash.domain.orders import (
+    OrderStatus,
+    PaymentStatus,
+    can_move_payment,
+    parse_order_number,
+)
 from commerce_dash.domain.retry import backoff_seconds
-from commerce_dash.models.commerce import Order, Payment, PaymentEvent
+from commerce_dash.models.commerce import Order, OrderLine, Payment, PaymentEvent
 from commerce_dash.payments.base import (
     IntentResult,
     IntentStatus,
@@ -41,6 +47,8 @@ from commerce_dash.payments.sandbox import (
     event_status,
 )
 from commerce_dash.services.audit import record_audit
+from commerce_dash.services.ownership import owned_elsewhere
+from commerce_dash.services.refunds import pay_approved
 from commerce_dash.services.settlement import apply_intent_result, fail_order
 from commerce_dash.settings import get_settings
 
@@ -57,10 +65,8 @@ class WebhookOutcome:
 
 
 def _lock_payment(session: Session, processor: str, intent_id: str) -> Payment | None:
-    query = select(Payment).where(Payment.processor == processor, Payment.intent_id == intent_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.exec(query).first()
+    return session.exec(for_update(session, select(Payment).where(
+        Payment.processor == processor, Payment.intent_id == intent_id))).first()
 
 
 def receive_webhook(
@@ -126,12 +132,24 @@ def process_event(
         row.processed_at = utcnow()
         row.next_attempt_at = None
         session.add(row)
+        payment_id = row.payment_id
         session.commit()
-        return WebhookOutcome(row.event_id, status, outcome)
     except Exception as exc:  # noqa: BLE001 - any failure is retried, then dead-lettered
         session.rollback()
         log.exception("Processing payment event %s failed", event_row_id)
         return _schedule_retry(session, event_row_id, f"{type(exc).__name__}: {exc}")
+    _after_settling(session, payment_id)
+    return WebhookOutcome(row.event_id, status, outcome)
+
+
+def _after_settling(session: Session, payment_id: int | None) -> None:
+    """After the commit: pay the refunds the settlement approved (a duplicate purchase)."""
+    if payment_id is None:
+        return
+    order_id = session.exec(select(Payment.order_id).where(Payment.id == payment_id)).first()
+    if order_id is not None:
+        pay_approved(session=session, order_id=order_id)
+
 
 
 def _apply_event(session: Session, row: PaymentEvent, event: WebhookEvent) -> tuple[str, str]:
@@ -261,6 +279,7 @@ def settle_from_processor(*, session: Session, payment_id: int, source: str) -> 
         processed_at=utcnow(),
     ))
     session.commit()
+    _after_settling(session, payment_id)
     return outcome
 
 
@@ -291,9 +310,28 @@ def _payable_intent(session: Session, actor: Actor, number: str, processor: str)
     if payment is None or payment.processor != processor or not payment.intent_id:
         raise DomainError("no_payment", f"This order is not paid through {processor}.",
                           kind=ErrorKind.CONFLICT)
+    _refuse_what_is_owned(session, order)
     intent_id = payment.intent_id
     session.commit()
     return intent_id
+
+
+def _refuse_what_is_owned(session: Session, order: Order) -> None:
+    """Just before the charge: an order selling something its learner meanwhile got another
+    way is cancelled (its intent voided) and nothing is charged."""
+    lines = list(session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all())
+    duplicates = owned_elsewhere(session=session, order=order, lines=lines)
+    if not duplicates:
+        return
+    assert order.id is not None
+    titles = ", ".join(d.title for d in duplicates)
+    reason = (f"You already own {titles}, so this order was cancelled before any charge. "
+              "Your cart shows what is left to buy.")
+    status = close_unpaid_order(session=session, order_id=order.id, reason=reason)
+    if status == OrderStatus.COMPLETED.value:  # paid meanwhile: the duplicate is refunded
+        raise DomainError("order_not_payable", "This order is already paid.",
+                          kind=ErrorKind.CONFLICT)
+    raise DomainError("already_owned", reason, kind=ErrorKind.CONFLICT)
 
 
 def _sandbox() -> SandboxProcessor:
@@ -404,33 +442,51 @@ def janitor(*, session: Session, limit: int = 100) -> dict[str, int]:
 
 
 def _expire_order(session: Session, order_id: int) -> bool:
+    return close_unpaid_order(
+        session=session, order_id=order_id, status=OrderStatus.FAILED,
+        reason="The checkout expired before it was paid.") == OrderStatus.FAILED.value
+
+
+def close_unpaid_order(*, session: Session, order_id: int, reason: str,
+                       status: OrderStatus = OrderStatus.CANCELLED) -> str:
+    """Close a pending order nobody paid: its intent is voided at the processor first (so no
+    money can arrive later), then the order fails or is cancelled, its discount use given
+    back and its cart free again. If the processor says it was paid meanwhile, the order
+    completes instead. Commits; returns the order's status after."""
     payment = session.exec(select(Payment).where(Payment.order_id == order_id)).first()
     result: IntentResult | None = None
     if payment is not None and payment.intent_id and payment.processor != "none":
         processor = get_processor(payment.processor)
         intent_id = payment.intent_id
-        session.commit()
+        session.commit()  # nothing held open across the processor's calls
         current = processor.retrieve_intent(intent_id)
-        if current.status in (IntentStatus.SUCCEEDED, IntentStatus.PROCESSING):
+        if current.status in (IntentStatus.SUCCEEDED, IntentStatus.PROCESSING,
+                               IntentStatus.CANCELED):
             result = current
-        elif current.status is not IntentStatus.CANCELED:
-            result = processor.cancel_intent(intent_id)
         else:
-            result = current
-    order = session.exec(select(Order).where(Order.id == order_id).with_for_update()).one()
+            result = processor.cancel_intent(intent_id)
+    order = session.exec(for_update(session, select(Order).where(Order.id == order_id))).one()
     if order.status != OrderStatus.PENDING.value:
-        return False
-    if payment is not None and result is not None:
+        session.commit()
+        return order.status
+    if payment is not None and result is not None and result.status is not IntentStatus.CANCELED:
         locked = _lock_payment(session, payment.processor, payment.intent_id or "")
         assert locked is not None
-        outcome = apply_intent_result(session=session, payment=locked, result=result,
-                                      source="janitor")
+        apply_intent_result(session=session, payment=locked, result=result, source="janitor")
         session.commit()
-        return "failed" in outcome
-    fail_order(session=session, order=order, at=utcnow(),
-               reason="The checkout expired before it was paid.")
+        _after_settling(session, locked.id)
+        session.refresh(order)
+        return order.status
+    if payment is not None:
+        locked = session.exec(for_update(session, select(Payment).where(
+            Payment.id == payment.id))).one()
+        if can_move_payment(locked.status, PaymentStatus.CANCELED.value):
+            locked.status = PaymentStatus.CANCELED.value
+            locked.updated_at = utcnow()
+            session.add(locked)
+    fail_order(session=session, order=order, at=utcnow(), reason=reason, status=status)
     session.commit()
-    return True
+    return order.status
 
 
 def stripe_pay(
@@ -457,6 +513,7 @@ def stripe_pay(
         outcome=outcome[:200], processed_at=utcnow(),
     ))
     session.commit()
+    _after_settling(session, locked.id)
     return result
 
 

@@ -9,11 +9,12 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
+from commerce_dash.db import for_update
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import ensure_utc, utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
-from commerce_dash.domain.money import format_minor
+from commerce_dash.domain.money import currency_digits, format_minor
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.domain.pricing import (
     BundleSavings,
@@ -144,10 +145,10 @@ def prices_in_force(
     return {item_id: amount for item_id, amount in rows}
 
 
-def program_savings(
-    *, session: Session, program_id: int, bundle_price: int, currency: str, at: datetime
-) -> BundleSavings:
-    """Savings of the program at ``bundle_price`` against its courses in force at ``at``."""
+def _program_course_prices(
+    session: Session, program_id: int, currency: str, at: datetime
+) -> list[tuple[str, int | None]]:
+    """(title, amount in force at ``at`` or None) of each course of the program, in order."""
     courses = session.exec(
         select(ProgramCourse.course_id, Course.title)
         .join(Course, col(ProgramCourse.course_id) == Course.id)
@@ -156,7 +157,62 @@ def program_savings(
     ).all()
     amounts = course_prices_in_force(session=session, course_ids=[c for c, _ in courses],
                                      currency=currency, at=at)
-    return bundle_savings([(t, amounts.get(c)) for c, t in courses], bundle_price, currency)
+    return [(t, amounts.get(c)) for c, t in courses]
+
+
+def program_savings(
+    *, session: Session, program_id: int, bundle_price: int, currency: str, at: datetime
+) -> BundleSavings:
+    """Savings of the program at ``bundle_price`` against its courses in force at ``at``."""
+    return bundle_savings(_program_course_prices(session, program_id, currency, at),
+                          bundle_price, currency)
+
+
+def _known_currency(code: str) -> bool:
+    try:
+        currency_digits(code)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_bundle_price(
+    session: Session, program: PricedItem, kind: PriceType, amount: int, currency: str,
+    at: datetime,
+) -> BundleSavings | None:
+    """The bundle rule for a program's price in ``currency`` from ``at``: every course of it
+    has a price in force there, and the program costs more than nothing and less than its
+    courses together; only a program of free courses is free (then no savings, None)."""
+    course_prices = _program_course_prices(session, program.item_id, currency, at)
+    missing = [title for title, price in course_prices if price is None]
+    if missing:
+        raise DomainError(
+            "course_without_price",
+            f"{program.title} cannot be priced in {currency}: {', '.join(missing)} "
+            f"{'has' if len(missing) == 1 else 'have'} no {currency} price in force. "
+            f"Price every course of the program in {currency} first.",
+            field="currency",
+        )
+    total = sum(price or 0 for _, price in course_prices)
+    if total == 0:
+        if kind is PriceType.FREE:
+            return None
+        raise DomainError(
+            "bundle_not_cheaper",
+            f"The courses of {program.title} are free in {currency}, so the program can only "
+            "be free.",
+            field="amount",
+        )
+    given_away = kind is PriceType.FREE or amount <= 0
+    if given_away or amount >= total:
+        raise DomainError(
+            "bundle_given_away" if given_away else "bundle_not_cheaper",
+            f"The courses of {program.title} cost "
+            f"{format_minor(total, currency, get_settings().default_locale)} together; "
+            "a bundle must cost more than nothing and less than that.",
+            field="amount",
+        )
+    return bundle_savings(course_prices, amount, currency)
 
 
 def create_price(
@@ -188,16 +244,22 @@ def create_price(
     # writing overlapping windows (the price rows alone may not exist yet to be locked).
     # "Now" is read after the lock, so a price that waited starts after the one before it.
     model = {ItemType.COURSE: Course, ItemType.PROGRAM: Program}.get(item.item_type, Department)
-    session.exec(select(model).where(model.id == item_id).with_for_update()).one()  # type: ignore[attr-defined,arg-type]
+    session.exec(for_update(session, select(model).where(model.id == item_id))).one()  # type: ignore[attr-defined,arg-type]
     now = utcnow()
+    currency_code = currency or get_settings().settlement_currency
     start = ensure_utc(effective_from) if effective_from else now
     if start < now.replace(second=0, microsecond=0):
         raise DomainError("start_in_past", "A price cannot start in the past.",
                           field="effective_from")
     end = ensure_utc(effective_until) if effective_until else None
+    savings = None
+    if item.item_type is ItemType.PROGRAM and _known_currency(currency_code):
+        # Before the generic checks, so a program priced at 0 hears the bundle rule.
+        savings = _check_bundle_price(session, item, kind, amount,
+                                      currency_code.strip().upper(), start)
     code = validate_price(
         item_type=item.item_type, price_type=kind, amount=amount,
-        currency=currency or get_settings().settlement_currency, interval=interval,
+        currency=currency_code, interval=interval,
         trial_days=trial_days, effective_from=start, effective_until=end, now=now,
     )
     live = session.exec(
@@ -206,14 +268,9 @@ def create_price(
             Price.item_type == item.item_type, Price.item_id == item_id, Price.currency == code,
             Price.interval == interval, col(Price.deactivated_at).is_(None),
         )
-        .with_for_update()
     ).all()
     plan = plan_new_price([window_of(p) for p in live], effective_from=start,
                           effective_until=end, locale=get_settings().default_locale)
-    savings = None
-    if item.item_type is ItemType.PROGRAM and kind is not PriceType.FREE:
-        savings = program_savings(session=session, program_id=item_id, bundle_price=amount,
-                                  currency=code, at=start)
     by_id = {p.id: p for p in live}
     for price_id, new_end in plan.closes:
         closed = by_id[price_id]

@@ -18,6 +18,7 @@ job for requests stuck in *processing*, runs steps 2 and 3 again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import Session, col, select
 
+from commerce_dash.db import for_update
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
@@ -53,7 +55,10 @@ from commerce_dash.payments.base import ProcessorError
 from commerce_dash.payments.base import RefundRequest as ProcessorRefund
 from commerce_dash.services.audit import record_audit
 from commerce_dash.services.catalog import like_pattern
+from commerce_dash.services.ownership import Duplicate
 from commerce_dash.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 SECTION = "refunds"
 MAX_BULK = 200
@@ -80,7 +85,7 @@ def _order_by_number(session: Session, number: str) -> Order:
 
 def _payment(session: Session, order_id: int, *, lock: bool) -> Payment:
     query = select(Payment).where(Payment.order_id == order_id)
-    payment = session.exec(query.with_for_update() if lock else query).first()
+    payment = session.exec(for_update(session, query) if lock else query).first()
     if payment is None or payment.status not in (
             PaymentStatus.SUCCEEDED.value, PaymentStatus.PARTIALLY_REFUNDED.value):
         raise DomainError("nothing_captured", "This order has no captured payment to refund.",
@@ -174,15 +179,21 @@ def request_refund(*, session: Session, actor: Actor | None, number: str, reason
                           "be refunded.", kind=ErrorKind.CONFLICT)
     reason = check_reason(reason)
     source = "admin" if admin and order.user_id != actor.user_id else "learner"
-    if source == "learner" and session.exec(select(RefundRequest.id).where(
-            RefundRequest.order_id == order.id,
-            col(RefundRequest.status).in_([s.value for s in OPEN]))).first():
-        raise DomainError("request_open", "A refund request for this order is already "
-                          "waiting for a decision.", kind=ErrorKind.CONFLICT)
-    left = refundable(session, order)
-    line_items = _lines_json(session, order, lines) if lines else None
-    total = sum(i["amount"] for i in line_items) if line_items else (amount or left)
-    check_amount(total, left)
+    # one request at a time per order: what is open and what is left are read under a lock
+    session.exec(for_update(session, select(Order.id).where(Order.id == order.id))).one()
+    try:
+        if source == "learner" and session.exec(select(RefundRequest.id).where(
+                RefundRequest.order_id == order.id,
+                col(RefundRequest.status).in_([s.value for s in OPEN]))).first():
+            raise DomainError("request_open", "A refund request for this order is already "
+                              "waiting for a decision.", kind=ErrorKind.CONFLICT)
+        left = refundable(session, order)
+        line_items = _lines_json(session, order, lines) if lines else None
+        total = sum(i["amount"] for i in line_items) if line_items else (amount or left)
+        check_amount(total, left)
+    except DomainError:
+        session.rollback()
+        raise
     request = RefundRequest(
         order_id=order.id or 0, user_id=order.user_id, amount=total, currency=order.currency,
         reason=reason, source=source, lines=line_items, created_by_id=actor.user_id,
@@ -198,6 +209,71 @@ def request_refund(*, session: Session, actor: Actor | None, number: str, reason
     session.commit()
     session.refresh(request)
     return request
+
+
+def refund_duplicates(*, session: Session, order: Order,
+                      duplicates: Sequence[Duplicate]) -> RefundRequest | None:
+    """Money arrived for something the learner already owned: those lines (or program
+    courses) are paid back, approved by the system at once, in the caller's transaction.
+
+    The caller commits, then :func:`pay_approved` pays it (the refund_retry job does if that
+    is missed); the learner is emailed why when it is paid. Audited as the system's.
+    """
+    from commerce_dash.services.ledger import course_shares
+
+    items: list[dict[str, Any]] = []
+    for duplicate in duplicates:
+        line = session.get(OrderLine, duplicate.order_line_id)
+        assert line is not None
+        if duplicate.course_id is None:
+            amount, item = line.total, {"order_line_id": line.id, "amount": line.total}
+        else:
+            amount = next((gross + tax for course, gross, tax
+                           in course_shares(session, order, line)
+                           if course.id == duplicate.course_id), 0)
+            item = {"order_line_id": line.id, "amount": amount,
+                    "course_id": duplicate.course_id}
+        if amount > 0:
+            items.append(item)
+    if not items:
+        return None
+    titles = ", ".join(d.title for d in duplicates)
+    reason = (f"You already owned {titles}, so this order could not sell it to you again: "
+              "what you paid for it is refunded.")[:1000]
+    request = RefundRequest(
+        order_id=order.id or 0, user_id=order.user_id, amount=sum(i["amount"] for i in items),
+        currency=order.currency, reason=reason, source="duplicate", lines=items,
+    )
+    session.add(request)
+    session.flush()
+    record_audit(session=session, actor=None, action="refund.requested",
+                 entity_type="refund_request", entity_id=request.id,
+                 after={"order": order_number(order.id or 0, order.created_at),
+                        "amount": request.amount, "lines": items, "source": "duplicate"},
+                 reason=reason)
+    _mark_approved(session, request, None, None, note=reason)
+    return request
+
+
+def pay_approved(*, session: Session, order_id: int) -> int:
+    """Pay the refunds of an order that are approved but not yet sent to the processor (the
+    system's own approvals, after the commit that made them); returns how many were paid."""
+    ids = session.exec(select(RefundRequest.id).where(
+        RefundRequest.order_id == order_id,
+        RefundRequest.status == RefundStatus.APPROVED.value)).all()
+    session.commit()
+    paid = 0
+    for request_id in ids:
+        if request_id is None:
+            continue
+        try:
+            done = process(session=session, request_id=request_id)
+        except Exception:  # noqa: BLE001 - the refund_retry job finishes it
+            session.rollback()
+            log.exception("Paying refund %s failed; the refund_retry job will", request_id)
+            continue
+        paid += done.status == RefundStatus.REFUNDED.value
+    return paid
 
 
 def _email(session: Session, request: RefundRequest, template: str) -> None:
@@ -216,14 +292,35 @@ def _email(session: Session, request: RefundRequest, template: str) -> None:
 # -- decisions -------------------------------------------------------------------------------
 
 
+def _locked(session: Session, request_id: int) -> RefundRequest | None:
+    """The request, locked against other deciders and payers until the commit."""
+    return session.exec(for_update(
+        session, select(RefundRequest).where(RefundRequest.id == request_id))).first()
+
+
 def _for_decision(session: Session, actor: Actor | None, request_id: int) -> tuple[Actor,
                                                                                   RefundRequest]:
+    """The request locked for a decision by ``actor``, who must be a second pair of eyes:
+    nobody decides a refund they asked for, or one on an order of their own."""
     actor = require_section(actor, SECTION)
-    request = session.exec(select(RefundRequest).where(RefundRequest.id == request_id)
-                           .with_for_update()).first()
+    request = _locked(session, request_id)
     if request is None:
+        session.rollback()
         raise not_found("refund_request", request_id)
+    owner = session.exec(select(Order.user_id).where(Order.id == request.order_id)).one()
+    if actor.user_id in (request.created_by_id, owner):
+        session.rollback()
+        whose = ("you asked for it" if actor.user_id == request.created_by_id
+                 else "the order is yours")
+        raise DomainError("four_eyes", f"You can't decide this refund because {whose}: "
+                          "another billing admin or a super-admin must.",
+                          kind=ErrorKind.FORBIDDEN)
     return actor, request
+
+
+# Approving a refund that is already approved (or further on) returns it as it is.
+_APPROVED_OR_LATER = frozenset({RefundStatus.APPROVED.value, RefundStatus.PROCESSING.value,
+                                RefundStatus.FAILED.value, RefundStatus.REFUNDED.value})
 
 
 def approve(*, session: Session, actor: Actor | None, request_id: int,
@@ -231,6 +328,22 @@ def approve(*, session: Session, actor: Actor | None, request_id: int,
     """Approve (optionally a lower amount) and pay the refund; returns the request as it
     ended: refunded, or failed with the processor's error (then retry)."""
     actor, request = _for_decision(session, actor, request_id)
+    if request.status in _APPROVED_OR_LATER:
+        session.commit()
+        return request
+    try:
+        _mark_approved(session, request, actor, amount, note)
+    except DomainError:
+        session.rollback()
+        raise
+    session.commit()
+    return process(session=session, request_id=request_id, actor=actor)
+
+
+def _mark_approved(session: Session, request: RefundRequest, actor: Actor | None,
+                   amount: int | None, note: str) -> None:
+    """Requested -> approved for ``amount`` (default: all of it), checked against what is
+    left of the capture and of each line; audited (``actor`` None: the system decided)."""
     require_move(request.status, RefundStatus.APPROVED.value)
     order = session.get(Order, request.order_id)
     assert order is not None and order.id is not None
@@ -250,7 +363,7 @@ def approve(*, session: Session, actor: Actor | None, request_id: int,
     request.lines = allocation
     request.approved_amount = final
     request.status = RefundStatus.APPROVED.value
-    request.decided_by_id, request.decided_at = actor.user_id, now
+    request.decided_by_id, request.decided_at = (actor.user_id if actor else None), now
     request.decision_reason = " ".join(note.split())[:1000]
     request.updated_at = now
     session.add(request)
@@ -259,14 +372,14 @@ def approve(*, session: Session, actor: Actor | None, request_id: int,
                  before={"status": RefundStatus.REQUESTED.value, "amount": request.amount},
                  after={"status": RefundStatus.APPROVED.value, "approved_amount": final,
                         "lines": request.lines}, reason=request.decision_reason)
-    session.commit()
-    return process(session=session, request_id=request_id, actor=actor)
 
 
 def _allocation(session: Session, order: Order, request: RefundRequest,
                 amount: int) -> list[dict[str, Any]]:
     """The lines the approved amount comes from: the request's own (scaled down when a lower
     amount is approved), else spread over the order's lines by what is left on each."""
+    if request.lines and amount == request.amount:
+        return [dict(item) for item in request.lines]
     if request.lines:
         asked = {int(i["order_line_id"]): int(i["amount"]) for i in request.lines}
         parts = spread(amount, asked) if amount != sum(asked.values()) else asked
@@ -282,8 +395,7 @@ def process(*, session: Session, request_id: int, actor: Actor | None = None) ->
     """Pay a request that is processing (or failed) at the processor, then settle it."""
     from commerce_dash.payments.factory import get_processor
 
-    request = session.exec(select(RefundRequest).where(RefundRequest.id == request_id)
-                           .with_for_update()).first()
+    request = _locked(session, request_id)
     if request is None:
         raise not_found("refund_request", request_id)
     if request.status in (RefundStatus.APPROVED.value, RefundStatus.FAILED.value):
@@ -291,7 +403,7 @@ def process(*, session: Session, request_id: int, actor: Actor | None = None) ->
         request.status = RefundStatus.PROCESSING.value
         request.updated_at = utcnow()
         session.add(request)
-        session.commit()
+    session.commit()  # ends the lock whatever the status
     if request.status != RefundStatus.PROCESSING.value:
         return request
     payment = session.exec(select(Payment).where(Payment.order_id == request.order_id)).one()
@@ -314,8 +426,8 @@ def process(*, session: Session, request_id: int, actor: Actor | None = None) ->
 
 
 def _failed(session: Session, request_id: int, error: str, actor: Actor | None) -> RefundRequest:
-    request = session.exec(select(RefundRequest).where(RefundRequest.id == request_id)
-                           .with_for_update()).one()
+    request = _locked(session, request_id)
+    assert request is not None
     if request.status == RefundStatus.PROCESSING.value:
         request.status = RefundStatus.FAILED.value
         request.attempts += 1
@@ -334,14 +446,15 @@ def _failed(session: Session, request_id: int, error: str, actor: Actor | None) 
 def settle(*, session: Session, request_id: int, processor_refund_id: str,
            actor: Actor | None = None) -> RefundRequest:
     """Everything a paid refund changes, in one transaction (a second call changes nothing)."""
-    request = session.exec(select(RefundRequest).where(RefundRequest.id == request_id)
-                           .with_for_update()).one()
+    request = _locked(session, request_id)
+    assert request is not None
     if request.status != RefundStatus.PROCESSING.value:
+        session.commit()
         return request
-    order = session.exec(select(Order).where(Order.id == request.order_id).with_for_update()
+    order = session.exec(for_update(session, select(Order).where(Order.id == request.order_id))
                          ).one()
-    payment = session.exec(select(Payment).where(Payment.order_id == order.id)
-                           .with_for_update()).one()
+    payment = session.exec(for_update(session, select(Payment).where(
+        Payment.order_id == order.id))).one()
     amount, now = request.approved_amount or 0, utcnow()
     request.status = RefundStatus.REFUNDED.value
     request.processor_refund_id = processor_refund_id[:100]
@@ -465,9 +578,12 @@ def _tell_lms(session: Session, registration: Registration, enrollment: Enrollme
 def reject(*, session: Session, actor: Actor | None, request_id: int,
            reason: str) -> RefundRequest:
     """Reject with a reason the learner is emailed (commits, audited)."""
-    actor, request = _for_decision(session, actor, request_id)
-    require_move(request.status, RefundStatus.REJECTED.value)
     reason = check_reason(reason)
+    actor, request = _for_decision(session, actor, request_id)
+    if request.status == RefundStatus.REJECTED.value:
+        session.commit()
+        return request
+    require_move(request.status, RefundStatus.REJECTED.value)
     now = utcnow()
     request.status = RefundStatus.REJECTED.value
     request.decided_by_id, request.decided_at = actor.user_id, now

@@ -39,6 +39,7 @@ from commerce_dash.services.audit import record_audit
 from commerce_dash.services.catalog import like_pattern
 from commerce_dash.services.ledger import course_shares
 from commerce_dash.services.org import department_parents
+from commerce_dash.services.ownership import owned_courses
 from commerce_dash.settings import get_settings
 
 SECTION = "registrations"
@@ -89,9 +90,12 @@ def _approval_settings(session: Session) -> tuple[dict[int, bool | None], dict[i
 def create_for_order(session: Session, order: Order, lines: list[OrderLine]) -> None:
     """ORDER_COMPLETED hook: registrations for every course bought, in the order's transaction.
 
-    Auto-approved ones are approved and enrolled at once; the others wait in the queue.
+    Auto-approved ones are approved and enrolled at once; the others wait in the queue. A
+    course the learner already owns through something else gets none (the duplicate is
+    refunded, see ``settlement.complete_order``).
     """
     assert order.id is not None
+    owned = set(owned_courses(session=session, user_id=order.user_id, except_order_id=order.id))
     settings_by_dept, parents = _approval_settings(session)
     program_ids = [line.item_id for line in lines if line.item_type == "program"]
     program_courses: dict[int, list[int]] = {pid: [] for pid in program_ids}
@@ -111,10 +115,17 @@ def create_for_order(session: Session, order: Order, lines: list[OrderLine]) -> 
     for line in lines:
         assert line.id is not None
         if line.item_type == "course":
+            if line.item_id in owned:
+                continue
             course = courses[line.item_id]
             created.append(_add(session, order, line, course, line.total, None, None,
                                 settings_by_dept, parents))
         elif line.item_type == "program":
+            # each course's share is what the ledger records for it (split by prices)
+            shares = [(course, gross, tax) for course, gross, tax
+                      in course_shares(session, order, line) if course.id not in owned]
+            if not shares:
+                continue
             parent = Registration(
                 dedupe_key=f"{line.id}:program", user_id=order.user_id, kind="program",
                 program_id=line.item_id, department_id=line.department_id, order_id=order.id,
@@ -123,8 +134,7 @@ def create_for_order(session: Session, order: Order, lines: list[OrderLine]) -> 
             )
             session.add(parent)
             session.flush()
-            # each course's share is what the ledger records for it (split by prices)
-            for course, gross, tax in course_shares(session, order, line):
+            for course, gross, tax in shares:
                 created.append(_add(session, order, line, course, gross + tax, parent.id,
                                     line.item_id, settings_by_dept, parents))
     session.flush()

@@ -31,6 +31,8 @@ from commerce_dash.payments.base import IntentResult, IntentStatus
 from commerce_dash.services.audit import record_audit
 from commerce_dash.services.cart import clear_purchased
 from commerce_dash.services.ledger import record_order
+from commerce_dash.services.ownership import owned_elsewhere
+from commerce_dash.services.refunds import refund_duplicates
 from commerce_dash.services.registrations import create_for_order
 from commerce_dash.settings import get_settings
 
@@ -182,17 +184,25 @@ def complete_order(
                                             "processor": order.processor}, reason=note)
     for hook in ORDER_COMPLETED_HOOKS:
         hook(session, order, lines)
+    duplicates = owned_elsewhere(session=session, order=order, lines=lines)
+    if duplicates:
+        refund_duplicates(session=session, order=order, duplicates=duplicates)
 
 
-def fail_order(*, session: Session, order: Order, reason: str, at: datetime) -> bool:
-    """Pending -> failed: the discount use is given back and the cart is free again."""
+def fail_order(*, session: Session, order: Order, reason: str, at: datetime,
+               status: OrderStatus = OrderStatus.FAILED) -> bool:
+    """Pending -> failed (or cancelled): the discount use is given back and the cart is free
+    again."""
     assert order.id is not None
-    if not can_move_order(order.status, OrderStatus.FAILED.value):
+    if not can_move_order(order.status, status.value):
         return False
-    order.status = OrderStatus.FAILED.value
+    order.status = status.value
     order.payment_status = "failed"
     order.failure_reason = reason[:500]
-    order.failed_at = at
+    if status is OrderStatus.CANCELLED:
+        order.cancelled_at = at
+    else:
+        order.failed_at = at
     order.updated_at = at
     session.add(order)
     number = order_number(order.id, order.created_at)
@@ -215,8 +225,9 @@ def fail_order(*, session: Session, order: Order, reason: str, at: datetime) -> 
         if cart is not None and cart.checkout_order_id == order.id:
             cart.checkout_order_id = None
             session.add(cart)
-    record_audit(session=session, actor=None, action="order.failed", entity_type="order",
-                 entity_id=order.id, after={"number": number}, reason=reason[:500])
+    record_audit(session=session, actor=None, action=f"order.{status.value}",
+                 entity_type="order", entity_id=order.id, after={"number": number},
+                 reason=reason[:500])
     return True
 
 

@@ -28,11 +28,10 @@ def add_item_to_cart(state: AuthState, item_type: str, code: str) -> list[Any]:
             row = session.exec(select(model).where(model.code == code)).first()
             if row is None or row.id is None:
                 raise DomainError("item_not_found", "This item is no longer for sale.")
-            cart_service.add_item(session=session, owner=owner, item_type=item_type,
-                                  item_id=row.id)
-            title = row.title
+            added = cart_service.add_item(session=session, owner=owner, item_type=item_type,
+                                          item_id=row.id)
     except DomainError as exc:
         return [rx.toast.error(exc.message)]
     state.refresh_cart_count(actor)
-    return [rx.toast.success(f"{title} is in your cart.",
+    return [rx.toast.success(added.message,
                              description="Open the cart (top right) to check out.")]

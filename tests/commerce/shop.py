@@ -9,8 +9,13 @@ from sqlmodel import Session
 
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.services import discounts, org, pricing, programs
+from commerce_dash.domain.orders import order_number
+from commerce_dash.models.commerce import Order
+from commerce_dash.payments.sandbox import CardInput
+from commerce_dash.services import cart as cart_service
+from commerce_dash.services import discounts, org, payments, pricing, programs
 from commerce_dash.services.cart import CartOwner
+from commerce_dash.services.checkout import CheckoutRequest, checkout
 
 
 @dataclass(frozen=True)
@@ -63,3 +68,29 @@ def make_code(session: Session, admin: Actor, code: str, *, percent: int = 0, am
 
 def owner_of(actor: Actor) -> CartOwner:
     return CartOwner(user_id=actor.user_id, email=actor.email)
+
+
+GOOD_CARD = CardInput("4242424242424242", 12, 2040, "123")
+
+
+def buy(session: Session, learner: Actor, shop: Shop, *items: tuple[str, str],
+        code: str = "", key: str = "") -> Order:
+    """The learner puts ``items`` (("course", "PY101"), ("program", "")) in the cart, checks
+    out and pays with the sandbox's good card; the completed order."""
+    for kind, name in items:
+        item_id = shop.program_id if kind == "program" else shop.courses[name]
+        cart_service.add_item(session=session, owner=owner_of(learner), item_type=kind,
+                              item_id=item_id)
+    if code:
+        cart_service.apply_code(session=session, owner=owner_of(learner), code=code)
+    key = key or f"buy-{learner.user_id}-{'-'.join(n or k for k, n in items)}-{code}"
+    result = checkout(session=session, actor=learner, request=CheckoutRequest(key[:100]))
+    payments.sandbox_pay(session=session, actor=learner, number=result.number, card=GOOD_CARD)
+    session.expire_all()
+    order = session.get(Order, result.order_id)
+    assert order is not None and order.status == "completed", order
+    return order
+
+
+def number_of(order: Order) -> str:
+    return order_number(order.id or 0, order.created_at)

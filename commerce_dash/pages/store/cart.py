@@ -46,6 +46,7 @@ class CartState(AuthState):
     can_check_out: bool = False
     total_minor: int = 0
     checkout_key: str = ""
+    _checkout_key_for: str = ""  # the cart state (fingerprint) the key was made for
     busy: bool = False
 
     def _show(self, view: CartView) -> None:
@@ -79,7 +80,10 @@ class CartState(AuthState):
         self.can_check_out = view.can_check_out
         self.total_minor = view.totals.total
         self.cart_count = view.count
-        self.checkout_key = f"web-{uuid.uuid4().hex}"  # a new request whenever the cart changes
+        if view.fingerprint != self._checkout_key_for or not self.checkout_key:
+            # one request per cart state: checking the same cart out again is the same order
+            self.checkout_key = f"web-{uuid.uuid4().hex}"
+            self._checkout_key_for = view.fingerprint
 
     def _reload(self) -> None:
         actor = self.current_actor()
