@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     # with the connector's secret) and the enrollment stays pending until the LMS answers.
     lms_enrollment_url: str = ""
     lms_connector_key: str = ""
+    # When the LMS refuses a paid enrollment: ``queue`` opens a refund request for a billing
+    # admin to approve (ADR-001), ``auto`` pays it back at once.
+    lms_rejection_refund: Literal["queue", "auto"] = "queue"
 
     # Demo data
     demo_password: SecretStr = SecretStr("demo-pass-2026")

@@ -15,6 +15,8 @@ from sqlmodel import Session
 from commerce_dash.db import session_scope
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.domain.identifiers import INT_MAX as INT_MAX
+from commerce_dash.domain.identifiers import parse_id as parse_id
 from commerce_dash.domain.paging import MAX_PAGE_SIZE
 from commerce_dash.services.accounts import resolve_session
 
@@ -26,12 +28,12 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Ids are Postgres INTEGER columns: a number past INT_MAX must be refused here (422), never
 # reach the driver (an overflow there is a 500). Path and query integers are also parsed
 # strictly: ASCII digits only, no sign, space, "_" or ".0" (pydantic's lax int() would take
-# "+1", " 1", "1_000" and "1.0"; str.isdigit() and int() take "١" or "１").
+# "+1", " 1", "1_000" and "1.0"; str.isdigit() and int() take "١" or "１"). The rule itself
+# (INT_MAX, parse_id) lives in domain/identifiers, shared with the pages; both names are
+# re-exported here for the routers.
 
-INT_MAX = 2**31 - 1
 MAX_PAGE = 100_000
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
-_ASCII_ID = re.compile(r"[0-9]{1,10}", re.ASCII)
 
 
 def _ascii_digits(value: object) -> object:
@@ -52,18 +54,6 @@ PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE), AsciiDigits]
 PageSize = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE), AsciiDigits]
 BodyId = Annotated[int, Field(ge=1, le=INT_MAX)]
 """An id inside a JSON body (a JSON number: bounded, not digit-checked)."""
-
-
-def parse_id(text: str) -> int | None:
-    """The id ``text`` spells in ASCII digits when it is in 1..INT_MAX, else None.
-
-    For "an id or a code" arguments: anything else (a code, "¹", "١", "１", a number past
-    the range) names no row by id.
-    """
-    if not _ASCII_ID.fullmatch(text):
-        return None
-    number = int(text)
-    return number if 1 <= number <= INT_MAX else None
 
 
 def get_db() -> Iterator[Session]:

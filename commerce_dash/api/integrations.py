@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from commerce_dash.api.deps import DbSession
-from commerce_dash.services import lms_sync, progress, registrations
+from commerce_dash.services import lms_sync, lms_users, progress, registrations
 
 router = APIRouter(prefix="/api/v2/integrations", tags=["integrations"])
 
@@ -103,6 +103,7 @@ class EnrollmentStatusPayload(BaseModel):
     processedAt: str = Field(default="", max_length=64)  # noqa: N815
     processedBy: str = Field(default="", max_length=120)  # noqa: N815
     rejectionReason: str = Field(default="", max_length=1000)  # noqa: N815
+    userId: str = Field(default="", max_length=100)  # noqa: N815 (the LMS's id of the learner)
 
 
 class EnrollmentStatusBody(BaseModel):
@@ -130,9 +131,41 @@ def enrollment_status(
     outcome = registrations.apply_lms_status(session=session, update=registrations.LmsStatus(
         order_item_id=update.payload.orderItemId, status=update.payload.status,
         enrollment_id=update.payload.enrollmentId, reason=update.payload.rejectionReason,
+        lms_user_id=update.payload.userId,
     ))
     session.commit()
+    registrations.pay_lms_refund(session=session, order_item_id=update.payload.orderItemId)
     return {"received": True, "outcome": outcome}
+
+
+class LmsUserIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254)
+    lms_user_id: str = Field(min_length=1, max_length=100)
+
+
+class LmsUsersBody(BaseModel):
+    users: list[LmsUserIn] = Field(max_length=lms_users.MAX_USERS_PER_SYNC)
+
+
+@router.post("/lms/users")
+def sync_lms_users(
+    session: DbSession,
+    body: Annotated[bytes, Depends(raw_body)],
+    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
+    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
+    signature: Annotated[str, Header(alias="X-Signature")] = "",
+) -> dict[str, Any]:
+    """The LMS names its users by email: enrollment payloads then carry its own user ids."""
+    connector = lms_sync.authenticate_request(
+        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
+    )
+    try:
+        payload = LmsUsersBody.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    result = lms_users.sync_users(session=session, connector=connector, users=[
+        (u.email, u.lms_user_id) for u in payload.users])
+    return {"linked": result.linked, "unchanged": result.unchanged, "unknown": result.unknown}
 
 
 # -- progress from the LMS (issue 7: POST /api/v2/progress, signed, idempotent per event) -----

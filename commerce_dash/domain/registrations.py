@@ -1,7 +1,8 @@
 """Registrations and enrollments: their state machines and the approval rule.
 
 Registration (spec 001 "Registration State Machine"):
-    pending -> approved | rejected | cancelled;  approved -> enrolled | cancelled.
+    pending -> approved | rejected | cancelled;  approved -> enrolled | rejected (the LMS
+    refused it) | cancelled.
 Enrollment: pending (waiting for the LMS) -> active | rejected; active -> ended.
 
 Approval: a course's own ``approval_required`` wins; unset, its department decides, and an
@@ -48,8 +49,9 @@ _REGISTRATION_MOVES: dict[RegistrationStatus, frozenset[RegistrationStatus]] = {
     RegistrationStatus.PENDING: frozenset(
         {RegistrationStatus.APPROVED, RegistrationStatus.REJECTED, RegistrationStatus.CANCELLED}
     ),
+    # approved and waiting for the LMS, which may refuse the enrollment (then rejected)
     RegistrationStatus.APPROVED: frozenset(
-        {RegistrationStatus.ENROLLED, RegistrationStatus.CANCELLED}
+        {RegistrationStatus.ENROLLED, RegistrationStatus.REJECTED, RegistrationStatus.CANCELLED}
     ),
     RegistrationStatus.ENROLLED: frozenset({RegistrationStatus.CANCELLED}),
     RegistrationStatus.REJECTED: frozenset(),

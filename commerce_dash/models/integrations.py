@@ -35,3 +35,18 @@ class SeenSignature(SQLModel, table=True):
     signature: str = Field(primary_key=True, max_length=64)
     connector_id: int = Field(foreign_key="api_connector.id", index=True)
     seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class LmsUserLink(SQLModel, table=True):
+    """Who one of our users is in the LMS: enrollment payloads name the LMS's own user id.
+
+    Filled by the LMS's user sync (``POST /api/v2/integrations/lms/users``) or by the user id
+    the LMS sends back when it answers an enrollment request.
+    """
+
+    __tablename__ = "lms_user_link"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    lms_user_id: str = Field(max_length=100, unique=True)
+    source: str = Field(max_length=16)  # sync | answer
+    updated_at: datetime = created_at_field()

@@ -102,14 +102,14 @@ def luhn_ok(number: str) -> bool:
 
 def _card_error(card: CardInput, today: date) -> tuple[str, str] | None:
     number = card.number.replace(" ", "").replace("-", "")
-    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
+    if not (number.isascii() and number.isdigit()) or not 12 <= len(number) <= 19 or not luhn_ok(number):
         return "incorrect_number", "Your card number is incorrect."
     if not 1 <= card.exp_month <= 12:
         return "invalid_expiry_month", "Your card's expiration month is invalid."
     year = card.exp_year + 2000 if card.exp_year < 100 else card.exp_year
     if (year, card.exp_month) < (today.year, today.month):
         return "invalid_expiry_year", "Your card's expiration date is in the past."
-    if not card.cvc.isdigit() or len(card.cvc) not in (3, 4):
+    if not (card.cvc.isascii() and card.cvc.isdigit()) or len(card.cvc) not in (3, 4):
         return "incorrect_cvc", "Your card's security code is incorrect."
     return None
 
@@ -254,7 +254,7 @@ class SandboxProcessor:
                     number, ("card_declined", "Use a sandbox test card: this is test mode and "
                              "real cards are never charged.")
                 )
-            intent.card_last4 = number[-4:] if number.isdigit() else ""
+            intent.card_last4 = number[-4:] if number.isascii() and number.isdigit() else ""
             intent.updated_at = utcnow()
             if problem is not None:
                 intent.status = "requires_payment_method"

@@ -415,7 +415,7 @@ def public_code(*, session: Session, entity: str, ref: str) -> str:
     """
     model = _CODED[entity]
     ref = ref.strip()
-    if not ref.isdigit() or int(ref) > _MAX_ID:
+    if not (ref.isascii() and ref.isdigit()) or len(ref) > 10 or int(ref) > _MAX_ID:
         return ref
     if session.exec(select(model.id).where(model.code == ref.upper())).first() is not None:
         return ref

@@ -207,6 +207,22 @@ def course_shares(session: Session, order: Order, line: OrderLine
     return [(c, g, t) for (c, _), g, t in zip(courses, grosses, taxes, strict=True)]
 
 
+def course_list_shares(session: Session, order: Order, line: OrderLine) -> dict[int, int]:
+    """Each course's share of the line's list amount (before its discount), split by the
+    courses' prices like :func:`course_shares`."""
+    courses = _line_courses(session, order, line)
+    if not courses:
+        return {}
+    parts = split_line(line.list_amount, [w for _, w in courses])
+    return {c.id or 0: part for (c, _), part in zip(courses, parts, strict=True)}
+
+
+def sale_of(session: Session, order_line_id: int, course_id: int) -> LedgerEntry | None:
+    """The sale entry of one course of an order line."""
+    return session.exec(select(LedgerEntry).where(
+        LedgerEntry.dedupe_key == f"sale:{order_line_id}:{course_id}")).first()
+
+
 def _transaction_id(session: Session, order: Order) -> str:
     payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
     return (payment.intent_id or "") if payment is not None else ""

@@ -55,6 +55,7 @@ from commerce_dash.payments.base import ProcessorError
 from commerce_dash.payments.base import RefundRequest as ProcessorRefund
 from commerce_dash.services.audit import record_audit
 from commerce_dash.services.catalog import like_pattern
+from commerce_dash.services.lms_users import lms_user_id
 from commerce_dash.services.ownership import Duplicate
 from commerce_dash.settings import get_settings
 
@@ -252,6 +253,36 @@ def refund_duplicates(*, session: Session, order: Order,
                         "amount": request.amount, "lines": items, "source": "duplicate"},
                  reason=reason)
     _mark_approved(session, request, None, None, note=reason)
+    return request
+
+
+def refund_rejected_registration(*, session: Session, registration: Registration,
+                                 actor: Actor | None, reason: str,
+                                 automatic: bool = False) -> RefundRequest:
+    """A paid place the learner did not get (rejected by an admin or refused by the LMS):
+    what they paid for it becomes a refund request, in the caller's transaction. Approved by
+    the system at once when ``automatic`` (then paid by :func:`pay_approved` after the
+    commit); otherwise it waits in the billing admins' queue (ADR-001)."""
+    request = RefundRequest(
+        order_id=registration.order_id or 0, order_line_id=registration.order_line_id,
+        registration_id=registration.id, user_id=registration.user_id,
+        lines=[{"order_line_id": registration.order_line_id,
+                "course_id": registration.course_id, "amount": registration.amount_paid}],
+        amount=registration.amount_paid, currency=registration.currency,
+        reason=f"Registration rejected: {reason}"[:1000],
+        source="registration_rejected" if actor is not None else "lms_rejected",
+        created_by_id=actor.user_id if actor else None,
+    )
+    session.add(request)
+    session.flush()
+    record_audit(session=session, actor=actor, action="refund.requested",
+                 entity_type="refund_request", entity_id=request.id,
+                 after={"registration": registration.id, "amount": registration.amount_paid,
+                        "currency": registration.currency, "source": request.source},
+                 reason=reason)
+    if automatic:
+        _mark_approved(session, request, None, None,
+                       note="Paid back automatically: the place was not given.")
     return request
 
 
@@ -570,7 +601,8 @@ def _tell_lms(session: Session, registration: Registration, enrollment: Enrollme
                         "payload": {"orderId": str(registration.order_id or ""),
                                     "orderItemId": registration.dedupe_key,
                                     "enrollmentId": enrollment.lms_enrollment_id,
-                                    "userId": str(registration.user_id),
+                                    "userId": lms_user_id(session=session,
+                                                          user_id=registration.user_id),
                                     "reason": "refunded"}},
                   dedupe_key=f"lms-cancel:{enrollment.id}")
 

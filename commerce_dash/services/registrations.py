@@ -37,9 +37,11 @@ from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.services.audit import record_audit
 from commerce_dash.services.catalog import like_pattern
-from commerce_dash.services.ledger import course_shares
+from commerce_dash.services.ledger import course_list_shares, course_shares, sale_of
+from commerce_dash.services.lms_users import lms_user_id, remember
 from commerce_dash.services.org import department_parents
 from commerce_dash.services.ownership import owned_courses
+from commerce_dash.services.refunds import pay_approved, refund_rejected_registration
 from commerce_dash.settings import get_settings
 
 SECTION = "registrations"
@@ -254,21 +256,23 @@ def _request_lms_enrollment(session: Session, registration: Registration, now: d
 
     settings = get_settings()
     course = session.get(Course, registration.course_id)
-    assert course is not None and registration.id is not None
+    user = session.get(User, registration.user_id)
+    assert course is not None and user is not None and registration.id is not None
     body = {
         "source": "commerce-platform",
         "apiKey": settings.lms_connector_key,
         "payload": {
             "orderId": str(registration.order_id or ""),
             "orderItemId": registration.dedupe_key,
-            "userId": str(registration.user_id),
+            # the LMS's own id of the learner; until it names them, their email finds them
+            "userId": lms_user_id(session=session, user_id=registration.user_id),
+            "userEmail": user.email,
             "courseId": course.lms_id or course.code,
             "instructorId": str(course.instructor_id) if course.instructor_id else None,
             "approvalStatus": "pending",
             "autoApprove": not registration.approval_required,
             "purchaseMetadata": {
-                "grossAmount": registration.amount_paid,
-                "netAmount": registration.amount_paid,
+                **_purchase_amounts(session, registration),
                 "currency": registration.currency,
                 "contentCreatorId": str(course.content_creator_id or ""),
                 "purchaseDate": now.isoformat(),
@@ -281,12 +285,30 @@ def _request_lms_enrollment(session: Session, registration: Registration, now: d
                   + (f":retry-{attempt}" if attempt else ""))
 
 
+def _purchase_amounts(session: Session, registration: Registration) -> dict[str, int]:
+    """What was paid for this course (minor units): ``grossAmount`` its list price share,
+    ``netAmount`` what was paid for it after discount and before tax, the tax and its share
+    of the processor fee beside them (the ledger's sale entry)."""
+    order = session.get(Order, registration.order_id) if registration.order_id else None
+    line = session.get(OrderLine, registration.order_line_id) if registration.order_line_id \
+        else None
+    sale = (sale_of(session, line.id or 0, registration.course_id or 0)
+            if line is not None else None)
+    if order is None or line is None or sale is None:
+        return {"grossAmount": registration.amount_paid, "netAmount": registration.amount_paid,
+                "taxAmount": 0, "processorFee": 0}
+    listed = course_list_shares(session, order, line).get(sale.course_id, sale.gross)
+    return {"grossAmount": listed, "netAmount": sale.gross, "taxAmount": sale.tax,
+            "processorFee": sale.processor_fee}
+
+
 @dataclass(frozen=True)
 class LmsStatus:
     order_item_id: str
     status: str  # approved | rejected
     enrollment_id: str
     reason: str
+    lms_user_id: str = ""  # the LMS's id of the learner, when it says
 
 
 def apply_lms_status(*, session: Session, update: LmsStatus) -> str:
@@ -312,24 +334,38 @@ def apply_lms_status(*, session: Session, update: LmsStatus) -> str:
                                                                     target.value):
         return f"ignored: enrollment is {enrollment.status}"
     now = utcnow()
+    if update.lms_user_id:
+        remember(session=session, user_id=registration.user_id,
+                 lms_user_id=update.lms_user_id, source="answer")
     enrollment.status = target.value
     enrollment.lms_enrollment_id = update.enrollment_id[:100]
     enrollment.updated_at = now
-    if target is EnrollmentStatus.ACTIVE:
-        enrollment.activated_at = now
-        registration.status = RegistrationStatus.ENROLLED.value
-        _email(session, registration, "enrollment-welcome")
-    else:
-        enrollment.rejection_reason = update.reason[:1000]
-    registration.updated_at = now
     session.add(enrollment)
-    session.add(registration)
     record_audit(session=session, actor=None, action=f"enrollment.lms_{update.status}",
                  entity_type="enrollment", entity_id=enrollment.id,
                  after={"status": enrollment.status, "lms_enrollment_id": update.enrollment_id},
                  reason=update.reason)
+    if target is EnrollmentStatus.ACTIVE:
+        enrollment.activated_at = now
+        registration.status = RegistrationStatus.ENROLLED.value
+        registration.updated_at = now
+        session.add(registration)
+        _email(session, registration, "enrollment-welcome")
+    else:
+        enrollment.rejection_reason = update.reason[:1000]
+        reason = " ".join(update.reason.split()) or "no reason given"
+        _reject(session, None, registration, f"The LMS refused the enrollment: {reason}"[:1000],
+                automatic=get_settings().lms_rejection_refund == "auto")
     _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
     return f"enrollment {enrollment.status}"
+
+
+def pay_lms_refund(*, session: Session, order_item_id: str) -> None:
+    """After the LMS's answer is committed: pay the refund it made automatic, if any."""
+    order_id = session.exec(select(Registration.order_id).where(
+        Registration.dedupe_key == order_item_id)).first()
+    if order_id is not None:
+        pay_approved(session=session, order_id=order_id)
 
 
 # ---------------------------------------------------------------- the queue
@@ -478,36 +514,29 @@ def approve(*, session: Session, actor: Actor | None, registration_id: int) -> Q
     return _one(session, registration_id)
 
 
-def _reject(session: Session, actor: Actor, registration: Registration, reason: str) -> None:
+def _reject(session: Session, actor: Actor | None, registration: Registration, reason: str,
+            *, automatic: bool = False) -> None:
+    """Pending (or approved, when the LMS refuses it) -> rejected, the learner emailed why,
+    and what they paid for the place opened as a refund (REG-009): a request in the billing
+    admins' queue, or approved by the system at once when ``automatic`` (paid after the
+    commit, see ``refunds.pay_approved``). ``actor`` None: the LMS decided."""
     require_registration_move(registration.status, RegistrationStatus.REJECTED.value)
     now = utcnow()
+    before = registration.status
     registration.status = RegistrationStatus.REJECTED.value
     registration.rejection_reason = reason
-    registration.reviewed_by_id = actor.user_id
+    registration.reviewed_by_id = actor.user_id if actor else None
     registration.reviewed_at = now
     registration.updated_at = now
     session.add(registration)
     record_audit(session=session, actor=actor, action="registration.rejected",
                  entity_type="registration", entity_id=registration.id,
-                 before={"status": "pending"}, after={"status": "rejected"}, reason=reason)
+                 before={"status": before}, after={"status": "rejected"}, reason=reason)
     _email(session, registration, "registration-rejected")
     _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
     if registration.order_id is not None and registration.amount_paid > 0:
-        # REG-009: the learner paid for a place they did not get; a billing admin pays it
-        # back from the refund queue (ADR-001: no refund without approval).
-        session.add(RefundRequest(
-            order_id=registration.order_id, order_line_id=registration.order_line_id,
-            registration_id=registration.id, user_id=registration.user_id,
-            lines=[{"order_line_id": registration.order_line_id,
-                    "course_id": registration.course_id, "amount": registration.amount_paid}],
-            amount=registration.amount_paid, currency=registration.currency,
-            reason=f"Registration rejected: {reason}"[:1000], source="registration_rejected",
-            created_by_id=actor.user_id,
-        ))
-        record_audit(session=session, actor=actor, action="refund.requested",
-                     entity_type="registration", entity_id=registration.id,
-                     after={"amount": registration.amount_paid,
-                            "currency": registration.currency}, reason=reason)
+        refund_rejected_registration(session=session, registration=registration, actor=actor,
+                                     reason=reason, automatic=automatic)
 
 
 def reject(*, session: Session, actor: Actor | None, registration_id: int,

@@ -35,6 +35,7 @@ PROBLEM_LABELS = {
     "order_without_registration": "Paid order without registration",
     "registration_unpaid": "Registration of an unpaid order",
     "refund_without_reversal": "Refund paid without ledger reversal",
+    "paid_not_enrolled": "Paid, not enrolled, not yet refunded",
 }
 
 
@@ -166,6 +167,21 @@ def _problems(session: Session, since: datetime, until: datetime
         .order_by(col(Registration.created_at)).limit(PROBLEM_LIMIT + 1)).all(),
         lambda r: Problem("registration_unpaid", f"Registration {r[0]}",
                           f"Its order {order_number(r[1], r[2])} is {r[3]}.", r[4], r[5]))
+    refunded = exists().where(col(RefundRequest.registration_id) == col(Registration.id),
+                              col(RefundRequest.status) == "refunded")
+    add(run(
+        select(col(Registration.id), col(Order.id), col(Order.created_at),
+               col(Registration.amount_paid), col(Registration.rejection_reason),
+               col(Registration.updated_at))
+        .join(Order, col(Order.id) == col(Registration.order_id))
+        .where(col(Registration.kind) == "course", col(Registration.status) == "rejected",
+               col(Registration.amount_paid) > 0, col(Order.status).in_(PAID_ORDER),
+               col(Registration.updated_at) >= since, col(Registration.updated_at) < until,
+               ~refunded)
+        .order_by(col(Registration.updated_at)).limit(PROBLEM_LIMIT + 1)).all(),
+        lambda r: Problem("paid_not_enrolled", f"Registration {r[0]}",
+                          f"Paid in order {order_number(r[1], r[2])}, but rejected "
+                          f"({r[4][:200]}) and not refunded yet.", r[3], r[5]))
     no_reversal = ~exists().where(col(LedgerEntry.refund_request_id) == col(RefundRequest.id))
     add(run(
         select(col(RefundRequest.id), col(Order.id), col(Order.created_at),
@@ -189,8 +205,9 @@ def reconciliation(
     """Per UTC day of the period: money captured and refunded at the processor, orders
     completed, and the ledger's sales and reversals (gross + tax); a day mismatches when
     captured differs from ledger sales or refunded from ledger reversals. Also lists paid orders
-    without a ledger sale or a registration, registrations of unpaid orders and paid refunds
-    without a ledger reversal."""
+    without a ledger sale or a registration, registrations of unpaid orders, paid places
+    rejected (by an admin or the LMS) and not yet refunded, and paid refunds without a ledger
+    reversal."""
     _require_billing(actor)
     if start > end:
         raise DomainError("invalid_period", "The first day must not be after the last day.",

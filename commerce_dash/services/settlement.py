@@ -36,10 +36,11 @@ from commerce_dash.services.refunds import refund_duplicates
 from commerce_dash.services.registrations import create_for_order
 from commerce_dash.settings import get_settings
 
-# Work that must happen in the completing transaction: registrations, then the revenue ledger
-# (which queues the payout messages); each hook gets the session, the order and its lines.
+# Work that must happen in the completing transaction: the revenue ledger (which queues the
+# payout messages), then registrations (whose LMS requests carry the ledger's amounts); each
+# hook gets the session, the order and its lines.
 OrderHook = Callable[[Session, Order, list[OrderLine]], object]
-ORDER_COMPLETED_HOOKS: list[OrderHook] = [create_for_order, record_order]
+ORDER_COMPLETED_HOOKS: list[OrderHook] = [record_order, create_for_order]
 
 _TARGET = {
     IntentStatus.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from commerce_dash.state.route_args import route_int
+
 
 class QueueMixin(rx.State, mixin=True):
     """Mixed in before ``PagedTableMixin``; rows carry an ``id``. A page may narrow what can
@@ -99,7 +101,10 @@ class QueueMixin(rx.State, mixin=True):
 
     @rx.event
     def open_reject(self, item_id: str, label: str) -> None:
-        self.reject_id, self.reject_label = int(item_id), label
+        reject_id = route_int(item_id)
+        if reject_id is None:  # no id (reject_id 0 would mean the whole selection)
+            return
+        self.reject_id, self.reject_label = reject_id, label
         self.reject_reason = self.reject_error = ""
         self.reject_open = True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from commerce_dash.api.deps import INT_MAX, parse_id
+from commerce_dash.domain.identifiers import INT_MAX, parse_id
 
 
 def route_code(state: rx.State) -> str:
@@ -16,11 +16,11 @@ def route_code(state: rx.State) -> str:
 
 
 def route_int(raw: object, *, high: int = INT_MAX) -> int | None:
-    """A whole-number route or query argument (an id, ``?page=3``): in 1..high, else None.
+    """A whole-number argument from the browser (a route or query argument such as
+    ``?page=3``, a select's value, an id an event handler receives): in 1..high, else None.
 
     Only ASCII digits count: ``str.isdigit()`` also takes "¹", "١" and "１", and ``int()``
     then fails on the first and quietly reads the others; an id past the database's integer
-    range names nothing.
+    range names nothing. Surrounding spaces are dropped; ``None`` is no number.
     """
-    number = parse_id(str(raw if raw is not None else "").strip())
-    return number if number is not None and number <= high else None
+    return parse_id(str(raw if raw is not None else "").strip(), high=high)

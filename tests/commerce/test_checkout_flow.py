@@ -310,3 +310,13 @@ def test_the_overview_shows_the_days_sales_to_billing_admins(session: Session, s
     dept = create_user(session, "dept@example.com",
                        grants=(Grant(RoleName.DEPT_ADMIN, shop.department_id),))
     assert admin_overview(session=session, actor=dept).sales is None
+
+
+def test_a_card_number_in_other_digits_is_refused_as_incorrect(session: Session, shop,  # type: ignore[no-untyped-def]
+                                                                learner: Actor) -> None:
+    _fill(session, learner, shop, "PY101")
+    result = checkout(session=session, actor=learner, request=CheckoutRequest("odd-digits-1"))
+    for number in ("⁴²⁴²⁴²⁴²⁴²⁴²⁴²⁴²", "４２４２４２４２４２４２４２４２"):
+        answer = payments.sandbox_pay(session=session, actor=learner, number=result.number,
+                                      card=CardInput(number, 12, 2040, "123"))
+        assert answer.failure_message == "Your card number is incorrect."

@@ -30,6 +30,7 @@ from commerce_dash.services import lms_sync, payments
 from commerce_dash.services.checkout import CheckoutRequest, checkout
 from commerce_dash.settings import get_settings
 from tests.commerce.shop import build_shop, owner_of
+from tests.conftest import create_user
 
 
 class FakeLms:
@@ -187,3 +188,101 @@ def test_a_stuck_lms_enrollment_is_listed_and_sent_again(session: Session, super
     assert len(fake.received) == 2
     assert json.loads(fake.received[1][1])["payload"]["orderItemId"] == json.loads(
         fake.received[0][1])["payload"]["orderItemId"]
+
+
+def _lms_payloads(session: Session) -> list[dict[str, Any]]:
+    return [m.payload["body"]["payload"] for m in session.exec(  # type: ignore[index]
+        select(OutboxMessage).where(OutboxMessage.topic == "webhook.enrollment.request")
+        .order_by(OutboxMessage.id)).all()]
+
+
+def _answer(client: TestClient, key_id: str, payload: dict[str, Any], status: str,
+            **extra: str) -> dict[str, Any]:
+    body = {"source": "cadence-lms", "event": f"enrollment.{status}",
+            "payload": {"enrollmentId": "lms-9", "orderId": payload["orderId"],
+                        "orderItemId": payload["orderItemId"], "status": status, **extra}}
+    raw, headers = _signed(key_id, body)
+    reply = client.post("/api/v1/webhooks/enrollment-status", content=raw, headers=headers)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def test_payloads_name_the_lms_user_and_what_was_paid_after_discount(  # type: ignore[no-untyped-def]
+        session: Session, super_admin: Actor, learner: Actor, lms) -> None:
+    from commerce_dash.models.integrations import LmsUserLink
+    from tests.commerce.shop import buy, make_code
+
+    _fake, key_id = lms
+    shop = build_shop(session, super_admin)
+    make_code(session, super_admin, "QUARTER", percent=25)
+    with TestClient(create_api()) as client:
+        # given the LMS named the learner in its user sync
+        raw, headers = _signed(key_id, {"users": [
+            {"email": learner.email.upper(), "lms_user_id": "cadence-u-42"},
+            {"email": "nobody@example.com", "lms_user_id": "cadence-u-43"}]})
+        synced = client.post("/api/v2/integrations/lms/users", content=raw, headers=headers)
+        assert synced.json() == {"linked": 1, "unchanged": 0, "unknown": ["nobody@example.com"]}
+        # when the learner buys a 10,000 course with 25% off
+        buy(session, learner, shop, ("course", "PY101"), code="QUARTER")
+        # then the LMS is asked to enrol its own user, with the amounts of that course
+        (payload,) = _lms_payloads(session)
+        assert (payload["userId"], payload["userEmail"]) == ("cadence-u-42", learner.email)
+        paid = payload["purchaseMetadata"]
+        assert (paid["grossAmount"], paid["netAmount"], paid["taxAmount"]) == (10_000, 7_500, 0)
+        assert paid["processorFee"] == 248  # 2.9% of 7,500 (217.5, half up) + 30
+        # and a learner the LMS has not named yet goes by email; the LMS's answer names them
+        other = create_user(session, "ada@example.com")
+        buy(session, other, shop, ("course", "SQL101"))
+        payload = _lms_payloads(session)[-1]
+        assert (payload["userId"], payload["userEmail"]) == ("", "ada@example.com")
+        _answer(client, key_id, payload, "approved", userId="cadence-u-77")
+    session.expire_all()
+    link = session.get(LmsUserLink, other.user_id)
+    assert link is not None and (link.lms_user_id, link.source) == ("cadence-u-77", "answer")
+
+
+@pytest.mark.parametrize("mode", ["queue", "auto"])
+def test_an_lms_rejection_gives_the_money_back(session: Session, super_admin: Actor,  # type: ignore[no-untyped-def]
+                                               learner: Actor, lms, mode: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from commerce_dash.models.commerce import RefundRequest
+    from commerce_dash.services import refunds
+    from commerce_dash.services.revenue_reconciliation import reconciliation
+    from tests.commerce.shop import buy
+
+    monkeypatch.setenv("COMMERCE_LMS_REJECTION_REFUND", mode)
+    get_settings.cache_clear()
+    _fake, key_id = lms
+    shop = build_shop(session, super_admin)
+    order = buy(session, learner, shop, ("course", "ML301"))
+    (payload,) = _lms_payloads(session)
+    # when the LMS refuses the enrollment
+    with TestClient(create_api()) as client:
+        outcome = _answer(client, key_id, payload, "rejected",
+                          rejectionReason="Prerequisite ML201 missing.")
+    assert outcome["outcome"] == "enrollment rejected"
+    # then the registration is rejected with the LMS's reason and the learner is told
+    session.expire_all()
+    registration = session.exec(select(Registration)).one()
+    assert registration.status == "rejected"
+    assert registration.rejection_reason == ("The LMS refused the enrollment: Prerequisite "
+                                             "ML201 missing.")
+    told = [m for m in session.exec(select(OutboxMessage)).all()
+            if (m.payload or {}).get("template") == "registration-rejected"]
+    assert len(told) == 1 and "Prerequisite ML201 missing." in told[0].payload["text"]  # type: ignore[index]
+    request = session.exec(select(RefundRequest)).one()
+    assert (request.source, request.amount, request.registration_id) == (
+        "lms_rejected", 20_000, registration.id)
+    today = utcnow().date()
+    billing = create_user(session, "bill@example.com", grants=super_admin.grants)
+    if mode == "queue":
+        # a billing admin pays it back from the queue; until then reconciliation lists it
+        assert request.status == "requested"
+        report = reconciliation(session=session, actor=super_admin, start=today, end=today)
+        assert [(p.kind, p.amount) for p in report.problems] == [("paid_not_enrolled", 20_000)]
+        refunds.approve(session=session, actor=billing, request_id=request.id or 0)
+    session.expire_all()
+    assert session.exec(select(RefundRequest)).one().status == "refunded"
+    assert session.get(type(order), order.id).status == "refunded"  # type: ignore[union-attr]
+    report = reconciliation(session=session, actor=super_admin, start=today, end=today)
+    assert report.problems == () and report.reconciles

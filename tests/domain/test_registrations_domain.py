@@ -19,6 +19,7 @@ R = RegistrationStatus
 ALLOWED = {
     (R.PENDING, R.APPROVED), (R.PENDING, R.REJECTED), (R.PENDING, R.CANCELLED),
     (R.APPROVED, R.ENROLLED), (R.APPROVED, R.CANCELLED), (R.ENROLLED, R.CANCELLED),
+    (R.APPROVED, R.REJECTED),  # the LMS refused the enrollment
 }
 
 

@@ -12,6 +12,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services.registrations import approval_rules, set_department_approval
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_int
 
 CHOICES = {"inherit": None, "yes": True, "no": False}
 
@@ -43,7 +44,8 @@ class ApprovalRulesState(AdminState):
             with session_scope() as session:
                 rule = set_department_approval(
                     session=session, actor=self.current_actor(),
-                    department_id=int(department_id), setting=CHOICES.get(choice))
+                    department_id=route_int(department_id) or 0,  # 0: not found
+                    setting=CHOICES.get(choice))
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._fetch()

@@ -16,6 +16,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import certificate_templates as templates_service
 from commerce_dash.services.certificate_templates import SignatureIn, TemplateIn
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_int
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,8 @@ class CertificateTemplatesState(AdminState):
         try:
             with session_scope() as session:
                 template = templates_service.get_template(
-                    session=session, actor=self.current_actor(), template_id=int(template_id)
+                    session=session, actor=self.current_actor(),
+                    template_id=route_int(template_id) or 0,  # 0: not found
                 )
                 self.editing_id, self.editing_version = template.id or 0, template.version
                 self.editing_default = self.make_default = template.is_default
@@ -255,14 +257,15 @@ class CertificateTemplatesState(AdminState):
 
     def _template_in(self) -> TemplateIn:
         draft = self.draft
-        if not draft.get("department_id", "").isdigit():
+        department_id = route_int(draft.get("department_id", ""))
+        if department_id is None:
             raise DomainError(
                 "department_required",
                 "Choose the department of the template.",
                 field="department_id",
             )
         return TemplateIn(
-            department_id=int(draft["department_id"]),
+            department_id=department_id,
             name=draft.get("name", ""),
             orientation=draft.get("orientation", ""),
             title_text=draft.get("title_text", ""),
@@ -272,7 +275,9 @@ class CertificateTemplatesState(AdminState):
             primary_color=draft.get("primary_color", ""),
             background_image_id=self.background_id or None,
             signatures=tuple(
-                SignatureIn(s["name"], s["title"], int(s["image_id"]) if s["image_id"] else None)
+                # an image id that is no id (0) is "not found" beside the signatures
+                SignatureIn(s["name"], s["title"],
+                            (route_int(s["image_id"]) or 0) if s["image_id"] else None)
                 for s in self.signatures[: self.signature_count]
             ),
         )
@@ -394,7 +399,8 @@ class CertificateTemplatesState(AdminState):
         try:
             with session_scope() as session:
                 templates_service.set_default_template(
-                    session=session, actor=self.current_actor(), template_id=int(template_id)
+                    session=session, actor=self.current_actor(),
+                    template_id=route_int(template_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)
@@ -407,7 +413,7 @@ class CertificateTemplatesState(AdminState):
 
     @rx.event
     def ask_delete(self, template_id: str, name: str) -> None:
-        self.delete_id, self.delete_label = int(template_id), name
+        self.delete_id, self.delete_label = route_int(template_id) or 0, name  # 0: not found
         self.delete_open = True
 
     @rx.event
@@ -434,7 +440,8 @@ class CertificateTemplatesState(AdminState):
     # -- department logos ---------------------------------------------------------------------
     @rx.event
     def open_logo(self, department_id: str, label: str) -> None:
-        self.logo_department_id, self.logo_department = int(department_id), label
+        self.logo_department_id = route_int(department_id) or 0  # 0: no such department
+        self.logo_department = label
         self.logo_open = True
 
     @rx.event
@@ -468,7 +475,7 @@ class CertificateTemplatesState(AdminState):
     @rx.event
     def remove_logo(self, department_id: str, label: str):  # type: ignore[no-untyped-def]
         try:
-            self._set_logo(int(department_id), None)
+            self._set_logo(route_int(department_id) or 0, None)  # 0: no such department
         except DomainError as exc:
             return rx.toast.error(exc.message)
         error = self._refetch()

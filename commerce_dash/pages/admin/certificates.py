@@ -19,11 +19,13 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.certificate_status import MIN_REASON, REVOCATION_CATEGORIES
 from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import certificates as certificates_service
 from commerce_dash.services.org import department_options, managed_departments
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 25
 SECTION = "certificates"
@@ -94,9 +96,9 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
                 session=session, actor=actor, page=PageRequest(self.page, PAGE_SIZE),
                 query=certificates_service.CertificateQuery(
                     text=self.search,
-                    course_id=int(self.course_filter) if self.course_filter.isdigit() else None,
-                    department_id=(int(self.department_filter)
-                                   if self.department_filter.isdigit() else None),
+                    # "any" (or a value that is no id): no filter
+                    course_id=route_int(self.course_filter),
+                    department_id=route_int(self.department_filter),
                     status="" if self.status_filter == ANY else self.status_filter,
                     issued_from=date_from,
                     issued_to=date_to + timedelta(days=1) if date_to else None,
@@ -170,7 +172,7 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
     @rx.event
     def open_detail(self, certificate_id: str):  # type: ignore[no-untyped-def]
         try:
-            self._load_detail(int(certificate_id))
+            self._load_detail(route_int(certificate_id) or 0)  # 0: not found
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.detail_open = True
@@ -201,7 +203,7 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
     @rx.event
     def confirm_revoke(self):  # type: ignore[no-untyped-def]
         self.revoke_error = ""
-        certificate_id = int(self.detail.get("id", "0") or 0)
+        certificate_id = route_int(self.detail.get("id", "")) or 0
         try:
             with session_scope() as session:
                 done = certificates_service.revoke(
@@ -241,11 +243,12 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
     @rx.event
     def submit_issue(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         self.issue_errors = {}
-        item = int(self.issue_item) if self.issue_item.isdigit() else None
-        percentage = str(form.get("percentage", "")).strip()
+        item = route_int(self.issue_item)  # none chosen (or no id): "choose a course"
+        percentage_text = str(form.get("percentage", "")).strip()
+        percentage = parse_whole(percentage_text, high=100) if percentage_text else None
         try:
             completed = parse_day(str(form.get("completed_on", "")), "completed_on")
-            if percentage and not percentage.isdigit():
+            if percentage_text and percentage is None:
                 raise DomainError("invalid_percentage", "A percentage is a whole number "
                                   "from 0 to 100.", field="percentage")
             with session_scope() as session:
@@ -257,7 +260,7 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
                         program_id=item if self.issue_kind == "program" else None,
                         completed_on=completed.date() if completed else None,
                         grade=str(form.get("grade", "")),
-                        percentage=int(percentage) if percentage else None,
+                        percentage=percentage,
                         note=str(form.get("note", ""))))
         except DomainError as exc:
             field = "course_id" if exc.field == "program_id" else exc.field

@@ -11,8 +11,10 @@ import reflex as rx
 from commerce_dash.db import session_scope
 from commerce_dash.domain.completion import CompletionCriteria, Requirement
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.services import learning
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_int
 
 NONE = "none"
 REQUIREMENTS = [
@@ -22,13 +24,25 @@ REQUIREMENTS = [
 ]
 
 
+# (lowest, highest) whole number each field takes: percentages, minutes, days
+LIMITS = {
+    "min_percentage": (1, 100),
+    "passing_score": (0, 100),
+    "min_minutes": (0, 1_000_000),
+    "valid_for_days": (0, 36_500),
+}
+
+
 def _number(form: dict[str, Any], name: str, default: int) -> int:
     text = str(form.get(name, "")).strip()
     if not text:
         return default
-    if not text.isdigit():
-        raise DomainError("not_a_number", "Enter a whole number.", field=name)
-    return int(text)
+    low, high = LIMITS[name]
+    number = parse_whole(text, high=high)  # ASCII digits only
+    if number is None or number < low:
+        raise DomainError("not_a_number", f"Enter a whole number from {low} to {high:,}.",
+                          field=name)
+    return number
 
 
 class CompletionRuleState(AdminState):
@@ -60,13 +74,14 @@ class CompletionRuleState(AdminState):
 
     @rx.event
     def open_for(self, course_id: str, label: str):  # type: ignore[no-untyped-def]
+        course = route_int(course_id) or 0  # 0: no such course
         try:
             with session_scope() as session:
                 form = learning.completion_rule(session=session, actor=self.current_actor(),
-                                                course_id=int(course_id))
+                                                course_id=course)
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        self.course_id, self.course_label = int(course_id), label
+        self.course_id, self.course_label = course, label
         self.error = self.error_field = ""
         self._show(form)
         self.open = True
@@ -97,8 +112,10 @@ class CompletionRuleState(AdminState):
             criteria = CompletionCriteria(
                 requirement=Requirement(self.requirement),
                 min_percentage=_number(form, "min_percentage", 100),
-                required_modules=frozenset(int(m) for m in self.required),
-                assessment_module=None if self.assessment == NONE else int(self.assessment),
+                # ids from the browser; one that is no id (0) is "not in this course"
+                required_modules=frozenset(route_int(m) or 0 for m in self.required),
+                assessment_module=(None if self.assessment == NONE
+                                   else route_int(self.assessment) or 0),
                 passing_score=_number(form, "passing_score", 0) if passing else None,
                 min_minutes=_number(form, "min_minutes", 0),
                 valid_for_days=_number(form, "valid_for_days", 0),

@@ -17,6 +17,7 @@ from commerce_dash.pages.admin.completion_rules import CompletionRuleState, comp
 from commerce_dash.services import org
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 20
 APPROVAL_BY_CHOICE: dict[str, bool | None] = {"inherit": None, "yes": True, "no": False}
@@ -91,9 +92,7 @@ class CoursesState(PagedTableMixin, AdminState):
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
                 search=self.search,
-                department_id=int(self.department_filter)
-                if self.department_filter != "all"
-                else None,
+                department_id=route_int(self.department_filter),  # "all" (or no id): all
                 published=published,
             )
         self.total, self.pages = result.total, result.pages
@@ -134,7 +133,7 @@ class CoursesState(PagedTableMixin, AdminState):
                 course = org.set_course_published(
                     session=session,
                     actor=self.current_actor(),
-                    course_id=int(course_id),
+                    course_id=route_int(course_id) or 0,  # 0: not found
                     published=published,
                 )
         except DomainError as exc:
@@ -154,7 +153,8 @@ class CoursesState(PagedTableMixin, AdminState):
         try:
             with session_scope() as session:
                 course = org.get_course(
-                    session=session, actor=self.current_actor(), course_id=int(course_id)
+                    session=session, actor=self.current_actor(),
+                    course_id=route_int(course_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)

@@ -13,9 +13,11 @@ import reflex as rx
 
 from commerce_dash.components.forms import field, form_error
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.identifiers import INT_MAX, parse_id
 from commerce_dash.domain.money import Money, currency_digits, parse_major
 from commerce_dash.models.pricing import DiscountCode
 from commerce_dash.services.discounts import CodeInput
+from commerce_dash.state.route_args import route_int
 
 FORM_FIELDS = (
     "code", "description", "kind", "percent", "amount_off", "currency", "scope", "items",
@@ -99,10 +101,18 @@ def _money(text: str, currency: str, name: str) -> int:
 def _count(text: str, name: str) -> int | None:
     if not text.strip():
         return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise DomainError("invalid_limit", "Enter a whole number.", field=name) from None
+    count = parse_id(text.strip())  # ASCII digits, 1..INT_MAX (the column's range)
+    if count is None:
+        raise DomainError("invalid_limit", f"Enter a whole number from 1 to {INT_MAX:,}.",
+                          field=name)
+    return count
+
+
+def _item(key: str) -> tuple[str, int]:
+    """("course", 12) from the key "course:12" a picker sent; an id that is no id is 0, which
+    the service reports as unknown."""
+    item_type, _, item_id = key.partition(":")
+    return item_type, route_int(item_id) or 0
 
 
 def _when(text: str, name: str) -> datetime | None:
@@ -136,7 +146,7 @@ def code_input(
             raise DomainError(
                 "invalid_currency", f"Unknown currency {currency!r}.", field="currency"
             ) from None
-    items = frozenset((k.split(":")[0], int(k.split(":")[1])) for k in item_keys)
+    items = frozenset(_item(k) for k in item_keys)
     return CodeInput(
         code=form.get("code", ""),
         description=form.get("description", ""),
@@ -149,7 +159,7 @@ def code_input(
         currency=currency if needs_currency else "",
         scope=scope,
         listed_items=items if scope == "listed" else frozenset(),
-        department_id=None if department == "all" else int(department),
+        department_id=None if department == "all" else route_int(department) or 0,  # 0: none
         valid_from=_when(form.get("valid_from", ""), "valid_from"),
         valid_until=_when(form.get("valid_until", ""), "valid_until"),
         max_uses=_count(form.get("max_uses", ""), "max_uses"),

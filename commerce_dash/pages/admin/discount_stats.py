@@ -13,6 +13,7 @@ from commerce_dash.domain.money import format_minor
 from commerce_dash.services import discounts as discounts_service
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_int
 
 NO_USES = "No uses yet — the chart fills as orders use this code"
 
@@ -51,7 +52,7 @@ class DiscountStatsState(AdminState):
         try:
             with session_scope() as session:
                 stats = discounts_service.code_stats(
-                    session=session, actor=self.current_actor(), code_id=int(code_id)
+                    session=session, actor=self.current_actor(), code_id=route_int(code_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)

@@ -34,6 +34,7 @@ from commerce_dash.services.org import department_options
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 20
 STATUS_OPTIONS = [
@@ -150,16 +151,17 @@ class DiscountsState(PagedTableMixin, AdminState):
 
     @rx.event
     def open_edit(self, code_id: str):  # type: ignore[no-untyped-def]
+        code = route_int(code_id) or 0  # 0: not found
         try:
             with session_scope() as session:
                 row, items = discounts_service.get_code(
-                    session=session, actor=self.current_actor(), code_id=int(code_id)
+                    session=session, actor=self.current_actor(), code_id=code
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._load_item_choices()
         currency = row.currency or get_settings().settlement_currency
-        self.editing_id = int(code_id)
+        self.editing_id = code
         self.draft = draft_of(row, currency)
         self.form_kind, self.form_scope = row.kind, row.scope
         self.form_department = str(row.department_id) if row.department_id else "all"
@@ -241,7 +243,7 @@ class DiscountsState(PagedTableMixin, AdminState):
                 row = discounts_service.set_code_active(
                     session=session,
                     actor=self.current_actor(),
-                    code_id=int(code_id),
+                    code_id=route_int(code_id) or 0,  # 0: not found
                     active=activate,
                 )
         except DomainError as exc:

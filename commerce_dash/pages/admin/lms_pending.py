@@ -9,6 +9,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.services.registrations import retry_lms_enrollment, stuck_lms_enrollments
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_int
 
 
 class LmsPendingState(AdminState):
@@ -40,7 +41,7 @@ class LmsPendingState(AdminState):
         try:
             with session_scope() as session:
                 message = retry_lms_enrollment(session=session, actor=self.current_actor(),
-                                               enrollment_id=int(enrollment_id))
+                                               enrollment_id=route_int(enrollment_id) or 0)  # 0: not found
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._fetch()

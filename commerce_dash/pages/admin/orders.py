@@ -30,6 +30,7 @@ from commerce_dash.services import orders as orders_service
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 25
 SECTION = "orders"
@@ -192,7 +193,7 @@ class AdminOrdersState(PagedTableMixin, AdminState):
                 orders_service.clear_review(
                     session=session,
                     actor=self.current_actor(),
-                    user_id=int(user_id),
+                    user_id=route_int(user_id) or 0,  # 0: not found
                     note="Cleared from the orders page",
                 )
         except (DomainError, ValueError) as exc:

@@ -13,6 +13,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.commerce import PaymentEvent
 from commerce_dash.services import payments as payments_service
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_int
 
 STATUSES = ("received", "processed", "ignored", "failed", "dead")
 STATUS_COLORS = {"processed": "green", "ignored": "gray", "failed": "amber", "dead": "red",
@@ -70,7 +71,7 @@ class PaymentEventsState(AdminState):
         try:
             with session_scope() as session:
                 outcome = payments_service.replay_event(session=session, actor=actor,
-                                                        event_row_id=int(event_id))
+                                                        event_row_id=route_int(event_id) or 0)  # 0: not found
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._fetch()

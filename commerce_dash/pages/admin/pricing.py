@@ -12,6 +12,7 @@ from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.domain.money import currency_digits, parse_major
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.pricing import ItemType, PriceStatus, PriceType
@@ -20,6 +21,7 @@ from commerce_dash.services.pricing import PriceRow
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 20
 WHEN = "%Y-%m-%d %H:%M"
@@ -73,13 +75,18 @@ def amount_from_input(text: str, currency: str) -> int:
         raise DomainError("invalid_amount", str(exc), field="amount") from None
 
 
+MAX_TRIAL_DAYS = 365
+
+
 def whole_days(text: str) -> int:
     text = (text or "").strip()
     if not text:
         return 0
-    if not text.isdigit():
-        raise DomainError("invalid_trial", "Trial days are a whole number.", field="trial_days")
-    return int(text)
+    days = parse_whole(text, high=MAX_TRIAL_DAYS)  # ASCII digits only
+    if days is None:
+        raise DomainError("invalid_trial", f"Trial days are a whole number from 0 to "
+                          f"{MAX_TRIAL_DAYS}.", field="trial_days")
+    return days
 
 
 def _price_dict(row: PriceRow) -> dict[str, str]:
@@ -163,9 +170,7 @@ class PricingState(PagedTableMixin, AdminState):
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
                 item_type="" if self.type_filter == "all" else self.type_filter,
-                department_id=(
-                    int(self.department_filter) if self.department_filter != "all" else None
-                ),
+                department_id=route_int(self.department_filter),  # "all" (or no id): all
                 currency=self.currency_filter.strip(),
                 status="" if self.status_filter == "all" else self.status_filter,
                 search=self.search,
@@ -259,7 +264,8 @@ class PricingState(PagedTableMixin, AdminState):
         self._clear_new_errors()
         plan = self.new_item_type == ItemType.SUBSCRIPTION
         try:
-            if not self.new_item:
+            item_id = route_int(self.new_item)
+            if item_id is None:
                 raise DomainError(
                     "item_required", "Choose what this price is for.", field="item_id"
                 )
@@ -276,7 +282,7 @@ class PricingState(PagedTableMixin, AdminState):
                     session=session,
                     actor=actor,
                     item_type=self.new_item_type,
-                    item_id=int(self.new_item),
+                    item_id=item_id,
                     price_type=self.new_price_type,
                     amount=amount,
                     currency=currency,
@@ -305,7 +311,7 @@ class PricingState(PagedTableMixin, AdminState):
                     session=session,
                     actor=self.current_actor(),
                     item_type=item_type,
-                    item_id=int(item_id),
+                    item_id=route_int(item_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)
@@ -321,7 +327,7 @@ class PricingState(PagedTableMixin, AdminState):
     # -- deactivate ---------------------------------------------------------
     @rx.event
     def open_deactivate(self, price_id: str, label: str) -> None:
-        self.deactivate_id, self.deactivate_label = int(price_id), label
+        self.deactivate_id, self.deactivate_label = route_int(price_id) or 0, label  # 0: none
         self.deactivate_reason = self.deactivate_error = ""
         self.deactivate_open = True
 

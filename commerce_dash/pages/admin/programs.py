@@ -15,6 +15,7 @@ from commerce_dash.services import org, programs
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 20
 FORM_ERRORS = {
@@ -132,7 +133,8 @@ class ProgramsState(PagedTableMixin, AdminState):
             self._fetch_choices()
             with session_scope() as session:
                 program = programs.get_program(
-                    session=session, actor=self.current_actor(), program_id=int(program_id)
+                    session=session, actor=self.current_actor(),
+                    program_id=route_int(program_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)
@@ -203,7 +205,8 @@ class ProgramsState(PagedTableMixin, AdminState):
                         course_ids=course_ids,
                     )
                 else:
-                    if not self.form_department:
+                    department_id = route_int(self.form_department)  # none, or no id
+                    if department_id is None:
                         raise DomainError(
                             "department_required", "Choose a department.", field="department_id"
                         )
@@ -212,7 +215,7 @@ class ProgramsState(PagedTableMixin, AdminState):
                         actor=actor,
                         code=form.get("code", ""),
                         title=form.get("title", ""),
-                        department_id=int(self.form_department),
+                        department_id=department_id,
                         course_ids=course_ids,
                         description=form.get("description", ""),
                         published=self.form_published,

@@ -14,15 +14,19 @@ from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import certificates as certificates_service
 from commerce_dash.services import learning
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 25
 SECTION = "certificates"
 ANY = "any"
+MAX_SCORE = 100
+MAX_MINUTES = 100_000  # one entry of study time; the API takes as much
 
 
 def _row(r: learning.EnrollmentRow) -> dict[str, str]:
@@ -59,7 +63,7 @@ class ProgressAdminState(PagedTableMixin, AdminState):
             result = learning.list_enrollments(
                 session=session, actor=actor, page=PageRequest(self.page, PAGE_SIZE),
                 text=self.search,
-                course_id=int(self.course_filter) if self.course_filter.isdigit() else None)
+                course_id=route_int(self.course_filter))  # "any" or a bad value: no filter
         self.total, self.pages = result.total, result.pages
         self.rows = [_row(r) for r in result.items]
 
@@ -92,7 +96,7 @@ class ProgressAdminState(PagedTableMixin, AdminState):
     @rx.event
     def open_progress(self, enrollment_id: str):  # type: ignore[no-untyped-def]
         try:
-            self._load_enrollment(int(enrollment_id))
+            self._load_enrollment(route_int(enrollment_id) or 0)  # 0: not found
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.open_enrollment = True
@@ -104,19 +108,21 @@ class ProgressAdminState(PagedTableMixin, AdminState):
 
     @rx.event
     def record(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        enrollment_id = int(self.enrollment.get("id", "0") or 0)
+        enrollment_id = route_int(self.enrollment.get("id", "")) or 0
         score_text = str(form.get("score", "")).strip()
         minutes_text = str(form.get("minutes", "")).strip() or "0"
-        if (score_text and not score_text.isdigit()) or not minutes_text.isdigit():
-            return rx.toast.error("Score and minutes are whole numbers.")
+        score = parse_whole(score_text, high=MAX_SCORE) if score_text else None
+        minutes = parse_whole(minutes_text, high=MAX_MINUTES)
+        if (score_text and score is None) or minutes is None:
+            return rx.toast.error(f"Score and minutes are whole numbers: a score from 0 to "
+                                  f"{MAX_SCORE}, minutes from 0 to {MAX_MINUTES:,}.")
         try:
             with session_scope() as session:
                 outcome = learning.admin_record_progress(
                     session=session, actor=self.current_actor(), enrollment_id=enrollment_id,
-                    module_id=int(str(form.get("module_id", "0")) or 0),
+                    module_id=route_int(form.get("module_id")) or 0,  # 0: not in the course
                     completed=bool(form.get("completed")),
-                    score=int(score_text) if score_text else None,
-                    minutes=int(minutes_text))
+                    score=score, minutes=minutes)
             self._load_enrollment(enrollment_id)
         except DomainError as exc:
             return rx.toast.error(exc.message)

@@ -26,6 +26,7 @@ from commerce_dash.services import refunds as refunds_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.queue import QueueMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 25
 SECTION = "refunds"
@@ -293,7 +294,8 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         try:
             with session_scope() as session:
                 done = refunds_service.retry(
-                    session=session, actor=self.current_actor(), request_id=int(request_id)
+                    session=session, actor=self.current_actor(),
+                    request_id=route_int(request_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             self._refetch()
@@ -356,7 +358,7 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         yield outcome
 
     def _run_bulk(self, action: str, reason: str):  # type: ignore[no-untyped-def]
-        ids = [int(i) for i in self.selected]
+        ids = [route_int(i) or 0 for i in self.selected]  # 0: reported as not found
         numbers = {r["id"]: r["order_number"] for r in self.rows}
         try:
             with session_scope() as session:

@@ -24,6 +24,7 @@ from commerce_dash.services import registrations as registrations_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.queue import QueueMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 25
 SECTION = "registrations"
@@ -132,7 +133,7 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
                 status=self.status_filter,
-                course_id=int(self.course_filter) if self.course_filter.isdigit() else None,
+                course_id=route_int(self.course_filter),  # "any" (or no id): every course
                 date_from=date_from,
                 date_to=date_to + timedelta(days=1) if date_to else None,
                 learner=self.search,
@@ -174,7 +175,7 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
                 row = registrations_service.approve(
                     session=session,
                     actor=self.current_actor(),
-                    registration_id=int(registration_id),
+                    registration_id=route_int(registration_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             self._refetch()
@@ -223,7 +224,7 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
         return self._run_bulk("approve", "")
 
     def _run_bulk(self, action: str, reason: str):  # type: ignore[no-untyped-def]
-        ids = [int(i) for i in self.selected]
+        ids = [route_int(i) or 0 for i in self.selected]  # 0: reported as not found
         numbers = {r["id"]: r["number"] for r in self.rows}
         try:
             with session_scope() as session:

@@ -23,6 +23,7 @@ from commerce_dash.services.org import department_options, managed_departments
 from commerce_dash.services.revenue_reconciliation import PROBLEM_LABELS, Reconciliation
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_int
 
 SECTION = "revenue"
 ALL = "all"
@@ -125,7 +126,7 @@ class RevenueState(AdminState):
     def _fetch(self) -> None:
         actor = self.current_actor()
         start, end = _day(self.start, "start"), _day(self.end, "end")
-        department = int(self.department) if self.department.isdigit() else None
+        department = route_int(self.department)  # "all" (or no id): every department
         with session_scope() as session:
             result = reports.report(
                 session=session, actor=actor, group_by=self.group_by,  # type: ignore[arg-type]

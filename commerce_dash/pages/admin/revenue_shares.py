@@ -13,6 +13,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.ledger import Shares, bps_from_percent, percent_label
 from commerce_dash.services import ledger
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_int
 
 
 class RevenueSharesState(AdminState):
@@ -71,7 +72,7 @@ class RevenueSharesState(AdminState):
             shares = Shares(bps_from_percent(str(form.get("platform", "")), "platform_bps"),
                             bps_from_percent(str(form.get("creator", "")), "creator_bps"),
                             bps_from_percent(str(form.get("instructor", "")), "instructor_bps"))
-            target = int(self.target) if self.target.isdigit() else None
+            target = route_int(self.target)  # none (or no id): "choose a course…"
             with session_scope() as session:
                 row = ledger.set_share_rule(session=session, actor=self.current_actor(),
                                             scope=self.scope, target_id=target, shares=shares)

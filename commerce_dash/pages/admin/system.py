@@ -23,6 +23,7 @@ from commerce_dash.services import jobs as jobs_service
 from commerce_dash.services import outbox as outbox_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 25
 WHEN = "%Y-%m-%d %H:%M:%S UTC"
@@ -187,7 +188,8 @@ class SystemState(PagedTableMixin, AdminState):
         try:
             with session_scope() as session:
                 message = outbox_service.get_message(
-                    session=session, actor=self.current_actor(), message_id=int(message_id)
+                    session=session, actor=self.current_actor(),
+                    message_id=route_int(message_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)
@@ -203,7 +205,8 @@ class SystemState(PagedTableMixin, AdminState):
         try:
             with session_scope() as session:
                 outbox_service.replay(
-                    session=session, actor=self.current_actor(), message_id=int(message_id)
+                    session=session, actor=self.current_actor(),
+                    message_id=route_int(message_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)
@@ -225,7 +228,7 @@ class SystemState(PagedTableMixin, AdminState):
                 outbox_service.discard(
                     session=session,
                     actor=self.current_actor(),
-                    message_id=int(self.discard_id),
+                    message_id=route_int(self.discard_id) or 0,  # 0: not found
                     reason=form.get("reason", ""),
                 )
         except DomainError as exc:

@@ -26,6 +26,7 @@ from commerce_dash.services.org import department_options
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 SECTION = "settings"
 EXEMPTIONS_PAGE_SIZE = 20
@@ -228,7 +229,8 @@ class TaxSettingsState(PagedTableMixin, AdminState):
                     country=self.rate_country,
                     region=form.get("region", ""),
                     department_id=(
-                        None if self.rate_department == "all" else int(self.rate_department)
+                        None if self.rate_department == "all"
+                        else route_int(self.rate_department) or 0  # 0: "no department 0"
                     ),
                     rate_text=form.get("rate", ""),
                     label=form.get("label", ""),
@@ -249,7 +251,7 @@ class TaxSettingsState(PagedTableMixin, AdminState):
                 change = (
                     tax_service.reactivate_tax_rate if activate else tax_service.deactivate_tax_rate
                 )
-                row = change(session=session, actor=self.current_actor(), rate_id=int(rate_id))
+                row = change(session=session, actor=self.current_actor(), rate_id=route_int(rate_id) or 0)  # 0: not found
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._fetch_rates()
@@ -293,7 +295,7 @@ class TaxSettingsState(PagedTableMixin, AdminState):
 
     @rx.event
     def ask_revoke(self, exemption_id: str, label: str) -> None:
-        self.revoke_id, self.revoke_label = int(exemption_id), label
+        self.revoke_id, self.revoke_label = route_int(exemption_id) or 0, label  # 0: not found
         self.revoke_open = True
 
     @rx.event

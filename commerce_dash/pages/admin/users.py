@@ -16,6 +16,7 @@ from commerce_dash.services import users as users_service
 from commerce_dash.services.org import department_options
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
 
 ROLE_OPTIONS = [{"value": r.value, "label": ROLE_LABELS[r]} for r in RoleName]
 SCOPED = sorted(r.value for r in DEPARTMENT_SCOPED_ROLES)
@@ -129,7 +130,7 @@ class UsersState(PagedTableMixin, AdminState):
     @rx.event
     def create_user(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         self.email_error = self.full_name_error = self.password_error = self.create_error = ""
-        dept = int(self.new_department) if self.new_department else None
+        dept = route_int(self.new_department)  # none chosen (or no id): "choose a department"
         try:
             with session_scope() as session:
                 created = users_service.create_user(
@@ -173,14 +174,19 @@ class UsersState(PagedTableMixin, AdminState):
         ]
 
     @rx.event
-    def open_roles(self, user_id: str) -> None:
+    def open_roles(self, user_id: str):  # type: ignore[no-untyped-def]
         if self.guard("users") is None:
-            return
-        self.edit_user_id = int(user_id)
+            return None
+        user = route_int(user_id) or 0  # 0: not found
+        try:
+            self._load_grants(user)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.edit_user_id = user
         self.roles_error = ""
         self.add_role, self.add_department = "learner", ""
-        self._load_grants(int(user_id))
         self.roles_open = True
+        return None
 
     @rx.event
     def set_roles_open(self, value: bool) -> None:
@@ -197,11 +203,13 @@ class UsersState(PagedTableMixin, AdminState):
     @rx.event
     def add_grant(self) -> None:
         self.roles_error = ""
-        if self.add_role in SCOPED and not self.add_department:
+        # none chosen, or a select value that is no id
+        department = route_int(self.add_department) if self.add_role in SCOPED else None
+        if self.add_role in SCOPED and department is None:
             self.roles_error = "Choose the department this role applies to."
             return
-        dept = self.add_department if self.add_role in SCOPED else ""
-        grant = Grant(self.add_role, int(dept) if dept else None)
+        dept = str(department) if department else ""
+        grant = Grant(self.add_role, department)
         entry = {"role": grant.role, "department_id": dept, "label": self._grant_label(grant)}
         if entry not in self.edit_grants:
             self.edit_grants = [*self.edit_grants, entry]
@@ -239,7 +247,7 @@ class UsersState(PagedTableMixin, AdminState):
                 user = users_service.set_active(
                     session=session,
                     actor=self.current_actor(),
-                    user_id=int(user_id),
+                    user_id=route_int(user_id) or 0,  # 0: not found
                     active=activate,
                 )
         except DomainError as exc:
@@ -253,7 +261,8 @@ class UsersState(PagedTableMixin, AdminState):
         try:
             with session_scope() as session:
                 link = users_service.reissue_invitation(
-                    session=session, actor=self.current_actor(), user_id=int(user_id)
+                    session=session, actor=self.current_actor(),
+                    user_id=route_int(user_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)

@@ -19,6 +19,7 @@ from commerce_dash.services import cart as cart_service
 from commerce_dash.services import checkout as checkout_service
 from commerce_dash.services.cart import CartView
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.route_args import route_int
 
 _TERRITORIES = Locale("en").territories
 COUNTRIES = sorted(
@@ -111,7 +112,7 @@ class CartState(AuthState):
     def remove(self, line_id: str):  # type: ignore[no-untyped-def]
         title = next((line["title"] for line in self.lines if line["id"] == line_id), "The item")
         events = self._change(lambda s, o: cart_service.remove_line(
-            session=s, owner=o, line_id=int(line_id)))
+            session=s, owner=o, line_id=route_int(line_id) or 0))  # 0: not found
         return events or [rx.toast.info(f"{title} was removed from your cart.")]
 
     @rx.event

@@ -18,6 +18,7 @@ from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import catalog
 from commerce_dash.services.org import department_options
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 12
 ALL = "all"  # radix select items cannot have an empty value
@@ -30,10 +31,12 @@ SORT_LABELS = {
 SORT_OPTIONS = [(s, SORT_LABELS[s]) for s in catalog.SORTS]
 KIND_OPTIONS = [(ALL, "All"), ("course", "Courses"), ("program", "Programs")]
 MAX_SEARCH = 100
+MAX_PAGE = 99_999
 
 
 def _page_number(raw: str) -> int:
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    """``?page=`` as a link carries it: page 1 unless it is 1..MAX_PAGE in ASCII digits."""
+    return route_int(raw, high=MAX_PAGE) or 1
 
 
 class CatalogState(AuthState):

@@ -12,6 +12,7 @@ from commerce_dash import routes
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.identifiers import parse_id
 from commerce_dash.pages.store.order_detail import route_number
 from commerce_dash.payments.base import IntentResult, IntentStatus
 from commerce_dash.payments.sandbox import TEST_CARDS, CardInput
@@ -135,11 +136,13 @@ class CheckoutState(AuthState):
             return rx.redirect(routes.LOGIN)
         self.error = ""
         expiry = form.get("expiry", "").replace(" ", "")
-        month, _, year = expiry.partition("/")
-        if not (month.isdigit() and year.isdigit()):
+        month_text, _, year_text = expiry.partition("/")
+        # ASCII digits only: a month 1-12 and a year as YY or YYYY
+        month, year = parse_id(month_text, high=12), parse_id(year_text, high=9999)
+        if month is None or year is None:
             self.error = "Enter the expiry as MM/YY."
             return None
-        card = CardInput(form.get("card_number", ""), int(month), int(year),
+        card = CardInput(form.get("card_number", ""), month, year,
                          form.get("cvc", "").strip())
         self.paying = True
         try:

@@ -22,7 +22,7 @@ from commerce_dash.pages.store.certificates import download_button, share_button
 from commerce_dash.services import certificates as certificates_service
 from commerce_dash.services import learning
 from commerce_dash.state.auth import AuthState
-from commerce_dash.state.route_args import route_code
+from commerce_dash.state.route_args import route_code, route_int
 
 
 def learn_href(code: str) -> str:
@@ -165,7 +165,7 @@ class LearnState(AuthState):
                     session=session,
                     actor=actor,
                     enrollment_id=self._enrollment_id,
-                    module_id=int(module_id),
+                    module_id=route_int(module_id) or 0,  # 0: not in the course
                 )
         except DomainError as exc:
             self.marking = 0
