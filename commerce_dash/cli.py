@@ -78,6 +78,20 @@ def _backfill_ledger(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox_event(args: argparse.Namespace) -> int:
+    from commerce_dash.services.payments import sandbox_processor_event
+
+    try:
+        with session_scope() as session:
+            outcome = sandbox_processor_event(session=session, number=args.order,
+                                              event=args.event, amount=args.amount)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"{args.event} on {args.order}: {outcome.status} ({outcome.detail})")
+    return 0
+
+
 def _create_connector(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
@@ -133,6 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     conn.add_argument("--kind", default="lms")
     conn.add_argument("--admin-email", required=True, help="a super-admin, for the audit log")
     conn.set_defaults(func=_create_connector)
+    event = sub.add_parser(
+        "sandbox-event",
+        help="test mode: the sandbox processor reports a dashboard refund or a chargeback",
+    )
+    event.add_argument("--order", required=True, help="the order number, ORD-YYYY-NNNNN")
+    event.add_argument("--event", required=True,
+                       choices=("refund", "dispute", "dispute-won", "dispute-lost"))  # noqa: E501
+    event.add_argument("--amount", type=int, help="refund: minor units (default: all left)")
+    event.set_defaults(func=_sandbox_event)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -1,7 +1,7 @@
 """Order numbers and the order and payment state machines (spec 001, "Workflow State Machines").
 
 Order: pending -> completed | failed | cancelled; completed -> refunded | partially_refunded |
-cancelled.
+cancelled | disputed; disputed -> completed | partially_refunded (won) | refunded (lost).
 Payment: pending -> requires_action | processing -> succeeded | failed; a declined payment
 (failed) may be retried on the same intent, so failed -> requires_action | processing |
 succeeded are allowed, but nothing leaves succeeded except a refund, and a late or repeated
@@ -36,6 +36,7 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
     PARTIALLY_REFUNDED = "partially_refunded"
+    DISPUTED = "disputed"  # a chargeback is open at the processor
 
 
 class PaymentStatus(StrEnum):
@@ -55,10 +56,15 @@ _ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.COMPLETED, OrderStatus.FAILED,
                                     OrderStatus.CANCELLED}),
     OrderStatus.COMPLETED: frozenset(
-        {OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.CANCELLED}
+        {OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.CANCELLED,
+         OrderStatus.DISPUTED}
     ),
     OrderStatus.PARTIALLY_REFUNDED: frozenset(
-        {OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}
+        {OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.DISPUTED}
+    ),
+    # a won dispute returns the order where it was; a lost one refunds it
+    OrderStatus.DISPUTED: frozenset(
+        {OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
     ),
     OrderStatus.FAILED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),

@@ -276,3 +276,27 @@ class RefundRequest(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+
+
+class PaymentDispute(SQLModel, table=True):
+    """A chargeback the processor reported: the order is disputed until it closes."""
+
+    __tablename__ = "payment_dispute"
+    __table_args__ = (
+        UniqueConstraint("processor", "dispute_id", name="uq_payment_dispute_processor_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    processor: str = Field(max_length=16)
+    dispute_id: str = Field(max_length=100)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    payment_id: int = Field(foreign_key="payment.id")
+    amount: int = Field(ge=0)
+    currency: str = Field(max_length=3)
+    reason: str = Field(default="", max_length=100)
+    status: str = Field(default="open", max_length=16)  # open | won | lost
+    fee: int = Field(default=0, ge=0)
+    order_status_before: str = Field(max_length=24)  # where a won dispute returns the order
+    refund_request_id: int | None = Field(default=None, foreign_key="refund_request.id")
+    opened_at: datetime = created_at_field()
+    closed_at: datetime | None = timestamp_field()

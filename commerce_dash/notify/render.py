@@ -93,6 +93,11 @@ TEMPLATES: dict[str, TemplateSpec] = {
             ("user_name", "course_title", "certificate_number", "category", "reason"),
         ),
         TemplateSpec(
+            "dispute-opened",
+            "a chargeback was opened (to billing admins)",
+            ("user_name", "order_number", "amount", "reason", "order_url"),
+        ),
+        TemplateSpec(
             "payment-failed",
             "a payment failed",
             ("user_name", "order_number", "total", "reason", "retry_url"),

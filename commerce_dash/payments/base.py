@@ -86,6 +86,39 @@ class RefundResult:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+class EventKind(StrEnum):
+    """What a processor event is about, whatever the processor calls it."""
+
+    INTENT = "intent"  # the intent's status changed
+    REFUNDS = "refunds"  # the charge's refunds, all of them so far (some made outside the app)
+    DISPUTE_OPENED = "dispute_opened"  # a chargeback: the money is held
+    DISPUTE_CLOSED = "dispute_closed"  # won (money back to us) or lost (gone, plus a fee)
+    OTHER = "other"  # nothing we act on
+
+
+@dataclass(frozen=True)
+class ChargeRefund:
+    """One refund of a charge as the processor reports it."""
+
+    refund_id: str
+    amount: int
+    status: str  # succeeded | pending | failed
+    idempotency_key: str = ""  # ours, when the app made it
+
+
+@dataclass(frozen=True)
+class Dispute:
+    dispute_id: str
+    amount: int
+    reason: str
+    status: str  # open statuses, or won | lost
+    fee: int = 0  # what the processor charges for it, minor units
+
+    @property
+    def won(self) -> bool:
+        return self.status == "won"
+
+
 @dataclass(frozen=True)
 class WebhookEvent:
     """A verified processor event, normalised."""
@@ -100,6 +133,9 @@ class WebhookEvent:
     failure_message: str = ""
     created: int = 0  # processor's unix time
     raw: Mapping[str, Any] = field(default_factory=dict)
+    kind: EventKind = EventKind.INTENT
+    refunds: tuple[ChargeRefund, ...] = ()  # kind REFUNDS
+    dispute: Dispute | None = None  # kinds DISPUTE_*
 
 
 @runtime_checkable

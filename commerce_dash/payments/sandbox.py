@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from commerce_dash.db import for_update, session_scope
 from commerce_dash.domain.clock import utcnow
@@ -41,6 +41,7 @@ from commerce_dash.payments.base import (
     WebhookEvent,
     WebhookSignatureError,
 )
+from commerce_dash.payments.events import stripe_shaped_event
 
 SIGNATURE_HEADER = "sandbox-signature"
 TOLERANCE_SECONDS = 300
@@ -219,18 +220,11 @@ class SandboxProcessor:
             raise WebhookSignatureError("Signature does not match")
         try:
             event = json.loads(body)
-            obj = event["data"]["object"]
-            status = event_status(event["type"])
-            return WebhookEvent(
-                event_id=str(event["id"]), event_type=str(event["type"]),
-                intent_id=str(obj.get("id", "")), status=status,
-                amount=int(obj.get("amount", 0)), currency=str(obj.get("currency", "")).upper(),
-                failure_code=str((obj.get("last_payment_error") or {}).get("code", "")),
-                failure_message=str((obj.get("last_payment_error") or {}).get("message", "")),
-                created=int(event.get("created", 0)), raw=event,
-            )
-        except (ValueError, KeyError, TypeError) as exc:
+        except ValueError as exc:
             raise WebhookSignatureError(f"Malformed event body: {exc}") from None
+        if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+            raise WebhookSignatureError("Malformed event body: not an event")
+        return stripe_shaped_event(event)
 
     # ------------------------------------------------------------ the card form
 
@@ -297,6 +291,56 @@ class SandboxProcessor:
             session.commit()
             return answer
 
+    # ------------------------------------------------------------ the processor's side
+
+    def refund_outside(self, *, intent_id: str, amount: int) -> SignedEvent:
+        """A refund made in the processor's own dashboard, not through the app: its
+        ``charge.refunded`` event (every refund of the charge so far, as Stripe lists them)."""
+        with session_scope() as session:
+            intent = self._get(session, intent_id, lock=True)
+            if intent.status != "succeeded":
+                raise ProcessorError("charge_not_captured", "Only a paid intent can be refunded.")
+            if amount <= 0 or intent.amount_refunded + amount > intent.amount:
+                raise ProcessorError("amount_too_large",
+                                     "The refund is more than what is left to refund.")
+            token = secrets.token_hex(12)
+            session.add(SandboxRefund(id=f"sbre_{token}", intent_id=intent.id,
+                                      idempotency_key=f"dashboard-{token}", amount=amount,
+                                      reason="Refunded in the sandbox dashboard"))
+            intent.amount_refunded += amount
+            intent.updated_at = utcnow()
+            session.add(intent)
+            session.commit()
+            refunds = session.exec(select(SandboxRefund).where(
+                SandboxRefund.intent_id == intent.id).order_by(col(SandboxRefund.created_at))).all()
+            charge = {**_charge(intent), "refunds": {"object": "list", "data": [
+                {"id": r.id, "object": "refund", "amount": r.amount, "status": "succeeded",
+                 "payment_intent": intent.id,
+                 "metadata": ({"idempotency_key": r.idempotency_key}
+                              if r.idempotency_key.startswith("refund-") else {})}
+                for r in refunds]}}
+            return self._signed("charge.refunded", charge)
+
+    def dispute(self, *, intent_id: str, status: str, reason: str = "fraudulent",
+                fee: int = 1500) -> SignedEvent:
+        """A chargeback on the intent's charge: ``needs_response`` opens it
+        (``charge.dispute.created``), ``won`` or ``lost`` closes it (``charge.dispute.closed``,
+        a lost one carrying the processor's fee)."""
+        with session_scope() as session:
+            intent = self._get(session, intent_id)
+            if intent.status != "succeeded":
+                raise ProcessorError("charge_not_captured", "Only a paid charge can be disputed.")
+            closing = status in ("won", "lost")
+            dispute = {
+                "id": f"dp_{intent.id.removeprefix('sbpi_')}", "object": "dispute",
+                "charge": _charge(intent)["id"], "payment_intent": intent.id,
+                "amount": intent.amount, "currency": intent.currency.lower(),
+                "reason": reason, "status": status,
+                "balance_transactions": [{"fee": fee}] if status != "won" else [],
+            }
+            return self._signed("charge.dispute.closed" if closing
+                                else "charge.dispute.created", dispute)
+
     # ------------------------------------------------------------ internals
 
     def _get(self, session: Session, intent_id: str, *, lock: bool = False) -> SandboxIntent:
@@ -332,11 +376,12 @@ class SandboxProcessor:
         event_type = _EVENT_TYPES.get(status)
         if event_type is None:
             return None
+        return self._signed(event_type, _as_object(intent))
+
+    def _signed(self, event_type: str, obj: dict[str, Any]) -> SignedEvent:
         stamp = int(time.time())
-        event = {
-            "id": f"evt_sb_{secrets.token_hex(12)}", "type": event_type, "created": stamp,
-            "data": {"object": _as_object(intent)},
-        }
+        event = {"id": f"evt_sb_{secrets.token_hex(12)}", "type": event_type, "created": stamp,
+                 "data": {"object": obj}}
         body = json.dumps(event, separators=(",", ":")).encode()
         header = f"t={stamp},v1={self._sign(stamp, body)}"
         return SignedEvent(body, {SIGNATURE_HEADER: header, "content-type": "application/json"})
@@ -345,6 +390,12 @@ class SandboxProcessor:
         """Headers for a body signed with this sandbox's secret (tests, tools)."""
         stamp = int(time.time()) if stamp is None else stamp
         return {SIGNATURE_HEADER: f"t={stamp},v1={self._sign(stamp, body)}"}
+
+
+def _charge(intent: SandboxIntent) -> dict[str, Any]:
+    return {"id": f"ch_{intent.id.removeprefix('sbpi_')}", "object": "charge",
+            "payment_intent": intent.id, "amount": intent.amount,
+            "amount_refunded": intent.amount_refunded, "currency": intent.currency.lower()}
 
 
 def _as_object(intent: SandboxIntent) -> dict[str, Any]:
@@ -357,14 +408,3 @@ def _as_object(intent: SandboxIntent) -> dict[str, Any]:
         "amount_refunded": intent.amount_refunded, "metadata": intent.meta or {},
         "last_payment_error": error, "card_last4": intent.card_last4,
     }
-
-
-def event_status(event_type: str) -> IntentStatus | None:
-    """The intent status a payment_intent.* event reports (Stripe's names, shared)."""
-    return {
-        "payment_intent.succeeded": IntentStatus.SUCCEEDED,
-        "payment_intent.payment_failed": IntentStatus.FAILED,
-        "payment_intent.requires_action": IntentStatus.REQUIRES_ACTION,
-        "payment_intent.canceled": IntentStatus.CANCELED,
-        "payment_intent.processing": IntentStatus.PROCESSING,
-    }.get(event_type)

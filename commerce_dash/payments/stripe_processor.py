@@ -37,6 +37,7 @@ from commerce_dash.payments.base import (
     WebhookEvent,
     WebhookSignatureError,
 )
+from commerce_dash.payments.events import stripe_shaped_event
 from commerce_dash.settings import ConfigurationError
 
 if TYPE_CHECKING:
@@ -53,15 +54,6 @@ _STATUS: dict[str, IntentStatus] = {
     "requires_capture": IntentStatus.PROCESSING,
     "succeeded": IntentStatus.SUCCEEDED,
     "canceled": IntentStatus.CANCELED,
-}
-
-# Webhook event type -> what it says the intent became.
-_EVENT_STATUS: dict[str, IntentStatus] = {
-    "payment_intent.succeeded": IntentStatus.SUCCEEDED,
-    "payment_intent.payment_failed": IntentStatus.FAILED,
-    "payment_intent.processing": IntentStatus.PROCESSING,
-    "payment_intent.requires_action": IntentStatus.REQUIRES_ACTION,
-    "payment_intent.canceled": IntentStatus.CANCELED,
 }
 
 _REFUND_STATUS: dict[str, str] = {
@@ -373,28 +365,4 @@ class StripeProcessor:
             raise WebhookSignatureError(err.user_message or "bad signature") from err
         except (ValueError, TypeError, AttributeError) as err:  # not UTF-8 / not a JSON object
             raise WebhookSignatureError(f"unreadable webhook body: {err}") from err
-        event_type = _str(raw.get("type"))
-        data = raw.get("data")
-        obj = data.get("object") if isinstance(data, Mapping) else None
-        obj = obj if isinstance(obj, Mapping) else {}
-        if _str(obj.get("object")) == "payment_intent":
-            intent_id = _str(obj.get("id"))
-        else:  # charges, refunds, disputes point at their intent
-            intent_id = _str(obj.get("payment_intent"))
-        status = _EVENT_STATUS.get(event_type)
-        failure_code, failure_message = "", ""
-        if status is IntentStatus.FAILED:
-            failure_code, failure_message = _failure(obj.get("last_payment_error"))
-        is_intent = status is not None
-        return WebhookEvent(
-            event_id=_str(raw.get("id")),
-            event_type=event_type,
-            intent_id=intent_id,
-            status=status,
-            amount=_int(obj.get("amount")) if is_intent else 0,
-            currency=_str(obj.get("currency")).upper() if is_intent else "",
-            failure_code=failure_code,
-            failure_message=failure_message,
-            created=_int(raw.get("created")),
-            raw=raw,
-        )
+        return stripe_shaped_event(raw)

@@ -347,6 +347,31 @@ def record_refund(session: Session, request: RefundRequest,
     return written
 
 
+def record_dispute_fee(session: Session, order: Order, fee: int, dispute_id: str) -> int:
+    """The processor's fee for a lost chargeback: the platform bears it (caller's transaction;
+    once per dispute). It is entered against the order's first sale, as a cost: no gross, the
+    fee, a negative net that is all the platform's. Not sent to the payout platform."""
+    if fee <= 0:
+        return 0
+    sale = session.exec(select(LedgerEntry).where(
+        LedgerEntry.order_id == order.id, LedgerEntry.entry_type == "sale")
+        .order_by(col(LedgerEntry.id))).first()
+    dedupe = f"dispute-fee:{order.id}:{dispute_id}"[:80]
+    if sale is None or session.exec(select(LedgerEntry.id).where(
+            LedgerEntry.dedupe_key == dedupe)).first() is not None:
+        return 0
+    session.add(LedgerEntry(
+        dedupe_key=dedupe, entry_type="dispute_fee", order_id=order.id or 0,
+        order_line_id=sale.order_line_id, transaction_id=sale.transaction_id,
+        course_id=sale.course_id, department_id=sale.department_id, learner_id=sale.learner_id,
+        instructor_id=sale.instructor_id, creator_id=sale.creator_id, currency=sale.currency,
+        gross=0, tax=0, processor_fee=fee, net=-fee, platform_bps=sale.platform_bps,
+        creator_bps=sale.creator_bps, instructor_bps=sale.instructor_bps,
+        platform_amount=-fee, creator_amount=0, instructor_amount=0, recorded_at=utcnow(),
+    ))
+    return 1
+
+
 # -- backfill --------------------------------------------------------------------------------
 
 

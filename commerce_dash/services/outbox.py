@@ -11,6 +11,7 @@ receiver.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,8 @@ from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.services.audit import record_audit
 from commerce_dash.settings import get_settings
 
-STATUSES = ("pending", "sending", "sent", "dead", "discarded")
+# held: waiting, but not to be sent until released (a disputed order's payout messages)
+STATUSES = ("pending", "sending", "sent", "dead", "discarded", "held")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,24 @@ def mark_failed(
     session.add(row)
     session.commit()
     return row.status
+
+
+def hold(*, session: Session, dedupe_keys: Sequence[str]) -> int:
+    """Keep waiting messages from being sent until :func:`release` (caller's transaction)."""
+    if not dedupe_keys:
+        return 0
+    return int(session.execute(update(OutboxMessage).where(
+        col(OutboxMessage.dedupe_key).in_(dedupe_keys), col(OutboxMessage.status) == "pending",
+    ).values(status="held")).rowcount)  # type: ignore[attr-defined]
+
+
+def release(*, session: Session, dedupe_keys: Sequence[str]) -> int:
+    """Held messages go out again, at once (caller's transaction)."""
+    if not dedupe_keys:
+        return 0
+    return int(session.execute(update(OutboxMessage).where(
+        col(OutboxMessage.dedupe_key).in_(dedupe_keys), col(OutboxMessage.status) == "held",
+    ).values(status="pending", next_attempt_at=utcnow())).rowcount)  # type: ignore[attr-defined]
 
 
 def replay(*, session: Session, actor: Actor | None, message_id: int) -> OutboxMessage:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -33,22 +33,20 @@ from commerce_dash.domain.orders import (
 from commerce_dash.domain.retry import backoff_seconds
 from commerce_dash.models.commerce import Order, OrderLine, Payment, PaymentEvent
 from commerce_dash.payments.base import (
+    EventKind,
     IntentResult,
     IntentStatus,
     ProcessorError,
     WebhookEvent,
     WebhookSignatureError,
 )
+from commerce_dash.payments.events import stripe_shaped_event
 from commerce_dash.payments.factory import PROCESSORS, get_processor
-from commerce_dash.payments.sandbox import (
-    CardInput,
-    SandboxProcessor,
-    SignedEvent,
-    event_status,
-)
+from commerce_dash.payments.sandbox import CardInput, SandboxProcessor, SignedEvent
 from commerce_dash.services.audit import record_audit
+from commerce_dash.services.disputes import dispute_closed, dispute_opened
 from commerce_dash.services.ownership import owned_elsewhere
-from commerce_dash.services.refunds import pay_approved
+from commerce_dash.services.refunds import pay_approved, record_processor_refunds
 from commerce_dash.services.settlement import apply_intent_result, fail_order
 from commerce_dash.settings import get_settings
 
@@ -99,16 +97,7 @@ def receive_webhook(
 
 def _event_from_row(row: PaymentEvent) -> WebhookEvent:
     """Rebuild the normalised event from the stored payload (for retries and replays)."""
-    payload = row.payload or {}
-    obj = (payload.get("data") or {}).get("object") or {}
-    error = obj.get("last_payment_error") or {}
-    return WebhookEvent(
-        event_id=row.event_id, event_type=row.event_type, intent_id=row.intent_id,
-        status=event_status(row.event_type), amount=int(obj.get("amount", 0) or 0),
-        currency=str(obj.get("currency", "")).upper(),
-        failure_code=str(error.get("decline_code") or error.get("code") or ""),
-        failure_message=str(error.get("message") or ""), raw=payload,
-    )
+    return stripe_shaped_event(row.payload or {"id": row.event_id, "type": row.event_type})
 
 
 def process_event(
@@ -153,7 +142,8 @@ def _after_settling(session: Session, payment_id: int | None) -> None:
 
 
 def _apply_event(session: Session, row: PaymentEvent, event: WebhookEvent) -> tuple[str, str]:
-    if event.status is None or not event.intent_id:
+    handler = _HANDLERS.get(event.kind)
+    if handler is None or not event.intent_id:
         return f"not a payment event we act on ({event.event_type})", "ignored"
     payment = _lock_payment(session, row.processor, event.intent_id)
     if payment is None:
@@ -161,6 +151,12 @@ def _apply_event(session: Session, row: PaymentEvent, event: WebhookEvent) -> tu
         raise LookupError(f"No payment for intent {event.intent_id} yet")
     row.payment_id = payment.id
     session.add(row)
+    outcome = handler(session, payment, event)
+    return outcome, "ignored" if outcome.startswith(("ignored", "already")) else "processed"
+
+
+def _intent_event(session: Session, payment: Payment, event: WebhookEvent) -> str:
+    assert event.status is not None
     result = IntentResult(
         intent_id=event.intent_id, status=event.status, amount=event.amount or payment.amount,
         currency=event.currency or payment.currency, failure_code=event.failure_code,
@@ -168,10 +164,17 @@ def _apply_event(session: Session, row: PaymentEvent, event: WebhookEvent) -> tu
     )
     if event.status is IntentStatus.SUCCEEDED and event.amount and event.amount != payment.amount:
         return (f"ignored: event amount {event.amount} differs from the payment's "
-                f"{payment.amount}", "ignored")
-    outcome = apply_intent_result(session=session, payment=payment, result=result,
-                                  source="webhook")
-    return outcome, "ignored" if outcome.startswith(("ignored", "already")) else "processed"
+                f"{payment.amount}")
+    return apply_intent_result(session=session, payment=payment, result=result, source="webhook")
+
+
+# What each kind of processor event does to its payment (the caller holds the payment row).
+_HANDLERS: dict[EventKind, Callable[[Session, Payment, WebhookEvent], str]] = {
+    EventKind.INTENT: _intent_event,
+    EventKind.REFUNDS: record_processor_refunds,
+    EventKind.DISPUTE_OPENED: dispute_opened,
+    EventKind.DISPUTE_CLOSED: dispute_closed,
+}
 
 
 def _schedule_retry(session: Session, event_row_id: int, error: str) -> WebhookOutcome:
@@ -381,6 +384,38 @@ def sandbox_challenge(*, session: Session, actor: Actor, intent_id: str, approve
         raise DomainError(exc.code, exc.message, kind=ErrorKind.CONFLICT) from None
     _dispatch(session, event)
     return result, number
+
+
+SANDBOX_PROCESSOR_EVENTS = ("refund", "dispute", "dispute-won", "dispute-lost")
+
+
+def sandbox_processor_event(*, session: Session, number: str, event: str,
+                            amount: int | None = None) -> WebhookOutcome:
+    """Make the sandbox report what a real processor does on its own side, through the same
+    webhook intake: a refund made in its dashboard (``amount``, default all that is left), or
+    a chargeback opened, won or lost. Test mode only: the order must be paid through it."""
+    if event not in SANDBOX_PROCESSOR_EVENTS:
+        known = ", ".join(SANDBOX_PROCESSOR_EVENTS)
+        raise DomainError("invalid_event", f"The sandbox reports {known}.", field="event")
+    _, order_id = parse_order_number(number)
+    payment = session.exec(select(Payment).where(Payment.order_id == order_id)).first()
+    if payment is None or payment.processor != "sandbox" or not payment.intent_id:
+        raise DomainError("no_payment", f"Order {number} was not paid through the sandbox.",
+                          kind=ErrorKind.CONFLICT)
+    intent_id, left = payment.intent_id, payment.amount - payment.refunded_amount
+    session.commit()
+    try:
+        if event == "refund":
+            signed = _sandbox().refund_outside(intent_id=intent_id,
+                                               amount=left if amount is None else amount)
+        else:
+            status = {"dispute": "needs_response", "dispute-won": "won",
+                      "dispute-lost": "lost"}[event]
+            signed = _sandbox().dispute(intent_id=intent_id, status=status)
+    except ProcessorError as exc:
+        raise DomainError(exc.code, exc.message, kind=ErrorKind.CONFLICT) from None
+    return receive_webhook(session=session, processor="sandbox", body=signed.body,
+                           headers=signed.headers)
 
 
 def payment_state(*, session: Session, actor: Actor, number: str) -> dict[str, Any]:

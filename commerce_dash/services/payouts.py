@@ -19,6 +19,7 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.models.accounts import User
 from commerce_dash.models.catalog import Course
+from commerce_dash.models.commerce import Order
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.services.org import managed_departments
@@ -80,7 +81,7 @@ def queue_entry(session: Session, entry: LedgerEntry, *, reason: str = "",
     from commerce_dash.connectors.webhooks import queue_webhook
 
     settings = get_settings()
-    if not settings.payout_enabled or entry.id is None:
+    if not settings.payout_enabled or entry.id is None or entry.entry_type not in EVENTS:
         return False
     return queue_webhook(
         session=session, connector_key_id=settings.payout_connector_key,
@@ -90,6 +91,26 @@ def queue_entry(session: Session, entry: LedgerEntry, *, reason: str = "",
     ) is not None
 
 
+def _order_keys(session: Session, order_id: int) -> list[str]:
+    return [dedupe_key(entry_id) for entry_id in session.exec(select(LedgerEntry.id).where(
+        LedgerEntry.order_id == order_id,
+        col(LedgerEntry.entry_type).in_(EVENTS))).all() if entry_id is not None]
+
+
+def hold_order(session: Session, order_id: int) -> int:
+    """A disputed order's entries wait for the dispute to close before they are paid out."""
+    from commerce_dash.services.outbox import hold
+
+    return hold(session=session, dedupe_keys=_order_keys(session, order_id))
+
+
+def release_order(session: Session, order_id: int) -> int:
+    """The dispute closed: the order's held entries (and a lost one's reversals) go out."""
+    from commerce_dash.services.outbox import release
+
+    return release(session=session, dedupe_keys=_order_keys(session, order_id))
+
+
 def sync_unsent(*, session: Session, limit: int = 500) -> int:
     """Queue entries that have no payout message yet (recorded while no platform was
     configured, or by the backfill); commits. Returns how many were queued."""
@@ -97,9 +118,11 @@ def sync_unsent(*, session: Session, limit: int = 500) -> int:
         return 0
     sent_keys = select(OutboxMessage.dedupe_key).where(
         col(OutboxMessage.dedupe_key).startswith("payout:"))
+    disputed = select(Order.id).where(Order.status == "disputed")
     entries = session.exec(
         select(LedgerEntry).where(
-            _key_of_entry().not_in(sent_keys)
+            _key_of_entry().not_in(sent_keys), col(LedgerEntry.entry_type).in_(EVENTS),
+            col(LedgerEntry.order_id).not_in(disputed),
         ).order_by(col(LedgerEntry.id)).limit(limit)).all()
     queued = 0
     for entry in entries:
@@ -123,6 +146,7 @@ class PayoutCounts:
     pending: int
     synced: int
     dead: int
+    held: int = 0  # waiting for a disputed order's chargeback to close
 
 
 @dataclass(frozen=True)
@@ -141,7 +165,7 @@ class PayoutRow:
 
 
 _STATUS = {"pending": "pending", "sending": "pending", "sent": "synced", "dead": "dead",
-           "discarded": "dead"}
+           "discarded": "dead", "held": "held"}
 
 
 def _scoped(actor: Actor | None, session: Session):  # type: ignore[no-untyped-def]
@@ -158,7 +182,7 @@ def payout_status(*, session: Session, actor: Actor | None, page: PageRequest,
                   status: str = "") -> tuple[PayoutCounts, Page[PayoutRow]]:
     """Counts by sync status and one page of entries (newest first)."""
     query = _scoped(actor, session)
-    counts = {"not_sent": 0, "pending": 0, "synced": 0, "dead": 0}
+    counts = {"not_sent": 0, "pending": 0, "synced": 0, "dead": 0, "held": 0}
     sub = query.with_only_columns(col(OutboxMessage.status)).subquery()
     for raw, n in session.exec(select(sub.c.status, func.count()).group_by(sub.c.status)):
         counts[_STATUS.get(raw or "", "not_sent") if raw else "not_sent"] += int(n)

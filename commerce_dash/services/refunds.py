@@ -51,7 +51,7 @@ from commerce_dash.models.commerce import Order, OrderLine, Payment, RefundReque
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
 from commerce_dash.notify.outbox_email import queue_email
-from commerce_dash.payments.base import ProcessorError
+from commerce_dash.payments.base import ChargeRefund, ProcessorError, WebhookEvent
 from commerce_dash.payments.base import RefundRequest as ProcessorRefund
 from commerce_dash.services.audit import record_audit
 from commerce_dash.services.catalog import like_pattern
@@ -379,6 +379,10 @@ def _mark_approved(session: Session, request: RefundRequest, actor: Actor | None
     order = session.get(Order, request.order_id)
     assert order is not None and order.id is not None
     payment = _payment(session, order.id, lock=True)  # serialises approvals of one order
+    if order.status == OrderStatus.DISPUTED.value:
+        raise DomainError("order_disputed", "The payment of this order is disputed at the "
+                          "processor (a chargeback): decide the refund when the dispute closes.",
+                          kind=ErrorKind.CONFLICT)
     final = request.amount if amount is None else amount
     if final > request.amount:
         raise DomainError("above_request", "You can approve the amount asked for or less.",
@@ -486,6 +490,18 @@ def settle(*, session: Session, request_id: int, processor_refund_id: str,
                          ).one()
     payment = session.exec(for_update(session, select(Payment).where(
         Payment.order_id == order.id))).one()
+    settle_locked(session, request, order, payment, processor_refund_id, actor)
+    session.commit()
+    session.refresh(request)
+    return request
+
+
+def settle_locked(session: Session, request: RefundRequest, order: Order, payment: Payment,
+                   processor_refund_id: str, actor: Actor | None) -> None:
+    """The paid refund's cascade, with the request, order and payment held by the caller:
+    request refunded, payment and order statuses, the discount use on a full refund,
+    registrations of fully refunded lines cancelled (enrollments ended, the LMS told,
+    certificates revoked), ledger reversals (which tell the payout platform), the email."""
     amount, now = request.approved_amount or 0, utcnow()
     request.status = RefundStatus.REFUNDED.value
     request.processor_refund_id = processor_refund_id[:100]
@@ -513,11 +529,61 @@ def settle(*, session: Session, request_id: int, processor_refund_id: str,
                  entity_type="refund_request", entity_id=request.id,
                  after={"status": request.status, "amount": amount,
                         "processor_refund_id": request.processor_refund_id,
-                        "order_status": order.status})
+                        "order_status": order.status, "source": request.source})
     _email(session, request, "refund-approved")
-    session.commit()
-    session.refresh(request)
-    return request
+
+
+def record_processor_refunds(session: Session, payment: Payment, event: WebhookEvent) -> str:
+    """The processor lists the charge's refunds: those the app did not make (a refund in the
+    processor's dashboard) are recorded and run the same cascade as an approved refund, in
+    the caller's transaction (it holds the payment). Ours and ones already recorded change
+    nothing, so a repeated event is harmless."""
+    order = session.exec(for_update(session, select(Order).where(Order.id == payment.order_id))
+                         ).one()
+    recorded = []
+    for refund in event.refunds:
+        if refund.status != "succeeded" or refund.amount <= 0 or _known_refund(
+                session, order.id or 0, refund):
+            continue
+        left = payment.amount - payment.refunded_amount
+        amount = min(refund.amount, left)
+        if amount <= 0:
+            continue
+        request = RefundRequest(
+            order_id=order.id or 0, user_id=order.user_id, amount=amount,
+            currency=payment.currency, source="processor", status=RefundStatus.PROCESSING.value,
+            approved_amount=amount, decided_at=utcnow(),
+            reason=f"Refunded at the processor ({payment.processor}) outside this app.",
+            decision_reason="Recorded from the processor's refund.",
+            lines=external_lines(session, order, amount),
+        )
+        session.add(request)
+        session.flush()
+        record_audit(session=session, actor=None, action="refund.recorded_from_processor",
+                     entity_type="refund_request", entity_id=request.id,
+                     after={"processor_refund_id": refund.refund_id, "amount": amount,
+                            "order": order_number(order.id or 0, order.created_at)})
+        settle_locked(session, request, order, payment, refund.refund_id, None)
+        recorded.append(refund.refund_id)
+    if not recorded:
+        return "already recorded: every refund is known"
+    return f"recorded {len(recorded)} refund(s) made at the processor"
+
+
+def _known_refund(session: Session, order_id: int, refund: ChargeRefund) -> bool:
+    """Whether the app made this refund (its key or its id) or recorded it already."""
+    if refund.idempotency_key.startswith("refund-"):
+        return True
+    return session.exec(select(RefundRequest.id).where(
+        RefundRequest.order_id == order_id,
+        RefundRequest.processor_refund_id == refund.refund_id[:100])).first() is not None
+
+
+def external_lines(session: Session, order: Order, amount: int) -> list[dict[str, Any]]:
+    """A refund made at the processor comes off the order's lines by what is left on each."""
+    left = _left_by_line(session, order)
+    return [{"order_line_id": line, "amount": part} for line, part in spread(amount,
+                                                                             left).items()]
 
 
 def _credit_discount(session: Session, order: Order, now: datetime) -> None:

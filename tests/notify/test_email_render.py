@@ -21,6 +21,7 @@ ORDER_TEMPLATES = {
     "refund-approved",
     "refund-rejected",
     "payment-failed",
+    "dispute-opened",
 }
 COURSE_TEMPLATES = set(TEMPLATES) - ORDER_TEMPLATES
 

@@ -214,3 +214,60 @@ def test_a_stripe_refund_is_paid_once_even_after_a_crash(
     assert [(r.id, r.amount) for r in listed.data] == [(done.processor_refund_id, 6_000)]
     payment = session.exec(select(Payment).where(Payment.order_id == result.order_id)).one()
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", 6_000)
+
+
+def _signed_stripe_event(event_type: str, obj: dict[str, object]) -> tuple[bytes, dict[str, str]]:
+    """An event as Stripe signs it (``t=<ts>,v1=<HMAC-SHA256 of "<ts>.<body>">``)."""
+    import hashlib
+    import hmac
+
+    body = json.dumps({"id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event",
+                       "type": event_type, "created": int(time.time()),
+                       "data": {"object": obj}}).encode()
+    stamp = str(int(time.time()))
+    signature = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + body,
+                         hashlib.sha256).hexdigest()
+    return body, {"Stripe-Signature": f"t={stamp},v1={signature}"}
+
+
+def test_refunds_and_disputes_made_at_stripe_reach_the_order(
+    session: Session, learner: Actor, super_admin: Actor, stripe_shop: Intake,
+    localstripe_server: LocalStripe,
+) -> None:
+    from commerce_dash.models.commerce import RefundRequest
+    from commerce_dash.services import refunds
+
+    result = _order(session, learner, "ML301", "stripe-outside-01")  # 20,000
+    get_processor("stripe").confirm_intent(result.intent_id, "pm_card_visa")
+    _wait(session, result.order_id, "completed")
+    # given one refund through the app and one made in the Stripe Dashboard
+    request = refunds.request_refund(session=session, actor=learner, number=result.number,
+                                     reason="Part of it back, please.", amount=3_000)
+    refunds.approve(session=session, actor=super_admin, request_id=request.id or 0)
+    client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": localstripe_server.base_url})
+    client.v1.refunds.create({"payment_intent": result.intent_id, "amount": 5_000})
+    listed = client.v1.refunds.list({"payment_intent": result.intent_id})
+    charge = {"id": "ch_outside", "object": "charge", "payment_intent": result.intent_id,
+              "amount": 20_000, "amount_refunded": 8_000, "currency": "usd",
+              "refunds": {"object": "list", "data": [r.to_dict() for r in listed.data]}}
+    # when Stripe's signed charge.refunded event arrives
+    body, headers = _signed_stripe_event("charge.refunded", charge)
+    outcome = payments.receive_webhook(session=session, processor="stripe", body=body,
+                                       headers=headers)
+    # then only the Dashboard's refund is recorded, with the same cascade
+    assert outcome.status == "processed", outcome
+    session.expire_all()
+    order = session.get(Order, result.order_id)
+    assert order is not None and (order.status, order.refunded_amount) == (
+        "partially_refunded", 8_000)
+    sources = sorted((r.source, r.approved_amount) for r in session.exec(select(RefundRequest)))
+    assert sources == [("learner", 3_000), ("processor", 5_000)]
+    # and a chargeback Stripe reports marks the order disputed
+    dispute = {"id": "dp_outside", "object": "dispute", "payment_intent": result.intent_id,
+               "amount": 12_000, "currency": "usd", "reason": "fraudulent",
+               "status": "needs_response", "balance_transactions": [{"fee": 1_500}]}
+    body, headers = _signed_stripe_event("charge.dispute.created", dispute)
+    assert payments.receive_webhook(session=session, processor="stripe", body=body,
+                                    headers=headers).status == "processed"
+    session.expire_all()
+    assert session.get(Order, result.order_id).status == "disputed"  # type: ignore[union-attr]
