@@ -8,11 +8,13 @@ from commerce_dash.domain.identifiers import INT_MAX, parse_id
 
 
 def route_code(state: rx.State) -> str:
-    """The ``[code]`` argument of the current page.
+    """The ``[code]`` argument of the current page ("" when it holds a NUL, which no code does
+    and PostgreSQL text cannot hold: the page then shows its "not found").
 
     Reflex installs a dynamic route argument as a var of that name on every state.
     """
-    return str(getattr(state, "code", "")).strip()
+    code = str(getattr(state, "code", "")).strip()
+    return "" if "\x00" in code else code
 
 
 def route_int(raw: object, *, high: int = INT_MAX) -> int | None:

@@ -190,3 +190,90 @@ def test_a_page_reads_a_numeric_route_argument_in_ascii_digits_only(raw, expecte
     assert route_int(raw) == expected
     assert route_int(raw, high=100_000) == (expected if expected and expected <= 100_000
                                             else None)
+
+
+# -- NUL characters (PostgreSQL text cannot hold one: was a 500 there) --------------------------
+
+
+def _nul_refused(response: Any, where: str) -> None:
+    assert response.status_code == 422, (where, response.status_code, response.text)
+    body = response.json()
+    assert set(body) == {"code", "message"} and body["code"] == "invalid_request", body
+    assert f"request's {where} contains a NUL" in body["message"], body
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v2/catalog/courses/%00",
+    "/api/v2/images/%00",
+    "/api/v2/catalog/programs/PY%00101",
+    "/api/v2/catalog/departments/%00",
+])
+def test_a_nul_in_the_path_is_a_422(client, session, url: str) -> None:  # type: ignore[no-untyped-def]
+    _nul_refused(client.get(url), "path")
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v2/catalog/courses?q=%00",
+    "/api/v2/catalog/courses?q=python%00&page=1",
+    "/api/v2/catalog/courses?%00=x",
+])
+def test_a_nul_in_the_query_string_is_a_422(client, session, url: str) -> None:  # type: ignore[no-untyped-def]
+    _nul_refused(client.get(url), "query string")
+
+
+def test_a_nul_in_a_query_parameter_sent_unencoded_is_a_422(client, session) -> None:  # type: ignore[no-untyped-def]
+    _nul_refused(client.get("/api/v2/catalog/courses", params={"q": "a\x00b"}), "query string")
+
+
+def test_a_nul_in_a_json_string_is_a_422(client, learner: Actor) -> None:  # type: ignore[no-untyped-def]
+    # json= escapes the NUL as \u0000, as every JSON encoder does
+    response = client.post("/api/v2/auth/login",
+                           json={"email": "a\x00@example.com", "password": PASSWORD})
+    _nul_refused(response, "body")
+    for raw in ['{"email": "lee@example.com", "password": "x\\u0000"}',
+                '{"email\\u0000": "lee@example.com", "password": "x"}',
+                '{"email": "a\\\\\\u0000@example.com", "password": "x"}']:
+        response = client.post("/api/v2/auth/login", content=raw.encode(),
+                               headers={"Content-Type": "application/json"})
+        _nul_refused(response, "body")
+    # FastAPI reads a body without a content type as JSON: so does the guard
+    response = client.post("/api/v2/auth/login",
+                           content=b'{"email": "a\\u0000@example.com", "password": "x"}')
+    _nul_refused(response, "body")
+
+
+def test_a_backslash_before_u0000_is_just_text(client, learner: Actor) -> None:  # type: ignore[no-untyped-def]
+    """"\\u0000" in JSON is a backslash and the letters u0000: no NUL, the route answers."""
+    response = client.post("/api/v2/auth/login",
+                           json={"email": "lee@example.com", "password": "pass\\u0000word"})
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == "invalid_credentials"
+    signed_in = client.post("/api/v2/auth/login",
+                            json={"email": "lee@example.com", "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text  # the body reaches the route intact
+
+
+# -- ...and in the storefront pages' text arguments --------------------------------------------
+
+
+def test_a_page_code_with_a_nul_names_nothing() -> None:
+    from types import SimpleNamespace
+
+    from commerce_dash.state.route_args import route_code
+
+    assert route_code(SimpleNamespace(code=" PY101 ")) == "PY101"  # type: ignore[arg-type]
+    assert route_code(SimpleNamespace(code="PY\x00101")) == ""  # type: ignore[arg-type]
+    assert route_code(SimpleNamespace(code="\x00")) == ""  # type: ignore[arg-type]
+
+
+def test_a_catalog_search_link_with_a_nul_searches_without_it(session, shop) -> None:  # type: ignore[no-untyped-def]
+    from commerce_dash import routes
+    from commerce_dash.pages.store.catalog import CatalogState
+    from tests.pages.test_refund_pages import _run, _state
+
+    state = _state(CatalogState, routes.STORE, {}, "", {"q": "Course PY1\x0001"})
+    _run(CatalogState.load, state)
+    assert state.loaded and state.search == "Course PY101"
+    assert [c["title"] for c in state.cards] == ["Course PY101"]
+    _run(CatalogState.set_search, state, "\x00")
+    assert state.search == "" and state.total == 5

@@ -52,7 +52,8 @@ class DiscountStatsState(AdminState):
         try:
             with session_scope() as session:
                 stats = discounts_service.code_stats(
-                    session=session, actor=self.current_actor(), code_id=route_int(code_id) or 0,  # 0: not found
+                    session=session, actor=self.current_actor(),
+                    code_id=route_int(code_id) or 0,  # 0: not found
                 )
         except DomainError as exc:
             return rx.toast.error(exc.message)

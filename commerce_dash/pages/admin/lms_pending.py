@@ -40,8 +40,9 @@ class LmsPendingState(AdminState):
     def retry(self, enrollment_id: str):  # type: ignore[no-untyped-def]
         try:
             with session_scope() as session:
-                message = retry_lms_enrollment(session=session, actor=self.current_actor(),
-                                               enrollment_id=route_int(enrollment_id) or 0)  # 0: not found
+                message = retry_lms_enrollment(
+                    session=session, actor=self.current_actor(),
+                    enrollment_id=route_int(enrollment_id) or 0)  # 0: not found
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._fetch()

@@ -70,8 +70,9 @@ class PaymentEventsState(AdminState):
         actor = self.current_actor()
         try:
             with session_scope() as session:
-                outcome = payments_service.replay_event(session=session, actor=actor,
-                                                        event_row_id=route_int(event_id) or 0)  # 0: not found
+                outcome = payments_service.replay_event(
+                    session=session, actor=actor,
+                    event_row_id=route_int(event_id) or 0)  # 0: not found
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._fetch()

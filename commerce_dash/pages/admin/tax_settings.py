@@ -251,7 +251,8 @@ class TaxSettingsState(PagedTableMixin, AdminState):
                 change = (
                     tax_service.reactivate_tax_rate if activate else tax_service.deactivate_tax_rate
                 )
-                row = change(session=session, actor=self.current_actor(), rate_id=route_int(rate_id) or 0)  # 0: not found
+                row = change(session=session, actor=self.current_actor(),
+                             rate_id=route_int(rate_id) or 0)  # 0: not found
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._fetch_rates()

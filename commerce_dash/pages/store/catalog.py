@@ -34,6 +34,11 @@ MAX_SEARCH = 100
 MAX_PAGE = 99_999
 
 
+def _search_text(raw: str) -> str:
+    """The search as typed or linked, less any NUL (PostgreSQL text cannot hold one)."""
+    return raw.replace("\x00", "")
+
+
 def _page_number(raw: str) -> int:
     """``?page=`` as a link carries it: page 1 unless it is 1..MAX_PAGE in ASCII digits."""
     return route_int(raw, high=MAX_PAGE) or 1
@@ -56,7 +61,7 @@ class CatalogState(AuthState):
     categories: list[str] = []
 
     def _read_params(self, params: Mapping[str, str]) -> None:
-        self.search = params.get("q", "").strip()[:MAX_SEARCH]
+        self.search = _search_text(params.get("q", "")).strip()[:MAX_SEARCH]
         self.department = params.get("dept", "") or ALL
         self.category = params.get("cat", "") or ALL
         self.kind = params.get("kind", "") or ALL
@@ -138,7 +143,7 @@ class CatalogState(AuthState):
     @rx.event
     def set_search(self, value: str):  # type: ignore[no-untyped-def]
         # Kept as typed (trailing space included): the input is controlled by this var.
-        self.search, self.page = value[:MAX_SEARCH], 1
+        self.search, self.page = _search_text(value)[:MAX_SEARCH], 1
         return self._refresh()
 
     @rx.event
