@@ -36,6 +36,7 @@ def card_row(card: CatalogCard) -> dict[str, str]:
         "thumbnail_url": card.thumbnail_url,
         "duration": duration_label(card.estimated_minutes),
         "price_label": card.price_label,
+        "converted": f"Converted from {card.converted_from}" if card.converted_from else "",
     }
 
 
@@ -117,11 +118,21 @@ def catalog_card(card: rx.Var[dict[str, str]]) -> rx.Component:
                     rx.fragment(),
                 ),
                 rx.spacer(),
-                rx.text(
-                    card["price_label"],
-                    size="5",
-                    weight="bold",
-                    class_name="catalog-card-price",
+                rx.vstack(
+                    rx.text(
+                        card["price_label"],
+                        size="5",
+                        weight="bold",
+                        class_name="catalog-card-price",
+                    ),
+                    rx.cond(
+                        card["converted"] != "",
+                        rx.text(card["converted"], size="1", color=rx.color("gray", 11),
+                                class_name="catalog-card-converted"),
+                        rx.fragment(),
+                    ),
+                    spacing="0",
+                    align="end",
                 ),
                 align="center",
                 width="100%",
@@ -164,3 +175,20 @@ def item_not_found(title: str, hint: str) -> rx.Component:
 
 def loading_panel() -> rx.Component:
     return rx.center(rx.spinner(size="3"), padding="4em", width="100%")
+
+
+def price_notes(converted: rx.Var[str], offer: rx.Var[str]) -> rx.Component:
+    """Under an item's price: the settlement price it was converted from, and what the
+    learner already owns of it (with their own price)."""
+    return rx.fragment(
+        rx.cond(
+            converted != "",
+            rx.text(converted, size="1", color=rx.color("gray", 11), id="price-converted"),
+            rx.fragment(),
+        ),
+        rx.cond(
+            offer != "",
+            rx.callout(offer, icon="info", size="1", width="100%", id="offer-note"),
+            rx.fragment(),
+        ),
+    )

@@ -18,6 +18,11 @@ Examples: 1999 US cents at 151.37 JPY is 3025.8863 yen -> 3026 yen; 1000 US cent
 375 yen at the same rate is 247.5 cents -> 248; 50 US cents at 0.01 EUR is 0.5 cent -> 0,
 150 US cents is 1.5 cents -> 2.
 
+Back to the settlement currency (``convert_back``, what a charge in the quote currency is
+worth in the base currency at the same rate): the exact quotient ``amount / rate``, scaled by
+the digits the other way, rounded once half to even (the quotient is computed to 60
+significant digits, far past any minor unit).
+
 Several lines are converted together (``convert_lines``): the sum is converted with the rule
 above, then spread over the lines by largest-remainder allocation in proportion to their
 source amounts, so the converted lines always add up exactly to the converted total and each
@@ -37,6 +42,7 @@ __all__ = [
     "MAX_RATE",
     "RATE_DECIMALS",
     "convert",
+    "convert_back",
     "convert_lines",
     "parse_rate",
     "rate_text",
@@ -137,3 +143,24 @@ def convert_lines(
     if any(v > 0 for v in values) and any(v < 0 for v in values):
         raise ValueError("convert_lines needs amounts of one sign")
     return allocate(total, [abs(v) for v in values])
+
+
+_QUOTIENT = Context(prec=60, traps=[InvalidOperation])
+
+
+def convert_back(amount: int, quote_currency: str, base_currency: str, rate: Decimal) -> int:
+    """``amount`` in minor units of ``quote_currency`` expressed in ``base_currency``, where
+    ``rate`` says 1 base unit buys ``rate`` quote units (the rate of :func:`convert`).
+
+    ¥4,980 at 1 USD = 151.37 JPY is 3,289.952... cents -> 3290.
+    """
+    amount = _check_amount(amount)
+    rate = _check_rate(rate)
+    if quote_currency.strip().upper() == base_currency.strip().upper():
+        if rate != 1:
+            raise ValueError(f"Converting {quote_currency} to itself needs rate 1, got {rate}")
+        return amount
+    shift = currency_digits(base_currency) - currency_digits(quote_currency)
+    with localcontext(_QUOTIENT):
+        exact = (Decimal(amount) / rate).scaleb(shift)
+        return int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))

@@ -130,9 +130,9 @@ def _share_of(entry: Amounts, part: int, whole: int) -> Amounts:
     three splits re-allocated so they sum to the scaled net."""
     if whole == 0:
         return Amounts(0, 0, 0, 0, 0, 0)
-    gross = _scale(entry.gross, part, whole)
+    gross = scale(entry.gross, part, whole)
     tax = part - gross  # ``part`` is of gross + tax: the two always add up to it
-    fee = _scale(entry.processor_fee, part, whole)
+    fee = scale(entry.processor_fee, part, whole)
     if part == whole:
         return entry
     weights = [abs(entry.platform), abs(entry.creator), abs(entry.instructor)]
@@ -141,7 +141,7 @@ def _share_of(entry: Amounts, part: int, whole: int) -> Amounts:
     return Amounts(gross, tax, fee, platform, creator, instructor)
 
 
-def _scale(value: int, part: int, whole: int) -> int:
+def scale(value: int, part: int, whole: int) -> int:
     """value * part / whole, rounded half away from zero."""
     numerator = value * part
     quotient, remainder = divmod(abs(numerator), whole)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from commerce_dash.models.base import UTCDateTime, created_at_field, json_field, timestamp_field
@@ -74,7 +74,7 @@ class Order(SQLModel, table=True):
     status: str = Field(default="pending", max_length=24)  # partially_refunded is 18
     payment_status: str = Field(default="pending", max_length=16)
     processor: str = Field(default="", max_length=16, index=True)
-    currency: str = Field(max_length=3)  # settlement currency
+    currency: str = Field(max_length=3)  # the currency charged (and every amount below)
     subtotal: int = Field(ge=0)
     discount_amount: int = Field(default=0, ge=0)
     tax_amount: int = Field(default=0, ge=0)
@@ -91,6 +91,10 @@ class Order(SQLModel, table=True):
     display_total: int = Field(ge=0)
     exchange_rate: str = Field(default="1", max_length=32)  # Decimal as text, exact
     exchange_rate_at: datetime | None = timestamp_field()
+    # ADR-003: what the charge is worth in the settlement currency at ``exchange_rate`` (1
+    # settlement unit = rate units of ``currency``); the ledger and reports use it.
+    settlement_currency: str = Field(default="", max_length=3)
+    settlement_total: int = Field(default=0, ge=0)
     idempotency_key: str = Field(max_length=100)
     request_hash: str = Field(max_length=64)
     # What the cart held when the order was made (``domain.cart.cart_fingerprint``): a
@@ -103,6 +107,14 @@ class Order(SQLModel, table=True):
     completed_at: datetime | None = timestamp_field()
     failed_at: datetime | None = timestamp_field()
     cancelled_at: datetime | None = timestamp_field()
+
+
+@event.listens_for(Order, "before_insert")
+def _settled_as_charged(_mapper: Any, _connection: Any, order: Order) -> None:
+    """An order that names no settlement worth was charged in the settlement currency."""
+    if not order.settlement_currency:
+        order.settlement_currency = order.currency
+        order.settlement_total = order.total
 
 
 class OrderLine(SQLModel, table=True):
@@ -270,6 +282,8 @@ class RefundRequest(SQLModel, table=True):
     decided_at: datetime | None = timestamp_field()
     decision_reason: str = Field(default="", max_length=1000)
     processor_refund_id: str = Field(default="", max_length=100)
+    # what the paid refund reversed in the ledger, in the settlement currency
+    settlement_amount: int | None = None
     attempts: int = 0
     last_error: str = Field(default="", max_length=500)
     refunded_at: datetime | None = timestamp_field()

@@ -24,6 +24,7 @@ from commerce_dash.domain.cart import (
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.discounts import DiscountApplied, PricedLine, normalise_code
 from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.domain.fx import rate_text
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.pricing import BundleForOwner, ItemType, bundle_for_owner
 from commerce_dash.domain.tax import TaxableLine, TaxAddress, TaxQuote
@@ -32,9 +33,17 @@ from commerce_dash.models.catalog import Course, Department, Program, ProgramCou
 from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.models.pricing import Price
 from commerce_dash.services.discounts import check_code
-from commerce_dash.services.fx import display_options, to_display
+from commerce_dash.services.fx import (
+    DisplayAmounts,
+    Pricing,
+    converted_price,
+    display_options,
+    pricing_for,
+    settlement_worth,
+    to_display,
+)
 from commerce_dash.services.ownership import owned_course_ids, program_courses
-from commerce_dash.services.pricing import course_prices_in_force, in_force_clause
+from commerce_dash.services.pricing import in_force_clause
 from commerce_dash.services.tax import quote_tax
 from commerce_dash.settings import get_settings
 
@@ -93,6 +102,9 @@ class CartView:
     labels: dict[str, str] = field(default_factory=dict)
     checkout_order_id: int | None = None
     fingerprint: str = ""  # what a checkout would charge (``domain.cart.cart_fingerprint``)
+    # ADR-003: what the charge is worth in the settlement currency (the ledger's amount)
+    settlement_currency: str = ""
+    settlement_total: int = 0
 
     @property
     def count(self) -> int:
@@ -158,6 +170,48 @@ def _cart_for_change(session: Session, owner: CartOwner) -> Cart:
     cart.expires_at = _expiry(now)
     session.add(cart)
     return cart
+
+
+def display_currency(*, session: Session, owner: CartOwner) -> str:
+    """The currency the learner chose to see prices in (their cart's), else settlement."""
+    cart = find_cart(session=session, owner=owner)
+    settlement = get_settings().settlement_currency
+    chosen = (cart.display_currency if cart is not None else "") or settlement
+    return chosen if chosen in display_options(session=session) else settlement
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What an item's page tells this learner about buying it."""
+
+    owned: bool  # nothing left to buy
+    note: str  # "" when there is nothing to say
+
+
+def offer_for(*, session: Session, owner: CartOwner, item_type: str, item_id: int) -> Offer:
+    """A course the learner owns, or a program they own all or part of, as its page says
+    it (the same rule and price the cart applies)."""
+    if owner.user_id is None:
+        return Offer(False, "")
+    owned = owned_course_ids(session=session, user_id=owner.user_id)
+    item = _item(session, item_type, item_id)
+    refusal = _ownership_refusal(session, owner.user_id, item, owned)
+    if refusal:
+        return Offer(True, refusal)
+    if item_type != ItemType.PROGRAM:
+        return Offer(False, "")
+    pricing = pricing_for(session=session, display_currency=display_currency(
+        session=session, owner=owner))
+    line = CartLine(cart_id=0, item_type=item_type, item_id=item_id, department_id=0,
+                    title=item.title, unit_amount=0, currency=pricing.charge)
+    price = _line_prices(session, [line], pricing, utcnow(), owned).get((item_type, item_id))
+    if price is None or price.bundle is None:
+        return Offer(False, "")
+    titles = _course_titles(session, set(price.bundle.owned))
+    locale = get_settings().default_locale
+    return Offer(False, f"You already own {_and(tuple(titles[c] for c in price.bundle.owned))}"
+                        f": for you the program costs "
+                        f"{format_minor(price.amount, pricing.charge, locale)}.")
 
 
 def cart_count(*, session: Session, owner: CartOwner) -> int:
@@ -325,18 +379,24 @@ def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int
     if refused:
         session.rollback()
         raise DomainError("in_cart_program", refused, kind=ErrorKind.CONFLICT)
-    price = _price_now(session, [(item.item_type, item.item_id)], cart.currency, utcnow())
-    if (item.item_type, item.item_id) not in price:
+    pricing = pricing_for(session=session, display_currency=cart.display_currency)
+    key = (item.item_type, item.item_id)
+    price = _price_now(session, [key], pricing.charge, utcnow())
+    currency = pricing.charge
+    if key not in price and pricing.converts:
+        price, currency = _price_now(session, [key], pricing.settlement, utcnow()), \
+            pricing.settlement
+    if key not in price:
         session.rollback()
         raise DomainError("item_not_for_sale", f"{item.title} has no price yet, so it can't "
                           "be bought.")
-    price_id, amount = price[(item.item_type, item.item_id)]
+    price_id, amount = price[key]
     for line in replaced:
         session.delete(line)
     session.add(CartLine(
         cart_id=cart.id, item_type=item.item_type, item_id=item.item_id,
         department_id=item.department_id, title=item.title, price_id=price_id,
-        unit_amount=amount, currency=cart.currency,
+        unit_amount=amount, currency=currency,
     ))
     session.commit()
     titles = tuple(line.title for line in replaced)
@@ -539,32 +599,53 @@ def expire_carts(*, session: Session, now: datetime | None = None, batch: int = 
 @dataclass(frozen=True)
 class _LinePrice:
     price_id: int
-    list_amount: int  # the item's price in force
+    list_amount: int  # the item's price in force, in the charge currency
     amount: int  # what this learner pays for it: less the owned courses of a program
     bundle: BundleForOwner | None = None
+    converted_from: int | None = None  # its settlement price, when it has none of its own
 
 
-def _line_prices(session: Session, rows: list[CartLine], currency: str, at: datetime,
+def _line_prices(session: Session, rows: list[CartLine], pricing: Pricing, at: datetime,
                  owned: set[int]) -> dict[tuple[str, int], _LinePrice]:
-    """What each line costs this learner now (lines no longer for sale are left out).
+    """What each line costs this learner now, in the charge currency (lines no longer for
+    sale are left out).
 
-    A program some of whose courses the learner owns costs the bundle price less those
-    courses' shares of it (``domain.pricing.bundle_for_owner``)."""
-    now = _price_now(session, [(r.item_type, r.item_id) for r in rows], currency, at)
-    programs = [r.item_id for r in rows
-                if r.item_type == ItemType.PROGRAM and (r.item_type, r.item_id) in now]
+    An item without a price in the charge currency costs its settlement price converted at
+    the pricing's rate. A program some of whose courses the learner owns costs the bundle
+    price less those courses' shares of it (``domain.pricing.bundle_for_owner``)."""
+    pairs = [(r.item_type, r.item_id) for r in rows]
+    own, base = _prices_in(session, pairs, pricing, at)
+    programs = [i for k, i in own if k == ItemType.PROGRAM]
     courses_of = program_courses(session=session, program_ids=programs) if owned else {}
-    course_prices = course_prices_in_force(
-        session=session, course_ids=sorted({c for cs in courses_of.values() for c in cs}),
-        currency=currency, at=at) if any(owned & set(cs) for cs in courses_of.values()) else {}
+    course_prices: dict[int, int] = {}
+    if any(owned & set(cs) for cs in courses_of.values()):
+        wanted = [(ItemType.COURSE.value, c) for cs in courses_of.values() for c in cs]
+        found, _ = _prices_in(session, wanted, pricing, at)
+        course_prices = {i: amount for (_, i), (_, amount) in found.items()}
     prices: dict[tuple[str, int], _LinePrice] = {}
-    for key, (price_id, amount) in now.items():
+    for key, (price_id, amount) in own.items():
         bundle = None
         if key[0] == ItemType.PROGRAM and owned & set(courses_of.get(key[1], ())):
             bundle = bundle_for_owner(
                 amount, [(c, course_prices.get(c, 0)) for c in courses_of[key[1]]], owned)
-        prices[key] = _LinePrice(price_id, amount, bundle.amount if bundle else amount, bundle)
+        prices[key] = _LinePrice(price_id, amount, bundle.amount if bundle else amount, bundle,
+                                 base.get(key))
     return prices
+
+
+def _prices_in(session: Session, pairs: list[tuple[str, int]], pricing: Pricing, at: datetime
+               ) -> tuple[dict[tuple[str, int], tuple[int, int]], dict[tuple[str, int], int]]:
+    """(item -> (price id, amount in the charge currency); item -> its settlement price, for
+    the items whose amount was converted from it)."""
+    found = _price_now(session, pairs, pricing.charge, at)
+    converted: dict[tuple[str, int], int] = {}
+    if pricing.converts:
+        missing = [p for p in pairs if p not in found]
+        for key, (price_id, amount) in _price_now(session, missing, pricing.settlement,
+                                                  at).items():
+            found[key] = (price_id, converted_price(pricing, amount))
+            converted[key] = amount
+    return found, converted
 
 
 def _priced_lines(session: Session, cart: Cart, at: datetime) -> list[PricedLine]:
@@ -573,10 +654,11 @@ def _priced_lines(session: Session, cart: Cart, at: datetime) -> list[PricedLine
     ).all())
     owned = (owned_course_ids(session=session, user_id=cart.user_id)
              if cart.user_id is not None else set())
-    prices = _line_prices(session, rows, cart.currency, at, owned)
+    pricing = pricing_for(session=session, display_currency=cart.display_currency, at=at)
+    prices = _line_prices(session, rows, pricing, at, owned)
     return [
         PricedLine(f"{r.item_type}:{r.item_id}", r.item_type, r.item_id, r.department_id,
-                   prices[(r.item_type, r.item_id)].amount, cart.currency)
+                   prices[(r.item_type, r.item_id)].amount, pricing.charge)
         for r in rows
         if (r.item_type, r.item_id) in prices
     ]
@@ -587,7 +669,13 @@ def _empty_totals(currency: str) -> CartTotals:
 
 
 def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None) -> CartView:
-    """The cart priced now: lines, discount, tax, totals, display amounts, what blocks checkout."""
+    """The cart priced now: lines, discount, tax, totals, display amounts, what blocks checkout.
+
+    Shown in a currency with a price list, the cart is priced and charged in it (ADR-003):
+    items priced in it at that price, the others at their settlement price converted, each
+    saying so. Shown in another currency, it is charged in the settlement currency and the
+    amounts are shown converted.
+    """
     settings = get_settings()
     locale = settings.default_locale
     at = at or utcnow()
@@ -601,7 +689,7 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
             display_choices=choices, lines=[], discount_code="", discount_message="",
             totals=totals, display_total=0, exchange_rate="1", exchange_rate_at=None,
             tax_label="", tax_provider="", billing=("", "", ""),
-            labels=_labels(totals, 0, currency, locale),
+            labels=_labels(totals, 0, currency, locale), settlement_currency=currency,
         )
     rows = list(session.exec(
         select(CartLine).where(CartLine.cart_id == cart.id).order_by(col(CartLine.id))
@@ -610,7 +698,9 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
     items = _items(session, pairs)
     owned = (owned_course_ids(session=session, user_id=owner.user_id)
              if owner.user_id is not None else set())
-    prices = _line_prices(session, rows, cart.currency, at, owned)
+    pricing = pricing_for(session=session, display_currency=cart.display_currency, at=at)
+    currency = pricing.charge
+    prices = _line_prices(session, rows, pricing, at, owned)
     blockers: list[str] = []
     sellable: list[CartLine] = []
     line_in: dict[str, CartLineIn] = {}
@@ -625,13 +715,15 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         refusal = _ownership_refusal(session, owner.user_id, item, owned)
         if refusal:
             blockers.append(f"{refusal} Remove it to check out.")
-        line_in[key] = CartLineIn(key, r.title, r.unit_amount, current.list_amount)
+        # a price change is told in the currency the line was added in
+        added = r.unit_amount if r.currency == currency else current.list_amount
+        line_in[key] = CartLineIn(key, r.title, added, current.list_amount)
         sellable.append(r)
     blockers += _overlaps_in(session, rows)
 
     priced = [
         PricedLine(f"{r.item_type}:{r.item_id}", r.item_type, r.item_id, r.department_id,
-                   prices[(r.item_type, r.item_id)].amount, cart.currency)
+                   prices[(r.item_type, r.item_id)].amount, currency)
         for r in sellable
     ]
     amounts = {p.key: p.amount for p in priced}
@@ -654,58 +746,17 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
     quote: TaxQuote = quote_tax(
         session=session,
         lines=[TaxableLine(p.key, p.item_type, p.department_id, taxable[p.key]) for p in priced],
-        currency=cart.currency, address=address, user_id=owner.user_id, user_email=email or None,
+        currency=currency, address=address, user_id=owner.user_id, user_email=email or None,
     )
-    totals = compute_totals(cart.currency, amounts, discount, quote.per_line)
-    display = to_display(
-        session=session, amounts=[line.total for line in totals.lines], currency=cart.currency,
-        display_currency=cart.display_currency or cart.currency,
-    )
-    display_by_key = {line.key: d for line, d in zip(totals.lines, display.amounts, strict=True)}
-    by_key = {line.key: line for line in totals.lines}
-    course_titles = _course_titles(session, {c for p in prices.values() if p.bundle
-                                             for c in p.bundle.owned})
-    views = []
-    for r in rows:
-        key = f"{r.item_type}:{r.item_id}"
-        info = line_in[key]
-        t = by_key.get(key)
-        note = ""
-        if info.current_amount is None:
-            note = "No longer for sale"
-        elif info.current_amount != info.added_amount:
-            direction = "went up" if info.current_amount > info.added_amount else "went down"
-            note = (f"Price {direction} since you added it: was "
-                    f"{format_minor(info.added_amount, cart.currency, locale)}, now "
-                    f"{format_minor(info.current_amount, cart.currency, locale)}.")
-        item = items[(r.item_type, r.item_id)]
-        price = prices.get((r.item_type, r.item_id))
-        amount = price.amount if price is not None and info.current_amount is not None else None
-        bundle = price.bundle if price is not None else None
-        if bundle is not None and price is not None and amount is not None:
-            owned_note = (f"You already own {_and(tuple(course_titles[c] for c in bundle.owned))}"
-                          f": {format_minor(bundle.credit, cart.currency, locale)} off the "
-                          f"bundle price of {format_minor(price.list_amount, cart.currency, locale)}"
-                          f" (its share of it), and {'they are' if len(bundle.owned) > 1 else 'it is'}"
-                          " not sold again.")
-            note = f"{note} {owned_note}".strip()
-        views.append(CartLineView(
-            id=r.id or 0, key=key, item_type=r.item_type, item_id=r.item_id, code=item.code,
-            title=r.title, department=item.department,
-            added_amount=r.unit_amount, amount=amount,
-            discount=t.discount if t else 0, tax=t.tax if t else 0, total=t.total if t else 0,
-            display_total=display_by_key.get(key, 0), note=note,
-            amount_label=format_minor(amount, cart.currency, locale) if amount is not None
-            else "Unavailable",
-            discount_label=format_minor(t.discount, cart.currency, locale) if t else "",
-            owned_course_ids=bundle.owned if bundle is not None else (),
-        ))
+    totals = compute_totals(currency, amounts, discount, quote.per_line)
+    display = _display(session, pricing, totals, cart.display_currency or currency)
+    views = _line_views(session, rows, items, line_in, prices, totals, display, pricing)
     notices = [v.note for v in views if v.note and v.amount is not None]
     if discount_message:
         notices.append(f"Code {cart.discount_code}: {discount_message}")
     return CartView(
         token=cart.token if cart.user_id is None else "",
-        currency=cart.currency, display_currency=display.currency, display_choices=choices,
+        currency=currency, display_currency=display.currency, display_choices=choices,
         lines=views, discount_code=cart.discount_code, discount_message=discount_message,
         totals=totals, display_total=display.total, exchange_rate=display.rate,
         exchange_rate_at=display.rate_at, tax_label=quote.label, tax_provider=quote.provider,
@@ -717,7 +768,88 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
             totals=totals, display_currency=display.currency, display_total=display.total,
             billing=(cart.billing_country, cart.billing_region, cart.billing_postal_code),
             discount_code=cart.discount_code if discount is not None else ""),
+        settlement_currency=pricing.settlement,
+        settlement_total=settlement_worth(pricing, totals.total),
     )
+
+
+def currency_note(view: CartView) -> str:
+    """How the cart's currency relates to the charge and the settlement, for people."""
+    if view.display_currency != view.currency:
+        return (f"Shown in {view.display_currency} at 1 {view.currency} = {view.exchange_rate} "
+                f"{view.display_currency}; you are charged {view.labels['total']} "
+                f"({view.currency}).")
+    if view.settlement_currency and view.settlement_currency != view.currency:
+        return (f"You are charged {view.labels['total']} ({view.currency}). Items without a "
+                f"{view.currency} price are converted from {view.settlement_currency} at "
+                f"1 {view.settlement_currency} = {view.exchange_rate} {view.currency}.")
+    return ""
+
+
+def _display(session: Session, pricing: Pricing, totals: CartTotals,
+             display_currency: str) -> DisplayAmounts:
+    """What the learner is shown: the charge itself when it is in their currency (with the
+    settlement rate beside it), else the charge converted for display."""
+    if pricing.rate is not None:
+        return DisplayAmounts([line.total for line in totals.lines], totals.total,
+                              pricing.charge, rate_text(pricing.rate.rate),
+                              pricing.rate.effective_at)
+    return to_display(session=session, amounts=[line.total for line in totals.lines],
+                      currency=totals.currency, display_currency=display_currency)
+
+
+def _line_views(session: Session, rows: list[CartLine], items: dict[tuple[str, int], _Item],
+                line_in: dict[str, CartLineIn], prices: dict[tuple[str, int], _LinePrice],
+                totals: CartTotals, display: DisplayAmounts, pricing: Pricing
+                ) -> list[CartLineView]:
+    locale = get_settings().default_locale
+    currency = totals.currency
+
+    def money(amount: int, in_currency: str = currency) -> str:
+        return format_minor(amount, in_currency, locale)
+
+    display_by_key = {line.key: d for line, d in zip(totals.lines, display.amounts, strict=True)}
+    by_key = {line.key: line for line in totals.lines}
+    course_titles = _course_titles(session, {c for p in prices.values() if p.bundle
+                                             for c in p.bundle.owned})
+    views = []
+    for r in rows:
+        key = f"{r.item_type}:{r.item_id}"
+        info = line_in[key]
+        t = by_key.get(key)
+        notes = []
+        if info.current_amount is None:
+            notes.append("No longer for sale")
+        elif info.current_amount != info.added_amount:
+            direction = "went up" if info.current_amount > info.added_amount else "went down"
+            notes.append(f"Price {direction} since you added it: was "
+                         f"{money(info.added_amount)}, now {money(info.current_amount)}.")
+        item = items[(r.item_type, r.item_id)]
+        price = prices.get((r.item_type, r.item_id))
+        amount = price.amount if price is not None and info.current_amount is not None else None
+        bundle = price.bundle if price is not None else None
+        if price is not None and amount is not None and price.converted_from is not None \
+                and pricing.rate is not None:
+            notes.append(f"Converted from {money(price.converted_from, pricing.settlement)} "
+                         f"at 1 {pricing.settlement} = {rate_text(pricing.rate.rate)} "
+                         f"{currency}: it has no {currency} price.")
+        if bundle is not None and price is not None and amount is not None:
+            they = "they are" if len(bundle.owned) > 1 else "it is"
+            notes.append(f"You already own {_and(tuple(course_titles[c] for c in bundle.owned))}"
+                         f": {money(bundle.credit)} off the bundle price of "
+                         f"{money(price.list_amount)} (its share of it), and {they} not sold "
+                         "again.")
+        views.append(CartLineView(
+            id=r.id or 0, key=key, item_type=r.item_type, item_id=r.item_id, code=item.code,
+            title=r.title, department=item.department,
+            added_amount=r.unit_amount, amount=amount,
+            discount=t.discount if t else 0, tax=t.tax if t else 0, total=t.total if t else 0,
+            display_total=display_by_key.get(key, 0), note=" ".join(notes),
+            amount_label=money(amount) if amount is not None else "Unavailable",
+            discount_label=money(t.discount) if t else "",
+            owned_course_ids=bundle.owned if bundle is not None else (),
+        ))
+    return views
 
 
 def _course_titles(session: Session, course_ids: set[int]) -> dict[int, str]:

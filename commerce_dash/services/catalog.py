@@ -19,6 +19,7 @@ from commerce_dash.domain.pricing import BundleSavings, ItemType
 from commerce_dash.models.accounts import User
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
 from commerce_dash.models.pricing import Price
+from commerce_dash.services.fx import Pricing, converted_price, pricing_for
 from commerce_dash.services.org import department_parents
 from commerce_dash.services.pricing import in_force_clause, prices_in_force
 from commerce_dash.settings import get_settings
@@ -52,6 +53,7 @@ class CatalogCard:
     currency: str
     price_label: str
     estimated_minutes: int
+    converted_from: str = ""  # "$100.00" when the price is the settlement price converted
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class PriceTag:
     currency: str
     label: str
     price_type: str
+    converted_from: str = ""  # "$100.00" when the price is the settlement price converted
 
 
 @dataclass(frozen=True)
@@ -155,20 +158,70 @@ def like_pattern(text: str) -> str | None:
     return f"%{escaped}%"
 
 
+def _pricing(session: Session, currency: str, at: datetime) -> Pricing:
+    """The prices a page in ``currency`` shows: the cart's rule (a currency with a price list
+    and a rate converts what has no price in it); a currency that is not offered shows only
+    its own price list."""
+    settlement = get_settings().settlement_currency
+    wanted = (currency or settlement).strip().upper()
+    pricing = pricing_for(session=session, display_currency=wanted, at=at)
+    return pricing if pricing.charge == wanted else Pricing(wanted, wanted, None)
+
+
+def _priced(item_type: str, pricing: Pricing, at: datetime) -> Any:
+    """item id -> amount, price type and, converting, the settlement amount (a subquery)."""
+
+    def in_currency(code: str, name: str) -> Any:
+        return (select(Price.item_id, Price.amount, Price.price_type)
+                .where(Price.item_type == item_type, Price.currency == code,
+                       Price.interval == "", in_force_clause(at)).subquery(name))
+
+    own = in_currency(pricing.charge, f"p_{item_type}")
+    if not pricing.converts:
+        return (sa_select(own.c.item_id.label("item_id"), own.c.amount.label("amount"),
+                          own.c.price_type.label("price_type"),
+                          cast(literal(None), Integer).label("base_amount"),
+                          own.c.amount.label("sort_amount"))
+                .subquery(f"priced_{item_type}"))
+    assert pricing.rate is not None
+    base = in_currency(pricing.settlement, f"b_{item_type}")
+    # only an ordering key (the page converts each price exactly, in Decimal)
+    approx = base.c.amount * float(pricing.rate.rate)
+    items = union_all(sa_select(own.c.item_id), sa_select(base.c.item_id)).subquery(
+        f"i_{item_type}")
+    return (sa_select(items.c.item_id.label("item_id"), own.c.amount.label("amount"),
+                      func.coalesce(own.c.price_type, base.c.price_type).label("price_type"),
+                      base.c.amount.label("base_amount"),
+                      func.coalesce(own.c.amount, approx).label("sort_amount"))
+            .select_from(items)
+            .outerjoin(own, own.c.item_id == items.c.item_id)
+            .outerjoin(base, base.c.item_id == items.c.item_id)
+            .distinct().subquery(f"priced_{item_type}"))
+
+
+def _card_price(pricing: Pricing, amount: int | None, base_amount: int | None
+                ) -> tuple[int, str]:
+    """(amount in the page's currency, the settlement price it was converted from or "")."""
+    if amount is not None:
+        return amount, ""
+    assert base_amount is not None
+    locale = get_settings().default_locale
+    return (converted_price(pricing, base_amount),
+            format_minor(base_amount, pricing.settlement, locale))
+
+
 def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[CatalogCard]:
-    """One page of the catalog: items with a price in force in the currency, filtered, sorted."""
+    """One page of the catalog: items with a price in force in the currency (or, in a
+    currency learners may be charged in, converted from the settlement price), filtered,
+    sorted."""
     at = query.at or utcnow()
-    currency = (query.currency or get_settings().settlement_currency).upper()
+    pricing = _pricing(session, query.currency, at)
+    currency = pricing.charge
     scope = _scope(session, query.department_id)
     pattern = like_pattern(query.search)
 
     def priced(item_type: str):  # type: ignore[no-untyped-def]
-        return (
-            select(Price.item_id, Price.amount, Price.price_type)
-            .where(Price.item_type == item_type, Price.currency == currency,
-                   Price.interval == "", in_force_clause(at))
-            .subquery(f"p_{item_type}")
-        )
+        return _priced(item_type, pricing, at)
 
     course_price = priced(ItemType.COURSE)
     courses = (
@@ -179,6 +232,8 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
             col(Course.department_id).label("department_id"),
             col(Course.thumbnail_url).label("thumbnail_url"),
             course_price.c.amount.label("amount"), course_price.c.price_type.label("price_type"),
+            course_price.c.base_amount.label("base_amount"),
+            course_price.c.sort_amount.label("sort_amount"),
             col(Course.estimated_minutes).label("minutes"),
             col(Course.created_at).label("created_at"),
         )
@@ -201,6 +256,8 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
             col(Program.department_id).label("department_id"),
             col(Program.thumbnail_url).label("thumbnail_url"),
             program_price.c.amount.label("amount"), program_price.c.price_type.label("price_type"),
+            program_price.c.base_amount.label("base_amount"),
+            program_price.c.sort_amount.label("sort_amount"),
             cast(func.coalesce(minutes.c.m, 0), Integer).label("minutes"),
             col(Program.created_at).label("created_at"),
         )
@@ -229,8 +286,8 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
         return Page([], 0, page.page, page.page_size)
     items = union_all(*parts).subquery("items") if len(parts) > 1 else parts[0].subquery("items")
     order = {
-        "price_asc": (items.c.amount.asc(), items.c.title.asc()),
-        "price_desc": (items.c.amount.desc(), items.c.title.asc()),
+        "price_asc": (items.c.sort_amount.asc(), items.c.title.asc()),
+        "price_desc": (items.c.sort_amount.desc(), items.c.title.asc()),
         "newest": (items.c.created_at.desc(), items.c.id.desc()),
     }.get(query.sort, (func.lower(items.c.title).asc(), items.c.kind.asc()))
     # The total rides along with the page (a window count), saving a second pass.
@@ -247,17 +304,17 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
     else:  # past the last page: count on its own
         total = session.execute(sa_select(func.count()).select_from(items)).scalar_one()
     locale = get_settings().default_locale
-    cards = [
-        CatalogCard(
+    cards = []
+    for r in rows:
+        amount, converted_from = _card_price(pricing, r.amount, r.base_amount)
+        cards.append(CatalogCard(
             kind=r.kind, id=r.id, code=r.code, title=r.title, description=r.description,
             category=r.category or "", department_id=r.department_id, department=r.name,
-            thumbnail_url=r.thumbnail_url, amount=r.amount, currency=currency,
-            price_label="Free" if r.price_type == "free" or r.amount == 0
-            else format_minor(r.amount, currency, locale),
-            estimated_minutes=int(r.minutes or 0),
-        )
-        for r in rows
-    ]
+            thumbnail_url=r.thumbnail_url, amount=amount, currency=currency,
+            price_label="Free" if r.price_type == "free" or amount == 0
+            else format_minor(amount, currency, locale),
+            estimated_minutes=int(r.minutes or 0), converted_from=converted_from,
+        ))
     return Page(cards, int(total), page.page, page.page_size)
 
 
@@ -278,22 +335,51 @@ def categories(*, session: Session) -> list[str]:
     return list(rows)
 
 
-def _price_tag(session: Session, item_type: str, item_id: int, currency: str,
+def _price_tag(session: Session, item_type: str, item_id: int, pricing: Pricing,
                at: datetime) -> PriceTag | None:
-    row = session.exec(
-        select(Price.amount, Price.price_type).where(
-            Price.item_type == item_type, Price.item_id == item_id, Price.currency == currency,
-            Price.interval == "", in_force_clause(at),
-        )
-    ).first()
-    return _tag(row[0], currency, row[1]) if row else None
+    """The item's price in the page's currency; converting, its settlement price converted
+    when it has none of its own (what the cart will charge)."""
+
+    def price_in(code: str) -> Any:
+        return session.exec(
+            select(Price.amount, Price.price_type).where(
+                Price.item_type == item_type, Price.item_id == item_id, Price.currency == code,
+                Price.interval == "", in_force_clause(at),
+            )
+        ).first()
+
+    row = price_in(pricing.charge)
+    if row is not None:
+        return _tag(row[0], pricing.charge, row[1])
+    base = price_in(pricing.settlement) if pricing.converts else None
+    if base is None:
+        return None
+    amount, converted_from = _card_price(pricing, None, base[0])
+    tag = _tag(amount, pricing.charge, base[1])
+    assert tag is not None
+    return PriceTag(tag.amount, tag.currency, tag.label, tag.price_type, converted_from)
+
+
+def _course_prices(session: Session, course_ids: list[int], pricing: Pricing,
+                   at: datetime) -> dict[int, int]:
+    """Each course's price in the page's currency (converted when it has none)."""
+    amounts = prices_in_force(session=session, item_type=ItemType.COURSE, item_ids=course_ids,
+                              currency=pricing.charge, at=at)
+    if pricing.converts:
+        missing = [c for c in course_ids if c not in amounts]
+        for course_id, amount in prices_in_force(
+                session=session, item_type=ItemType.COURSE, item_ids=missing,
+                currency=pricing.settlement, at=at).items():
+            amounts[course_id] = converted_price(pricing, amount)
+    return amounts
 
 
 def course_detail(*, session: Session, code: str, currency: str = "",
                   at: datetime | None = None) -> CourseDetail:
     """A published course by code, with modules (titles only) and its price."""
     at = at or utcnow()
-    currency = (currency or get_settings().settlement_currency).upper()
+    pricing = _pricing(session, currency, at)
+    currency = pricing.charge
     course = session.exec(
         select(Course).where(Course.code == code.upper(), col(Course.published).is_(True))
     ).first()
@@ -318,7 +404,7 @@ def course_detail(*, session: Session, code: str, currency: str = "",
         instructor=instructor.full_name if instructor else "",
         thumbnail_url=course.thumbnail_url, estimated_minutes=course.estimated_minutes,
         modules=[ModuleTitle(m.position, m.title, m.estimated_minutes) for m in modules],
-        price=_price_tag(session, ItemType.COURSE, course.id, currency, at),
+        price=_price_tag(session, ItemType.COURSE, course.id, pricing, at),
         programs=[(c, t) for c, t in programs],
     )
 
@@ -327,7 +413,8 @@ def program_detail(*, session: Session, code: str, currency: str = "",
                    at: datetime | None = None) -> ProgramDetail:
     """A published program with its courses in order, bundle price and savings."""
     at = at or utcnow()
-    currency = (currency or get_settings().settlement_currency).upper()
+    pricing = _pricing(session, currency, at)
+    currency = pricing.charge
     program = session.exec(
         select(Program).where(Program.code == code.upper(), col(Program.published).is_(True))
     ).first()
@@ -340,15 +427,14 @@ def program_detail(*, session: Session, code: str, currency: str = "",
         .where(ProgramCourse.program_id == program.id)
         .order_by(col(ProgramCourse.position))
     ).all()
-    amounts = prices_in_force(session=session, item_type=ItemType.COURSE,
-                              item_ids=[c.id for c in courses if c.id], currency=currency, at=at)
+    amounts = _course_prices(session, [c.id for c in courses if c.id], pricing, at)
     lines = [
         ProgramCourseLine(c.code, c.title, c.estimated_minutes, _tag(amounts.get(c.id or 0),
                                                                     currency))
         for c in courses
     ]
     # a program holding a course taken off sale is not sold until the course is back
-    price = (_price_tag(session, ItemType.PROGRAM, program.id, currency, at)
+    price = (_price_tag(session, ItemType.PROGRAM, program.id, pricing, at)
              if all(c.published for c in courses) else None)
     total = sum(amounts.values()) if len(amounts) == len(courses) else None
     savings: BundleSavings | None = None
@@ -383,10 +469,17 @@ def department_detail(*, session: Session, code: str, currency: str = "",
         query=CatalogQuery(department_id=dept.id, kind="course", currency=currency, at=at),
         page=PageRequest(1, 200),
     ).items
-    plans = session.exec(
-        select(Price).where(Price.item_type == ItemType.SUBSCRIPTION, Price.item_id == dept.id,
-                            Price.currency == currency, in_force_clause(at))
-    ).all()
+    def plans_in(code: str) -> list[Price]:
+        return list(session.exec(
+            select(Price).where(Price.item_type == ItemType.SUBSCRIPTION,
+                                Price.item_id == dept.id, Price.currency == code,
+                                in_force_clause(at))
+        ).all())
+
+    plans = plans_in(currency)
+    if not plans and currency != get_settings().settlement_currency:
+        currency = get_settings().settlement_currency
+        plans = plans_in(currency)
     order = {"monthly": 0, "quarterly": 1, "annual": 2}
     plan_tags = [
         PlanTag(p.interval, p.trial_days, _tag(p.amount, currency, p.price_type))  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
 from commerce_dash.payments.base import CreateIntent, IntentStatus, ProcessorError
 from commerce_dash.payments.factory import get_processor, processor_for_departments
 from commerce_dash.services.cart import CartOwner, view_cart
+from commerce_dash.services.orders import settlement_note
 from commerce_dash.services.payment_review import require_not_under_review
 from commerce_dash.services.settlement import apply_intent_result, complete_order
 from commerce_dash.settings import get_settings
@@ -265,6 +266,7 @@ def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key
         billing_postal_code=view.billing[2],
         display_currency=view.display_currency, display_total=view.display_total,
         exchange_rate=view.exchange_rate, exchange_rate_at=view.exchange_rate_at,
+        settlement_currency=view.settlement_currency, settlement_total=view.settlement_total,
         idempotency_key=key, request_hash=fingerprint, cart_fingerprint=view.fingerprint,
         prices_locked_until=now + timedelta(minutes=settings.price_lock_minutes),
         created_at=now, updated_at=now,
@@ -441,11 +443,7 @@ def checkout_summary(*, session: Session, actor: Actor, number: str) -> Checkout
     def money(amount: int) -> str:
         return format_minor(amount, order.currency, locale)
 
-    display_note = ""
-    if order.display_currency != order.currency:
-        display_note = (f"≈ {format_minor(order.display_total, order.display_currency, locale)} "
-                        f"at 1 {order.currency} = {order.exchange_rate} "
-                        f"{order.display_currency}; you are charged in {order.currency}.")
+    display_note = settlement_note(order)
     return CheckoutSummary(
         number=order_number(order.id, order.created_at), status=order.status,
         payment_status=payment.status if payment else "",

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import ensure_utc, utcnow
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.fx import convert_lines, parse_rate
+from commerce_dash.domain.fx import convert_back, convert_lines, parse_rate
 from commerce_dash.domain.fx import rate_text as canonical_rate
 from commerce_dash.domain.money import currency_digits
 from commerce_dash.models.tax import FxRate
@@ -242,3 +242,63 @@ def to_display(
     return DisplayAmounts(
         converted, sum(converted), target, canonical_rate(fx.rate), fx.effective_at
     )
+
+
+def has_price_list(*, session: Session, currency: str, at: datetime | None = None) -> bool:
+    """Whether any course or program has a one-time or free price in force in ``currency``."""
+    from commerce_dash.models.pricing import Price
+    from commerce_dash.services.pricing import in_force_clause
+
+    when = ensure_utc(at) if at is not None else utcnow()
+    return session.exec(select(Price.id).where(
+        Price.currency == currency.strip().upper(), Price.interval == "",
+        col(Price.price_type).in_(("one_time", "free")), in_force_clause(when),
+    ).limit(1)).first() is not None
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """How a learner viewing in ``display`` is priced (ADR-003).
+
+    A display currency with a price list is also the one charged: items priced in it cost
+    that price, the others the settlement price converted at ``rate`` (1 settlement unit =
+    rate units). Any other display currency is only shown: the charge is in settlement.
+    """
+
+    charge: str  # the currency prices are looked up in and the processor charges
+    settlement: str
+    rate: FxQuote | None  # settlement -> charge; None when they are the same currency
+
+    @property
+    def converts(self) -> bool:
+        return self.rate is not None
+
+
+def pricing_for(*, session: Session, display_currency: str, at: datetime | None = None
+                ) -> Pricing:
+    """The charge currency of a cart or page shown in ``display_currency``."""
+    settlement = get_settings().settlement_currency
+    wanted = (display_currency or "").strip().upper()
+    if not wanted or wanted == settlement or wanted not in display_options(session=session):
+        return Pricing(settlement, settlement, None)
+    if not has_price_list(session=session, currency=wanted, at=at):
+        return Pricing(settlement, settlement, None)
+    rate = rate_in_force(session=session, base=settlement, quote=wanted, at=at)
+    if rate is None:
+        return Pricing(settlement, settlement, None)
+    return Pricing(wanted, settlement, rate)
+
+
+def converted_price(pricing: Pricing, settlement_amount: int) -> int:
+    """A settlement price in the charge currency (the rule of ``domain.fx.convert``)."""
+    if pricing.rate is None:
+        return settlement_amount
+    return convert_lines([settlement_amount], pricing.settlement, pricing.charge,
+                         pricing.rate.rate)[0]
+
+
+def settlement_worth(pricing: Pricing, amount: int) -> int:
+    """What ``amount`` of the charge currency is worth in settlement at the pricing's rate."""
+    if pricing.rate is None:
+        return amount
+    return convert_back(amount, pricing.charge, pricing.settlement, pricing.rate.rate)

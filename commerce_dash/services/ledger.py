@@ -25,6 +25,7 @@ from commerce_dash.domain.ledger import (
     processor_fee,
     reversal,
     sale_amounts,
+    scale,
     split_line,
 )
 from commerce_dash.domain.money import allocate
@@ -246,6 +247,15 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
     if not parts:
         return 0
     settings = get_settings()
+    currency = order.settlement_currency or order.currency
+    if currency != order.currency:
+        # charged in another currency (ADR-003): the settlement worth recorded at checkout is
+        # spread over every course's amount and tax, exactly
+        flat = [v for _, _, gross, tax in parts for v in (gross, tax)]
+        worth = (allocate(order.settlement_total, flat) if sum(flat) > 0
+                 else [0] * len(flat))
+        parts = [(line, course, worth[2 * i], worth[2 * i + 1])
+                 for i, (line, course, _, _) in enumerate(parts)]
     paid = [g + t for _, _, g, t in parts]
     fee = processor_fee(sum(paid), settings.processor_fee_bps, settings.processor_fee_fixed)
     fees = allocate(fee, paid) if sum(paid) > 0 else [0] * len(parts)
@@ -256,7 +266,8 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
         shares = shares_for(session, course, parents)
         amounts = sale_amounts(gross, tax, line_fee, shares)
         entry = _entry(order, line, course, amounts, shares, at, transaction,
-                       dedupe=f"sale:{line.id}:{course.id}", entry_type="sale")
+                       dedupe=f"sale:{line.id}:{course.id}", entry_type="sale",
+                       currency=currency)
         session.add(entry)
         session.flush()
         queue_entry(session, entry)
@@ -264,7 +275,7 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
 
 
 def _entry(order: Order, line: OrderLine, course: Course, amounts: Amounts, shares: Shares,
-           at: Any, transaction: str, *, dedupe: str, entry_type: str,
+           at: Any, transaction: str, *, dedupe: str, entry_type: str, currency: str,
            refund_request_id: int | None = None, reverses_id: int | None = None) -> LedgerEntry:
     return LedgerEntry(
         dedupe_key=dedupe, entry_type=entry_type, order_id=order.id or 0,
@@ -272,7 +283,7 @@ def _entry(order: Order, line: OrderLine, course: Course, amounts: Amounts, shar
         reverses_id=reverses_id, transaction_id=transaction[:100], course_id=course.id or 0,
         department_id=course.department_id, learner_id=order.user_id,
         instructor_id=course.instructor_id, creator_id=course.content_creator_id,
-        currency=line.currency, gross=amounts.gross, tax=amounts.tax,
+        currency=currency, gross=amounts.gross, tax=amounts.tax,
         processor_fee=amounts.processor_fee, net=amounts.net,
         platform_bps=shares.platform_bps, creator_bps=shares.creator_bps,
         instructor_bps=shares.instructor_bps, platform_amount=amounts.platform,
@@ -296,19 +307,23 @@ def _reversed_so_far(session: Session, sale_id: int) -> int:
 
 
 def record_refund(session: Session, request: RefundRequest,
-                  allocation: Sequence[dict[str, Any]]) -> int:
-    """Reversal entries for a paid refund (caller's transaction).
+                  allocation: Sequence[dict[str, Any]], final_lines: frozenset[int] = frozenset()
+                  ) -> int:
+    """Reversal entries for a paid refund (caller's transaction); returns what they reverse,
+    gross + tax in the settlement currency, as a positive amount.
 
     ``allocation`` is the request's final lines: ``{"order_line_id", "amount"}`` and, to
     target one course of a program line, ``"course_id"``. A line's amount is spread over its
-    course entries by what is left of each, so reversals never exceed what was recorded.
+    course entries by what is left of each, so reversals never exceed what was recorded. An
+    order charged in another currency is reversed in settlement in proportion, and a line
+    refunded to the end (``final_lines``) reverses all that is left of it.
     """
     from commerce_dash.services.payouts import queue_entry
 
     assert request.id is not None
     order = session.get(Order, request.order_id)
     assert order is not None
-    written = 0
+    reversed_total = 0
     for item in allocation:
         line = session.get(OrderLine, int(item["order_line_id"]))
         if line is None:
@@ -323,7 +338,11 @@ def record_refund(session: Session, request: RefundRequest,
         left = [s.gross + s.tax - _reversed_so_far(session, s.id or 0) for s in sales]
         if sum(left) <= 0:
             continue
-        amount = min(int(item["amount"]), sum(left))
+        amount = _settlement_piece(session, order, line, sales, left, int(item["amount"]),
+                                   item.get("course_id"), final=line.id in final_lines)
+        if amount <= 0:
+            continue
+        reversed_total += amount
         pieces = allocate(amount, left)
         for sale, piece, before in zip(sales, pieces, left, strict=True):
             if piece <= 0:
@@ -335,16 +354,34 @@ def record_refund(session: Session, request: RefundRequest,
             shares = Shares(sale.platform_bps, sale.creator_bps, sale.instructor_bps)
             entry = _entry(order, line, course, amounts, shares, utcnow(),
                            sale.transaction_id, dedupe=f"reversal:{request.id}:{sale.id}",
-                           entry_type="reversal", refund_request_id=request.id,
-                           reverses_id=sale.id)
+                           entry_type="reversal", currency=sale.currency,
+                           refund_request_id=request.id, reverses_id=sale.id)
             entry.learner_id, entry.department_id = sale.learner_id, sale.department_id
             entry.instructor_id, entry.creator_id = sale.instructor_id, sale.creator_id
             session.add(entry)
             session.flush()
             queue_entry(session, entry, reason=request.reason,
                         full=refunded_before + piece == sale.gross + sale.tax)
-            written += 1
-    return written
+    return reversed_total
+
+
+def _settlement_piece(session: Session, order: Order, line: OrderLine,
+                      sales: Sequence[LedgerEntry], left: Sequence[int], amount: int,
+                      course_id: Any, *, final: bool) -> int:
+    """What ``amount`` (order currency) of a line, or of one course of it, reverses in the
+    settlement currency of its sale entries: itself when the two are one; else its share of
+    what those entries recorded, or all that is left when the line (or course) is refunded
+    to the end."""
+    cap = sum(left)
+    if (order.settlement_currency or order.currency) == order.currency:
+        return min(amount, cap)
+    whole = line.total
+    if course_id is not None:
+        whole = next((gross + tax for course, gross, tax in course_shares(session, order, line)
+                      if course.id == int(course_id)), line.total)
+    if final or amount >= whole or whole <= 0:
+        return cap
+    return min(cap, scale(sum(s.gross + s.tax for s in sales), amount, whole))
 
 
 def record_dispute_fee(session: Session, order: Order, fee: int, dispute_id: str) -> int:

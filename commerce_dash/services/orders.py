@@ -163,6 +163,10 @@ class OrderDetail:
     billing_postal_code: str
     failure_reason: str
     payment: PaymentView | None
+    settlement_currency: str = ""
+    settlement_total: int = 0
+    # "Charged in JPY: worth $32.90 at 1 USD = 151.37 JPY" (ADR-003); "" when one currency
+    settlement_label: str = ""
 
     @property
     def can_retry(self) -> bool:
@@ -281,6 +285,20 @@ def _find_order(session: Session, number: str) -> Order:
     if order is None or order.created_at.year != year:
         raise _missing(number)
     return order
+
+
+def settlement_note(order: Order) -> str:
+    """How the charge relates to the settlement currency, for people ("" when it is one)."""
+    locale = _locale()
+    if order.display_currency and order.display_currency != order.currency:
+        return (f"≈ {_money(order.display_total, order.display_currency, locale)} "
+                f"at 1 {order.currency} = {order.exchange_rate} "
+                f"{order.display_currency}; you are charged in {order.currency}.")
+    if order.settlement_currency and order.settlement_currency != order.currency:
+        return (f"Charged in {order.currency}: worth "
+                f"{_money(order.settlement_total, order.settlement_currency, locale)} at "
+                f"1 {order.settlement_currency} = {order.exchange_rate} {order.currency}.")
+    return ""
 
 
 def _item_counts(session: Session, order_ids: Sequence[int]) -> dict[int, int]:
@@ -418,6 +436,9 @@ def _detail(session: Session, order: Order) -> OrderDetail:
         billing_postal_code=order.billing_postal_code,
         failure_reason=order.failure_reason,
         payment=_payment_view(payment, locale) if payment else None,
+        settlement_currency=order.settlement_currency or currency,
+        settlement_total=order.settlement_total,
+        settlement_label=settlement_note(order),
     )
 
 

@@ -524,7 +524,10 @@ def settle_locked(session: Session, request: RefundRequest, order: Order, paymen
     _cascade_lines(session, order, request, now)
     from commerce_dash.services.ledger import record_refund
 
-    record_refund(session, request, request.lines or [])
+    finished = frozenset(line for line, left in _left_by_line(session, order).items()
+                         if left <= 0)
+    request.settlement_amount = record_refund(session, request, request.lines or [], finished)
+    session.add(request)
     record_audit(session=session, actor=actor, action="refund.paid",
                  entity_type="refund_request", entity_id=request.id,
                  after={"status": request.status, "amount": amount,

@@ -19,6 +19,7 @@ from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
+from commerce_dash.domain.ledger import scale
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import order_number
 from commerce_dash.domain.paging import Page, PageRequest
@@ -273,7 +274,6 @@ def _request_lms_enrollment(session: Session, registration: Registration, now: d
             "autoApprove": not registration.approval_required,
             "purchaseMetadata": {
                 **_purchase_amounts(session, registration),
-                "currency": registration.currency,
                 "contentCreatorId": str(course.content_creator_id or ""),
                 "purchaseDate": now.isoformat(),
             },
@@ -285,10 +285,10 @@ def _request_lms_enrollment(session: Session, registration: Registration, now: d
                   + (f":retry-{attempt}" if attempt else ""))
 
 
-def _purchase_amounts(session: Session, registration: Registration) -> dict[str, int]:
-    """What was paid for this course (minor units): ``grossAmount`` its list price share,
-    ``netAmount`` what was paid for it after discount and before tax, the tax and its share
-    of the processor fee beside them (the ledger's sale entry)."""
+def _purchase_amounts(session: Session, registration: Registration) -> dict[str, int | str]:
+    """What was paid for this course (minor units of the settlement currency, the ledger's):
+    ``grossAmount`` its list price share, ``netAmount`` what was paid for it after discount
+    and before tax, the tax and its share of the processor fee beside them (its sale entry)."""
     order = session.get(Order, registration.order_id) if registration.order_id else None
     line = session.get(OrderLine, registration.order_line_id) if registration.order_line_id \
         else None
@@ -296,10 +296,14 @@ def _purchase_amounts(session: Session, registration: Registration) -> dict[str,
             if line is not None else None)
     if order is None or line is None or sale is None:
         return {"grossAmount": registration.amount_paid, "netAmount": registration.amount_paid,
-                "taxAmount": 0, "processorFee": 0}
+                "taxAmount": 0, "processorFee": 0, "currency": registration.currency}
     listed = course_list_shares(session, order, line).get(sale.course_id, sale.gross)
+    if sale.currency != line.currency:  # charged in another currency: its settlement worth
+        gross = next((g for course, g, _ in course_shares(session, order, line)
+                      if course.id == sale.course_id), 0)
+        listed = scale(sale.gross, listed, gross) if gross else sale.gross
     return {"grossAmount": listed, "netAmount": sale.gross, "taxAmount": sale.tax,
-            "processorFee": sale.processor_fee}
+            "processorFee": sale.processor_fee, "currency": sale.currency}
 
 
 @dataclass(frozen=True)

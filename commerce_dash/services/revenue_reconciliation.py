@@ -26,7 +26,7 @@ from commerce_dash.settings import get_settings
 
 SECTION = "revenue"
 PROBLEM_LIMIT = 100
-PAID_ORDER = ("completed", "partially_refunded", "refunded")
+PAID_ORDER = ("completed", "partially_refunded", "refunded", "disputed")
 CAPTURED_PAYMENT = ("succeeded", "partially_refunded", "refunded")
 REGISTERED_ITEMS = ("course", "program")
 
@@ -219,17 +219,22 @@ def reconciliation(
     def within(column: Any) -> list[ColumnElement[bool]]:
         return [col(column) >= since, col(column) < until]
 
-    captured = _per_day(session, Payment.processed_at, [func.sum(col(Payment.amount))], [
+    # money in the settlement currency (ADR-003): an order charged in another currency counts
+    # at the worth recorded when it was placed, a refund at what it reversed in the ledger
+    captured = _per_day(session, Payment.processed_at, [func.sum(col(Order.settlement_total))], [
         *within(Payment.processed_at), col(Payment.status).in_(CAPTURED_PAYMENT),
-        col(Payment.currency) == currency])
+        col(Order.id) == col(Payment.order_id), col(Order.settlement_currency) == currency])
     refunded = _per_day(session, RefundRequest.refunded_at,
-                        [func.sum(func.coalesce(col(RefundRequest.approved_amount),
+                        [func.sum(func.coalesce(col(RefundRequest.settlement_amount),
+                                                col(RefundRequest.approved_amount),
                                                 col(RefundRequest.amount)))],
                         [*within(RefundRequest.refunded_at), col(RefundRequest.status) == "refunded",
-                         col(RefundRequest.currency) == currency])
-    orders = _per_day(session, Order.completed_at, [func.sum(col(Order.total)), func.count()], [
+                         col(Order.id) == col(RefundRequest.order_id),
+                         col(Order.settlement_currency) == currency])
+    orders = _per_day(session, Order.completed_at,
+                      [func.sum(col(Order.settlement_total)), func.count()], [
         *within(Order.completed_at), col(Order.status).in_(PAID_ORDER),
-        col(Order.currency) == currency])
+        col(Order.settlement_currency) == currency])
     paid = col(LedgerEntry.gross) + col(LedgerEntry.tax)
     sale = col(LedgerEntry.entry_type) == "sale"
     ledger = _per_day(session, LedgerEntry.recorded_at, [

@@ -69,12 +69,7 @@ class CartState(AuthState):
         self.display_currency = view.display_currency
         self.settlement_currency = view.currency
         self.display_choices = view.display_choices
-        self.display_note = (
-            f"Shown in {view.display_currency} at 1 {view.currency} = {view.exchange_rate} "
-            f"{view.display_currency}; you are charged {view.labels['total']} "
-            f"({view.currency})."
-            if view.display_currency != view.currency else ""
-        )
+        self.display_note = cart_service.currency_note(view)
         self.billing_country, self.billing_region = view.billing[0], view.billing[1]
         self.notices = view.notices
         self.blockers = view.blockers

@@ -18,6 +18,7 @@ from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import catalog
 from commerce_dash.services.org import department_options
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.cart import choose_currency, shown_currency
 from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 12
@@ -59,6 +60,8 @@ class CatalogState(AuthState):
     sort: str = "title"
     departments: list[dict[str, str]] = []
     categories: list[str] = []
+    currency: str = ""  # prices are shown (and charged) in it; kept on the learner's cart
+    currency_choices: list[str] = []
 
     def _read_params(self, params: Mapping[str, str]) -> None:
         self.search = _search_text(params.get("q", "")).strip()[:MAX_SEARCH]
@@ -87,6 +90,7 @@ class CatalogState(AuthState):
             category="" if self.category == ALL else self.category,
             kind="" if self.kind == ALL else self.kind,
             sort=self.sort,
+            currency=self.currency,
         )
 
     def _fetch(self, session: Session) -> None:
@@ -138,6 +142,7 @@ class CatalogState(AuthState):
             ]
             self.categories = catalog.categories(session=session)
             self._read_params(self.router.url.query_parameters)
+            self.currency, self.currency_choices = shown_currency(self)
             self._fetch(session)
 
     @rx.event
@@ -165,6 +170,12 @@ class CatalogState(AuthState):
     def set_sort(self, value: str):  # type: ignore[no-untyped-def]
         self.sort, self.page = value, 1
         return self._refresh()
+
+    @rx.event
+    def set_currency(self, value: str):  # type: ignore[no-untyped-def]
+        events = choose_currency(self, value)
+        self.currency, self.currency_choices = shown_currency(self)
+        return [*events, self._refresh()]
 
     @rx.event
     def next_page(self):  # type: ignore[no-untyped-def]
@@ -241,6 +252,18 @@ def _filters() -> rx.Component:
             CatalogState.set_sort,
             [rx.select.item(label, value=value) for value, label in SORT_OPTIONS],
             "catalog-sort",
+        ),
+        rx.cond(
+            CatalogState.currency_choices.length() > 1,
+            _select(
+                "Prices in",
+                CatalogState.currency,
+                CatalogState.set_currency,
+                [rx.foreach(CatalogState.currency_choices,
+                            lambda c: rx.select.item(c, value=c))],
+                "catalog-currency",
+            ),
+            rx.fragment(),
         ),
         wrap="wrap",
         spacing="2",

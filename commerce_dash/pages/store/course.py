@@ -12,13 +12,15 @@ from commerce_dash.components.catalog_card import (
     item_href,
     item_not_found,
     loading_panel,
+    price_notes,
 )
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import cart as cart_service
 from commerce_dash.services import catalog
 from commerce_dash.state.auth import AuthState
-from commerce_dash.state.cart import add_item_to_cart
+from commerce_dash.state.cart import add_item_to_cart, shown_currency
 from commerce_dash.state.route_args import route_code
 
 
@@ -34,6 +36,9 @@ class CourseState(AuthState):
     duration: str = ""
     thumbnail_url: str = ""
     price_label: str = ""
+    converted_note: str = ""  # the settlement price it was converted from, when it was
+    owned: bool = False  # the learner owns it already: nothing to add to the cart
+    offer_note: str = ""  # what the learner owns of it, and their price
     for_sale: bool = False
     modules: list[dict[str, str]] = []
     programs: list[dict[str, str]] = []
@@ -46,7 +51,11 @@ class CourseState(AuthState):
             yield
         try:
             with session_scope() as session:
-                course = catalog.course_detail(session=session, code=code)
+                currency, _ = shown_currency(self)
+                course = catalog.course_detail(session=session, code=code, currency=currency)
+                offer = cart_service.offer_for(session=session,
+                                               owner=self.cart_owner(self.current_actor()),
+                                               item_type="course", item_id=course.id)
         except DomainError:
             self.status, self.course_code = "missing", code
             return
@@ -63,6 +72,9 @@ class CourseState(AuthState):
         self.thumbnail_url = course.thumbnail_url
         self.for_sale = course.price is not None
         self.price_label = course.price.label if course.price else "Not for sale right now"
+        self.converted_note = (f"Converted from {course.price.converted_from}"
+                               if course.price and course.price.converted_from else "")
+        self.owned, self.offer_note = offer.owned, offer.note
         self.modules = [
             {
                 "position": str(i),
@@ -103,12 +115,13 @@ def _buy_box() -> rx.Component:
                 weight="bold",
                 id="course-price",
             ),
+            price_notes(CourseState.converted_note, CourseState.offer_note),
             rx.button(
                 rx.icon("shopping-cart", size=16),
                 "Add to cart",
                 size="3",
                 width="100%",
-                disabled=~CourseState.for_sale,
+                disabled=~CourseState.for_sale | CourseState.owned,
                 on_click=CourseState.add_to_cart,
                 id="add-to-cart",
             ),

@@ -19,6 +19,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import catalog
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.cart import shown_currency
 from commerce_dash.state.route_args import route_code
 
 CARDS_SHOWN = 12  # the rest is one click away in the paged catalog
@@ -55,7 +56,9 @@ class DepartmentState(AuthState):
             yield
         try:
             with session_scope() as session:
-                dept = catalog.department_detail(session=session, code=code)
+                currency, _ = shown_currency(self)
+                dept = catalog.department_detail(session=session, code=code,
+                                                 currency=currency)
         except DomainError:
             self.status, self.department_code = "missing", code
             return

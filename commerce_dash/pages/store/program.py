@@ -12,13 +12,15 @@ from commerce_dash.components.catalog_card import (
     item_href,
     item_not_found,
     loading_panel,
+    price_notes,
 )
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import cart as cart_service
 from commerce_dash.services import catalog
 from commerce_dash.state.auth import AuthState
-from commerce_dash.state.cart import add_item_to_cart
+from commerce_dash.state.cart import add_item_to_cart, shown_currency
 from commerce_dash.state.route_args import route_code
 
 
@@ -32,6 +34,9 @@ class ProgramState(AuthState):
     thumbnail_url: str = ""
     duration: str = ""
     price_label: str = ""
+    converted_note: str = ""  # the settlement price it was converted from, when it was
+    owned: bool = False  # the learner owns it already: nothing to add to the cart
+    offer_note: str = ""  # what the learner owns of it, and their price
     for_sale: bool = False
     courses_total_label: str = ""
     savings_label: str = ""
@@ -45,7 +50,11 @@ class ProgramState(AuthState):
             yield
         try:
             with session_scope() as session:
-                program = catalog.program_detail(session=session, code=code)
+                currency, _ = shown_currency(self)
+                program = catalog.program_detail(session=session, code=code, currency=currency)
+                offer = cart_service.offer_for(session=session,
+                                               owner=self.cart_owner(self.current_actor()),
+                                               item_type="program", item_id=program.id)
         except DomainError:
             self.status, self.program_code = "missing", code
             return
@@ -61,6 +70,9 @@ class ProgramState(AuthState):
         self.duration = duration_label(program.estimated_minutes)
         self.for_sale = program.price is not None
         self.price_label = program.price.label if program.price else "Not for sale right now"
+        self.converted_note = (f"Converted from {program.price.converted_from}"
+                               if program.price and program.price.converted_from else "")
+        self.owned, self.offer_note = offer.owned, offer.note
         self.courses_total_label = program.courses_total.label if program.courses_total else ""
         self.savings_label = (
             f"You save {program.savings.label} ({program.savings_percent}%)"
@@ -150,12 +162,13 @@ def _buy_box() -> rx.Component:
                     rx.fragment(),
                 ),
             ),
+            price_notes(ProgramState.converted_note, ProgramState.offer_note),
             rx.button(
                 rx.icon("shopping-cart", size=16),
                 "Add to cart",
                 size="3",
                 width="100%",
-                disabled=~ProgramState.for_sale,
+                disabled=~ProgramState.for_sale | ProgramState.owned,
                 on_click=ProgramState.add_to_cart,
                 id="add-to-cart",
             ),
