@@ -24,7 +24,12 @@ __all__ = [
     "sum_money",
 ]
 
+# ASCII digits only (re.ASCII: ``\d`` is [0-9], not "١" or "１"), optional thousands commas and
+# one decimal point; no sign, "_", exponent, space inside, "NaN" or "Infinity".
 _AMOUNT_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+", re.ASCII)
+_MAX_AMOUNT_TEXT = 40
+"""The longest amount read: far past any amount stored (the columns are 32-bit), and short
+enough that a pasted wall of digits is the format message, not int()'s 4,300-digit limit."""
 
 
 class CurrencyMismatch(ValueError):
@@ -242,6 +247,6 @@ def parse_major(text: str, currency: str) -> int:
     cleaned = text.strip()
     if cleaned.startswith("-"):
         raise ValueError("Amount cannot be negative")
-    if not _AMOUNT_RE.fullmatch(cleaned):
+    if len(cleaned) > _MAX_AMOUNT_TEXT or not _AMOUNT_RE.fullmatch(cleaned):
         raise ValueError(f"Enter an amount like {example}")
     return _decimal_to_minor(Decimal(cleaned.replace(",", "")), currency)

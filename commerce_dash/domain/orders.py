@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.domain.identifiers import INT_MAX
 
 __all__ = [
     "OrderStatus",
@@ -26,7 +27,7 @@ __all__ = [
     "payment_status_of_order",
 ]
 
-_NUMBER_RE = re.compile(r"ORD-(\d{4})-(\d{5,})", re.ASCII)
+_NUMBER_RE = re.compile(r"ORD-(\d{4})-(\d{5,10})", re.ASCII)
 
 
 class OrderStatus(StrEnum):
@@ -133,7 +134,7 @@ def order_number(order_id: int, created_at: datetime) -> str:
 def parse_order_number(text: str) -> tuple[int, int]:
     """(year, id) of an order number; a DomainError for anything else."""
     match = _NUMBER_RE.fullmatch(text.strip().upper())
-    if match is None:
+    if match is None or int(match.group(2)) > INT_MAX:
         raise DomainError(
             "order_not_found", f"No order {text.strip()!r} was found.", kind=ErrorKind.NOT_FOUND
         )

@@ -6,6 +6,17 @@ import reflex as rx
 
 from commerce_dash.domain.errors import DomainError
 
+MAX_SEARCH = 200
+"""The longest search kept: more than any email, name or number an admin looks for."""
+
+
+def search_text(raw: object) -> str:
+    """A search as the browser sent it, less any NUL (PostgreSQL text cannot hold one, so a
+    comparison with it fails) and cut to MAX_SEARCH characters; "" for what is no text."""
+    if not isinstance(raw, str):
+        return ""
+    return raw.replace("\x00", "")[:MAX_SEARCH]
+
 
 class PagedTableMixin(rx.State, mixin=True):
     """Rows of the current page, paging and a search box.
@@ -24,6 +35,8 @@ class PagedTableMixin(rx.State, mixin=True):
         raise NotImplementedError
 
     def _refetch(self):  # type: ignore[no-untyped-def]
+        # a search a page took from its link (?learner=, ?number=) is cleaned here too
+        self.search = search_text(self.search)
         try:
             self._fetch()
         except DomainError as exc:
@@ -32,7 +45,7 @@ class PagedTableMixin(rx.State, mixin=True):
 
     @rx.event
     def set_search(self, value: str):  # type: ignore[no-untyped-def]
-        self.search, self.page = value, 1
+        self.search, self.page = search_text(value), 1
         return self._refetch()
 
     @rx.event

@@ -345,3 +345,54 @@ def test_parse_major_rejects_bad_input(text: str, currency: str, message: str) -
     # when / then
     with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("$", r"\$")):
         parse_major(text, currency)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "١.٥",  # Arabic-Indic digits (Decimal() reads 1.5)
+        "١٢",
+        "١٢.٥٠",
+        "۱۲",  # Extended Arabic-Indic
+        "１.５",  # fullwidth (Decimal() reads 1.5)
+        "１２.５０",
+        "12.5٠",  # one non-ASCII digit among ASCII ones
+        "¹",  # superscript (isdigit() says yes)
+        "1_0",  # Python's digit separator (Decimal() reads 10)
+        "1_000.00",
+        "+5",
+        "1e3",
+        "1E3",
+        "NaN",
+        "Infinity",
+        "1 000",
+        "12.50\x00",
+        "12..5",
+        "1,000,00",
+        "9" * 41,  # past the length read (and any amount the columns hold)
+        "9" * 5_000,  # (int() would refuse it past 4,300 digits with its own message)
+        "1" + "0" * 39 + "x",
+    ],
+)
+def test_parse_major_reads_only_ascii_digits(text: str) -> None:
+    # given an amount in other digits, with a separator, a sign or an exponent
+    # when / then: the format message, as for any other garbage
+    with pytest.raises(ValueError, match=r"^Enter an amount like 19\.99$"):
+        parse_major(text, "USD")
+    with pytest.raises(ValueError, match=r"^Enter an amount like 1000$"):
+        parse_major(text, "JPY")
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "expected"),
+    [
+        ("12.50", "USD", 1250),
+        ("0" * 37 + ".50", "USD", 50),  # 40 characters: still read
+        ("9" * 10, "USD", 999_999_999_900),
+        ("12.345", "KWD", 12345),
+    ],
+)
+def test_parse_major_ascii_amounts_up_to_the_length_read(
+    text: str, currency: str, expected: int
+) -> None:
+    assert parse_major(text, currency) == expected

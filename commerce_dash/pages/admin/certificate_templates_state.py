@@ -13,6 +13,7 @@ from sqlmodel import Session
 from commerce_dash.db import session_scope
 from commerce_dash.domain.certificate_design import DEFAULT_BODY, MAX_SIGNATURES
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.services import certificate_templates as templates_service
 from commerce_dash.services.certificate_templates import SignatureIn, TemplateIn
 from commerce_dash.state.admin import AdminState
@@ -229,10 +230,23 @@ class CertificateTemplatesState(AdminState):
     def set_make_default(self, value: bool) -> None:
         self.make_default = value
 
+    def _slot(self, index: object) -> int | None:
+        """The signature slot a browser names (an int, or its digits), when it is one the
+        editor shows; None for anything else, which the handlers then ignore."""
+        if isinstance(index, bool):
+            return None
+        text = str(index) if isinstance(index, int | str) else ""
+        slot = parse_whole(text.strip(), high=MAX_SIGNATURES - 1)
+        return slot if slot is not None and slot < self.signature_count else None
+
     @rx.event
     def set_signature(self, index: int, key: str, value: str) -> None:
+        slot = self._slot(index)
+        if (slot is None or not isinstance(key, str) or key not in _blank_signature()
+                or not isinstance(value, str)):
+            return  # no slot shown, or no field of one
         slots = [dict(s) for s in self.signatures]
-        slots[index][key] = value
+        slots[slot][key] = value
         self.signatures = slots
         self._changed("signatures")
 
@@ -244,8 +258,11 @@ class CertificateTemplatesState(AdminState):
 
     @rx.event
     def remove_signature(self, index: int) -> None:
+        slot = self._slot(index)
+        if slot is None:
+            return  # no slot shown: nothing to remove
         slots = [dict(s) for s in self.signatures]
-        del slots[index]
+        del slots[slot]
         self.signatures = [*slots, _blank_signature()]
         self.signature_count = max(0, self.signature_count - 1)
         self._changed("signatures")

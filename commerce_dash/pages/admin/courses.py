@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import reflex as rx
 
@@ -20,6 +21,9 @@ from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 20
+# ASCII digits with at most one decimal point (a "-" too, so a negative is the range message);
+# Decimal() would also take "١.٥", "１.５", "1_0", "1e3" and "NaN"
+_HOURS = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 APPROVAL_BY_CHOICE: dict[str, bool | None] = {"inherit": None, "yes": True, "no": False}
 EDIT_ERRORS = {
     "title": "title_error",
@@ -31,21 +35,18 @@ EDIT_ERRORS = {
 
 
 def minutes_from_hours(text: str) -> int:
-    """'1.5' hours -> 90 minutes; empty means no estimate (0)."""
-    cleaned = (text or "").strip().replace(",", ".")
+    """'1.5' hours -> 90 minutes (a decimal comma reads as a point); empty means no estimate
+    (0). Only ASCII digits with one optional decimal point count."""
+    cleaned = (text if isinstance(text, str) else "?").strip().replace(",", ".")
     if not cleaned:
         return 0
-    try:
-        hours = Decimal(cleaned)
-    except InvalidOperation:
-        hours = Decimal("NaN")
-    if not hours.is_finite() or not 0 <= hours <= 10_000:
+    if not _HOURS.fullmatch(cleaned) or not 0 <= Decimal(cleaned) <= 10_000:
         raise DomainError(
             "invalid_duration",
             "Enter the hours as a number from 0 to 10,000, like 1.5.",
             field="estimated_minutes",
         )
-    return int((hours * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int((Decimal(cleaned) * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def hours_text(minutes: int) -> str:

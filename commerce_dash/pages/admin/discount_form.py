@@ -6,8 +6,9 @@ is; that state owns the handlers and the vars named here.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import reflex as rx
 
@@ -72,13 +73,17 @@ def draft_of(row: DiscountCode, currency: str) -> dict[str, str]:
     }
 
 
+# ASCII digits with at most one decimal point (a "-" too, so a negative is the range message);
+# Decimal() would also take "١.٥", "１.５", "1_0", "1e3" and "NaN"
+_PERCENT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
 def _percent(text: str) -> int:
-    try:
-        value = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite():
+    """'12.5' -> 1250 basis points (a decimal comma reads as a point)."""
+    cleaned = (text if isinstance(text, str) else "").strip().replace(",", ".")
+    if not _PERCENT.fullmatch(cleaned):
         raise DomainError("invalid_percent", "Enter a percentage like 15 or 12.5.", field="percent")
+    value = Decimal(cleaned)
     if value <= 0 or value > 100:
         raise DomainError(
             "percent_out_of_range", "A percentage is more than 0 and at most 100.", field="percent"

@@ -19,8 +19,15 @@ from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.route_args import route_int
 
 ROLE_OPTIONS = [{"value": r.value, "label": ROLE_LABELS[r]} for r in RoleName]
+ROLES = tuple(r.value for r in RoleName)  # (a tuple: ``in`` compares, any value may be asked)
 SCOPED = sorted(r.value for r in DEPARTMENT_SCOPED_ROLES)
+CHOOSE_ROLE = "Choose a role from the list."
 PAGE_SIZE = 20
+
+
+def role_label(role: object) -> str:
+    """The label of a role; a value that is no role is shown as it is, never raised on."""
+    return ROLE_LABELS[RoleName(str(role))] if role in ROLES else str(role)
 
 
 class UsersState(PagedTableMixin, AdminState):
@@ -55,7 +62,7 @@ class UsersState(PagedTableMixin, AdminState):
         return ""
 
     def _grant_label(self, grant: Grant) -> str:
-        label = ROLE_LABELS[RoleName(grant.role)]
+        label = role_label(grant.role)
         return f"{label} · {self._dept_name(grant.department_id)}" if grant.department_id else label
 
     def _fetch(self) -> None:
@@ -69,7 +76,7 @@ class UsersState(PagedTableMixin, AdminState):
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
                 search=self.search,
-                role="" if self.role_filter == "all" else self.role_filter,
+                role=self.role_filter if self.role_filter in ROLES else "",  # "all": every
                 status="" if self.status_filter == "all" else self.status_filter,
             )
         self.total, self.pages = result.total, result.pages
@@ -203,6 +210,9 @@ class UsersState(PagedTableMixin, AdminState):
     @rx.event
     def add_grant(self) -> None:
         self.roles_error = ""
+        if self.add_role not in ROLES:  # a select value no option has (a forged event)
+            self.roles_error = CHOOSE_ROLE
+            return
         # none chosen, or a select value that is no id
         department = route_int(self.add_department) if self.add_role in SCOPED else None
         if self.add_role in SCOPED and department is None:

@@ -33,6 +33,22 @@ _WAIT_AND_MOUNT = """
 """
 
 
+def _text(form: object, name: str) -> str:
+    """A field of a submitted form; "" when the form or the field is no text (a forged
+    event can send any JSON)."""
+    value = form.get(name, "") if isinstance(form, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def _answer(raw: object) -> dict[str, object]:
+    """The JSON object a card-form script answers with; {} for anything else."""
+    try:
+        data = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 class CheckoutState(AuthState):
     phase: str = "loading"  # loading | pay | done | closed | missing
     order_ref: str = ""
@@ -135,15 +151,14 @@ class CheckoutState(AuthState):
         if actor is None:
             return rx.redirect(routes.LOGIN)
         self.error = ""
-        expiry = form.get("expiry", "").replace(" ", "")
+        expiry = _text(form, "expiry").replace(" ", "")
         month_text, _, year_text = expiry.partition("/")
         # ASCII digits only: a month 1-12 and a year as YY or YYYY
         month, year = parse_id(month_text, high=12), parse_id(year_text, high=9999)
         if month is None or year is None:
             self.error = "Enter the expiry as MM/YY."
             return None
-        card = CardInput(form.get("card_number", ""), month, year,
-                         form.get("cvc", "").strip())
+        card = CardInput(_text(form, "card_number"), month, year, _text(form, "cvc").strip())
         self.paying = True
         try:
             with session_scope() as session:
@@ -152,7 +167,10 @@ class CheckoutState(AuthState):
         except DomainError as exc:
             self.paying = False
             self.error = exc.message
-            self._refresh()
+            try:
+                self._refresh()
+            except DomainError as gone:  # no such order of the learner's (the page never
+                self.phase, self.missing_message = "missing", gone.message  # loaded one)
             return rx.toast.error(exc.message)
         return self._after(result)
 
@@ -165,10 +183,10 @@ class CheckoutState(AuthState):
     @rx.event
     def stripe_token(self, answer: str):  # type: ignore[no-untyped-def]
         actor = self.current_actor()
-        data = json.loads(answer or "{}")
+        data = _answer(answer)
         if actor is None or not data.get("token"):
             self.paying = False
-            self.error = data.get("message") or "Check your card details."
+            self.error = str(data.get("message") or "Check your card details.")
             return None
         try:
             with session_scope() as session:
@@ -189,7 +207,7 @@ class CheckoutState(AuthState):
         actor = self.current_actor()
         if actor is None:
             return rx.redirect(routes.LOGIN)
-        data = json.loads(answer or "{}")
+        data = _answer(answer)
         try:
             with session_scope() as session:
                 result = payments_service.confirm_payment(session=session, actor=actor,

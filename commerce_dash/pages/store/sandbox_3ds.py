@@ -14,6 +14,16 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import payments as payments_service
 from commerce_dash.state.auth import AuthState
 
+NOT_WAITING = "No such payment is waiting for you."
+MAX_INTENT = 100  # Payment.intent_id's length
+
+
+def route_intent(state: rx.State) -> str:
+    """The ``[intent]`` argument of the page; "" when it can name no intent: it holds a NUL
+    (PostgreSQL text cannot, and a comparison with one fails) or is longer than any id."""
+    intent = str(getattr(state, "intent", "") or "").strip()
+    return "" if "\x00" in intent or len(intent) > MAX_INTENT else intent
+
 
 class ChallengeState(AuthState):
     intent_ref: str = ""
@@ -25,13 +35,16 @@ class ChallengeState(AuthState):
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        intent = str(getattr(self, "intent", "") or "").strip()
+        intent = route_intent(self)
         self.load_session()
         actor = self.current_actor()
         if actor is None:
             here = f"{routes.SANDBOX_3DS}/{quote(intent, safe='')}"
             return rx.redirect(f"{routes.LOGIN}?next={quote(here, safe='/')}")
         self.intent_ref, self.message = intent, ""
+        if not intent:  # no id, or none there can be: not asked of the database
+            self.waiting, self.message = False, NOT_WAITING
+            return None
         try:
             with session_scope() as session:
                 info = payments_service.challenge_info(session=session, actor=actor,
@@ -50,11 +63,14 @@ class ChallengeState(AuthState):
         actor = self.current_actor()
         if actor is None:
             return rx.redirect(routes.LOGIN)
+        if not self.intent_ref:  # the page found no payment (or an answer came before it did)
+            return rx.toast.error(NOT_WAITING)
         self.busy = True
         try:
             with session_scope() as session:
                 _, number = payments_service.sandbox_challenge(
-                    session=session, actor=actor, intent_id=self.intent_ref, approve=approve)
+                    session=session, actor=actor, intent_id=self.intent_ref,
+                    approve=approve is True)  # only a true approves (not the text "false")
         except DomainError as exc:
             self.busy = False
             return rx.toast.error(exc.message)
