@@ -79,6 +79,7 @@ class CartLineView:
     amount_label: str
     discount_label: str = ""
     owned_course_ids: tuple[int, ...] = ()  # a program's courses the learner already owns
+    price_change: str = ""  # "Price went up since you added it: ..." (also in the notices)
 
 
 @dataclass(frozen=True)
@@ -751,7 +752,7 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
     totals = compute_totals(currency, amounts, discount, quote.per_line)
     display = _display(session, pricing, totals, cart.display_currency or currency)
     views = _line_views(session, rows, items, line_in, prices, totals, display, pricing)
-    notices = [v.note for v in views if v.note and v.amount is not None]
+    notices = [v.price_change for v in views if v.price_change]
     if discount_message:
         notices.append(f"Code {cart.discount_code}: {discount_message}")
     return CartView(
@@ -818,12 +819,14 @@ def _line_views(session: Session, rows: list[CartLine], items: dict[tuple[str, i
         info = line_in[key]
         t = by_key.get(key)
         notes = []
+        change = ""
         if info.current_amount is None:
             notes.append("No longer for sale")
         elif info.current_amount != info.added_amount:
             direction = "went up" if info.current_amount > info.added_amount else "went down"
-            notes.append(f"Price {direction} since you added it: was "
-                         f"{money(info.added_amount)}, now {money(info.current_amount)}.")
+            change = (f"Price {direction} since you added it: was {money(info.added_amount)}, "
+                      f"now {money(info.current_amount)}.")
+            notes.append(change)
         item = items[(r.item_type, r.item_id)]
         price = prices.get((r.item_type, r.item_id))
         amount = price.amount if price is not None and info.current_amount is not None else None
@@ -847,7 +850,7 @@ def _line_views(session: Session, rows: list[CartLine], items: dict[tuple[str, i
             display_total=display_by_key.get(key, 0), note=" ".join(notes),
             amount_label=money(amount) if amount is not None else "Unavailable",
             discount_label=money(t.discount) if t else "",
-            owned_course_ids=bundle.owned if bundle is not None else (),
+            owned_course_ids=bundle.owned if bundle is not None else (), price_change=change,
         ))
     return views
 
