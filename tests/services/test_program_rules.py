@@ -15,6 +15,9 @@ from commerce_dash.models.pricing import Price
 from commerce_dash.services import org, pricing, programs
 from tests.conftest import PASSWORD, create_user
 
+# issue 13: these findings are proven on SQLite and on PostgreSQL in every run
+pytestmark = pytest.mark.usefixtures("both_databases")
+
 
 @pytest.fixture
 def courses(session, super_admin, engineering_with_subdepartment):
