@@ -777,7 +777,7 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
 def currency_note(view: CartView) -> str:
     """How the cart's currency relates to the charge and the settlement, for people."""
     if view.display_currency != view.currency:
-        return (f"Shown in {view.display_currency} at 1 {view.currency} = {view.exchange_rate} "
+        return (f"≈ {view.labels['display_total']} at 1 {view.currency} = {view.exchange_rate} "
                 f"{view.display_currency}; you are charged {view.labels['total']} "
                 f"({view.currency}).")
     if view.settlement_currency and view.settlement_currency != view.currency:

@@ -31,6 +31,7 @@ from commerce_dash.domain.orders import (
 )
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.models.accounts import User
+from commerce_dash.models.catalog import Course
 from commerce_dash.models.commerce import Order, OrderLine, Payment, PaymentEvent, PaymentReview
 from commerce_dash.services.audit import record_audit
 from commerce_dash.services.catalog import like_pattern
@@ -102,6 +103,7 @@ class OrderLineView:
     discount_label: str
     tax_label: str
     total_label: str
+    note: str = ""  # a program's courses not sold again because the learner owned them
 
 
 @dataclass(frozen=True)
@@ -368,7 +370,8 @@ def _payment_view(payment: Payment, locale: str) -> PaymentView:
     )
 
 
-def _line_view(line: OrderLine, locale: str) -> OrderLineView:
+def _line_view(line: OrderLine, locale: str, titles: dict[int, str]) -> OrderLineView:
+    owned = [titles.get(c, "") for c in line.owned_course_ids or ()]
     return OrderLineView(
         title=line.title,
         item_type=line.item_type,
@@ -382,6 +385,7 @@ def _line_view(line: OrderLine, locale: str) -> OrderLineView:
         discount_label=_money(line.discount_amount, line.currency, locale),
         tax_label=_money(line.tax_amount, line.currency, locale),
         total_label=_money(line.total, line.currency, locale),
+        note=f"Without {', '.join(owned)}: already yours" if owned else "",
     )
 
 
@@ -395,6 +399,10 @@ def _detail(session: Session, order: Order) -> OrderDetail:
         .order_by(col(OrderLine.position), col(OrderLine.id))
     ).all()
     payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
+    owned_ids = {c for line in lines for c in line.owned_course_ids or ()}
+    titles = {cid: title for cid, title in session.exec(
+        select(Course.id, Course.title).where(col(Course.id).in_(owned_ids))).all()
+        if cid is not None} if owned_ids else {}
     currency, display = order.currency, order.display_currency or order.currency
     shows_display = display.upper() != currency.upper()
     return OrderDetail(
@@ -409,7 +417,7 @@ def _detail(session: Session, order: Order) -> OrderDetail:
         payment_status=order.payment_status,
         processor=order.processor,
         currency=currency,
-        lines=[_line_view(line, locale) for line in lines],
+        lines=[_line_view(line, locale, titles) for line in lines],
         subtotal=order.subtotal,
         subtotal_label=_money(order.subtotal, currency, locale),
         discount_code=order.discount_code,

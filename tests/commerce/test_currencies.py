@@ -134,5 +134,7 @@ def test_a_currency_without_a_price_list_is_shown_converted_and_charged_in_usd(
     assert (view.currency, view.display_currency, view.labels["total"]) == ("USD", "GBP",
                                                                             "$100.00")
     assert view.labels["display_total"] == "£79.00"
+    assert cart_service.currency_note(view) == ("≈ £79.00 at 1 USD = 0.79 GBP; you are charged "
+                                                "$100.00 (USD).")
     result = checkout(session=session, actor=learner, request=CheckoutRequest("pounds-shown"))
     assert (result.currency, result.total) == ("USD", 10_000)

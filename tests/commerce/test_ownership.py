@@ -24,7 +24,7 @@ from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.payments.factory import get_processor
 from commerce_dash.services import cart as cart_service
-from commerce_dash.services import payments, refunds
+from commerce_dash.services import orders, payments, refunds
 from commerce_dash.services.cart import CartOwner
 from commerce_dash.services.checkout import CheckoutRequest, checkout
 from tests.commerce.shop import GOOD_CARD, build_shop, buy, number_of, owner_of
@@ -137,6 +137,10 @@ def test_a_program_partly_owned_costs_the_bundle_less_the_owned_share_and_skips_
     assert sum(e.gross + e.tax for e in sales) == 20_909
     assert refunds.refund_options(session=session, actor=learner, number=result.number
                                   )[0] == 20_909
+    # and the receipt says what was left out
+    receipt = orders.order_detail(session=session, number=result.number,
+                                  user_id=learner.user_id)
+    assert receipt.lines[0].note == "Without Course PY101: already yours"
 
 
 # -- finding 3: two open orders for one cart -----------------------------------------------

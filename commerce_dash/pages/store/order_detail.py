@@ -86,6 +86,7 @@ def line_fields(line: orders_service.OrderLineView) -> dict[str, str]:
         "discount": line.discount_label if line.discount_amount else "",
         "tax": line.tax_label if line.tax_amount else "",
         "total": line.total_label,
+        "note": line.note,
     }
 
 
@@ -180,6 +181,8 @@ def _line_row(line: ObjectVar[dict[str, str]]) -> rx.Component:
             rx.vstack(
                 rx.text(line["title"], weight="medium"),
                 rx.text(line["kind"], size="1", color_scheme="gray"),
+                rx.cond(line["note"] != "",
+                        rx.text(line["note"], size="1", color_scheme="gray"), rx.fragment()),
                 spacing="0",
             )
         ),
