@@ -198,6 +198,33 @@ def learner(session: Session) -> Actor:
 
 
 @pytest.fixture
+def billing(session: Session) -> Actor:
+    """A billing admin: decides refunds others ask for (four eyes)."""
+    return create_user(session, "bill@example.com", full_name="Bill Ing",
+                       grants=(Grant(RoleName.BILLING_ADMIN),))
+
+
+@pytest.fixture
+def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
+    """tests/commerce/shop.py's small shop: four priced courses and a program of three."""
+    from tests.commerce.shop import build_shop
+
+    return build_shop(session, super_admin)
+
+
+@pytest.fixture
+def payout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A payout platform is configured (nothing listens: its messages wait in the outbox)."""
+    monkeypatch.setenv("COMMERCE_PAYOUT_WEBHOOK_URL", "http://127.0.0.1:9/payouts")
+    monkeypatch.setenv("COMMERCE_PAYOUT_CONNECTOR_KEY", "payout-key")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("COMMERCE_PAYOUT_WEBHOOK_URL")
+    monkeypatch.delenv("COMMERCE_PAYOUT_CONNECTOR_KEY")
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def engineering_with_subdepartment(session: Session) -> dict[str, int]:
     """ENG with a child ENG-DATA, and an unrelated BUS department."""
     eng = create_department(session, "ENG")

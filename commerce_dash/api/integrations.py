@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from commerce_dash.api.deps import DbSession
+from commerce_dash.models.integrations import ApiConnector
 from commerce_dash.services import lms_sync, lms_users, progress, registrations
 
 router = APIRouter(prefix="/api/v2/integrations", tags=["integrations"])
@@ -42,29 +44,47 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-def _parsed(body: bytes) -> LmsSyncBody:
+@dataclass(frozen=True)
+class Signed:
+    """A request a connector signed: who sent it, and its body exactly as sent."""
+
+    connector: ApiConnector
+    body: bytes
+
+
+def signed_request(
+    session: DbSession,
+    body: Annotated[bytes, Depends(raw_body)],
+    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
+    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
+    signature: Annotated[str, Header(alias="X-Signature")] = "",
+) -> Signed:
+    """Authenticate before parsing, so an unsigned caller learns nothing about the format."""
+    connector = lms_sync.authenticate_request(
+        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
+    )
+    return Signed(connector, body)
+
+
+SignedBody = Annotated[Signed, Depends(signed_request)]
+_Body = TypeVar("_Body", bound=BaseModel)
+
+
+def _parsed(model: type[_Body], body: bytes) -> _Body:
     try:
-        return LmsSyncBody.model_validate_json(body)
+        return model.model_validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
 @router.post("/lms/courses")
 def sync_lms_courses(
-    session: DbSession,
-    body: Annotated[bytes, Depends(raw_body)],
-    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
-    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
-    signature: Annotated[str, Header(alias="X-Signature")] = "",
+    session: DbSession, signed: SignedBody,
 ) -> dict[str, Any]:
-    # Authenticate before parsing, so an unsigned caller learns nothing about the format.
-    connector = lms_sync.authenticate_request(
-        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
-    )
-    payload = _parsed(body)
+    payload = _parsed(LmsSyncBody, signed.body)
     result = lms_sync.sync_lms_courses(
         session=session,
-        connector=connector,
+        connector=signed.connector,
         courses=[
             lms_sync.LmsCourse(
                 lms_id=c.lms_id,
@@ -114,20 +134,10 @@ class EnrollmentStatusBody(BaseModel):
 
 @lms_webhooks.post("/enrollment-status")
 def enrollment_status(
-    session: DbSession,
-    body: Annotated[bytes, Depends(raw_body)],
-    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
-    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
-    signature: Annotated[str, Header(alias="X-Signature")] = "",
+    session: DbSession, signed: SignedBody,
 ) -> dict[str, Any]:
     """enrollment.approved / enrollment.rejected from the LMS: signed, timestamped, once."""
-    lms_sync.authenticate_request(
-        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
-    )
-    try:
-        update = EnrollmentStatusBody.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
+    update = _parsed(EnrollmentStatusBody, signed.body)
     outcome = registrations.apply_lms_status(session=session, update=registrations.LmsStatus(
         order_item_id=update.payload.orderItemId, status=update.payload.status,
         enrollment_id=update.payload.enrollmentId, reason=update.payload.rejectionReason,
@@ -149,21 +159,11 @@ class LmsUsersBody(BaseModel):
 
 @router.post("/lms/users")
 def sync_lms_users(
-    session: DbSession,
-    body: Annotated[bytes, Depends(raw_body)],
-    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
-    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
-    signature: Annotated[str, Header(alias="X-Signature")] = "",
+    session: DbSession, signed: SignedBody,
 ) -> dict[str, Any]:
     """The LMS names its users by email: enrollment payloads then carry its own user ids."""
-    connector = lms_sync.authenticate_request(
-        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
-    )
-    try:
-        payload = LmsUsersBody.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
-    result = lms_users.sync_users(session=session, connector=connector, users=[
+    payload = _parsed(LmsUsersBody, signed.body)
+    result = lms_users.sync_users(session=session, connector=signed.connector, users=[
         (u.email, u.lms_user_id) for u in payload.users])
     return {"linked": result.linked, "unchanged": result.unchanged, "unknown": result.unknown}
 
@@ -184,20 +184,10 @@ class ProgressBody(BaseModel):
 
 @progress_router.post("/progress")
 def lms_progress(
-    session: DbSession,
-    body: Annotated[bytes, Depends(raw_body)],
-    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
-    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
-    signature: Annotated[str, Header(alias="X-Signature")] = "",
+    session: DbSession, signed: SignedBody,
 ) -> dict[str, Any]:
     """Module progress reported by the LMS for an enrollment it confirmed."""
-    lms_sync.authenticate_request(
-        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
-    )
-    try:
-        update = ProgressBody.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
+    update = _parsed(ProgressBody, signed.body)
     outcome = progress.record_lms_progress(
         session=session, order_item_id=update.orderItemId, module_lms_id=update.moduleLmsId,
         completed=update.completed, score=update.score, minutes=update.minutes,

@@ -32,6 +32,7 @@ from commerce_dash.models.accounts import User
 from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
 from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.models.pricing import Price
+from commerce_dash.services.catalog import course_titles
 from commerce_dash.services.discounts import check_code
 from commerce_dash.services.fx import (
     DisplayAmounts,
@@ -208,7 +209,7 @@ def offer_for(*, session: Session, owner: CartOwner, item_type: str, item_id: in
     price = _line_prices(session, [line], pricing, utcnow(), owned).get((item_type, item_id))
     if price is None or price.bundle is None:
         return Offer(False, "")
-    titles = _course_titles(session, set(price.bundle.owned))
+    titles = course_titles(session=session, course_ids=set(price.bundle.owned))
     locale = get_settings().default_locale
     return Offer(False, f"You already own {_and(tuple(titles[c] for c in price.bundle.owned))}"
                         f": for you the program costs "
@@ -811,8 +812,8 @@ def _line_views(session: Session, rows: list[CartLine], items: dict[tuple[str, i
 
     display_by_key = {line.key: d for line, d in zip(totals.lines, display.amounts, strict=True)}
     by_key = {line.key: line for line in totals.lines}
-    course_titles = _course_titles(session, {c for p in prices.values() if p.bundle
-                                             for c in p.bundle.owned})
+    titles = course_titles(session=session, course_ids={
+        c for p in prices.values() if p.bundle for c in p.bundle.owned})
     views = []
     for r in rows:
         key = f"{r.item_type}:{r.item_id}"
@@ -838,7 +839,7 @@ def _line_views(session: Session, rows: list[CartLine], items: dict[tuple[str, i
                          f"{currency}: it has no {currency} price.")
         if bundle is not None and price is not None and amount is not None:
             they = "they are" if len(bundle.owned) > 1 else "it is"
-            notes.append(f"You already own {_and(tuple(course_titles[c] for c in bundle.owned))}"
+            notes.append(f"You already own {_and(tuple(titles[c] for c in bundle.owned))}"
                          f": {money(bundle.credit)} off the bundle price of "
                          f"{money(price.list_amount)} (its share of it), and {they} not sold "
                          "again.")
@@ -853,14 +854,6 @@ def _line_views(session: Session, rows: list[CartLine], items: dict[tuple[str, i
             owned_course_ids=bundle.owned if bundle is not None else (), price_change=change,
         ))
     return views
-
-
-def _course_titles(session: Session, course_ids: set[int]) -> dict[int, str]:
-    if not course_ids:
-        return {}
-    return {cid: title for cid, title in session.exec(
-        select(Course.id, Course.title).where(col(Course.id).in_(course_ids))).all()
-        if cid is not None}
 
 
 def _overlaps_in(session: Session, rows: list[CartLine]) -> list[str]:

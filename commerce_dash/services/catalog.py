@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -324,6 +325,16 @@ def _unpublished_course(program_id: Any) -> Any:
             .join(Course, col(Course.id) == ProgramCourse.course_id)
             .where(col(ProgramCourse.program_id) == program_id,
                    col(Course.published).is_(False)))
+
+
+def course_titles(*, session: Session, course_ids: Iterable[int]) -> dict[int, str]:
+    """id -> title of the courses named (none asked: no query)."""
+    ids = set(course_ids)
+    if not ids:
+        return {}
+    return {cid: title for cid, title in session.exec(
+        select(Course.id, Course.title).where(col(Course.id).in_(ids))).all()
+        if cid is not None}
 
 
 def categories(*, session: Session) -> list[str]:

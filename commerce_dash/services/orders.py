@@ -31,10 +31,9 @@ from commerce_dash.domain.orders import (
 )
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.models.accounts import User
-from commerce_dash.models.catalog import Course
 from commerce_dash.models.commerce import Order, OrderLine, Payment, PaymentEvent, PaymentReview
 from commerce_dash.services.audit import record_audit
-from commerce_dash.services.catalog import like_pattern
+from commerce_dash.services.catalog import course_titles, like_pattern
 from commerce_dash.settings import get_settings
 
 __all__ = [
@@ -399,10 +398,8 @@ def _detail(session: Session, order: Order) -> OrderDetail:
         .order_by(col(OrderLine.position), col(OrderLine.id))
     ).all()
     payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
-    owned_ids = {c for line in lines for c in line.owned_course_ids or ()}
-    titles = {cid: title for cid, title in session.exec(
-        select(Course.id, Course.title).where(col(Course.id).in_(owned_ids))).all()
-        if cid is not None} if owned_ids else {}
+    titles = course_titles(session=session, course_ids={
+        c for line in lines for c in line.owned_course_ids or ()})
     currency, display = order.currency, order.display_currency or order.currency
     shows_display = display.upper() != currency.upper()
     return OrderDetail(

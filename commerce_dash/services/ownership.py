@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from commerce_dash.domain.registrations import EnrollmentStatus, RegistrationStatus
-from commerce_dash.models.catalog import Course, ProgramCourse
+from commerce_dash.models.catalog import ProgramCourse
 from commerce_dash.models.commerce import Order, OrderLine
 from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.services.catalog import course_titles
 
 _LIVE_REGISTRATIONS = (RegistrationStatus.PENDING.value, RegistrationStatus.APPROVED.value,
                        RegistrationStatus.ENROLLED.value)
@@ -121,14 +122,6 @@ def owned_elsewhere(*, session: Session, order: Order, lines: Sequence[OrderLine
         if twice and len(twice) == len(sold):
             found.append(Duplicate(line.id, None, line.title, held[twice[0]]))
         else:
-            titles = _titles(session, twice)
+            titles = course_titles(session=session, course_ids=twice)
             found += [Duplicate(line.id, c, titles.get(c, ""), held[c]) for c in twice]
     return found
-
-
-def _titles(session: Session, course_ids: list[int]) -> dict[int, str]:
-    if not course_ids:
-        return {}
-    return {cid: title for cid, title in session.exec(
-        select(Course.id, Course.title).where(col(Course.id).in_(course_ids))).all()
-        if cid is not None}

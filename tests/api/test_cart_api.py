@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlmodel import Session
-
 from commerce_dash.domain.actor import Actor
 from commerce_dash.settings import get_settings
 from tests.api.conftest import bearer
-from tests.commerce.shop import build_shop
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 def _token(client, email: str) -> str:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.models.certificates import Certificate
 from commerce_dash.settings import get_settings
 from tests.api.conftest import bearer
-from tests.certificates.test_certificates_service import earned, shop  # noqa: F401 - fixtures
+from tests.certificates.test_certificates_service import earned  # noqa: F401 - fixture
 from tests.conftest import PASSWORD, create_user
 
 

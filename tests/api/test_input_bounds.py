@@ -12,13 +12,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlmodel import Session
 
 from commerce_dash.api import create_api
 from commerce_dash.domain.actor import Actor
 from commerce_dash.state.route_args import route_int
 from tests.api.conftest import bearer
-from tests.commerce.shop import build_shop
 from tests.conftest import PASSWORD
 
 # issue 13: these findings are proven on SQLite and on PostgreSQL in every run
@@ -77,10 +75,6 @@ def _refused(response: Any, param: str, sent: object) -> None:
     assert body["code"] == "invalid_request", (where, body)
     assert param in body["message"], (where, body)
 
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 # -- the fuzzer's findings --------------------------------------------------------------------

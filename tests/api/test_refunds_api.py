@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import Session
 
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, Grant
 from tests.api.test_certificates_api import _login
-from tests.commerce.shop import build_shop
+from tests.commerce.shop import buy, number_of
 from tests.conftest import create_user
-from tests.refunds.test_refunds import buy, number_of
-
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 def test_learner_requests_and_billing_approves_less(client, session: Session, shop,  # type: ignore[no-untyped-def]

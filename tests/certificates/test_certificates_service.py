@@ -37,10 +37,6 @@ def _text(pdf: bytes) -> str:
     return " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
-
 
 @pytest.fixture
 def earned(session: Session, shop, learner: Actor) -> Certificate:  # type: ignore[no-untyped-def]

@@ -15,14 +15,10 @@ from commerce_dash.services import cart as cart_service
 from commerce_dash.services import pricing
 from commerce_dash.services.cart import CartOwner
 from commerce_dash.services.checkout import CheckoutRequest, checkout
-from tests.commerce.shop import PROGRAM_PRICE, build_shop, make_code, owner_of
+from tests.commerce.shop import PROGRAM_PRICE, make_code, owner_of
 
 pytestmark = pytest.mark.usefixtures("session")
 
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 def test_guest_adds_a_course_and_a_program_at_their_prices(session: Session, shop) -> None:  # type: ignore[no-untyped-def]

@@ -20,17 +20,13 @@ from commerce_dash.payments.sandbox import CardInput, SandboxProcessor
 from commerce_dash.services import cart as cart_service
 from commerce_dash.services import payments
 from commerce_dash.services.checkout import CheckoutRequest, checkout
-from tests.commerce.shop import build_shop, make_code, owner_of
+from tests.commerce.shop import make_code, owner_of
 from tests.conftest import create_user
 
 GOOD = CardInput("4242 4242 4242 4242", 12, 2040, "123")
 DECLINED = CardInput("4000000000000002", 12, 2040, "123")
 CHALLENGE = CardInput("4000002500003155", 12, 2040, "123")
 
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 def _fill(session: Session, actor: Actor, shop, *codes: str) -> None:  # type: ignore[no-untyped-def]

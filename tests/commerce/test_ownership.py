@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, col, func, select
 
-from commerce_dash.domain.access import RoleName
-from commerce_dash.domain.actor import Actor, Grant
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.commerce import (
@@ -27,20 +26,9 @@ from commerce_dash.services import cart as cart_service
 from commerce_dash.services import orders, payments, refunds
 from commerce_dash.services.cart import CartOwner
 from commerce_dash.services.checkout import CheckoutRequest, checkout
-from tests.commerce.shop import GOOD_CARD, build_shop, buy, number_of, owner_of
-from tests.conftest import create_user
+from tests.commerce.shop import GOOD_CARD, buy, number_of, owner_of
 
 pytestmark = pytest.mark.usefixtures("both_databases")
-
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
-
-
-@pytest.fixture
-def billing(session: Session) -> Actor:
-    return create_user(session, "bill@example.com", grants=(Grant(RoleName.BILLING_ADMIN),))
 
 
 def _add(session: Session, who: CartOwner, shop, kind: str, code: str = ""):  # type: ignore[no-untyped-def]

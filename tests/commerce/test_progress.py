@@ -19,7 +19,7 @@ from commerce_dash.services import cart as cart_service
 from commerce_dash.services import payments
 from commerce_dash.services.checkout import CheckoutRequest, checkout
 from commerce_dash.services.progress import ProgressReport, record_progress
-from tests.commerce.shop import build_shop, owner_of
+from tests.commerce.shop import owner_of
 
 
 def _modules(session: Session, course_id: int, n: int = 3) -> list[int]:
@@ -39,10 +39,6 @@ def _enrolled(session: Session, learner: Actor, kind: str, item_id: int) -> list
                          card=CardInput("4242424242424242", 12, 2040, "123"))
     return list(session.exec(select(Enrollment).where(Enrollment.user_id == learner.user_id)))
 
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 def test_the_last_module_completes_the_course_and_issues_one_certificate(  # type: ignore[no-untyped-def]

@@ -39,10 +39,6 @@ def _templates(session: Session) -> list[str]:
                   session.exec(select(OutboxMessage)).all())
 
 
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
-
 
 def _needs_approval(session: Session, shop, *codes: str) -> None:  # type: ignore[no-untyped-def]
     for code in codes:

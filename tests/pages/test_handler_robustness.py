@@ -43,7 +43,7 @@ from commerce_dash.services import cart as cart_service
 from commerce_dash.services import payments as payments_service
 from commerce_dash.services.checkout import CheckoutRequest, checkout
 from commerce_dash.state.paging import MAX_SEARCH
-from tests.commerce.shop import build_shop, owner_of
+from tests.commerce.shop import owner_of
 from tests.pages.test_refund_pages import _run, _state, _token
 from tests.pages.test_strict_numbers import _admin, _toasts
 
@@ -53,10 +53,6 @@ rx.State.setup_dynamic_args({"intent": RouteArgType.SINGLE})
 on_both_databases = pytest.mark.usefixtures("both_databases")
 GOOD_FORM = {"card_number": "4242424242424242", "expiry": "12/40", "cvc": "123"}
 
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 # -- 1. admin search boxes: a NUL is dropped, the text is bounded ------------------------------

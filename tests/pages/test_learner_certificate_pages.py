@@ -24,7 +24,6 @@ from commerce_dash.pages.store.learn import LearnState
 from commerce_dash.pages.store.my_courses import MyCoursesState
 from commerce_dash.services import accounts
 from commerce_dash.services.certificates import VerificationResult
-from tests.commerce.shop import build_shop
 from tests.commerce.test_progress import _enrolled, _modules
 from tests.conftest import PASSWORD
 
@@ -64,10 +63,6 @@ def _run(handler: Any, state: rx.State, *args: Any) -> list[Any]:
 def _toasts(events: list[Any]) -> str:
     return " | ".join(str(e) for e in events)
 
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 @pytest.fixture

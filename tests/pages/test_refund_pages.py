@@ -22,9 +22,8 @@ from commerce_dash.pages.store.refund_request import RefundRequestState
 from commerce_dash.payments.base import ProcessorError
 from commerce_dash.payments.sandbox import SandboxProcessor
 from commerce_dash.services import accounts, refunds
-from tests.commerce.shop import build_shop
+from tests.commerce.shop import buy, number_of
 from tests.conftest import PASSWORD
-from tests.refunds.test_refunds import buy, number_of
 
 S = TypeVar("S", bound=rx.State)
 IP = "203.0.113.9"
@@ -68,10 +67,6 @@ def _toasts(events: list[Any]) -> str:
 def _token(session: Session, email: str) -> str:
     return accounts.sign_in(session=session, email=email, password=PASSWORD, client_ip=IP).token
 
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 @pytest.fixture

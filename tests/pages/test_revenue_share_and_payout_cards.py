@@ -9,9 +9,8 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.models.revenue import RevenueShareRule
 from commerce_dash.pages.admin.payouts import PayoutsState
 from commerce_dash.pages.admin.revenue_shares import RevenueSharesState
-from tests.commerce.shop import build_shop
+from tests.commerce.shop import build_shop, buy
 from tests.pages.test_refund_pages import _run, _state, _toasts, _token
-from tests.refunds.test_refunds import buy
 
 
 def test_a_billing_admin_sets_a_department_rule_in_percent(  # type: ignore[no-untyped-def]

@@ -48,7 +48,7 @@ from commerce_dash.pages.store.checkout import CheckoutState
 from commerce_dash.pages.store.learn import LearnState
 from commerce_dash.payments.sandbox import CardInput
 from commerce_dash.services import payments as payments_service
-from tests.commerce.shop import build_shop, buy
+from tests.commerce.shop import buy
 from tests.pages.test_refund_pages import _run, _state, _token
 
 # superscript one (isdigit() but int() fails), Arabic-Indic one (int() reads 1), past 64 bits
@@ -70,10 +70,6 @@ def _toasts(events: list[Any], kind: str = "error") -> list[str]:
 def _admin(cls: type[Any], session: Session, path: str = routes.ADMIN) -> Any:
     return _state(cls, path, {}, _token(session, "root@example.com"))
 
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ webhook intake as Stripe's, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlmodel import Session, col, func, select
 
-from commerce_dash.domain.access import RoleName
-from commerce_dash.domain.actor import Actor, Grant
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.commerce import Order, Payment, PaymentDispute, RefundRequest
@@ -19,33 +16,9 @@ from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.payments.factory import get_processor
 from commerce_dash.services import payments, refunds
-from commerce_dash.settings import get_settings
-from tests.commerce.shop import build_shop, buy, number_of
-from tests.conftest import create_user
+from tests.commerce.shop import buy, number_of
 
 pytestmark = pytest.mark.usefixtures("both_databases")
-
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
-
-
-@pytest.fixture
-def billing(session: Session) -> Actor:
-    return create_user(session, "bill@example.com", full_name="Bill Ing",
-                       grants=(Grant(RoleName.BILLING_ADMIN),))
-
-
-@pytest.fixture
-def payout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("COMMERCE_PAYOUT_WEBHOOK_URL", "http://127.0.0.1:9/payouts")
-    monkeypatch.setenv("COMMERCE_PAYOUT_CONNECTOR_KEY", "payout-key")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("COMMERCE_PAYOUT_WEBHOOK_URL")
-    monkeypatch.delenv("COMMERCE_PAYOUT_CONNECTOR_KEY")
-    get_settings.cache_clear()
 
 
 def _payment(session: Session, order: Order) -> Payment:

@@ -12,14 +12,8 @@ from commerce_dash.domain.ledger import Shares
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.revenue import LedgerEntry, LedgerIsAppendOnly
 from commerce_dash.services import ledger, payouts
-from tests.commerce.shop import build_shop
+from tests.commerce.shop import buy
 from tests.conftest import create_user
-from tests.refunds.test_refunds import buy, payout  # noqa: F401 - fixture
-
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 def test_rules_course_then_department_then_default(session: Session, shop,  # type: ignore[no-untyped-def]

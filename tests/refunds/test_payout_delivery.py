@@ -19,14 +19,8 @@ from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment
 from commerce_dash.services import lms_sync, payouts, refunds
 from commerce_dash.settings import get_settings
-from tests.commerce.shop import build_shop
+from tests.commerce.shop import buy, number_of
 from tests.commerce.test_lms_enrollment import FakeLms
-from tests.refunds.test_refunds import buy, number_of
-
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from commerce_dash.db import get_engine
-from commerce_dash.domain.access import RoleName
-from commerce_dash.domain.actor import Actor, Grant
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.certificates import Certificate
 from commerce_dash.models.commerce import Order, OrderLine, Payment, RefundRequest, SandboxRefund
@@ -23,34 +22,11 @@ from commerce_dash.payments.base import ProcessorError
 from commerce_dash.payments.sandbox import CardInput, SandboxProcessor
 from commerce_dash.services import refunds
 from commerce_dash.services.progress import ProgressReport, record_progress
-from commerce_dash.settings import get_settings
-from tests.commerce.shop import build_shop, buy, make_code, number_of
+from tests.commerce.shop import buy, make_code, number_of
 from tests.commerce.test_progress import _modules
 from tests.conftest import create_user
 
 GOOD = CardInput("4242424242424242", 12, 2040, "123")
-
-
-@pytest.fixture
-def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    return build_shop(session, super_admin)
-
-
-@pytest.fixture
-def billing(session: Session) -> Actor:
-    """A billing admin who asks for refunds; another admin (the super-admin) decides them."""
-    return create_user(session, "bill@example.com", grants=(Grant(RoleName.BILLING_ADMIN),))
-
-
-@pytest.fixture
-def payout(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("COMMERCE_PAYOUT_WEBHOOK_URL", "http://127.0.0.1:9/payouts")
-    monkeypatch.setenv("COMMERCE_PAYOUT_CONNECTOR_KEY", "payout-key")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("COMMERCE_PAYOUT_WEBHOOK_URL")
-    monkeypatch.delenv("COMMERCE_PAYOUT_CONNECTOR_KEY")
-    get_settings.cache_clear()
 
 
 def _emails(session: Session, template: str) -> list[OutboxMessage]:
