@@ -706,6 +706,8 @@ def retry(*, session: Session, actor: Actor | None, request_id: int) -> RefundRe
     request = session.get(RefundRequest, request_id)
     if request is None:
         raise not_found("refund_request", request_id)
+    if request.status == RefundStatus.REFUNDED.value:
+        return request  # paid already: nothing to do again
     if request.status not in (RefundStatus.FAILED.value, RefundStatus.PROCESSING.value,
                               RefundStatus.APPROVED.value):
         raise DomainError("not_retryable", "Only a failed or unfinished refund is retried.",

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from commerce_dash import routes
+from commerce_dash.db import for_update
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
@@ -494,14 +495,19 @@ def queue_course_options(*, session: Session, actor: Actor | None) -> list[tuple
 
 
 def _for_review(session: Session, actor: Actor, registration_id: int) -> Registration:
-    registration = session.exec(
-        select(Registration).where(Registration.id == registration_id).with_for_update()
-    ).first()
+    """The registration locked for a decision (other reviewers wait; on SQLite too)."""
+    registration = session.exec(for_update(
+        session, select(Registration).where(Registration.id == registration_id))).first()
     scope = _scope(session, actor)
     if (registration is None or registration.kind != "course"
             or (scope is not None and registration.department_id not in scope)):
+        session.rollback()
         raise not_found("registration", registration_id)
     return registration
+
+
+# Deciding again what is already decided that way changes nothing and answers with it.
+_APPROVED = frozenset({RegistrationStatus.APPROVED.value, RegistrationStatus.ENROLLED.value})
 
 
 def _one(session: Session, registration_id: int) -> QueueRow:
@@ -512,8 +518,13 @@ def _one(session: Session, registration_id: int) -> QueueRow:
 def approve(*, session: Session, actor: Actor | None, registration_id: int) -> QueueRow:
     actor = require_section(actor, SECTION)
     registration = _for_review(session, actor, registration_id)
-    _approve(session, registration, reviewer=actor, note="approved in the queue")
-    _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
+    if registration.status not in _APPROVED:
+        try:
+            _approve(session, registration, reviewer=actor, note="approved in the queue")
+        except DomainError:
+            session.rollback()
+            raise
+        _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
     session.commit()
     return _one(session, registration_id)
 
@@ -548,7 +559,12 @@ def reject(*, session: Session, actor: Actor | None, registration_id: int,
     actor = require_section(actor, SECTION)
     cleaned = check_rejection_reason(reason)
     registration = _for_review(session, actor, registration_id)
-    _reject(session, actor, registration, cleaned)
+    if registration.status != RegistrationStatus.REJECTED.value:
+        try:
+            _reject(session, actor, registration, cleaned)
+        except DomainError:
+            session.rollback()
+            raise
     session.commit()
     return _one(session, registration_id)
 
@@ -571,11 +587,11 @@ def bulk(*, session: Session, actor: Actor | None, ids: list[int], action: str,
         try:
             registration = _for_review(session, actor, registration_id)
             number = registration_number(registration_id, registration.created_at)
-            if action == "approve":
+            if action == "approve" and registration.status not in _APPROVED:
                 _approve(session, registration, reviewer=actor, note="approved in bulk")
                 _sync_parents(session, {registration.parent_id} if registration.parent_id
                               else set())
-            else:
+            elif action == "reject" and registration.status != RegistrationStatus.REJECTED:
                 _reject(session, actor, registration, cleaned)
             session.commit()
             outcomes.append(BulkOutcome(registration_id, number, True,

@@ -15,6 +15,7 @@ from commerce_dash.api import create_api
 from commerce_dash.api import registrations as registrations_api
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, Grant
+from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.payments.sandbox import CardInput
@@ -253,9 +254,18 @@ def test_approve_records_the_reviewer_and_enrolls_the_learner(
         select(Enrollment).where(Enrollment.registration_id == world["lee_data"])
     ).one()
     assert enrollment.status == "active"
+    # approving it again is harmless: the same answer, no second audit row
     again = client.post(f"{QUEUE}/{world['lee_data']}/approve", headers=headers)
-    assert again.status_code == 409, again.json()
-    assert again.json()["code"] == "registration_already_decided"
+    assert again.status_code == 200, again.json()
+    assert (again.json()["status"], again.json()["reviewed_by"]) == ("enrolled", "Eve Eng")
+    session.expire_all()
+    assert len(session.exec(select(AuditLog).where(
+        AuditLog.action == "registration.approved",
+        AuditLog.entity_id == str(world["lee_data"]))).all()) == 1
+    # rejecting what is approved is refused, saying why
+    refused = client.post(f"{QUEUE}/{world['lee_data']}/reject", headers=headers,
+                          json={"reason": "Changed our mind about it."})
+    assert refused.status_code == 409 and refused.json()["code"] == "registration_already_decided"
     missing = client.post(f"{QUEUE}/999999/approve", headers=headers)
     assert missing.status_code == 404
 
@@ -280,7 +290,13 @@ def test_reject_needs_a_reason_of_ten_characters(
     row = response.json()
     assert (row["status"], row["rejection_reason"], row["reviewed_by"]) == (
         "rejected", REASON, "Eve Eng")
-    assert client.post(url, headers=headers, json={"reason": REASON}).status_code == 409
+    # rejecting it again is harmless: the same answer, one refund request, one audit row
+    again = client.post(url, headers=headers, json={"reason": REASON})
+    assert (again.status_code, again.json()["status"]) == (200, "rejected")
+    session.expire_all()
+    assert len(session.exec(select(AuditLog).where(
+        AuditLog.action == "registration.rejected",
+        AuditLog.entity_id == str(world["lee_py"]))).all()) == 1
 
 
 # -- bulk -------------------------------------------------------------------------------------
