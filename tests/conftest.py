@@ -66,16 +66,33 @@ def database() -> Iterator[str]:
 
 
 def _reachable_postgres() -> str | None:
-    """A PostgreSQL URL to test on besides the configured database, if a server answers."""
+    """A PostgreSQL database of this run's own, besides the configured SQLite one: created on
+    the server of ``TEST_POSTGRES_URL`` (default: the local one) and dropped at exit, so
+    runs side by side never share it. None when no server answers."""
     import psycopg
 
-    url = os.environ.get("TEST_POSTGRES_URL",
-                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    server = os.environ.get("TEST_POSTGRES_URL",
+                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    name = f"cd_both_{os.getpid()}"
     try:
-        psycopg.connect(url.replace("+psycopg", ""), connect_timeout=2).close()
+        with psycopg.connect(server.replace("+psycopg", ""), connect_timeout=2,
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error:
         return None
-    return url
+
+    def drop() -> None:
+        reset_engine()
+        try:
+            with psycopg.connect(server.replace("+psycopg", ""), connect_timeout=2,
+                                 autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.Error:
+            pass
+
+    atexit.register(drop)
+    return server.rsplit("/", 1)[0] + f"/{name}"
 
 
 @contextmanager
@@ -106,8 +123,8 @@ def both_databases(request: pytest.FixtureRequest, database: str) -> Iterator[st
     """Run a module's tests on SQLite and on PostgreSQL (use it with ``pytestmark``).
 
     The configured database serves its own kind; the other kind gets a database of its own
-    for the module (a temporary SQLite file, or ``TEST_POSTGRES_URL``, by default the local
-    server's ``test`` database, when the configured one is SQLite).
+    for the module (a temporary SQLite file, or a database of this run's own on the server
+    of ``TEST_POSTGRES_URL``, by default the local one, when the configured one is SQLite).
     """
     kind = str(request.param)
     if database.startswith(kind):
