@@ -23,6 +23,10 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
+    if get_settings().env == "production":
+        print("refusing: demo data (accounts with a public password) is never loaded in "
+              "production (COMMERCE_ENV=production)", file=sys.stderr)
+        return 1
     password = get_settings().demo_password.get_secret_value()
     with session_scope() as session:
         if not database_is_empty(session=session):
@@ -92,6 +96,20 @@ def _sandbox_event(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(_args: argparse.Namespace) -> int:
+    from commerce_dash.services.startup import unsafe_start
+
+    settings = get_settings()
+    problems = unsafe_start()
+    for line in settings.warnings():
+        print(f"warning: {line}")
+    if problems:
+        print("unsafe:\n- " + "\n- ".join(problems), file=sys.stderr)
+        return 1
+    print(f"settings and database are fit for {settings.env}")
+    return 0
+
+
 def _create_connector(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
@@ -147,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     conn.add_argument("--kind", default="lms")
     conn.add_argument("--admin-email", required=True, help="a super-admin, for the audit log")
     conn.set_defaults(func=_create_connector)
+    sub.add_parser(
+        "check", help="what production would refuse: settings, and demo accounts still on the "
+        "demo password").set_defaults(func=_check)
     event = sub.add_parser(
         "sandbox-event",
         help="test mode: the sandbox processor reports a dashboard refund or a chargeback",

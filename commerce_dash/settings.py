@@ -134,7 +134,8 @@ class Settings(BaseSettings):
     # admin to approve (ADR-001), ``auto`` pays it back at once.
     lms_rejection_refund: Literal["queue", "auto"] = "queue"
 
-    # Demo data
+    # Demo data: `make run` loads it into an empty database (seed --if-empty); production
+    # refuses the command, and refuses to start while a demo account has this password.
     demo_password: SecretStr = SecretStr("demo-pass-2026")
 
     @field_validator("database_url")
@@ -152,14 +153,50 @@ class Settings(BaseSettings):
         return value.strip().upper()
 
     @model_validator(mode="after")
-    def _refuse_placeholders_in_production(self) -> Settings:
-        secret = self.secret_key.get_secret_value()
-        if self.env == "production" and (secret in PLACEHOLDER_SECRETS or len(secret) < 32):
+    def _refuse_unsafe_production(self) -> Settings:
+        problems = self.unsafe_settings()
+        if self.env == "production" and problems:
             raise ConfigurationError(
-                "COMMERCE_SECRET_KEY must be set to a random value of at least 32 "
-                "characters in production"
-            )
+                "Production refuses to start with unsafe settings:\n- " + "\n- ".join(problems))
         return self
+
+    def unsafe_settings(self) -> list[str]:
+        """What production refuses, each naming its setting (development only warns of the
+        Stripe webhook secret, see :meth:`warnings`)."""
+        problems: list[str] = []
+        secret = self.secret_key.get_secret_value()
+        if secret in PLACEHOLDER_SECRETS or len(secret) < 32:
+            problems.append("COMMERCE_SECRET_KEY must be set to a random value of at least 32 "
+                            "characters")
+        problems += self.warnings()
+        stripe_key = bool(self.stripe_secret_key.get_secret_value())
+        if self.payment_processor == "sandbox" or (self.payment_processor == "auto"
+                                                   and not stripe_key):
+            problems.append("COMMERCE_PAYMENT_PROCESSOR: the sandbox (test cards, no money) would "
+                            "take every order; set COMMERCE_STRIPE_SECRET_KEY and use stripe")
+        sandboxed = sorted(code for code, name in self.processor_by_department.items()
+                           if name == "sandbox")
+        if sandboxed:
+            problems.append("COMMERCE_PROCESSOR_BY_DEPARTMENT names the sandbox for "
+                            f"{', '.join(sandboxed)}: test cards would buy their courses")
+        if self.smtp_username and not (self.smtp_starttls or self.smtp_ssl):
+            problems.append("COMMERCE_SMTP_USERNAME is set without COMMERCE_SMTP_STARTTLS or "
+                            "COMMERCE_SMTP_SSL: the SMTP password would cross the network in "
+                            "clear text")
+        if not self.public_url.startswith("https://"):
+            problems.append(f"COMMERCE_PUBLIC_URL ({self.public_url}) is not https://: sign-in "
+                            "cookies and links must travel encrypted")
+        return problems
+
+    def warnings(self) -> list[str]:
+        """Settings that work but lose something; development starts with them, logged."""
+        out = []
+        if self.stripe_secret_key.get_secret_value() and \
+                not self.stripe_webhook_secret.get_secret_value():
+            out.append("COMMERCE_STRIPE_WEBHOOK_SECRET is empty while COMMERCE_STRIPE_SECRET_KEY "
+                       "is set: Stripe's webhooks are all refused, so payments complete only "
+                       "when the janitor asks Stripe")
+        return out
 
     @property
     def offered_display_currencies(self) -> list[str]:

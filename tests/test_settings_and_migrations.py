@@ -18,7 +18,8 @@ def test_production_refuses_placeholder_secrets():
         Settings(env="production", secret_key="dev-secret-change-me")
     with pytest.raises(ConfigurationError):
         Settings(env="production", secret_key="short")
-    ok = Settings(env="production", secret_key="x" * 40)
+    ok = Settings(env="production", secret_key="x" * 40, public_url="https://shop.example.org",
+                  stripe_secret_key="sk_live_x", stripe_webhook_secret="whsec_x")
     assert ok.env == "production"
 
 
