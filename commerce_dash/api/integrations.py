@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -52,21 +53,33 @@ class Signed:
     body: bytes
 
 
-def signed_request(
-    session: DbSession,
-    body: Annotated[bytes, Depends(raw_body)],
-    key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
-    timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
-    signature: Annotated[str, Header(alias="X-Signature")] = "",
-) -> Signed:
-    """Authenticate before parsing, so an unsigned caller learns nothing about the format."""
-    connector = lms_sync.authenticate_request(
-        session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body
-    )
-    return Signed(connector, body)
+def signed_by(kind: str) -> Callable[..., Signed]:
+    """The dependency of routes that only ``kind`` connectors may call.
+
+    It authenticates before parsing, so an unsigned caller learns nothing about the format;
+    a connector of another kind that signed correctly is refused with 403.
+    """
+    if kind not in lms_sync.CONNECTOR_KINDS:  # a typo fails at import, not per request
+        raise ValueError(f"unknown connector kind {kind!r}")
+
+    def signed_request(
+        session: DbSession,
+        body: Annotated[bytes, Depends(raw_body)],
+        key_id: Annotated[str, Header(alias="X-Connector-Key")] = "",
+        timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
+        signature: Annotated[str, Header(alias="X-Signature")] = "",
+    ) -> Signed:
+        connector = lms_sync.authenticate_request(
+            session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body,
+            kind=kind,
+        )
+        return Signed(connector, body)
+
+    return signed_request
 
 
-SignedBody = Annotated[Signed, Depends(signed_request)]
+# Every inbound route today is the LMS's: sync, enrollment status, progress.
+LmsSigned = Annotated[Signed, Depends(signed_by("lms"))]
 _Body = TypeVar("_Body", bound=BaseModel)
 
 
@@ -79,7 +92,7 @@ def _parsed(model: type[_Body], body: bytes) -> _Body:
 
 @router.post("/lms/courses")
 def sync_lms_courses(
-    session: DbSession, signed: SignedBody,
+    session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
     payload = _parsed(LmsSyncBody, signed.body)
     result = lms_sync.sync_lms_courses(
@@ -134,7 +147,7 @@ class EnrollmentStatusBody(BaseModel):
 
 @lms_webhooks.post("/enrollment-status")
 def enrollment_status(
-    session: DbSession, signed: SignedBody,
+    session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
     """enrollment.approved / enrollment.rejected from the LMS: signed, timestamped, once."""
     update = _parsed(EnrollmentStatusBody, signed.body)
@@ -159,7 +172,7 @@ class LmsUsersBody(BaseModel):
 
 @router.post("/lms/users")
 def sync_lms_users(
-    session: DbSession, signed: SignedBody,
+    session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
     """The LMS names its users by email: enrollment payloads then carry its own user ids."""
     payload = _parsed(LmsUsersBody, signed.body)
@@ -184,7 +197,7 @@ class ProgressBody(BaseModel):
 
 @progress_router.post("/progress")
 def lms_progress(
-    session: DbSession, signed: SignedBody,
+    session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
     """Module progress reported by the LMS for an enrollment it confirmed."""
     update = _parsed(ProgressBody, signed.body)

@@ -7,9 +7,16 @@ Every request carries::
     X-Commerce-Event:     <event name>
     X-Commerce-Delivery:  <dedupe key, the same on every retry: receivers drop repeats>
 
-The secret is the connector's signing secret (``lms_sync.connector_secret``), the one the
-connector also uses to sign its calls to us. Retries are signed afresh, so a receiver can
-refuse timestamps outside its tolerance without refusing late retries.
+The secret is the connector's outbound secret (``lms_sync.outbound_secret``), never the
+inbound one it signs its calls to us with, so a webhook cannot be posted back to us as the
+connector's request. Retries are signed afresh, so a receiver can refuse timestamps outside its
+tolerance without refusing late retries.
+
+Nothing is signed for a connector that is unknown or deactivated at sending time: the message
+is dead at once, saying why. Queueing does not check, on purpose: it runs inside the business
+transaction (a payment, an approval, a refund), which must not fail over an integration's
+configuration; the dead message shows on System -> Outbox, and a deactivation after queueing has
+to be caught at sending time anyway.
 """
 
 from __future__ import annotations
@@ -26,11 +33,12 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
+from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.retry import is_permanent_http_failure
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.notify.errors import DeliveryError
-from commerce_dash.services.lms_sync import connector_secret
+from commerce_dash.services.lms_sync import outbound_secret
 from commerce_dash.services.outbox import enqueue
 from commerce_dash.settings import get_settings
 
@@ -47,7 +55,10 @@ def queue_webhook(
     body: dict[str, Any],
     dedupe_key: str,
 ) -> OutboxMessage | None:
-    """Add a webhook to the caller's transaction; a repeated ``dedupe_key`` adds nothing."""
+    """Add a webhook to the caller's transaction; a repeated ``dedupe_key`` adds nothing.
+
+    The connector is checked when the webhook is sent, not here (see the module docstring).
+    """
     if not _EVENT_RE.fullmatch(event):
         raise DomainError("invalid_event", "Name the event with a-z, 0-9, '.', '_' or '-'.")
     if not url.startswith(("http://", "https://")):
@@ -92,11 +103,21 @@ def _http_client() -> httpx.Client:
         return _client[1]
 
 
+def _signing_secret(key_id: str) -> str:
+    """The outbound secret of an active connector; permanent ``DeliveryError`` otherwise."""
+    try:
+        with session_scope() as session:
+            return outbound_secret(session=session, key_id=str(key_id))
+    except DomainError as exc:
+        raise DeliveryError(f"not signed: {exc.message}", permanent=True) from None
+
+
 def deliver_webhook_payload(payload: dict[str, Any]) -> str:
     """POST one queued webhook; returns the receiver's status line.
 
-    Raises ``DeliveryError``: permanent for a 4xx other than 408/429 (the same request will be
-    refused again), retryable for anything else (5xx, 3xx, timeouts, refused connections).
+    Raises ``DeliveryError``: permanent for an unknown or deactivated connector (nothing is
+    sent) and for a 4xx other than 408/429 (the same request will be refused again), retryable
+    for anything else (5xx, 3xx, timeouts, refused connections).
     """
     try:
         url, key_id, event = payload["url"], payload["key_id"], payload["event"]
@@ -104,11 +125,12 @@ def deliver_webhook_payload(payload: dict[str, Any]) -> str:
         body = encode_body(payload.get("body") or {})
     except (KeyError, TypeError) as exc:
         raise DeliveryError(f"malformed webhook payload: {exc!r}", permanent=True) from None
+    secret = _signing_secret(key_id)
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
         "X-Commerce-Timestamp": timestamp,
-        "X-Commerce-Signature": f"sha256={sign(connector_secret(key_id), timestamp, body)}",
+        "X-Commerce-Signature": f"sha256={sign(secret, timestamp, body)}",
         "X-Commerce-Event": event,
         "X-Commerce-Delivery": dedupe_key,
     }

@@ -107,7 +107,8 @@ def deliver_due(
     send_until = lease - min(settings.webhook_timeout_seconds + 1, lease / 2)
     handlers = DEFAULT_HANDLERS if handlers is None else handlers
     counts = {"sent": 0, "retry": 0, "dead": 0, "lost": 0}
-    # The job runs under a lease of job_lease_seconds; claim no new batch past half of it.
+    # The lease is renewed while the job runs, but a run stays short all the same (the next
+    # run, seconds later, takes the rest): claim no new batch past half the job lease.
     stop_claiming_at = time.monotonic() + settings.job_lease_seconds / 2
     for _ in range(max_batches):
         if time.monotonic() > stop_claiming_at:

@@ -2,9 +2,9 @@
 
 Every process that runs jobs (the app with its in-process scheduler, any number of
 ``python -m commerce_dash.jobs.worker``) uses the same database lease per job, so a job runs in
-at most one place at a time; a process that dies stops renewing and its lease lapses after
-``COMMERCE_JOB_LEASE_SECONDS``. Jobs should finish well within that time (deliveries are
-bounded in batches for this reason).
+at most one place at a time. A heartbeat renews the lease while the job runs, so a run longer
+than ``COMMERCE_JOB_LEASE_SECONDS`` keeps it; a process that dies stops renewing and its lease
+lapses after at most that time. Jobs still work in bounded batches so that runs stay short.
 """
 
 from __future__ import annotations
@@ -29,11 +29,14 @@ from commerce_dash.jobs.commerce import (
     retry_refunds,
 )
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
+from commerce_dash.jobs.lease_heartbeat import LeaseHeartbeat
 from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.services.jobs import acquire_lease, finish_run, release_lease, start_run
 from commerce_dash.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+LEASE_LOST = "The lease was lost during this run: another process may have run the job too."
 
 
 @dataclass(frozen=True)
@@ -150,25 +153,24 @@ def run_job(name: str, trigger: str = "schedule") -> str:
     if not lock.acquire(blocking=False):
         return "skipped"
     me = holder()
+    seconds = get_settings().job_lease_seconds
     try:
         try:
             with session_scope() as session:
-                if not acquire_lease(
-                    session=session,
-                    job_name=name,
-                    holder=me,
-                    seconds=get_settings().job_lease_seconds,
-                ):
+                if not acquire_lease(session=session, job_name=name, holder=me, seconds=seconds):
                     return "skipped"
                 run_id = start_run(session=session, job_name=name, holder=me, trigger=trigger)
         except Exception:
             log.exception("job %s could not start", name)
             return "failed"
-        try:
-            outcome, detail = "ok", _summary(spec.func())
-        except Exception:
-            log.exception("job %s failed", name)
-            outcome, detail = "failed", traceback.format_exc()
+        with LeaseHeartbeat(name, me, seconds) as heartbeat:
+            try:
+                outcome, detail = "ok", _summary(spec.func())
+            except Exception:
+                log.exception("job %s failed", name)
+                outcome, detail = "failed", traceback.format_exc()
+        if heartbeat.lost.is_set():
+            detail = f"{LEASE_LOST}\n{detail}".rstrip()
         try:
             with session_scope() as session:
                 finish_run(session=session, run_id=run_id, outcome=outcome, detail=detail)

@@ -1,8 +1,9 @@
 """Job leases and run records: which process may run a job now, and how each run ended.
 
 A lease is one row per job. Taking it is a single conditional UPDATE (or the INSERT of the
-missing row), so two processes on the same database never both hold it; a holder that dies
-stops renewing and its lease lapses, so another process takes over after ``seconds``.
+missing row), so two processes on the same database never both hold it. A running job renews
+its lease (``renew_lease``, from a heartbeat) so a run longer than ``seconds`` keeps it; a holder
+that dies stops renewing and its lease lapses, so another process takes over after ``seconds``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,26 @@ def acquire_lease(*, session: Session, job_name: str, holder: str, seconds: int)
         session.rollback()
         return False
     return True
+
+
+def renew_lease(*, session: Session, job_name: str, holder: str, seconds: int) -> bool:
+    """Extend ``holder``'s lease of ``job_name`` to ``seconds`` from now, and commit.
+
+    False when the lease is no longer theirs: released, or lapsed and taken by another holder.
+    Unlike ``acquire_lease`` it never takes a lease: a late heartbeat can neither claim a job
+    another holder now runs nor revive a released lease.
+    """
+    result = session.execute(
+        update(JobLease)
+        .where(
+            col(JobLease.job_name) == job_name,
+            col(JobLease.holder) == holder,
+            col(JobLease.leased_until).is_not(None),
+        )
+        .values(leased_until=utcnow() + timedelta(seconds=seconds))
+    )
+    session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def release_lease(*, session: Session, job_name: str, holder: str) -> bool:

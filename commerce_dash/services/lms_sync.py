@@ -1,7 +1,10 @@
 """Course sync from the LMS: connectors, signed requests and the course upsert.
 
-A connector signs each request with a secret derived from the app's secret key and its
-``key_id`` (never stored): ``X-Signature: sha256=HMAC(secret, f"{timestamp}.{body}")``.
+A connector has two secrets, derived from the app's secret key, its kind and its ``key_id``
+(never stored): the inbound one signs its requests to us
+(``X-Signature: sha256=HMAC(inbound, f"{timestamp}.{body}")``), the outbound one signs our
+webhooks to it. Neither verifies the other direction, so a webhook we sent cannot be posted
+back to us as the connector's request, and a secret of one kind is worth nothing to another.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from commerce_dash.services.org import clean_code, require_text
 from commerce_dash.settings import get_settings
 
 CONNECTOR_KINDS = ("lms", "payout")
+INBOUND = "inbound"  # the connector signs its requests to us
+OUTBOUND = "outbound"  # we sign our webhooks to the connector
+DIRECTIONS = (INBOUND, OUTBOUND)
 TIMESTAMP_TOLERANCE = timedelta(seconds=300)
 # Longer than the tolerance, so a signature is remembered for as long as it could be replayed.
 SEEN_SIGNATURE_TTL = timedelta(days=1)
@@ -76,24 +82,73 @@ def _unauthenticated(code: str, message: str) -> DomainError:
     return DomainError(code, message, kind=ErrorKind.UNAUTHENTICATED)
 
 
-def connector_secret(key_id: str) -> str:
-    """The signing secret of a connector (hex), derived from the app secret and its key id."""
+@dataclass(frozen=True)
+class ConnectorSecrets:
+    """A connector's two secrets (hex), shown once when it is created."""
+
+    inbound: str = field(repr=False)  # it signs its requests to us with this
+    outbound: str = field(repr=False)  # it verifies our webhooks with this
+
+
+def connector_secret(key_id: str, *, kind: str, direction: str) -> str:
+    """The secret (hex) of a ``kind`` connector for one ``direction``: inbound or outbound.
+
+    Derived from the app secret, so it is never stored; a new key id is a new pair.
+    """
+    if kind not in CONNECTOR_KINDS or direction not in DIRECTIONS:
+        raise ValueError(f"no connector secret for kind {kind!r}, direction {direction!r}")
     key = get_settings().secret_key.get_secret_value().encode()
-    return hmac.new(key, f"connector:{key_id}".encode(), hashlib.sha256).hexdigest()
+    message = f"connector:{kind}:{direction}:{key_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def sign_request(key_id: str, timestamp: str, body: bytes) -> str:
-    """The ``X-Signature`` value a connector sends for ``body`` at ``timestamp``."""
-    digest = hmac.new(
-        connector_secret(key_id).encode(), timestamp.encode() + b"." + body, hashlib.sha256
-    ).hexdigest()
-    return f"sha256={digest}"
+def connector_secrets(connector: ApiConnector) -> ConnectorSecrets:
+    """Both secrets of ``connector``."""
+    return ConnectorSecrets(
+        inbound=connector_secret(connector.key_id, kind=connector.kind, direction=INBOUND),
+        outbound=connector_secret(connector.key_id, kind=connector.kind, direction=OUTBOUND),
+    )
+
+
+def _hmac_hex(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def sign_request(key_id: str, timestamp: str, body: bytes, *, kind: str) -> str:
+    """The ``X-Signature`` value a ``kind`` connector sends for ``body`` at ``timestamp``."""
+    secret = connector_secret(key_id, kind=kind, direction=INBOUND)
+    return f"sha256={_hmac_hex(secret, timestamp, body)}"
+
+
+def outbound_secret(*, session: Session, key_id: str) -> str:
+    """The secret that signs our webhooks to the connector ``key_id``.
+
+    Raises ``DomainError`` when no connector has the key or it was deactivated: nothing is
+    signed for a connector we no longer trust.
+    """
+    connector = session.exec(
+        select(ApiConnector).where(ApiConnector.key_id == key_id.strip())
+    ).first()
+    if connector is None:
+        raise DomainError(
+            "unknown_connector",
+            f"No connector has the key {key_id!r}; nothing is signed for it.",
+            kind=ErrorKind.NOT_FOUND,
+        )
+    if not connector.is_active:
+        raise DomainError(
+            "inactive_connector",
+            f"Connector {connector.name!r} ({connector.key_id}) is deactivated; nothing is "
+            "signed with its secret any more.",
+            kind=ErrorKind.CONFLICT,
+        )
+    return connector_secret(connector.key_id, kind=connector.kind, direction=OUTBOUND)
 
 
 def create_connector(
     *, session: Session, actor: Actor | None, name: str, kind: str
-) -> tuple[ApiConnector, str]:
-    """A new connector and its signing secret; the secret is shown once and never stored."""
+) -> tuple[ApiConnector, ConnectorSecrets]:
+    """A new connector and its two secrets; they are shown once and never stored."""
     actor = require_section(actor, "users")
     name = require_text(name, "name", "connector name", 80)
     if kind not in CONNECTOR_KINDS:
@@ -112,7 +167,7 @@ def create_connector(
         after={"name": name, "kind": kind, "key_id": connector.key_id},
     )
     session.commit()
-    return connector, connector_secret(connector.key_id)
+    return connector, connector_secrets(connector)
 
 
 def deactivate_connector(
@@ -148,19 +203,23 @@ def authenticate_request(
     timestamp: str,
     signature: str,
     body: bytes,
-    kind: str = "lms",
+    kind: str,
     now: datetime | None = None,
 ) -> ApiConnector:
-    """The connector that signed ``body``, its signature recorded against replays.
+    """The ``kind`` connector that signed ``body``, its signature recorded against replays.
 
+    The signature must be made with the connector's inbound secret. A connector of another
+    kind that signed correctly is refused (403): each route names the kind that may call it.
     The signature row joins the caller's transaction: when the request is later refused and
     rolled back, it is forgotten with everything else. Nothing is committed here.
     """
+    if kind not in CONNECTOR_KINDS:
+        raise ValueError(f"unknown connector kind {kind!r}")
     now = now or utcnow()
     connector = session.exec(
         select(ApiConnector).where(ApiConnector.key_id == key_id.strip())
     ).first()
-    if connector is None or not connector.is_active or connector.kind != kind:
+    if connector is None or not connector.is_active:
         raise _unauthenticated("unknown_connector", "Unknown or inactive connector key.")
     if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise _unauthenticated("invalid_timestamp", "X-Timestamp must be Unix seconds.")
@@ -169,9 +228,18 @@ def authenticate_request(
             "stale_timestamp", "X-Timestamp is more than 300 seconds from our clock."
         )
     match = _SIGNATURE_RE.fullmatch(signature.strip().lower())
-    expected = sign_request(connector.key_id, timestamp, body).removeprefix("sha256=")
+    inbound = connector_secret(connector.key_id, kind=connector.kind, direction=INBOUND)
+    expected = _hmac_hex(inbound, timestamp, body)
     if match is None or not hmac.compare_digest(match.group(1), expected):
         raise _unauthenticated("invalid_signature", "The request signature does not match.")
+    # Only a caller holding the connector's secret learns that the route is not for its kind.
+    if connector.kind != kind:
+        raise DomainError(
+            "wrong_connector_kind",
+            f"Only {kind} connectors may call this route; this key belongs to a "
+            f"{connector.kind} connector.",
+            kind=ErrorKind.FORBIDDEN,
+        )
     digest = match.group(1)
     session.exec(  # type: ignore[call-overload]
         delete(SeenSignature).where(col(SeenSignature.seen_at) < now - SEEN_SIGNATURE_TTL)

@@ -19,11 +19,12 @@ SYNC = "/api/v2/integrations/lms/courses"
 
 @pytest.fixture
 def lms_connector(session, super_admin, engineering_with_subdepartment):
-    """An active LMS connector (key id and the secret shown once) and ENG/BUS departments."""
-    connector, secret = lms_sync.create_connector(
+    """An active LMS connector (key id and the inbound secret it signs with, shown once) and
+    ENG/BUS departments."""
+    connector, secrets = lms_sync.create_connector(
         session=session, actor=super_admin, name="Campus LMS", kind="lms"
     )
-    return {"id": connector.id, "key_id": connector.key_id, "secret": secret}
+    return {"id": connector.id, "key_id": connector.key_id, "secret": secrets.inbound}
 
 
 def _signed(connector, payload, *, timestamp=None, secret=None):

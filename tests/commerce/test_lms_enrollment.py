@@ -83,7 +83,7 @@ def _signed(key_id: str, body: dict[str, Any], stamp: int | None = None
     raw = json.dumps(body).encode()
     ts = str(stamp or int(time.time()))
     return raw, {"X-Connector-Key": key_id, "X-Timestamp": ts,
-                 "X-Signature": lms_sync.sign_request(key_id, ts, raw),
+                 "X-Signature": lms_sync.sign_request(key_id, ts, raw, kind="lms"),
                  "Content-Type": "application/json"}
 
 
@@ -119,7 +119,8 @@ def test_enrollment_goes_through_the_lms_and_its_answer(session: Session, super_
     _deliver_until_sent(session)
     assert len(fake.received) == 3
     headers, raw = fake.received[-1]
-    expected = hmac.new(lms_sync.connector_secret(key_id).encode(),
+    outbound = lms_sync.connector_secret(key_id, kind="lms", direction="outbound")
+    expected = hmac.new(outbound.encode(),
                         f"{headers['X-Commerce-Timestamp']}.".encode() + raw,
                         hashlib.sha256).hexdigest()
     assert headers["X-Commerce-Signature"] == f"sha256={expected}"

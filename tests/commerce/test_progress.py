@@ -167,7 +167,8 @@ def test_the_lms_reports_progress_through_the_signed_api(session: Session, shop,
     def post(client: TestClient, body: dict[str, object], stamp: int) -> dict[str, object]:
         raw = json.dumps(body).encode()
         headers = {"X-Connector-Key": connector.key_id, "X-Timestamp": str(stamp),
-                   "X-Signature": lms_sync.sign_request(connector.key_id, str(stamp), raw)}
+                   "X-Signature": lms_sync.sign_request(connector.key_id, str(stamp), raw,
+                                                         kind="lms")}
         answer = client.post("/api/v2/progress", content=raw, headers=headers)
         assert answer.status_code == 200, answer.text
         return answer.json()

@@ -17,6 +17,7 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.delivery import OutboxMessage
+from commerce_dash.models.integrations import ApiConnector
 from commerce_dash.services import outbox
 from commerce_dash.services.lms_sync import connector_secret
 from tests.jobs.conftest import child_env, start_job_process, wait_for
@@ -24,6 +25,13 @@ from tests.jobs.conftest import child_env, start_job_process, wait_for
 KEY_ID = "ck_lms_test"
 BODY = {"order": 41, "total": "120.00", "currency": "USD"}
 NOTHING = {"sent": 0, "retry": 0, "dead": 0, "lost": 0}
+
+
+@pytest.fixture(autouse=True)
+def lms_connector(session) -> None:
+    """The active LMS connector whose outbound secret signs the webhooks queued here."""
+    session.add(ApiConnector(name="Campus LMS", kind="lms", key_id=KEY_ID))
+    session.commit()
 
 
 def _queue(session, url, dedupe_key="order-41-paid", max_attempts=None):
@@ -71,8 +79,9 @@ def _deliver_rounds(session, message_id, rounds):
 
 def _signature_ok(hit) -> bool:
     timestamp = hit.headers["X-Commerce-Timestamp"]
+    secret = connector_secret(KEY_ID, kind="lms", direction="outbound")
     expected = hmac.new(
-        connector_secret(KEY_ID).encode(), timestamp.encode() + b"." + hit.body, hashlib.sha256
+        secret.encode(), timestamp.encode() + b"." + hit.body, hashlib.sha256
     ).hexdigest()
     return hmac.compare_digest(hit.headers["X-Commerce-Signature"], f"sha256={expected}")
 

@@ -27,13 +27,13 @@ from tests.commerce.test_lms_enrollment import FakeLms
 def platform(session: Session, super_admin: Actor, monkeypatch: pytest.MonkeyPatch
              ) -> Iterator[tuple[FakeLms, str]]:
     receiver = FakeLms(failures=1)
-    connector, secret = lms_sync.create_connector(session=session, actor=super_admin,
-                                                  name="Payouts", kind="payout")
+    connector, secrets = lms_sync.create_connector(session=session, actor=super_admin,
+                                                   name="Payouts", kind="payout")
     monkeypatch.setenv("COMMERCE_PAYOUT_WEBHOOK_URL", receiver.url)
     monkeypatch.setenv("COMMERCE_PAYOUT_CONNECTOR_KEY", connector.key_id)
     get_settings.cache_clear()
     try:
-        yield receiver, secret
+        yield receiver, secrets.outbound  # the platform verifies our webhooks with it
     finally:
         receiver.server.shutdown()
         receiver.server.server_close()
