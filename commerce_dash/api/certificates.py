@@ -12,9 +12,10 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from commerce_dash.api.deps import (
     BodyId,
@@ -292,20 +293,45 @@ def preview(actor: CertificatesActor, session: DbSession, body: TemplateBody) ->
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
+IMAGE_UPLOAD_PATH = "/api/v2/admin/images"
+
+
+def image_request_bytes(max_image_bytes: int) -> int:
+    """The body limit of the upload route: the image in base64 and its few other fields."""
+    return 4 * -(-max_image_bytes // 3) + 4096
+
+
 class ImageBody(BaseModel):
     purpose: Literal["logo", "signature", "background"]
     filename: str = Field(default="", max_length=200)
-    data_base64: str = Field(max_length=3_000_000)
+    data_base64: str  # bounded by the route's body limit, image_request_bytes()
+    # the department the image is for; omitted: the only one the admin manages (none yet
+    # for a super-admin: the first template or logo to use it makes it that department's)
+    department_id: BodyId | None = None
 
 
-@router.post("/api/v2/admin/images", status_code=201)
+async def _image_body(request: Request) -> ImageBody:
+    """The upload's JSON body. A dependency listed after the actor's, so the body is read
+    only once the caller is known to be allowed (no body parameter: FastAPI would read it
+    before any dependency); the app's body limit caps the read."""
+    try:
+        return ImageBody.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+@router.post(IMAGE_UPLOAD_PATH, status_code=201, openapi_extra={"requestBody": {
+    "required": True, "content": {"application/json": {"schema": ImageBody.model_json_schema()}},
+}})
 def upload_image(actor: CertificatesActor, session: DbSession,
-                 body: ImageBody) -> dict[str, Any]:
+                 body: Annotated[ImageBody, Depends(_image_body)]) -> dict[str, Any]:
     try:
         data = base64.b64decode(body.data_base64, validate=True)
     except ValueError:
         data = b""
     row = templates_service.store_image(session=session, actor=actor, data=data,
-                                        filename=body.filename, purpose=body.purpose)
+                                        filename=body.filename, purpose=body.purpose,
+                                        department_id=body.department_id)
     return {"id": row.id, "key": row.key, "url": templates_service.image_url(row.key),
-            "width": row.width, "height": row.height, "content_type": row.content_type}
+            "width": row.width, "height": row.height, "content_type": row.content_type,
+            "department_id": row.department_id}

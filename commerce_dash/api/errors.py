@@ -29,6 +29,11 @@ def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return body
 
 
+def error_response(status_code: int, code: str, message: str) -> JSONResponse:
+    """The error body as a response, for middleware that answers before any route runs."""
+    return JSONResponse(error_body(code, message), status_code=status_code)
+
+
 def _describe_validation(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
@@ -62,6 +67,7 @@ def install_error_handlers(app: FastAPI) -> None:
             405: "method_not_allowed",
             401: "not_signed_in",
             403: "forbidden",
+            413: "body_too_large",
         }.get(exc.status_code, "http_error")
         return JSONResponse(
             error_body(code, str(exc.detail)),

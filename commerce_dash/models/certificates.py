@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from commerce_dash.models.base import created_at_field, json_field, timestamp_field
@@ -93,13 +102,22 @@ class Certificate(SQLModel, table=True):
 class StoredImage(SQLModel, table=True):
     """An uploaded image (department logo, signature, certificate background).
 
-    Served at ``/api/v2/images/{key}``: the key is random, so ids cannot be walked.
+    Served at ``/api/v2/images/{key}``: the key is random, so ids cannot be walked. Only
+    the templates and the logo of its department may use it; an image of no department
+    (an unused upload from before departments were recorded, or a super-admin's upload
+    naming none) may be used by a super-admin only, which makes it that department's.
     """
 
     __tablename__ = "stored_image"
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=32, unique=True)
+    # use_alter: department.logo_image_id points back here, and the two foreign keys would
+    # otherwise make a cycle that table sorting (and deletion order) cannot resolve
+    department_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("department.id", name="fk_stored_image_department_id",
+                            use_alter=True, ondelete="SET NULL"),
+        nullable=True, index=True))
     purpose: str = Field(max_length=16)  # logo | signature | background
     filename: str = Field(default="", max_length=200)
     content_type: str = Field(max_length=32)

@@ -81,25 +81,49 @@ class TemplateRow:
 # -- images ----------------------------------------------------------------------------------
 
 
-def store_image(*, session: Session, actor: Actor | None, data: bytes, filename: str,
-                purpose: str) -> StoredImage:
-    """Validate and keep an uploaded PNG or JPEG (commits); returns the stored row."""
-    from commerce_dash.services.certificate_pdf import inspect_image
+def upload_department(*, session: Session, actor: Actor | None,
+                      department_id: int | None) -> int | None:
+    """The department an upload is stored for, checked before the file is read: one the
+    actor manages (the one given, else their only one), or None (no department yet) for a
+    super-admin who names none."""
+    actor = require_section(actor, SECTION)
+    if department_id is not None:
+        require_managed(session, actor, SECTION, department_id)
+        if session.get(Department, department_id) is None:
+            raise not_found("department", department_id)
+        return department_id
+    scope = managed_departments(session=session, actor=actor, section=SECTION)
+    if scope is None:
+        return None
+    if len(scope) == 1:
+        return next(iter(scope))
+    raise DomainError("department_required", "Choose the department the image is for.",
+                      field="department_id")
 
+
+def store_image(*, session: Session, actor: Actor | None, data: bytes, filename: str,
+                purpose: str, department_id: int | None = None) -> StoredImage:
+    """Validate and keep an uploaded PNG or JPEG for a department (see ``upload_department``;
+    commits); returns the stored row."""
+    from commerce_dash.services.certificate_pdf import inspect_image
+    from commerce_dash.settings import get_settings
+
+    department = upload_department(session=session, actor=actor, department_id=department_id)
     actor = require_section(actor, SECTION)
     if purpose not in IMAGE_PURPOSES:
         raise DomainError("invalid_purpose", "Unknown image purpose.", field="purpose")
-    content_type, width, height = inspect_image(data)
+    content_type, width, height = inspect_image(data, max_bytes=get_settings().max_image_bytes)
     row = StoredImage(
         key=secrets.token_urlsafe(16)[:22], purpose=purpose, filename=filename[:200],
         content_type=content_type, sha256=hashlib.sha256(data).hexdigest(), width=width,
         height=height, size_bytes=len(data), data=data, uploaded_by_id=actor.user_id,
+        department_id=department,
     )
     session.add(row)
     session.flush()
     record_audit(session=session, actor=actor, action="image.uploaded", entity_type="image",
                  entity_id=row.id, after={"purpose": purpose, "filename": row.filename,
-                                          "bytes": len(data)})
+                                          "bytes": len(data), "department_id": department})
     session.commit()
     session.refresh(row)
     return row
@@ -148,10 +172,36 @@ def _image_bytes(session: Session, image_id: int | None) -> bytes | None:
     return session.exec(select(StoredImage.data).where(StoredImage.id == image_id)).first()
 
 
-def _check_image(session: Session, image_id: int | None, field: str) -> None:
-    if image_id is not None and session.get(StoredImage, image_id) is None:
+def _check_image(session: Session, actor: Actor, image_id: int | None, field: str,
+                 department_id: int) -> None:
+    """An image may be used only by its own department; one of no department only by a
+    super-admin (``_claim_images`` then makes it the department's)."""
+    if image_id is None:
+        return
+    image = session.get(StoredImage, image_id)
+    if image is None:
         raise DomainError("image_not_found", "That image is no longer available; upload it "
                           "again.", field=field)
+    if image.department_id == department_id or (
+            image.department_id is None and actor.is_super_admin):
+        return
+    raise DomainError("image_other_department", "That image belongs to another department; "
+                      "upload it again for this one.", field=field)
+
+
+def _claim_images(session: Session, image_ids: Sequence[int | None],
+                  department_id: int) -> None:
+    """Images of no department that a super-admin has just used become the department's."""
+    ids = {i for i in image_ids if i is not None}
+    if ids:
+        session.execute(update(StoredImage)
+                        .where(col(StoredImage.id).in_(ids),
+                               col(StoredImage.department_id).is_(None))
+                        .values(department_id=department_id))
+
+
+def _images_of(data: TemplateIn) -> list[int | None]:
+    return [data.background_image_id, *(s.image_id for s in data.signatures)]
 
 
 def set_department_logo(*, session: Session, actor: Actor | None, department_id: int,
@@ -161,7 +211,8 @@ def set_department_logo(*, session: Session, actor: Actor | None, department_id:
     department = session.get(Department, department_id)
     if department is None:
         raise not_found("department", department_id)
-    _check_image(session, image_id, "logo")
+    _check_image(session, actor, image_id, "logo", department_id)
+    _claim_images(session, [image_id], department_id)
     before = department.logo_image_id
     department.logo_image_id = image_id
     if image_id is not None:
@@ -221,7 +272,7 @@ def design_of(session: Session, template: CertificateTemplate | None,
     return TemplateDesign(**{**design.__dict__, "logo": logo})
 
 
-def _validated(session: Session, data: TemplateIn) -> TemplateIn:
+def _validated(session: Session, actor: Actor, data: TemplateIn) -> TemplateIn:
     name = " ".join(data.name.split())
     if not name:
         raise DomainError("name_required", "Give the template a name.", field="name")
@@ -231,9 +282,9 @@ def _validated(session: Session, data: TemplateIn) -> TemplateIn:
         raise DomainError("too_many_signatures", f"At most {MAX_SIGNATURES} signatures.",
                           field="signatures")
     validate_design(_design(session, data, with_images=False))
-    _check_image(session, data.background_image_id, "background")
+    _check_image(session, actor, data.background_image_id, "background", data.department_id)
     for signature in data.signatures:
-        _check_image(session, signature.image_id, "signatures")
+        _check_image(session, actor, signature.image_id, "signatures", data.department_id)
     return data
 
 
@@ -254,7 +305,8 @@ def create_template(*, session: Session, actor: Actor | None, data: TemplateIn,
     actor = require_managed(session, actor, SECTION, data.department_id)
     if session.get(Department, data.department_id) is None:
         raise not_found("department", data.department_id)
-    data = _validated(session, data)
+    data = _validated(session, actor, data)
+    _claim_images(session, _images_of(data), data.department_id)
     design = _design(session, data, with_images=False)
     template = CertificateTemplate(
         department_id=data.department_id, name=" ".join(data.name.split()),
@@ -302,7 +354,8 @@ def update_template(*, session: Session, actor: Actor | None, template_id: int,
     if data.department_id != template.department_id:
         raise DomainError("department_fixed", "A template stays in its department; create "
                           "a new one instead.", field="department_id")
-    data = _validated(session, data)
+    data = _validated(session, actor, data)
+    _claim_images(session, _images_of(data), data.department_id)
     before = _snapshot(template)
     design = _design(session, data, with_images=False)
     template.name = " ".join(data.name.split())
@@ -420,8 +473,8 @@ def preview_png(*, session: Session, actor: Actor | None, data: TemplateIn,
     )
     from commerce_dash.settings import get_settings
 
-    require_managed(session, actor, SECTION, data.department_id)
-    data = _validated(session, data)
+    actor = require_managed(session, actor, SECTION, data.department_id)
+    data = _validated(session, actor, data)
     design = _design(session, data, with_images=True)
     logo = _image_bytes(session, department_logo_id(session, data.department_id))
     design = TemplateDesign(**{**design.__dict__, "logo": logo})

@@ -1,6 +1,12 @@
 """CSV and XLSX exports of a revenue report: exactly the table the page shows (same columns,
 same rows), then the totals row. Money is written in major units, exactly, with the currency
-beside it."""
+beside it.
+
+Names in the rows (course titles, people, departments) are typed by admins and users. A
+spreadsheet runs a CSV cell that starts with = + - @ (or a tab or carriage return, which it
+strips first) as a formula, so such text is written with a leading single quote; numbers are
+not text and are written as they are. XLSX cells are typed: text goes in with write_string,
+which never makes a formula."""
 
 from __future__ import annotations
 
@@ -73,14 +79,23 @@ def _cells(report: RevenueReport) -> tuple[list[str], list[list[Any]]]:
     return header, out
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text a spreadsheet shows as written: a leading quote when it would start a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def to_csv(report: RevenueReport) -> bytes:
     """The table as CSV (UTF-8): a header, one line per row, the totals line last."""
     header, rows = _cells(report)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow([spreadsheet_text(h) for h in header])
     for cells in rows:
-        writer.writerow(["" if v is None else v for v in cells])
+        writer.writerow(["" if v is None else spreadsheet_text(v) if isinstance(v, str) else v
+                         for v in cells])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -16,6 +16,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.services import certificate_templates as templates_service
 from commerce_dash.services.certificate_templates import SignatureIn, TemplateIn
+from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
 
@@ -35,7 +36,7 @@ FIELDS = (
     "signatures",
 )
 IMAGE_TYPES = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]}
-MAX_IMAGE_BYTES = 2_000_000  # the image store refuses more
+MAX_IMAGE_BYTES = get_settings().max_image_bytes  # the image store refuses more
 PREVIEW_WIDTH = 900
 BACKGROUND_UPLOAD = "template-background-upload"
 LOGO_UPLOAD = "department-logo-upload"
@@ -45,6 +46,21 @@ EMPTY_TEXT = (
     "No templates yet: certificates use the built-in design. Create one to add "
     "your logo, signatures and colours."
 )
+
+
+async def _read_capped(upload: rx.UploadFile, cap: int) -> bytes:
+    """The file's bytes, never more than ``cap`` + 1 of them in memory: a larger file is
+    refused (by its declared size when it has one, else by what the read returned)."""
+    too_large = DomainError(
+        "invalid_image", f"The image is too large: at most {cap / 1_000_000:g} MB.",
+        field="image",
+    )
+    if upload.size is not None and upload.size > cap:
+        raise too_large
+    data = await upload.read(cap + 1)
+    if len(data) > cap:
+        raise too_large
+    return data
 
 
 def _no_errors() -> dict[str, str]:
@@ -361,24 +377,37 @@ class CertificateTemplatesState(AdminState):
         return CertificateTemplatesState.open_edit(str(self.editing_id))
 
     # -- uploads (each drop zone sends its file straight here) ----------------------------------
-    async def _store(self, files: list[rx.UploadFile], purpose: str) -> tuple[int, str]:
+    async def _store(
+        self, files: list[rx.UploadFile], purpose: str, department_id: int
+    ) -> tuple[int, str]:
+        # who may upload, and for which department, is settled before the file is read; the
+        # app refuses the request itself earlier still (api/app.py GateUploads)
+        actor = self.current_actor()
+        with session_scope() as session:
+            stored_for = templates_service.upload_department(
+                session=session, actor=actor, department_id=department_id
+            )
         if not files:
             raise DomainError("invalid_image", "Choose a PNG or JPEG image.", field="image")
         upload = files[0]
-        data = await upload.read()
+        data = await _read_capped(upload, get_settings().max_image_bytes)
         with session_scope() as session:
             image = templates_service.store_image(
                 session=session,
-                actor=self.current_actor(),
+                actor=actor,
                 data=data,
                 filename=upload.name or f"{purpose}.png",
                 purpose=purpose,
+                department_id=stored_for,
             )
             return image.id or 0, templates_service.image_url(image.key)
 
+    def _draft_department(self) -> int:
+        return route_int(self.draft.get("department_id", "")) or 0  # 0: no such department
+
     async def _signature_image(self, files: list[rx.UploadFile], index: int):  # type: ignore[no-untyped-def]
         try:
-            image_id, url = await self._store(files, "signature")
+            image_id, url = await self._store(files, "signature", self._draft_department())
         except DomainError as exc:
             self.errors = {**self.errors, "signatures": exc.message}
             return rx.toast.error(exc.message)
@@ -391,7 +420,9 @@ class CertificateTemplatesState(AdminState):
     @rx.event
     async def upload_background(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
         try:
-            self.background_id, self.background_url = await self._store(files, "background")
+            self.background_id, self.background_url = await self._store(
+                files, "background", self._draft_department()
+            )
         except DomainError as exc:
             self.errors = {**self.errors, "background": exc.message}
             return rx.toast.error(exc.message)
@@ -477,7 +508,7 @@ class CertificateTemplatesState(AdminState):
     @rx.event
     async def upload_logo(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
         try:
-            image_id, _url = await self._store(files, "logo")
+            image_id, _url = await self._store(files, "logo", self.logo_department_id)
             self._set_logo(self.logo_department_id, image_id)
         except DomainError as exc:
             return rx.toast.error(exc.message)
