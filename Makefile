@@ -26,9 +26,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Runtime and test dependencies, pinned: pyproject.toml names them, constraints.txt pins
-# every transitive package too.
+# Dependencies, pinned: pyproject.toml names them, constraints.txt pins every transitive
+# package too. `make run` installs the runtime ones only; the test tools come with `make test`.
 $(VENV)/.deps: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.deps-test: $(VENV)/.deps
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
@@ -75,16 +79,16 @@ run: seed
 	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	fi
 
-setup-test: setup /usr/bin/chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+setup-test: setup $(VENV)/.deps-test /usr/bin/chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 test: setup-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: setup
+lint: setup $(VENV)/.deps-test
 	$(BIN)/ruff check commerce_dash tests benchmarks alembic rxconfig.py
 	$(BIN)/mypy
 
-bench: setup /usr/bin/wrk
+bench: setup $(VENV)/.deps-test /usr/bin/wrk
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

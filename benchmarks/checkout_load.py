@@ -68,7 +68,7 @@ def _prepare(url: str, learners: int, open_carts: int) -> tuple[list[int], list[
     with Session(engine) as session:
         session.execute(insert(User), [
             {"email": e, "full_name": f"Bench Learner {i}", "password_hash": password_hash,
-             "is_active": True, "created_at": now, "updated_at": now}
+             "is_active": True, "created_at": now, "updated_at": now, "email_verified_at": now}
             for i, e in enumerate(emails)
         ])
         ids = dict(session.execute(select(User.email, User.id).where(  # type: ignore[call-overload]

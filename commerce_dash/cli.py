@@ -103,6 +103,8 @@ def _check(_args: argparse.Namespace) -> int:
     problems = unsafe_start()
     for line in settings.warnings():
         print(f"warning: {line}")
+    for line in settings.advice():
+        print(f"advice: {line}")
     if problems:
         print("unsafe:\n- " + "\n- ".join(problems), file=sys.stderr)
         return 1
@@ -123,7 +125,7 @@ def _create_connector(args: argparse.Namespace) -> int:
             if admin is None:
                 print(f"error: no user {args.admin_email}", file=sys.stderr)
                 return 1
-            connector, secret = create_connector(
+            connector, secrets = create_connector(
                 session=session,
                 actor=load_actor(session=session, user=admin),
                 name=args.name,
@@ -133,8 +135,12 @@ def _create_connector(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     print(f"connector {connector.name} ({connector.kind}) created")
-    print(f"  X-Connector-Key: {connector.key_id}")
-    print(f"  signing secret:  {secret}   (shown once; derived from COMMERCE_SECRET_KEY)")
+    print(f"  X-Connector-Key:  {connector.key_id}")
+    print(f"  inbound secret:   {secrets.inbound}")
+    print("                    the connector signs its requests to us with it (X-Signature)")
+    print(f"  outbound secret:  {secrets.outbound}")
+    print("                    the connector verifies our webhooks with it (X-Commerce-Signature)")
+    print("  Shown once: derived from COMMERCE_SECRET_KEY and the key, never stored.")
     return 0
 
 

@@ -34,8 +34,16 @@ from commerce_dash.pages.admin.system import SystemState, system_page
 from commerce_dash.pages.admin.tax_settings import TaxSettingsState, tax_settings_page
 from commerce_dash.pages.admin.users import UsersState, users_page
 from commerce_dash.pages.public.accept_invite import accept_invite_page
-from commerce_dash.pages.public.login import login_page
-from commerce_dash.pages.public.register import register_page
+from commerce_dash.pages.public.confirm_email import ConfirmEmailState, confirm_email_page
+from commerce_dash.pages.public.login import LoginState, login_page
+from commerce_dash.pages.public.password_reset import (
+    ForgotPasswordState,
+    ResetPasswordState,
+    forgot_password_page,
+    reset_password_page,
+)
+from commerce_dash.pages.public.register import RegisterState, register_page
+from commerce_dash.pages.public.second_factor import SecondFactorState, second_factor_page
 from commerce_dash.pages.public.verify import VerifyState, verify_page
 from commerce_dash.pages.store.account import AccountState, account_page
 from commerce_dash.pages.store.cart import CartState, cart_page
@@ -52,6 +60,7 @@ from commerce_dash.pages.store.orders import OrdersState, orders_page
 from commerce_dash.pages.store.program import ProgramState, program_page
 from commerce_dash.pages.store.registrations_card import MyRegistrationsState
 from commerce_dash.pages.store.sandbox_3ds import ChallengeState, challenge_page
+from commerce_dash.pages.store.security import SecurityState, security_page
 from commerce_dash.services.startup import refuse_unsafe_production
 from commerce_dash.state.auth import AuthState
 
@@ -73,9 +82,18 @@ LOAD = AuthState.load_session
 # (page, route, title, on_load); admin pages guard their section in their own load event.
 PAGES = [
     (home_page, routes.HOME, TITLE, [LOAD, HomeState.load]),
-    (login_page, routes.LOGIN, "Sign in", LOAD),
-    (register_page, routes.REGISTER, "Create account", LOAD),
+    (login_page, routes.LOGIN, "Sign in", [LOAD, LoginState.load]),
+    (second_factor_page, routes.SECOND_FACTOR, "Enter your code",
+     [LOAD, SecondFactorState.load]),
+    (register_page, routes.REGISTER, "Create account", [LOAD, RegisterState.load]),
+    (confirm_email_page, routes.CONFIRM_EMAIL, "Confirm your email",
+     [LOAD, ConfirmEmailState.load]),
+    (forgot_password_page, routes.FORGOT_PASSWORD, "Forgot password",
+     [LOAD, ForgotPasswordState.load]),
+    (reset_password_page, routes.RESET_PASSWORD, "New password",
+     [LOAD, ResetPasswordState.load]),
     (accept_invite_page, routes.ACCEPT_INVITE, "Set password", None),
+    (security_page, routes.ACCOUNT_SECURITY, "Security", SecurityState.load),
     (
         account_page,
         routes.ACCOUNT,
@@ -157,9 +175,11 @@ PAGES = [
 ]
 
 for page, route, title, on_load in PAGES:
+    loads = on_load if isinstance(on_load, list) else [on_load] if on_load else []
     app.add_page(
         page,
         route=route,
         title=title if title == TITLE else f"{title} · {TITLE}",
-        on_load=on_load,
+        # notes left by the page before a sign-in or sign-out hop show on the next one
+        on_load=[*loads, AuthState.show_notices],
     )

@@ -4,6 +4,11 @@ HOME = "/"
 LOGIN = "/login"
 REGISTER = "/register"
 ACCEPT_INVITE = "/accept-invite"
+CONFIRM_EMAIL = "/confirm-email"  # ?token=: the link of the registration email
+FORGOT_PASSWORD = "/forgot-password"
+RESET_PASSWORD = "/reset-password"  # ?token=: the link of the password email
+SECOND_FACTOR = "/sign-in/code"  # the code step of a two-factor sign-in
+ACCOUNT_SECURITY = "/account/security"  # password, sessions, two-factor sign-in
 ACCOUNT = "/account"
 CART = "/cart"
 CHECKOUT = "/checkout"  # + /[number]: pay for a pending order

@@ -51,9 +51,27 @@ class Settings(BaseSettings):
 
     # Accounts
     session_ttl_hours: int = Field(default=24 * 7, ge=1)
+    # a session unused this long ends (admins' sooner); use is noted at most every 5 minutes
+    session_idle_minutes: int = Field(default=12 * 60, ge=10)
+    admin_session_idle_minutes: int = Field(default=30, ge=10)
+    # a session works only from the browser (User-Agent) that opened it; binding it to the
+    # address too breaks on mobile networks, so that one is off unless asked for
+    session_bind_user_agent: bool = True
+    session_bind_client_ip: bool = False
+    # admin roles act only in sessions that passed a second factor (TOTP or a recovery code)
+    require_second_factor_for_admins: bool = False
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=20, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    # an account's attempts from addresses it never signed in from wait 1, 2, 4 ... seconds
+    # past its free failures, at most this long (its known addresses never wait)
+    login_max_delay_seconds: int = Field(default=60, ge=1)
+    # failed sign-ins a minute across every account before unknown addresses must wait
+    login_global_failures_per_minute: int = Field(default=300, ge=1)
+    register_per_client_per_hour: int = Field(default=10, ge=1)
+    # reverse proxies in front of the app (each appends to X-Forwarded-For): the client is
+    # the entry the outermost one wrote; 0 ignores the header (it is the client's own)
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
     password_min_length: int = Field(default=8, ge=6)
     # argon2id cost; tests lower it to stay fast, production keeps the library defaults.
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -91,6 +109,7 @@ class Settings(BaseSettings):
     checkout_rate_limit_per_minute: int = Field(default=20, ge=1)
     payment_rate_limit_per_minute: int = Field(default=30, ge=1)
     client_rate_limit_per_minute: int = Field(default=600, ge=1)
+    code_attempts_per_minute: int = Field(default=10, ge=1)  # per client and per cart
     payment_failures_for_review: int = Field(default=5, ge=2)
     payment_failure_window_hours: int = Field(default=24, ge=1)
     payment_janitor_after_minutes: int = Field(default=15, ge=1)
@@ -133,6 +152,22 @@ class Settings(BaseSettings):
     # When the LMS refuses a paid enrollment: ``queue`` opens a refund request for a billing
     # admin to approve (ADR-001), ``auto`` pays it back at once.
     lms_rejection_refund: Literal["queue", "auto"] = "queue"
+
+    # HTTP hardening: request body limits in bytes (a larger body is refused with 413 before
+    # more than the limit is read), and how long browsers must keep to HTTPS (HSTS, sent in
+    # production only). CORS and the Content-Security-Policy follow public_url and
+    # stripe_js_url.
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_image_bytes: int = Field(default=2_000_000, ge=1024, le=50_000_000)
+    max_connector_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    hsts_max_age_seconds: int = Field(default=31_536_000, ge=0)
+    # the interactive API docs and the OpenAPI document: on by default outside production,
+    # off in production unless asked for (they map every route for whoever asks)
+    api_docs: bool | None = None
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env != "production"
 
     # Demo data: `make run` loads it into an empty database (seed --if-empty); production
     # refuses the command, and refuses to start while a demo account has this password.
@@ -196,6 +231,17 @@ class Settings(BaseSettings):
             out.append("COMMERCE_STRIPE_WEBHOOK_SECRET is empty while COMMERCE_STRIPE_SECRET_KEY "
                        "is set: Stripe's webhooks are all refused, so payments complete only "
                        "when the janitor asks Stripe")
+        return out
+
+    def advice(self) -> list[str]:
+        """Safer choices that are not forced (logged at start, listed by ``cli check``)."""
+        out = []
+        if self.env == "production" and not self.require_second_factor_for_admins:
+            out.append("COMMERCE_REQUIRE_SECOND_FACTOR_FOR_ADMINS is off: an admin's password "
+                       "alone opens the admin pages")
+        if not self.session_bind_user_agent:
+            out.append("COMMERCE_SESSION_BIND_USER_AGENT is off: a stolen session cookie "
+                       "works from any browser")
         return out
 
     @property

@@ -28,6 +28,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 from commerce_dash.db import get_engine, reset_engine  # noqa: E402
 from commerce_dash.domain.access import RoleName  # noqa: E402
 from commerce_dash.domain.actor import Actor, Grant  # noqa: E402
+from commerce_dash.domain.clock import utcnow  # noqa: E402
 from commerce_dash.migrations import upgrade_to_head  # noqa: E402
 from commerce_dash.services.accounts import load_actor  # noqa: E402
 from commerce_dash.services.secrets import hash_password, reset_hashers  # noqa: E402
@@ -173,8 +174,10 @@ def create_user(
     full_name: str | None = None,
     password: str = PASSWORD,
     active: bool = True,
+    verified: bool = True,
 ) -> Actor:
-    """A user written directly (not through a service), returned as an actor."""
+    """A user written directly (not through a service), returned as an actor; its email is
+    confirmed unless ``verified`` is False."""
     from commerce_dash.models.accounts import User, UserRole
 
     user = User(
@@ -182,6 +185,7 @@ def create_user(
         full_name=full_name or email.split("@")[0].title(),
         password_hash=hash_password(password),
         is_active=active,
+        email_verified_at=utcnow() if verified else None,
     )
     session.add(user)
     session.flush()

@@ -3,6 +3,7 @@ with a demo account still on the public demo password; development starts and wa
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,3 +99,52 @@ def test_a_demo_account_on_the_demo_password_stops_production(
     # then it stops, naming that account only
     assert "super@example.com" in str(err.value)
     assert "billing@example.com" not in str(err.value)
+
+
+def test_production_health_says_ready_without_naming_the_schema(monkeypatch, session) -> None:  # type: ignore[no-untyped-def]
+    from commerce_dash.api.health import health
+
+    # outside production operators read the revisions
+    detailed = json.loads(health().body)
+    assert detailed["migration"]["at_head"] is True
+    # in production anyone can reach the URL: ready or not, and why, but no revision
+    for name, value in {"COMMERCE_ENV": "production", "COMMERCE_SECRET_KEY": "k" * 40,
+                        "COMMERCE_PUBLIC_URL": "https://learn.example.org",
+                        "COMMERCE_STRIPE_SECRET_KEY": "sk_live_123",
+                        "COMMERCE_STRIPE_WEBHOOK_SECRET": "whsec_123"}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        body = json.loads(health().body)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert body == {"status": "ok", "database": "ok"}
+
+
+def test_production_does_not_publish_the_api_map_unless_asked(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from commerce_dash.api import create_api
+
+    with TestClient(create_api()) as client:
+        assert client.get("/api/openapi.json").status_code == 200
+    for name, value in {"COMMERCE_ENV": "production", "COMMERCE_SECRET_KEY": "k" * 40,
+                        "COMMERCE_PUBLIC_URL": "https://learn.example.org",
+                        "COMMERCE_STRIPE_SECRET_KEY": "sk_live_123",
+                        "COMMERCE_STRIPE_WEBHOOK_SECRET": "whsec_123"}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_api()) as client:
+            hidden = (client.get("/api/openapi.json").status_code,
+                      client.get("/api/docs").status_code)
+        monkeypatch.setenv("COMMERCE_API_DOCS", "true")
+        get_settings.cache_clear()
+        with TestClient(create_api()) as client:
+            asked = client.get("/api/openapi.json").status_code
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert hidden == (404, 404)
+    assert asked == 200

@@ -491,9 +491,9 @@ def create_api() -> FastAPI:
     api = HardenedAPI(
         title="Commerce Dash API",
         version="2",
-        docs_url=DOCS_PATH,
+        docs_url=DOCS_PATH if settings.api_docs_enabled else None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url="/api/openapi.json" if settings.api_docs_enabled else None,
     )
     install_error_handlers(api)
     # added innermost first: a request meets CORS, then the body limit, the upload gate and

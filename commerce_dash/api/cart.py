@@ -25,7 +25,7 @@ from commerce_dash.services import cart as cart_service
 from commerce_dash.services import checkout as checkout_service
 from commerce_dash.services.cart import CartOwner, CartView
 from commerce_dash.services.checkout import CheckoutRequest, CheckoutResult
-from commerce_dash.services.rate_limit import hit, hit_many
+from commerce_dash.services.rate_limit import hit
 from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/cart", tags=["cart"])
@@ -117,14 +117,6 @@ def checkout_json(result: CheckoutResult) -> dict[str, Any]:
     }
 
 
-def _limit(session: DbSession, request: Request, user_id: int | None) -> None:
-    settings = get_settings()
-    limits = {f"client:{client_ip(request)}": settings.client_rate_limit_per_minute}
-    if user_id is not None:
-        limits[f"checkout:{user_id}"] = settings.checkout_rate_limit_per_minute
-    hit_many(session=session, limits=limits)
-
-
 def _view(session: DbSession, owner: CartOwner, token: str = "") -> dict[str, Any]:
     body = cart_json(cart_service.view_cart(session=session, owner=owner))
     if owner.user_id is None and not body["token"]:
@@ -169,7 +161,8 @@ def remove_item(line_id: IdPath, request: Request, session: DbSession, actor: Op
 def apply_discount(body: CodeBody, request: Request, session: DbSession, actor: OptionalActor,
                    x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
-    cart_service.apply_code(session=session, owner=owner, code=body.code)
+    cart_service.apply_code(session=session, owner=owner, code=body.code,
+                            client_ip=client_ip(request))
     return _view(session, owner)
 
 
@@ -211,7 +204,6 @@ def checkout(body: CheckoutBody, request: Request, response: Response, session: 
         raise DomainError("idempotency_key_required",
                           "Send an Idempotency-Key header with every checkout.",
                           field="idempotency_key")
-    _limit(session, request, actor.user_id)
     result = checkout_service.checkout(
         session=session, actor=actor,
         request=CheckoutRequest(idempotency_key=idempotency_key, **body.model_dump()),

@@ -14,13 +14,14 @@ from sqlmodel import Session
 
 from commerce_dash.db import session_scope
 from commerce_dash.domain.actor import Actor, require_section
+from commerce_dash.domain.client_address import client_address
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.identifiers import INT_MAX as INT_MAX
 from commerce_dash.domain.identifiers import parse_id as parse_id
 from commerce_dash.domain.paging import MAX_PAGE_SIZE
-from commerce_dash.services.accounts import resolve_session
+from commerce_dash.services.accounts import SESSION_COOKIE, resolve_session
+from commerce_dash.settings import get_settings
 
-SESSION_COOKIE = "cd_session"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # -- integers from the client ---------------------------------------------------------------------
@@ -65,7 +66,11 @@ DbSession = Annotated[Session, Depends(get_db)]
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address: the socket's peer, or behind COMMERCE_TRUSTED_PROXY_HOPS
+    proxies the address the outermost one saw (the rule the pages use too)."""
+    peer = request.client.host if request.client else ""
+    return client_address(peer, request.headers.get("x-forwarded-for", ""),
+                          get_settings().trusted_proxy_hops)
 
 
 def session_token(request: Request) -> str:
@@ -84,7 +89,8 @@ def session_token(request: Request) -> str:
 
 def optional_actor(request: Request, session: DbSession) -> Actor | None:
     return resolve_session(
-        session=session, token=session_token(request), client_ip=client_ip(request)
+        session=session, token=session_token(request), client_ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
 
 

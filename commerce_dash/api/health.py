@@ -1,4 +1,9 @@
-"""Liveness and readiness: the database answers and its schema is at the newest migration."""
+"""Liveness and readiness: the database answers and its schema is at the newest migration.
+
+In production the answer says only whether the app is ready (and, if not, why in words):
+the database dialect and the migration revisions are for operators (``cli check``), not for
+anyone who can reach the URL.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from sqlalchemy import text
 
 from commerce_dash.db import get_engine
 from commerce_dash.migrations import current_revision, head_revision
+from commerce_dash.settings import get_settings
 
 router = APIRouter(tags=["health"])
 
@@ -36,12 +42,15 @@ def health() -> JSONResponse:
         )
     head = head_revision()
     ok = current == head
+    details = {} if get_settings().env == "production" else {
+        "dialect": engine.dialect.name,
+        "migration": {"current": current, "head": head, "at_head": ok},
+    }
     return JSONResponse(
         {
             "status": "ok" if ok else "error",
             "database": "ok",
-            "dialect": engine.dialect.name,
-            "migration": {"current": current, "head": head, "at_head": ok},
+            **details,
             **(
                 {}
                 if ok

@@ -298,12 +298,39 @@ def refused_panel() -> rx.Component:
     )
 
 
+def second_factor_panel() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("shield-alert", size=40, color=rx.color("amber", 11)),
+            rx.heading("Your admin role needs two-factor sign-in", size="5",
+                       id="second-factor-needed"),
+            rx.text(
+                "Admin pages open only in a session that passed a code from an authenticator "
+                "app. Set up two-factor sign-in, or sign out and in again with your code.",
+                color_scheme="gray",
+                text_align="center",
+            ),
+            rx.hstack(
+                rx.link(rx.button("Set up two-factor sign-in"), href=routes.ACCOUNT_SECURITY),
+                rx.button("Sign out", variant="soft", on_click=AuthState.sign_out),
+                wrap="wrap",
+                justify="center",
+            ),
+            align="center",
+            spacing="3",
+            max_width="520px",
+        ),
+        padding="4em 1em",
+    )
+
+
 def admin_shell(active_key: str, title: str, *children: rx.Component) -> rx.Component:
     """The admin layout; the content shows only once the guard allowed the section."""
     body = rx.match(
         AdminState.access,
         ("allowed", rx.vstack(rx.heading(title, size="6"), *children, spacing="4", width="100%")),
         ("denied", refused_panel()),
+        ("second_factor", second_factor_panel()),
         rx.center(rx.spinner(size="3"), padding="4em"),
     )
     return rx.hstack(

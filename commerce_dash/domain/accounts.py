@@ -1,9 +1,6 @@
-"""Account rules: email and password checks, login throttling."""
+"""Account rules: email and password checks, the sign-in delay."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -52,31 +49,26 @@ def clean_name(raw: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class ThrottleDecision:
-    allowed: bool
-    retry_after_seconds: int = 0
+def login_delay_seconds(over: int, *, cap: int) -> int:
+    """How long an account waits before the next attempt from an address it does not know,
+    once it is ``over`` its free failures: 1, 2, 4, 8 ... seconds, at most ``cap``."""
+    if over <= 0:
+        return 0
+    return min(cap, 2 ** min(over - 1, 30))
 
 
-def login_throttle(
-    *,
-    account_failures: list[datetime],
-    client_failures: list[datetime],
-    now: datetime,
-    window: timedelta,
-    max_per_account: int,
-    max_per_client: int,
-) -> ThrottleDecision:
-    """Decide whether another login attempt may be made.
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chromium/", "Chromium"), ("Chrome/", "Chrome"), ("Safari/", "Safari"),
+             ("python-httpx", "API client"), ("curl/", "curl"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"))
 
-    Counts failures inside the sliding ``window``; once a limit is reached the attempt waits
-    until the oldest counted failure leaves the window.
-    """
-    since = now - window
-    for failures, limit in ((account_failures, max_per_account), (client_failures, max_per_client)):
-        recent = sorted(t for t in failures if t > since)
-        if len(recent) >= limit:
-            oldest_counted = recent[len(recent) - limit]
-            wait = (oldest_counted + window - now).total_seconds()
-            return ThrottleDecision(False, max(1, int(wait) + 1))
-    return ThrottleDecision(True)
+
+def describe_agent(user_agent: str) -> str:
+    """A person's name for a browser from its User-Agent: "Firefox on Windows"."""
+    browser = next((name for key, name in _BROWSERS if key in user_agent), "")
+    system = next((name for key, name in _SYSTEMS if key in user_agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or (user_agent[:40] if user_agent else "Unknown device")

@@ -29,6 +29,8 @@ class Actor:
     full_name: str
     grants: tuple[Grant, ...] = ()
     client_ip: str = field(default="", compare=False)
+    # admin roles were held back: this session has not passed the second factor they need
+    second_factor_missing: bool = field(default=False, compare=False)
 
     @property
     def roles(self) -> frozenset[str]:
@@ -62,6 +64,13 @@ def require_section(actor: Actor | None, section_key: str) -> Actor:
     """Return the actor if signed in and allowed into the admin section, else raise."""
     if actor is None:
         raise DomainError("not_signed_in", "Sign in to continue.", kind=ErrorKind.UNAUTHENTICATED)
+    if not can_access(actor.roles, section_key) and actor.second_factor_missing:
+        raise DomainError(
+            "second_factor_required",
+            "Your admin role needs two-factor sign-in: sign in with your code, or set it up "
+            "on your account's security page.",
+            kind=ErrorKind.FORBIDDEN,
+        )
     if not can_access(actor.roles, section_key):
         raise DomainError(
             "forbidden", "You do not have access to this area.", kind=ErrorKind.FORBIDDEN

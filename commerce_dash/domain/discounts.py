@@ -59,6 +59,22 @@ class FailureReason(StrEnum):
     BELOW_MINIMUM = "below_minimum"
 
 
+# What a learner is told about a code that cannot be used: one answer whether it does not
+# exist or exists but is off, not yet or no longer valid, or used up, so trying codes teaches
+# nothing. Rules about the cart itself (what it covers, the minimum) are said plainly.
+UNUSABLE = "This code isn't valid, or can no longer be used."
+_UNUSABLE = frozenset({FailureReason.UNKNOWN, FailureReason.INACTIVE,
+                       FailureReason.NOT_YET_VALID, FailureReason.EXPIRED,
+                       FailureReason.USED_UP, FailureReason.USED_UP_FOR_USER})
+
+
+def learner_refusal(refused: DiscountRefused) -> tuple[str, str]:
+    """(error code, message) a learner sees for a refused code."""
+    if refused.reason in _UNUSABLE:
+        return "code_invalid", UNUSABLE
+    return f"code_{refused.reason.value}", refused.message
+
+
 _SCOPE_ITEM_TYPE: dict[DiscountScope, ItemType] = {
     DiscountScope.COURSES: ItemType.COURSE,
     DiscountScope.PROGRAMS: ItemType.PROGRAM,

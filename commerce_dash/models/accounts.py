@@ -33,6 +33,14 @@ class User(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     last_login_at: datetime | None = timestamp_field()
+    # Registration waits for the emailed link: until then the learner may browse and fill a
+    # cart, not pay. Accounts made by an admin or an invitation count as verified.
+    email_verified_at: datetime | None = timestamp_field()
+    # Two-factor sign-in (TOTP, RFC 6238): the base32 secret once confirmed with a code.
+    totp_secret: str = Field(default="", max_length=64)
+    totp_enabled_at: datetime | None = timestamp_field()
+    # the last 30-second step a code was accepted for: a code never works twice
+    totp_last_step: int = 0
 
 
 class UserRole(SQLModel, table=True):
@@ -62,10 +70,16 @@ class UserSession(SQLModel, table=True):
     revoked_at: datetime | None = timestamp_field()
     client_ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=255)
+    # when this session passed the second factor (None: password only)
+    second_factor_at: datetime | None = timestamp_field()
 
 
 class AccountToken(SQLModel, table=True):
-    """A one-time token to set a password (invitation or reset); stored hashed."""
+    """A one-time token, stored hashed: ``invite`` (set a first password), ``reset`` (a new
+    password), ``verify`` (confirm the email), ``second_factor`` (the code step of a sign-in),
+    ``session``/``session_mfa`` (the browser trades it for its HttpOnly session cookie).
+    A new invite, reset, verify or second-factor token ends the user's earlier unused ones
+    of its purpose."""
 
     __tablename__ = "account_token"
 
@@ -88,3 +102,27 @@ class LoginAttempt(SQLModel, table=True):
     client_key: str = Field(max_length=64, index=True)
     succeeded: bool = False
     at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins of one account (by email, known or not) within the window, and when
+    the next attempt from an address the account has not signed in from may be made."""
+
+    __tablename__ = "login_throttle"
+
+    account_key: str = Field(primary_key=True, max_length=254)
+    failures: int = 0
+    window_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    next_allowed_at: datetime | None = timestamp_field()
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for the second factor (shown once, stored hashed)."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_at_field()
+    used_at: datetime | None = timestamp_field()

@@ -92,6 +92,18 @@ TEMPLATES: dict[str, TemplateSpec] = {
             "an admin (or a refund) revoked the certificate",
             ("user_name", "course_title", "certificate_number", "category", "reason"),
         ),
+        TemplateSpec("verify-email", "a learner registered", ("user_name", "confirm_url")),
+        TemplateSpec(
+            "account-exists",
+            "someone registered with an email that has an account",
+            ("user_name", "sign_in_url", "reset_url"),
+        ),
+        TemplateSpec("account-created", "the learner confirmed their email",
+                     ("user_name", "catalog_url")),
+        TemplateSpec("password-reset", "someone asked for a new password",
+                     ("user_name", "reset_url")),
+        TemplateSpec("password-changed", "the password was changed or reset",
+                     ("user_name", "changed_at", "reset_url")),
         TemplateSpec(
             "dispute-opened",
             "a chargeback was opened (to billing admins)",
@@ -223,6 +235,11 @@ def preview_context(session: Session, name: str) -> dict[str, Any]:
         "verify_url": f"{base_url}{routes.VERIFY}/{PREVIEW_CERTIFICATE_NUMBER}",
         "category": "Issued in error",
         "retry_url": f"{base_url}{routes.CART}",
+        "confirm_url": f"{base_url}{routes.CONFIRM_EMAIL}?token=PREVIEW",
+        "sign_in_url": f"{base_url}{routes.LOGIN}",
+        "reset_url": f"{base_url}{routes.RESET_PASSWORD}?token=PREVIEW",
+        "catalog_url": f"{base_url}{routes.STORE}",
+        "changed_at": "2026-12-07 09:30 UTC",
     }
     return {key: context[key] for key in spec.required}
 

@@ -1,25 +1,28 @@
-"""Sign-up, sign-in, sessions, sign-out and setting a password from an invitation."""
+"""Sign-in, sessions and sign-out.
+
+Proving who you are (a password here, an emailed link in ``registration`` and ``passwords``,
+a code in ``two_factor``) gives a :class:`Verified` user; an API client then opens a
+session and gets its bearer token, a browser gets a single-use ticket that
+``/api/v2/auth/session`` trades for an HttpOnly cookie. Sessions end after
+``session_ttl_hours``, after an idle spell (shorter for admins), on sign-out, and when
+their token turns up in another browser.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.access import RoleName
-from commerce_dash.domain.accounts import (
-    check_password_policy,
-    clean_name,
-    login_throttle,
-    normalise_email,
-)
+from commerce_dash.domain.access import is_admin
+from commerce_dash.domain.accounts import normalise_email
 from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
-from commerce_dash.models.accounts import AccountToken, LoginAttempt, User, UserRole, UserSession
+from commerce_dash.models.accounts import LoginAttempt, User, UserRole, UserSession
+from commerce_dash.services import account_tokens, login_throttle
 from commerce_dash.services.secrets import (
     hash_password,
     needs_rehash,
@@ -30,6 +33,8 @@ from commerce_dash.services.secrets import (
 from commerce_dash.settings import get_settings
 
 INVALID_CREDENTIALS = "Email or password is incorrect."
+# the browser's session cookie (HttpOnly, set by /api/v2/auth/session)
+SESSION_COOKIE = "cd_session"
 # Refresh last_seen_at at most this often, so that reading a session rarely writes.
 _TOUCH_INTERVAL = timedelta(minutes=5)
 
@@ -40,6 +45,29 @@ class SignedIn:
 
     token: str
     actor: Actor
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A user who proved who they are (password, emailed link, second factor), not yet in a
+    session: an API client gets one with :func:`open_session`, a browser with
+    :func:`issue_ticket` (traded for its HttpOnly cookie)."""
+
+    actor: Actor
+    second_factor: bool = False
+
+
+@dataclass(frozen=True)
+class SecondFactorNeeded:
+    """The password was right and the account asks for a code: ``challenge`` carries the
+    sign-in to :func:`commerce_dash.services.two_factor.complete` (5 minutes)."""
+
+    challenge: str
+
+
+Proven = Verified | SecondFactorNeeded
+SESSION_TICKET = "session"
+SESSION_TICKET_MFA = "session_mfa"
 
 
 def load_actor(*, session: Session, user: User, client_ip: str = "") -> Actor:
@@ -57,107 +85,73 @@ def load_actor(*, session: Session, user: User, client_ip: str = "") -> Actor:
     )
 
 
-def _start_session(*, session: Session, user: User, client_ip: str, user_agent: str) -> SignedIn:
+def after_first_factor(*, session: Session, user: User) -> Proven:
+    """What proving the password (or an emailed link) leads to: a session, or the code step
+    when the account has two-factor sign-in (caller commits)."""
     assert user.id is not None
+    if user.totp_enabled_at is not None:
+        return SecondFactorNeeded(
+            challenge=account_tokens.issue(session=session, user_id=user.id,
+                                           purpose="second_factor"))
+    return Verified(actor=load_actor(session=session, user=user))
+
+
+def _start_session(session: Session, verified: Verified, client_ip: str,
+                   user_agent: str) -> SignedIn:
+    user = session.get(User, verified.actor.user_id)
+    if user is None or not user.is_active:
+        raise DomainError("invalid_credentials", INVALID_CREDENTIALS,
+                          kind=ErrorKind.UNAUTHENTICATED)
     token = new_token()
     now = utcnow()
-    session.add(
-        UserSession(
-            user_id=user.id,
-            token_hash=token_digest(token),
-            expires_at=now + timedelta(hours=get_settings().session_ttl_hours),
-            last_seen_at=now,
-            client_ip=client_ip[:64],
-            user_agent=user_agent[:255],
-        )
-    )
+    session.add(UserSession(
+        user_id=verified.actor.user_id,
+        token_hash=token_digest(token),
+        expires_at=now + timedelta(hours=get_settings().session_ttl_hours),
+        last_seen_at=now,
+        client_ip=client_ip[:64],
+        user_agent=user_agent[:255],
+        second_factor_at=now if verified.second_factor else None,
+    ))
     user.last_login_at = now
     session.add(user)
-    return SignedIn(token=token, actor=load_actor(session=session, user=user, client_ip=client_ip))
+    return SignedIn(token=token, actor=load_actor(session=session, user=user,
+                                                  client_ip=client_ip))
 
 
-def register_learner(
-    *,
-    session: Session,
-    email: str,
-    full_name: str,
-    password: str,
-    client_ip: str = "",
-    user_agent: str = "",
-) -> SignedIn:
-    """Create a learner account and sign it in."""
-    settings = get_settings()
-    email = normalise_email(email)
-    name = clean_name(full_name)
-    check_password_policy(password, email=email, min_length=settings.password_min_length)
-    if session.exec(select(User.id).where(User.email == email)).first() is not None:
-        raise DomainError(
-            "email_taken",
-            "An account with this email already exists. Sign in instead.",
-            kind=ErrorKind.CONFLICT,
-            field="email",
-        )
-    user = User(email=email, full_name=name, password_hash=hash_password(password))
-    session.add(user)
-    try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent sign-up with the same email won
-        session.rollback()
-        raise DomainError(
-            "email_taken",
-            "An account with this email already exists. Sign in instead.",
-            kind=ErrorKind.CONFLICT,
-            field="email",
-        ) from exc
-    assert user.id is not None
-    session.add(UserRole(user_id=user.id, role=RoleName.LEARNER))
-    signed_in = _start_session(
-        session=session, user=user, client_ip=client_ip, user_agent=user_agent
-    )
+def open_session(*, session: Session, verified: Verified, client_ip: str = "",
+                 user_agent: str = "") -> SignedIn:
+    """A session for an API client: the raw token, once. Commits."""
+    signed = _start_session(session, verified, client_ip, user_agent)
     session.commit()
-    return signed_in
+    return signed
 
 
-def _throttle(*, session: Session, email: str, client_ip: str) -> None:
-    settings = get_settings()
-    now = utcnow()
-    window = timedelta(minutes=settings.login_window_minutes)
-    since = now - window
-    account_failures = session.exec(
-        select(LoginAttempt.at).where(
-            LoginAttempt.account_key == email,
-            LoginAttempt.at > since,
-            col(LoginAttempt.succeeded).is_(False),
-        )
-    ).all()
-    client_failures = (
-        session.exec(
-            select(LoginAttempt.at).where(
-                LoginAttempt.client_key == client_ip,
-                LoginAttempt.at > since,
-                col(LoginAttempt.succeeded).is_(False),
-            )
-        ).all()
-        if client_ip
-        else []
-    )
-    decision = login_throttle(
-        account_failures=list(account_failures),
-        client_failures=list(client_failures),
-        now=now,
-        window=window,
-        max_per_account=settings.login_max_failures_per_account,
-        max_per_client=settings.login_max_failures_per_client,
-    )
-    if not decision.allowed:
-        minutes = max(1, -(-decision.retry_after_seconds // 60))
-        raise DomainError(
-            "too_many_attempts",
-            f"Too many sign-in attempts. Try again in {minutes} minute"
-            f"{'s' if minutes != 1 else ''}.",
-            kind=ErrorKind.RATE_LIMITED,
-            retry_after_seconds=decision.retry_after_seconds,
-        )
+def issue_ticket(*, session: Session, verified: Verified) -> str:
+    """A single-use ticket, good for 2 minutes, that the browser trades at
+    ``/api/v2/auth/session`` for its session cookie (HttpOnly, so page scripts never see
+    the session token). Commits."""
+    ticket = account_tokens.issue(
+        session=session, user_id=verified.actor.user_id, exclusive=False,
+        purpose=SESSION_TICKET_MFA if verified.second_factor else SESSION_TICKET)
+    session.commit()
+    return ticket
+
+
+def redeem_ticket(*, session: Session, ticket: str, client_ip: str = "",
+                  user_agent: str = "") -> SignedIn:
+    """Trade a ticket from :func:`issue_ticket` for a session. Commits."""
+    row = account_tokens.redeem(session=session, token=ticket,
+                                purpose=(SESSION_TICKET, SESSION_TICKET_MFA))
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        session.rollback()
+        raise DomainError("session_invalid", account_tokens.invalid_message(SESSION_TICKET))
+    verified = Verified(actor=load_actor(session=session, user=user),
+                        second_factor=row.purpose == SESSION_TICKET_MFA)
+    signed = _start_session(session, verified, client_ip, user_agent)
+    session.commit()
+    return signed
 
 
 def sign_in(
@@ -166,13 +160,14 @@ def sign_in(
     email: str,
     password: str,
     client_ip: str = "",
-    user_agent: str = "",
-) -> SignedIn:
-    """Check the credentials and open a session.
+) -> Proven:
+    """Check the credentials: the user, or the code step when the account has two-factor
+    sign-in. Commits (the throttle's counts).
 
     A wrong password, an unknown email and a deactivated account give the same message.
-    Failures are counted per account and per client address; past the limits the attempt
-    is refused before the password is checked.
+    Attempts are limited per client address, per account from unknown addresses, and
+    globally (``services.login_throttle``); past a limit the attempt is refused before the
+    password is checked.
     """
     try:
         email = normalise_email(email)
@@ -182,42 +177,50 @@ def sign_in(
         ) from exc
     if not password:
         raise DomainError("password_required", "Enter your password.", field="password")
-    _throttle(session=session, email=email, client_ip=client_ip)
+    attempt = login_throttle.before_attempt(session=session, email=email, client_ip=client_ip)
     user = session.exec(select(User).where(User.email == email)).first()
     ok = verify_password(user.password_hash if user else "", password)
     if not ok or user is None or not user.is_active:
-        session.add(
-            LoginAttempt(account_key=email, client_key=client_ip[:64], succeeded=False, at=utcnow())
-        )
-        session.commit()
+        login_throttle.after_failure(session=session, attempt=attempt)
         raise DomainError(
             "invalid_credentials", INVALID_CREDENTIALS, kind=ErrorKind.UNAUTHENTICATED
         )
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.add(
-        LoginAttempt(account_key=email, client_key=client_ip[:64], succeeded=True, at=utcnow())
-    )
-    signed_in = _start_session(
-        session=session, user=user, client_ip=client_ip, user_agent=user_agent
-    )
+        session.add(user)
+    login_throttle.after_success(session=session, attempt=attempt)
+    proven = after_first_factor(session=session, user=user)
     session.commit()
-    return signed_in
+    return proven
 
 
-def resolve_session(*, session: Session, token: str, client_ip: str = "") -> Actor | None:
-    """The actor behind a session token, or None when it is unknown, expired or revoked.
+def _idle_limit(grants: list[Grant]) -> timedelta:
+    settings = get_settings()
+    minutes = (settings.admin_session_idle_minutes
+               if is_admin(frozenset(g.role for g in grants))
+               else settings.session_idle_minutes)
+    return timedelta(minutes=minutes)
+
+
+def resolve_session(*, session: Session, token: str, client_ip: str = "",
+                    user_agent: str = "") -> Actor | None:
+    """The actor behind a session token, or None when it is unknown, expired, revoked, idle
+    too long, or used from another browser than the one that opened it.
 
     Every signed-in request runs this, so it is one Core query (session, user and grants
     joined) rather than ORM entity loads; ``last_seen_at`` is written at most every 5 min.
+    When admin roles need a second factor and this session has none, the actor keeps only
+    its learner grants and says so (``second_factor_missing``).
     """
     if not token:
         return None
     now = utcnow()
+    settings = get_settings()
     rows = session.execute(
-        select(  # type: ignore[call-overload]
-            UserSession.id, UserSession.last_seen_at, User.id, User.email, User.full_name,
-            UserRole.role, UserRole.department_id,
+        select(  # type: ignore[call-overload, misc]
+            UserSession.id, UserSession.last_seen_at, UserSession.user_agent,
+            UserSession.client_ip, UserSession.second_factor_at,
+            User.id, User.email, User.full_name, UserRole.role, UserRole.department_id,
         )
         .join(User, col(User.id) == UserSession.user_id)
         .outerjoin(UserRole, col(UserRole.user_id) == User.id)
@@ -230,16 +233,33 @@ def resolve_session(*, session: Session, token: str, client_ip: str = "") -> Act
     ).all()
     if not rows:
         return None
-    session_id, last_seen, user_id, email, full_name = rows[0][:5]
+    session_id, last_seen, bound_agent, bound_ip, second_factor_at, user_id, email, \
+        full_name = rows[0][:8]
+    grants = sorted({Grant(role, dept) for *_, role, dept in rows if role is not None})
+    stale = last_seen is not None and now - last_seen > _idle_limit(grants)
+    foreign = ((settings.session_bind_user_agent and bound_agent
+                and user_agent[:255] != bound_agent)
+               or (settings.session_bind_client_ip and bound_ip
+                   and client_ip[:64] != bound_ip))
+    if stale or foreign:
+        # idle too long, or the token turned up in another browser: it ends here
+        session.execute(update(UserSession).where(col(UserSession.id) == session_id)
+                        .values(revoked_at=now))
+        session.commit()
+        return None
     if last_seen is None or now - last_seen > _TOUCH_INTERVAL:
         session.execute(
             update(UserSession).where(col(UserSession.id) == session_id)
             .values(last_seen_at=now)
         )
         session.commit()
-    grants = sorted({Grant(role, dept) for *_, role, dept in rows if role is not None})
+    missing = False
+    if settings.require_second_factor_for_admins and second_factor_at is None:
+        kept = [g for g in grants if not is_admin(frozenset({g.role}))]
+        missing = len(kept) != len(grants)
+        grants = kept
     return Actor(user_id=user_id, email=email, full_name=full_name, grants=tuple(grants),
-                 client_ip=client_ip)
+                 client_ip=client_ip, second_factor_missing=missing)
 
 
 def sign_out(*, session: Session, token: str) -> bool:
@@ -268,50 +288,31 @@ def revoke_user_sessions(*, session: Session, user_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def accept_invitation(
-    *, session: Session, token: str, password: str, client_ip: str = "", user_agent: str = ""
-) -> SignedIn:
-    """Set the password of an invited account from its one-time link and sign it in."""
+@dataclass(frozen=True)
+class OpenSession:
+    """One of the user's sessions, as the security page lists it."""
+
+    id: int
+    user_agent: str
+    client_ip: str
+    created_at: datetime
+    last_seen_at: datetime | None
+    second_factor: bool
+    current: bool
+
+
+def open_sessions(*, session: Session, user_id: int, current_token: str = "") -> list[OpenSession]:
+    """The user's sessions that still work, the most recently used first."""
     now = utcnow()
-    row = session.exec(
-        select(AccountToken).where(AccountToken.token_hash == token_digest(token or ""))
-    ).first()
-    if row is None or row.used_at is not None or row.expires_at <= now:
-        raise DomainError(
-            "invitation_invalid",
-            "This invitation link is invalid or has expired. Ask an administrator for a new one.",
-        )
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        raise DomainError("invitation_invalid", "This account is no longer active.")
-    check_password_policy(password, email=user.email, min_length=get_settings().password_min_length)
-    user.password_hash = hash_password(password)
-    user.updated_at = now
-    row.used_at = now
-    session.add_all([user, row])
-    signed_in = _start_session(
-        session=session, user=user, client_ip=client_ip, user_agent=user_agent
-    )
-    session.commit()
-    return signed_in
-
-
-def change_password(
-    *, session: Session, actor: Actor, current_password: str, new_password: str
-) -> None:
-    """Change the signed-in user's password; other sessions stay open."""
-    user = session.get(User, actor.user_id)
-    if user is None or not verify_password(user.password_hash, current_password):
-        raise DomainError(
-            "wrong_password", "The current password is incorrect.", field="current_password"
-        )
-    check_password_policy(
-        new_password, email=user.email, min_length=get_settings().password_min_length
-    )
-    user.password_hash = hash_password(new_password)
-    user.updated_at = utcnow()
-    session.add(user)
-    session.commit()
+    current = token_digest(current_token) if current_token else ""
+    rows = session.exec(select(UserSession).where(
+        UserSession.user_id == user_id, col(UserSession.revoked_at).is_(None),
+        col(UserSession.expires_at) > now,
+    ).order_by(col(UserSession.last_seen_at).desc(), col(UserSession.id).desc())).all()
+    return [OpenSession(id=r.id or 0, user_agent=r.user_agent, client_ip=r.client_ip,
+                        created_at=r.created_at, last_seen_at=r.last_seen_at,
+                        second_factor=r.second_factor_at is not None,
+                        current=bool(current) and r.token_hash == current) for r in rows]
 
 
 def purge_stale_records(*, session: Session, keep_days: int = 30) -> dict[str, int]:

@@ -22,7 +22,12 @@ from commerce_dash.domain.cart import (
     taxable_amounts,
 )
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.domain.discounts import DiscountApplied, PricedLine, normalise_code
+from commerce_dash.domain.discounts import (
+    DiscountApplied,
+    PricedLine,
+    learner_refusal,
+    normalise_code,
+)
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.fx import rate_text
 from commerce_dash.domain.money import format_minor
@@ -45,6 +50,7 @@ from commerce_dash.services.fx import (
 )
 from commerce_dash.services.ownership import owned_course_ids, program_courses
 from commerce_dash.services.pricing import in_force_clause
+from commerce_dash.services.rate_limit import limit_code_attempt
 from commerce_dash.services.tax import quote_tax
 from commerce_dash.settings import get_settings
 
@@ -426,8 +432,13 @@ def remove_line(*, session: Session, owner: CartOwner, line_id: int) -> None:
     session.commit()
 
 
-def apply_code(*, session: Session, owner: CartOwner, code: str) -> DiscountApplied:
-    """Check a code against the cart now (every rule) and keep it on the cart; commit."""
+def apply_code(*, session: Session, owner: CartOwner, code: str,
+               client_ip: str = "") -> DiscountApplied:
+    """Check a code against the cart now (every rule) and keep it on the cart; commit.
+
+    Attempts are limited per client address and per cart, and a code that does not exist
+    gets the same answer as one that cannot be used, so codes cannot be found by trying.
+    """
     typed = normalise_code(code)
     if not typed:
         raise DomainError("invalid_code", "Enter a discount code.", field="code")
@@ -437,9 +448,11 @@ def apply_code(*, session: Session, owner: CartOwner, code: str) -> DiscountAppl
     lines = _priced_lines(session, cart, utcnow())
     if not lines:
         raise DomainError("cart_empty", "Add something to your cart first.", field="code")
+    limit_code_attempt(session=session, client_ip=client_ip, cart_key=str(cart.id))
     result = check_code(session=session, code=typed, lines=lines, user_id=owner.user_id)
     if not isinstance(result, DiscountApplied):
-        raise DomainError(f"code_{result.reason.value}", result.message, field="code")
+        error, message = learner_refusal(result)
+        raise DomainError(error, message, field="code")
     cart.discount_code = result.code
     cart.updated_at = utcnow()
     session.add(cart)
@@ -737,7 +750,7 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         if isinstance(result, DiscountApplied):
             discount = result
         else:
-            discount_message = result.message
+            discount_message = learner_refusal(result)[1]
     taxable = taxable_amounts(amounts, discount)
     address = (TaxAddress(cart.billing_country, cart.billing_region, cart.billing_postal_code)
                if cart.billing_country else None)

@@ -28,6 +28,8 @@ from commerce_dash.payments.factory import get_processor, processor_for_departme
 from commerce_dash.services.cart import CartOwner, view_cart
 from commerce_dash.services.orders import settlement_note
 from commerce_dash.services.payment_review import require_not_under_review
+from commerce_dash.services.rate_limit import limit_checkout
+from commerce_dash.services.registration import require_verified
 from commerce_dash.services.settlement import apply_intent_result, complete_order
 from commerce_dash.settings import get_settings
 
@@ -122,9 +124,11 @@ def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> Che
         display_currency=request.display_currency.strip().upper(),
         expected_total=request.expected_total,
     )
+    limit_checkout(session=session, actor=actor)
     existing = _existing(session, actor.user_id, key)
     if existing is not None:
         return _replay(session, existing, fingerprint)
+    require_verified(session=session, user_id=actor.user_id)
     require_not_under_review(session=session, user_id=actor.user_id)
     for _ in range(2):
         try:

@@ -46,6 +46,8 @@ from commerce_dash.payments.sandbox import CardInput, SandboxProcessor, SignedEv
 from commerce_dash.services.audit import record_audit
 from commerce_dash.services.disputes import dispute_closed, dispute_opened
 from commerce_dash.services.ownership import owned_elsewhere
+from commerce_dash.services.payment_review import require_not_under_review
+from commerce_dash.services.rate_limit import limit_payment
 from commerce_dash.services.refunds import pay_approved, record_processor_refunds
 from commerce_dash.services.settlement import apply_intent_result, fail_order
 from commerce_dash.settings import get_settings
@@ -289,6 +291,7 @@ def settle_from_processor(*, session: Session, payment_id: int, source: str) -> 
 def confirm_payment(*, session: Session, actor: Actor, number: str) -> IntentResult:
     """The checkout page reports the card step finished: settle from the processor now
     (the webhook may come later; whichever is first wins, the other changes nothing)."""
+    limit_payment(session=session, actor=actor)
     order = order_for(session, actor.user_id, number)
     payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
     if payment is None or not payment.intent_id:
@@ -304,7 +307,10 @@ def confirm_payment(*, session: Session, actor: Actor, number: str) -> IntentRes
 
 def _payable_intent(session: Session, actor: Actor, number: str, processor: str) -> str:
     """The intent of the learner's pending order paid through ``processor`` (ends the read
-    transaction: the processor is called next)."""
+    transaction: the processor is called next). Payment attempts are limited and a learner
+    held for review cannot pay (the API and the pages alike)."""
+    limit_payment(session=session, actor=actor)
+    require_not_under_review(session=session, user_id=actor.user_id)
     order = order_for(session, actor.user_id, number)
     if order.status != OrderStatus.PENDING:
         raise DomainError("order_not_payable", f"This order is {order.status}.",
@@ -366,6 +372,7 @@ def sandbox_pay(
 def sandbox_challenge(*, session: Session, actor: Actor, intent_id: str, approve: bool
                       ) -> tuple[IntentResult, str]:
     """The sandbox's 3-D Secure page: approve or fail; returns the result and order number."""
+    limit_payment(session=session, actor=actor)
     payment = session.exec(
         select(Payment).where(Payment.processor == "sandbox", Payment.intent_id == intent_id)
     ).first()

@@ -7,15 +7,17 @@ then the counts are committed together.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, delete, text
+from sqlalchemy import bindparam, delete, text, update
 from sqlmodel import Session, col
 
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.base import UTCDateTime
 from commerce_dash.models.commerce import RateLimitHit
+from commerce_dash.settings import Settings, get_settings
 
 WINDOW_SECONDS = 60
 # Portable upsert (Postgres and SQLite >= 3.35 share this syntax), compiled once.
@@ -26,17 +28,19 @@ _COUNT = text(
 ).bindparams(bindparam("window_start", type_=UTCDateTime()))
 
 
-def _window(now: datetime) -> datetime:
-    return now.replace(second=0, microsecond=0)
+def _window(now: datetime, seconds: int = WINDOW_SECONDS) -> datetime:
+    """The start of the fixed window of ``seconds`` that ``now`` falls in (UTC epoch-aligned)."""
+    stamp = int(now.timestamp())
+    return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
 
 
-def hit_many(*, session: Session, limits: Mapping[str, int], now: datetime | None = None
-             ) -> dict[str, int]:
+def hit_many(*, session: Session, limits: Mapping[str, int], now: datetime | None = None,
+             window_seconds: int = WINDOW_SECONDS) -> dict[str, int]:
     """Count one request in each bucket (committed); refuse when any is past its limit."""
     if not limits:
         return {}
     now = now or utcnow()
-    start = _window(now)
+    start = _window(now, window_seconds)
     counts = {
         bucket: int(session.execute(_COUNT, {"bucket": bucket, "window_start": start}).scalar_one())
         for bucket in sorted(limits)
@@ -44,7 +48,7 @@ def hit_many(*, session: Session, limits: Mapping[str, int], now: datetime | Non
     session.commit()
     for bucket, limit in limits.items():
         if counts.get(bucket, 0) > limit:
-            retry = WINDOW_SECONDS - now.second
+            retry = max(1, int((start.timestamp() + window_seconds) - now.timestamp()))
             raise DomainError(
                 "rate_limited",
                 f"Too many requests; try again in {retry} seconds.",
@@ -54,12 +58,62 @@ def hit_many(*, session: Session, limits: Mapping[str, int], now: datetime | Non
     return counts
 
 
-def hit(*, session: Session, bucket: str, limit: int, now: datetime | None = None) -> int:
-    """Count one request in ``bucket`` for this minute (committed); refuse past ``limit``."""
-    return hit_many(session=session, limits={bucket: limit}, now=now)[bucket]
+def hit(*, session: Session, bucket: str, limit: int, now: datetime | None = None,
+        window_seconds: int = WINDOW_SECONDS) -> int:
+    """Count one request in ``bucket`` for this window (committed); refuse past ``limit``."""
+    return hit_many(session=session, limits={bucket: limit}, now=now,
+                    window_seconds=window_seconds)[bucket]
+
+
+def count_of(*, session: Session, bucket: str, now: datetime | None = None,
+             window_seconds: int = WINDOW_SECONDS) -> int:
+    """What ``bucket`` has counted in the current window (nothing is counted)."""
+    start = _window(now or utcnow(), window_seconds)
+    row = session.get(RateLimitHit, (bucket, start))
+    return row.hits if row is not None else 0
+
+
+def give_back(*, session: Session, bucket: str, now: datetime | None = None,
+              window_seconds: int = WINDOW_SECONDS) -> None:
+    """Take one back from ``bucket``'s current window (a counted attempt that went well;
+    caller commits)."""
+    start = _window(now or utcnow(), window_seconds)
+    session.execute(update(RateLimitHit).where(
+        col(RateLimitHit.bucket) == bucket, col(RateLimitHit.window_start) == start,
+        col(RateLimitHit.hits) > 0).values(hits=RateLimitHit.hits - 1))
 
 
 def purge(*, session: Session, before: datetime) -> int:
     result = session.execute(delete(RateLimitHit).where(col(RateLimitHit.window_start) < before))
     session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _client(actor_ip: str, settings: Settings) -> dict[str, int]:
+    return {f"client:{actor_ip}": settings.client_rate_limit_per_minute} if actor_ip else {}
+
+
+def limit_checkout(*, session: Session, actor: Actor) -> None:
+    """Checkouts per learner and calls per client address (the API and the pages alike)."""
+    settings = get_settings()
+    hit_many(session=session, limits={f"checkout:{actor.user_id}":
+                                      settings.checkout_rate_limit_per_minute,
+                                      **_client(actor.client_ip, settings)})
+
+
+def limit_payment(*, session: Session, actor: Actor) -> None:
+    """Payment attempts per learner (a card tested again and again against an intent) and
+    calls per client address (the API and the pages alike)."""
+    settings = get_settings()
+    hit_many(session=session, limits={f"payment:{actor.user_id}":
+                                      settings.payment_rate_limit_per_minute,
+                                      **_client(actor.client_ip, settings)})
+
+
+def limit_code_attempt(*, session: Session, client_ip: str, cart_key: str) -> None:
+    """Discount codes tried per client address and per cart, so codes cannot be guessed."""
+    settings = get_settings()
+    limits = {f"code:cart:{cart_key}": settings.code_attempts_per_minute}
+    if client_ip:
+        limits[f"code:client:{client_ip}"] = settings.code_attempts_per_minute
+    hit_many(session=session, limits=limits)

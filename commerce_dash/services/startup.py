@@ -53,7 +53,7 @@ def unsafe_start(*, session: Session | None = None) -> list[str]:
 def refuse_unsafe_production() -> None:
     """At start: in production, stop on anything unsafe; elsewhere log the warnings."""
     settings = get_settings()
-    for line in settings.warnings():
+    for line in settings.warnings() + settings.advice():
         log.warning("%s", line)
     if settings.env != "production":
         return

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, delete, select
 
+from commerce_dash import routes
 from commerce_dash.domain.access import DEPARTMENT_SCOPED_ROLES, ROLE_LABELS, RoleName
 from commerce_dash.domain.accounts import check_password_policy, clean_name, normalise_email
 from commerce_dash.domain.actor import Actor, Grant, require_section
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
 from commerce_dash.domain.paging import Page, PageRequest
-from commerce_dash.models.accounts import AccountToken, User, UserRole
+from commerce_dash.models.accounts import AccountToken, RecoveryCode, User, UserRole
 from commerce_dash.models.catalog import Department
+from commerce_dash.services import account_tokens
 from commerce_dash.services.accounts import revoke_user_sessions
 from commerce_dash.services.audit import record_audit
-from commerce_dash.services.secrets import hash_password, new_token, token_digest
+from commerce_dash.services.secrets import hash_password
 from commerce_dash.settings import get_settings
-
-INVITATION_TTL = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -150,17 +149,10 @@ def list_users(
 
 
 def _issue_invitation(session: Session, user: User) -> str:
+    """A new invitation link; the user's earlier ones stop working (caller commits)."""
     assert user.id is not None
-    token = new_token()
-    session.add(
-        AccountToken(
-            user_id=user.id,
-            purpose="invite",
-            token_hash=token_digest(token),
-            expires_at=utcnow() + INVITATION_TTL,
-        )
-    )
-    return f"{get_settings().public_url.rstrip('/')}/accept-invite?token={token}"
+    token = account_tokens.issue(session=session, user_id=user.id, purpose="invite")
+    return account_tokens.link(routes.ACCEPT_INVITE, token)
 
 
 def create_user(
@@ -192,8 +184,11 @@ def create_user(
             kind=ErrorKind.CONFLICT,
             field="email",
         )
+    # an admin vouches for the address of an account made with a password; an invited one
+    # proves it by following the emailed link
     user = User(
-        email=email, full_name=name, password_hash=hash_password(password) if password else ""
+        email=email, full_name=name, password_hash=hash_password(password) if password else "",
+        email_verified_at=utcnow() if password else None,
     )
     session.add(user)
     session.flush()
@@ -308,6 +303,28 @@ def set_active(
     return user
 
 
+def reset_second_factor(*, session: Session, actor: Actor | None, user_id: int,
+                        reason: str = "") -> User:
+    """Turn off a user's two-factor sign-in (a lost phone and lost recovery codes): the
+    secret and codes are deleted and every session ends; the user signs in with the
+    password and may enrol again. Doing it again is harmless."""
+    actor = require_section(actor, "users")
+    user = _user_or_404(session, user_id)
+    if user.totp_enabled_at is None and not user.totp_secret:
+        return user
+    user.totp_secret = ""
+    user.totp_enabled_at = None
+    user.totp_last_step = 0
+    user.updated_at = utcnow()
+    session.add(user)
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))
+    revoke_user_sessions(session=session, user_id=user_id)
+    record_audit(session=session, actor=actor, action="user.second_factor_reset",
+                 entity_type="user", entity_id=user_id, reason=reason)
+    session.commit()
+    return user
+
+
 def bootstrap_super_admin(*, session: Session, email: str, full_name: str, password: str) -> User:
     """Create the first super-admin from the command line (no actor exists yet)."""
     email = normalise_email(email)
@@ -316,7 +333,8 @@ def bootstrap_super_admin(*, session: Session, email: str, full_name: str, passw
         raise DomainError(
             "email_taken", "A user with this email already exists.", kind=ErrorKind.CONFLICT
         )
-    user = User(email=email, full_name=clean_name(full_name), password_hash=hash_password(password))
+    user = User(email=email, full_name=clean_name(full_name), password_hash=hash_password(password),
+                email_verified_at=utcnow())
     session.add(user)
     session.flush()
     assert user.id is not None

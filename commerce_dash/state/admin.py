@@ -13,7 +13,7 @@ from commerce_dash.state.auth import AuthState
 
 
 class AdminState(AuthState):
-    # checking | allowed | denied | login
+    # checking | allowed | denied | login | second_factor
     access: str = "checking"
 
     def guard(self, section_key: str) -> Actor | None:
@@ -24,7 +24,8 @@ class AdminState(AuthState):
             self.access = "login"
             return None
         if not can_access(actor.roles, section_key):
-            self.access = "denied"
+            # an admin whose roles wait for the second factor is told how to get them back
+            self.access = "second_factor" if actor.second_factor_missing else "denied"
             return None
         self.access = "allowed"
         return actor

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
 import reflex as rx
+from sqlmodel import Session
 
 from commerce_dash import routes
 from commerce_dash.db import session_scope
 from commerce_dash.domain.access import ROLE_LABELS, RoleName, is_admin, visible_sections
 from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.return_to import local_path
 from commerce_dash.services import accounts
 from commerce_dash.services import cart as cart_service
+from commerce_dash.services.accounts import SESSION_COOKIE
 from commerce_dash.services.cart import CartOwner
 from commerce_dash.settings import get_settings
+from commerce_dash.state.offload import with_session
 
-SESSION_COOKIE = "cd_session"
 CART_COOKIE = "cd_cart"
+AUTH_SESSION_PATH = "/api/v2/auth/session"
+AUTH_SIGNED_OUT_PATH = "/api/v2/auth/signed-out"
+
+
+def cookie_value(header: str, name: str) -> str:
+    """The value of cookie ``name`` in a ``Cookie`` request header ("" when absent)."""
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value.strip().strip('"')
+    return ""
 
 
 def _role_label(role: str) -> str:
@@ -22,19 +39,16 @@ def _role_label(role: str) -> str:
 
 
 class AuthState(rx.State):
-    """Holds the session cookie and a public summary of the signed-in user.
+    """Who is signed in, for the pages.
 
-    Authorisation never trusts these vars: every handler that reads or changes data resolves
-    the token again through ``current_actor``.
+    The session token is an HttpOnly cookie that page scripts cannot read: the server reads
+    it from the websocket's handshake (Reflex keeps the ``Cookie`` header server-side), and
+    signing in or out is a full-page hop through ``/api/v2/auth/session`` or
+    ``/signed-out``, which set or clear it. Authorisation never trusts the vars below:
+    every handler that reads or changes data resolves the session again through
+    ``current_actor``.
     """
 
-    session_token: str = rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        same_site="lax",
-        path="/",
-        max_age=get_settings().session_ttl_hours * 3600,
-    )
     # The guest cart's token (a signed-in learner's cart follows the account).
     cart_token: str = rx.Cookie(
         "",
@@ -42,6 +56,7 @@ class AuthState(rx.State):
         same_site="lax",
         path="/",
         max_age=get_settings().cart_ttl_hours * 3600,
+        secure=get_settings().public_url.startswith("https://"),
     )
     cart_count: int = 0
     signed_in: bool = False
@@ -51,14 +66,30 @@ class AuthState(rx.State):
     is_admin_user: bool = False
     nav_sections: list[dict[str, str]] = []
 
+    # notes to show on the next page (a full-page hop ends the current one; the tab keeps
+    # its state across it)
+    _notices: list[str] = []
+    # a sign-in waiting for its code (see pages/public/second_factor.py)
+    _challenge: str = ""
+    _challenge_landing: str = ""
+    _challenge_welcome: str = ""
+    second_factor_missing: bool = False
+
     def _client_ip(self) -> str:
         return self.router.session.client_ip or ""
+
+    def _user_agent(self) -> str:
+        return self.router.headers.user_agent or ""
+
+    def _session_token(self) -> str:
+        return cookie_value(self.router.headers.cookie or "", SESSION_COOKIE)
 
     def current_actor(self) -> Actor | None:
         """The actor for the session cookie, looked up in the database now."""
         with session_scope() as session:
             return accounts.resolve_session(
-                session=session, token=self.session_token, client_ip=self._client_ip()
+                session=session, token=self._session_token(), client_ip=self._client_ip(),
+                user_agent=self._user_agent(),
             )
 
     def _show_actor(self, actor: Actor | None) -> None:
@@ -68,6 +99,7 @@ class AuthState(rx.State):
         roles = sorted(actor.roles) if actor else []
         self.role_labels = sorted({_role_label(r) for r in roles})
         self.is_admin_user = is_admin(roles)
+        self.second_factor_missing = bool(actor and actor.second_factor_missing)
         self.nav_sections = [
             {"key": s.key, "label": s.label, "route": s.route, "icon": s.icon}
             for s in visible_sections(roles)
@@ -88,39 +120,78 @@ class AuthState(rx.State):
     def load_session(self) -> None:
         """Refresh who is signed in and the cart badge (every page calls this on load)."""
         actor = self.current_actor()
-        if actor is None and self.session_token:
-            self.session_token = ""
         self._show_actor(actor)
         self.refresh_cart_count(actor)
 
-    def _start(self, signed: accounts.SignedIn) -> list[str]:
-        """Begin the session; the guest cart joins the learner's. Returns merge messages."""
-        self.session_token = signed.token
-        self._show_actor(signed.actor)
-        messages: list[str] = []
-        if self.cart_token:
-            with session_scope() as session:
-                merged = cart_service.merge_guest_cart(
-                    session=session, token=self.cart_token, user_id=signed.actor.user_id
-                )
-            messages = merged.messages
-            self.cart_token = ""
-        self.refresh_cart_count(signed.actor)
-        return messages
+    @rx.event
+    def show_notices(self):  # type: ignore[no-untyped-def]
+        """The notes left for this page by the one before a full-page hop (every page)."""
+        notices, self._notices = self._notices, []
+        return [rx.toast.info(n) for n in notices] or None
 
-    def _landing_for(self, actor: Actor) -> str:
-        wanted = self.router.url.query_parameters.get("next", "")
+    def _backend_address(self, path: str) -> str:
+        """``path`` on the API as this browser reaches it: the websocket's own host (the
+        page's in production, the backend's port in development)."""
+        origin = self.router.headers.origin or get_settings().public_url
+        scheme = "https" if origin.startswith("https://") else "http"
+        host = self.router.headers.host or origin.split("://", 1)[-1]
+        return f"{scheme}://{host}{path}"
+
+    def _page_address(self, path: str) -> str:
+        origin = (self.router.headers.origin or get_settings().public_url).rstrip("/")
+        return origin + path
+
+    def _hop(self, path: str, **query: str):  # type: ignore[no-untyped-def]
+        """A full-page visit to an API path (the cookie hops)."""
+        url = self._backend_address(path) + "?" + urlencode(query)
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+    async def _enter(self, verified: accounts.Verified, landing: str, welcome: str = ""):  # type: ignore[no-untyped-def]
+        """Sign the browser in: the guest cart joins the learner's, and a full-page hop
+        trades a ticket for the session cookie and lands on ``landing``."""
+        cart_token = self.cart_token
+
+        def work(session: Session) -> tuple[list[str], str]:
+            messages: list[str] = []
+            if cart_token:
+                messages = cart_service.merge_guest_cart(
+                    session=session, token=cart_token, user_id=verified.actor.user_id
+                ).messages
+            return messages, accounts.issue_ticket(session=session, verified=verified)
+
+        messages, ticket = await with_session(work)
+        self.cart_token = ""
+        self._notices = ([welcome] if welcome else []) + messages
+        self._show_actor(verified.actor)
+        return self._hop(AUTH_SESSION_PATH, ticket=ticket, to=self._page_address(landing))
+
+    async def _after_proof(self, proven: accounts.Proven, welcome: str = "",
+                           landing: str = ""):  # type: ignore[no-untyped-def]
+        """Where a proof of identity leads: in (to ``landing``, else the ``next`` page or
+        the user's home), or to the code step when the account has two-factor sign-in."""
+        if isinstance(proven, accounts.SecondFactorNeeded):
+            self._challenge = proven.challenge
+            self._challenge_landing = landing or self._wanted_page()
+            self._challenge_welcome = welcome
+            return rx.redirect(routes.SECOND_FACTOR)
+        return await self._enter(proven, landing or self._landing_for(proven.actor), welcome)
+
+    def _wanted_page(self) -> str:
+        return local_path(self.router.url.query_parameters.get("next", "")) or ""
+
+    def _landing_for(self, actor: Actor, wanted: str = "") -> str:
         # Only local paths: never send someone to another site after signing in.
-        if wanted.startswith("/") and not wanted.startswith("//") and "\\" not in wanted:
+        wanted = wanted or self._wanted_page()
+        if wanted:
             return wanted
         return routes.ADMIN if is_admin(actor.roles) else routes.ACCOUNT
 
     @rx.event
     def sign_out(self):  # type: ignore[no-untyped-def]
-        """End the session here and on the server."""
+        """End the session on the server, then drop the cookie with a full-page hop."""
         with session_scope() as session:
-            accounts.sign_out(session=session, token=self.session_token)
-        self.session_token = ""
+            accounts.sign_out(session=session, token=self._session_token())
         self._show_actor(None)
         self.cart_count = 0
-        return [rx.toast.info("You are signed out."), rx.redirect(routes.HOME)]
+        self._notices = ["You are signed out."]
+        return self._hop(AUTH_SIGNED_OUT_PATH, to=self._page_address(routes.HOME))

@@ -11,6 +11,7 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.commerce import Cart, CartLine
+from commerce_dash.models.pricing import DiscountCode
 from commerce_dash.services import cart as cart_service
 from commerce_dash.services import pricing
 from commerce_dash.services.cart import CartOwner
@@ -97,7 +98,37 @@ def test_code_is_spread_over_lines_and_can_be_removed(session: Session, shop, su
     assert cart_service.view_cart(session=session, owner=me).totals.discount == 0
     with pytest.raises(DomainError) as err:
         cart_service.apply_code(session=session, owner=me, code="NOPE")
-    assert err.value.message == "This code doesn't exist."
+    assert (err.value.code, err.value.message) == (
+        "code_invalid", "This code isn't valid, or can no longer be used.")
+
+
+def test_unknown_and_unusable_codes_read_the_same_and_attempts_are_limited(  # type: ignore[no-untyped-def]
+        session: Session, shop, super_admin: Actor, learner: Actor) -> None:
+    from commerce_dash.services import discounts
+
+    # given an expired code, and a cart
+    make_code(session, super_admin, "OLD20", percent=20)
+    old = session.exec(select(DiscountCode).where(DiscountCode.code == "OLD20")).one()
+    discounts.set_code_active(session=session, actor=super_admin, code_id=old.id or 0,
+                              active=False)
+    me = owner_of(learner)
+    cart_service.add_item(session=session, owner=me, item_type="course",
+                          item_id=shop.courses["PY101"])
+    # when a learner tries an unknown code and the inactive one
+    answers = set()
+    for code in ("NOPE", "OLD20"):
+        with pytest.raises(DomainError) as err:
+            cart_service.apply_code(session=session, owner=me, code=code, client_ip="198.51.100.7")
+        answers.add((err.value.code, err.value.message))
+    # then they read the same: trying codes teaches nothing
+    assert answers == {("code_invalid", "This code isn't valid, or can no longer be used.")}
+    # and past the limit per cart (10 a minute) the cart is told to wait
+    for _ in range(8):
+        with pytest.raises(DomainError):
+            cart_service.apply_code(session=session, owner=me, code="GUESS", client_ip="198.51.100.7")
+    with pytest.raises(DomainError) as err:
+        cart_service.apply_code(session=session, owner=me, code="GUESS", client_ip="198.51.100.8")
+    assert err.value.code == "rate_limited"
 
 
 def test_cart_says_when_a_price_changed_since_adding(session: Session, shop, super_admin: Actor,  # type: ignore[no-untyped-def]

@@ -1,4 +1,3 @@
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +11,7 @@ from commerce_dash.domain.access import (
 )
 from commerce_dash.domain.accounts import (
     check_password_policy,
-    login_throttle,
+    login_delay_seconds,
     normalise_email,
 )
 from commerce_dash.domain.actor import Actor, Grant, require_section
@@ -104,44 +103,7 @@ def test_weak_passwords_are_refused_with_the_reason(password, code):
     assert err.value.code == code
 
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-def test_throttle_allows_until_the_account_limit_then_says_how_long_to_wait():
-    # given 4 failures in the last 10 minutes and a limit of 5
-    failures = [NOW - timedelta(minutes=m) for m in (10, 8, 6, 4)]
-    args = dict(
-        client_failures=[],
-        now=NOW,
-        window=timedelta(minutes=15),
-        max_per_account=5,
-        max_per_client=20,
-    )
-    # then the fifth attempt is still allowed
-    assert login_throttle(account_failures=failures, **args).allowed
-    # when a fifth failure happens
-    decision = login_throttle(account_failures=[*failures, NOW], **args)
-    # then the next waits until the oldest failure leaves the window (5 minutes)
-    assert not decision.allowed
-    assert 299 <= decision.retry_after_seconds <= 301
-
-
-def test_throttle_ignores_failures_outside_the_window_and_counts_per_client():
-    old = [NOW - timedelta(minutes=30)] * 10
-    assert login_throttle(
-        account_failures=old,
-        client_failures=[],
-        now=NOW,
-        window=timedelta(minutes=15),
-        max_per_account=5,
-        max_per_client=3,
-    ).allowed
-    client = [NOW - timedelta(minutes=1)] * 3
-    assert not login_throttle(
-        account_failures=[],
-        client_failures=client,
-        now=NOW,
-        window=timedelta(minutes=15),
-        max_per_account=5,
-        max_per_client=3,
-    ).allowed
+def test_the_sign_in_delay_doubles_past_the_free_failures_and_stops_at_its_cap():
+    assert [login_delay_seconds(over, cap=60) for over in range(0, 9)] == [
+        0, 1, 2, 4, 8, 16, 32, 60, 60]
+    assert login_delay_seconds(10**6, cap=60) == 60

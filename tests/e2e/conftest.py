@@ -9,6 +9,7 @@ builds never overlap); only one server is started per test session.
 
 from __future__ import annotations
 
+import email
 import os
 import re
 import shutil
@@ -19,11 +20,15 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
@@ -155,6 +160,16 @@ def e2e_smtp() -> Iterator[SmtpServer]:
 @pytest.fixture(scope="session")
 def app_server(e2e_smtp: SmtpServer, localstripe_server: LocalStripe) -> Iterator[AppServer]:
     """The app built and served once for every e2e test, on its own port and database."""
+    with serving(e2e_smtp, localstripe_server) as server:
+        yield server
+
+
+@contextmanager
+def serving(e2e_smtp: SmtpServer, localstripe_server: LocalStripe,
+            **settings: str) -> Iterator[AppServer]:
+    """The prod build served on a port and database of its own, with ``settings`` (extra
+    environment) on top of the e2e defaults. The frontend build is shared: a second server
+    reuses it."""
     for tool in (VENV_BIN / "python", VENV_BIN / "reflex", TOOLS_BIN / "bun"):
         if not tool.exists():
             pytest.fail(f"{tool} is missing: run `make setup-test` first")
@@ -179,6 +194,8 @@ def app_server(e2e_smtp: SmtpServer, localstripe_server: LocalStripe) -> Iterato
         # argon2 at full cost takes ~110 ms per hash; the suite signs in many times.
         "COMMERCE_ARGON2_TIME_COST": "1",
         "COMMERCE_ARGON2_MEMORY_COST_KIB": "64",
+        # the suite registers a few dozen learners from 127.0.0.1 within the hour
+        "COMMERCE_REGISTER_PER_CLIENT_PER_HOUR": "200",
         "COMMERCE_EMAIL_PROVIDER": "smtp",
         "COMMERCE_SMTP_HOST": e2e_smtp.host,
         "COMMERCE_SMTP_PORT": str(e2e_smtp.port),
@@ -190,8 +207,10 @@ def app_server(e2e_smtp: SmtpServer, localstripe_server: LocalStripe) -> Iterato
         "COMMERCE_STRIPE_API_BASE": localstripe_server.base_url,
         "COMMERCE_STRIPE_JS_URL": f"{localstripe_server.base_url}/js.stripe.com/v3/",
     }
-    localstripe_server.register_webhook("e2e-app", f"{base_url}/api/v2/payments/webhook/stripe",
-                                STRIPE_WEBHOOK_SECRET)
+    env.update(settings)
+    localstripe_server.register_webhook(f"e2e-app-{port}",
+                                        f"{base_url}/api/v2/payments/webhook/stripe",
+                                        STRIPE_WEBHOOK_SECRET)
     redis_url = os.environ.get("REDIS_URL", "")
     if redis_url:
         # With Redis the per-client state is shared, so serve with two workers as production
@@ -250,6 +269,7 @@ def app_server(e2e_smtp: SmtpServer, localstripe_server: LocalStripe) -> Iterato
     finally:
         _stop_process_group(proc)
         log.close()
+        localstripe_server.unregister_webhook(f"e2e-app-{port}")
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -285,9 +305,9 @@ def new_page(
     """
     contexts: list[BrowserContext] = []
 
-    def make(viewport: dict[str, int] | None = None) -> Page:
+    def make(viewport: dict[str, int] | None = None, server: AppServer | None = None) -> Page:
         context = browser.new_context(
-            base_url=app_server.base_url, viewport=viewport or DESKTOP
+            base_url=(server or app_server).base_url, viewport=viewport or DESKTOP
         )
         context.set_default_timeout(UI_TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
@@ -357,8 +377,67 @@ def submit_login(page: Page, email: str, password: str) -> None:
     page.locator("#sign-in-submit").click()
 
 
+def _landed(url: str) -> bool:
+    path = urlsplit(url).path
+    return not path.startswith(("/login", "/api/", "/sign-in"))
+
+
 def sign_in(page: Page, email: str, password: str) -> None:
-    """Sign in through /login and wait until the app has moved on from the sign-in page."""
+    """Sign in through /login and wait until the browser landed on the page after it (the
+    session cookie is set on the way, by a hop through the API)."""
     page.goto("/login")
     submit_login(page, email, password)
-    page.wait_for_url(lambda url: "/login" not in url, timeout=UI_TIMEOUT_MS)
+    page.wait_for_url(_landed, timeout=UI_TIMEOUT_MS)
+
+
+def mail_to(app: AppServer, address: str, subject_part: str, timeout_s: float = 45) -> Message:
+    """The email to ``address`` whose subject has ``subject_part``, as the SMTP server got it."""
+    assert app.smtp is not None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for envelope in list(app.smtp.handler.envelopes):
+            if address in envelope.rcpt_tos:
+                message = email.message_from_bytes(envelope.original_content or b"")
+                if subject_part in str(message["Subject"]):
+                    return message
+        time.sleep(0.5)
+    raise AssertionError(f"no email to {address} about {subject_part!r} within {timeout_s} s")
+
+
+def text_of(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode()
+    return ""
+
+
+def link_in(message: Message, path: str) -> str:
+    """The link to ``path`` in the text of ``message``."""
+    found = re.search(r"https?://\S+" + re.escape(path) + r"\S*", text_of(message))
+    assert found, f"no link to {path} in:\n{text_of(message)}"
+    return found.group(0)
+
+
+def token_of(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+LEARNER_PASSWORD = "checkout-pass-2026"
+
+
+def register_learner(app: AppServer, name: str, password: str = LEARNER_PASSWORD,
+                     ) -> tuple[str, str]:
+    """A new learner made as an API client would: register, open the emailed link, confirm.
+    Returns the address and a bearer token (bound to httpx's User-Agent)."""
+    address = f"{name.lower().replace(' ', '-')}-{uuid.uuid4().hex[:8]}@example.com"
+    with httpx.Client(base_url=app.base_url, timeout=30) as client:
+        answer = client.post("/api/v2/auth/register", json={
+            "email": address, "password": password, "full_name": name.title()})
+        assert answer.status_code == 202, answer.text
+        token = token_of(link_in(mail_to(app, address, "Confirm your email"),
+                                 "/confirm-email"))
+        confirmed = client.post("/api/v2/auth/confirm-email", json={"token": token})
+        assert confirmed.status_code == 200, confirmed.text
+    return address, confirmed.json()["token"]

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.e2e.conftest import DEMO_PASSWORD, AppServer, NewPage, sign_in
+from tests.e2e.conftest import DEMO_PASSWORD, AppServer, NewPage, register_learner, sign_in
 from tests.e2e.test_checkout import PASSWORD, _mail_to
 
 pytestmark = pytest.mark.e2e
@@ -22,10 +22,8 @@ TITLE = "Git and Code Review"
 
 
 def _buy(app: AppServer, name: str) -> str:
-    address = f"cert-{uuid.uuid4().hex[:8]}@example.com"
+    address, token = register_learner(app, name, PASSWORD)
     with httpx.Client(base_url=app.base_url, timeout=30) as client:
-        token = client.post("/api/v2/auth/register", json={
-            "email": address, "password": PASSWORD, "full_name": name}).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
         item = client.get(f"/api/v2/catalog/courses/{COURSE}").json()["id"]
         assert client.post("/api/v2/cart/items", headers=auth,

@@ -3,29 +3,30 @@
 
 from __future__ import annotations
 
-import email
 import re
-import time
-import uuid
-from email.message import Message
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import UI_TIMEOUT_MS, AppServer, NewPage, sign_in
+from tests.e2e.conftest import (
+    LEARNER_PASSWORD,
+    UI_TIMEOUT_MS,
+    AppServer,
+    NewPage,
+    mail_to,
+    register_learner,
+    sign_in,
+    text_of,
+)
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "checkout-pass-2026"
+PASSWORD = LEARNER_PASSWORD
 ORDER_URL = re.compile(r"/checkout/(ORD-\d{4}-\d{5})")
 
 
 def _register(app: AppServer, name: str) -> tuple[str, str]:
-    address = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    answer = httpx.post(app.url("/api/v2/auth/register"), timeout=30,
-                        json={"email": address, "password": PASSWORD, "full_name": name.title()})
-    assert answer.status_code == 201, answer.text
-    return address, answer.json()["token"]
+    return register_learner(app, name, PASSWORD)
 
 
 def _api_add(app: AppServer, token: str, kind: str, code: str) -> None:
@@ -38,26 +39,8 @@ def _api_add(app: AppServer, token: str, kind: str, code: str) -> None:
     assert added.status_code == 201, added.text
 
 
-def _mail_to(app: AppServer, address: str, subject_part: str, timeout_s: float = 45) -> Message:
-    assert app.smtp is not None
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for envelope in list(app.smtp.handler.envelopes):
-            if address in envelope.rcpt_tos:
-                message = email.message_from_bytes(envelope.original_content or b"")
-                if subject_part in str(message["Subject"]):
-                    return message
-        time.sleep(0.5)
-    raise AssertionError(f"no email to {address} about {subject_part!r} within {timeout_s} s")
-
-
-def _text_of(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload.decode()
-    return ""
+_mail_to = mail_to
+_text_of = text_of
 
 
 def _pay_with_sandbox_card(page: Page, number: str) -> None:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.pricing import bundle_for_owner
-from tests.e2e.conftest import UI_TIMEOUT_MS, AppServer, NewPage, sign_in
+from tests.e2e.conftest import UI_TIMEOUT_MS, AppServer, NewPage, register_learner, sign_in
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "owner-pass-2026"
@@ -44,11 +44,7 @@ def _buy_a_course(app: AppServer, token: str, code: str) -> None:
 def test_a_program_partly_owned_is_sold_for_less_and_paid_once(
         new_page: NewPage, app_server: AppServer) -> None:
     # given a learner who bought ENG-101, one of the four courses of P-PYDEV
-    address = f"owner-{uuid.uuid4().hex[:8]}@example.com"
-    registered = httpx.post(app_server.url("/api/v2/auth/register"), timeout=30, json={
-        "email": address, "password": PASSWORD, "full_name": "Olive Owner"})
-    assert registered.status_code == 201, registered.text
-    token = registered.json()["token"]
+    address, token = register_learner(app_server, "Olive Owner", PASSWORD)
     _buy_a_course(app_server, token, "ENG-101")
     program = httpx.get(app_server.url("/api/v2/catalog/programs/P-PYDEV"), timeout=30).json()
     courses = {c["code"]: c for c in program["courses"]}

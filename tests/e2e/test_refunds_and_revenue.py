@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_PASSWORD, AppServer, NewPage, sign_in
+from tests.e2e.conftest import DEMO_PASSWORD, AppServer, NewPage, register_learner, sign_in
 from tests.e2e.test_checkout import PASSWORD, _mail_to, _text_of
 
 pytestmark = pytest.mark.e2e
@@ -21,10 +21,8 @@ COURSES = ("ENG-101", "ENG-110")  # Python Foundations, Web APIs with FastAPI
 
 
 def _buy(app: AppServer) -> tuple[str, str]:
-    address = f"refund-{uuid.uuid4().hex[:8]}@example.com"
+    address, token = register_learner(app, "Robin Refund", PASSWORD)
     with httpx.Client(base_url=app.base_url, timeout=30) as client:
-        token = client.post("/api/v2/auth/register", json={
-            "email": address, "password": PASSWORD, "full_name": "Robin Refund"}).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
         for code in COURSES:
             item = client.get(f"/api/v2/catalog/courses/{code}").json()["id"]

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from commerce_dash.db import build_engine
 from commerce_dash.models.catalog import Course
-from tests.e2e.conftest import DEMO_PASSWORD, AppServer, NewPage, sign_in
+from tests.e2e.conftest import DEMO_PASSWORD, AppServer, NewPage, register_learner, sign_in
 from tests.e2e.test_checkout import PASSWORD, _mail_to, _text_of
 
 pytestmark = pytest.mark.e2e
@@ -30,10 +30,8 @@ def _buy_courses_needing_approval(app: AppServer) -> tuple[str, dict[str, str]]:
             titles[course.code] = course.title
         session.commit()
     engine.dispose()
-    address = f"queue-{uuid.uuid4().hex[:8]}@example.com"
+    address, token = register_learner(app, "Quinn Queue", PASSWORD)
     with httpx.Client(base_url=app.base_url, timeout=30) as client:
-        token = client.post("/api/v2/auth/register", json={
-            "email": address, "password": PASSWORD, "full_name": "Quinn Queue"}).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
         for code in COURSES:
             item = client.get(f"/api/v2/catalog/courses/{code}").json()["id"]

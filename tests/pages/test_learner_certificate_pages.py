@@ -3,13 +3,11 @@ page states as a browser would (no server): what the learner reads after each st
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import pytest
 import reflex as rx
 from reflex.constants import RouteArgType
-from reflex.istate.data import RouterData
 from sqlmodel import Session, select
 
 from commerce_dash import routes
@@ -22,10 +20,10 @@ from commerce_dash.pages.public.verify import VerifyState, verification_view
 from commerce_dash.pages.store.certificates import MyCertificatesState
 from commerce_dash.pages.store.learn import LearnState
 from commerce_dash.pages.store.my_courses import MyCoursesState
-from commerce_dash.services import accounts
 from commerce_dash.services.certificates import VerificationResult
 from tests.commerce.test_progress import _enrolled, _modules
-from tests.conftest import PASSWORD
+from tests.pages.harness import page_state, token_for
+from tests.pages.harness import run_event as _run
 
 S = TypeVar("S", bound=rx.State)
 IP = "203.0.113.7"
@@ -35,29 +33,7 @@ rx.State.setup_dynamic_args({"code": RouteArgType.SINGLE, "number": RouteArgType
 
 
 def _state(cls: type[S], path: str, params: dict[str, str], token: str = "") -> S:
-    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
-    route = path
-    for name, value in params.items():
-        route = route.replace(value, f"[{name}]")
-    root.router = RouterData.from_router_data(
-        {
-            "pathname": route,
-            "asPath": path,
-            "query": params,
-            "ip": IP,
-            "headers": {},
-        }
-    )
-    state = root.get_substate(cls.get_full_name().split(".")[1:])
-    state.session_token = token  # type: ignore[attr-defined]
-    return state  # type: ignore[return-value]
-
-
-def _run(handler: Any, state: rx.State, *args: Any) -> list[Any]:
-    """Run an event handler to its end; the events it returned or yielded."""
-    out = handler.fn(state, *args)
-    items: Iterable[Any] = out if hasattr(out, "__next__") else [out]
-    return [e for e in items if e is not None]
+    return page_state(cls, path, params, token)
 
 
 def _toasts(events: list[Any]) -> str:
@@ -67,9 +43,7 @@ def _toasts(events: list[Any]) -> str:
 
 @pytest.fixture
 def token(session: Session, learner: Actor) -> str:
-    return accounts.sign_in(
-        session=session, email="lee@example.com", password=PASSWORD, client_ip=IP
-    ).token
+    return token_for(session, "lee@example.com", ip=IP)
 
 
 @pytest.fixture

@@ -3,14 +3,9 @@ the receipt page, a billing admin decides in the queue, and refunds from the adm
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, TypeVar
-from urllib.parse import urlencode
-
 import pytest
 import reflex as rx
 from reflex.constants import RouteArgType
-from reflex.istate.data import RouterData
 from sqlmodel import Session, select
 
 from commerce_dash import routes
@@ -21,51 +16,18 @@ from commerce_dash.pages.admin.refunds_state import RefundsState
 from commerce_dash.pages.store.refund_request import RefundRequestState
 from commerce_dash.payments.base import ProcessorError
 from commerce_dash.payments.sandbox import SandboxProcessor
-from commerce_dash.services import accounts, refunds
+from commerce_dash.services import refunds
 from tests.commerce.shop import buy, number_of
-from tests.conftest import PASSWORD
-
-S = TypeVar("S", bound=rx.State)
-IP = "203.0.113.9"
+from tests.pages.harness import IP  # noqa: F401 - shared with other tests
+from tests.pages.harness import page_state as _state
+from tests.pages.harness import run_event as _run
+from tests.pages.harness import toasts as _toasts
+from tests.pages.harness import token_for as _token
 
 # The app installs this when it registers /account/orders/[number] and /admin/orders/[number].
 rx.State.setup_dynamic_args({"number": RouteArgType.SINGLE})
 
 
-def _state(
-    cls: type[S], path: str, params: dict[str, str], token: str, query: dict[str, str] | None = None
-) -> S:
-    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
-    route = path
-    for name, value in params.items():
-        route = route.replace(value, f"[{name}]")
-    as_path = f"{path}?{urlencode(query, safe='@')}" if query else path
-    root.router = RouterData.from_router_data(
-        {
-            "pathname": route,
-            "asPath": as_path,
-            "query": {**params, **(query or {})},
-            "ip": IP,
-            "headers": {},
-        }
-    )
-    state = root.get_substate(cls.get_full_name().split(".")[1:])
-    state.session_token = token  # type: ignore[attr-defined]
-    return state  # type: ignore[return-value]
-
-
-def _run(handler: Any, state: rx.State, *args: Any) -> list[Any]:
-    out = handler.fn(state, *args)
-    items: Iterable[Any] = out if hasattr(out, "__next__") else [out]
-    return [e for e in items if e is not None]
-
-
-def _toasts(events: list[Any]) -> str:
-    return " | ".join(str(e) for e in events)
-
-
-def _token(session: Session, email: str) -> str:
-    return accounts.sign_in(session=session, email=email, password=PASSWORD, client_ip=IP).token
 
 
 

@@ -10,29 +10,20 @@ from collections.abc import Iterable
 from typing import Any
 
 import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import Session
 
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Grant
 from commerce_dash.pages.admin.revenue import RevenueState
-from commerce_dash.services import accounts
-from tests.conftest import PASSWORD, create_user
+from tests.conftest import create_user
+from tests.pages.harness import page_state, token_for
 from tests.revenue.two_courses import Book
 
 IP = "203.0.113.9"
 
 
 def _state(email: str, session: Session) -> RevenueState:
-    token = accounts.sign_in(session=session, email=email, password=PASSWORD,
-                             client_ip=IP).token
-    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
-    root.router = RouterData.from_router_data(
-        {"pathname": "/admin/revenue", "asPath": "/admin/revenue", "query": {}, "ip": IP,
-         "headers": {}})
-    state = root.get_substate(RevenueState.get_full_name().split(".")[1:])
-    state.session_token = token  # type: ignore[attr-defined]
-    return state  # type: ignore[return-value]
+    return page_state(RevenueState, "/admin/revenue", {}, token_for(session, email, ip=IP), ip=IP)
 
 
 def _run(handler: Any, state: rx.State, *args: Any) -> list[Any]:

@@ -8,7 +8,8 @@ from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.audit import AuditLog
-from commerce_dash.services import accounts, users
+from commerce_dash.services import accounts, registration, users
+from commerce_dash.services.accounts import Verified
 from tests.conftest import create_user
 
 
@@ -30,12 +31,16 @@ def test_inviting_a_user_gives_a_one_time_link_that_sets_the_password(session, s
     with pytest.raises(DomainError):
         accounts.sign_in(session=session, email="new@example.com", password="")
     token = parse_qs(urlparse(created.invitation_link).query)["token"][0]
-    signed = accounts.accept_invitation(session=session, token=token, password="my-own-secret")
-    assert signed.actor.roles == {RoleName.BILLING_ADMIN}
+    proven = registration.accept_invitation(session=session, token=token,
+                                            password="my-own-secret")
+    assert isinstance(proven, Verified)
+    assert proven.actor.roles == {RoleName.BILLING_ADMIN}
+    assert accounts.sign_in(session=session, email="new@example.com",
+                            password="my-own-secret").actor == proven.actor
     # and the link works only once
     with pytest.raises(DomainError) as err:
-        accounts.accept_invitation(session=session, token=token, password="my-own-secret")
-    assert err.value.code == "invitation_invalid"
+        registration.accept_invitation(session=session, token=token, password="my-own-secret")
+    assert err.value.code == "invite_invalid"
     row = _audit(session, "user.invited")[0]
     assert row.actor_email == "root@example.com"
     assert row.after["grants"] == [{"role": "billing_admin", "department_id": None}]

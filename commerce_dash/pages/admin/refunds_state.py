@@ -24,6 +24,7 @@ from commerce_dash.pages.store.orders import WHEN, when
 from commerce_dash.pages.store.refund_request import STATUS_COLORS, major_text, money
 from commerce_dash.services import refunds as refunds_service
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.offload import with_session
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.queue import QueueMixin
 from commerce_dash.state.route_args import route_int
@@ -255,22 +256,17 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         return None if self.approve_error else amount
 
     @rx.event
-    def confirm_approve(self):  # type: ignore[no-untyped-def]
+    async def confirm_approve(self):  # type: ignore[no-untyped-def]
         self.approve_error = ""
         amount = self._approve_amount()
         if amount is None or self.busy:
             return
         self.busy = True
         yield  # the processor call takes a moment: show the button busy
-        try:
-            with session_scope() as session:
-                done = refunds_service.approve(
-                    session=session,
-                    actor=self.current_actor(),
-                    request_id=self.approve_id,
-                    amount=amount,
-                    note=self.approve_note,
-                )
+        actor, request_id, note = self.current_actor(), self.approve_id, self.approve_note
+        try:  # the processor is called: off the event loop
+            done = await with_session(lambda s: refunds_service.approve(
+                session=s, actor=actor, request_id=request_id, amount=amount, note=note))
         except DomainError as exc:
             if exc.field == "amount":
                 self.approve_error = exc.message
@@ -286,17 +282,15 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         yield self._refetch() or (rx.toast.success(message) if paid else rx.toast.error(message))
 
     @rx.event
-    def retry(self, request_id: str, number: str, learner: str):  # type: ignore[no-untyped-def]
+    async def retry(self, request_id: str, number: str, learner: str):  # type: ignore[no-untyped-def]
         if self.busy:
             return
         self.busy = True
         yield
+        actor, wanted = self.current_actor(), route_int(request_id) or 0  # 0: not found
         try:
-            with session_scope() as session:
-                done = refunds_service.retry(
-                    session=session, actor=self.current_actor(),
-                    request_id=route_int(request_id) or 0,  # 0: not found
-                )
+            done = await with_session(lambda s: refunds_service.retry(
+                session=s, actor=actor, request_id=wanted))
         except DomainError as exc:
             self._refetch()
             yield rx.toast.error(f"{number}: {exc.message}")
@@ -307,7 +301,7 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         yield self._refetch() or (rx.toast.success(message) if paid else rx.toast.error(message))
 
     @rx.event
-    def confirm_reject(self):  # type: ignore[no-untyped-def]
+    async def confirm_reject(self):  # type: ignore[no-untyped-def]
         self.reject_error = ""
         try:
             reason = check_reason(self.reject_reason)
@@ -315,7 +309,7 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
             self.reject_error = exc.message
             return None
         if self.reject_id == 0:
-            return self._run_bulk("reject", reason)
+            return await self._run_bulk("reject", reason)
         try:
             with session_scope() as session:
                 refunds_service.reject(
@@ -343,7 +337,7 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
 
     # -- the selection at once ----------------------------------------------------------------
     @rx.event
-    def bulk_approve(self):  # type: ignore[no-untyped-def]
+    async def bulk_approve(self):  # type: ignore[no-untyped-def]
         if not self.selected:
             yield rx.toast.info("Tick the refund requests to approve first.")
             return
@@ -352,23 +346,18 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         self.busy = True
         yield
         try:
-            outcome = self._run_bulk("approve", "")
+            outcome = await self._run_bulk("approve", "")
         finally:
             self.busy = False
         yield outcome
 
-    def _run_bulk(self, action: str, reason: str):  # type: ignore[no-untyped-def]
+    async def _run_bulk(self, action: str, reason: str):  # type: ignore[no-untyped-def]
         ids = [route_int(i) or 0 for i in self.selected]  # 0: reported as not found
         numbers = {r["id"]: r["order_number"] for r in self.rows}
-        try:
-            with session_scope() as session:
-                outcomes = refunds_service.bulk(
-                    session=session,
-                    actor=self.current_actor(),
-                    ids=ids,
-                    action=action,
-                    reason=reason,
-                )
+        actor = self.current_actor()
+        try:  # approving pays at the processor: off the event loop
+            outcomes = await with_session(lambda s: refunds_service.bulk(
+                session=s, actor=actor, ids=ids, action=action, reason=reason))
         except DomainError as exc:
             if exc.field == "reason" and self.reject_open:
                 self.reject_error = exc.message

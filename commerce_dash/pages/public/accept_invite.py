@@ -6,10 +6,10 @@ import reflex as rx
 
 from commerce_dash.components.forms import auth_card, field, form_error
 from commerce_dash.components.shell import store_shell
-from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services import accounts
+from commerce_dash.services import registration
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.offload import with_session
 
 
 class AcceptInviteState(AuthState):
@@ -18,22 +18,18 @@ class AcceptInviteState(AuthState):
     busy: bool = False
 
     @rx.event
-    def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+    async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         self.password_error = self.form_error = ""
-        if form.get("password", "") != form.get("password_confirm", ""):
+        password = form.get("password", "")
+        if password != form.get("password_confirm", ""):
             self.password_error = "The two passwords do not match."
             return
         self.busy = True
         yield
+        token = self.router.url.query_parameters.get("token", "")
         try:
-            with session_scope() as session:
-                signed = accounts.accept_invitation(
-                    session=session,
-                    token=self.router.url.query_parameters.get("token", ""),
-                    password=form.get("password", ""),
-                    client_ip=self._client_ip(),
-                    user_agent=self.router.headers.user_agent,
-                )
+            proven = await with_session(lambda session: registration.accept_invitation(
+                session=session, token=token, password=password))
         except DomainError as exc:
             self.busy = False
             if exc.field == "password":
@@ -41,10 +37,7 @@ class AcceptInviteState(AuthState):
             else:
                 self.form_error = exc.message
             return
-        self.busy = False
-        self._start(signed)
-        yield rx.toast.success("Password set. Welcome!")
-        yield rx.redirect(self._landing_for(signed.actor))
+        yield await self._after_proof(proven, welcome="Password set. Welcome!")
 
 
 def accept_invite_page() -> rx.Component:

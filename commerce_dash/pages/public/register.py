@@ -1,4 +1,4 @@
-"""Create a learner account."""
+"""Create a learner account: the emailed link finishes it (pages/public/confirm_email.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import reflex as rx
 from commerce_dash import routes
 from commerce_dash.components.forms import auth_card, field, form_error
 from commerce_dash.components.shell import store_shell
-from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services import accounts
+from commerce_dash.services import registration
 from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.offload import with_session
 
 
 class RegisterState(AuthState):
@@ -20,25 +20,32 @@ class RegisterState(AuthState):
     password_error: str = ""
     form_error: str = ""
     busy: bool = False
+    # the answer once the form went through (the same whether or not the address had an account)
+    sent: str = ""
+    _email: str = ""
 
     @rx.event
-    def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+    def load(self) -> None:
+        self.full_name_error = self.email_error = self.password_error = self.form_error = ""
+        self.sent = ""
+        self.busy = False
+
+    @rx.event
+    async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         self.full_name_error = self.email_error = self.password_error = self.form_error = ""
         if form.get("password", "") != form.get("password_confirm", ""):
             self.password_error = "The two passwords do not match."
             return
         self.busy = True
         yield
+        email, name, password = (form.get("email", ""), form.get("full_name", ""),
+                                 form.get("password", ""))
+        client_ip = self._client_ip()
         try:
-            with session_scope() as session:
-                signed = accounts.register_learner(
-                    session=session,
-                    email=form.get("email", ""),
-                    full_name=form.get("full_name", ""),
-                    password=form.get("password", ""),
-                    client_ip=self._client_ip(),
-                    user_agent=self.router.headers.user_agent,
-                )
+            # argon2 runs either way: a worker thread, never the event loop
+            message = await with_session(lambda session: registration.register_learner(
+                session=session, email=email, full_name=name, password=password,
+                client_ip=client_ip))
         except DomainError as exc:
             self.busy = False
             target = {
@@ -49,61 +56,100 @@ class RegisterState(AuthState):
             setattr(self, target, exc.message)
             return
         self.busy = False
-        merge_messages = self._start(signed)
-        yield rx.toast.success("Your account is ready.")
-        for message in merge_messages:
-            yield rx.toast.info(message)
-        yield rx.redirect(self._landing_for(signed.actor))
+        self._email = email
+        self.sent = message
+
+    @rx.event
+    async def resend(self):  # type: ignore[no-untyped-def]
+        email, client_ip = self._email, self._client_ip()
+        try:
+            message = await with_session(lambda session: registration.resend_confirmation(
+                session=session, email=email, client_ip=client_ip))
+        except DomainError as exc:
+            yield rx.toast.error(exc.message)
+            return
+        yield rx.toast.success(message)
+
+
+def _sent_panel() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.icon("mail-check", size=36, color=rx.color("grass", 11)),
+                rx.heading("Check your email", size="6"),
+                rx.text(RegisterState.sent, id="register-sent"),
+                rx.text("You can browse the catalog and fill your cart meanwhile; paying "
+                        "needs the confirmed address.", color_scheme="gray", size="2"),
+                rx.hstack(
+                    rx.button("Send the link again", variant="soft",
+                              on_click=RegisterState.resend, id="resend-confirmation"),
+                    rx.link(rx.button("Browse courses"), href=routes.STORE),
+                    wrap="wrap",
+                ),
+                spacing="3",
+                align="start",
+            ),
+            width="100%",
+            max_width="440px",
+            size="4",
+        ),
+        padding_top="3em",
+    )
 
 
 def register_page() -> rx.Component:
     min_len = get_settings().password_min_length
     return store_shell(
-        auth_card(
-            "Create your account",
-            "Buy courses, follow your progress and earn certificates.",
-            RegisterState.submit,
-            form_error(RegisterState.form_error),
-            field(
-                "Full name",
-                "full_name",
-                RegisterState.full_name_error,
-                required=True,
-                auto_complete="name",
+        rx.cond(
+            RegisterState.sent != "",
+            _sent_panel(),
+            auth_card(
+                "Create your account",
+                "Buy courses, follow your progress and earn certificates.",
+                RegisterState.submit,
+                form_error(RegisterState.form_error),
+                field(
+                    "Full name",
+                    "full_name",
+                    RegisterState.full_name_error,
+                    required=True,
+                    auto_complete="name",
+                ),
+                field(
+                    "Email",
+                    "email",
+                    RegisterState.email_error,
+                    type="email",
+                    required=True,
+                    auto_complete="email",
+                ),
+                field(
+                    "Password",
+                    "password",
+                    RegisterState.password_error,
+                    type="password",
+                    required=True,
+                    auto_complete="new-password",
+                    hint=f"At least {min_len} characters.",
+                ),
+                field(
+                    "Repeat the password",
+                    "password_confirm",
+                    "",
+                    type="password",
+                    required=True,
+                    auto_complete="new-password",
+                ),
+                rx.button(
+                    "Create account",
+                    type="submit",
+                    width="100%",
+                    size="3",
+                    loading=RegisterState.busy,
+                    id="register-submit",
+                ),
+                rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN),
+                        size="2"),
             ),
-            field(
-                "Email",
-                "email",
-                RegisterState.email_error,
-                type="email",
-                required=True,
-                auto_complete="email",
-            ),
-            field(
-                "Password",
-                "password",
-                RegisterState.password_error,
-                type="password",
-                required=True,
-                auto_complete="new-password",
-                hint=f"At least {min_len} characters.",
-            ),
-            field(
-                "Repeat the password",
-                "password_confirm",
-                "",
-                type="password",
-                required=True,
-                auto_complete="new-password",
-            ),
-            rx.button(
-                "Create account",
-                type="submit",
-                width="100%",
-                size="3",
-                loading=RegisterState.busy,
-                id="register-submit",
-            ),
-            rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
         )
     )

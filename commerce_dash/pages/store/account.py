@@ -1,56 +1,24 @@
-"""The learner's account: profile, roles and password."""
+"""The learner's account: profile, roles, courses, certificates; security is its own page."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.forms import field
 from commerce_dash.components.shell import store_shell
-from commerce_dash.db import session_scope
-from commerce_dash.domain.errors import DomainError
 from commerce_dash.pages.store.certificates import my_certificates_card
 from commerce_dash.pages.store.my_courses import my_courses_card
 from commerce_dash.pages.store.registrations_card import my_registrations_card
-from commerce_dash.services import accounts
 from commerce_dash.state.auth import AuthState
 
 
 class AccountState(AuthState):
-    current_password_error: str = ""
-    password_error: str = ""
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         self.load_session()
         if not self.signed_in:
             return rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT}")
         return None
-
-    @rx.event
-    def change_password(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.current_password_error = self.password_error = ""
-        actor = self.current_actor()
-        if actor is None:
-            return rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT}")
-        if form.get("new_password", "") != form.get("new_password_confirm", ""):
-            self.password_error = "The two passwords do not match."
-            return None
-        try:
-            with session_scope() as session:
-                accounts.change_password(
-                    session=session,
-                    actor=actor,
-                    current_password=form.get("current_password", ""),
-                    new_password=form.get("new_password", ""),
-                )
-        except DomainError as exc:
-            if exc.field == "current_password":
-                self.current_password_error = exc.message
-            else:
-                self.password_error = exc.message
-            return None
-        return rx.toast.success("Your password was changed.")
 
 
 def account_page() -> rx.Component:
@@ -80,41 +48,22 @@ def account_page() -> rx.Component:
             my_certificates_card(),
             my_registrations_card(),
             rx.card(
-                rx.form(
+                rx.hstack(
+                    rx.icon("shield-check", size=22, aria_hidden="true"),
                     rx.vstack(
-                        rx.heading("Change password", size="4"),
-                        field(
-                            "Current password",
-                            "current_password",
-                            AccountState.current_password_error,
-                            type="password",
-                            required=True,
-                            auto_complete="current-password",
-                        ),
-                        field(
-                            "New password",
-                            "new_password",
-                            AccountState.password_error,
-                            type="password",
-                            required=True,
-                            auto_complete="new-password",
-                        ),
-                        field(
-                            "Repeat the new password",
-                            "new_password_confirm",
-                            "",
-                            type="password",
-                            required=True,
-                            auto_complete="new-password",
-                        ),
-                        rx.button("Change password", type="submit"),
-                        spacing="3",
+                        rx.heading("Security", size="4"),
+                        rx.text("Password, two-factor sign-in and where you are signed in.",
+                                size="2", color_scheme="gray"),
+                        spacing="1",
                         align="start",
-                        width="100%",
-                        max_width="420px",
                     ),
-                    on_submit=AccountState.change_password,
-                    reset_on_submit=True,
+                    rx.spacer(),
+                    rx.link(rx.button("Manage", variant="soft"), href=routes.ACCOUNT_SECURITY,
+                            id="account-security-link"),
+                    align="center",
+                    spacing="3",
+                    width="100%",
+                    wrap="wrap",
                 ),
                 width="100%",
             ),

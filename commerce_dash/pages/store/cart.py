@@ -19,6 +19,7 @@ from commerce_dash.services import cart as cart_service
 from commerce_dash.services import checkout as checkout_service
 from commerce_dash.services.cart import CartView
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int
 
 _TERRITORIES = Locale("en").territories
@@ -117,6 +118,7 @@ class CartState(AuthState):
         try:
             with session_scope() as session:
                 applied = cart_service.apply_code(session=session, owner=self.cart_owner(actor),
+                                                  client_ip=self._client_ip(),
                                                   code=form.get("code", ""))
         except DomainError as exc:
             self.code_error = exc.message
@@ -147,20 +149,18 @@ class CartState(AuthState):
             billing_postal_code=form.get("postal_code", "")))
 
     @rx.event
-    def check_out(self):  # type: ignore[no-untyped-def]
+    async def check_out(self):  # type: ignore[no-untyped-def]
         actor = self.current_actor()
         if actor is None:
-            return rx.redirect(f"{routes.LOGIN}?next={routes.CART}")
+            yield rx.redirect(f"{routes.LOGIN}?next={routes.CART}")
+            return
         self.busy = True
         yield
-        try:
-            with session_scope() as session:
-                result = checkout_service.checkout(
-                    session=session, actor=actor,
-                    request=checkout_service.CheckoutRequest(
-                        idempotency_key=self.checkout_key, expected_total=self.total_minor,
-                    ),
-                )
+        request = checkout_service.CheckoutRequest(idempotency_key=self.checkout_key,
+                                                   expected_total=self.total_minor)
+        try:  # the processor is called to open the payment: off the event loop
+            result = await with_session(lambda s: checkout_service.checkout(
+                session=s, actor=actor, request=request))
         except DomainError as exc:
             self.busy = False
             self._reload()

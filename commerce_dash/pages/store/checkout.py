@@ -20,6 +20,7 @@ from commerce_dash.services import checkout as checkout_service
 from commerce_dash.services import payments as payments_service
 from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.offload import with_session
 
 CARD_ELEMENT_ID = "card-element"
 _WAIT_AND_MOUNT = """
@@ -146,7 +147,7 @@ class CheckoutState(AuthState):
         return None
 
     @rx.event
-    def pay_sandbox(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+    async def pay_sandbox(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         actor = self.current_actor()
         if actor is None:
             return rx.redirect(routes.LOGIN)
@@ -160,17 +161,17 @@ class CheckoutState(AuthState):
             return None
         card = CardInput(_text(form, "card_number"), month, year, _text(form, "cvc").strip())
         self.paying = True
+        number = self.order_ref
         try:
-            with session_scope() as session:
-                result = payments_service.sandbox_pay(session=session, actor=actor,
-                                                      number=self.order_ref, card=card)
+            result = await with_session(lambda s: payments_service.sandbox_pay(
+                session=s, actor=actor, number=number, card=card))
         except DomainError as exc:
             self.paying = False
-            self.error = exc.message
             try:
                 self._refresh()
             except DomainError as gone:  # no such order of the learner's (the page never
                 self.phase, self.missing_message = "missing", gone.message  # loaded one)
+            self.error = exc.message  # this answer, not the last decline the refresh shows
             return rx.toast.error(exc.message)
         return self._after(result)
 
@@ -181,18 +182,17 @@ class CheckoutState(AuthState):
         return rx.call_script("window.cdStripe.tokenize()", callback=CheckoutState.stripe_token)
 
     @rx.event
-    def stripe_token(self, answer: str):  # type: ignore[no-untyped-def]
+    async def stripe_token(self, answer: str):  # type: ignore[no-untyped-def]
         actor = self.current_actor()
         data = _answer(answer)
         if actor is None or not data.get("token"):
             self.paying = False
             self.error = str(data.get("message") or "Check your card details.")
             return None
+        number, token, card = self.order_ref, str(data["token"]), str(data.get("card", ""))
         try:
-            with session_scope() as session:
-                result = payments_service.stripe_pay(
-                    session=session, actor=actor, number=self.order_ref,
-                    token=str(data["token"]), card_id=str(data.get("card", "")))
+            result = await with_session(lambda s: payments_service.stripe_pay(
+                session=s, actor=actor, number=number, token=token, card_id=card))
         except DomainError as exc:
             self.paying = False
             self.error = exc.message
@@ -203,15 +203,15 @@ class CheckoutState(AuthState):
         return self._after(result)
 
     @rx.event
-    def stripe_authenticated(self, answer: str):  # type: ignore[no-untyped-def]
+    async def stripe_authenticated(self, answer: str):  # type: ignore[no-untyped-def]
         actor = self.current_actor()
         if actor is None:
             return rx.redirect(routes.LOGIN)
         data = _answer(answer)
+        number = self.order_ref
         try:
-            with session_scope() as session:
-                result = payments_service.confirm_payment(session=session, actor=actor,
-                                                          number=self.order_ref)
+            result = await with_session(lambda s: payments_service.confirm_payment(
+                session=s, actor=actor, number=number))
         except DomainError as exc:
             self.paying = False
             self.error = exc.message

@@ -13,6 +13,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import payments as payments_service
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.offload import with_session
 
 NOT_WAITING = "No such payment is waiting for you."
 MAX_INTENT = 100  # Payment.intent_id's length
@@ -59,18 +60,17 @@ class ChallengeState(AuthState):
         return None
 
     @rx.event
-    def answer(self, approve: bool):  # type: ignore[no-untyped-def]
+    async def answer(self, approve: bool):  # type: ignore[no-untyped-def]
         actor = self.current_actor()
         if actor is None:
             return rx.redirect(routes.LOGIN)
         if not self.intent_ref:  # the page found no payment (or an answer came before it did)
             return rx.toast.error(NOT_WAITING)
         self.busy = True
+        intent, approved = self.intent_ref, approve is True  # only a true approves ("false")
         try:
-            with session_scope() as session:
-                _, number = payments_service.sandbox_challenge(
-                    session=session, actor=actor, intent_id=self.intent_ref,
-                    approve=approve is True)  # only a true approves (not the text "false")
+            _, number = await with_session(lambda s: payments_service.sandbox_challenge(
+                session=s, actor=actor, intent_id=intent, approve=approved))
         except DomainError as exc:
             self.busy = False
             return rx.toast.error(exc.message)

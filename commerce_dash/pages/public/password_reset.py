@@ -1,0 +1,118 @@
+"""Forgotten passwords: ask for a link by email, then choose a new password from it."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from commerce_dash import routes
+from commerce_dash.components.forms import auth_card, field, form_error
+from commerce_dash.components.shell import store_shell
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import passwords
+from commerce_dash.settings import get_settings
+from commerce_dash.state.auth import AuthState
+from commerce_dash.state.offload import with_session
+
+
+class ForgotPasswordState(AuthState):
+    form_error: str = ""
+    sent: str = ""
+    busy: bool = False
+
+    @rx.event
+    def load(self) -> None:
+        self.form_error = self.sent = ""
+        self.busy = False
+
+    @rx.event
+    async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        self.form_error = ""
+        self.busy = True
+        yield
+        email, client_ip = form.get("email", ""), self._client_ip()
+        try:
+            self.sent = await with_session(lambda session: passwords.request_reset(
+                session=session, email=email, client_ip=client_ip))
+        except DomainError as exc:
+            self.form_error = exc.message
+        self.busy = False
+
+
+class ResetPasswordState(AuthState):
+    password_error: str = ""
+    form_error: str = ""
+    busy: bool = False
+
+    @rx.event
+    def load(self) -> None:
+        self.password_error = self.form_error = ""
+        self.busy = False
+
+    @rx.event
+    async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        self.password_error = self.form_error = ""
+        password = form.get("password", "")
+        if password != form.get("password_confirm", ""):
+            self.password_error = "The two passwords do not match."
+            return
+        self.busy = True
+        yield
+        token = self.router.url.query_parameters.get("token", "")
+        try:
+            proven = await with_session(lambda session: passwords.reset_password(
+                session=session, token=token, password=password))
+        except DomainError as exc:
+            self.busy = False
+            if exc.field == "password":
+                self.password_error = exc.message
+            else:
+                self.form_error = exc.message
+            return
+        yield await self._after_proof(
+            proven, welcome="Your password was changed; every other session was signed out.")
+
+
+def forgot_password_page() -> rx.Component:
+    return store_shell(
+        auth_card(
+            "Forgot your password?",
+            "Enter your account's email address and we will send you a link to choose a "
+            "new one.",
+            ForgotPasswordState.submit,
+            form_error(ForgotPasswordState.form_error),
+            rx.cond(
+                ForgotPasswordState.sent != "",
+                rx.callout(ForgotPasswordState.sent, icon="mail", color_scheme="grass",
+                           role="status", id="reset-sent", width="100%"),
+                rx.fragment(),
+            ),
+            field("Email", "email", type="email", required=True, auto_complete="email"),
+            rx.button("Send me a link", type="submit", width="100%", size="3",
+                      loading=ForgotPasswordState.busy, id="forgot-submit"),
+            rx.link("Back to sign in", href=routes.LOGIN, size="2"),
+        )
+    )
+
+
+def reset_password_page() -> rx.Component:
+    min_len = get_settings().password_min_length
+    return store_shell(
+        auth_card(
+            "Choose a new password",
+            "Every session of your account is signed out when it changes.",
+            ResetPasswordState.submit,
+            form_error(ResetPasswordState.form_error),
+            field("New password", "password", ResetPasswordState.password_error,
+                  type="password", required=True, auto_complete="new-password",
+                  hint=f"At least {min_len} characters."),
+            field("Repeat the new password", "password_confirm", type="password",
+                  required=True, auto_complete="new-password"),
+            rx.button("Change password", type="submit", width="100%", size="3",
+                      loading=ResetPasswordState.busy, id="reset-submit"),
+            rx.cond(
+                ResetPasswordState.form_error != "",
+                rx.link("Ask for a new link", href=routes.FORGOT_PASSWORD, size="2"),
+                rx.fragment(),
+            ),
+        )
+    )
