@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from commerce_dash.settings import get_settings
+
 
 def field(
     label: str,
@@ -39,6 +41,17 @@ def field(
         spacing="1",
         width="100%",
         align="start",
+    )
+
+
+def new_password_fields(error: rx.Var[str] | str, label: str = "Password") -> rx.Component:
+    """A new password and its repetition (the error sits under the first)."""
+    return rx.fragment(
+        field(label, "password", error, type="password", required=True,
+              auto_complete="new-password",
+              hint=f"At least {get_settings().password_min_length} characters."),
+        field(f"Repeat the {label.lower()}", "password_confirm", type="password",
+              required=True, auto_complete="new-password"),
     )
 
 

@@ -77,6 +77,11 @@ def redeem(*, session: Session, token: str, purpose: str | tuple[str, ...]) -> A
     return row
 
 
+def page_url(path: str) -> str:
+    """An absolute link to a page of the app, for an email."""
+    return f"{get_settings().public_url.rstrip('/')}{path}"
+
+
 def link(path: str, token: str) -> str:
     """An absolute link to ``path`` carrying the token."""
-    return f"{get_settings().public_url.rstrip('/')}{path}?token={token}"
+    return f"{page_url(path)}?token={token}"

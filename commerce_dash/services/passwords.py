@@ -20,7 +20,7 @@ from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.services import account_tokens
 from commerce_dash.services.accounts import Proven, after_first_factor, revoke_user_sessions
 from commerce_dash.services.audit import record_audit
-from commerce_dash.services.rate_limit import hit
+from commerce_dash.services.rate_limit import limit_account_mail
 from commerce_dash.services.secrets import hash_password, token_digest, verify_password
 from commerce_dash.settings import get_settings
 
@@ -28,16 +28,10 @@ RESET_SENT = ("If an account uses this address, we sent it a link to choose a ne
               "It works once, for an hour.")
 
 
-def _url(path: str) -> str:
-    return f"{get_settings().public_url.rstrip('/')}{path}"
-
-
 def request_reset(*, session: Session, email: str, client_ip: str = "") -> str:
     """Email a reset link to the account of ``email``, if there is one; the message to show
     (the same either way). Commits."""
-    if client_ip:
-        hit(session=session, bucket=f"reset:client:{client_ip}",
-            limit=get_settings().register_per_client_per_hour, window_seconds=3600)
+    limit_account_mail(session=session, client_ip=client_ip, kind="reset")
     try:
         address = normalise_email(email)
     except DomainError:
@@ -63,7 +57,7 @@ def _changed(session: Session, user: User, password: str) -> None:
     queue_email(session=session, template="password-changed", to=user.email,
                 dedupe_key=f"password-changed:{user.id}:{now.timestamp():.0f}",
                 context={"user_name": user.full_name, "changed_at": f"{now:%Y-%m-%d %H:%M} UTC",
-                         "reset_url": _url(routes.FORGOT_PASSWORD)})
+                         "reset_url": account_tokens.page_url(routes.FORGOT_PASSWORD)})
 
 
 def reset_password(*, session: Session, token: str, password: str) -> Proven:

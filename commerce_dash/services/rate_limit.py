@@ -65,6 +65,14 @@ def hit(*, session: Session, bucket: str, limit: int, now: datetime | None = Non
                     window_seconds=window_seconds)[bucket]
 
 
+def limit_account_mail(*, session: Session, client_ip: str, kind: str) -> None:
+    """Requests that email an account (``kind``: register, resend, reset) per client address
+    per hour; the hour's count is shared by register and resend."""
+    if client_ip:
+        hit(session=session, bucket=f"{kind}:client:{client_ip}",
+            limit=get_settings().register_per_client_per_hour, window_seconds=3600)
+
+
 def count_of(*, session: Session, bucket: str, now: datetime | None = None,
              window_seconds: int = WINDOW_SECONDS) -> int:
     """What ``bucket`` has counted in the current window (nothing is counted)."""

@@ -22,7 +22,7 @@ from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.services import account_tokens
 from commerce_dash.services.accounts import Proven, after_first_factor, revoke_user_sessions
 from commerce_dash.services.audit import record_audit
-from commerce_dash.services.rate_limit import hit
+from commerce_dash.services.rate_limit import limit_account_mail
 from commerce_dash.services.secrets import hash_password
 from commerce_dash.settings import get_settings
 
@@ -32,17 +32,11 @@ NOT_VERIFIED = ("Confirm your email address first: open the link we sent you (yo
                 "page sends it again).")
 
 
-def _url(path: str) -> str:
-    return f"{get_settings().public_url.rstrip('/')}{path}"
-
-
 def register_learner(*, session: Session, email: str, full_name: str, password: str,
                      client_ip: str = "") -> str:
     """Start a learner account; the message to show (the same for every address). Commits."""
     settings = get_settings()
-    if client_ip:
-        hit(session=session, bucket=f"register:client:{client_ip}",
-            limit=settings.register_per_client_per_hour, window_seconds=3600)
+    limit_account_mail(session=session, client_ip=client_ip, kind="register")
     email = normalise_email(email)
     name = clean_name(full_name)
     check_password_policy(password, email=email, min_length=settings.password_min_length)
@@ -51,8 +45,8 @@ def register_learner(*, session: Session, email: str, full_name: str, password: 
     if existing is not None:
         queue_email(session=session, template="account-exists", to=existing.email,
                     dedupe_key=f"account-exists:{existing.id}:{utcnow():%Y%m%d%H}",
-                    context={"user_name": existing.full_name, "sign_in_url": _url(routes.LOGIN),
-                             "reset_url": _url(routes.FORGOT_PASSWORD)})
+                    context={"user_name": existing.full_name, "sign_in_url": account_tokens.page_url(routes.LOGIN),
+                             "reset_url": account_tokens.page_url(routes.FORGOT_PASSWORD)})
         session.commit()
         return CHECK_YOUR_EMAIL
     user = User(email=email, full_name=name, password_hash=digest)
@@ -83,9 +77,7 @@ def _send_confirmation(session: Session, user: User) -> None:
 def resend_confirmation(*, session: Session, email: str, client_ip: str = "") -> str:
     """Another confirmation link for an unconfirmed account (the same answer for any
     address); earlier links stop working. Commits."""
-    if client_ip:
-        hit(session=session, bucket=f"register:client:{client_ip}",
-            limit=get_settings().register_per_client_per_hour, window_seconds=3600)
+    limit_account_mail(session=session, client_ip=client_ip, kind="register")
     try:
         address = normalise_email(email)
     except DomainError:
@@ -112,7 +104,7 @@ def confirm_email(*, session: Session, token: str) -> Proven:
         session.add(user)
         queue_email(session=session, template="account-created", to=user.email,
                     dedupe_key=f"account-created:{user.id}",
-                    context={"user_name": user.full_name, "catalog_url": _url(routes.STORE)})
+                    context={"user_name": user.full_name, "catalog_url": account_tokens.page_url(routes.STORE)})
         record_audit(session=session, actor=None, action="user.email_confirmed",
                      entity_type="user", entity_id=user.id, after={"email": user.email})
     proven = after_first_factor(session=session, user=user)

@@ -165,11 +165,14 @@ def app_server(e2e_smtp: SmtpServer, localstripe_server: LocalStripe) -> Iterato
 
 
 @contextmanager
-def serving(e2e_smtp: SmtpServer, localstripe_server: LocalStripe,
+def serving(e2e_smtp: SmtpServer, localstripe_server: LocalStripe, *, own_build: bool = False,
             **settings: str) -> Iterator[AppServer]:
     """The prod build served on a port and database of its own, with ``settings`` (extra
-    environment) on top of the e2e defaults. The frontend build is shared: a second server
-    reuses it."""
+    environment) on top of the e2e defaults.
+
+    The build bakes the server's port into the pages, so a second server (``own_build``)
+    builds in a web folder of its own (a copy of ``.web`` sharing its node_modules): building
+    in ``.web`` would point the first server's pages at the second one's port."""
     for tool in (VENV_BIN / "python", VENV_BIN / "reflex", TOOLS_BIN / "bun"):
         if not tool.exists():
             pytest.fail(f"{tool} is missing: run `make setup-test` first")
@@ -208,6 +211,12 @@ def serving(e2e_smtp: SmtpServer, localstripe_server: LocalStripe,
         "COMMERCE_STRIPE_JS_URL": f"{localstripe_server.base_url}/js.stripe.com/v3/",
     }
     env.update(settings)
+    if own_build:
+        web = tmp / "web"
+        shutil.copytree(PROJECT_ROOT / ".web", web, symlinks=True,
+                        ignore=shutil.ignore_patterns("node_modules", "build"))
+        (web / "node_modules").symlink_to(PROJECT_ROOT / ".web" / "node_modules")
+        env["REFLEX_WEB_WORKDIR"] = str(web)
     localstripe_server.register_webhook(f"e2e-app-{port}",
                                         f"{base_url}/api/v2/payments/webhook/stripe",
                                         STRIPE_WEBHOOK_SECRET)

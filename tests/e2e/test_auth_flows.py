@@ -255,7 +255,7 @@ def test_a_forged_x_forwarded_for_does_not_escape_the_sign_in_limit(
 def test_an_admin_needing_a_second_factor_reaches_admin_only_with_it(
     new_page: NewPage, e2e_smtp: SmtpServer, localstripe_server: LocalStripe
 ) -> None:
-    with serving(e2e_smtp, localstripe_server,
+    with serving(e2e_smtp, localstripe_server, own_build=True,
                  COMMERCE_REQUIRE_SECOND_FACTOR_FOR_ADMINS="true") as strict:
         page = new_page(server=strict)
         # given a billing admin who signs in with the password only

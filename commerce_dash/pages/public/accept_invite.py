@@ -4,40 +4,22 @@ from __future__ import annotations
 
 import reflex as rx
 
-from commerce_dash.components.forms import auth_card, field, form_error
+from commerce_dash.components.forms import auth_card, form_error, new_password_fields
 from commerce_dash.components.shell import store_shell
-from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import registration
-from commerce_dash.state.auth import AuthState
-from commerce_dash.state.offload import with_session
+from commerce_dash.state.password_link import PasswordLinkState
 
 
-class AcceptInviteState(AuthState):
-    password_error: str = ""
-    form_error: str = ""
-    busy: bool = False
-
+class AcceptInviteState(PasswordLinkState):
     @rx.event
     async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.password_error = self.form_error = ""
-        password = form.get("password", "")
-        if password != form.get("password_confirm", ""):
-            self.password_error = "The two passwords do not match."
-            return
-        self.busy = True
-        yield
-        token = self.router.url.query_parameters.get("token", "")
-        try:
-            proven = await with_session(lambda session: registration.accept_invitation(
-                session=session, token=token, password=password))
-        except DomainError as exc:
-            self.busy = False
-            if exc.field == "password":
-                self.password_error = exc.message
-            else:
-                self.form_error = exc.message
-            return
-        yield await self._after_proof(proven, welcome="Password set. Welcome!")
+        async for event in self._set_password(
+            form,
+            lambda session, token, password: registration.accept_invitation(
+                session=session, token=token, password=password),
+            welcome="Password set. Welcome!",
+        ):
+            yield event
 
 
 def accept_invite_page() -> rx.Component:
@@ -47,22 +29,7 @@ def accept_invite_page() -> rx.Component:
             "You were invited to Commerce Dash. Choose a password to finish setting up your account.",
             AcceptInviteState.submit,
             form_error(AcceptInviteState.form_error),
-            field(
-                "Password",
-                "password",
-                AcceptInviteState.password_error,
-                type="password",
-                required=True,
-                auto_complete="new-password",
-            ),
-            field(
-                "Repeat the password",
-                "password_confirm",
-                "",
-                type="password",
-                required=True,
-                auto_complete="new-password",
-            ),
+            new_password_fields(AcceptInviteState.password_error),
             rx.button(
                 "Set password and sign in",
                 type="submit",

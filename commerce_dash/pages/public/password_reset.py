@@ -5,13 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.forms import auth_card, field, form_error
+from commerce_dash.components.forms import auth_card, field, form_error, new_password_fields
 from commerce_dash.components.shell import store_shell
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import passwords
-from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
+from commerce_dash.state.password_link import PasswordLinkState
 
 
 class ForgotPasswordState(AuthState):
@@ -38,38 +38,16 @@ class ForgotPasswordState(AuthState):
         self.busy = False
 
 
-class ResetPasswordState(AuthState):
-    password_error: str = ""
-    form_error: str = ""
-    busy: bool = False
-
-    @rx.event
-    def load(self) -> None:
-        self.password_error = self.form_error = ""
-        self.busy = False
-
+class ResetPasswordState(PasswordLinkState):
     @rx.event
     async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.password_error = self.form_error = ""
-        password = form.get("password", "")
-        if password != form.get("password_confirm", ""):
-            self.password_error = "The two passwords do not match."
-            return
-        self.busy = True
-        yield
-        token = self.router.url.query_parameters.get("token", "")
-        try:
-            proven = await with_session(lambda session: passwords.reset_password(
-                session=session, token=token, password=password))
-        except DomainError as exc:
-            self.busy = False
-            if exc.field == "password":
-                self.password_error = exc.message
-            else:
-                self.form_error = exc.message
-            return
-        yield await self._after_proof(
-            proven, welcome="Your password was changed; every other session was signed out.")
+        async for event in self._set_password(
+            form,
+            lambda session, token, password: passwords.reset_password(
+                session=session, token=token, password=password),
+            welcome="Your password was changed; every other session was signed out.",
+        ):
+            yield event
 
 
 def forgot_password_page() -> rx.Component:
@@ -95,18 +73,13 @@ def forgot_password_page() -> rx.Component:
 
 
 def reset_password_page() -> rx.Component:
-    min_len = get_settings().password_min_length
     return store_shell(
         auth_card(
             "Choose a new password",
             "Every session of your account is signed out when it changes.",
             ResetPasswordState.submit,
             form_error(ResetPasswordState.form_error),
-            field("New password", "password", ResetPasswordState.password_error,
-                  type="password", required=True, auto_complete="new-password",
-                  hint=f"At least {min_len} characters."),
-            field("Repeat the new password", "password_confirm", type="password",
-                  required=True, auto_complete="new-password"),
+            new_password_fields(ResetPasswordState.password_error, "New password"),
             rx.button("Change password", type="submit", width="100%", size="3",
                       loading=ResetPasswordState.busy, id="reset-submit"),
             rx.cond(

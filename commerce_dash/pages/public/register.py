@@ -5,11 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.forms import auth_card, field, form_error
+from commerce_dash.components.forms import auth_card, field, form_error, new_password_fields
 from commerce_dash.components.shell import store_shell
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import registration
-from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 
@@ -98,7 +97,6 @@ def _sent_panel() -> rx.Component:
 
 
 def register_page() -> rx.Component:
-    min_len = get_settings().password_min_length
     return store_shell(
         rx.cond(
             RegisterState.sent != "",
@@ -123,23 +121,7 @@ def register_page() -> rx.Component:
                     required=True,
                     auto_complete="email",
                 ),
-                field(
-                    "Password",
-                    "password",
-                    RegisterState.password_error,
-                    type="password",
-                    required=True,
-                    auto_complete="new-password",
-                    hint=f"At least {min_len} characters.",
-                ),
-                field(
-                    "Repeat the password",
-                    "password_confirm",
-                    "",
-                    type="password",
-                    required=True,
-                    auto_complete="new-password",
-                ),
+                new_password_fields(RegisterState.password_error),
                 rx.button(
                     "Create account",
                     type="submit",
