@@ -58,10 +58,18 @@ def receiver() -> Iterator[tuple[str, Counter[str]]]:
 
 
 def queue_messages(url: str, count: int, tag: str) -> None:
+    from sqlmodel import select
+
     from commerce_dash.connectors.webhooks import queue_webhook
     from commerce_dash.db import session_scope
+    from commerce_dash.models.integrations import ApiConnector
 
     with session_scope() as session:
+        # the receiving connector must exist and be active, or its messages die unsent
+        if session.exec(select(ApiConnector).where(ApiConnector.key_id == "ck_bench")).first() \
+                is None:
+            session.add(ApiConnector(name="Benchmark receiver", kind="payout", key_id="ck_bench"))
+            session.commit()
         for i in range(count):
             queue_webhook(
                 session=session,

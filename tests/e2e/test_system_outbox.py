@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from commerce_dash.db import build_engine
 from commerce_dash.domain.clock import utcnow
+from commerce_dash.models.accounts import User
+from commerce_dash.services.accounts import load_actor
+from commerce_dash.services.lms_sync import create_connector
 from commerce_dash.services.outbox import enqueue
 from tests.e2e.conftest import DEMO_PASSWORD, UI_TIMEOUT_MS, AppServer, sign_in
 
@@ -53,13 +57,19 @@ def test_super_admin_replays_a_dead_webhook_and_it_is_delivered_once(
     # given a webhook message that went dead (its receiver was down)
     engine = build_engine(app_server.database_url)
     with Session(engine) as session:
+        # to the payout platform's connector (a message for no connector dies unsent)
+        root = session.exec(select(User).where(User.email == "super@example.com")).one()
+        connector, _secrets = create_connector(
+            session=session, actor=load_actor(session=session, user=root),
+            name=f"Payouts {uuid.uuid4().hex[:6]}", kind="payout")
+        session.commit()
         message = enqueue(
             session=session,
             topic="webhook.payment.completed",
             dedupe_key="e2e-dead-webhook-1",
             payload={
                 "url": receiver.url,
-                "key_id": "ck_e2e",
+                "key_id": connector.key_id,
                 "event": "payment.completed",
                 "body": {"order": "ORD-E2E"},
                 "dedupe_key": "e2e-dead-webhook-1",
