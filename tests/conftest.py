@@ -40,6 +40,12 @@ PASSWORD = "correct-horse-battery"
 _FIXED_TABLES = {"role", "alembic_version"}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright keeps an event loop in the main thread from the
+    first browser test to the end of the session, where ``asyncio.run`` cannot be called."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
+
+
 def _reset_schema(url: str) -> None:
     engine = get_engine()
     if engine.dialect.name == "postgresql":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -17,6 +16,7 @@ from commerce_dash.api.deps import (
     PageSize,
     section_guard,
 )
+from commerce_dash.api.schemas import DateTimeIn, Out, Paged, Timestamp, aware
 from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.domain.paging import MAX_PAGE_SIZE, PageRequest
 from commerce_dash.services import audit as audit_service
@@ -51,6 +51,78 @@ class ActiveBody(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
+class SalesOut(Out):
+    currency: str
+    orders_24h: int
+    revenue_24h: int
+    pending_checkouts: int
+    under_review: int
+    dead_payment_events: int
+    refunds_waiting: int
+
+
+class OverviewOut(Out):
+    """Counts of the caller's scope; ``sales``, ``dead_messages`` and
+    ``pending_registrations`` are null for roles that do not see them."""
+
+    users: int
+    learners: int
+    active_sessions: int
+    departments: int
+    courses: int
+    published_courses: int
+    programs: int
+    audit_events_24h: int
+    scope_label: str
+    dead_messages: int | None
+    sales: SalesOut | None
+    pending_registrations: int | None
+
+
+class GrantOut(Out):
+    role: str
+    department_id: int | None
+
+
+class UserOut(Out):
+    id: int
+    email: str
+    full_name: str
+    is_active: bool
+    grants: list[GrantOut]
+    last_login_at: str = Field(description="ISO 8601, UTC; empty if never")
+    pending_invitation: bool
+
+
+class CreatedUserOut(Out):
+    id: int
+    email: str
+    invitation_link: str | None = Field(
+        description="Set when no password was given: the link to send the new user")
+
+
+class UserGrantsOut(Out):
+    id: int
+    grants: list[GrantOut]
+
+
+class UserActiveOut(Out):
+    id: int
+    is_active: bool
+
+
+class AuditOut(Out):
+    id: int
+    at: Timestamp
+    actor_email: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str
+
+
 def _page_out(page: Any, items: list[Any]) -> dict[str, Any]:
     return {
         "items": items,
@@ -61,12 +133,12 @@ def _page_out(page: Any, items: list[Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/overview")
+@router.get("/overview", response_model=OverviewOut)
 def overview(actor: OverviewActor, session: DbSession) -> dict[str, Any]:
     return overview_service.admin_overview(session=session, actor=actor).__dict__
 
 
-@router.get("/users")
+@router.get("/users", response_model=Paged[UserOut])
 def list_users(
     actor: UsersActor,
     session: DbSession,
@@ -88,7 +160,7 @@ def list_users(
     return _page_out(result, items)
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, response_model=CreatedUserOut)
 def create_user(body: CreateUserBody, actor: UsersActor, session: DbSession) -> dict[str, Any]:
     created = users_service.create_user(
         session=session,
@@ -105,7 +177,7 @@ def create_user(body: CreateUserBody, actor: UsersActor, session: DbSession) -> 
     }
 
 
-@router.put("/users/{user_id}/roles")
+@router.put("/users/{user_id}/roles", response_model=UserGrantsOut)
 def set_roles(
     user_id: IdPath, body: GrantsBody, actor: UsersActor, session: DbSession
 ) -> dict[str, Any]:
@@ -118,7 +190,7 @@ def set_roles(
     return {"id": user_id, "grants": [g.__dict__ for g in grants]}
 
 
-@router.post("/users/{user_id}/active")
+@router.post("/users/{user_id}/active", response_model=UserActiveOut)
 def set_active(
     user_id: IdPath, body: ActiveBody, actor: UsersActor, session: DbSession
 ) -> dict[str, Any]:
@@ -128,15 +200,15 @@ def set_active(
     return {"id": user.id, "is_active": user.is_active}
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=Paged[AuditOut])
 def list_audit(
     actor: AuditActor,
     session: DbSession,
     action: str = "",
     entity_type: str = "",
     actor_query: Annotated[str, Query(alias="actor")] = "",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: DateTimeIn | None = None,
+    until: DateTimeIn | None = None,
     page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE), AsciiDigits] = 50,
 ) -> dict[str, Any]:
@@ -147,8 +219,8 @@ def list_audit(
         action=action,
         entity_type=entity_type,
         actor_query=actor_query,
-        since=since,
-        until=until,
+        since=aware(since, "since"),
+        until=aware(until, "until"),
     )
     items = [
         {

@@ -49,6 +49,7 @@ from commerce_dash.api import (
 )
 from commerce_dash.api.deps import SESSION_COOKIE, client_ip
 from commerce_dash.api.errors import error_body, error_response, install_error_handlers
+from commerce_dash.api.schemas import ERROR_RESPONSES
 from commerce_dash.db import session_scope
 from commerce_dash.domain.access import can_access
 from commerce_dash.services.accounts import resolve_session
@@ -494,6 +495,8 @@ def create_api() -> FastAPI:
         docs_url=DOCS_PATH if settings.api_docs_enabled else None,
         redoc_url=None,
         openapi_url="/api/openapi.json" if settings.api_docs_enabled else None,
+        # the error body of every route (middleware and handlers answer these anywhere)
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(api)
     # added innermost first: a request meets CORS, then the body limit, the upload gate and

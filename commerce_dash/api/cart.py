@@ -20,6 +20,7 @@ from commerce_dash.api.deps import (
     OptionalActor,
     client_ip,
 )
+from commerce_dash.api.schemas import Out, Timestamp
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import cart as cart_service
 from commerce_dash.services import checkout as checkout_service
@@ -54,6 +55,86 @@ class CheckoutBody(BaseModel):
     billing_region: str = Field(default="", max_length=8)
     billing_postal_code: str = Field(default="", max_length=16)
     expected_total: int | None = Field(default=None, strict=True, ge=0, le=2**53)
+
+
+class CartLineOut(Out):
+    id: int
+    item_type: str
+    item_id: int
+    code: str
+    title: str
+    department: str
+    price_when_added: int
+    price: int | None = Field(description="Null when the item has no price any more")
+    discount: int
+    tax: int
+    total: int
+    display_total: int
+    note: str
+
+
+class DisplayOut(Out):
+    currency: str
+    total: int
+    exchange_rate: str = Field(description="Decimal, as text")
+    exchange_rate_at: Timestamp | None
+    choices: list[str]
+
+
+class BillingOut(Out):
+    country: str
+    region: str
+    postal_code: str
+
+
+class CartOut(Out):
+    """A cart; amounts are minor units of ``currency``, ``display`` the same total in the
+    learner's display currency."""
+
+    token: str = Field(description="A guest cart's token (send it as X-Cart-Token); empty "
+                                   "for a learner's cart")
+    currency: str
+    count: int
+    lines: list[CartLineOut]
+    discount_code: str
+    discount_message: str
+    subtotal: int
+    discount: int
+    tax: int
+    tax_label: str
+    total: int
+    display: DisplayOut
+    billing: BillingOut
+    labels: dict[str, str]
+    notices: list[str]
+    blockers: list[str]
+    can_check_out: bool
+
+
+class MergedCartOut(CartOut):
+    merge_messages: list[str]
+
+
+class PaymentIntentOut(Out):
+    id: str
+    client_secret: str
+    publishable_key: str
+    next_action_url: str
+
+
+class CheckoutOut(Out):
+    order_id: int
+    number: str
+    status: str
+    payment_status: str
+    processor: str
+    currency: str
+    total: int
+    total_label: str
+    payment_intent: PaymentIntentOut
+    failure_reason: str
+    replayed: bool = Field(description="True (status 200) when the Idempotency-Key was "
+                                       "seen before: the first answer again")
 
 
 def _owner(request: Request, actor: OptionalActor, token: str | None) -> CartOwner:
@@ -127,13 +208,13 @@ def _view(session: DbSession, owner: CartOwner, token: str = "") -> dict[str, An
 CartToken = Annotated[str | None, Header(alias="X-Cart-Token", max_length=64)]
 
 
-@router.get("")
+@router.get("", response_model=CartOut)
 def get_cart(request: Request, session: DbSession, actor: OptionalActor,
              x_cart_token: CartToken = None) -> dict[str, Any]:
     return _view(session, _owner(request, actor, x_cart_token))
 
 
-@router.post("/items", status_code=201)
+@router.post("/items", status_code=201, response_model=CartOut)
 def add_item(body: AddItemBody, request: Request, response: Response, session: DbSession,
              actor: OptionalActor, x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
@@ -149,7 +230,7 @@ def add_item(body: AddItemBody, request: Request, response: Response, session: D
     return _view(session, owner, cart.token)
 
 
-@router.delete("/items/{line_id}")
+@router.delete("/items/{line_id}", response_model=CartOut)
 def remove_item(line_id: IdPath, request: Request, session: DbSession, actor: OptionalActor,
                 x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
@@ -157,7 +238,7 @@ def remove_item(line_id: IdPath, request: Request, session: DbSession, actor: Op
     return _view(session, owner)
 
 
-@router.post("/discount")
+@router.post("/discount", response_model=CartOut)
 def apply_discount(body: CodeBody, request: Request, session: DbSession, actor: OptionalActor,
                    x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
@@ -166,7 +247,7 @@ def apply_discount(body: CodeBody, request: Request, session: DbSession, actor: 
     return _view(session, owner)
 
 
-@router.delete("/discount")
+@router.delete("/discount", response_model=CartOut)
 def remove_discount(request: Request, session: DbSession, actor: OptionalActor,
                     x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
@@ -174,7 +255,7 @@ def remove_discount(request: Request, session: DbSession, actor: OptionalActor,
     return _view(session, owner)
 
 
-@router.put("/preferences")
+@router.put("/preferences", response_model=CartOut)
 def set_preferences(body: PreferencesBody, request: Request, session: DbSession,
                     actor: OptionalActor, x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
@@ -184,7 +265,7 @@ def set_preferences(body: PreferencesBody, request: Request, session: DbSession,
     return _view(session, owner)
 
 
-@router.post("/merge")
+@router.post("/merge", response_model=MergedCartOut)
 def merge(request: Request, session: DbSession, actor: CurrentActor,
           x_cart_token: CartToken = None) -> dict[str, Any]:
     """After signing in through the API: move the guest cart into the learner's cart."""
@@ -195,7 +276,9 @@ def merge(request: Request, session: DbSession, actor: CurrentActor,
     return body
 
 
-@router.post("/checkout", status_code=201)
+@router.post("/checkout", status_code=201, response_model=CheckoutOut,
+             responses={200: {"model": CheckoutOut,
+                              "description": "A replay of an earlier checkout"}})
 def checkout(body: CheckoutBody, request: Request, response: Response, session: DbSession,
              actor: CurrentActor,
              idempotency_key: Annotated[str, Header(alias="Idempotency-Key", max_length=100)]

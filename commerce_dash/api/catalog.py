@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from commerce_dash.api.deps import AsciiDigits, DbSession, OptionalIdQuery, PageNumber, parse_id
+from commerce_dash.api.schemas import Out, Paged
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import currency_digits
 from commerce_dash.domain.paging import PageRequest
@@ -20,6 +22,99 @@ router = APIRouter(prefix="/api/v2/catalog", tags=["catalog"])
 PageSize = Annotated[int, Query(ge=1, le=100), AsciiDigits]
 SearchText = Annotated[str, Query(max_length=200)]
 CurrencyCode = Annotated[str, Query(max_length=3)]
+
+
+class PriceTagOut(Out):
+    amount: int = Field(description="Minor units of currency")
+    currency: str
+    label: str
+
+
+class CardOut(Out):
+    kind: str = Field(description="course or program")
+    id: int
+    code: str
+    title: str
+    description: str
+    category: str
+    department_id: int
+    department: str
+    thumbnail_url: str
+    price: PriceTagOut
+    estimated_minutes: int
+
+
+class ModuleOut(Out):
+    position: int
+    title: str
+    estimated_minutes: int
+
+
+class NamedCodeOut(Out):
+    code: str
+    title: str
+
+
+class CourseDetailOut(Out):
+    id: int
+    code: str
+    title: str
+    description: str
+    category: str
+    department_id: int
+    department_code: str
+    department: str
+    instructor: str
+    thumbnail_url: str
+    estimated_minutes: int
+    modules: list[ModuleOut]
+    price: PriceTagOut | None
+    programs: list[NamedCodeOut]
+
+
+class ProgramCourseOut(Out):
+    code: str
+    title: str
+    estimated_minutes: int
+    price: PriceTagOut | None
+
+
+class ProgramDetailOut(Out):
+    id: int
+    code: str
+    title: str
+    description: str
+    department_code: str
+    department: str
+    thumbnail_url: str
+    estimated_minutes: int
+    courses: list[ProgramCourseOut]
+    price: PriceTagOut | None
+    courses_total: PriceTagOut | None
+    savings: PriceTagOut | None
+    savings_percent: int
+
+
+class DepartmentRefOut(Out):
+    code: str
+    name: str
+
+
+class PlanOut(Out):
+    interval: str
+    trial_days: int
+    price: PriceTagOut | None
+
+
+class DepartmentDetailOut(Out):
+    id: int
+    code: str
+    name: str
+    description: str
+    parent: DepartmentRefOut | None
+    subdepartments: list[DepartmentRefOut]
+    courses: list[CardOut]
+    plans: list[PlanOut]
 
 
 def _checked_sort(sort: str) -> str:
@@ -89,7 +184,7 @@ def _browse(
     }
 
 
-@router.get("/courses")
+@router.get("/courses", response_model=Paged[CardOut])
 def list_courses(
     session: DbSession,
     q: SearchText = "",
@@ -111,7 +206,7 @@ def list_courses(
     return _browse(session, query, page, page_size)
 
 
-@router.get("/programs")
+@router.get("/programs", response_model=Paged[CardOut])
 def list_programs(
     session: DbSession,
     q: SearchText = "",
@@ -131,7 +226,7 @@ def list_programs(
     return _browse(session, query, page, page_size)
 
 
-@router.get("/courses/{code}")
+@router.get("/courses/{code}", response_model=CourseDetailOut)
 def course_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
     detail = catalog.course_detail(
         session=session,
@@ -159,7 +254,7 @@ def course_detail(code: str, session: DbSession, currency: CurrencyCode = "") ->
     }
 
 
-@router.get("/programs/{code}")
+@router.get("/programs/{code}", response_model=ProgramDetailOut)
 def program_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
     detail = catalog.program_detail(
         session=session,
@@ -191,7 +286,7 @@ def program_detail(code: str, session: DbSession, currency: CurrencyCode = "") -
     }
 
 
-@router.get("/departments/{code}")
+@router.get("/departments/{code}", response_model=DepartmentDetailOut)
 def department_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
     detail = catalog.department_detail(
         session=session,

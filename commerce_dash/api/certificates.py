@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -29,6 +28,7 @@ from commerce_dash.api.deps import (
     section_guard,
 )
 from commerce_dash.api.registrations import _day_start
+from commerce_dash.api.schemas import DateIn, Listed, Out, ProgressOutcomeOut, binary
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.certificate_design import DEFAULT_BODY
 from commerce_dash.domain.paging import PageRequest
@@ -44,6 +44,171 @@ CertificateId = IdPath
 TemplateId = IdPath
 
 
+class VerificationOut(Out):
+    """The public fields of a certificate; all but ``number`` and ``status`` are null when
+    the number is not found."""
+
+    number: str
+    status: str = Field(description="valid, expired, revoked or not_found")
+    recipientName: str | None  # noqa: N815 (spec field names)
+    title: str | None
+    kind: str | None
+    courseOrProgram: str | None  # noqa: N815
+    department: str | None
+    completedOn: str | None  # noqa: N815
+    issuedOn: str | None  # noqa: N815
+    expiresOn: str | None  # noqa: N815
+    revokedOn: str | None  # noqa: N815
+    revocationCategory: str | None  # noqa: N815
+
+
+class LearnerCertificateOut(Out):
+    id: int
+    number: str
+    title: str
+    item_title: str
+    kind: str
+    issued_on: str
+    status: str
+    verify_url: str
+    download_url: str
+
+
+class ModuleProgressOut(Out):
+    id: int
+    position: int
+    title: str
+    minutes_estimate: int
+    completed: bool
+    score: int | None
+    minutes: int
+    completed_on: str
+
+
+class CourseProgressOut(Out):
+    enrollment_id: int
+    course_code: str
+    course_title: str
+    status: str
+    mode: str
+    percent: int
+    complete: bool
+    modules_done: int
+    modules_total: int
+    missing: list[str]
+    criteria: str
+    certificate_id: int | None
+    certificate_number: str
+    learner: str
+    modules: list[ModuleProgressOut]
+
+
+class ProgramProgressOut(Out):
+    program_code: str
+    program_title: str
+    courses_total: int
+    courses_complete: int
+    percent: int
+    certificate_id: int | None
+    certificate_number: str
+
+
+class MyProgressOut(Out):
+    courses: list[CourseProgressOut]
+    programs: list[ProgramProgressOut]
+
+
+class CertificateRowOut(Out):
+    id: int
+    number: str
+    learner: str
+    email: str
+    kind: str
+    item_title: str
+    department: str
+    issued_on: str
+    status: str
+    manual: bool
+
+
+class CertificatePageOut(Out):
+    items: list[CertificateRowOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class HistoryOut(Out):
+    at: str
+    actor: str
+    action: str
+    reason: str
+
+
+class CertificateDetailOut(Out):
+    row: CertificateRowOut
+    title: str
+    recipient_name: str
+    completed_on: str
+    expires_on: str
+    grade: str
+    percentage: int | None
+    template: str
+    revoked_on: str
+    revoked_category: str
+    revoked_reason: str
+    issue_note: str
+    verify_url: str
+    download_url: str
+    history: list[HistoryOut]
+
+
+class TemplateRowOut(Out):
+    id: int
+    department_id: int
+    department: str
+    name: str
+    orientation: str
+    font: str
+    primary_color: str
+    is_default: bool
+    version: int
+    certificates: int = Field(description="How many certificates were issued with it")
+    updated_at: str
+
+
+class SignatureOut(Out):
+    name: str
+    title: str
+    image_id: int | None
+
+
+class TemplateOut(Out):
+    id: int
+    department_id: int
+    name: str
+    orientation: str
+    title_text: str
+    body_text: str
+    footer_text: str
+    font: str
+    primary_color: str
+    background_image_id: int | None
+    signatures: list[SignatureOut]
+    is_default: bool
+    version: int = Field(description="Send it back as expected_version when editing")
+
+
+class ImageOut(Out):
+    id: int
+    key: str
+    url: str
+    width: int
+    height: int
+    content_type: str
+    department_id: int | None
+
+
 def _pdf(filename: str, data: bytes) -> Response:
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
@@ -54,7 +219,7 @@ def _pdf(filename: str, data: bytes) -> Response:
 # -- public ----------------------------------------------------------------------------------
 
 
-@router.get("/api/v2/certificates/verify/{number}")
+@router.get("/api/v2/certificates/verify/{number}", response_model=VerificationOut)
 def verify(request: Request, session: DbSession,
            number: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
     result = certificates_service.verify(session=session, number=number,
@@ -62,7 +227,8 @@ def verify(request: Request, session: DbSession,
     return result.public_json()
 
 
-@router.get("/api/v2/images/{key}")
+@router.get("/api/v2/images/{key}", response_class=Response,
+            responses={200: binary("image/png", "image/jpeg", description="The image")})
 def image(session: DbSession, key: Annotated[str, Path(max_length=32)]) -> Response:
     row = templates_service.image_by_key(session=session, key=key)
     return Response(row.data, media_type=row.content_type,
@@ -72,13 +238,14 @@ def image(session: DbSession, key: Annotated[str, Path(max_length=32)]) -> Respo
 # -- learner ---------------------------------------------------------------------------------
 
 
-@router.get("/api/v2/certificates")
+@router.get("/api/v2/certificates", response_model=Listed[LearnerCertificateOut])
 def my_certificates(actor: CurrentActor, session: DbSession) -> dict[str, Any]:
     rows = certificates_service.list_for_learner(session=session, user_id=actor.user_id)
     return {"items": [asdict(r) for r in rows], "total": len(rows)}
 
 
-@router.get("/api/v2/certificates/{certificate_id}/download")
+@router.get("/api/v2/certificates/{certificate_id}/download", response_class=Response,
+            responses={200: binary("application/pdf", description="The certificate")})
 def download(actor: CurrentActor, session: DbSession,
              certificate_id: CertificateId) -> Response:
     filename, data = certificates_service.download(session=session, actor=actor,
@@ -86,7 +253,7 @@ def download(actor: CurrentActor, session: DbSession,
     return _pdf(filename, data)
 
 
-@router.get("/api/v2/me/progress")
+@router.get("/api/v2/me/progress", response_model=MyProgressOut)
 def my_progress(actor: CurrentActor, session: DbSession) -> dict[str, Any]:
     courses, programs = learning_service.learner_progress(session=session,
                                                           user_id=actor.user_id)
@@ -97,7 +264,8 @@ class ModuleDoneBody(BaseModel):
     completed: bool = True
 
 
-@router.post("/api/v2/me/progress/{enrollment_id}/modules/{module_id}")
+@router.post("/api/v2/me/progress/{enrollment_id}/modules/{module_id}",
+             response_model=ProgressOutcomeOut)
 def mark_module(actor: CurrentActor, session: DbSession,
                 enrollment_id: IdPath, module_id: IdPath,
                 body: ModuleDoneBody) -> dict[str, Any]:
@@ -117,13 +285,13 @@ def _outcome(outcome: ProgressOutcome) -> dict[str, Any]:
 # -- admin: certificates ---------------------------------------------------------------------
 
 
-@router.get("/api/v2/admin/certificates")
+@router.get("/api/v2/admin/certificates", response_model=CertificatePageOut)
 def search(
     actor: CertificatesActor, session: DbSession, q: Annotated[str, Query(max_length=200)] = "",
     course_id: OptionalIdQuery = None, program_id: OptionalIdQuery = None,
     department_id: OptionalIdQuery = None,
     status: Literal["", "valid", "revoked", "expired"] = "",
-    issued_from: date | None = None, issued_to: date | None = None,
+    issued_from: DateIn | None = None, issued_to: DateIn | None = None,
     page: PageNumber = 1, page_size: PageSize = None,
 ) -> dict[str, Any]:
     found = certificates_service.search(
@@ -136,7 +304,8 @@ def search(
             "page": found.page, "page_size": found.page_size}
 
 
-@router.get("/api/v2/admin/certificates/{certificate_id}")
+@router.get("/api/v2/admin/certificates/{certificate_id}",
+            response_model=CertificateDetailOut)
 def certificate_detail(actor: CertificatesActor, session: DbSession,
                        certificate_id: CertificateId) -> dict[str, Any]:
     return asdict(certificates_service.detail(session=session, actor=actor,
@@ -147,13 +316,14 @@ class IssueBody(BaseModel):
     email: str = Field(max_length=254)
     course_id: BodyId | None = None
     program_id: BodyId | None = None
-    completed_on: date | None = None
+    completed_on: DateIn | None = None
     grade: str = Field(default="", max_length=64)
     percentage: int | None = None
     note: str = Field(default="", max_length=2000)
 
 
-@router.post("/api/v2/admin/certificates", status_code=201)
+@router.post("/api/v2/admin/certificates", status_code=201,
+             response_model=CertificateDetailOut)
 def issue(actor: CertificatesActor, session: DbSession, body: IssueBody) -> dict[str, Any]:
     certificate = certificates_service.manual_issue(
         session=session, actor=actor, data=certificates_service.ManualIssue(**body.model_dump()))
@@ -167,7 +337,8 @@ class RevokeBody(BaseModel):
     reason: str = Field(default="", max_length=2000)
 
 
-@router.post("/api/v2/admin/certificates/{certificate_id}/revoke")
+@router.post("/api/v2/admin/certificates/{certificate_id}/revoke",
+             response_model=CertificateDetailOut)
 def revoke(actor: CertificatesActor, session: DbSession, certificate_id: CertificateId,
            body: RevokeBody) -> dict[str, Any]:
     certificates_service.revoke(session=session, actor=actor, certificate_id=certificate_id,
@@ -186,7 +357,8 @@ class ProgressBody(BaseModel):
     minutes: int = Field(default=0, ge=0, le=100_000)
 
 
-@router.post("/api/v2/admin/enrollments/{enrollment_id}/progress")
+@router.post("/api/v2/admin/enrollments/{enrollment_id}/progress",
+             response_model=ProgressOutcomeOut)
 def record_progress(actor: CertificatesActor, session: DbSession,
                     enrollment_id: IdPath, body: ProgressBody) -> dict[str, Any]:
     outcome = learning_service.admin_record_progress(
@@ -236,13 +408,15 @@ def _template_out(t: Any) -> dict[str, Any]:
             "is_default": t.is_default, "version": t.version}
 
 
-@router.get("/api/v2/admin/certificate-templates")
+@router.get("/api/v2/admin/certificate-templates",
+            response_model=Listed[TemplateRowOut])
 def list_templates(actor: CertificatesActor, session: DbSession) -> dict[str, Any]:
     rows = templates_service.list_templates(session=session, actor=actor)
     return {"items": [asdict(r) for r in rows], "total": len(rows)}
 
 
-@router.post("/api/v2/admin/certificate-templates", status_code=201)
+@router.post("/api/v2/admin/certificate-templates", status_code=201,
+             response_model=TemplateOut)
 def create_template(actor: CertificatesActor, session: DbSession,
                     body: TemplateBody) -> dict[str, Any]:
     template = templates_service.create_template(session=session, actor=actor,
@@ -251,14 +425,16 @@ def create_template(actor: CertificatesActor, session: DbSession,
     return _template_out(template)
 
 
-@router.get("/api/v2/admin/certificate-templates/{template_id}")
+@router.get("/api/v2/admin/certificate-templates/{template_id}",
+            response_model=TemplateOut)
 def get_template(actor: CertificatesActor, session: DbSession,
                  template_id: TemplateId) -> dict[str, Any]:
     return _template_out(templates_service.get_template(session=session, actor=actor,
                                                         template_id=template_id))
 
 
-@router.put("/api/v2/admin/certificate-templates/{template_id}")
+@router.put("/api/v2/admin/certificate-templates/{template_id}",
+            response_model=TemplateOut)
 def update_template(actor: CertificatesActor, session: DbSession, template_id: TemplateId,
                     body: TemplateBody) -> dict[str, Any]:
     template = templates_service.update_template(
@@ -271,7 +447,8 @@ def update_template(actor: CertificatesActor, session: DbSession, template_id: T
     return _template_out(template)
 
 
-@router.post("/api/v2/admin/certificate-templates/{template_id}/default")
+@router.post("/api/v2/admin/certificate-templates/{template_id}/default",
+             response_model=TemplateOut)
 def make_default(actor: CertificatesActor, session: DbSession,
                  template_id: TemplateId) -> dict[str, Any]:
     templates_service.set_default_template(session=session, actor=actor,
@@ -287,7 +464,8 @@ def delete_template(actor: CertificatesActor, session: DbSession,
     return Response(status_code=204)
 
 
-@router.post("/api/v2/admin/certificate-templates/preview")
+@router.post("/api/v2/admin/certificate-templates/preview", response_class=Response,
+             responses={200: binary("image/png", description="The first page, as PNG")})
 def preview(actor: CertificatesActor, session: DbSession, body: TemplateBody) -> Response:
     png = templates_service.preview_png(session=session, actor=actor, data=body.to_in())
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
@@ -320,7 +498,7 @@ async def _image_body(request: Request) -> ImageBody:
         raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
-@router.post(IMAGE_UPLOAD_PATH, status_code=201, openapi_extra={"requestBody": {
+@router.post(IMAGE_UPLOAD_PATH, status_code=201, response_model=ImageOut, openapi_extra={"requestBody": {
     "required": True, "content": {"application/json": {"schema": ImageBody.model_json_schema()}},
 }})
 def upload_image(actor: CertificatesActor, session: DbSession,

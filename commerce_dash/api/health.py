@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from sqlalchemy import text
 
+from commerce_dash.api.schemas import Out
 from commerce_dash.db import get_engine
 from commerce_dash.migrations import current_revision, head_revision
 from commerce_dash.settings import get_settings
@@ -18,12 +20,38 @@ from commerce_dash.settings import get_settings
 router = APIRouter(tags=["health"])
 
 
-@router.get("/api/health/live", summary="The process answers (no database access)")
+class LiveOut(Out):
+    status: str
+
+
+class MigrationOut(Out):
+    current: str | None
+    head: str
+    at_head: bool
+
+
+class HealthOut(Out):
+    """Outside production the answer also names the dialect and the migration revisions;
+    when not ready, ``code`` and ``message`` say why."""
+
+    status: str = Field(description="ok, or error")
+    database: str = Field(description="ok, or unreachable")
+    dialect: str | None = None
+    migration: MigrationOut | None = None
+    code: str | None = Field(default=None,
+                             description="database_unreachable or migrations_pending")
+    message: str | None = None
+
+
+@router.get("/api/health/live", summary="The process answers (no database access)",
+            response_model=LiveOut)
 def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/api/health", summary="Database reachable and migrated to head")
+@router.get("/api/health", summary="Database reachable and migrated to head",
+            response_model=HealthOut,
+            responses={503: {"model": HealthOut, "description": "Not ready"}})
 def health() -> JSONResponse:
     engine = get_engine()
     try:

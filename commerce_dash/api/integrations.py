@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from commerce_dash.api.deps import DbSession
+from commerce_dash.api.schemas import Out, ProgressOutcomeOut
 from commerce_dash.models.integrations import ApiConnector
 from commerce_dash.services import lms_sync, lms_users, progress, registrations
 
@@ -38,6 +39,29 @@ class LmsCourseIn(BaseModel):
 
 class LmsSyncBody(BaseModel):
     courses: list[LmsCourseIn] = Field(max_length=lms_sync.MAX_COURSES_PER_SYNC)
+
+
+class SyncedCourseOut(Out):
+    lms_id: str
+    code: str
+    id: int
+
+
+class LmsSyncOut(Out):
+    created: int
+    updated: int
+    courses: list[SyncedCourseOut]
+
+
+class EnrollmentStatusOut(Out):
+    received: bool
+    outcome: str
+
+
+class LmsUsersOut(Out):
+    linked: int
+    unchanged: int
+    unknown: list[str] = Field(description="Emails that name no account here")
 
 
 async def raw_body(request: Request) -> bytes:
@@ -90,7 +114,7 @@ def _parsed(model: type[_Body], body: bytes) -> _Body:
         raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
-@router.post("/lms/courses")
+@router.post("/lms/courses", response_model=LmsSyncOut)
 def sync_lms_courses(
     session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
@@ -145,7 +169,7 @@ class EnrollmentStatusBody(BaseModel):
     payload: EnrollmentStatusPayload
 
 
-@lms_webhooks.post("/enrollment-status")
+@lms_webhooks.post("/enrollment-status", response_model=EnrollmentStatusOut)
 def enrollment_status(
     session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
@@ -170,7 +194,7 @@ class LmsUsersBody(BaseModel):
     users: list[LmsUserIn] = Field(max_length=lms_users.MAX_USERS_PER_SYNC)
 
 
-@router.post("/lms/users")
+@router.post("/lms/users", response_model=LmsUsersOut)
 def sync_lms_users(
     session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
@@ -195,7 +219,7 @@ class ProgressBody(BaseModel):
     minutes: int = Field(default=0, ge=0, le=100_000)
 
 
-@progress_router.post("/progress")
+@progress_router.post("/progress", response_model=ProgressOutcomeOut)
 def lms_progress(
     session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:

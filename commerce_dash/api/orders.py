@@ -23,6 +23,7 @@ from commerce_dash.api.deps import (
     PageSize,
     section_guard,
 )
+from commerce_dash.api.schemas import DateIn, Listed, Out, Paged, Timestamp
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.services import orders as orders_service
@@ -37,6 +38,160 @@ Amount = Annotated[int | None, Query(ge=0, le=INT_MAX), AsciiDigits]
 
 class ClearBody(BaseModel):
     note: str = Field(default="", max_length=500)
+
+
+class OrderSummaryOut(Out):
+    number: str
+    order_id: int
+    created_at: Timestamp
+    status: str
+    payment_status: str
+    item_count: int
+    total: int
+    currency: str
+    total_label: str
+    display_total: int
+    display_currency: str
+    display_total_label: str
+
+
+class OrderLineOut(Out):
+    title: str
+    item_type: str
+    item_id: int
+    list_amount: int
+    discount_amount: int
+    tax_amount: int
+    total: int
+    currency: str
+    list_label: str
+    discount_label: str
+    tax_label: str
+    total_label: str
+    note: str
+
+
+class OrderPaymentOut(Out):
+    processor: str
+    status: str
+    amount: int
+    currency: str
+    amount_label: str
+    intent_id: str
+    card_last4: str
+    failure_code: str
+    failure_reason: str
+    attempts_failed: int
+    refunded_amount: int
+    refunded_label: str
+    created_at: Timestamp
+    processed_at: Timestamp | None
+
+
+class OrderDetailOut(Out):
+    number: str
+    order_id: int
+    user_id: int
+    learner_name: str
+    learner_email: str
+    created_at: Timestamp
+    completed_at: Timestamp | None
+    status: str
+    payment_status: str
+    processor: str
+    currency: str
+    lines: list[OrderLineOut]
+    subtotal: int
+    subtotal_label: str
+    discount_code: str
+    discount_amount: int
+    discount_label: str
+    tax_name: str
+    tax_amount: int
+    tax_amount_label: str
+    total: int
+    total_label: str
+    refunded_amount: int
+    refunded_label: str
+    display_currency: str
+    display_total: int
+    display_total_label: str
+    shows_display_currency: bool
+    exchange_rate: str
+    exchange_rate_label: str
+    exchange_rate_at: Timestamp | None
+    billing_country: str
+    billing_region: str
+    billing_postal_code: str
+    failure_reason: str
+    payment: OrderPaymentOut | None
+    settlement_currency: str
+    settlement_total: int
+    settlement_label: str
+    can_retry: bool
+    retry_reason: str
+
+
+class PaymentRowOut(Out):
+    at: Timestamp
+    order_number: str
+    processor: str
+    amount: int
+    currency: str
+    amount_label: str
+    status: str
+    failure_reason: str
+    refunded_amount: int
+    refunded_label: str
+
+
+class AdminOrderRowOut(Out):
+    number: str
+    order_id: int
+    created_at: Timestamp
+    user_id: int
+    learner_name: str
+    learner_email: str
+    status: str
+    payment_status: str
+    processor: str
+    item_count: int
+    total: int
+    currency: str
+    total_label: str
+    display_total: int
+    display_currency: str
+    display_total_label: str
+    refunded_amount: int
+    failure_reason: str
+
+
+class TimelineOut(Out):
+    at: Timestamp
+    source: str
+    event_type: str
+    event_id: str
+    status: str
+    outcome: str
+    error: str
+    attempts: int
+    processed_at: Timestamp | None
+    payload_json: str
+
+
+class AdminOrderOut(OrderDetailOut):
+    timeline: list[TimelineOut]
+
+
+class ReviewOut(Out):
+    user_id: int
+    learner_email: str
+    learner_name: str
+    reason: str
+    failures: int
+    since: Timestamp
+    cleared_at: Timestamp | None
+    cleared_by_id: int | None
 
 
 def _when(value: datetime | None) -> str | None:
@@ -107,7 +262,7 @@ def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
 # -- learner ----------------------------------------------------------------------------------
 
 
-@router.get("/api/v2/orders")
+@router.get("/api/v2/orders", response_model=Paged[OrderSummaryOut])
 def my_orders(
     actor: CurrentActor,
     session: DbSession,
@@ -121,13 +276,13 @@ def my_orders(
     return _paged(result, [_summary_out(r) for r in result.items])
 
 
-@router.get("/api/v2/orders/{number}")
+@router.get("/api/v2/orders/{number}", response_model=OrderDetailOut)
 def my_order(actor: CurrentActor, session: DbSession, number: OrderNumber) -> dict[str, Any]:
     detail = orders_service.order_detail(session=session, number=number, user_id=actor.user_id)
     return _detail_out(detail)
 
 
-@router.get("/api/v2/payments/history")
+@router.get("/api/v2/payments/history", response_model=Paged[PaymentRowOut])
 def my_payments(
     actor: CurrentActor,
     session: DbSession,
@@ -144,15 +299,15 @@ def my_payments(
 # -- admin ------------------------------------------------------------------------------------
 
 
-@router.get("/api/v2/admin/orders", tags=["admin"])
+@router.get("/api/v2/admin/orders", tags=["admin"], response_model=Paged[AdminOrderRowOut])
 def admin_orders(
     actor: OrdersActor,
     session: DbSession,
     status: Annotated[str, Query(max_length=32)] = "",
     payment_status: Annotated[str, Query(max_length=32)] = "",
     processor: Annotated[str, Query(max_length=32)] = "",
-    date_from: Annotated[date | None, Query(description="First day, inclusive (UTC)")] = None,
-    date_to: Annotated[date | None, Query(description="Last day, inclusive (UTC)")] = None,
+    date_from: Annotated[DateIn | None, Query(description="First day, inclusive (UTC)")] = None,
+    date_to: Annotated[DateIn | None, Query(description="Last day, inclusive (UTC)")] = None,
     min_total: Amount = None,
     max_total: Amount = None,
     learner: Annotated[str, Query(max_length=200, description="Email or name part")] = "",
@@ -176,20 +331,22 @@ def admin_orders(
     return _paged(result, [_admin_row_out(r) for r in result.items])
 
 
-@router.get("/api/v2/admin/orders/{number}", tags=["admin"])
+@router.get("/api/v2/admin/orders/{number}", tags=["admin"], response_model=AdminOrderOut)
 def admin_order(actor: OrdersActor, session: DbSession, number: OrderNumber) -> dict[str, Any]:
     detail = orders_service.order_detail(session=session, number=number, actor=actor)
     timeline = orders_service.payment_timeline(session=session, actor=actor, number=number)
     return {**_detail_out(detail), "timeline": [_timeline_out(e) for e in timeline]}
 
 
-@router.get("/api/v2/admin/payment-reviews", tags=["admin"])
+@router.get("/api/v2/admin/payment-reviews", tags=["admin"],
+            response_model=Listed[ReviewOut])
 def payment_reviews(actor: OrdersActor, session: DbSession) -> dict[str, Any]:
     rows = orders_service.list_reviews(session=session, actor=actor)
     return {"items": [_review_out(r) for r in rows], "total": len(rows)}
 
 
-@router.post("/api/v2/admin/payment-reviews/{user_id}/clear", tags=["admin"])
+@router.post("/api/v2/admin/payment-reviews/{user_id}/clear", tags=["admin"],
+             response_model=ReviewOut)
 def clear_payment_review(
     actor: OrdersActor,
     session: DbSession,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from commerce_dash.api.deps import CurrentActor, DbSession, client_ip
 from commerce_dash.api.errors import error_body
 from commerce_dash.api.integrations import raw_body
+from commerce_dash.api.schemas import ErrorOut, Out
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.payments.base import IntentResult
 from commerce_dash.payments.sandbox import CardInput
@@ -44,6 +45,52 @@ class ChallengeBody(BaseModel):
     approve: bool
 
 
+class IntentOut(Out):
+    intent_id: str
+    status: str = Field(description="requires_payment, requires_action, processing, "
+                                    "succeeded, failed or canceled")
+    amount: int
+    currency: str
+    failure_code: str
+    failure_message: str
+    next_action_url: str
+
+
+class CreatedIntentOut(Out):
+    order_number: str
+    processor: str
+    intent_id: str | None
+    client_secret: str
+    publishable_key: str = Field(description="Stripe's publishable key; empty for the sandbox")
+    status: str
+    amount: int
+    currency: str
+
+
+class PaymentStateOut(Out):
+    """What the checkout page polls."""
+
+    order_status: str
+    payment_status: str = Field(description="Empty before a payment exists")
+    failure_reason: str
+    next_action_url: str = Field(description="The 3-D Secure page while one is needed")
+
+
+class PaymentStepOut(PaymentStateOut):
+    intent: IntentOut
+
+
+class ChallengeOut(PaymentStepOut):
+    order_number: str
+
+
+class WebhookOut(Out):
+    received: bool
+    event_id: str
+    status: str
+    detail: str
+
+
 def intent_json(result: IntentResult) -> dict[str, Any]:
     return {
         "intent_id": result.intent_id, "status": result.status.value, "amount": result.amount,
@@ -60,7 +107,7 @@ def _limit(session: DbSession, request: Request, user_id: int) -> None:
     })
 
 
-@router.post("/create-intent")
+@router.post("/create-intent", response_model=CreatedIntentOut)
 def create_intent(body: OrderRef, request: Request, session: DbSession,
                   actor: CurrentActor) -> dict[str, Any]:
     """The intent of a pending order (created once; repeated calls return the same one)."""
@@ -78,7 +125,7 @@ def create_intent(body: OrderRef, request: Request, session: DbSession,
     }
 
 
-@router.post("/confirm")
+@router.post("/confirm", response_model=PaymentStepOut)
 def confirm(body: OrderRef, request: Request, session: DbSession,
             actor: CurrentActor) -> dict[str, Any]:
     """The page finished the card step: settle from the processor now."""
@@ -89,12 +136,14 @@ def confirm(body: OrderRef, request: Request, session: DbSession,
     return {"intent": intent_json(result), **state}
 
 
-@router.get("/status/{number}")
+@router.get("/status/{number}", response_model=PaymentStateOut)
 def status(number: str, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     return payments_service.payment_state(session=session, actor=actor, number=number)
 
 
-@router.post("/webhook/{processor}", response_model=None)
+@router.post("/webhook/{processor}", response_model=WebhookOut, responses={
+    400: {"model": ErrorOut, "description": "The signature does not verify "
+                                            "(``invalid_signature``)"}})
 def webhook(
     processor: str, request: Request, session: DbSession,
     body: Annotated[bytes, Depends(raw_body)],
@@ -113,7 +162,7 @@ def webhook(
             "detail": outcome.detail}
 
 
-@router.post("/sandbox/pay")
+@router.post("/sandbox/pay", response_model=PaymentStepOut)
 def sandbox_pay(body: SandboxCardBody, request: Request, session: DbSession,
                 actor: CurrentActor) -> dict[str, Any]:
     """The sandbox card form (test mode; only test card numbers are accepted)."""
@@ -125,7 +174,7 @@ def sandbox_pay(body: SandboxCardBody, request: Request, session: DbSession,
     return {"intent": intent_json(result), **state}
 
 
-@router.post("/sandbox/3ds/{intent_id}")
+@router.post("/sandbox/3ds/{intent_id}", response_model=ChallengeOut)
 def sandbox_challenge(intent_id: str, body: ChallengeBody, request: Request,
                       session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     result, number = payments_service.sandbox_challenge(

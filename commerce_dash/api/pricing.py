@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -19,6 +18,7 @@ from commerce_dash.api.deps import (
     PageNumber,
     section_guard,
 )
+from commerce_dash.api.schemas import DateTimeIn, Out, Paged, Timestamp, aware
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import MAX_PAGE_SIZE, PageRequest
@@ -42,22 +42,30 @@ class PriceBody(BaseModel):
     currency: str | None = Field(default=None, max_length=3)
     interval: str = Field(default="", max_length=16)
     trial_days: int = Field(default=0, ge=-INT_MAX, le=INT_MAX)
-    effective_from: datetime | None = None
-    effective_until: datetime | None = None
+    effective_from: DateTimeIn | None = None
+    effective_until: DateTimeIn | None = None
 
 
 class DeactivateBody(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
-def _aware(value: datetime | None, field: str) -> datetime | None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise DomainError(
-            "naive_datetime",
-            f"Give {field} with a UTC offset, like 2026-01-31T09:00:00+00:00.",
-            field=field,
-        )
-    return value
+class PriceOut(Out):
+    id: int
+    item_type: str
+    item_id: int
+    item_title: str
+    department: str
+    price_type: str
+    interval: str
+    trial_days: int
+    currency: str
+    amount: int = Field(description="Minor units of currency")
+    amount_label: str
+    effective_from: Timestamp
+    effective_until: Timestamp | None
+    status: str
+    deactivated_reason: str
 
 
 def _choice(value: str, allowed: type[ItemType] | type[PriceStatus], field: str) -> str:
@@ -97,7 +105,7 @@ def _row_of(session: DbSession, actor: Actor, price: Price) -> dict[str, Any]:
     return next(_price_out(r) for r in history if r.id == price.id)
 
 
-@router.get("")
+@router.get("", response_model=Paged[PriceOut])
 def list_prices(
     actor: PricingActor,
     session: DbSession,
@@ -128,7 +136,7 @@ def list_prices(
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=PriceOut)
 def create_price(body: PriceBody, actor: PricingActor, session: DbSession) -> dict[str, Any]:
     price = pricing_service.create_price(
         session=session,
@@ -140,13 +148,13 @@ def create_price(body: PriceBody, actor: PricingActor, session: DbSession) -> di
         currency=body.currency,
         interval=body.interval,
         trial_days=body.trial_days,
-        effective_from=_aware(body.effective_from, "effective_from"),
-        effective_until=_aware(body.effective_until, "effective_until"),
+        effective_from=aware(body.effective_from, "effective_from"),
+        effective_until=aware(body.effective_until, "effective_until"),
     )
     return _row_of(session, actor, price)
 
 
-@router.get("/history")
+@router.get("/history", response_model=list[PriceOut])
 def price_history(
     actor: PricingActor,
     session: DbSession,
@@ -159,7 +167,7 @@ def price_history(
     return [_price_out(r) for r in rows]
 
 
-@router.delete("/{price_id}")
+@router.delete("/{price_id}", response_model=PriceOut)
 def deactivate_price(
     actor: PricingActor,
     session: DbSession,

@@ -7,7 +7,6 @@ Amounts are integer minor units of the order's currency.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -25,6 +24,7 @@ from commerce_dash.api.deps import (
 )
 from commerce_dash.api.orders import OrderNumber
 from commerce_dash.api.registrations import _day_start
+from commerce_dash.api.schemas import DateIn, Out, Timestamp
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.ledger import Shares
 from commerce_dash.domain.paging import PageRequest
@@ -38,6 +38,117 @@ SettingsActor = Annotated[Actor, section_guard("settings")]  # revenue shares ar
 RequestId = IdPath
 Amount = Annotated[int, Field(ge=1, le=10**12)]
 Reason = Annotated[str, Field(max_length=4000)]
+
+
+class RefundRowOut(Out):
+    id: int
+    order_number: str
+    learner: str
+    email: str
+    amount: int
+    approved_amount: int | None
+    amount_label: str
+    currency: str
+    reason: str
+    source: str = Field(description="learner, registration_rejected or admin")
+    status: str
+    status_label: str
+    created_at: Timestamp
+    decided_by: str
+    decision_reason: str
+    last_error: str
+    items: str
+    progress: str
+
+
+class RefundableLineOut(Out):
+    id: int
+    title: str
+    paid: int
+    left: int
+
+
+class OrderRefundsOut(Out):
+    items: list[RefundRowOut]
+    refundable: int = Field(description="What is left to refund on the order")
+    lines: list[RefundableLineOut]
+
+
+class RefundQueueOut(Out):
+    items: list[RefundRowOut]
+    total: int
+    page: int
+    page_size: int
+    counts: dict[str, int] = Field(description="Requests per status")
+
+
+class RefundOut(Out):
+    id: int
+    status: str
+    amount: int
+    approved_amount: int | None
+    currency: str
+    order_number: str
+    processor_refund_id: str
+    last_error: str
+    attempts: int
+    order_status: str
+
+
+class RefundBulkResultOut(Out):
+    id: int
+    ok: bool
+    message: str
+
+
+class RefundBulkOut(Out):
+    items: list[RefundBulkResultOut]
+    done: int
+    failed: int
+
+
+class ShareRuleOut(Out):
+    scope_key: str
+    label: str
+    platform_bps: int
+    creator_bps: int
+    instructor_bps: int
+    updated_at: str
+
+
+class ShareRulesOut(Out):
+    items: list[ShareRuleOut]
+
+
+class PayoutCountsOut(Out):
+    configured: bool
+    not_sent: int
+    pending: int
+    synced: int
+    dead: int
+    held: int
+
+
+class PayoutRowOut(Out):
+    entry_id: int
+    event: str
+    order_item: str
+    course: str
+    amount: int
+    currency: str
+    recorded_at: str
+    status: str
+    attempts: int
+    last_error: str
+    message_id: int | None
+
+
+class PayoutStatusOut(Out):
+    counts: PayoutCountsOut
+    items: list[PayoutRowOut]
+    total: int
+    page: int
+    page_size: int
 
 
 def _row_out(row: refunds.RefundRow) -> dict[str, Any]:
@@ -55,7 +166,7 @@ class RequestBody(BaseModel):
     lines: list[LineBody] = Field(default_factory=list, max_length=100)
 
 
-@router.get("/api/v2/orders/{number}/refunds")
+@router.get("/api/v2/orders/{number}/refunds", response_model=OrderRefundsOut)
 def order_refunds(actor: CurrentActor, session: DbSession, number: OrderNumber) -> dict[str, Any]:
     left, lines = refunds.refund_options(session=session, actor=actor, number=number)
     rows = refunds.for_order(session=session, actor=actor, number=number)
@@ -63,7 +174,8 @@ def order_refunds(actor: CurrentActor, session: DbSession, number: OrderNumber) 
             "lines": [asdict(line) for line in lines]}
 
 
-@router.post("/api/v2/orders/{number}/refunds", status_code=201)
+@router.post("/api/v2/orders/{number}/refunds", status_code=201,
+             response_model=RefundRowOut)
 def request_refund(actor: CurrentActor, session: DbSession, number: OrderNumber,
                    body: RequestBody) -> dict[str, Any]:
     request = refunds.request_refund(
@@ -76,14 +188,14 @@ def request_refund(actor: CurrentActor, session: DbSession, number: OrderNumber,
 # -- the queue -------------------------------------------------------------------------------
 
 
-@router.get("/api/v2/admin/refunds")
+@router.get("/api/v2/admin/refunds", response_model=RefundQueueOut)
 def queue(
     actor: RefundsActor, session: DbSession,
     status: Literal["requested", "approved", "processing", "refunded", "rejected", "failed",
                     "any"] = "requested",
     source: Literal["", "learner", "registration_rejected", "admin"] = "",
     learner: Annotated[str, Query(max_length=200)] = "",
-    date_from: date | None = None, date_to: date | None = None,
+    date_from: DateIn | None = None, date_to: DateIn | None = None,
     page: PageNumber = 1, page_size: PageSize = None,
 ) -> dict[str, Any]:
     found = refunds.list_queue(session=session, actor=actor,
@@ -127,7 +239,7 @@ def _one(session: DbSession, request_id: int) -> dict[str, Any]:
             "order_status": order.status}
 
 
-@router.post("/api/v2/admin/refunds/{request_id}/approve")
+@router.post("/api/v2/admin/refunds/{request_id}/approve", response_model=RefundOut)
 def approve(actor: RefundsActor, session: DbSession, request_id: RequestId,
             body: ApproveBody) -> dict[str, Any]:
     refunds.approve(session=session, actor=actor, request_id=request_id, amount=body.amount,
@@ -135,20 +247,20 @@ def approve(actor: RefundsActor, session: DbSession, request_id: RequestId,
     return _one(session, request_id)
 
 
-@router.post("/api/v2/admin/refunds/{request_id}/reject")
+@router.post("/api/v2/admin/refunds/{request_id}/reject", response_model=RefundOut)
 def reject(actor: RefundsActor, session: DbSession, request_id: RequestId,
            body: RejectBody) -> dict[str, Any]:
     refunds.reject(session=session, actor=actor, request_id=request_id, reason=body.reason)
     return _one(session, request_id)
 
 
-@router.post("/api/v2/admin/refunds/{request_id}/retry")
+@router.post("/api/v2/admin/refunds/{request_id}/retry", response_model=RefundOut)
 def retry(actor: RefundsActor, session: DbSession, request_id: RequestId) -> dict[str, Any]:
     refunds.retry(session=session, actor=actor, request_id=request_id)
     return _one(session, request_id)
 
 
-@router.post("/api/v2/admin/refunds/bulk")
+@router.post("/api/v2/admin/refunds/bulk", response_model=RefundBulkOut)
 def bulk(actor: RefundsActor, session: DbSession, body: BulkBody) -> dict[str, Any]:
     outcomes = refunds.bulk(session=session, actor=actor, ids=body.ids, action=body.action,
                             reason=body.reason)
@@ -168,13 +280,13 @@ class ShareBody(BaseModel):
     instructor_bps: int = Field(ge=0, le=10_000)
 
 
-@router.get("/api/v2/admin/revenue/shares")
+@router.get("/api/v2/admin/revenue/shares", response_model=ShareRulesOut)
 def shares(actor: SettingsActor, session: DbSession) -> dict[str, Any]:
     rows = ledger.list_share_rules(session=session, actor=actor)
     return {"items": [asdict(r) for r in rows]}
 
 
-@router.put("/api/v2/admin/revenue/shares")
+@router.put("/api/v2/admin/revenue/shares", response_model=ShareRuleOut)
 def set_share(actor: SettingsActor, session: DbSession, body: ShareBody) -> dict[str, Any]:
     row = ledger.set_share_rule(session=session, actor=actor, scope=body.scope,
                                 target_id=body.target_id,
@@ -190,7 +302,7 @@ def delete_share(actor: SettingsActor, session: DbSession,
     return Response(status_code=204)
 
 
-@router.get("/api/v2/admin/payouts")
+@router.get("/api/v2/admin/payouts", response_model=PayoutStatusOut)
 def payout_status(actor: RevenueActor, session: DbSession,
                   status: Literal["", "not_sent", "pending", "synced", "dead"] = "",
                   page: PageNumber = 1, page_size: PageSize = None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from commerce_dash.api.deps import (
     PageSize,
     section_guard,
 )
+from commerce_dash.api.schemas import DateIn, Listed, Out, Paged, Timestamp
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import registrations as registrations_service
@@ -48,6 +49,40 @@ class BulkBody(BaseModel):
     reason: Reason = ""
 
 
+class RegistrationOut(Out):
+    id: int
+    number: str
+    status: str = Field(description="pending, approved, enrolled, rejected or cancelled")
+    learner_name: str
+    learner_email: str
+    kind: str
+    title: str
+    program_title: str
+    department: str
+    order_number: str
+    amount_label: str
+    payment_status: str
+    created_at: Timestamp
+    reviewed_by: str
+    reviewed_at: Timestamp | None
+    rejection_reason: str
+    refund: str
+
+
+class BulkResultOut(Out):
+    id: int
+    number: str
+    ok: bool
+    message: str
+
+
+class BulkRegistrationsOut(Out):
+    action: str
+    results: list[BulkResultOut]
+    succeeded: int
+    failed: int
+
+
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -70,13 +105,13 @@ def _row_out(row: registrations_service.QueueRow) -> dict[str, Any]:
 # -- learner ----------------------------------------------------------------------------------
 
 
-@router.get("/api/v2/registrations")
+@router.get("/api/v2/registrations", response_model=Listed[RegistrationOut])
 def my_registrations(actor: CurrentActor, session: DbSession) -> dict[str, Any]:
     rows = registrations_service.list_for_learner(session=session, user_id=actor.user_id)
     return {"items": [_row_out(r) for r in rows], "total": len(rows)}
 
 
-@router.get("/api/v2/registrations/{registration_id}")
+@router.get("/api/v2/registrations/{registration_id}", response_model=RegistrationOut)
 def my_registration(
     actor: CurrentActor, session: DbSession, registration_id: RegistrationId
 ) -> dict[str, Any]:
@@ -89,7 +124,8 @@ def my_registration(
 # -- admin ------------------------------------------------------------------------------------
 
 
-@router.get("/api/v2/admin/registrations", tags=["admin"])
+@router.get("/api/v2/admin/registrations", tags=["admin"],
+            response_model=Paged[RegistrationOut])
 def admin_registrations(
     actor: RegistrationsActor,
     session: DbSession,
@@ -98,8 +134,8 @@ def admin_registrations(
                    "rejected, cancelled, or any")
     ] = "pending",
     course_id: OptionalIdQuery = None,
-    date_from: Annotated[date | None, Query(description="First day, inclusive (UTC)")] = None,
-    date_to: Annotated[date | None, Query(description="Last day, inclusive (UTC)")] = None,
+    date_from: Annotated[DateIn | None, Query(description="First day, inclusive (UTC)")] = None,
+    date_to: Annotated[DateIn | None, Query(description="Last day, inclusive (UTC)")] = None,
     learner: Annotated[str, Query(max_length=200, description="Email or name part")] = "",
     page: PageNumber = 1,
     size: PageSize = None,
@@ -124,7 +160,8 @@ def admin_registrations(
     }
 
 
-@router.post("/api/v2/admin/registrations/bulk", tags=["admin"])
+@router.post("/api/v2/admin/registrations/bulk", tags=["admin"],
+             response_model=BulkRegistrationsOut)
 def bulk_registrations(
     body: BulkBody, actor: RegistrationsActor, session: DbSession
 ) -> dict[str, Any]:
@@ -140,7 +177,8 @@ def bulk_registrations(
     }
 
 
-@router.post("/api/v2/admin/registrations/{registration_id}/approve", tags=["admin"])
+@router.post("/api/v2/admin/registrations/{registration_id}/approve", tags=["admin"],
+             response_model=RegistrationOut)
 def approve_registration(
     actor: RegistrationsActor, session: DbSession, registration_id: RegistrationId
 ) -> dict[str, Any]:
@@ -150,7 +188,8 @@ def approve_registration(
     return _row_out(row)
 
 
-@router.post("/api/v2/admin/registrations/{registration_id}/reject", tags=["admin"])
+@router.post("/api/v2/admin/registrations/{registration_id}/reject", tags=["admin"],
+             response_model=RegistrationOut)
 def reject_registration(
     actor: RegistrationsActor,
     session: DbSession,

@@ -13,9 +13,11 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import Field
 from sqlmodel import Session
 
 from commerce_dash.api.deps import DbSession, IdPath, OptionalIdQuery, section_guard
+from commerce_dash.api.schemas import DateIn, Day, Out, Timestamp, binary
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.services import revenue_reports as reports
@@ -27,10 +29,176 @@ RevenueActor = Annotated[Actor, section_guard("revenue")]
 # reconciliation spans every department: billing admins (the orders section) and super-admins
 BillingActor = Annotated[Actor, section_guard("orders")]
 Id = IdPath
-Start = Annotated[date | None, Query(description="First day, inclusive (UTC); default: 29 "
+Start = Annotated[DateIn | None, Query(description="First day, inclusive (UTC); default: 29 "
                                                   "days before end")]
-End = Annotated[date | None, Query(description="Last day, inclusive (UTC); default: today")]
+End = Annotated[DateIn | None, Query(description="Last day, inclusive (UTC); default: today")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class PeriodOut(Out):
+    start: Day
+    end: Day
+
+
+class TotalsOut(Out):
+    grossRevenue: int  # noqa: N815 (spec field names)
+    refunds: int
+    processorFees: int  # noqa: N815
+    netRevenue: int  # noqa: N815
+    enrollments: int
+    platformAmount: int  # noqa: N815
+    creatorAmount: int  # noqa: N815
+    instructorAmount: int  # noqa: N815
+    currency: str
+
+
+class MonthOut(Out):
+    month: str = Field(description="YYYY-MM")
+    grossRevenue: int  # noqa: N815
+    refunds: int
+    netRevenue: int  # noqa: N815
+    enrollments: int
+
+
+class CourseTotalsOut(TotalsOut):
+    completionRate: float | None  # noqa: N815
+
+
+class CourseRevenueOut(Out):
+    """CourseRevenueReport."""
+
+    courseId: int  # noqa: N815
+    courseName: str  # noqa: N815
+    courseCode: str  # noqa: N815
+    period: PeriodOut
+    totals: CourseTotalsOut
+    byMonth: list[MonthOut]  # noqa: N815
+
+
+class PersonCourseOut(Out):
+    courseId: int  # noqa: N815
+    courseName: str  # noqa: N815
+    revenue: int
+    grossRevenue: int  # noqa: N815
+    enrollments: int
+
+
+class CreatorCourseOut(PersonCourseOut):
+    creatorShare: int  # noqa: N815
+
+
+class CreatorTotalsOut(TotalsOut):
+    totalRevenue: int  # noqa: N815
+    creatorShare: int  # noqa: N815
+    courseCount: int  # noqa: N815
+    totalEnrollments: int  # noqa: N815
+
+
+class CreatorRevenueOut(Out):
+    """CreatorRevenueReport."""
+
+    creatorId: int  # noqa: N815
+    creatorName: str  # noqa: N815
+    period: PeriodOut
+    totals: CreatorTotalsOut
+    byCourse: list[CreatorCourseOut]  # noqa: N815
+    byMonth: list[MonthOut]  # noqa: N815
+
+
+class InstructorCourseOut(PersonCourseOut):
+    instructorShare: int  # noqa: N815
+    learnerCount: int  # noqa: N815
+
+
+class InstructorTotalsOut(TotalsOut):
+    totalRevenue: int  # noqa: N815
+    instructorShare: int  # noqa: N815
+    activeLearners: int  # noqa: N815
+    completedLearners: int  # noqa: N815
+
+
+class InstructorRevenueOut(Out):
+    """InstructorRevenueReport."""
+
+    instructorId: int  # noqa: N815
+    instructorName: str  # noqa: N815
+    period: PeriodOut
+    totals: InstructorTotalsOut
+    byCourse: list[InstructorCourseOut]  # noqa: N815
+    byMonth: list[MonthOut]  # noqa: N815
+
+
+class ReportRowOut(Out):
+    key: str
+    label: str
+    gross: int
+    refunds: int
+    fees: int
+    net: int
+    platform: int
+    creator: int
+    instructor: int
+    enrollments: int
+    completion_rate: float | None
+
+
+class SeriesPointOut(Out):
+    bucket: str
+    gross: int
+    refunds: int
+    net: int
+
+
+class SeriesOut(Out):
+    unit: str = Field(description="day or month")
+    points: list[SeriesPointOut]
+
+
+class SplitOut(Out):
+    recipient: str
+    amount: int
+
+
+class RevenueReportOut(Out):
+    group_by: str
+    period: PeriodOut
+    currency: str
+    department_id: int | None
+    course_id: int | None
+    rows: list[ReportRowOut]
+    totals: ReportRowOut
+    series: SeriesOut
+    split: list[SplitOut]
+    other_currencies: list[str] = Field(
+        description="Currencies of sales left out of these figures")
+
+
+class ReconciledDayOut(Out):
+    day: Day
+    captured: int
+    refunded: int
+    orders_completed: int
+    orders_count: int
+    ledger_sales: int
+    ledger_reversals: int
+    mismatch: bool
+
+
+class ProblemOut(Out):
+    kind: str
+    reference: str
+    detail: str
+    amount: int
+    at: Timestamp | None
+
+
+class ReconciliationOut(Out):
+    period: PeriodOut
+    currency: str
+    reconciles: bool
+    days: list[ReconciledDayOut]
+    problems: list[ProblemOut]
+    truncated: bool
 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:
@@ -83,7 +251,7 @@ def _report(session: Session, actor: Actor, group_by: reports.GroupBy, start: da
 # -- v1: the spec's report shapes ---------------------------------------------------------------
 
 
-@router.get("/api/v1/revenue/by-course/{course_id}")
+@router.get("/api/v1/revenue/by-course/{course_id}", response_model=CourseRevenueOut)
 def revenue_by_course(
     actor: RevenueActor, session: DbSession, course_id: Id, start: Start = None,
     end: End = None,
@@ -116,7 +284,7 @@ def _person_report(session: Session, actor: Actor, role: Literal["creator", "ins
     return name, first, last, courses, months
 
 
-@router.get("/api/v1/revenue/by-creator/{user_id}")
+@router.get("/api/v1/revenue/by-creator/{user_id}", response_model=CreatorRevenueOut)
 def revenue_by_creator(
     actor: RevenueActor, session: DbSession, user_id: Id, start: Start = None,
     end: End = None,
@@ -137,7 +305,8 @@ def revenue_by_creator(
     }
 
 
-@router.get("/api/v1/revenue/by-instructor/{user_id}")
+@router.get("/api/v1/revenue/by-instructor/{user_id}",
+            response_model=InstructorRevenueOut)
 def revenue_by_instructor(
     actor: RevenueActor, session: DbSession, user_id: Id, start: Start = None,
     end: End = None,
@@ -172,7 +341,9 @@ def _row_out(row: ReportRow) -> dict[str, Any]:
     return asdict(row)
 
 
-@router.get("/api/v2/admin/revenue/report", tags=["admin"], response_model=None)
+@router.get("/api/v2/admin/revenue/report", tags=["admin"], response_model=RevenueReportOut,
+            responses={200: binary("text/csv", XLSX, description="The report as JSON, or "
+                                   "with ``format=csv|xlsx`` as a file")})
 def revenue_report(
     actor: RevenueActor,
     session: DbSession,
@@ -212,7 +383,8 @@ def revenue_report(
     }
 
 
-@router.get("/api/v2/admin/revenue/reconciliation", tags=["admin"])
+@router.get("/api/v2/admin/revenue/reconciliation", tags=["admin"],
+            response_model=ReconciliationOut)
 def revenue_reconciliation(
     actor: BillingActor, session: DbSession, start: Start = None, end: End = None
 ) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """How often sign-in may be tried, counted atomically so parallel attempts cannot slip past.
 
-- Per client address: a hard limit of failures in the window (a counter reserved before the
+- Per client address: a hard limit of failures in a sliding window (a counter reserved before the
   password is checked, given back when it is right).
 - Per account, for addresses it has never signed in from: after the free failures, each
   next attempt waits longer (1 s, 2 s, 4 s ... up to ``COMMERCE_LOGIN_MAX_DELAY_SECONDS``),
@@ -26,7 +26,7 @@ from commerce_dash.domain.accounts import login_delay_seconds
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.accounts import LoginAttempt, LoginThrottle
-from commerce_dash.services.rate_limit import count_of, give_back, hit
+from commerce_dash.services.rate_limit import count_of, give_back, hit, hit_sliding
 from commerce_dash.settings import get_settings
 
 KNOWN_CLIENT_DAYS = 30
@@ -75,9 +75,9 @@ def before_attempt(*, session: Session, email: str, client_ip: str) -> Attempt:
     now = utcnow()
     if client_ip:
         try:
-            hit(session=session, bucket=_client_bucket(client_ip),
-                limit=settings.login_max_failures_per_client, now=now,
-                window_seconds=_window_seconds())
+            hit_sliding(session=session, bucket=_client_bucket(client_ip),
+                        limit=settings.login_max_failures_per_client, now=now,
+                        window_seconds=_window_seconds())
         except DomainError as limited:
             raise _refuse(limited.retry_after_seconds or 60) from None
     known = bool(client_ip) and _signed_in_from(session, email, client_ip, now)

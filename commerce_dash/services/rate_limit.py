@@ -1,4 +1,4 @@
-"""Fixed-window rate limits kept in the database, so every worker shares the same counts.
+"""Rate limits (fixed windows, and a sliding estimate over two of them) kept in the database, so every worker shares the same counts.
 
 Each bucket is counted by one upsert that returns the new count (a statement compiled once),
 then the counts are committed together.
@@ -6,8 +6,9 @@ then the counts are committed together.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, text, update
 from sqlmodel import Session, col
@@ -63,6 +64,31 @@ def hit(*, session: Session, bucket: str, limit: int, now: datetime | None = Non
     """Count one request in ``bucket`` for this window (committed); refuse past ``limit``."""
     return hit_many(session=session, limits={bucket: limit}, now=now,
                     window_seconds=window_seconds)[bucket]
+
+
+def hit_sliding(*, session: Session, bucket: str, limit: int, window_seconds: int,
+                now: datetime | None = None) -> int:
+    """Count one request in ``bucket`` (committed); refuse when the sliding window of
+    ``window_seconds`` ending now is past ``limit``. The window is estimated from two fixed
+    ones (this window's count plus the previous one's, weighted by how much of it still lies
+    within the window), so a burst at the end of one fixed window and another at the start of
+    the next cannot pass twice the limit. Each request's count comes from one atomic upsert,
+    so parallel requests cannot slip past either."""
+    now = now or utcnow()
+    start = _window(now, window_seconds)
+    current = int(session.execute(_COUNT, {"bucket": bucket, "window_start": start}).scalar_one())
+    session.commit()
+    previous = count_of(session=session, bucket=bucket, window_seconds=window_seconds,
+                        now=now - timedelta(seconds=window_seconds))
+    left = 1 - (now - start).total_seconds() / window_seconds  # of the previous window
+    if current + previous * left <= limit:
+        return current
+    if current > limit:
+        retry = (start.timestamp() + window_seconds) - now.timestamp()
+    else:  # the previous window's share has to shrink below what is left of the limit
+        retry = (left - (limit - current) / previous) * window_seconds
+    raise DomainError("rate_limited", "Too many requests; try again later.",
+                      kind=ErrorKind.RATE_LIMITED, retry_after_seconds=max(1, math.ceil(retry)))
 
 
 def limit_account_mail(*, session: Session, client_ip: str, kind: str) -> None:

@@ -31,7 +31,10 @@ _FILLER = {"integer": "1", "string": "x"}
 def _param_type(param: dict[str, Any]) -> str:
     schema = param["schema"]
     types = {schema.get("type"), *(s.get("type") for s in schema.get("anyOf", []))}
-    return "integer" if "integer" in types else "string"
+    formats = {schema.get("format"), *(s.get("format") for s in schema.get("anyOf", []))}
+    if "integer" in types:
+        return "integer"
+    return "date-time" if "date-time" in formats else "date" if "date" in formats else "string"
 
 
 def _integer_params(where: str) -> list[tuple[str, str, str]]:
@@ -52,6 +55,14 @@ def _path_params(method: str, template: str) -> list[dict[str, Any]]:
 
 PATH_IDS = _integer_params("path")
 QUERY_INTS = _integer_params("query")
+QUERY_DATES = [(method.upper(), path, param["name"])
+               for path, operations in create_api().openapi()["paths"].items()
+               for method, operation in operations.items()
+               for param in operation.get("parameters", [])
+               if param["in"] == "query" and _param_type(param) in ("date", "date-time")]
+# Dates datetime can hold but day arithmetic or a time zone cannot (the fuzzer's findings).
+EXTREME_DAYS = ["9999-12-31", "0001-01-01"]
+EXTREME_TIMES = ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"]
 
 
 def _label(case: tuple[str, str, str]) -> str:
@@ -129,6 +140,51 @@ def test_an_integer_query_parameter_out_of_range_is_a_422(client, root, case) ->
     for sent in [-1, 2**31, 2**63, 2**64, *NOT_ASCII]:
         response = client.request(method, path, headers=root, params={param: str(sent)})
         _refused(response, param, sent)
+
+
+def test_the_schema_has_routes_with_date_parameters() -> None:
+    assert ("GET", "/api/v2/admin/audit", "since") in QUERY_DATES
+    assert ("GET", "/api/v2/admin/revenue/report", "end") in QUERY_DATES
+    assert len(QUERY_DATES) >= 12
+
+
+@pytest.mark.parametrize("case", QUERY_DATES, ids=_label)
+def test_a_date_at_the_ends_of_the_calendar_is_a_422_naming_the_supported_years(
+        client, root, case) -> None:  # type: ignore[no-untyped-def]
+    method, template, param = case
+    operation = create_api().openapi()["paths"][template][method.lower()]
+    fill = {p["name"]: _FILLER.get(_param_type(p), "x") for p in _path_params(method, template)}
+    path = template.format(**fill)
+    kind = next(_param_type(p) for p in operation["parameters"] if p["name"] == param)
+    for sent in EXTREME_TIMES if kind == "date-time" else EXTREME_DAYS:
+        response = client.request(method, path, headers=root, params={param: sent})
+        _refused(response, param, sent)
+        assert "must be between 1900-01-01 and 2999-12-31" in response.json()["message"]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/v2/admin/pricing", {"item_type": "course", "item_id": 1, "price_type": "one_time",
+                               "amount": 100, "currency": "USD",
+                               "effective_from": "9999-12-31T23:00:00-05:00"}, "effective_from"),
+    ("/api/v2/admin/pricing", {"item_type": "course", "item_id": 1, "price_type": "one_time",
+                               "amount": 100, "currency": "USD",
+                               "effective_until": "0001-01-01T00:00:00+05:00"}, "effective_until"),
+    ("/api/v2/admin/certificates", {"email": "lee@example.com", "course_id": 1,
+                                    "completed_on": "9999-12-31"}, "completed_on"),
+])
+def test_a_date_at_the_ends_of_the_calendar_in_a_body_is_a_422(
+        client, root, path, body, field) -> None:  # type: ignore[no-untyped-def]
+    response = client.post(path, headers=root, json=body)
+    _refused(response, field, body[field])
+    assert response.json()["message"] == f"{field}: must be between 1900-01-01 and 2999-12-31"
+
+
+def test_a_time_without_an_offset_is_refused_not_guessed(client, root) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/v2/admin/audit", headers=root,
+                          params={"since": "2026-01-01T00:00:00"})
+    assert response.status_code == 422, response.text
+    assert response.json() == {"code": "naive_datetime", "field": "since", "message":
+                               "Give since with a UTC offset, like 2026-01-31T09:00:00+00:00."}
 
 
 def test_an_id_at_the_top_of_the_range_is_parsed_and_simply_not_found(client, root) -> None:  # type: ignore[no-untyped-def]

@@ -72,3 +72,39 @@ def test_many_addresses_racing_past_the_free_failures_get_one_attempt_per_wait(
     assert sorted(outcomes).count("invalid_credentials") == 1, outcomes
     assert sorted(outcomes).count("too_many_attempts") == 7
     assert _password_checks(session) == 6
+
+
+def test_failures_on_both_sides_of_a_window_boundary_do_not_pass_twice_the_limit(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from commerce_dash.services import login_throttle
+
+    monkeypatch.setenv("COMMERCE_LOGIN_MAX_FAILURES_PER_CLIENT", "3")
+    get_settings.cache_clear()
+    window = get_settings().login_window_minutes * 60
+    boundary = datetime.fromtimestamp(1_900_000_000 // window * window + window, tz=UTC)
+    clock = [boundary - timedelta(seconds=2)]
+    monkeypatch.setattr(login_throttle, "utcnow", lambda: clock[0])
+    try:
+        # given a client that used its 3 failures just before a fixed window ends
+        for i in range(3):
+            attempt = login_throttle.before_attempt(session=session, email=f"x{i}@example.com",
+                                                    client_ip="203.0.113.9")
+            login_throttle.after_failure(session=session, attempt=attempt)
+        # when it tries again 2 seconds into the next window
+        clock[0] = boundary + timedelta(seconds=2)
+        with pytest.raises(DomainError) as refused:
+            login_throttle.before_attempt(session=session, email="x9@example.com",
+                                          client_ip="203.0.113.9")
+        # then it is refused, and told to wait until enough of the earlier failures aged out
+        # of the sliding window for one more (a third of them: after a third of the window)
+        assert refused.value.code == "too_many_attempts"
+        assert refused.value.message == "Too many sign-in attempts. Try again in 5 minutes."
+        assert refused.value.retry_after_seconds == window // 3 - 2
+        # and a whole window after the failures it may try again
+        clock[0] = boundary + timedelta(seconds=window - 1)
+        login_throttle.before_attempt(session=session, email="x9@example.com",
+                                      client_ip="203.0.113.9")
+    finally:
+        get_settings.cache_clear()

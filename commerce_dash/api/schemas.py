@@ -1,0 +1,110 @@
+"""Response shapes shared by the routers: the error body, pages of rows, and the base of every
+response model.
+
+Routers declare their own response models next to their routes; what more than one router
+answers lives here. Times inside models are the strings the routes write (``isoformat()``,
+UTC), declared as such, so that declaring a model never changes an answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from commerce_dash.domain.clock import supported_day
+from commerce_dash.domain.errors import DomainError
+
+T = TypeVar("T")
+
+Timestamp = Annotated[str, Field(description="ISO 8601 date and time, UTC")]
+Day = Annotated[str, Field(description="ISO 8601 date (YYYY-MM-DD)")]
+
+# Dates and times taken in (query parameters and bodies): within the supported years
+# (domain.clock), so arithmetic on them never overflows into a 500.
+DateIn = Annotated[date, AfterValidator(supported_day)]
+DateTimeIn = Annotated[datetime, AfterValidator(supported_day)]  # checked by aware()
+
+
+def aware(value: datetime | None, field: str) -> datetime | None:
+    """A time taken in must say its UTC offset: the API never guesses a time zone."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise DomainError(
+            "naive_datetime",
+            f"Give {field} with a UTC offset, like 2026-01-31T09:00:00+00:00.",
+            field=field,
+        )
+    return value
+
+
+class Out(BaseModel):
+    """The base of response models: filled from dicts or from objects' attributes (the
+    services' dataclasses)."""
+
+    # extra="forbid": a route answering a field its model does not declare fails the API tests
+    # and the fuzz (which call every route) instead of the field vanishing from the answer.
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+
+class ErrorOut(BaseModel):
+    """Every API error (see ``api/errors.py``)."""
+
+    code: str = Field(description="Stable, machine-readable: not_found, forbidden, "
+                                  "invalid_request, rate_limited, ...")
+    message: str = Field(description="For people; may change")
+    field: str | None = Field(default=None,
+                              description="The request field at fault, when there is one")
+
+
+# Answered by every route: the middleware (body limit, NUL check) and the error handlers run
+# before and around any route, so each of these can come from anywhere in the API.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body could not be read (not UTF-8: "
+                                            "``http_error``)"},
+    401: {"model": ErrorOut, "description": "Not signed in (``not_signed_in``), or the "
+                                            "credentials are wrong or expired"},
+    403: {"model": ErrorOut, "description": "Signed in, but not allowed (``forbidden``)"},
+    404: {"model": ErrorOut, "description": "No such thing, or not visible to the caller"},
+    409: {"model": ErrorOut, "description": "In a state that does not allow this"},
+    413: {"model": ErrorOut, "description": "The request body is over its limit "
+                                            "(``body_too_large``)"},
+    422: {"model": ErrorOut, "description": "The request is not valid (``invalid_request``, "
+                                            "or a rule's own code, with ``field``)"},
+    429: {"model": ErrorOut, "description": "Too many requests (``rate_limited``); see the "
+                                            "Retry-After header"},
+}
+
+
+class Paged(Out, Generic[T]):
+    """One page of rows."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class Listed(Out, Generic[T]):
+    """Every row (no paging) and how many."""
+
+    items: list[T]
+    total: int
+
+
+class ProgressOutcomeOut(Out):
+    """What recording a module's progress did (the LMS's and the pages' field names)."""
+
+    applied: bool
+    complete: bool
+    percentDone: int  # noqa: N815 (spec field names)
+    missing: list[str]
+    certificateNumber: str | None  # noqa: N815
+
+
+def binary(*media_types: str, description: str) -> dict[str, Any]:
+    """A ``responses`` entry of a file answer: its media types, each a byte string."""
+    return {"description": description,
+            "content": {m: {"schema": {"type": "string", "format": "binary"}}
+                        for m in media_types}}
