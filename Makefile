@@ -87,6 +87,7 @@ test: setup-test lint
 lint: setup $(VENV)/.deps-test
 	$(BIN)/ruff check commerce_dash tests benchmarks alembic rxconfig.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: setup $(VENV)/.deps-test /usr/bin/wrk
 	$(BIN)/python benchmarks/run_all.py

@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     from commerce_dash.domain.certificate_design import TemplateDesign
-    from commerce_dash.services.certificate_pdf import (
+    from commerce_dash.services.learning.certificate_pdf import (
         render_certificate_pdf,
         render_preview_png,
         sample_facts,

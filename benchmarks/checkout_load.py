@@ -59,7 +59,7 @@ def _prepare(url: str, learners: int, open_carts: int) -> tuple[list[int], list[
     from commerce_dash.models.accounts import User, UserRole
     from commerce_dash.models.catalog import Course
     from commerce_dash.models.commerce import Cart, CartLine
-    from commerce_dash.services.secrets import hash_password
+    from commerce_dash.services.platform.secrets import hash_password
 
     engine = build_engine(url)
     emails = [f"bench{i:05d}@example.com" for i in range(learners)]

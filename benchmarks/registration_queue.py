@@ -56,7 +56,7 @@ def fill(url: str, *, pending: int, decided: int, learners: int) -> dict[str, An
     from commerce_dash.models.accounts import User, UserRole
     from commerce_dash.models.catalog import Course
     from commerce_dash.models.enrollment import Registration
-    from commerce_dash.services.secrets import hash_password
+    from commerce_dash.services.platform.secrets import hash_password
 
     engine = build_engine(url)
     rng = random.Random(12)
@@ -192,8 +192,8 @@ def in_process(url: str, cases: list[tuple[str, dict[str, Any]]], calls: int
 
     from commerce_dash.db import build_engine
     from commerce_dash.models.accounts import User
-    from commerce_dash.services.accounts import load_actor
-    from commerce_dash.services.registrations import list_queue
+    from commerce_dash.services.enrollment.registrations import list_queue
+    from commerce_dash.services.platform.accounts import load_actor
 
     engine = build_engine(url)
     with Session(engine) as session:

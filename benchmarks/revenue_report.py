@@ -72,7 +72,7 @@ def fill(url: str, rows: int) -> dict[str, Any]:
     """Catalogue, people, orders and ledger rows by COPY; returns what was made."""
     import psycopg
 
-    from commerce_dash.services.secrets import hash_password
+    from commerce_dash.services.platform.secrets import hash_password
 
     rng = random.Random(7)
     now = datetime.now(UTC)
@@ -177,7 +177,7 @@ def set_statistics(url: str, wanted: bool) -> None:
     the app), then VACUUM ANALYZE the ledger."""
     import psycopg
 
-    from commerce_dash.services.revenue_reports import STATISTICS
+    from commerce_dash.services.revenue.revenue_reports import STATISTICS
 
     dsn = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -210,8 +210,8 @@ def measure(url: str, runs: int, start: date, end: date) -> dict[str, list[float
 
     from commerce_dash.db import build_engine
     from commerce_dash.models.accounts import User
-    from commerce_dash.services import revenue_charts, revenue_reports
-    from commerce_dash.services.accounts import load_actor
+    from commerce_dash.services.platform.accounts import load_actor
+    from commerce_dash.services.revenue import revenue_charts, revenue_reports
 
     engine = build_engine(url)
     with Session(engine) as session:

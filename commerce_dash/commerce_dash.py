@@ -61,7 +61,7 @@ from commerce_dash.pages.store.program import ProgramState, program_page
 from commerce_dash.pages.store.registrations_card import MyRegistrationsState
 from commerce_dash.pages.store.sandbox_3ds import ChallengeState, challenge_page
 from commerce_dash.pages.store.security import SecurityState, security_page
-from commerce_dash.services.startup import refuse_unsafe_production
+from commerce_dash.startup import refuse_unsafe_production
 from commerce_dash.state.auth import AuthState
 
 # Production stops here on unsafe settings or a demo account still on the demo password.

@@ -1,4 +1,6 @@
-"""Route constants, in one place for pages, links, redirects and tests."""
+"""Route constants and link builders, in one place for pages, links, redirects and tests."""
+
+from urllib.parse import quote
 
 HOME = "/"
 LOGIN = "/login"
@@ -40,3 +42,18 @@ ADMIN_SYSTEM = "/admin/system"  # jobs and outbox
 ADMIN_EMAILS = "/admin/system/emails"  # template previews
 ADMIN_USERS = "/admin/users"
 ADMIN_AUDIT = "/admin/audit"
+
+
+def order_href(number: str) -> str:
+    """The learner's page of an order."""
+    return f"{ORDERS}/{quote(number, safe='')}"
+
+
+def admin_order_href(number: str) -> str:
+    """The admin page of an order."""
+    return f"{ADMIN_ORDERS}/{quote(number, safe='')}"
+
+
+def verify_href(number: str) -> str:
+    """The public page of a certificate number (local path)."""
+    return f"{VERIFY}/{quote(number, safe='')}"

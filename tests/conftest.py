@@ -30,8 +30,8 @@ from commerce_dash.domain.access import RoleName  # noqa: E402
 from commerce_dash.domain.actor import Actor, Grant  # noqa: E402
 from commerce_dash.domain.clock import utcnow  # noqa: E402
 from commerce_dash.migrations import upgrade_to_head  # noqa: E402
-from commerce_dash.services.accounts import load_actor  # noqa: E402
-from commerce_dash.services.secrets import hash_password, reset_hashers  # noqa: E402
+from commerce_dash.services.platform.accounts import load_actor  # noqa: E402
+from commerce_dash.services.platform.secrets import hash_password, reset_hashers  # noqa: E402
 from commerce_dash.settings import get_settings  # noqa: E402
 from tests.payments.localstripe_server import LocalStripe, running_localstripe  # noqa: E402
 

@@ -11,8 +11,8 @@ import sys
 import pytest
 from sqlmodel import Session
 
-from commerce_dash.services.startup import refuse_unsafe_production, unsafe_start
 from commerce_dash.settings import PROJECT_ROOT, ConfigurationError, Settings, get_settings
+from commerce_dash.startup import refuse_unsafe_production, unsafe_start
 from tests.conftest import create_user
 
 SAFE = {"secret_key": "k" * 40, "public_url": "https://learn.example.org",

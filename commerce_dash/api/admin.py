@@ -19,9 +19,9 @@ from commerce_dash.api.deps import (
 from commerce_dash.api.schemas import DateTimeIn, Out, Paged, Timestamp, aware
 from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.domain.paging import MAX_PAGE_SIZE, PageRequest
-from commerce_dash.services import audit as audit_service
-from commerce_dash.services import overview as overview_service
-from commerce_dash.services import users as users_service
+from commerce_dash.services.commerce import overview as overview_service
+from commerce_dash.services.platform import audit as audit_service
+from commerce_dash.services.platform import users as users_service
 
 router = APIRouter(prefix="/api/v2/admin", tags=["admin"])
 

@@ -52,7 +52,7 @@ from commerce_dash.api.errors import error_body, error_response, install_error_h
 from commerce_dash.api.schemas import ERROR_RESPONSES
 from commerce_dash.db import session_scope
 from commerce_dash.domain.access import can_access
-from commerce_dash.services.accounts import resolve_session
+from commerce_dash.services.platform.accounts import resolve_session
 from commerce_dash.settings import Settings, get_settings
 
 DOCS_PATH = "/api/docs"

@@ -20,8 +20,9 @@ from commerce_dash.api.deps import CurrentActor, DbSession, client_ip, session_t
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.return_to import return_address
-from commerce_dash.services import accounts, passwords, registration, two_factor
-from commerce_dash.services.accounts import SESSION_COOKIE, Proven, SecondFactorNeeded
+from commerce_dash.services.platform import accounts, passwords, two_factor
+from commerce_dash.services.platform import signup as registration
+from commerce_dash.services.platform.accounts import SESSION_COOKIE, Proven, SecondFactorNeeded
 from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/auth", tags=["auth"])

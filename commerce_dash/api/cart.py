@@ -22,11 +22,11 @@ from commerce_dash.api.deps import (
 )
 from commerce_dash.api.schemas import Out, Timestamp
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import checkout as checkout_service
-from commerce_dash.services.cart import CartOwner, CartView
-from commerce_dash.services.checkout import CheckoutRequest, CheckoutResult
-from commerce_dash.services.rate_limit import hit
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import checkout as checkout_service
+from commerce_dash.services.commerce.cart import CartOwner, CartView
+from commerce_dash.services.commerce.checkout import CheckoutRequest, CheckoutResult
+from commerce_dash.services.platform.rate_limit import hit
 from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/cart", tags=["cart"])

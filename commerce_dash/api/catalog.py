@@ -15,7 +15,7 @@ from commerce_dash.api.schemas import Out, Paged
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import currency_digits
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import catalog
+from commerce_dash.services.catalog import catalog
 
 router = APIRouter(prefix="/api/v2/catalog", tags=["catalog"])
 

@@ -32,10 +32,10 @@ from commerce_dash.api.schemas import DateIn, Listed, Out, ProgressOutcomeOut, b
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.certificate_design import DEFAULT_BODY
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import certificate_templates as templates_service
-from commerce_dash.services import certificates as certificates_service
-from commerce_dash.services import learning as learning_service
-from commerce_dash.services.progress import ProgressOutcome
+from commerce_dash.services.learning import certificate_templates as templates_service
+from commerce_dash.services.learning import certificates as certificates_service
+from commerce_dash.services.learning import learning as learning_service
+from commerce_dash.services.learning.progress import ProgressOutcome
 
 router = APIRouter(tags=["certificates"])
 

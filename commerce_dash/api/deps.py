@@ -19,7 +19,7 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.identifiers import INT_MAX as INT_MAX
 from commerce_dash.domain.identifiers import parse_id as parse_id
 from commerce_dash.domain.paging import MAX_PAGE_SIZE
-from commerce_dash.services.accounts import SESSION_COOKIE, resolve_session
+from commerce_dash.services.platform.accounts import SESSION_COOKIE, resolve_session
 from commerce_dash.settings import get_settings
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

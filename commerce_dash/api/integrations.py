@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from commerce_dash.api.deps import DbSession
 from commerce_dash.api.schemas import Out, ProgressOutcomeOut
+from commerce_dash.connectors.secrets import CONNECTOR_KINDS
 from commerce_dash.models.integrations import ApiConnector
-from commerce_dash.services import lms_sync, lms_users, progress, registrations
+from commerce_dash.services.enrollment import lms_sync, lms_users, registrations
+from commerce_dash.services.learning import progress
 
 router = APIRouter(prefix="/api/v2/integrations", tags=["integrations"])
 
@@ -83,7 +85,7 @@ def signed_by(kind: str) -> Callable[..., Signed]:
     It authenticates before parsing, so an unsigned caller learns nothing about the format;
     a connector of another kind that signed correctly is refused with 403.
     """
-    if kind not in lms_sync.CONNECTOR_KINDS:  # a typo fails at import, not per request
+    if kind not in CONNECTOR_KINDS:  # a typo fails at import, not per request
         raise ValueError(f"unknown connector kind {kind!r}")
 
     def signed_request(

@@ -26,7 +26,7 @@ from commerce_dash.api.deps import (
 from commerce_dash.api.schemas import DateIn, Listed, Out, Paged, Timestamp
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import Page, PageRequest
-from commerce_dash.services import orders as orders_service
+from commerce_dash.services.commerce import orders as orders_service
 
 router = APIRouter(tags=["orders"])
 

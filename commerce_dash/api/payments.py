@@ -16,10 +16,10 @@ from commerce_dash.api.schemas import ErrorOut, Out
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.payments.base import IntentResult
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services import payments as payments_service
-from commerce_dash.services.checkout import ensure_intent
-from commerce_dash.services.payments import order_for
-from commerce_dash.services.rate_limit import hit_many
+from commerce_dash.services.commerce import payments as payments_service
+from commerce_dash.services.commerce.checkout import ensure_intent
+from commerce_dash.services.commerce.payments import order_for
+from commerce_dash.services.platform.rate_limit import hit_many
 from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/payments", tags=["payments"])

@@ -24,7 +24,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import MAX_PAGE_SIZE, PageRequest
 from commerce_dash.domain.pricing import ItemType, PriceStatus
 from commerce_dash.models.pricing import Price
-from commerce_dash.services import pricing as pricing_service
+from commerce_dash.services.catalog import pricing as pricing_service
 
 router = APIRouter(prefix="/api/v2/admin/pricing", tags=["admin", "pricing"])
 

@@ -27,8 +27,11 @@ from commerce_dash.api.registrations import _day_start
 from commerce_dash.api.schemas import DateIn, Out, Timestamp
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.ledger import Shares
+from commerce_dash.domain.orders import order_number
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import ledger, payouts, refunds
+from commerce_dash.models.commerce import Order, RefundRequest
+from commerce_dash.services.commerce import refunds
+from commerce_dash.services.revenue import ledger, payouts
 
 router = APIRouter(tags=["refunds"])
 
@@ -224,9 +227,6 @@ class BulkBody(BaseModel):
 
 
 def _one(session: DbSession, request_id: int) -> dict[str, Any]:
-    from commerce_dash.domain.orders import order_number
-    from commerce_dash.models.commerce import Order, RefundRequest
-
     request = session.get(RefundRequest, request_id)
     assert request is not None
     order = session.get(Order, request.order_id)

@@ -26,7 +26,7 @@ from commerce_dash.api.deps import (
 from commerce_dash.api.schemas import DateIn, Listed, Out, Paged, Timestamp
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import registrations as registrations_service
+from commerce_dash.services.enrollment import registrations as registrations_service
 
 router = APIRouter(tags=["registrations"])
 

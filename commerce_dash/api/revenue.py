@@ -20,8 +20,9 @@ from commerce_dash.api.deps import DbSession, IdPath, OptionalIdQuery, section_g
 from commerce_dash.api.schemas import DateIn, Day, Out, Timestamp, binary
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.services import revenue_reports as reports
-from commerce_dash.services.revenue_reports import ReportRow, RevenueReport
+from commerce_dash.services.revenue import revenue_exports as exports
+from commerce_dash.services.revenue import revenue_reports as reports
+from commerce_dash.services.revenue.revenue_reports import ReportRow, RevenueReport
 
 router = APIRouter(tags=["revenue"])
 
@@ -361,12 +362,12 @@ def revenue_report(
                      course_id=course_id)
     if file_format != "json":
         csv = file_format == "csv"
-        data = reports.to_csv(result) if csv else reports.to_xlsx(result)
+        data = exports.to_csv(result) if csv else exports.to_xlsx(result)
         return Response(
             content=data,
             media_type="text/csv; charset=utf-8" if csv else XLSX,
             headers={"Content-Disposition":
-                     f'attachment; filename="{reports.export_name(result, file_format)}"'},
+                     f'attachment; filename="{exports.export_name(result, file_format)}"'},
         )
     return {
         "group_by": result.group_by,

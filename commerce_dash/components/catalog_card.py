@@ -10,7 +10,7 @@ import reflex as rx
 from commerce_dash import routes
 from commerce_dash.components.tables import empty_state
 from commerce_dash.domain.durations import duration_label
-from commerce_dash.services.catalog import CatalogCard
+from commerce_dash.services.catalog.catalog import CatalogCard
 
 KIND_LABELS = {"course": "Course", "program": "Program"}
 THUMBNAIL_HEIGHT = "140px"

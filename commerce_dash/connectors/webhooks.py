@@ -7,7 +7,7 @@ Every request carries::
     X-Commerce-Event:     <event name>
     X-Commerce-Delivery:  <dedupe key, the same on every retry: receivers drop repeats>
 
-The secret is the connector's outbound secret (``lms_sync.outbound_secret``), never the
+The secret is the connector's outbound secret (``connectors/secrets.py``), never the
 inbound one it signs its calls to us with, so a webhook cannot be posted back to us as the
 connector's request. Retries are signed afresh, so a receiver can refuse timestamps outside its
 tolerance without refusing late retries.
@@ -33,13 +33,12 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
+from commerce_dash.connectors.secrets import outbound_secret
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.retry import is_permanent_http_failure
 from commerce_dash.models.delivery import OutboxMessage
-from commerce_dash.notify.errors import DeliveryError
-from commerce_dash.services.lms_sync import outbound_secret
-from commerce_dash.services.outbox import enqueue
+from commerce_dash.outbox import DeliveryError, enqueue
 from commerce_dash.settings import get_settings
 
 TOPIC_PREFIX = "webhook."

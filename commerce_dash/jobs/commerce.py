@@ -8,7 +8,9 @@ from datetime import timedelta
 
 from commerce_dash.db import session_scope
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.services import cart, payments, payouts, rate_limit, refunds
+from commerce_dash.services.commerce import cart, payments, refunds
+from commerce_dash.services.platform import rate_limit
+from commerce_dash.services.revenue import payouts
 
 log = logging.getLogger(__name__)
 MAX_CART_BATCHES = 20

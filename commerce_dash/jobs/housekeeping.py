@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from commerce_dash.db import session_scope
-from commerce_dash.services.accounts import purge_stale_records
-from commerce_dash.services.jobs import purge_old_runs
+from commerce_dash.services.platform.accounts import purge_stale_records
+from commerce_dash.services.platform.jobs import purge_old_runs
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from commerce_dash.connectors.webhooks import deliver_webhook_payload
 from commerce_dash.db import session_scope
-from commerce_dash.notify.errors import DeliveryError
-from commerce_dash.services.outbox import Claimed, claim_due, mark_failed, mark_sent
+from commerce_dash.notify.outbox_email import deliver_email_payload
+from commerce_dash.outbox import Claimed, DeliveryError, claim_due, mark_failed, mark_sent
 from commerce_dash.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,6 @@ MAX_BATCHES = 20
 
 
 def _deliver_email(payload: dict[str, Any]) -> str:
-    from commerce_dash.notify.outbox_email import deliver_email_payload
-
     try:
         return deliver_email_payload(payload)
     except ValueError as exc:  # a payload that can never be sent: do not retry it
@@ -37,8 +36,6 @@ def _deliver_email(payload: dict[str, Any]) -> str:
 
 
 def _deliver_webhook(payload: dict[str, Any]) -> str:
-    from commerce_dash.connectors.webhooks import deliver_webhook_payload
-
     return deliver_webhook_payload(payload)
 
 

@@ -15,7 +15,7 @@ from commerce_dash.notify.message import (
 )
 from commerce_dash.notify.providers import DEDUPE_HEADER, EmailProvider, email_provider
 from commerce_dash.notify.render import render_email
-from commerce_dash.services.outbox import enqueue
+from commerce_dash.outbox import enqueue
 
 EMAIL_TOPIC = "email"
 

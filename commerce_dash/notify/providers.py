@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.retry import is_permanent_http_failure
-from commerce_dash.notify.errors import DeliveryError
 from commerce_dash.notify.message import EmailMessage, recipient_address, to_mime
+from commerce_dash.outbox import DeliveryError
 from commerce_dash.settings import ConfigurationError, Settings, get_settings
 
 SENDGRID_DEFAULT_HOST = "https://api.sendgrid.com"

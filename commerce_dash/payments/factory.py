@@ -9,6 +9,7 @@ from functools import lru_cache
 from commerce_dash import routes
 from commerce_dash.payments.base import PaymentProcessor, ProcessorError
 from commerce_dash.payments.sandbox import SandboxProcessor
+from commerce_dash.payments.stripe_processor import StripeProcessor
 from commerce_dash.settings import Settings, get_settings
 
 PROCESSORS = ("stripe", "sandbox")
@@ -36,8 +37,6 @@ def get_processor(name: str) -> PaymentProcessor:
             raise ProcessorError("processor_not_configured",
                                  "Card payments are not set up: COMMERCE_STRIPE_SECRET_KEY "
                                  "is empty.")
-        from commerce_dash.payments.stripe_processor import StripeProcessor
-
         return StripeProcessor.from_settings(settings)
     raise ProcessorError("unknown_processor", f"No payment processor called {name!r}.")
 

@@ -13,10 +13,10 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.access import ROLE_LABELS, RoleName, is_admin, visible_sections
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.return_to import local_path
-from commerce_dash.services import accounts
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services.accounts import SESSION_COOKIE
-from commerce_dash.services.cart import CartOwner
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce.cart import CartOwner
+from commerce_dash.services.platform import accounts
+from commerce_dash.services.platform.accounts import SESSION_COOKIE
 from commerce_dash.settings import get_settings
 from commerce_dash.state.offload import with_session
 

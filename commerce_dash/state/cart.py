@@ -11,9 +11,9 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.catalog import Course, Program
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services.cart import CartOwner
-from commerce_dash.services.fx import display_options
+from commerce_dash.services.catalog.fx import display_options
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce.cart import CartOwner
 from commerce_dash.state.auth import AuthState
 
 

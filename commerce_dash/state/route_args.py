@@ -26,3 +26,13 @@ def route_int(raw: object, *, high: int = INT_MAX) -> int | None:
     range names nothing. Surrounding spaces are dropped; ``None`` is no number.
     """
     return parse_id(str(raw if raw is not None else "").strip(), high=high)
+
+
+def route_number(state: rx.State, base: str) -> str:
+    """The ``[number]`` argument of an order page (Reflex sets it as a var on every state)."""
+    value = str(getattr(state, "number", "") or "").strip()
+    if not value:
+        path = str(state.router.url.path or "").rstrip("/")
+        if path.startswith(base + "/"):
+            value = path.rsplit("/", 1)[-1].strip()
+    return value

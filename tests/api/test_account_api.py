@@ -19,9 +19,9 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import UserSession
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.notify.outbox_email import EMAIL_TOPIC
-from commerce_dash.services import accounts, passwords, two_factor, users
-from commerce_dash.services.accounts import SESSION_COOKIE, Verified
-from commerce_dash.services.registration import CHECK_YOUR_EMAIL
+from commerce_dash.services.platform import accounts, passwords, two_factor, users
+from commerce_dash.services.platform.accounts import SESSION_COOKIE, Verified
+from commerce_dash.services.platform.signup import CHECK_YOUR_EMAIL
 from commerce_dash.settings import get_settings
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_user

@@ -3,7 +3,7 @@ import re
 from sqlmodel import select
 
 from commerce_dash.models.delivery import OutboxMessage
-from commerce_dash.services.registration import CHECK_YOUR_EMAIL
+from commerce_dash.services.platform.signup import CHECK_YOUR_EMAIL
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_user
 

@@ -3,7 +3,8 @@
 import pytest
 
 from commerce_dash.models.catalog import Course
-from commerce_dash.services import org, pricing, programs
+from commerce_dash.services.catalog import pricing, programs
+from commerce_dash.services.platform import org
 
 
 @pytest.fixture

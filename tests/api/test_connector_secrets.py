@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from commerce_dash.connectors.secrets import connector_secret
 from commerce_dash.connectors.webhooks import queue_webhook, sign
 from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.integrations import ApiConnector, SeenSignature
-from commerce_dash.services import lms_sync
+from commerce_dash.services.enrollment import lms_sync
 from commerce_dash.settings import get_settings
 from tests.commerce.test_lms_enrollment import FakeLms
 
@@ -101,7 +102,7 @@ def test_a_connector_gets_distinct_secrets_per_direction_bound_to_its_kind(lms_c
     assert _old_single_secret(connector.key_id) not in (secrets.inbound, secrets.outbound)
     # and they are the derivations for its kind; the same key id as a payout key differs
     derived = {
-        (kind, direction): lms_sync.connector_secret(
+        (kind, direction): connector_secret(
             connector.key_id, kind=kind, direction=direction
         )
         for kind in ("lms", "payout")

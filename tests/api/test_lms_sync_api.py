@@ -12,7 +12,7 @@ from sqlmodel import select
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course
 from commerce_dash.models.integrations import SeenSignature
-from commerce_dash.services import lms_sync
+from commerce_dash.services.enrollment import lms_sync
 
 SYNC = "/api/v2/integrations/lms/courses"
 

@@ -7,7 +7,7 @@ import pytest
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.services import org
+from commerce_dash.services.platform import org
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_user
 

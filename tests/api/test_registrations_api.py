@@ -19,9 +19,11 @@ from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import org, payments, pricing
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.catalog import pricing
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import payments
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
+from commerce_dash.services.platform import org
 from tests.api.conftest import bearer
 from tests.commerce.shop import Shop, build_shop, owner_of
 from tests.conftest import PASSWORD, create_user

@@ -10,7 +10,7 @@ from commerce_dash.models.catalog import Course, CourseModule
 from commerce_dash.models.certificates import Certificate, CertificateTemplate
 from commerce_dash.models.commerce import PaymentReview, RefundRequest
 from commerce_dash.models.enrollment import Enrollment, Registration
-from commerce_dash.services import pricing
+from commerce_dash.services.catalog import pricing
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_department, create_user
 from tests.services.test_orders_read import build_order

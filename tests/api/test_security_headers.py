@@ -497,7 +497,7 @@ def test_export_cells_that_start_a_formula_are_written_as_text(
 
 
 def test_csv_neutralises_every_formula_prefix() -> None:
-    from commerce_dash.services.revenue_exports import spreadsheet_text
+    from commerce_dash.services.revenue.revenue_exports import spreadsheet_text
 
     for text in ("=1+1", "+1", "-1", "@A1", "\tx", "\rx"):
         assert spreadsheet_text(text) == "'" + text

@@ -18,7 +18,7 @@ from commerce_dash.domain.certificate_design import (
     TemplateDesign,
 )
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.certificate_pdf import (
+from commerce_dash.services.learning.certificate_pdf import (
     FACES,
     faces_for,
     inspect_image,

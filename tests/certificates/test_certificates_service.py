@@ -24,9 +24,9 @@ from commerce_dash.models.certificates import Certificate
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment
 from commerce_dash.notify.message import message_from_payload
-from commerce_dash.services import certificate_templates as templates
-from commerce_dash.services import certificates, learning
-from commerce_dash.services.progress import ProgressReport, record_progress
+from commerce_dash.services.learning import certificate_templates as templates
+from commerce_dash.services.learning import certificates, learning
+from commerce_dash.services.learning.progress import ProgressReport, record_progress
 from commerce_dash.settings import get_settings
 from tests.commerce.shop import build_shop
 from tests.commerce.test_progress import _enrolled, _modules

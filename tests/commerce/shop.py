@@ -12,10 +12,12 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.orders import order_number
 from commerce_dash.models.commerce import Order
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import discounts, org, payments, pricing, programs
-from commerce_dash.services.cart import CartOwner
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.catalog import discounts, pricing, programs
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import payments
+from commerce_dash.services.commerce.cart import CartOwner
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
+from commerce_dash.services.platform import org
 
 
 @dataclass(frozen=True)

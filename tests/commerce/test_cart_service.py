@@ -12,10 +12,10 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.models.pricing import DiscountCode
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import pricing
-from commerce_dash.services.cart import CartOwner
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.catalog import pricing
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce.cart import CartOwner
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from tests.commerce.shop import PROGRAM_PRICE, make_code, owner_of
 
 pytestmark = pytest.mark.usefixtures("session")
@@ -55,7 +55,7 @@ def test_duplicates_and_unknown_items_are_refused(session: Session, shop, learne
 
 def _buy(session: Session, actor: Actor, key: str) -> str:
     from commerce_dash.payments.sandbox import CardInput
-    from commerce_dash.services.payments import sandbox_pay
+    from commerce_dash.services.commerce.payments import sandbox_pay
 
     result = checkout(session=session, actor=actor, request=CheckoutRequest(key))
     sandbox_pay(session=session, actor=actor, number=result.number,
@@ -104,7 +104,7 @@ def test_code_is_spread_over_lines_and_can_be_removed(session: Session, shop, su
 
 def test_unknown_and_unusable_codes_read_the_same_and_attempts_are_limited(  # type: ignore[no-untyped-def]
         session: Session, shop, super_admin: Actor, learner: Actor) -> None:
-    from commerce_dash.services import discounts
+    from commerce_dash.services.catalog import discounts
 
     # given an expired code, and a cart
     make_code(session, super_admin, "OLD20", percent=20)

@@ -17,9 +17,9 @@ from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
 from commerce_dash.payments.factory import get_processor
 from commerce_dash.payments.sandbox import CardInput, SandboxProcessor
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import payments
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import payments
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from tests.commerce.shop import make_code, owner_of
 from tests.conftest import create_user
 
@@ -292,7 +292,7 @@ def test_the_overview_shows_the_days_sales_to_billing_admins(session: Session, s
                                                              learner: Actor) -> None:
     from commerce_dash.domain.access import RoleName
     from commerce_dash.domain.actor import Grant
-    from commerce_dash.services.overview import admin_overview
+    from commerce_dash.services.commerce.overview import admin_overview
 
     _fill(session, learner, shop, "PY101", "SQL101")
     paid = checkout(session=session, actor=learner, request=CheckoutRequest("overview-001"))

@@ -15,10 +15,11 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.commerce import Order, OrderLine, SandboxIntent
 from commerce_dash.models.revenue import LedgerEntry
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import catalog, fx, orders, payments, pricing, refunds
-from commerce_dash.services.checkout import CheckoutRequest, checkout
-from commerce_dash.services.revenue_reconciliation import reconciliation
+from commerce_dash.services.catalog import catalog, fx, pricing
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import orders, payments, refunds
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
+from commerce_dash.services.revenue.revenue_reconciliation import reconciliation
 from tests.commerce.shop import GOOD_CARD, build_shop, number_of, owner_of
 from tests.conftest import create_user
 

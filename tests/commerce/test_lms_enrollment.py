@@ -19,15 +19,17 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from commerce_dash.api import create_api
+from commerce_dash.connectors.secrets import connector_secret
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import lms_sync, payments
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import payments
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
+from commerce_dash.services.enrollment import lms_sync
 from commerce_dash.settings import get_settings
 from tests.commerce.shop import build_shop, owner_of
 from tests.conftest import create_user
@@ -119,7 +121,7 @@ def test_enrollment_goes_through_the_lms_and_its_answer(session: Session, super_
     _deliver_until_sent(session)
     assert len(fake.received) == 3
     headers, raw = fake.received[-1]
-    outbound = lms_sync.connector_secret(key_id, kind="lms", direction="outbound")
+    outbound = connector_secret(key_id, kind="lms", direction="outbound")
     expected = hmac.new(outbound.encode(),
                         f"{headers['X-Commerce-Timestamp']}.".encode() + raw,
                         hashlib.sha256).hexdigest()
@@ -165,7 +167,7 @@ def test_enrollment_goes_through_the_lms_and_its_answer(session: Session, super_
 
 def test_a_stuck_lms_enrollment_is_listed_and_sent_again(session: Session, super_admin: Actor,
                                                          learner: Actor, lms) -> None:  # type: ignore[no-untyped-def]
-    from commerce_dash.services import registrations as regs
+    from commerce_dash.services.enrollment import registrations as regs
 
     fake, _key_id = lms
     fake.failures = 0
@@ -250,8 +252,8 @@ def test_an_lms_rejection_gives_the_money_back(session: Session, super_admin: Ac
                                                learner: Actor, lms, mode: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from commerce_dash.models.commerce import RefundRequest
-    from commerce_dash.services import refunds
-    from commerce_dash.services.revenue_reconciliation import reconciliation
+    from commerce_dash.services.commerce import refunds
+    from commerce_dash.services.revenue.revenue_reconciliation import reconciliation
     from tests.commerce.shop import buy
 
     monkeypatch.setenv("COMMERCE_LMS_REJECTION_REFUND", mode)

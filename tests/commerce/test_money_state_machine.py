@@ -39,10 +39,11 @@ from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.payments.factory import get_processor
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import payments, refunds, registrations
-from commerce_dash.services.checkout import CheckoutRequest, checkout
-from commerce_dash.services.ownership import owned_course_ids
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import payments, refunds
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
+from commerce_dash.services.enrollment import registrations
+from commerce_dash.services.enrollment.ownership import owned_course_ids
 from commerce_dash.settings import get_settings
 from tests.commerce.shop import GOOD_CARD, build_shop, make_code, number_of, owner_of
 from tests.conftest import _truncate_all, create_user

@@ -22,10 +22,10 @@ from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.payments.factory import get_processor
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import orders, payments, refunds
-from commerce_dash.services.cart import CartOwner
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import orders, payments, refunds
+from commerce_dash.services.commerce.cart import CartOwner
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from tests.commerce.shop import GOOD_CARD, buy, number_of, owner_of
 
 pytestmark = pytest.mark.usefixtures("both_databases")

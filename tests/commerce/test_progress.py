@@ -15,10 +15,10 @@ from commerce_dash.models.catalog import CourseModule
 from commerce_dash.models.certificates import Certificate, CompletionRule
 from commerce_dash.models.enrollment import Enrollment
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import payments
-from commerce_dash.services.checkout import CheckoutRequest, checkout
-from commerce_dash.services.progress import ProgressReport, record_progress
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import payments
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
+from commerce_dash.services.learning.progress import ProgressReport, record_progress
 from tests.commerce.shop import owner_of
 
 
@@ -153,7 +153,7 @@ def test_the_lms_reports_progress_through_the_signed_api(session: Session, shop,
 
     from commerce_dash.api import create_api
     from commerce_dash.models.enrollment import Registration
-    from commerce_dash.services import lms_sync
+    from commerce_dash.services.enrollment import lms_sync
 
     course_id = shop.courses["PY101"]
     session.add_all([CourseModule(course_id=course_id, position=i, title=f"M{i}",

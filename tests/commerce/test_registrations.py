@@ -15,10 +15,10 @@ from commerce_dash.models.commerce import Order, OrderLine
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import payments
-from commerce_dash.services import registrations as regs
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import payments
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
+from commerce_dash.services.enrollment import registrations as regs
 from tests.commerce.shop import build_shop, owner_of
 from tests.conftest import create_user
 

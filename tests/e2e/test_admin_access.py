@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from commerce_dash.demo.data import DEMO_USERS
 from commerce_dash.domain.access import RoleName, visible_sections
-from commerce_dash.services.demo_data import DEMO_USERS
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
     LEARNER_EMAIL,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from commerce_dash.demo.data import DEMO_USERS
 from commerce_dash.domain.access import SECTIONS, can_access
-from commerce_dash.services.demo_data import DEMO_USERS
 from tests.e2e.conftest import DEMO_PASSWORD, UI_TIMEOUT_MS, NewPage, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from commerce_dash.services.demo_data import COURSES, PROGRAMS, course_price
+from commerce_dash.demo.data import COURSES, PROGRAMS, course_price
 from tests.e2e.conftest import UI_TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from commerce_dash.db import build_engine
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import User
-from commerce_dash.services.accounts import load_actor
-from commerce_dash.services.lms_sync import create_connector
-from commerce_dash.services.outbox import enqueue
+from commerce_dash.outbox import enqueue
+from commerce_dash.services.enrollment.lms_sync import create_connector
+from commerce_dash.services.platform.accounts import load_actor
 from tests.e2e.conftest import DEMO_PASSWORD, UI_TIMEOUT_MS, AppServer, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -19,7 +19,7 @@ from commerce_dash.jobs import registry
 from commerce_dash.jobs.registry import JobSpec, run_job, run_job_now
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.delivery import JobLease, JobRun
-from commerce_dash.services import jobs
+from commerce_dash.services.platform import jobs
 from tests.conftest import create_user
 from tests.jobs.conftest import start_job_process
 
@@ -207,9 +207,11 @@ def test_admins_see_the_last_run_of_each_job_and_request_runs(session, super_adm
     }
     assert page.total == 2 and [r.trigger for r in page.items] == ["manual", "schedule"]
     # when the admin asks for a run now, it is audited; an unknown job is refused
-    jobs.request_run_now(session=session, actor=super_admin, job_name="housekeeping")
+    jobs.request_run_now(session=session, actor=super_admin, job_name="housekeeping",
+                             known_jobs=frozenset(registry.JOBS))
     with pytest.raises(DomainError) as unknown:
-        jobs.request_run_now(session=session, actor=super_admin, job_name="reboot")
+        jobs.request_run_now(session=session, actor=super_admin, job_name="reboot",
+                                 known_jobs=frozenset(registry.JOBS))
     assert unknown.value.code == "job_not_found"
     audit = session.exec(select(AuditLog)).all()
     assert [(a.action, a.entity_id) for a in audit] == [("job.run_requested", "housekeeping")]
@@ -222,7 +224,8 @@ def test_only_super_admins_see_or_request_job_runs(session):
     for call in (
         lambda: jobs.last_runs(session=session, actor=admin),
         lambda: jobs.list_runs(session=session, actor=admin, page=PageRequest()),
-        lambda: jobs.request_run_now(session=session, actor=admin, job_name="housekeeping"),
+        lambda: jobs.request_run_now(session=session, actor=admin, job_name="housekeeping",
+                             known_jobs=frozenset(registry.JOBS)),
     ):
         with pytest.raises(DomainError) as refused:
             call()
@@ -234,7 +237,7 @@ def test_housekeeping_forgets_job_runs_older_than_a_week(session):
 
     from commerce_dash.domain.clock import utcnow
     from commerce_dash.models.delivery import JobRun as Run
-    from commerce_dash.services.jobs import purge_old_runs
+    from commerce_dash.services.platform.jobs import purge_old_runs
 
     # given an old finished run, an old run still marked running, and a recent run
     old = utcnow() - timedelta(days=8)

@@ -15,7 +15,7 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.jobs import registry
 from commerce_dash.jobs.registry import JobSpec, run_job
 from commerce_dash.models.delivery import JobLease, JobRun
-from commerce_dash.services import jobs
+from commerce_dash.services.platform import jobs
 from tests.jobs.conftest import child_env, start_job_process, wait_for
 
 LEASE = 5  # seconds: the shortest lease COMMERCE_JOB_LEASE_SECONDS allows

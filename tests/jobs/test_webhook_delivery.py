@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from commerce_dash import outbox
+from commerce_dash.connectors.secrets import connector_secret
 from commerce_dash.connectors.webhooks import queue_webhook
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.integrations import ApiConnector
-from commerce_dash.services import outbox
-from commerce_dash.services.lms_sync import connector_secret
+from commerce_dash.services.platform import outbox_admin
 from tests.jobs.conftest import child_env, start_job_process, wait_for
 
 KEY_ID = "ck_lms_test"
@@ -136,7 +137,7 @@ def test_a_receiver_that_always_fails_makes_the_message_dead_and_replay_delivers
     assert outbox.status_counts(session=session)["dead"] == 1
     # when the receiver is healthy again and an admin replays the message
     receiver.then = 200
-    outbox.replay(session=session, actor=super_admin, message_id=message_id)
+    outbox_admin.replay(session=session, actor=super_admin, message_id=message_id)
     counts = deliver_due()
     # then it is delivered once, from a fresh attempt count, and the replay is audited
     assert counts == {**NOTHING, "sent": 1}

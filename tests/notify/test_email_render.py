@@ -7,12 +7,11 @@ from sqlmodel import Session
 
 from commerce_dash.domain.actor import Actor
 from commerce_dash.models.catalog import Course
-from commerce_dash.notify.render import (
+from commerce_dash.notify.render import TEMPLATES, render_email
+from commerce_dash.services.commerce.email_previews import (
     PREVIEW_ORDER_NUMBER,
-    TEMPLATES,
     preview,
     preview_context,
-    render_email,
 )
 
 ORDER_TEMPLATES = {

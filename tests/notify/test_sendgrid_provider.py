@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 from pydantic import SecretStr
 
-from commerce_dash.notify.errors import DeliveryError
 from commerce_dash.notify.message import Attachment, EmailMessage
 from commerce_dash.notify.providers import SendGridProvider, email_provider
+from commerce_dash.outbox import DeliveryError
 from commerce_dash.settings import ConfigurationError, Settings
 from tests.notify.doubles import HttpReceiver
 

@@ -12,11 +12,11 @@ from sqlmodel import Session, select
 from commerce_dash.domain.actor import Actor
 from commerce_dash.models.catalog import Course
 from commerce_dash.models.delivery import OutboxMessage
-from commerce_dash.notify.errors import DeliveryError
 from commerce_dash.notify.message import Attachment, EmailMessage
 from commerce_dash.notify.outbox_email import deliver_email_payload, queue_email
 from commerce_dash.notify.providers import SmtpProvider
-from commerce_dash.notify.render import preview_context
+from commerce_dash.outbox import DeliveryError
+from commerce_dash.services.commerce.email_previews import preview_context
 from commerce_dash.settings import Settings
 from tests.notify.doubles import SmtpServer, free_port
 

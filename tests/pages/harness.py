@@ -11,8 +11,8 @@ import reflex as rx
 from reflex.istate.data import RouterData
 from sqlmodel import Session
 
-from commerce_dash.services import accounts
-from commerce_dash.services.accounts import SESSION_COOKIE
+from commerce_dash.services.platform import accounts
+from commerce_dash.services.platform.accounts import SESSION_COOKIE
 from tests.conftest import PASSWORD
 
 S = TypeVar("S", bound=rx.State)

@@ -26,8 +26,8 @@ from commerce_dash.pages.store.cart import CartState
 from commerce_dash.pages.store.catalog import CatalogState
 from commerce_dash.pages.store.checkout import CheckoutState
 from commerce_dash.payments.factory import reset_processors
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.settings import get_settings
 from tests.commerce.shop import owner_of
 from tests.pages.harness import page_state, run_event, toasts, token_for

@@ -39,9 +39,9 @@ from commerce_dash.pages.admin.users import CHOOSE_ROLE, UsersState, role_label
 from commerce_dash.pages.store.checkout import CheckoutState
 from commerce_dash.pages.store.sandbox_3ds import NOT_WAITING, ChallengeState
 from commerce_dash.payments.sandbox import CHALLENGE_CARD, CardInput
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import payments as payments_service
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import payments as payments_service
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.state.paging import MAX_SEARCH
 from tests.commerce.shop import owner_of
 from tests.pages.test_refund_pages import _run, _state, _token

@@ -20,7 +20,7 @@ from commerce_dash.pages.public.verify import VerifyState, verification_view
 from commerce_dash.pages.store.certificates import MyCertificatesState
 from commerce_dash.pages.store.learn import LearnState
 from commerce_dash.pages.store.my_courses import MyCoursesState
-from commerce_dash.services.certificates import VerificationResult
+from commerce_dash.services.learning.certificates import VerificationResult
 from tests.commerce.test_progress import _enrolled, _modules
 from tests.pages.harness import page_state, token_for
 from tests.pages.harness import run_event as _run

@@ -47,7 +47,7 @@ from commerce_dash.pages.store.catalog import CatalogState, _page_number
 from commerce_dash.pages.store.checkout import CheckoutState
 from commerce_dash.pages.store.learn import LearnState
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services import payments as payments_service
+from commerce_dash.services.commerce import payments as payments_service
 from tests.commerce.shop import buy
 from tests.pages.test_refund_pages import _run, _state, _token
 

@@ -20,9 +20,9 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.models.commerce import Order, Payment, PaymentEvent
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.payments.factory import get_processor, reset_processors
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import payments
-from commerce_dash.services.checkout import CheckoutRequest, checkout
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import payments
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.settings import get_settings
 from tests.commerce.shop import build_shop, owner_of
 from tests.payments.conftest import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
@@ -190,7 +190,7 @@ def test_a_stripe_refund_is_paid_once_even_after_a_crash(
     from datetime import timedelta
 
     from commerce_dash.models.commerce import RefundRequest
-    from commerce_dash.services import refunds
+    from commerce_dash.services.commerce import refunds
 
     result = _order(session, learner, "PY201", "stripe-refund-0001")
     get_processor("stripe").confirm_intent(result.intent_id, "pm_card_visa")
@@ -235,7 +235,7 @@ def test_refunds_and_disputes_made_at_stripe_reach_the_order(
     localstripe_server: LocalStripe,
 ) -> None:
     from commerce_dash.models.commerce import RefundRequest
-    from commerce_dash.services import refunds
+    from commerce_dash.services.commerce import refunds
 
     result = _order(session, learner, "ML301", "stripe-outside-01")  # 20,000
     get_processor("stripe").confirm_intent(result.intent_id, "pm_card_visa")

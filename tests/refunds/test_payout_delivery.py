@@ -17,7 +17,9 @@ from commerce_dash.domain.paging import PageRequest
 from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment
-from commerce_dash.services import lms_sync, payouts, refunds
+from commerce_dash.services.commerce import refunds
+from commerce_dash.services.enrollment import lms_sync
+from commerce_dash.services.revenue import payouts
 from commerce_dash.settings import get_settings
 from tests.commerce.shop import buy, number_of
 from tests.commerce.test_lms_enrollment import FakeLms

@@ -17,7 +17,7 @@ from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.commerce import Payment, RefundRequest, SandboxRefund
-from commerce_dash.services import refunds
+from commerce_dash.services.commerce import refunds
 from tests.commerce.shop import build_shop, buy, number_of
 from tests.conftest import PASSWORD, create_user
 

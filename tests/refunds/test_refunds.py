@@ -20,8 +20,8 @@ from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.payments.base import ProcessorError
 from commerce_dash.payments.sandbox import CardInput, SandboxProcessor
-from commerce_dash.services import refunds
-from commerce_dash.services.progress import ProgressReport, record_progress
+from commerce_dash.services.commerce import refunds
+from commerce_dash.services.learning.progress import ProgressReport, record_progress
 from tests.commerce.shop import buy, make_code, number_of
 from tests.commerce.test_progress import _modules
 from tests.conftest import create_user
@@ -218,7 +218,7 @@ def test_a_rejected_registration_is_paid_back_from_its_course_entry(  # type: ig
     session: Session, shop, learner: Actor, super_admin: Actor, billing: Actor
 ) -> None:
     from commerce_dash.models.catalog import Course
-    from commerce_dash.services import registrations
+    from commerce_dash.services.enrollment import registrations
 
     for key in ("PY101", "PY201", "SQL101"):
         course = session.get(Course, shop.courses[key])

@@ -16,15 +16,9 @@ from sqlmodel import Session
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.domain.errors import DomainError, ErrorKind
-from commerce_dash.services import revenue_charts
-from commerce_dash.services.revenue_reports import (
-    RevenueReport,
-    period_for,
-    report,
-    table_columns,
-    to_csv,
-    to_xlsx,
-)
+from commerce_dash.services.revenue import revenue_charts
+from commerce_dash.services.revenue.revenue_exports import table_columns, to_csv, to_xlsx
+from commerce_dash.services.revenue.revenue_reports import RevenueReport, period_for, report
 from tests.conftest import create_user
 from tests.revenue.two_courses import (
     ACC,

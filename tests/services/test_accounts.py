@@ -10,9 +10,10 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.accounts import LoginAttempt, User, UserSession
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.notify.outbox_email import EMAIL_TOPIC
-from commerce_dash.services import accounts, passwords, registration
-from commerce_dash.services.accounts import SignedIn, Verified
-from commerce_dash.services.secrets import token_digest, verify_password
+from commerce_dash.services.platform import accounts, passwords
+from commerce_dash.services.platform import signup as registration
+from commerce_dash.services.platform.accounts import SignedIn, Verified
+from commerce_dash.services.platform.secrets import token_digest, verify_password
 from tests.conftest import PASSWORD, create_user
 
 
@@ -196,7 +197,7 @@ def test_sign_out_revokes_the_session(session):
 
 
 def test_deactivating_a_user_ends_their_open_sessions(session, super_admin):
-    from commerce_dash.services.users import set_active
+    from commerce_dash.services.platform.users import set_active
 
     victim = create_user(session, "ada@example.com")
     signed = _open(session)

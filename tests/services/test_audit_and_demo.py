@@ -3,14 +3,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from commerce_dash.demo import data as demo_data
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.accounts import User
 from commerce_dash.models.audit import AuditLog, AuditLogIsAppendOnly
 from commerce_dash.models.catalog import Course, Program
-from commerce_dash.services import audit, demo_data, storefront
-from commerce_dash.services.accounts import load_actor
-from commerce_dash.services.overview import admin_overview
+from commerce_dash.services.catalog import storefront
+from commerce_dash.services.commerce.overview import admin_overview
+from commerce_dash.services.platform import audit
+from commerce_dash.services.platform.accounts import load_actor
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(session, super_admin):
@@ -100,7 +102,7 @@ def test_overview_counts_what_is_in_the_database(session):
 
 def test_demo_catalog_has_priced_courses_bundles_history_and_codes(session):
     from commerce_dash.domain.paging import PageRequest
-    from commerce_dash.services import catalog, discounts, pricing
+    from commerce_dash.services.catalog import catalog, discounts, pricing
 
     demo_data.load_demo_data(session=session, password="demo-password-1")
     root = load_actor(session=session, user=session.exec(

@@ -18,9 +18,10 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
-from commerce_dash.services import discount_options, org, programs
-from commerce_dash.services import discounts as svc
-from commerce_dash.services.discounts import CodeInput
+from commerce_dash.services.catalog import discount_options, programs
+from commerce_dash.services.catalog import discounts as svc
+from commerce_dash.services.catalog.discounts import CodeInput
+from commerce_dash.services.platform import org
 from tests.conftest import create_user
 
 _order_refs = count(1)

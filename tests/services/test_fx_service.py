@@ -13,7 +13,7 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.tax import FxRate
-from commerce_dash.services import fx as svc
+from commerce_dash.services.catalog import fx as svc
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 from commerce_dash.db import get_engine
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.accounts import LoginAttempt
-from commerce_dash.services import accounts
+from commerce_dash.services.platform import accounts
 from commerce_dash.settings import get_settings
 from tests.conftest import create_user
 
@@ -78,7 +78,7 @@ def test_failures_on_both_sides_of_a_window_boundary_do_not_pass_twice_the_limit
         session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from commerce_dash.services import login_throttle
+    from commerce_dash.services.platform import login_throttle
 
     monkeypatch.setenv("COMMERCE_LOGIN_MAX_FAILURES_PER_CLIENT", "3")
     get_settings.cache_clear()

@@ -26,7 +26,7 @@ from commerce_dash.models.commerce import (
     PaymentEvent,
     PaymentReview,
 )
-from commerce_dash.services import orders
+from commerce_dash.services.commerce import orders
 from tests.conftest import create_department, create_user
 
 JAN = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)

@@ -6,7 +6,8 @@ from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import CourseModule, ProgramCourse
-from commerce_dash.services import org, programs
+from commerce_dash.services.catalog import programs
+from commerce_dash.services.platform import org
 from tests.conftest import create_user
 
 

@@ -12,7 +12,8 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, Program, ProgramCourse
-from commerce_dash.services import org, pricing, programs
+from commerce_dash.services.catalog import pricing, programs
+from commerce_dash.services.platform import org
 from tests.conftest import create_user
 
 PAGE = PageRequest(1, 50)

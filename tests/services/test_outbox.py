@@ -5,6 +5,7 @@ from threading import Barrier, Thread
 import pytest
 from sqlmodel import Session, select
 
+from commerce_dash import outbox
 from commerce_dash.db import get_engine
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Grant
@@ -13,7 +14,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.delivery import OutboxMessage
-from commerce_dash.services import outbox
+from commerce_dash.services.platform import outbox_admin
 from tests.conftest import create_user
 
 
@@ -97,14 +98,14 @@ def test_replay_and_discard_are_for_super_admins_and_audited(session):
                            permanent=True)
     ids = [r.id for r in session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()]
     with pytest.raises(DomainError):
-        outbox.replay(session=session, actor=billing, message_id=ids[0])
-    replayed = outbox.replay(session=session, actor=root, message_id=ids[0])
+        outbox_admin.replay(session=session, actor=billing, message_id=ids[0])
+    replayed = outbox_admin.replay(session=session, actor=root, message_id=ids[0])
     assert (replayed.status, replayed.attempts) == ("pending", 0)
     with pytest.raises(DomainError) as short:
-        outbox.discard(session=session, actor=root, message_id=ids[1], reason="no")
+        outbox_admin.discard(session=session, actor=root, message_id=ids[1], reason="no")
     assert short.value.field == "reason"
-    outbox.discard(session=session, actor=root, message_id=ids[1], reason="receiver retired")
-    listed = outbox.list_messages(session=session, actor=root, page=PageRequest(),
+    outbox_admin.discard(session=session, actor=root, message_id=ids[1], reason="receiver retired")
+    listed = outbox_admin.list_messages(session=session, actor=root, page=PageRequest(),
                                   status="discarded")
     assert [m.discarded_reason for m in listed.items] == ["receiver retired"]
     actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()

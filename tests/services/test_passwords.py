@@ -19,9 +19,10 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.accounts import AccountToken, User
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.notify.outbox_email import EMAIL_TOPIC
-from commerce_dash.services import accounts, passwords, rate_limit, registration, users
-from commerce_dash.services.accounts import SignedIn, Verified
-from commerce_dash.services.secrets import verify_password
+from commerce_dash.services.platform import accounts, passwords, rate_limit, users
+from commerce_dash.services.platform import signup as registration
+from commerce_dash.services.platform.accounts import SignedIn, Verified
+from commerce_dash.services.platform.secrets import verify_password
 from commerce_dash.settings import get_settings
 from tests.conftest import PASSWORD, create_user
 

@@ -18,9 +18,9 @@ from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.accounts import AccountToken, UserSession
-from commerce_dash.services import accounts, passwords
-from commerce_dash.services.accounts import SignedIn, Verified
-from commerce_dash.services.secrets import token_digest
+from commerce_dash.services.platform import accounts, passwords
+from commerce_dash.services.platform.accounts import SignedIn, Verified
+from commerce_dash.services.platform.secrets import token_digest
 from commerce_dash.settings import get_settings
 from tests.conftest import create_user
 
@@ -261,7 +261,7 @@ def test_a_ticket_carries_whether_the_second_factor_was_passed(
 
 def test_a_ticket_of_a_deactivated_user_opens_nothing(session: Session,
                                                       super_admin: Actor) -> None:
-    from commerce_dash.services.users import set_active
+    from commerce_dash.services.platform.users import set_active
 
     lee = create_user(session, "lee@example.com")
     ticket = accounts.issue_ticket(session=session, verified=Verified(actor=lee))
@@ -276,7 +276,7 @@ def test_other_one_time_links_are_no_tickets_and_a_ticket_is_no_reset_link(
         session: Session) -> None:
     lee = create_user(session, "lee@example.com")
     passwords.request_reset(session=session, email="lee@example.com")
-    from commerce_dash.services import account_tokens
+    from commerce_dash.services.platform import account_tokens
 
     second_factor = account_tokens.issue(session=session, user_id=lee.user_id,
                                          purpose="second_factor")

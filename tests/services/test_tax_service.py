@@ -17,15 +17,15 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import col, select
 
+from commerce_dash.demo.tax import seed_tax_and_fx
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.tax import TaxableLine, TaxAddress
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.tax import TaxExemption, TaxRate
-from commerce_dash.services import tax as svc
-from commerce_dash.services.demo_tax import seed_tax_and_fx
-from commerce_dash.services.taxjar_provider import TaxJarProvider
+from commerce_dash.services.commerce import tax as svc
+from commerce_dash.services.commerce.taxjar_provider import TaxJarProvider
 from commerce_dash.settings import Settings
 from tests.conftest import create_department, create_user
 

@@ -19,8 +19,8 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.accounts import RecoveryCode, User, UserSession
 from commerce_dash.models.delivery import OutboxMessage
-from commerce_dash.services import accounts, passwords, rate_limit, two_factor, users
-from commerce_dash.services.accounts import SecondFactorNeeded, Verified
+from commerce_dash.services.platform import accounts, passwords, rate_limit, two_factor, users
+from commerce_dash.services.platform.accounts import SecondFactorNeeded, Verified
 from tests.conftest import PASSWORD, create_user
 
 pytestmark = pytest.mark.usefixtures("both_databases")

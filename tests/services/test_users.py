@@ -8,8 +8,9 @@ from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.audit import AuditLog
-from commerce_dash.services import accounts, registration, users
-from commerce_dash.services.accounts import Verified
+from commerce_dash.services.platform import accounts, users
+from commerce_dash.services.platform import signup as registration
+from commerce_dash.services.platform.accounts import Verified
 from tests.conftest import create_user
 
 

@@ -10,7 +10,7 @@ import reflex as rx
 
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.registrations import approval_rules, set_department_approval
+from commerce_dash.services.enrollment.registrations import approval_rules, set_department_approval
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
 

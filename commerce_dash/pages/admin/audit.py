@@ -12,7 +12,7 @@ from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import audit as audit_service
+from commerce_dash.services.platform import audit as audit_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 

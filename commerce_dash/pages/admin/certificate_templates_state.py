@@ -14,8 +14,8 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.certificate_design import DEFAULT_BODY, MAX_SIGNATURES
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
-from commerce_dash.services import certificate_templates as templates_service
-from commerce_dash.services.certificate_templates import SignatureIn, TemplateIn
+from commerce_dash.services.learning import certificate_templates as templates_service
+from commerce_dash.services.learning.certificate_templates import SignatureIn, TemplateIn
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int

@@ -21,8 +21,8 @@ from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import certificates as certificates_service
-from commerce_dash.services.org import department_options, managed_departments
+from commerce_dash.services.learning import certificates as certificates_service
+from commerce_dash.services.platform.org import department_options, managed_departments
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.route_args import route_int

@@ -12,7 +12,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.completion import CompletionCriteria, Requirement
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
-from commerce_dash.services import learning
+from commerce_dash.services.learning import learning
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
 

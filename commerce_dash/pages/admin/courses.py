@@ -15,7 +15,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.pages.admin.approval_rules import approval_rules_card
 from commerce_dash.pages.admin.completion_rules import CompletionRuleState, completion_rule_dialog
-from commerce_dash.services import org
+from commerce_dash.services.platform import org
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.route_args import route_int

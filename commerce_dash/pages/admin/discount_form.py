@@ -17,7 +17,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import INT_MAX, parse_id
 from commerce_dash.domain.money import Money, currency_digits, parse_major
 from commerce_dash.models.pricing import DiscountCode
-from commerce_dash.services.discounts import CodeInput
+from commerce_dash.services.catalog.discounts import CodeInput
 from commerce_dash.state.route_args import route_int
 
 FORM_FIELDS = (

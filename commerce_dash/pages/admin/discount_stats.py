@@ -10,7 +10,7 @@ import reflex as rx
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
-from commerce_dash.services import discounts as discounts_service
+from commerce_dash.services.catalog import discounts as discounts_service
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int

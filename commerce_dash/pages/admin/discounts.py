@@ -28,9 +28,9 @@ from commerce_dash.pages.admin.discount_form import (
     percent_label,
 )
 from commerce_dash.pages.admin.discount_stats import DiscountStatsState, stats_dialog
-from commerce_dash.services import discount_options
-from commerce_dash.services import discounts as discounts_service
-from commerce_dash.services.org import department_options
+from commerce_dash.services.catalog import discount_options
+from commerce_dash.services.catalog import discounts as discounts_service
+from commerce_dash.services.platform.org import department_options
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin

@@ -12,7 +12,8 @@ from commerce_dash.components.shell import admin_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.notify.message import EmailMessage
-from commerce_dash.notify.render import TEMPLATES, preview
+from commerce_dash.notify.render import TEMPLATES
+from commerce_dash.services.commerce.email_previews import preview
 from commerce_dash.state.admin import AdminState
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,10 @@ import reflex as rx
 
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.registrations import retry_lms_enrollment, stuck_lms_enrollments
+from commerce_dash.services.enrollment.registrations import (
+    retry_lms_enrollment,
+    stuck_lms_enrollments,
+)
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int

@@ -10,17 +10,18 @@ from commerce_dash import routes
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import WHEN, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.pages.admin.order_refunds import OrderRefundsState, order_refunds_card
 from commerce_dash.pages.store.order_detail import (
     ReceiptMixin,
     missing_panel,
     receipt_card,
-    route_number,
 )
-from commerce_dash.pages.store.orders import WHEN, status_badge, status_fields, when
-from commerce_dash.services import orders as orders_service
+from commerce_dash.pages.store.orders import status_badge, status_fields
+from commerce_dash.services.commerce import orders as orders_service
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_number
 
 SECTION = "orders"
 SOURCE_ICONS = {"webhook": "webhook", "api": "send", "janitor": "clock", "processor": "server"}

@@ -17,9 +17,10 @@ from commerce_dash.domain.refunds import RefundStatus
 from commerce_dash.pages.admin.refunds import amount_lines, decision_lines, source_badge
 from commerce_dash.pages.admin.refunds_state import refund_row
 from commerce_dash.pages.store.refund_request import RefundFormMixin, money, refund_form_dialog
-from commerce_dash.services import orders as orders_service
-from commerce_dash.services import refunds as refunds_service
+from commerce_dash.services.commerce import orders as orders_service
+from commerce_dash.services.commerce import refunds as refunds_service
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_number
 
 SECTION = "orders"  # the page's section; request_refund itself checks the billing role
 
@@ -53,8 +54,6 @@ class OrderRefundsState(RefundFormMixin, AdminState):
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        from commerce_dash.pages.store.order_detail import route_number
-
         number = route_number(self, routes.ADMIN_ORDERS)
         if number.upper() != self.refund_number.upper():
             self.refunds_loaded, self.order_refunds, self.created_message = False, [], ""

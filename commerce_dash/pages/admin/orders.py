@@ -5,28 +5,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 import reflex as rx
 from reflex.vars import ObjectVar
 
-from commerce_dash import routes
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
-from commerce_dash.domain.dates import parse_day
+from commerce_dash.domain.dates import DAY, WHEN, parse_day, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import parse_major
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.pages.store.orders import (
-    DAY,
-    WHEN,
-    status_badge,
-    status_fields,
-    status_label,
-    when,
-)
-from commerce_dash.services import orders as orders_service
+from commerce_dash.pages.store.orders import status_badge, status_fields, status_label
+from commerce_dash.routes import admin_order_href
+from commerce_dash.services.commerce import orders as orders_service
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
@@ -42,8 +34,6 @@ PAYMENT_OPTIONS = [("all", "Any payment")] + [
 ]
 
 
-def admin_order_href(number: str) -> str:
-    return f"{routes.ADMIN_ORDERS}/{quote(number, safe='')}"
 
 
 

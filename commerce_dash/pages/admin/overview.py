@@ -7,7 +7,7 @@ import reflex as rx
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.money import format_minor
-from commerce_dash.services.overview import admin_overview
+from commerce_dash.services.commerce.overview import admin_overview
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 

@@ -11,7 +11,7 @@ import reflex as rx
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.commerce import PaymentEvent
-from commerce_dash.services import payments as payments_service
+from commerce_dash.services.commerce import payments as payments_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
 

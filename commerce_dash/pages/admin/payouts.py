@@ -12,7 +12,7 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import payouts
+from commerce_dash.services.revenue import payouts
 from commerce_dash.state.admin import AdminState
 
 PAGE_SIZE = 10

@@ -16,8 +16,9 @@ from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.domain.money import currency_digits, parse_major
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.pricing import ItemType, PriceStatus, PriceType
-from commerce_dash.services import org, pricing, programs
-from commerce_dash.services.pricing import PriceRow
+from commerce_dash.services.catalog import pricing, programs
+from commerce_dash.services.catalog.pricing import PriceRow
+from commerce_dash.services.platform import org
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin

@@ -11,7 +11,8 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import org, programs
+from commerce_dash.services.catalog import programs
+from commerce_dash.services.platform import org
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin

@@ -16,8 +16,8 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import certificates as certificates_service
-from commerce_dash.services import learning
+from commerce_dash.services.learning import certificates as certificates_service
+from commerce_dash.services.learning import learning
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.route_args import route_int

@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from commerce_dash.db import session_scope
-from commerce_dash.domain.dates import parse_day
+from commerce_dash.domain.dates import WHEN, parse_day, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import parse_major
 from commerce_dash.domain.paging import PageRequest
@@ -19,10 +19,9 @@ from commerce_dash.domain.refunds import (
     RefundStatus,
     check_reason,
 )
-from commerce_dash.pages.admin.orders import admin_order_href
-from commerce_dash.pages.store.orders import WHEN, when
 from commerce_dash.pages.store.refund_request import STATUS_COLORS, major_text, money
-from commerce_dash.services import refunds as refunds_service
+from commerce_dash.routes import admin_order_href
+from commerce_dash.services.commerce import refunds as refunds_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.paging import PagedTableMixin

@@ -14,13 +14,13 @@ from commerce_dash.components.bulk import bulk_bar, bulk_results
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
-from commerce_dash.domain.dates import parse_day
+from commerce_dash.domain.dates import WHEN, parse_day, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.registrations import MIN_REJECTION_REASON, check_rejection_reason
 from commerce_dash.pages.admin.lms_pending import lms_pending_card
-from commerce_dash.pages.store.orders import WHEN, status_badge, status_fields, when
-from commerce_dash.services import registrations as registrations_service
+from commerce_dash.pages.store.orders import status_badge, status_fields
+from commerce_dash.services.enrollment import registrations as registrations_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.queue import QueueMixin

@@ -17,10 +17,12 @@ from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
-from commerce_dash.services import revenue_charts
-from commerce_dash.services import revenue_reports as reports
-from commerce_dash.services.org import department_options, managed_departments
-from commerce_dash.services.revenue_reconciliation import PROBLEM_LABELS, Reconciliation
+from commerce_dash.pages.admin.payouts import payouts_card
+from commerce_dash.services.platform.org import department_options, managed_departments
+from commerce_dash.services.revenue import revenue_charts
+from commerce_dash.services.revenue import revenue_exports as exports
+from commerce_dash.services.revenue import revenue_reports as reports
+from commerce_dash.services.revenue.revenue_reconciliation import PROBLEM_LABELS, Reconciliation
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
@@ -136,7 +138,7 @@ class RevenueState(AdminState):
                      if self.can_reconcile else None)
         self._report = result
         self.currency = result.currency
-        self.group_label = reports.GROUP_LABELS[result.group_by]
+        self.group_label = exports.GROUP_LABELS[result.group_by]
         self.show_completion = result.show_completion
         self.kpis = _kpis(result)
         self.rows = [report_row(r, result.currency) for r in result.rows]
@@ -221,15 +223,15 @@ class RevenueState(AdminState):
     def export_csv(self):  # type: ignore[no-untyped-def]
         if self._report is None:
             return rx.toast.info("Load a report first.")
-        return rx.download(data=reports.to_csv(self._report), mime_type="text/csv",
-                           filename=reports.export_name(self._report, "csv"))
+        return rx.download(data=exports.to_csv(self._report), mime_type="text/csv",
+                           filename=exports.export_name(self._report, "csv"))
 
     @rx.event
     def export_xlsx(self):  # type: ignore[no-untyped-def]
         if self._report is None:
             return rx.toast.info("Load a report first.")
-        return rx.download(data=reports.to_xlsx(self._report), mime_type=XLSX,
-                           filename=reports.export_name(self._report, "xlsx"))
+        return rx.download(data=exports.to_xlsx(self._report), mime_type=XLSX,
+                           filename=exports.export_name(self._report, "xlsx"))
 
 
 # -- components -------------------------------------------------------------------------------
@@ -279,7 +281,7 @@ def _controls() -> rx.Component:
             rx.text("Group by", size="2", color_scheme="gray"),
             rx.segmented_control.root(
                 *[rx.segmented_control.item(label, value=key)
-                  for key, label in reports.GROUP_LABELS.items()],
+                  for key, label in exports.GROUP_LABELS.items()],
                 value=S.group_by,
                 on_change=S.set_group_by,
                 id="revenue-group",
@@ -475,8 +477,6 @@ def _reconciliation() -> rx.Component:
 
 def more_revenue_cards() -> rx.Component:
     """Further revenue cards below the report: the payout sync."""
-    from commerce_dash.pages.admin.payouts import payouts_card
-
     return payouts_card()
 
 

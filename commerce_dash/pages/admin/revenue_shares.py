@@ -11,7 +11,7 @@ from reflex.vars import ObjectVar
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.ledger import Shares, bps_from_percent, percent_label
-from commerce_dash.services import ledger
+from commerce_dash.services.revenue import ledger
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
 

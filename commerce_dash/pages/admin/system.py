@@ -9,7 +9,7 @@ from typing import Any
 
 import reflex as rx
 
-from commerce_dash import routes
+from commerce_dash import outbox, routes
 from commerce_dash.components.forms import field
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
@@ -19,8 +19,8 @@ from commerce_dash.domain.paging import PageRequest
 from commerce_dash.jobs.registry import JOBS, JobSpec, run_job_now
 from commerce_dash.models.delivery import JobRun, OutboxMessage
 from commerce_dash.pages.admin.payment_events import payment_events_card
-from commerce_dash.services import jobs as jobs_service
-from commerce_dash.services import outbox as outbox_service
+from commerce_dash.services.platform import jobs as jobs_service
+from commerce_dash.services.platform import outbox_admin
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.route_args import route_int
@@ -114,7 +114,7 @@ def _message_detail(m: OutboxMessage) -> dict[str, str]:
 
 class SystemState(PagedTableMixin, AdminState):
     # ``search`` of the mixin is the topic prefix filter.
-    counts: dict[str, int] = dict.fromkeys(outbox_service.STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(outbox.STATUSES, 0)
     jobs: list[dict[str, str]] = []
     running_job: str = ""
     status_filter: str = "all"
@@ -127,7 +127,7 @@ class SystemState(PagedTableMixin, AdminState):
     def _fetch(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            result = outbox_service.list_messages(
+            result = outbox_admin.list_messages(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
@@ -135,7 +135,7 @@ class SystemState(PagedTableMixin, AdminState):
                 status="" if self.status_filter == "all" else self.status_filter,
             )
             last = jobs_service.last_runs(session=session, actor=actor)
-            counts = outbox_service.status_counts(session=session)
+            counts = outbox.status_counts(session=session)
         self.counts = counts
         self.jobs = [_job_row(spec, last.get(name)) for name, spec in JOBS.items()]
         self.total, self.pages = result.total, result.pages
@@ -170,7 +170,8 @@ class SystemState(PagedTableMixin, AdminState):
             self.running_job = job_name
         try:
             with session_scope() as session:  # audits who asked, before the run
-                jobs_service.request_run_now(session=session, actor=actor, job_name=job_name)
+                jobs_service.request_run_now(session=session, actor=actor, job_name=job_name,
+                                             known_jobs=frozenset(JOBS))
         except DomainError as exc:
             async with self:
                 self.running_job = ""
@@ -187,7 +188,7 @@ class SystemState(PagedTableMixin, AdminState):
     def open_detail(self, message_id: str):  # type: ignore[no-untyped-def]
         try:
             with session_scope() as session:
-                message = outbox_service.get_message(
+                message = outbox_admin.get_message(
                     session=session, actor=self.current_actor(),
                     message_id=route_int(message_id) or 0,  # 0: not found
                 )
@@ -204,7 +205,7 @@ class SystemState(PagedTableMixin, AdminState):
     def replay(self, message_id: str):  # type: ignore[no-untyped-def]
         try:
             with session_scope() as session:
-                outbox_service.replay(
+                outbox_admin.replay(
                     session=session, actor=self.current_actor(),
                     message_id=route_int(message_id) or 0,  # 0: not found
                 )
@@ -225,7 +226,7 @@ class SystemState(PagedTableMixin, AdminState):
     def discard(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         try:
             with session_scope() as session:
-                outbox_service.discard(
+                outbox_admin.discard(
                     session=session,
                     actor=self.current_actor(),
                     message_id=route_int(self.discard_id) or 0,  # 0: not found
@@ -450,7 +451,7 @@ def system_page() -> rx.Component:
         "system",
         "System",
         rx.hstack(
-            *[_count_card(s) for s in outbox_service.STATUSES],
+            *[_count_card(s) for s in outbox.STATUSES],
             wrap="wrap",
             spacing="3",
             width="100%",
@@ -491,7 +492,7 @@ def system_page() -> rx.Component:
                 rx.select.trigger(id="status-filter"),
                 rx.select.content(
                     rx.select.item("Any status", value="all"),
-                    *[rx.select.item(s, value=s) for s in outbox_service.STATUSES],
+                    *[rx.select.item(s, value=s) for s in outbox.STATUSES],
                 ),
                 value=SystemState.status_filter,
                 on_change=SystemState.set_status_filter,

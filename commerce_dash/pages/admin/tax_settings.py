@@ -20,9 +20,9 @@ from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.tax import country_options, percent_label
 from commerce_dash.models.tax import TaxRate
 from commerce_dash.pages.admin.revenue_shares import revenue_shares_card
-from commerce_dash.services import fx as fx_service
-from commerce_dash.services import tax as tax_service
-from commerce_dash.services.org import department_options
+from commerce_dash.services.catalog import fx as fx_service
+from commerce_dash.services.commerce import tax as tax_service
+from commerce_dash.services.platform.org import department_options
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin

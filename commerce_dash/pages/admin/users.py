@@ -12,8 +12,8 @@ from commerce_dash.domain.access import DEPARTMENT_SCOPED_ROLES, ROLE_LABELS, Ro
 from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import users as users_service
-from commerce_dash.services.org import department_options
+from commerce_dash.services.platform import users as users_service
+from commerce_dash.services.platform.org import department_options
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.route_args import route_int

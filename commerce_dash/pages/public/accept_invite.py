@@ -6,7 +6,7 @@ import reflex as rx
 
 from commerce_dash.components.forms import auth_card, form_error, new_password_fields
 from commerce_dash.components.shell import store_shell
-from commerce_dash.services import registration
+from commerce_dash.services.platform import signup as registration
 from commerce_dash.state.password_link import PasswordLinkState
 
 

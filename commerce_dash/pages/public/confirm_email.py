@@ -9,7 +9,7 @@ from commerce_dash import routes
 from commerce_dash.components.forms import auth_card, field, form_error
 from commerce_dash.components.shell import store_shell
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services import registration
+from commerce_dash.services.platform import signup as registration
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 

@@ -4,9 +4,7 @@ sees whether it is valid, revoked or expired, with only the fields the service m
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 import reflex as rx
 
@@ -15,11 +13,12 @@ from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.certificate_numbers import normalise_number
 from commerce_dash.domain.certificate_status import Verification
+from commerce_dash.domain.dates import display_day
 from commerce_dash.domain.errors import DomainError, ErrorKind
-from commerce_dash.pages.store.order_detail import route_number
-from commerce_dash.pages.store.orders import DAY
-from commerce_dash.services import certificates
+from commerce_dash.routes import verify_href
+from commerce_dash.services.learning import certificates
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.route_args import route_number
 
 EXAMPLE_NUMBER = "CERT-2025-XXXXXXXXXXX"
 RATE_LIMITED_TITLE = "Too many lookups; try again in a minute."
@@ -33,17 +32,8 @@ STATUS_LOOK: dict[Verification, tuple[str, str]] = {
 }
 
 
-def verify_href(number: str) -> str:
-    """The public page of a certificate number (local path)."""
-    return f"{routes.VERIFY}/{quote(number, safe='')}"
 
 
-def display_day(iso_day: str) -> str:
-    """``2025-03-04`` as ``Mar 04, 2025``; anything else unchanged."""
-    try:
-        return date.fromisoformat(iso_day).strftime(DAY)
-    except ValueError:
-        return iso_day
 
 
 def _sentence(result: certificates.VerificationResult) -> str:

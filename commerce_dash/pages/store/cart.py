@@ -15,9 +15,9 @@ from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import checkout as checkout_service
-from commerce_dash.services.cart import CartView
+from commerce_dash.services.commerce import cart as cart_service
+from commerce_dash.services.commerce import checkout as checkout_service
+from commerce_dash.services.commerce.cart import CartView
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int

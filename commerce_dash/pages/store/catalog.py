@@ -15,8 +15,8 @@ from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import catalog
-from commerce_dash.services.org import department_options
+from commerce_dash.services.catalog import catalog
+from commerce_dash.services.platform.org import department_options
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import choose_currency, shown_currency
 from commerce_dash.state.route_args import route_int

@@ -17,9 +17,10 @@ from commerce_dash.components.badges import row_status_badge
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import display_day
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.pages.public.verify import display_day, verify_href
-from commerce_dash.services import certificates as certificates_service
+from commerce_dash.routes import verify_href
+from commerce_dash.services.learning import certificates as certificates_service
 from commerce_dash.state.auth import AuthState
 
 LATEST_ON_ACCOUNT = 3

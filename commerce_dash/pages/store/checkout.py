@@ -13,14 +13,14 @@ from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_id
-from commerce_dash.pages.store.order_detail import route_number
 from commerce_dash.payments.base import IntentResult, IntentStatus
 from commerce_dash.payments.sandbox import TEST_CARDS, CardInput
-from commerce_dash.services import checkout as checkout_service
-from commerce_dash.services import payments as payments_service
+from commerce_dash.services.commerce import checkout as checkout_service
+from commerce_dash.services.commerce import payments as payments_service
 from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
+from commerce_dash.state.route_args import route_number
 
 CARD_ELEMENT_ID = "card-element"
 _WAIT_AND_MOUNT = """

@@ -17,7 +17,7 @@ from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services import catalog
+from commerce_dash.services.catalog import catalog
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import shown_currency
 from commerce_dash.state.route_args import route_code

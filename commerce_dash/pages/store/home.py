@@ -7,7 +7,7 @@ import reflex as rx
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
-from commerce_dash.services import storefront
+from commerce_dash.services.catalog import storefront
 from commerce_dash.state.auth import AuthState
 
 

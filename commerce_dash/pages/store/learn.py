@@ -15,12 +15,13 @@ from commerce_dash.components.catalog_card import item_href, loading_panel
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import display_day
 from commerce_dash.domain.durations import duration_label
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.pages.public.verify import display_day, verify_href
 from commerce_dash.pages.store.certificates import download_button, share_button
-from commerce_dash.services import certificates as certificates_service
-from commerce_dash.services import learning
+from commerce_dash.routes import verify_href
+from commerce_dash.services.learning import certificates as certificates_service
+from commerce_dash.services.learning import learning
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.route_args import route_code, route_int
 

@@ -12,9 +12,9 @@ from commerce_dash.components.catalog_card import item_href
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.pages.public.verify import verify_href
 from commerce_dash.pages.store.learn import STATUS_COLORS, course_status_label, learn_href
-from commerce_dash.services import learning
+from commerce_dash.routes import verify_href
+from commerce_dash.services.learning import learning
 from commerce_dash.state.auth import AuthState
 
 

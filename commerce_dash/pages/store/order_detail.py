@@ -16,29 +16,16 @@ from commerce_dash.components.catalog_card import loading_panel
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import DAY, when
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.pages.store.orders import (
-    DAY,
-    order_href,
-    status_badge,
-    status_fields,
-    when,
-)
+from commerce_dash.pages.store.orders import status_badge, status_fields
 from commerce_dash.pages.store.refund_request import RefundRequestState, refund_card
-from commerce_dash.services import orders as orders_service
+from commerce_dash.routes import order_href
+from commerce_dash.services.commerce import orders as orders_service
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.route_args import route_number
 
 ITEM_TYPE_LABELS = {"course": "Course", "program": "Program", "subscription": "Subscription"}
-
-
-def route_number(state: rx.State, base: str) -> str:
-    """The ``[number]`` argument of an order page (Reflex sets it as a var on every state)."""
-    value = str(getattr(state, "number", "") or "").strip()
-    if not value:
-        path = str(state.router.url.path or "").rstrip("/")
-        if path.startswith(base + "/"):
-            value = path.rsplit("/", 1)[-1].strip()
-    return value
 
 
 def receipt_fields(detail: orders_service.OrderDetail) -> dict[str, str]:

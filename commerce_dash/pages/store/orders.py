@@ -6,9 +6,7 @@ The status badge helpers here are shared by the order detail and the admin order
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import reflex as rx
 from reflex.vars import ObjectVar
@@ -17,13 +15,13 @@ from commerce_dash import routes
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import DAY, when
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services import orders as orders_service
+from commerce_dash.routes import order_href
+from commerce_dash.services.commerce import orders as orders_service
 from commerce_dash.state.auth import AuthState
 
 PAGE_SIZE = 10
-WHEN = "%Y-%m-%d %H:%M UTC"
-DAY = "%b %d, %Y"
 
 # Order statuses, the order's payment column and payment statuses share one palette.
 STATUS_COLORS = {
@@ -69,12 +67,8 @@ def status_badge(row: ObjectVar[dict[str, str]], key: str) -> rx.Component:
     )
 
 
-def when(value: datetime | None, fmt: str = WHEN) -> str:
-    return value.strftime(fmt) if value else ""
 
 
-def order_href(number: str) -> str:
-    return f"{routes.ORDERS}/{quote(number, safe='')}"
 
 
 def _items_label(count: int) -> str:

@@ -17,8 +17,8 @@ from commerce_dash.components.catalog_card import (
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services import cart as cart_service
-from commerce_dash.services import catalog
+from commerce_dash.services.catalog import catalog
+from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import add_item_to_cart, shown_currency
 from commerce_dash.state.route_args import route_code

@@ -16,14 +16,15 @@ from commerce_dash import routes
 from commerce_dash.components.badges import row_status_badge
 from commerce_dash.db import session_scope
 from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.dates import DAY, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import Money, format_minor, parse_major
 from commerce_dash.domain.refunds import MAX_REASON, MIN_REASON, OPEN, RefundStatus, check_reason
-from commerce_dash.pages.store.orders import DAY, when
-from commerce_dash.services import orders as orders_service
-from commerce_dash.services import refunds as refunds_service
+from commerce_dash.services.commerce import orders as orders_service
+from commerce_dash.services.commerce import refunds as refunds_service
 from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.route_args import route_number
 
 STATUS_COLORS = {
     "requested": "amber",
@@ -245,8 +246,6 @@ class RefundRequestState(RefundFormMixin, AuthState):
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         # imported here: order_detail includes this module's card
-        from commerce_dash.pages.store.order_detail import route_number
-
         number = route_number(self, routes.ORDERS)
         if number.upper() != self.refund_number.upper():
             self.refunds_loaded, self.my_refunds = False, []

@@ -8,9 +8,10 @@ from reflex.vars import ObjectVar
 
 from commerce_dash.components.badges import row_status_badge
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import DAY, when
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.pages.store.orders import DAY, order_href, when
-from commerce_dash.services import registrations as registrations_service
+from commerce_dash.routes import order_href
+from commerce_dash.services.enrollment import registrations as registrations_service
 from commerce_dash.state.auth import AuthState
 
 STATUS_COLORS = {

@@ -11,7 +11,7 @@ from commerce_dash import routes
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services import payments as payments_service
+from commerce_dash.services.commerce import payments as payments_service
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 

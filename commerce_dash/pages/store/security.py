@@ -13,7 +13,8 @@ from commerce_dash.components.shell import store_shell
 from commerce_dash.domain.accounts import describe_agent
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services import accounts, passwords, registration, two_factor
+from commerce_dash.services.platform import accounts, passwords, two_factor
+from commerce_dash.services.platform import signup as registration
 from commerce_dash.state.auth import AUTH_SIGNED_OUT_PATH, AuthState
 from commerce_dash.state.offload import with_session
 

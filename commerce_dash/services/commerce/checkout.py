@@ -1,0 +1,466 @@
+"""Checkout: re-validate the cart, lock its prices, create the order once per idempotency key,
+reserve the discount, and get the payment intent from the processor (outside the transaction).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from commerce_dash.db import for_update
+from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.cart import checkout_fingerprint
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.domain.money import format_minor
+from commerce_dash.domain.orders import OrderStatus, PaymentStatus, order_number
+from commerce_dash.models.accounts import User
+from commerce_dash.models.catalog import Department
+from commerce_dash.models.commerce import Cart, CartLine, Order, OrderLine, Payment, PaymentEvent
+from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
+from commerce_dash.payments.base import CreateIntent, IntentStatus, ProcessorError
+from commerce_dash.payments.factory import get_processor, processor_for_departments
+from commerce_dash.services.commerce.cart import CartOwner, view_cart
+from commerce_dash.services.commerce.orders import settlement_note
+from commerce_dash.services.commerce.payment_review import require_not_under_review
+from commerce_dash.services.commerce.payments import close_unpaid_order, order_for
+from commerce_dash.services.commerce.settlement import apply_intent_result, complete_order
+from commerce_dash.services.platform.rate_limit import limit_checkout
+from commerce_dash.services.platform.signup import require_verified
+from commerce_dash.settings import get_settings
+
+_KEY_RE = re.compile(r"[A-Za-z0-9_.:\-]{8,100}", re.ASCII)
+CLAIM_SECONDS = 30
+WAIT_FOR_INTENT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    idempotency_key: str
+    display_currency: str = ""
+    billing_country: str = ""
+    billing_region: str = ""
+    billing_postal_code: str = ""
+    expected_total: int | None = None  # the total the learner saw; a change is refused
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order_id: int
+    number: str
+    status: str
+    payment_status: str
+    processor: str
+    currency: str
+    total: int
+    total_label: str
+    intent_id: str
+    client_secret: str
+    publishable_key: str
+    next_action_url: str
+    failure_reason: str
+    replayed: bool
+
+
+def _result(session: Session, order: Order, payment: Payment | None, replayed: bool
+            ) -> CheckoutResult:
+    assert order.id is not None
+    settings = get_settings()
+    return CheckoutResult(
+        order_id=order.id, number=order_number(order.id, order.created_at),
+        status=order.status, payment_status=payment.status if payment else "succeeded",
+        processor=order.processor, currency=order.currency, total=order.total,
+        total_label=format_minor(order.total, order.currency, settings.default_locale),
+        intent_id=(payment.intent_id or "") if payment else "",
+        client_secret=payment.client_secret if payment else "",
+        publishable_key=settings.stripe_publishable_key if order.processor == "stripe" else "",
+        next_action_url=((payment.processor_response or {}).get("next_action_url", "")
+                         if payment else ""),
+        failure_reason=payment.failure_reason if payment else "",
+        replayed=replayed,
+    )
+
+
+def _existing(session: Session, user_id: int, key: str) -> Order | None:
+    return session.exec(
+        select(Order).where(Order.user_id == user_id, Order.idempotency_key == key)
+    ).first()
+
+
+def _payment_of(session: Session, order_id: int) -> Payment | None:
+    return session.exec(select(Payment).where(Payment.order_id == order_id)).first()
+
+
+def _replay(session: Session, order: Order, fingerprint: str) -> CheckoutResult:
+    if order.request_hash != fingerprint:
+        raise DomainError(
+            "idempotency_conflict",
+            "This idempotency key was used for a different checkout request.",
+            kind=ErrorKind.CONFLICT,
+        )
+    assert order.id is not None
+    payment = ensure_intent(session=session, order_id=order.id)
+    session.refresh(order)
+    return _result(session, order, payment, replayed=True)
+
+
+def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> CheckoutResult:
+    """Turn the learner's cart into a pending order and its payment intent.
+
+    The same idempotency key returns the same order and intent; a different request with
+    the same key is refused. Commits; the processor is called after the commit.
+    """
+    key = request.idempotency_key.strip()
+    if not _KEY_RE.fullmatch(key):
+        raise DomainError("invalid_idempotency_key", "Send an Idempotency-Key of 8 to 100 "
+                          "letters, digits or - _ . : characters.", field="idempotency_key")
+    fingerprint = checkout_fingerprint(
+        billing=(request.billing_country.strip().upper(), request.billing_region.strip().upper(),
+                 request.billing_postal_code.strip().upper()),
+        display_currency=request.display_currency.strip().upper(),
+        expected_total=request.expected_total,
+    )
+    limit_checkout(session=session, actor=actor)
+    existing = _existing(session, actor.user_id, key)
+    if existing is not None:
+        return _replay(session, existing, fingerprint)
+    require_verified(session=session, user_id=actor.user_id)
+    require_not_under_review(session=session, user_id=actor.user_id)
+    for _ in range(2):
+        try:
+            outcome = _checkout_cart(session, actor, request, key, fingerprint)
+        except DomainError:
+            session.rollback()
+            raise
+        if isinstance(outcome, CheckoutResult):
+            return outcome
+        _close_replaced(session, outcome)
+    raise DomainError("checkout_in_progress", "Your cart is being checked out elsewhere; try "
+                      "again in a moment.", kind=ErrorKind.CONFLICT, retry_after_seconds=2)
+
+
+def _close_replaced(session: Session, order_id: int) -> None:
+    """The cart changed since its open order was made: that order is cancelled (its intent
+    voided first) before the new one; if it was paid meanwhile, the learner is told."""
+    try:
+        status = close_unpaid_order(
+            session=session, order_id=order_id,
+            reason="Replaced by a new checkout of the same cart after it changed.")
+    except ProcessorError as exc:
+        raise DomainError("payment_unavailable", "The payment service could not close your "
+                          f"earlier checkout: {exc.message}", kind=ErrorKind.CONFLICT) from None
+    if status in (OrderStatus.CANCELLED.value, OrderStatus.FAILED.value):
+        return
+    order = session.get(Order, order_id)
+    assert order is not None
+    number = order_number(order_id, order.created_at)
+    if status == OrderStatus.PENDING.value:
+        raise DomainError("checkout_in_progress", f"The payment of your earlier checkout "
+                          f"{number} is being processed; try again in a moment.",
+                          kind=ErrorKind.CONFLICT, retry_after_seconds=5)
+    raise DomainError("checkout_paid", f"Your earlier checkout {number} was paid meanwhile: "
+                      "see My orders before buying again.", kind=ErrorKind.CONFLICT)
+
+
+def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key: str,
+                   fingerprint: str) -> CheckoutResult | int:
+    """Check the cart out under its lock: the result, or the id of the cart's open order that
+    must be closed first (the cart changed since it was made)."""
+    # one checkout of a cart at a time
+    cart = session.exec(for_update(session, select(Cart).where(Cart.user_id == actor.user_id))
+                        ).first()
+    existing = _existing(session, actor.user_id, key)  # a twin may have won while we waited
+    if existing is not None:
+        session.commit()
+        return _replay(session, existing, fingerprint)
+    if cart is None or cart.id is None:
+        raise DomainError("cart_empty", "Your cart is empty.", kind=ErrorKind.CONFLICT)
+    changed = False
+    if request.billing_country:
+        cart.billing_country = request.billing_country.strip().upper()
+        cart.billing_region = request.billing_region.strip().upper()
+        cart.billing_postal_code = request.billing_postal_code.strip().upper()
+        changed = True
+    if request.display_currency:
+        cart.display_currency = request.display_currency.strip().upper()
+        changed = True
+    if changed:
+        session.add(cart)
+        session.flush()
+
+    owner = CartOwner(user_id=actor.user_id, email=actor.email)
+    view = view_cart(session=session, owner=owner)
+    if not view.lines:
+        raise DomainError("cart_empty", "Your cart is empty.", kind=ErrorKind.CONFLICT)
+    if view.blockers:
+        raise DomainError("cart_not_ready", view.blockers[0], kind=ErrorKind.CONFLICT)
+    if view.discount_message:
+        cart.discount_code = ""
+        session.add(cart)
+        session.commit()
+        raise DomainError("code_no_longer_valid",
+                          f"Your discount code no longer applies: {view.discount_message} "
+                          "It was removed; review your cart.", kind=ErrorKind.CONFLICT)
+    if request.expected_total is not None and request.expected_total != view.totals.total:
+        raise DomainError(
+            "total_changed",
+            f"Your total changed to {view.labels['total']}. Review your cart and check out again.",
+            kind=ErrorKind.CONFLICT,
+        )
+    display = request.display_currency.strip().upper()
+    if display and display not in view.display_choices:
+        raise DomainError("invalid_display_currency",
+                          f"Prices can't be shown in {display}.", field="display_currency")
+    open_order = session.get(Order, cart.checkout_order_id) if cart.checkout_order_id else None
+    if open_order is not None and open_order.status == OrderStatus.PENDING.value:
+        assert open_order.id is not None
+        session.commit()
+        if open_order.cart_fingerprint != view.fingerprint:
+            return open_order.id
+        # the same cart checked out again (a new key, a second tab): its open order
+        return _result(session, open_order, ensure_intent(session=session, order_id=open_order.id),
+                       replayed=True)
+
+    settings = get_settings()
+    now = utcnow()
+    cart_rows = {f"{r.item_type}:{r.item_id}": r for r in _cart_rows(session, cart.id)}
+    codes = session.exec(
+        select(Department.code).where(
+            col(Department.id).in_({r.department_id for r in cart_rows.values()})
+        )
+    ).all()
+    processor = ("none" if view.totals.total == 0
+                 else processor_for_departments(sorted(set(codes))))
+
+    code_row: DiscountCode | None = None
+    if view.discount_code and view.totals.discount > 0:
+        code_row = session.exec(
+            select(DiscountCode).where(DiscountCode.code == view.discount_code)
+        ).one()
+        # The limit holds under concurrency: only one of two racing checkouts for the last
+        # use gets this row count of 1.
+        taken = session.execute(
+            update(DiscountCode)
+            .where(col(DiscountCode.id) == code_row.id, col(DiscountCode.is_active).is_(True),
+                   or_(col(DiscountCode.max_uses).is_(None),
+                       col(DiscountCode.uses_count) < col(DiscountCode.max_uses)))
+            .values(uses_count=DiscountCode.uses_count + 1)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            raise DomainError("code_used_up", "This code has just reached its usage limit.",
+                              kind=ErrorKind.CONFLICT, field="code")
+
+    by_key = {line.key: line for line in view.lines}
+    order = Order(
+        user_id=actor.user_id, cart_id=cart.id, status=OrderStatus.PENDING.value,
+        payment_status="pending", processor=processor, currency=view.currency,
+        subtotal=view.totals.subtotal, discount_amount=view.totals.discount,
+        tax_amount=view.totals.tax, total=view.totals.total,
+        discount_code=view.discount_code if code_row else "",
+        discount_code_id=code_row.id if code_row else None,
+        tax_provider=view.tax_provider, tax_label=view.tax_label,
+        billing_country=view.billing[0], billing_region=view.billing[1],
+        billing_postal_code=view.billing[2],
+        display_currency=view.display_currency, display_total=view.display_total,
+        exchange_rate=view.exchange_rate, exchange_rate_at=view.exchange_rate_at,
+        settlement_currency=view.settlement_currency, settlement_total=view.settlement_total,
+        idempotency_key=key, request_hash=fingerprint, cart_fingerprint=view.fingerprint,
+        prices_locked_until=now + timedelta(minutes=settings.price_lock_minutes),
+        created_at=now, updated_at=now,
+    )
+    session.add(order)
+    try:
+        session.flush()
+    except IntegrityError:  # the same key was used concurrently: answer with that order
+        session.rollback()
+        twin = _existing(session, actor.user_id, key)
+        if twin is None:
+            raise
+        return _replay(session, twin, fingerprint)
+    assert order.id is not None
+    number = order_number(order.id, order.created_at)
+    for position, line in enumerate(view.totals.lines, start=1):
+        shown = by_key[line.key]
+        row = cart_rows[line.key]
+        session.add(OrderLine(
+            order_id=order.id, position=position, item_type=shown.item_type,
+            item_id=shown.item_id, department_id=row.department_id, title=shown.title,
+            price_id=row.price_id, list_amount=line.amount, discount_amount=line.discount,
+            tax_amount=line.tax, total=line.total, display_total=shown.display_total,
+            currency=view.currency, owned_course_ids=list(shown.owned_course_ids) or None,
+        ))
+    if code_row is not None:
+        assert code_row.id is not None
+        session.add(DiscountRedemption(
+            code_id=code_row.id, user_id=actor.user_id, order_ref=number,
+            currency=view.currency,
+            revenue_affected=sum(line.amount for line in view.totals.lines if line.discount),
+            discount_amount=view.totals.discount, status="reserved", at=now,
+        ))
+    payment = Payment(
+        order_id=order.id, user_id=actor.user_id, processor=processor,
+        amount=order.total, currency=order.currency,
+        status=PaymentStatus.PENDING.value, created_at=now, updated_at=now,
+    )
+    session.add(payment)
+    cart.checkout_order_id = order.id
+    session.add(cart)
+    if order.total == 0:
+        session.flush()
+        payment.intent_id = f"free-{order.id}"
+        complete_order(session=session, order=order, payment=payment, at=now,
+                       note="Nothing to pay: completed without a processor.")
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        twin = _existing(session, actor.user_id, key)
+        if twin is None:
+            raise
+        return _replay(session, twin, fingerprint)
+    if order.total == 0:
+        session.refresh(order)
+        session.refresh(payment)
+        return _result(session, order, payment, replayed=False)
+    payment = ensure_intent(session=session, order_id=order.id)
+    return _result(session, order, payment, replayed=False)
+
+
+def _cart_rows(session: Session, cart_id: int) -> list[CartLine]:
+    return list(session.exec(select(CartLine).where(CartLine.cart_id == cart_id)).all())
+
+
+def ensure_intent(*, session: Session, order_id: int) -> Payment:
+    """The order's payment with its processor intent, created once (commits).
+
+    One caller claims the payment row and calls the processor (with a key derived from the
+    order); a concurrent caller waits for that intent instead of creating a second one.
+    """
+    payment = _payment_of(session, order_id)
+    if payment is None or payment.id is None:
+        raise DomainError("order_not_found", "No such order.", kind=ErrorKind.NOT_FOUND)
+    if payment.intent_id or payment.processor == "none":
+        return payment
+    order = session.get(Order, order_id)
+    assert order is not None and order.id is not None
+    if order.status != OrderStatus.PENDING:
+        return payment
+    now = utcnow()
+    claimed = session.execute(
+        update(Payment)
+        .where(col(Payment.id) == payment.id, col(Payment.intent_id).is_(None),
+               or_(col(Payment.intent_claimed_at).is_(None),
+                   col(Payment.intent_claimed_at) < now - timedelta(seconds=CLAIM_SECONDS)))
+        .values(intent_claimed_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    if claimed != 1:
+        return _wait_for_intent(session, payment.id)
+    number = order_number(order.id, order.created_at)
+    user = session.get(User, order.user_id)
+    try:
+        processor = get_processor(payment.processor)
+        result = processor.create_intent(CreateIntent(
+            amount=payment.amount, currency=payment.currency, order_id=order.id,
+            order_number=number, idempotency_key=f"order-{order.id}-intent",
+            customer_email=user.email if user else "", description=f"Order {number}",
+            metadata={"order_id": str(order.id), "order_number": number},
+        ))
+    except ProcessorError as exc:
+        session.execute(update(Payment).where(col(Payment.id) == payment.id)
+                        .values(intent_claimed_at=None))
+        session.commit()
+        raise DomainError("payment_unavailable",
+                          f"The payment service could not start your payment: {exc.message}",
+                          kind=ErrorKind.CONFLICT) from None
+    payment = session.exec(select(Payment).where(Payment.id == payment.id).with_for_update()
+                           ).one()
+    payment.intent_id = result.intent_id
+    payment.client_secret = result.client_secret
+    payment.processor_response = {**dict(result.raw), "next_action_url": result.next_action_url}
+    payment.updated_at = utcnow()
+    session.add(payment)
+    session.add(PaymentEvent(
+        processor=payment.processor, event_id=f"api:create:{result.intent_id}",
+        event_type="intent.created", source="api", intent_id=result.intent_id,
+        payment_id=payment.id, payload=dict(result.raw), status="processed",
+        outcome=f"intent created ({result.status.value})", processed_at=utcnow(),
+    ))
+    if result.status is not IntentStatus.REQUIRES_PAYMENT:
+        apply_intent_result(session=session, payment=payment, result=result, source="api")
+    session.commit()
+    return payment
+
+
+def _wait_for_intent(session: Session, payment_id: int) -> Payment:
+    deadline = time.monotonic() + WAIT_FOR_INTENT_SECONDS
+    while time.monotonic() < deadline:
+        session.expire_all()
+        payment = session.get(Payment, payment_id)
+        if payment is not None and payment.intent_id:
+            return payment
+        time.sleep(0.05)
+    raise DomainError("checkout_in_progress", "Your payment is being set up; try again in a "
+                      "moment.", kind=ErrorKind.CONFLICT, retry_after_seconds=2)
+
+
+@dataclass(frozen=True)
+class CheckoutSummary:
+    number: str
+    status: str
+    payment_status: str
+    processor: str
+    lines: list[dict[str, str]]
+    labels: dict[str, str]
+    discount_code: str
+    tax_label: str
+    display_note: str
+    failure_reason: str
+    next_action_url: str
+    client_secret: str
+    publishable_key: str
+    locked_until: str
+    email: str
+
+
+def checkout_summary(*, session: Session, actor: Actor, number: str) -> CheckoutSummary:
+    """What the checkout page shows for one of the learner's orders."""
+    order = order_for(session, actor.user_id, number)
+    assert order.id is not None
+    payment = _payment_of(session, order.id)
+    locale = get_settings().default_locale
+    rows = session.exec(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
+    ).all()
+
+    def money(amount: int) -> str:
+        return format_minor(amount, order.currency, locale)
+
+    display_note = settlement_note(order)
+    return CheckoutSummary(
+        number=order_number(order.id, order.created_at), status=order.status,
+        payment_status=payment.status if payment else "",
+        processor=order.processor,
+        lines=[{"title": r.title, "kind": r.item_type.title(), "amount": money(r.list_amount),
+                "discount": f"− {money(r.discount_amount)}" if r.discount_amount else ""}
+               for r in rows],
+        labels={"subtotal": money(order.subtotal), "discount": money(order.discount_amount),
+                "tax": money(order.tax_amount), "total": money(order.total)},
+        discount_code=order.discount_code, tax_label=order.tax_label or "Tax",
+        display_note=display_note,
+        failure_reason=(payment.failure_reason if payment and payment.status == "failed"
+                        else order.failure_reason if order.status == "failed" else ""),
+        next_action_url=((payment.processor_response or {}).get("next_action_url", "")
+                         if payment and payment.status == "requires_action" else ""),
+        client_secret=payment.client_secret if payment else "",
+        publishable_key=get_settings().stripe_publishable_key,
+        locked_until=order.prices_locked_until.strftime("%H:%M UTC"),
+        email=actor.email,
+    )

@@ -1,0 +1,133 @@
+"""Key figures for the admin overview page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from commerce_dash.domain.access import RoleName
+from commerce_dash.domain.actor import Actor, require_section
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.models.accounts import User, UserRole, UserSession
+from commerce_dash.models.audit import AuditLog
+from commerce_dash.models.catalog import Course, Department, Program
+from commerce_dash.models.commerce import Order, PaymentEvent, PaymentReview, RefundRequest
+from commerce_dash.outbox import status_counts
+from commerce_dash.services.enrollment.registrations import pending_count
+from commerce_dash.services.platform.org import department_parents
+from commerce_dash.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Overview:
+    users: int
+    learners: int
+    active_sessions: int
+    departments: int
+    courses: int
+    published_courses: int
+    programs: int
+    audit_events_24h: int
+    scope_label: str
+    dead_messages: int | None  # only for super-admins, who can repair them
+    sales: Sales | None = None  # only for billing and super-admins
+    pending_registrations: int | None = None  # enrollment and super-admins, in their scope
+
+
+@dataclass(frozen=True)
+class Sales:
+    """The last 24 hours of the shop, in the settlement currency."""
+
+    currency: str
+    orders_24h: int
+    revenue_24h: int  # minor units, completed orders
+    pending_checkouts: int
+    under_review: int
+    dead_payment_events: int
+    refunds_waiting: int = 0  # requested, or failed and waiting for a retry
+
+
+def sales_figures(*, session: Session, now: datetime) -> Sales:
+    since = now - timedelta(days=1)
+    completed = session.exec(
+        select(func.count(), func.coalesce(func.sum(Order.total), 0)).where(
+            Order.status == "completed", col(Order.completed_at) >= since
+        )
+    ).one()
+    pending = session.exec(
+        select(func.count()).select_from(Order).where(Order.status == "pending")
+    ).one()
+    review = session.exec(
+        select(func.count()).select_from(PaymentReview).where(
+            col(PaymentReview.cleared_at).is_(None)
+        )
+    ).one()
+    dead = session.exec(
+        select(func.count()).select_from(PaymentEvent).where(PaymentEvent.status == "dead")
+    ).one()
+    refunds = session.exec(
+        select(func.count()).select_from(RefundRequest).where(
+            col(RefundRequest.status).in_(("requested", "failed")))
+    ).one()
+    return Sales(
+        currency=get_settings().settlement_currency, orders_24h=int(completed[0]),
+        revenue_24h=int(completed[1]), pending_checkouts=int(pending),
+        under_review=int(review), dead_payment_events=int(dead),
+        refunds_waiting=int(refunds),
+    )
+
+
+def _pending_registrations(session: Session, actor: Actor) -> int | None:
+    if not (actor.is_super_admin or RoleName.ENROLLMENT_ADMIN in actor.roles):
+        return None
+    scope = None if actor.is_super_admin else actor.departments_for(
+        RoleName.ENROLLMENT_ADMIN, department_parents(session=session))
+    return pending_count(session=session, departments=scope)
+
+
+def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
+    """Counts from the database; department admins see their departments' catalogue."""
+    actor = require_section(actor, "overview")
+    now = utcnow()
+    scope = None
+    for role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN):
+        if role in actor.roles and not actor.is_super_admin:
+            granted = (
+                actor.departments_for(role, department_parents(session=session)) or frozenset()
+            )
+            scope = (scope or frozenset()) | granted
+    if RoleName.BILLING_ADMIN in actor.roles or actor.is_super_admin:
+        scope = None
+
+    def count(query) -> int:  # type: ignore[no-untyped-def]
+        return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+
+    courses = select(Course.id)
+    programs = select(Program.id)
+    depts = select(Department.id)
+    if scope is not None:
+        courses = courses.where(col(Course.department_id).in_(scope))
+        programs = programs.where(col(Program.department_id).in_(scope))
+        depts = depts.where(col(Department.id).in_(scope))
+    return Overview(
+        users=count(select(User.id)),
+        learners=count(select(UserRole.user_id).where(UserRole.role == RoleName.LEARNER)),
+        active_sessions=count(
+            select(UserSession.id).where(
+                col(UserSession.revoked_at).is_(None), UserSession.expires_at > now
+            )
+        ),
+        departments=count(depts),
+        courses=count(courses),
+        published_courses=count(courses.where(col(Course.published).is_(True))),
+        programs=count(programs),
+        audit_events_24h=count(select(AuditLog.id).where(AuditLog.at > now - timedelta(days=1))),
+        scope_label="All departments" if scope is None else f"{len(scope)} department(s)",
+        dead_messages=status_counts(session=session)["dead"] if actor.is_super_admin else None,
+        pending_registrations=_pending_registrations(session, actor),
+        sales=sales_figures(session=session, now=now) if scope is None
+        and (actor.is_super_admin or RoleName.BILLING_ADMIN in actor.roles) else None,
+    )

@@ -1,0 +1,276 @@
+"""Moving a payment and its order forward from what the processor says, in the caller's
+transaction: completion (cart cleared, discount redeemed, confirmation email, completion
+hooks), failure (reason kept, payment-failed email, review after repeated failures) and
+expiry (intent cancelled, discount released). Late and repeated news changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from commerce_dash import routes
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.money import format_minor
+from commerce_dash.domain.orders import (
+    OrderStatus,
+    PaymentStatus,
+    can_move_order,
+    can_move_payment,
+    order_number,
+    payment_status_of_order,
+)
+from commerce_dash.models.accounts import User
+from commerce_dash.models.commerce import Cart, Order, OrderLine, Payment, PaymentReview
+from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
+from commerce_dash.notify.outbox_email import queue_email
+from commerce_dash.payments.base import IntentResult, IntentStatus
+from commerce_dash.services.commerce.cart import clear_purchased
+from commerce_dash.services.commerce.refunds import refund_duplicates
+from commerce_dash.services.enrollment.ownership import owned_elsewhere
+from commerce_dash.services.enrollment.registrations import create_for_order
+from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.revenue.ledger import record_order
+from commerce_dash.settings import get_settings
+
+# Work that must happen in the completing transaction: the revenue ledger (which queues the
+# payout messages), then registrations (whose LMS requests carry the ledger's amounts); each
+# hook gets the session, the order and its lines.
+OrderHook = Callable[[Session, Order, list[OrderLine]], object]
+ORDER_COMPLETED_HOOKS: list[OrderHook] = [record_order, create_for_order]
+
+_TARGET = {
+    IntentStatus.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,
+    IntentStatus.PROCESSING: PaymentStatus.PROCESSING,
+    IntentStatus.SUCCEEDED: PaymentStatus.SUCCEEDED,
+    IntentStatus.FAILED: PaymentStatus.FAILED,
+    IntentStatus.CANCELED: PaymentStatus.CANCELED,
+}
+
+
+def _url(path: str) -> str:
+    return f"{get_settings().public_url.rstrip('/')}{path}"
+
+
+def apply_intent_result(
+    *, session: Session, payment: Payment, result: IntentResult, source: str
+) -> str:
+    """Apply the processor's view of the intent to the payment and order; return the outcome.
+
+    The caller holds the payment row (locked on Postgres) and commits.
+    """
+    target = _TARGET.get(result.status)
+    if target is None:
+        return "nothing to do"
+    if target is PaymentStatus.FAILED and source != "webhook":
+        # A decline is shown to the learner at once; it is recorded (and counted towards a
+        # review) once, from the processor's own event.
+        return "decline shown; recorded from the processor's event"
+    return move_payment(
+        session=session, payment=payment, target=target, failure_code=result.failure_code,
+        failure_message=result.failure_message, raw=dict(result.raw), source=source,
+        next_action_url=result.next_action_url,
+    )
+
+
+def move_payment(
+    *, session: Session, payment: Payment, target: PaymentStatus, failure_code: str = "",
+    failure_message: str = "", raw: dict[str, object] | None = None, source: str = "webhook",
+    next_action_url: str = "",
+) -> str:
+    now = utcnow()
+    order = session.get(Order, payment.order_id)
+    assert order is not None
+    current = payment.status
+    if current == target.value and target is not PaymentStatus.FAILED:
+        return f"already {current}"
+    if current != target.value and not can_move_payment(current, target.value):
+        return f"ignored: payment is {current}, event says {target.value}"
+    if raw is not None:
+        payment.processor_response = {**raw, "next_action_url": next_action_url}
+    payment.updated_at = now
+    if target is PaymentStatus.SUCCEEDED:
+        if order.status != OrderStatus.PENDING:
+            payment.status = target.value
+            payment.processed_at = now
+            session.add(payment)
+            record_audit(session=session, actor=None, action="payment.captured_for_closed_order",
+                         entity_type="order", entity_id=order.id,
+                         after={"order_status": order.status, "amount": payment.amount},
+                         reason="Money was captured for an order that is no longer pending; "
+                         "refund it from the refund queue.")
+            return f"captured, but the order is {order.status}: needs a refund"
+        payment.status = target.value
+        payment.processed_at = now
+        payment.failure_code = payment.failure_reason = ""
+        session.add(payment)
+        complete_order(session=session, order=order, payment=payment, at=now,
+                       note=f"Payment succeeded ({source}).")
+        return "order completed"
+    if target is PaymentStatus.FAILED:
+        payment.status = target.value
+        payment.failure_code = failure_code[:64]
+        payment.failure_reason = (failure_message or "The payment was declined.")[:500]
+        payment.attempts_failed += 1
+        session.add(payment)
+        order.payment_status = payment_status_of_order(target.value)
+        order.failure_reason = payment.failure_reason
+        order.updated_at = now
+        session.add(order)
+        _payment_failed_email(session, order, payment)
+        _maybe_review(session, payment.user_id, now)
+        return "payment failed"
+    if target is PaymentStatus.CANCELED:
+        payment.status = target.value
+        session.add(payment)
+        fail_order(session=session, order=order, reason=failure_message
+                   or "The payment was cancelled.", at=now)
+        return "payment cancelled, order failed"
+    payment.status = target.value
+    session.add(payment)
+    order.payment_status = payment_status_of_order(target.value)
+    order.updated_at = now
+    session.add(order)
+    return f"payment {target.value}"
+
+
+def complete_order(
+    *, session: Session, order: Order, payment: Payment, at: datetime, note: str
+) -> None:
+    """Pending -> completed with everything that belongs to it, in the caller's transaction."""
+    assert order.id is not None
+    if not can_move_order(order.status, OrderStatus.COMPLETED.value):
+        return
+    order.status = OrderStatus.COMPLETED.value
+    order.payment_status = "completed"
+    order.completed_at = at
+    order.updated_at = at
+    order.failure_reason = ""
+    session.add(order)
+    payment.status = PaymentStatus.SUCCEEDED.value
+    payment.processed_at = payment.processed_at or at
+    session.add(payment)
+    number = order_number(order.id, order.created_at)
+    session.execute(
+        update(DiscountRedemption)
+        .where(col(DiscountRedemption.order_ref) == number)
+        .values(status="redeemed", at=at)
+    )
+    lines = list(session.exec(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
+    ).all())
+    clear_purchased(session=session, cart_id=order.cart_id,
+                    items=[(line.item_type, line.item_id) for line in lines])
+    user = session.get(User, order.user_id)
+    locale = get_settings().default_locale
+    if user is not None:
+        queue_email(
+            session=session, template="order-confirmation", to=user.email,
+            dedupe_key=f"order-confirmation:{order.id}",
+            context={
+                "user_name": user.full_name, "order_number": number,
+                "items": [{"title": line.title,
+                           "amount": format_minor(line.total, line.currency, locale)}
+                          for line in lines],
+                "total": format_minor(order.total, order.currency, locale),
+                "order_url": _url(f"{routes.ORDERS}/{number}"),
+            },
+        )
+    record_audit(session=session, actor=None, action="order.completed", entity_type="order",
+                 entity_id=order.id, after={"number": number, "total": order.total,
+                                            "currency": order.currency,
+                                            "processor": order.processor}, reason=note)
+    for hook in ORDER_COMPLETED_HOOKS:
+        hook(session, order, lines)
+    duplicates = owned_elsewhere(session=session, order=order, lines=lines)
+    if duplicates:
+        refund_duplicates(session=session, order=order, duplicates=duplicates)
+
+
+def fail_order(*, session: Session, order: Order, reason: str, at: datetime,
+               status: OrderStatus = OrderStatus.FAILED) -> bool:
+    """Pending -> failed (or cancelled): the discount use is given back and the cart is free
+    again."""
+    assert order.id is not None
+    if not can_move_order(order.status, status.value):
+        return False
+    order.status = status.value
+    order.payment_status = "failed"
+    order.failure_reason = reason[:500]
+    if status is OrderStatus.CANCELLED:
+        order.cancelled_at = at
+    else:
+        order.failed_at = at
+    order.updated_at = at
+    session.add(order)
+    number = order_number(order.id, order.created_at)
+    released = session.execute(
+        update(DiscountRedemption)
+        .where(col(DiscountRedemption.order_ref) == number,
+               col(DiscountRedemption.status) == "reserved")
+        .values(status="released", at=at)
+    ).rowcount  # type: ignore[attr-defined]
+    if released and order.discount_code_id is not None:
+        session.execute(
+            update(DiscountCode)
+            .where(col(DiscountCode.id) == order.discount_code_id, col(DiscountCode.uses_count) > 0)
+            .values(uses_count=DiscountCode.uses_count - 1)
+        )
+    if order.cart_id is not None:
+        cart = session.get(Cart, order.cart_id)
+        if cart is not None and cart.checkout_order_id == order.id:
+            cart.checkout_order_id = None
+            session.add(cart)
+    record_audit(session=session, actor=None, action=f"order.{status.value}",
+                 entity_type="order", entity_id=order.id, after={"number": number},
+                 reason=reason[:500])
+    return True
+
+
+def _payment_failed_email(session: Session, order: Order, payment: Payment) -> None:
+    user = session.get(User, order.user_id)
+    if user is None or order.id is None:
+        return
+    number = order_number(order.id, order.created_at)
+    queue_email(
+        session=session, template="payment-failed", to=user.email,
+        dedupe_key=f"payment-failed:{payment.id}:{payment.attempts_failed}",
+        context={
+            "user_name": user.full_name, "order_number": number,
+            "total": format_minor(order.total, order.currency, get_settings().default_locale),
+            "reason": payment.failure_reason,
+            "retry_url": _url(f"{routes.CHECKOUT}/{number}"),
+        },
+    )
+
+
+def _maybe_review(session: Session, user_id: int, now: datetime) -> None:
+    settings = get_settings()
+    since = now - timedelta(hours=settings.payment_failure_window_hours)
+    failures = int(session.exec(
+        select(func.coalesce(func.sum(Payment.attempts_failed), 0)).where(
+            Payment.user_id == user_id, col(Payment.updated_at) >= since
+        )
+    ).one())
+    if failures < settings.payment_failures_for_review:
+        return
+    review = session.get(PaymentReview, user_id)
+    if review is not None and review.cleared_at is None:
+        review.failures = failures
+        session.add(review)
+        return
+    reason = (f"{failures} failed payments within {settings.payment_failure_window_hours} "
+              "hours")
+    if review is None:
+        review = PaymentReview(user_id=user_id, reason=reason, failures=failures, since=now)
+    else:  # reviewed before and cleared; held again
+        review.reason, review.failures, review.since = reason, failures, now
+        review.cleared_at = None
+        review.cleared_by_id = None
+    session.add(review)
+    record_audit(session=session, actor=None, action="payment_review.opened",
+                 entity_type="user", entity_id=user_id, after={"failures": failures},
+                 reason=reason)

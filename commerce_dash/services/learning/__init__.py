@@ -1,0 +1,3 @@
+"""Learning: progress through a course, completion, certificates (issue, revoke, verify),
+certificate templates and their PDF.
+"""

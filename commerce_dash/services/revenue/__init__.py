@@ -1,0 +1,3 @@
+"""Revenue: the books. The ledger and revenue shares, payouts, reports, exports, charts and
+reconciliation.
+"""

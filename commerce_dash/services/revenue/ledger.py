@@ -1,0 +1,426 @@
+"""The revenue ledger: sale entries when an order completes, reversal entries when a refund is
+paid, revenue-share rules, and the backfill of orders completed before the ledger existed.
+
+Entries are written once (a unique ``dedupe_key``) and never changed; each is also sent to the
+payout platform through the outbox when one is configured (see ``services/payouts.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from commerce_dash.domain.actor import Actor, require_section
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.errors import DomainError, not_found
+from commerce_dash.domain.ledger import (
+    DEFAULT_SHARES,
+    Amounts,
+    Shares,
+    check_shares,
+    processor_fee,
+    reversal,
+    sale_amounts,
+    scale,
+    split_line,
+)
+from commerce_dash.domain.money import allocate
+from commerce_dash.models.catalog import Course, Department, ProgramCourse
+from commerce_dash.models.commerce import Order, OrderLine, Payment, RefundRequest
+from commerce_dash.models.revenue import LedgerEntry, RevenueShareRule
+from commerce_dash.services.catalog.pricing import course_prices_in_force
+from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform.org import department_options, department_parents
+from commerce_dash.services.revenue.payouts import queue_entry
+from commerce_dash.settings import get_settings
+
+SECTION = "revenue"
+
+
+# -- revenue-share rules ---------------------------------------------------------------------
+
+
+def _rule(session: Session, scope_key: str) -> Shares | None:
+    row = session.exec(select(RevenueShareRule).where(RevenueShareRule.scope_key == scope_key)
+                       ).first()
+    return None if row is None else Shares(row.platform_bps, row.creator_bps,
+                                           row.instructor_bps)
+
+
+def shares_for(session: Session, course: Course,
+               parents: dict[int, int | None] | None = None) -> Shares:
+    """The course's rule, else its department's (nearest ancestor with one), else the
+    default rule, else 30 / 40 / 30."""
+    found = _rule(session, f"course:{course.id}")
+    if found is not None:
+        return found
+    parents = parents if parents is not None else department_parents(session=session)
+    current: int | None = course.department_id
+    seen: set[int] = set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        found = _rule(session, f"department:{current}")
+        if found is not None:
+            return found
+        current = parents.get(current)
+    return _rule(session, "default") or DEFAULT_SHARES
+
+
+@dataclass(frozen=True)
+class ShareRuleRow:
+    scope_key: str
+    label: str
+    platform_bps: int
+    creator_bps: int
+    instructor_bps: int
+    updated_at: str
+
+
+def list_share_rules(*, session: Session, actor: Actor | None) -> list[ShareRuleRow]:
+    _require_billing(actor)
+    rows = session.exec(select(RevenueShareRule).order_by(col(RevenueShareRule.scope_key))).all()
+    labels = _scope_labels(session, rows)
+    out = [ShareRuleRow(r.scope_key, labels.get(r.scope_key, r.scope_key), r.platform_bps,
+                        r.creator_bps, r.instructor_bps, f"{r.updated_at:%Y-%m-%d}")
+           for r in rows]
+    if not any(r.scope_key == "default" for r in out):
+        d = DEFAULT_SHARES
+        out.insert(0, ShareRuleRow("default", "Default (built in)", d.platform_bps,
+                                   d.creator_bps, d.instructor_bps, ""))
+    return sorted(out, key=lambda r: (r.scope_key != "default", r.label.lower()))
+
+
+def _scope_labels(session: Session, rows: Sequence[RevenueShareRule]) -> dict[str, str]:
+    labels = {"default": "Default"}
+    for r in rows:
+        if r.course_id is not None:
+            course = session.get(Course, r.course_id)
+            labels[r.scope_key] = f"Course {course.code} · {course.title}" if course else r.scope_key
+        elif r.department_id is not None:
+            dept = session.get(Department, r.department_id)
+            labels[r.scope_key] = f"Department {dept.name}" if dept else r.scope_key
+    return labels
+
+
+def _require_billing(actor: Actor | None) -> Actor:
+    """Revenue shares are settings: billing admins and super-admins."""
+    return require_section(actor, "settings")
+
+
+def set_share_rule(*, session: Session, actor: Actor | None, scope: str, target_id: int | None,
+                   shares: Shares) -> ShareRuleRow:
+    """Create or change the rule of a course, a department or the default (commits, audited).
+
+    Entries already recorded keep the split they were recorded with."""
+    actor = _require_billing(actor)
+    check_shares(shares)
+    if scope == "default":
+        key, course_id, department_id = "default", None, None
+    elif scope == "course" and target_id is not None and (
+            session.get(Course, target_id) is not None):
+        key, course_id, department_id = f"course:{target_id}", target_id, None
+    elif scope == "department" and target_id is not None and (
+            session.get(Department, target_id) is not None):
+        key, course_id, department_id = f"department:{target_id}", None, target_id
+    else:
+        raise DomainError("invalid_scope", "Choose a course, a department or the default.",
+                          field="scope")
+    row = session.exec(select(RevenueShareRule).where(RevenueShareRule.scope_key == key)).first()
+    before = None if row is None else {"platform_bps": row.platform_bps,
+                                       "creator_bps": row.creator_bps,
+                                       "instructor_bps": row.instructor_bps}
+    row = row or RevenueShareRule(scope_key=key, course_id=course_id,
+                                  department_id=department_id, platform_bps=0, creator_bps=0,
+                                  instructor_bps=0)
+    row.platform_bps, row.creator_bps = shares.platform_bps, shares.creator_bps
+    row.instructor_bps = shares.instructor_bps
+    row.updated_by_id, row.updated_at = actor.user_id, utcnow()
+    session.add(row)
+    record_audit(session=session, actor=actor, action="revenue_share.set",
+                 entity_type="revenue_share_rule", entity_id=key, before=before,
+                 after={"platform_bps": shares.platform_bps, "creator_bps": shares.creator_bps,
+                        "instructor_bps": shares.instructor_bps})
+    session.commit()
+    return next(r for r in list_share_rules(session=session, actor=actor) if r.scope_key == key)
+
+
+def share_rule_options(*, session: Session, actor: Actor | None
+                       ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(courses, departments) a rule can be set for."""
+    _require_billing(actor)
+    courses = [(i, f"{code} · {title}") for i, code, title in session.exec(
+        select(Course.id, Course.code, Course.title).order_by(col(Course.code))) if i]
+    return courses, department_options(session=session)
+
+
+def delete_share_rule(*, session: Session, actor: Actor | None, scope_key: str) -> None:
+    actor = _require_billing(actor)
+    row = session.exec(select(RevenueShareRule).where(RevenueShareRule.scope_key == scope_key)
+                       ).first()
+    if row is None:
+        raise not_found("revenue_share_rule", scope_key)
+    record_audit(session=session, actor=actor, action="revenue_share.deleted",
+                 entity_type="revenue_share_rule", entity_id=scope_key,
+                 before={"platform_bps": row.platform_bps, "creator_bps": row.creator_bps,
+                         "instructor_bps": row.instructor_bps})
+    session.delete(row)
+    session.commit()
+
+
+# -- sales -----------------------------------------------------------------------------------
+
+
+def _line_courses(session: Session, order: Order, line: OrderLine) -> list[tuple[Course, int]]:
+    """(course, weight) of a line: a course line is itself; a program line is the courses it
+    sold (not those the learner already owned) weighted by their prices when the order was
+    placed."""
+    if line.item_type == "course":
+        course = session.get(Course, line.item_id)
+        return [(course, 1)] if course is not None else []
+    owned = set(line.owned_course_ids or ())
+    course_ids = [c for c in session.exec(select(ProgramCourse.course_id).where(
+        ProgramCourse.program_id == line.item_id).order_by(col(ProgramCourse.position))).all()
+        if c not in owned]
+    prices = course_prices_in_force(session=session, course_ids=course_ids,
+                                    currency=line.currency, at=order.created_at)
+    courses = [session.get(Course, c) for c in course_ids]
+    return [(c, prices.get(c.id or 0, 0)) for c in courses if c is not None]
+
+
+def course_shares(session: Session, order: Order, line: OrderLine
+                  ) -> list[tuple[Course, int, int]]:
+    """(course, gross, tax) of each course behind a line: its amount less discount and its
+    tax, each split by the courses' prices. Registrations take gross + tax as their share,
+    so a refund of one course reverses exactly its ledger entry."""
+    courses = _line_courses(session, order, line)
+    if not courses:
+        return []
+    weights = [w for _, w in courses]
+    grosses = split_line(line.list_amount - line.discount_amount, weights)
+    taxes = split_line(line.tax_amount, weights)
+    return [(c, g, t) for (c, _), g, t in zip(courses, grosses, taxes, strict=True)]
+
+
+def course_list_shares(session: Session, order: Order, line: OrderLine) -> dict[int, int]:
+    """Each course's share of the line's list amount (before its discount), split by the
+    courses' prices like :func:`course_shares`."""
+    courses = _line_courses(session, order, line)
+    if not courses:
+        return {}
+    parts = split_line(line.list_amount, [w for _, w in courses])
+    return {c.id or 0: part for (c, _), part in zip(courses, parts, strict=True)}
+
+
+def sale_of(session: Session, order_line_id: int, course_id: int) -> LedgerEntry | None:
+    """The sale entry of one course of an order line."""
+    return session.exec(select(LedgerEntry).where(
+        LedgerEntry.dedupe_key == f"sale:{order_line_id}:{course_id}")).first()
+
+
+def _transaction_id(session: Session, order: Order) -> str:
+    payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
+    return (payment.intent_id or "") if payment is not None else ""
+
+
+def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> int:
+    """Write the sale entries of a completed order (caller's transaction); 0 if present.
+
+    Each line's amount (less discount) and tax are split over its courses, the order's
+    processor fee over every course share by what was paid for it, and each net into the
+    platform, creator and instructor shares of the course's rule.
+    """
+    assert order.id is not None
+    if session.exec(select(LedgerEntry.id).where(LedgerEntry.order_id == order.id,
+                                                 LedgerEntry.entry_type == "sale")).first():
+        return 0
+    parts = [(line, course, gross, tax) for line in lines
+             for course, gross, tax in course_shares(session, order, line)]
+    if not parts:
+        return 0
+    settings = get_settings()
+    currency = order.settlement_currency or order.currency
+    if currency != order.currency:
+        # charged in another currency (ADR-003): the settlement worth recorded at checkout is
+        # spread over every course's amount and tax, exactly
+        flat = [v for _, _, gross, tax in parts for v in (gross, tax)]
+        worth = (allocate(order.settlement_total, flat) if sum(flat) > 0
+                 else [0] * len(flat))
+        parts = [(line, course, worth[2 * i], worth[2 * i + 1])
+                 for i, (line, course, _, _) in enumerate(parts)]
+    paid = [g + t for _, _, g, t in parts]
+    fee = processor_fee(sum(paid), settings.processor_fee_bps, settings.processor_fee_fixed)
+    fees = allocate(fee, paid) if sum(paid) > 0 else [0] * len(parts)
+    parents = department_parents(session=session)
+    transaction = _transaction_id(session, order)
+    at = order.completed_at or utcnow()
+    for (line, course, gross, tax), line_fee in zip(parts, fees, strict=True):
+        shares = shares_for(session, course, parents)
+        amounts = sale_amounts(gross, tax, line_fee, shares)
+        entry = _entry(order, line, course, amounts, shares, at, transaction,
+                       dedupe=f"sale:{line.id}:{course.id}", entry_type="sale",
+                       currency=currency)
+        session.add(entry)
+        session.flush()
+        queue_entry(session, entry)
+    return len(parts)
+
+
+def _entry(order: Order, line: OrderLine, course: Course, amounts: Amounts, shares: Shares,
+           at: Any, transaction: str, *, dedupe: str, entry_type: str, currency: str,
+           refund_request_id: int | None = None, reverses_id: int | None = None) -> LedgerEntry:
+    return LedgerEntry(
+        dedupe_key=dedupe, entry_type=entry_type, order_id=order.id or 0,
+        order_line_id=line.id or 0, refund_request_id=refund_request_id,
+        reverses_id=reverses_id, transaction_id=transaction[:100], course_id=course.id or 0,
+        department_id=course.department_id, learner_id=order.user_id,
+        instructor_id=course.instructor_id, creator_id=course.content_creator_id,
+        currency=currency, gross=amounts.gross, tax=amounts.tax,
+        processor_fee=amounts.processor_fee, net=amounts.net,
+        platform_bps=shares.platform_bps, creator_bps=shares.creator_bps,
+        instructor_bps=shares.instructor_bps, platform_amount=amounts.platform,
+        creator_amount=amounts.creator, instructor_amount=amounts.instructor, recorded_at=at,
+    )
+
+
+# -- reversals -------------------------------------------------------------------------------
+
+
+def _amounts(entry: LedgerEntry) -> Amounts:
+    return Amounts(entry.gross, entry.tax, entry.processor_fee, entry.platform_amount,
+                   entry.creator_amount, entry.instructor_amount)
+
+
+def _reversed_so_far(session: Session, sale_id: int) -> int:
+    """What has been reversed of a sale entry so far, as a positive gross+tax."""
+    total = session.exec(select(func.coalesce(func.sum(LedgerEntry.gross + LedgerEntry.tax), 0))
+                         .where(LedgerEntry.reverses_id == sale_id)).one()
+    return -int(total)
+
+
+def record_refund(session: Session, request: RefundRequest,
+                  allocation: Sequence[dict[str, Any]], final_lines: frozenset[int] = frozenset()
+                  ) -> int:
+    """Reversal entries for a paid refund (caller's transaction); returns what they reverse,
+    gross + tax in the settlement currency, as a positive amount.
+
+    ``allocation`` is the request's final lines: ``{"order_line_id", "amount"}`` and, to
+    target one course of a program line, ``"course_id"``. A line's amount is spread over its
+    course entries by what is left of each, so reversals never exceed what was recorded. An
+    order charged in another currency is reversed in settlement in proportion, and a line
+    refunded to the end (``final_lines``) reverses all that is left of it.
+    """
+    assert request.id is not None
+    order = session.get(Order, request.order_id)
+    assert order is not None
+    reversed_total = 0
+    for item in allocation:
+        line = session.get(OrderLine, int(item["order_line_id"]))
+        if line is None:
+            continue
+        sales = list(session.exec(select(LedgerEntry).where(
+            LedgerEntry.order_line_id == line.id, LedgerEntry.entry_type == "sale")
+            .order_by(col(LedgerEntry.id))).all())
+        if item.get("course_id") is not None:
+            sales = [s for s in sales if s.course_id == int(item["course_id"])]
+        if not sales:
+            continue
+        left = [s.gross + s.tax - _reversed_so_far(session, s.id or 0) for s in sales]
+        if sum(left) <= 0:
+            continue
+        amount = _settlement_piece(session, order, line, sales, left, int(item["amount"]),
+                                   item.get("course_id"), final=line.id in final_lines)
+        if amount <= 0:
+            continue
+        reversed_total += amount
+        pieces = allocate(amount, left)
+        for sale, piece, before in zip(sales, pieces, left, strict=True):
+            if piece <= 0:
+                continue
+            refunded_before = sale.gross + sale.tax - before
+            amounts = reversal(_amounts(sale), refunded_before, piece)
+            course = session.get(Course, sale.course_id)
+            assert course is not None
+            shares = Shares(sale.platform_bps, sale.creator_bps, sale.instructor_bps)
+            entry = _entry(order, line, course, amounts, shares, utcnow(),
+                           sale.transaction_id, dedupe=f"reversal:{request.id}:{sale.id}",
+                           entry_type="reversal", currency=sale.currency,
+                           refund_request_id=request.id, reverses_id=sale.id)
+            entry.learner_id, entry.department_id = sale.learner_id, sale.department_id
+            entry.instructor_id, entry.creator_id = sale.instructor_id, sale.creator_id
+            session.add(entry)
+            session.flush()
+            queue_entry(session, entry, reason=request.reason,
+                        full=refunded_before + piece == sale.gross + sale.tax)
+    return reversed_total
+
+
+def _settlement_piece(session: Session, order: Order, line: OrderLine,
+                      sales: Sequence[LedgerEntry], left: Sequence[int], amount: int,
+                      course_id: Any, *, final: bool) -> int:
+    """What ``amount`` (order currency) of a line, or of one course of it, reverses in the
+    settlement currency of its sale entries: itself when the two are one; else its share of
+    what those entries recorded, or all that is left when the line (or course) is refunded
+    to the end."""
+    cap = sum(left)
+    if (order.settlement_currency or order.currency) == order.currency:
+        return min(amount, cap)
+    whole = line.total
+    if course_id is not None:
+        whole = next((gross + tax for course, gross, tax in course_shares(session, order, line)
+                      if course.id == int(course_id)), line.total)
+    if final or amount >= whole or whole <= 0:
+        return cap
+    return min(cap, scale(sum(s.gross + s.tax for s in sales), amount, whole))
+
+
+def record_dispute_fee(session: Session, order: Order, fee: int, dispute_id: str) -> int:
+    """The processor's fee for a lost chargeback: the platform bears it (caller's transaction;
+    once per dispute). It is entered against the order's first sale, as a cost: no gross, the
+    fee, a negative net that is all the platform's. Not sent to the payout platform."""
+    if fee <= 0:
+        return 0
+    sale = session.exec(select(LedgerEntry).where(
+        LedgerEntry.order_id == order.id, LedgerEntry.entry_type == "sale")
+        .order_by(col(LedgerEntry.id))).first()
+    dedupe = f"dispute-fee:{order.id}:{dispute_id}"[:80]
+    if sale is None or session.exec(select(LedgerEntry.id).where(
+            LedgerEntry.dedupe_key == dedupe)).first() is not None:
+        return 0
+    session.add(LedgerEntry(
+        dedupe_key=dedupe, entry_type="dispute_fee", order_id=order.id or 0,
+        order_line_id=sale.order_line_id, transaction_id=sale.transaction_id,
+        course_id=sale.course_id, department_id=sale.department_id, learner_id=sale.learner_id,
+        instructor_id=sale.instructor_id, creator_id=sale.creator_id, currency=sale.currency,
+        gross=0, tax=0, processor_fee=fee, net=-fee, platform_bps=sale.platform_bps,
+        creator_bps=sale.creator_bps, instructor_bps=sale.instructor_bps,
+        platform_amount=-fee, creator_amount=0, instructor_amount=0, recorded_at=utcnow(),
+    ))
+    return 1
+
+
+# -- backfill --------------------------------------------------------------------------------
+
+
+def backfill(*, session: Session, batch: int = 500) -> int:
+    """Sale entries for completed orders that have none (orders from before the ledger);
+    safe to run again. Commits per batch; returns the number of orders recorded."""
+    done, last_id = 0, 0
+    while True:
+        recorded = select(LedgerEntry.order_id).where(LedgerEntry.entry_type == "sale")
+        orders = session.exec(
+            select(Order).where(col(Order.status).in_(("completed", "refunded",
+                                                       "partially_refunded")),
+                                col(Order.id) > last_id, col(Order.id).not_in(recorded))
+            .order_by(col(Order.id)).limit(batch)).all()
+        if not orders:
+            return done
+        for order in orders:
+            lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)
+                                 .order_by(col(OrderLine.position))).all()
+            done += 1 if record_order(session, order, lines) else 0
+        last_id = orders[-1].id or last_id
+        session.commit()
