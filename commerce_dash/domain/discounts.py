@@ -15,6 +15,7 @@ from enum import StrEnum
 from commerce_dash.domain.clock import ensure_utc
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import allocate, currency_digits, format_minor
+from commerce_dash.domain.percent import BPS, PercentError, parse_percent
 from commerce_dash.domain.pricing import ItemType
 
 __all__ = [
@@ -318,3 +319,18 @@ def evaluate_discount(
         per_line=dict(zip(keys, parts, strict=True)),
         eligible_subtotal=eligible_subtotal,
     )
+
+
+def percent_off(text: object) -> int:
+    """The percentage of a percentage code as typed ('15', '12.5', '12,5 %') in basis points:
+    more than 0, at most 100, at most two decimals."""
+    try:
+        return parse_percent(text, BPS, low_inclusive=False)
+    except PercentError as exc:
+        if exc.reason == "out_of_range":
+            raise DomainError("percent_out_of_range",
+                              "A percentage is more than 0 and at most 100.",
+                              field="percent") from None
+        message = ("Use at most two decimals." if exc.reason == "too_precise"
+                   else "Enter a percentage like 15 or 12.5.")
+        raise DomainError("invalid_percent", message, field="percent") from None

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import allocate
+from commerce_dash.domain.percent import BPS, PercentError, parse_percent
+from commerce_dash.domain.percent import percent_label as percent_label_of
 
 TOTAL_BPS = 10_000
 
@@ -35,22 +37,18 @@ DEFAULT_SHARES = Shares(3000, 4000, 3000)  # the spec's example: 30 / 40 / 30
 
 
 def bps_from_percent(text: str, field: str) -> int:
-    """``"12.5"`` or ``"12,5 %"`` as 1250 basis points; exact (Decimal), at most two decimals."""
-    cleaned = (text or "").strip().rstrip("%").strip().replace(",", ".")
+    """``"12.5"`` or ``"12,5 %"`` as 1250 basis points; exact, at most two decimals (the range
+    is :func:`check_shares`'s)."""
     try:
-        value = Decimal(cleaned) * 100
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value != value.to_integral_value():
+        return parse_percent(text, BPS, low=Decimal("-Infinity"), high=Decimal("Infinity"))
+    except PercentError:
         raise DomainError("invalid_share", "Shares are percentages with at most two decimals, "
-                          "e.g. 30 or 12.5.", field=field)
-    return int(value)
+                          "e.g. 30 or 12.5.", field=field) from None
 
 
 def percent_label(bps: int) -> str:
     """1250 basis points as ``"12.5 %"``."""
-    whole, cents = divmod(bps, 100)
-    return f"{whole} %" if cents == 0 else f"{whole}.{cents:02d}".rstrip("0") + " %"
+    return f"{percent_label_of(bps, BPS)} %"
 
 
 def check_shares(shares: Shares) -> Shares:

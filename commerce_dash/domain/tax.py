@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
 
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import allocate, currency_digits
+from commerce_dash.domain.percent import PPM as PPM_SCALE
+from commerce_dash.domain.percent import PercentError, parse_percent
+from commerce_dash.domain.percent import percent_label as percent_label_of
 
 __all__ = [
     "PPM",
@@ -44,7 +47,6 @@ PPM = 1_000_000  # parts per million in one whole (100 %)
 LABEL_MAX = 80
 REGION_MAX = 8
 _REGION_RE = re.compile(r"[A-Z0-9]{1,8}", re.ASCII)
-_PERCENT_RE = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
 # Codes babel lists that are not countries: groupings, pseudo-locales, the unknown region and
 # ISO's "exceptionally reserved" codes. XK (Kosovo) stays: payment processors accept it.
 _NOT_COUNTRIES = frozenset(
@@ -142,10 +144,7 @@ def tax_for_amount(amount: int, rate_ppm: int) -> int:
 
 def percent_label(rate_ppm: int) -> str:
     """A rate in ppm as a percent without trailing zeros: 88750 -> '8.875', 200000 -> '20'."""
-    whole, frac = divmod(rate_ppm, 10_000)
-    if not frac:
-        return str(whole)
-    return f"{whole}.{frac:04d}".rstrip("0")
+    return percent_label_of(rate_ppm, PPM_SCALE)
 
 
 def rate_label(rule: RateRule) -> str:
@@ -300,24 +299,22 @@ def validate_rate_percent(text: str) -> int:
     cleaned = (text or "").strip().removesuffix("%").strip()
     if not cleaned:
         raise DomainError("rate_required", "Enter the tax rate in percent.", field="rate")
-    if not _PERCENT_RE.fullmatch(cleaned):
-        raise DomainError("invalid_rate", "Enter the rate as a percent like 8.875.", field="rate")
     try:
-        percent = Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the pattern already refused it
-        raise DomainError(
-            "invalid_rate", "Enter the rate as a percent like 8.875.", field="rate"
-        ) from None
-    if percent > 100:
+        ppm = parse_percent(cleaned, PPM_SCALE, high=Decimal("Infinity"))
+    except PercentError as exc:
+        if exc.reason == "too_precise" and Decimal(cleaned.replace(",", ".")) <= 100:
+            raise DomainError(
+                "rate_too_precise",
+                "Use at most 4 decimal places for the percent (e.g. 8.8750).",
+                field="rate",
+            ) from None
+        if exc.reason != "too_precise":
+            raise DomainError("invalid_rate", "Enter the rate as a percent like 8.875.",
+                              field="rate") from None
+        ppm = PPM + 1  # over 100 and too precise: the range is the message
+    if ppm > PPM:
         raise DomainError("rate_too_high", "A tax rate cannot exceed 100%.", field="rate")
-    ppm = percent * 10_000
-    if ppm != ppm.to_integral_value():
-        raise DomainError(
-            "rate_too_precise",
-            "Use at most 4 decimal places for the percent (e.g. 8.8750).",
-            field="rate",
-        )
-    return int(ppm)
+    return ppm
 
 
 def validate_label(text: str) -> str:

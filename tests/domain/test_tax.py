@@ -234,13 +234,18 @@ def test_rate_percent_parses_to_ppm(text, ppm):
         ("100.01", "rate_too_high"),
         ("8.87501", "rate_too_precise"),
         ("NaN", "invalid_rate"),
-        ("1,5", "invalid_rate"),
+        ("1,5,0", "invalid_rate"),
     ],
 )
 def test_rate_percent_refusals_name_the_field(text, code):
     with pytest.raises(DomainError) as info:
         validate_rate_percent(text)
     assert info.value.code == code and info.value.field == "rate"
+
+
+def test_a_decimal_comma_reads_as_in_every_other_percentage_field():
+    # one percent parser for tax rates, revenue shares and discount codes (issue 15)
+    assert validate_rate_percent("1,5") == 15000
 
 
 def test_percent_label():

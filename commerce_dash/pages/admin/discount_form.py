@@ -6,16 +6,17 @@ is; that state owns the handlers and the vars named here.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import reflex as rx
 
 from commerce_dash.components.forms import field, form_error
+from commerce_dash.domain.discounts import percent_off
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import INT_MAX, parse_id
 from commerce_dash.domain.money import Money, currency_digits, parse_major
+from commerce_dash.domain.percent import BPS
+from commerce_dash.domain.percent import percent_label as percent_label_of
 from commerce_dash.models.pricing import DiscountCode
 from commerce_dash.services.catalog.discounts import CodeInput
 from commerce_dash.state.route_args import route_int
@@ -45,8 +46,7 @@ def error_key(exc: DomainError) -> str:
 
 def percent_label(bps: int) -> str:
     """Basis points as people write percentages: 1500 -> "15", 1250 -> "12.5"."""
-    whole, rest = divmod(bps, 100)
-    return f"{whole}.{rest:02d}".rstrip("0") if rest else str(whole)
+    return percent_label_of(bps, BPS)
 
 
 def _major(amount: int, currency: str) -> str:
@@ -71,27 +71,6 @@ def draft_of(row: DiscountCode, currency: str) -> dict[str, str]:
         "max_uses_per_user": "" if row.max_uses_per_user is None else str(row.max_uses_per_user),
         "min_purchase": _major(row.min_purchase, currency),
     }
-
-
-# ASCII digits with at most one decimal point (a "-" too, so a negative is the range message);
-# Decimal() would also take "١.٥", "１.５", "1_0", "1e3" and "NaN"
-_PERCENT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
-
-
-def _percent(text: str) -> int:
-    """'12.5' -> 1250 basis points (a decimal comma reads as a point)."""
-    cleaned = (text if isinstance(text, str) else "").strip().replace(",", ".")
-    if not _PERCENT.fullmatch(cleaned):
-        raise DomainError("invalid_percent", "Enter a percentage like 15 or 12.5.", field="percent")
-    value = Decimal(cleaned)
-    if value <= 0 or value > 100:
-        raise DomainError(
-            "percent_out_of_range", "A percentage is more than 0 and at most 100.", field="percent"
-        )
-    bps = value * 100
-    if bps != bps.to_integral_value():
-        raise DomainError("invalid_percent", "Use at most two decimals.", field="percent")
-    return int(bps)
 
 
 def _money(text: str, currency: str, name: str) -> int:
@@ -156,7 +135,7 @@ def code_input(
         code=form.get("code", ""),
         description=form.get("description", ""),
         kind=kind,
-        percent_bps=_percent(form.get("percent", "")) if kind == "percentage" else 0,
+        percent_bps=percent_off(form.get("percent", "")) if kind == "percentage" else 0,
         amount_off=_money(form.get("amount_off", ""), currency, "amount_off")
         if kind == "fixed"
         else 0,
