@@ -49,7 +49,7 @@ from commerce_dash.api import (
 )
 from commerce_dash.api.deps import SESSION_COOKIE, client_ip
 from commerce_dash.api.errors import error_body, error_response, install_error_handlers
-from commerce_dash.api.schemas import ERROR_RESPONSES
+from commerce_dash.api.schemas import ERROR_RESPONSES, error_codes_description
 from commerce_dash.db import session_scope
 from commerce_dash.domain.access import can_access
 from commerce_dash.services.platform.accounts import resolve_session
@@ -492,6 +492,7 @@ def create_api() -> FastAPI:
     api = HardenedAPI(
         title="Commerce Dash API",
         version="2",
+        description=error_codes_description(),
         docs_url=DOCS_PATH if settings.api_docs_enabled else None,
         redoc_url=None,
         openapi_url="/api/openapi.json" if settings.api_docs_enabled else None,

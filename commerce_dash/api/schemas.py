@@ -14,6 +14,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from commerce_dash.domain.clock import supported_day
+from commerce_dash.domain.error_codes import AREA_CODES
 from commerce_dash.domain.errors import DomainError
 
 T = TypeVar("T")
@@ -108,3 +109,30 @@ def binary(*media_types: str, description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {m: {"schema": {"type": "string", "format": "binary"}}
                         for m in media_types}}
+
+
+HTTP_CODES = {
+    "invalid_request": "422: the request does not match the operation's parameters or body",
+    "not_signed_in": "401: no valid session or bearer token",
+    "forbidden": "403: signed in, but not allowed",
+    "not_found": "404: no such route",
+    "method_not_allowed": "405: the route takes other methods",
+    "body_too_large": "413: the body is over its limit",
+    "rate_limited": "429: too many requests; see Retry-After",
+    "http_error": "another HTTP error",
+    "internal_error": "500: a fault on our side; nothing was changed",
+}
+_STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "unauthenticated": 401,
+           "forbidden": 403, "rate_limited": 429}
+
+
+def error_codes_description() -> str:
+    """The OpenAPI description's list of every error code, by area, with its status."""
+    lines = ["Every error is JSON `{code, message}` (and `field` when one field is at fault). "
+             "The codes, by area:", "", "**HTTP**", ""]
+    lines += [f"- `{code}`: {text}" for code, text in HTTP_CODES.items()]
+    for enum in AREA_CODES:
+        lines += ["", f"**{enum.__name__.removesuffix('Code')}**", ""]
+        lines += [f"- `{member.value}` ({_STATUS[member.kind.value]}): {member.description}"
+                  for member in enum]
+    return "\n".join(lines)

@@ -17,8 +17,10 @@ class ErrorKind(StrEnum):
 class DomainError(Exception):
     """A business rule refused the request.
 
-    ``code`` is stable and machine-readable (``email_taken``), ``message`` is for people,
-    ``field`` names the form field the message belongs beside, when there is one.
+    ``code`` is stable and machine-readable (``email_taken``; registered in
+    ``domain/error_codes.py``, whose members carry their kind: given one, ``kind`` may be left
+    out), ``message`` is for people, ``field`` names the form field the message belongs beside,
+    when there is one.
     """
 
     def __init__(
@@ -26,14 +28,14 @@ class DomainError(Exception):
         code: str,
         message: str,
         *,
-        kind: ErrorKind = ErrorKind.INVALID,
+        kind: ErrorKind | None = None,
         field: str | None = None,
         retry_after_seconds: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.kind = kind
+        self.kind: ErrorKind = kind or getattr(code, "kind", None) or ErrorKind.INVALID
         self.field = field
         self.retry_after_seconds = retry_after_seconds
 
