@@ -287,6 +287,10 @@ class LearningCode(ErrorCode):
         "invalid_category", ErrorKind.INVALID,
         "Choose why the certificate is revoked.",
     )
+    INVALID_CERTIFICATE_MOVE = (
+        "invalid_certificate_move", ErrorKind.CONFLICT,
+        "This certificate is …; it can't become ….",
+    )
     INVALID_COLOUR = (
         "invalid_colour", ErrorKind.INVALID,
         "A colour is written #RRGGBB, e.g. #1f4e79.",
@@ -374,6 +378,10 @@ class EnrollmentCode(ErrorCode):
     CONNECTOR_NOT_FOUND = "connector_not_found", ErrorKind.NOT_FOUND, "No connector … was found."
     ENROLLMENT_NOT_PENDING = "enrollment_not_pending", ErrorKind.CONFLICT, "This enrollment is …."
     INVALID_ACTION = "invalid_action", ErrorKind.INVALID, "Choose approve or reject."
+    INVALID_ENROLLMENT_MOVE = (
+        "invalid_enrollment_move", ErrorKind.CONFLICT,
+        "This enrollment is …; it can't become ….",
+    )
     INVALID_KIND = "invalid_kind", ErrorKind.INVALID, "Choose one of: …."
     INVALID_LMS_ID = "invalid_lms_id", ErrorKind.INVALID, "Give an lms_id of 1-64 characters."
     INVALID_LMS_USER_ID = (
@@ -479,6 +487,14 @@ class CommerceCode(ErrorCode):
     INVALID_IDEMPOTENCY_KEY = (
         "invalid_idempotency_key", ErrorKind.INVALID,
         "Send an Idempotency-Key of 8 to 100 letters, digits or - _ . : …",
+    )
+    INVALID_ORDER_MOVE = (
+        "invalid_order_move", ErrorKind.CONFLICT,
+        "This order is …; it can't become ….",
+    )
+    INVALID_PAYMENT_MOVE = (
+        "invalid_payment_move", ErrorKind.CONFLICT,
+        "This payment is …; it can't become ….",
     )
     INVALID_POSTAL_CODE = "invalid_postal_code", ErrorKind.INVALID, "That postal code is too long."
     INVALID_PROCESSOR = "invalid_processor", ErrorKind.INVALID, "No such processor."

@@ -1,7 +1,8 @@
 """Order numbers and the order and payment state machines (spec 001, "Workflow State Machines").
 
 Order: pending -> completed | failed | cancelled; completed -> refunded | partially_refunded |
-cancelled | disputed; disputed -> completed | partially_refunded (won) | refunded (lost).
+cancelled | disputed; disputed -> completed | partially_refunded (won) | refunded (lost);
+failed | cancelled -> refunded | partially_refunded (money captured after the order closed).
 Payment: pending -> requires_action | processing -> succeeded | failed; a declined payment
 (failed) may be retried on the same intent, so failed -> requires_action | processing |
 succeeded are allowed, but nothing leaves succeeded except a refund, and a late or repeated
@@ -25,6 +26,8 @@ __all__ = [
     "order_number",
     "parse_order_number",
     "payment_status_of_order",
+    "require_order_move",
+    "require_payment_move",
 ]
 
 _NUMBER_RE = re.compile(r"ORD-(\d{4})-(\d{5,10})", re.ASCII)
@@ -67,8 +70,10 @@ _ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.DISPUTED: frozenset(
         {OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
     ),
-    OrderStatus.FAILED: frozenset(),
-    OrderStatus.CANCELLED: frozenset(),
+    # money captured for an order closed first (failed or cancelled) is paid back in full
+    # or in part: the refund moves the closed order on
+    OrderStatus.FAILED: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
+    OrderStatus.CANCELLED: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
     OrderStatus.REFUNDED: frozenset(),
 }
 
@@ -108,6 +113,22 @@ def can_move_order(current: str, target: str) -> bool:
 def can_move_payment(current: str, target: str) -> bool:
     """Whether a payment may move; a repeated or late event asks for a move that is refused."""
     return PaymentStatus(target) in _PAYMENT_MOVES[PaymentStatus(current)]
+
+
+def require_order_move(current: str, target: str) -> None:
+    """Refuse an order move the state machine does not allow, naming both states."""
+    if not can_move_order(current, target):
+        raise DomainError("invalid_order_move",
+                          f"This order is {current}; it can't become {target}.",
+                          kind=ErrorKind.CONFLICT)
+
+
+def require_payment_move(current: str, target: str) -> None:
+    """Refuse a payment move the state machine does not allow, naming both states."""
+    if not can_move_payment(current, target):
+        raise DomainError("invalid_payment_move",
+                          f"This payment is {current}; it can't become {target}.",
+                          kind=ErrorKind.CONFLICT)
 
 
 def payment_status_of_order(payment_status: str) -> str:

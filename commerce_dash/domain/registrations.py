@@ -24,6 +24,7 @@ __all__ = [
     "can_move_enrollment",
     "can_move_registration",
     "check_rejection_reason",
+    "require_enrollment_move",
     "require_registration_move",
 ]
 
@@ -82,6 +83,16 @@ def require_registration_move(current: str, target: str) -> None:
         raise DomainError(
             "registration_already_decided",
             f"This registration is {current}; it can't become {target}.",
+            kind=ErrorKind.CONFLICT,
+        )
+
+
+def require_enrollment_move(current: str, target: str) -> None:
+    """Refuse an enrollment move the state machine does not allow, naming both states."""
+    if not can_move_enrollment(current, target):
+        raise DomainError(
+            "invalid_enrollment_move",
+            f"This enrollment is {current}; it can't become {target}.",
             kind=ErrorKind.CONFLICT,
         )
 

@@ -22,9 +22,11 @@ from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import OrderStatus, can_move_order, order_number
 from commerce_dash.domain.refunds import RefundStatus
 from commerce_dash.models.accounts import User, UserRole
-from commerce_dash.models.commerce import Order, Payment, PaymentDispute, RefundRequest
+from commerce_dash.models.commerce import Order, Payment, PaymentDispute
 from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.payments.base import Dispute, WebhookEvent
+from commerce_dash.services.commerce.order_status import transition_order
+from commerce_dash.services.commerce.refund_status import new_refund_request
 from commerce_dash.services.commerce.refunds import external_lines, settle_locked
 from commerce_dash.services.platform.audit import record_audit
 from commerce_dash.services.revenue.ledger import record_dispute_fee
@@ -65,18 +67,22 @@ def _open(session: Session, order: Order, payment: Payment, dispute: Dispute) ->
     )
     session.add(row)
     session.flush()
+    number = order_number(order.id, order.created_at)
+    why = f"Chargeback opened at {payment.processor}: {row.reason or 'no reason'}"
     if can_move_order(order.status, OrderStatus.DISPUTED.value):
-        order.status = OrderStatus.DISPUTED.value
+        transition_order(session=session, order=order, target=OrderStatus.DISPUTED,
+                         action="order.disputed", before={"status": row.order_status_before},
+                         after={"status": OrderStatus.DISPUTED.value, "dispute": row.dispute_id,
+                                "amount": row.amount, "reason": row.reason}, reason=why)
         order.updated_at = utcnow()
         session.add(order)
         hold_order(session, order.id)
-    number = order_number(order.id, order.created_at)
-    record_audit(session=session, actor=None, action="order.disputed", entity_type="order",
-                 entity_id=order.id,
-                 before={"status": row.order_status_before},
-                 after={"status": order.status, "dispute": row.dispute_id,
-                        "amount": row.amount, "reason": row.reason},
-                 reason=f"Chargeback opened at {payment.processor}: {row.reason or 'no reason'}")
+    else:
+        record_audit(session=session, actor=None, action="order.disputed", entity_type="order",
+                     entity_id=order.id,
+                     before={"status": row.order_status_before},
+                     after={"status": order.status, "dispute": row.dispute_id,
+                            "amount": row.amount, "reason": row.reason}, reason=why)
     _alert_billing(session, order, row, number)
     return row
 
@@ -117,37 +123,47 @@ def dispute_closed(session: Session, payment: Payment, event: WebhookEvent) -> s
     session.add(row)
     number = order_number(order.id, order.created_at)
     if dispute.won:
-        if order.status == OrderStatus.DISPUTED.value:
-            order.status = row.order_status_before
+        back = (row.order_status_before if order.status == OrderStatus.DISPUTED.value
+                else order.status)
+        if back != order.status:
+            transition_order(session=session, order=order, target=back,
+                             action="order.dispute_won", before=None,
+                             after={"status": back, "dispute": row.dispute_id})
             order.updated_at = now
             session.add(order)
+        else:
+            record_audit(session=session, actor=None, action="order.dispute_won",
+                         entity_type="order", entity_id=order.id,
+                         after={"status": order.status, "dispute": row.dispute_id})
         release_order(session, order.id)
-        record_audit(session=session, actor=None, action="order.dispute_won",
-                     entity_type="order", entity_id=order.id,
-                     after={"status": order.status, "dispute": row.dispute_id})
         return f"dispute won: order {number} is {order.status} again"
     amount = min(row.amount, payment.amount - payment.refunded_amount)
     if amount > 0:
-        request = RefundRequest(
+        request = new_refund_request(
+            session=session, status=RefundStatus.PROCESSING, actor=None,
+            action="refund.recorded_from_dispute",
+            audit_after={"dispute": row.dispute_id, "amount": amount, "order": number},
             order_id=order.id, user_id=order.user_id, amount=amount, currency=payment.currency,
-            source="dispute", status=RefundStatus.PROCESSING.value, approved_amount=amount,
-            decided_at=now, reason=f"Chargeback lost at {payment.processor}: "
+            source="dispute", approved_amount=amount, decided_at=now, reason=f"Chargeback lost at {payment.processor}: "
                                    f"{row.reason or 'no reason given'}"[:1000],
             decision_reason=("Your bank took this payment back (a chargeback), so the "
                              "purchase is refunded and its courses are no longer available."),
             lines=external_lines(session, order, amount),
         )
-        session.add(request)
-        session.flush()
         row.refund_request_id = request.id
         settle_locked(session, request, order, payment, row.dispute_id, None)
-    elif order.status == OrderStatus.DISPUTED.value:
-        order.status = row.order_status_before
-        session.add(order)
+    lost = {"dispute": row.dispute_id, "refunded": amount, "fee": row.fee}
+    back = (row.order_status_before if amount <= 0
+            and order.status == OrderStatus.DISPUTED.value else order.status)
+    moved = back != order.status
+    if moved:
+        transition_order(session=session, order=order, target=back,
+                         action="order.dispute_lost", before=None,
+                         after={"status": back, **lost})
     record_dispute_fee(session, order, row.fee, row.dispute_id)
     release_order(session, order.id)
-    record_audit(session=session, actor=None, action="order.dispute_lost", entity_type="order",
-                 entity_id=order.id,
-                 after={"status": order.status, "dispute": row.dispute_id, "refunded": amount,
-                        "fee": row.fee})
+    if not moved:
+        record_audit(session=session, actor=None, action="order.dispute_lost",
+                     entity_type="order", entity_id=order.id,
+                     after={"status": order.status, **lost})
     return f"dispute lost: {amount} refunded, fee {row.fee}"

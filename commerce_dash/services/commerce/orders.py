@@ -19,7 +19,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from commerce_dash.domain.actor import Actor, require_section
-from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import (
@@ -31,9 +30,13 @@ from commerce_dash.domain.orders import (
 )
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.models.accounts import User
-from commerce_dash.models.commerce import Order, OrderLine, Payment, PaymentEvent, PaymentReview
+from commerce_dash.models.commerce import Order, OrderLine, Payment, PaymentEvent
 from commerce_dash.services.catalog.catalog import course_titles, like_pattern
-from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.commerce.payment_review import (
+    ReviewRow,
+    clear_review,
+    list_reviews,
+)
 from commerce_dash.settings import get_settings
 
 __all__ = [
@@ -63,7 +66,6 @@ ORDER_STATUSES: tuple[str, ...] = tuple(s.value for s in OrderStatus)
 ORDER_PAYMENT_STATUSES: tuple[str, ...] = tuple(
     sorted({payment_status_of_order(s) for s in PaymentStatus})
 )
-MAX_REVIEWS = 200
 _MAX_TEXT = 200
 
 
@@ -237,18 +239,6 @@ class TimelineEntry:
     attempts: int
     processed_at: datetime | None
     payload_json: str
-
-
-@dataclass(frozen=True)
-class ReviewRow:
-    user_id: int
-    learner_email: str
-    learner_name: str
-    reason: str
-    failures: int
-    since: datetime
-    cleared_at: datetime | None
-    cleared_by_id: int | None
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -755,69 +745,3 @@ def payment_timeline(
     return entries
 
 
-def _review_row(review: PaymentReview, user: User | None) -> ReviewRow:
-    return ReviewRow(
-        user_id=review.user_id,
-        learner_email=user.email if user else "",
-        learner_name=user.full_name if user else "",
-        reason=review.reason,
-        failures=review.failures,
-        since=review.since,
-        cleared_at=review.cleared_at,
-        cleared_by_id=review.cleared_by_id,
-    )
-
-
-def list_reviews(
-    *, session: Session, actor: Actor | None, limit: int = MAX_REVIEWS
-) -> list[ReviewRow]:
-    """Learners held for review after repeated failed payments, oldest hold first."""
-    require_section(actor, SECTION)
-    rows = session.exec(
-        select(PaymentReview, User)
-        .join(User, col(User.id) == col(PaymentReview.user_id))
-        .where(col(PaymentReview.cleared_at).is_(None))
-        .order_by(col(PaymentReview.since), col(PaymentReview.user_id))
-        .limit(max(1, min(limit, MAX_REVIEWS)))
-    ).all()
-    return [_review_row(review, user) for review, user in rows]
-
-
-def clear_review(
-    *, session: Session, actor: Actor | None, user_id: int, note: str = ""
-) -> ReviewRow:
-    """Let a held learner check out again. Clearing a cleared review changes nothing."""
-    actor = require_section(actor, SECTION)
-    note = (note or "").strip()
-    if len(note) > 500:
-        raise DomainError("note_too_long", "Keep the note under 500 characters.", field="note")
-    review = session.get(PaymentReview, user_id) if 0 < user_id <= 2**31 - 1 else None
-    if review is None:
-        raise DomainError(
-            "payment_review_not_found",
-            "This learner is not held for payment review.",
-            kind=ErrorKind.NOT_FOUND,
-        )
-    user = session.get(User, user_id)
-    if review.cleared_at is not None:
-        return _review_row(review, user)
-    before = {"reason": review.reason, "failures": review.failures, "cleared_at": None}
-    review.cleared_at = utcnow()
-    review.cleared_by_id = actor.user_id
-    session.add(review)
-    record_audit(
-        session=session,
-        actor=actor,
-        action="payment_review.cleared",
-        entity_type="payment_review",
-        entity_id=user_id,
-        before=before,
-        after={
-            "cleared_at": review.cleared_at.isoformat(),
-            "cleared_by": actor.email,
-            "learner": user.email if user else "",
-        },
-        reason=note,
-    )
-    session.commit()
-    return _review_row(review, user)

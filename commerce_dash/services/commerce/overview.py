@@ -14,8 +14,9 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import User, UserRole, UserSession
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.catalog import Course, Department, Program
-from commerce_dash.models.commerce import Order, PaymentEvent, PaymentReview, RefundRequest
+from commerce_dash.models.commerce import Order, PaymentEvent, RefundRequest
 from commerce_dash.outbox import status_counts
+from commerce_dash.services.commerce.payment_review import held_count
 from commerce_dash.services.enrollment.registrations import pending_count
 from commerce_dash.services.platform.org import department_parents
 from commerce_dash.settings import get_settings
@@ -60,11 +61,7 @@ def sales_figures(*, session: Session, now: datetime) -> Sales:
     pending = session.exec(
         select(func.count()).select_from(Order).where(Order.status == "pending")
     ).one()
-    review = session.exec(
-        select(func.count()).select_from(PaymentReview).where(
-            col(PaymentReview.cleared_at).is_(None)
-        )
-    ).one()
+    review = held_count(session)
     dead = session.exec(
         select(func.count()).select_from(PaymentEvent).where(PaymentEvent.status == "dead")
     ).one()

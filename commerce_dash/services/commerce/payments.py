@@ -47,6 +47,7 @@ from commerce_dash.payments.factory import PROCESSORS, get_processor
 from commerce_dash.payments.sandbox import CardInput, SandboxProcessor, SignedEvent
 from commerce_dash.payments.stripe_processor import StripeProcessor
 from commerce_dash.services.commerce.disputes import dispute_closed, dispute_opened
+from commerce_dash.services.commerce.order_status import transition_payment
 from commerce_dash.services.commerce.payment_review import require_not_under_review
 from commerce_dash.services.commerce.refunds import pay_approved, record_processor_refunds
 from commerce_dash.services.commerce.settlement import apply_intent_result, fail_order
@@ -524,7 +525,8 @@ def close_unpaid_order(*, session: Session, order_id: int, reason: str,
         locked = session.exec(for_update(session, select(Payment).where(
             Payment.id == payment.id))).one()
         if can_move_payment(locked.status, PaymentStatus.CANCELED.value):
-            locked.status = PaymentStatus.CANCELED.value
+            transition_payment(session=session, payment=locked, target=PaymentStatus.CANCELED,
+                               reason=reason)
             locked.updated_at = utcnow()
             session.add(locked)
     fail_order(session=session, order=order, at=utcnow(), reason=reason, status=status)

@@ -56,9 +56,16 @@ from commerce_dash.payments.base import ChargeRefund, ProcessorError, WebhookEve
 from commerce_dash.payments.base import RefundRequest as ProcessorRefund
 from commerce_dash.payments.factory import get_processor
 from commerce_dash.services.catalog.catalog import like_pattern
+from commerce_dash.services.commerce.order_status import transition_order, transition_payment
+from commerce_dash.services.commerce.refund_status import new_refund_request, transition_refund
 from commerce_dash.services.enrollment import registrations
 from commerce_dash.services.enrollment.lms_users import lms_user_id
 from commerce_dash.services.enrollment.ownership import Duplicate
+from commerce_dash.services.enrollment.registration_status import (
+    sync_program_registrations,
+    transition_enrollment,
+    transition_registration,
+)
 from commerce_dash.services.learning.certificates import revoke_for_enrollment
 from commerce_dash.services.learning.learning import progress_summary
 from commerce_dash.services.platform.audit import record_audit
@@ -199,17 +206,14 @@ def request_refund(*, session: Session, actor: Actor | None, number: str, reason
     except DomainError:
         session.rollback()
         raise
-    request = RefundRequest(
+    request = new_refund_request(
+        session=session, actor=actor, action="refund.requested",
+        audit_after={"order": order_number(order.id or 0, order.created_at),
+                     "amount": total, "lines": line_items, "source": source},
+        audit_reason=reason, reason=reason,
         order_id=order.id or 0, user_id=order.user_id, amount=total, currency=order.currency,
-        reason=reason, source=source, lines=line_items, created_by_id=actor.user_id,
+        source=source, lines=line_items, created_by_id=actor.user_id,
     )
-    session.add(request)
-    session.flush()
-    record_audit(session=session, actor=actor, action="refund.requested",
-                 entity_type="refund_request", entity_id=request.id,
-                 after={"order": order_number(order.id or 0, order.created_at),
-                        "amount": total, "lines": line_items, "source": source},
-                 reason=reason)
     _email(session, request, "refund-requested")
     session.commit()
     session.refresh(request)
@@ -243,17 +247,15 @@ def refund_duplicates(*, session: Session, order: Order,
     titles = ", ".join(d.title for d in duplicates)
     reason = (f"You already owned {titles}, so this order could not sell it to you again: "
               "what you paid for it is refunded.")[:1000]
-    request = RefundRequest(
-        order_id=order.id or 0, user_id=order.user_id, amount=sum(i["amount"] for i in items),
-        currency=order.currency, reason=reason, source="duplicate", lines=items,
+    total = sum(i["amount"] for i in items)
+    request = new_refund_request(
+        session=session, actor=None, action="refund.requested",
+        audit_after={"order": order_number(order.id or 0, order.created_at),
+                     "amount": total, "lines": items, "source": "duplicate"},
+        audit_reason=reason, reason=reason,
+        order_id=order.id or 0, user_id=order.user_id, amount=total,
+        currency=order.currency, source="duplicate", lines=items,
     )
-    session.add(request)
-    session.flush()
-    record_audit(session=session, actor=None, action="refund.requested",
-                 entity_type="refund_request", entity_id=request.id,
-                 after={"order": order_number(order.id or 0, order.created_at),
-                        "amount": request.amount, "lines": items, "source": "duplicate"},
-                 reason=reason)
     _mark_approved(session, request, None, None, note=reason)
     return request
 
@@ -265,23 +267,20 @@ def refund_rejected_registration(*, session: Session, registration: Registration
     what they paid for it becomes a refund request, in the caller's transaction. Approved by
     the system at once when ``automatic`` (then paid by :func:`pay_approved` after the
     commit); otherwise it waits in the billing admins' queue (ADR-001)."""
-    request = RefundRequest(
+    source = "registration_rejected" if actor is not None else "lms_rejected"
+    request = new_refund_request(
+        session=session, actor=actor, action="refund.requested",
+        audit_after={"registration": registration.id, "amount": registration.amount_paid,
+                     "currency": registration.currency, "source": source},
+        audit_reason=reason,
         order_id=registration.order_id or 0, order_line_id=registration.order_line_id,
         registration_id=registration.id, user_id=registration.user_id,
         lines=[{"order_line_id": registration.order_line_id,
                 "course_id": registration.course_id, "amount": registration.amount_paid}],
         amount=registration.amount_paid, currency=registration.currency,
-        reason=f"Registration rejected: {reason}"[:1000],
-        source="registration_rejected" if actor is not None else "lms_rejected",
+        reason=f"Registration rejected: {reason}"[:1000], source=source,
         created_by_id=actor.user_id if actor else None,
     )
-    session.add(request)
-    session.flush()
-    record_audit(session=session, actor=actor, action="refund.requested",
-                 entity_type="refund_request", entity_id=request.id,
-                 after={"registration": registration.id, "amount": registration.amount_paid,
-                        "currency": registration.currency, "source": request.source},
-                 reason=reason)
     if automatic:
         _mark_approved(session, request, None, None,
                        note="Paid back automatically: the place was not given.")
@@ -399,16 +398,14 @@ def _mark_approved(session: Session, request: RefundRequest, actor: Actor | None
         check_amount(int(item["amount"]), left.get(int(item["order_line_id"]), 0))
     request.lines = allocation
     request.approved_amount = final
-    request.status = RefundStatus.APPROVED.value
     request.decided_by_id, request.decided_at = (actor.user_id if actor else None), now
     request.decision_reason = " ".join(note.split())[:1000]
     request.updated_at = now
-    session.add(request)
-    record_audit(session=session, actor=actor, action="refund.approved",
-                 entity_type="refund_request", entity_id=request.id,
-                 before={"status": RefundStatus.REQUESTED.value, "amount": request.amount},
-                 after={"status": RefundStatus.APPROVED.value, "approved_amount": final,
-                        "lines": request.lines}, reason=request.decision_reason)
+    transition_refund(session=session, request=request, target=RefundStatus.APPROVED,
+                      actor=actor, action="refund.approved",
+                      before={"status": RefundStatus.REQUESTED.value, "amount": request.amount},
+                      after={"status": RefundStatus.APPROVED.value, "approved_amount": final,
+                             "lines": request.lines}, reason=request.decision_reason)
 
 
 def _allocation(session: Session, order: Order, request: RefundRequest,
@@ -434,8 +431,10 @@ def process(*, session: Session, request_id: int, actor: Actor | None = None) ->
     if request is None:
         raise not_found("refund_request", request_id)
     if request.status in (RefundStatus.APPROVED.value, RefundStatus.FAILED.value):
-        require_move(request.status, RefundStatus.PROCESSING.value)
-        request.status = RefundStatus.PROCESSING.value
+        transition_refund(session=session, request=request, target=RefundStatus.PROCESSING,
+                          actor=actor, audited_by=("refund.approved"
+                                                   if request.status == RefundStatus.APPROVED
+                                                   else "refund.retried"))
         request.updated_at = utcnow()
         session.add(request)
     session.commit()  # ends the lock whatever the status
@@ -464,15 +463,13 @@ def _failed(session: Session, request_id: int, error: str, actor: Actor | None) 
     request = _locked(session, request_id)
     assert request is not None
     if request.status == RefundStatus.PROCESSING.value:
-        request.status = RefundStatus.FAILED.value
         request.attempts += 1
         request.last_error = error[:500]
         request.updated_at = utcnow()
-        session.add(request)
-        record_audit(session=session, actor=actor, action="refund.failed",
-                     entity_type="refund_request", entity_id=request_id,
-                     after={"status": request.status, "attempts": request.attempts},
-                     reason=error[:500])
+        transition_refund(session=session, request=request, target=RefundStatus.FAILED,
+                          actor=actor, action="refund.failed", before=None,
+                          after={"status": RefundStatus.FAILED.value,
+                                 "attempts": request.attempts}, reason=error[:500])
     session.commit()
     session.refresh(request)
     return request
@@ -503,18 +500,24 @@ def settle_locked(session: Session, request: RefundRequest, order: Order, paymen
     registrations of fully refunded lines cancelled (enrollments ended, the LMS told,
     certificates revoked), ledger reversals (which tell the payout platform), the email."""
     amount, now = request.approved_amount or 0, utcnow()
-    request.status = RefundStatus.REFUNDED.value
     request.processor_refund_id = processor_refund_id[:100]
     request.refunded_at = request.updated_at = now
     request.attempts += 1
     request.last_error = ""
-    session.add(request)
     payment.refunded_amount += amount
     full = payment.refunded_amount >= payment.amount
-    payment.status = (PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED).value
-    payment.updated_at = now
     order.refunded_amount = min(order.total, order.refunded_amount + amount)
-    order.status = (OrderStatus.REFUNDED if full else OrderStatus.PARTIALLY_REFUNDED).value
+    order_goal = (OrderStatus.REFUNDED if full else OrderStatus.PARTIALLY_REFUNDED).value
+    transition_refund(session=session, request=request, target=RefundStatus.REFUNDED,
+                      actor=actor, action="refund.paid", before=None,
+                      after={"status": RefundStatus.REFUNDED.value, "amount": amount,
+                             "processor_refund_id": request.processor_refund_id,
+                             "order_status": order_goal, "source": request.source})
+    why = f"Refund {request.id} paid ({amount} in minor units)."
+    transition_payment(session=session, payment=payment, actor=actor, reason=why,
+                       target=PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED)
+    payment.updated_at = now
+    transition_order(session=session, order=order, target=order_goal, actor=actor, reason=why)
     order.payment_status = "refunded" if full else "partial_refund"
     order.updated_at = now
     session.add_all([payment, order])
@@ -526,11 +529,6 @@ def settle_locked(session: Session, request: RefundRequest, order: Order, paymen
                          if left <= 0)
     request.settlement_amount = record_refund(session, request, request.lines or [], finished)
     session.add(request)
-    record_audit(session=session, actor=actor, action="refund.paid",
-                 entity_type="refund_request", entity_id=request.id,
-                 after={"status": request.status, "amount": amount,
-                        "processor_refund_id": request.processor_refund_id,
-                        "order_status": order.status, "source": request.source})
     _email(session, request, "refund-approved")
 
 
@@ -550,20 +548,18 @@ def record_processor_refunds(session: Session, payment: Payment, event: WebhookE
         amount = min(refund.amount, left)
         if amount <= 0:
             continue
-        request = RefundRequest(
+        request = new_refund_request(
+            session=session, status=RefundStatus.PROCESSING, actor=None,
+            action="refund.recorded_from_processor",
+            audit_after={"processor_refund_id": refund.refund_id, "amount": amount,
+                         "order": order_number(order.id or 0, order.created_at)},
             order_id=order.id or 0, user_id=order.user_id, amount=amount,
-            currency=payment.currency, source="processor", status=RefundStatus.PROCESSING.value,
+            currency=payment.currency, source="processor",
             approved_amount=amount, decided_at=utcnow(),
             reason=f"Refunded at the processor ({payment.processor}) outside this app.",
             decision_reason="Recorded from the processor's refund.",
             lines=external_lines(session, order, amount),
         )
-        session.add(request)
-        session.flush()
-        record_audit(session=session, actor=None, action="refund.recorded_from_processor",
-                     entity_type="refund_request", entity_id=request.id,
-                     after={"processor_refund_id": refund.refund_id, "amount": amount,
-                            "order": order_number(order.id or 0, order.created_at)})
         settle_locked(session, request, order, payment, refund.refund_id, None)
         recorded.append(refund.refund_id)
     if not recorded:
@@ -627,30 +623,26 @@ def _cancel_registration(session: Session, registration: Registration,
                          request: RefundRequest, now: datetime) -> None:
     if registration.status in (RegistrationStatus.CANCELLED.value,):
         return
+    why = f"The purchase was refunded ({request.reason})"[:500]
     if registration.status != RegistrationStatus.REJECTED.value:
-        registration.status = RegistrationStatus.CANCELLED.value
+        transition_registration(
+            session=session, registration=registration, target=RegistrationStatus.CANCELLED,
+            reason=why)
         registration.updated_at = now
         session.add(registration)
     for enrollment in session.exec(select(Enrollment).where(
             Enrollment.registration_id == registration.id)).all():
         if enrollment.status in (EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PENDING.value):
-            enrollment.status = EnrollmentStatus.ENDED.value
+            transition_enrollment(
+                session=session, enrollment=enrollment, target=EnrollmentStatus.ENDED,
+                reason=why)
             enrollment.ended_at = enrollment.updated_at = now
             session.add(enrollment)
             _tell_lms(session, registration, enrollment)
         revoke_for_enrollment(session=session, enrollment_id=enrollment.id or 0,
                               category="refunded",
                               reason=f"The purchase was refunded ({request.reason})"[:500])
-    if registration.parent_id is not None:
-        parent = session.get(Registration, registration.parent_id)
-        siblings = session.exec(select(Registration.status).where(
-            Registration.parent_id == registration.parent_id)).all()
-        if parent is not None and all(s in (RegistrationStatus.CANCELLED.value,
-                                            RegistrationStatus.REJECTED.value)
-                                      for s in siblings):
-            parent.status = RegistrationStatus.CANCELLED.value
-            parent.updated_at = now
-            session.add(parent)
+    sync_program_registrations(session, [registration.parent_id], after_refund=True)
 
 
 def _tell_lms(session: Session, registration: Registration, enrollment: Enrollment) -> None:
@@ -678,16 +670,12 @@ def reject(*, session: Session, actor: Actor | None, request_id: int,
     if request.status == RefundStatus.REJECTED.value:
         session.commit()
         return request
-    require_move(request.status, RefundStatus.REJECTED.value)
     now = utcnow()
-    request.status = RefundStatus.REJECTED.value
+    transition_refund(session=session, request=request, target=RefundStatus.REJECTED,
+                      actor=actor, action="refund.rejected", reason=reason)
     request.decided_by_id, request.decided_at = actor.user_id, now
     request.decision_reason, request.updated_at = reason, now
     session.add(request)
-    record_audit(session=session, actor=actor, action="refund.rejected",
-                 entity_type="refund_request", entity_id=request.id,
-                 before={"status": RefundStatus.REQUESTED.value},
-                 after={"status": request.status}, reason=reason)
     _email(session, request, "refund-rejected")
     session.commit()
     session.refresh(request)

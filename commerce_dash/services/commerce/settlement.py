@@ -7,9 +7,9 @@ expiry (intent cancelled, discount released). Late and repeated news changes not
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from commerce_dash import routes
@@ -24,11 +24,13 @@ from commerce_dash.domain.orders import (
     payment_status_of_order,
 )
 from commerce_dash.models.accounts import User
-from commerce_dash.models.commerce import Cart, Order, OrderLine, Payment, PaymentReview
+from commerce_dash.models.commerce import Cart, Order, OrderLine, Payment
 from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
 from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.payments.base import IntentResult, IntentStatus
 from commerce_dash.services.commerce.cart import clear_purchased
+from commerce_dash.services.commerce.order_status import transition_order, transition_payment
+from commerce_dash.services.commerce.payment_review import hold_after_failures
 from commerce_dash.services.commerce.refunds import refund_duplicates
 from commerce_dash.services.enrollment.ownership import owned_elsewhere
 from commerce_dash.services.enrollment.registrations import create_for_order
@@ -94,7 +96,8 @@ def move_payment(
     payment.updated_at = now
     if target is PaymentStatus.SUCCEEDED:
         if order.status != OrderStatus.PENDING:
-            payment.status = target.value
+            transition_payment(session=session, payment=payment, target=target,
+                               reason=f"Payment {target.value} ({source}).")
             payment.processed_at = now
             session.add(payment)
             record_audit(session=session, actor=None, action="payment.captured_for_closed_order",
@@ -103,7 +106,8 @@ def move_payment(
                          reason="Money was captured for an order that is no longer pending; "
                          "refund it from the refund queue.")
             return f"captured, but the order is {order.status}: needs a refund"
-        payment.status = target.value
+        transition_payment(session=session, payment=payment, target=target,
+                           reason=f"Payment {target.value} ({source}).")
         payment.processed_at = now
         payment.failure_code = payment.failure_reason = ""
         session.add(payment)
@@ -111,7 +115,8 @@ def move_payment(
                        note=f"Payment succeeded ({source}).")
         return "order completed"
     if target is PaymentStatus.FAILED:
-        payment.status = target.value
+        transition_payment(session=session, payment=payment, target=target,
+                           reason=f"Payment {target.value} ({source}).")
         payment.failure_code = failure_code[:64]
         payment.failure_reason = (failure_message or "The payment was declined.")[:500]
         payment.attempts_failed += 1
@@ -121,16 +126,16 @@ def move_payment(
         order.updated_at = now
         session.add(order)
         _payment_failed_email(session, order, payment)
-        _maybe_review(session, payment.user_id, now)
+        hold_after_failures(session, payment.user_id, now)
         return "payment failed"
     if target is PaymentStatus.CANCELED:
-        payment.status = target.value
-        session.add(payment)
+        transition_payment(session=session, payment=payment, target=target,
+                           reason=f"Payment {target.value} ({source}).")
         fail_order(session=session, order=order, reason=failure_message
                    or "The payment was cancelled.", at=now)
         return "payment cancelled, order failed"
-    payment.status = target.value
-    session.add(payment)
+    transition_payment(session=session, payment=payment, target=target,
+                       reason=f"Payment {target.value} ({source}).")
     order.payment_status = payment_status_of_order(target.value)
     order.updated_at = now
     session.add(order)
@@ -144,16 +149,21 @@ def complete_order(
     assert order.id is not None
     if not can_move_order(order.status, OrderStatus.COMPLETED.value):
         return
-    order.status = OrderStatus.COMPLETED.value
+    number = order_number(order.id, order.created_at)
+    transition_order(session=session, order=order, target=OrderStatus.COMPLETED,
+                     action="order.completed",
+                     after={"number": number, "total": order.total,
+                            "currency": order.currency, "processor": order.processor},
+                     reason=note)
     order.payment_status = "completed"
     order.completed_at = at
     order.updated_at = at
     order.failure_reason = ""
     session.add(order)
-    payment.status = PaymentStatus.SUCCEEDED.value
+    transition_payment(session=session, payment=payment, target=PaymentStatus.SUCCEEDED,
+                       reason=note)
     payment.processed_at = payment.processed_at or at
     session.add(payment)
-    number = order_number(order.id, order.created_at)
     session.execute(
         update(DiscountRedemption)
         .where(col(DiscountRedemption.order_ref) == number)
@@ -179,10 +189,6 @@ def complete_order(
                 "order_url": _url(f"{routes.ORDERS}/{number}"),
             },
         )
-    record_audit(session=session, actor=None, action="order.completed", entity_type="order",
-                 entity_id=order.id, after={"number": number, "total": order.total,
-                                            "currency": order.currency,
-                                            "processor": order.processor}, reason=note)
     for hook in ORDER_COMPLETED_HOOKS:
         hook(session, order, lines)
     duplicates = owned_elsewhere(session=session, order=order, lines=lines)
@@ -197,7 +203,10 @@ def fail_order(*, session: Session, order: Order, reason: str, at: datetime,
     assert order.id is not None
     if not can_move_order(order.status, status.value):
         return False
-    order.status = status.value
+    number = order_number(order.id, order.created_at)
+    transition_order(session=session, order=order, target=status,
+                     action=f"order.{status.value}", before=None, after={"number": number},
+                     reason=reason[:500])
     order.payment_status = "failed"
     order.failure_reason = reason[:500]
     if status is OrderStatus.CANCELLED:
@@ -206,7 +215,6 @@ def fail_order(*, session: Session, order: Order, reason: str, at: datetime,
         order.failed_at = at
     order.updated_at = at
     session.add(order)
-    number = order_number(order.id, order.created_at)
     released = session.execute(
         update(DiscountRedemption)
         .where(col(DiscountRedemption.order_ref) == number,
@@ -224,9 +232,6 @@ def fail_order(*, session: Session, order: Order, reason: str, at: datetime,
         if cart is not None and cart.checkout_order_id == order.id:
             cart.checkout_order_id = None
             session.add(cart)
-    record_audit(session=session, actor=None, action=f"order.{status.value}",
-                 entity_type="order", entity_id=order.id, after={"number": number},
-                 reason=reason[:500])
     return True
 
 
@@ -245,32 +250,3 @@ def _payment_failed_email(session: Session, order: Order, payment: Payment) -> N
             "retry_url": _url(f"{routes.CHECKOUT}/{number}"),
         },
     )
-
-
-def _maybe_review(session: Session, user_id: int, now: datetime) -> None:
-    settings = get_settings()
-    since = now - timedelta(hours=settings.payment_failure_window_hours)
-    failures = int(session.exec(
-        select(func.coalesce(func.sum(Payment.attempts_failed), 0)).where(
-            Payment.user_id == user_id, col(Payment.updated_at) >= since
-        )
-    ).one())
-    if failures < settings.payment_failures_for_review:
-        return
-    review = session.get(PaymentReview, user_id)
-    if review is not None and review.cleared_at is None:
-        review.failures = failures
-        session.add(review)
-        return
-    reason = (f"{failures} failed payments within {settings.payment_failure_window_hours} "
-              "hours")
-    if review is None:
-        review = PaymentReview(user_id=user_id, reason=reason, failures=failures, since=now)
-    else:  # reviewed before and cleared; held again
-        review.reason, review.failures, review.since = reason, failures, now
-        review.cleared_at = None
-        review.cleared_by_id = None
-    session.add(review)
-    record_audit(session=session, actor=None, action="payment_review.opened",
-                 entity_type="user", entity_id=user_id, after={"failures": failures},
-                 reason=reason)

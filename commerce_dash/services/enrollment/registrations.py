@@ -43,6 +43,12 @@ from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.services.catalog.catalog import like_pattern
 from commerce_dash.services.enrollment.lms_users import lms_user_id, remember
 from commerce_dash.services.enrollment.ownership import owned_courses
+from commerce_dash.services.enrollment.registration_status import (
+    new_enrollment,
+    sync_program_registrations,
+    transition_enrollment,
+    transition_registration,
+)
 from commerce_dash.services.platform.audit import record_audit
 from commerce_dash.services.platform.org import (
     department_options,
@@ -205,24 +211,8 @@ def _add(
 
 
 def _sync_parents(session: Session, parent_ids: set[int]) -> None:
-    """A program registration follows its courses: enrolled when all are, else pending."""
-    for parent_id in parent_ids:
-        parent = session.get(Registration, parent_id)
-        if parent is None:
-            continue
-        statuses = set(session.exec(
-            select(Registration.status).where(Registration.parent_id == parent_id)
-        ).all())
-        if statuses == {RegistrationStatus.ENROLLED.value}:
-            parent.status = RegistrationStatus.ENROLLED.value
-        elif RegistrationStatus.PENDING.value in statuses:
-            parent.status = RegistrationStatus.PENDING.value
-        elif statuses <= {RegistrationStatus.REJECTED.value, RegistrationStatus.CANCELLED.value}:
-            parent.status = RegistrationStatus.REJECTED.value
-        else:
-            parent.status = RegistrationStatus.APPROVED.value
-        parent.updated_at = utcnow()
-        session.add(parent)
+    """A program registration follows its courses (see ``sync_program_registrations``)."""
+    sync_program_registrations(session, parent_ids)
 
 
 def _title(session: Session, registration: Registration) -> str:
@@ -255,31 +245,29 @@ def _approve(session: Session, registration: Registration, *, reviewer: Actor | 
              note: str) -> None:
     require_registration_move(registration.status, RegistrationStatus.APPROVED.value)
     now = utcnow()
-    registration.status = RegistrationStatus.APPROVED.value
+    settings = get_settings()
+    # audited as approved into what it ends as (enrolled at once in local mode)
+    final = (RegistrationStatus.APPROVED if settings.lms_mode
+             else RegistrationStatus.ENROLLED).value
+    transition_registration(session=session, registration=registration,
+                            target=RegistrationStatus.APPROVED, actor=reviewer,
+                            action="registration.approved", before={"status": "pending"},
+                            after={"status": final}, reason=note)
     registration.reviewed_by_id = reviewer.user_id if reviewer else None
     registration.reviewed_at = now
     registration.updated_at = now
     session.add(registration)
     assert registration.course_id is not None and registration.id is not None
-    settings = get_settings()
     if settings.lms_mode:
-        session.add(Enrollment(
-            user_id=registration.user_id, course_id=registration.course_id,
-            registration_id=registration.id, source="registration", mode="lms",
-            status=EnrollmentStatus.PENDING.value, requested_at=now,
-        ))
+        new_enrollment(session=session, registration=registration, mode="lms",
+                       status=EnrollmentStatus.PENDING, requested_at=now)
         _request_lms_enrollment(session, registration, now)
     else:
-        session.add(Enrollment(
-            user_id=registration.user_id, course_id=registration.course_id,
-            registration_id=registration.id, source="registration", mode="local",
-            status=EnrollmentStatus.ACTIVE.value, activated_at=now, requested_at=now,
-        ))
-        registration.status = RegistrationStatus.ENROLLED.value
-    record_audit(session=session, actor=reviewer, action="registration.approved",
-                 entity_type="registration", entity_id=registration.id,
-                 before={"status": "pending"}, after={"status": registration.status},
-                 reason=note)
+        new_enrollment(session=session, registration=registration, mode="local",
+                       status=EnrollmentStatus.ACTIVE, activated_at=now, requested_at=now)
+        transition_registration(session=session, registration=registration,
+                                target=RegistrationStatus.ENROLLED, actor=reviewer,
+                                action="registration.enrolled", reason=note)
     if reviewer is not None:
         _email(session, registration, "registration-approved")
     if registration.status == RegistrationStatus.ENROLLED.value:
@@ -375,17 +363,18 @@ def apply_lms_status(*, session: Session, update: LmsStatus) -> str:
     if update.lms_user_id:
         remember(session=session, user_id=registration.user_id,
                  lms_user_id=update.lms_user_id, source="answer")
-    enrollment.status = target.value
     enrollment.lms_enrollment_id = update.enrollment_id[:100]
     enrollment.updated_at = now
-    session.add(enrollment)
-    record_audit(session=session, actor=None, action=f"enrollment.lms_{update.status}",
-                 entity_type="enrollment", entity_id=enrollment.id,
-                 after={"status": enrollment.status, "lms_enrollment_id": update.enrollment_id},
-                 reason=update.reason)
+    transition_enrollment(session=session, enrollment=enrollment, target=target,
+                          action=f"enrollment.lms_{update.status}", before=None,
+                          after={"status": target.value,
+                                 "lms_enrollment_id": update.enrollment_id},
+                          reason=update.reason)
     if target is EnrollmentStatus.ACTIVE:
         enrollment.activated_at = now
-        registration.status = RegistrationStatus.ENROLLED.value
+        transition_registration(session=session, registration=registration,
+                                target=RegistrationStatus.ENROLLED,
+                                action="registration.enrolled", reason=update.reason)
         registration.updated_at = now
         session.add(registration)
         _email(session, registration, "enrollment-welcome")
@@ -570,16 +559,14 @@ def _reject(session: Session, actor: Actor | None, registration: Registration, r
     commit, see ``PaidPlaceRefunds``). ``actor`` None: the LMS decided."""
     require_registration_move(registration.status, RegistrationStatus.REJECTED.value)
     now = utcnow()
-    before = registration.status
-    registration.status = RegistrationStatus.REJECTED.value
+    transition_registration(session=session, registration=registration,
+                            target=RegistrationStatus.REJECTED, actor=actor,
+                            action="registration.rejected", reason=reason)
     registration.rejection_reason = reason
     registration.reviewed_by_id = actor.user_id if actor else None
     registration.reviewed_at = now
     registration.updated_at = now
     session.add(registration)
-    record_audit(session=session, actor=actor, action="registration.rejected",
-                 entity_type="registration", entity_id=registration.id,
-                 before={"status": before}, after={"status": "rejected"}, reason=reason)
     _email(session, registration, "registration-rejected")
     _sync_parents(session, {registration.parent_id} if registration.parent_id else set())
     if registration.order_id is not None and registration.amount_paid > 0:

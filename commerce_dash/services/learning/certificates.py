@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from commerce_dash import routes
@@ -31,7 +32,9 @@ from commerce_dash.domain.certificate_numbers import (
 from commerce_dash.domain.certificate_status import (
     MIN_REASON,
     REVOCATION_CATEGORIES,
+    CertificateStatus,
     Verification,
+    require_certificate_move,
     verification_of,
 )
 from commerce_dash.domain.clock import utcnow
@@ -188,6 +191,60 @@ def prepare_new(session: Session, certificate: Certificate) -> None:
     certificate.template_id = template.id if template else None
 
 
+def issue_certificate(session: Session, certificate: Certificate, actor: Actor | None) -> bool:
+    """The one way a certificate is created (issue 15): its template filled, the row added
+    active, audited (``certificate.issued``) and the learner emailed, in the caller's
+    transaction. False, and nothing done, when a unique key (one per enrollment, one per
+    learner and program) says it exists already (a concurrent event issued it first)."""
+    if certificate.status != CertificateStatus.ACTIVE.value:
+        raise ValueError("A certificate is issued active")
+    prepare_new(session, certificate)
+    if not _insert_once(session, certificate):
+        return False
+    announce_issue(session, certificate, actor)
+    return True
+
+
+def _insert_once(session: Session, row: Certificate) -> bool:
+    """Add a row guarded by a unique key; False when it already exists.
+
+    On Postgres a SAVEPOINT keeps the caller's transaction alive on a conflict; SQLite runs
+    one writer at a time (and its driver cannot nest one), so the caller's check suffices.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        session.add(row)
+        session.flush()
+        return True
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def transition_certificate(
+    *, session: Session, certificate: Certificate, target: CertificateStatus | str,
+    actor: Actor | None = None, action: str = "", reason: str = "",
+    before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+) -> Certificate:
+    """The only writer of a certificate's ``status``: checked against the table of
+    ``domain/certificate_status.py``, audited, returned; already there: returned unchanged
+    (no second audit row); a refused move is a DomainError (409) naming both states."""
+    goal = CertificateStatus(target).value
+    current = certificate.status
+    if current == goal:
+        return certificate
+    require_certificate_move(current, goal)
+    certificate.status = goal
+    session.add(certificate)
+    record_audit(session=session, actor=actor, action=action or f"certificate.{goal}",
+                 entity_type="certificate", entity_id=certificate.id,
+                 before={"status": current} if before is None else before,
+                 after={"status": goal} if after is None else after, reason=reason)
+    return certificate
+
+
 def announce_issue(session: Session, certificate: Certificate, actor: Actor | None) -> None:
     """Audit the new certificate and email the learner with the PDF attached (in the
     caller's transaction)."""
@@ -294,10 +351,10 @@ def manual_issue(*, session: Session, actor: Actor | None, data: ManualIssue) ->
         certificate.title = "Program Certificate"
         certificate.description = program.title
     certificate.issued_by_id = actor.user_id
-    prepare_new(session, certificate)
-    session.add(certificate)
-    session.flush()
-    announce_issue(session, certificate, actor)
+    if not issue_certificate(session, certificate, actor):
+        session.rollback()
+        raise DomainError("already_certified", f"{user.full_name} already holds that "
+                          "certificate.", kind=ErrorKind.CONFLICT)
     session.commit()
     session.refresh(certificate)
     return certificate
@@ -346,17 +403,16 @@ def _revoke(session: Session, certificate: Certificate, actor: Actor | None, cat
         raise DomainError("already_revoked", f"{certificate.number} is already revoked.",
                           kind=ErrorKind.CONFLICT)
     now = utcnow()
-    certificate.status = "revoked"
+    transition_certificate(session=session, certificate=certificate,
+                           target=CertificateStatus.REVOKED, actor=actor,
+                           action="certificate.revoked", before={"status": "active"},
+                           after={"status": "revoked", "category": category}, reason=reason)
     certificate.revoked_at = now
     certificate.revoked_category = category
     certificate.revoked_reason = reason
     certificate.revoked_by_id = actor.user_id if actor else None
     certificate.updated_at = now
     session.add(certificate)
-    record_audit(session=session, actor=actor, action="certificate.revoked",
-                 entity_type="certificate", entity_id=certificate.id,
-                 before={"status": "active"},
-                 after={"status": "revoked", "category": category}, reason=reason)
     user = session.get(User, certificate.user_id)
     assert user is not None
     queue_email(session=session, template="certificate-revoked", to=user.email,

@@ -31,9 +31,8 @@ from commerce_dash.models.certificates import (
 )
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.services.learning.certificates import (
-    announce_issue,
+    issue_certificate,
     new_certificate_number,
-    prepare_new,
 )
 from commerce_dash.services.learning.completion_rules import criteria_for, expiry
 from commerce_dash.services.platform.audit import record_audit
@@ -156,30 +155,10 @@ def issue_course_certificate(session: Session, enrollment: Enrollment,
         issued_at=now, percentage=result.score,
         expires_at=expiry(now, criteria.valid_for_days),
     )
-    prepare_new(session, certificate)
-    if not _insert_once(session, certificate):  # a concurrent event issued it first
+    if not issue_certificate(session, certificate, None):  # a concurrent event issued it
         return _certificate_number(session, enrollment)
-    announce_issue(session, certificate, None)
     _maybe_program_certificates(session, enrollment, now)
     return certificate.number
-
-
-def _insert_once(session: Session, row: Certificate) -> bool:
-    """Add a row guarded by a unique key; False when it already exists.
-
-    On Postgres a SAVEPOINT keeps the caller's transaction alive on a conflict; SQLite runs
-    one writer at a time (and its driver cannot nest one), so the caller's check suffices.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        session.add(row)
-        session.flush()
-        return True
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
 
 
 def _maybe_program_certificates(session: Session, enrollment: Enrollment, now: datetime) -> None:
@@ -211,9 +190,7 @@ def _maybe_program_certificates(session: Session, enrollment: Enrollment, now: d
             program_key=key, recipient_name=user.full_name, title="Program Certificate",
             description=program.title, completed_at=now, issued_at=now,
         )
-        prepare_new(session, certificate)
-        if _insert_once(session, certificate):
-            announce_issue(session, certificate, None)
+        issue_certificate(session, certificate, None)
 
 
 def record_lms_progress(
