@@ -1,5 +1,6 @@
 """Shared fixtures: a migrated database (SQLite by default, Postgres when DATABASE_URL is set),
-a clean session per test and small builders named after situations."""
+a clean session per test, the user and department rows that tests/builders.py starts from,
+and fixtures for the usual people, shop and certificate."""
 
 from __future__ import annotations
 
@@ -233,10 +234,22 @@ def billing(session: Session) -> Actor:
 
 @pytest.fixture
 def shop(session: Session, super_admin: Actor):  # type: ignore[no-untyped-def]
-    """tests/commerce/shop.py's small shop: four priced courses and a program of three."""
-    from tests.commerce.shop import build_shop
+    """tests/builders.py's small shop: four priced courses and a program of three."""
+    from tests.builders import build_shop
 
     return build_shop(session, super_admin)
+
+
+@pytest.fixture
+def earned(session: Session, shop, learner: Actor):  # type: ignore[no-untyped-def]
+    """Lee completes PY101 (two modules) and earns its certificate (the only one)."""
+    from sqlmodel import select
+
+    from commerce_dash.models.certificates import Certificate
+    from tests.builders import issued_certificate
+
+    issued_certificate(session, learner, shop.courses["PY101"], modules=2)
+    return session.exec(select(Certificate)).one()
 
 
 @pytest.fixture

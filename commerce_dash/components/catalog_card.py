@@ -3,23 +3,16 @@ item links and the not-found panel of the course, program and department pages."
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import reflex as rx
 
 from commerce_dash import routes
 from commerce_dash.components.tables import empty_state
 from commerce_dash.domain.durations import duration_label
 from commerce_dash.services.catalog.catalog import CatalogCard
+from commerce_dash.state.links import item_href
 
 KIND_LABELS = {"course": "Course", "program": "Program"}
 THUMBNAIL_HEIGHT = "140px"
-
-
-def item_href(kind: str, code: str) -> str:
-    """The storefront page of a course or a program."""
-    base = routes.STORE_PROGRAM if kind == "program" else routes.STORE_COURSE
-    return f"{base}/{quote(code, safe='')}"
 
 
 def card_row(card: CatalogCard) -> dict[str, str]:

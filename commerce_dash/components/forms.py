@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import reflex as rx
 
 from commerce_dash.settings import get_settings
@@ -84,4 +86,55 @@ def auth_card(title: str, subtitle: str, on_submit, *children: rx.Component) -> 
             size="4",
         ),
         padding_top="3em",
+    )
+
+
+def select(  # type: ignore[no-untyped-def]
+    value,
+    on_change,
+    options: Sequence[tuple[str, str]] = (),
+    *,
+    label: str = "",
+    first: tuple[str, str] | None = None,
+    each: rx.Var | None = None,
+    each_value: str | None = "id",
+    each_label: str = "label",
+    extra: Sequence[rx.Component] = (),
+    **trigger,
+) -> rx.Component:
+    """A drop-down of ``(value, text)`` options.
+
+    ``label`` names it for screen readers (when no visible label points at it); ``first`` is an
+    option put before the rest ("Any course"); ``each`` is a state list whose items become
+    options (dicts read through ``each_value``/``each_label``, or plain strings when
+    ``each_value`` is None); ``extra`` are further ready-made items; the other keyword
+    arguments go to the trigger (``id``, ``width``, ``placeholder``...).
+    """
+    if label:
+        trigger.setdefault("aria_label", label)
+    items: list[rx.Component] = []
+    if first is not None:
+        items.append(rx.select.item(first[1], value=first[0]))
+    items += [rx.select.item(text, value=v) for v, text in options]
+    if each is not None:
+        if each_value is None:
+            items.append(rx.foreach(each, lambda o: rx.select.item(o, value=o)))
+        else:
+            items.append(
+                rx.foreach(each, lambda o: rx.select.item(o[each_label], value=o[each_value]))
+            )
+    items += list(extra)
+    return rx.select.root(
+        rx.select.trigger(**trigger),
+        rx.select.content(*items),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def error_text(message: rx.Var[str] | str, id: str = "") -> rx.Component:
+    """A field's error message in red (nothing when it is empty)."""
+    props = {"id": id} if id else {}
+    return rx.cond(
+        message != "", rx.text(message, color_scheme="red", size="2", **props), rx.fragment()
     )

@@ -13,18 +13,11 @@ from sqlmodel import Session, select
 from commerce_dash.domain.actor import Actor
 from commerce_dash.models.certificates import Certificate
 from commerce_dash.settings import get_settings
-from tests.api.conftest import bearer
-from tests.certificates.test_certificates_service import earned  # noqa: F401 - fixture
-from tests.conftest import PASSWORD, create_user
+from tests.api.conftest import signed_in
+from tests.conftest import create_user
 
 
-def _login(client, email: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    token = client.post("/api/v2/auth/login",
-                        json={"email": email, "password": PASSWORD}).json()["token"]
-    return bearer(token)
-
-
-def test_verify_answers_public_fields_only(client, earned: Certificate) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_verify_answers_public_fields_only(client, earned: Certificate) -> None:  # type: ignore[no-untyped-def]
     answer = client.get(f"/api/v2/certificates/verify/{earned.number}")
     assert answer.status_code == 200
     body = answer.json()
@@ -36,7 +29,7 @@ def test_verify_answers_public_fields_only(client, earned: Certificate) -> None:
     assert missing.status_code == 200 and missing.json()["status"] == "not_found"
 
 
-def test_verify_is_rate_limited(client, earned: Certificate,  # type: ignore[no-untyped-def]  # noqa: F811
+def test_verify_is_rate_limited(client, earned: Certificate,  # type: ignore[no-untyped-def]
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMMERCE_VERIFY_RATE_LIMIT_PER_MINUTE", "2")
     get_settings.cache_clear()
@@ -52,8 +45,8 @@ def test_verify_is_rate_limited(client, earned: Certificate,  # type: ignore[no-
 
 
 def test_download_for_the_owner_only(client, session: Session,  # type: ignore[no-untyped-def]
-                                     earned: Certificate) -> None:  # noqa: F811
-    owner = _login(client, "lee@example.com")
+                                     earned: Certificate) -> None:
+    owner = signed_in(client, "lee@example.com")
     pdf = client.get(f"/api/v2/certificates/{earned.id}/download", headers=owner)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert earned.number in pdf.headers["content-disposition"]
@@ -61,7 +54,7 @@ def test_download_for_the_owner_only(client, session: Session,  # type: ignore[n
     assert "Lee Learner" in text and earned.number in text
     create_user(session, "sam@example.com")
     other = client.get(f"/api/v2/certificates/{earned.id}/download",
-                       headers=_login(client, "sam@example.com"))
+                       headers=signed_in(client, "sam@example.com"))
     assert other.status_code == 404 and other.json()["code"] == "certificate_not_found"
     assert client.get(f"/api/v2/certificates/{earned.id}/download").status_code == 401
     mine = client.get("/api/v2/certificates", headers=owner).json()
@@ -72,9 +65,9 @@ def test_download_for_the_owner_only(client, session: Session,  # type: ignore[n
 
 
 def test_admin_revokes_and_the_public_answer_changes(client, session: Session,  # type: ignore[no-untyped-def]
-                                                    earned: Certificate,  # noqa: F811
+                                                    earned: Certificate,
                                                     super_admin: Actor) -> None:
-    admin = _login(client, "root@example.com")
+    admin = signed_in(client, "root@example.com")
     short = client.post(f"/api/v2/admin/certificates/{earned.id}/revoke", headers=admin,
                         json={"category": "other", "reason": "no"})
     assert short.status_code == 422 and short.json()["field"] == "reason"
@@ -87,11 +80,11 @@ def test_admin_revokes_and_the_public_answer_changes(client, session: Session,  
     assert "Order refunded in full." not in str(public)
 
 
-def test_templates_and_images_through_the_api(client, session: Session, shop,  # type: ignore[no-untyped-def]  # noqa: F811
+def test_templates_and_images_through_the_api(client, session: Session, shop,  # type: ignore[no-untyped-def]
                                               super_admin: Actor) -> None:
     from PIL import Image
 
-    admin = _login(client, "root@example.com")
+    admin = signed_in(client, "root@example.com")
     buffer = io.BytesIO()
     Image.new("RGB", (60, 20), (200, 30, 30)).save(buffer, format="PNG")
     upload = client.post("/api/v2/admin/images", headers=admin, json={

@@ -21,7 +21,7 @@ from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.integrations import ApiConnector, SeenSignature
 from commerce_dash.services.enrollment import lms_sync
 from commerce_dash.settings import get_settings
-from tests.commerce.test_lms_enrollment import FakeLms
+from tests.fakes import FakeLms
 
 COURSES = "/api/v2/integrations/lms/courses"
 LMS_ROUTES = (

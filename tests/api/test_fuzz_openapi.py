@@ -37,7 +37,7 @@ from commerce_dash.db import get_engine
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Grant
 from commerce_dash.settings import get_settings
-from tests.commerce.shop import build_shop, buy
+from tests.builders import build_shop, buy
 from tests.conftest import PASSWORD, _truncate_all, create_user
 
 # CI's bounds; a deeper run: FUZZ_EXAMPLES=200 FUZZ_SEED=7 pytest tests/api/test_fuzz_openapi.py
@@ -132,7 +132,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(database: str) -> Iterator[World]:
-    """The shop of tests/commerce/shop.py, a learner who bought one of its courses (so the
+    """The shop of tests/builders.py, a learner who bought one of its courses (so the
     order, refund and certificate routes have something of theirs to find) and a billing
     admin, on an emptied database that is emptied again afterwards."""
     with pytest.MonkeyPatch.context() as env:

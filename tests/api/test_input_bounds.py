@@ -322,7 +322,8 @@ def test_a_page_code_with_a_nul_names_nothing() -> None:
 def test_a_catalog_search_link_with_a_nul_searches_without_it(session, shop) -> None:  # type: ignore[no-untyped-def]
     from commerce_dash import routes
     from commerce_dash.pages.store.catalog import CatalogState
-    from tests.pages.test_refund_pages import _run, _state
+    from tests.pages.harness import page_state as _state
+    from tests.pages.harness import run_event as _run
 
     state = _state(CatalogState, routes.STORE, {}, "", {"q": "Course PY1\x0001"})
     _run(CatalogState.load, state)

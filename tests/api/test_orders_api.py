@@ -17,8 +17,8 @@ from commerce_dash.domain.actor import Grant
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.commerce import PaymentReview
 from tests.api.conftest import bearer
+from tests.builders import JAN, number_of, recorded_order
 from tests.conftest import PASSWORD, create_user
-from tests.services.test_orders_read import JAN, build_order, number_of
 
 ORDERS = "/api/v2/orders"
 ADMIN_ORDERS = "/api/v2/admin/orders"
@@ -60,8 +60,8 @@ def people(session, learner):
 
 def test_a_learner_pages_through_their_orders_newest_first(client, session, people):
     lee = people["lee"]
-    made = [build_order(session, lee, created_at=JAN + timedelta(days=d)) for d in range(3)]
-    build_order(session, people["omar"], created_at=JAN + timedelta(days=9))
+    made = [recorded_order(session, lee, created_at=JAN + timedelta(days=d)) for d in range(3)]
+    recorded_order(session, people["omar"], created_at=JAN + timedelta(days=9))
     headers = _sign_in(client, "lee@example.com")
 
     first = client.get(ORDERS, params={"page": 1, "size": 2}, headers=headers)
@@ -81,7 +81,7 @@ def test_a_learner_pages_through_their_orders_newest_first(client, session, peop
 
 
 def test_a_learner_reads_their_receipt(client, session, people):
-    order = build_order(
+    order = recorded_order(
         session, people["lee"], lines=[("Python Basics", 4900), ("SQL", 2900)],
         discount=900, discount_code="TENOFF", tax=550, tax_label="Sales tax",
         display_currency="EUR", display_total=6900, exchange_rate="0.9",
@@ -109,7 +109,7 @@ def test_a_learner_reads_their_receipt(client, session, people):
 
 
 def test_a_declined_order_says_why_and_that_it_can_be_retried(client, session, people):
-    order = build_order(
+    order = recorded_order(
         session, people["lee"], status="pending", payment="failed",
         failure_reason="Your card has insufficient funds.",
     )
@@ -121,7 +121,7 @@ def test_a_declined_order_says_why_and_that_it_can_be_retried(client, session, p
 
 
 def test_another_learners_order_is_a_404_like_any_unknown_number(client, session, people):
-    theirs = build_order(session, people["omar"])
+    theirs = recorded_order(session, people["omar"])
     headers = _sign_in(client, "lee@example.com")
 
     hidden = client.get(f"{ORDERS}/{number_of(theirs)}", headers=headers)
@@ -143,12 +143,12 @@ def test_orders_need_a_signed_in_user(client, session):
 
 
 def test_payment_history_shows_each_payment_with_its_order(client, session, people):
-    paid = build_order(session, people["lee"], created_at=JAN)
-    declined = build_order(
+    paid = recorded_order(session, people["lee"], created_at=JAN)
+    declined = recorded_order(
         session, people["lee"], created_at=JAN + timedelta(days=1), status="pending",
         payment="failed", failure_reason="Card declined.",
     )
-    build_order(session, people["omar"], created_at=JAN + timedelta(days=2))
+    recorded_order(session, people["omar"], created_at=JAN + timedelta(days=2))
 
     body = client.get(
         "/api/v2/payments/history", headers=_sign_in(client, "lee@example.com")
@@ -171,12 +171,12 @@ def test_payment_history_shows_each_payment_with_its_order(client, session, peop
 def shop(session, people):
     lee, omar = people["lee"], people["omar"]
     return {
-        "a": build_order(session, lee, created_at=JAN, lines=[("A", 1000)]),
-        "b": build_order(session, omar, created_at=JAN + timedelta(days=1), processor="stripe",
+        "a": recorded_order(session, lee, created_at=JAN, lines=[("A", 1000)]),
+        "b": recorded_order(session, omar, created_at=JAN + timedelta(days=1), processor="stripe",
                          lines=[("B", 5000)]),
-        "c": build_order(session, lee, created_at=JAN + timedelta(days=2), status="failed",
+        "c": recorded_order(session, lee, created_at=JAN + timedelta(days=2), status="failed",
                          payment="failed", lines=[("C", 7000)]),
-        "d": build_order(session, omar, created_at=JAN + timedelta(days=3, hours=14),
+        "d": recorded_order(session, omar, created_at=JAN + timedelta(days=3, hours=14),
                          status="pending", payment="pending", lines=[("D", 9000)]),
     }
 
@@ -239,7 +239,7 @@ def test_admin_order_filters_refuse_bad_values_with_json(client, session, people
 
 
 def test_admin_order_detail_has_the_payment_timeline(client, session, people):
-    order = build_order(
+    order = recorded_order(
         session,
         people["lee"],
         processor_response={"status": "succeeded"},

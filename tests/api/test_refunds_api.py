@@ -6,8 +6,8 @@ from sqlmodel import Session
 
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, Grant
-from tests.api.test_certificates_api import _login
-from tests.commerce.shop import buy, number_of
+from tests.api.conftest import signed_in
+from tests.builders import buy, number_of
 from tests.conftest import create_user
 
 
@@ -16,7 +16,7 @@ def test_learner_requests_and_billing_approves_less(client, session: Session, sh
     order = buy(session, learner, shop, ("course", "PY101"), ("course", "SQL101"))
     number = number_of(order)
     create_user(session, "bea@example.com", grants=(Grant(RoleName.BILLING_ADMIN),))
-    mine, billing = _login(client, "lee@example.com"), _login(client, "bea@example.com")
+    mine, billing = signed_in(client, "lee@example.com"), signed_in(client, "bea@example.com")
     options = client.get(f"/api/v2/orders/{number}/refunds", headers=mine).json()
     assert options["refundable"] == order.total and len(options["lines"]) == 2
     short = client.post(f"/api/v2/orders/{number}/refunds", headers=mine,

@@ -16,22 +16,16 @@ from commerce_dash.api import registrations as registrations_api
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.models.audit import AuditLog
-from commerce_dash.models.catalog import Course
 from commerce_dash.models.enrollment import Enrollment, Registration
-from commerce_dash.payments.sandbox import CardInput
 from commerce_dash.services.catalog import pricing
-from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce import payments
-from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.services.platform import org
 from tests.api.conftest import bearer
-from tests.commerce.shop import Shop, build_shop, owner_of
+from tests.builders import Shop, build_shop, needs_approval, paid_order
 from tests.conftest import PASSWORD, create_user
 
 MINE = "/api/v2/registrations"
 QUEUE = "/api/v2/admin/registrations"
 BULK = "/api/v2/admin/registrations/bulk"
-GOOD = CardInput("4242424242424242", 12, 2040, "123")
 REASON = "The course is full this term."
 
 
@@ -57,24 +51,6 @@ def _sign_in(client: TestClient, email: str) -> dict[str, str]:
     response = client.post("/api/v2/auth/login", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200, response.json()
     return bearer(response.json()["token"])
-
-
-def _needs_approval(session: Session, *course_ids: int) -> None:
-    for course_id in course_ids:
-        course = session.get(Course, course_id)
-        assert course is not None
-        course.approval_required = True
-        session.add(course)
-    session.commit()
-
-
-def _buy(session: Session, actor: Actor, key: str, *course_ids: int) -> str:
-    for course_id in course_ids:
-        cart_service.add_item(session=session, owner=owner_of(actor), item_type="course",
-                              item_id=course_id)
-    result = checkout(session=session, actor=actor, request=CheckoutRequest(key))
-    payments.sandbox_pay(session=session, actor=actor, number=result.number, card=GOOD)
-    return result.number
 
 
 def _registration_of(session: Session, actor: Actor, course_id: int) -> int:
@@ -107,7 +83,7 @@ def world(session: Session, super_admin: Actor, learner: Actor) -> dict[str, Any
     eng = build_shop(session, super_admin, "ENG")
     bus = build_shop(session, super_admin, "BUS")
     data_course = _sub_course(session, super_admin, eng)
-    _needs_approval(session, eng.courses["PY101"], eng.courses["SQL101"],
+    needs_approval(session, eng.courses["PY101"], eng.courses["SQL101"],
                     bus.courses["PY101"], data_course)
     omar = create_user(session, "omar@example.com", full_name="Omar Other")
     create_user(session, "eve@example.com", full_name="Eve Eng",
@@ -116,9 +92,11 @@ def world(session: Session, super_admin: Actor, learner: Actor) -> dict[str, Any
                 grants=(Grant(RoleName.ENROLLMENT_ADMIN, bus.department_id),))
     create_user(session, "bill@example.com", full_name="Bill Billing",
                 grants=(Grant(RoleName.BILLING_ADMIN),))
-    _buy(session, learner, "lee-eng-0001", eng.courses["PY101"], eng.courses["SQL101"])
-    _buy(session, learner, "lee-bus-0001", bus.courses["PY101"], data_course)
-    _buy(session, omar, "omar-eng-001", eng.courses["PY101"])
+    paid_order(session, learner, ("course", eng.courses["PY101"]),
+               ("course", eng.courses["SQL101"]), key="lee-eng-0001")
+    paid_order(session, learner, ("course", bus.courses["PY101"]), ("course", data_course),
+               key="lee-bus-0001")
+    paid_order(session, omar, ("course", eng.courses["PY101"]), key="omar-eng-001")
     return {
         "eng": eng,
         "bus": bus,

@@ -12,8 +12,8 @@ from commerce_dash.models.commerce import PaymentReview, RefundRequest
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.services.catalog import pricing
 from tests.api.conftest import bearer
+from tests.builders import recorded_order
 from tests.conftest import PASSWORD, create_department, create_user
-from tests.services.test_orders_read import build_order
 
 # route -> admin section it belongs to; a new admin route must be added here.
 ADMIN_ROUTES = {
@@ -166,7 +166,7 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
         interval="annual",
         amount=19000,
     )
-    order = build_order(session, target)
+    order = recorded_order(session, target)
     session.add(PaymentReview(user_id=target.user_id, reason="role matrix", failures=5))
     session.commit()
     course = Course(code="MATRIX-1", title="Matrix", department_id=dept)

@@ -34,8 +34,7 @@ from commerce_dash.pages.admin.certificate_templates_state import CertificateTem
 from commerce_dash.settings import get_settings
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_department, create_user
-from tests.pages.harness import page_state, token_for
-from tests.pages.test_strict_numbers import _toasts
+from tests.pages.harness import page_state, toast_messages, token_for
 from tests.revenue.conftest import two_courses_two_months  # noqa: F401 - fixture
 from tests.revenue.two_courses import Book
 
@@ -360,7 +359,7 @@ def test_the_editor_upload_checks_the_role_first_and_reads_with_a_cap(
                          token_for(session, "lee@example.com"))
     refused.draft = {"department_id": str(shop.department_id)}
     file = _File(_png())
-    assert _toasts(_upload(refused, file)) == ["You do not have access to this area."]
+    assert toast_messages(_upload(refused, file)) == ["You do not have access to this area."]
     assert file.reads == []
 
     # an admin's file past the cap: at most cap + 1 bytes are read, then it is refused
@@ -370,12 +369,12 @@ def test_the_editor_upload_checks_the_role_first_and_reads_with_a_cap(
     cap = get_settings().max_image_bytes
     big = _File(b"\x89PNG" + b"\0" * (cap + 10))
     big.size = None  # type: ignore[assignment]  # unknown: the read itself must stop
-    assert "too large" in _toasts(_upload(admin, big))[0]
+    assert "too large" in toast_messages(_upload(admin, big))[0]
     assert big.reads == [cap + 1]
 
     # a real image is stored for the template's department
     good = _File(_png())
-    assert _toasts(_upload(admin, good)) == []
+    assert toast_messages(_upload(admin, good)) == []
     assert admin.background_id and admin.background_url.startswith("/api/v2/images/")
 
 

@@ -28,25 +28,13 @@ from commerce_dash.services.learning import certificate_templates as templates
 from commerce_dash.services.learning import certificates, learning
 from commerce_dash.services.learning.progress import ProgressReport, record_progress
 from commerce_dash.settings import get_settings
-from tests.commerce.shop import build_shop
-from tests.commerce.test_progress import _enrolled, _modules
+from tests.builders import build_shop, course_modules, enrolled
 from tests.conftest import create_user
 
 
 def _text(pdf: bytes) -> str:
     return " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
 
-
-
-@pytest.fixture
-def earned(session: Session, shop, learner: Actor) -> Certificate:  # type: ignore[no-untyped-def]
-    """Lee completes PY101 (two modules) and earns its certificate."""
-    modules = _modules(session, shop.courses["PY101"], n=2)
-    enrollment = _enrolled(session, learner, "course", shop.courses["PY101"])[0]
-    assert enrollment.id is not None
-    for module in modules:
-        record_progress(session=session, report=ProgressReport(enrollment.id, module, True))
-    return session.exec(select(Certificate)).one()
 
 
 def _emails(session: Session, template: str) -> list[OutboxMessage]:
@@ -340,8 +328,8 @@ def test_images_are_validated_and_the_logo_is_printed(  # type: ignore[no-untype
 def test_progress_as_the_learner_and_the_admin_see_it(  # type: ignore[no-untyped-def]
     session: Session, shop, learner: Actor, super_admin: Actor
 ) -> None:
-    modules = _modules(session, shop.courses["PY201"], n=4)
-    enrollment = _enrolled(session, learner, "course", shop.courses["PY201"])[0]
+    modules = course_modules(session, shop.courses["PY201"], n=4)
+    enrollment = enrolled(session, learner, "course", shop.courses["PY201"])[0]
     assert enrollment.id is not None and enrollment.mode == "local"
     learning.set_completion_rule(
         session=session, actor=super_admin, course_id=shop.courses["PY201"],
@@ -375,8 +363,8 @@ def test_progress_as_the_learner_and_the_admin_see_it(  # type: ignore[no-untype
 
 def test_an_lms_course_is_not_marked_by_the_learner(session: Session, shop,  # type: ignore[no-untyped-def]
                                                     learner: Actor) -> None:
-    modules = _modules(session, shop.courses["SQL101"], n=1)
-    enrollment = _enrolled(session, learner, "course", shop.courses["SQL101"])[0]
+    modules = course_modules(session, shop.courses["SQL101"], n=1)
+    enrollment = enrolled(session, learner, "course", shop.courses["SQL101"])[0]
     enrollment.mode = "lms"
     session.add(enrollment)
     session.commit()
@@ -389,8 +377,8 @@ def test_an_lms_course_is_not_marked_by_the_learner(session: Session, shop,  # t
 def test_program_progress_counts_completed_courses(session: Session, shop,  # type: ignore[no-untyped-def]
                                                    learner: Actor) -> None:
     course_ids = [shop.courses[c] for c in ("PY101", "PY201", "SQL101")]
-    modules = {c: _modules(session, c, n=1)[0] for c in course_ids}
-    enrollments = _enrolled(session, learner, "program", shop.program_id)
+    modules = {c: course_modules(session, c, n=1)[0] for c in course_ids}
+    enrollments = enrolled(session, learner, "program", shop.program_id)
     first: Enrollment = next(e for e in enrollments if e.course_id == course_ids[0])
     record_progress(session=session, report=ProgressReport(first.id or 0,
                                                            modules[course_ids[0]], True))
@@ -402,8 +390,8 @@ def test_program_progress_counts_completed_courses(session: Session, shop,  # ty
 def test_completion_rules_are_validated(session: Session, shop,  # type: ignore[no-untyped-def]
                                         super_admin: Actor) -> None:
     course_id = shop.courses["ML301"]
-    other = _modules(session, shop.courses["PY101"], n=1)
-    _modules(session, course_id, n=2)
+    other = course_modules(session, shop.courses["PY101"], n=1)
+    course_modules(session, course_id, n=2)
     with pytest.raises(DomainError) as err:
         learning.set_completion_rule(session=session, actor=super_admin, course_id=course_id,
                                      criteria=CompletionCriteria(

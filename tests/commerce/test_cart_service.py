@@ -16,7 +16,7 @@ from commerce_dash.services.catalog import pricing
 from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce.cart import CartOwner
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
-from tests.commerce.shop import PROGRAM_PRICE, make_code, owner_of
+from tests.builders import PROGRAM_PRICE, make_code, owner_of, paid_order
 
 pytestmark = pytest.mark.usefixtures("session")
 
@@ -53,23 +53,13 @@ def test_duplicates_and_unknown_items_are_refused(session: Session, shop, learne
         cart_service.add_item(session=session, owner=me, item_type="subscription", item_id=1)
 
 
-def _buy(session: Session, actor: Actor, key: str) -> str:
-    from commerce_dash.payments.sandbox import CardInput
-    from commerce_dash.services.commerce.payments import sandbox_pay
-
-    result = checkout(session=session, actor=actor, request=CheckoutRequest(key))
-    sandbox_pay(session=session, actor=actor, number=result.number,
-                card=CardInput("4242424242424242", 12, 2040, "123"))
-    return result.number
-
-
 def test_owned_course_and_fully_owned_program_are_refused(session: Session, shop,  # type: ignore[no-untyped-def]
                                                           learner: Actor) -> None:
     me = owner_of(learner)
     for code in ("PY101", "PY201", "SQL101"):
         cart_service.add_item(session=session, owner=me, item_type="course",
                               item_id=shop.courses[code])
-    _buy(session, learner, "buy-three-courses")
+    paid_order(session, learner, key="buy-three-courses")
     assert cart_service.view_cart(session=session, owner=me).lines == []
     with pytest.raises(DomainError) as err:
         cart_service.add_item(session=session, owner=me, item_type="course",
@@ -152,7 +142,7 @@ def test_guest_cart_merges_at_sign_in_dropping_duplicates_and_owned(  # type: ig
     me = owner_of(learner)
     cart_service.add_item(session=session, owner=me, item_type="course",
                           item_id=shop.courses["ML301"])
-    _buy(session, learner, "buy-ml301-first")
+    paid_order(session, learner, key="buy-ml301-first")
     cart_service.add_item(session=session, owner=me, item_type="course",
                           item_id=shop.courses["SQL101"])
     guest = CartOwner(user_id=None, token="guest-merge-token")

@@ -14,7 +14,7 @@ from commerce_dash.models.commerce import Order, Payment, SandboxIntent
 from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
 from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
-from tests.commerce.shop import build_shop, make_code, owner_of
+from tests.builders import build_shop, make_code, owner_of
 from tests.conftest import create_user
 
 

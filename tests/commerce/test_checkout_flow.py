@@ -20,7 +20,7 @@ from commerce_dash.payments.sandbox import CardInput, SandboxProcessor
 from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce import payments
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
-from tests.commerce.shop import make_code, owner_of
+from tests.builders import make_code, owner_of
 from tests.conftest import create_user
 
 GOOD = CardInput("4242 4242 4242 4242", 12, 2040, "123")

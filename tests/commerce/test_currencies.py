@@ -20,7 +20,7 @@ from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce import orders, payments, refunds
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.services.revenue.revenue_reconciliation import reconciliation
-from tests.commerce.shop import GOOD_CARD, build_shop, number_of, owner_of
+from tests.builders import GOOD_CARD, build_shop, number_of, owner_of
 from tests.conftest import create_user
 
 pytestmark = pytest.mark.usefixtures("both_databases")

@@ -6,11 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -25,42 +23,14 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment, Registration
-from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce import payments
-from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.services.enrollment import lms_sync
 from commerce_dash.settings import get_settings
-from tests.commerce.shop import build_shop, owner_of
+from tests.builders import build_shop, buy, make_code
 from tests.conftest import create_user
+from tests.fakes import FakeLms
 
 # issue 13: these findings are proven on SQLite and on PostgreSQL in every run
 pytestmark = pytest.mark.usefixtures("both_databases")
-
-
-class FakeLms:
-    """Answers 503 for the first ``failures`` requests, then 200; records what it got."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.failures = failures
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        lms = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                lms.received.append((dict(self.headers.items()), body))
-                failing = len(lms.received) <= lms.failures
-                self.send_response(503 if failing else 200)
-                self.end_headers()
-                self.wfile.write(b'{"success": true, "status": "pending"}')
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/enrollment-request"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
@@ -107,11 +77,7 @@ def test_enrollment_goes_through_the_lms_and_its_answer(session: Session, super_
                                                         learner: Actor, lms) -> None:  # type: ignore[no-untyped-def]
     fake, key_id = lms
     shop = build_shop(session, super_admin)
-    cart_service.add_item(session=session, owner=owner_of(learner), item_type="course",
-                          item_id=shop.courses["PY101"])
-    order = checkout(session=session, actor=learner, request=CheckoutRequest("lms-order-1"))
-    payments.sandbox_pay(session=session, actor=learner, number=order.number,
-                         card=CardInput("4242424242424242", 12, 2040, "123"))
+    buy(session, learner, shop, ("course", "PY101"), key="lms-order-1")
     registration = session.exec(select(Registration)).one()
     enrollment = session.exec(select(Enrollment)).one()
     assert (registration.status, enrollment.status, enrollment.mode) == (
@@ -172,11 +138,7 @@ def test_a_stuck_lms_enrollment_is_listed_and_sent_again(session: Session, super
     fake, _key_id = lms
     fake.failures = 0
     shop = build_shop(session, super_admin)
-    cart_service.add_item(session=session, owner=owner_of(learner), item_type="course",
-                          item_id=shop.courses["SQL101"])
-    order = checkout(session=session, actor=learner, request=CheckoutRequest("lms-order-2"))
-    payments.sandbox_pay(session=session, actor=learner, number=order.number,
-                         card=CardInput("4242424242424242", 12, 2040, "123"))
+    buy(session, learner, shop, ("course", "SQL101"), key="lms-order-2")
     assert regs.stuck_lms_enrollments(session=session, actor=super_admin) == []
     enrollment = session.exec(select(Enrollment)).one()
     enrollment.requested_at = utcnow() - timedelta(hours=2)
@@ -216,7 +178,6 @@ def _answer(client: TestClient, key_id: str, payload: dict[str, Any], status: st
 def test_payloads_name_the_lms_user_and_what_was_paid_after_discount(  # type: ignore[no-untyped-def]
         session: Session, super_admin: Actor, learner: Actor, lms) -> None:
     from commerce_dash.models.integrations import LmsUserLink
-    from tests.commerce.shop import buy, make_code
 
     _fake, key_id = lms
     shop = build_shop(session, super_admin)
@@ -254,7 +215,6 @@ def test_an_lms_rejection_gives_the_money_back(session: Session, super_admin: Ac
     from commerce_dash.models.commerce import RefundRequest
     from commerce_dash.services.commerce import refunds
     from commerce_dash.services.revenue.revenue_reconciliation import reconciliation
-    from tests.commerce.shop import buy
 
     monkeypatch.setenv("COMMERCE_LMS_REJECTION_REFUND", mode)
     get_settings.cache_clear()

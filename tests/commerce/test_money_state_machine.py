@@ -45,7 +45,7 @@ from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.services.enrollment import registrations
 from commerce_dash.services.enrollment.ownership import owned_course_ids
 from commerce_dash.settings import get_settings
-from tests.commerce.shop import GOOD_CARD, build_shop, make_code, number_of, owner_of
+from tests.builders import GOOD_CARD, build_shop, make_code, number_of, owner_of
 from tests.conftest import _truncate_all, create_user
 
 pytestmark = pytest.mark.usefixtures("both_databases")

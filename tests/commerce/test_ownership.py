@@ -26,7 +26,7 @@ from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce import orders, payments, refunds
 from commerce_dash.services.commerce.cart import CartOwner
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
-from tests.commerce.shop import GOOD_CARD, buy, number_of, owner_of
+from tests.builders import GOOD_CARD, buy, number_of, owner_of
 
 pytestmark = pytest.mark.usefixtures("both_databases")
 

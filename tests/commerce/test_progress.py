@@ -13,39 +13,15 @@ from commerce_dash.domain.certificate_numbers import valid_number
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.catalog import CourseModule
 from commerce_dash.models.certificates import Certificate, CompletionRule
-from commerce_dash.models.enrollment import Enrollment
-from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce import payments
-from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.services.learning.progress import ProgressReport, record_progress
-from tests.commerce.shop import owner_of
-
-
-def _modules(session: Session, course_id: int, n: int = 3) -> list[int]:
-    rows = [CourseModule(course_id=course_id, position=i, title=f"Module {i}")
-            for i in range(1, n + 1)]
-    session.add_all(rows)
-    session.commit()
-    return [r.id for r in rows if r.id is not None]
-
-
-def _enrolled(session: Session, learner: Actor, kind: str, item_id: int) -> list[Enrollment]:
-    cart_service.add_item(session=session, owner=owner_of(learner), item_type=kind,
-                          item_id=item_id)
-    order = checkout(session=session, actor=learner,
-                     request=CheckoutRequest(f"progress-{kind}-{item_id}"))
-    payments.sandbox_pay(session=session, actor=learner, number=order.number,
-                         card=CardInput("4242424242424242", 12, 2040, "123"))
-    return list(session.exec(select(Enrollment).where(Enrollment.user_id == learner.user_id)))
-
+from tests.builders import course_modules, enrolled
 
 
 def test_the_last_module_completes_the_course_and_issues_one_certificate(  # type: ignore[no-untyped-def]
     session: Session, shop, learner: Actor
 ) -> None:
-    modules = _modules(session, shop.courses["PY101"])
-    enrollment = _enrolled(session, learner, "course", shop.courses["PY101"])[0]
+    modules = course_modules(session, shop.courses["PY101"])
+    enrollment = enrolled(session, learner, "course", shop.courses["PY101"])[0]
     assert enrollment.id is not None
     for module in modules[:-1]:
         outcome = record_progress(session=session, report=ProgressReport(
@@ -66,12 +42,12 @@ def test_the_last_module_completes_the_course_and_issues_one_certificate(  # typ
 
 
 def test_percentage_and_passing_score_rules(session: Session, shop, learner: Actor) -> None:  # type: ignore[no-untyped-def]
-    modules = _modules(session, shop.courses["SQL101"], n=5)
+    modules = course_modules(session, shop.courses["SQL101"], n=5)
     session.add(CompletionRule(course_id=shop.courses["SQL101"], requirement="percentage",
                                min_percentage=60, assessment_module_id=modules[-1],
                                passing_score=70, valid_for_days=365))
     session.commit()
-    enrollment = _enrolled(session, learner, "course", shop.courses["SQL101"])[0]
+    enrollment = enrolled(session, learner, "course", shop.courses["SQL101"])[0]
     assert enrollment.id is not None
     for module in modules[:2]:
         record_progress(session=session, report=ProgressReport(enrollment.id, module, True))
@@ -86,9 +62,9 @@ def test_percentage_and_passing_score_rules(session: Session, shop, learner: Act
 
 
 def test_bad_reports_are_refused(session: Session, shop, learner: Actor) -> None:  # type: ignore[no-untyped-def]
-    modules = _modules(session, shop.courses["ML301"])
-    other = _modules(session, shop.courses["PY201"], n=1)
-    enrollment = _enrolled(session, learner, "course", shop.courses["ML301"])[0]
+    modules = course_modules(session, shop.courses["ML301"])
+    other = course_modules(session, shop.courses["PY201"], n=1)
+    enrollment = enrolled(session, learner, "course", shop.courses["ML301"])[0]
     assert enrollment.id is not None
     for report, field in [
         (ProgressReport(enrollment.id, other[0], True), "module_id"),
@@ -104,8 +80,8 @@ def test_completing_every_course_of_a_program_issues_the_program_certificate_onc
     session: Session, shop, learner: Actor
 ) -> None:
     course_ids = [shop.courses[c] for c in ("PY101", "PY201", "SQL101")]
-    modules = {c: _modules(session, c, n=1)[0] for c in course_ids}
-    enrollments = _enrolled(session, learner, "program", shop.program_id)
+    modules = {c: course_modules(session, c, n=1)[0] for c in course_ids}
+    enrollments = enrolled(session, learner, "program", shop.program_id)
     assert len(enrollments) == 3
     for enrollment in enrollments:
         assert enrollment.id is not None
@@ -117,8 +93,8 @@ def test_completing_every_course_of_a_program_issues_the_program_certificate_onc
 
 def test_two_completion_events_at_once_give_one_certificate(session: Session, shop,  # type: ignore[no-untyped-def]
                                                             learner: Actor) -> None:
-    modules = _modules(session, shop.courses["PY201"], n=1)
-    enrollment = _enrolled(session, learner, "course", shop.courses["PY201"])[0]
+    modules = course_modules(session, shop.courses["PY201"], n=1)
+    enrollment = enrolled(session, learner, "course", shop.courses["PY201"])[0]
     assert enrollment.id is not None
     barrier = Barrier(2)
     numbers: list[str] = []
@@ -159,7 +135,7 @@ def test_the_lms_reports_progress_through_the_signed_api(session: Session, shop,
     session.add_all([CourseModule(course_id=course_id, position=i, title=f"M{i}",
                                   lms_id=f"lms-m{i}") for i in (1, 2)])
     session.commit()
-    _enrolled(session, learner, "course", course_id)
+    enrolled(session, learner, "course", course_id)
     item = session.exec(select(Registration.dedupe_key)).one()
     connector, _ = lms_sync.create_connector(session=session, actor=super_admin,
                                              name="Cadence", kind="lms")

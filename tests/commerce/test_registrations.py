@@ -10,28 +10,13 @@ from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.models.catalog import Course, Department
+from commerce_dash.models.catalog import Department
 from commerce_dash.models.commerce import Order, OrderLine
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment, Registration
-from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce import payments
-from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.services.enrollment import registrations as regs
-from tests.commerce.shop import build_shop, owner_of
+from tests.builders import build_shop, needs_approval, number_of, paid_order
 from tests.conftest import create_user
-
-GOOD = CardInput("4242424242424242", 12, 2040, "123")
-
-
-def _buy(session: Session, actor: Actor, key: str, *items: tuple[str, int]) -> str:
-    for kind, item_id in items:
-        cart_service.add_item(session=session, owner=owner_of(actor), item_type=kind,
-                              item_id=item_id)
-    result = checkout(session=session, actor=actor, request=CheckoutRequest(key))
-    payments.sandbox_pay(session=session, actor=actor, number=result.number, card=GOOD)
-    return result.number
 
 
 def _templates(session: Session) -> list[str]:
@@ -40,18 +25,9 @@ def _templates(session: Session) -> list[str]:
 
 
 
-def _needs_approval(session: Session, shop, *codes: str) -> None:  # type: ignore[no-untyped-def]
-    for code in codes:
-        course = session.get(Course, shop.courses[code])
-        assert course is not None
-        course.approval_required = True
-        session.add(course)
-    session.commit()
-
-
 def test_a_course_without_approval_is_enrolled_at_once(session: Session, shop,  # type: ignore[no-untyped-def]
                                                        learner: Actor) -> None:
-    _buy(session, learner, "reg-auto-01", ("course", shop.courses["PY101"]))
+    paid_order(session, learner, ("course", shop.courses["PY101"]), key="reg-auto-01")
     registration = session.exec(select(Registration)).one()
     assert (registration.kind, registration.status, registration.amount_paid) == (
         "course", "enrolled", 10_000)
@@ -64,8 +40,8 @@ def test_a_course_without_approval_is_enrolled_at_once(session: Session, shop,  
 def test_a_program_gives_one_registration_per_course_linked_to_the_program(  # type: ignore[no-untyped-def]
     session: Session, shop, learner: Actor
 ) -> None:
-    _needs_approval(session, shop, "SQL101")
-    _buy(session, learner, "reg-prog-01", ("program", shop.program_id))
+    needs_approval(session, shop.courses["SQL101"])
+    paid_order(session, learner, ("program", shop.program_id), key="reg-prog-01")
     rows = session.exec(select(Registration).order_by(Registration.id)).all()
     parent = next(r for r in rows if r.kind == "program")
     children = [r for r in rows if r.kind == "course"]
@@ -78,7 +54,8 @@ def test_a_program_gives_one_registration_per_course_linked_to_the_program(  # t
 
 def test_exactly_one_registration_per_order_item(session: Session, shop,  # type: ignore[no-untyped-def]
                                                  learner: Actor) -> None:
-    number = _buy(session, learner, "reg-once-01", ("course", shop.courses["ML301"]))
+    number = number_of(paid_order(session, learner, ("course", shop.courses["ML301"]),
+                                  key="reg-once-01"))
     order = session.exec(select(Order)).one()
     lines = list(session.exec(select(OrderLine)).all())
     with pytest.raises(IntegrityError):
@@ -102,8 +79,8 @@ def two_departments(session: Session, super_admin: Actor, shop):  # type: ignore
 
 def test_the_queue_is_scoped_to_the_admins_departments(session: Session, shop, two_departments,  # type: ignore[no-untyped-def]
                                                        learner: Actor, super_admin: Actor) -> None:
-    _buy(session, learner, "reg-scope-1", ("course", shop.courses["PY101"]),
-         ("course", two_departments.courses["PY101"]))
+    paid_order(session, learner, ("course", shop.courses["PY101"]),
+               ("course", two_departments.courses["PY101"]), key="reg-scope-1")
     near = create_user(session, "near@example.com",
                        grants=(Grant(RoleName.ENROLLMENT_ADMIN, shop.department_id),))
     mine = regs.list_queue(session=session, actor=near, page=PageRequest())
@@ -124,8 +101,8 @@ def test_the_queue_is_scoped_to_the_admins_departments(session: Session, shop, t
 
 def test_approve_enrolls_and_reject_needs_a_reason(session: Session, shop, two_departments,  # type: ignore[no-untyped-def]
                                                    learner: Actor, super_admin: Actor) -> None:
-    _buy(session, learner, "reg-decide-1", ("course", shop.courses["PY101"]),
-         ("course", shop.courses["SQL101"]))
+    paid_order(session, learner, ("course", shop.courses["PY101"]),
+               ("course", shop.courses["SQL101"]), key="reg-decide-1")
     first, second = regs.list_queue(session=session, actor=super_admin,
                                     page=PageRequest()).items
     approved = regs.approve(session=session, actor=super_admin, registration_id=first.id)
@@ -150,8 +127,9 @@ def test_approve_enrolls_and_reject_needs_a_reason(session: Session, shop, two_d
 
 def test_bulk_reports_each_item(session: Session, shop, two_departments, learner: Actor,  # type: ignore[no-untyped-def]
                                 super_admin: Actor) -> None:
-    _buy(session, learner, "reg-bulk-01", *[("course", shop.courses[c])
-                                            for c in ("PY101", "PY201", "SQL101", "ML301")])
+    paid_order(session, learner, *[("course", shop.courses[c])
+                                   for c in ("PY101", "PY201", "SQL101", "ML301")],
+               key="reg-bulk-01")
     rows = regs.list_queue(session=session, actor=super_admin, page=PageRequest()).items
     regs.reject(session=session, actor=super_admin, registration_id=rows[0].id,
                 reason="Decided before the bulk action")
@@ -187,7 +165,7 @@ def test_a_department_admin_sets_the_approval_rule_of_their_departments(  # type
         AuditLog.action == "department.approval_rule_changed")).one()
     assert audit.after == {"approval_required": True}
     # the rule applies to the next purchase
-    _buy(session, learner, "reg-rule-01", ("course", shop.courses["PY201"]))
+    paid_order(session, learner, ("course", shop.courses["PY201"]), key="reg-rule-01")
     assert session.exec(select(Registration)).one().status == "pending"
 
 
@@ -196,7 +174,7 @@ def test_a_rejection_records_a_refund_request_the_learner_and_admins_see(  # typ
 ) -> None:
     from commerce_dash.models.commerce import RefundRequest
 
-    _buy(session, learner, "reg-refund-1", ("course", shop.courses["ML301"]))
+    paid_order(session, learner, ("course", shop.courses["ML301"]), key="reg-refund-1")
     row = regs.list_queue(session=session, actor=super_admin, page=PageRequest()).items[0]
     rejected = regs.reject(session=session, actor=super_admin, registration_id=row.id,
                            reason="The cohort is full this term")

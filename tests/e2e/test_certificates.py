@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.e2e.conftest import DEMO_PASSWORD, AppServer, NewPage, register_learner, sign_in
-from tests.e2e.test_checkout import PASSWORD, _mail_to
+from tests.e2e.conftest import LEARNER_PASSWORD as PASSWORD
+from tests.e2e.conftest import mail_to as _mail_to
 
 pytestmark = pytest.mark.e2e
 COURSE = "ENG-130"  # Git and Code Review: three modules, no approval needed

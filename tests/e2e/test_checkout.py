@@ -9,6 +9,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.checkout_steps import ORDER_URL
+from tests.e2e.checkout_steps import fill_localstripe_card as _fill_localstripe_card
+from tests.e2e.checkout_steps import pay_with_sandbox_card as _pay_with_sandbox_card
 from tests.e2e.conftest import (
     LEARNER_PASSWORD,
     UI_TIMEOUT_MS,
@@ -22,7 +25,6 @@ from tests.e2e.conftest import (
 
 pytestmark = pytest.mark.e2e
 PASSWORD = LEARNER_PASSWORD
-ORDER_URL = re.compile(r"/checkout/(ORD-\d{4}-\d{5})")
 
 
 def _register(app: AppServer, name: str) -> tuple[str, str]:
@@ -41,13 +43,6 @@ def _api_add(app: AppServer, token: str, kind: str, code: str) -> None:
 
 _mail_to = mail_to
 _text_of = text_of
-
-
-def _pay_with_sandbox_card(page: Page, number: str) -> None:
-    page.locator("#card-number").fill(number)
-    page.locator("#card-expiry").fill("12/34")
-    page.locator("#card-cvc").fill("123")
-    page.locator("#pay").click()
 
 
 def test_guest_cart_merges_at_sign_in_and_a_sandbox_payment_completes_the_order(
@@ -118,15 +113,6 @@ def test_sandbox_three_d_secure_challenge(new_page: NewPage, app_server: AppServ
     page.locator("#approve-3ds").click()
     page.wait_for_url(ORDER_URL, timeout=UI_TIMEOUT_MS)
     expect(page.locator("#order-complete")).to_be_visible()
-
-
-def _fill_localstripe_card(page: Page, number: str) -> None:
-    # localstripe's Stripe.js renders plain inputs named by their placeholders
-    card = page.locator("#card-element")
-    card.locator("input[placeholder=number]").fill(number)
-    card.locator("input[placeholder=exp_month]").fill("12")
-    card.locator("input[placeholder=exp_year]").fill("34")
-    card.locator("input[placeholder=cvc]").fill("123")
 
 
 def _stripe_checkout(new_page: NewPage, app_server: AppServer, name: str,

@@ -14,7 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DEMO_PASSWORD, AppServer, NewPage, register_learner, sign_in
-from tests.e2e.test_checkout import PASSWORD, _mail_to, _text_of
+from tests.e2e.conftest import LEARNER_PASSWORD as PASSWORD
+from tests.e2e.conftest import mail_to as _mail_to
+from tests.e2e.conftest import text_of as _text_of
 
 pytestmark = pytest.mark.e2e
 COURSES = ("ENG-101", "ENG-110")  # Python Foundations, Web APIs with FastAPI

@@ -14,7 +14,9 @@ from sqlmodel import Session, col, select
 from commerce_dash.db import build_engine
 from commerce_dash.models.catalog import Course
 from tests.e2e.conftest import DEMO_PASSWORD, AppServer, NewPage, register_learner, sign_in
-from tests.e2e.test_checkout import PASSWORD, _mail_to, _text_of
+from tests.e2e.conftest import LEARNER_PASSWORD as PASSWORD
+from tests.e2e.conftest import mail_to as _mail_to
+from tests.e2e.conftest import text_of as _text_of
 
 pytestmark = pytest.mark.e2e
 COURSES = ("ENG-140", "ENG-150", "ENG-160", "ENG-170")

@@ -20,6 +20,9 @@ from playwright.sync_api import Page, expect
 
 from commerce_dash import routes
 from commerce_dash.pages.admin.certificate_templates_state import CertificateTemplatesState
+from tests.e2e.checkout_steps import ORDER_URL
+from tests.e2e.checkout_steps import fill_localstripe_card as _fill_localstripe_card
+from tests.e2e.checkout_steps import pay_with_sandbox_card as _pay_with_sandbox_card
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
     SUPER_EMAIL,
@@ -28,12 +31,7 @@ from tests.e2e.conftest import (
     NewPage,
     sign_in,
 )
-from tests.e2e.test_checkout import (
-    ORDER_URL,
-    PASSWORD,
-    _fill_localstripe_card,
-    _pay_with_sandbox_card,
-)
+from tests.e2e.conftest import LEARNER_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.e2e
 OTHER_ORIGIN = "https://evil.example"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
+import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -11,6 +14,7 @@ import reflex as rx
 from reflex.istate.data import RouterData
 from sqlmodel import Session
 
+from commerce_dash import routes
 from commerce_dash.services.platform import accounts
 from commerce_dash.services.platform.accounts import SESSION_COOKIE
 from tests.conftest import PASSWORD
@@ -61,3 +65,29 @@ def run_event(handler: Any, state: Any, *args: Any) -> list[Any]:
     else:
         items = [out]
     return [e for e in items if e is not None]
+
+
+def state_as(session: Session, cls: type[S], path: str = routes.ADMIN, *,
+             email: str = "root@example.com", params: dict[str, str] | None = None,
+             query: dict[str, str] | None = None, ip: str = IP) -> S:
+    """A fresh state of ``cls`` at ``path`` for ``email`` just signed in (a super-admin unless
+    told otherwise; no one when ``email`` is empty)."""
+    token = token_for(session, email, ip=ip) if email else ""
+    return page_state(cls, path, params or {}, token, query, ip)
+
+
+# ``page_as(cls, path, email=..., params=..., query=...)``: the tests/pages/conftest.py fixture.
+PageAs = Callable[..., Any]
+
+_TOAST = re.compile(r'\["(error|success|info|warning)"\]\((".*?(?<!\\)")')
+
+
+def _js(event: Any) -> str:
+    return " ".join(str(getattr(value, "_js_expr", "")) for _, value in event.args)
+
+
+def toast_messages(events: list[Any], kind: str = "error") -> list[str]:
+    """The messages of the ``kind`` toasts among a handler's events."""
+    flat = [e for item in events for e in (item if isinstance(item, list) else [item])]
+    found = (_TOAST.search(_js(e)) for e in flat if isinstance(e, rx.event.EventSpec))
+    return [json.loads(m.group(2)) for m in found if m and m.group(1) == kind]

@@ -29,7 +29,7 @@ from commerce_dash.payments.factory import reset_processors
 from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.settings import get_settings
-from tests.commerce.shop import owner_of
+from tests.builders import owner_of
 from tests.pages.harness import page_state, run_event, toasts, token_for
 
 rx.State.setup_dynamic_args({"number": RouteArgType.SINGLE})

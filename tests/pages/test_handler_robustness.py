@@ -24,7 +24,7 @@ from commerce_dash.models.commerce import Order
 from commerce_dash.pages.admin.audit import AuditState
 from commerce_dash.pages.admin.certificate_templates_state import CertificateTemplatesState
 from commerce_dash.pages.admin.certificates import CertificatesAdminState
-from commerce_dash.pages.admin.courses import CoursesState, minutes_from_hours
+from commerce_dash.pages.admin.courses_state import CoursesState, minutes_from_hours
 from commerce_dash.pages.admin.discount_form import code_input
 from commerce_dash.pages.admin.discounts import DiscountsState
 from commerce_dash.pages.admin.orders import AdminOrdersState
@@ -35,7 +35,7 @@ from commerce_dash.pages.admin.refunds_state import RefundsState
 from commerce_dash.pages.admin.registrations import RegistrationsState
 from commerce_dash.pages.admin.system import SystemState
 from commerce_dash.pages.admin.tax_settings import TaxSettingsState
-from commerce_dash.pages.admin.users import CHOOSE_ROLE, UsersState, role_label
+from commerce_dash.pages.admin.users_state import CHOOSE_ROLE, UsersState, role_label
 from commerce_dash.pages.store.checkout import CheckoutState
 from commerce_dash.pages.store.sandbox_3ds import NOT_WAITING, ChallengeState
 from commerce_dash.payments.sandbox import CHALLENGE_CARD, CardInput
@@ -43,9 +43,10 @@ from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce import payments as payments_service
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.state.paging import MAX_SEARCH
-from tests.commerce.shop import owner_of
-from tests.pages.test_refund_pages import _run, _state, _token
-from tests.pages.test_strict_numbers import _admin, _toasts
+from tests.builders import owner_of
+from tests.pages.harness import PageAs, page_state, token_for
+from tests.pages.harness import run_event as _run
+from tests.pages.harness import toast_messages as _toasts
 
 # The app installs this when it registers /sandbox/3ds/[intent].
 rx.State.setup_dynamic_args({"intent": RouteArgType.SINGLE})
@@ -76,9 +77,9 @@ PAGED: list[tuple[type[Any], str]] = [
 
 @on_both_databases
 @pytest.mark.parametrize(("cls", "path"), PAGED, ids=[c.__name__ for c, _ in PAGED])
-def test_a_nul_in_an_admin_search_is_dropped(session: Session, shop, cls: type[Any],  # type: ignore[no-untyped-def]
+def test_a_nul_in_an_admin_search_is_dropped(page_as: PageAs, shop, cls: type[Any],  # type: ignore[no-untyped-def]
                                              path: str) -> None:
-    state = _admin(cls, session, path)
+    state = page_as(cls, path)
     _run(cls.load, state)
     for typed, kept in (("\x00", ""), ("PY\x00101", "PY101"), ("root\x00", "root")):
         events = _run(cls.set_search, state, typed)
@@ -89,17 +90,17 @@ def test_a_nul_in_an_admin_search_is_dropped(session: Session, shop, cls: type[A
     assert (state.total, state.rows) == shown  # what "root" finds, NUL or not
 
 
-def test_a_search_names_rows_without_its_nul(session: Session, shop) -> None:  # type: ignore[no-untyped-def]
-    users = _admin(UsersState, session, routes.ADMIN_USERS)
+def test_a_search_names_rows_without_its_nul(page_as: PageAs, shop) -> None:  # type: ignore[no-untyped-def]
+    users = page_as(UsersState, routes.ADMIN_USERS)
     _run(UsersState.set_search, users, "ro\x00ot")
     assert [r["email"] for r in users.rows] == ["root@example.com"]
-    courses = _admin(CoursesState, session, routes.ADMIN_COURSES)
+    courses = page_as(CoursesState, routes.ADMIN_COURSES)
     _run(CoursesState.set_search, courses, "PY\x00101")
     assert courses.search == "PY101" and courses.total == 1
 
 
-def test_a_search_is_cut_to_its_bound_and_text_only(session: Session, shop) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(UsersState, session, routes.ADMIN_USERS)
+def test_a_search_is_cut_to_its_bound_and_text_only(page_as: PageAs, shop) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(UsersState, routes.ADMIN_USERS)
     assert _toasts(_run(UsersState.set_search, state, "x" * 100_000)) == []
     assert state.search == "x" * MAX_SEARCH and state.total == 0
     for forged in (5, None, ["a"], {"a": 1}):  # a forged event's argument: no search
@@ -109,11 +110,11 @@ def test_a_search_is_cut_to_its_bound_and_text_only(session: Session, shop) -> N
 
 @on_both_databases
 def test_a_nul_in_a_search_a_link_carries_is_dropped(session: Session, super_admin: Actor) -> None:
-    token = _token(session, "root@example.com")
-    refunds = _state(RefundsState, routes.ADMIN_REFUNDS, {}, token, {"learner": "lee\x00@x"})
+    token = token_for(session, "root@example.com")
+    refunds = page_state(RefundsState, routes.ADMIN_REFUNDS, {}, token, {"learner": "lee\x00@x"})
     assert _toasts(_run(RefundsState.load, refunds)) == []
     assert refunds.search == "lee@x" and refunds.total == 0
-    certificates = _state(CertificatesAdminState, routes.ADMIN_CERTIFICATES, {}, token,
+    certificates = page_state(CertificatesAdminState, routes.ADMIN_CERTIFICATES, {}, token,
                           {"number": "CERT-\x00"})
     assert _toasts(_run(CertificatesAdminState.load, certificates)) == []
     assert certificates.search == "CERT-" and certificates.total == 0
@@ -123,9 +124,9 @@ def test_a_nul_in_a_search_a_link_carries_is_dropped(session: Session, super_adm
 
 
 @pytest.mark.parametrize("ref", ["", "ORD-2026-99999", "nope", "ORD-2026-\x0099999"])
-def test_paying_for_no_order_is_the_error_toast(session: Session, learner: Actor,  # type: ignore[no-untyped-def]
+def test_paying_for_no_order_is_the_error_toast(page_as: PageAs, learner: Actor,  # type: ignore[no-untyped-def]
                                                 ref: str) -> None:
-    state = _state(CheckoutState, f"{routes.CHECKOUT}/X", {}, _token(session, learner.email))
+    state = page_as(CheckoutState, f"{routes.CHECKOUT}/X", email=learner.email)
     state.order_ref = ref  # the page's order (never loaded, or one that is not the learner's)
     [message] = _toasts(_run(CheckoutState.pay_sandbox, state, dict(GOOD_FORM)))
     assert message.startswith("No order") and message.endswith("was found.")
@@ -135,8 +136,8 @@ def test_paying_for_no_order_is_the_error_toast(session: Session, learner: Actor
 
 def test_paying_on_a_checkout_page_that_found_no_order(session: Session, learner: Actor) -> None:
     number = "ORD-2026-99999"
-    state = _state(CheckoutState, f"{routes.CHECKOUT}/{number}", {"number": number},
-                   _token(session, learner.email))
+    state = page_state(CheckoutState, f"{routes.CHECKOUT}/{number}", {"number": number},
+                   token_for(session, learner.email))
     _run(CheckoutState.load, state)
     assert state.phase == "missing"
     missing = state.missing_message
@@ -149,9 +150,9 @@ def test_paying_on_a_checkout_page_that_found_no_order(session: Session, learner
     {"card_number": None, "expiry": None, "cvc": None},
     {"expiry": ["12/40"]},
 ])
-def test_card_fields_that_are_no_text_are_the_format_message(session: Session,  # type: ignore[no-untyped-def]
+def test_card_fields_that_are_no_text_are_the_format_message(page_as: PageAs,  # type: ignore[no-untyped-def]
                                                              learner: Actor, form: dict) -> None:
-    state = _state(CheckoutState, f"{routes.CHECKOUT}/X", {}, _token(session, learner.email))
+    state = page_as(CheckoutState, f"{routes.CHECKOUT}/X", email=learner.email)
     assert _run(CheckoutState.pay_sandbox, state, form) == []
     assert state.error == "Enter the expiry as MM/YY." and not state.paying
     assert _run(CheckoutState.pay_sandbox, state, "not a form") == []
@@ -159,9 +160,9 @@ def test_card_fields_that_are_no_text_are_the_format_message(session: Session,  
 
 
 @pytest.mark.parametrize("answer", ["", "not json", "[1, 2]", "null", "5", '"text"', 5, None])
-def test_a_card_script_answer_that_is_no_object_is_an_error(session: Session,  # type: ignore[no-untyped-def]
+def test_a_card_script_answer_that_is_no_object_is_an_error(page_as: PageAs,  # type: ignore[no-untyped-def]
                                                             learner: Actor, answer: Any) -> None:
-    state = _state(CheckoutState, f"{routes.CHECKOUT}/X", {}, _token(session, learner.email))
+    state = page_as(CheckoutState, f"{routes.CHECKOUT}/X", email=learner.email)
     state.paying = True
     assert _run(CheckoutState.stripe_token, state, answer) == []
     assert state.error == "Check your card details." and not state.paying
@@ -174,9 +175,9 @@ def test_a_card_script_answer_that_is_no_object_is_an_error(session: Session,  #
 
 
 @pytest.mark.parametrize("role", ["owner", "", "\x00", "SUPER_ADMIN", 5, None])
-def test_a_forged_role_is_the_roles_message(session: Session, super_admin: Actor,  # type: ignore[no-untyped-def]
+def test_a_forged_role_is_the_roles_message(page_as: PageAs, super_admin: Actor,  # type: ignore[no-untyped-def]
                                             role: Any) -> None:
-    state = _admin(UsersState, session, routes.ADMIN_USERS)
+    state = page_as(UsersState, routes.ADMIN_USERS)
     _run(UsersState.load, state)
     _run(UsersState.open_roles, state, state.rows[0]["id"])
     before = list(state.edit_grants)
@@ -196,9 +197,9 @@ def test_a_role_label_never_raises() -> None:
 
 @on_both_databases
 @pytest.mark.parametrize("role", ["owner", "\x00", "dept\x00admin"])
-def test_a_forged_role_filter_is_no_filter(session: Session, super_admin: Actor,  # type: ignore[no-untyped-def]
+def test_a_forged_role_filter_is_no_filter(page_as: PageAs, super_admin: Actor,  # type: ignore[no-untyped-def]
                                            learner: Actor, role: str) -> None:
-    state = _admin(UsersState, session, routes.ADMIN_USERS)
+    state = page_as(UsersState, routes.ADMIN_USERS)
     _run(UsersState.load, state)
     assert state.total == 2
     assert _run(UsersState.set_role_filter, state, role) == []
@@ -210,8 +211,8 @@ def test_a_forged_role_filter_is_no_filter(session: Session, super_admin: Actor,
 # -- 4. a signature slot the editor does not show ----------------------------------------------
 
 
-def _editor(session: Session, signatures: int) -> CertificateTemplatesState:
-    state = _admin(CertificateTemplatesState, session, routes.ADMIN_CERT_TEMPLATES)
+def _editor(page_as: PageAs, signatures: int) -> CertificateTemplatesState:
+    state = page_as(CertificateTemplatesState, routes.ADMIN_CERT_TEMPLATES)
     _run(CertificateTemplatesState.load, state)
     _run(CertificateTemplatesState.open_new, state)
     for i in range(signatures):
@@ -225,9 +226,9 @@ BAD_SLOTS: list[Any] = [1, 2, 3, 99, -1, -2, "1", "x", "", "¹", "０", "0.0", 0
 
 
 @pytest.mark.parametrize("index", BAD_SLOTS)
-def test_a_signature_slot_not_shown_is_ignored(session: Session, super_admin: Actor,  # type: ignore[no-untyped-def]
+def test_a_signature_slot_not_shown_is_ignored(page_as: PageAs, super_admin: Actor,  # type: ignore[no-untyped-def]
                                                index: Any) -> None:
-    state = _editor(session, 1)  # one signature: slot 0 is the only one shown
+    state = _editor(page_as, 1)  # one signature: slot 0 is the only one shown
     before = [dict(s) for s in state.signatures]
     assert _run(CertificateTemplatesState.set_signature, state, index, "name", "Forged") == []
     assert _run(CertificateTemplatesState.remove_signature, state, index) == []
@@ -238,16 +239,16 @@ def test_a_signature_slot_not_shown_is_ignored(session: Session, super_admin: Ac
 @pytest.mark.parametrize(("key", "value"), [
     ("bogus", "x"), ({"a": 1}, "x"), (None, "x"), ("name", 5), ("name", None), ("name", ["x"]),
 ])
-def test_a_signature_field_that_is_none_is_ignored(session: Session, super_admin: Actor,  # type: ignore[no-untyped-def]
+def test_a_signature_field_that_is_none_is_ignored(page_as: PageAs, super_admin: Actor,  # type: ignore[no-untyped-def]
                                                    key: Any, value: Any) -> None:
-    state = _editor(session, 1)
+    state = _editor(page_as, 1)
     before = [dict(s) for s in state.signatures]
     assert _run(CertificateTemplatesState.set_signature, state, 0, key, value) == []
     assert state.signatures == before
 
 
-def test_shown_signature_slots_still_change(session: Session, super_admin: Actor) -> None:
-    state = _editor(session, 3)
+def test_shown_signature_slots_still_change(page_as: PageAs, super_admin: Actor) -> None:
+    state = _editor(page_as, 3)
     _run(CertificateTemplatesState.set_signature, state, "1", "title", "Dean")  # digits too
     assert state.signatures[1]["title"] == "Dean"
     _run(CertificateTemplatesState.remove_signature, state, 0)
@@ -284,9 +285,9 @@ def test_hours_out_of_range_are_the_hours_message(text: str) -> None:
 
 
 @pytest.mark.parametrize("hours", ["١.٥", "1_0", "１.５"])
-def test_the_course_form_refuses_hours_in_other_digits(session: Session, shop,  # type: ignore[no-untyped-def]
+def test_the_course_form_refuses_hours_in_other_digits(session: Session, page_as: PageAs, shop,  # type: ignore[no-untyped-def]
                                                        hours: str) -> None:
-    state = _admin(CoursesState, session, routes.ADMIN_COURSES)
+    state = page_as(CoursesState, routes.ADMIN_COURSES)
     _run(CoursesState.load, state)
     course_id = shop.courses["PY101"]
     _run(CoursesState.open_edit, state, str(course_id))
@@ -338,8 +339,8 @@ def test_a_percent_out_of_range_keeps_its_message(text: str, message: str) -> No
         _percent_of(text)
 
 
-def test_the_discount_form_shows_the_percent_message(session: Session, shop) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(DiscountsState, session, routes.ADMIN_DISCOUNTS)
+def test_the_discount_form_shows_the_percent_message(page_as: PageAs, shop) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(DiscountsState, routes.ADMIN_DISCOUNTS)
     _run(DiscountsState.load, state)
     assert _run(DiscountsState.save_code, state, {"code": "ARABIC", "percent": "١٠"}) == []
     assert state.errors["percent"] == "Enter a percentage like 15 or 12.5."
@@ -350,8 +351,8 @@ def test_the_discount_form_shows_the_percent_message(session: Session, shop) -> 
 
 
 def _challenge_page(session: Session, learner: Actor, intent: str) -> ChallengeState:
-    state = _state(ChallengeState, f"{routes.SANDBOX_3DS}/{intent}", {"intent": intent},
-                   _token(session, learner.email))
+    state = page_state(ChallengeState, f"{routes.SANDBOX_3DS}/{intent}", {"intent": intent},
+                   token_for(session, learner.email))
     assert _run(ChallengeState.load, state) == []
     return state
 

@@ -21,7 +21,7 @@ from commerce_dash.pages.store.certificates import MyCertificatesState
 from commerce_dash.pages.store.learn import LearnState
 from commerce_dash.pages.store.my_courses import MyCoursesState
 from commerce_dash.services.learning.certificates import VerificationResult
-from tests.commerce.test_progress import _enrolled, _modules
+from tests.builders import course_modules, enrolled
 from tests.pages.harness import page_state, token_for
 from tests.pages.harness import run_event as _run
 
@@ -49,8 +49,8 @@ def token(session: Session, learner: Actor) -> str:
 @pytest.fixture
 def enrolled_in_two_modules(session: Session, shop, learner: Actor) -> str:  # type: ignore[no-untyped-def]
     """Lee is enrolled in SHOP-PY101, a local course of two modules; returns its code."""
-    _modules(session, shop.courses["PY101"], n=2)
-    _enrolled(session, learner, "course", shop.courses["PY101"])
+    course_modules(session, shop.courses["PY101"], n=2)
+    enrolled(session, learner, "course", shop.courses["PY101"])
     return "SHOP-PY101"
 
 

@@ -17,8 +17,7 @@ from commerce_dash.pages.store.refund_request import RefundRequestState
 from commerce_dash.payments.base import ProcessorError
 from commerce_dash.payments.sandbox import SandboxProcessor
 from commerce_dash.services.commerce import refunds
-from tests.commerce.shop import buy, number_of
-from tests.pages.harness import IP  # noqa: F401 - shared with other tests
+from tests.builders import buy, number_of
 from tests.pages.harness import page_state as _state
 from tests.pages.harness import run_event as _run
 from tests.pages.harness import toasts as _toasts

@@ -9,16 +9,17 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.models.revenue import RevenueShareRule
 from commerce_dash.pages.admin.payouts import PayoutsState
 from commerce_dash.pages.admin.revenue_shares import RevenueSharesState
-from tests.commerce.shop import build_shop, buy
-from tests.pages.test_refund_pages import _run, _state, _toasts, _token
+from tests.builders import build_shop, buy
+from tests.pages.harness import PageAs
+from tests.pages.harness import run_event as _run
+from tests.pages.harness import toasts as _toasts
 
 
 def test_a_billing_admin_sets_a_department_rule_in_percent(  # type: ignore[no-untyped-def]
-    session: Session, super_admin: Actor
+    session: Session, page_as: PageAs, super_admin: Actor
 ) -> None:
     shop = build_shop(session, super_admin)
-    state = _state(RevenueSharesState, "/admin/settings", {},
-                   _token(session, "root@example.com"))
+    state = page_as(RevenueSharesState, "/admin/settings")
     _run(RevenueSharesState.load, state)
     assert [r["key"] for r in state.shares] == ["default"]  # the built-in 30 / 40 / 30
     _run(RevenueSharesState.open_new, state)
@@ -40,11 +41,11 @@ def test_a_billing_admin_sets_a_department_rule_in_percent(  # type: ignore[no-u
 
 
 def test_the_payout_card_counts_entries_not_sent_without_a_platform(  # type: ignore[no-untyped-def]
-    session: Session, super_admin: Actor, learner: Actor
+    session: Session, page_as: PageAs, super_admin: Actor, learner: Actor
 ) -> None:
     shop = build_shop(session, super_admin)
     buy(session, learner, shop, ("course", "PY101"), ("course", "SQL101"))
-    state = _state(PayoutsState, "/admin/revenue", {}, _token(session, "root@example.com"))
+    state = page_as(PayoutsState, "/admin/revenue")
     _run(PayoutsState.load, state)
     assert state.configured is False
     assert state.counts == {"synced": 0, "pending": 0, "dead": 0, "not_sent": 2}

@@ -9,8 +9,6 @@ page 1), and the handler returns normally.
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 import pytest
@@ -32,7 +30,7 @@ from commerce_dash.pages.admin.discounts import DiscountsState
 from commerce_dash.pages.admin.lms_pending import LmsPendingState
 from commerce_dash.pages.admin.orders import AdminOrdersState
 from commerce_dash.pages.admin.payment_events import PaymentEventsState
-from commerce_dash.pages.admin.pricing import PricingState, whole_days
+from commerce_dash.pages.admin.pricing_state import PricingState, whole_days
 from commerce_dash.pages.admin.programs import ProgramsState
 from commerce_dash.pages.admin.progress import ProgressAdminState
 from commerce_dash.pages.admin.refunds_state import RefundsState
@@ -48,28 +46,13 @@ from commerce_dash.pages.store.checkout import CheckoutState
 from commerce_dash.pages.store.learn import LearnState
 from commerce_dash.payments.sandbox import CardInput
 from commerce_dash.services.commerce import payments as payments_service
-from tests.commerce.shop import buy
-from tests.pages.test_refund_pages import _run, _state, _token
+from tests.builders import buy
+from tests.pages.harness import PageAs, page_state
+from tests.pages.harness import run_event as _run
+from tests.pages.harness import toast_messages as _toasts
 
 # superscript one (isdigit() but int() fails), Arabic-Indic one (int() reads 1), past 64 bits
 BAD = ["¹", "١", "99999999999999999999"]
-_TOAST = re.compile(r'\["(error|success|info|warning)"\]\((".*?(?<!\\)")')
-
-
-def _js(event: Any) -> str:
-    return " ".join(str(getattr(value, "_js_expr", "")) for _, value in event.args)
-
-
-def _toasts(events: list[Any], kind: str = "error") -> list[str]:
-    """The messages of the ``kind`` toasts among a handler's events."""
-    flat = [e for item in events for e in (item if isinstance(item, list) else [item])]
-    found = (_TOAST.search(_js(e)) for e in flat if isinstance(e, rx.event.EventSpec))
-    return [json.loads(m.group(2)) for m in found if m and m.group(1) == kind]
-
-
-def _admin(cls: type[Any], session: Session, path: str = routes.ADMIN) -> Any:
-    return _state(cls, path, {}, _token(session, "root@example.com"))
-
 
 
 @pytest.fixture
@@ -92,7 +75,7 @@ def test_the_catalog_reads_page_as_ascii_digits_else_page_1(raw: str, page: int)
 
 @pytest.mark.parametrize("bad", [*BAD, "²"])
 def test_a_catalog_link_with_a_bad_page_shows_page_1(session: Session, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _state(CatalogState, routes.STORE, {}, "", {"page": bad})
+    state = page_state(CatalogState, routes.STORE, {}, "", {"page": bad})
     _run(CatalogState.load, state)
     assert state.loaded and state.page == 1
     assert state.total == 5 and len(state.cards) == 5  # four courses and the program
@@ -103,9 +86,9 @@ def test_a_catalog_link_with_a_bad_page_shows_page_1(session: Session, shop, bad
     "13/30", "0/30", "+1/30", "1_2/30", "12", "",
 ])
 def test_a_card_expiry_that_is_no_month_and_year_is_the_format_message(  # type: ignore[no-untyped-def]
-    session: Session, learner: Actor, expiry: str
+    page_as: PageAs, learner: Actor, expiry: str
 ) -> None:
-    state = _state(CheckoutState, f"{routes.CHECKOUT}/CD-1", {}, _token(session, learner.email))
+    state = page_as(CheckoutState, f"{routes.CHECKOUT}/CD-1", email=learner.email)
     events = _run(CheckoutState.pay_sandbox, state,
                   {"card_number": "4242424242424242", "expiry": expiry, "cvc": "123"})
     assert events == []
@@ -120,7 +103,7 @@ class _Paid(Exception):
     ("01 / 2040", 1, 2040), ("12/40", 12, 40), ("7/41", 7, 41),
 ])
 def test_a_card_expiry_in_ascii_digits_goes_to_the_processor(  # type: ignore[no-untyped-def]
-    session: Session, learner: Actor, monkeypatch: pytest.MonkeyPatch, expiry: str, month: int,
+    page_as: PageAs, learner: Actor, monkeypatch: pytest.MonkeyPatch, expiry: str, month: int,
     year: int
 ) -> None:
     cards: list[CardInput] = []
@@ -130,7 +113,7 @@ def test_a_card_expiry_in_ascii_digits_goes_to_the_processor(  # type: ignore[no
         raise _Paid
 
     monkeypatch.setattr(payments_service, "sandbox_pay", pay)
-    state = _state(CheckoutState, f"{routes.CHECKOUT}/CD-1", {}, _token(session, learner.email))
+    state = page_as(CheckoutState, f"{routes.CHECKOUT}/CD-1", email=learner.email)
     with pytest.raises(_Paid):
         _run(CheckoutState.pay_sandbox, state,
              {"card_number": "4242424242424242", "expiry": expiry, "cvc": "123"})
@@ -139,17 +122,17 @@ def test_a_card_expiry_in_ascii_digits_goes_to_the_processor(  # type: ignore[no
 
 @pytest.mark.parametrize("bad", BAD)
 def test_removing_a_cart_line_that_is_no_id_is_the_not_found_message(  # type: ignore[no-untyped-def]
-    session: Session, shop, learner: Actor, bad: str
+    page_as: PageAs, shop, learner: Actor, bad: str
 ) -> None:
-    state = _state(CartState, routes.CART, {}, _token(session, learner.email))
+    state = page_as(CartState, routes.CART, email=learner.email)
     assert _toasts(_run(CartState.remove, state, bad))
 
 
 @pytest.mark.parametrize("bad", BAD)
 def test_marking_a_module_that_is_no_id_is_an_error_message(  # type: ignore[no-untyped-def]
-    session: Session, learner: Actor, bad: str
+    page_as: PageAs, learner: Actor, bad: str
 ) -> None:
-    state = _state(LearnState, f"{routes.LEARN}/X", {}, _token(session, learner.email))
+    state = page_as(LearnState, f"{routes.LEARN}/X", email=learner.email)
     assert _toasts(_run(LearnState.mark_complete, state, bad))
     assert state.marking == 0
 
@@ -158,8 +141,8 @@ def test_marking_a_module_that_is_no_id_is_an_error_message(  # type: ignore[no-
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_progress_course_filter(session: Session, bought, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(ProgressAdminState, session, routes.ADMIN_PROGRESS)
+def test_progress_course_filter(page_as: PageAs, bought, bad: str) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(ProgressAdminState, routes.ADMIN_PROGRESS)
     assert _run(ProgressAdminState.load, state) == [] and state.total == 1
     assert _run(ProgressAdminState.set_course_filter, state, bad) == []
     assert state.course_filter == bad and state.total == 1  # every course
@@ -168,16 +151,16 @@ def test_progress_course_filter(session: Session, bought, bad: str) -> None:  # 
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_registrations_course_filter(session: Session, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(RegistrationsState, session, routes.ADMIN_REGISTRATIONS)
+def test_registrations_course_filter(page_as: PageAs, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(RegistrationsState, routes.ADMIN_REGISTRATIONS)
     _run(RegistrationsState.load, state)
     assert _run(RegistrationsState.set_course_filter, state, bad) == []
     assert state.course_filter == bad and state.total == 0
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_certificates_course_and_department_filters(session: Session, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(CertificatesAdminState, session, routes.ADMIN_CERTIFICATES)
+def test_certificates_course_and_department_filters(page_as: PageAs, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(CertificatesAdminState, routes.ADMIN_CERTIFICATES)
     _run(CertificatesAdminState.load, state)
     assert _run(CertificatesAdminState.set_course_filter, state, bad) == []
     assert _run(CertificatesAdminState.set_department_filter, state, bad) == []
@@ -185,8 +168,8 @@ def test_certificates_course_and_department_filters(session: Session, shop, bad:
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_revenue_department_filter(session: Session, bought, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(RevenueState, session, routes.ADMIN_REVENUE)
+def test_revenue_department_filter(page_as: PageAs, bought, bad: str) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(RevenueState, routes.ADMIN_REVENUE)
     assert _toasts(_run(RevenueState.load, state)) == []
     everything = state.totals
     assert _run(RevenueState.set_department, state, bad) == []
@@ -194,12 +177,12 @@ def test_revenue_department_filter(session: Session, bought, bad: str) -> None: 
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_pricing_and_courses_department_filters(session: Session, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
-    pricing = _admin(PricingState, session, routes.ADMIN_PRICING)
+def test_pricing_and_courses_department_filters(page_as: PageAs, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
+    pricing = page_as(PricingState, routes.ADMIN_PRICING)
     _run(PricingState.load, pricing)
     assert _run(PricingState.set_department_filter, pricing, bad) == []
     assert pricing.total == 5  # every price
-    courses = _admin(CoursesState, session, routes.ADMIN_COURSES)
+    courses = page_as(CoursesState, routes.ADMIN_COURSES)
     _run(CoursesState.load, courses)
     assert _run(CoursesState.set_department_filter, courses, bad) == []
     assert courses.total == 4
@@ -209,8 +192,8 @@ def test_pricing_and_courses_department_filters(session: Session, shop, bad: str
 
 
 @pytest.mark.parametrize("bad", [*BAD, "-1", "101", "1.5"])
-def test_progress_score_and_minutes(session: Session, bought, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(ProgressAdminState, session, routes.ADMIN_PROGRESS)
+def test_progress_score_and_minutes(page_as: PageAs, bought, bad: str) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(ProgressAdminState, routes.ADMIN_PROGRESS)
     _run(ProgressAdminState.load, state)
     message = ("Score and minutes are whole numbers: a score from 0 to 100, minutes from 0 "
                "to 100,000.")
@@ -220,8 +203,8 @@ def test_progress_score_and_minutes(session: Session, bought, bad: str) -> None:
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_progress_ids_that_are_no_ids(session: Session, bought, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(ProgressAdminState, session, routes.ADMIN_PROGRESS)
+def test_progress_ids_that_are_no_ids(page_as: PageAs, bought, bad: str) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(ProgressAdminState, routes.ADMIN_PROGRESS)
     _run(ProgressAdminState.load, state)
     assert _toasts(_run(ProgressAdminState.open_progress, state, bad))
     assert not state.open_enrollment
@@ -232,8 +215,8 @@ def test_progress_ids_that_are_no_ids(session: Session, bought, bad: str) -> Non
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_completion_rule_numbers_and_modules(session: Session, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(CompletionRuleState, session, routes.ADMIN_COURSES)
+def test_completion_rule_numbers_and_modules(page_as: PageAs, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(CompletionRuleState, routes.ADMIN_COURSES)
     assert _toasts(_run(CompletionRuleState.open_for, state, bad, "X"))
     assert not state.open
     _run(CompletionRuleState.open_for, state, str(shop.courses["PY101"]), "PY101")
@@ -258,9 +241,9 @@ def test_completion_rule_numbers_and_modules(session: Session, shop, bad: str) -
 
 @pytest.mark.parametrize("bad", BAD)
 def test_certificate_template_department_and_signature_image(  # type: ignore[no-untyped-def]
-    session: Session, shop, bad: str
+    page_as: PageAs, shop, bad: str
 ) -> None:
-    state = _admin(CertificateTemplatesState, session, routes.ADMIN_CERT_TEMPLATES)
+    state = page_as(CertificateTemplatesState, routes.ADMIN_CERT_TEMPLATES)
     _run(CertificateTemplatesState.load, state)
     _run(CertificateTemplatesState.open_new, state)
     _run(CertificateTemplatesState.set_draft, state, "name", "Standard")
@@ -277,8 +260,8 @@ def test_certificate_template_department_and_signature_image(  # type: ignore[no
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_revenue_share_target(session: Session, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(RevenueSharesState, session, routes.ADMIN_SETTINGS)
+def test_revenue_share_target(session: Session, page_as: PageAs, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(RevenueSharesState, routes.ADMIN_SETTINGS)
     _run(RevenueSharesState.load, state)
     _run(RevenueSharesState.open_new, state)
     _run(RevenueSharesState.set_scope, state, "department")
@@ -290,11 +273,11 @@ def test_revenue_share_target(session: Session, shop, bad: str) -> None:  # type
 
 
 @pytest.mark.parametrize("bad", [*BAD, "366", "-1"])
-def test_pricing_trial_days_and_item(session: Session, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
+def test_pricing_trial_days_and_item(page_as: PageAs, shop, bad: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(DomainError, match="Trial days are a whole number from 0 to 365."):
         whole_days(bad)
     assert whole_days("365") == 365 and whole_days("") == 0
-    state = _admin(PricingState, session, routes.ADMIN_PRICING)
+    state = page_as(PricingState, routes.ADMIN_PRICING)
     _run(PricingState.load, state)
     _run(PricingState.open_new, state)
     _run(PricingState.set_new_item_type, state, "subscription")
@@ -309,8 +292,8 @@ def test_pricing_trial_days_and_item(session: Session, shop, bad: str) -> None: 
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_manual_certificate_issue(session: Session, shop, learner: Actor, bad: str) -> None:  # type: ignore[no-untyped-def]
-    state = _admin(CertificatesAdminState, session, routes.ADMIN_CERTIFICATES)
+def test_manual_certificate_issue(page_as: PageAs, shop, learner: Actor, bad: str) -> None:  # type: ignore[no-untyped-def]
+    state = page_as(CertificatesAdminState, routes.ADMIN_CERTIFICATES)
     _run(CertificatesAdminState.load, state)
     _run(CertificatesAdminState.open_issue, state)
     _run(CertificatesAdminState.set_issue_item, state, str(shop.courses["PY101"]))
@@ -337,9 +320,9 @@ def test_discount_form_limits_items_and_department(bad: str) -> None:
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_a_user_role_needs_a_department_that_is_an_id(session: Session, super_admin: Actor,
+def test_a_user_role_needs_a_department_that_is_an_id(page_as: PageAs, super_admin: Actor,
                                                        bad: str) -> None:
-    state = _admin(UsersState, session, routes.ADMIN_USERS)
+    state = page_as(UsersState, routes.ADMIN_USERS)
     _run(UsersState.load, state)
     _run(UsersState.open_roles, state, state.rows[0]["id"])
     _run(UsersState.set_add_role, state, "dept_admin")
@@ -382,10 +365,10 @@ ID_HANDLERS: list[tuple[type[Any], str, tuple[Any, ...]]] = [
 @pytest.mark.parametrize(("cls", "name", "rest"), ID_HANDLERS,
                          ids=[f"{c.__name__}.{n}" for c, n, _ in ID_HANDLERS])
 def test_an_id_that_is_no_id_is_the_handlers_error_message(  # type: ignore[no-untyped-def]
-    session: Session, bought, cls: type[Any], name: str, rest: tuple[Any, ...], bad: str
+    page_as: PageAs, bought, cls: type[Any], name: str, rest: tuple[Any, ...], bad: str
 ) -> None:
     # (the shop's department, first course, program and user all have id 1: "١" is none)
-    state = _admin(cls, session)
+    state = page_as(cls)
     handler = getattr(cls, name)
     if name in ("open_history",):
         events = _run(handler, state, "course", bad, "title")
@@ -395,32 +378,32 @@ def test_an_id_that_is_no_id_is_the_handlers_error_message(  # type: ignore[no-u
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_ids_kept_for_a_confirmation_are_refused_there(session: Session, super_admin: Actor,  # type: ignore[no-untyped-def]
+def test_ids_kept_for_a_confirmation_are_refused_there(page_as: PageAs, super_admin: Actor,  # type: ignore[no-untyped-def]
                                                        bad: str) -> None:
-    templates = _admin(CertificateTemplatesState, session)
+    templates = page_as(CertificateTemplatesState)
     _run(CertificateTemplatesState.ask_delete, templates, bad, "Old")
     assert _toasts(_run(CertificateTemplatesState.confirm_delete, templates))
-    pricing = _admin(PricingState, session)
+    pricing = page_as(PricingState)
     _run(PricingState.open_deactivate, pricing, bad, "Old")
     _run(PricingState.set_deactivate_reason, pricing, "Replaced by the new price list.")
     assert _run(PricingState.confirm_deactivate, pricing) == []
     assert pricing.deactivate_error  # the price's "not found", beside the reason
-    tax = _admin(TaxSettingsState, session)
+    tax = page_as(TaxSettingsState)
     _run(TaxSettingsState.ask_revoke, tax, bad, "ACME")
     assert _toasts(_run(TaxSettingsState.confirm_revoke, tax))
-    system = _admin(SystemState, session)
+    system = page_as(SystemState)
     _run(SystemState.ask_discard, system, bad)
     assert _toasts(_run(SystemState.discard, system, {"reason": "Sent to a wrong address."}))
-    queue = _admin(RegistrationsState, session)
+    queue = page_as(RegistrationsState)
     _run(RegistrationsState.open_reject, queue, bad, "R-1")
     assert not queue.reject_open  # not the "whole selection" dialog (reject_id 0)
 
 
 @pytest.mark.parametrize("bad", BAD)
-def test_a_forged_selection_is_reported_not_raised(session: Session, super_admin: Actor,  # type: ignore[no-untyped-def]
+def test_a_forged_selection_is_reported_not_raised(page_as: PageAs, super_admin: Actor,  # type: ignore[no-untyped-def]
                                                    bad: str) -> None:
     for cls in (RegistrationsState, RefundsState):
-        queue = _admin(cls, session)
+        queue = page_as(cls)
         _run(cls.load, queue)
         _run(cls.toggle_selected, queue, bad)
         events = _run(cls.bulk_approve, queue)

@@ -16,7 +16,7 @@ from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.payments.factory import get_processor
 from commerce_dash.services.commerce import payments, refunds
-from tests.commerce.shop import buy, number_of
+from tests.builders import buy, number_of
 
 pytestmark = pytest.mark.usefixtures("both_databases")
 

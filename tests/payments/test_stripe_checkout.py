@@ -24,7 +24,7 @@ from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce import payments
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from commerce_dash.settings import get_settings
-from tests.commerce.shop import build_shop, owner_of
+from tests.builders import build_shop, owner_of
 from tests.payments.conftest import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
 from tests.payments.localstripe_server import LocalStripe
 

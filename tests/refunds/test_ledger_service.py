@@ -12,7 +12,7 @@ from commerce_dash.domain.ledger import Shares
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.revenue import LedgerEntry, LedgerIsAppendOnly
 from commerce_dash.services.revenue import ledger, payouts
-from tests.commerce.shop import buy
+from tests.builders import buy
 from tests.conftest import create_user
 
 

@@ -21,8 +21,8 @@ from commerce_dash.services.commerce import refunds
 from commerce_dash.services.enrollment import lms_sync
 from commerce_dash.services.revenue import payouts
 from commerce_dash.settings import get_settings
-from tests.commerce.shop import buy, number_of
-from tests.commerce.test_lms_enrollment import FakeLms
+from tests.builders import buy, number_of
+from tests.fakes import FakeLms
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.commerce import Payment, RefundRequest, SandboxRefund
 from commerce_dash.services.commerce import refunds
-from tests.commerce.shop import build_shop, buy, number_of
+from tests.builders import build_shop, buy, number_of
 from tests.conftest import PASSWORD, create_user
 
 pytestmark = pytest.mark.usefixtures("both_databases")

@@ -22,8 +22,7 @@ from commerce_dash.payments.base import ProcessorError
 from commerce_dash.payments.sandbox import CardInput, SandboxProcessor
 from commerce_dash.services.commerce import refunds
 from commerce_dash.services.learning.progress import ProgressReport, record_progress
-from tests.commerce.shop import buy, make_code, number_of
-from tests.commerce.test_progress import _modules
+from tests.builders import buy, course_modules, make_code, number_of
 from tests.conftest import create_user
 
 GOOD = CardInput("4242424242424242", 12, 2040, "123")
@@ -46,7 +45,7 @@ def _ledger_totals(session: Session, order_id: int) -> tuple[int, int, int, int,
 def test_full_refund_cascades_everywhere(session: Session, shop, learner: Actor,  # type: ignore[no-untyped-def]
                                          super_admin: Actor, payout) -> None:
     make_code(session, super_admin, "TENOFF", percent=10)
-    module = _modules(session, shop.courses["PY101"], n=1)[0]
+    module = course_modules(session, shop.courses["PY101"], n=1)[0]
     order = buy(session, learner, shop, ("course", "PY101"), ("course", "SQL101"),
                 code="TENOFF")
     assert order.id is not None

@@ -1,13 +1,11 @@
 """What learners and admins see of orders and payments: lists, receipts, filters, timelines
-and the payment review queue. Rows are written directly with the models (``build_order``)."""
+and the payment review queue. Rows are written directly with the models
+(``tests.builders.recorded_order``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from uuid import uuid4
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -15,151 +13,16 @@ from sqlmodel import Session, select
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.domain.errors import DomainError, ErrorKind
-from commerce_dash.domain.orders import order_number
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.audit import AuditLog
-from commerce_dash.models.catalog import Department
 from commerce_dash.models.commerce import (
     Order,
-    OrderLine,
-    Payment,
     PaymentEvent,
     PaymentReview,
 )
 from commerce_dash.services.commerce import orders
-from tests.conftest import create_department, create_user
-
-JAN = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
-
-_ORDER_PAYMENT_STATUS = {
-    "succeeded": "completed",
-    "failed": "failed",
-    "refunded": "refunded",
-    "partially_refunded": "partial_refund",
-}
-
-
-def _department(session: Session) -> int:
-    dept = session.exec(select(Department).where(Department.code == "ORD")).first()
-    if dept is not None and dept.id is not None:
-        return dept.id
-    return create_department(session, "ORD")
-
-
-def build_order(
-    session: Session,
-    user: Actor,
-    *,
-    created_at: datetime = JAN,
-    status: str = "completed",
-    payment: str | None = "succeeded",
-    processor: str = "sandbox",
-    lines: Sequence[tuple[str, int]] = (("Python Basics", 4900),),
-    discount: int = 0,
-    discount_code: str = "",
-    tax: int = 0,
-    tax_label: str = "",
-    currency: str = "USD",
-    display_currency: str | None = None,
-    display_total: int | None = None,
-    exchange_rate: str = "1",
-    failure_reason: str = "",
-    processor_response: dict[str, Any] | None = None,
-    events: Sequence[dict[str, Any]] = (),
-    billing: tuple[str, str] = ("US", "CA"),
-) -> Order:
-    """An order with its lines, payment and payment events, as checkout and webhooks leave it.
-
-    The discount goes to the first line and the tax to the last one; ``events`` are
-    PaymentEvent fields (``event_type`` and ``received_at`` at least).
-    """
-    dept = _department(session)
-    subtotal = sum(amount for _, amount in lines)
-    total = subtotal - discount + tax
-    order = Order(
-        user_id=user.user_id,
-        status=status,
-        payment_status=_ORDER_PAYMENT_STATUS.get(payment or "", "pending"),
-        processor=processor,
-        currency=currency,
-        subtotal=subtotal,
-        discount_amount=discount,
-        discount_code=discount_code,
-        tax_amount=tax,
-        tax_label=tax_label,
-        total=total,
-        billing_country=billing[0],
-        billing_region=billing[1],
-        display_currency=display_currency or currency,
-        display_total=total if display_total is None else display_total,
-        exchange_rate=exchange_rate,
-        exchange_rate_at=created_at if display_currency else None,
-        idempotency_key=uuid4().hex,
-        request_hash="0" * 64,
-        prices_locked_until=created_at + timedelta(minutes=15),
-        failure_reason=failure_reason,
-        created_at=created_at,
-        updated_at=created_at,
-        completed_at=created_at + timedelta(minutes=1) if status == "completed" else None,
-    )
-    session.add(order)
-    session.flush()
-    assert order.id is not None
-    for position, (title, amount) in enumerate(lines):
-        line_discount = discount if position == 0 else 0
-        line_tax = tax if position == len(lines) - 1 else 0
-        session.add(
-            OrderLine(
-                order_id=order.id,
-                position=position,
-                item_type="course",
-                item_id=position + 1,
-                department_id=dept,
-                title=title,
-                list_amount=amount,
-                discount_amount=line_discount,
-                tax_amount=line_tax,
-                total=amount - line_discount + line_tax,
-                currency=currency,
-            )
-        )
-    if payment is not None:
-        pay = Payment(
-            order_id=order.id,
-            user_id=user.user_id,
-            processor=processor,
-            intent_id=f"pi_{order.id}",
-            amount=total,
-            currency=currency,
-            status=payment,
-            failure_code="card_declined" if payment == "failed" else "",
-            failure_reason=failure_reason if payment == "failed" else "",
-            attempts_failed=1 if payment == "failed" else 0,
-            processor_response=processor_response,
-            created_at=created_at,
-            updated_at=created_at + timedelta(minutes=2),
-            processed_at=created_at + timedelta(minutes=1) if payment == "succeeded" else None,
-        )
-        session.add(pay)
-        session.flush()
-        for n, fields in enumerate(events):
-            values = {
-                "processor": processor,
-                "event_id": f"evt_{order.id}_{n}",
-                "source": "webhook",
-                "intent_id": pay.intent_id or "",
-                "payment_id": pay.id,
-                "status": "processed",
-                **fields,
-            }
-            session.add(PaymentEvent(**values))
-    session.commit()
-    return order
-
-
-def number_of(order: Order) -> str:
-    assert order.id is not None
-    return order_number(order.id, order.created_at)
+from tests.builders import JAN, number_of, recorded_order
+from tests.conftest import create_user
 
 
 @pytest.fixture
@@ -181,13 +44,13 @@ def test_a_learner_sees_only_their_orders_newest_first_one_page_at_a_time(
     session, learner, other_learner
 ):
     # given three orders of the learner on three days and one of somebody else
-    first = build_order(session, learner, created_at=JAN)
-    second = build_order(
+    first = recorded_order(session, learner, created_at=JAN)
+    second = recorded_order(
         session, learner, created_at=JAN + timedelta(days=1), lines=[("A", 1000), ("B", 2500)]
     )
-    third = build_order(session, learner, created_at=JAN + timedelta(days=2), status="pending",
+    third = recorded_order(session, learner, created_at=JAN + timedelta(days=2), status="pending",
                         payment="pending")
-    build_order(session, other_learner, created_at=JAN + timedelta(days=3))
+    recorded_order(session, other_learner, created_at=JAN + timedelta(days=3))
 
     # when the learner pages through their orders two at a time
     page_one = orders.list_orders_for_user(
@@ -210,7 +73,7 @@ def test_a_learner_sees_only_their_orders_newest_first_one_page_at_a_time(
 
 def test_a_receipt_shows_lines_discount_tax_total_payment_and_display_currency(session, learner):
     # given a paid order with a discount, tax, a card and a price shown in euros
-    order = build_order(
+    order = recorded_order(
         session,
         learner,
         lines=[("Python Basics", 4900), ("Data Science", 9900)],
@@ -253,14 +116,14 @@ def test_a_receipt_shows_lines_discount_tax_total_payment_and_display_currency(s
 
 
 def test_same_currency_orders_show_no_exchange_rate(session, learner):
-    order = build_order(session, learner)
+    order = recorded_order(session, learner)
     detail = orders.order_detail(session=session, number=number_of(order), user_id=learner.user_id)
     assert not detail.shows_display_currency
     assert detail.exchange_rate_label == ""
 
 
 def test_a_declined_pending_order_can_be_paid_again_with_its_reason(session, learner):
-    order = build_order(
+    order = recorded_order(
         session, learner, status="pending", payment="failed",
         failure_reason="Your card was declined.",
     )
@@ -275,7 +138,7 @@ def test_a_declined_pending_order_can_be_paid_again_with_its_reason(session, lea
 def test_another_learners_order_is_missing_exactly_like_an_unknown_number(
     session, learner, other_learner
 ):
-    theirs = build_order(session, other_learner)
+    theirs = recorded_order(session, other_learner)
     with pytest.raises(DomainError) as hidden:
         orders.order_detail(session=session, number=number_of(theirs), user_id=learner.user_id)
     unknown = f"ORD-2026-{(theirs.id or 0) + 50:05d}"
@@ -294,7 +157,7 @@ def test_another_learners_order_is_missing_exactly_like_an_unknown_number(
 def test_admins_with_the_orders_section_see_any_order_and_others_are_refused(
     session, learner, billing_admin
 ):
-    order = build_order(session, learner)
+    order = recorded_order(session, learner)
     detail = orders.order_detail(session=session, number=number_of(order), actor=billing_admin)
     assert detail.learner_email == "lee@example.com"
     with pytest.raises(DomainError) as refused:
@@ -303,12 +166,12 @@ def test_admins_with_the_orders_section_see_any_order_and_others_are_refused(
 
 
 def test_payment_history_lists_payments_newest_first_with_their_orders(session, learner):
-    paid = build_order(session, learner, created_at=JAN)
-    declined = build_order(
+    paid = recorded_order(session, learner, created_at=JAN)
+    declined = recorded_order(
         session, learner, created_at=JAN + timedelta(days=1), status="pending",
         payment="failed", failure_reason="Insufficient funds.", lines=[("Stats", 1999)],
     )
-    build_order(session, learner, created_at=JAN + timedelta(days=2), payment=None)
+    recorded_order(session, learner, created_at=JAN + timedelta(days=2), payment=None)
 
     history = orders.payment_history_for_user(
         session=session, user_id=learner.user_id, page=PageRequest(1, 10)
@@ -330,15 +193,15 @@ def test_payment_history_lists_payments_newest_first_with_their_orders(session, 
 def shop(session, learner, other_learner) -> dict[str, Order]:
     """Five orders over five days, two processors, several statuses and totals."""
     return {
-        "small": build_order(session, learner, created_at=JAN, lines=[("S", 1000)]),
-        "stripe": build_order(session, other_learner, created_at=JAN + timedelta(days=1),
+        "small": recorded_order(session, learner, created_at=JAN, lines=[("S", 1000)]),
+        "stripe": recorded_order(session, other_learner, created_at=JAN + timedelta(days=1),
                               processor="stripe", lines=[("M", 5000)]),
-        "failed": build_order(session, learner, created_at=JAN + timedelta(days=2),
+        "failed": recorded_order(session, learner, created_at=JAN + timedelta(days=2),
                               status="failed", payment="failed", lines=[("F", 7000)],
                               failure_reason="Card declined."),
-        "pending": build_order(session, other_learner, created_at=JAN + timedelta(days=3),
+        "pending": recorded_order(session, other_learner, created_at=JAN + timedelta(days=3),
                                status="pending", payment="pending", lines=[("P", 9000)]),
-        "refunded": build_order(session, learner, created_at=JAN + timedelta(days=4),
+        "refunded": recorded_order(session, learner, created_at=JAN + timedelta(days=4),
                                 status="refunded", payment="refunded", lines=[("R", 20000)]),
     }
 
@@ -442,7 +305,7 @@ def test_the_payment_timeline_is_chronological_with_raw_payloads_and_the_process
 ):
     # given a declined then retried payment: events stored out of order, one known only by
     # its intent id, plus another order's event that must not show
-    order = build_order(
+    order = recorded_order(
         session,
         learner,
         processor_response={"id": "pi_x", "status": "succeeded"},
@@ -463,7 +326,7 @@ def test_the_payment_timeline_is_chronological_with_raw_payloads_and_the_process
             intent_id=f"pi_{order.id}", payment_id=None, received_at=JAN + timedelta(minutes=3),
         )
     )
-    build_order(session, other_learner, events=[{"event_type": "noise", "received_at": JAN}])
+    recorded_order(session, other_learner, events=[{"event_type": "noise", "received_at": JAN}])
     session.commit()
 
     timeline = orders.payment_timeline(session=session, actor=super_admin, number=number_of(order))
@@ -488,14 +351,14 @@ def test_the_payment_timeline_is_chronological_with_raw_payloads_and_the_process
 
 
 def test_an_order_without_a_payment_has_an_empty_timeline(session, learner, billing_admin):
-    order = build_order(session, learner, status="pending", payment=None)
+    order = recorded_order(session, learner, status="pending", payment=None)
     assert orders.payment_timeline(
         session=session, actor=billing_admin, number=number_of(order)
     ) == []
 
 
 def test_the_timeline_is_for_admins_only(session, learner):
-    order = build_order(session, learner)
+    order = recorded_order(session, learner)
     with pytest.raises(DomainError) as refused:
         orders.payment_timeline(session=session, actor=learner, number=number_of(order))
     assert refused.value.kind is ErrorKind.FORBIDDEN

@@ -26,7 +26,7 @@ from commerce_dash.services.platform import signup as registration
 from commerce_dash.services.platform.accounts import Verified
 from commerce_dash.services.platform.secrets import verify_password
 from commerce_dash.settings import get_settings
-from tests.commerce.shop import owner_of
+from tests.builders import owner_of
 from tests.conftest import PASSWORD, create_user
 
 pytestmark = pytest.mark.usefixtures("both_databases")

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import reflex as rx
 
+from commerce_dash.components.forms import select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
-from commerce_dash.domain.dates import parse_day
+from commerce_dash.domain.dates import parse_day, when
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services.platform import audit as audit_service
 from commerce_dash.state.admin import AdminState
@@ -51,7 +52,7 @@ class AuditState(PagedTableMixin, AdminState):
         self.rows = [
             {
                 "id": str(r.id),
-                "at": r.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "at": when(r.at),
                 "actor": r.actor_email,
                 "action": r.action,
                 "entity": f"{r.entity_type} #{r.entity_id}" if r.entity_id else r.entity_type,
@@ -92,18 +93,6 @@ class AuditState(PagedTableMixin, AdminState):
     def set_until(self, value: str):  # type: ignore[no-untyped-def]
         self.until, self.page = value, 1
         return self._refetch()
-
-
-def _select(value, on_change, options, all_label: str) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.select.root(
-        rx.select.trigger(),
-        rx.select.content(
-            rx.select.item(all_label, value="all"),
-            rx.foreach(options, lambda o: rx.select.item(o, value=o)),
-        ),
-        value=value,
-        on_change=on_change,
-    )
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
@@ -155,8 +144,10 @@ def audit_page() -> rx.Component:
         "audit",
         "Audit log",
         rx.hstack(
-            _select(AuditState.action, AuditState.set_action, AuditState.actions, "All actions"),
-            _select(AuditState.entity, AuditState.set_entity, AuditState.entities, "All entities"),
+            select(AuditState.action, AuditState.set_action, first=("all", "All actions"),
+                   each=AuditState.actions, each_value=None),
+            select(AuditState.entity, AuditState.set_entity, first=("all", "All entities"),
+                   each=AuditState.entities, each_value=None),
             rx.input(
                 placeholder="Actor email",
                 value=AuditState.actor_query,

@@ -7,6 +7,7 @@ import reflex as rx
 from reflex.vars import Var
 
 from commerce_dash.components.backend_url import api_href
+from commerce_dash.components.dialogs import dialog
 from commerce_dash.components.forms import form_error
 from commerce_dash.domain.certificate_design import FONTS, MAX_SIGNATURES, VARIABLES
 from commerce_dash.pages.admin.certificate_templates_state import (
@@ -452,38 +453,32 @@ def _preview_panel() -> rx.Component:
 
 
 def editor_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(S.editing_id == 0, "New template", "Edit template")),
-            rx.dialog.description(
-                "Changes apply to certificates issued or downloaded after you save.",
-                size="2",
-                color_scheme="gray",
-            ),
-            rx.grid(
-                _editor_form(),
-                _preview_panel(),
-                columns=rx.breakpoints(initial="1", md="2"),  # type: ignore[arg-type]
-                spacing="5",
-                width="100%",
-                padding_y="1em",
-                align_items="start",
-            ),
-            rx.hstack(
-                rx.dialog.close(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                ),
-                rx.button("Save template", on_click=S.save, type="button", id="template-save"),
-                justify="end",
-                spacing="3",
-                width="100%",
-            ),
-            max_width="1200px",
-            width="96vw",
-            max_height="92vh",
-            overflow_y="auto",
-            id="template-editor",
+    return dialog(
+        rx.cond(S.editing_id == 0, "New template", "Edit template"),
+        "Changes apply to certificates issued or downloaded after you save.",
+        rx.grid(
+            _editor_form(),
+            _preview_panel(),
+            columns=rx.breakpoints(initial="1", md="2"),  # type: ignore[arg-type]
+            spacing="5",
+            width="100%",
+            padding_y="1em",
+            align_items="start",
         ),
+        rx.hstack(
+            rx.dialog.close(
+                rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
+            ),
+            rx.button("Save template", on_click=S.save, type="button", id="template-save"),
+            justify="end",
+            spacing="3",
+            width="100%",
+        ),
+        max_width="1200px",
+        width="96vw",
+        max_height="92vh",
+        overflow_y="auto",
+        id="template-editor",
         open=S.editor_open,
         on_open_change=S.set_editor_open,
     )

@@ -3,6 +3,9 @@
 The templates table, the editor (a wide dialog with a live PNG preview of the unsaved design)
 and the department logos printed at the top of each department's certificates. Images are
 uploaded straight from the drop zones into the image store; the form keeps only their ids.
+
+A container page: the editor dialog is ``certificate_template_editor.py``; the state is
+``certificate_templates_state.py``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import reflex as rx
 
 from commerce_dash.components.certificate_tabs import certificate_tabs
+from commerce_dash.components.dialogs import confirm_dialog, dialog
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.pages.admin.certificate_template_editor import (
     editor_dialog,
@@ -257,53 +261,33 @@ def _logos_card() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete the template ", S.delete_label, "?"),
-            rx.alert_dialog.description(
-                "Only a template no certificate uses can be deleted; its department then "
-                "uses another default or the built-in design.",
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Delete",
-                    color_scheme="red",
-                    on_click=S.confirm_delete,
-                    id="confirm-delete-template",
-                ),
-                justify="end",
-                spacing="3",
-                width="100%",
-                padding_top="1em",
-            ),
-        ),
+    return confirm_dialog(
+        ("Delete the template ", S.delete_label, "?"),
+        "Only a template no certificate uses can be deleted; its department then "
+        "uses another default or the built-in design.",
+        confirm="Delete",
+        on_confirm=S.confirm_delete,
+        confirm_id="confirm-delete-template",
         open=S.delete_open,
         on_open_change=S.set_delete_open,
+        alert=True,
     )
 
 
 def _logo_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Logo of ", S.logo_department),
-            rx.dialog.description(
-                "Printed at the top of this department's certificates. A PNG or JPEG of at "
-                "most 2 MB; a transparent PNG looks best.",
-                size="2",
-                color_scheme="gray",
-            ),
-            rx.center(
-                upload_zone(LOGO_UPLOAD, S.upload_logo, "Choose or drop an image"), padding="1.5em"
-            ),
-            rx.hstack(
-                rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                justify="end",
-                width="100%",
-            ),
-            max_width="460px",
+    return dialog(
+        ("Logo of ", S.logo_department),
+        "Printed at the top of this department's certificates. A PNG or JPEG of at "
+        "most 2 MB; a transparent PNG looks best.",
+        rx.center(
+            upload_zone(LOGO_UPLOAD, S.upload_logo, "Choose or drop an image"), padding="1.5em"
         ),
+        rx.hstack(
+            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+            justify="end",
+            width="100%",
+        ),
+        max_width="460px",
         open=S.logo_open,
         on_open_change=S.set_logo_open,
     )

@@ -8,6 +8,8 @@ from typing import Any
 
 import reflex as rx
 
+from commerce_dash.components.dialogs import dialog
+from commerce_dash.components.forms import select
 from commerce_dash.db import session_scope
 from commerce_dash.domain.completion import CompletionCriteria, Requirement
 from commerce_dash.domain.errors import DomainError
@@ -146,67 +148,56 @@ def _number_input(label: str, name: str, hint: str) -> rx.Component:
 
 
 def completion_rule_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Completion rule · ", R.course_label),
-            rx.dialog.description(R.description, size="2"),
-            rx.form(
-                rx.vstack(
-                    rx.text("Modules to complete", size="2", weight="medium"),
-                    rx.select.root(
-                        rx.select.trigger(width="100%", id="rule-requirement"),
-                        rx.select.content(*[rx.select.item(t, value=v)
-                                            for v, t in REQUIREMENTS]),
-                        value=R.requirement, on_change=R.set_requirement,
-                    ),
-                    rx.cond(R.requirement == Requirement.PERCENTAGE.value,
-                            _number_input("Percentage of modules", "min_percentage",
-                                          "1 to 100."), rx.fragment()),
-                    rx.cond(
-                        R.requirement == Requirement.SPECIFIC_MODULES.value,
-                        rx.vstack(rx.foreach(R.modules, lambda m: rx.checkbox(
-                            m["label"], checked=R.required.contains(m["id"]),
-                            on_change=lambda _v: R.toggle_module(m["id"]))),  # type: ignore[operator]
-                            spacing="1"),
-                        rx.fragment(),
-                    ),
-                    rx.grid(
-                        rx.vstack(
-                            rx.text("Assessment module", size="2", weight="medium"),
-                            rx.select.root(
-                                rx.select.trigger(width="100%"),
-                                rx.select.content(
-                                    rx.select.item("No assessment", value=NONE),
-                                    rx.foreach(R.modules, lambda m: rx.select.item(
-                                        m["label"], value=m["id"]))),
-                                value=R.assessment, on_change=R.set_assessment,
-                            ),
-                            spacing="1", width="100%",
-                        ),
-                        _number_input("Passing score %", "passing_score",
-                                      "Needed with an assessment."),
-                        _number_input("Minimum study time (minutes)", "min_minutes",
-                                      "Leave empty for none."),
-                        _number_input("Certificate valid for (days)", "valid_for_days",
-                                      "Leave empty: it never expires."),
-                        columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
-                    ),
-                    rx.cond(R.error != "", rx.callout.root(
-                        rx.callout.icon(rx.icon("triangle-alert")), rx.callout.text(R.error),
-                        color_scheme="red", width="100%", id="rule-error"), rx.fragment()),
-                    rx.text("Certificates already issued are not affected.", size="1",
-                            color_scheme="gray"),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                  type="button")),
-                        rx.button("Save rule", type="submit", id="rule-save"),
-                        justify="end", width="100%", spacing="3",
-                    ),
-                    spacing="3", width="100%", padding_top="0.75em",
+    return dialog(
+        ("Completion rule · ", R.course_label),
+        R.description,
+        rx.form(
+            rx.vstack(
+                rx.text("Modules to complete", size="2", weight="medium"),
+                select(R.requirement, R.set_requirement, list(REQUIREMENTS), width="100%",
+                       id="rule-requirement"),
+                rx.cond(R.requirement == Requirement.PERCENTAGE.value,
+                        _number_input("Percentage of modules", "min_percentage",
+                                      "1 to 100."), rx.fragment()),
+                rx.cond(
+                    R.requirement == Requirement.SPECIFIC_MODULES.value,
+                    rx.vstack(rx.foreach(R.modules, lambda m: rx.checkbox(
+                        m["label"], checked=R.required.contains(m["id"]),
+                        on_change=lambda _v: R.toggle_module(m["id"]))),  # type: ignore[operator]
+                        spacing="1"),
+                    rx.fragment(),
                 ),
-                on_submit=R.save, reset_on_submit=False, key=R.course_id.to_string(),
+                rx.grid(
+                    rx.vstack(
+                        rx.text("Assessment module", size="2", weight="medium"),
+                        select(R.assessment, R.set_assessment, first=(NONE, "No assessment"),
+                               each=R.modules, width="100%"),
+                        spacing="1", width="100%",
+                    ),
+                    _number_input("Passing score %", "passing_score",
+                                  "Needed with an assessment."),
+                    _number_input("Minimum study time (minutes)", "min_minutes",
+                                  "Leave empty for none."),
+                    _number_input("Certificate valid for (days)", "valid_for_days",
+                                  "Leave empty: it never expires."),
+                    columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
+                ),
+                rx.cond(R.error != "", rx.callout.root(
+                    rx.callout.icon(rx.icon("triangle-alert")), rx.callout.text(R.error),
+                    color_scheme="red", width="100%", id="rule-error"), rx.fragment()),
+                rx.text("Certificates already issued are not affected.", size="1",
+                        color_scheme="gray"),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
+                                              type="button")),
+                    rx.button("Save rule", type="submit", id="rule-save"),
+                    justify="end", width="100%", spacing="3",
+                ),
+                spacing="3", width="100%", padding_top="0.75em",
             ),
-            max_width="620px",
+            on_submit=R.save, reset_on_submit=False, key=R.course_id.to_string(),
         ),
-        open=R.open, on_open_change=R.set_open,
+        max_width="620px",
+        open=R.open,
+        on_open_change=R.set_open,
     )

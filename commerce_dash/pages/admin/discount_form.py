@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
-from commerce_dash.components.forms import field, form_error
+from commerce_dash.components.dialogs import dialog
+from commerce_dash.components.forms import field, form_error, select
 from commerce_dash.domain.discounts import percent_off
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import INT_MAX, parse_id
@@ -179,15 +180,6 @@ def _labelled(state, label: str, control: rx.Component, key: str) -> rx.Componen
     )
 
 
-def _select(value, on_change, options: list[tuple[str, str]], *extra) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.select.root(
-        rx.select.trigger(width="100%"),
-        rx.select.content(*[rx.select.item(label, value=v) for v, label in options], *extra),
-        value=value,
-        on_change=on_change,
-    )
-
-
 def _pair(*children: rx.Component) -> rx.Component:
     """Two fields side by side that stack on a phone."""
     return rx.hstack(
@@ -265,90 +257,91 @@ def code_form_dialog(state) -> rx.Component:  # type: ignore[no-untyped-def]
         value=state.form_kind,
         on_change=state.set_form_kind,
     )
-    department = _select(
+    department = select(
         state.form_department,
         state.set_form_department,
-        [("all", "All departments")],
-        rx.foreach(state.departments, lambda d: rx.select.item(d["label"], value=d["id"])),
+        first=("all", "All departments"),
+        each=state.departments,
+        width="100%",
     )
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(state.editing_id == 0, "New code", "Edit code")),
-            rx.form(
-                rx.vstack(
-                    form_error(state.errors["form"]),
-                    _code_field(state),
-                    _text(state, "Description", "description", hint="Shown to admins only."),
-                    _labelled(state, "Kind", kind, "kind"),
-                    rx.cond(
-                        state.form_kind == "percentage",
-                        _text(state, "Percent off", "percent", hint="For example 15 or 12.5."),
-                        _text(state, "Amount off", "amount_off", hint="In the currency below."),
+    return dialog(
+        rx.cond(state.editing_id == 0, "New code", "Edit code"),
+        "Learners type the code at checkout; a change applies to the next checkout.",
+        rx.form(
+            rx.vstack(
+                form_error(state.errors["form"]),
+                _code_field(state),
+                _text(state, "Description", "description", hint="Shown to admins only."),
+                _labelled(state, "Kind", kind, "kind"),
+                rx.cond(
+                    state.form_kind == "percentage",
+                    _text(state, "Percent off", "percent", hint="For example 15 or 12.5."),
+                    _text(state, "Amount off", "amount_off", hint="In the currency below."),
+                ),
+                _text(
+                    state,
+                    "Currency",
+                    "currency",
+                    hint="Needed for a fixed amount or a minimum purchase.",
+                ),
+                _labelled(
+                    state,
+                    "Applies to",
+                    select(state.form_scope, state.set_form_scope, list(SCOPE_LABELS.items()),
+                           width="100%"),
+                    "scope",
+                ),
+                rx.cond(state.form_scope == "listed", _item_picker(state), rx.fragment()),
+                _labelled(state, "Department", department, "department"),
+                _pair(
+                    _text(
+                        state,
+                        "Valid from (UTC)",
+                        "valid_from",
+                        hint="Empty: from now.",
+                        type="datetime-local",
                     ),
                     _text(
                         state,
-                        "Currency",
-                        "currency",
-                        hint="Needed for a fixed amount or a minimum purchase.",
+                        "Valid until (UTC)",
+                        "valid_until",
+                        hint="Empty: no end.",
+                        type="datetime-local",
                     ),
-                    _labelled(
-                        state,
-                        "Applies to",
-                        _select(state.form_scope, state.set_form_scope, list(SCOPE_LABELS.items())),
-                        "scope",
-                    ),
-                    rx.cond(state.form_scope == "listed", _item_picker(state), rx.fragment()),
-                    _labelled(state, "Department", department, "department"),
-                    _pair(
-                        _text(
-                            state,
-                            "Valid from (UTC)",
-                            "valid_from",
-                            hint="Empty: from now.",
-                            type="datetime-local",
-                        ),
-                        _text(
-                            state,
-                            "Valid until (UTC)",
-                            "valid_until",
-                            hint="Empty: no end.",
-                            type="datetime-local",
-                        ),
-                    ),
-                    _pair(
-                        _text(
-                            state, "Max uses", "max_uses", hint="Empty: unlimited.", type="number"
-                        ),
-                        _text(
-                            state,
-                            "Max uses per person",
-                            "max_uses_per_user",
-                            hint="Empty: unlimited.",
-                            type="number",
-                        ),
-                    ),
-                    _text(state, "Minimum purchase", "min_purchase", hint="Empty: no minimum."),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                        ),
-                        rx.button(
-                            rx.cond(state.editing_id == 0, "Create code", "Save changes"),
-                            type="submit",
-                            id="create-code-submit",
-                        ),
-                        justify="end",
-                        width="100%",
-                    ),
-                    spacing="3",
                 ),
-                on_submit=state.save_code,
-                reset_on_submit=False,
+                _pair(
+                    _text(
+                        state, "Max uses", "max_uses", hint="Empty: unlimited.", type="number"
+                    ),
+                    _text(
+                        state,
+                        "Max uses per person",
+                        "max_uses_per_user",
+                        hint="Empty: unlimited.",
+                        type="number",
+                    ),
+                ),
+                _text(state, "Minimum purchase", "min_purchase", hint="Empty: no minimum."),
+                rx.hstack(
+                    rx.dialog.close(
+                        rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
+                    ),
+                    rx.button(
+                        rx.cond(state.editing_id == 0, "Create code", "Save changes"),
+                        type="submit",
+                        id="create-code-submit",
+                    ),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
             ),
-            max_width="560px",
-            max_height="90vh",
-            overflow_y="auto",
+            on_submit=state.save_code,
+            reset_on_submit=False,
         ),
+        max_width="560px",
+        max_height="90vh",
+        overflow_y="auto",
         open=state.form_open,
         on_open_change=state.set_form_open,
     )

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import reflex as rx
 
+from commerce_dash.components.dialogs import dialog
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
@@ -82,46 +83,45 @@ def _figure_card(label: str, value: rx.Var[str]) -> rx.Component:
 
 def stats_dialog() -> rx.Component:
     """The dialog the Stats button of a code row opens."""
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Usage of ", rx.code(DiscountStatsState.code)),
-            rx.vstack(
-                rx.hstack(
-                    _figure_card("Uses", DiscountStatsState.uses),
-                    _figure_card("Revenue affected", DiscountStatsState.revenue),
-                    _figure_card("Discount given", DiscountStatsState.given),
-                    wrap="wrap",
-                    width="100%",
-                ),
-                rx.cond(
-                    DiscountStatsState.has_uses,
-                    rx.box(
-                        rx.plotly(
-                            data=DiscountStatsState.figure,
-                            config={"displayModeBar": False, "responsive": True},
-                        ),
-                        width="100%",
-                        id="code-stats-chart",
-                    ),
-                    rx.center(
-                        rx.text(NO_USES, color_scheme="gray", size="2", text_align="center"),
-                        padding="2em 1em",
-                        width="100%",
-                        id="code-stats-empty",
-                    ),
-                ),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Close", variant="soft")),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
+    return dialog(
+        ("Usage of ", rx.code(DiscountStatsState.code)),
+        "How often the code was used and the revenue it touched.",
+        rx.vstack(
+            rx.hstack(
+                _figure_card("Uses", DiscountStatsState.uses),
+                _figure_card("Revenue affected", DiscountStatsState.revenue),
+                _figure_card("Discount given", DiscountStatsState.given),
+                wrap="wrap",
+                width="100%",
             ),
-            max_width="560px",
-            max_height="90vh",
-            overflow_y="auto",
-            id="code-stats",
+            rx.cond(
+                DiscountStatsState.has_uses,
+                rx.box(
+                    rx.plotly(
+                        data=DiscountStatsState.figure,
+                        config={"displayModeBar": False, "responsive": True},
+                    ),
+                    width="100%",
+                    id="code-stats-chart",
+                ),
+                rx.center(
+                    rx.text(NO_USES, color_scheme="gray", size="2", text_align="center"),
+                    padding="2em 1em",
+                    width="100%",
+                    id="code-stats-empty",
+                ),
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("Close", variant="soft")),
+                justify="end",
+                width="100%",
+            ),
+            spacing="3",
         ),
+        max_width="560px",
+        max_height="90vh",
+        overflow_y="auto",
+        id="code-stats",
         open=DiscountStatsState.stats_open,
         on_open_change=DiscountStatsState.set_stats_open,
     )

@@ -1,6 +1,7 @@
 """Discount codes (pricing admins): list, create and edit, switch on and off.
 
-The form lives in ``discount_form`` and the usage figures in ``discount_stats``.
+A container page: the form lives in ``discount_form`` and the usage figures in
+``discount_stats``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
 from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.paging import PageRequest
@@ -45,7 +47,6 @@ STATUS_OPTIONS = [
     ("used_up", "Used up"),
     ("inactive", "Inactive"),
 ]
-WHEN_FORMAT = "%Y-%m-%d %H:%M"
 
 
 class DiscountsState(PagedTableMixin, AdminState):
@@ -79,7 +80,7 @@ class DiscountsState(PagedTableMixin, AdminState):
             (d["label"] for d in self.departments if d["id"] == str(row.department_id)),
             "All departments",
         )
-        until = row.valid_until.strftime(WHEN_FORMAT) if row.valid_until else "no end"
+        until = when(row.valid_until) or "no end"
         return {
             "id": str(row.id),
             "code": row.code,
@@ -88,7 +89,7 @@ class DiscountsState(PagedTableMixin, AdminState):
             "kind": "percentage" if row.kind == "percentage" else "fixed amount",
             "scope": scope,
             "department": department,
-            "window": f"{row.valid_from.strftime(WHEN_FORMAT)} – {until}",
+            "window": f"{when(row.valid_from)} – {until}",
             "uses": f"{row.uses_count} / {row.max_uses if row.max_uses is not None else '∞'}",
             "status": discounts_service.code_status(row, now),
             "active": "yes" if row.is_active else "",

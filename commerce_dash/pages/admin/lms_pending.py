@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services.enrollment.registrations import (
     retry_lms_enrollment,
@@ -25,7 +26,7 @@ class LmsPendingState(AdminState):
         self.stuck = [
             {"id": str(r.enrollment_id), "number": r.registration_number,
              "learner": r.learner_email, "course": r.course_title,
-             "requested": r.requested_at.strftime("%Y-%m-%d %H:%M UTC"),
+             "requested": when(r.requested_at),
              "delivery": r.delivery}
             for r in rows
         ]

@@ -1,5 +1,9 @@
 """One order for billing admins (/admin/orders/[number]): the receipt with payment ids, the
-order's refunds (and Refund…), and the payment's event timeline with each event's raw JSON."""
+order's refunds (and Refund…), and the payment's event timeline with each event's raw JSON.
+
+A container page: it composes the receipt of ``store/order_detail.py`` and the refunds card of
+``order_refunds.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from commerce_dash import routes
+from commerce_dash.components.badges import field_badge, status_fields
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
@@ -18,7 +23,6 @@ from commerce_dash.pages.store.order_detail import (
     missing_panel,
     receipt_card,
 )
-from commerce_dash.pages.store.orders import status_badge, status_fields
 from commerce_dash.services.commerce import orders as orders_service
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_number
@@ -109,7 +113,7 @@ def _entry(entry: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.code(entry["event_type"], weight="bold"),
-                status_badge(entry, "status"),
+                field_badge(entry, "status"),
                 rx.badge(entry["source"], variant="outline", color_scheme="gray"),
                 rx.spacer(),
                 rx.text(entry["at"], size="1", color_scheme="gray", white_space="nowrap"),

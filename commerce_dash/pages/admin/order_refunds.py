@@ -3,31 +3,27 @@ billing admins, which files a request (source admin) that waits in the refund qu
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import reflex as rx
 from reflex.components.sonner.toast import ToastAction
 from reflex.vars import ObjectVar
 
 from commerce_dash import routes
+from commerce_dash.components.display import money
+from commerce_dash.components.refund_form import refund_form_dialog
+from commerce_dash.components.refund_rows import amount_lines, decision_lines, source_badge
 from commerce_dash.db import session_scope
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.refunds import RefundStatus
-from commerce_dash.pages.admin.refunds import amount_lines, decision_lines, source_badge
 from commerce_dash.pages.admin.refunds_state import refund_row
-from commerce_dash.pages.store.refund_request import RefundFormMixin, money, refund_form_dialog
+from commerce_dash.pages.store.refund_request_state import RefundFormMixin
 from commerce_dash.services.commerce import orders as orders_service
 from commerce_dash.services.commerce import refunds as refunds_service
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.links import refund_queue_href
 from commerce_dash.state.route_args import route_number
 
 SECTION = "orders"  # the page's section; request_refund itself checks the billing role
-
-
-def queue_href(email: str) -> str:
-    """The refund queue filtered to the learner's requests."""
-    return f"{routes.ADMIN_REFUNDS}?learner={quote(email, safe='@')}"
 
 
 class OrderRefundsState(RefundFormMixin, AdminState):
@@ -48,7 +44,7 @@ class OrderRefundsState(RefundFormMixin, AdminState):
             )
         self.order_refunds = [refund_row(r) for r in reversed(rows)]  # newest first
         self.waiting = sum(1 for r in rows if r.status == RefundStatus.REQUESTED)
-        self.queue_link = queue_href(detail.learner_email)
+        self.queue_link = refund_queue_href(detail.learner_email)
         self._fill_options(detail, left, lines)
         self.refunds_loaded = True
 

@@ -4,11 +4,12 @@ a replay for events whose processing failed or went dead."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import reflex as rx
 
+from commerce_dash.components.badges import status_badge, status_color
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.commerce import PaymentEvent
 from commerce_dash.services.commerce import payments as payments_service
@@ -16,20 +17,14 @@ from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
 
 STATUSES = ("received", "processed", "ignored", "failed", "dead")
-STATUS_COLORS = {"processed": "green", "ignored": "gray", "failed": "amber", "dead": "red",
-                 "received": "blue"}
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def _row(event: PaymentEvent) -> dict[str, str]:
     return {
         "id": str(event.id), "processor": event.processor, "event_id": event.event_id,
         "type": event.event_type, "status": event.status, "attempts": str(event.attempts),
-        "outcome": event.outcome or event.last_error[:160], "received": _when(event.received_at),
-        "next": _when(event.next_attempt_at),
+        "outcome": event.outcome or event.last_error[:160], "received": when(event.received_at),
+        "next": when(event.next_attempt_at),
         "replayable": "yes" if event.status in ("failed", "dead") else "",
         "payload": json.dumps(event.payload or {}, indent=2, sort_keys=True)[:4000],
     }
@@ -86,8 +81,7 @@ def _event_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(row["received"], white_space="nowrap"),
         rx.table.cell(row["processor"]),
         rx.table.cell(rx.text(row["type"], size="1", font_family="monospace")),
-        rx.table.cell(rx.badge(row["status"], color_scheme=rx.match(
-            row["status"], *[(k, v) for k, v in STATUS_COLORS.items()], "gray"))),
+        rx.table.cell(status_badge(row["status"])),
         rx.table.cell(row["attempts"]),
         rx.table.cell(rx.text(row["outcome"], size="1")),
         rx.table.cell(
@@ -130,7 +124,7 @@ def payment_events_card() -> rx.Component:
             ),
             rx.hstack(
                 *[rx.badge(f"{s}: ", PaymentEventsState.event_counts[s],
-                           color_scheme=STATUS_COLORS[s], variant="soft") for s in STATUSES],
+                           color_scheme=status_color(s), variant="soft") for s in STATUSES],
                 wrap="wrap",
                 spacing="2",
                 id="payment-event-counts",

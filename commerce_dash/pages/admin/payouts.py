@@ -7,17 +7,17 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.badges import status_color
+from commerce_dash.components.display import money
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services.revenue import payouts
 from commerce_dash.state.admin import AdminState
 
 PAGE_SIZE = 10
 LABELS = {"synced": "Synced", "pending": "Pending", "dead": "Dead", "not_sent": "Not sent"}
-COLORS = {"synced": "green", "pending": "amber", "dead": "red", "not_sent": "gray"}
 
 
 class PayoutsState(AdminState):
@@ -40,9 +40,9 @@ class PayoutsState(AdminState):
         self.total, self.pages = found.total, found.pages
         self.entries = [
             {"id": str(r.entry_id), "event": r.event, "item": r.order_item, "course": r.course,
-             "amount": format_minor(r.amount, r.currency), "at": r.recorded_at,
+             "amount": money(r.amount, r.currency), "at": r.recorded_at,
              "status": r.status, "status_label": LABELS[r.status],
-             "status_color": COLORS[r.status], "attempts": str(r.attempts),
+             "status_color": status_color(r.status), "attempts": str(r.attempts),
              "error": r.last_error}
             for r in found.items
         ]
@@ -84,7 +84,7 @@ def _chip(key: str) -> rx.Component:
     return rx.button(
         LABELS[key], " ", P.counts[key].to_string(), size="1",
         variant=rx.cond(P.status == key, "solid", "soft"),  # type: ignore[arg-type]
-        color_scheme=COLORS[key],  # type: ignore[arg-type]
+        color_scheme=status_color(key),  # type: ignore[arg-type]
         on_click=P.show(key), class_name="payout-chip", data_status=key,  # type: ignore[operator]
     )
 

@@ -10,6 +10,8 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from commerce_dash.components.certificate_tabs import certificate_tabs
+from commerce_dash.components.dialogs import dialog
+from commerce_dash.components.forms import select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
@@ -143,14 +145,8 @@ def _filters() -> rx.Component:
         rx.input(placeholder="Learner name or email", value=S.search,
                  on_change=S.set_search.debounce(300),  # type: ignore[attr-defined]
                  width=["100%", "260px"], id="progress-search"),
-        rx.select.root(
-            rx.select.trigger(aria_label="Course", max_width="18em"),
-            rx.select.content(
-                rx.select.item("Any course", value=ANY),
-                rx.foreach(S.courses, lambda c: rx.select.item(c["label"], value=c["id"])),
-            ),
-            value=S.course_filter, on_change=S.set_course_filter,
-        ),
+        select(S.course_filter, S.set_course_filter, label="Course", first=(ANY, "Any course"),
+               each=S.courses, max_width="18em"),
         wrap="wrap", spacing="3", width="100%", align="center",
     )
 
@@ -233,30 +229,29 @@ def _module_form(m: ObjectVar[dict[str, str]]) -> rx.Component:
 
 def _progress_dialog() -> rx.Component:
     e = S.enrollment
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(e["learner"], " · ", e["course"]),
-            rx.dialog.description(e["criteria"], " ", e["mode"], size="2"),
-            rx.vstack(
-                rx.hstack(rx.progress(value=S.enrollment_percent, max=100, flex="1"),
-                          rx.text(e["done"], size="2"), width="100%", align="center"),
-                rx.cond(e["certificate"] != "",
-                        rx.callout.root(rx.callout.icon(rx.icon("award")), rx.callout.text(
-                            "Complete. Certificate ", e["certificate"], " was issued."),
-                            color_scheme="green", width="100%"),
-                        rx.foreach(S.missing, lambda t: rx.text("• ", t, size="2",
-                                                                color_scheme="gray"))),
-                rx.foreach(S.modules, _module_form),
-                rx.text("Minutes are added to the time already recorded; a module once done "
-                        "stays done.", size="1", color_scheme="gray"),
-                rx.hstack(rx.dialog.close(rx.button("Close", variant="soft",
-                                                    color_scheme="gray")),
-                          justify="end", width="100%"),
-                spacing="3", width="100%", padding_top="0.75em",
-            ),
-            max_width="760px",
+    return dialog(
+        (e["learner"], " · ", e["course"]),
+        (e["criteria"], " ", e["mode"]),
+        rx.vstack(
+            rx.hstack(rx.progress(value=S.enrollment_percent, max=100, flex="1"),
+                      rx.text(e["done"], size="2"), width="100%", align="center"),
+            rx.cond(e["certificate"] != "",
+                    rx.callout.root(rx.callout.icon(rx.icon("award")), rx.callout.text(
+                        "Complete. Certificate ", e["certificate"], " was issued."),
+                        color_scheme="green", width="100%"),
+                    rx.foreach(S.missing, lambda t: rx.text("• ", t, size="2",
+                                                            color_scheme="gray"))),
+            rx.foreach(S.modules, _module_form),
+            rx.text("Minutes are added to the time already recorded; a module once done "
+                    "stays done.", size="1", color_scheme="gray"),
+            rx.hstack(rx.dialog.close(rx.button("Close", variant="soft",
+                                                color_scheme="gray")),
+                      justify="end", width="100%"),
+            spacing="3", width="100%", padding_top="0.75em",
         ),
-        open=S.open_enrollment, on_open_change=S.set_open_enrollment,
+        max_width="760px",
+        open=S.open_enrollment,
+        on_open_change=S.set_open_enrollment,
     )
 
 

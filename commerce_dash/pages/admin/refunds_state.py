@@ -8,6 +8,8 @@ from typing import Any
 
 import reflex as rx
 
+from commerce_dash.components.badges import status_color
+from commerce_dash.components.display import major_text, money
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import WHEN, parse_day, when
 from commerce_dash.domain.errors import DomainError
@@ -19,7 +21,6 @@ from commerce_dash.domain.refunds import (
     RefundStatus,
     check_reason,
 )
-from commerce_dash.pages.store.refund_request import STATUS_COLORS, major_text, money
 from commerce_dash.routes import admin_order_href
 from commerce_dash.services.commerce import refunds as refunds_service
 from commerce_dash.state.admin import AdminState
@@ -47,7 +48,6 @@ SOURCE_OPTIONS = [
     ("admin", "Billing admin"),
 ]
 SOURCE_LABELS = dict(SOURCE_OPTIONS[1:])
-SOURCE_COLORS = {"learner": "blue", "registration_rejected": "orange", "admin": "violet"}
 RETRYABLE = {RefundStatus.FAILED, RefundStatus.PROCESSING, RefundStatus.APPROVED}
 EMPTY = (
     "undo-2",
@@ -84,7 +84,7 @@ def refund_row(row: refunds_service.RefundRow) -> dict[str, str]:
         "reason": row.reason,
         "source": row.source,
         "source_label": SOURCE_LABELS.get(row.source, row.source.replace("_", " ").capitalize()),
-        "source_color": SOURCE_COLORS.get(row.source, "gray"),
+        "source_color": status_color(row.source),
         "progress": row.progress,
         "created": when(row.created_at, WHEN),
         "decided_by": row.decided_by,
@@ -94,7 +94,7 @@ def refund_row(row: refunds_service.RefundRow) -> dict[str, str]:
         "can_retry": "yes" if row.status in RETRYABLE else "",
         "status": row.status,
         "status_label": row.status_label,
-        "status_color": STATUS_COLORS.get(row.status, "gray"),
+        "status_color": status_color(row.status),
     }
 
 
@@ -169,7 +169,7 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
             {
                 "status": s.value,
                 "label": f"{counted[s.value]} {s.value}",
-                "color": STATUS_COLORS[s.value],
+                "color": status_color(s.value),
             }
             for s in (
                 RefundStatus.REQUESTED,

@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.dialogs import dialog
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.ledger import Shares, bps_from_percent, percent_label
@@ -114,50 +115,48 @@ def _row(r: ObjectVar[dict[str, str]]) -> rx.Component:
 
 
 def _dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Revenue share rule"),
-            rx.dialog.description("A course's rule wins over its department's, which wins over "
-                                  "the default. Entries already recorded keep their split.",
-                                  size="2"),
-            rx.form(
-                rx.vstack(
-                    rx.segmented_control.root(
-                        rx.segmented_control.item("Default", value="default"),
-                        rx.segmented_control.item("Department", value="department"),
-                        rx.segmented_control.item("Course", value="course"),
-                        value=S.scope, on_change=S.set_scope,
-                    ),
-                    rx.cond(S.scope != "default", rx.select.root(
-                        rx.select.trigger(placeholder="Choose…", width="100%",
-                                          id="share-target"),
-                        rx.select.content(rx.foreach(
-                            rx.cond(S.scope == "course", S.courses, S.departments),
-                            lambda o: rx.select.item(o["label"], value=o["id"]))),
-                        value=S.target, on_change=S.set_target,
-                    ), rx.fragment()),
-                    rx.grid(
-                        *[rx.vstack(rx.text(label, size="2", weight="medium"),
-                                    rx.input(name=name, default_value=default, width="100%",
-                                             id=f"share-{name}"), spacing="1")
-                          for label, name, default in (("Platform %", "platform", "30"),
-                                                       ("Creator %", "creator", "40"),
-                                                       ("Instructor %", "instructor", "30"))],
-                        columns="3", spacing="3", width="100%",
-                    ),
-                    rx.cond(S.error != "", rx.text(S.error, color_scheme="red", size="2",
-                                                   id="share-error"), rx.fragment()),
-                    rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft",
-                                                        color_scheme="gray", type="button")),
-                              rx.button("Save", type="submit", id="share-save"),
-                              justify="end", width="100%", spacing="3"),
-                    spacing="3", width="100%", padding_top="0.75em",
+    return dialog(
+        "Revenue share rule",
+        "A course's rule wins over its department's, which wins over "
+                          "the default. Entries already recorded keep their split.",
+        rx.form(
+            rx.vstack(
+                rx.segmented_control.root(
+                    rx.segmented_control.item("Default", value="default"),
+                    rx.segmented_control.item("Department", value="department"),
+                    rx.segmented_control.item("Course", value="course"),
+                    value=S.scope, on_change=S.set_scope,
                 ),
-                on_submit=S.save, reset_on_submit=False,
+                rx.cond(S.scope != "default", rx.select.root(
+                    rx.select.trigger(placeholder="Choose…", width="100%",
+                                      id="share-target"),
+                    rx.select.content(rx.foreach(
+                        rx.cond(S.scope == "course", S.courses, S.departments),
+                        lambda o: rx.select.item(o["label"], value=o["id"]))),
+                    value=S.target, on_change=S.set_target,
+                ), rx.fragment()),
+                rx.grid(
+                    *[rx.vstack(rx.text(label, size="2", weight="medium"),
+                                rx.input(name=name, default_value=default, width="100%",
+                                         id=f"share-{name}"), spacing="1")
+                      for label, name, default in (("Platform %", "platform", "30"),
+                                                   ("Creator %", "creator", "40"),
+                                                   ("Instructor %", "instructor", "30"))],
+                    columns="3", spacing="3", width="100%",
+                ),
+                rx.cond(S.error != "", rx.text(S.error, color_scheme="red", size="2",
+                                               id="share-error"), rx.fragment()),
+                rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft",
+                                                    color_scheme="gray", type="button")),
+                          rx.button("Save", type="submit", id="share-save"),
+                          justify="end", width="100%", spacing="3"),
+                spacing="3", width="100%", padding_top="0.75em",
             ),
-            max_width="520px",
+            on_submit=S.save, reset_on_submit=False,
         ),
-        open=S.dialog_open, on_open_change=S.set_dialog_open,
+        max_width="520px",
+        open=S.dialog_open,
+        on_open_change=S.set_dialog_open,
     )
 
 

@@ -3,344 +3,24 @@
 Three cards: the manual tax rate table (add, edit, deactivate), tax exemptions by learner or
 organization e-mail domain (add, revoke; paged on the server) and the exchange rates against
 the settlement currency (set a new rate; old ones stay as history).
+
+A container page: it also shows the revenue shares card of ``revenue_shares.py``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import reflex as rx
 
+from commerce_dash.components.dialogs import confirm_dialog, dialog
 from commerce_dash.components.forms import field, form_error
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
-from commerce_dash.db import session_scope
-from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.paging import PageRequest
-from commerce_dash.domain.tax import country_options, percent_label
-from commerce_dash.models.tax import TaxRate
 from commerce_dash.pages.admin.revenue_shares import revenue_shares_card
-from commerce_dash.services.catalog import fx as fx_service
-from commerce_dash.services.commerce import tax as tax_service
-from commerce_dash.services.platform.org import department_options
-from commerce_dash.settings import get_settings
-from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
-from commerce_dash.state.route_args import route_int
-
-SECTION = "settings"
-EXEMPTIONS_PAGE_SIZE = 20
-WHEN = "%Y-%m-%d %H:%M"
-RATE_FIELDS = ("country", "region", "department", "rate", "label")
-EXEMPTION_FIELDS = ("subject", "organization", "reference")
-FX_FIELDS = ("currency", "rate")
-COUNTRIES = country_options()
-COUNTRY_NAMES = dict(COUNTRIES)
-
-
-def _no_errors(fields: tuple[str, ...]) -> dict[str, str]:
-    return dict.fromkeys((*fields, "form"), "")
-
-
-def _error_at(exc: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
-    key = exc.field if exc.field in fields else "form"
-    return {**_no_errors(fields), key: exc.message}
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime(WHEN) if value else ""
-
-
-class TaxSettingsState(PagedTableMixin, AdminState):
-    """The page state; ``rows``/``page``/``search`` (from the mixin) are the exemptions."""
-
-    settlement_currency: str = "USD"
-    departments: list[dict[str, str]] = []
-    tax_rows: list[dict[str, str]] = []
-    fx_rows: list[dict[str, str]] = []
-    fx_choices: list[str] = []
-
-    # tax rate dialog (text inputs are uncontrolled, prefilled from ``rate_draft``)
-    rate_open: bool = False
-    rate_key: int = 0
-    rate_editing_id: int = 0
-    rate_country: str = "US"
-    rate_department: str = "all"
-    rate_draft: dict[str, str] = {}
-    rate_errors: dict[str, str] = _no_errors(RATE_FIELDS)
-
-    # exemption dialog
-    exemption_open: bool = False
-    exemption_key: int = 0
-    exemption_errors: dict[str, str] = _no_errors(EXEMPTION_FIELDS)
-
-    # revoke confirmation
-    revoke_open: bool = False
-    revoke_id: int = 0
-    revoke_label: str = ""
-
-    # FX form
-    fx_key: int = 0
-    fx_currency: str = ""
-    fx_errors: dict[str, str] = _no_errors(FX_FIELDS)
-
-    # -- loading ------------------------------------------------------------------------------
-    def _department_label(self, department_id: int | None) -> str:
-        if department_id is None:
-            return "All departments"
-        return next(
-            (d["label"] for d in self.departments if d["id"] == str(department_id)),
-            f"Department {department_id}",
-        )
-
-    def _rate_row(self, row: TaxRate) -> dict[str, str]:
-        return {
-            "id": str(row.id),
-            "country": row.country,
-            "country_name": COUNTRY_NAMES.get(row.country, row.country),
-            "region": row.region or "Whole country",
-            "region_code": row.region,
-            "department": self._department_label(row.department_id),
-            "department_id": str(row.department_id) if row.department_id else "all",
-            "rate": f"{percent_label(row.rate_ppm)}%",
-            "rate_percent": percent_label(row.rate_ppm),
-            "label": row.label,
-            "active": "yes" if row.is_active else "",
-            "updated": _when(row.updated_at),
-        }
-
-    def _fetch_rates(self) -> None:
-        actor = self.current_actor()
-        with session_scope() as session:
-            self.departments = [
-                {"id": str(i), "label": label} for i, label in department_options(session=session)
-            ]
-            rows = tax_service.list_tax_rates(session=session, actor=actor)
-        self.tax_rows = [self._rate_row(r) for r in rows]
-
-    def _fetch_fx(self) -> None:
-        settings = get_settings()
-        base = settings.settlement_currency
-        with session_scope() as session:
-            rates = fx_service.list_rates(session=session)
-        self.settlement_currency = base
-        self.fx_rows = [
-            {
-                "currency": r.currency,
-                "rate": f"1 {base} = {r.rate} {r.currency}",
-                "updated": _when(r.effective_at),
-                "source": r.source,
-                "previous": r.previous_rate or "",
-                "previous_at": _when(r.previous_at),
-            }
-            for r in rates
-        ]
-        quoted = [r.currency for r in rates]
-        offered = [c for c in settings.offered_display_currencies if c != base]
-        self.fx_choices = [*offered, *[c for c in quoted if c not in offered]]
-        if self.fx_currency not in self.fx_choices:
-            self.fx_currency = self.fx_choices[0] if self.fx_choices else ""
-
-    def _fetch(self) -> None:
-        """The exemptions page (the paged table of this state)."""
-        with session_scope() as session:
-            result = tax_service.list_exemptions(
-                session=session,
-                actor=self.current_actor(),
-                page=PageRequest(self.page, EXEMPTIONS_PAGE_SIZE),
-            )
-        self.total, self.pages = result.total, result.pages
-        self.rows = [
-            {
-                "id": str(r.id),
-                "kind": "Learner" if r.kind == "user" else "Organization domain",
-                "subject": r.subject,
-                "organization": r.organization,
-                "reference": r.reference,
-                "since": _when(r.created_at),
-                "revoked": _when(r.revoked_at),
-            }
-            for r in result.items
-        ]
-
-    def _fetch_all(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch_rates()
-            self._fetch()
-            self._fetch_fx()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
-
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        if self.guard(SECTION) is None:
-            return self.refused()
-        return self._fetch_all()
-
-    # -- tax rates --------------------------------------------------------------------------
-    @rx.event
-    def open_new_rate(self) -> None:
-        if self.guard(SECTION) is None:
-            return
-        self.rate_editing_id = 0
-        self.rate_country, self.rate_department = "US", "all"
-        self.rate_draft = {"region": "", "rate": "", "label": "Sales tax"}
-        self.rate_errors = _no_errors(RATE_FIELDS)
-        self.rate_key += 1
-        self.rate_open = True
-
-    @rx.event
-    def open_edit_rate(self, rate_id: str) -> None:
-        row = next((r for r in self.tax_rows if r["id"] == rate_id), None)
-        if row is None or self.guard(SECTION) is None:
-            return
-        self.rate_editing_id = int(rate_id)
-        self.rate_country, self.rate_department = row["country"], row["department_id"]
-        self.rate_draft = {
-            "region": row["region_code"],
-            "rate": row["rate_percent"],
-            "label": row["label"],
-        }
-        self.rate_errors = _no_errors(RATE_FIELDS)
-        self.rate_key += 1
-        self.rate_open = True
-
-    @rx.event
-    def set_rate_open(self, value: bool) -> None:
-        self.rate_open = value
-
-    @rx.event
-    def set_rate_country(self, value: str) -> None:
-        self.rate_country = value
-
-    @rx.event
-    def set_rate_department(self, value: str) -> None:
-        self.rate_department = value
-
-    @rx.event
-    def save_rate(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.rate_errors = _no_errors(RATE_FIELDS)
-        try:
-            with session_scope() as session:
-                row = tax_service.upsert_tax_rate(
-                    session=session,
-                    actor=self.current_actor(),
-                    country=self.rate_country,
-                    region=form.get("region", ""),
-                    department_id=(
-                        None if self.rate_department == "all"
-                        else route_int(self.rate_department) or 0  # 0: "no department 0"
-                    ),
-                    rate_text=form.get("rate", ""),
-                    label=form.get("label", ""),
-                    rate_id=self.rate_editing_id or None,
-                )
-        except DomainError as exc:
-            self.rate_errors = _error_at(exc, RATE_FIELDS)
-            return rx.toast.error(exc.message)
-        self.rate_open = False
-        self._fetch_rates()
-        scope = f"{row.country}-{row.region}" if row.region else row.country
-        return rx.toast.success(f"Tax rate {percent_label(row.rate_ppm)}% saved for {scope}.")
-
-    @rx.event
-    def toggle_rate(self, rate_id: str, activate: bool):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                change = (
-                    tax_service.reactivate_tax_rate if activate else tax_service.deactivate_tax_rate
-                )
-                row = change(session=session, actor=self.current_actor(),
-                             rate_id=route_int(rate_id) or 0)  # 0: not found
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._fetch_rates()
-        scope = f"{row.country}-{row.region}" if row.region else row.country
-        return rx.toast.success(
-            f"Tax rate for {scope} {'activated' if activate else 'deactivated'}."
-        )
-
-    # -- exemptions -------------------------------------------------------------------------
-    @rx.event
-    def open_new_exemption(self) -> None:
-        if self.guard(SECTION) is None:
-            return
-        self.exemption_errors = _no_errors(EXEMPTION_FIELDS)
-        self.exemption_key += 1
-        self.exemption_open = True
-
-    @rx.event
-    def set_exemption_open(self, value: bool) -> None:
-        self.exemption_open = value
-
-    @rx.event
-    def save_exemption(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.exemption_errors = _no_errors(EXEMPTION_FIELDS)
-        try:
-            with session_scope() as session:
-                tax_service.add_exemption(
-                    session=session,
-                    actor=self.current_actor(),
-                    subject=form.get("subject", ""),
-                    organization=form.get("organization", ""),
-                    reference=form.get("reference", ""),
-                )
-        except DomainError as exc:
-            self.exemption_errors = _error_at(exc, EXEMPTION_FIELDS)
-            return rx.toast.error(exc.message)
-        self.exemption_open = False
-        self.page = 1
-        self._fetch()
-        return rx.toast.success(f"{form.get('subject', '').strip()} is now tax exempt.")
-
-    @rx.event
-    def ask_revoke(self, exemption_id: str, label: str) -> None:
-        self.revoke_id, self.revoke_label = route_int(exemption_id) or 0, label  # 0: not found
-        self.revoke_open = True
-
-    @rx.event
-    def set_revoke_open(self, value: bool) -> None:
-        self.revoke_open = value
-
-    @rx.event
-    def confirm_revoke(self):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                tax_service.revoke_exemption(
-                    session=session, actor=self.current_actor(), exemption_id=self.revoke_id
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self.revoke_open = False
-        self._fetch()
-        return rx.toast.success(f"Exemption of {self.revoke_label} revoked; tax applies again.")
-
-    # -- FX rates ---------------------------------------------------------------------------
-    @rx.event
-    def set_fx_currency(self, value: str) -> None:
-        self.fx_currency = value
-
-    @rx.event
-    def save_fx_rate(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.fx_errors = _no_errors(FX_FIELDS)
-        try:
-            with session_scope() as session:
-                row = fx_service.set_rate(
-                    session=session,
-                    actor=self.current_actor(),
-                    quote=self.fx_currency,
-                    rate_text=form.get("rate", ""),
-                )
-        except DomainError as exc:
-            self.fx_errors = _error_at(exc, FX_FIELDS)
-            return rx.toast.error(exc.message)
-        self.fx_key += 1
-        self._fetch_fx()
-        return rx.toast.success(f"Rate saved: 1 {row.base} = {row.rate} {row.quote}.")
-
-
-# -- components --------------------------------------------------------------------------------
+from commerce_dash.pages.admin.tax_settings_state import (
+    COUNTRIES,
+    SECTION,
+    TaxSettingsState,
+)
 
 
 def _error(errors: rx.Var[dict[str, str]], key: str, prefix: str) -> rx.Component:
@@ -503,64 +183,56 @@ def _rate_dialog() -> rx.Component:
         value=TaxSettingsState.rate_department,
         on_change=TaxSettingsState.set_rate_department,
     )
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(
-                rx.cond(TaxSettingsState.rate_editing_id == 0, "New tax rate", "Edit tax rate")
-            ),
-            rx.dialog.description(
-                "One rate per country, region and department; saving a rate makes it active.",
-                size="2",
-                color_scheme="gray",
-            ),
-            rx.form(
-                rx.vstack(
-                    form_error(errors["form"]),
-                    _labelled("Country", country, _error(errors, "country", "rate")),
-                    field(
-                        "Region (optional)",
-                        "region",
-                        errors["region"],
-                        default_value=TaxSettingsState.rate_draft["region"],  # type: ignore[arg-type]
-                        placeholder="NY",
-                        hint="State or province code; empty for the whole country.",
-                    ),
-                    _labelled("Department", department, _error(errors, "department", "rate")),
-                    field(
-                        "Rate (%)",
-                        "rate",
-                        errors["rate"],
-                        default_value=TaxSettingsState.rate_draft["rate"],  # type: ignore[arg-type]
-                        placeholder="8.875",
-                        required=True,
-                        hint="Percent, up to 4 decimals.",
-                    ),
-                    field(
-                        "Label",
-                        "label",
-                        errors["label"],
-                        default_value=TaxSettingsState.rate_draft["label"],  # type: ignore[arg-type]
-                        placeholder="Sales tax",
-                        hint="Shown to learners beside the tax, e.g. Sales tax, VAT, HST.",
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                        ),
-                        rx.button("Save rate", type="submit", id="save-tax-rate"),
-                        justify="end",
-                        width="100%",
-                    ),
-                    spacing="3",
+    return dialog(
+        rx.cond(TaxSettingsState.rate_editing_id == 0, "New tax rate", "Edit tax rate"),
+        "One rate per country, region and department; saving a rate makes it active.",
+        rx.form(
+            rx.vstack(
+                form_error(errors["form"]),
+                _labelled("Country", country, _error(errors, "country", "rate")),
+                field(
+                    "Region (optional)",
+                    "region",
+                    errors["region"],
+                    default_value=TaxSettingsState.rate_draft["region"],  # type: ignore[arg-type]
+                    placeholder="NY",
+                    hint="State or province code; empty for the whole country.",
                 ),
-                on_submit=TaxSettingsState.save_rate,
-                reset_on_submit=False,
-                key=TaxSettingsState.rate_key.to_string(),
+                _labelled("Department", department, _error(errors, "department", "rate")),
+                field(
+                    "Rate (%)",
+                    "rate",
+                    errors["rate"],
+                    default_value=TaxSettingsState.rate_draft["rate"],  # type: ignore[arg-type]
+                    placeholder="8.875",
+                    required=True,
+                    hint="Percent, up to 4 decimals.",
+                ),
+                field(
+                    "Label",
+                    "label",
+                    errors["label"],
+                    default_value=TaxSettingsState.rate_draft["label"],  # type: ignore[arg-type]
+                    placeholder="Sales tax",
+                    hint="Shown to learners beside the tax, e.g. Sales tax, VAT, HST.",
+                ),
+                rx.hstack(
+                    rx.dialog.close(
+                        rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
+                    ),
+                    rx.button("Save rate", type="submit", id="save-tax-rate"),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
             ),
-            max_width="520px",
-            max_height="90vh",
-            overflow_y="auto",
+            on_submit=TaxSettingsState.save_rate,
+            reset_on_submit=False,
+            key=TaxSettingsState.rate_key.to_string(),
         ),
+        max_width="520px",
+        max_height="90vh",
+        overflow_y="auto",
         open=TaxSettingsState.rate_open,
         on_open_change=TaxSettingsState.set_rate_open,
     )
@@ -646,84 +318,64 @@ def _exemptions_card() -> rx.Component:
 
 def _exemption_dialog() -> rx.Component:
     errors = TaxSettingsState.exemption_errors
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Add tax exemption"),
-            rx.dialog.description(
-                "Quotes for this learner or organization show no tax from now on.",
-                size="2",
-                color_scheme="gray",
-            ),
-            rx.form(
-                rx.vstack(
-                    form_error(errors["form"]),
-                    field(
-                        "Learner e-mail or organization domain",
-                        "subject",
-                        errors["subject"],
-                        placeholder="learner@example.com or example.org",
-                        required=True,
-                    ),
-                    field(
-                        "Organization",
-                        "organization",
-                        errors["organization"],
-                        placeholder="Example University",
-                        required=True,
-                    ),
-                    field(
-                        "Exemption certificate reference",
-                        "reference",
-                        errors["reference"],
-                        placeholder="EX-2026-0001",
-                        hint="Optional; kept for audits.",
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                        ),
-                        rx.button("Add exemption", type="submit", id="save-exemption"),
-                        justify="end",
-                        width="100%",
-                    ),
-                    spacing="3",
+    return dialog(
+        "Add tax exemption",
+        "Quotes for this learner or organization show no tax from now on.",
+        rx.form(
+            rx.vstack(
+                form_error(errors["form"]),
+                field(
+                    "Learner e-mail or organization domain",
+                    "subject",
+                    errors["subject"],
+                    placeholder="learner@example.com or example.org",
+                    required=True,
                 ),
-                on_submit=TaxSettingsState.save_exemption,
-                reset_on_submit=False,
-                key=TaxSettingsState.exemption_key.to_string(),
+                field(
+                    "Organization",
+                    "organization",
+                    errors["organization"],
+                    placeholder="Example University",
+                    required=True,
+                ),
+                field(
+                    "Exemption certificate reference",
+                    "reference",
+                    errors["reference"],
+                    placeholder="EX-2026-0001",
+                    hint="Optional; kept for audits.",
+                ),
+                rx.hstack(
+                    rx.dialog.close(
+                        rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
+                    ),
+                    rx.button("Add exemption", type="submit", id="save-exemption"),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
             ),
-            max_width="520px",
+            on_submit=TaxSettingsState.save_exemption,
+            reset_on_submit=False,
+            key=TaxSettingsState.exemption_key.to_string(),
         ),
+        max_width="520px",
         open=TaxSettingsState.exemption_open,
         on_open_change=TaxSettingsState.set_exemption_open,
     )
 
 
 def _revoke_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Revoke the exemption of ", TaxSettingsState.revoke_label, "?"),
-            rx.alert_dialog.description(
-                "Tax applies again to their next quote. The exemption stays in the list as "
-                "revoked and can be added again.",
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Revoke",
-                    color_scheme="red",
-                    on_click=TaxSettingsState.confirm_revoke,
-                    id="confirm-revoke",
-                ),
-                justify="end",
-                spacing="3",
-                width="100%",
-                padding_top="1em",
-            ),
-        ),
+    return confirm_dialog(
+        ("Revoke the exemption of ", TaxSettingsState.revoke_label, "?"),
+        "Tax applies again to their next quote. The exemption stays in the list as "
+        "revoked and can be added again.",
+        confirm="Revoke",
+        on_confirm=TaxSettingsState.confirm_revoke,
+        confirm_id="confirm-revoke",
         open=TaxSettingsState.revoke_open,
         on_open_change=TaxSettingsState.set_revoke_open,
+        alert=True,
     )
 
 

@@ -4,452 +4,170 @@ from __future__ import annotations
 
 import reflex as rx
 
-from commerce_dash.components.forms import field, form_error
+from commerce_dash.components.dialogs import dialog
+from commerce_dash.components.forms import field, form_error, select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
-from commerce_dash.db import session_scope
-from commerce_dash.domain.access import DEPARTMENT_SCOPED_ROLES, ROLE_LABELS, RoleName
-from commerce_dash.domain.actor import Grant
-from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.platform import users as users_service
-from commerce_dash.services.platform.org import department_options
-from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
-from commerce_dash.state.route_args import route_int
-
-ROLE_OPTIONS = [{"value": r.value, "label": ROLE_LABELS[r]} for r in RoleName]
-ROLES = tuple(r.value for r in RoleName)  # (a tuple: ``in`` compares, any value may be asked)
-SCOPED = sorted(r.value for r in DEPARTMENT_SCOPED_ROLES)
-CHOOSE_ROLE = "Choose a role from the list."
-PAGE_SIZE = 20
-
-
-def role_label(role: object) -> str:
-    """The label of a role; a value that is no role is shown as it is, never raised on."""
-    return ROLE_LABELS[RoleName(str(role))] if role in ROLES else str(role)
-
-
-class UsersState(PagedTableMixin, AdminState):
-    role_filter: str = "all"
-    status_filter: str = "all"
-    departments: list[dict[str, str]] = []
-
-    # create dialog
-    create_open: bool = False
-    new_role: str = "learner"
-    new_department: str = ""
-    new_mode: str = "invite"
-    email_error: str = ""
-    full_name_error: str = ""
-    password_error: str = ""
-    create_error: str = ""
-    invitation_link: str = ""
-
-    # roles dialog
-    roles_open: bool = False
-    edit_user_id: int = 0
-    edit_user_name: str = ""
-    edit_grants: list[dict[str, str]] = []
-    add_role: str = "learner"
-    add_department: str = ""
-    roles_error: str = ""
-
-    def _dept_name(self, dept_id: int | None) -> str:
-        for d in self.departments:
-            if d["id"] == str(dept_id):
-                return d["label"]
-        return ""
-
-    def _grant_label(self, grant: Grant) -> str:
-        label = role_label(grant.role)
-        return f"{label} · {self._dept_name(grant.department_id)}" if grant.department_id else label
-
-    def _fetch(self) -> None:
-        actor = self.current_actor()
-        with session_scope() as session:
-            self.departments = [
-                {"id": str(i), "label": label} for i, label in department_options(session=session)
-            ]
-            result = users_service.list_users(
-                session=session,
-                actor=actor,
-                page=PageRequest(self.page, PAGE_SIZE),
-                search=self.search,
-                role=self.role_filter if self.role_filter in ROLES else "",  # "all": every
-                status="" if self.status_filter == "all" else self.status_filter,
-            )
-        self.total, self.pages = result.total, result.pages
-        self.rows = [
-            {
-                "id": str(r.id),
-                "email": r.email,
-                "full_name": r.full_name,
-                "status": "active" if r.is_active else "deactivated",
-                "invited": "yes" if r.pending_invitation else "",
-                "roles": ", ".join(self._grant_label(g) for g in r.grants),
-                "last_login": r.last_login_at[:16].replace("T", " ") or "never",
-            }
-            for r in result.items
-        ]
-
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        if self.guard("users") is None:
-            return self.refused()
-        self._fetch()
-        return None
-
-    @rx.event
-    def set_role_filter(self, value: str) -> None:
-        self.role_filter, self.page = value, 1
-        self._fetch()
-
-    @rx.event
-    def set_status_filter(self, value: str) -> None:
-        self.status_filter, self.page = value, 1
-        self._fetch()
-
-    # -- create -------------------------------------------------------------
-    @rx.event
-    def open_create(self) -> None:
-        self.create_open = True
-        self.email_error = self.full_name_error = self.password_error = ""
-        self.create_error = self.invitation_link = ""
-        self.new_role, self.new_department, self.new_mode = "learner", "", "invite"
-
-    @rx.event
-    def set_create_open(self, value: bool) -> None:
-        self.create_open = value
-
-    @rx.event
-    def set_new_role(self, value: str) -> None:
-        self.new_role = value
-
-    @rx.event
-    def set_new_department(self, value: str) -> None:
-        self.new_department = value
-
-    @rx.event
-    def set_new_mode(self, value: str) -> None:
-        self.new_mode = value
-
-    @rx.event
-    def create_user(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.email_error = self.full_name_error = self.password_error = self.create_error = ""
-        dept = route_int(self.new_department)  # none chosen (or no id): "choose a department"
-        try:
-            with session_scope() as session:
-                created = users_service.create_user(
-                    session=session,
-                    actor=self.current_actor(),
-                    email=form.get("email", ""),
-                    full_name=form.get("full_name", ""),
-                    grants=[Grant(self.new_role, dept if self.new_role in SCOPED else None)],
-                    password=form.get("password") if self.new_mode == "password" else None,
-                )
-        except DomainError as exc:
-            target = {
-                "email": "email_error",
-                "full_name": "full_name_error",
-                "password": "password_error",
-            }.get(exc.field or "", "create_error")
-            setattr(self, target, exc.message)
-            return None
-        self._fetch()
-        if created.invitation_link:
-            self.invitation_link = created.invitation_link
-            return rx.toast.success(f"Invitation created for {created.user.email}.")
-        self.create_open = False
-        return rx.toast.success(f"{created.user.email} can now sign in.")
-
-    # -- roles --------------------------------------------------------------
-    def _load_grants(self, user_id: int) -> None:
-        row = next((r for r in self.rows if r["id"] == str(user_id)), None)
-        self.edit_user_name = row["full_name"] if row else ""
-        with session_scope() as session:
-            grants = users_service.user_grants(
-                session=session, actor=self.current_actor(), user_id=user_id
-            )
-        self.edit_grants = [
-            {
-                "role": g.role,
-                "department_id": str(g.department_id or ""),
-                "label": self._grant_label(g),
-            }
-            for g in grants
-        ]
-
-    @rx.event
-    def open_roles(self, user_id: str):  # type: ignore[no-untyped-def]
-        if self.guard("users") is None:
-            return None
-        user = route_int(user_id) or 0  # 0: not found
-        try:
-            self._load_grants(user)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self.edit_user_id = user
-        self.roles_error = ""
-        self.add_role, self.add_department = "learner", ""
-        self.roles_open = True
-        return None
-
-    @rx.event
-    def set_roles_open(self, value: bool) -> None:
-        self.roles_open = value
-
-    @rx.event
-    def set_add_role(self, value: str) -> None:
-        self.add_role = value
-
-    @rx.event
-    def set_add_department(self, value: str) -> None:
-        self.add_department = value
-
-    @rx.event
-    def add_grant(self) -> None:
-        self.roles_error = ""
-        if self.add_role not in ROLES:  # a select value no option has (a forged event)
-            self.roles_error = CHOOSE_ROLE
-            return
-        # none chosen, or a select value that is no id
-        department = route_int(self.add_department) if self.add_role in SCOPED else None
-        if self.add_role in SCOPED and department is None:
-            self.roles_error = "Choose the department this role applies to."
-            return
-        dept = str(department) if department else ""
-        grant = Grant(self.add_role, department)
-        entry = {"role": grant.role, "department_id": dept, "label": self._grant_label(grant)}
-        if entry not in self.edit_grants:
-            self.edit_grants = [*self.edit_grants, entry]
-
-    @rx.event
-    def remove_grant(self, index: int) -> None:
-        self.edit_grants = [g for i, g in enumerate(self.edit_grants) if i != index]
-
-    @rx.event
-    def save_roles(self):  # type: ignore[no-untyped-def]
-        grants = [
-            Grant(g["role"], int(g["department_id"]) if g["department_id"] else None)
-            for g in self.edit_grants
-        ]
-        try:
-            with session_scope() as session:
-                users_service.set_grants(
-                    session=session,
-                    actor=self.current_actor(),
-                    user_id=self.edit_user_id,
-                    grants=grants,
-                )
-        except DomainError as exc:
-            self.roles_error = exc.message
-            return None
-        self.roles_open = False
-        self._fetch()
-        return rx.toast.success(f"Roles of {self.edit_user_name} saved.")
-
-    # -- activation ---------------------------------------------------------
-    @rx.event
-    def toggle_active(self, user_id: str, activate: bool):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                user = users_service.set_active(
-                    session=session,
-                    actor=self.current_actor(),
-                    user_id=route_int(user_id) or 0,  # 0: not found
-                    active=activate,
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._fetch()
-        verb = "reactivated" if activate else "deactivated; their sessions were ended"
-        return rx.toast.success(f"{user.email} {verb}.")
-
-    @rx.event
-    def reissue(self, user_id: str):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                link = users_service.reissue_invitation(
-                    session=session, actor=self.current_actor(),
-                    user_id=route_int(user_id) or 0,  # 0: not found
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self.invitation_link = link
-        self.create_open = True
-        return rx.toast.success("A new invitation link was created.")
+from commerce_dash.pages.admin.users_state import (
+    ROLE_OPTIONS,
+    UsersState,
+)
 
 
 def _role_select(value, on_change, with_all: bool = False) -> rx.Component:  # type: ignore[no-untyped-def]
-    items = [rx.select.item("All roles", value="all")] if with_all else []
-    items += [rx.select.item(o["label"], value=o["value"]) for o in ROLE_OPTIONS]
-    return rx.select.root(
-        rx.select.trigger(placeholder="Role"),
-        rx.select.content(*items),
-        value=value,
-        on_change=on_change,
-    )
+    return select(value, on_change, [(o["value"], o["label"]) for o in ROLE_OPTIONS],
+                  first=("all", "All roles") if with_all else None, placeholder="Role")
 
 
 def _department_select(value, on_change) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.select.root(
-        rx.select.trigger(placeholder="Department"),
-        rx.select.content(
-            rx.foreach(UsersState.departments, lambda d: rx.select.item(d["label"], value=d["id"])),
-        ),
-        value=value,
-        on_change=on_change,
-    )
+    return select(value, on_change, each=UsersState.departments, placeholder="Department")
 
 
 def _create_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Add a user"),
-            rx.cond(
-                UsersState.invitation_link != "",
+    return dialog(
+        "Add a user",
+        "Send them an invitation link or set a first password; their roles decide what they see.",
+        rx.cond(
+            UsersState.invitation_link != "",
+            rx.vstack(
+                rx.callout(
+                    "Send this link to the person. It works once, for 7 days.",
+                    icon="mail",
+                    color_scheme="green",
+                ),
+                rx.hstack(
+                    rx.input(
+                        value=UsersState.invitation_link,
+                        read_only=True,
+                        width="100%",
+                        id="invitation-link",
+                    ),
+                    rx.button(
+                        rx.icon("copy", size=14),
+                        "Copy",
+                        on_click=[
+                            rx.set_clipboard(UsersState.invitation_link),
+                            rx.toast.info("Link copied."),
+                        ],
+                    ),
+                    width="100%",
+                ),
+                rx.dialog.close(rx.button("Done", variant="soft")),
+                spacing="3",
+            ),
+            rx.form(
                 rx.vstack(
-                    rx.callout(
-                        "Send this link to the person. It works once, for 7 days.",
-                        icon="mail",
-                        color_scheme="green",
+                    form_error(UsersState.create_error),
+                    field(
+                        "Email", "email", UsersState.email_error, type="email", required=True
+                    ),
+                    field("Full name", "full_name", UsersState.full_name_error, required=True),
+                    rx.text("Role", size="2", weight="medium"),
+                    _role_select(UsersState.new_role, UsersState.set_new_role),
+                    rx.cond(
+                        UsersState.new_role.contains("_admin")
+                        & (
+                            (UsersState.new_role == "dept_admin")
+                            | (UsersState.new_role == "enrollment_admin")
+                        ),
+                        _department_select(
+                            UsersState.new_department, UsersState.set_new_department
+                        ),
+                        rx.fragment(),
+                    ),
+                    rx.radio_group(
+                        ["invite", "password"],
+                        value=UsersState.new_mode,
+                        on_change=UsersState.set_new_mode,
+                        direction="row",
+                    ),
+                    rx.text(
+                        "invite: the person sets their own password from a link; "
+                        "password: you set it now.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    rx.cond(
+                        UsersState.new_mode == "password",
+                        field(
+                            "Password", "password", UsersState.password_error, type="password"
+                        ),
+                        rx.fragment(),
                     ),
                     rx.hstack(
-                        rx.input(
-                            value=UsersState.invitation_link,
-                            read_only=True,
-                            width="100%",
-                            id="invitation-link",
+                        rx.dialog.close(
+                            rx.button(
+                                "Cancel", variant="soft", color_scheme="gray", type="button"
+                            )
                         ),
-                        rx.button(
-                            rx.icon("copy", size=14),
-                            "Copy",
-                            on_click=[
-                                rx.set_clipboard(UsersState.invitation_link),
-                                rx.toast.info("Link copied."),
-                            ],
-                        ),
+                        rx.button("Create user", type="submit", id="create-user-submit"),
+                        justify="end",
                         width="100%",
                     ),
-                    rx.dialog.close(rx.button("Done", variant="soft")),
                     spacing="3",
                 ),
-                rx.form(
-                    rx.vstack(
-                        form_error(UsersState.create_error),
-                        field(
-                            "Email", "email", UsersState.email_error, type="email", required=True
-                        ),
-                        field("Full name", "full_name", UsersState.full_name_error, required=True),
-                        rx.text("Role", size="2", weight="medium"),
-                        _role_select(UsersState.new_role, UsersState.set_new_role),
-                        rx.cond(
-                            UsersState.new_role.contains("_admin")
-                            & (
-                                (UsersState.new_role == "dept_admin")
-                                | (UsersState.new_role == "enrollment_admin")
-                            ),
-                            _department_select(
-                                UsersState.new_department, UsersState.set_new_department
-                            ),
-                            rx.fragment(),
-                        ),
-                        rx.radio_group(
-                            ["invite", "password"],
-                            value=UsersState.new_mode,
-                            on_change=UsersState.set_new_mode,
-                            direction="row",
-                        ),
-                        rx.text(
-                            "invite: the person sets their own password from a link; "
-                            "password: you set it now.",
-                            size="1",
-                            color_scheme="gray",
-                        ),
-                        rx.cond(
-                            UsersState.new_mode == "password",
-                            field(
-                                "Password", "password", UsersState.password_error, type="password"
-                            ),
-                            rx.fragment(),
-                        ),
-                        rx.hstack(
-                            rx.dialog.close(
-                                rx.button(
-                                    "Cancel", variant="soft", color_scheme="gray", type="button"
-                                )
-                            ),
-                            rx.button("Create user", type="submit", id="create-user-submit"),
-                            justify="end",
-                            width="100%",
-                        ),
-                        spacing="3",
-                    ),
-                    on_submit=UsersState.create_user,
-                    reset_on_submit=False,
-                ),
+                on_submit=UsersState.create_user,
+                reset_on_submit=False,
             ),
-            max_width="480px",
         ),
+        max_width="480px",
         open=UsersState.create_open,
         on_open_change=UsersState.set_create_open,
     )
 
 
 def _roles_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Roles of ", UsersState.edit_user_name),
-            rx.vstack(
-                rx.cond(
-                    UsersState.edit_grants.length() > 0,
-                    rx.vstack(
-                        rx.foreach(
-                            UsersState.edit_grants,
-                            lambda g, i: rx.hstack(
-                                rx.badge(g["label"], size="2"),
-                                rx.spacer(),
-                                rx.icon_button(
-                                    rx.icon("x", size=14),
-                                    size="1",
-                                    variant="ghost",
-                                    color_scheme="red",
-                                    aria_label="Remove role",
-                                    on_click=UsersState.remove_grant(i),
-                                ),
-                                width="100%",
+    return dialog(
+        ("Roles of ", UsersState.edit_user_name),
+        "Each role applies to the whole organisation or to one department.",
+        rx.vstack(
+            rx.cond(
+                UsersState.edit_grants.length() > 0,
+                rx.vstack(
+                    rx.foreach(
+                        UsersState.edit_grants,
+                        lambda g, i: rx.hstack(
+                            rx.badge(g["label"], size="2"),
+                            rx.spacer(),
+                            rx.icon_button(
+                                rx.icon("x", size=14),
+                                size="1",
+                                variant="ghost",
+                                color_scheme="red",
+                                aria_label="Remove role",
+                                on_click=UsersState.remove_grant(i),
                             ),
+                            width="100%",
                         ),
-                        width="100%",
                     ),
-                    rx.text("No roles: add at least one.", color_scheme="gray", size="2"),
-                ),
-                rx.separator(),
-                rx.hstack(
-                    _role_select(UsersState.add_role, UsersState.set_add_role),
-                    rx.cond(
-                        (UsersState.add_role == "dept_admin")
-                        | (UsersState.add_role == "enrollment_admin"),
-                        _department_select(
-                            UsersState.add_department, UsersState.set_add_department
-                        ),
-                        rx.fragment(),
-                    ),
-                    rx.button("Add", variant="soft", on_click=UsersState.add_grant),
-                    wrap="wrap",
-                ),
-                form_error(UsersState.roles_error),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                    rx.button("Save roles", on_click=UsersState.save_roles),
-                    justify="end",
                     width="100%",
                 ),
-                spacing="3",
+                rx.text("No roles: add at least one.", color_scheme="gray", size="2"),
             ),
-            max_width="520px",
+            rx.separator(),
+            rx.hstack(
+                _role_select(UsersState.add_role, UsersState.set_add_role),
+                rx.cond(
+                    (UsersState.add_role == "dept_admin")
+                    | (UsersState.add_role == "enrollment_admin"),
+                    _department_select(
+                        UsersState.add_department, UsersState.set_add_department
+                    ),
+                    rx.fragment(),
+                ),
+                rx.button("Add", variant="soft", on_click=UsersState.add_grant),
+                wrap="wrap",
+            ),
+            form_error(UsersState.roles_error),
+            rx.hstack(
+                rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.button("Save roles", on_click=UsersState.save_roles),
+                justify="end",
+                width="100%",
+            ),
+            spacing="3",
         ),
+        max_width="520px",
         open=UsersState.roles_open,
         on_open_change=UsersState.set_roles_open,
     )
@@ -544,16 +262,8 @@ def users_page() -> rx.Component:
                 width=["100%", "260px"],
             ),
             _role_select(UsersState.role_filter, UsersState.set_role_filter, with_all=True),
-            rx.select.root(
-                rx.select.trigger(),
-                rx.select.content(
-                    rx.select.item("Any status", value="all"),
-                    rx.select.item("Active", value="active"),
-                    rx.select.item("Deactivated", value="inactive"),
-                ),
-                value=UsersState.status_filter,
-                on_change=UsersState.set_status_filter,
-            ),
+            select(UsersState.status_filter, UsersState.set_status_filter,
+                   [("all", "Any status"), ("active", "Active"), ("inactive", "Deactivated")]),
             rx.spacer(),
             rx.button(
                 rx.icon("user-plus", size=16),

@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from commerce_dash import routes
+from commerce_dash.components.badges import status_color
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.certificate_numbers import normalise_number
@@ -23,12 +24,12 @@ from commerce_dash.state.route_args import route_number
 EXAMPLE_NUMBER = "CERT-2025-XXXXXXXXXXX"
 RATE_LIMITED_TITLE = "Too many lookups; try again in a minute."
 
-# status -> (heading, colour); the heading text is what tests and people read first.
-STATUS_LOOK: dict[Verification, tuple[str, str]] = {
-    Verification.VALID: ("Valid", "green"),
-    Verification.REVOKED: ("Revoked", "red"),
-    Verification.EXPIRED: ("Expired", "amber"),
-    Verification.NOT_FOUND: ("Not found", "gray"),
+# status -> heading; the heading text is what tests and people read first.
+STATUS_HEADINGS: dict[Verification, str] = {
+    Verification.VALID: "Valid",
+    Verification.REVOKED: "Revoked",
+    Verification.EXPIRED: "Expired",
+    Verification.NOT_FOUND: "Not found",
 }
 
 
@@ -53,7 +54,7 @@ def _sentence(result: certificates.VerificationResult) -> str:
 
 def verification_view(result: certificates.VerificationResult) -> dict[str, str]:
     """What the result card shows, as the plain strings a state var holds."""
-    heading, color = STATUS_LOOK[result.status]
+    heading, color = STATUS_HEADINGS[result.status], status_color(result.status.value)
     return {
         "status": result.status.value,
         "heading": heading,

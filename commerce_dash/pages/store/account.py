@@ -1,4 +1,8 @@
-"""The learner's account: profile, roles, courses, certificates; security is its own page."""
+"""The learner's account: profile, roles, courses, certificates; security is its own page.
+
+A container page: it composes the cards of ``my_courses.py``, ``certificates.py`` and
+``registrations_card.py``.
+"""
 
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ import reflex as rx
 from babel import Locale
 
 from commerce_dash import routes
-from commerce_dash.components.catalog_card import item_href
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
@@ -19,6 +18,7 @@ from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce import checkout as checkout_service
 from commerce_dash.services.commerce.cart import CartView
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.links import item_href
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from commerce_dash import routes
 from commerce_dash.components.catalog_card import card_row, catalog_grid, loading_panel
+from commerce_dash.components.forms import select
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
@@ -194,17 +195,6 @@ class CatalogState(AuthState):
         return self._refresh()
 
 
-def _select(  # type: ignore[no-untyped-def]
-    label: str, value, on_change, items: list[rx.Component], select_id: str
-) -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(aria_label=label, id=select_id, max_width="100%"),
-        rx.select.content(*items),
-        value=value,
-        on_change=on_change,
-    )
-
-
 def _filters() -> rx.Component:
     return rx.flex(
         rx.input(
@@ -217,52 +207,21 @@ def _filters() -> rx.Component:
             flex="1 1 220px",
             min_width="0",
         ),
-        _select(
-            "Department",
-            CatalogState.department,
-            CatalogState.set_department,
-            [
-                rx.select.item("All departments", value=ALL),
-                rx.foreach(
-                    CatalogState.departments, lambda d: rx.select.item(d["label"], value=d["id"])
-                ),
-            ],
-            "catalog-department",
-        ),
-        _select(
-            "Category",
-            CatalogState.category,
-            CatalogState.set_category,
-            [
-                rx.select.item("All categories", value=ALL),
-                rx.foreach(CatalogState.categories, lambda c: rx.select.item(c, value=c)),
-            ],
-            "catalog-category",
-        ),
-        _select(
-            "Type",
-            CatalogState.kind,
-            CatalogState.set_kind,
-            [rx.select.item(label, value=value) for value, label in KIND_OPTIONS],
-            "catalog-kind",
-        ),
-        _select(
-            "Sort by",
-            CatalogState.sort,
-            CatalogState.set_sort,
-            [rx.select.item(label, value=value) for value, label in SORT_OPTIONS],
-            "catalog-sort",
-        ),
+        select(CatalogState.department, CatalogState.set_department, label="Department",
+               first=(ALL, "All departments"), each=CatalogState.departments,
+               id="catalog-department", max_width="100%"),
+        select(CatalogState.category, CatalogState.set_category, label="Category",
+               first=(ALL, "All categories"), each=CatalogState.categories, each_value=None,
+               id="catalog-category", max_width="100%"),
+        select(CatalogState.kind, CatalogState.set_kind, list(KIND_OPTIONS), label="Type",
+               id="catalog-kind", max_width="100%"),
+        select(CatalogState.sort, CatalogState.set_sort, list(SORT_OPTIONS), label="Sort by",
+               id="catalog-sort", max_width="100%"),
         rx.cond(
             CatalogState.currency_choices.length() > 1,
-            _select(
-                "Prices in",
-                CatalogState.currency,
-                CatalogState.set_currency,
-                [rx.foreach(CatalogState.currency_choices,
-                            lambda c: rx.select.item(c, value=c))],
-                "catalog-currency",
-            ),
+            select(CatalogState.currency, CatalogState.set_currency, label="Prices in",
+                   each=CatalogState.currency_choices, each_value=None,
+                   id="catalog-currency", max_width="100%"),
             rx.fragment(),
         ),
         wrap="wrap",

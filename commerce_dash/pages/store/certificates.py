@@ -12,8 +12,12 @@ import reflex as rx
 from reflex.vars import ObjectVar, Var
 
 from commerce_dash import routes
-from commerce_dash.components.backend_url import api_href
-from commerce_dash.components.badges import row_status_badge
+from commerce_dash.components.badges import row_status_badge, status_color
+from commerce_dash.components.certificate_buttons import (
+    download_button,
+    public_page_button,
+    share_button,
+)
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
@@ -24,16 +28,11 @@ from commerce_dash.services.learning import certificates as certificates_service
 from commerce_dash.state.auth import AuthState
 
 LATEST_ON_ACCOUNT = 3
-STATUS_LOOK = {  # status -> (label, colour)
-    "valid": ("Valid", "green"),
-    "revoked": ("Revoked", "red"),
-    "expired": ("Expired", "amber"),
-}
 
 
 def status_fields(status: str) -> dict[str, str]:
-    label, color = STATUS_LOOK.get(status, (status.replace("_", " ").capitalize(), "gray"))
-    return {"status": status, "status_label": label, "status_color": color}
+    label = status.replace("_", " ").capitalize()
+    return {"status": status, "status_label": label, "status_color": status_color(status)}
 
 
 def certificate_row(c: certificates_service.LearnerCertificate) -> dict[str, str]:
@@ -88,43 +87,6 @@ class MyCertificatesState(AuthState):
 
 
 # -- components ------------------------------------------------------------------------------
-
-
-def download_button(href: Var[str], *, size: str = "2") -> rx.Component:
-    # reload_document: the browser follows the link itself; the router would otherwise treat
-    # the API address as a page of the app.
-    return rx.el.a(
-        rx.button(rx.icon("download", size=14), "Download PDF", size=size, variant="soft"),  # type: ignore[arg-type]
-        href=api_href(href),
-        download="",
-        reload_document=True,
-        class_name="download-certificate",
-    )
-
-
-def share_button(url: Var[str], *, size: str = "2") -> rx.Component:
-    return rx.button(
-        rx.icon("link", size=14),
-        "Copy share link",
-        size=size,  # type: ignore[arg-type]
-        variant="soft",
-        color_scheme="gray",
-        on_click=[rx.set_clipboard(url), rx.toast.success("Share link copied")],
-        class_name="copy-share-link",
-    )
-
-
-def public_page_button(href: Var[str], *, size: str = "2") -> rx.Component:
-    return rx.link(
-        rx.button(
-            rx.icon("external-link", size=14),
-            "View public page",
-            size=size,  # type: ignore[arg-type]
-            variant="ghost",
-        ),
-        href=href,
-        class_name="view-public-page",
-    )
 
 
 def _certificate_item(row: ObjectVar[dict[str, str]]) -> rx.Component:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -20,6 +20,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.services.catalog import catalog
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import shown_currency
+from commerce_dash.state.links import department_href
 from commerce_dash.state.route_args import route_code
 
 CARDS_SHOWN = 12  # the rest is one click away in the paged catalog
@@ -28,10 +29,6 @@ INTERVALS = {
     "quarterly": ("Quarterly", "quarter"),
     "annual": ("Annual", "year"),
 }
-
-
-def _department_href(code: str) -> str:
-    return f"{routes.STORE_DEPARTMENT}/{quote(code, safe='')}"
 
 
 class DepartmentState(AuthState):
@@ -65,9 +62,9 @@ class DepartmentState(AuthState):
         self.status, self.department_code = "found", dept.code
         self.name, self.description = dept.name, dept.description
         self.parent_name = dept.parent[1] if dept.parent else ""
-        self.parent_href = _department_href(dept.parent[0]) if dept.parent else ""
+        self.parent_href = department_href(dept.parent[0]) if dept.parent else ""
         self.subdepartments = [
-            {"name": n, "href": _department_href(c)} for c, n in dept.subdepartments
+            {"name": n, "href": department_href(c)} for c, n in dept.subdepartments
         ]
         self.plans = [
             {

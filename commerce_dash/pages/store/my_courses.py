@@ -8,14 +8,14 @@ from typing import Any
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.catalog_card import item_href
+from commerce_dash.components.badges import course_status_color, course_status_label
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.pages.store.learn import STATUS_COLORS, course_status_label, learn_href
 from commerce_dash.routes import verify_href
 from commerce_dash.services.learning import learning
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.links import item_href, learn_href
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def course_row(p: learning.CourseProgress) -> CourseRowView:
         href=learn_href(p.course_code),
         percent=p.percent,
         status=status,
-        status_color=STATUS_COLORS[status],
+        status_color=course_status_color(p),
         certificate_href=verify_href(p.certificate_number) if p.certificate_number else "",
     )
 

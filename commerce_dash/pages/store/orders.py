@@ -1,7 +1,4 @@
-"""The learner's orders and payments, newest first, one page at a time (/account/orders).
-
-The status badge helpers here are shared by the order detail and the admin order pages.
-"""
+"""The learner's orders and payments, newest first, one page at a time (/account/orders)."""
 
 from __future__ import annotations
 
@@ -12,6 +9,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from commerce_dash import routes
+from commerce_dash.components.badges import field_badge, status_fields
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
@@ -22,54 +20,6 @@ from commerce_dash.services.commerce import orders as orders_service
 from commerce_dash.state.auth import AuthState
 
 PAGE_SIZE = 10
-
-# Order statuses, the order's payment column and payment statuses share one palette.
-STATUS_COLORS = {
-    "pending": "amber",
-    "requires_action": "amber",
-    "processing": "blue",
-    "completed": "green",
-    "succeeded": "green",
-    "failed": "red",
-    "canceled": "gray",
-    "cancelled": "gray",
-    "refunded": "violet",
-    "partially_refunded": "violet",
-    "partial_refund": "violet",
-}
-STATUS_LABELS = {
-    "partial_refund": "Partially refunded",
-    "requires_action": "Needs verification",
-}
-
-
-def status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
-
-
-def status_fields(key: str, status: str) -> dict[str, str]:
-    """``key`` (the raw status), ``key_label`` and ``key_color`` for a row dict."""
-    return {
-        key: status,
-        f"{key}_label": status_label(status),
-        f"{key}_color": STATUS_COLORS.get(status, "gray"),
-    }
-
-
-def status_badge(row: ObjectVar[dict[str, str]], key: str) -> rx.Component:
-    """The badge of a status put into a row by ``status_fields``."""
-    return rx.badge(
-        row[f"{key}_label"],
-        color_scheme=row[f"{key}_color"].to(str),  # type: ignore[arg-type]
-        variant="soft",
-        class_name=f"{key.replace('_', '-')}-badge",
-        data_status=row[key],
-    )
-
-
-
-
-
 
 def _items_label(count: int) -> str:
     return f"{count} item{'' if count == 1 else 's'}"
@@ -182,8 +132,8 @@ def _order_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
                 spacing="0",
             )
         ),
-        rx.table.cell(status_badge(row, "status")),
-        rx.table.cell(status_badge(row, "payment_status")),
+        rx.table.cell(field_badge(row, "status")),
+        rx.table.cell(field_badge(row, "payment_status")),
         rx.table.cell(rx.link(rx.button("View", size="1", variant="soft"), href=row["href"])),
         class_name="order-row",
         data_number=row["number"],
@@ -198,7 +148,7 @@ def _payment_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.table.cell(rx.text(row["amount"], weight="medium")),
         rx.table.cell(
             rx.vstack(
-                status_badge(row, "status"),
+                field_badge(row, "status"),
                 rx.cond(
                     row["failure_reason"] != "",
                     rx.text(row["failure_reason"], size="1", color_scheme="red"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar
 
-from commerce_dash.components.badges import row_status_badge
+from commerce_dash.components.badges import row_status_badge, status_color
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import DAY, when
 from commerce_dash.domain.errors import DomainError
@@ -14,13 +14,6 @@ from commerce_dash.routes import order_href
 from commerce_dash.services.enrollment import registrations as registrations_service
 from commerce_dash.state.auth import AuthState
 
-STATUS_COLORS = {
-    "pending": "amber",
-    "approved": "green",
-    "enrolled": "green",
-    "rejected": "red",
-    "cancelled": "gray",
-}
 STATUS_LABELS = {
     "pending": "Waiting for approval",
     "approved": "Approved",
@@ -45,7 +38,7 @@ def learner_row(row: registrations_service.QueueRow) -> dict[str, str]:
         "refund": row.refund,
         "status": row.status,
         "status_label": STATUS_LABELS.get(row.status, row.status.replace("_", " ").capitalize()),
-        "status_color": STATUS_COLORS.get(row.status, "gray"),
+        "status_color": status_color(row.status),
     }
 
 

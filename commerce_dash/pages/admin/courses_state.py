@@ -1,0 +1,199 @@
+"""The state of ``courses.py`` (its view): what the page loads and its event handlers."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+import reflex as rx
+
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.services.platform import org
+from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
+
+PAGE_SIZE = 20
+# ASCII digits with at most one decimal point (a "-" too, so a negative is the range message);
+# Decimal() would also take "١.٥", "１.５", "1_0", "1e3" and "NaN"
+_HOURS = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+APPROVAL_BY_CHOICE: dict[str, bool | None] = {"inherit": None, "yes": True, "no": False}
+EDIT_ERRORS = {
+    "title": "title_error",
+    "description": "description_error",
+    "category": "category_error",
+    "estimated_minutes": "hours_error",
+    "thumbnail_url": "thumbnail_error",
+}
+
+
+def minutes_from_hours(text: str) -> int:
+    """'1.5' hours -> 90 minutes (a decimal comma reads as a point); empty means no estimate
+    (0). Only ASCII digits with one optional decimal point count."""
+    cleaned = (text if isinstance(text, str) else "?").strip().replace(",", ".")
+    if not cleaned:
+        return 0
+    if not _HOURS.fullmatch(cleaned) or not 0 <= Decimal(cleaned) <= 10_000:
+        raise DomainError(
+            "invalid_duration",
+            "Enter the hours as a number from 0 to 10,000, like 1.5.",
+            field="estimated_minutes",
+        )
+    return int((Decimal(cleaned) * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def hours_text(minutes: int) -> str:
+    """90 -> '1.5'; two decimals at most, which round-trip to the same minutes."""
+    if not minutes:
+        return ""
+    hours = (Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{hours.normalize():f}"
+
+
+class CoursesState(PagedTableMixin, AdminState):
+    department_filter: str = "all"
+    published_filter: str = "all"
+    departments: list[dict[str, str]] = []
+
+    # edit dialog
+    edit_open: bool = False
+    edit_id: int = 0
+    edit_code: str = ""
+    edit_title: str = ""
+    edit_description: str = ""
+    edit_category: str = ""
+    edit_hours: str = ""
+    edit_thumbnail: str = ""
+    edit_approval: str = "inherit"
+    title_error: str = ""
+    description_error: str = ""
+    category_error: str = ""
+    hours_error: str = ""
+    thumbnail_error: str = ""
+    edit_error: str = ""
+
+    def _fetch(self) -> None:
+        actor = self.current_actor()
+        published = {"published": True, "draft": False}.get(self.published_filter)
+        with session_scope() as session:
+            allowed = org.managed_departments(session=session, actor=actor, section="courses")
+            self.departments = [
+                {"id": str(i), "label": label}
+                for i, label in org.department_options(session=session, within=allowed)
+            ]
+            result = org.list_courses(
+                session=session,
+                actor=actor,
+                page=PageRequest(self.page, PAGE_SIZE),
+                search=self.search,
+                department_id=route_int(self.department_filter),  # "all" (or no id): all
+                published=published,
+            )
+        self.total, self.pages = result.total, result.pages
+        self.rows = [
+            {
+                "id": str(r.id),
+                "code": r.code,
+                "title": r.title,
+                "department": r.department,
+                "category": r.category or "-",
+                "modules": str(r.modules),
+                "published": "yes" if r.published else "",
+            }
+            for r in result.items
+        ]
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        if self.guard("courses") is None:
+            return self.refused()
+        return self._refetch()
+
+    @rx.event
+    def set_department_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.department_filter, self.page = value, 1
+        return self._refetch()
+
+    @rx.event
+    def set_published_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.published_filter, self.page = value, 1
+        return self._refetch()
+
+    # -- publish ------------------------------------------------------------
+    @rx.event
+    def set_published(self, course_id: str, published: bool):  # type: ignore[no-untyped-def]
+        try:
+            with session_scope() as session:
+                course = org.set_course_published(
+                    session=session,
+                    actor=self.current_actor(),
+                    course_id=route_int(course_id) or 0,  # 0: not found
+                    published=published,
+                )
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._fetch()
+        if published:
+            return rx.toast.success(f"{course.code} is published in the storefront.")
+        return rx.toast.success(f"{course.code} is unpublished; learners no longer see it.")
+
+    # -- edit ---------------------------------------------------------------
+    def _clear_errors(self) -> None:
+        for name in (*EDIT_ERRORS.values(), "edit_error"):
+            setattr(self, name, "")
+
+    @rx.event
+    def open_edit(self, course_id: str):  # type: ignore[no-untyped-def]
+        try:
+            with session_scope() as session:
+                course = org.get_course(
+                    session=session, actor=self.current_actor(),
+                    course_id=route_int(course_id) or 0,  # 0: not found
+                )
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._clear_errors()
+        self.edit_id = course.id or 0
+        self.edit_code = course.code
+        self.edit_title = course.title
+        self.edit_description = course.description
+        self.edit_category = course.category
+        self.edit_hours = hours_text(course.estimated_minutes)
+        self.edit_thumbnail = course.thumbnail_url
+        self.edit_approval = {None: "inherit", True: "yes", False: "no"}[course.approval_required]
+        self.edit_open = True
+        return None
+
+    @rx.event
+    def set_edit_open(self, value: bool) -> None:
+        self.edit_open = value
+
+    @rx.event
+    def set_edit_approval(self, value: str) -> None:
+        self.edit_approval = value
+
+    @rx.event
+    def save_edit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        self._clear_errors()
+        try:
+            minutes = minutes_from_hours(form.get("hours", ""))
+            with session_scope() as session:
+                course = org.update_course(
+                    session=session,
+                    actor=self.current_actor(),
+                    course_id=self.edit_id,
+                    title=form.get("title", ""),
+                    description=form.get("description", ""),
+                    category=form.get("category", ""),
+                    estimated_minutes=minutes,
+                    thumbnail_url=form.get("thumbnail_url", ""),
+                    approval_required=APPROVAL_BY_CHOICE.get(self.edit_approval),
+                )
+        except DomainError as exc:
+            setattr(self, EDIT_ERRORS.get(exc.field or "", "edit_error"), exc.message)
+            return None
+        self.edit_open = False
+        self._fetch()
+        return rx.toast.success(f"{course.code} saved.")

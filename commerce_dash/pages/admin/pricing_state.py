@@ -1,0 +1,351 @@
+"""The state of ``pricing.py`` (its view): what the page loads and its event handlers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import reflex as rx
+
+from commerce_dash.db import session_scope
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.dates import when
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.identifiers import parse_whole
+from commerce_dash.domain.money import currency_digits, parse_major
+from commerce_dash.domain.paging import PageRequest
+from commerce_dash.domain.pricing import ItemType, PriceType
+from commerce_dash.services.catalog import pricing, programs
+from commerce_dash.services.catalog.pricing import PriceRow
+from commerce_dash.services.platform import org
+from commerce_dash.settings import get_settings
+from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.route_args import route_int
+
+PAGE_SIZE = 20
+ITEM_TYPE_LABELS = {
+    ItemType.COURSE: "Course",
+    ItemType.PROGRAM: "Program",
+    ItemType.SUBSCRIPTION: "Subscription plan",
+}
+NEW_PRICE_ERRORS = {
+    "item_type": "item_error",
+    "item_id": "item_error",
+    "price_type": "price_type_error",
+    "amount": "amount_error",
+    "currency": "currency_error",
+    "interval": "interval_error",
+    "trial_days": "trial_error",
+    "effective_from": "from_error",
+    "effective_until": "until_error",
+}
+
+
+def utc_from_input(text: str, field_name: str) -> datetime | None:
+    """A datetime-local value ('2026-05-01T09:30') read as UTC; empty gives None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        raise DomainError(
+            "invalid_datetime", "Enter a date and time like 2026-05-01 09:30.", field=field_name
+        ) from None
+
+
+def amount_from_input(text: str, currency: str) -> int:
+    """The typed amount in minor units of ``currency``; messages name the field at fault."""
+    try:
+        currency_digits(currency)
+    except ValueError:
+        raise DomainError(
+            "invalid_currency", f"Unknown currency {currency!r}.", field="currency"
+        ) from None
+    try:
+        return parse_major(text, currency)
+    except ValueError as exc:
+        raise DomainError("invalid_amount", str(exc), field="amount") from None
+
+
+MAX_TRIAL_DAYS = 365
+
+
+def whole_days(text: str) -> int:
+    text = (text or "").strip()
+    if not text:
+        return 0
+    days = parse_whole(text, high=MAX_TRIAL_DAYS)  # ASCII digits only
+    if days is None:
+        raise DomainError("invalid_trial", f"Trial days are a whole number from 0 to "
+                          f"{MAX_TRIAL_DAYS}.", field="trial_days")
+    return days
+
+
+def _price_dict(row: PriceRow) -> dict[str, str]:
+    kind = row.price_type.replace("_", "-")
+    return {
+        "id": str(row.id),
+        "item_type": row.item_type,
+        "item_id": str(row.item_id),
+        "item": row.item_title,
+        "item_kind": ITEM_TYPE_LABELS.get(ItemType(row.item_type), row.item_type),
+        "department": row.department,
+        "kind": f"{kind} · {row.interval}" if row.interval else kind,
+        "amount": "free" if row.price_type == PriceType.FREE else row.amount_label,
+        "currency": row.currency,
+        "from": when(row.effective_from),
+        "until": when(row.effective_until) or "open-ended",
+        "status": row.status.value,
+        "reason": row.deactivated_reason,
+        "trial": f"{row.trial_days}-day trial" if row.trial_days else "",
+    }
+
+
+def _options(pairs: list[tuple[int, str]]) -> list[dict[str, str]]:
+    return [{"id": str(i), "label": label} for i, label in pairs]
+
+
+class PricingState(PagedTableMixin, AdminState):
+    type_filter: str = "all"
+    department_filter: str = "all"
+    currency_filter: str = ""
+    status_filter: str = "all"
+    departments: list[dict[str, str]] = []
+    course_choices: list[dict[str, str]] = []
+    program_choices: list[dict[str, str]] = []
+    settlement_currency: str = "USD"
+
+    # new price dialog
+    new_open: bool = False
+    new_key: int = 0
+    new_item_type: str = ItemType.COURSE.value
+    new_item: str = ""
+    new_price_type: str = PriceType.ONE_TIME.value
+    new_interval: str = "monthly"
+    item_error: str = ""
+    price_type_error: str = ""
+    amount_error: str = ""
+    currency_error: str = ""
+    interval_error: str = ""
+    trial_error: str = ""
+    from_error: str = ""
+    until_error: str = ""
+    new_error: str = ""
+
+    # history dialog
+    history_open: bool = False
+    history_title: str = ""
+    history_rows: list[dict[str, str]] = []
+
+    # deactivate dialog
+    deactivate_open: bool = False
+    deactivate_id: int = 0
+    deactivate_label: str = ""
+    deactivate_reason: str = ""
+    deactivate_error: str = ""
+
+    @rx.var
+    def item_choices(self) -> list[dict[str, str]]:
+        if self.new_item_type == ItemType.PROGRAM:
+            return self.program_choices
+        if self.new_item_type == ItemType.SUBSCRIPTION:
+            return self.departments
+        return self.course_choices
+
+    def _fetch(self) -> None:
+        actor = self.current_actor()
+        with session_scope() as session:
+            allowed = pricing.pricing_departments(session=session, actor=actor)
+            self.departments = _options(org.department_options(session=session, within=allowed))
+            result = pricing.list_prices(
+                session=session,
+                actor=actor,
+                page=PageRequest(self.page, PAGE_SIZE),
+                item_type="" if self.type_filter == "all" else self.type_filter,
+                department_id=route_int(self.department_filter),  # "all" (or no id): all
+                currency=self.currency_filter.strip(),
+                status="" if self.status_filter == "all" else self.status_filter,
+                search=self.search,
+            )
+        self.total, self.pages = result.total, result.pages
+        self.rows = [_price_dict(r) for r in result.items]
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        if self.guard("pricing") is None:
+            return self.refused()
+        self.settlement_currency = get_settings().settlement_currency
+        return self._refetch()
+
+    @rx.event
+    def set_type_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.type_filter, self.page = value, 1
+        return self._refetch()
+
+    @rx.event
+    def set_department_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.department_filter, self.page = value, 1
+        return self._refetch()
+
+    @rx.event
+    def set_currency_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.currency_filter, self.page = value.upper(), 1
+        return self._refetch()
+
+    @rx.event
+    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
+        self.status_filter, self.page = value, 1
+        return self._refetch()
+
+    # -- new price ----------------------------------------------------------
+    def _clear_new_errors(self) -> None:
+        for name in (*set(NEW_PRICE_ERRORS.values()), "new_error"):
+            setattr(self, name, "")
+
+    @rx.event
+    def open_new(self):  # type: ignore[no-untyped-def]
+        actor = self.current_actor()
+        try:
+            with session_scope() as session:
+                self.course_choices = _options(
+                    org.course_options(
+                        session=session, actor=actor, section="pricing", published_only=True
+                    )
+                )
+                self.program_choices = _options(
+                    programs.program_options(
+                        session=session, actor=actor, section="pricing", published_only=True
+                    )
+                )
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._clear_new_errors()
+        self.new_key += 1
+        self.new_item_type, self.new_item = ItemType.COURSE.value, ""
+        self.new_price_type, self.new_interval = PriceType.ONE_TIME.value, "monthly"
+        self.new_open = True
+        return None
+
+    @rx.event
+    def set_new_open(self, value: bool) -> None:
+        self.new_open = value
+
+    @rx.event
+    def set_new_item_type(self, value: str) -> None:
+        self.new_item_type, self.new_item = value, ""
+        plan = value == ItemType.SUBSCRIPTION
+        self.new_price_type = (PriceType.SUBSCRIPTION if plan else PriceType.ONE_TIME).value
+
+    @rx.event
+    def set_new_item(self, value: str) -> None:
+        self.new_item = value
+
+    @rx.event
+    def set_new_price_type(self, value: str) -> None:
+        self.new_price_type = value
+
+    @rx.event
+    def set_new_interval(self, value: str) -> None:
+        self.new_interval = value
+
+    @rx.event
+    def create_price(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        actor = self.guard("pricing")
+        if actor is None:
+            return self.refused()
+        self._clear_new_errors()
+        plan = self.new_item_type == ItemType.SUBSCRIPTION
+        try:
+            item_id = route_int(self.new_item)
+            if item_id is None:
+                raise DomainError(
+                    "item_required", "Choose what this price is for.", field="item_id"
+                )
+            currency = (form.get("currency") or self.settlement_currency).strip().upper()
+            amount = (
+                0
+                if self.new_price_type == PriceType.FREE
+                else amount_from_input(form.get("amount", ""), currency)
+            )
+            start = utc_from_input(form.get("effective_from", ""), "effective_from")
+            end = utc_from_input(form.get("effective_until", ""), "effective_until")
+            with session_scope() as session:
+                price = pricing.create_price(
+                    session=session,
+                    actor=actor,
+                    item_type=self.new_item_type,
+                    item_id=item_id,
+                    price_type=self.new_price_type,
+                    amount=amount,
+                    currency=currency,
+                    interval=self.new_interval if plan else "",
+                    trial_days=whole_days(form.get("trial_days", "")) if plan else 0,
+                    effective_from=start,
+                    effective_until=end,
+                )
+        except DomainError as exc:
+            setattr(self, NEW_PRICE_ERRORS.get(exc.field or "", "new_error"), exc.message)
+            return None
+        self.new_open = False
+        self._fetch()
+        if price.effective_from > utcnow():
+            return rx.toast.success(
+                f"Price scheduled from {when(price.effective_from)}."
+            )
+        return rx.toast.success("Price created and in force now.")
+
+    # -- history ------------------------------------------------------------
+    @rx.event
+    def open_history(self, item_type: str, item_id: str, title: str):  # type: ignore[no-untyped-def]
+        try:
+            with session_scope() as session:
+                rows = pricing.price_history(
+                    session=session,
+                    actor=self.current_actor(),
+                    item_type=item_type,
+                    item_id=route_int(item_id) or 0,  # 0: not found
+                )
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.history_title = title
+        self.history_rows = [_price_dict(r) for r in rows]
+        self.history_open = True
+        return None
+
+    @rx.event
+    def set_history_open(self, value: bool) -> None:
+        self.history_open = value
+
+    # -- deactivate ---------------------------------------------------------
+    @rx.event
+    def open_deactivate(self, price_id: str, label: str) -> None:
+        self.deactivate_id, self.deactivate_label = route_int(price_id) or 0, label  # 0: none
+        self.deactivate_reason = self.deactivate_error = ""
+        self.deactivate_open = True
+
+    @rx.event
+    def set_deactivate_open(self, value: bool) -> None:
+        self.deactivate_open = value
+
+    @rx.event
+    def set_deactivate_reason(self, value: str) -> None:
+        self.deactivate_reason = value
+
+    @rx.event
+    def confirm_deactivate(self):  # type: ignore[no-untyped-def]
+        self.deactivate_error = ""
+        try:
+            with session_scope() as session:
+                pricing.deactivate_price(
+                    session=session,
+                    actor=self.current_actor(),
+                    price_id=self.deactivate_id,
+                    reason=self.deactivate_reason,
+                )
+        except DomainError as exc:
+            self.deactivate_error = exc.message
+            return None
+        self.deactivate_open = False
+        self._fetch()
+        return rx.toast.success(f"Price of {self.deactivate_label} deactivated.")

@@ -1,0 +1,227 @@
+"""The state of ``revenue.py`` (its view): what the page loads and its event handlers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from commerce_dash.components.display import money
+from commerce_dash.db import session_scope
+from commerce_dash.domain.access import RoleName
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.dates import when
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.services.platform.org import department_options, managed_departments
+from commerce_dash.services.revenue import revenue_charts
+from commerce_dash.services.revenue import revenue_exports as exports
+from commerce_dash.services.revenue import revenue_reports as reports
+from commerce_dash.services.revenue.revenue_reconciliation import PROBLEM_LABELS, Reconciliation
+from commerce_dash.state.admin import AdminState
+from commerce_dash.state.route_args import route_int
+
+SECTION = "revenue"
+ALL = "all"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY_FIELDS = ("gross", "refunds", "fees", "net", "platform", "creator", "instructor")
+NO_REVENUE = (
+    "chart-column",
+    "No revenue in this period",
+    "Sales and refunds appear here once orders complete. Pick a longer period or another "
+    "department.",
+)
+RECONCILED = "Everything reconciles for this period."
+
+
+def _day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DomainError("invalid_date", "Dates look like 2026-11-22.", field=field) from None
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f} %"
+
+
+def report_row(row: reports.ReportRow, currency: str) -> dict[str, str]:
+    return {
+        "key": row.key,
+        "label": row.label,
+        **{name: money(getattr(row, name), currency) for name in MONEY_FIELDS},
+        "enrollments": str(row.enrollments),
+        "completion": _percent(row.completion_rate),
+        "negative": "yes" if row.net < 0 else "",
+    }
+
+
+def _kpis(result: reports.RevenueReport) -> list[dict[str, str]]:
+    t, cur = result.totals, result.currency
+    return [
+        {"label": "Gross sales", "value": money(t.gross, cur), "hint": "excluding tax"},
+        {"label": "Refunds", "value": money(t.refunds, cur), "hint": "reversed in the ledger"},
+        {"label": "Net revenue", "value": money(t.net, cur),
+         "hint": f"after {money(t.fees, cur)} processor fees"},
+        {"label": "Platform", "value": money(t.platform, cur), "hint": "share of net"},
+        {"label": "Creators", "value": money(t.creator, cur), "hint": "share of net"},
+        {"label": "Instructors", "value": money(t.instructor, cur), "hint": "share of net"},
+        {"label": "Enrollments", "value": str(t.enrollments), "hint": "course seats sold"},
+    ]
+
+
+def _recon_rows(result: Reconciliation) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    cur = result.currency
+    days = [
+        {"day": d.day.isoformat(), "captured": money(d.captured, cur),
+         "ledger_sales": money(d.ledger_sales, cur), "refunded": money(d.refunded, cur),
+         "ledger_reversals": money(d.ledger_reversals, cur), "orders": str(d.orders_count),
+         "mismatch": "yes" if d.mismatch else ""}
+        for d in result.days
+    ]
+    problems = [
+        {"kind": PROBLEM_LABELS.get(p.kind, p.kind), "reference": p.reference,
+         "detail": p.detail, "amount": money(p.amount, cur),
+         "at": when(p.at)}
+        for p in result.problems
+    ]
+    return days, problems
+
+
+class RevenueState(AdminState):
+    preset: str = "last_30_days"
+    start: str = ""
+    end: str = ""
+    group_by: str = "course"
+    department: str = ALL
+    departments: list[dict[str, str]] = []
+
+    currency: str = ""
+    group_label: str = "Course"
+    show_completion: bool = True
+    kpis: list[dict[str, str]] = []
+    rows: list[dict[str, str]] = []
+    totals: dict[str, str] = {}
+    other_currencies: str = ""
+    over_time: go.Figure = go.Figure()
+    top: go.Figure = go.Figure()
+    split: go.Figure = go.Figure()
+
+    can_reconcile: bool = False
+    recon_days: list[dict[str, str]] = []
+    recon_problems: list[dict[str, str]] = []
+    recon_summary: str = ""
+
+    # the report on screen: the exports write exactly this, never a fresh query
+    _report: reports.RevenueReport | None = None
+
+    def _fetch(self) -> None:
+        actor = self.current_actor()
+        start, end = _day(self.start, "start"), _day(self.end, "end")
+        department = route_int(self.department)  # "all" (or no id): every department
+        with session_scope() as session:
+            result = reports.report(
+                session=session, actor=actor, group_by=self.group_by,  # type: ignore[arg-type]
+                start=start, end=end, department_id=department,
+            )
+            recon = (reports.reconciliation(session=session, actor=actor, start=start, end=end)
+                     if self.can_reconcile else None)
+        self._report = result
+        self.currency = result.currency
+        self.group_label = exports.GROUP_LABELS[result.group_by]
+        self.show_completion = result.show_completion
+        self.kpis = _kpis(result)
+        self.rows = [report_row(r, result.currency) for r in result.rows]
+        self.totals = report_row(result.totals, result.currency)
+        self.other_currencies = ", ".join(result.other_currencies)
+        charts = revenue_charts.figures(result)
+        self.over_time, self.top, self.split = charts["over_time"], charts["top"], charts["split"]
+        if recon is not None:
+            self.recon_days, self.recon_problems = _recon_rows(recon)
+            self.recon_summary = (
+                RECONCILED if recon.reconciles else
+                f"{recon.mismatched_days} day(s) differ from the ledger; "
+                f"{len(recon.problems)} item(s) to look at"
+                + (" (the first 100 of each kind)." if recon.truncated else ".")
+            )
+
+    def _refetch(self):  # type: ignore[no-untyped-def]
+        try:
+            self._fetch()
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return None
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self.guard(SECTION)
+        if actor is None:
+            return self.refused()
+        self.can_reconcile = actor.is_super_admin or RoleName.BILLING_ADMIN in actor.roles
+        if not self.start or not self.end:
+            self._apply_preset(self.preset)
+        try:
+            with session_scope() as session:
+                allowed = managed_departments(session=session, actor=actor, section=SECTION)
+                self.departments = [{"id": str(i), "label": label} for i, label in
+                                    department_options(session=session, within=allowed)]
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return self._refetch()
+
+    def _apply_preset(self, preset: str) -> None:
+        self.preset = preset if preset in reports.PRESETS else "last_30_days"
+        start, end = reports.period_for(self.preset, utcnow().date())
+        self.start, self.end = start.isoformat(), end.isoformat()
+
+    @rx.event
+    def set_preset(self, value: str):  # type: ignore[no-untyped-def]
+        if value == "custom":
+            self.preset = value
+            return None
+        self._apply_preset(value)
+        return self._refetch()
+
+    @rx.event
+    def set_start(self, value: str):  # type: ignore[no-untyped-def]
+        self.start, self.preset = value, "custom"
+        return self._refetch() if value and self.end else None
+
+    @rx.event
+    def set_end(self, value: str):  # type: ignore[no-untyped-def]
+        self.end, self.preset = value, "custom"
+        return self._refetch() if value and self.start else None
+
+    @rx.event
+    def set_group_by(self, value: str | list[str]):  # type: ignore[no-untyped-def]
+        chosen = value[0] if isinstance(value, list) and value else value
+        if isinstance(chosen, str) and chosen in reports.GROUPINGS:
+            self.group_by = chosen
+        return self._refetch()
+
+    @rx.event
+    def set_department(self, value: str):  # type: ignore[no-untyped-def]
+        self.department = value
+        return self._refetch()
+
+    @rx.event
+    def refresh(self):  # type: ignore[no-untyped-def]
+        error = self._refetch()
+        return error if error is not None else rx.toast.success("Figures refreshed.")
+
+    @rx.event
+    def export_csv(self):  # type: ignore[no-untyped-def]
+        if self._report is None:
+            return rx.toast.info("Load a report first.")
+        return rx.download(data=exports.to_csv(self._report), mime_type="text/csv",
+                           filename=exports.export_name(self._report, "csv"))
+
+    @rx.event
+    def export_xlsx(self):  # type: ignore[no-untyped-def]
+        if self._report is None:
+            return rx.toast.info("Load a report first.")
+        return rx.download(data=exports.to_xlsx(self._report), mime_type=XLSX,
+                           filename=exports.export_name(self._report, "xlsx"))
+
+
+# -- components -------------------------------------------------------------------------------
