@@ -3,124 +3,85 @@
 A line keeps the price it was added at; the cart charges the price in force now and says
 when the two differ. Totals (discount and tax spread over the lines) come from
 ``domain.cart``; tax from ``services.tax``; display amounts from ``services.fx``.
+
+This module holds the cart's changes and is its public face: lookups (``cart_lookups.py``) and
+the priced view (``cart_view.py``) are re-exported, so callers import the cart from here.
 """
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, func
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.cart import (
-    CartLineIn,
-    CartTotals,
-    cart_fingerprint,
-    compute_totals,
-    taxable_amounts,
-)
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.discounts import (
     DiscountApplied,
-    PricedLine,
     learner_refusal,
     normalise_code,
 )
 from commerce_dash.domain.errors import DomainError, ErrorKind
-from commerce_dash.domain.fx import rate_text
-from commerce_dash.domain.money import format_minor
-from commerce_dash.domain.pricing import BundleForOwner, ItemType, bundle_for_owner
-from commerce_dash.domain.tax import TaxableLine, TaxAddress, TaxQuote
-from commerce_dash.models.accounts import User
-from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
 from commerce_dash.models.commerce import Cart, CartLine
-from commerce_dash.models.pricing import Price
-from commerce_dash.services.catalog.catalog import course_titles
 from commerce_dash.services.catalog.discounts import check_code
 from commerce_dash.services.catalog.fx import (
-    DisplayAmounts,
-    Pricing,
-    converted_price,
     display_options,
     pricing_for,
-    settlement_worth,
-    to_display,
 )
-from commerce_dash.services.catalog.pricing import in_force_clause
-from commerce_dash.services.commerce.tax import quote_tax
-from commerce_dash.services.enrollment.ownership import owned_course_ids, program_courses
+from commerce_dash.services.commerce.cart_lookups import (
+    SELLABLE,
+    CartOwner,
+    SaleItem,
+    and_list,
+    cart_count,
+    cart_for_change,
+    display_currency,
+    expiry,
+    find_cart,
+    new_cart_token,
+    overlap_refusal,
+    ownership_refusal,
+    price_now,
+    sale_item,
+)
+from commerce_dash.services.commerce.cart_view import (
+    CartLineView,
+    CartView,
+    Offer,
+    currency_note,
+    offer_for,
+    priced_lines,
+    view_cart,
+)
+from commerce_dash.services.enrollment.ownership import owned_course_ids
 from commerce_dash.services.platform.rate_limit import limit_code_attempt
-from commerce_dash.settings import get_settings
 
-SELLABLE = (ItemType.COURSE.value, ItemType.PROGRAM.value)
-_SALE_PRICE_TYPES = ("one_time", "free")
-
-
-@dataclass(frozen=True)
-class CartOwner:
-    """Who the cart belongs to: a signed-in learner, else the browser's cart token."""
-
-    user_id: int | None
-    token: str = ""
-    email: str = ""
-
-
-@dataclass(frozen=True)
-class CartLineView:
-    id: int
-    key: str
-    item_type: str
-    item_id: int
-    code: str
-    title: str
-    department: str
-    added_amount: int
-    amount: int | None  # in force now; None: no longer for sale
-    discount: int
-    tax: int
-    total: int
-    display_total: int
-    note: str  # price change or availability, for people
-    amount_label: str
-    discount_label: str = ""
-    owned_course_ids: tuple[int, ...] = ()  # a program's courses the learner already owns
-    price_change: str = ""  # "Price went up since you added it: ..." (also in the notices)
-
-
-@dataclass(frozen=True)
-class CartView:
-    token: str
-    currency: str
-    display_currency: str
-    display_choices: list[str]
-    lines: list[CartLineView]
-    discount_code: str
-    discount_message: str  # why a stored code does not apply now ("" when it does)
-    totals: CartTotals
-    display_total: int
-    exchange_rate: str
-    exchange_rate_at: datetime | None
-    tax_label: str
-    tax_provider: str
-    billing: tuple[str, str, str]
-    notices: list[str] = field(default_factory=list)
-    blockers: list[str] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)
-    checkout_order_id: int | None = None
-    fingerprint: str = ""  # what a checkout would charge (``domain.cart.cart_fingerprint``)
-    # ADR-003: what the charge is worth in the settlement currency (the ledger's amount)
-    settlement_currency: str = ""
-    settlement_total: int = 0
-
-    @property
-    def count(self) -> int:
-        return len(self.lines)
-
-    @property
-    def can_check_out(self) -> bool:
-        return bool(self.lines) and not self.blockers
+# the cart's public face: its lookups and priced view are re-exported for callers
+__all__ = [
+    "Added",
+    "CartLineView",
+    "CartOwner",
+    "CartView",
+    "MergeResult",
+    "Offer",
+    "SELLABLE",
+    "add_item",
+    "apply_code",
+    "cart_count",
+    "clear_purchased",
+    "currency_note",
+    "display_currency",
+    "expire_carts",
+    "find_cart",
+    "merge_guest_cart",
+    "new_cart_token",
+    "offer_for",
+    "remove_code",
+    "remove_line",
+    "set_preferences",
+    "view_cart",
+]
 
 
 @dataclass(frozen=True)
@@ -138,261 +99,35 @@ class MergeResult:
     messages: list[str]
 
 
-# ---------------------------------------------------------------- lookups
-
-
-def new_cart_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def _expiry(now: datetime) -> datetime:
-    return now + timedelta(hours=get_settings().cart_ttl_hours)
-
-
-def find_cart(*, session: Session, owner: CartOwner) -> Cart | None:
-    """The owner's cart: by user when signed in, else a guest cart by token."""
-    if owner.user_id is not None:
-        return session.exec(select(Cart).where(Cart.user_id == owner.user_id)).first()
-    if not owner.token:
-        return None
-    return session.exec(
-        select(Cart).where(Cart.token == owner.token, col(Cart.user_id).is_(None))
-    ).first()
-
-
-def _cart_for_change(session: Session, owner: CartOwner) -> Cart:
-    cart = find_cart(session=session, owner=owner)
-    now = utcnow()
-    if cart is None:
-        settings = get_settings()
-        cart = Cart(
-            token=owner.token if owner.user_id is None and owner.token else new_cart_token(),
-            user_id=owner.user_id,
-            currency=settings.settlement_currency,
-            display_currency=settings.settlement_currency,
-            expires_at=_expiry(now),
-        )
-        session.add(cart)
-        session.flush()
-    cart.updated_at = now
-    cart.expires_at = _expiry(now)
-    session.add(cart)
-    return cart
-
-
-def display_currency(*, session: Session, owner: CartOwner) -> str:
-    """The currency the learner chose to see prices in (their cart's), else settlement."""
-    cart = find_cart(session=session, owner=owner)
-    settlement = get_settings().settlement_currency
-    chosen = (cart.display_currency if cart is not None else "") or settlement
-    return chosen if chosen in display_options(session=session) else settlement
-
-
-@dataclass(frozen=True)
-class Offer:
-    """What an item's page tells this learner about buying it."""
-
-    owned: bool  # nothing left to buy
-    note: str  # "" when there is nothing to say
-
-
-def offer_for(*, session: Session, owner: CartOwner, item_type: str, item_id: int) -> Offer:
-    """A course the learner owns, or a program they own all or part of, as its page says
-    it (the same rule and price the cart applies)."""
-    if owner.user_id is None:
-        return Offer(False, "")
-    owned = owned_course_ids(session=session, user_id=owner.user_id)
-    item = _item(session, item_type, item_id)
-    refusal = _ownership_refusal(session, owner.user_id, item, owned)
-    if refusal:
-        return Offer(True, refusal)
-    if item_type != ItemType.PROGRAM:
-        return Offer(False, "")
-    pricing = pricing_for(session=session, display_currency=display_currency(
-        session=session, owner=owner))
-    line = CartLine(cart_id=0, item_type=item_type, item_id=item_id, department_id=0,
-                    title=item.title, unit_amount=0, currency=pricing.charge)
-    price = _line_prices(session, [line], pricing, utcnow(), owned).get((item_type, item_id))
-    if price is None or price.bundle is None:
-        return Offer(False, "")
-    titles = course_titles(session=session, course_ids=set(price.bundle.owned))
-    locale = get_settings().default_locale
-    return Offer(False, f"You already own {_and(tuple(titles[c] for c in price.bundle.owned))}"
-                        f": for you the program costs "
-                        f"{format_minor(price.amount, pricing.charge, locale)}.")
-
-
-def cart_count(*, session: Session, owner: CartOwner) -> int:
-    """Lines in the owner's cart (the header badge)."""
-    where: ColumnElement[bool]
-    if owner.user_id is not None:
-        where = col(Cart.user_id) == owner.user_id
-    elif owner.token:
-        where = and_(col(Cart.token) == owner.token, col(Cart.user_id).is_(None))
-    else:
-        return 0
-    return int(
-        session.exec(
-            select(func.count())
-            .select_from(CartLine)
-            .join(Cart, col(CartLine.cart_id) == Cart.id)
-            .where(where)
-        ).one()
-    )
-
-
-@dataclass(frozen=True)
-class _Item:
-    item_type: str
-    item_id: int
-    code: str
-    title: str
-    department_id: int
-    published: bool
-    department: str = ""
-
-
-def _items(session: Session, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], _Item]:
-    """The courses and programs of ``pairs`` with their department names (one query each)."""
-    found: dict[tuple[str, int], _Item] = {}
-    for kind, model in ((ItemType.COURSE.value, Course), (ItemType.PROGRAM.value, Program)):
-        ids = [i for k, i in pairs if k == kind]
-        if not ids:
-            continue
-        rows = session.execute(
-            select(  # type: ignore[call-overload]
-                model.id, model.code, model.title, model.department_id, model.published,
-                Department.name,
-            )
-            .join(Department, col(Department.id) == model.department_id)
-            .where(col(model.id).in_(ids))
-        ).all()
-        held_back = _programs_with_unpublished_courses(session, ids) if model is Program else set()
-        for item_id, code, title, department_id, published, department in rows:
-            found[(kind, item_id)] = _Item(kind, item_id, code, title, department_id,
-                                           published and item_id not in held_back, department)
-    return found
-
-
-def _programs_with_unpublished_courses(session: Session, program_ids: list[int]) -> set[int]:
-    """Programs holding a course taken off sale: they are not sold until it is back."""
-    return set(session.exec(
-        select(ProgramCourse.program_id).join(Course, col(Course.id) == ProgramCourse.course_id)
-        .where(col(ProgramCourse.program_id).in_(program_ids), col(Course.published).is_(False))
-    ).all())
-
-
-def _item(session: Session, item_type: str, item_id: int) -> _Item:
-    if item_type == ItemType.COURSE:
-        course = session.get(Course, item_id)
-        if course is not None and course.id is not None:
-            return _Item(item_type, course.id, course.code, course.title, course.department_id,
-                         course.published)
-    elif item_type == ItemType.PROGRAM:
-        program = session.get(Program, item_id)
-        if program is not None and program.id is not None:
-            return _Item(item_type, program.id, program.code, program.title,
-                         program.department_id, program.published and not
-                         _programs_with_unpublished_courses(session, [program.id]))
-    else:
-        raise DomainError("invalid_item_type", "Only courses and programs can be added to the "
-                          "cart.", field="item_type")
-    raise DomainError("item_not_found", f"No {item_type} {item_id} is for sale.",
-                      kind=ErrorKind.NOT_FOUND)
-
-
-def _price_now(
-    session: Session, items: list[tuple[str, int]], currency: str, at: datetime
-) -> dict[tuple[str, int], tuple[int, int]]:
-    """(item type, id) -> (price id, amount) of the one-time or free price in force."""
-    if not items:
-        return {}
-    found: dict[tuple[str, int], tuple[int, int]] = {}
-    for kind in {k for k, _ in items}:
-        ids = [i for k, i in items if k == kind]
-        rows = session.exec(
-            select(Price.id, Price.item_id, Price.amount).where(
-                Price.item_type == kind, col(Price.item_id).in_(ids), Price.currency == currency,
-                Price.interval == "", col(Price.price_type).in_(_SALE_PRICE_TYPES),
-                in_force_clause(at),
-            )
-        ).all()
-        for price_id, item_id, amount in rows:
-            assert price_id is not None
-            found[(kind, item_id)] = (price_id, amount)
-    return found
-
-
-def _ownership_refusal(
-    session: Session, user_id: int | None, item: _Item, owned: set[int] | None = None
-) -> str | None:
-    """Why the learner cannot buy this item again, or None. A program with only some of its
-    courses owned is for sale (at a lower price, see ``_line_prices``)."""
-    if user_id is None:
-        return None
-    owned = owned if owned is not None else owned_course_ids(session=session, user_id=user_id)
-    if item.item_type == ItemType.COURSE and item.item_id in owned:
-        return f"You already own {item.title}."
-    if item.item_type == ItemType.PROGRAM:
-        courses = set(program_courses(session=session, program_ids=[item.item_id])[item.item_id])
-        if courses and courses <= owned:
-            return f"You already own every course of {item.title}."
-    return None
-
-
-def _overlap(session: Session, item: _Item, lines: list[CartLine]
-             ) -> tuple[str | None, list[CartLine]]:
-    """A course and a program holding it are never in one cart together.
-
-    Returns (why the item is refused, or None; the course lines a program takes the place of).
-    """
-    programs = {line.item_id: line.title for line in lines
-                if line.item_type == ItemType.PROGRAM}
-    if item.item_type == ItemType.PROGRAM:
-        programs[item.item_id] = item.title
-    courses = program_courses(session=session, program_ids=programs)
-    if item.item_type == ItemType.COURSE:
-        holder = next((programs[p] for p, c in courses.items() if item.item_id in c), None)
-        if holder is not None:
-            return f"{item.title} is part of {holder}, which is already in your cart.", []
-        return None, []
-    inside = set(courses[item.item_id])
-    return None, [line for line in lines
-                  if line.item_type == ItemType.COURSE and line.item_id in inside]
-
-
-# ---------------------------------------------------------------- changes
-
-
 def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int) -> Added:
     """Add a course or a program (one line, at the price in force now) and commit.
 
     A course already inside a program in the cart is refused; a program takes the place of
     the courses of it that are in the cart (the message names them).
     """
-    item = _item(session, item_type, item_id)
+    item = sale_item(session, item_type, item_id)
     if not item.published:
         raise DomainError("item_not_for_sale", f"{item.title} is not for sale.")
-    refusal = _ownership_refusal(session, owner.user_id, item)
+    refusal = ownership_refusal(session, owner.user_id, item)
     if refusal:
         raise DomainError("already_owned", refusal, kind=ErrorKind.CONFLICT)
-    cart = _cart_for_change(session, owner)
+    cart = cart_for_change(session, owner)
     assert cart.id is not None
     lines = list(session.exec(select(CartLine).where(CartLine.cart_id == cart.id)).all())
     if any((line.item_type, line.item_id) == (item.item_type, item.item_id) for line in lines):
         session.rollback()
         raise DomainError("already_in_cart", f"{item.title} is already in your cart.",
                           kind=ErrorKind.CONFLICT)
-    refused, replaced = _overlap(session, item, lines)
+    refused, replaced = overlap_refusal(session, item, lines)
     if refused:
         session.rollback()
         raise DomainError("in_cart_program", refused, kind=ErrorKind.CONFLICT)
     pricing = pricing_for(session=session, display_currency=cart.display_currency)
     key = (item.item_type, item.item_id)
-    price = _price_now(session, [key], pricing.charge, utcnow())
+    price = price_now(session, [key], pricing.charge, utcnow())
     currency = pricing.charge
     if key not in price and pricing.converts:
-        price, currency = _price_now(session, [key], pricing.settlement, utcnow()), \
+        price, currency = price_now(session, [key], pricing.settlement, utcnow()), \
             pricing.settlement
     if key not in price:
         session.rollback()
@@ -410,13 +145,9 @@ def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int
     titles = tuple(line.title for line in replaced)
     message = f"{item.title} is in your cart."
     if titles:
-        message += (f" It includes {_and(titles)}, so {'they were' if len(titles) > 1 else 'it was'}"
+        message += (f" It includes {and_list(titles)}, so {'they were' if len(titles) > 1 else 'it was'}"
                     " taken out of your cart.")
     return Added(cart, message, titles)
-
-
-def _and(titles: tuple[str, ...]) -> str:
-    return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
 
 
 def remove_line(*, session: Session, owner: CartOwner, line_id: int) -> None:
@@ -427,7 +158,7 @@ def remove_line(*, session: Session, owner: CartOwner, line_id: int) -> None:
                           kind=ErrorKind.NOT_FOUND)
     session.delete(line)
     cart.updated_at = utcnow()
-    cart.expires_at = _expiry(cart.updated_at)
+    cart.expires_at = expiry(cart.updated_at)
     session.add(cart)
     session.commit()
 
@@ -445,7 +176,7 @@ def apply_code(*, session: Session, owner: CartOwner, code: str,
     cart = find_cart(session=session, owner=owner)
     if cart is None or cart.id is None:
         raise DomainError("cart_empty", "Add something to your cart first.", field="code")
-    lines = _priced_lines(session, cart, utcnow())
+    lines = priced_lines(session, cart, utcnow())
     if not lines:
         raise DomainError("cart_empty", "Add something to your cart first.", field="code")
     limit_code_attempt(session=session, client_ip=client_ip, cart_key=str(cart.id))
@@ -475,7 +206,7 @@ def set_preferences(
     billing_postal_code: str | None = None,
 ) -> Cart:
     """Display currency and billing address (tax depends on it); commit."""
-    cart = _cart_for_change(session, owner)
+    cart = cart_for_change(session, owner)
     if display_currency is not None:
         wanted = display_currency.strip().upper()
         if wanted not in display_options(session=session):
@@ -536,8 +267,8 @@ def merge_guest_cart(*, session: Session, token: str, user_id: int) -> MergeResu
     kept = list(session.exec(select(CartLine).where(CartLine.cart_id == target.id)).all()
                 ) if target is not guest else []
     for line in guest_lines:
-        item = _Item(line.item_type, line.item_id, "", line.title, line.department_id, True)
-        refusal = _ownership_refusal(session, user_id, item, owned)
+        item = SaleItem(line.item_type, line.item_id, "", line.title, line.department_id, True)
+        refusal = ownership_refusal(session, user_id, item, owned)
         if refusal:
             messages.append(f"{refusal} It was taken out of your cart.")
             session.delete(line)
@@ -546,7 +277,7 @@ def merge_guest_cart(*, session: Session, token: str, user_id: int) -> MergeResu
             messages.append(f"{line.title} was already in your cart.")
             session.delete(line)
             continue
-        refused, replaced = _overlap(session, item, kept)
+        refused, replaced = overlap_refusal(session, item, kept)
         if refused:
             messages.append(f"{refused} It was taken out of your cart.")
             session.delete(line)
@@ -567,7 +298,7 @@ def merge_guest_cart(*, session: Session, token: str, user_id: int) -> MergeResu
         session.flush()
         session.delete(guest)
     target.updated_at = utcnow()
-    target.expires_at = _expiry(target.updated_at)
+    target.expires_at = expiry(target.updated_at)
     session.add(target)
     session.commit()
     return MergeResult(moved, messages)
@@ -606,288 +337,3 @@ def expire_carts(*, session: Session, now: datetime | None = None, batch: int = 
     )
     session.commit()
     return len(ids)
-
-
-# ---------------------------------------------------------------- the priced view
-
-
-@dataclass(frozen=True)
-class _LinePrice:
-    price_id: int
-    list_amount: int  # the item's price in force, in the charge currency
-    amount: int  # what this learner pays for it: less the owned courses of a program
-    bundle: BundleForOwner | None = None
-    converted_from: int | None = None  # its settlement price, when it has none of its own
-
-
-def _line_prices(session: Session, rows: list[CartLine], pricing: Pricing, at: datetime,
-                 owned: set[int]) -> dict[tuple[str, int], _LinePrice]:
-    """What each line costs this learner now, in the charge currency (lines no longer for
-    sale are left out).
-
-    An item without a price in the charge currency costs its settlement price converted at
-    the pricing's rate. A program some of whose courses the learner owns costs the bundle
-    price less those courses' shares of it (``domain.pricing.bundle_for_owner``)."""
-    pairs = [(r.item_type, r.item_id) for r in rows]
-    own, base = _prices_in(session, pairs, pricing, at)
-    programs = [i for k, i in own if k == ItemType.PROGRAM]
-    courses_of = program_courses(session=session, program_ids=programs) if owned else {}
-    course_prices: dict[int, int] = {}
-    if any(owned & set(cs) for cs in courses_of.values()):
-        wanted = [(ItemType.COURSE.value, c) for cs in courses_of.values() for c in cs]
-        found, _ = _prices_in(session, wanted, pricing, at)
-        course_prices = {i: amount for (_, i), (_, amount) in found.items()}
-    prices: dict[tuple[str, int], _LinePrice] = {}
-    for key, (price_id, amount) in own.items():
-        bundle = None
-        if key[0] == ItemType.PROGRAM and owned & set(courses_of.get(key[1], ())):
-            bundle = bundle_for_owner(
-                amount, [(c, course_prices.get(c, 0)) for c in courses_of[key[1]]], owned)
-        prices[key] = _LinePrice(price_id, amount, bundle.amount if bundle else amount, bundle,
-                                 base.get(key))
-    return prices
-
-
-def _prices_in(session: Session, pairs: list[tuple[str, int]], pricing: Pricing, at: datetime
-               ) -> tuple[dict[tuple[str, int], tuple[int, int]], dict[tuple[str, int], int]]:
-    """(item -> (price id, amount in the charge currency); item -> its settlement price, for
-    the items whose amount was converted from it)."""
-    found = _price_now(session, pairs, pricing.charge, at)
-    converted: dict[tuple[str, int], int] = {}
-    if pricing.converts:
-        missing = [p for p in pairs if p not in found]
-        for key, (price_id, amount) in _price_now(session, missing, pricing.settlement,
-                                                  at).items():
-            found[key] = (price_id, converted_price(pricing, amount))
-            converted[key] = amount
-    return found, converted
-
-
-def _priced_lines(session: Session, cart: Cart, at: datetime) -> list[PricedLine]:
-    rows = list(session.exec(
-        select(CartLine).where(CartLine.cart_id == cart.id).order_by(col(CartLine.id))
-    ).all())
-    owned = (owned_course_ids(session=session, user_id=cart.user_id)
-             if cart.user_id is not None else set())
-    pricing = pricing_for(session=session, display_currency=cart.display_currency, at=at)
-    prices = _line_prices(session, rows, pricing, at, owned)
-    return [
-        PricedLine(f"{r.item_type}:{r.item_id}", r.item_type, r.item_id, r.department_id,
-                   prices[(r.item_type, r.item_id)].amount, pricing.charge)
-        for r in rows
-        if (r.item_type, r.item_id) in prices
-    ]
-
-
-def _empty_totals(currency: str) -> CartTotals:
-    return compute_totals(currency, {}, None, {})
-
-
-def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None) -> CartView:
-    """The cart priced now: lines, discount, tax, totals, display amounts, what blocks checkout.
-
-    Shown in a currency with a price list, the cart is priced and charged in it (ADR-003):
-    items priced in it at that price, the others at their settlement price converted, each
-    saying so. Shown in another currency, it is charged in the settlement currency and the
-    amounts are shown converted.
-    """
-    settings = get_settings()
-    locale = settings.default_locale
-    at = at or utcnow()
-    cart = find_cart(session=session, owner=owner)
-    choices = display_options(session=session)
-    if cart is None or cart.id is None:
-        currency = settings.settlement_currency
-        totals = _empty_totals(currency)
-        return CartView(
-            token=owner.token, currency=currency, display_currency=currency,
-            display_choices=choices, lines=[], discount_code="", discount_message="",
-            totals=totals, display_total=0, exchange_rate="1", exchange_rate_at=None,
-            tax_label="", tax_provider="", billing=("", "", ""),
-            labels=_labels(totals, 0, currency, locale), settlement_currency=currency,
-        )
-    rows = list(session.exec(
-        select(CartLine).where(CartLine.cart_id == cart.id).order_by(col(CartLine.id))
-    ).all())
-    pairs = [(r.item_type, r.item_id) for r in rows]
-    items = _items(session, pairs)
-    owned = (owned_course_ids(session=session, user_id=owner.user_id)
-             if owner.user_id is not None else set())
-    pricing = pricing_for(session=session, display_currency=cart.display_currency, at=at)
-    currency = pricing.charge
-    prices = _line_prices(session, rows, pricing, at, owned)
-    blockers: list[str] = []
-    sellable: list[CartLine] = []
-    line_in: dict[str, CartLineIn] = {}
-    for r in rows:
-        key = f"{r.item_type}:{r.item_id}"
-        current = prices.get((r.item_type, r.item_id))
-        item = items[(r.item_type, r.item_id)]
-        if current is None or not item.published:
-            blockers.append(f"{r.title} is no longer for sale: remove it to check out.")
-            line_in[key] = CartLineIn(key, r.title, r.unit_amount, None)
-            continue
-        refusal = _ownership_refusal(session, owner.user_id, item, owned)
-        if refusal:
-            blockers.append(f"{refusal} Remove it to check out.")
-        # a price change is told in the currency the line was added in
-        added = r.unit_amount if r.currency == currency else current.list_amount
-        line_in[key] = CartLineIn(key, r.title, added, current.list_amount)
-        sellable.append(r)
-    blockers += _overlaps_in(session, rows)
-
-    priced = [
-        PricedLine(f"{r.item_type}:{r.item_id}", r.item_type, r.item_id, r.department_id,
-                   prices[(r.item_type, r.item_id)].amount, currency)
-        for r in sellable
-    ]
-    amounts = {p.key: p.amount for p in priced}
-    discount: DiscountApplied | None = None
-    discount_message = ""
-    if cart.discount_code and priced:
-        result = check_code(session=session, code=cart.discount_code, lines=priced,
-                            user_id=owner.user_id, at=at)
-        if isinstance(result, DiscountApplied):
-            discount = result
-        else:
-            discount_message = learner_refusal(result)[1]
-    taxable = taxable_amounts(amounts, discount)
-    address = (TaxAddress(cart.billing_country, cart.billing_region, cart.billing_postal_code)
-               if cart.billing_country else None)
-    email = owner.email
-    if owner.user_id is not None and not email:
-        user = session.get(User, owner.user_id)
-        email = user.email if user else ""
-    quote: TaxQuote = quote_tax(
-        session=session,
-        lines=[TaxableLine(p.key, p.item_type, p.department_id, taxable[p.key]) for p in priced],
-        currency=currency, address=address, user_id=owner.user_id, user_email=email or None,
-    )
-    totals = compute_totals(currency, amounts, discount, quote.per_line)
-    display = _display(session, pricing, totals, cart.display_currency or currency)
-    views = _line_views(session, rows, items, line_in, prices, totals, display, pricing)
-    notices = [v.price_change for v in views if v.price_change]
-    if discount_message:
-        notices.append(f"Code {cart.discount_code}: {discount_message}")
-    return CartView(
-        token=cart.token if cart.user_id is None else "",
-        currency=currency, display_currency=display.currency, display_choices=choices,
-        lines=views, discount_code=cart.discount_code, discount_message=discount_message,
-        totals=totals, display_total=display.total, exchange_rate=display.rate,
-        exchange_rate_at=display.rate_at, tax_label=quote.label, tax_provider=quote.provider,
-        billing=(cart.billing_country, cart.billing_region, cart.billing_postal_code),
-        notices=notices, blockers=blockers,
-        labels=_labels(totals, display.total, display.currency, locale),
-        checkout_order_id=cart.checkout_order_id,
-        fingerprint=cart_fingerprint(
-            totals=totals, display_currency=display.currency, display_total=display.total,
-            billing=(cart.billing_country, cart.billing_region, cart.billing_postal_code),
-            discount_code=cart.discount_code if discount is not None else ""),
-        settlement_currency=pricing.settlement,
-        settlement_total=settlement_worth(pricing, totals.total),
-    )
-
-
-def currency_note(view: CartView) -> str:
-    """How the cart's currency relates to the charge and the settlement, for people."""
-    if view.display_currency != view.currency:
-        return (f"≈ {view.labels['display_total']} at 1 {view.currency} = {view.exchange_rate} "
-                f"{view.display_currency}; you are charged {view.labels['total']} "
-                f"({view.currency}).")
-    if view.settlement_currency and view.settlement_currency != view.currency:
-        return (f"You are charged {view.labels['total']} ({view.currency}). Items without a "
-                f"{view.currency} price are converted from {view.settlement_currency} at "
-                f"1 {view.settlement_currency} = {view.exchange_rate} {view.currency}.")
-    return ""
-
-
-def _display(session: Session, pricing: Pricing, totals: CartTotals,
-             display_currency: str) -> DisplayAmounts:
-    """What the learner is shown: the charge itself when it is in their currency (with the
-    settlement rate beside it), else the charge converted for display."""
-    if pricing.rate is not None:
-        return DisplayAmounts([line.total for line in totals.lines], totals.total,
-                              pricing.charge, rate_text(pricing.rate.rate),
-                              pricing.rate.effective_at)
-    return to_display(session=session, amounts=[line.total for line in totals.lines],
-                      currency=totals.currency, display_currency=display_currency)
-
-
-def _line_views(session: Session, rows: list[CartLine], items: dict[tuple[str, int], _Item],
-                line_in: dict[str, CartLineIn], prices: dict[tuple[str, int], _LinePrice],
-                totals: CartTotals, display: DisplayAmounts, pricing: Pricing
-                ) -> list[CartLineView]:
-    locale = get_settings().default_locale
-    currency = totals.currency
-
-    def money(amount: int, in_currency: str = currency) -> str:
-        return format_minor(amount, in_currency, locale)
-
-    display_by_key = {line.key: d for line, d in zip(totals.lines, display.amounts, strict=True)}
-    by_key = {line.key: line for line in totals.lines}
-    titles = course_titles(session=session, course_ids={
-        c for p in prices.values() if p.bundle for c in p.bundle.owned})
-    views = []
-    for r in rows:
-        key = f"{r.item_type}:{r.item_id}"
-        info = line_in[key]
-        t = by_key.get(key)
-        notes = []
-        change = ""
-        if info.current_amount is None:
-            notes.append("No longer for sale")
-        elif info.current_amount != info.added_amount:
-            direction = "went up" if info.current_amount > info.added_amount else "went down"
-            change = (f"Price {direction} since you added it: was {money(info.added_amount)}, "
-                      f"now {money(info.current_amount)}.")
-            notes.append(change)
-        item = items[(r.item_type, r.item_id)]
-        price = prices.get((r.item_type, r.item_id))
-        amount = price.amount if price is not None and info.current_amount is not None else None
-        bundle = price.bundle if price is not None else None
-        if price is not None and amount is not None and price.converted_from is not None \
-                and pricing.rate is not None:
-            notes.append(f"Converted from {money(price.converted_from, pricing.settlement)} "
-                         f"at 1 {pricing.settlement} = {rate_text(pricing.rate.rate)} "
-                         f"{currency}: it has no {currency} price.")
-        if bundle is not None and price is not None and amount is not None:
-            they = "they are" if len(bundle.owned) > 1 else "it is"
-            notes.append(f"You already own {_and(tuple(titles[c] for c in bundle.owned))}"
-                         f": {money(bundle.credit)} off the bundle price of "
-                         f"{money(price.list_amount)} (its share of it), and {they} not sold "
-                         "again.")
-        views.append(CartLineView(
-            id=r.id or 0, key=key, item_type=r.item_type, item_id=r.item_id, code=item.code,
-            title=r.title, department=item.department,
-            added_amount=r.unit_amount, amount=amount,
-            discount=t.discount if t else 0, tax=t.tax if t else 0, total=t.total if t else 0,
-            display_total=display_by_key.get(key, 0), note=" ".join(notes),
-            amount_label=money(amount) if amount is not None else "Unavailable",
-            discount_label=money(t.discount) if t else "",
-            owned_course_ids=bundle.owned if bundle is not None else (), price_change=change,
-        ))
-    return views
-
-
-def _overlaps_in(session: Session, rows: list[CartLine]) -> list[str]:
-    """A course and a program holding it, both in the cart (a program that gained the course
-    after both were added): one of them must go before checkout."""
-    programs = {r.item_id: r.title for r in rows if r.item_type == ItemType.PROGRAM}
-    if not programs:
-        return []
-    courses_of = program_courses(session=session, program_ids=programs)
-    return [f"{r.title} is also part of {programs[p]} in your cart: remove one of them to "
-            "check out." for r in rows if r.item_type == ItemType.COURSE
-            for p, courses in courses_of.items() if r.item_id in courses]
-
-
-def _labels(totals: CartTotals, display_total: int, display_currency: str,
-            locale: str) -> dict[str, str]:
-    c = totals.currency
-    return {
-        "subtotal": format_minor(totals.subtotal, c, locale),
-        "discount": format_minor(totals.discount, c, locale),
-        "tax": format_minor(totals.tax, c, locale),
-        "total": format_minor(totals.total, c, locale),
-        "display_total": format_minor(display_total, display_currency, locale),
-    }
