@@ -338,6 +338,10 @@ def new_page(
                     print(f"screenshot of {page.url}: {path}")
                 except Exception as exc:  # a screenshot must never hide the real failure
                     print(f"no screenshot of {page.url}: {exc}")
+        log = app_server.log_path
+        if log.exists():  # what the server said last, for a failure seen only in CI
+            tail = log.read_text(errors="replace").splitlines()[-80:]
+            print(f"last lines of {log}:", *tail, sep="\n")
     for context in contexts:
         context.close()
 
