@@ -1,5 +1,8 @@
 """The FastAPI application factory (a fresh app per call: a started app cannot be reused).
 
+Over 400 lines, and the next split: the HTTP hardening middleware (body limits, upload gate,
+NUL check, security headers, CSP) belongs in ``api/middleware.py``, leaving the factory here.
+
 Reflex mounts its own app below this one (``api_transformer``): its websocket, its upload
 endpoint and, in production (``--single-port``), the built pages and their assets. So the
 middleware installed here sees every request the process serves, pages included:

@@ -1,6 +1,9 @@
 """Certificates: public verification, the learner's certificates and PDFs, stored images,
 and the admin lookup, manual issue, revocation, templates and progress recording.
 
+Over 400 lines because of the declared answer models of every route (the OpenAPI contract);
+the next split puts templates and images in ``api/certificate_templates.py``.
+
 The verification endpoint needs no login, answers only public fields and is rate-limited
 per client address (429 with Retry-After beyond the limit).
 """

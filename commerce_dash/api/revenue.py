@@ -1,5 +1,6 @@
 """Revenue reports over the API: the spec's v1 twins (by course, creator, instructor) and the
-admin report of the revenue page as JSON, CSV or XLSX, plus its reconciliation.
+admin report of the revenue page as JSON, CSV or XLSX, plus its reconciliation (one concept;
+just over 400 lines with the declared answer models).
 
 Amounts are integers in minor units of ``currency``; days are UTC days, ``end`` inclusive; the
 period defaults to the last 30 days. Department admins see their departments only: a course

@@ -1,4 +1,5 @@
-"""Every error code the app answers, one enum per area: data, not strings scattered.
+"""Every error code the app answers, one enum per area: data, not strings scattered (long
+because it lists them all, one line each).
 
 A ``DomainError`` carries one of these codes (the API answers it as ``{code, message}``); each
 code has one meaning: one kind (which HTTP status it is) and one description, listed in the
