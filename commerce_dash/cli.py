@@ -11,7 +11,7 @@ from commerce_dash.demo.data import DEMO_USERS, database_is_empty, load_demo_dat
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
 from commerce_dash.migrations import current_revision, head_revision, upgrade_to_head
-from commerce_dash.services.platform.users import bootstrap_super_admin
+from commerce_dash.services.platform import bootstrap_super_admin
 from commerce_dash.settings import get_settings
 
 
@@ -74,7 +74,7 @@ def _housekeeping(args: argparse.Namespace) -> int:
 
 def _backfill_ledger(_args: argparse.Namespace) -> int:
     from commerce_dash.db import session_scope
-    from commerce_dash.services.revenue.ledger import backfill
+    from commerce_dash.services.revenue import backfill
 
     with session_scope() as session:
         recorded = backfill(session=session)
@@ -83,7 +83,7 @@ def _backfill_ledger(_args: argparse.Namespace) -> int:
 
 
 def _sandbox_event(args: argparse.Namespace) -> int:
-    from commerce_dash.services.commerce.payments import sandbox_processor_event
+    from commerce_dash.services.commerce import sandbox_processor_event
 
     try:
         with session_scope() as session:
@@ -116,8 +116,8 @@ def _create_connector(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
     from commerce_dash.models.accounts import User
-    from commerce_dash.services.enrollment.lms_sync import create_connector
-    from commerce_dash.services.platform.accounts import load_actor
+    from commerce_dash.services.enrollment import create_connector
+    from commerce_dash.services.platform import load_actor
 
     try:
         with session_scope() as session:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from commerce_dash.db import session_scope
 from commerce_dash.demo.data import DEMO_USERS
 from commerce_dash.models.accounts import User
-from commerce_dash.services.platform.secrets import verify_password
+from commerce_dash.services.platform import verify_password
 from commerce_dash.settings import ConfigurationError, Settings, get_settings
 
 log = logging.getLogger(__name__)

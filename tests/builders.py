@@ -30,8 +30,9 @@ from commerce_dash.payments.sandbox import CardInput
 from commerce_dash.services.catalog import discounts, pricing, programs
 from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce import payments
-from commerce_dash.services.commerce.cart import CartOwner
-from commerce_dash.services.commerce.checkout import CheckoutRequest, CheckoutResult, checkout
+from commerce_dash.services.commerce.cart_lookups import CartOwner
+from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
+from commerce_dash.services.commerce.checkout_views import CheckoutResult
 from commerce_dash.services.learning.progress import ProgressReport, record_progress
 from commerce_dash.services.platform import org
 from tests.conftest import PASSWORD, create_department, create_user

@@ -16,12 +16,11 @@ from commerce_dash.api.deps import (
     PageSize,
     section_guard,
 )
-from commerce_dash.api.schemas import DateTimeIn, Out, Paged, Timestamp, aware
+from commerce_dash.api.schemas import DateTimeIn, Out, Paged, Timestamp, aware, fill, mirror, paged
 from commerce_dash.domain.actor import Actor, Grant
 from commerce_dash.domain.paging import MAX_PAGE_SIZE, PageRequest
-from commerce_dash.services.commerce import overview as overview_service
-from commerce_dash.services.platform import audit as audit_service
-from commerce_dash.services.platform import users as users_service
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services import platform as platform_area
 
 router = APIRouter(prefix="/api/v2/admin", tags=["admin"])
 
@@ -51,32 +50,15 @@ class ActiveBody(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
-class SalesOut(Out):
-    currency: str
-    orders_24h: int
-    revenue_24h: int
-    pending_checkouts: int
-    under_review: int
-    dead_payment_events: int
-    refunds_waiting: int
+class SalesOut(mirror(commerce_area.Sales)):  # type: ignore[misc]
+    pass
 
 
-class OverviewOut(Out):
+class OverviewOut(mirror(commerce_area.Overview)):  # type: ignore[misc]
     """Counts of the caller's scope; ``sales``, ``dead_messages`` and
     ``pending_registrations`` are null for roles that do not see them."""
 
-    users: int
-    learners: int
-    active_sessions: int
-    departments: int
-    courses: int
-    published_courses: int
-    programs: int
-    audit_events_24h: int
-    scope_label: str
-    dead_messages: int | None
     sales: SalesOut | None
-    pending_registrations: int | None
 
 
 class GrantOut(Out):
@@ -84,14 +66,9 @@ class GrantOut(Out):
     department_id: int | None
 
 
-class UserOut(Out):
-    id: int
-    email: str
-    full_name: str
-    is_active: bool
+class UserOut(mirror(platform_area.UserRow)):  # type: ignore[misc]
     grants: list[GrantOut]
     last_login_at: str = Field(description="ISO 8601, UTC; empty if never")
-    pending_invitation: bool
 
 
 class CreatedUserOut(Out):
@@ -123,19 +100,9 @@ class AuditOut(Out):
     reason: str
 
 
-def _page_out(page: Any, items: list[Any]) -> dict[str, Any]:
-    return {
-        "items": items,
-        "total": page.total,
-        "page": page.page,
-        "page_size": page.page_size,
-        "pages": page.pages,
-    }
-
-
 @router.get("/overview", response_model=OverviewOut)
 def overview(actor: OverviewActor, session: DbSession) -> dict[str, Any]:
-    return overview_service.admin_overview(session=session, actor=actor).__dict__
+    return commerce_area.admin_overview(session=session, actor=actor).__dict__
 
 
 @router.get("/users", response_model=Paged[UserOut])
@@ -148,7 +115,7 @@ def list_users(
     page: PageNumber = 1,
     page_size: PageSize = None,
 ) -> dict[str, Any]:
-    result = users_service.list_users(
+    result = platform_area.list_users(
         session=session,
         actor=actor,
         page=PageRequest.clamp(page, page_size),
@@ -157,12 +124,12 @@ def list_users(
         status=status,
     )
     items = [{**row.__dict__, "grants": [g.__dict__ for g in row.grants]} for row in result.items]
-    return _page_out(result, items)
+    return paged(result, items)
 
 
 @router.post("/users", status_code=201, response_model=CreatedUserOut)
 def create_user(body: CreateUserBody, actor: UsersActor, session: DbSession) -> dict[str, Any]:
-    created = users_service.create_user(
+    created = platform_area.create_user(
         session=session,
         actor=actor,
         email=body.email,
@@ -181,7 +148,7 @@ def create_user(body: CreateUserBody, actor: UsersActor, session: DbSession) -> 
 def set_roles(
     user_id: IdPath, body: GrantsBody, actor: UsersActor, session: DbSession
 ) -> dict[str, Any]:
-    grants = users_service.set_grants(
+    grants = platform_area.set_grants(
         session=session,
         actor=actor,
         user_id=user_id,
@@ -194,7 +161,7 @@ def set_roles(
 def set_active(
     user_id: IdPath, body: ActiveBody, actor: UsersActor, session: DbSession
 ) -> dict[str, Any]:
-    user = users_service.set_active(
+    user = platform_area.set_active(
         session=session, actor=actor, user_id=user_id, active=body.active, reason=body.reason
     )
     return {"id": user.id, "is_active": user.is_active}
@@ -212,7 +179,7 @@ def list_audit(
     page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE), AsciiDigits] = 50,
 ) -> dict[str, Any]:
-    result = audit_service.list_audit(
+    result = platform_area.list_audit(
         session=session,
         actor=actor,
         page=PageRequest.clamp(page, page_size),
@@ -222,18 +189,4 @@ def list_audit(
         since=aware(since, "since"),
         until=aware(until, "until"),
     )
-    items = [
-        {
-            "id": r.id,
-            "at": r.at.isoformat(),
-            "actor_email": r.actor_email,
-            "action": r.action,
-            "entity_type": r.entity_type,
-            "entity_id": r.entity_id,
-            "before": r.before,
-            "after": r.after,
-            "reason": r.reason,
-        }
-        for r in result.items
-    ]
-    return _page_out(result, items)
+    return paged(result, [fill(AuditOut, r, at=r.at.isoformat()) for r in result.items])

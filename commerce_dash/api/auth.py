@@ -9,6 +9,7 @@ for an HttpOnly cookie, and ``GET /signed-out`` clears it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -20,9 +21,8 @@ from commerce_dash.api.deps import CurrentActor, DbSession, client_ip, session_t
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.return_to import return_address
-from commerce_dash.services.platform import accounts, passwords, two_factor
-from commerce_dash.services.platform import signup as registration
-from commerce_dash.services.platform.accounts import SESSION_COOKIE, Proven, SecondFactorNeeded
+from commerce_dash.services import platform as platform_area
+from commerce_dash.services.platform import SESSION_COOKIE, Proven, SecondFactorNeeded
 from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/auth", tags=["auth"])
@@ -115,8 +115,8 @@ def _session_or_code(proven: Proven, request: Request, session: DbSession,
                      ) -> SessionOut | SecondFactorOut:
     if isinstance(proven, SecondFactorNeeded):
         return SecondFactorOut(challenge=proven.challenge)
-    signed = accounts.open_session(session=session, verified=proven,
-                                   client_ip=client_ip(request), user_agent=_user_agent(request))
+    signed = platform_area.open_session(session=session, verified=proven,
+                                        client_ip=client_ip(request), user_agent=_user_agent(request))
     return SessionOut(token=signed.token, user=me_out(signed.actor))
 
 
@@ -124,57 +124,63 @@ def _session_or_code(proven: Proven, request: Request, session: DbSession,
 def register(body: RegisterBody, request: Request, session: DbSession) -> MessageOut:
     """Start a learner account; the link to finish it is emailed. The answer is the same
     whether or not the address has an account."""
-    return MessageOut(message=registration.register_learner(
+    return MessageOut(message=platform_area.register_learner(
         session=session, email=body.email, full_name=body.full_name, password=body.password,
         client_ip=client_ip(request)))
 
 
 @router.post("/resend-confirmation", status_code=202, response_model=MessageOut)
 def resend_confirmation(body: EmailBody, request: Request, session: DbSession) -> MessageOut:
-    return MessageOut(message=registration.resend_confirmation(
-        session=session, email=body.email, client_ip=client_ip(request)))
+    return _emailed(platform_area.resend_confirmation, body, request, session)
 
 
 @router.post("/confirm-email", response_model=SessionOut | SecondFactorOut)
 def confirm_email(body: TokenBody, request: Request,
                   session: DbSession) -> SessionOut | SecondFactorOut:
-    return _session_or_code(registration.confirm_email(session=session, token=body.token),
+    return _session_or_code(platform_area.confirm_email(session=session, token=body.token),
                             request, session)
 
 
 @router.post("/login", response_model=SessionOut | SecondFactorOut)
 def login(body: SignInBody, request: Request, session: DbSession) -> SessionOut | SecondFactorOut:
-    proven = accounts.sign_in(session=session, email=body.email, password=body.password,
-                              client_ip=client_ip(request))
+    proven = platform_area.sign_in(session=session, email=body.email, password=body.password,
+                                   client_ip=client_ip(request))
     return _session_or_code(proven, request, session)
 
 
 @router.post("/second-factor", response_model=SessionOut)
 def second_factor(body: SecondFactorBody, request: Request, session: DbSession) -> SessionOut:
-    verified = two_factor.complete(session=session, challenge=body.challenge, code=body.code)
-    signed = accounts.open_session(session=session, verified=verified,
-                                   client_ip=client_ip(request), user_agent=_user_agent(request))
+    verified = platform_area.complete(session=session, challenge=body.challenge, code=body.code)
+    signed = platform_area.open_session(session=session, verified=verified,
+                                        client_ip=client_ip(request), user_agent=_user_agent(request))
     return SessionOut(token=signed.token, user=me_out(signed.actor))
 
 
 @router.post("/forgot-password", status_code=202, response_model=MessageOut)
 def forgot_password(body: EmailBody, request: Request, session: DbSession) -> MessageOut:
-    return MessageOut(message=passwords.request_reset(
-        session=session, email=body.email, client_ip=client_ip(request)))
+    return _emailed(platform_area.request_reset, body, request, session)
+
+
+def _emailed(send: Callable[..., str], body: EmailBody, request: Request,
+             session: DbSession) -> MessageOut:
+    """The answer of a route that emails an address a link: the service's message, the same
+    whether or not the address has an account."""
+    return MessageOut(message=send(session=session, email=body.email,
+                                   client_ip=client_ip(request)))
 
 
 @router.post("/reset-password", response_model=SessionOut | SecondFactorOut)
 def reset_password(body: TokenPasswordBody, request: Request,
                    session: DbSession) -> SessionOut | SecondFactorOut:
-    proven = passwords.reset_password(session=session, token=body.token, password=body.password)
+    proven = platform_area.reset_password(session=session, token=body.token, password=body.password)
     return _session_or_code(proven, request, session)
 
 
 @router.post("/accept-invitation", response_model=SessionOut | SecondFactorOut)
 def accept_invitation(body: TokenPasswordBody, request: Request,
                       session: DbSession) -> SessionOut | SecondFactorOut:
-    proven = registration.accept_invitation(session=session, token=body.token,
-                                            password=body.password)
+    proven = platform_area.accept_invitation(session=session, token=body.token,
+                                             password=body.password)
     return _session_or_code(proven, request, session)
 
 
@@ -182,20 +188,20 @@ def accept_invitation(body: TokenPasswordBody, request: Request,
 def change_password(body: ChangePasswordBody, request: Request, actor: CurrentActor,
                     session: DbSession) -> SessionsEndedOut:
     """A new password; every other session of the account ends."""
-    return SessionsEndedOut(sessions_ended=passwords.change_password(
+    return SessionsEndedOut(sessions_ended=platform_area.change_password(
         session=session, actor=actor, current_password=body.current_password,
         new_password=body.new_password, keep_token=session_token(request)))
 
 
 @router.post("/logout", status_code=204)
 def logout(request: Request, session: DbSession) -> None:
-    accounts.sign_out(session=session, token=session_token(request))
+    platform_area.sign_out(session=session, token=session_token(request))
 
 
 @router.post("/logout-everywhere", response_model=SessionsEndedOut)
 def logout_everywhere(actor: CurrentActor, session: DbSession) -> SessionsEndedOut:
     return SessionsEndedOut(
-        sessions_ended=passwords.sign_out_everywhere(session=session, actor=actor))
+        sessions_ended=platform_area.sign_out_everywhere(session=session, actor=actor))
 
 
 @router.get("/me", response_model=MeOut)
@@ -227,9 +233,9 @@ def browser_session(request: Request, session: DbSession,
     Secure over https) and go back to ``to`` (a page of this app). An expired or used ticket
     goes to the sign-in page instead."""
     try:
-        signed = accounts.redeem_ticket(session=session, ticket=ticket,
-                                        client_ip=client_ip(request),
-                                        user_agent=_user_agent(request))
+        signed = platform_area.redeem_ticket(session=session, ticket=ticket,
+                                             client_ip=client_ip(request),
+                                             user_agent=_user_agent(request))
     except DomainError:
         login = get_settings().public_url.rstrip("/") + routes.LOGIN
         return RedirectResponse(_back(login, request, expired="1"), status_code=303)
@@ -247,7 +253,7 @@ def browser_signed_out(request: Request, session: DbSession,
                        to: Annotated[str, Query(max_length=2048)] = "/") -> RedirectResponse:
     """End the cookie's session (the pages did already; doing it again is harmless), remove
     the cookie and go to ``to``."""
-    accounts.sign_out(session=session, token=request.cookies.get(SESSION_COOKIE, ""))
+    platform_area.sign_out(session=session, token=request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse(_back(to, request), status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=_cookie_secure())

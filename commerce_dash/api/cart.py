@@ -20,13 +20,11 @@ from commerce_dash.api.deps import (
     OptionalActor,
     client_ip,
 )
-from commerce_dash.api.schemas import Out, Timestamp
+from commerce_dash.api.schemas import Out, Timestamp, fill, iso, mirror
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce import checkout as checkout_service
-from commerce_dash.services.commerce.cart import CartOwner, CartView
-from commerce_dash.services.commerce.checkout import CheckoutRequest, CheckoutResult
-from commerce_dash.services.platform.rate_limit import hit
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services.commerce import CartOwner, CartView, CheckoutRequest, CheckoutResult
+from commerce_dash.services.platform import hit
 from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/cart", tags=["cart"])
@@ -122,15 +120,9 @@ class PaymentIntentOut(Out):
     next_action_url: str
 
 
-class CheckoutOut(Out):
-    order_id: int
-    number: str
-    status: str
-    payment_status: str
-    processor: str
-    currency: str
-    total: int
-    total_label: str
+class CheckoutOut(mirror(CheckoutResult, exclude=(  # type: ignore[misc]
+        "intent_id", "client_secret", "publishable_key", "next_action_url",  # payment_intent
+        "failure_reason", "replayed"))):
     payment_intent: PaymentIntentOut
     failure_reason: str
     replayed: bool = Field(description="True (status 200) when the Idempotency-Key was "
@@ -150,16 +142,8 @@ def cart_json(view: CartView) -> dict[str, Any]:
         "token": view.token,
         "currency": view.currency,
         "count": view.count,
-        "lines": [
-            {
-                "id": line.id, "item_type": line.item_type, "item_id": line.item_id,
-                "code": line.code, "title": line.title, "department": line.department,
-                "price_when_added": line.added_amount, "price": line.amount,
-                "discount": line.discount, "tax": line.tax, "total": line.total,
-                "display_total": line.display_total, "note": line.note,
-            }
-            for line in view.lines
-        ],
+        "lines": [fill(CartLineOut, line, price_when_added=line.added_amount, price=line.amount)
+                  for line in view.lines],
         "discount_code": view.discount_code,
         "discount_message": view.discount_message,
         "subtotal": totals.subtotal,
@@ -170,8 +154,7 @@ def cart_json(view: CartView) -> dict[str, Any]:
         "display": {
             "currency": view.display_currency, "total": view.display_total,
             "exchange_rate": view.exchange_rate,
-            "exchange_rate_at": view.exchange_rate_at.isoformat()
-            if view.exchange_rate_at else None,
+            "exchange_rate_at": iso(view.exchange_rate_at),
             "choices": view.display_choices,
         },
         "billing": {"country": view.billing[0], "region": view.billing[1],
@@ -184,22 +167,12 @@ def cart_json(view: CartView) -> dict[str, Any]:
 
 
 def checkout_json(result: CheckoutResult) -> dict[str, Any]:
-    return {
-        "order_id": result.order_id, "number": result.number, "status": result.status,
-        "payment_status": result.payment_status, "processor": result.processor,
-        "currency": result.currency, "total": result.total, "total_label": result.total_label,
-        "payment_intent": {
-            "id": result.intent_id, "client_secret": result.client_secret,
-            "publishable_key": result.publishable_key,
-            "next_action_url": result.next_action_url,
-        },
-        "failure_reason": result.failure_reason,
-        "replayed": result.replayed,
-    }
+    return fill(CheckoutOut, result, payment_intent=fill(
+        PaymentIntentOut, result, id=result.intent_id))
 
 
 def _view(session: DbSession, owner: CartOwner, token: str = "") -> dict[str, Any]:
-    body = cart_json(cart_service.view_cart(session=session, owner=owner))
+    body = cart_json(commerce_area.view_cart(session=session, owner=owner))
     if owner.user_id is None and not body["token"]:
         body["token"] = token
     return body
@@ -221,9 +194,9 @@ def add_item(body: AddItemBody, request: Request, response: Response, session: D
     hit(session=session, bucket=f"client:{client_ip(request)}",
         limit=get_settings().client_rate_limit_per_minute)
     if owner.user_id is None and not owner.token:
-        owner = CartOwner(user_id=None, token=cart_service.new_cart_token())
-    cart = cart_service.add_item(session=session, owner=owner, item_type=body.item_type,
-                                 item_id=body.item_id).cart
+        owner = CartOwner(user_id=None, token=commerce_area.new_cart_token())
+    cart = commerce_area.add_item(session=session, owner=owner, item_type=body.item_type,
+                                  item_id=body.item_id).cart
     if owner.user_id is None:
         response.set_cookie(CART_COOKIE, cart.token, httponly=True, samesite="lax",
                             max_age=get_settings().cart_ttl_hours * 3600)
@@ -234,7 +207,7 @@ def add_item(body: AddItemBody, request: Request, response: Response, session: D
 def remove_item(line_id: IdPath, request: Request, session: DbSession, actor: OptionalActor,
                 x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
-    cart_service.remove_line(session=session, owner=owner, line_id=line_id)
+    commerce_area.remove_line(session=session, owner=owner, line_id=line_id)
     return _view(session, owner)
 
 
@@ -242,8 +215,8 @@ def remove_item(line_id: IdPath, request: Request, session: DbSession, actor: Op
 def apply_discount(body: CodeBody, request: Request, session: DbSession, actor: OptionalActor,
                    x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
-    cart_service.apply_code(session=session, owner=owner, code=body.code,
-                            client_ip=client_ip(request))
+    commerce_area.apply_code(session=session, owner=owner, code=body.code,
+                             client_ip=client_ip(request))
     return _view(session, owner)
 
 
@@ -251,7 +224,7 @@ def apply_discount(body: CodeBody, request: Request, session: DbSession, actor: 
 def remove_discount(request: Request, session: DbSession, actor: OptionalActor,
                     x_cart_token: CartToken = None) -> dict[str, Any]:
     owner = _owner(request, actor, x_cart_token)
-    cart_service.remove_code(session=session, owner=owner)
+    commerce_area.remove_code(session=session, owner=owner)
     return _view(session, owner)
 
 
@@ -261,7 +234,7 @@ def set_preferences(body: PreferencesBody, request: Request, session: DbSession,
     owner = _owner(request, actor, x_cart_token)
     if owner.user_id is None and not owner.token:
         raise DomainError("cart_empty", "Add something to your cart first.")
-    cart_service.set_preferences(session=session, owner=owner, **body.model_dump())
+    commerce_area.set_preferences(session=session, owner=owner, **body.model_dump())
     return _view(session, owner)
 
 
@@ -269,8 +242,8 @@ def set_preferences(body: PreferencesBody, request: Request, session: DbSession,
 def merge(request: Request, session: DbSession, actor: CurrentActor,
           x_cart_token: CartToken = None) -> dict[str, Any]:
     """After signing in through the API: move the guest cart into the learner's cart."""
-    result = cart_service.merge_guest_cart(session=session, token=x_cart_token or "",
-                                           user_id=actor.user_id)
+    result = commerce_area.merge_guest_cart(session=session, token=x_cart_token or "",
+                                            user_id=actor.user_id)
     body = _view(session, CartOwner(user_id=actor.user_id, email=actor.email))
     body["merge_messages"] = result.messages
     return body
@@ -287,7 +260,7 @@ def checkout(body: CheckoutBody, request: Request, response: Response, session: 
         raise DomainError("idempotency_key_required",
                           "Send an Idempotency-Key header with every checkout.",
                           field="idempotency_key")
-    result = checkout_service.checkout(
+    result = commerce_area.place_order(
         session=session, actor=actor,
         request=CheckoutRequest(idempotency_key=idempotency_key, **body.model_dump()),
     )

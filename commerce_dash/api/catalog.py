@@ -5,17 +5,18 @@ No sign-in is needed; everything here is what the storefront shows to anyone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import Field
 
 from commerce_dash.api.deps import AsciiDigits, DbSession, OptionalIdQuery, PageNumber, parse_id
-from commerce_dash.api.schemas import Out, Paged
+from commerce_dash.api.schemas import Out, Paged, fill, mirror, paged
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.money import currency_digits
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.catalog import catalog
+from commerce_dash.domain.pricing import known_currency
+from commerce_dash.services import catalog as catalog_area
 
 router = APIRouter(prefix="/api/v2/catalog", tags=["catalog"])
 
@@ -30,16 +31,9 @@ class PriceTagOut(Out):
     label: str
 
 
-class CardOut(Out):
+class CardOut(mirror(catalog_area.CatalogCard, exclude=(  # type: ignore[misc]
+        "amount", "currency", "price_label", "estimated_minutes", "converted_from"))):
     kind: str = Field(description="course or program")
-    id: int
-    code: str
-    title: str
-    description: str
-    category: str
-    department_id: int
-    department: str
-    thumbnail_url: str
     price: PriceTagOut
     estimated_minutes: int
 
@@ -55,39 +49,18 @@ class NamedCodeOut(Out):
     title: str
 
 
-class CourseDetailOut(Out):
-    id: int
-    code: str
-    title: str
-    description: str
-    category: str
-    department_id: int
-    department_code: str
-    department: str
-    instructor: str
-    thumbnail_url: str
-    estimated_minutes: int
+class CourseDetailOut(mirror(catalog_area.CourseDetail)):  # type: ignore[misc]
     modules: list[ModuleOut]
     price: PriceTagOut | None
     programs: list[NamedCodeOut]
 
 
-class ProgramCourseOut(Out):
-    code: str
-    title: str
-    estimated_minutes: int
+class ProgramCourseOut(mirror(catalog_area.ProgramCourseLine)):  # type: ignore[misc]
     price: PriceTagOut | None
 
 
-class ProgramDetailOut(Out):
-    id: int
-    code: str
-    title: str
-    description: str
-    department_code: str
-    department: str
-    thumbnail_url: str
-    estimated_minutes: int
+class ProgramDetailOut(mirror(catalog_area.ProgramDetail, exclude=(  # type: ignore[misc]
+        "courses", "price", "courses_total", "savings", "savings_percent"))):
     courses: list[ProgramCourseOut]
     price: PriceTagOut | None
     courses_total: PriceTagOut | None
@@ -118,23 +91,15 @@ class DepartmentDetailOut(Out):
 
 
 def _checked_sort(sort: str) -> str:
-    if sort not in catalog.SORTS:
+    if sort not in catalog_area.SORTS:
         raise DomainError(
-            "invalid_sort", f"Sort by one of: {', '.join(catalog.SORTS)}.", field="sort"
+            "invalid_sort", f"Sort by one of: {', '.join(catalog_area.SORTS)}.", field="sort"
         )
     return sort
 
 
 def _checked_currency(currency: str) -> str:
-    if not currency:
-        return ""
-    try:
-        currency_digits(currency)
-    except ValueError:
-        raise DomainError(
-            "invalid_currency", f"Unknown currency {currency!r}.", field="currency"
-        ) from None
-    return currency.strip().upper()
+    return known_currency(currency) if currency else ""
 
 
 def _public_code(session: DbSession, entity: str, ref: str) -> str:
@@ -146,42 +111,30 @@ def _public_code(session: DbSession, entity: str, ref: str) -> str:
     ref = ref.strip()
     if parse_id(ref) is None:
         return ref
-    return catalog.public_code(session=session, entity=entity, ref=ref)
+    return catalog_area.public_code(session=session, entity=entity, ref=ref)
 
 
-def _price(tag: catalog.PriceTag | None) -> dict[str, Any] | None:
+def _price(tag: catalog_area.PriceTag | None) -> dict[str, Any] | None:
     if tag is None:
         return None
     return {"amount": tag.amount, "currency": tag.currency, "label": tag.label}
 
 
-def _card(card: catalog.CatalogCard) -> dict[str, Any]:
-    return {
-        "kind": card.kind,
-        "id": card.id,
-        "code": card.code,
-        "title": card.title,
-        "description": card.description,
-        "category": card.category,
-        "department_id": card.department_id,
-        "department": card.department,
-        "thumbnail_url": card.thumbnail_url,
-        "price": {"amount": card.amount, "currency": card.currency, "label": card.price_label},
-        "estimated_minutes": card.estimated_minutes,
-    }
+def _card(card: catalog_area.CatalogCard) -> dict[str, Any]:
+    return fill(CardOut, card, price={"amount": card.amount, "currency": card.currency,
+                                      "label": card.price_label})
 
 
 def _browse(
-    session: DbSession, query: catalog.CatalogQuery, page: int, page_size: int
+    session: DbSession, page: int, page_size: int, *, sort: str, currency: str, **filters: Any
 ) -> dict[str, Any]:
-    result = catalog.browse(session=session, query=query, page=PageRequest(page, page_size))
-    return {
-        "items": [_card(c) for c in result.items],
-        "total": result.total,
-        "page": result.page,
-        "page_size": result.page_size,
-        "pages": result.pages,
-    }
+    """A page of catalog cards: the sort and the currency checked, the other filters of
+    ``catalog.CatalogQuery`` as given."""
+    query = catalog_area.CatalogQuery(
+        sort=_checked_sort(sort), currency=_checked_currency(currency), **filters
+    )
+    result = catalog_area.browse(session=session, query=query, page=PageRequest(page, page_size))
+    return paged(result, [_card(c) for c in result.items])
 
 
 @router.get("/courses", response_model=Paged[CardOut])
@@ -195,15 +148,8 @@ def list_courses(
     page: PageNumber = 1,
     page_size: PageSize = 24,
 ) -> dict[str, Any]:
-    query = catalog.CatalogQuery(
-        search=q,
-        department_id=department_id,
-        category=category.strip(),
-        kind="course",
-        sort=_checked_sort(sort),
-        currency=_checked_currency(currency),
-    )
-    return _browse(session, query, page, page_size)
+    return _browse(session, page, page_size, sort=sort, currency=currency, search=q,
+                   department_id=department_id, category=category.strip(), kind="course")
 
 
 @router.get("/programs", response_model=Paged[CardOut])
@@ -216,93 +162,48 @@ def list_programs(
     page: PageNumber = 1,
     page_size: PageSize = 24,
 ) -> dict[str, Any]:
-    query = catalog.CatalogQuery(
-        search=q,
-        department_id=department_id,
-        kind="program",
-        sort=_checked_sort(sort),
-        currency=_checked_currency(currency),
-    )
-    return _browse(session, query, page, page_size)
+    return _browse(session, page, page_size, sort=sort, currency=currency, search=q,
+                   department_id=department_id, kind="program")
+
+
+def _detail(fetch: Callable[..., Any], session: DbSession, entity: str, code: str,
+            currency: str) -> Any:
+    """A detail page's data: ``code`` read as a public code or id, the currency checked."""
+    return fetch(session=session, code=_public_code(session, entity, code),
+                 currency=_checked_currency(currency))
 
 
 @router.get("/courses/{code}", response_model=CourseDetailOut)
 def course_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
-    detail = catalog.course_detail(
-        session=session,
-        code=_public_code(session, "course", code),
-        currency=_checked_currency(currency),
+    detail = _detail(catalog_area.course_detail, session, "course", code, currency)
+    return fill(
+        CourseDetailOut, detail,
+        modules=[fill(ModuleOut, m) for m in detail.modules],
+        price=_price(detail.price),
+        programs=[{"code": c, "title": t} for c, t in detail.programs],
     )
-    return {
-        "id": detail.id,
-        "code": detail.code,
-        "title": detail.title,
-        "description": detail.description,
-        "category": detail.category,
-        "department_id": detail.department_id,
-        "department_code": detail.department_code,
-        "department": detail.department,
-        "instructor": detail.instructor,
-        "thumbnail_url": detail.thumbnail_url,
-        "estimated_minutes": detail.estimated_minutes,
-        "modules": [
-            {"position": m.position, "title": m.title, "estimated_minutes": m.estimated_minutes}
-            for m in detail.modules
-        ],
-        "price": _price(detail.price),
-        "programs": [{"code": c, "title": t} for c, t in detail.programs],
-    }
 
 
 @router.get("/programs/{code}", response_model=ProgramDetailOut)
 def program_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
-    detail = catalog.program_detail(
-        session=session,
-        code=_public_code(session, "program", code),
-        currency=_checked_currency(currency),
+    detail = _detail(catalog_area.program_detail, session, "program", code, currency)
+    return fill(
+        ProgramDetailOut, detail,
+        courses=[fill(ProgramCourseOut, line, price=_price(line.price))
+                 for line in detail.courses],
+        price=_price(detail.price),
+        courses_total=_price(detail.courses_total),
+        savings=_price(detail.savings),
     )
-    return {
-        "id": detail.id,
-        "code": detail.code,
-        "title": detail.title,
-        "description": detail.description,
-        "department_code": detail.department_code,
-        "department": detail.department,
-        "thumbnail_url": detail.thumbnail_url,
-        "estimated_minutes": detail.estimated_minutes,
-        "courses": [
-            {
-                "code": line.code,
-                "title": line.title,
-                "estimated_minutes": line.estimated_minutes,
-                "price": _price(line.price),
-            }
-            for line in detail.courses
-        ],
-        "price": _price(detail.price),
-        "courses_total": _price(detail.courses_total),
-        "savings": _price(detail.savings),
-        "savings_percent": detail.savings_percent,
-    }
 
 
 @router.get("/departments/{code}", response_model=DepartmentDetailOut)
 def department_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
-    detail = catalog.department_detail(
-        session=session,
-        code=_public_code(session, "department", code),
-        currency=_checked_currency(currency),
+    detail = _detail(catalog_area.department_detail, session, "department", code, currency)
+    return fill(
+        DepartmentDetailOut, detail,
+        parent={"code": detail.parent[0], "name": detail.parent[1]} if detail.parent else None,
+        subdepartments=[{"code": c, "name": n} for c, n in detail.subdepartments],
+        courses=[_card(c) for c in detail.courses],
+        plans=[fill(PlanOut, p, price=_price(p.price)) for p in detail.plans],
     )
-    return {
-        "id": detail.id,
-        "code": detail.code,
-        "name": detail.name,
-        "description": detail.description,
-        "parent": {"code": detail.parent[0], "name": detail.parent[1]} if detail.parent else None,
-        "subdepartments": [{"code": c, "name": n} for c, n in detail.subdepartments],
-        "courses": [_card(c) for c in detail.courses],
-        "plans": [
-            {"interval": p.interval, "trial_days": p.trial_days, "price": _price(p.price)}
-            for p in detail.plans
-        ],
-    }

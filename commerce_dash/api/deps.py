@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import BeforeValidator, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from sqlmodel import Session
 
@@ -19,10 +20,20 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.identifiers import INT_MAX as INT_MAX
 from commerce_dash.domain.identifiers import parse_id as parse_id
 from commerce_dash.domain.paging import MAX_PAGE_SIZE
-from commerce_dash.services.platform.accounts import SESSION_COOKIE, resolve_session
+from commerce_dash.services.platform import SESSION_COOKIE, resolve_session
 from commerce_dash.settings import get_settings
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_Body = TypeVar("_Body", bound=BaseModel)
+
+
+def parse_body(model: type[_Body], body: bytes) -> _Body:
+    """A JSON body read by the route itself (a signed body, an upload read after the caller
+    is checked) as ``model``; invalid: the same 422 as a body FastAPI parsed."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
 
 # -- integers from the client ---------------------------------------------------------------------
 #

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from commerce_dash.api.deps import DbSession
-from commerce_dash.api.schemas import Out, ProgressOutcomeOut
+from commerce_dash.api.deps import DbSession, parse_body
+from commerce_dash.api.schemas import Out, ProgressOutcomeOut, fill, progress_outcome
 from commerce_dash.connectors.secrets import CONNECTOR_KINDS
 from commerce_dash.models.integrations import ApiConnector
-from commerce_dash.services.enrollment import lms_sync, lms_users, registrations
-from commerce_dash.services.learning import progress
+from commerce_dash.services import enrollment as enrollment_area
+from commerce_dash.services import learning as learning_area
 
 router = APIRouter(prefix="/api/v2/integrations", tags=["integrations"])
 
@@ -40,7 +39,7 @@ class LmsCourseIn(BaseModel):
 
 
 class LmsSyncBody(BaseModel):
-    courses: list[LmsCourseIn] = Field(max_length=lms_sync.MAX_COURSES_PER_SYNC)
+    courses: list[LmsCourseIn] = Field(max_length=enrollment_area.MAX_COURSES_PER_SYNC)
 
 
 class SyncedCourseOut(Out):
@@ -95,7 +94,7 @@ def signed_by(kind: str) -> Callable[..., Signed]:
         timestamp: Annotated[str, Header(alias="X-Timestamp")] = "",
         signature: Annotated[str, Header(alias="X-Signature")] = "",
     ) -> Signed:
-        connector = lms_sync.authenticate_request(
+        connector = enrollment_area.authenticate_request(
             session=session, key_id=key_id, timestamp=timestamp, signature=signature, body=body,
             kind=kind,
         )
@@ -106,36 +105,21 @@ def signed_by(kind: str) -> Callable[..., Signed]:
 
 # Every inbound route today is the LMS's: sync, enrollment status, progress.
 LmsSigned = Annotated[Signed, Depends(signed_by("lms"))]
-_Body = TypeVar("_Body", bound=BaseModel)
-
-
-def _parsed(model: type[_Body], body: bytes) -> _Body:
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
 @router.post("/lms/courses", response_model=LmsSyncOut)
 def sync_lms_courses(
     session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
-    payload = _parsed(LmsSyncBody, signed.body)
-    result = lms_sync.sync_lms_courses(
+    payload = parse_body(LmsSyncBody, signed.body)
+    result = enrollment_area.sync_lms_courses(
         session=session,
         connector=signed.connector,
         courses=[
-            lms_sync.LmsCourse(
-                lms_id=c.lms_id,
-                code=c.code,
-                title=c.title,
-                department_code=c.department_code,
-                description=c.description,
-                category=c.category,
-                estimated_minutes=c.estimated_minutes,
-                published=c.published,
+            enrollment_area.LmsCourse(
+                **c.model_dump(exclude={"modules"}),
                 modules=[
-                    lms_sync.LmsModule(m.lms_id, m.title, m.summary, m.estimated_minutes)
+                    enrollment_area.LmsModule(m.lms_id, m.title, m.summary, m.estimated_minutes)
                     for m in c.modules
                 ],
             )
@@ -145,7 +129,7 @@ def sync_lms_courses(
     return {
         "created": result.created,
         "updated": result.updated,
-        "courses": [{"lms_id": c.lms_id, "code": c.code, "id": c.id} for c in result.courses],
+        "courses": [fill(SyncedCourseOut, c) for c in result.courses],
     }
 
 
@@ -176,14 +160,14 @@ def enrollment_status(
     session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
     """enrollment.approved / enrollment.rejected from the LMS: signed, timestamped, once."""
-    update = _parsed(EnrollmentStatusBody, signed.body)
-    outcome = registrations.apply_lms_status(session=session, update=registrations.LmsStatus(
+    update = parse_body(EnrollmentStatusBody, signed.body)
+    outcome = enrollment_area.apply_lms_status(session=session, update=enrollment_area.LmsStatus(
         order_item_id=update.payload.orderItemId, status=update.payload.status,
         enrollment_id=update.payload.enrollmentId, reason=update.payload.rejectionReason,
         lms_user_id=update.payload.userId,
     ))
     session.commit()
-    registrations.pay_lms_refund(session=session, order_item_id=update.payload.orderItemId)
+    enrollment_area.pay_lms_refund(session=session, order_item_id=update.payload.orderItemId)
     return {"received": True, "outcome": outcome}
 
 
@@ -193,7 +177,7 @@ class LmsUserIn(BaseModel):
 
 
 class LmsUsersBody(BaseModel):
-    users: list[LmsUserIn] = Field(max_length=lms_users.MAX_USERS_PER_SYNC)
+    users: list[LmsUserIn] = Field(max_length=enrollment_area.MAX_USERS_PER_SYNC)
 
 
 @router.post("/lms/users", response_model=LmsUsersOut)
@@ -201,8 +185,8 @@ def sync_lms_users(
     session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
     """The LMS names its users by email: enrollment payloads then carry its own user ids."""
-    payload = _parsed(LmsUsersBody, signed.body)
-    result = lms_users.sync_users(session=session, connector=signed.connector, users=[
+    payload = parse_body(LmsUsersBody, signed.body)
+    result = enrollment_area.sync_users(session=session, connector=signed.connector, users=[
         (u.email, u.lms_user_id) for u in payload.users])
     return {"linked": result.linked, "unchanged": result.unchanged, "unknown": result.unknown}
 
@@ -226,16 +210,10 @@ def lms_progress(
     session: DbSession, signed: LmsSigned,
 ) -> dict[str, Any]:
     """Module progress reported by the LMS for an enrollment it confirmed."""
-    update = _parsed(ProgressBody, signed.body)
-    outcome = progress.record_lms_progress(
+    update = parse_body(ProgressBody, signed.body)
+    outcome = learning_area.record_lms_progress(
         session=session, order_item_id=update.orderItemId, module_lms_id=update.moduleLmsId,
         completed=update.completed, score=update.score, minutes=update.minutes,
         event_id=update.eventId,
     )
-    return {
-        "applied": outcome.applied,
-        "complete": outcome.completion.complete,
-        "percentDone": outcome.completion.percent_done,
-        "missing": list(outcome.completion.missing),
-        "certificateNumber": outcome.certificate_number or None,
-    }
+    return progress_outcome(outcome)

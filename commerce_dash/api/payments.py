@@ -16,10 +16,9 @@ from commerce_dash.api.schemas import ErrorOut, Out
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.payments.base import IntentResult
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services.commerce import payments as payments_service
-from commerce_dash.services.commerce.checkout import ensure_intent
-from commerce_dash.services.commerce.payments import order_for
-from commerce_dash.services.platform.rate_limit import hit_many
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services.commerce import ensure_intent, order_for
+from commerce_dash.services.platform import hit_many
 from commerce_dash.settings import get_settings
 
 router = APIRouter(prefix="/api/v2/payments", tags=["payments"])
@@ -129,16 +128,16 @@ def create_intent(body: OrderRef, request: Request, session: DbSession,
 def confirm(body: OrderRef, request: Request, session: DbSession,
             actor: CurrentActor) -> dict[str, Any]:
     """The page finished the card step: settle from the processor now."""
-    result = payments_service.confirm_payment(session=session, actor=actor,
-                                              number=body.order_number)
-    state = payments_service.payment_state(session=session, actor=actor,
+    result = commerce_area.confirm_payment(session=session, actor=actor,
                                            number=body.order_number)
+    state = commerce_area.payment_state(session=session, actor=actor,
+                                        number=body.order_number)
     return {"intent": intent_json(result), **state}
 
 
 @router.get("/status/{number}", response_model=PaymentStateOut)
 def status(number: str, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
-    return payments_service.payment_state(session=session, actor=actor, number=number)
+    return commerce_area.payment_state(session=session, actor=actor, number=number)
 
 
 @router.post("/webhook/{processor}", response_model=WebhookOut, responses={
@@ -151,7 +150,7 @@ def webhook(
     """Processor webhooks: refused with 400 unless the signature verifies; stored once.
     A body over MAX_WEBHOOK_BYTES never gets here (413)."""
     try:
-        outcome = payments_service.receive_webhook(
+        outcome = commerce_area.receive_webhook(
             session=session, processor=processor, body=body, headers=dict(request.headers)
         )
     except DomainError as exc:
@@ -167,18 +166,18 @@ def sandbox_pay(body: SandboxCardBody, request: Request, session: DbSession,
                 actor: CurrentActor) -> dict[str, Any]:
     """The sandbox card form (test mode; only test card numbers are accepted)."""
     card = CardInput(body.card_number, body.exp_month, body.exp_year, body.cvc)
-    result = payments_service.sandbox_pay(session=session, actor=actor,
-                                          number=body.order_number, card=card)
-    state = payments_service.payment_state(session=session, actor=actor,
-                                           number=body.order_number)
+    result = commerce_area.sandbox_pay(session=session, actor=actor,
+                                       number=body.order_number, card=card)
+    state = commerce_area.payment_state(session=session, actor=actor,
+                                        number=body.order_number)
     return {"intent": intent_json(result), **state}
 
 
 @router.post("/sandbox/3ds/{intent_id}", response_model=ChallengeOut)
 def sandbox_challenge(intent_id: str, body: ChallengeBody, request: Request,
                       session: DbSession, actor: CurrentActor) -> dict[str, Any]:
-    result, number = payments_service.sandbox_challenge(
+    result, number = commerce_area.sandbox_challenge(
         session=session, actor=actor, intent_id=intent_id[:40], approve=body.approve
     )
-    state = payments_service.payment_state(session=session, actor=actor, number=number)
+    state = commerce_area.payment_state(session=session, actor=actor, number=number)
     return {"intent": intent_json(result), "order_number": number, **state}

@@ -18,13 +18,22 @@ from commerce_dash.api.deps import (
     PageNumber,
     section_guard,
 )
-from commerce_dash.api.schemas import DateTimeIn, Out, Paged, Timestamp, aware
+from commerce_dash.api.schemas import (
+    DateTimeIn,
+    Paged,
+    Timestamp,
+    aware,
+    fill,
+    iso,
+    mirror,
+    paged,
+)
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import MAX_PAGE_SIZE, PageRequest
 from commerce_dash.domain.pricing import ItemType, PriceStatus
 from commerce_dash.models.pricing import Price
-from commerce_dash.services.catalog import pricing as pricing_service
+from commerce_dash.services import catalog as catalog_area
 
 router = APIRouter(prefix="/api/v2/admin/pricing", tags=["admin", "pricing"])
 
@@ -50,22 +59,11 @@ class DeactivateBody(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
-class PriceOut(Out):
-    id: int
-    item_type: str
-    item_id: int
-    item_title: str
-    department: str
-    price_type: str
-    interval: str
-    trial_days: int
-    currency: str
+class PriceOut(mirror(catalog_area.PriceRow)):  # type: ignore[misc]
     amount: int = Field(description="Minor units of currency")
-    amount_label: str
     effective_from: Timestamp
     effective_until: Timestamp | None
     status: str
-    deactivated_reason: str
 
 
 def _choice(value: str, allowed: type[ItemType] | type[PriceStatus], field: str) -> str:
@@ -78,28 +76,13 @@ def _choice(value: str, allowed: type[ItemType] | type[PriceStatus], field: str)
     return value
 
 
-def _price_out(row: pricing_service.PriceRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "item_type": row.item_type,
-        "item_id": row.item_id,
-        "item_title": row.item_title,
-        "department": row.department,
-        "price_type": row.price_type,
-        "interval": row.interval,
-        "trial_days": row.trial_days,
-        "currency": row.currency,
-        "amount": row.amount,
-        "amount_label": row.amount_label,
-        "effective_from": row.effective_from.isoformat(),
-        "effective_until": row.effective_until.isoformat() if row.effective_until else None,
-        "status": row.status.value,
-        "deactivated_reason": row.deactivated_reason,
-    }
+def _price_out(row: catalog_area.PriceRow) -> dict[str, Any]:
+    return fill(PriceOut, row, effective_from=row.effective_from.isoformat(),
+                effective_until=iso(row.effective_until), status=row.status.value)
 
 
 def _row_of(session: DbSession, actor: Actor, price: Price) -> dict[str, Any]:
-    history = pricing_service.price_history(
+    history = catalog_area.price_history(
         session=session, actor=actor, item_type=price.item_type, item_id=price.item_id
     )
     return next(_price_out(r) for r in history if r.id == price.id)
@@ -117,7 +100,7 @@ def list_prices(
     page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE), AsciiDigits] = 25,
 ) -> dict[str, Any]:
-    result = pricing_service.list_prices(
+    result = catalog_area.list_prices(
         session=session,
         actor=actor,
         page=PageRequest(page, page_size),
@@ -127,27 +110,15 @@ def list_prices(
         status=_choice(status, PriceStatus, "status"),
         search=q,
     )
-    return {
-        "items": [_price_out(r) for r in result.items],
-        "total": result.total,
-        "page": result.page,
-        "page_size": result.page_size,
-        "pages": result.pages,
-    }
+    return paged(result, [_price_out(r) for r in result.items])
 
 
 @router.post("", status_code=201, response_model=PriceOut)
 def create_price(body: PriceBody, actor: PricingActor, session: DbSession) -> dict[str, Any]:
-    price = pricing_service.create_price(
+    price = catalog_area.create_price(
         session=session,
         actor=actor,
-        item_type=body.item_type,
-        item_id=body.item_id,
-        price_type=body.price_type,
-        amount=body.amount,
-        currency=body.currency,
-        interval=body.interval,
-        trial_days=body.trial_days,
+        **body.model_dump(exclude={"effective_from", "effective_until"}),
         effective_from=aware(body.effective_from, "effective_from"),
         effective_until=aware(body.effective_until, "effective_until"),
     )
@@ -161,7 +132,7 @@ def price_history(
     item_type: Annotated[str, Query(max_length=16)],
     item_id: IdQuery,
 ) -> list[dict[str, Any]]:
-    rows = pricing_service.price_history(
+    rows = catalog_area.price_history(
         session=session, actor=actor, item_type=item_type, item_id=item_id
     )
     return [_price_out(r) for r in rows]
@@ -175,7 +146,7 @@ def deactivate_price(
     body: DeactivateBody | None = None,
     reason: Annotated[str, Query(max_length=500)] = "",
 ) -> dict[str, Any]:
-    price = pricing_service.deactivate_price(
+    price = catalog_area.deactivate_price(
         session=session,
         actor=actor,
         price_id=price_id,

@@ -23,15 +23,14 @@ from commerce_dash.api.deps import (
     section_guard,
 )
 from commerce_dash.api.orders import OrderNumber
-from commerce_dash.api.registrations import _day_start
-from commerce_dash.api.schemas import DateIn, Out, Timestamp
+from commerce_dash.api.schemas import DateIn, Out, Timestamp, day_start, mirror, page_of
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.ledger import Shares
 from commerce_dash.domain.orders import order_number
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.models.commerce import Order, RefundRequest
-from commerce_dash.services.commerce import refunds
-from commerce_dash.services.revenue import ledger, payouts
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services import revenue as revenue_area
 
 router = APIRouter(tags=["refunds"])
 
@@ -43,32 +42,13 @@ Amount = Annotated[int, Field(ge=1, le=10**12)]
 Reason = Annotated[str, Field(max_length=4000)]
 
 
-class RefundRowOut(Out):
-    id: int
-    order_number: str
-    learner: str
-    email: str
-    amount: int
-    approved_amount: int | None
-    amount_label: str
-    currency: str
-    reason: str
+class RefundRowOut(mirror(commerce_area.RefundRow)):  # type: ignore[misc]
     source: str = Field(description="learner, registration_rejected or admin")
-    status: str
-    status_label: str
     created_at: Timestamp
-    decided_by: str
-    decision_reason: str
-    last_error: str
-    items: str
-    progress: str
 
 
-class RefundableLineOut(Out):
-    id: int
-    title: str
-    paid: int
-    left: int
+class RefundableLineOut(mirror(commerce_area.RefundableLine)):  # type: ignore[misc]
+    pass
 
 
 class OrderRefundsOut(Out):
@@ -110,40 +90,20 @@ class RefundBulkOut(Out):
     failed: int
 
 
-class ShareRuleOut(Out):
-    scope_key: str
-    label: str
-    platform_bps: int
-    creator_bps: int
-    instructor_bps: int
-    updated_at: str
+class ShareRuleOut(mirror(revenue_area.ShareRuleRow)):  # type: ignore[misc]
+    pass
 
 
 class ShareRulesOut(Out):
     items: list[ShareRuleOut]
 
 
-class PayoutCountsOut(Out):
-    configured: bool
-    not_sent: int
-    pending: int
-    synced: int
-    dead: int
-    held: int
+class PayoutCountsOut(mirror(revenue_area.PayoutCounts)):  # type: ignore[misc]
+    pass
 
 
-class PayoutRowOut(Out):
-    entry_id: int
-    event: str
-    order_item: str
-    course: str
-    amount: int
-    currency: str
-    recorded_at: str
-    status: str
-    attempts: int
-    last_error: str
-    message_id: int | None
+class PayoutRowOut(mirror(revenue_area.PayoutRow)):  # type: ignore[misc]
+    pass
 
 
 class PayoutStatusOut(Out):
@@ -154,7 +114,7 @@ class PayoutStatusOut(Out):
     page_size: int
 
 
-def _row_out(row: refunds.RefundRow) -> dict[str, Any]:
+def _row_out(row: commerce_area.RefundRow) -> dict[str, Any]:
     return {**asdict(row), "created_at": row.created_at.isoformat()}
 
 
@@ -171,8 +131,8 @@ class RequestBody(BaseModel):
 
 @router.get("/api/v2/orders/{number}/refunds", response_model=OrderRefundsOut)
 def order_refunds(actor: CurrentActor, session: DbSession, number: OrderNumber) -> dict[str, Any]:
-    left, lines = refunds.refund_options(session=session, actor=actor, number=number)
-    rows = refunds.for_order(session=session, actor=actor, number=number)
+    left, lines = commerce_area.refund_options(session=session, actor=actor, number=number)
+    rows = commerce_area.for_order(session=session, actor=actor, number=number)
     return {"items": [_row_out(r) for r in rows], "refundable": left,
             "lines": [asdict(line) for line in lines]}
 
@@ -181,11 +141,11 @@ def order_refunds(actor: CurrentActor, session: DbSession, number: OrderNumber) 
              response_model=RefundRowOut)
 def request_refund(actor: CurrentActor, session: DbSession, number: OrderNumber,
                    body: RequestBody) -> dict[str, Any]:
-    request = refunds.request_refund(
+    request = commerce_area.request_refund(
         session=session, actor=actor, number=number, reason=body.reason, amount=body.amount,
-        lines=[refunds.LineRefund(line.order_line_id, line.amount) for line in body.lines])
-    return next(_row_out(r) for r in refunds.for_order(session=session, actor=actor,
-                                                        number=number) if r.id == request.id)
+        lines=[commerce_area.LineRefund(line.order_line_id, line.amount) for line in body.lines])
+    return next(_row_out(r) for r in commerce_area.for_order(session=session, actor=actor,
+                                                              number=number) if r.id == request.id)
 
 
 # -- the queue -------------------------------------------------------------------------------
@@ -201,14 +161,13 @@ def queue(
     date_from: DateIn | None = None, date_to: DateIn | None = None,
     page: PageNumber = 1, page_size: PageSize = None,
 ) -> dict[str, Any]:
-    found = refunds.list_queue(session=session, actor=actor,
-                               page=PageRequest.clamp(page, page_size), status=status,
-                               learner=learner, source=source,
-                               date_from=_day_start(date_from),
-                               date_to=_day_start(date_to, next_day=True))
-    return {"items": [_row_out(r) for r in found.items], "total": found.total,
-            "page": found.page, "page_size": found.page_size,
-            "counts": refunds.counts(session=session)}
+    found = commerce_area.list_queue(session=session, actor=actor,
+                                     page=PageRequest.clamp(page, page_size), status=status,
+                                     learner=learner, source=source,
+                                     date_from=day_start(date_from),
+                                     date_to=day_start(date_to, next_day=True))
+    return {**page_of(found, [_row_out(r) for r in found.items]),
+            "counts": commerce_area.counts(session=session)}
 
 
 class ApproveBody(BaseModel):
@@ -221,7 +180,7 @@ class RejectBody(BaseModel):
 
 
 class BulkBody(BaseModel):
-    ids: list[BodyId] = Field(min_length=1, max_length=refunds.MAX_BULK)
+    ids: list[BodyId] = Field(min_length=1, max_length=commerce_area.MAX_BULK)
     action: Literal["approve", "reject"]
     reason: Reason = ""
 
@@ -242,28 +201,28 @@ def _one(session: DbSession, request_id: int) -> dict[str, Any]:
 @router.post("/api/v2/admin/refunds/{request_id}/approve", response_model=RefundOut)
 def approve(actor: RefundsActor, session: DbSession, request_id: RequestId,
             body: ApproveBody) -> dict[str, Any]:
-    refunds.approve(session=session, actor=actor, request_id=request_id, amount=body.amount,
-                    note=body.note)
+    commerce_area.approve(session=session, actor=actor, request_id=request_id, amount=body.amount,
+                          note=body.note)
     return _one(session, request_id)
 
 
 @router.post("/api/v2/admin/refunds/{request_id}/reject", response_model=RefundOut)
 def reject(actor: RefundsActor, session: DbSession, request_id: RequestId,
            body: RejectBody) -> dict[str, Any]:
-    refunds.reject(session=session, actor=actor, request_id=request_id, reason=body.reason)
+    commerce_area.reject(session=session, actor=actor, request_id=request_id, reason=body.reason)
     return _one(session, request_id)
 
 
 @router.post("/api/v2/admin/refunds/{request_id}/retry", response_model=RefundOut)
 def retry(actor: RefundsActor, session: DbSession, request_id: RequestId) -> dict[str, Any]:
-    refunds.retry(session=session, actor=actor, request_id=request_id)
+    commerce_area.retry(session=session, actor=actor, request_id=request_id)
     return _one(session, request_id)
 
 
 @router.post("/api/v2/admin/refunds/bulk", response_model=RefundBulkOut)
 def bulk(actor: RefundsActor, session: DbSession, body: BulkBody) -> dict[str, Any]:
-    outcomes = refunds.bulk(session=session, actor=actor, ids=body.ids, action=body.action,
-                            reason=body.reason)
+    outcomes = commerce_area.bulk(session=session, actor=actor, ids=body.ids, action=body.action,
+                                  reason=body.reason)
     return {"items": [asdict(o) for o in outcomes],
             "done": sum(1 for o in outcomes if o.ok), "failed": sum(1 for o in outcomes
                                                                     if not o.ok)}
@@ -282,23 +241,23 @@ class ShareBody(BaseModel):
 
 @router.get("/api/v2/admin/revenue/shares", response_model=ShareRulesOut)
 def shares(actor: SettingsActor, session: DbSession) -> dict[str, Any]:
-    rows = ledger.list_share_rules(session=session, actor=actor)
+    rows = revenue_area.list_share_rules(session=session, actor=actor)
     return {"items": [asdict(r) for r in rows]}
 
 
 @router.put("/api/v2/admin/revenue/shares", response_model=ShareRuleOut)
 def set_share(actor: SettingsActor, session: DbSession, body: ShareBody) -> dict[str, Any]:
-    row = ledger.set_share_rule(session=session, actor=actor, scope=body.scope,
-                                target_id=body.target_id,
-                                shares=Shares(body.platform_bps, body.creator_bps,
-                                              body.instructor_bps))
+    row = revenue_area.set_share_rule(session=session, actor=actor, scope=body.scope,
+                                      target_id=body.target_id,
+                                      shares=Shares(body.platform_bps, body.creator_bps,
+                                                    body.instructor_bps))
     return asdict(row)
 
 
 @router.delete("/api/v2/admin/revenue/shares/{scope_key}", status_code=204)
 def delete_share(actor: SettingsActor, session: DbSession,
                  scope_key: Annotated[str, Path(max_length=40)]) -> Response:
-    ledger.delete_share_rule(session=session, actor=actor, scope_key=scope_key)
+    revenue_area.delete_share_rule(session=session, actor=actor, scope_key=scope_key)
     return Response(status_code=204)
 
 
@@ -306,8 +265,7 @@ def delete_share(actor: SettingsActor, session: DbSession,
 def payout_status(actor: RevenueActor, session: DbSession,
                   status: Literal["", "not_sent", "pending", "synced", "dead"] = "",
                   page: PageNumber = 1, page_size: PageSize = None) -> dict[str, Any]:
-    counts, found = payouts.payout_status(session=session, actor=actor,
-                                          page=PageRequest.clamp(page, page_size),
-                                          status=status)
-    return {"counts": asdict(counts), "items": [asdict(r) for r in found.items],
-            "total": found.total, "page": found.page, "page_size": found.page_size}
+    counts, found = revenue_area.payout_status(session=session, actor=actor,
+                                               page=PageRequest.clamp(page, page_size),
+                                               status=status)
+    return {"counts": asdict(counts), **page_of(found, [asdict(r) for r in found.items])}

@@ -7,7 +7,6 @@ Ids are integers, times ISO 8601 (UTC), amounts come as the formatted ``amount_l
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -23,10 +22,21 @@ from commerce_dash.api.deps import (
     PageSize,
     section_guard,
 )
-from commerce_dash.api.schemas import DateIn, Listed, Out, Paged, Timestamp
+from commerce_dash.api.schemas import (
+    DateIn,
+    Listed,
+    Out,
+    Paged,
+    Timestamp,
+    day_start,
+    iso,
+    listed,
+    mirror,
+    paged,
+)
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.enrollment import registrations as registrations_service
+from commerce_dash.services import enrollment as enrollment_area
 
 router = APIRouter(tags=["registrations"])
 
@@ -49,31 +59,14 @@ class BulkBody(BaseModel):
     reason: Reason = ""
 
 
-class RegistrationOut(Out):
-    id: int
-    number: str
+class RegistrationOut(mirror(enrollment_area.QueueRow)):  # type: ignore[misc]
     status: str = Field(description="pending, approved, enrolled, rejected or cancelled")
-    learner_name: str
-    learner_email: str
-    kind: str
-    title: str
-    program_title: str
-    department: str
-    order_number: str
-    amount_label: str
-    payment_status: str
     created_at: Timestamp
-    reviewed_by: str
     reviewed_at: Timestamp | None
-    rejection_reason: str
-    refund: str
 
 
-class BulkResultOut(Out):
-    id: int
-    number: str
-    ok: bool
-    message: str
+class BulkResultOut(mirror(enrollment_area.BulkOutcome)):  # type: ignore[misc]
+    pass
 
 
 class BulkRegistrationsOut(Out):
@@ -83,22 +76,11 @@ class BulkRegistrationsOut(Out):
     failed: int
 
 
-def _when(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
-    if day is None:
-        return None
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return start + timedelta(days=1) if next_day else start
-
-
-def _row_out(row: registrations_service.QueueRow) -> dict[str, Any]:
+def _row_out(row: enrollment_area.QueueRow) -> dict[str, Any]:
     return {
         **asdict(row),
-        "created_at": _when(row.created_at),
-        "reviewed_at": _when(row.reviewed_at),
+        "created_at": iso(row.created_at),
+        "reviewed_at": iso(row.reviewed_at),
     }
 
 
@@ -107,15 +89,15 @@ def _row_out(row: registrations_service.QueueRow) -> dict[str, Any]:
 
 @router.get("/api/v2/registrations", response_model=Listed[RegistrationOut])
 def my_registrations(actor: CurrentActor, session: DbSession) -> dict[str, Any]:
-    rows = registrations_service.list_for_learner(session=session, user_id=actor.user_id)
-    return {"items": [_row_out(r) for r in rows], "total": len(rows)}
+    rows = enrollment_area.list_for_learner(session=session, user_id=actor.user_id)
+    return listed([_row_out(r) for r in rows])
 
 
 @router.get("/api/v2/registrations/{registration_id}", response_model=RegistrationOut)
 def my_registration(
     actor: CurrentActor, session: DbSession, registration_id: RegistrationId
 ) -> dict[str, Any]:
-    row = registrations_service.get_for_learner(
+    row = enrollment_area.get_for_learner(
         session=session, user_id=actor.user_id, registration_id=registration_id
     )
     return _row_out(row)
@@ -141,23 +123,17 @@ def admin_registrations(
     size: PageSize = None,
     page_size: PageSize = None,
 ) -> dict[str, Any]:
-    result = registrations_service.list_queue(
+    result = enrollment_area.list_queue(
         session=session,
         actor=actor,
         page=PageRequest.clamp(page, size or page_size),
         status=status,
         course_id=course_id,
-        date_from=_day_start(date_from),
-        date_to=_day_start(date_to, next_day=True),
+        date_from=day_start(date_from),
+        date_to=day_start(date_to, next_day=True),
         learner=learner,
     )
-    return {
-        "items": [_row_out(r) for r in result.items],
-        "total": result.total,
-        "page": result.page,
-        "page_size": result.page_size,
-        "pages": result.pages,
-    }
+    return paged(result, [_row_out(r) for r in result.items])
 
 
 @router.post("/api/v2/admin/registrations/bulk", tags=["admin"],
@@ -165,7 +141,7 @@ def admin_registrations(
 def bulk_registrations(
     body: BulkBody, actor: RegistrationsActor, session: DbSession
 ) -> dict[str, Any]:
-    outcomes = registrations_service.bulk(
+    outcomes = enrollment_area.bulk(
         session=session, actor=actor, ids=body.ids, action=body.action, reason=body.reason
     )
     succeeded = sum(1 for o in outcomes if o.ok)
@@ -182,7 +158,7 @@ def bulk_registrations(
 def approve_registration(
     actor: RegistrationsActor, session: DbSession, registration_id: RegistrationId
 ) -> dict[str, Any]:
-    row = registrations_service.approve(
+    row = enrollment_area.approve(
         session=session, actor=actor, registration_id=registration_id
     )
     return _row_out(row)
@@ -196,7 +172,7 @@ def reject_registration(
     registration_id: RegistrationId,
     body: RejectBody | None = None,
 ) -> dict[str, Any]:
-    row = registrations_service.reject(
+    row = enrollment_area.reject(
         session=session,
         actor=actor,
         registration_id=registration_id,

@@ -8,14 +8,21 @@ UTC), declared as such, so that declaring a model never changes an answer.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+import dataclasses
+import typing
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from commerce_dash.domain.clock import supported_day
 from commerce_dash.domain.error_codes import AREA_CODES
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.paging import Page
+
+if TYPE_CHECKING:
+    from commerce_dash.services.learning import ProgressOutcome
 
 T = TypeVar("T")
 
@@ -39,6 +46,20 @@ def aware(value: datetime | None, field: str) -> datetime | None:
     return value
 
 
+def day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
+    """A day filter as a UTC time: the day's first instant, or the next day's (an exclusive
+    upper bound) with ``next_day``."""
+    if day is None:
+        return None
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start + timedelta(days=1) if next_day else start
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as the routes write it (``isoformat()``), None kept."""
+    return value.isoformat() if value else None
+
+
 class Out(BaseModel):
     """The base of response models: filled from dicts or from objects' attributes (the
     services' dataclasses)."""
@@ -46,6 +67,40 @@ class Out(BaseModel):
     # extra="forbid": a route answering a field its model does not declare fails the API tests
     # and the fuzz (which call every route) instead of the field vanishing from the answer.
     model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+
+def mirror(source: type, *, exclude: Sequence[str] = ()) -> type[Out]:
+    """An ``Out`` base with the fields of ``source``, a service's dataclass: in its order, each
+    required, each typed as the dataclass types it; ``exclude`` leaves fields out.
+
+    A response model that answers a dataclass as it is subclasses this and redeclares only
+    what it answers differently (times as ``Timestamp`` strings, nested rows as their own
+    models, a field's description): a redeclared field keeps its place, a field the subclass
+    adds (or declares again after excluding it) comes after the mirrored ones. The dataclass
+    stays the one list of the fields, and the OpenAPI schema is what the same model written
+    out field by field would give. (A dynamic base: type checkers take the subclass as it is.)
+    """
+    hints = typing.get_type_hints(source)
+    unknown = set(exclude) - hints.keys()
+    if unknown:
+        raise TypeError(f"{source.__name__} has no field {', '.join(sorted(unknown))}")
+    fields: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(source)
+                              if f.name not in exclude}
+    return create_model(f"{source.__name__}Fields", __base__=Out, **fields)
+
+
+def fill(model: type[BaseModel], source: Any, **computed: Any) -> dict[str, Any]:
+    """The body of ``model`` for ``source`` (a service's dataclass or row): the fields given in
+    ``computed`` as given, every other one ``source``'s attribute of the same name.
+
+    The model's own field list says what is answered, so a route names only the fields it
+    works out rather than repeating the model (and the service's dataclass) name by name.
+    """
+    unknown = computed.keys() - model.model_fields.keys()
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    return {name: computed[name] if name in computed else getattr(source, name)
+            for name in model.model_fields}
 
 
 class ErrorOut(BaseModel):
@@ -94,6 +149,23 @@ class Listed(Out, Generic[T]):
     total: int
 
 
+def page_of(result: Page[Any], items: list[Any]) -> dict[str, Any]:
+    """``items`` (the page's rows as answered) with the page's numbers: the body of the
+    answers that declare their page fields themselves (without ``pages``)."""
+    return {"items": items, "total": result.total, "page": result.page,
+            "page_size": result.page_size}
+
+
+def paged(result: Page[Any], items: list[Any]) -> dict[str, Any]:
+    """The body of a ``Paged`` answer."""
+    return {**page_of(result, items), "pages": result.pages}
+
+
+def listed(items: Sequence[Any]) -> dict[str, Any]:
+    """The body of a ``Listed`` answer."""
+    return {"items": list(items), "total": len(items)}
+
+
 class ProgressOutcomeOut(Out):
     """What recording a module's progress did (the LMS's and the pages' field names)."""
 
@@ -102,6 +174,17 @@ class ProgressOutcomeOut(Out):
     percentDone: int  # noqa: N815 (spec field names)
     missing: list[str]
     certificateNumber: str | None  # noqa: N815
+
+
+def progress_outcome(outcome: ProgressOutcome) -> dict[str, Any]:
+    """The ``ProgressOutcomeOut`` body of a progress record (LMS webhook, learner, admin)."""
+    return {
+        "applied": outcome.applied,
+        "complete": outcome.completion.complete,
+        "percentDone": outcome.completion.percent_done,
+        "missing": list(outcome.completion.missing),
+        "certificateNumber": outcome.certificate_number or None,
+    }
 
 
 def binary(*media_types: str, description: str) -> dict[str, Any]:

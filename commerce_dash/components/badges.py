@@ -14,7 +14,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 if TYPE_CHECKING:
-    from commerce_dash.services.learning.learning import CourseProgress
+    from commerce_dash.services.learning import CourseProgress
 
 # status (or kind) -> Radix colour. One map for every status the app shows.
 STATUS_COLORS: dict[str, str] = {

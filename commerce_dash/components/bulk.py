@@ -7,10 +7,12 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.cells import only_if
+
 
 def bulk_bar(count: rx.Var[int], *actions: rx.Component, on_clear: Any) -> rx.Component:
     """'N selected:' with the page's action buttons, shown while anything is ticked."""
-    return rx.cond(
+    return only_if(
         count > 0,
         rx.card(
             rx.hstack(
@@ -22,7 +24,6 @@ def bulk_bar(count: rx.Var[int], *actions: rx.Component, on_clear: Any) -> rx.Co
             ),
             width="100%", id="bulk-bar",
         ),
-        rx.fragment(),
     )
 
 
@@ -45,7 +46,7 @@ def bulk_results(results: rx.Var[list[dict[str, str]]], summary: rx.Var[str],
                  failed: rx.Var[int], on_dismiss: Any, *, item_header: str,
                  failed_label: str) -> rx.Component:
     """What happened to each item of the last bulk action (``number``, ``ok``, ``message``)."""
-    return rx.cond(
+    return only_if(
         results.length() > 0,
         rx.callout.root(
             rx.callout.icon(
@@ -76,5 +77,4 @@ def bulk_results(results: rx.Var[list[dict[str, str]]], summary: rx.Var[str],
             color_scheme=rx.cond(failed > 0, "amber", "green"),  # type: ignore[arg-type]
             width="100%", id="bulk-results",
         ),
-        rx.fragment(),
     )

@@ -6,9 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.tables import empty_state
+from commerce_dash.components.store_panels import empty_card, icon_link_button
 from commerce_dash.domain.durations import duration_label
-from commerce_dash.services.catalog.catalog import CatalogCard
+from commerce_dash.services.catalog import CatalogCard
 from commerce_dash.state.links import item_href
 
 KIND_LABELS = {"course": "Course", "program": "Program"}
@@ -81,7 +81,6 @@ def catalog_card(card: rx.Var[dict[str, str]]) -> rx.Component:
                 rx.cond(
                     card["category"] != "",
                     rx.badge(card["category"], color_scheme="gray", variant="surface"),
-                    rx.fragment(),
                 ),
                 rx.spacer(),
                 rx.text(card["code"], size="1", color_scheme="gray"),
@@ -108,7 +107,6 @@ def catalog_card(card: rx.Var[dict[str, str]]) -> rx.Component:
                         spacing="1",
                         color=rx.color("gray", 11),
                     ),
-                    rx.fragment(),
                 ),
                 rx.spacer(),
                 rx.vstack(
@@ -122,7 +120,6 @@ def catalog_card(card: rx.Var[dict[str, str]]) -> rx.Component:
                         card["converted"] != "",
                         rx.text(card["converted"], size="1", color=rx.color("gray", 11),
                                 class_name="catalog-card-converted"),
-                        rx.fragment(),
                     ),
                     spacing="0",
                     align="end",
@@ -152,17 +149,12 @@ def catalog_grid(cards: rx.Var[list[dict[str, str]]]) -> rx.Component:
 
 def item_not_found(title: str, hint: str) -> rx.Component:
     """Shown instead of a course, program or department that does not exist (or not yet)."""
-    return rx.card(
-        rx.vstack(
-            empty_state("search-x", title, hint),
-            rx.link(
-                rx.button(rx.icon("arrow-left", size=16), "Back to the catalog"), href=routes.STORE
-            ),
-            align="center",
-            padding_bottom="1.5em",
-        ),
-        width="100%",
-        id="not-found",
+    return empty_card(
+        "not-found",
+        "search-x",
+        title,
+        hint,
+        icon_link_button("arrow-left", "Back to the catalog", routes.STORE),
     )
 
 
@@ -177,11 +169,9 @@ def price_notes(converted: rx.Var[str], offer: rx.Var[str]) -> rx.Component:
         rx.cond(
             converted != "",
             rx.text(converted, size="1", color=rx.color("gray", 11), id="price-converted"),
-            rx.fragment(),
         ),
         rx.cond(
             offer != "",
             rx.callout(offer, icon="info", size="1", width="100%", id="offer-note"),
-            rx.fragment(),
         ),
     )

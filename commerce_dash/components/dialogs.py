@@ -11,7 +11,7 @@ from typing import Any
 
 import reflex as rx
 
-from commerce_dash.components.forms import error_text
+from commerce_dash.components.forms import reason_footer
 
 Text = Any  # a str, a Var, or a tuple of both to join
 
@@ -28,12 +28,17 @@ def dialog(  # type: ignore[no-untyped-def]
     on_open_change,
     max_width: str | None = None,
     alert: bool = False,
+    tall: bool = False,
     **content_props,
 ) -> rx.Component:
     """The frame of every dialog: its title, its description and then ``body``.
 
     ``alert`` makes it an alert dialog (it asks before something that cannot be undone).
+    ``tall``: it may be longer than the screen, so it takes at most 90% of the screen's height
+    and scrolls inside.
     """
+    if tall:
+        content_props = {"max_height": "90vh", "overflow_y": "auto", **content_props}
     kind = rx.alert_dialog if alert else rx.dialog
     return kind.root(
         kind.content(
@@ -49,9 +54,10 @@ def dialog(  # type: ignore[no-untyped-def]
 
 
 def dialog_buttons(
-    *buttons: rx.Component, cancel: str = "Cancel", alert: bool = False
+    *buttons: rx.Component, cancel: str = "Cancel", alert: bool = False, **layout: Any
 ) -> rx.Component:
-    """Cancel (closes the dialog, never submits) then the dialog's own buttons, at the end."""
+    """Cancel (closes the dialog, never submits) then the dialog's own buttons, at the end;
+    ``layout`` adds to the row's (e.g. ``wrap="wrap"`` for long labels)."""
     close = rx.alert_dialog.cancel if alert else rx.dialog.close
     return rx.hstack(
         close(rx.button(cancel, variant="soft", color_scheme="gray", type="button")),
@@ -59,6 +65,7 @@ def dialog_buttons(
         justify="end",
         spacing="3",
         width="100%",
+        **layout,
     )
 
 
@@ -76,6 +83,40 @@ def action_button(  # type: ignore[no-untyped-def]
     return rx.button(*_parts(label), loading=loading, type="submit" if submit else "button", **props)
 
 
+def _action_dialog(  # type: ignore[no-untyped-def]
+    title: Text,
+    description: Text,
+    body: tuple[rx.Component, ...],
+    action: rx.Component,
+    *,
+    open,
+    on_open_change,
+    max_width: str | None,
+    alert: bool,
+    form: dict[str, Any] | None = None,
+) -> rx.Component:
+    """The one layout of a confirm or form dialog: under its description ``body``, then Cancel
+    and ``action``; with ``form`` (the form's props) all of it is one form."""
+    content = rx.vstack(
+        *body,
+        dialog_buttons(action, alert=alert),
+        spacing="3",
+        padding_top="1em",
+        width="100%",
+    )
+    if form is not None:
+        content = rx.form(content, **form)
+    return dialog(
+        title,
+        description,
+        content,
+        open=open,
+        on_open_change=on_open_change,
+        max_width=max_width,
+        alert=alert,
+    )
+
+
 def confirm_dialog(  # type: ignore[no-untyped-def]
     title: Text,
     description: Text,
@@ -91,19 +132,11 @@ def confirm_dialog(  # type: ignore[no-untyped-def]
     alert: bool = False,
 ) -> rx.Component:
     """Asks before an action: what happens, then Cancel or ``confirm``."""
-    return dialog(
+    return _action_dialog(
         title,
         description,
-        rx.vstack(
-            *body,
-            dialog_buttons(
-                action_button(confirm, on_confirm, color=color, id=confirm_id, loading=loading),
-                alert=alert,
-            ),
-            spacing="3",
-            padding_top="1em",
-            width="100%",
-        ),
+        body,
+        action_button(confirm, on_confirm, color=color, id=confirm_id, loading=loading),
         open=open,
         on_open_change=on_open_change,
         max_width=max_width,
@@ -127,29 +160,19 @@ def form_dialog(  # type: ignore[no-untyped-def]
     alert: bool = False,
 ) -> rx.Component:
     """A form in a dialog: its fields, then Cancel and ``submit``."""
-    form_props: dict[str, Any] = {"id": form_id} if form_id else {}
-    return dialog(
+    form: dict[str, Any] = {"on_submit": on_submit, "reset_on_submit": False}
+    if form_id:
+        form["id"] = form_id
+    return _action_dialog(
         title,
         description,
-        rx.form(
-            rx.vstack(
-                *fields,
-                dialog_buttons(
-                    action_button(submit, color=color, id=submit_id, loading=loading, submit=True),
-                    alert=alert,
-                ),
-                spacing="3",
-                padding_top="1em",
-                width="100%",
-            ),
-            on_submit=on_submit,
-            reset_on_submit=False,
-            **form_props,
-        ),
+        fields,
+        action_button(submit, color=color, id=submit_id, loading=loading, submit=True),
         open=open,
         on_open_change=on_open_change,
         max_width=max_width,
         alert=alert,
+        form=form,
     )
 
 
@@ -189,17 +212,7 @@ def reason_dialog(  # type: ignore[no-untyped-def]
             aria_label=placeholder,
             auto_focus=True,
         ),
-        rx.hstack(
-            error_text(error, error_id),
-            rx.spacer(),
-            rx.text(
-                length.to_string(),
-                f" / {maximum}",
-                size="1",
-                color_scheme=rx.cond(length < minimum, "gray", "green"),  # type: ignore[arg-type]
-            ),
-            width="100%",
-        ),
+        reason_footer(error, error_id, length, minimum, f" / {maximum}"),
         confirm=confirm,
         on_confirm=on_confirm,
         open=open,

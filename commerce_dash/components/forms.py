@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import reflex as rx
 
+from commerce_dash.components.cells import only_if
 from commerce_dash.settings import get_settings
 
 
@@ -38,12 +40,52 @@ def field(
         rx.cond(
             error != "",
             rx.text(error, color_scheme="red", size="2", id=f"{name}-error"),
-            rx.cond(hint != "", rx.text(hint, color_scheme="gray", size="1"), rx.fragment()),
+            only_if(hint != "", rx.text(hint, color_scheme="gray", size="1")),
         ),
         spacing="1",
         width="100%",
         align="start",
     )
+
+
+class Input(NamedTuple):
+    """What a text field of a form is: its name, its label and what helps to fill it."""
+
+    name: str
+    label: str
+    placeholder: str = ""
+    hint: str = ""
+    required: bool = False
+
+
+def input_fields(errors: Any, inputs: Sequence[Input], draft: Any = None) -> list[rx.Component]:
+    """A ``field`` for each of ``inputs``, its error from ``errors[name]`` and, with a
+    ``draft``, prefilled from ``draft[name]``."""
+    return [
+        field(
+            i.label,
+            i.name,
+            errors[i.name],
+            placeholder=i.placeholder,
+            required=i.required,
+            hint=i.hint,
+            **({} if draft is None else {"default_value": draft[i.name]}),
+        )
+        for i in inputs
+    ]
+
+
+def labelled(
+    label: str, control: rx.Component, *below: rx.Component, html_for: str = ""
+) -> rx.Component:
+    """A caption over a control that is no plain text input (a select, a radio group...), with
+    what goes under it (its error, a hint). ``html_for`` ties the caption to the control's id."""
+    caption = (
+        rx.text(label, as_="label", html_for=html_for, size="2", weight="medium")
+        if html_for
+        else rx.text(label, size="2", weight="medium")
+    )
+    return rx.vstack(caption, control, *below, spacing="1", width="100%", align="start")
 
 
 def new_password_fields(error: rx.Var[str] | str, label: str = "Password") -> rx.Component:
@@ -59,10 +101,9 @@ def new_password_fields(error: rx.Var[str] | str, label: str = "Password") -> rx
 
 def form_error(message: rx.Var[str]) -> rx.Component:
     """A banner for an error that belongs to the whole form."""
-    return rx.cond(
+    return only_if(
         message != "",
         rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
-        rx.fragment(),
     )
 
 
@@ -135,6 +176,23 @@ def select(  # type: ignore[no-untyped-def]
 def error_text(message: rx.Var[str] | str, id: str = "") -> rx.Component:
     """A field's error message in red (nothing when it is empty)."""
     props = {"id": id} if id else {}
-    return rx.cond(
-        message != "", rx.text(message, color_scheme="red", size="2", **props), rx.fragment()
+    return only_if(message != "", rx.text(message, color_scheme="red", size="2", **props))
+
+
+def reason_footer(  # type: ignore[no-untyped-def]
+    error: rx.Var[str] | str, error_id: str, length, minimum: int, count: str, **count_props
+) -> rx.Component:
+    """The line under a written reason: its error, and how long it is (``count`` follows the
+    number, e.g. " / 500"), gray until it reaches ``minimum`` characters, then green."""
+    return rx.hstack(
+        error_text(error, error_id),
+        rx.spacer(),
+        rx.text(
+            length.to_string(),
+            count,
+            size="1",
+            color_scheme=rx.cond(length < minimum, "gray", "green"),  # type: ignore[arg-type]
+            **count_props,
+        ),
+        width="100%",
     )

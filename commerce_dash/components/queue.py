@@ -13,9 +13,10 @@ from typing import Any
 import reflex as rx
 
 from commerce_dash.components.bulk import bulk_bar, bulk_results
+from commerce_dash.components.dialogs import reason_dialog
 from commerce_dash.components.filters import date_range, filter_bar, search_box
 from commerce_dash.components.shell import admin_shell
-from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.components.tables import paged_table
 
 
 def queue_filters(state: Any, *filters: rx.Component, date_label: str) -> rx.Component:
@@ -47,27 +48,57 @@ def queue_table(state: Any, headers: list[str], row: Any, select_label: str,
     """The paged table, its first column ticks rows (the header ticks the whole page)."""
     select_page = rx.checkbox(checked=state.all_on_page_selected, on_change=state.toggle_page,
                               aria_label=select_label, id="select-page")
-    return rx.card(
-        rx.cond(
-            state.rows.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell(select_page, width="2.5em"),
-                            *[rx.table.column_header_cell(h) for h in headers],
-                        )
-                    ),
-                    rx.table.body(rx.foreach(state.rows, row)),
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
-            ),
-            rx.cond(state.filtered, empty_state(*no_match), empty_state(*empty)),
-        ),
-        pager(state.page, state.pages, state.total, state.prev_page, state.next_page),
-        width="100%",
+    return paged_table(state, headers, row, empty, no_match=no_match,
+                       lead=(rx.table.column_header_cell(select_page, width="2.5em"),))
+
+
+def queue_reject_dialog(state: Any, title: Any, hint: str, *, minimum: int, maximum: int,
+                        placeholder: str, reason_id: str, error_id: str,
+                        confirm_id: str) -> rx.Component:
+    """The reason dialog of ``QueueMixin`` (one item or the selection), wired to its
+    ``reject_*`` fields and ``confirm_reject``."""
+    return reason_dialog(
+        title,
+        hint,
+        value=state.reject_reason,
+        on_change=state.set_reject_reason,
+        length=state.reject_length,
+        minimum=minimum,
+        maximum=maximum,
+        error=state.reject_error,
+        error_id=error_id,
+        reason_id=reason_id,
+        placeholder=placeholder,
+        confirm="Reject",
+        on_confirm=state.confirm_reject,
+        confirm_id=confirm_id,
+        open=state.reject_open,
+        on_open_change=state.set_reject_open,
+    )
+
+
+def select_row_box(state: Any, row: Any, label: Any, class_name: str) -> rx.Component:
+    """The box ticking one row for a bulk action (``label`` names the row to screen readers)."""
+    return rx.checkbox(
+        checked=state.selected.contains(row["id"]),
+        on_change=state.toggle_selected(row["id"]),
+        aria_label="Select " + label.to(str),
+        class_name=class_name,
+    )
+
+
+def decide_buttons(approve: tuple[str, Any, str], reject: tuple[str, Any, str],
+                   **props: Any) -> rx.Component:
+    """Approve and Reject buttons for one row, each given as (label, on_click, class)."""
+    (approve_label, on_approve, approve_class), (reject_label, on_reject, reject_class) = (
+        approve, reject)
+    return rx.hstack(
+        rx.button(rx.icon("check", size=14), approve_label, size="1", color_scheme="green",
+                  variant="soft", on_click=on_approve, class_name=approve_class),
+        rx.button(rx.icon("x", size=14), reject_label, size="1", color_scheme="red",
+                  variant="soft", on_click=on_reject, class_name=reject_class),
+        spacing="2",
+        **props,
     )
 
 

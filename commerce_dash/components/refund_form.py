@@ -9,12 +9,34 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
-from commerce_dash.components.dialogs import dialog
-from commerce_dash.components.forms import error_text
+from commerce_dash.components.cells import text_if
+from commerce_dash.components.dialogs import dialog, dialog_buttons
+from commerce_dash.components.forms import error_text, reason_footer
 from commerce_dash.domain.refunds import MAX_REASON, MIN_REASON
 
 # what the request covers
 WHOLE, ITEMS, AMOUNT = "whole", "items", "amount"
+
+
+def amount_input(value: Any, on_change: Any, currency: Any, id: str, *after: rx.Component,
+                 **props: Any) -> rx.Component:
+    """The amount to refund, in the order's currency (a decimal keyboard on phones), with
+    ``after`` beside it (e.g. the most that may be refunded)."""
+    return rx.hstack(
+        rx.input(
+            value=value,
+            on_change=on_change,
+            input_mode="decimal",
+            aria_label="Amount to refund",
+            width="10em",
+            id=id,
+        ),
+        rx.text(currency, size="2", color_scheme="gray"),
+        *after,
+        align="center",
+        spacing="2",
+        **props,
+    )
 
 
 def _line_choice(state: Any, line: ObjectVar[dict[str, str]]) -> rx.Component:
@@ -90,19 +112,8 @@ def refund_form_dialog(state: Any, *, admin: bool = False) -> rx.Component:
                 (
                     AMOUNT,
                     rx.vstack(
-                        rx.hstack(
-                            rx.input(
-                                value=state.refund_amount,
-                                on_change=state.set_refund_amount,
-                                input_mode="decimal",
-                                aria_label="Amount to refund",
-                                width="10em",
-                                id="refund-amount",
-                            ),
-                            rx.text(state.refund_currency, size="2", color_scheme="gray"),
-                            align="center",
-                            spacing="2",
-                        ),
+                        amount_input(state.refund_amount, state.set_refund_amount,
+                                     state.refund_currency, "refund-amount"),
                         error_text(state.refund_amount_error, "refund-amount-error"),
                         spacing="1",
                         width="100%",
@@ -125,44 +136,25 @@ def refund_form_dialog(state: Any, *, admin: bool = False) -> rx.Component:
                     width="100%",
                     id="refund-reason",
                 ),
-                rx.hstack(
-                    error_text(state.refund_reason_error, "refund-reason-field-error"),
-                    rx.spacer(),
-                    rx.text(
-                        state.refund_reason_length.to_string(),
-                        f" / {MAX_REASON} (at least {MIN_REASON})",
-                        size="1",
-                        color_scheme=rx.cond(  # type: ignore[arg-type]
-                            state.refund_reason_length < MIN_REASON, "gray", "green"
-                        ),
-                        id="refund-reason-count",
-                    ),
-                    width="100%",
+                reason_footer(
+                    state.refund_reason_error,
+                    "refund-reason-field-error",
+                    state.refund_reason_length,
+                    MIN_REASON,
+                    f" / {MAX_REASON} (at least {MIN_REASON})",
+                    id="refund-reason-count",
                 ),
                 spacing="1",
                 width="100%",
             ),
-            rx.cond(
-                state.refund_asked_label != "",
-                rx.text(
-                    "Refund asked: ",
-                    state.refund_asked_label,
-                    size="2",
-                    weight="medium",
-                    id="refund-asked",
-                ),
-                rx.fragment(),
-            ),
-            rx.hstack(
-                rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+            text_if(state.refund_asked_label, "Refund asked: ", state.refund_asked_label, size="2",
+                    weight="medium", id="refund-asked"),
+            dialog_buttons(
                 rx.button(
                     "Create refund request" if admin else "Request refund",
                     on_click=state.submit_refund,  # type: ignore[attr-defined]
                     id="refund-submit",
                 ),
-                justify="end",
-                spacing="3",
-                width="100%",
                 wrap="wrap",
             ),
             spacing="3",

@@ -12,6 +12,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from commerce_dash.components.badges import row_status_badge
+from commerce_dash.components.cells import only_if
 
 
 def source_badge(row: ObjectVar[dict[str, str]]) -> rx.Component:
@@ -25,7 +26,7 @@ def source_badge(row: ObjectVar[dict[str, str]]) -> rx.Component:
 
 
 def _small(value: Any, **props: Any) -> rx.Component:
-    return rx.cond(value != "", rx.text(value, size="1", **props), rx.fragment())
+    return only_if(value != "", rx.text(value, size="1", **props))
 
 
 def decision_lines(row: ObjectVar[dict[str, str]]) -> rx.Component:

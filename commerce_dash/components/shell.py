@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from commerce_dash import routes
@@ -10,6 +12,12 @@ from commerce_dash.state.admin import AdminState
 from commerce_dash.state.auth import AuthState
 
 BRAND = "Commerce Dash"
+
+
+def _frame(edge: str) -> dict[str, Any]:
+    """The look of the app's frame (header bars, sidebar): a light panel ruled off on the
+    ``edge`` side that faces the content."""
+    return {f"border_{edge}": f"1px solid {rx.color('gray', 5)}", "background": rx.color("gray", 1)}
 
 
 def brand(href: str = routes.HOME) -> rx.Component:
@@ -53,7 +61,6 @@ def account_menu() -> rx.Component:
                 rx.cond(
                     AuthState.is_admin_user,
                     rx.menu.item("Admin dashboard", on_click=rx.redirect(routes.ADMIN)),
-                    rx.fragment(),
                 ),
                 rx.menu.separator(),
                 rx.menu.item("Sign out", on_click=AuthState.sign_out, color_scheme="red"),
@@ -90,7 +97,6 @@ def store_header() -> rx.Component:
                             right="-8px",
                             id="cart-count",
                         ),
-                        rx.fragment(),
                     ),
                     position="relative",
                 ),
@@ -104,8 +110,7 @@ def store_header() -> rx.Component:
             margin="0 auto",
             padding="0.75em 1em",
         ),
-        border_bottom=f"1px solid {rx.color('gray', 5)}",
-        background=rx.color("gray", 1),
+        **_frame("bottom"),
         position="sticky",
         top="0",
         z_index="10",
@@ -113,11 +118,28 @@ def store_header() -> rx.Component:
     )
 
 
+def until_loaded(*children: rx.Component, **props: Any) -> rx.Component:
+    """The page's content, its form controls disabled until the page has loaded.
+
+    A page's on_load handlers run after the websocket connects, queued behind anything the
+    visitor already did: a form sent in the first instant ran before the page's load, which
+    then reset what the form had shown ("Check your email" vanished; the browser tests saw
+    it). A disabled fieldset holds every input and button inside until Reflex says the
+    page is hydrated (its on_load handlers done), and also stops a form sent before the
+    scripts load from going out as a plain GET. Links stay usable.
+    """
+    return rx.el.fieldset(
+        *children,
+        disabled=~rx.State.is_hydrated,
+        **{"border": "0", "margin": "0", "padding": "0", "min_width": "0", **props},
+    )
+
+
 def store_shell(*children: rx.Component) -> rx.Component:
     """The storefront layout: header, content column, footer."""
     return rx.box(
         store_header(),
-        rx.box(*children, max_width="1200px", margin="0 auto", padding=["1em", "1.5em 2em"]),
+        until_loaded(*children, max_width="1200px", margin="0 auto", padding=["1em", "1.5em 2em"]),
         rx.box(
             rx.text(
                 f"{BRAND} · courses, programs and certificates",
@@ -130,6 +152,11 @@ def store_shell(*children: rx.Component) -> rx.Component:
         min_height="100vh",
         background=rx.color("gray", 2),
     )
+
+
+def store_page(*children: rx.Component, spacing: str = "4", **props: Any) -> rx.Component:
+    """A storefront page: its sections in one full-width column inside ``store_shell``."""
+    return store_shell(rx.vstack(*children, spacing=spacing, width="100%", **props))
 
 
 def _nav_icon(key: rx.Var[str]) -> rx.Component:
@@ -192,8 +219,7 @@ def _sidebar(active_key: str) -> rx.Component:
         height="100vh",
         position="sticky",
         top="0",
-        border_right=f"1px solid {rx.color('gray', 5)}",
-        background=rx.color("gray", 1),
+        **_frame("right"),
         display=["none", "none", "block"],
         id="admin-sidebar",
     )
@@ -265,62 +291,66 @@ def _admin_header() -> rx.Component:
         align="center",
         spacing="3",
         padding="0.75em 1.25em",
-        border_bottom=f"1px solid {rx.color('gray', 5)}",
-        background=rx.color("gray", 1),
+        **_frame("bottom"),
         width="100%",
     )
 
 
-def refused_panel() -> rx.Component:
+def _guard_panel(
+    icon: rx.Component,
+    heading: str,
+    heading_id: str,
+    explanation: str,
+    actions: rx.Component,
+    max_width: str,
+) -> rx.Component:
+    """What the admin guard shows instead of a section: why, and where to go instead."""
     return rx.center(
         rx.vstack(
-            rx.icon("shield-x", size=40, color=rx.color("red", 9)),
-            rx.heading("You do not have access to this page", size="5", id="access-refused"),
-            rx.text(
-                "Your account does not have the role this page needs. "
-                "Ask a super-admin if you think it should.",
-                color_scheme="gray",
-                text_align="center",
-            ),
-            rx.hstack(
-                rx.link(rx.button("Go to the storefront", variant="soft"), href=routes.HOME),
-                rx.cond(
-                    AuthState.is_admin_user,
-                    rx.link(rx.button("Admin overview"), href=routes.ADMIN),
-                    rx.fragment(),
-                ),
-            ),
+            icon,
+            rx.heading(heading, size="5", id=heading_id),
+            rx.text(explanation, color_scheme="gray", text_align="center"),
+            actions,
             align="center",
             spacing="3",
-            max_width="480px",
+            max_width=max_width,
         ),
         padding="4em 1em",
     )
 
 
-def second_factor_panel() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("shield-alert", size=40, color=rx.color("amber", 11)),
-            rx.heading("Your admin role needs two-factor sign-in", size="5",
-                       id="second-factor-needed"),
-            rx.text(
-                "Admin pages open only in a session that passed a code from an authenticator "
-                "app. Set up two-factor sign-in, or sign out and in again with your code.",
-                color_scheme="gray",
-                text_align="center",
+def refused_panel() -> rx.Component:
+    return _guard_panel(
+        rx.icon("shield-x", size=40, color=rx.color("red", 9)),
+        "You do not have access to this page",
+        "access-refused",
+        "Your account does not have the role this page needs. "
+        "Ask a super-admin if you think it should.",
+        rx.hstack(
+            rx.link(rx.button("Go to the storefront", variant="soft"), href=routes.HOME),
+            rx.cond(
+                AuthState.is_admin_user,
+                rx.link(rx.button("Admin overview"), href=routes.ADMIN),
             ),
-            rx.hstack(
-                rx.link(rx.button("Set up two-factor sign-in"), href=routes.ACCOUNT_SECURITY),
-                rx.button("Sign out", variant="soft", on_click=AuthState.sign_out),
-                wrap="wrap",
-                justify="center",
-            ),
-            align="center",
-            spacing="3",
-            max_width="520px",
         ),
-        padding="4em 1em",
+        "480px",
+    )
+
+
+def second_factor_panel() -> rx.Component:
+    return _guard_panel(
+        rx.icon("shield-alert", size=40, color=rx.color("amber", 11)),
+        "Your admin role needs two-factor sign-in",
+        "second-factor-needed",
+        "Admin pages open only in a session that passed a code from an authenticator "
+        "app. Set up two-factor sign-in, or sign out and in again with your code.",
+        rx.hstack(
+            rx.link(rx.button("Set up two-factor sign-in"), href=routes.ACCOUNT_SECURITY),
+            rx.button("Sign out", variant="soft", on_click=AuthState.sign_out),
+            wrap="wrap",
+            justify="center",
+        ),
+        "520px",
     )
 
 
@@ -334,10 +364,10 @@ def admin_shell(active_key: str, title: str, *children: rx.Component) -> rx.Comp
         rx.center(rx.spinner(size="3"), padding="4em"),
     )
     return rx.hstack(
-        rx.cond(AuthState.is_admin_user, _sidebar(active_key), rx.fragment()),
+        rx.cond(AuthState.is_admin_user, _sidebar(active_key)),
         rx.vstack(
             _admin_header(),
-            rx.box(body, padding=["1em", "1.5em 2em"], width="100%", max_width="1280px"),
+            until_loaded(body, padding=["1em", "1.5em 2em"], width="100%", max_width="1280px"),
             spacing="0",
             width="100%",
             min_width="0",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import reflex as rx
 
 
@@ -52,33 +55,52 @@ def empty_state(icon: str, title: str, hint: str) -> rx.Component:
     )
 
 
+def table_box(
+    headers: Sequence[str | rx.Component],
+    rows: Any,
+    row: Any,
+    *,
+    lead: Sequence[rx.Component] = (),
+    box: dict[str, Any] | None = None,
+    **table_props: Any,
+) -> rx.Component:
+    """A table of the list var ``rows``, each drawn by ``row``, under a header row of
+    ``headers`` (texts, or header cells of their own) after the ``lead`` header cells (e.g. a
+    tick-all box). It scrolls sideways on narrow screens unless ``box`` gives the box's own
+    layout; ``table_props`` go to the table (e.g. ``size="1"``)."""
+    cells = [h if isinstance(h, rx.Component) else rx.table.column_header_cell(h)
+             for h in headers]
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*lead, *cells)),
+            rx.table.body(rx.foreach(rows, row)),
+            width="100%",
+            **table_props,
+        ),
+        **(box or {"overflow_x": "auto", "width": "100%"}),
+    )
+
+
 def paged_table(
-    state,  # type: ignore[no-untyped-def]
+    state: Any,
     headers: list[str],
-    row,  # type: ignore[no-untyped-def]
+    row: Any,
     empty: tuple[str, str, str],
+    *,
+    no_match: tuple[str, str, str] | None = None,
+    lead: Sequence[rx.Component] = (),
 ) -> rx.Component:
     """A card holding a server-paged table of ``state.rows`` and its pager.
 
     ``state`` has ``rows``, ``page``, ``pages``, ``total`` and ``prev_page``/``next_page``
-    events; ``empty`` is the (icon, title, hint) shown when there are no rows.
+    events; ``empty`` is the (icon, title, hint) shown when there are no rows, or, with
+    ``no_match``, when there are none at all (``no_match`` then shows when ``state.filtered``).
     """
+    nothing = empty_state(*empty)
+    if no_match is not None:
+        nothing = rx.cond(state.filtered, empty_state(*no_match), nothing)
     return rx.card(
-        rx.cond(
-            state.rows.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
-                    ),
-                    rx.table.body(rx.foreach(state.rows, row)),
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
-            ),
-            empty_state(*empty),
-        ),
+        rx.cond(state.rows.length() > 0, table_box(headers, state.rows, row, lead=lead), nothing),
         pager(state.page, state.pages, state.total, state.prev_page, state.next_page),
         width="100%",
     )

@@ -20,16 +20,25 @@ from commerce_dash.models.catalog import CourseModule
 from commerce_dash.models.enrollment import Enrollment
 from commerce_dash.payments.factory import processor_for_departments
 from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.services.catalog.discounts import CodeInput, create_code, set_code_active
-from commerce_dash.services.catalog.pricing import create_price
-from commerce_dash.services.catalog.programs import create_program
-from commerce_dash.services.commerce import cart, payments, refunds
-from commerce_dash.services.commerce.cart import CartOwner
-from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
-from commerce_dash.services.learning.progress import ProgressReport, record_progress
-from commerce_dash.services.platform.accounts import load_actor
-from commerce_dash.services.platform.org import ModuleSpec, create_course, create_department
-from commerce_dash.services.platform.users import bootstrap_super_admin, create_user
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services.catalog import (
+    CodeInput,
+    create_code,
+    create_price,
+    create_program,
+    set_code_active,
+)
+from commerce_dash.services.commerce import CartOwner, CheckoutRequest
+from commerce_dash.services.commerce import place_order as checkout
+from commerce_dash.services.learning import ProgressReport, record_progress
+from commerce_dash.services.platform import (
+    ModuleSpec,
+    bootstrap_super_admin,
+    create_course,
+    create_department,
+    create_user,
+    load_actor,
+)
 
 # (department code, name, parent code, approval required, description)
 DEPARTMENTS = [
@@ -484,12 +493,12 @@ def _load_sales(session: Session, course_ids: dict[str, int]) -> dict[str, int]:
         buyer = load_actor(session=session, user=user)
         owner = CartOwner(user_id=buyer.user_id, email=buyer.email)
         for code in codes:
-            cart.add_item(session=session, owner=owner, item_type="course",
-                          item_id=course_ids[code])
+            commerce_area.add_item(session=session, owner=owner, item_type="course",
+                                   item_id=course_ids[code])
         order = checkout(session=session, actor=buyer,
                          request=CheckoutRequest(f"demo-order-{buyer.user_id}"))
-        payments.sandbox_pay(session=session, actor=buyer, number=order.number,
-                             card=CardInput("4242424242424242", 12, 2034, "123"))
+        commerce_area.sandbox_pay(session=session, actor=buyer, number=order.number,
+                                  card=CardInput("4242424242424242", 12, 2034, "123"))
         orders += 1
         if learns:
             enrollment = session.exec(select(Enrollment).where(
@@ -500,9 +509,9 @@ def _load_sales(session: Session, course_ids: dict[str, int]) -> dict[str, int]:
                 record_progress(session=session, report=ProgressReport(
                     enrollment.id or 0, module_id or 0, True, minutes=30))
         if asks_refund:
-            refunds.request_refund(session=session, actor=buyer, number=order.number,
-                                   reason="The course overlaps with training my employer "
-                                          "already gave me.")
+            commerce_area.request_refund(session=session, actor=buyer, number=order.number,
+                                         reason="The course overlaps with training my employer "
+                                                "already gave me.")
     return {"orders": orders}
 
 

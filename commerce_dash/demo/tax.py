@@ -9,8 +9,8 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.fx import parse_rate, rate_text
 from commerce_dash.domain.tax import validate_rate_percent
 from commerce_dash.models.tax import FxRate, TaxRate
-from commerce_dash.services.catalog import fx as fx_service
-from commerce_dash.services.commerce import tax as tax_service
+from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.settings import get_settings
 
 # (country, region, rate percent, label)
@@ -37,7 +37,7 @@ def seed_tax_and_fx(session: Session, *, actor: Actor | None = None) -> dict[str
     fx_rates = [(code, rate) for code, rate in DEMO_FX_RATES if code != base]
     if actor is not None:
         for country, region, percent, label in DEMO_TAX_RATES:
-            tax_service.upsert_tax_rate(
+            commerce_area.upsert_tax_rate(
                 session=session,
                 actor=actor,
                 country=country,
@@ -47,7 +47,7 @@ def seed_tax_and_fx(session: Session, *, actor: Actor | None = None) -> dict[str
                 label=label,
             )
         for code, rate in fx_rates:
-            fx_service.set_rate(session=session, actor=actor, quote=code, rate_text=rate)
+            catalog_area.set_rate(session=session, actor=actor, quote=code, rate_text=rate)
     else:
         now = utcnow()
         for country, region, percent, label in DEMO_TAX_RATES:

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from commerce_dash.domain.clock import ensure_utc
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.money import allocate, currency_digits, format_minor
+from commerce_dash.domain.money import allocate, format_minor, is_known_currency
 from commerce_dash.domain.percent import BPS, PercentError, parse_percent
 from commerce_dash.domain.pricing import ItemType
 
@@ -150,16 +150,6 @@ def _invalid(field: str, code: str, message: str) -> DomainError:
     return DomainError(code, message, field=field)
 
 
-def _known_currency(currency: str | None) -> bool:
-    if not isinstance(currency, str):
-        return False
-    try:
-        currency_digits(currency)
-    except ValueError:
-        return False
-    return True
-
-
 def validate_code_definition(
     *,
     code: str,
@@ -198,7 +188,7 @@ def validate_code_definition(
             "amount_off", "amount_must_be_positive", "A fixed discount must be more than zero."
         )
     needs_currency = kind is DiscountKind.FIXED or min_purchase > 0
-    if (needs_currency or currency is not None) and not _known_currency(currency):
+    if (needs_currency or currency is not None) and not is_known_currency(currency):
         message = f"Unknown currency {currency!r}." if currency else "Choose a currency."
         raise _invalid("currency", "invalid_currency", message)
     if valid_until is not None and ensure_utc(valid_until) <= ensure_utc(valid_from):

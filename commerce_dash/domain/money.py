@@ -55,6 +55,17 @@ def currency_digits(currency: str) -> int:
     return int(get_currency_precision(_normalise_currency(currency)))
 
 
+def is_known_currency(currency: object) -> bool:
+    """Whether ``currency`` is an ISO 4217 code the app knows (any case, spaces trimmed)."""
+    if not isinstance(currency, str):
+        return False
+    try:
+        currency_digits(currency)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.ledger import split_line
-from commerce_dash.domain.money import currency_digits, format_minor
+from commerce_dash.domain.money import format_minor, is_known_currency
 
 
 class ItemType(StrEnum):
@@ -117,6 +117,16 @@ def plan_new_price(
     return PricePlan(tuple(closes))
 
 
+def known_currency(currency: str) -> str:
+    """``currency`` as the app writes it (trimmed, upper case); a DomainError
+    ``invalid_currency`` for the currency field when the app does not know it (the one rule
+    for a currency a person typed: an admin's price, a shopper's display currency)."""
+    if not is_known_currency(currency):
+        raise DomainError("invalid_currency", f"Unknown currency {currency!r}.",
+                          field="currency")
+    return currency.strip().upper()
+
+
 def validate_price(
     *,
     item_type: ItemType,
@@ -130,12 +140,7 @@ def validate_price(
     now: datetime,
 ) -> str:
     """Check a new price's own fields; returns the normalised currency or raises."""
-    try:
-        currency_digits(currency)
-    except ValueError:
-        raise DomainError("invalid_currency", f"Unknown currency {currency!r}.",
-                          field="currency") from None
-    currency = currency.strip().upper()
+    currency = known_currency(currency)
     if price_type is PriceType.FREE:
         if amount != 0:
             raise DomainError("free_has_amount", "A free price has no amount.", field="amount")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 
 from commerce_dash.db import session_scope
-from commerce_dash.services.platform.accounts import purge_stale_records
-from commerce_dash.services.platform.jobs import purge_old_runs
+from commerce_dash.services.platform import purge_old_runs, purge_stale_records
 
 log = logging.getLogger(__name__)
 

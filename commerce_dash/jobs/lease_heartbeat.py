@@ -12,7 +12,7 @@ import threading
 from types import TracebackType
 
 from commerce_dash.db import session_scope
-from commerce_dash.services.platform.jobs import renew_lease
+from commerce_dash.services.platform import renew_lease
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from commerce_dash.jobs.commerce import (
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
 from commerce_dash.jobs.lease_heartbeat import LeaseHeartbeat
 from commerce_dash.jobs.outbox_delivery import deliver_due
-from commerce_dash.services.platform.jobs import acquire_lease, finish_run, release_lease, start_run
+from commerce_dash.services.platform import acquire_lease, finish_run, release_lease, start_run
 from commerce_dash.settings import get_settings
 
 log = logging.getLogger(__name__)

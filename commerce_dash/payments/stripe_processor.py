@@ -22,7 +22,7 @@ upper-case. A decline is a state of the intent (``FAILED`` with Stripe's reason)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import stripe
@@ -230,36 +230,39 @@ class StripeProcessor:
                 params["description"] = request.description
             if request.customer_email:
                 params["receipt_email"] = request.customer_email
+        return self._intent_call(lambda: self._client.v1.payment_intents.create(
+            params,  # type: ignore[arg-type]  # built as a plain dict per dialect
+            {"idempotency_key": request.idempotency_key},
+        ))
+
+    def _intent_call(self, call: Callable[[], Any], *, declines: str = "") -> IntentResult:
+        """Run one Stripe call answering an intent: the intent as a result, a Stripe error as
+        :class:`ProcessorError`; a card error of a confirmation (``declines``: the intent's id)
+        as the declined intent."""
         try:
-            intent = self._client.v1.payment_intents.create(
-                params,  # type: ignore[arg-type]  # built as a plain dict per dialect
-                {"idempotency_key": request.idempotency_key},
-            )
+            intent = call()
+        except stripe.CardError as err:
+            if not declines:
+                raise processor_error(err) from err
+            return self._declined(declines, err)
         except stripe.StripeError as err:
             raise processor_error(err) from err
         return intent_result(_as_dict(intent))
 
     def retrieve_intent(self, intent_id: str) -> IntentResult:
-        try:
-            intent = self._client.v1.payment_intents.retrieve(intent_id)
-        except stripe.StripeError as err:
-            raise processor_error(err) from err
-        return intent_result(_as_dict(intent))
+        return self._intent_call(lambda: self._client.v1.payment_intents.retrieve(intent_id))
 
     def confirm_intent(self, intent_id: str, payment_method: str) -> IntentResult:
         """Confirm server-side. A decline returns ``FAILED`` with Stripe's reason."""
         intents = self._client.v1.payment_intents
-        try:
+
+        def confirm() -> Any:
             if self.localstripe_compat:
                 intents.update(intent_id, {"payment_method": payment_method})
-                intent = intents.confirm(intent_id)
-            else:
-                intent = intents.confirm(intent_id, {"payment_method": payment_method})
-        except stripe.CardError as err:
-            return self._declined(intent_id, err)
-        except stripe.StripeError as err:
-            raise processor_error(err) from err
-        return intent_result(_as_dict(intent))
+                return intents.confirm(intent_id)
+            return intents.confirm(intent_id, {"payment_method": payment_method})
+
+        return self._intent_call(confirm, declines=intent_id)
 
     def confirm_with_token(self, intent_id: str, token: str, card_id: str) -> IntentResult:
         """Confirm with a card token made by Stripe.js ``createToken`` in the browser.
@@ -269,16 +272,10 @@ class StripeProcessor:
         """
         if self.localstripe_compat:
             return self.confirm_intent(intent_id, card_id)
-        try:
-            intent = self._client.v1.payment_intents.confirm(
-                intent_id,
-                {"payment_method_data": {"type": "card", "card": {"token": token}}},  # type: ignore[arg-type]
-            )
-        except stripe.CardError as err:
-            return self._declined(intent_id, err)
-        except stripe.StripeError as err:
-            raise processor_error(err) from err
-        return intent_result(_as_dict(intent))
+        return self._intent_call(lambda: self._client.v1.payment_intents.confirm(
+            intent_id,
+            {"payment_method_data": {"type": "card", "card": {"token": token}}},  # type: ignore[arg-type]
+        ), declines=intent_id)
 
     def _declined(self, intent_id: str, err: stripe.CardError) -> IntentResult:
         """The intent after a decline: from the error body (Stripe) or fetched (localstripe)."""
@@ -297,11 +294,7 @@ class StripeProcessor:
         return result
 
     def cancel_intent(self, intent_id: str) -> IntentResult:
-        try:
-            intent = self._client.v1.payment_intents.cancel(intent_id)
-        except stripe.StripeError as err:
-            raise processor_error(err) from err
-        return intent_result(_as_dict(intent))
+        return self._intent_call(lambda: self._client.v1.payment_intents.cancel(intent_id))
 
     def refund(self, request: RefundRequest) -> RefundResult:
         # Stripe's own ``reason`` is an enum (duplicate, fraudulent, ...) and localstripe

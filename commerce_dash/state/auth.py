@@ -13,14 +13,20 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.access import ROLE_LABELS, RoleName, is_admin, visible_sections
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.return_to import local_path
-from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce.cart import CartOwner
-from commerce_dash.services.platform import accounts
-from commerce_dash.services.platform.accounts import SESSION_COOKIE
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services import platform as platform_area
+from commerce_dash.services.commerce import CartOwner
+from commerce_dash.services.platform import SESSION_COOKIE
 from commerce_dash.settings import get_settings
 from commerce_dash.state.offload import with_session
 
 CART_COOKIE = "cd_cart"
+# Notes for the page after a full-page hop (signed in, signed out, cart merged). They ride
+# in a short-lived browser cookie, not in the tab's server-side state: across the hop the
+# browser opens a new websocket, and Reflex gives it a fresh state when the old socket has
+# not closed yet (its duplicate-tab rule), which lost notes kept server-side.
+NOTICE_COOKIE = "cd_notice"
+NOTICE_MAX_AGE_SECONDS = 120
 AUTH_SESSION_PATH = "/api/v2/auth/session"
 AUTH_SIGNED_OUT_PATH = "/api/v2/auth/signed-out"
 
@@ -32,6 +38,17 @@ def cookie_value(header: str, name: str) -> str:
         if sep and key == name:
             return value.strip().strip('"')
     return ""
+
+
+def parse_notices(raw: str) -> list[str]:
+    """The notes of a notice cookie; anything that is not a JSON list of strings is none."""
+    try:
+        notices = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    if not isinstance(notices, list):
+        return []
+    return [n for n in notices if isinstance(n, str) and n][:5]
 
 
 def _role_label(role: str) -> str:
@@ -66,9 +83,15 @@ class AuthState(rx.State):
     is_admin_user: bool = False
     nav_sections: list[dict[str, str]] = []
 
-    # notes to show on the next page (a full-page hop ends the current one; the tab keeps
-    # its state across it)
-    _notices: list[str] = []
+    # notes to show on the next page (see NOTICE_COOKIE): a JSON list of strings
+    notice_cookie: str = rx.Cookie(
+        "",
+        name=NOTICE_COOKIE,
+        same_site="lax",
+        path="/",
+        max_age=NOTICE_MAX_AGE_SECONDS,
+        secure=get_settings().public_url.startswith("https://"),
+    )
     # a sign-in waiting for its code (see pages/public/second_factor.py)
     _challenge: str = ""
     _challenge_landing: str = ""
@@ -87,7 +110,7 @@ class AuthState(rx.State):
     def current_actor(self) -> Actor | None:
         """The actor for the session cookie, looked up in the database now."""
         with session_scope() as session:
-            return accounts.resolve_session(
+            return platform_area.resolve_session(
                 session=session, token=self._session_token(), client_ip=self._client_ip(),
                 user_agent=self._user_agent(),
             )
@@ -112,7 +135,7 @@ class AuthState(rx.State):
 
     def refresh_cart_count(self, actor: Actor | None) -> None:
         with session_scope() as session:
-            self.cart_count = cart_service.cart_count(
+            self.cart_count = commerce_area.cart_count(
                 session=session, owner=self.cart_owner(actor)
             )
 
@@ -123,11 +146,16 @@ class AuthState(rx.State):
         self._show_actor(actor)
         self.refresh_cart_count(actor)
 
+    def leave_notices(self, *notices: str) -> None:
+        """Notes for the page the coming full-page hop lands on (shown once, there)."""
+        kept = [n for n in notices if n]
+        self.notice_cookie = json.dumps(kept) if kept else ""
+
     @rx.event
     def show_notices(self):  # type: ignore[no-untyped-def]
         """The notes left for this page by the one before a full-page hop (every page)."""
-        notices, self._notices = self._notices, []
-        return [rx.toast.info(n) for n in notices] or None
+        raw, self.notice_cookie = self.notice_cookie, ""
+        return [rx.toast.info(n) for n in parse_notices(raw)] or None
 
     def _backend_address(self, path: str) -> str:
         """``path`` on the API as this browser reaches it: the websocket's own host (the
@@ -146,7 +174,7 @@ class AuthState(rx.State):
         url = self._backend_address(path) + "?" + urlencode(query)
         return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
-    async def _enter(self, verified: accounts.Verified, landing: str, welcome: str = ""):  # type: ignore[no-untyped-def]
+    async def _enter(self, verified: platform_area.Verified, landing: str, welcome: str = ""):  # type: ignore[no-untyped-def]
         """Sign the browser in: the guest cart joins the learner's, and a full-page hop
         trades a ticket for the session cookie and lands on ``landing``."""
         cart_token = self.cart_token
@@ -154,22 +182,22 @@ class AuthState(rx.State):
         def work(session: Session) -> tuple[list[str], str]:
             messages: list[str] = []
             if cart_token:
-                messages = cart_service.merge_guest_cart(
+                messages = commerce_area.merge_guest_cart(
                     session=session, token=cart_token, user_id=verified.actor.user_id
                 ).messages
-            return messages, accounts.issue_ticket(session=session, verified=verified)
+            return messages, platform_area.issue_ticket(session=session, verified=verified)
 
         messages, ticket = await with_session(work)
         self.cart_token = ""
-        self._notices = ([welcome] if welcome else []) + messages
+        self.leave_notices(welcome, *messages)
         self._show_actor(verified.actor)
         return self._hop(AUTH_SESSION_PATH, ticket=ticket, to=self._page_address(landing))
 
-    async def _after_proof(self, proven: accounts.Proven, welcome: str = "",
+    async def _after_proof(self, proven: platform_area.Proven, welcome: str = "",
                            landing: str = ""):  # type: ignore[no-untyped-def]
         """Where a proof of identity leads: in (to ``landing``, else the ``next`` page or
         the user's home), or to the code step when the account has two-factor sign-in."""
-        if isinstance(proven, accounts.SecondFactorNeeded):
+        if isinstance(proven, platform_area.SecondFactorNeeded):
             self._challenge = proven.challenge
             self._challenge_landing = landing or self._wanted_page()
             self._challenge_welcome = welcome
@@ -190,8 +218,8 @@ class AuthState(rx.State):
     def sign_out(self):  # type: ignore[no-untyped-def]
         """End the session on the server, then drop the cookie with a full-page hop."""
         with session_scope() as session:
-            accounts.sign_out(session=session, token=self._session_token())
+            platform_area.sign_out(session=session, token=self._session_token())
         self._show_actor(None)
         self.cart_count = 0
-        self._notices = ["You are signed out."]
+        self.leave_notices("You are signed out.")
         return self._hop(AUTH_SIGNED_OUT_PATH, to=self._page_address(routes.HOME))

@@ -11,9 +11,9 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.catalog import Course, Program
-from commerce_dash.services.catalog.fx import display_options
-from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce.cart import CartOwner
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services.catalog import display_options
+from commerce_dash.services.commerce import CartOwner
 from commerce_dash.state.auth import AuthState
 
 
@@ -27,8 +27,8 @@ def add_item_to_cart(state: AuthState, item_type: str, code: str) -> list[Any]:
             row = session.exec(select(model).where(model.code == code)).first()
             if row is None or row.id is None:
                 raise DomainError("item_not_found", "This item is no longer for sale.")
-            added = cart_service.add_item(session=session, owner=owner, item_type=item_type,
-                                          item_id=row.id)
+            added = commerce_area.add_item(session=session, owner=owner, item_type=item_type,
+                                           item_id=row.id)
     except DomainError as exc:
         return [rx.toast.error(exc.message)]
     state.refresh_cart_count(actor)
@@ -40,7 +40,7 @@ def guest_owner(state: AuthState, actor: Actor | None) -> CartOwner:
     """The cart's owner, giving a guest a cart token first if they have none."""
     owner = state.cart_owner(actor)
     if actor is None and not owner.token:
-        state.cart_token = cart_service.new_cart_token()
+        state.cart_token = commerce_area.new_cart_token()
         owner = CartOwner(user_id=None, token=state.cart_token)
     return owner
 
@@ -51,8 +51,8 @@ def choose_currency(state: AuthState, currency: str) -> list[Any]:
     actor = state.current_actor()
     try:
         with session_scope() as session:
-            cart_service.set_preferences(session=session, owner=guest_owner(state, actor),
-                                         display_currency=currency)
+            commerce_area.set_preferences(session=session, owner=guest_owner(state, actor),
+                                          display_currency=currency)
     except DomainError as exc:
         return [rx.toast.error(exc.message)]
     return []
@@ -62,5 +62,5 @@ def shown_currency(state: AuthState) -> tuple[str, list[str]]:
     """(the currency the learner sees prices in, the ones they may choose)."""
     with session_scope() as session:
         owner = state.cart_owner(state.current_actor())
-        return (cart_service.display_currency(session=session, owner=owner),
+        return (commerce_area.display_currency(session=session, owner=owner),
                 display_options(session=session))

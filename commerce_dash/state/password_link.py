@@ -9,7 +9,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.platform.accounts import Proven
+from commerce_dash.services.platform import Proven
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 

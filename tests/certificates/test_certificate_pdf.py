@@ -18,14 +18,10 @@ from commerce_dash.domain.certificate_design import (
     TemplateDesign,
 )
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.learning.certificate_pdf import (
-    FACES,
-    faces_for,
-    inspect_image,
-    render_certificate_pdf,
-    render_preview_png,
-    sample_facts,
-)
+from commerce_dash.services.learning.certificate_fonts import FACES, faces_for
+from commerce_dash.services.learning.certificate_images import inspect_image
+from commerce_dash.services.learning.certificate_pdf import render_certificate_pdf
+from commerce_dash.services.learning.certificate_preview import render_preview_png, sample_facts
 
 A4_LONG, A4_SHORT = 841.89, 595.28
 

@@ -14,7 +14,7 @@ from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.models.pricing import DiscountCode
 from commerce_dash.services.catalog import pricing
 from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce.cart import CartOwner
+from commerce_dash.services.commerce.cart_lookups import CartOwner
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from tests.builders import PROGRAM_PRICE, make_code, owner_of, paid_order
 

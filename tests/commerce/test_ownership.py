@@ -24,7 +24,7 @@ from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.payments.factory import get_processor
 from commerce_dash.services.commerce import cart as cart_service
 from commerce_dash.services.commerce import orders, payments, refunds
-from commerce_dash.services.commerce.cart import CartOwner
+from commerce_dash.services.commerce.cart_lookups import CartOwner
 from commerce_dash.services.commerce.checkout import CheckoutRequest, checkout
 from tests.builders import GOOD_CARD, buy, number_of, owner_of
 

@@ -15,7 +15,7 @@ from commerce_dash.db import build_engine
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import User
 from commerce_dash.outbox import enqueue
-from commerce_dash.services.enrollment.lms_sync import create_connector
+from commerce_dash.services.enrollment.lms_auth import create_connector
 from commerce_dash.services.platform.accounts import load_actor
 from tests.e2e.conftest import DEMO_PASSWORD, UI_TIMEOUT_MS, AppServer, sign_in
 

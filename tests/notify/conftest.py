@@ -17,7 +17,8 @@ from sqlmodel import Session as DbSession
 from commerce_dash.domain.actor import Actor
 from commerce_dash.models.catalog import Course
 from commerce_dash.services.catalog.pricing import create_price
-from commerce_dash.services.platform.org import create_course, create_department
+from commerce_dash.services.platform.courses import create_course
+from commerce_dash.services.platform.org import create_department
 from tests.conftest import create_user
 from tests.notify.doubles import HttpReceiver, SmtpServer, running_smtp
 

@@ -370,6 +370,7 @@ def test_a_3ds_page_for_no_intent_is_its_message(session: Session, learner: Acto
         return real(**kwargs)
 
     monkeypatch.setattr(payments_service, "challenge_info", spy)
+    monkeypatch.setattr("commerce_dash.services.commerce.challenge_info", spy)  # outside callers
     state = _challenge_page(session, learner, intent)
     assert (state.waiting, state.message) == (False, NOT_WAITING)
     assert asked == []  # never put to the database

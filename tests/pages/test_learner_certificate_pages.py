@@ -20,7 +20,7 @@ from commerce_dash.pages.public.verify import VerifyState, verification_view
 from commerce_dash.pages.store.certificates import MyCertificatesState
 from commerce_dash.pages.store.learn import LearnState
 from commerce_dash.pages.store.my_courses import MyCoursesState
-from commerce_dash.services.learning.certificates import VerificationResult
+from commerce_dash.services.learning.certificate_lookup import VerificationResult
 from tests.builders import course_modules, enrolled
 from tests.pages.harness import page_state, token_for
 from tests.pages.harness import run_event as _run
@@ -191,7 +191,7 @@ def test_anyone_can_verify_a_number_and_a_rate_limit_is_explained(
             kind=ErrorKind.RATE_LIMITED,
         )
 
-    monkeypatch.setattr(verify_page.certificates, "verify", refuse)
+    monkeypatch.setattr(verify_page.learning_area, "verify", refuse)
     events = _run(VerifyState.load, page)
     # then the page explains it instead of failing
     assert page.phase == "error" and page.error_title.startswith("Too many lookups")

@@ -113,6 +113,7 @@ def test_a_card_expiry_in_ascii_digits_goes_to_the_processor(  # type: ignore[no
         raise _Paid
 
     monkeypatch.setattr(payments_service, "sandbox_pay", pay)
+    monkeypatch.setattr("commerce_dash.services.commerce.sandbox_pay", pay)  # outside callers
     state = page_as(CheckoutState, f"{routes.CHECKOUT}/CD-1", email=learner.email)
     with pytest.raises(_Paid):
         _run(CheckoutState.pay_sandbox, state,

@@ -17,7 +17,7 @@ from commerce_dash.domain.orders import order_number
 from commerce_dash.models.catalog import Course
 from commerce_dash.models.commerce import Order, OrderLine, RefundRequest
 from commerce_dash.models.enrollment import Registration
-from commerce_dash.services.revenue.revenue_reports import reconciliation
+from commerce_dash.services.revenue.revenue_reconciliation import reconciliation
 from tests.conftest import create_department, create_user
 from tests.revenue.ledger_book import Split, at, entry, make_order, pay, refund_request
 

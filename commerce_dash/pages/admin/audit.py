@@ -7,18 +7,20 @@ from datetime import timedelta
 
 import reflex as rx
 
+from commerce_dash.components.cells import only_if, text_if
+from commerce_dash.components.filters import date_range, filter_bar
 from commerce_dash.components.forms import select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import parse_day, when
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.platform import audit as audit_service
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.paging import PagedTableMixin, section_loader
+from commerce_dash.state.setters import filter_setter
 
 PAGE_SIZE = 25
-
 
 
 class AuditState(PagedTableMixin, AdminState):
@@ -35,10 +37,10 @@ class AuditState(PagedTableMixin, AdminState):
         since = parse_day(self.since)
         until = parse_day(self.until)
         with session_scope() as session:
-            self.actions, self.entities = audit_service.audit_filter_options(
+            self.actions, self.entities = platform_area.audit_filter_options(
                 session=session, actor=actor
             )
-            result = audit_service.list_audit(
+            result = platform_area.list_audit(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
@@ -63,36 +65,24 @@ class AuditState(PagedTableMixin, AdminState):
             for r in result.items
         ]
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        if self.guard("audit") is None:
-            return self.refused()
-        return self._refetch()
+    load = section_loader("audit")
 
-    @rx.event
-    def set_action(self, value: str):  # type: ignore[no-untyped-def]
-        self.action, self.page = value, 1
-        return self._refetch()
+    set_action = filter_setter("action")
+    set_entity = filter_setter("entity")
+    set_actor_query = filter_setter("actor_query")
+    set_since = filter_setter("since")
+    set_until = filter_setter("until")
 
-    @rx.event
-    def set_entity(self, value: str):  # type: ignore[no-untyped-def]
-        self.entity, self.page = value, 1
-        return self._refetch()
 
-    @rx.event
-    def set_actor_query(self, value: str):  # type: ignore[no-untyped-def]
-        self.actor_query, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def set_since(self, value: str):  # type: ignore[no-untyped-def]
-        self.since, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def set_until(self, value: str):  # type: ignore[no-untyped-def]
-        self.until, self.page = value, 1
-        return self._refetch()
+def _json_if(title: str, value: rx.Var[str]) -> rx.Component:
+    """The entity as JSON before or after the action, when the entry kept it."""
+    return only_if(
+        value != "",
+        rx.vstack(
+            rx.text(title, weight="bold", size="1"),
+            rx.code_block(value, language="json"),
+        ),
+    )
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
@@ -108,27 +98,9 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                     rx.popover.trigger(rx.button("Details", size="1", variant="soft")),
                     rx.popover.content(
                         rx.vstack(
-                            rx.cond(
-                                row["reason"] != "",
-                                rx.text("Reason: ", row["reason"], size="2"),
-                                rx.fragment(),
-                            ),
-                            rx.cond(
-                                row["before"] != "",
-                                rx.vstack(
-                                    rx.text("Before", weight="bold", size="1"),
-                                    rx.code_block(row["before"], language="json"),
-                                ),
-                                rx.fragment(),
-                            ),
-                            rx.cond(
-                                row["after"] != "",
-                                rx.vstack(
-                                    rx.text("After", weight="bold", size="1"),
-                                    rx.code_block(row["after"], language="json"),
-                                ),
-                                rx.fragment(),
-                            ),
+                            text_if(row["reason"], "Reason: ", row["reason"], size="2"),
+                            _json_if("Before", row["before"]),
+                            _json_if("After", row["after"]),
                             max_width="420px",
                         ),
                     ),
@@ -143,7 +115,7 @@ def audit_page() -> rx.Component:
     return admin_shell(
         "audit",
         "Audit log",
-        rx.hstack(
+        filter_bar(
             select(AuditState.action, AuditState.set_action, first=("all", "All actions"),
                    each=AuditState.actions, each_value=None),
             select(AuditState.entity, AuditState.set_entity, first=("all", "All entities"),
@@ -153,17 +125,9 @@ def audit_page() -> rx.Component:
                 value=AuditState.actor_query,
                 on_change=AuditState.set_actor_query.debounce(300),
             ),
-            rx.hstack(
-                rx.text("From", size="2"),
-                rx.input(type="date", value=AuditState.since, on_change=AuditState.set_since),
-                rx.text("to", size="2"),
-                rx.input(type="date", value=AuditState.until, on_change=AuditState.set_until),
-                align="center",
-                wrap="wrap",
-            ),
-            wrap="wrap",
-            spacing="3",
-            width="100%",
+            date_range("From", AuditState.since, AuditState.set_since, AuditState.until,
+                       AuditState.set_until, from_id=None, to_id=None, labelled=False),
+            align=None,
         ),
         paged_table(
             AuditState,

@@ -12,8 +12,18 @@ from __future__ import annotations
 
 import reflex as rx
 
+from commerce_dash.components.admin_forms import (
+    new_button,
+    note,
+    only_if,
+    row_actions,
+    row_button,
+    section_card,
+    table_or_empty,
+)
+from commerce_dash.components.cells import text_cells
 from commerce_dash.components.certificate_tabs import certificate_tabs
-from commerce_dash.components.dialogs import confirm_dialog, dialog
+from commerce_dash.components.dialogs import confirm_dialog, dialog, dialog_buttons
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.pages.admin.certificate_template_editor import (
     editor_dialog,
@@ -33,9 +43,7 @@ S = CertificateTemplatesState
 def _template_row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(row["name"], weight="medium", size="2")),
-        rx.table.cell(rx.text(row["department"], size="2")),
-        rx.table.cell(rx.text(row["orientation"], size="2")),
-        rx.table.cell(rx.text(row["font"], size="2")),
+        *text_cells(row, "department", "orientation", "font"),
         rx.table.cell(
             rx.hstack(
                 rx.box(
@@ -51,44 +59,31 @@ def _template_row(row: rx.Var[dict[str, str]]) -> rx.Component:
             )
         ),
         rx.table.cell(
-            rx.cond(
-                row["default"] == "yes",
-                rx.badge("Default", color_scheme="green", variant="soft"),
-                rx.fragment(),
+            only_if(
+                row["default"] == "yes", rx.badge("Default", color_scheme="green", variant="soft")
             )
         ),
         rx.table.cell(rx.text(row["certificates"], size="2")),
         rx.table.cell(rx.text(row["updated"], size="1", white_space="nowrap")),
         rx.table.cell(
-            rx.hstack(
-                rx.button(
-                    "Edit",
-                    size="1",
-                    variant="soft",
-                    on_click=S.open_edit(row["id"]),
-                    class_name="edit-template",
-                ),
+            row_actions(
+                row_button("Edit", S.open_edit(row["id"]), class_name="edit-template"),
                 rx.cond(
                     row["default"] == "yes",
                     rx.fragment(),
-                    rx.button(
+                    row_button(
                         "Make default",
-                        size="1",
-                        variant="soft",
-                        color_scheme="green",
-                        on_click=S.make_default_template(row["id"], row["name"]),
+                        S.make_default_template(row["id"], row["name"]),
+                        color="green",
                         class_name="make-default-template",
                     ),
                 ),
-                rx.button(
+                row_button(
                     "Delete",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=S.ask_delete(row["id"], row["name"]),
+                    S.ask_delete(row["id"], row["name"]),
+                    color="red",
                     class_name="delete-template",
                 ),
-                spacing="2",
             )
         ),
         class_name="template-row",
@@ -109,56 +104,19 @@ def _templates_card() -> rx.Component:
         "Updated (UTC)",
         "Actions",
     ]
-    return rx.card(
-        rx.hstack(
-            rx.vstack(
-                rx.heading("Templates", size="4"),
-                rx.text(
-                    "The default template of a department designs its new certificates; "
-                    "a subdepartment without one uses its parent's.",
-                    size="2",
-                    color_scheme="gray",
-                ),
-                spacing="1",
-            ),
-            rx.spacer(),
-            rx.button(
-                rx.icon("plus", size=16), "New template", on_click=S.open_new, id="new-template"
-            ),
-            align="start",
-            width="100%",
-            wrap="wrap",
-            padding_bottom="0.75em",
-        ),
-        rx.cond(
-            S.rows.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
-                    ),
-                    rx.table.body(rx.foreach(S.rows, _template_row)),
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
-            ),
+    return section_card(
+        "Templates",
+        "The default template of a department designs its new certificates; "
+        "a subdepartment without one uses its parent's.",
+        table_or_empty(
+            headers,
+            S.rows,
+            _template_row,
             rx.center(
                 rx.vstack(
                     rx.icon("layout-template", size=32, color=rx.color("gray", 9)),
-                    rx.text(
-                        EMPTY_TEXT,
-                        color_scheme="gray",
-                        size="2",
-                        text_align="center",
-                        id="templates-empty",
-                    ),
-                    rx.button(
-                        rx.icon("plus", size=16),
-                        "New template",
-                        on_click=S.open_new,
-                        variant="soft",
-                    ),
+                    note(EMPTY_TEXT, size="2", text_align="center", id="templates-empty"),
+                    new_button("plus", "New template", S.open_new, variant="soft"),
                     align="center",
                     spacing="3",
                     max_width="480px",
@@ -167,8 +125,9 @@ def _templates_card() -> rx.Component:
                 width="100%",
             ),
         ),
-        width="100%",
+        actions=(new_button("plus", "New template", S.open_new, "new-template"),),
         id="templates-card",
+        padding_bottom="0.75em",
     )
 
 
@@ -180,40 +139,31 @@ def _logo_row_view(row: rx.Var[dict[str, str]]) -> rx.Component:
                 row["url"] != "",
                 rx.hstack(
                     thumbnail(row["url"], "Logo"),
-                    rx.cond(
+                    only_if(
                         row["inherited"] == "yes",
-                        rx.text("From a parent department", size="1", color_scheme="gray"),
-                        rx.fragment(),
+                        note("From a parent department"),
                     ),
                     align="center",
                     spacing="2",
                 ),
-                rx.text("No logo", size="2", color_scheme="gray"),
+                note("No logo", size="2"),
             )
         ),
         rx.table.cell(
-            rx.hstack(
-                rx.button(
-                    rx.icon("upload", size=14),
+            row_actions(
+                row_button(
                     rx.cond(row["own"] == "yes", "Replace", "Upload logo"),
-                    size="1",
-                    variant="soft",
-                    on_click=S.open_logo(row["id"], row["department"]),
+                    S.open_logo(row["id"], row["department"]),
+                    icon="upload",
                     class_name="upload-logo",
                 ),
-                rx.cond(
-                    row["own"] == "yes",
-                    rx.button(
-                        "Remove",
-                        size="1",
-                        variant="soft",
-                        color_scheme="red",
-                        on_click=S.remove_logo(row["id"], row["department"]),
-                        class_name="remove-logo",
-                    ),
-                    rx.fragment(),
+                row_button(
+                    "Remove",
+                    S.remove_logo(row["id"], row["department"]),
+                    color="red",
+                    class_name="remove-logo",
+                    when=row["own"] == "yes",
                 ),
-                spacing="2",
             )
         ),
         class_name="department-logo-row",
@@ -225,35 +175,19 @@ def _logos_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Department logos", size="4"),
-            rx.text(
+            note(
                 "Printed at the top of this department's certificates. A subdepartment "
                 "without a logo uses its parent's.",
                 size="2",
-                color_scheme="gray",
             ),
             spacing="1",
             padding_bottom="0.75em",
         ),
-        rx.cond(
-            S.logos.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[rx.table.column_header_cell(h) for h in ("Department", "Logo", "")]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(S.logos, _logo_row_view)),
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
-            ),
-            rx.text(
-                "You manage no departments yet; ask a super-admin to grant you one.",
-                size="2",
-                color_scheme="gray",
-            ),
+        table_or_empty(
+            ("Department", "Logo", ""),
+            S.logos,
+            _logo_row_view,
+            note("You manage no departments yet; ask a super-admin to grant you one.", size="2"),
         ),
         width="100%",
         id="department-logos-card",
@@ -282,11 +216,7 @@ def _logo_dialog() -> rx.Component:
         rx.center(
             upload_zone(LOGO_UPLOAD, S.upload_logo, "Choose or drop an image"), padding="1.5em"
         ),
-        rx.hstack(
-            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-            justify="end",
-            width="100%",
-        ),
+        dialog_buttons(),
         max_width="460px",
         open=S.logo_open,
         on_open_change=S.set_logo_open,

@@ -1,5 +1,6 @@
-"""The state of the certificate templates page: the templates table, the editor's draft,
-uploads into the image store, the live preview and the department logos."""
+"""The state of the certificate templates page: the templates table, the editor's draft and
+its live preview. What the drop zones upload and the department logos are the mixin of
+``certificate_template_images``."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.certificate_design import DEFAULT_BODY, MAX_SIGNATURES
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
-from commerce_dash.services.learning import certificate_templates as templates_service
-from commerce_dash.services.learning.certificate_templates import SignatureIn, TemplateIn
+from commerce_dash.pages.admin.certificate_template_images import TemplateImagesMixin
+from commerce_dash.pages.admin.service_calls import attempt
+from commerce_dash.services import learning as learning_area
+from commerce_dash.services.learning import SignatureIn, TemplateIn
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import fetch_or_toast
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.setters import value_setter
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +53,6 @@ EMPTY_TEXT = (
 )
 
 
-async def _read_capped(upload: rx.UploadFile, cap: int) -> bytes:
-    """The file's bytes, never more than ``cap`` + 1 of them in memory: a larger file is
-    refused (by its declared size when it has one, else by what the read returned)."""
-    too_large = DomainError(
-        "invalid_image", f"The image is too large: at most {cap / 1_000_000:g} MB.",
-        field="image",
-    )
-    if upload.size is not None and upload.size > cap:
-        raise too_large
-    data = await upload.read(cap + 1)
-    if len(data) > cap:
-        raise too_large
-    return data
-
-
 def _no_errors() -> dict[str, str]:
     return dict.fromkeys((*FIELDS, "form"), "")
 
@@ -71,7 +61,7 @@ def _blank_signature() -> dict[str, str]:
     return {"name": "", "title": "", "image_id": "", "image_url": ""}
 
 
-def _logo_row(row: templates_service.LogoRow) -> dict[str, str]:
+def _logo_row(row: learning_area.LogoRow) -> dict[str, str]:
     return {
         "id": str(row.department_id),
         "department": row.department,
@@ -81,7 +71,7 @@ def _logo_row(row: templates_service.LogoRow) -> dict[str, str]:
     }
 
 
-class CertificateTemplatesState(AdminState):
+class CertificateTemplatesState(TemplateImagesMixin, AdminState):
     rows: list[dict[str, str]] = []
     departments: list[dict[str, str]] = []
     logos: list[dict[str, str]] = []
@@ -108,10 +98,6 @@ class CertificateTemplatesState(AdminState):
     delete_id: int = 0
     delete_label: str = ""
 
-    logo_open: bool = False
-    logo_department_id: int = 0
-    logo_department: str = ""
-
     @rx.var
     def picker_colour(self) -> str:
         colour = self.draft.get("primary_color", "")
@@ -121,10 +107,10 @@ class CertificateTemplatesState(AdminState):
     def _fetch(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            options = templates_service.template_department_options(session=session, actor=actor)
-            rows = templates_service.list_templates(session=session, actor=actor)
+            options = learning_area.template_department_options(session=session, actor=actor)
+            rows = learning_area.list_templates(session=session, actor=actor)
             self.logos = [_logo_row(r) for r in
-                          templates_service.department_logos(session=session, actor=actor)]
+                          learning_area.department_logos(session=session, actor=actor)]
         self.departments = [{"id": str(i), "label": label} for i, label in options]
         self.rows = [
             {
@@ -142,11 +128,12 @@ class CertificateTemplatesState(AdminState):
         ]
 
     def _refetch(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
+        return fetch_or_toast(self._fetch)
+
+    def _reload_then(self, toast):  # type: ignore[no-untyped-def]
+        """Reload the tables after a change; a refused reload's toast wins over ``toast``."""
+        error = self._refetch()
+        return error if error is not None else toast
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -167,13 +154,13 @@ class CertificateTemplatesState(AdminState):
             "footer_text": data.footer_text,
         }
         self.background_id = data.background_image_id or 0
-        self.background_url = templates_service.image_path(session, self.background_id) if session else ""
+        self.background_url = learning_area.image_path(session, self.background_id) if session else ""
         slots = [
             {
                 "name": s.name,
                 "title": s.title,
                 "image_id": str(s.image_id or ""),
-                "image_url": templates_service.image_path(session, s.image_id) if session else "",
+                "image_url": learning_area.image_path(session, s.image_id) if session else "",
             }
             for s in data.signatures[:MAX_SIGNATURES]
         ]
@@ -200,7 +187,7 @@ class CertificateTemplatesState(AdminState):
     def open_edit(self, template_id: str):  # type: ignore[no-untyped-def]
         try:
             with session_scope() as session:
-                template = templates_service.get_template(
+                template = learning_area.get_template(
                     session=session, actor=self.current_actor(),
                     template_id=route_int(template_id) or 0,  # 0: not found
                 )
@@ -214,14 +201,12 @@ class CertificateTemplatesState(AdminState):
                     ),
                     "",
                 )
-                self._open(templates_service.template_in_of(template), session)
+                self._open(learning_area.template_in_of(template), session)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         return None
 
-    @rx.event
-    def set_editor_open(self, value: bool) -> None:
-        self.editor_open = value
+    set_editor_open = value_setter("editor_open", bool)
 
     def _changed(self, key: str) -> None:
         if self.errors.get(key):
@@ -242,9 +227,7 @@ class CertificateTemplatesState(AdminState):
         gap = "" if not body or body[-1].isspace() else " "
         self._put("body_text", f"{body}{gap}{{{{{name}}}}}")
 
-    @rx.event
-    def set_make_default(self, value: bool) -> None:
-        self.make_default = value
+    set_make_default = value_setter("make_default", bool)
 
     def _slot(self, index: object) -> int | None:
         """The signature slot a browser names (an int, or its digits), when it is one the
@@ -328,7 +311,7 @@ class CertificateTemplatesState(AdminState):
         try:
             data = self._template_in()
             with session_scope() as session:
-                png = templates_service.preview_png(
+                png = learning_area.preview_png(
                     session=session, actor=self.current_actor(), data=data, width_px=PREVIEW_WIDTH
                 )
         except DomainError as exc:
@@ -351,7 +334,7 @@ class CertificateTemplatesState(AdminState):
             with session_scope() as session:
                 actor = self.current_actor()
                 if self.editing_id:
-                    template = templates_service.update_template(
+                    template = learning_area.update_template(
                         session=session,
                         actor=actor,
                         template_id=self.editing_id,
@@ -359,104 +342,34 @@ class CertificateTemplatesState(AdminState):
                         expected_version=self.editing_version,
                     )
                     if self.make_default and not template.is_default:
-                        templates_service.set_default_template(
+                        learning_area.set_default_template(
                             session=session, actor=actor, template_id=self.editing_id
                         )
                 else:
-                    templates_service.create_template(
+                    learning_area.create_template(
                         session=session, actor=actor, data=data, make_default=self.make_default
                     )
         except DomainError as exc:
             return self._refuse(exc)
         self.editor_open = False
-        error = self._refetch()
-        return error if error is not None else rx.toast.success("Template saved")
+        return self._reload_then(rx.toast.success("Template saved"))
 
     @rx.event
     def reload_stale(self):  # type: ignore[no-untyped-def]
         return CertificateTemplatesState.open_edit(str(self.editing_id))
 
-    # -- uploads (each drop zone sends its file straight here) ----------------------------------
-    async def _store(
-        self, files: list[rx.UploadFile], purpose: str, department_id: int
-    ) -> tuple[int, str]:
-        # who may upload, and for which department, is settled before the file is read; the
-        # app refuses the request itself earlier still (api/app.py GateUploads)
-        actor = self.current_actor()
-        with session_scope() as session:
-            stored_for = templates_service.upload_department(
-                session=session, actor=actor, department_id=department_id
-            )
-        if not files:
-            raise DomainError("invalid_image", "Choose a PNG or JPEG image.", field="image")
-        upload = files[0]
-        data = await _read_capped(upload, get_settings().max_image_bytes)
-        with session_scope() as session:
-            image = templates_service.store_image(
-                session=session,
-                actor=actor,
-                data=data,
-                filename=upload.name or f"{purpose}.png",
-                purpose=purpose,
-                department_id=stored_for,
-            )
-            return image.id or 0, templates_service.image_url(image.key)
-
-    def _draft_department(self) -> int:
-        return route_int(self.draft.get("department_id", "")) or 0  # 0: no such department
-
-    async def _signature_image(self, files: list[rx.UploadFile], index: int):  # type: ignore[no-untyped-def]
-        try:
-            image_id, url = await self._store(files, "signature", self._draft_department())
-        except DomainError as exc:
-            self.errors = {**self.errors, "signatures": exc.message}
-            return rx.toast.error(exc.message)
-        slots = [dict(s) for s in self.signatures]
-        slots[index].update(image_id=str(image_id), image_url=url)
-        self.signatures = slots
-        self._changed("signatures")
-        return None
-
-    @rx.event
-    async def upload_background(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
-        try:
-            self.background_id, self.background_url = await self._store(
-                files, "background", self._draft_department()
-            )
-        except DomainError as exc:
-            self.errors = {**self.errors, "background": exc.message}
-            return rx.toast.error(exc.message)
-        self._changed("background")
-        return None
-
-    @rx.event
-    async def upload_signature_0(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
-        return await self._signature_image(files, 0)
-
-    @rx.event
-    async def upload_signature_1(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
-        return await self._signature_image(files, 1)
-
-    @rx.event
-    async def upload_signature_2(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
-        return await self._signature_image(files, 2)
-
     # -- table actions ------------------------------------------------------------------------
     @rx.event
     def make_default_template(self, template_id: str, name: str):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                templates_service.set_default_template(
-                    session=session, actor=self.current_actor(),
-                    template_id=route_int(template_id) or 0,  # 0: not found
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        error = self._refetch()
-        return (
-            error
-            if error is not None
-            else rx.toast.success(f"{name} is now its department's default template.")
+        _done, refused = attempt(
+            self,
+            learning_area.set_default_template,
+            template_id=route_int(template_id) or 0,  # 0: not found
+        )
+        if refused is not None:
+            return refused
+        return self._reload_then(
+            rx.toast.success(f"{name} is now its department's default template.")
         )
 
     @rx.event
@@ -464,67 +377,14 @@ class CertificateTemplatesState(AdminState):
         self.delete_id, self.delete_label = route_int(template_id) or 0, name  # 0: not found
         self.delete_open = True
 
-    @rx.event
-    def set_delete_open(self, value: bool) -> None:
-        self.delete_open = value
+    set_delete_open = value_setter("delete_open", bool)
 
     @rx.event
     def confirm_delete(self):  # type: ignore[no-untyped-def]
         self.delete_open = False
-        try:
-            with session_scope() as session:
-                templates_service.delete_template(
-                    session=session, actor=self.current_actor(), template_id=self.delete_id
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        error = self._refetch()
-        return (
-            error
-            if error is not None
-            else rx.toast.success(f"Template {self.delete_label} deleted.")
+        _done, refused = attempt(
+            self, learning_area.delete_template, template_id=self.delete_id
         )
-
-    # -- department logos ---------------------------------------------------------------------
-    @rx.event
-    def open_logo(self, department_id: str, label: str) -> None:
-        self.logo_department_id = route_int(department_id) or 0  # 0: no such department
-        self.logo_department = label
-        self.logo_open = True
-
-    @rx.event
-    def set_logo_open(self, value: bool) -> None:
-        self.logo_open = value
-
-    def _set_logo(self, department_id: int, image_id: int | None) -> None:
-        with session_scope() as session:
-            templates_service.set_department_logo(
-                session=session,
-                actor=self.current_actor(),
-                department_id=department_id,
-                image_id=image_id,
-            )
-
-    @rx.event
-    async def upload_logo(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
-        try:
-            image_id, _url = await self._store(files, "logo", self.logo_department_id)
-            self._set_logo(self.logo_department_id, image_id)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self.logo_open = False
-        error = self._refetch()
-        return (
-            error
-            if error is not None
-            else rx.toast.success(f"Logo saved for {self.logo_department}.")
-        )
-
-    @rx.event
-    def remove_logo(self, department_id: str, label: str):  # type: ignore[no-untyped-def]
-        try:
-            self._set_logo(route_int(department_id) or 0, None)  # 0: no such department
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        error = self._refetch()
-        return error if error is not None else rx.toast.success(f"Logo removed from {label}.")
+        if refused is not None:
+            return refused
+        return self._reload_then(rx.toast.success(f"Template {self.delete_label} deleted."))

@@ -9,11 +9,19 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.admin_forms import (
+    new_button,
+    note,
+    only_if,
+    search_input,
+    table_or_empty,
+    toolbar,
+)
 from commerce_dash.components.backend_url import api_href
 from commerce_dash.components.badges import row_status_badge
 from commerce_dash.components.certificate_tabs import certificate_tabs
-from commerce_dash.components.dialogs import confirm_dialog, dialog
-from commerce_dash.components.forms import error_text, select
+from commerce_dash.components.dialogs import confirm_dialog, dialog, dialog_buttons
+from commerce_dash.components.forms import error_text, labelled, select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.domain.certificate_status import MIN_REASON, REVOCATION_CATEGORIES
@@ -28,10 +36,9 @@ S = CertificatesAdminState
 
 
 def _filters() -> rx.Component:
-    return rx.hstack(
-        rx.input(placeholder="Number, learner name or email", value=S.search,
-                 on_change=S.set_search.debounce(300),  # type: ignore[attr-defined]
-                 width=["100%", "260px"], id="certificate-search"),
+    return toolbar(
+        search_input(S, "Number, learner name or email", ["100%", "260px"],
+                     id="certificate-search"),
         select(S.status_filter, S.set_status_filter, STATUS_OPTIONS, label="Status"),
         select(S.course_filter, S.set_course_filter, label="Course", first=(ANY, "Any course"),
                each=S.courses, max_width="16em"),
@@ -46,9 +53,8 @@ def _filters() -> rx.Component:
         ),
         rx.button("Clear filters", variant="ghost", size="2", on_click=S.reset_filters),
         rx.spacer(),
-        rx.button(rx.icon("award", size=16), "Issue certificate", on_click=S.open_issue,
-                  id="issue-certificate"),
-        wrap="wrap", spacing="3", width="100%", align="center",
+        new_button("award", "Issue certificate", S.open_issue, "issue-certificate"),
+        align="center",
     )
 
 
@@ -58,17 +64,16 @@ def _table_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
                               weight="medium", size="2", white_space="nowrap",
                               cursor="pointer", class_name="certificate-number")),
         rx.table.cell(rx.vstack(rx.text(row["learner"], size="2"),
-                                rx.text(row["email"], size="1", color_scheme="gray"),
+                                note(row["email"]),
                                 spacing="0")),
         rx.table.cell(rx.hstack(
-            rx.cond(row["kind"] == "program", rx.badge("Program", variant="outline", size="1"),
-                    rx.fragment()),
+            only_if(row["kind"] == "program", rx.badge("Program", variant="outline", size="1")),
             rx.text(row["title"], size="2"), spacing="1", align="center")),
         rx.table.cell(rx.text(row["department"], size="2")),
         rx.table.cell(rx.hstack(
             rx.text(row["issued"], size="2", white_space="nowrap"),
-            rx.cond(row["manual"] == "yes", rx.badge("manual", variant="outline", size="1",
-                                                     color_scheme="gray"), rx.fragment()),
+            only_if(row["manual"] == "yes", rx.badge("manual", variant="outline", size="1",
+                                                     color_scheme="gray")),
             spacing="1", align="center")),
         rx.table.cell(row_status_badge(row, "certificate-status")),
         rx.table.cell(rx.button("View", size="1", variant="soft",
@@ -80,12 +85,8 @@ def _table_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
 def _table() -> rx.Component:
     headers = ["Number", "Learner", "Course or program", "Department", "Issued", "Status", ""]
     return rx.card(
-        rx.cond(
-            S.rows.length() > 0,
-            rx.box(rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-                rx.table.body(rx.foreach(S.rows, _table_row)), width="100%"),
-                overflow_x="auto", width="100%"),
+        table_or_empty(
+            headers, S.rows, _table_row,
             rx.cond(
                 S.filtered,
                 empty_state("search-x", "No certificates match",
@@ -101,11 +102,10 @@ def _table() -> rx.Component:
 
 
 def _fact(label: str, value: Any) -> rx.Component:
-    return rx.cond(
+    return only_if(
         value != "",
-        rx.hstack(rx.text(label, size="2", color_scheme="gray", min_width="9em"),
+        rx.hstack(note(label, size="2", min_width="9em"),
                   rx.text(value, size="2"), align="start", width="100%"),
-        rx.fragment(),
     )
 
 
@@ -114,8 +114,7 @@ def _history_row(h: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.icon("history", size=14, color=rx.color("gray", 9)),
         rx.vstack(
             rx.text(h["action"], " · ", h["at"], " · ", h["actor"], size="2"),
-            rx.cond(h["reason"] != "", rx.text(h["reason"], size="1", color_scheme="gray"),
-                    rx.fragment()),
+            only_if(h["reason"] != "", note(h["reason"])),
             spacing="0",
         ),
         align="start", class_name="certificate-history",
@@ -160,11 +159,10 @@ def _detail_dialog() -> rx.Component:
                     rx.link(rx.button(rx.icon("external-link", size=14), "Public page",
                                       variant="soft"), href=d["verify_url"], is_external=True),
                     rx.spacer(),
-                    rx.cond(d["status"] != "revoked",
+                    only_if(d["status"] != "revoked",
                             rx.button(rx.icon("ban", size=14), "Revoke…", color_scheme="red",
                                       variant="soft", on_click=S.open_revoke,
-                                      id="open-revoke"),
-                            rx.fragment()),
+                                      id="open-revoke")),
                     rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
                     width="100%", spacing="2", wrap="wrap", padding_top="0.5em",
                 ),
@@ -200,13 +198,12 @@ def _revoke_dialog() -> rx.Component:
 
 def _error(name: str) -> rx.Component:
     message = S.issue_errors[name]
-    return rx.cond(message, rx.text(message, color_scheme="red", size="1",
-                                    class_name="field-error"), rx.fragment())
+    return only_if(message, rx.text(message, color_scheme="red", size="1",
+                                    class_name="field-error"))
 
 
 def _labelled(label: str, control: rx.Component, name: str) -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="medium"), control, _error(name),
-                     spacing="1", width="100%")
+    return labelled(label, control, _error(name))
 
 
 def _issue_dialog() -> rx.Component:
@@ -246,12 +243,7 @@ def _issue_dialog() -> rx.Component:
                     name="note", rows="2", width="100%", max_length=500,
                     placeholder=f"At least {MIN_REASON} characters", id="issue-note"),
                     "note"),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                              type="button")),
-                    rx.button("Issue", type="submit", id="issue-submit"),
-                    justify="end", spacing="3", width="100%",
-                ),
+                dialog_buttons(rx.button("Issue", type="submit", id="issue-submit")),
                 spacing="3", width="100%", padding_top="1em",
             ),
             on_submit=S.submit_issue, reset_on_submit=False,

@@ -13,11 +13,13 @@ from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.learning import certificates as certificates_service
-from commerce_dash.services.platform.org import department_options, managed_departments
+from commerce_dash.pages.admin.service_calls import managed_department_options, options
+from commerce_dash.services import learning as learning_area
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.paging import PagedTableMixin, fetch_or_toast
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import choice_value, filter_setter, value_setter
 
 PAGE_SIZE = 25
 SECTION = "certificates"
@@ -32,14 +34,10 @@ def _status(status: str) -> dict[str, str]:
             "status_color": status_color(status)}
 
 
-def _row(r: certificates_service.CertificateRow) -> dict[str, str]:
+def _row(r: learning_area.CertificateRow) -> dict[str, str]:
     return {"id": str(r.id), "number": r.number, "learner": r.learner, "email": r.email,
             "kind": r.kind, "title": r.item_title, "department": r.department,
             "issued": r.issued_on, "manual": "yes" if r.manual else "", **_status(r.status)}
-
-
-def _options(pairs: list[tuple[int, str]]) -> list[dict[str, str]]:
-    return [{"id": str(i), "label": label} for i, label in pairs]
 
 
 class CertificatesAdminState(PagedTableMixin, AdminState):
@@ -79,13 +77,12 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
         date_from = parse_day(self.date_from, "date_from")
         date_to = parse_day(self.date_to, "date_to")
         with session_scope() as session:
-            courses, programs = certificates_service.issue_options(session=session, actor=actor)
-            scope = managed_departments(session=session, actor=actor, section=SECTION)
-            self.departments = _options(department_options(session=session, within=scope))
-            self.courses, self.programs = _options(courses), _options(programs)
-            result = certificates_service.search(
+            courses, programs = learning_area.issue_options(session=session, actor=actor)
+            self.departments = managed_department_options(session, actor, SECTION)
+            self.courses, self.programs = options(courses), options(programs)
+            result = learning_area.search(
                 session=session, actor=actor, page=PageRequest(self.page, PAGE_SIZE),
-                query=certificates_service.CertificateQuery(
+                query=learning_area.CertificateQuery(
                     text=self.search,
                     # "any" (or a value that is no id): no filter
                     course_id=route_int(self.course_filter),
@@ -98,10 +95,6 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
         self.total, self.pages = result.total, result.pages
         self.rows = [_row(r) for r in result.items]
 
-    def _filtered(self):  # type: ignore[no-untyped-def]
-        self.page = 1
-        return self._refetch()
-
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         if self.guard(SECTION) is None:
@@ -111,43 +104,22 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
             self.search = number
         return self._refetch()
 
-    @rx.event
-    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.status_filter = value
-        return self._filtered()
-
-    @rx.event
-    def set_course_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.course_filter = value
-        return self._filtered()
-
-    @rx.event
-    def set_department_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.department_filter = value
-        return self._filtered()
-
-    @rx.event
-    def set_date_from(self, value: str):  # type: ignore[no-untyped-def]
-        self.date_from = value
-        return self._filtered()
-
-    @rx.event
-    def set_date_to(self, value: str):  # type: ignore[no-untyped-def]
-        self.date_to = value
-        return self._filtered()
+    set_status_filter = filter_setter("status_filter")
+    set_course_filter = filter_setter("course_filter")
+    set_department_filter = filter_setter("department_filter")
+    set_date_from = filter_setter("date_from")
+    set_date_to = filter_setter("date_to")
 
     @rx.event
     def reset_filters(self):  # type: ignore[no-untyped-def]
         self.status_filter = self.course_filter = self.department_filter = ANY
         self.date_from = self.date_to = self.search = ""
-        error = self._filtered()
-        return error if error is not None else rx.toast.info("Filters cleared.")
+        self.page = 1
+        return self._refetch_or(rx.toast.info("Filters cleared."))
 
     # -- detail -------------------------------------------------------------------------------
     def _load_detail(self, certificate_id: int) -> None:
-        with session_scope() as session:
-            d = certificates_service.detail(session=session, actor=self.current_actor(),
-                                            certificate_id=certificate_id)
+        d = as_admin(self, learning_area.detail, certificate_id=certificate_id)
         self.detail = {
             **_row(d.row), "certificate_title": d.title, "recipient": d.recipient_name,
             "completed": d.completed_on, "expires": d.expires_on, "grade": d.grade,
@@ -162,16 +134,12 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
 
     @rx.event
     def open_detail(self, certificate_id: str):  # type: ignore[no-untyped-def]
-        try:
-            self._load_detail(route_int(certificate_id) or 0)  # 0: not found
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self.detail_open = True
-        return None
+        error = fetch_or_toast(lambda: self._load_detail(route_int(certificate_id) or 0))  # 0: not found
+        if error is None:
+            self.detail_open = True
+        return error
 
-    @rx.event
-    def set_detail_open(self, value: bool) -> None:
-        self.detail_open = value
+    set_detail_open = value_setter("detail_open", bool)
 
     # -- revoke -------------------------------------------------------------------------------
     @rx.event
@@ -179,27 +147,18 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
         self.revoke_category, self.revoke_reason, self.revoke_error = "", "", ""
         self.revoke_open = True
 
-    @rx.event
-    def set_revoke_open(self, value: bool) -> None:
-        self.revoke_open = value
-
-    @rx.event
-    def set_revoke_category(self, value: str) -> None:
-        self.revoke_category = value
-
-    @rx.event
-    def set_revoke_reason(self, value: str) -> None:
-        self.revoke_reason = value
+    set_revoke_open = value_setter("revoke_open", bool)
+    set_revoke_category = value_setter("revoke_category")
+    set_revoke_reason = value_setter("revoke_reason")
 
     @rx.event
     def confirm_revoke(self):  # type: ignore[no-untyped-def]
         self.revoke_error = ""
         certificate_id = route_int(self.detail.get("id", "")) or 0
         try:
-            with session_scope() as session:
-                done = certificates_service.revoke(
-                    session=session, actor=self.current_actor(), certificate_id=certificate_id,
-                    category=self.revoke_category, reason=self.revoke_reason)
+            done = as_admin(
+                self, learning_area.revoke, certificate_id=certificate_id,
+                category=self.revoke_category, reason=self.revoke_reason)
             self._load_detail(certificate_id)
         except DomainError as exc:
             if exc.field in ("category", "reason"):
@@ -208,9 +167,8 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
             self.revoke_open = False
             return rx.toast.error(exc.message)
         self.revoke_open = False
-        error = self._refetch()
-        return error if error is not None else rx.toast.success(
-            f"{done.number} revoked; the public page shows it now and the learner is told.")
+        return self._refetch_or(rx.toast.success(
+            f"{done.number} revoked; the public page shows it now and the learner is told."))
 
     # -- manual issue -------------------------------------------------------------------------
     @rx.event
@@ -218,18 +176,14 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
         self.issue_kind, self.issue_item, self.issue_errors = "course", "", {}
         self.issue_open = True
 
-    @rx.event
-    def set_issue_open(self, value: bool) -> None:
-        self.issue_open = value
+    set_issue_open = value_setter("issue_open", bool)
 
     @rx.event
     def set_issue_kind(self, value: str | list[str]) -> None:
-        self.issue_kind = value if isinstance(value, str) else (value[0] if value else "course")
+        self.issue_kind = choice_value(value, "course")
         self.issue_item = ""
 
-    @rx.event
-    def set_issue_item(self, value: str) -> None:
-        self.issue_item = value
+    set_issue_item = value_setter("issue_item")
 
     @rx.event
     def submit_issue(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -242,17 +196,16 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
             if percentage_text and percentage is None:
                 raise DomainError("invalid_percentage", "A percentage is a whole number "
                                   "from 0 to 100.", field="percentage")
-            with session_scope() as session:
-                certificate = certificates_service.manual_issue(
-                    session=session, actor=self.current_actor(),
-                    data=certificates_service.ManualIssue(
-                        email=str(form.get("email", "")),
-                        course_id=item if self.issue_kind == "course" else None,
-                        program_id=item if self.issue_kind == "program" else None,
-                        completed_on=completed.date() if completed else None,
-                        grade=str(form.get("grade", "")),
-                        percentage=percentage,
-                        note=str(form.get("note", ""))))
+            certificate = as_admin(
+                self, learning_area.manual_issue,
+                data=learning_area.ManualIssue(
+                    email=str(form.get("email", "")),
+                    course_id=item if self.issue_kind == "course" else None,
+                    program_id=item if self.issue_kind == "program" else None,
+                    completed_on=completed.date() if completed else None,
+                    grade=str(form.get("grade", "")),
+                    percentage=percentage,
+                    note=str(form.get("note", ""))))
         except DomainError as exc:
             field = "course_id" if exc.field == "program_id" else exc.field
             if field in ISSUE_FIELDS:
@@ -261,10 +214,9 @@ class CertificatesAdminState(PagedTableMixin, AdminState):
             return rx.toast.error(exc.message)
         self.issue_open = False
         self.search, self.page = certificate.number, 1
-        error = self._refetch()
-        return error if error is not None else rx.toast.success(
+        return self._refetch_or(rx.toast.success(
             f"{certificate.number} issued to {certificate.recipient_name}; they get it by "
-            "email.")
+            "email."))
 
 
 # -- components -------------------------------------------------------------------------------

@@ -8,15 +8,18 @@ from typing import Any
 
 import reflex as rx
 
-from commerce_dash.components.dialogs import dialog
-from commerce_dash.components.forms import select
-from commerce_dash.db import session_scope
+from commerce_dash.components.admin_forms import note, only_if
+from commerce_dash.components.dialogs import dialog, dialog_buttons
+from commerce_dash.components.forms import labelled, select
 from commerce_dash.domain.completion import CompletionCriteria, Requirement
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
-from commerce_dash.services.learning import learning
+from commerce_dash.pages.admin.service_calls import attempt
+from commerce_dash.services import learning as learning_area
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import value_setter
 
 NONE = "none"
 REQUIREMENTS = [
@@ -60,7 +63,7 @@ class CompletionRuleState(AdminState):
     error: str = ""
     error_field: str = ""
 
-    def _show(self, form: learning.RuleForm) -> None:
+    def _show(self, form: learning_area.RuleForm) -> None:
         c = form.criteria
         self.requirement = c.requirement.value
         self.modules = [{"id": str(i), "label": label} for i, label in form.modules]
@@ -77,29 +80,18 @@ class CompletionRuleState(AdminState):
     @rx.event
     def open_for(self, course_id: str, label: str):  # type: ignore[no-untyped-def]
         course = route_int(course_id) or 0  # 0: no such course
-        try:
-            with session_scope() as session:
-                form = learning.completion_rule(session=session, actor=self.current_actor(),
-                                                course_id=course)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        form, refused = attempt(self, learning_area.completion_rule, course_id=course)
+        if form is None:
+            return refused
         self.course_id, self.course_label = course, label
         self.error = self.error_field = ""
         self._show(form)
         self.open = True
         return None
 
-    @rx.event
-    def set_open(self, value: bool) -> None:
-        self.open = value
-
-    @rx.event
-    def set_requirement(self, value: str) -> None:
-        self.requirement = value
-
-    @rx.event
-    def set_assessment(self, value: str) -> None:
-        self.assessment = value
+    set_open = value_setter("open", bool)
+    set_requirement = value_setter("requirement")
+    set_assessment = value_setter("assessment")
 
     @rx.event
     def toggle_module(self, module_id: str) -> None:
@@ -122,10 +114,8 @@ class CompletionRuleState(AdminState):
                 min_minutes=_number(form, "min_minutes", 0),
                 valid_for_days=_number(form, "valid_for_days", 0),
             )
-            with session_scope() as session:
-                saved = learning.set_completion_rule(
-                    session=session, actor=self.current_actor(), course_id=self.course_id,
-                    criteria=criteria)
+            saved = as_admin(self, learning_area.set_completion_rule, course_id=self.course_id,
+                                 criteria=criteria)
         except DomainError as exc:
             self.error, self.error_field = exc.message, exc.field or ""
             return None
@@ -138,12 +128,11 @@ R = CompletionRuleState
 
 
 def _number_input(label: str, name: str, hint: str) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
+    return labelled(
+        label,
         rx.input(name=name, type="number", min="0", default_value=R.values[name],
                  width="100%", id=f"rule-{name}"),
-        rx.text(hint, size="1", color_scheme="gray"),
-        spacing="1", width="100%",
+        note(hint),
     )
 
 
@@ -156,23 +145,18 @@ def completion_rule_dialog() -> rx.Component:
                 rx.text("Modules to complete", size="2", weight="medium"),
                 select(R.requirement, R.set_requirement, list(REQUIREMENTS), width="100%",
                        id="rule-requirement"),
-                rx.cond(R.requirement == Requirement.PERCENTAGE.value,
-                        _number_input("Percentage of modules", "min_percentage",
-                                      "1 to 100."), rx.fragment()),
-                rx.cond(
-                    R.requirement == Requirement.SPECIFIC_MODULES.value,
-                    rx.vstack(rx.foreach(R.modules, lambda m: rx.checkbox(
-                        m["label"], checked=R.required.contains(m["id"]),
-                        on_change=lambda _v: R.toggle_module(m["id"]))),  # type: ignore[operator]
-                        spacing="1"),
-                    rx.fragment(),
-                ),
+                only_if(R.requirement == Requirement.PERCENTAGE.value,
+                        _number_input("Percentage of modules", "min_percentage", "1 to 100.")),
+                only_if(R.requirement == Requirement.SPECIFIC_MODULES.value,
+                        rx.vstack(rx.foreach(R.modules, lambda m: rx.checkbox(
+                            m["label"], checked=R.required.contains(m["id"]),
+                            on_change=lambda _v: R.toggle_module(m["id"]))),  # type: ignore[operator]
+                            spacing="1")),
                 rx.grid(
-                    rx.vstack(
-                        rx.text("Assessment module", size="2", weight="medium"),
+                    labelled(
+                        "Assessment module",
                         select(R.assessment, R.set_assessment, first=(NONE, "No assessment"),
                                each=R.modules, width="100%"),
-                        spacing="1", width="100%",
                     ),
                     _number_input("Passing score %", "passing_score",
                                   "Needed with an assessment."),
@@ -182,17 +166,11 @@ def completion_rule_dialog() -> rx.Component:
                                   "Leave empty: it never expires."),
                     columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
                 ),
-                rx.cond(R.error != "", rx.callout.root(
+                only_if(R.error != "", rx.callout.root(
                     rx.callout.icon(rx.icon("triangle-alert")), rx.callout.text(R.error),
-                    color_scheme="red", width="100%", id="rule-error"), rx.fragment()),
-                rx.text("Certificates already issued are not affected.", size="1",
-                        color_scheme="gray"),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                              type="button")),
-                    rx.button("Save rule", type="submit", id="rule-save"),
-                    justify="end", width="100%", spacing="3",
-                ),
+                    color_scheme="red", width="100%", id="rule-error")),
+                note("Certificates already issued are not affected."),
+                dialog_buttons(rx.button("Save rule", type="submit", id="rule-save")),
                 spacing="3", width="100%", padding_top="0.75em",
             ),
             on_submit=R.save, reset_on_submit=False, key=R.course_id.to_string(),

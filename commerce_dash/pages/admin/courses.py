@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import reflex as rx
 
-from commerce_dash.components.dialogs import dialog
-from commerce_dash.components.forms import field, form_error
+from commerce_dash.components.admin_forms import (
+    catalog_cells,
+    description_field,
+    edit_dialog,
+    published_badge,
+    row_actions,
+    row_button,
+    search_input,
+    toggle_button,
+    toolbar,
+)
+from commerce_dash.components.cells import text_cells
+from commerce_dash.components.forms import Input, error_text, input_fields, select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.pages.admin.approval_rules import approval_rules_card
@@ -18,91 +29,54 @@ from commerce_dash.pages.admin.courses_state import (
     CoursesState,
 )
 
+EDIT_INPUTS = (
+    Input("title", "Title", required=True),
+    Input("category", "Category"),
+    Input(
+        "hours", "Duration (hours)", "1.5", "Estimated time to complete; leave empty if unknown."
+    ),
+    Input("thumbnail_url", "Thumbnail URL", "https://..."),
+)
+# each input's message and what the course has now (the dialog's fields are uncontrolled)
+_ERRORS = {
+    "title": CoursesState.title_error,
+    "category": CoursesState.category_error,
+    "hours": CoursesState.hours_error,
+    "thumbnail_url": CoursesState.thumbnail_error,
+}
+_SAVED = {
+    "title": CoursesState.edit_title,
+    "category": CoursesState.edit_category,
+    "hours": CoursesState.edit_hours,
+    "thumbnail_url": CoursesState.edit_thumbnail,
+}
+
 
 def _edit_dialog() -> rx.Component:
-    return dialog(
+    return edit_dialog(
         ("Edit ", CoursesState.edit_code),
         "The title and description learners see in the catalog.",
-        rx.form(
-            rx.vstack(
-                form_error(CoursesState.edit_error),
-                field(
-                    "Title",
-                    "title",
-                    CoursesState.title_error,
-                    required=True,
-                    default_value=CoursesState.edit_title,  # type: ignore[arg-type]
-                ),
-                rx.vstack(
-                    rx.text(
-                        "Description",
-                        as_="label",
-                        html_for="description",
-                        size="2",
-                        weight="medium",
-                    ),
-                    rx.text_area(
-                        id="description",
-                        name="description",
-                        default_value=CoursesState.edit_description,
-                        rows="4",
-                        width="100%",
-                    ),
-                    rx.cond(
-                        CoursesState.description_error != "",
-                        rx.text(CoursesState.description_error, color_scheme="red", size="2"),
-                        rx.fragment(),
-                    ),
-                    spacing="1",
-                    width="100%",
-                ),
-                field(
-                    "Category",
-                    "category",
-                    CoursesState.category_error,
-                    default_value=CoursesState.edit_category,  # type: ignore[arg-type]
-                ),
-                field(
-                    "Duration (hours)",
-                    "hours",
-                    CoursesState.hours_error,
-                    placeholder="1.5",
-                    default_value=CoursesState.edit_hours,  # type: ignore[arg-type]
-                    hint="Estimated time to complete; leave empty if unknown.",
-                ),
-                field(
-                    "Thumbnail URL",
-                    "thumbnail_url",
-                    CoursesState.thumbnail_error,
-                    placeholder="https://...",
-                    default_value=CoursesState.edit_thumbnail,  # type: ignore[arg-type]
-                ),
-                rx.text("Approval required", size="2", weight="medium"),
-                rx.select.root(
-                    rx.select.trigger(),
-                    rx.select.content(
-                        rx.select.item("Inherit from the department", value="inherit"),
-                        rx.select.item("Yes: registrations wait for approval", value="yes"),
-                        rx.select.item("No: registrations are approved at once", value="no"),
-                    ),
-                    value=CoursesState.edit_approval,
-                    on_change=CoursesState.set_edit_approval,
-                ),
-                rx.hstack(
-                    rx.dialog.close(
-                        rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                    ),
-                    rx.button("Save", type="submit", id="save-course-submit"),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-            ),
-            on_submit=CoursesState.save_edit,
-            reset_on_submit=False,
-            # a new key remounts the inputs so their default values follow the course
-            key=CoursesState.edit_id.to_string(),
+        *input_fields(_ERRORS, EDIT_INPUTS[:1], _SAVED),
+        description_field(
+            CoursesState.edit_description, "4", error_text(CoursesState.description_error)
         ),
+        *input_fields(_ERRORS, EDIT_INPUTS[1:], _SAVED),
+        rx.text("Approval required", size="2", weight="medium"),
+        select(
+            CoursesState.edit_approval,
+            CoursesState.set_edit_approval,
+            [
+                ("inherit", "Inherit from the department"),
+                ("yes", "Yes: registrations wait for approval"),
+                ("no", "No: registrations are approved at once"),
+            ],
+        ),
+        error=CoursesState.edit_error,
+        submit="Save",
+        submit_id="save-course-submit",
+        on_submit=CoursesState.save_edit,
+        # a new key remounts the inputs so their default values follow the course
+        key=CoursesState.edit_id.to_string(),
         max_width="560px",
         open=CoursesState.edit_open,
         on_open_change=CoursesState.set_edit_open,
@@ -111,49 +85,24 @@ def _edit_dialog() -> rx.Component:
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.code(row["code"])),
-        rx.table.cell(rx.text(row["title"], weight="medium")),
-        rx.table.cell(rx.text(row["department"], size="2")),
-        rx.table.cell(rx.text(row["category"], size="2")),
-        rx.table.cell(rx.text(row["modules"], size="2")),
+        *catalog_cells(row),
+        *text_cells(row, "category", "modules"),
+        rx.table.cell(published_badge(row)),
         rx.table.cell(
-            rx.cond(
-                row["published"] == "yes",
-                rx.badge("published", color_scheme="green"),
-                rx.badge("draft", color_scheme="gray"),
-            )
-        ),
-        rx.table.cell(
-            rx.hstack(
-                rx.button(
-                    "Edit", size="1", variant="soft", on_click=CoursesState.open_edit(row["id"])
-                ),
-                rx.button(
+            row_actions(
+                row_button("Edit", CoursesState.open_edit(row["id"])),
+                row_button(
                     "Completion",
-                    size="1",
-                    variant="soft",
-                    color_scheme="gray",
-                    on_click=CompletionRuleState.open_for(row["id"], row["code"]),  # type: ignore[operator]
+                    CompletionRuleState.open_for(row["id"], row["code"]),  # type: ignore[operator]
+                    color="gray",
                     class_name="completion-rule",
                 ),
-                rx.cond(
+                toggle_button(
                     row["published"] == "yes",
-                    rx.button(
-                        "Unpublish",
-                        size="1",
-                        variant="soft",
-                        color_scheme="orange",
-                        on_click=CoursesState.set_published(row["id"], False),
-                    ),
-                    rx.button(
-                        "Publish",
-                        size="1",
-                        variant="soft",
-                        color_scheme="green",
-                        on_click=CoursesState.set_published(row["id"], True),
-                    ),
+                    lambda published: CoursesState.set_published(row["id"], published),
+                    off=("Unpublish", "orange"),
+                    on=("Publish", "green"),
                 ),
-                spacing="2",
             )
         ),
         data_code=row["code"],
@@ -164,38 +113,20 @@ def courses_page() -> rx.Component:
     return admin_shell(
         "courses",
         "Courses",
-        rx.hstack(
-            rx.input(
-                placeholder="Search code, title or category",
-                value=CoursesState.search,
-                on_change=CoursesState.set_search.debounce(300),
-                width=["100%", "280px"],
+        toolbar(
+            search_input(CoursesState, "Search code, title or category", ["100%", "280px"]),
+            select(
+                CoursesState.department_filter,
+                CoursesState.set_department_filter,
+                first=("all", "All departments"),
+                each=CoursesState.departments,
+                placeholder="Department",
             ),
-            rx.select.root(
-                rx.select.trigger(placeholder="Department"),
-                rx.select.content(
-                    rx.select.item("All departments", value="all"),
-                    rx.foreach(
-                        CoursesState.departments,
-                        lambda d: rx.select.item(d["label"], value=d["id"]),
-                    ),
-                ),
-                value=CoursesState.department_filter,
-                on_change=CoursesState.set_department_filter,
+            select(
+                CoursesState.published_filter,
+                CoursesState.set_published_filter,
+                [("all", "Published and drafts"), ("published", "Published"), ("draft", "Drafts")],
             ),
-            rx.select.root(
-                rx.select.trigger(),
-                rx.select.content(
-                    rx.select.item("Published and drafts", value="all"),
-                    rx.select.item("Published", value="published"),
-                    rx.select.item("Drafts", value="draft"),
-                ),
-                value=CoursesState.published_filter,
-                on_change=CoursesState.set_published_filter,
-            ),
-            wrap="wrap",
-            spacing="3",
-            width="100%",
         ),
         paged_table(
             CoursesState,

@@ -10,10 +10,17 @@ import reflex as rx
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.platform import org
+from commerce_dash.pages.admin.service_calls import (
+    act,
+    attempt,
+    managed_department_options,
+)
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.paging import PagedTableMixin, section_loader
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import filter_setter, value_setter
 
 PAGE_SIZE = 20
 # ASCII digits with at most one decimal point (a "-" too, so a negative is the range message);
@@ -78,12 +85,8 @@ class CoursesState(PagedTableMixin, AdminState):
         actor = self.current_actor()
         published = {"published": True, "draft": False}.get(self.published_filter)
         with session_scope() as session:
-            allowed = org.managed_departments(session=session, actor=actor, section="courses")
-            self.departments = [
-                {"id": str(i), "label": label}
-                for i, label in org.department_options(session=session, within=allowed)
-            ]
-            result = org.list_courses(
+            self.departments = managed_department_options(session, actor, "courses")
+            result = platform_area.list_courses(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
@@ -105,39 +108,24 @@ class CoursesState(PagedTableMixin, AdminState):
             for r in result.items
         ]
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        if self.guard("courses") is None:
-            return self.refused()
-        return self._refetch()
+    load = section_loader("courses")
 
-    @rx.event
-    def set_department_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.department_filter, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def set_published_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.published_filter, self.page = value, 1
-        return self._refetch()
+    set_department_filter = filter_setter("department_filter")
+    set_published_filter = filter_setter("published_filter")
 
     # -- publish ------------------------------------------------------------
     @rx.event
     def set_published(self, course_id: str, published: bool):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                course = org.set_course_published(
-                    session=session,
-                    actor=self.current_actor(),
-                    course_id=route_int(course_id) or 0,  # 0: not found
-                    published=published,
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._fetch()
-        if published:
-            return rx.toast.success(f"{course.code} is published in the storefront.")
-        return rx.toast.success(f"{course.code} is unpublished; learners no longer see it.")
+        return act(
+            self,
+            platform_area.set_course_published,
+            lambda course: (
+                f"{course.code} is published in the storefront." if published
+                else f"{course.code} is unpublished; learners no longer see it."
+            ),
+            course_id=route_int(course_id) or 0,  # 0: not found
+            published=published,
+        )
 
     # -- edit ---------------------------------------------------------------
     def _clear_errors(self) -> None:
@@ -146,14 +134,11 @@ class CoursesState(PagedTableMixin, AdminState):
 
     @rx.event
     def open_edit(self, course_id: str):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                course = org.get_course(
-                    session=session, actor=self.current_actor(),
-                    course_id=route_int(course_id) or 0,  # 0: not found
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        course, refused = attempt(
+            self, platform_area.get_course, course_id=route_int(course_id) or 0  # 0: not found
+        )
+        if course is None:
+            return refused
         self._clear_errors()
         self.edit_id = course.id or 0
         self.edit_code = course.code
@@ -166,31 +151,25 @@ class CoursesState(PagedTableMixin, AdminState):
         self.edit_open = True
         return None
 
-    @rx.event
-    def set_edit_open(self, value: bool) -> None:
-        self.edit_open = value
-
-    @rx.event
-    def set_edit_approval(self, value: str) -> None:
-        self.edit_approval = value
+    set_edit_open = value_setter("edit_open", bool)
+    set_edit_approval = value_setter("edit_approval")
 
     @rx.event
     def save_edit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         self._clear_errors()
         try:
             minutes = minutes_from_hours(form.get("hours", ""))
-            with session_scope() as session:
-                course = org.update_course(
-                    session=session,
-                    actor=self.current_actor(),
-                    course_id=self.edit_id,
-                    title=form.get("title", ""),
-                    description=form.get("description", ""),
-                    category=form.get("category", ""),
-                    estimated_minutes=minutes,
-                    thumbnail_url=form.get("thumbnail_url", ""),
-                    approval_required=APPROVAL_BY_CHOICE.get(self.edit_approval),
-                )
+            course = as_admin(
+                self,
+                platform_area.update_course,
+                course_id=self.edit_id,
+                title=form.get("title", ""),
+                description=form.get("description", ""),
+                category=form.get("category", ""),
+                estimated_minutes=minutes,
+                thumbnail_url=form.get("thumbnail_url", ""),
+                approval_required=APPROVAL_BY_CHOICE.get(self.edit_approval),
+            )
         except DomainError as exc:
             setattr(self, EDIT_ERRORS.get(exc.field or "", "edit_error"), exc.message)
             return None

@@ -10,16 +10,17 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
-from commerce_dash.components.dialogs import dialog
-from commerce_dash.components.forms import field, form_error, select
+from commerce_dash.components.admin_forms import edit_dialog, icon_action, only_if
+from commerce_dash.components.forms import error_text, field, labelled, select
 from commerce_dash.domain.discounts import percent_off
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import INT_MAX, parse_id
-from commerce_dash.domain.money import Money, currency_digits, parse_major
+from commerce_dash.domain.money import Money, parse_major
 from commerce_dash.domain.percent import BPS
 from commerce_dash.domain.percent import percent_label as percent_label_of
 from commerce_dash.models.pricing import DiscountCode
-from commerce_dash.services.catalog.discounts import CodeInput
+from commerce_dash.pages.admin.pricing_state import check_currency
+from commerce_dash.services.catalog import CodeInput
 from commerce_dash.state.route_args import route_int
 
 FORM_FIELDS = (
@@ -125,12 +126,7 @@ def code_input(
     min_text = form.get("min_purchase", "")
     needs_currency = kind == "fixed" or bool(min_text.strip())
     if needs_currency:
-        try:
-            currency_digits(currency)
-        except ValueError:
-            raise DomainError(
-                "invalid_currency", f"Unknown currency {currency!r}.", field="currency"
-            ) from None
+        check_currency(currency)
     items = frozenset(_item(k) for k in item_keys)
     return CodeInput(
         code=form.get("code", ""),
@@ -155,12 +151,7 @@ def code_input(
 
 # -- components ---------------------------------------------------------------------------
 def _error(state, key: str) -> rx.Component:  # type: ignore[no-untyped-def]
-    message = state.errors[key]
-    return rx.cond(
-        message != "",
-        rx.text(message, color_scheme="red", size="2", id=f"{key}-error"),
-        rx.fragment(),
-    )
+    return error_text(state.errors[key], f"{key}-error")
 
 
 def _text(state, label: str, name: str, hint: str = "", type: str = "text") -> rx.Component:  # type: ignore[no-untyped-def]
@@ -170,14 +161,7 @@ def _text(state, label: str, name: str, hint: str = "", type: str = "text") -> r
 
 
 def _labelled(state, label: str, control: rx.Component, key: str) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        control,
-        _error(state, key),
-        spacing="1",
-        width="100%",
-        align="start",
-    )
+    return labelled(label, control, _error(state, key))
 
 
 def _pair(*children: rx.Component) -> rx.Component:
@@ -209,14 +193,7 @@ def _item_picker(state) -> rx.Component:  # type: ignore[no-untyped-def]
         state.form_items,
         lambda item: rx.hstack(
             rx.text(item["label"], size="2", flex="1"),
-            rx.icon_button(
-                rx.icon("x", size=14),
-                type="button",
-                size="1",
-                variant="ghost",
-                aria_label="Remove",
-                on_click=state.remove_item(item["key"]),
-            ),
+            icon_action("x", "Remove", state.remove_item(item["key"]), variant="ghost"),
             align="center",
             width="100%",
             class_name="listed-item",
@@ -224,15 +201,13 @@ def _item_picker(state) -> rx.Component:  # type: ignore[no-untyped-def]
     )
     return rx.vstack(
         rx.hstack(
-            rx.select.root(
-                rx.select.trigger(placeholder="Choose a course or program", width="100%"),
-                rx.select.content(
-                    rx.foreach(
-                        state.item_choices, lambda c: rx.select.item(c["label"], value=c["key"])
-                    )
-                ),
-                value=state.item_pick,
-                on_change=state.set_item_pick,
+            select(
+                state.item_pick,
+                state.set_item_pick,
+                each=state.item_choices,
+                each_value="key",
+                placeholder="Choose a course or program",
+                width="100%",
             ),
             rx.button("Add", type="button", variant="soft", on_click=state.add_item),
             width="100%",
@@ -264,84 +239,67 @@ def code_form_dialog(state) -> rx.Component:  # type: ignore[no-untyped-def]
         each=state.departments,
         width="100%",
     )
-    return dialog(
+    return edit_dialog(
         rx.cond(state.editing_id == 0, "New code", "Edit code"),
         "Learners type the code at checkout; a change applies to the next checkout.",
-        rx.form(
-            rx.vstack(
-                form_error(state.errors["form"]),
-                _code_field(state),
-                _text(state, "Description", "description", hint="Shown to admins only."),
-                _labelled(state, "Kind", kind, "kind"),
-                rx.cond(
-                    state.form_kind == "percentage",
-                    _text(state, "Percent off", "percent", hint="For example 15 or 12.5."),
-                    _text(state, "Amount off", "amount_off", hint="In the currency below."),
-                ),
-                _text(
-                    state,
-                    "Currency",
-                    "currency",
-                    hint="Needed for a fixed amount or a minimum purchase.",
-                ),
-                _labelled(
-                    state,
-                    "Applies to",
-                    select(state.form_scope, state.set_form_scope, list(SCOPE_LABELS.items()),
-                           width="100%"),
-                    "scope",
-                ),
-                rx.cond(state.form_scope == "listed", _item_picker(state), rx.fragment()),
-                _labelled(state, "Department", department, "department"),
-                _pair(
-                    _text(
-                        state,
-                        "Valid from (UTC)",
-                        "valid_from",
-                        hint="Empty: from now.",
-                        type="datetime-local",
-                    ),
-                    _text(
-                        state,
-                        "Valid until (UTC)",
-                        "valid_until",
-                        hint="Empty: no end.",
-                        type="datetime-local",
-                    ),
-                ),
-                _pair(
-                    _text(
-                        state, "Max uses", "max_uses", hint="Empty: unlimited.", type="number"
-                    ),
-                    _text(
-                        state,
-                        "Max uses per person",
-                        "max_uses_per_user",
-                        hint="Empty: unlimited.",
-                        type="number",
-                    ),
-                ),
-                _text(state, "Minimum purchase", "min_purchase", hint="Empty: no minimum."),
-                rx.hstack(
-                    rx.dialog.close(
-                        rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                    ),
-                    rx.button(
-                        rx.cond(state.editing_id == 0, "Create code", "Save changes"),
-                        type="submit",
-                        id="create-code-submit",
-                    ),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-            ),
-            on_submit=state.save_code,
-            reset_on_submit=False,
+        _code_field(state),
+        _text(state, "Description", "description", hint="Shown to admins only."),
+        _labelled(state, "Kind", kind, "kind"),
+        rx.cond(
+            state.form_kind == "percentage",
+            _text(state, "Percent off", "percent", hint="For example 15 or 12.5."),
+            _text(state, "Amount off", "amount_off", hint="In the currency below."),
         ),
+        _text(
+            state,
+            "Currency",
+            "currency",
+            hint="Needed for a fixed amount or a minimum purchase.",
+        ),
+        _labelled(
+            state,
+            "Applies to",
+            select(state.form_scope, state.set_form_scope, list(SCOPE_LABELS.items()),
+                   width="100%"),
+            "scope",
+        ),
+        only_if(state.form_scope == "listed", _item_picker(state)),
+        _labelled(state, "Department", department, "department"),
+        _pair(
+            _text(
+                state,
+                "Valid from (UTC)",
+                "valid_from",
+                hint="Empty: from now.",
+                type="datetime-local",
+            ),
+            _text(
+                state,
+                "Valid until (UTC)",
+                "valid_until",
+                hint="Empty: no end.",
+                type="datetime-local",
+            ),
+        ),
+        _pair(
+            _text(
+                state, "Max uses", "max_uses", hint="Empty: unlimited.", type="number"
+            ),
+            _text(
+                state,
+                "Max uses per person",
+                "max_uses_per_user",
+                hint="Empty: unlimited.",
+                type="number",
+            ),
+        ),
+        _text(state, "Minimum purchase", "min_purchase", hint="Empty: no minimum."),
+        error=state.errors["form"],
+        submit=rx.cond(state.editing_id == 0, "Create code", "Save changes"),
+        submit_id="create-code-submit",
+        on_submit=state.save_code,
         max_width="560px",
-        max_height="90vh",
-        overflow_y="auto",
+        tall=True,
         open=state.form_open,
         on_open_change=state.set_form_open,
     )

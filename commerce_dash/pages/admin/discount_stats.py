@@ -7,14 +7,15 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import reflex as rx
 
+from commerce_dash.components.admin_forms import close_row, note
 from commerce_dash.components.dialogs import dialog
-from commerce_dash.db import session_scope
-from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
-from commerce_dash.services.catalog import discounts as discounts_service
+from commerce_dash.pages.admin.service_calls import attempt
+from commerce_dash.services import catalog as catalog_area
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.setters import value_setter
 
 NO_USES = "No uses yet — the chart fills as orders use this code"
 
@@ -50,14 +51,11 @@ class DiscountStatsState(AdminState):
 
     @rx.event
     def open_stats(self, code_id: str, code: str):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                stats = discounts_service.code_stats(
-                    session=session, actor=self.current_actor(),
-                    code_id=route_int(code_id) or 0,  # 0: not found
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        stats, refused = attempt(
+            self, catalog_area.code_stats, code_id=route_int(code_id) or 0  # 0: not found
+        )
+        if stats is None:
+            return refused
         locale = get_settings().default_locale
         self.code = code
         self.uses = str(stats.uses)
@@ -68,14 +66,12 @@ class DiscountStatsState(AdminState):
         self.stats_open = True
         return None
 
-    @rx.event
-    def set_stats_open(self, value: bool) -> None:
-        self.stats_open = value
+    set_stats_open = value_setter("stats_open", bool)
 
 
 def _figure_card(label: str, value: rx.Var[str]) -> rx.Component:
     return rx.card(
-        rx.text(label, size="1", color_scheme="gray"),
+        note(label),
         rx.text(value, size="4", weight="bold"),
         flex="1 1 140px",
     )
@@ -105,22 +101,17 @@ def stats_dialog() -> rx.Component:
                     id="code-stats-chart",
                 ),
                 rx.center(
-                    rx.text(NO_USES, color_scheme="gray", size="2", text_align="center"),
+                    note(NO_USES, size="2", text_align="center"),
                     padding="2em 1em",
                     width="100%",
                     id="code-stats-empty",
                 ),
             ),
-            rx.hstack(
-                rx.dialog.close(rx.button("Close", variant="soft")),
-                justify="end",
-                width="100%",
-            ),
+            close_row(),
             spacing="3",
         ),
         max_width="560px",
-        max_height="90vh",
-        overflow_y="auto",
+        tall=True,
         id="code-stats",
         open=DiscountStatsState.stats_open,
         on_open_change=DiscountStatsState.set_stats_open,

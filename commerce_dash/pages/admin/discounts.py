@@ -10,6 +10,17 @@ from datetime import datetime
 
 import reflex as rx
 
+from commerce_dash.components.admin_forms import (
+    new_button,
+    note,
+    row_actions,
+    row_button,
+    search_input,
+    toggle_button,
+    toolbar,
+)
+from commerce_dash.components.cells import text_cells
+from commerce_dash.components.forms import select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
@@ -30,13 +41,15 @@ from commerce_dash.pages.admin.discount_form import (
     percent_label,
 )
 from commerce_dash.pages.admin.discount_stats import DiscountStatsState, stats_dialog
-from commerce_dash.services.catalog import discount_options
-from commerce_dash.services.catalog import discounts as discounts_service
-from commerce_dash.services.platform.org import department_options
+from commerce_dash.pages.admin.service_calls import act, attempt, options
+from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services.platform import department_options
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.paging import PagedTableMixin, section_loader
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import filter_setter, value_setter
 
 PAGE_SIZE = 20
 STATUS_OPTIONS = [
@@ -91,45 +104,36 @@ class DiscountsState(PagedTableMixin, AdminState):
             "department": department,
             "window": f"{when(row.valid_from)} – {until}",
             "uses": f"{row.uses_count} / {row.max_uses if row.max_uses is not None else '∞'}",
-            "status": discounts_service.code_status(row, now),
+            "status": catalog_area.code_status(row, now),
             "active": "yes" if row.is_active else "",
         }
 
     def _fetch(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            self.departments = [
-                {"id": str(i), "label": label} for i, label in department_options(session=session)
-            ]
-            result = discounts_service.list_codes(
+            self.departments = options(department_options(session=session))
+            result = catalog_area.list_codes(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
                 search=self.search,
                 status="" if self.status_filter == "all" else self.status_filter,
             )
-            listed = discount_options.listed_item_counts(
+            listed = catalog_area.listed_item_counts(
                 session=session, code_ids=[r.id for r in result.items if r.id is not None]
             )
         self.total, self.pages = result.total, result.pages
         now, locale = utcnow(), get_settings().default_locale
         self.rows = [self._row(r, listed.get(r.id or 0, 0), now, locale) for r in result.items]
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        if self.guard("discounts") is None:
-            return self.refused()
-        return self._refetch()
+    load = section_loader("discounts")
 
-    @rx.event
-    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.status_filter, self.page = value, 1
-        return self._refetch()
+    set_status_filter = filter_setter("status_filter")
 
     # -- create / edit ------------------------------------------------------
     def _load_item_choices(self) -> None:
         with session_scope() as session:
-            options = discount_options.item_options(session=session)
+            options = catalog_area.item_options(session=session)
         self.item_choices = [{"key": f"{t}:{i}", "label": label} for t, i, label in options]
 
     def _item_label(self, key: str) -> str:
@@ -153,13 +157,10 @@ class DiscountsState(PagedTableMixin, AdminState):
     @rx.event
     def open_edit(self, code_id: str):  # type: ignore[no-untyped-def]
         code = route_int(code_id) or 0  # 0: not found
-        try:
-            with session_scope() as session:
-                row, items = discounts_service.get_code(
-                    session=session, actor=self.current_actor(), code_id=code
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        found, refused = attempt(self, catalog_area.get_code, code_id=code)
+        if found is None:
+            return refused
+        row, items = found
         self._load_item_choices()
         currency = row.currency or get_settings().settlement_currency
         self.editing_id = code
@@ -174,25 +175,11 @@ class DiscountsState(PagedTableMixin, AdminState):
         self.form_open = True
         return None
 
-    @rx.event
-    def set_form_open(self, value: bool) -> None:
-        self.form_open = value
-
-    @rx.event
-    def set_form_kind(self, value: str) -> None:
-        self.form_kind = value
-
-    @rx.event
-    def set_form_scope(self, value: str) -> None:
-        self.form_scope = value
-
-    @rx.event
-    def set_form_department(self, value: str) -> None:
-        self.form_department = value
-
-    @rx.event
-    def set_item_pick(self, value: str) -> None:
-        self.item_pick = value
+    set_form_open = value_setter("form_open", bool)
+    set_form_kind = value_setter("form_kind")
+    set_form_scope = value_setter("form_scope")
+    set_form_department = value_setter("form_department")
+    set_item_pick = value_setter("item_pick")
 
     @rx.event
     def add_item(self) -> None:
@@ -217,18 +204,12 @@ class DiscountsState(PagedTableMixin, AdminState):
                 item_keys=[i["key"] for i in self.form_items],
                 default_currency=get_settings().settlement_currency,
             )
-            with session_scope() as session:
-                if self.editing_id:
-                    row = discounts_service.update_code(
-                        session=session,
-                        actor=self.current_actor(),
-                        code_id=self.editing_id,
-                        data=data,
-                    )
-                else:
-                    row = discounts_service.create_code(
-                        session=session, actor=self.current_actor(), data=data
-                    )
+            if self.editing_id:
+                row = as_admin(
+                    self, catalog_area.update_code, code_id=self.editing_id, data=data
+                )
+            else:
+                row = as_admin(self, catalog_area.create_code, data=data)
         except DomainError as exc:
             self.errors = {**no_errors(), error_key(exc): exc.message}
             return None
@@ -239,18 +220,13 @@ class DiscountsState(PagedTableMixin, AdminState):
     # -- activation -----------------------------------------------------------
     @rx.event
     def toggle_active(self, code_id: str, activate: bool):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                row = discounts_service.set_code_active(
-                    session=session,
-                    actor=self.current_actor(),
-                    code_id=route_int(code_id) or 0,  # 0: not found
-                    active=activate,
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._fetch()
-        return rx.toast.success(f"Code {row.code} {'activated' if activate else 'deactivated'}")
+        return act(
+            self,
+            catalog_area.set_code_active,
+            lambda row: f"Code {row.code} {'activated' if activate else 'deactivated'}",
+            code_id=route_int(code_id) or 0,  # 0: not found
+            active=activate,
+        )
 
 
 def _status_badge(status: rx.Var[str]) -> rx.Component:
@@ -271,51 +247,27 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.text(row["value"], size="2", weight="medium"),
-                rx.text(row["kind"], size="1", color_scheme="gray"),
+                note(row["kind"]),
                 spacing="0",
             )
         ),
-        rx.table.cell(rx.text(row["scope"], size="2")),
-        rx.table.cell(rx.text(row["department"], size="2")),
+        *text_cells(row, "scope", "department"),
         rx.table.cell(rx.text(row["window"], size="1", white_space="nowrap")),
         rx.table.cell(rx.text(row["uses"], size="2")),
         rx.table.cell(_status_badge(row["status"])),
         rx.table.cell(
-            rx.hstack(
-                rx.button(
-                    "Edit",
-                    size="1",
-                    variant="soft",
-                    on_click=DiscountsState.open_edit(row["id"]),
-                    class_name="edit-code",
-                ),
-                rx.cond(
+            row_actions(
+                row_button("Edit", DiscountsState.open_edit(row["id"]), class_name="edit-code"),
+                toggle_button(
                     row["active"] == "yes",
-                    rx.button(
-                        "Deactivate",
-                        size="1",
-                        variant="soft",
-                        color_scheme="red",
-                        on_click=DiscountsState.toggle_active(row["id"], False),
-                        class_name="toggle-code",
-                    ),
-                    rx.button(
-                        "Activate",
-                        size="1",
-                        variant="soft",
-                        color_scheme="green",
-                        on_click=DiscountsState.toggle_active(row["id"], True),
-                        class_name="toggle-code",
-                    ),
+                    lambda activate: DiscountsState.toggle_active(row["id"], activate),
+                    class_name="toggle-code",
                 ),
-                rx.button(
+                row_button(
                     "Stats",
-                    size="1",
-                    variant="soft",
-                    on_click=DiscountStatsState.open_stats(row["id"], row["code"]),
+                    DiscountStatsState.open_stats(row["id"], row["code"]),
                     class_name="stats-code",
                 ),
-                spacing="2",
             )
         ),
         class_name="discount-row",
@@ -327,29 +279,11 @@ def discounts_page() -> rx.Component:
     return admin_shell(
         "discounts",
         "Discount codes",
-        rx.hstack(
-            rx.input(
-                placeholder="Search code or description",
-                value=DiscountsState.search,
-                on_change=DiscountsState.set_search.debounce(300),
-                width=["100%", "260px"],
-            ),
-            rx.select.root(
-                rx.select.trigger(),
-                rx.select.content(*[rx.select.item(lbl, value=v) for v, lbl in STATUS_OPTIONS]),
-                value=DiscountsState.status_filter,
-                on_change=DiscountsState.set_status_filter,
-            ),
+        toolbar(
+            search_input(DiscountsState, "Search code or description", ["100%", "260px"]),
+            select(DiscountsState.status_filter, DiscountsState.set_status_filter, STATUS_OPTIONS),
             rx.spacer(),
-            rx.button(
-                rx.icon("ticket-percent", size=16),
-                "New code",
-                on_click=DiscountsState.open_create,
-                id="new-code",
-            ),
-            wrap="wrap",
-            spacing="3",
-            width="100%",
+            new_button("ticket-percent", "New code", DiscountsState.open_create, "new-code"),
         ),
         paged_table(
             DiscountsState,

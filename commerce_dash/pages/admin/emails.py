@@ -7,13 +7,15 @@ import logging
 import reflex as rx
 
 from commerce_dash import routes
+from commerce_dash.components.admin_forms import link_button, note
+from commerce_dash.components.cells import text_if
 from commerce_dash.components.forms import form_error
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.notify.message import EmailMessage
 from commerce_dash.notify.render import TEMPLATES
-from commerce_dash.services.commerce.email_previews import preview
+from commerce_dash.services.commerce import preview
 from commerce_dash.state.admin import AdminState
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,13 @@ def _label(text: str) -> rx.Component:
     return rx.text(text, size="2", color_scheme="gray", min_width="90px")
 
 
+def _text_part(text: rx.Var[str]) -> rx.Component:
+    """The plain-text part as sent, line breaks kept."""
+    return rx.el.pre(text, white_space="pre-wrap", font_size="13px", padding="1em",
+                     background=rx.color("gray", 3), border_radius="6px", width="100%",
+                     id="email-text")
+
+
 def _preview() -> rx.Component:
     state = EmailPreviewState
     return rx.vstack(
@@ -100,7 +109,7 @@ def _preview() -> rx.Component:
                     spacing="1",
                     id="email-attachments",
                 ),
-                rx.text("none", size="2", color_scheme="gray"),
+                note("none", size="2"),
             ),
             width="100%",
         ),
@@ -116,16 +125,7 @@ def _preview() -> rx.Component:
             style={"border": f"1px solid {rx.color('gray', 5)}", "background": "white"},
         ),
         rx.text("Text part", size="2", weight="bold"),
-        rx.el.pre(
-            state.text,
-            white_space="pre-wrap",
-            font_size="13px",
-            padding="1em",
-            background=rx.color("gray", 3),
-            border_radius="6px",
-            width="100%",
-            id="email-text",
-        ),
+        _text_part(state.text),
         spacing="3",
         width="100%",
     )
@@ -145,16 +145,9 @@ def emails_page() -> rx.Component:
                 value=state.template,
                 on_change=state.choose,
             ),
-            rx.cond(
-                state.sent_when != "",
-                rx.text("Sent when ", state.sent_when, size="2", color_scheme="gray"),
-                rx.fragment(),
-            ),
+            text_if(state.sent_when, "Sent when ", state.sent_when, size="2", color_scheme="gray"),
             rx.spacer(),
-            rx.link(
-                rx.button(rx.icon("arrow-left", size=16), "System", variant="soft"),
-                href=routes.ADMIN_SYSTEM,
-            ),
+            link_button("arrow-left", "System", routes.ADMIN_SYSTEM),
             align="center",
             spacing="3",
             width="100%",

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
+from commerce_dash.components.admin_forms import only_if, titled_card
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.enrollment.registrations import (
-    retry_lms_enrollment,
-    stuck_lms_enrollments,
-)
+from commerce_dash.services.enrollment import retry_lms_enrollment, stuck_lms_enrollments
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
 
 
 class LmsPendingState(AdminState):
@@ -43,46 +42,45 @@ class LmsPendingState(AdminState):
     @rx.event
     def retry(self, enrollment_id: str):  # type: ignore[no-untyped-def]
         try:
-            with session_scope() as session:
-                message = retry_lms_enrollment(
-                    session=session, actor=self.current_actor(),
-                    enrollment_id=route_int(enrollment_id) or 0)  # 0: not found
+            message = as_admin(self, retry_lms_enrollment,
+                               enrollment_id=route_int(enrollment_id) or 0)  # 0: not found
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._fetch()
         return rx.toast.success(message)
 
 
+def _stuck_row(r: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(r["number"]), rx.table.cell(r["learner"]),
+        rx.table.cell(r["course"]), rx.table.cell(r["requested"]),
+        rx.table.cell(rx.text(r["delivery"], size="1")),
+        rx.table.cell(rx.button("Retry", size="1", variant="soft",
+                                on_click=LmsPendingState.retry(r["id"]))),
+    )
+
+
+def _stuck_table() -> rx.Component:
+    headers = ("Registration", "Learner", "Course", "Requested", "Delivery", "")
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(LmsPendingState.stuck, _stuck_row)),
+        size="1",
+        width="100%",
+    )
+
+
 def lms_pending_card() -> rx.Component:
-    return rx.cond(
+    return only_if(
         LmsPendingState.lms_mode,
-        rx.card(
-            rx.vstack(
-                rx.heading("Waiting for the LMS", size="4"),
-                rx.text("Approved registrations whose enrollment the LMS has not confirmed "
-                        "after 30 minutes. Retry sends the request again.", size="2",
-                        color_scheme="gray"),
-                rx.cond(
-                    LmsPendingState.stuck.length() == 0,
-                    rx.text("Nothing is stuck.", size="2"),
-                    rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                            "Registration", "Learner", "Course", "Requested", "Delivery", "")])),
-                        rx.table.body(rx.foreach(LmsPendingState.stuck, lambda r: rx.table.row(
-                            rx.table.cell(r["number"]), rx.table.cell(r["learner"]),
-                            rx.table.cell(r["course"]), rx.table.cell(r["requested"]),
-                            rx.table.cell(rx.text(r["delivery"], size="1")),
-                            rx.table.cell(rx.button("Retry", size="1", variant="soft",
-                                                    on_click=LmsPendingState.retry(r["id"]))),
-                        ))),
-                        size="1",
-                        width="100%",
-                    ),
-                ),
-                spacing="3",
-                width="100%",
+        titled_card(
+            "Waiting for the LMS",
+            "Approved registrations whose enrollment the LMS has not confirmed after 30 "
+            "minutes. Retry sends the request again.",
+            rx.cond(
+                LmsPendingState.stuck.length() == 0,
+                rx.text("Nothing is stuck.", size="2"),
+                _stuck_table(),
             ),
-            width="100%",
         ),
-        rx.fragment(),
     )

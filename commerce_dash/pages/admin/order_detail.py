@@ -11,7 +11,9 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from commerce_dash import routes
+from commerce_dash.components.admin_forms import soft_action
 from commerce_dash.components.badges import field_badge, status_fields
+from commerce_dash.components.cells import RULED_ENTRY, only_if, text_if
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
@@ -23,7 +25,7 @@ from commerce_dash.pages.store.order_detail import (
     missing_panel,
     receipt_card,
 )
-from commerce_dash.services.commerce import orders as orders_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_number
 
@@ -31,7 +33,7 @@ SECTION = "orders"
 SOURCE_ICONS = {"webhook": "webhook", "api": "send", "janitor": "clock", "processor": "server"}
 
 
-def timeline_row(entry: orders_service.TimelineEntry) -> dict[str, str]:
+def timeline_row(entry: commerce_area.TimelineEntry) -> dict[str, str]:
     return {
         "at": when(entry.at, WHEN),
         "source": entry.source,
@@ -53,8 +55,8 @@ class AdminOrderDetailState(ReceiptMixin, AdminState):
         actor = self.current_actor()
         try:
             with session_scope() as session:
-                detail = orders_service.order_detail(session=session, number=number, actor=actor)
-                entries = orders_service.payment_timeline(
+                detail = commerce_area.order_detail(session=session, number=number, actor=actor)
+                entries = commerce_area.payment_timeline(
                     session=session, actor=actor, number=number
                 )
         except DomainError as exc:
@@ -101,6 +103,20 @@ def _source_icon(source: rx.Var[str]) -> rx.Component:
     )
 
 
+def _raw_payload(payload: rx.Var[str]) -> rx.Component:
+    """The event as the processor sent it, folded away until asked for."""
+    return rx.el.details(
+        rx.el.summary(
+            rx.text("Raw JSON", size="1", weight="medium", as_="span"),
+            cursor="pointer",
+        ),
+        rx.code_block(payload, language="json", wrap_long_lines=True, font_size="12px",
+                      max_height="360px", overflow="auto", width="100%"),
+        width="100%",
+        class_name="raw-payload",
+    )
+
+
 def _entry(entry: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.box(
@@ -122,52 +138,23 @@ def _entry(entry: ObjectVar[dict[str, str]]) -> rx.Component:
                 width="100%",
                 spacing="2",
             ),
-            rx.cond(
-                entry["event_id"] != "",
-                rx.text("id ", rx.code(entry["event_id"], size="1"), size="1"),
-                rx.fragment(),
+            text_if(entry["event_id"], "id ", rx.code(entry["event_id"], size="1"), size="1"),
+            text_if(entry["outcome"], size="2"),
+            text_if(
+                entry["error"],
+                entry["error"],
+                rx.cond(entry["attempts"] != "", " (" + entry["attempts"] + " attempts)", ""),
+                size="2",
+                color_scheme="red",
             ),
-            rx.cond(entry["outcome"] != "", rx.text(entry["outcome"], size="2"), rx.fragment()),
-            rx.cond(
-                entry["error"] != "",
-                rx.text(
-                    entry["error"],
-                    rx.cond(entry["attempts"] != "", " (" + entry["attempts"] + " attempts)", ""),
-                    size="2",
-                    color_scheme="red",
-                ),
-                rx.fragment(),
-            ),
-            rx.cond(
-                entry["payload"] != "",
-                rx.el.details(
-                    rx.el.summary(
-                        rx.text("Raw JSON", size="1", weight="medium", as_="span"),
-                        cursor="pointer",
-                    ),
-                    rx.code_block(
-                        entry["payload"],
-                        language="json",
-                        wrap_long_lines=True,
-                        font_size="12px",
-                        max_height="360px",
-                        overflow="auto",
-                        width="100%",
-                    ),
-                    width="100%",
-                    class_name="raw-payload",
-                ),
-                rx.fragment(),
-            ),
+            only_if(entry["payload"] != "", _raw_payload(entry["payload"])),
             spacing="1",
             width="100%",
             min_width="0",
         ),
         align="start",
         spacing="3",
-        width="100%",
-        padding_y="0.75em",
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        **RULED_ENTRY,
         class_name="timeline-entry",
         data_event_type=entry["event_type"],
     )
@@ -202,7 +189,7 @@ def order_detail_admin_page() -> rx.Component:
             href=routes.ADMIN_ORDERS,
         ),
         rx.spacer(),
-        rx.button(rx.icon("rotate-cw", size=16), "Reload", variant="soft", on_click=s.refresh),
+        soft_action("rotate-cw", "Reload", s.refresh),
         align="center",
         width="100%",
     )

@@ -8,20 +8,21 @@ from reflex.components.sonner.toast import ToastAction
 from reflex.vars import ObjectVar
 
 from commerce_dash import routes
+from commerce_dash.components.admin_forms import note, soft_action
+from commerce_dash.components.cells import RULED_ENTRY, only_if
 from commerce_dash.components.display import money
 from commerce_dash.components.refund_form import refund_form_dialog
 from commerce_dash.components.refund_rows import amount_lines, decision_lines, source_badge
+from commerce_dash.components.store_panels import card_column, card_title
 from commerce_dash.db import session_scope
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.refunds import RefundStatus
 from commerce_dash.pages.admin.refunds_state import refund_row
 from commerce_dash.pages.store.refund_request_state import RefundFormMixin
-from commerce_dash.services.commerce import orders as orders_service
-from commerce_dash.services.commerce import refunds as refunds_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.links import refund_queue_href
-from commerce_dash.state.route_args import route_number
 
 SECTION = "orders"  # the page's section; request_refund itself checks the billing role
 
@@ -37,9 +38,9 @@ class OrderRefundsState(RefundFormMixin, AdminState):
 
     def _fetch_refunds(self, actor: Actor, number: str) -> None:
         with session_scope() as session:
-            detail = orders_service.order_detail(session=session, number=number, actor=actor)
-            rows = refunds_service.for_order(session=session, actor=actor, number=detail.number)
-            left, lines = refunds_service.refund_options(
+            detail = commerce_area.order_detail(session=session, number=number, actor=actor)
+            rows = commerce_area.for_order(session=session, actor=actor, number=detail.number)
+            left, lines = commerce_area.refund_options(
                 session=session, actor=actor, number=detail.number
             )
         self.order_refunds = [refund_row(r) for r in reversed(rows)]  # newest first
@@ -48,20 +49,12 @@ class OrderRefundsState(RefundFormMixin, AdminState):
         self._fill_options(detail, left, lines)
         self.refunds_loaded = True
 
+    def _forget_refunds(self) -> None:
+        self.refunds_loaded, self.order_refunds, self.created_message = False, [], ""
+
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        number = route_number(self, routes.ADMIN_ORDERS)
-        if number.upper() != self.refund_number.upper():
-            self.refunds_loaded, self.order_refunds, self.created_message = False, [], ""
-            yield  # never show another order's refunds under this address
-        actor = self.guard(SECTION)
-        if actor is None or not number:
-            self.refunds_loaded = False
-            return
-        try:
-            self._fetch_refunds(actor, number)
-        except DomainError:
-            self.refunds_loaded = False  # the order page already says what is wrong
+        yield from self._reload_refunds(routes.ADMIN_ORDERS, lambda: self.guard(SECTION))
 
     @rx.event
     def submit_refund(self):  # type: ignore[no-untyped-def]
@@ -74,7 +67,7 @@ class OrderRefundsState(RefundFormMixin, AdminState):
             return None
         try:
             with session_scope() as session:
-                request = refunds_service.request_refund(
+                request = commerce_area.request_refund(
                     session=session, actor=actor, number=self.refund_number, **args
                 )
                 amount = money(request.amount, request.currency)
@@ -103,7 +96,7 @@ def _request(row: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.vstack(
             rx.hstack(amount_lines(row), source_badge(row), align="center", spacing="2"),
             rx.text(row["items"], size="2"),
-            rx.text(row["created"], " · ", row["reason"], size="1", color_scheme="gray"),
+            note(row["created"], " · ", row["reason"]),
             spacing="1",
             min_width="0",
             flex="1",
@@ -111,9 +104,7 @@ def _request(row: ObjectVar[dict[str, str]]) -> rx.Component:
         decision_lines(row),
         gap="0.75em",
         direction=rx.breakpoints(initial="column", sm="row"),  # type: ignore[arg-type]
-        width="100%",
-        padding_y="0.75em",
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        **RULED_ENTRY,
         class_name="order-refund",
         data_status=row["status"],
     )
@@ -121,74 +112,58 @@ def _request(row: ObjectVar[dict[str, str]]) -> rx.Component:
 
 def order_refunds_card() -> rx.Component:
     s = OrderRefundsState
-    card = rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Refunds", size="4"),
-                rx.spacer(),
-                rx.link("Refund queue", href=s.queue_link, size="2", id="refund-queue-link"),
+    card = card_column(
+        card_title(
+            "Refunds",
+            rx.link("Refund queue", href=s.queue_link, size="2", id="refund-queue-link"),
+            only_if(
+                s.refund_can_request,
+                soft_action("undo-2", "Refund…", s.open_refund, id="admin-refund"),
+            ),
+            spacing="3",
+            wrap="wrap",
+        ),
+        rx.cond(
+            s.created_message != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("circle-check")),
+                rx.callout.text(
+                    s.created_message,
+                    " ",
+                    rx.link("Open Refunds", href=s.queue_link, weight="medium"),
+                ),
+                color_scheme="green",
+                size="1",
+                width="100%",
+                id="refund-created",
+            ),
+            only_if(
+                s.waiting > 0,
+                rx.text(
+                    s.waiting.to_string(),
+                    " waiting for a decision: ",
+                    rx.link("approve or reject in Refunds", href=s.queue_link),
+                    size="2",
+                    id="refund-waiting-note",
+                ),
+            ),
+        ),
+        rx.cond(
+            s.order_refunds.length() > 0,
+            rx.vstack(rx.foreach(s.order_refunds, _request), spacing="0", width="100%"),
+            note(
                 rx.cond(
                     s.refund_can_request,
-                    rx.button(
-                        rx.icon("undo-2", size=16),
-                        "Refund…",
-                        variant="soft",
-                        on_click=s.open_refund,
-                        id="admin-refund",
-                    ),
-                    rx.fragment(),
+                    "No refunds on this order. Use Refund… to return all or part of the "
+                    "payment; the request then waits in Refunds for approval.",
+                    "No refunds on this order, and nothing captured is left to refund.",
                 ),
-                align="center",
-                spacing="3",
-                width="100%",
-                wrap="wrap",
+                size="2",
             ),
-            rx.cond(
-                s.created_message != "",
-                rx.callout.root(
-                    rx.callout.icon(rx.icon("circle-check")),
-                    rx.callout.text(
-                        s.created_message,
-                        " ",
-                        rx.link("Open Refunds", href=s.queue_link, weight="medium"),
-                    ),
-                    color_scheme="green",
-                    size="1",
-                    width="100%",
-                    id="refund-created",
-                ),
-                rx.cond(
-                    s.waiting > 0,
-                    rx.text(
-                        s.waiting.to_string(),
-                        " waiting for a decision: ",
-                        rx.link("approve or reject in Refunds", href=s.queue_link),
-                        size="2",
-                        id="refund-waiting-note",
-                    ),
-                    rx.fragment(),
-                ),
-            ),
-            rx.cond(
-                s.order_refunds.length() > 0,
-                rx.vstack(rx.foreach(s.order_refunds, _request), spacing="0", width="100%"),
-                rx.text(
-                    rx.cond(
-                        s.refund_can_request,
-                        "No refunds on this order. Use Refund… to return all or part of the "
-                        "payment; the request then waits in Refunds for approval.",
-                        "No refunds on this order, and nothing captured is left to refund.",
-                    ),
-                    size="2",
-                    color_scheme="gray",
-                ),
-            ),
-            width="100%",
         ),
-        width="100%",
         id="order-refunds",
     )
     return rx.fragment(
-        rx.cond(s.refunds_loaded, card, rx.fragment()),
+        only_if(s.refunds_loaded, card),
         refund_form_dialog(s, admin=True),
     )

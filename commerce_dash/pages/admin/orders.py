@@ -8,10 +8,13 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.admin_forms import row_button
 from commerce_dash.components.badges import field_badge
+from commerce_dash.components.cells import text_cells, text_if, two_lines
+from commerce_dash.components.filters import date_range, filter_bar, search_box
 from commerce_dash.components.forms import select
 from commerce_dash.components.shell import admin_shell
-from commerce_dash.components.tables import paged_table
+from commerce_dash.components.tables import paged_table, table_box
 from commerce_dash.pages.admin.orders_state import (
     PAYMENT_OPTIONS,
     SECTION,
@@ -36,37 +39,18 @@ def _amount_input(placeholder: str, value: Any, on_change: Any, name: str) -> rx
 def _filters() -> rx.Component:
     s = AdminOrdersState
     return rx.vstack(
-        rx.hstack(
-            rx.input(
-                placeholder="Learner email or name",
-                value=s.search,
-                on_change=s.set_search.debounce(300),  # type: ignore[attr-defined]
-                width=["100%", "240px"],
-                id="learner-search",
-            ),
+        filter_bar(
+            search_box(s.search, s.set_search, "Learner email or name", "learner-search",
+                       labelled=False),
             select(s.status_filter, s.set_status_filter, STATUS_OPTIONS, label="Order status"),
             select(s.payment_filter, s.set_payment_filter, PAYMENT_OPTIONS, label="Payment status"),
             select(s.processor_filter, s.set_processor_filter, label="Processor",
                    first=("all", "Any processor"), each=s.processors, each_value=None),
-            rx.spacer(),
-            rx.button(
-                rx.icon("rotate-cw", size=16), "Refresh", variant="soft", on_click=s.refresh
-            ),
-            wrap="wrap",
-            spacing="3",
-            width="100%",
-            align="center",
+            on_refresh=s.refresh,
         ),
-        rx.hstack(
-            rx.hstack(
-                rx.text("Placed from", size="2"),
-                rx.input(type="date", value=s.date_from, on_change=s.set_date_from,
-                         id="date-from"),
-                rx.text("to", size="2"),
-                rx.input(type="date", value=s.date_to, on_change=s.set_date_to, id="date-to"),
-                align="center",
-                wrap="wrap",
-            ),
+        filter_bar(
+            date_range("Placed from", s.date_from, s.set_date_from, s.date_to, s.set_date_to,
+                       labelled=False),
             rx.hstack(
                 rx.text("Total (", s.currency, ") from", size="2"),
                 _amount_input("0.00", s.min_total, s.set_min_total, "min-total"),
@@ -75,11 +59,8 @@ def _filters() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            rx.button("Clear filters", variant="ghost", size="2", on_click=s.reset_filters),
-            wrap="wrap",
+            on_clear=s.reset_filters,
             spacing="4",
-            width="100%",
-            align="center",
         ),
         spacing="3",
         width="100%",
@@ -90,22 +71,12 @@ def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link(rx.text(row["number"], weight="medium"), href=row["href"])),
         rx.table.cell(rx.text(row["date"], size="1", white_space="nowrap")),
-        rx.table.cell(
-            rx.vstack(
-                rx.text(row["learner_name"], size="2"),
-                rx.text(row["learner_email"], size="1", color_scheme="gray"),
-                spacing="0",
-            )
-        ),
+        rx.table.cell(two_lines(row["learner_name"], row["learner_email"], size="2")),
         rx.table.cell(rx.text(row["items"], size="2")),
         rx.table.cell(
             rx.vstack(
                 rx.text(row["total"], size="2", weight="medium"),
-                rx.cond(
-                    row["display_total"] != "",
-                    rx.text(row["display_total"], size="1", color_scheme="gray"),
-                    rx.fragment(),
-                ),
+                text_if(row["display_total"], size="1", color_scheme="gray"),
                 spacing="0",
             )
         ),
@@ -114,11 +85,7 @@ def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 field_badge(row, "payment_status"),
-                rx.cond(
-                    row["failure_reason"] != "",
-                    rx.text(row["failure_reason"], size="1", color_scheme="red", max_width="16em"),
-                    rx.fragment(),
-                ),
+                text_if(row["failure_reason"], size="1", color_scheme="red", max_width="16em"),
                 spacing="1",
                 align="start",
             )
@@ -132,31 +99,38 @@ def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
 def _review(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.vstack(
-                rx.text(row["learner_name"], size="2", weight="medium"),
-                rx.text(row["learner_email"], size="1", color_scheme="gray"),
-                spacing="0",
-            )
+            two_lines(row["learner_name"], row["learner_email"], size="2", weight="medium")
         ),
-        rx.table.cell(rx.text(row["reason"], size="2")),
-        rx.table.cell(rx.text(row["failures"], size="2")),
+        *text_cells(row, "reason", "failures"),
         rx.table.cell(rx.text(row["since"], size="2", white_space="nowrap")),
         rx.table.cell(
-            rx.button(
-                rx.icon("check", size=14),
+            row_button(
                 "Clear",
-                size="1",
-                color_scheme="green",
-                variant="soft",
-                on_click=AdminOrdersState.clear_review(  # type: ignore[operator]
+                AdminOrdersState.clear_review(  # type: ignore[operator]
                     row["user_id"], row["learner_email"]
                 ),
+                color="green",
+                icon="check",
                 class_name="clear-review",
             )
         ),
         class_name="review-row",
         data_email=row["learner_email"],
     )
+
+
+def _reviews() -> rx.Component:
+    """The learners held for payment review, or a line saying nobody is."""
+    held = rx.vstack(
+        rx.text("These learners cannot check out until the hold is cleared.", size="2",
+                color_scheme="gray"),
+        table_box(("Learner", "Reason", "Failures", "Since", ""), AdminOrdersState.reviews,
+                  _review),
+        width="100%",
+    )
+    nobody = rx.text("Nobody is held: learners with repeated declined payments appear here.",
+                     size="2", color_scheme="gray")
+    return rx.cond(AdminOrdersState.reviews.length() > 0, held, nobody)
 
 
 def _reviews_card() -> rx.Component:
@@ -169,38 +143,7 @@ def _reviews_card() -> rx.Component:
                 align="center",
                 spacing="2",
             ),
-            rx.cond(
-                AdminOrdersState.reviews.length() > 0,
-                rx.vstack(
-                    rx.text(
-                        "These learners cannot check out until the hold is cleared.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
-                    rx.box(
-                        rx.table.root(
-                            rx.table.header(
-                                rx.table.row(
-                                    *[
-                                        rx.table.column_header_cell(h)
-                                        for h in ("Learner", "Reason", "Failures", "Since", "")
-                                    ]
-                                )
-                            ),
-                            rx.table.body(rx.foreach(AdminOrdersState.reviews, _review)),
-                            width="100%",
-                        ),
-                        overflow_x="auto",
-                        width="100%",
-                    ),
-                    width="100%",
-                ),
-                rx.text(
-                    "Nobody is held: learners with repeated declined payments appear here.",
-                    size="2",
-                    color_scheme="gray",
-                ),
-            ),
+            _reviews(),
             width="100%",
         ),
         width="100%",

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import reflex as rx
 
-from commerce_dash.components.badges import status_fields, status_label
+from commerce_dash.components.badges import status_label
+from commerce_dash.components.row_fields import learner_fields, order_money_fields
 from commerce_dash.db import session_scope
-from commerce_dash.domain.dates import DAY, WHEN, parse_day, when
+from commerce_dash.domain.dates import DAY, WHEN, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import parse_major
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.routes import admin_order_href
-from commerce_dash.services.commerce import orders as orders_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.paging import PagedTableMixin, day_range, section_loader
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import filter_setter, value_setter
 
 PAGE_SIZE = 25
 SECTION = "orders"
 STATUS_OPTIONS = [("all", "Any status")] + [
-    (s, status_label(s)) for s in orders_service.ORDER_STATUSES
+    (s, status_label(s)) for s in commerce_area.ORDER_STATUSES
 ]
 PAYMENT_OPTIONS = [("all", "Any payment")] + [
-    (s, status_label(s)) for s in orders_service.ORDER_PAYMENT_STATUSES
+    (s, status_label(s)) for s in commerce_area.ORDER_PAYMENT_STATUSES
 ]
-
-
-
 
 
 def _amount(text: str, field: str, label: str, currency: str) -> int | None:
@@ -41,29 +39,23 @@ def _amount(text: str, field: str, label: str, currency: str) -> int | None:
         raise DomainError("invalid_amount", f"{label}: {exc}", field=field) from None
 
 
-def admin_row(row: orders_service.AdminOrderRow) -> dict[str, str]:
-    shows_display = row.display_currency.upper() != row.currency.upper()
+def admin_row(row: commerce_area.AdminOrderRow) -> dict[str, str]:
     return {
         "number": row.number,
         "href": admin_order_href(row.number),
         "date": when(row.created_at, WHEN),
-        "learner_name": row.learner_name,
-        "learner_email": row.learner_email,
+        **learner_fields(row),
         "items": str(row.item_count),
-        "total": row.total_label,
-        "display_total": row.display_total_label if shows_display else "",
+        **order_money_fields(row),
         "processor": row.processor.title() if row.processor else "—",
         "failure_reason": row.failure_reason,
-        **status_fields("status", row.status),
-        **status_fields("payment_status", row.payment_status),
     }
 
 
-def review_row(row: orders_service.ReviewRow) -> dict[str, str]:
+def review_row(row: commerce_area.ReviewRow) -> dict[str, str]:
     return {
         "user_id": str(row.user_id),
-        "learner_name": row.learner_name,
-        "learner_email": row.learner_email,
+        **learner_fields(row),
         "reason": row.reason,
         "failures": str(row.failures),
         "since": when(row.since, DAY),
@@ -88,16 +80,15 @@ class AdminOrdersState(PagedTableMixin, AdminState):
         actor = self.current_actor()
         currency = get_settings().settlement_currency
         self.currency = currency
-        date_from = parse_day(self.date_from, "date_from")
-        date_to = parse_day(self.date_to, "date_to")
+        date_from, date_until = day_range(self.date_from, self.date_to)
         min_total = _amount(self.min_total, "min_total", "Lowest total", currency)
         max_total = _amount(self.max_total, "max_total", "Highest total", currency)
         with session_scope() as session:
-            self.processors = orders_service.processor_options(session=session, actor=actor)
+            self.processors = commerce_area.processor_options(session=session, actor=actor)
             self.reviews = [
-                review_row(r) for r in orders_service.list_reviews(session=session, actor=actor)
+                review_row(r) for r in commerce_area.list_reviews(session=session, actor=actor)
             ]
-            result = orders_service.list_orders_admin(
+            result = commerce_area.list_orders_admin(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
@@ -105,7 +96,7 @@ class AdminOrdersState(PagedTableMixin, AdminState):
                 payment_status=None if self.payment_filter == "all" else self.payment_filter,
                 processor=None if self.processor_filter == "all" else self.processor_filter,
                 date_from=date_from,
-                date_to=date_to + timedelta(days=1) if date_to else None,
+                date_to=date_until,
                 min_total=min_total,
                 max_total=max_total,
                 learner=self.search,
@@ -113,44 +104,16 @@ class AdminOrdersState(PagedTableMixin, AdminState):
         self.total, self.pages = result.total, result.pages
         self.rows = [admin_row(r) for r in result.items]
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        if self.guard(SECTION) is None:
-            return self.refused()
-        return self._refetch()
+    load = section_loader(SECTION)
 
-    @rx.event
-    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.status_filter, self.page = value, 1
-        return self._refetch()
+    set_status_filter = filter_setter("status_filter")
+    set_payment_filter = filter_setter("payment_filter")
+    set_processor_filter = filter_setter("processor_filter")
+    set_date_from = filter_setter("date_from")
+    set_date_to = filter_setter("date_to")
 
-    @rx.event
-    def set_payment_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.payment_filter, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def set_processor_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.processor_filter, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def set_date_from(self, value: str):  # type: ignore[no-untyped-def]
-        self.date_from, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def set_date_to(self, value: str):  # type: ignore[no-untyped-def]
-        self.date_to, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def set_min_total(self, value: str) -> None:
-        self.min_total = value
-
-    @rx.event
-    def set_max_total(self, value: str) -> None:
-        self.max_total = value
+    set_min_total = value_setter("min_total")
+    set_max_total = value_setter("max_total")
 
     @rx.event
     def apply_amounts(self, _value: str = ""):  # type: ignore[no-untyped-def]
@@ -163,30 +126,24 @@ class AdminOrdersState(PagedTableMixin, AdminState):
         self.status_filter = self.payment_filter = self.processor_filter = "all"
         self.date_from = self.date_to = self.min_total = self.max_total = self.search = ""
         self.page = 1
-        error = self._refetch()
-        return error if error is not None else rx.toast.info("Filters cleared.")
+        return self._refetch_or(rx.toast.info("Filters cleared."))
 
     @rx.event
     def refresh(self):  # type: ignore[no-untyped-def]
-        error = self._refetch()
-        return error if error is not None else rx.toast.success("Orders refreshed.")
+        return self._refetch_or(rx.toast.success("Orders refreshed."))
 
     @rx.event
     def clear_review(self, user_id: str, email: str):  # type: ignore[no-untyped-def]
         try:
-            with session_scope() as session:
-                orders_service.clear_review(
-                    session=session,
-                    actor=self.current_actor(),
-                    user_id=route_int(user_id) or 0,  # 0: not found
-                    note="Cleared from the orders page",
-                )
+            as_admin(
+                self,
+                commerce_area.clear_review,
+                user_id=route_int(user_id) or 0,  # 0: not found
+                note="Cleared from the orders page",
+            )
         except (DomainError, ValueError) as exc:
             return rx.toast.error(exc.message if isinstance(exc, DomainError) else str(exc))
-        error = self._refetch()
-        return error if error is not None else rx.toast.success(
-            f"{email} can check out again."
-        )
+        return self._refetch_or(rx.toast.success(f"{email} can check out again."))
 
 
 # -- components -------------------------------------------------------------------------------

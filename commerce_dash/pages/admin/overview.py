@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
+from commerce_dash.components.kpi import kpi_grid
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.money import format_minor
-from commerce_dash.services.commerce.overview import admin_overview
+from commerce_dash.services.commerce import admin_overview
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
+
+
+def _figure(label: str, value: int | str, icon: str, hint: str) -> dict[str, str]:
+    """One key figure card: ``value`` is a count or already formatted text; ``hint`` says
+    what it means or where to act on it."""
+    return {"label": label, "value": str(value), "icon": icon, "hint": hint}
 
 
 class OverviewState(AdminState):
@@ -25,116 +32,47 @@ class OverviewState(AdminState):
             figures = admin_overview(session=session, actor=actor)
         self.scope_label = figures.scope_label
         self.kpis = [
-            {
-                "label": "Users",
-                "value": str(figures.users),
-                "icon": "users",
-                "hint": f"{figures.learners} learners",
-            },
-            {
-                "label": "Signed in now",
-                "value": str(figures.active_sessions),
-                "icon": "log-in",
-                "hint": "open sessions",
-            },
-            {
-                "label": "Departments",
-                "value": str(figures.departments),
-                "icon": "building-2",
-                "hint": figures.scope_label,
-            },
-            {
-                "label": "Courses",
-                "value": str(figures.courses),
-                "icon": "book-open",
-                "hint": f"{figures.published_courses} published",
-            },
-            {
-                "label": "Programs",
-                "value": str(figures.programs),
-                "icon": "library",
-                "hint": "course bundles",
-            },
-            {
-                "label": "Admin actions (24 h)",
-                "value": str(figures.audit_events_24h),
-                "icon": "scroll-text",
-                "hint": "audit log entries",
-            },
+            _figure("Users", figures.users, "users", f"{figures.learners} learners"),
+            _figure("Signed in now", figures.active_sessions, "log-in", "open sessions"),
+            _figure("Departments", figures.departments, "building-2", figures.scope_label),
+            _figure("Courses", figures.courses, "book-open",
+                    f"{figures.published_courses} published"),
+            _figure("Programs", figures.programs, "library", "course bundles"),
+            _figure("Admin actions (24 h)", figures.audit_events_24h, "scroll-text",
+                    "audit log entries"),
         ]
         if figures.pending_registrations is not None:
             waiting = figures.pending_registrations
-            self.kpis.insert(0, {
-                "label": "Registrations waiting",
-                "value": str(waiting),
-                "icon": "clipboard-check",
-                "hint": "review them in the queue" if waiting else "the queue is empty",
-            })
+            self.kpis.insert(0, _figure(
+                "Registrations waiting", waiting, "clipboard-check",
+                "review them in the queue" if waiting else "the queue is empty",
+            ))
         if figures.sales is not None:
             sales = figures.sales
             locale = get_settings().default_locale
             self.kpis[:0] = [
-                {
-                    "label": "Revenue (24 h)",
-                    "value": format_minor(sales.revenue_24h, sales.currency, locale),
-                    "icon": "banknote",
-                    "hint": f"{sales.orders_24h} completed order"
-                    f"{'' if sales.orders_24h == 1 else 's'}",
-                },
-                {
-                    "label": "Refunds waiting",
-                    "value": str(sales.refunds_waiting),
-                    "icon": "undo-2",
-                    "hint": "decide them in Refunds" if sales.refunds_waiting
-                    else "no request is waiting",
-                },
-                {
-                    "label": "Open checkouts",
-                    "value": str(sales.pending_checkouts),
-                    "icon": "shopping-cart",
-                    "hint": "orders waiting for payment",
-                },
-                {
-                    "label": "Payments under review",
-                    "value": str(sales.under_review),
-                    "icon": "shield-alert",
-                    "hint": "see Orders & payments" if sales.under_review
-                    else "nobody is held",
-                },
-                {
-                    "label": "Dead payment webhooks",
-                    "value": str(sales.dead_payment_events),
-                    "icon": "webhook",
-                    "hint": "a super-admin replays them under System"
-                    if sales.dead_payment_events
-                    else "every event was processed",
-                },
+                _figure("Revenue (24 h)",
+                        format_minor(sales.revenue_24h, sales.currency, locale), "banknote",
+                        f"{sales.orders_24h} completed order"
+                        f"{'' if sales.orders_24h == 1 else 's'}"),
+                _figure("Refunds waiting", sales.refunds_waiting, "undo-2",
+                        "decide them in Refunds" if sales.refunds_waiting
+                        else "no request is waiting"),
+                _figure("Open checkouts", sales.pending_checkouts, "shopping-cart",
+                        "orders waiting for payment"),
+                _figure("Payments under review", sales.under_review, "shield-alert",
+                        "see Orders & payments" if sales.under_review else "nobody is held"),
+                _figure("Dead payment webhooks", sales.dead_payment_events, "webhook",
+                        "a super-admin replays them under System"
+                        if sales.dead_payment_events else "every event was processed"),
             ]
         if figures.dead_messages is not None:
-            self.kpis.append(
-                {
-                    "label": "Dead messages",
-                    "value": str(figures.dead_messages),
-                    "icon": "mail-warning",
-                    "hint": "replay or discard them under System"
-                    if figures.dead_messages
-                    else "every message was delivered",
-                }
-            )
+            self.kpis.append(_figure(
+                "Dead messages", figures.dead_messages, "mail-warning",
+                "replay or discard them under System"
+                if figures.dead_messages else "every message was delivered",
+            ))
         return None
-
-
-def _kpi(item: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(item["label"], size="2", color_scheme="gray"),
-            rx.heading(item["value"], size="7", class_name="kpi-value"),
-            rx.text(item["hint"], size="1", color_scheme="gray"),
-            spacing="1",
-            align="start",
-        ),
-        data_kpi=item["label"],
-    )
 
 
 def overview_page() -> rx.Component:
@@ -142,10 +80,6 @@ def overview_page() -> rx.Component:
         "overview",
         "Overview",
         rx.text("Figures for ", OverviewState.scope_label, ".", color_scheme="gray"),
-        rx.grid(
-            rx.foreach(OverviewState.kpis, _kpi),
-            columns=rx.breakpoints(initial="1", sm="2", lg="3"),
-            spacing="3",
-            width="100%",
-        ),
+        kpi_grid(OverviewState.kpis, value_size="7",
+                 columns=rx.breakpoints(initial="1", sm="2", lg="3")),
     )

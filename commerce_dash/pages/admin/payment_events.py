@@ -7,13 +7,17 @@ import json
 
 import reflex as rx
 
+from commerce_dash.components.admin_forms import note
 from commerce_dash.components.badges import status_badge, status_color
+from commerce_dash.components.cells import only_if
+from commerce_dash.components.tables import table_box
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.commerce import PaymentEvent
-from commerce_dash.services.commerce import payments as payments_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import load_card
 from commerce_dash.state.route_args import route_int
 
 STATUSES = ("received", "processed", "ignored", "failed", "dead")
@@ -38,22 +42,16 @@ class PaymentEventsState(AdminState):
     def _fetch(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            rows = payments_service.list_events(
+            rows = commerce_area.list_events(
                 session=session, actor=actor,
                 status=None if self.event_filter == "all" else self.event_filter)
-            counts = payments_service.event_counts(session=session)
+            counts = commerce_area.event_counts(session=session)
         self.event_counts = {s: counts.get(s, 0) for s in STATUSES}
         self.events = [_row(r) for r in rows]
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        if self.guard("system") is None:
-            return None
-        try:
-            self._fetch()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
+        return load_card(self, "system", self._fetch)
 
     @rx.event
     def set_event_filter(self, value: str):  # type: ignore[no-untyped-def]
@@ -65,7 +63,7 @@ class PaymentEventsState(AdminState):
         actor = self.current_actor()
         try:
             with session_scope() as session:
-                outcome = payments_service.replay_event(
+                outcome = commerce_area.replay_event(
                     session=session, actor=actor,
                     event_row_id=route_int(event_id) or 0)  # 0: not found
         except DomainError as exc:
@@ -92,11 +90,10 @@ def _event_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                                                      font_size="11px"),
                                        max_width="560px", max_height="420px", overflow="auto"),
                 ),
-                rx.cond(row["replayable"] == "yes",
+                only_if(row["replayable"] == "yes",
                         rx.button("Replay", size="1", variant="soft",
                                   on_click=PaymentEventsState.replay(row["id"]),
-                                  class_name="replay-payment-event"),
-                        rx.fragment()),
+                                  class_name="replay-payment-event")),
                 spacing="2",
             ),
         ),
@@ -131,18 +128,12 @@ def payment_events_card() -> rx.Component:
             ),
             rx.cond(
                 PaymentEventsState.events.length() == 0,
-                rx.text("No processor webhooks received yet.", size="2", color_scheme="gray"),
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                            "Received", "Processor", "Event", "Status", "Attempts", "Outcome",
-                            "")])),
-                        rx.table.body(rx.foreach(PaymentEventsState.events, _event_row)),
-                        size="1",
-                        width="100%",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
+                note("No processor webhooks received yet.", size="2"),
+                table_box(
+                    ("Received", "Processor", "Event", "Status", "Attempts", "Outcome", ""),
+                    PaymentEventsState.events,
+                    _event_row,
+                    size="1",
                 ),
             ),
             rx.text("Failed events are retried with backoff by the payment_events job and end "

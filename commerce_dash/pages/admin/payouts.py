@@ -7,31 +7,30 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.admin_forms import note
 from commerce_dash.components.badges import status_color
+from commerce_dash.components.cells import text_if
 from commerce_dash.components.display import money
-from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.components.tables import empty_state, pager, table_box
 from commerce_dash.db import session_scope
-from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.revenue import payouts
+from commerce_dash.services import revenue as revenue_area
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import PagerMixin, fetch_or_toast, load_card
 
 PAGE_SIZE = 10
 LABELS = {"synced": "Synced", "pending": "Pending", "dead": "Dead", "not_sent": "Not sent"}
 
 
-class PayoutsState(AdminState):
+class PayoutsState(PagerMixin, AdminState):
     configured: bool = False
     counts: dict[str, int] = {}
     entries: list[dict[str, str]] = []
     status: str = ""
-    page: int = 1
-    pages: int = 1
-    total: int = 0
 
     def _fetch(self) -> None:
         with session_scope() as session:
-            counts, found = payouts.payout_status(
+            counts, found = revenue_area.payout_status(
                 session=session, actor=self.current_actor(),
                 page=PageRequest(self.page, PAGE_SIZE), status=self.status)
         self.configured = counts.configured
@@ -48,32 +47,16 @@ class PayoutsState(AdminState):
         ]
 
     def _refetch(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
+        return fetch_or_toast(self._fetch)
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        if self.guard("revenue") is None:
-            return None
-        return self._refetch()
+        return load_card(self, "revenue", self._fetch)
 
     @rx.event
     def show(self, status: str):  # type: ignore[no-untyped-def]
         self.status = "" if status == self.status else status
         self.page = 1
-        return self._refetch()
-
-    @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
-        self.page = min(self.page + 1, self.pages)
-        return self._refetch()
-
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
-        self.page = max(1, self.page - 1)
         return self._refetch()
 
 
@@ -94,12 +77,11 @@ def _row(r: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.table.cell(rx.code(r["event"])),
         rx.table.cell(rx.text(r["course"], " · ", r["item"], size="2")),
         rx.table.cell(rx.text(r["amount"], size="2")),
-        rx.table.cell(rx.text(r["at"], size="1", color_scheme="gray")),
+        rx.table.cell(note(r["at"])),
         rx.table.cell(rx.vstack(
             rx.badge(r["status_label"], color_scheme=r["status_color"].to(str),  # type: ignore[arg-type]
                      variant="soft"),
-            rx.cond(r["error"] != "", rx.text(r["error"], size="1", color_scheme="red",
-                                              max_width="20em"), rx.fragment()),
+            text_if(r["error"], size="1", color_scheme="red", max_width="20em"),
             spacing="1")),
         class_name="payout-row", data_status=r["status"],
     )
@@ -123,11 +105,8 @@ def payouts_card() -> rx.Component:
                       spacing="2", wrap="wrap"),
             rx.cond(
                 P.entries.length() > 0,
-                rx.box(rx.table.root(
-                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                        "Event", "Course · order item", "Amount", "Recorded", "Status")])),
-                    rx.table.body(rx.foreach(P.entries, _row)), width="100%", size="1"),
-                    overflow_x="auto", width="100%"),
+                table_box(("Event", "Course · order item", "Amount", "Recorded", "Status"),
+                          P.entries, _row, size="1"),
                 empty_state("send", "Nothing to show",
                             "Ledger entries appear here once orders complete."),
             ),

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import reflex as rx
 
+from commerce_dash.components.admin_forms import (
+    close_row,
+    data_table,
+    edit_dialog,
+    new_button,
+    note,
+    only_if,
+    row_actions,
+    row_button,
+    search_input,
+    toolbar,
+)
 from commerce_dash.components.badges import status_badge
+from commerce_dash.components.cells import text_cells
 from commerce_dash.components.dialogs import confirm_dialog, dialog
-from commerce_dash.components.forms import error_text, field, form_error, select
+from commerce_dash.components.forms import error_text, field, select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.domain.pricing import ItemType, PriceStatus, PriceType
@@ -18,143 +31,124 @@ from commerce_dash.pages.admin.pricing_state import (
 
 def _new_price_dialog() -> rx.Component:
     plan = PricingState.new_item_type == ItemType.SUBSCRIPTION.value
-    return dialog(
+    return edit_dialog(
         "New price",
-        "A new price closes the open-ended one in force at its start; old prices stay "
-        "as history.",
-        rx.form(
-            rx.vstack(
-                form_error(PricingState.new_error),
-                rx.text("Price for", size="2", weight="medium"),
-                select(
-                    PricingState.new_item_type,
-                    PricingState.set_new_item_type,
-                    [(t.value, label) for t, label in ITEM_TYPE_LABELS.items()],
-                    width="100%",
-                ),
-                rx.cond(
-                    PricingState.item_choices.length() > 0,
-                    select(
-                        PricingState.new_item,
-                        PricingState.set_new_item,
-                        each=PricingState.item_choices,
-                        placeholder="Choose the item",
-                        width="100%",
-                    ),
-                    rx.text(
-                        "Nothing to price here yet: publish a course or program first.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
-                ),
-                error_text(PricingState.item_error, "item-error"),
-                rx.text("Price type", size="2", weight="medium"),
-                rx.cond(
-                    plan,
-                    select(
-                        PricingState.new_price_type,
-                        PricingState.set_new_price_type,
-                        [("subscription", "Subscription"), ("free", "Free")],
-                        width="100%",
-                    ),
-                    select(
-                        PricingState.new_price_type,
-                        PricingState.set_new_price_type,
-                        [("one_time", "One-time"), ("free", "Free")],
-                        width="100%",
-                    ),
-                ),
-                error_text(PricingState.price_type_error, "price-type-error"),
-                rx.hstack(
-                    rx.cond(
-                        PricingState.new_price_type != PriceType.FREE.value,
-                        rx.box(
-                            field(
-                                "Amount",
-                                "amount",
-                                PricingState.amount_error,
-                                placeholder="19.99",
-                                required=True,
-                            ),
-                            flex="2",
-                            min_width="160px",
-                        ),
-                        rx.fragment(),
-                    ),
-                    rx.box(
-                        field(
-                            "Currency",
-                            "currency",
-                            PricingState.currency_error,
-                            default_value=PricingState.settlement_currency,  # type: ignore[arg-type]
-                            hint="ISO code, e.g. USD",
-                        ),
-                        flex="1",
-                        min_width="110px",
-                    ),
-                    wrap="wrap",
-                    width="100%",
-                ),
-                rx.cond(
-                    plan,
-                    rx.hstack(
-                        rx.vstack(
-                            rx.text("Billing interval", size="2", weight="medium"),
-                            select(
-                                PricingState.new_interval,
-                                PricingState.set_new_interval,
-                                [
-                                    ("monthly", "Monthly"),
-                                    ("quarterly", "Quarterly"),
-                                    ("annual", "Annual"),
-                                ],
-                            ),
-                            error_text(PricingState.interval_error, "interval-error"),
-                            spacing="1",
-                        ),
-                        rx.box(
-                            field(
-                                "Trial days",
-                                "trial_days",
-                                PricingState.trial_error,
-                                type="number",
-                                default_value="0",
-                            ),
-                            min_width="120px",
-                        ),
-                        wrap="wrap",
-                        width="100%",
-                    ),
-                    rx.fragment(),
-                ),
-                field(
-                    "Starts (UTC)",
-                    "effective_from",
-                    PricingState.from_error,
-                    type="datetime-local",
-                    hint="Leave empty to start now. Times are in UTC.",
-                ),
-                field(
-                    "Ends (UTC, optional)",
-                    "effective_until",
-                    PricingState.until_error,
-                    type="datetime-local",
-                    hint="Leave empty for a price that runs until replaced.",
-                ),
-                rx.hstack(
-                    rx.dialog.close(
-                        rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                    ),
-                    rx.button("Save price", type="submit", id="create-price-submit"),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-            ),
-            on_submit=PricingState.create_price,
-            reset_on_submit=False,
-            key=PricingState.new_key.to_string(),
+        "A new price closes the open-ended one in force at its start; old prices stay as history.",
+        rx.text("Price for", size="2", weight="medium"),
+        select(
+            PricingState.new_item_type,
+            PricingState.set_new_item_type,
+            [(t.value, label) for t, label in ITEM_TYPE_LABELS.items()],
+            width="100%",
         ),
+        rx.cond(
+            PricingState.item_choices.length() > 0,
+            select(
+                PricingState.new_item,
+                PricingState.set_new_item,
+                each=PricingState.item_choices,
+                placeholder="Choose the item",
+                width="100%",
+            ),
+            note("Nothing to price here yet: publish a course or program first.", size="2"),
+        ),
+        error_text(PricingState.item_error, "item-error"),
+        rx.text("Price type", size="2", weight="medium"),
+        rx.cond(
+            plan,
+            select(
+                PricingState.new_price_type,
+                PricingState.set_new_price_type,
+                [("subscription", "Subscription"), ("free", "Free")],
+                width="100%",
+            ),
+            select(
+                PricingState.new_price_type,
+                PricingState.set_new_price_type,
+                [("one_time", "One-time"), ("free", "Free")],
+                width="100%",
+            ),
+        ),
+        error_text(PricingState.price_type_error, "price-type-error"),
+        rx.hstack(
+            only_if(
+                PricingState.new_price_type != PriceType.FREE.value,
+                rx.box(
+                    field(
+                        "Amount",
+                        "amount",
+                        PricingState.amount_error,
+                        placeholder="19.99",
+                        required=True,
+                    ),
+                    flex="2",
+                    min_width="160px",
+                ),
+            ),
+            rx.box(
+                field(
+                    "Currency",
+                    "currency",
+                    PricingState.currency_error,
+                    default_value=PricingState.settlement_currency,  # type: ignore[arg-type]
+                    hint="ISO code, e.g. USD",
+                ),
+                flex="1",
+                min_width="110px",
+            ),
+            wrap="wrap",
+            width="100%",
+        ),
+        only_if(
+            plan,
+            rx.hstack(
+                rx.vstack(
+                    rx.text("Billing interval", size="2", weight="medium"),
+                    select(
+                        PricingState.new_interval,
+                        PricingState.set_new_interval,
+                        [
+                            ("monthly", "Monthly"),
+                            ("quarterly", "Quarterly"),
+                            ("annual", "Annual"),
+                        ],
+                    ),
+                    error_text(PricingState.interval_error, "interval-error"),
+                    spacing="1",
+                ),
+                rx.box(
+                    field(
+                        "Trial days",
+                        "trial_days",
+                        PricingState.trial_error,
+                        type="number",
+                        default_value="0",
+                    ),
+                    min_width="120px",
+                ),
+                wrap="wrap",
+                width="100%",
+            ),
+        ),
+        field(
+            "Starts (UTC)",
+            "effective_from",
+            PricingState.from_error,
+            type="datetime-local",
+            hint="Leave empty to start now. Times are in UTC.",
+        ),
+        field(
+            "Ends (UTC, optional)",
+            "effective_until",
+            PricingState.until_error,
+            type="datetime-local",
+            hint="Leave empty for a price that runs until replaced.",
+        ),
+        error=PricingState.new_error,
+        submit="Save price",
+        submit_id="create-price-submit",
+        on_submit=PricingState.create_price,
+        key=PricingState.new_key.to_string(),
         max_width="560px",
         open=PricingState.new_open,
         on_open_change=PricingState.set_new_open,
@@ -163,19 +157,13 @@ def _new_price_dialog() -> rx.Component:
 
 def _history_row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(row["currency"], size="2")),
-        rx.table.cell(rx.text(row["kind"], size="2")),
+        *text_cells(row, "currency", "kind"),
         rx.table.cell(rx.text(row["amount"], weight="medium")),
-        rx.table.cell(rx.text(row["from"], size="1")),
-        rx.table.cell(rx.text(row["until"], size="1")),
+        *text_cells(row, "from", "until", size="1"),
         rx.table.cell(
             rx.vstack(
                 status_badge(row["status"]),
-                rx.cond(
-                    row["reason"] != "",
-                    rx.text(row["reason"], size="1", color_scheme="gray"),
-                    rx.fragment(),
-                ),
+                only_if(row["reason"] != "", note(row["reason"])),
                 spacing="1",
             )
         ),
@@ -188,28 +176,13 @@ def _history_dialog() -> rx.Component:
     return dialog(
         ("Price history · ", PricingState.history_title),
         "Every price this item had, in every currency, oldest first. Times are UTC.",
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Currency", "Type", "Amount", "From", "Until", "Status")
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(PricingState.history_rows, _history_row)),
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
+        data_table(
+            ("Currency", "Type", "Amount", "From", "Until", "Status"),
+            PricingState.history_rows,
+            _history_row,
             padding_y="0.75em",
         ),
-        rx.hstack(
-            rx.dialog.close(rx.button("Close", variant="soft")),
-            justify="end",
-            width="100%",
-        ),
+        close_row(),
         max_width="760px",
         id="price-history",
         open=PricingState.history_open,
@@ -244,14 +217,14 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.text(row["item"], weight="medium"),
-                rx.text(row["item_kind"], " · ", row["department"], size="1", color_scheme="gray"),
+                note(row["item_kind"], " · ", row["department"]),
                 spacing="0",
             )
         ),
         rx.table.cell(
             rx.vstack(
                 rx.text(row["kind"], size="2"),
-                rx.cond(row["trial"] != "", rx.text(row["trial"], size="1"), rx.fragment()),
+                only_if(row["trial"] != "", rx.text(row["trial"], size="1")),
                 spacing="0",
             )
         ),
@@ -259,34 +232,24 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.text(row["from"], size="1"),
-                rx.text("until ", row["until"], size="1", color_scheme="gray"),
+                note("until ", row["until"]),
                 spacing="0",
             )
         ),
         rx.table.cell(status_badge(row["status"])),
         rx.table.cell(
-            rx.hstack(
-                rx.button(
+            row_actions(
+                row_button(
                     "History",
-                    size="1",
-                    variant="soft",
-                    on_click=PricingState.open_history(
-                        row["item_type"], row["item_id"], row["item"]
-                    ),
+                    PricingState.open_history(row["item_type"], row["item_id"], row["item"]),
                 ),
-                rx.cond(
-                    (row["status"] == PriceStatus.ACTIVE.value)
+                row_button(
+                    "Deactivate",
+                    PricingState.open_deactivate(row["id"], row["item"]),
+                    color="red",
+                    when=(row["status"] == PriceStatus.ACTIVE.value)
                     | (row["status"] == PriceStatus.SCHEDULED.value),
-                    rx.button(
-                        "Deactivate",
-                        size="1",
-                        variant="soft",
-                        color_scheme="red",
-                        on_click=PricingState.open_deactivate(row["id"], row["item"]),
-                    ),
-                    rx.fragment(),
                 ),
-                spacing="2",
             )
         ),
         data_price_id=row["id"],
@@ -295,13 +258,8 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def _filters() -> rx.Component:
-    return rx.hstack(
-        rx.input(
-            placeholder="Search item",
-            value=PricingState.search,
-            on_change=PricingState.set_search.debounce(300),
-            width=["100%", "220px"],
-        ),
+    return toolbar(
+        search_input(PricingState, "Search item", ["100%", "220px"]),
         select(
             PricingState.type_filter,
             PricingState.set_type_filter,
@@ -327,12 +285,7 @@ def _filters() -> rx.Component:
             [("all", "Any status"), *[(s.value, s.value.capitalize()) for s in PriceStatus]],
         ),
         rx.spacer(),
-        rx.button(
-            rx.icon("plus", size=16), "New price", on_click=PricingState.open_new, id="new-price"
-        ),
-        wrap="wrap",
-        spacing="3",
-        width="100%",
+        new_button("plus", "New price", PricingState.open_new, "new-price"),
     )
 
 

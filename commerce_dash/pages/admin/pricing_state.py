@@ -11,16 +11,19 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
-from commerce_dash.domain.money import currency_digits, parse_major
+from commerce_dash.domain.money import parse_major
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.domain.pricing import ItemType, PriceType
-from commerce_dash.services.catalog import pricing, programs
-from commerce_dash.services.catalog.pricing import PriceRow
-from commerce_dash.services.platform import org
+from commerce_dash.domain.pricing import ItemType, PriceType, known_currency
+from commerce_dash.pages.admin.service_calls import attempt, options
+from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services import platform as platform_area
+from commerce_dash.services.catalog import PriceRow
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import filter_setter, value_setter
 
 PAGE_SIZE = 20
 ITEM_TYPE_LABELS = {
@@ -54,14 +57,14 @@ def utc_from_input(text: str, field_name: str) -> datetime | None:
         ) from None
 
 
+def check_currency(currency: str) -> None:
+    """Refuse a currency code the app does not know (a message for the currency field)."""
+    known_currency(currency)
+
+
 def amount_from_input(text: str, currency: str) -> int:
     """The typed amount in minor units of ``currency``; messages name the field at fault."""
-    try:
-        currency_digits(currency)
-    except ValueError:
-        raise DomainError(
-            "invalid_currency", f"Unknown currency {currency!r}.", field="currency"
-        ) from None
+    check_currency(currency)
     try:
         return parse_major(text, currency)
     except ValueError as exc:
@@ -100,10 +103,6 @@ def _price_dict(row: PriceRow) -> dict[str, str]:
         "reason": row.deactivated_reason,
         "trial": f"{row.trial_days}-day trial" if row.trial_days else "",
     }
-
-
-def _options(pairs: list[tuple[int, str]]) -> list[dict[str, str]]:
-    return [{"id": str(i), "label": label} for i, label in pairs]
 
 
 class PricingState(PagedTableMixin, AdminState):
@@ -156,9 +155,9 @@ class PricingState(PagedTableMixin, AdminState):
     def _fetch(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            allowed = pricing.pricing_departments(session=session, actor=actor)
-            self.departments = _options(org.department_options(session=session, within=allowed))
-            result = pricing.list_prices(
+            allowed = catalog_area.pricing_departments(session=session, actor=actor)
+            self.departments = options(platform_area.department_options(session=session, within=allowed))
+            result = catalog_area.list_prices(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
@@ -178,25 +177,14 @@ class PricingState(PagedTableMixin, AdminState):
         self.settlement_currency = get_settings().settlement_currency
         return self._refetch()
 
-    @rx.event
-    def set_type_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.type_filter, self.page = value, 1
-        return self._refetch()
-
-    @rx.event
-    def set_department_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.department_filter, self.page = value, 1
-        return self._refetch()
+    set_type_filter = filter_setter("type_filter")
+    set_department_filter = filter_setter("department_filter")
+    set_status_filter = filter_setter("status_filter")
 
     @rx.event
     def set_currency_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.currency_filter, self.page = value.upper(), 1
-        return self._refetch()
-
-    @rx.event
-    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.status_filter, self.page = value, 1
-        return self._refetch()
+        self.currency_filter = value.upper()
+        return self._filtered()
 
     # -- new price ----------------------------------------------------------
     def _clear_new_errors(self) -> None:
@@ -208,13 +196,13 @@ class PricingState(PagedTableMixin, AdminState):
         actor = self.current_actor()
         try:
             with session_scope() as session:
-                self.course_choices = _options(
-                    org.course_options(
+                self.course_choices = options(
+                    platform_area.course_options(
                         session=session, actor=actor, section="pricing", published_only=True
                     )
                 )
-                self.program_choices = _options(
-                    programs.program_options(
+                self.program_choices = options(
+                    catalog_area.program_options(
                         session=session, actor=actor, section="pricing", published_only=True
                     )
                 )
@@ -227,9 +215,7 @@ class PricingState(PagedTableMixin, AdminState):
         self.new_open = True
         return None
 
-    @rx.event
-    def set_new_open(self, value: bool) -> None:
-        self.new_open = value
+    set_new_open = value_setter("new_open", bool)
 
     @rx.event
     def set_new_item_type(self, value: str) -> None:
@@ -237,17 +223,9 @@ class PricingState(PagedTableMixin, AdminState):
         plan = value == ItemType.SUBSCRIPTION
         self.new_price_type = (PriceType.SUBSCRIPTION if plan else PriceType.ONE_TIME).value
 
-    @rx.event
-    def set_new_item(self, value: str) -> None:
-        self.new_item = value
-
-    @rx.event
-    def set_new_price_type(self, value: str) -> None:
-        self.new_price_type = value
-
-    @rx.event
-    def set_new_interval(self, value: str) -> None:
-        self.new_interval = value
+    set_new_item = value_setter("new_item")
+    set_new_price_type = value_setter("new_price_type")
+    set_new_interval = value_setter("new_interval")
 
     @rx.event
     def create_price(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -271,7 +249,7 @@ class PricingState(PagedTableMixin, AdminState):
             start = utc_from_input(form.get("effective_from", ""), "effective_from")
             end = utc_from_input(form.get("effective_until", ""), "effective_until")
             with session_scope() as session:
-                price = pricing.create_price(
+                price = catalog_area.create_price(
                     session=session,
                     actor=actor,
                     item_type=self.new_item_type,
@@ -298,24 +276,20 @@ class PricingState(PagedTableMixin, AdminState):
     # -- history ------------------------------------------------------------
     @rx.event
     def open_history(self, item_type: str, item_id: str, title: str):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                rows = pricing.price_history(
-                    session=session,
-                    actor=self.current_actor(),
-                    item_type=item_type,
-                    item_id=route_int(item_id) or 0,  # 0: not found
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        rows, refused = attempt(
+            self,
+            catalog_area.price_history,
+            item_type=item_type,
+            item_id=route_int(item_id) or 0,  # 0: not found
+        )
+        if rows is None:
+            return refused
         self.history_title = title
         self.history_rows = [_price_dict(r) for r in rows]
         self.history_open = True
         return None
 
-    @rx.event
-    def set_history_open(self, value: bool) -> None:
-        self.history_open = value
+    set_history_open = value_setter("history_open", bool)
 
     # -- deactivate ---------------------------------------------------------
     @rx.event
@@ -324,25 +298,19 @@ class PricingState(PagedTableMixin, AdminState):
         self.deactivate_reason = self.deactivate_error = ""
         self.deactivate_open = True
 
-    @rx.event
-    def set_deactivate_open(self, value: bool) -> None:
-        self.deactivate_open = value
-
-    @rx.event
-    def set_deactivate_reason(self, value: str) -> None:
-        self.deactivate_reason = value
+    set_deactivate_open = value_setter("deactivate_open", bool)
+    set_deactivate_reason = value_setter("deactivate_reason")
 
     @rx.event
     def confirm_deactivate(self):  # type: ignore[no-untyped-def]
         self.deactivate_error = ""
         try:
-            with session_scope() as session:
-                pricing.deactivate_price(
-                    session=session,
-                    actor=self.current_actor(),
-                    price_id=self.deactivate_id,
-                    reason=self.deactivate_reason,
-                )
+            as_admin(
+                self,
+                catalog_area.deactivate_price,
+                price_id=self.deactivate_id,
+                reason=self.deactivate_reason,
+            )
         except DomainError as exc:
             self.deactivate_error = exc.message
             return None

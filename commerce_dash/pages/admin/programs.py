@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import reflex as rx
 
-from commerce_dash.components.dialogs import dialog
-from commerce_dash.components.forms import field, form_error
+from commerce_dash.components.admin_forms import (
+    catalog_cells,
+    description_field,
+    edit_dialog,
+    form_button,
+    icon_action,
+    new_button,
+    note,
+    only_if,
+    published_badge,
+    row_button,
+    search_input,
+    toolbar,
+)
+from commerce_dash.components.forms import error_text, field, select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.pages.admin.programs_state import (
@@ -25,32 +38,20 @@ def _course_picker() -> rx.Component:
                     lambda course, i: rx.hstack(
                         rx.badge((i + 1).to_string(), variant="soft"),
                         rx.text(course["label"], size="2", flex="1", min_width="0"),
-                        rx.icon_button(
-                            rx.icon("arrow-up", size=14),
-                            size="1",
-                            variant="soft",
-                            type="button",
-                            aria_label="Move up",
+                        icon_action(
+                            "arrow-up",
+                            "Move up",
+                            ProgramsState.move_course(i, -1),
                             disabled=i == 0,
-                            on_click=ProgramsState.move_course(i, -1),
                         ),
-                        rx.icon_button(
-                            rx.icon("arrow-down", size=14),
-                            size="1",
-                            variant="soft",
-                            type="button",
-                            aria_label="Move down",
+                        icon_action(
+                            "arrow-down",
+                            "Move down",
+                            ProgramsState.move_course(i, 1),
                             disabled=i == last,
-                            on_click=ProgramsState.move_course(i, 1),
                         ),
-                        rx.icon_button(
-                            rx.icon("x", size=14),
-                            size="1",
-                            variant="soft",
-                            color_scheme="red",
-                            type="button",
-                            aria_label="Remove",
-                            on_click=ProgramsState.remove_course(i),
+                        icon_action(
+                            "x", "Remove", ProgramsState.remove_course(i), color_scheme="red"
                         ),
                         align="center",
                         width="100%",
@@ -61,36 +62,21 @@ def _course_picker() -> rx.Component:
                 width="100%",
                 id="program-courses",
             ),
-            rx.text("No courses yet: add at least two.", size="2", color_scheme="gray"),
+            note("No courses yet: add at least two.", size="2"),
         ),
         rx.hstack(
-            rx.select.root(
-                rx.select.trigger(placeholder="Choose a course", width="100%"),
-                rx.select.content(
-                    rx.foreach(
-                        ProgramsState.available_courses,
-                        lambda c: rx.select.item(c["label"], value=c["id"]),
-                    ),
-                ),
-                value=ProgramsState.pick_course,
-                on_change=ProgramsState.set_pick_course,
+            select(
+                ProgramsState.pick_course,
+                ProgramsState.set_pick_course,
+                each=ProgramsState.available_courses,
+                placeholder="Choose a course",
+                width="100%",
             ),
-            rx.button(
-                rx.icon("plus", size=14),
-                "Add",
-                variant="soft",
-                type="button",
-                on_click=ProgramsState.add_course,
-                id="add-program-course",
-            ),
+            form_button("plus", "Add", ProgramsState.add_course, id="add-program-course"),
             wrap="wrap",
             width="100%",
         ),
-        rx.cond(
-            ProgramsState.courses_error != "",
-            rx.text(ProgramsState.courses_error, color_scheme="red", size="2", id="courses-error"),
-            rx.fragment(),
-        ),
+        error_text(ProgramsState.courses_error, "courses-error"),
         spacing="2",
         width="100%",
     )
@@ -103,94 +89,53 @@ def _identity_fields() -> rx.Component:
         rx.vstack(
             field("Code", "code", ProgramsState.code_error, required=True, placeholder="DATA-PATH"),
             rx.text("Department", size="2", weight="medium"),
-            rx.select.root(
-                rx.select.trigger(placeholder="Choose a department", width="100%"),
-                rx.select.content(
-                    rx.foreach(
-                        ProgramsState.departments,
-                        lambda d: rx.select.item(d["label"], value=d["id"]),
-                    ),
-                ),
-                value=ProgramsState.form_department,
-                on_change=ProgramsState.set_form_department,
+            select(
+                ProgramsState.form_department,
+                ProgramsState.set_form_department,
+                each=ProgramsState.departments,
+                placeholder="Choose a department",
+                width="100%",
             ),
-            rx.cond(
-                ProgramsState.department_error != "",
-                rx.text(ProgramsState.department_error, color_scheme="red", size="2"),
-                rx.fragment(),
-            ),
+            error_text(ProgramsState.department_error),
             spacing="2",
             width="100%",
         ),
-        rx.text("Department: ", ProgramsState.editing_department, size="2", color_scheme="gray"),
+        note("Department: ", ProgramsState.editing_department, size="2"),
     )
 
 
 def _program_dialog() -> rx.Component:
-    return dialog(
+    return edit_dialog(
         rx.cond(
             ProgramsState.editing_id == 0,
             "New program",
             "Edit " + ProgramsState.editing_code,
         ),
         "A program bundles courses and sells them at one price.",
-        rx.form(
-            rx.vstack(
-                form_error(ProgramsState.dialog_error),
-                _identity_fields(),
-                field(
-                    "Title",
-                    "title",
-                    ProgramsState.title_error,
-                    required=True,
-                    default_value=ProgramsState.form_title,  # type: ignore[arg-type]
-                ),
-                rx.vstack(
-                    rx.text(
-                        "Description",
-                        as_="label",
-                        html_for="description",
-                        size="2",
-                        weight="medium",
-                    ),
-                    rx.text_area(
-                        id="description",
-                        name="description",
-                        default_value=ProgramsState.form_description,
-                        rows="3",
-                        width="100%",
-                    ),
-                    spacing="1",
-                    width="100%",
-                ),
-                rx.hstack(
-                    rx.switch(
-                        checked=ProgramsState.form_published,
-                        on_change=ProgramsState.set_form_published,
-                    ),
-                    rx.text("Published in the storefront", size="2"),
-                    align="center",
-                    id="program-published",
-                ),
-                _course_picker(),
-                rx.hstack(
-                    rx.dialog.close(
-                        rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
-                    ),
-                    rx.button(
-                        rx.cond(ProgramsState.editing_id == 0, "Create program", "Save"),
-                        type="submit",
-                        id="save-program-submit",
-                    ),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-            ),
-            on_submit=ProgramsState.save_program,
-            reset_on_submit=False,
-            key=ProgramsState.form_key.to_string(),
+        _identity_fields(),
+        field(
+            "Title",
+            "title",
+            ProgramsState.title_error,
+            required=True,
+            default_value=ProgramsState.form_title,  # type: ignore[arg-type]
         ),
+        description_field(ProgramsState.form_description, "3"),
+        rx.hstack(
+            rx.switch(
+                checked=ProgramsState.form_published,
+                on_change=ProgramsState.set_form_published,
+            ),
+            rx.text("Published in the storefront", size="2"),
+            align="center",
+            id="program-published",
+        ),
+        _course_picker(),
+        error=ProgramsState.dialog_error,
+        submit=rx.cond(ProgramsState.editing_id == 0, "Create program", "Save"),
+        submit_id="save-program-submit",
+        on_submit=ProgramsState.save_program,
+        key=ProgramsState.form_key.to_string(),
         max_width="600px",
         open=ProgramsState.dialog_open,
         on_open_change=ProgramsState.set_dialog_open,
@@ -199,35 +144,24 @@ def _program_dialog() -> rx.Component:
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.code(row["code"])),
-        rx.table.cell(rx.text(row["title"], weight="medium")),
-        rx.table.cell(rx.text(row["department"], size="2")),
+        *catalog_cells(row),
         rx.table.cell(rx.text(row["courses"], size="2")),
-        rx.table.cell(
-            rx.cond(
-                row["published"] == "yes",
-                rx.badge("published", color_scheme="green"),
-                rx.badge("draft", color_scheme="gray"),
-            )
-        ),
+        rx.table.cell(published_badge(row)),
         rx.table.cell(
             rx.cond(
                 row["price"] != "",
                 rx.vstack(
                     rx.text(row["price"], size="2", weight="medium"),
-                    rx.cond(
+                    only_if(
                         row["savings"] != "",
                         rx.text(row["savings"], size="1", color_scheme="green"),
-                        rx.fragment(),
                     ),
                     spacing="0",
                 ),
-                rx.text("no price", size="1", color_scheme="gray"),
+                note("no price"),
             )
         ),
-        rx.table.cell(
-            rx.button("Edit", size="1", variant="soft", on_click=ProgramsState.open_edit(row["id"]))
-        ),
+        rx.table.cell(row_button("Edit", ProgramsState.open_edit(row["id"]))),
         data_code=row["code"],
     )
 
@@ -236,23 +170,10 @@ def programs_page() -> rx.Component:
     return admin_shell(
         "programs",
         "Programs",
-        rx.hstack(
-            rx.input(
-                placeholder="Search code or title",
-                value=ProgramsState.search,
-                on_change=ProgramsState.set_search.debounce(300),
-                width=["100%", "280px"],
-            ),
+        toolbar(
+            search_input(ProgramsState, "Search code or title", ["100%", "280px"]),
             rx.spacer(),
-            rx.button(
-                rx.icon("plus", size=16),
-                "New program",
-                on_click=ProgramsState.open_create,
-                id="new-program",
-            ),
-            wrap="wrap",
-            spacing="3",
-            width="100%",
+            new_button("plus", "New program", ProgramsState.open_create, "new-program"),
         ),
         paged_table(
             ProgramsState,

@@ -8,12 +8,15 @@ from commerce_dash.db import session_scope
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.catalog import programs
-from commerce_dash.services.platform import org
+from commerce_dash.pages.admin.service_calls import managed_department_options, options
+from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services import platform as platform_area
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.paging import PagedTableMixin, section_loader
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import value_setter
 
 PAGE_SIZE = 20
 FORM_ERRORS = {
@@ -24,7 +27,7 @@ FORM_ERRORS = {
 }
 
 
-def _row_of(program: programs.ProgramRow, price: programs.BundlePrice | None) -> dict[str, str]:
+def _row_of(program: catalog_area.ProgramRow, price: catalog_area.BundlePrice | None) -> dict[str, str]:
     return {
         "id": str(program.id),
         "code": program.code,
@@ -68,13 +71,13 @@ class ProgramsState(PagedTableMixin, AdminState):
         actor = self.current_actor()
         settings = get_settings()
         with session_scope() as session:
-            result = programs.list_programs(
+            result = catalog_area.list_programs(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
                 search=self.search,
             )
-            prices = programs.bundle_prices(
+            prices = catalog_area.bundle_prices(
                 session=session,
                 program_ids=[r.id for r in result.items],
                 currency=settings.settlement_currency,
@@ -87,22 +90,12 @@ class ProgramsState(PagedTableMixin, AdminState):
     def _fetch_choices(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            allowed = org.managed_departments(session=session, actor=actor, section="programs")
-            self.departments = [
-                {"id": str(i), "label": label}
-                for i, label in org.department_options(session=session, within=allowed)
-            ]
-            self.course_choices = [
-                {"id": str(i), "label": label}
-                for i, label in org.course_options(session=session, actor=actor,
-                                                   published_only=True)
-            ]
+            self.departments = managed_department_options(session, actor, "programs")
+            self.course_choices = options(
+                platform_area.course_options(session=session, actor=actor, published_only=True)
+            )
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        if self.guard("programs") is None:
-            return self.refused()
-        return self._refetch()
+    load = section_loader("programs")
 
     # -- dialog -------------------------------------------------------------
     def _reset_dialog(self) -> None:
@@ -129,11 +122,9 @@ class ProgramsState(PagedTableMixin, AdminState):
     def open_edit(self, program_id: str):  # type: ignore[no-untyped-def]
         try:
             self._fetch_choices()
-            with session_scope() as session:
-                program = programs.get_program(
-                    session=session, actor=self.current_actor(),
-                    program_id=route_int(program_id) or 0,  # 0: not found
-                )
+            program = as_admin(
+                self, catalog_area.get_program, program_id=route_int(program_id) or 0  # 0: not found
+            )
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._reset_dialog()
@@ -146,21 +137,10 @@ class ProgramsState(PagedTableMixin, AdminState):
         self.dialog_open = True
         return None
 
-    @rx.event
-    def set_dialog_open(self, value: bool) -> None:
-        self.dialog_open = value
-
-    @rx.event
-    def set_form_department(self, value: str) -> None:
-        self.form_department = value
-
-    @rx.event
-    def set_form_published(self, value: bool) -> None:
-        self.form_published = value
-
-    @rx.event
-    def set_pick_course(self, value: str) -> None:
-        self.pick_course = value
+    set_dialog_open = value_setter("dialog_open", bool)
+    set_form_department = value_setter("form_department")
+    set_form_published = value_setter("form_published", bool)
+    set_pick_course = value_setter("pick_course")
 
     @rx.event
     def add_course(self) -> None:
@@ -193,7 +173,7 @@ class ProgramsState(PagedTableMixin, AdminState):
         try:
             with session_scope() as session:
                 if self.editing_id:
-                    program = programs.update_program(
+                    program = catalog_area.update_program(
                         session=session,
                         actor=actor,
                         program_id=self.editing_id,
@@ -208,7 +188,7 @@ class ProgramsState(PagedTableMixin, AdminState):
                         raise DomainError(
                             "department_required", "Choose a department.", field="department_id"
                         )
-                    program = programs.create_program(
+                    program = catalog_area.create_program(
                         session=session,
                         actor=actor,
                         code=form.get("code", ""),

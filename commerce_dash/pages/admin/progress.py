@@ -9,20 +9,23 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.admin_forms import note, only_if, search_input, toolbar
 from commerce_dash.components.certificate_tabs import certificate_tabs
 from commerce_dash.components.dialogs import dialog
 from commerce_dash.components.forms import select
 from commerce_dash.components.shell import admin_shell
-from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.components.tables import paged_table
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.learning import certificates as certificates_service
-from commerce_dash.services.learning import learning
+from commerce_dash.pages.admin.service_calls import options
+from commerce_dash.services import learning as learning_area
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.paging import PagedTableMixin, fetch_or_toast, section_loader
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import filter_setter, value_setter
 
 PAGE_SIZE = 25
 SECTION = "certificates"
@@ -31,7 +34,7 @@ MAX_SCORE = 100
 MAX_MINUTES = 100_000  # one entry of study time; the API takes as much
 
 
-def _row(r: learning.EnrollmentRow) -> dict[str, str]:
+def _row(r: learning_area.EnrollmentRow) -> dict[str, str]:
     return {"id": str(r.enrollment_id), "learner": r.learner, "email": r.email,
             "course": f"{r.course_code} · {r.course_title}",
             "mode": "LMS" if r.mode == "lms" else "Local",
@@ -39,7 +42,7 @@ def _row(r: learning.EnrollmentRow) -> dict[str, str]:
             "certificate": r.certificate_number}
 
 
-def _module(m: learning.ModuleRow) -> dict[str, str]:
+def _module(m: learning_area.ModuleRow) -> dict[str, str]:
     return {"id": str(m.id), "title": f"{m.position}. {m.title}",
             "completed": "yes" if m.completed else "",
             "score": "" if m.score is None else str(m.score), "minutes": str(m.minutes),
@@ -60,30 +63,21 @@ class ProgressAdminState(PagedTableMixin, AdminState):
     def _fetch(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            courses, _ = certificates_service.issue_options(session=session, actor=actor)
-            self.courses = [{"id": str(i), "label": label} for i, label in courses]
-            result = learning.list_enrollments(
+            courses, _ = learning_area.issue_options(session=session, actor=actor)
+            self.courses = options(courses)
+            result = learning_area.list_enrollments(
                 session=session, actor=actor, page=PageRequest(self.page, PAGE_SIZE),
                 text=self.search,
                 course_id=route_int(self.course_filter))  # "any" or a bad value: no filter
         self.total, self.pages = result.total, result.pages
         self.rows = [_row(r) for r in result.items]
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        if self.guard(SECTION) is None:
-            return self.refused()
-        return self._refetch()
+    load = section_loader(SECTION)
 
-    @rx.event
-    def set_course_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.course_filter, self.page = value, 1
-        return self._refetch()
+    set_course_filter = filter_setter("course_filter")
 
     def _load_enrollment(self, enrollment_id: int) -> None:
-        with session_scope() as session:
-            p = learning.admin_enrollment(session=session, actor=self.current_actor(),
-                                          enrollment_id=enrollment_id)
+        p = as_admin(self, learning_area.admin_enrollment, enrollment_id=enrollment_id)
         self.enrollment = {
             "id": str(p.enrollment_id), "learner": p.learner,
             "course": f"{p.course_code} · {p.course_title}", "percent": str(p.percent),
@@ -97,16 +91,12 @@ class ProgressAdminState(PagedTableMixin, AdminState):
 
     @rx.event
     def open_progress(self, enrollment_id: str):  # type: ignore[no-untyped-def]
-        try:
-            self._load_enrollment(route_int(enrollment_id) or 0)  # 0: not found
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self.open_enrollment = True
-        return None
+        error = fetch_or_toast(lambda: self._load_enrollment(route_int(enrollment_id) or 0))  # 0: not found
+        if error is None:
+            self.open_enrollment = True
+        return error
 
-    @rx.event
-    def set_open_enrollment(self, value: bool) -> None:
-        self.open_enrollment = value
+    set_open_enrollment = value_setter("open_enrollment", bool)
 
     @rx.event
     def record(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -119,12 +109,11 @@ class ProgressAdminState(PagedTableMixin, AdminState):
             return rx.toast.error(f"Score and minutes are whole numbers: a score from 0 to "
                                   f"{MAX_SCORE}, minutes from 0 to {MAX_MINUTES:,}.")
         try:
-            with session_scope() as session:
-                outcome = learning.admin_record_progress(
-                    session=session, actor=self.current_actor(), enrollment_id=enrollment_id,
-                    module_id=route_int(form.get("module_id")) or 0,  # 0: not in the course
-                    completed=bool(form.get("completed")),
-                    score=score, minutes=minutes)
+            outcome = as_admin(
+                self, learning_area.admin_record_progress, enrollment_id=enrollment_id,
+                module_id=route_int(form.get("module_id")) or 0,  # 0: not in the course
+                completed=bool(form.get("completed")),
+                score=score, minutes=minutes)
             self._load_enrollment(enrollment_id)
         except DomainError as exc:
             return rx.toast.error(exc.message)
@@ -141,13 +130,11 @@ S = ProgressAdminState
 
 
 def _filters() -> rx.Component:
-    return rx.hstack(
-        rx.input(placeholder="Learner name or email", value=S.search,
-                 on_change=S.set_search.debounce(300),  # type: ignore[attr-defined]
-                 width=["100%", "260px"], id="progress-search"),
+    return toolbar(
+        search_input(S, "Learner name or email", ["100%", "260px"], id="progress-search"),
         select(S.course_filter, S.set_course_filter, label="Course", first=(ANY, "Any course"),
                each=S.courses, max_width="18em"),
-        wrap="wrap", spacing="3", width="100%", align="center",
+        align="center",
     )
 
 
@@ -164,13 +151,13 @@ def _bar(percent: Any) -> rx.Component:
 def _table_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.vstack(rx.text(row["learner"], size="2"),
-                                rx.text(row["email"], size="1", color_scheme="gray"),
+                                note(row["email"]),
                                 spacing="0")),
         rx.table.cell(rx.text(row["course"], size="2")),
         rx.table.cell(rx.badge(row["mode"], variant="outline", size="1")),
         rx.table.cell(rx.vstack(
             _bar(row["percent"]),
-            rx.text(row["done"], " · ", row["percent"], "%", size="1", color_scheme="gray"),
+            note(row["done"], " · ", row["percent"], "%"),
             spacing="1")),
         rx.table.cell(rx.cond(row["certificate"] != "",
                               rx.badge(rx.icon("award", size=12), row["certificate"],
@@ -183,19 +170,10 @@ def _table_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    headers = ["Learner", "Course", "Mode", "Progress", "Certificate", ""]
-    return rx.card(
-        rx.cond(
-            S.rows.length() > 0,
-            rx.box(rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-                rx.table.body(rx.foreach(S.rows, _table_row)), width="100%"),
-                overflow_x="auto", width="100%"),
-            empty_state("list-checks", "No active enrollments",
-                        "Learners appear here once they are enrolled in your courses."),
-        ),
-        pager(S.page, S.pages, S.total, S.prev_page, S.next_page),
-        width="100%",
+    return paged_table(
+        S, ["Learner", "Course", "Mode", "Progress", "Certificate", ""], _table_row,
+        ("list-checks", "No active enrollments",
+         "Learners appear here once they are enrolled in your courses."),
     )
 
 
@@ -208,9 +186,8 @@ def _module_form(m: ObjectVar[dict[str, str]]) -> rx.Component:
                     rx.icon("circle", size=18, color=rx.color("gray", 8))),
             rx.vstack(
                 rx.text(m["title"], size="2", weight="medium"),
-                rx.cond(m["completed_on"] != "",
-                        rx.text("Completed ", m["completed_on"], size="1", color_scheme="gray"),
-                        rx.fragment()),
+                only_if(m["completed_on"] != "",
+                        note("Completed ", m["completed_on"])),
                 spacing="0", min_width="12em", flex="1",
             ),
             rx.checkbox("Done", name="completed", default_checked=m["completed"] == "yes",
@@ -239,11 +216,10 @@ def _progress_dialog() -> rx.Component:
                     rx.callout.root(rx.callout.icon(rx.icon("award")), rx.callout.text(
                         "Complete. Certificate ", e["certificate"], " was issued."),
                         color_scheme="green", width="100%"),
-                    rx.foreach(S.missing, lambda t: rx.text("• ", t, size="2",
-                                                            color_scheme="gray"))),
+                    rx.foreach(S.missing, lambda t: note("• ", t, size="2"))),
             rx.foreach(S.modules, _module_form),
-            rx.text("Minutes are added to the time already recorded; a module once done "
-                    "stays done.", size="1", color_scheme="gray"),
+            note("Minutes are added to the time already recorded; a module once done "
+                    "stays done."),
             rx.hstack(rx.dialog.close(rx.button("Close", variant="soft",
                                                 color_scheme="gray")),
                       justify="end", width="100%"),

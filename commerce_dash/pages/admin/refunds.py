@@ -7,9 +7,17 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar
 
-from commerce_dash.components.dialogs import confirm_dialog, reason_dialog
+from commerce_dash.components.admin_forms import note, row_button
+from commerce_dash.components.cells import only_if
+from commerce_dash.components.dialogs import confirm_dialog
 from commerce_dash.components.forms import error_text, select
-from commerce_dash.components.queue import queue_page
+from commerce_dash.components.queue import (
+    decide_buttons,
+    queue_page,
+    queue_reject_dialog,
+    select_row_box,
+)
+from commerce_dash.components.refund_form import amount_input
 from commerce_dash.components.refund_rows import amount_lines, decision_lines, source_badge
 from commerce_dash.domain.refunds import MAX_REASON, MIN_REASON
 from commerce_dash.pages.admin.refunds_state import (
@@ -27,7 +35,7 @@ S = RefundsState
 
 
 def _counts() -> rx.Component:
-    return rx.cond(
+    return only_if(
         S.counts.length() > 0,
         rx.hstack(
             rx.foreach(
@@ -47,7 +55,6 @@ def _counts() -> rx.Component:
             wrap="wrap",
             id="refund-counts",
         ),
-        rx.fragment(),
     )
 
 
@@ -57,20 +64,10 @@ def _approve_dialog() -> rx.Component:
         ("The refund is paid to ", S.approve_learner,
          " at the payment processor as soon as you approve; you may pay less than asked."),
         rx.text("Amount", size="2", weight="medium"),
-        rx.hstack(
-            rx.input(
-                value=S.approve_amount,
-                on_change=S.set_approve_amount,
-                input_mode="decimal",
-                aria_label="Amount to refund",
-                width="10em",
-                id="approve-amount",
-            ),
-            rx.text(S.approve_currency, size="2", color_scheme="gray"),
+        amount_input(
+            S.approve_amount, S.set_approve_amount, S.approve_currency, "approve-amount",
             rx.text("at most ", S.approve_max_label, size="2", color_scheme="gray",
                     id="approve-max"),
-            align="center",
-            spacing="2",
             wrap="wrap",
         ),
         error_text(S.approve_error, "approve-amount-error"),
@@ -97,66 +94,38 @@ def _approve_dialog() -> rx.Component:
 
 
 def _reject_dialog() -> rx.Component:
-    return reason_dialog(
+    return queue_reject_dialog(
+        S,
         ("Reject the refund of ", S.reject_label),
         "The learner is emailed this reason and sees it on their order page; "
         f"write at least {MIN_REASON} characters.",
-        value=S.reject_reason,
-        on_change=S.set_reject_reason,
-        length=S.reject_length,
         minimum=MIN_REASON,
         maximum=MAX_REASON,
-        error=S.reject_error,
-        error_id="refund-reason-error",
-        reason_id="refund-reject-reason",
         placeholder="Why the refund is rejected",
-        confirm="Reject",
-        on_confirm=S.confirm_reject,
+        reason_id="refund-reject-reason",
+        error_id="refund-reason-error",
         confirm_id="refund-reject-submit",
-        open=S.reject_open,
-        on_open_change=S.set_reject_open,
     )
 
 
 def _actions(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.cond(
         row["can_decide"] == "yes",
-        rx.hstack(
-            rx.button(
-                rx.icon("check", size=14),
-                "Approve…",
-                size="1",
-                color_scheme="green",
-                variant="soft",
-                on_click=S.open_approve(row["id"]),  # type: ignore[operator]
-                class_name="approve-refund",
-            ),
-            rx.button(
-                rx.icon("x", size=14),
-                "Reject…",
-                size="1",
-                color_scheme="red",
-                variant="soft",
-                on_click=S.open_reject(row["id"], row["order_number"]),  # type: ignore[operator]
-                class_name="reject-refund",
-            ),
-            spacing="2",
+        decide_buttons(
+            ("Approve…", S.open_approve(row["id"]), "approve-refund"),  # type: ignore[operator]
+            ("Reject…", S.open_reject(row["id"], row["order_number"]),  # type: ignore[operator]
+             "reject-refund"),
             wrap="wrap",
         ),
-        rx.cond(
+        only_if(
             row["can_retry"] == "yes",
-            rx.button(
-                rx.icon("rotate-cw", size=14),
+            row_button(
                 "Retry",
-                size="1",
-                variant="soft",
+                S.retry(row["id"], row["order_number"], row["learner"]),  # type: ignore[operator]
+                icon="rotate-cw",
                 loading=S.busy,
-                on_click=S.retry(  # type: ignore[operator]
-                    row["id"], row["order_number"], row["learner"]
-                ),
                 class_name="retry-refund",
             ),
-            rx.fragment(),
         ),
     )
 
@@ -164,15 +133,9 @@ def _actions(row: ObjectVar[dict[str, str]]) -> rx.Component:
 def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.cond(
+            only_if(
                 row["can_decide"] == "yes",
-                rx.checkbox(
-                    checked=S.selected.contains(row["id"]),
-                    on_change=S.toggle_selected(row["id"]),  # type: ignore[operator]
-                    aria_label="Select " + row["order_number"].to(str),
-                    class_name="select-refund",
-                ),
-                rx.fragment(),
+                select_row_box(S, row, row["order_number"], "select-refund"),
             )
         ),
         rx.table.cell(
@@ -192,7 +155,7 @@ def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.text(row["learner"], size="2"),
-                rx.text(row["email"], size="1", color_scheme="gray"),
+                note(row["email"]),
                 rx.text(
                     "Progress: ",
                     row["progress"],

@@ -3,18 +3,16 @@ actions on refund requests (billing admins)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
 from commerce_dash.components.badges import status_color
 from commerce_dash.components.display import major_text, money
 from commerce_dash.db import session_scope
-from commerce_dash.domain.dates import WHEN, parse_day, when
+from commerce_dash.domain.dates import WHEN, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import parse_major
-from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.refunds import (
     LABELS,
     MIN_REASON,
@@ -22,14 +20,15 @@ from commerce_dash.domain.refunds import (
     check_reason,
 )
 from commerce_dash.routes import admin_order_href
-from commerce_dash.services.commerce import refunds as refunds_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.queue import QueueMixin
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import filter_setter, value_setter
 
-PAGE_SIZE = 25
 SECTION = "refunds"
 ANY = "any"
 STATUS_OPTIONS = [
@@ -62,12 +61,7 @@ NO_MATCH = (
 )
 
 
-
-def _plural(count: int) -> str:
-    return f"{count} refund{'' if count == 1 else 's'}"
-
-
-def refund_row(row: refunds_service.RefundRow) -> dict[str, str]:
+def refund_row(row: commerce_area.RefundRow) -> dict[str, str]:
     """A refund request as the queue and the admin order page show it."""
     lowered = row.approved_amount is not None and row.approved_amount != row.amount
     return {
@@ -113,6 +107,8 @@ def paid_message(done: Any, learner: str, number: str) -> tuple[bool, str]:
 class RefundsState(QueueMixin, PagedTableMixin, AdminState):
     """``search`` (from the mixin) is the learner search: part of an email or a name."""
 
+    item_word: ClassVar[str] = "refund"
+    reason_minimum: ClassVar[int] = MIN_REASON
     status_filter: rx.Field[str] = rx.field("requested")
     source_filter: rx.Field[str] = rx.field(ANY)
     counts: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
@@ -132,39 +128,20 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
 
     @rx.var
     def filtered(self) -> bool:
-        return bool(
-            self.status_filter != "requested"
-            or self.source_filter != ANY
-            or self.date_from
-            or self.date_to
-            or self.search.strip()
-        )
+        return self._narrowed(self.status_filter != "requested", self.source_filter != ANY)
 
     def _selectable_ids(self) -> list[str]:
         return [r["id"] for r in self.rows if r["can_decide"]]
 
-    def _plural(self, count: int) -> str:
-        return _plural(count)
-
-    def _min_reason(self) -> int:
-        return MIN_REASON
-
     def _fetch(self) -> None:
-        actor = self.current_actor()
-        date_from = parse_day(self.date_from, "date_from")
-        date_to = parse_day(self.date_to, "date_to")
         with session_scope() as session:
-            result = refunds_service.list_queue(
-                session=session,
-                actor=actor,
-                page=PageRequest(self.page, PAGE_SIZE),
-                status=self.status_filter,
+            result = self._list_queue(
+                commerce_area.list_queue,
+                session,
+                self.current_actor(),
                 source="" if self.source_filter == ANY else self.source_filter,
-                learner=self.search,
-                date_from=date_from,
-                date_to=date_to + timedelta(days=1) if date_to else None,
             )
-            counted = refunds_service.counts(session=session)
+            counted = commerce_area.counts(session=session)
         self.counts = [
             {
                 "status": s.value,
@@ -181,10 +158,7 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
             )
             if counted.get(s.value)
         ]
-        self.total, self.pages = result.total, result.pages
-        self.rows = [refund_row(r) for r in result.items]
-        open_ids = {r["id"] for r in self.rows if r["can_decide"]}
-        self.selected = [i for i in self.selected if i in open_ids]
+        self._show_page(result, refund_row)
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -197,22 +171,13 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         return self._refetch()
 
     # -- filters ------------------------------------------------------------------------------
-    @rx.event
-    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.status_filter = value
-        return self._filtered()
-
-    @rx.event
-    def set_source_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.source_filter = value
-        return self._filtered()
+    set_status_filter = filter_setter("status_filter")
+    set_source_filter = filter_setter("source_filter")
 
     @rx.event
     def reset_filters(self):  # type: ignore[no-untyped-def]
         self.status_filter, self.source_filter = "requested", ANY
-        self.date_from = self.date_to = self.search = ""
-        error = self._filtered()
-        return error if error is not None else rx.toast.info("Filters cleared.")
+        return self._cleared()
 
     # -- one request --------------------------------------------------------------------------
     @rx.event
@@ -230,17 +195,13 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         self.approve_open = True
         return None
 
-    @rx.event
-    def set_approve_open(self, value: bool) -> None:
-        self.approve_open = value
+    set_approve_open = value_setter("approve_open", bool)
 
     @rx.event
     def set_approve_amount(self, value: str) -> None:
         self.approve_amount, self.approve_error = value, ""
 
-    @rx.event
-    def set_approve_note(self, value: str) -> None:
-        self.approve_note = value
+    set_approve_note = value_setter("approve_note")
 
     def _approve_amount(self) -> int | None:
         try:
@@ -264,7 +225,7 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         yield  # the processor call takes a moment: show the button busy
         actor, request_id, note = self.current_actor(), self.approve_id, self.approve_note
         try:  # the processor is called: off the event loop
-            done = await with_session(lambda s: refunds_service.approve(
+            done = await with_session(lambda s: commerce_area.approve(
                 session=s, actor=actor, request_id=request_id, amount=amount, note=note))
         except DomainError as exc:
             if exc.field == "amount":
@@ -288,7 +249,7 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         yield
         actor, wanted = self.current_actor(), route_int(request_id) or 0  # 0: not found
         try:
-            done = await with_session(lambda s: refunds_service.retry(
+            done = await with_session(lambda s: commerce_area.retry(
                 session=s, actor=actor, request_id=wanted))
         except DomainError as exc:
             self._refetch()
@@ -301,38 +262,19 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
 
     @rx.event
     async def confirm_reject(self):  # type: ignore[no-untyped-def]
-        self.reject_error = ""
-        try:
-            reason = check_reason(self.reject_reason)
-        except DomainError as exc:
-            self.reject_error = exc.message
+        reason = self._checked_reason(check_reason)
+        if reason is None:
             return None
         if self.reject_id == 0:
             return await self._run_bulk("reject", reason)
         try:
-            with session_scope() as session:
-                refunds_service.reject(
-                    session=session,
-                    actor=self.current_actor(),
-                    request_id=self.reject_id,
-                    reason=reason,
-                )
+            as_admin(self, commerce_area.reject, request_id=self.reject_id, reason=reason)
         except DomainError as exc:
-            if exc.field == "reason":
-                self.reject_error = exc.message
-                return None
-            self.reject_open = False
-            self._refetch()
-            return rx.toast.error(f"{self.reject_label}: {exc.message}")
+            return self._reject_refused(exc)
         self.reject_open = False
-        error = self._refetch()
-        return (
-            error
-            if error is not None
-            else rx.toast.success(
-                f"Refund for {self.reject_label} rejected; the learner is emailed why."
-            )
-        )
+        return self._refetch_or(rx.toast.success(
+            f"Refund for {self.reject_label} rejected; the learner is emailed why."
+        ))
 
     # -- the selection at once ----------------------------------------------------------------
     @rx.event
@@ -351,40 +293,13 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         yield outcome
 
     async def _run_bulk(self, action: str, reason: str):  # type: ignore[no-untyped-def]
-        ids = [route_int(i) or 0 for i in self.selected]  # 0: reported as not found
-        numbers = {r["id"]: r["order_number"] for r in self.rows}
+        ids = self._selected_ids()
         actor = self.current_actor()
         try:  # approving pays at the processor: off the event loop
-            outcomes = await with_session(lambda s: refunds_service.bulk(
+            outcomes = await with_session(lambda s: commerce_area.bulk(
                 session=s, actor=actor, ids=ids, action=action, reason=reason))
         except DomainError as exc:
-            if exc.field == "reason" and self.reject_open:
-                self.reject_error = exc.message
-                return None
-            self.reject_open = False
-            return rx.toast.error(exc.message)
-        self.reject_open = False
-        self.bulk_results = [
-            {
-                "id": str(o.id),
-                "number": numbers.get(str(o.id)) or f"#{o.id}",
-                "ok": "yes" if o.ok else "",
-                "message": o.message,
-            }
-            for o in outcomes
-        ]
-        done = sum(1 for o in outcomes if o.ok)
-        self.bulk_failed = len(outcomes) - done
+            return self._bulk_refused(exc)
+        numbers = {r["id"]: r["order_number"] for r in self.rows}
         verb = "paid" if action == "approve" else "rejected"
-        self.bulk_summary = f"{_plural(done)} {verb}" + (
-            f", {self.bulk_failed} not done." if self.bulk_failed else "."
-        )
-        self.selected = []
-        error = self._refetch()
-        if error is not None:
-            return error
-        if self.bulk_failed and not done:
-            return rx.toast.error(self.bulk_summary)
-        if self.bulk_failed:
-            return rx.toast.warning(self.bulk_summary)
-        return rx.toast.success(self.bulk_summary)
+        return self._bulk_done(outcomes, numbers, verb, "not done")

@@ -9,10 +9,16 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.admin_forms import note
 from commerce_dash.components.badges import field_badge, row_status_badge
-from commerce_dash.components.dialogs import reason_dialog
+from commerce_dash.components.cells import only_if, text_if, two_lines
 from commerce_dash.components.forms import select
-from commerce_dash.components.queue import queue_page
+from commerce_dash.components.queue import (
+    decide_buttons,
+    queue_page,
+    queue_reject_dialog,
+    select_row_box,
+)
 from commerce_dash.domain.registrations import MIN_REJECTION_REASON
 from commerce_dash.pages.admin.lms_pending import lms_pending_card
 from commerce_dash.pages.admin.registrations_state import (
@@ -28,24 +34,17 @@ S = RegistrationsState
 
 
 def _reject_dialog() -> rx.Component:
-    return reason_dialog(
+    return queue_reject_dialog(
+        S,
         ("Reject ", S.reject_label),
         "The learner sees this reason on their account page and in the email; "
         f"write at least {MIN_REJECTION_REASON} characters.",
-        value=S.reject_reason,
-        on_change=S.set_reject_reason,
-        length=S.reject_length,
         minimum=MIN_REJECTION_REASON,
         maximum=1000,
-        error=S.reject_error,
-        error_id="reason-error",
-        reason_id="reject-reason",
         placeholder="Why the registration is rejected",
-        confirm="Reject",
-        on_confirm=S.confirm_reject,
+        reason_id="reject-reason",
+        error_id="reason-error",
         confirm_id="reject-submit",
-        open=S.reject_open,
-        on_open_change=S.set_reject_open,
     )
 
 
@@ -55,14 +54,7 @@ def _badge(row: ObjectVar[dict[str, str]]) -> rx.Component:
 
 def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(
-            rx.checkbox(
-                checked=S.selected.contains(row["id"]),
-                on_change=S.toggle_selected(row["id"]),  # type: ignore[operator]
-                aria_label="Select " + row["number"].to(str),
-                class_name="select-registration",
-            )
-        ),
+        rx.table.cell(select_row_box(S, row, row["number"], "select-registration")),
         rx.table.cell(
             rx.vstack(
                 rx.text(row["number"], weight="medium", size="2", white_space="nowrap"),
@@ -70,93 +62,49 @@ def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
                 spacing="0",
             )
         ),
-        rx.table.cell(
-            rx.vstack(
-                rx.text(row["learner_name"], size="2"),
-                rx.text(row["learner_email"], size="1", color_scheme="gray"),
-                spacing="0",
-            )
-        ),
+        rx.table.cell(two_lines(row["learner_name"], row["learner_email"], size="2")),
         rx.table.cell(
             rx.vstack(
                 rx.hstack(
-                    rx.cond(
+                    only_if(
                         row["kind"] == "program",
                         rx.badge("Program", variant="outline", size="1"),
-                        rx.fragment(),
                     ),
                     rx.text(row["title"], size="2", weight="medium"),
                     spacing="1",
                     align="center",
                 ),
-                rx.cond(
-                    row["program_title"] != "",
-                    rx.text("in ", row["program_title"], size="1", color_scheme="gray"),
-                    rx.fragment(),
-                ),
-                rx.text(row["department"], size="1", color_scheme="gray"),
+                text_if(row["program_title"], "in ", row["program_title"], size="1",
+                        color_scheme="gray"),
+                note(row["department"]),
                 spacing="0",
             )
         ),
         rx.table.cell(
-            rx.vstack(
-                rx.text(row["order_number"], size="2", white_space="nowrap"),
-                rx.text(row["amount"], size="1", color_scheme="gray"),
-                spacing="0",
-            )
+            two_lines(row["order_number"], row["amount"], size="2", white_space="nowrap")
         ),
         rx.table.cell(field_badge(row, "payment_status")),
         rx.table.cell(
             rx.vstack(
                 _badge(row),
-                rx.cond(
-                    row["reviewed_by"] != "",
-                    rx.text(
-                        row["reviewed_by"], " · ", row["reviewed_at"], size="1",
-                        color_scheme="gray",
-                    ),
-                    rx.fragment(),
-                ),
-                rx.cond(
-                    row["rejection_reason"] != "",
-                    rx.text(row["rejection_reason"], size="1", color_scheme="red",
-                            max_width="18em"),
-                    rx.fragment(),
-                ),
-                rx.cond(
-                    row["refund"] != "",
-                    rx.text(row["refund"], size="1", color_scheme="gray"),
-                    rx.fragment(),
-                ),
+                text_if(row["reviewed_by"], row["reviewed_by"], " · ", row["reviewed_at"],
+                        size="1", color_scheme="gray"),
+                text_if(row["rejection_reason"], size="1", color_scheme="red",
+                        max_width="18em"),
+                text_if(row["refund"], size="1", color_scheme="gray"),
                 spacing="1",
                 align="start",
             )
         ),
         rx.table.cell(
-            rx.cond(
+            only_if(
                 row["pending"] == "yes",
-                rx.hstack(
-                    rx.button(
-                        rx.icon("check", size=14),
-                        "Approve",
-                        size="1",
-                        color_scheme="green",
-                        variant="soft",
-                        on_click=S.approve(row["id"], row["number"]),  # type: ignore[operator]
-                        class_name="approve-registration",
-                    ),
-                    rx.button(
-                        rx.icon("x", size=14),
-                        "Reject",
-                        size="1",
-                        color_scheme="red",
-                        variant="soft",
-                        on_click=S.open_reject(row["id"], row["number"]),  # type: ignore[operator]
-                        class_name="reject-registration",
-                    ),
-                    spacing="2",
+                decide_buttons(
+                    ("Approve", S.approve(row["id"], row["number"]),  # type: ignore[operator]
+                     "approve-registration"),
+                    ("Reject", S.open_reject(row["id"], row["number"]),  # type: ignore[operator]
+                     "reject-registration"),
                 ),
-                rx.fragment(),
             )
         ),
         class_name="registration-row",

@@ -3,23 +3,24 @@ selection (the view is ``registrations.py``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import ClassVar
 
 import reflex as rx
 
 from commerce_dash.components.badges import status_color, status_fields
+from commerce_dash.components.row_fields import learner_fields, registration_fields
 from commerce_dash.db import session_scope
-from commerce_dash.domain.dates import WHEN, parse_day, when
+from commerce_dash.domain.dates import WHEN, when
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.registrations import MIN_REJECTION_REASON, check_rejection_reason
-from commerce_dash.services.enrollment import registrations as registrations_service
+from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.queue import QueueMixin
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import filter_setter
 
-PAGE_SIZE = 25
 SECTION = "registrations"
 ANY = "any"
 STATUS_OPTIONS = [
@@ -42,11 +43,6 @@ NO_MATCH = (
 )
 
 
-
-def _plural(count: int, word: str = "registration") -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def registration_status_fields(status: str) -> dict[str, str]:
     """``status``, ``status_label`` and ``status_color`` of a registration for a row dict."""
     return {
@@ -56,15 +52,10 @@ def registration_status_fields(status: str) -> dict[str, str]:
     }
 
 
-def queue_row(row: registrations_service.QueueRow) -> dict[str, str]:
+def queue_row(row: enrollment_area.QueueRow) -> dict[str, str]:
     return {
-        "id": str(row.id),
-        "number": row.number,
-        "learner_name": row.learner_name,
-        "learner_email": row.learner_email,
-        "kind": row.kind,
-        "title": row.title,
-        "program_title": row.program_title,
+        **registration_fields(row),
+        **learner_fields(row),
         "department": row.department,
         "order_number": row.order_number,
         "amount": row.amount_label,
@@ -82,6 +73,8 @@ def queue_row(row: registrations_service.QueueRow) -> dict[str, str]:
 class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
     """``search`` (from the mixin) is the learner search: part of an email or a name."""
 
+    item_word: ClassVar[str] = "registration"
+    reason_minimum: ClassVar[int] = MIN_REJECTION_REASON
     status_filter: rx.Field[str] = rx.field("pending")
     course_filter: rx.Field[str] = rx.field(ANY)
     courses: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
@@ -89,118 +82,68 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
     @rx.var
     def filtered(self) -> bool:
         """Whether anything but the plain pending queue is asked for."""
-        return bool(
-            self.status_filter != "pending"
-            or self.course_filter != ANY
-            or self.date_from
-            or self.date_to
-            or self.search.strip()
-        )
-
-    def _plural(self, count: int) -> str:
-        return _plural(count)
-
-    def _min_reason(self) -> int:
-        return MIN_REJECTION_REASON
+        return self._narrowed(self.status_filter != "pending", self.course_filter != ANY)
 
     def _fetch(self) -> None:
         actor = self.current_actor()
-        date_from = parse_day(self.date_from, "date_from")
-        date_to = parse_day(self.date_to, "date_to")
         with session_scope() as session:
+            result = self._list_queue(
+                enrollment_area.list_queue,
+                session,
+                actor,
+                course_id=route_int(self.course_filter),  # "any" (or no id): every course
+            )
             self.courses = [
                 {"id": str(i), "label": label}
-                for i, label in registrations_service.queue_course_options(
+                for i, label in enrollment_area.queue_course_options(
                     session=session, actor=actor
                 )
             ]
-            result = registrations_service.list_queue(
-                session=session,
-                actor=actor,
-                page=PageRequest(self.page, PAGE_SIZE),
-                status=self.status_filter,
-                course_id=route_int(self.course_filter),  # "any" (or no id): every course
-                date_from=date_from,
-                date_to=date_to + timedelta(days=1) if date_to else None,
-                learner=self.search,
-            )
-        self.total, self.pages = result.total, result.pages
-        self.rows = [queue_row(r) for r in result.items]
-        self._keep_shown_selected()
+        self._show_page(result, queue_row)
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        if self.guard(SECTION) is None:
-            return self.refused()
         self.selected = []
-        return self._refetch()
+        return self._open_section(SECTION)
 
     # -- filters ------------------------------------------------------------------------------
-    @rx.event
-    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.status_filter = value
-        return self._filtered()
-
-    @rx.event
-    def set_course_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.course_filter = value
-        return self._filtered()
+    set_status_filter = filter_setter("status_filter")
+    set_course_filter = filter_setter("course_filter")
 
     @rx.event
     def reset_filters(self):  # type: ignore[no-untyped-def]
         self.status_filter, self.course_filter = "pending", ANY
-        self.date_from = self.date_to = self.search = ""
-        error = self._filtered()
-        return error if error is not None else rx.toast.info("Filters cleared.")
+        return self._cleared()
 
     # -- one registration ---------------------------------------------------------------------
     @rx.event
     def approve(self, registration_id: str, number: str):  # type: ignore[no-untyped-def]
+        wanted = route_int(registration_id) or 0  # 0: not found
         try:
-            with session_scope() as session:
-                row = registrations_service.approve(
-                    session=session,
-                    actor=self.current_actor(),
-                    registration_id=route_int(registration_id) or 0,  # 0: not found
-                )
+            row = as_admin(self, enrollment_area.approve, registration_id=wanted)
         except DomainError as exc:
             self._refetch()
             return rx.toast.error(f"{number}: {exc.message}")
-        error = self._refetch()
-        return error if error is not None else rx.toast.success(
+        return self._refetch_or(rx.toast.success(
             f"{row.number} approved for {row.learner_name}."
-        )
+        ))
 
     @rx.event
     def confirm_reject(self):  # type: ignore[no-untyped-def]
-        self.reject_error = ""
-        try:
-            reason = check_rejection_reason(self.reject_reason)
-        except DomainError as exc:
-            self.reject_error = exc.message
+        reason = self._checked_reason(check_rejection_reason)
+        if reason is None:
             return None
         if self.reject_id == 0:
             return self._run_bulk("reject", reason)
         try:
-            with session_scope() as session:
-                row = registrations_service.reject(
-                    session=session,
-                    actor=self.current_actor(),
-                    registration_id=self.reject_id,
-                    reason=reason,
-                )
+            row = as_admin(self, enrollment_area.reject, registration_id=self.reject_id,
+                           reason=reason)
         except DomainError as exc:
-            if exc.field == "reason":
-                self.reject_error = exc.message
-                return None
-            self.reject_open = False
-            self._refetch()
-            return rx.toast.error(f"{self.reject_label}: {exc.message}")
+            return self._reject_refused(exc)
         self.reject_open = False
-        error = self._refetch()
-        return error if error is not None else rx.toast.success(
+        return self._refetch_or(rx.toast.success(
             f"{row.number} rejected; {row.learner_name} is told why."
-        )
+        ))
 
     # -- the selection at once ----------------------------------------------------------------
     @rx.event
@@ -210,42 +153,11 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
         return self._run_bulk("approve", "")
 
     def _run_bulk(self, action: str, reason: str):  # type: ignore[no-untyped-def]
-        ids = [route_int(i) or 0 for i in self.selected]  # 0: reported as not found
-        numbers = {r["id"]: r["number"] for r in self.rows}
         try:
-            with session_scope() as session:
-                outcomes = registrations_service.bulk(
-                    session=session, actor=self.current_actor(), ids=ids, action=action,
-                    reason=reason,
-                )
+            outcomes = as_admin(self, enrollment_area.bulk, ids=self._selected_ids(),
+                                action=action, reason=reason)
         except DomainError as exc:
-            if exc.field == "reason" and self.reject_open:
-                self.reject_error = exc.message
-                return None
-            self.reject_open = False
-            return rx.toast.error(exc.message)
-        self.reject_open = False
-        self.bulk_results = [
-            {
-                "id": str(o.id),
-                "number": numbers.get(str(o.id)) or o.number or f"#{o.id}",
-                "ok": "yes" if o.ok else "",
-                "message": o.message,
-            }
-            for o in outcomes
-        ]
-        done = sum(1 for o in outcomes if o.ok)
-        self.bulk_failed = len(outcomes) - done
+            return self._bulk_refused(exc)
+        numbers = {r["id"]: r["number"] for r in self.rows}
         verb = "approved" if action == "approve" else "rejected"
-        self.bulk_summary = f"{_plural(done)} {verb}" + (
-            f", {self.bulk_failed} not changed." if self.bulk_failed else "."
-        )
-        self.selected = []
-        error = self._refetch()
-        if error is not None:
-            return error
-        if self.bulk_failed and not done:
-            return rx.toast.error(self.bulk_summary)
-        if self.bulk_failed:
-            return rx.toast.warning(self.bulk_summary)
-        return rx.toast.success(self.bulk_summary)
+        return self._bulk_done(outcomes, numbers, verb, "not changed")

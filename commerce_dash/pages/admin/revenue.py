@@ -10,8 +10,10 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from commerce_dash.components.admin_forms import note, only_if, soft_action, titled_card
+from commerce_dash.components.kpi import kpi_grid
 from commerce_dash.components.shell import admin_shell
-from commerce_dash.components.tables import empty_state
+from commerce_dash.components.tables import empty_state, table_box
 from commerce_dash.pages.admin.payouts import payouts_card
 from commerce_dash.pages.admin.revenue_state import (
     ALL,
@@ -21,8 +23,7 @@ from commerce_dash.pages.admin.revenue_state import (
     SECTION,
     RevenueState,
 )
-from commerce_dash.services.revenue import revenue_exports as exports
-from commerce_dash.services.revenue import revenue_reports as reports
+from commerce_dash.services import revenue as revenue_area
 
 S = RevenueState
 
@@ -33,7 +34,7 @@ def _controls() -> rx.Component:
             rx.select.root(
                 rx.select.trigger(aria_label="Period", id="revenue-preset"),
                 rx.select.content(*[rx.select.item(label, value=key)
-                                    for key, label in reports.PRESETS.items()]),
+                                    for key, label in revenue_area.PRESETS.items()]),
                 value=S.preset,
                 on_change=S.set_preset,
             ),
@@ -54,22 +55,19 @@ def _controls() -> rx.Component:
                 on_change=S.set_department,
             ),
             rx.spacer(),
-            rx.button(rx.icon("rotate-cw", size=16), "Refresh", variant="soft",
-                      on_click=S.refresh),
-            rx.button(rx.icon("file-text", size=16), "Export CSV", variant="soft",
-                      on_click=S.export_csv, id="export-csv"),
-            rx.button(rx.icon("sheet", size=16), "Export XLSX", variant="soft",
-                      on_click=S.export_xlsx, id="export-xlsx"),
+            soft_action("rotate-cw", "Refresh", S.refresh),
+            soft_action("file-text", "Export CSV", S.export_csv, id="export-csv"),
+            soft_action("sheet", "Export XLSX", S.export_xlsx, id="export-xlsx"),
             align="center",
             spacing="3",
             wrap="wrap",
             width="100%",
         ),
         rx.hstack(
-            rx.text("Group by", size="2", color_scheme="gray"),
+            note("Group by", size="2"),
             rx.segmented_control.root(
                 *[rx.segmented_control.item(label, value=key)
-                  for key, label in exports.GROUP_LABELS.items()],
+                  for key, label in revenue_area.GROUP_LABELS.items()],
                 value=S.group_by,
                 on_change=S.set_group_by,
                 id="revenue-group",
@@ -78,30 +76,16 @@ def _controls() -> rx.Component:
             spacing="3",
             wrap="wrap",
         ),
-        rx.cond(
+        only_if(
             S.other_currencies != "",
             rx.callout(
                 rx.text("Ledger rows in ", S.other_currencies, " are not included: this "
                         "report is in ", S.currency, "."),
                 icon="info", size="1", color_scheme="amber",
             ),
-            rx.fragment(),
         ),
         spacing="3",
         width="100%",
-    )
-
-
-def _kpi(item: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(item["label"], size="2", color_scheme="gray"),
-            rx.heading(item["value"], size="6", class_name="kpi-value"),
-            rx.text(item["hint"], size="1", color_scheme="gray"),
-            spacing="1",
-            align="start",
-        ),
-        data_kpi=item["label"],
     )
 
 
@@ -136,10 +120,9 @@ def _cells(row: ObjectVar[dict[str, str]], strong: bool = False) -> list[rx.Comp
     cells += [rx.table.cell(rx.text(row[name], size="2", weight=weight), text_align="right",
                             white_space="nowrap")
               for name in (*MONEY_FIELDS, "enrollments")]
-    cells.append(rx.cond(S.show_completion,
+    cells.append(only_if(S.show_completion,
                          rx.table.cell(rx.text(row["completion"], size="2", weight=weight),
-                                       text_align="right"),
-                         rx.fragment()))
+                                       text_align="right")))
     return cells
 
 
@@ -160,9 +143,8 @@ def _table() -> rx.Component:
                     rx.table.header(rx.table.row(
                         rx.table.column_header_cell(S.group_label),
                         *[rx.table.column_header_cell(h, text_align="right") for h in headers],
-                        rx.cond(S.show_completion,
-                                rx.table.column_header_cell("Completion", text_align="right"),
-                                rx.fragment()),
+                        only_if(S.show_completion,
+                                rx.table.column_header_cell("Completion", text_align="right")),
                     )),
                     rx.table.body(
                         rx.foreach(S.rows, _row),
@@ -186,8 +168,8 @@ def _recon_day(day: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.hstack(
             rx.text(day["day"], size="2", white_space="nowrap"),
-            rx.cond(day["mismatch"] == "yes",
-                    rx.badge("Mismatch", color_scheme="red", variant="soft"), rx.fragment()),
+            only_if(day["mismatch"] == "yes",
+                    rx.badge("Mismatch", color_scheme="red", variant="soft")),
             spacing="2", align="center")),
         *[rx.table.cell(rx.text(day[name], size="2"), text_align="right")
           for name in ("captured", "ledger_sales", "refunded", "ledger_reversals", "orders")],
@@ -204,62 +186,47 @@ def _problem(item: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.table.cell(rx.text(item["reference"], size="2", weight="medium")),
         rx.table.cell(rx.text(item["detail"], size="2")),
         rx.table.cell(rx.text(item["amount"], size="2"), text_align="right"),
-        rx.table.cell(rx.text(item["at"], size="1", color_scheme="gray")),
+        rx.table.cell(note(item["at"])),
         class_name="reconciliation-problem",
     )
 
 
 def _small_table(headers: list[str], rows: rx.Var, render, first_left: int = 1  # type: ignore[no-untyped-def]
                  ) -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[
-                rx.table.column_header_cell(h, text_align="left" if i < first_left else "right")
-                for i, h in enumerate(headers)])),
-            rx.table.body(rx.foreach(rows, render)),
-            size="1",
-            width="100%",
-        ),
-        max_height="24em",
-        overflow_y="auto",
-        width="100%",
-    )
+    """A compact table that scrolls within 24em; the first ``first_left`` columns are text,
+    the others figures (aligned right)."""
+    cells = [rx.table.column_header_cell(h, text_align="left" if i < first_left else "right")
+             for i, h in enumerate(headers)]
+    return table_box(cells, rows, render, size="1",
+                     box={"max_height": "24em", "overflow_y": "auto", "width": "100%"})
 
 
 def _reconciliation() -> rx.Component:
-    return rx.cond(
+    return only_if(
         S.can_reconcile,
-        rx.card(
-            rx.vstack(
-                rx.heading("Reconciliation", size="4"),
-                rx.text("Per UTC day: what the processor captured and refunded against the "
-                        "ledger's sales and reversals (gross + tax).", size="2",
-                        color_scheme="gray"),
-                rx.cond(
-                    (S.recon_days.length() == 0) & (S.recon_problems.length() == 0),
-                    rx.callout(RECONCILED, icon="circle-check", color_scheme="green",
-                               id="reconciliation-ok"),
-                    rx.vstack(
-                        rx.text(S.recon_summary, size="2", weight="medium"),
-                        _small_table(["Day", "Captured", "Ledger sales", "Refunded",
-                                      "Ledger reversals", "Orders"], S.recon_days, _recon_day),
-                        rx.cond(
-                            S.recon_problems.length() > 0,
-                            _small_table(["Problem", "Reference", "Details", "Amount", "When"],
-                                         S.recon_problems, _problem, first_left=3),
-                            rx.fragment(),
-                        ),
-                        spacing="3",
-                        width="100%",
+        titled_card(
+            "Reconciliation",
+            "Per UTC day: what the processor captured and refunded against the ledger's sales "
+            "and reversals (gross + tax).",
+            rx.cond(
+                (S.recon_days.length() == 0) & (S.recon_problems.length() == 0),
+                rx.callout(RECONCILED, icon="circle-check", color_scheme="green",
+                           id="reconciliation-ok"),
+                rx.vstack(
+                    rx.text(S.recon_summary, size="2", weight="medium"),
+                    _small_table(["Day", "Captured", "Ledger sales", "Refunded",
+                                  "Ledger reversals", "Orders"], S.recon_days, _recon_day),
+                    only_if(
+                        S.recon_problems.length() > 0,
+                        _small_table(["Problem", "Reference", "Details", "Amount", "When"],
+                                     S.recon_problems, _problem, first_left=3),
                     ),
+                    spacing="3",
+                    width="100%",
                 ),
-                spacing="3",
-                width="100%",
             ),
-            width="100%",
             id="reconciliation-card",
         ),
-        rx.fragment(),
     )
 
 
@@ -273,12 +240,7 @@ def revenue_page() -> rx.Component:
         SECTION,
         "Revenue",
         _controls(),
-        rx.grid(
-            rx.foreach(S.kpis, _kpi),
-            columns=rx.breakpoints(initial="2", sm="3", lg="4"),
-            spacing="3",
-            width="100%",
-        ),
+        kpi_grid(S.kpis, value_size="6", columns=rx.breakpoints(initial="2", sm="3", lg="4")),
         _charts(),
         _table(),
         _reconciliation(),

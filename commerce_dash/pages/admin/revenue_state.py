@@ -13,12 +13,11 @@ from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.platform.org import department_options, managed_departments
-from commerce_dash.services.revenue import revenue_charts
-from commerce_dash.services.revenue import revenue_exports as exports
-from commerce_dash.services.revenue import revenue_reports as reports
-from commerce_dash.services.revenue.revenue_reconciliation import PROBLEM_LABELS, Reconciliation
+from commerce_dash.services import revenue as revenue_area
+from commerce_dash.services.platform import department_options, managed_departments
+from commerce_dash.services.revenue import PROBLEM_LABELS, Reconciliation
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.paging import fetch_or_toast
 from commerce_dash.state.route_args import route_int
 
 SECTION = "revenue"
@@ -45,7 +44,7 @@ def _percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f} %"
 
 
-def report_row(row: reports.ReportRow, currency: str) -> dict[str, str]:
+def report_row(row: revenue_area.ReportRow, currency: str) -> dict[str, str]:
     return {
         "key": row.key,
         "label": row.label,
@@ -56,7 +55,7 @@ def report_row(row: reports.ReportRow, currency: str) -> dict[str, str]:
     }
 
 
-def _kpis(result: reports.RevenueReport) -> list[dict[str, str]]:
+def _kpis(result: revenue_area.RevenueReport) -> list[dict[str, str]]:
     t, cur = result.totals, result.currency
     return [
         {"label": "Gross sales", "value": money(t.gross, cur), "hint": "excluding tax"},
@@ -113,28 +112,28 @@ class RevenueState(AdminState):
     recon_summary: str = ""
 
     # the report on screen: the exports write exactly this, never a fresh query
-    _report: reports.RevenueReport | None = None
+    _report: revenue_area.RevenueReport | None = None
 
     def _fetch(self) -> None:
         actor = self.current_actor()
         start, end = _day(self.start, "start"), _day(self.end, "end")
         department = route_int(self.department)  # "all" (or no id): every department
         with session_scope() as session:
-            result = reports.report(
+            result = revenue_area.report(
                 session=session, actor=actor, group_by=self.group_by,  # type: ignore[arg-type]
                 start=start, end=end, department_id=department,
             )
-            recon = (reports.reconciliation(session=session, actor=actor, start=start, end=end)
+            recon = (revenue_area.reconciliation(session=session, actor=actor, start=start, end=end)
                      if self.can_reconcile else None)
         self._report = result
         self.currency = result.currency
-        self.group_label = exports.GROUP_LABELS[result.group_by]
+        self.group_label = revenue_area.GROUP_LABELS[result.group_by]
         self.show_completion = result.show_completion
         self.kpis = _kpis(result)
         self.rows = [report_row(r, result.currency) for r in result.rows]
         self.totals = report_row(result.totals, result.currency)
         self.other_currencies = ", ".join(result.other_currencies)
-        charts = revenue_charts.figures(result)
+        charts = revenue_area.figures(result)
         self.over_time, self.top, self.split = charts["over_time"], charts["top"], charts["split"]
         if recon is not None:
             self.recon_days, self.recon_problems = _recon_rows(recon)
@@ -146,11 +145,7 @@ class RevenueState(AdminState):
             )
 
     def _refetch(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
+        return fetch_or_toast(self._fetch)
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -170,8 +165,8 @@ class RevenueState(AdminState):
         return self._refetch()
 
     def _apply_preset(self, preset: str) -> None:
-        self.preset = preset if preset in reports.PRESETS else "last_30_days"
-        start, end = reports.period_for(self.preset, utcnow().date())
+        self.preset = preset if preset in revenue_area.PRESETS else "last_30_days"
+        start, end = revenue_area.period_for(self.preset, utcnow().date())
         self.start, self.end = start.isoformat(), end.isoformat()
 
     @rx.event
@@ -195,7 +190,7 @@ class RevenueState(AdminState):
     @rx.event
     def set_group_by(self, value: str | list[str]):  # type: ignore[no-untyped-def]
         chosen = value[0] if isinstance(value, list) and value else value
-        if isinstance(chosen, str) and chosen in reports.GROUPINGS:
+        if isinstance(chosen, str) and chosen in revenue_area.GROUPINGS:
             self.group_by = chosen
         return self._refetch()
 
@@ -206,22 +201,21 @@ class RevenueState(AdminState):
 
     @rx.event
     def refresh(self):  # type: ignore[no-untyped-def]
-        error = self._refetch()
-        return error if error is not None else rx.toast.success("Figures refreshed.")
+        return self._refetch() or rx.toast.success("Figures refreshed.")
 
     @rx.event
     def export_csv(self):  # type: ignore[no-untyped-def]
         if self._report is None:
             return rx.toast.info("Load a report first.")
-        return rx.download(data=exports.to_csv(self._report), mime_type="text/csv",
-                           filename=exports.export_name(self._report, "csv"))
+        return rx.download(data=revenue_area.to_csv(self._report), mime_type="text/csv",
+                           filename=revenue_area.export_name(self._report, "csv"))
 
     @rx.event
     def export_xlsx(self):  # type: ignore[no-untyped-def]
         if self._report is None:
             return rx.toast.info("Load a report first.")
-        return rx.download(data=exports.to_xlsx(self._report), mime_type=XLSX,
-                           filename=exports.export_name(self._report, "xlsx"))
+        return rx.download(data=revenue_area.to_xlsx(self._report), mime_type=XLSX,
+                           filename=revenue_area.export_name(self._report, "xlsx"))
 
 
 # -- components -------------------------------------------------------------------------------

@@ -8,11 +8,20 @@ from __future__ import annotations
 import reflex as rx
 
 from commerce_dash import outbox, routes
+from commerce_dash.components.admin_forms import (
+    close_row,
+    link_button,
+    note,
+    row_button,
+    soft_action,
+)
 from commerce_dash.components.badges import status_badge
+from commerce_dash.components.cells import only_if, text_cells, two_lines
 from commerce_dash.components.dialogs import dialog, form_dialog
+from commerce_dash.components.filters import filter_bar, search_box
 from commerce_dash.components.forms import field, select
 from commerce_dash.components.shell import admin_shell
-from commerce_dash.components.tables import paged_table
+from commerce_dash.components.tables import paged_table, table_box
 from commerce_dash.pages.admin.payment_events import payment_events_card
 from commerce_dash.pages.admin.system_state import (
     SystemState,
@@ -23,7 +32,7 @@ def _count_card(status: str) -> rx.Component:
     count = SystemState.counts[status]
     color = rx.cond(count > 0, "red", "gray") if status == "dead" else "gray"
     return rx.card(
-        rx.text(status, size="1", color_scheme="gray"),
+        note(status),
         rx.text(count, size="5", weight="bold", color_scheme=color, id=f"{status}-count"),
         data_status=status,
         flex="1 1 110px",
@@ -46,29 +55,23 @@ def _job_row_view(job: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.code(job["name"], weight="bold"),
-                rx.text(job["description"], size="1", color_scheme="gray"),
+                note(job["description"]),
                 spacing="1",
             )
         ),
         rx.table.cell(rx.text(job["schedule"], size="2", white_space="nowrap")),
         rx.table.cell(
-            rx.vstack(
-                rx.text(job["started"], size="1"),
-                rx.text(job["finished"], size="1", color_scheme="gray"),
-                spacing="0",
-            )
+            two_lines(job["started"], job["finished"], size="1")
         ),
         rx.table.cell(_badge(job["outcome"])),
         rx.table.cell(rx.text(job["detail"], size="1")),
         rx.table.cell(
-            rx.button(
-                rx.icon("play", size=14),
+            row_button(
                 "Run now",
-                size="1",
-                variant="soft",
+                SystemState.run_now(job["name"]),
+                icon="play",
                 loading=SystemState.running_job == job["name"],
                 disabled=SystemState.running_job != "",
-                on_click=SystemState.run_now(job["name"]),
                 class_name="run-job",
             )
         ),
@@ -81,15 +84,7 @@ def _jobs_card() -> rx.Component:
     headers = ["Job", "Schedule", "Last run (start / end)", "Outcome", "Detail", ""]
     return rx.card(
         rx.heading("Jobs", size="4", padding_bottom="0.5em"),
-        rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-                rx.table.body(rx.foreach(SystemState.jobs, _job_row_view)),
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
-        ),
+        table_box(headers, SystemState.jobs, _job_row_view),
         width="100%",
         id="jobs",
     )
@@ -101,23 +96,20 @@ def _message_row_view(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(rx.code(row["topic"])),
         rx.table.cell(_badge(row["status"])),
         rx.table.cell(rx.text(row["attempts"], size="2")),
-        rx.table.cell(rx.text(row["next"], size="1")),
-        rx.table.cell(rx.text(row["created"], size="1")),
+        *text_cells(row, "next", "created", size="1"),
         rx.table.cell(rx.text(row["error"], size="1", color_scheme="red")),
         rx.table.cell(
             rx.hstack(
                 _action("Details", SystemState.open_detail(row["id"]), "message-details"),
-                rx.cond(
+                only_if(
                     row["replayable"] == "yes",
                     _action("Replay", SystemState.replay(row["id"]), "replay-message", "green"),
-                    rx.fragment(),
                 ),
-                rx.cond(
+                only_if(
                     row["discardable"] == "yes",
                     _action(
                         "Discard", SystemState.ask_discard(row["id"]), "discard-message", "red"
                     ),
-                    rx.fragment(),
                 ),
                 spacing="2",
             )
@@ -129,14 +121,13 @@ def _message_row_view(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 def _fact(label: str, key: str) -> rx.Component:
     value = SystemState.detail[key]
-    return rx.cond(
+    return only_if(
         value != "",
         rx.hstack(
             rx.text(label, size="2", color_scheme="gray", min_width="120px"),
             rx.text(value, size="2", word_break="break-all"),
             width="100%",
         ),
-        rx.fragment(),
     )
 
 
@@ -155,28 +146,22 @@ def _detail_dialog() -> rx.Component:
             _fact("Sent", "sent"),
             _fact("Dead since", "dead"),
             _fact("Discarded because", "discarded_reason"),
-            rx.cond(
+            only_if(
                 detail["last_error"] != "",
                 rx.box(
                     rx.text("Last error", size="2", weight="bold"),
                     rx.el.pre(detail["last_error"], white_space="pre-wrap", font_size="12px"),
                     width="100%",
                 ),
-                rx.fragment(),
             ),
             rx.text("Payload", size="2", weight="bold"),
             rx.code_block(detail["payload"], language="json", width="100%"),
-            rx.hstack(
-                rx.dialog.close(rx.button("Close", variant="soft")),
-                justify="end",
-                width="100%",
-            ),
+            close_row(),
             spacing="2",
             width="100%",
         ),
         max_width="720px",
-        max_height="90vh",
-        overflow_y="auto",
+        tall=True,
         id="message-details",
         open=SystemState.detail_open,
         on_open_change=SystemState.set_detail_open,
@@ -211,21 +196,10 @@ def system_page() -> rx.Component:
             id="outbox-counts",
         ),
         rx.hstack(
-            rx.button(
-                rx.icon("refresh-cw", size=16),
-                "Refresh",
-                variant="soft",
-                on_click=SystemState.refresh,
-            ),
+            soft_action("refresh-cw", "Refresh", SystemState.refresh),
             rx.spacer(),
-            rx.link(
-                rx.button(rx.icon("scroll-text", size=16), "Audit log", variant="soft"),
-                href=routes.ADMIN_AUDIT,
-            ),
-            rx.link(
-                rx.button(rx.icon("mail", size=16), "Email previews", variant="soft"),
-                href=routes.ADMIN_EMAILS,
-            ),
+            link_button("scroll-text", "Audit log", routes.ADMIN_AUDIT),
+            link_button("mail", "Email previews", routes.ADMIN_EMAILS),
             wrap="wrap",
             spacing="3",
             width="100%",
@@ -233,20 +207,13 @@ def system_page() -> rx.Component:
         _jobs_card(),
         payment_events_card(),
         rx.heading("Outbox", size="4"),
-        rx.hstack(
-            rx.input(
-                placeholder="Topic starts with",
-                value=SystemState.search,
-                on_change=SystemState.set_search.debounce(300),
-                width=["100%", "240px"],
-                id="topic-filter",
-            ),
+        filter_bar(
+            search_box(SystemState.search, SystemState.set_search, "Topic starts with",
+                       "topic-filter", labelled=False),
             select(SystemState.status_filter, SystemState.set_status_filter,
                    [(s, s) for s in outbox.STATUSES], first=("all", "Any status"),
                    id="status-filter"),
-            wrap="wrap",
-            spacing="3",
-            width="100%",
+            align=None,
         ),
         paged_table(
             SystemState,

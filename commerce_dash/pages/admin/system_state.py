@@ -15,11 +15,12 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.jobs.registry import JOBS, JobSpec, run_job_now
 from commerce_dash.models.delivery import JobRun, OutboxMessage
-from commerce_dash.services.platform import jobs as jobs_service
-from commerce_dash.services.platform import outbox_admin
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.paging import PagedTableMixin, section_loader
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import filter_setter, value_setter
 
 PAGE_SIZE = 25
 UNITS = (("weeks", "wk"), ("days", "d"), ("hours", "h"), ("minutes", "min"), ("seconds", "s"))
@@ -116,14 +117,14 @@ class SystemState(PagedTableMixin, AdminState):
     def _fetch(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            result = outbox_admin.list_messages(
+            result = platform_area.list_messages(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
                 topic=self.search.strip(),
                 status="" if self.status_filter == "all" else self.status_filter,
             )
-            last = jobs_service.last_runs(session=session, actor=actor)
+            last = platform_area.last_runs(session=session, actor=actor)
             counts = outbox.status_counts(session=session)
         self.counts = counts
         self.jobs = [_job_row(spec, last.get(name)) for name, spec in JOBS.items()]
@@ -134,20 +135,13 @@ class SystemState(PagedTableMixin, AdminState):
         """Reload the page, then say what happened (and why the reload failed, if it did)."""
         return [e for e in (toast, self._refetch()) if e is not None]
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        if self.guard("system") is None:
-            return self.refused()
-        return self._refetch()
+    load = section_loader("system")
 
     @rx.event
     def refresh(self):  # type: ignore[no-untyped-def]
         return self._refetch()
 
-    @rx.event
-    def set_status_filter(self, value: str):  # type: ignore[no-untyped-def]
-        self.status_filter, self.page = value, 1
-        return self._refetch()
+    set_status_filter = filter_setter("status_filter")
 
     # -- jobs -----------------------------------------------------------------
     @rx.event(background=True)
@@ -159,8 +153,8 @@ class SystemState(PagedTableMixin, AdminState):
             self.running_job = job_name
         try:
             with session_scope() as session:  # audits who asked, before the run
-                jobs_service.request_run_now(session=session, actor=actor, job_name=job_name,
-                                             known_jobs=frozenset(JOBS))
+                platform_area.request_run_now(session=session, actor=actor, job_name=job_name,
+                                              known_jobs=frozenset(JOBS))
         except DomainError as exc:
             async with self:
                 self.running_job = ""
@@ -175,29 +169,21 @@ class SystemState(PagedTableMixin, AdminState):
     # -- outbox ---------------------------------------------------------------
     @rx.event
     def open_detail(self, message_id: str):  # type: ignore[no-untyped-def]
+        wanted = route_int(message_id) or 0  # 0: not found
         try:
-            with session_scope() as session:
-                message = outbox_admin.get_message(
-                    session=session, actor=self.current_actor(),
-                    message_id=route_int(message_id) or 0,  # 0: not found
-                )
+            message = as_admin(self, platform_area.get_message, message_id=wanted)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.detail, self.detail_open = _message_detail(message), True
         return None
 
-    @rx.event
-    def set_detail_open(self, value: bool) -> None:
-        self.detail_open = value
+    set_detail_open = value_setter("detail_open", bool)
 
     @rx.event
     def replay(self, message_id: str):  # type: ignore[no-untyped-def]
         try:
-            with session_scope() as session:
-                outbox_admin.replay(
-                    session=session, actor=self.current_actor(),
-                    message_id=route_int(message_id) or 0,  # 0: not found
-                )
+            # an id that is no number becomes 0: not found
+            as_admin(self, platform_area.replay, message_id=route_int(message_id) or 0)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.detail_open = False
@@ -207,20 +193,13 @@ class SystemState(PagedTableMixin, AdminState):
     def ask_discard(self, message_id: str) -> None:
         self.discard_id, self.discard_error, self.discard_open = message_id, "", True
 
-    @rx.event
-    def set_discard_open(self, value: bool) -> None:
-        self.discard_open = value
+    set_discard_open = value_setter("discard_open", bool)
 
     @rx.event
     def discard(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        wanted = route_int(self.discard_id) or 0  # 0: not found
         try:
-            with session_scope() as session:
-                outbox_admin.discard(
-                    session=session,
-                    actor=self.current_actor(),
-                    message_id=route_int(self.discard_id) or 0,  # 0: not found
-                    reason=form.get("reason", ""),
-                )
+            as_admin(self, platform_area.discard, message_id=wanted, reason=form.get("reason", ""))
         except DomainError as exc:
             if exc.field == "reason":
                 self.discard_error = exc.message

@@ -10,13 +10,16 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.tax import country_options, percent_label
 from commerce_dash.models.tax import TaxRate
-from commerce_dash.services.catalog import fx as fx_service
-from commerce_dash.services.commerce import tax as tax_service
-from commerce_dash.services.platform.org import department_options
+from commerce_dash.pages.admin.service_calls import act, attempt, options
+from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services.platform import department_options
 from commerce_dash.settings import get_settings
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.paging import PagedTableMixin, fetch_or_toast
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import value_setter
 
 SECTION = "settings"
 EXEMPTIONS_PAGE_SIZE = 20
@@ -34,6 +37,11 @@ def _no_errors(fields: tuple[str, ...]) -> dict[str, str]:
 def _error_at(exc: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
     key = exc.field if exc.field in fields else "form"
     return {**_no_errors(fields), key: exc.message}
+
+
+def _scope(rate: TaxRate) -> str:
+    """Where a tax rate applies: ``US`` or ``US-NY``."""
+    return f"{rate.country}-{rate.region}" if rate.region else rate.country
 
 
 class TaxSettingsState(PagedTableMixin, AdminState):
@@ -97,17 +105,15 @@ class TaxSettingsState(PagedTableMixin, AdminState):
     def _fetch_rates(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            self.departments = [
-                {"id": str(i), "label": label} for i, label in department_options(session=session)
-            ]
-            rows = tax_service.list_tax_rates(session=session, actor=actor)
+            self.departments = options(department_options(session=session))
+            rows = commerce_area.list_tax_rates(session=session, actor=actor)
         self.tax_rows = [self._rate_row(r) for r in rows]
 
     def _fetch_fx(self) -> None:
         settings = get_settings()
         base = settings.settlement_currency
         with session_scope() as session:
-            rates = fx_service.list_rates(session=session)
+            rates = catalog_area.list_rates(session=session)
         self.settlement_currency = base
         self.fx_rows = [
             {
@@ -128,12 +134,9 @@ class TaxSettingsState(PagedTableMixin, AdminState):
 
     def _fetch(self) -> None:
         """The exemptions page (the paged table of this state)."""
-        with session_scope() as session:
-            result = tax_service.list_exemptions(
-                session=session,
-                actor=self.current_actor(),
-                page=PageRequest(self.page, EXEMPTIONS_PAGE_SIZE),
-            )
+        result = as_admin(
+            self, commerce_area.list_exemptions, page=PageRequest(self.page, EXEMPTIONS_PAGE_SIZE)
+        )
         self.total, self.pages = result.total, result.pages
         self.rows = [
             {
@@ -148,20 +151,16 @@ class TaxSettingsState(PagedTableMixin, AdminState):
             for r in result.items
         ]
 
-    def _fetch_all(self):  # type: ignore[no-untyped-def]
-        try:
-            self._fetch_rates()
-            self._fetch()
-            self._fetch_fx()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return None
+    def _fetch_tables(self) -> None:
+        self._fetch_rates()
+        self._fetch()
+        self._fetch_fx()
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         if self.guard(SECTION) is None:
             return self.refused()
-        return self._fetch_all()
+        return fetch_or_toast(self._fetch_tables)
 
     # -- tax rates --------------------------------------------------------------------------
     @rx.event
@@ -191,59 +190,50 @@ class TaxSettingsState(PagedTableMixin, AdminState):
         self.rate_key += 1
         self.rate_open = True
 
-    @rx.event
-    def set_rate_open(self, value: bool) -> None:
-        self.rate_open = value
+    set_rate_open = value_setter("rate_open", bool)
+    set_rate_country = value_setter("rate_country")
+    set_rate_department = value_setter("rate_department")
 
-    @rx.event
-    def set_rate_country(self, value: str) -> None:
-        self.rate_country = value
-
-    @rx.event
-    def set_rate_department(self, value: str) -> None:
-        self.rate_department = value
+    def _submit(self, errors: str, fields: tuple[str, ...], service, **kwargs):  # type: ignore[no-untyped-def]
+        """A form's save: ``(result, None)``; when refused, ``(None, toast)`` and the message
+        beside its field in the form's ``errors`` (the field names are ``fields``)."""
+        setattr(self, errors, _no_errors(fields))
+        try:
+            return as_admin(self, service, **kwargs), None
+        except DomainError as exc:
+            setattr(self, errors, _error_at(exc, fields))
+            return None, rx.toast.error(exc.message)
 
     @rx.event
     def save_rate(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.rate_errors = _no_errors(RATE_FIELDS)
-        try:
-            with session_scope() as session:
-                row = tax_service.upsert_tax_rate(
-                    session=session,
-                    actor=self.current_actor(),
-                    country=self.rate_country,
-                    region=form.get("region", ""),
-                    department_id=(
-                        None if self.rate_department == "all"
-                        else route_int(self.rate_department) or 0  # 0: "no department 0"
-                    ),
-                    rate_text=form.get("rate", ""),
-                    label=form.get("label", ""),
-                    rate_id=self.rate_editing_id or None,
-                )
-        except DomainError as exc:
-            self.rate_errors = _error_at(exc, RATE_FIELDS)
-            return rx.toast.error(exc.message)
+        row, refused = self._submit(
+            "rate_errors",
+            RATE_FIELDS,
+            commerce_area.upsert_tax_rate,
+            country=self.rate_country,
+            region=form.get("region", ""),
+            department_id=(
+                None if self.rate_department == "all"
+                else route_int(self.rate_department) or 0  # 0: "no department 0"
+            ),
+            rate_text=form.get("rate", ""),
+            label=form.get("label", ""),
+            rate_id=self.rate_editing_id or None,
+        )
+        if refused is not None:
+            return refused
         self.rate_open = False
         self._fetch_rates()
-        scope = f"{row.country}-{row.region}" if row.region else row.country
-        return rx.toast.success(f"Tax rate {percent_label(row.rate_ppm)}% saved for {scope}.")
+        return rx.toast.success(f"Tax rate {percent_label(row.rate_ppm)}% saved for {_scope(row)}.")
 
     @rx.event
     def toggle_rate(self, rate_id: str, activate: bool):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                change = (
-                    tax_service.reactivate_tax_rate if activate else tax_service.deactivate_tax_rate
-                )
-                row = change(session=session, actor=self.current_actor(),
-                             rate_id=route_int(rate_id) or 0)  # 0: not found
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._fetch_rates()
-        scope = f"{row.country}-{row.region}" if row.region else row.country
-        return rx.toast.success(
-            f"Tax rate for {scope} {'activated' if activate else 'deactivated'}."
+        return act(
+            self,
+            commerce_area.reactivate_tax_rate if activate else commerce_area.deactivate_tax_rate,
+            lambda row: f"Tax rate for {_scope(row)} {'activated' if activate else 'deactivated'}.",
+            reload=self._fetch_rates,
+            rate_id=route_int(rate_id) or 0,  # 0: not found
         )
 
     # -- exemptions -------------------------------------------------------------------------
@@ -255,25 +245,20 @@ class TaxSettingsState(PagedTableMixin, AdminState):
         self.exemption_key += 1
         self.exemption_open = True
 
-    @rx.event
-    def set_exemption_open(self, value: bool) -> None:
-        self.exemption_open = value
+    set_exemption_open = value_setter("exemption_open", bool)
 
     @rx.event
     def save_exemption(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.exemption_errors = _no_errors(EXEMPTION_FIELDS)
-        try:
-            with session_scope() as session:
-                tax_service.add_exemption(
-                    session=session,
-                    actor=self.current_actor(),
-                    subject=form.get("subject", ""),
-                    organization=form.get("organization", ""),
-                    reference=form.get("reference", ""),
-                )
-        except DomainError as exc:
-            self.exemption_errors = _error_at(exc, EXEMPTION_FIELDS)
-            return rx.toast.error(exc.message)
+        _added, refused = self._submit(
+            "exemption_errors",
+            EXEMPTION_FIELDS,
+            commerce_area.add_exemption,
+            subject=form.get("subject", ""),
+            organization=form.get("organization", ""),
+            reference=form.get("reference", ""),
+        )
+        if refused is not None:
+            return refused
         self.exemption_open = False
         self.page = 1
         self._fetch()
@@ -284,42 +269,28 @@ class TaxSettingsState(PagedTableMixin, AdminState):
         self.revoke_id, self.revoke_label = route_int(exemption_id) or 0, label  # 0: not found
         self.revoke_open = True
 
-    @rx.event
-    def set_revoke_open(self, value: bool) -> None:
-        self.revoke_open = value
+    set_revoke_open = value_setter("revoke_open", bool)
 
     @rx.event
     def confirm_revoke(self):  # type: ignore[no-untyped-def]
-        try:
-            with session_scope() as session:
-                tax_service.revoke_exemption(
-                    session=session, actor=self.current_actor(), exemption_id=self.revoke_id
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        _done, refused = attempt(self, commerce_area.revoke_exemption, exemption_id=self.revoke_id)
+        if refused is not None:
+            return refused
         self.revoke_open = False
         self._fetch()
         return rx.toast.success(f"Exemption of {self.revoke_label} revoked; tax applies again.")
 
     # -- FX rates ---------------------------------------------------------------------------
-    @rx.event
-    def set_fx_currency(self, value: str) -> None:
-        self.fx_currency = value
+    set_fx_currency = value_setter("fx_currency")
 
     @rx.event
     def save_fx_rate(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.fx_errors = _no_errors(FX_FIELDS)
-        try:
-            with session_scope() as session:
-                row = fx_service.set_rate(
-                    session=session,
-                    actor=self.current_actor(),
-                    quote=self.fx_currency,
-                    rate_text=form.get("rate", ""),
-                )
-        except DomainError as exc:
-            self.fx_errors = _error_at(exc, FX_FIELDS)
-            return rx.toast.error(exc.message)
+        row, refused = self._submit(
+            "fx_errors", FX_FIELDS, catalog_area.set_rate,
+            quote=self.fx_currency, rate_text=form.get("rate", ""),
+        )
+        if refused is not None:
+            return refused
         self.fx_key += 1
         self._fetch_fx()
         return rx.toast.success(f"Rate saved: 1 {row.base} = {row.rate} {row.quote}.")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from commerce_dash.components.dialogs import dialog
+from commerce_dash.components.cells import only_if, two_lines
+from commerce_dash.components.dialogs import dialog, dialog_buttons
+from commerce_dash.components.filters import filter_bar, search_box
 from commerce_dash.components.forms import field, form_error, select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
@@ -64,7 +66,7 @@ def _create_dialog() -> rx.Component:
                     field("Full name", "full_name", UsersState.full_name_error, required=True),
                     rx.text("Role", size="2", weight="medium"),
                     _role_select(UsersState.new_role, UsersState.set_new_role),
-                    rx.cond(
+                    only_if(
                         UsersState.new_role.contains("_admin")
                         & (
                             (UsersState.new_role == "dept_admin")
@@ -73,7 +75,6 @@ def _create_dialog() -> rx.Component:
                         _department_select(
                             UsersState.new_department, UsersState.set_new_department
                         ),
-                        rx.fragment(),
                     ),
                     rx.radio_group(
                         ["invite", "password"],
@@ -87,12 +88,11 @@ def _create_dialog() -> rx.Component:
                         size="1",
                         color_scheme="gray",
                     ),
-                    rx.cond(
+                    only_if(
                         UsersState.new_mode == "password",
                         field(
                             "Password", "password", UsersState.password_error, type="password"
                         ),
-                        rx.fragment(),
                     ),
                     rx.hstack(
                         rx.dialog.close(
@@ -147,24 +147,18 @@ def _roles_dialog() -> rx.Component:
             rx.separator(),
             rx.hstack(
                 _role_select(UsersState.add_role, UsersState.set_add_role),
-                rx.cond(
+                only_if(
                     (UsersState.add_role == "dept_admin")
                     | (UsersState.add_role == "enrollment_admin"),
                     _department_select(
                         UsersState.add_department, UsersState.set_add_department
                     ),
-                    rx.fragment(),
                 ),
                 rx.button("Add", variant="soft", on_click=UsersState.add_grant),
                 wrap="wrap",
             ),
             form_error(UsersState.roles_error),
-            rx.hstack(
-                rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button("Save roles", on_click=UsersState.save_roles),
-                justify="end",
-                width="100%",
-            ),
+            dialog_buttons(rx.button("Save roles", on_click=UsersState.save_roles)),
             spacing="3",
         ),
         max_width="520px",
@@ -176,11 +170,7 @@ def _roles_dialog() -> rx.Component:
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.vstack(
-                rx.text(row["full_name"], weight="medium"),
-                rx.text(row["email"], size="1", color_scheme="gray"),
-                spacing="0",
-            )
+            two_lines(row["full_name"], row["email"], weight="medium")
         ),
         rx.table.cell(rx.text(row["roles"], size="2")),
         rx.table.cell(
@@ -200,12 +190,11 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 rx.button(
                     "Roles", size="1", variant="soft", on_click=UsersState.open_roles(row["id"])
                 ),
-                rx.cond(
+                only_if(
                     row["invited"] == "yes",
                     rx.button(
                         "New link", size="1", variant="soft", on_click=UsersState.reissue(row["id"])
                     ),
-                    rx.fragment(),
                 ),
                 rx.cond(
                     row["status"] == "active",
@@ -254,26 +243,16 @@ def users_page() -> rx.Component:
     return admin_shell(
         "users",
         "Users & roles",
-        rx.hstack(
-            rx.input(
-                placeholder="Search name or email",
-                value=UsersState.search,
-                on_change=UsersState.set_search.debounce(300),
-                width=["100%", "260px"],
-            ),
+        filter_bar(
+            search_box(UsersState.search, UsersState.set_search, "Search name or email",
+                       width=["100%", "260px"], labelled=False),
             _role_select(UsersState.role_filter, UsersState.set_role_filter, with_all=True),
             select(UsersState.status_filter, UsersState.set_status_filter,
                    [("all", "Any status"), ("active", "Active"), ("inactive", "Deactivated")]),
             rx.spacer(),
-            rx.button(
-                rx.icon("user-plus", size=16),
-                "Add user",
-                on_click=UsersState.open_create,
-                id="add-user",
-            ),
-            wrap="wrap",
-            spacing="3",
-            width="100%",
+            rx.button(rx.icon("user-plus", size=16), "Add user", on_click=UsersState.open_create,
+                      id="add-user"),
+            align=None,
         ),
         paged_table(
             UsersState,

@@ -9,11 +9,13 @@ from commerce_dash.domain.access import DEPARTMENT_SCOPED_ROLES, ROLE_LABELS, Ro
 from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.platform import users as users_service
-from commerce_dash.services.platform.org import department_options
+from commerce_dash.services import platform as platform_area
+from commerce_dash.services.platform import department_options
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.service_call import as_admin
+from commerce_dash.state.setters import value_setter
 
 ROLE_OPTIONS = [{"value": r.value, "label": ROLE_LABELS[r]} for r in RoleName]
 ROLES = tuple(r.value for r in RoleName)  # (a tuple: ``in`` compares, any value may be asked)
@@ -68,7 +70,7 @@ class UsersState(PagedTableMixin, AdminState):
             self.departments = [
                 {"id": str(i), "label": label} for i, label in department_options(session=session)
             ]
-            result = users_service.list_users(
+            result = platform_area.list_users(
                 session=session,
                 actor=actor,
                 page=PageRequest(self.page, PAGE_SIZE),
@@ -115,36 +117,24 @@ class UsersState(PagedTableMixin, AdminState):
         self.create_error = self.invitation_link = ""
         self.new_role, self.new_department, self.new_mode = "learner", "", "invite"
 
-    @rx.event
-    def set_create_open(self, value: bool) -> None:
-        self.create_open = value
-
-    @rx.event
-    def set_new_role(self, value: str) -> None:
-        self.new_role = value
-
-    @rx.event
-    def set_new_department(self, value: str) -> None:
-        self.new_department = value
-
-    @rx.event
-    def set_new_mode(self, value: str) -> None:
-        self.new_mode = value
+    set_create_open = value_setter("create_open", bool)
+    set_new_role = value_setter("new_role")
+    set_new_department = value_setter("new_department")
+    set_new_mode = value_setter("new_mode")
 
     @rx.event
     def create_user(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         self.email_error = self.full_name_error = self.password_error = self.create_error = ""
         dept = route_int(self.new_department)  # none chosen (or no id): "choose a department"
         try:
-            with session_scope() as session:
-                created = users_service.create_user(
-                    session=session,
-                    actor=self.current_actor(),
-                    email=form.get("email", ""),
-                    full_name=form.get("full_name", ""),
-                    grants=[Grant(self.new_role, dept if self.new_role in SCOPED else None)],
-                    password=form.get("password") if self.new_mode == "password" else None,
-                )
+            created = as_admin(
+                self,
+                platform_area.create_user,
+                email=form.get("email", ""),
+                full_name=form.get("full_name", ""),
+                grants=[Grant(self.new_role, dept if self.new_role in SCOPED else None)],
+                password=form.get("password") if self.new_mode == "password" else None,
+            )
         except DomainError as exc:
             target = {
                 "email": "email_error",
@@ -164,10 +154,7 @@ class UsersState(PagedTableMixin, AdminState):
     def _load_grants(self, user_id: int) -> None:
         row = next((r for r in self.rows if r["id"] == str(user_id)), None)
         self.edit_user_name = row["full_name"] if row else ""
-        with session_scope() as session:
-            grants = users_service.user_grants(
-                session=session, actor=self.current_actor(), user_id=user_id
-            )
+        grants = as_admin(self, platform_area.user_grants, user_id=user_id)
         self.edit_grants = [
             {
                 "role": g.role,
@@ -192,17 +179,9 @@ class UsersState(PagedTableMixin, AdminState):
         self.roles_open = True
         return None
 
-    @rx.event
-    def set_roles_open(self, value: bool) -> None:
-        self.roles_open = value
-
-    @rx.event
-    def set_add_role(self, value: str) -> None:
-        self.add_role = value
-
-    @rx.event
-    def set_add_department(self, value: str) -> None:
-        self.add_department = value
+    set_roles_open = value_setter("roles_open", bool)
+    set_add_role = value_setter("add_role")
+    set_add_department = value_setter("add_department")
 
     @rx.event
     def add_grant(self) -> None:
@@ -232,13 +211,7 @@ class UsersState(PagedTableMixin, AdminState):
             for g in self.edit_grants
         ]
         try:
-            with session_scope() as session:
-                users_service.set_grants(
-                    session=session,
-                    actor=self.current_actor(),
-                    user_id=self.edit_user_id,
-                    grants=grants,
-                )
+            as_admin(self, platform_area.set_grants, user_id=self.edit_user_id, grants=grants)
         except DomainError as exc:
             self.roles_error = exc.message
             return None
@@ -249,14 +222,9 @@ class UsersState(PagedTableMixin, AdminState):
     # -- activation ---------------------------------------------------------
     @rx.event
     def toggle_active(self, user_id: str, activate: bool):  # type: ignore[no-untyped-def]
+        wanted = route_int(user_id) or 0  # 0: not found
         try:
-            with session_scope() as session:
-                user = users_service.set_active(
-                    session=session,
-                    actor=self.current_actor(),
-                    user_id=route_int(user_id) or 0,  # 0: not found
-                    active=activate,
-                )
+            user = as_admin(self, platform_area.set_active, user_id=wanted, active=activate)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._fetch()
@@ -266,11 +234,8 @@ class UsersState(PagedTableMixin, AdminState):
     @rx.event
     def reissue(self, user_id: str):  # type: ignore[no-untyped-def]
         try:
-            with session_scope() as session:
-                link = users_service.reissue_invitation(
-                    session=session, actor=self.current_actor(),
-                    user_id=route_int(user_id) or 0,  # 0: not found
-                )
+            # an id that is no number becomes 0: not found
+            link = as_admin(self, platform_area.reissue_invitation, user_id=route_int(user_id) or 0)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.invitation_link = link

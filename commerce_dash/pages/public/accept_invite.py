@@ -6,20 +6,14 @@ import reflex as rx
 
 from commerce_dash.components.forms import auth_card, form_error, new_password_fields
 from commerce_dash.components.shell import store_shell
-from commerce_dash.services.platform import signup as registration
+from commerce_dash.components.store_panels import submit_button
+from commerce_dash.pages.public.link_password import link_submit
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.password_link import PasswordLinkState
 
 
 class AcceptInviteState(PasswordLinkState):
-    @rx.event
-    async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        async for event in self._set_password(
-            form,
-            lambda session, token, password: registration.accept_invitation(
-                session=session, token=token, password=password),
-            welcome="Password set. Welcome!",
-        ):
-            yield event
+    submit = link_submit(platform_area.accept_invitation, welcome="Password set. Welcome!")
 
 
 def accept_invite_page() -> rx.Component:
@@ -30,12 +24,6 @@ def accept_invite_page() -> rx.Component:
             AcceptInviteState.submit,
             form_error(AcceptInviteState.form_error),
             new_password_fields(AcceptInviteState.password_error),
-            rx.button(
-                "Set password and sign in",
-                type="submit",
-                width="100%",
-                size="3",
-                loading=AcceptInviteState.busy,
-            ),
+            submit_button("Set password and sign in", AcceptInviteState.busy),
         )
     )

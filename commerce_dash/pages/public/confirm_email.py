@@ -7,9 +7,10 @@ import reflex as rx
 
 from commerce_dash import routes
 from commerce_dash.components.forms import auth_card, field, form_error
-from commerce_dash.components.shell import store_shell
+from commerce_dash.components.shell import store_page
+from commerce_dash.components.store_panels import submit_button
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.platform import signup as registration
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 
@@ -31,7 +32,7 @@ class ConfirmEmailState(AuthState):
         yield
         token = self.router.url.query_parameters.get("token", "")
         try:
-            proven = await with_session(lambda session: registration.confirm_email(
+            proven = await with_session(lambda session: platform_area.confirm_email(
                 session=session, token=token))
         except DomainError as exc:
             self.busy = False
@@ -45,48 +46,41 @@ class ConfirmEmailState(AuthState):
     async def resend(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         email, client_ip = form.get("email", ""), self._client_ip()
         try:
-            self.resent = await with_session(lambda session: registration.resend_confirmation(
+            self.resent = await with_session(lambda session: platform_area.resend_confirmation(
                 session=session, email=email, client_ip=client_ip))
         except DomainError as exc:
             self.resent = exc.message
 
 
 def confirm_email_page() -> rx.Component:
-    return store_shell(
-        rx.vstack(
-            auth_card(
-                "Confirm your email",
-                "One click finishes your account; you are signed in right after.",
-                ConfirmEmailState.confirm,
-                form_error(ConfirmEmailState.form_error),
-                rx.button("Confirm my email address", type="submit", width="100%", size="3",
-                          loading=ConfirmEmailState.busy, id="confirm-email-submit"),
-            ),
-            rx.cond(
-                ConfirmEmailState.form_error != "",
-                rx.center(rx.card(
-                    rx.form(
-                        rx.vstack(
-                            rx.heading("Get a new link", size="4"),
-                            field("Email", "email", type="email", required=True,
-                                  auto_complete="email"),
-                            rx.button("Send a new link", type="submit", id="resend-submit"),
-                            rx.cond(ConfirmEmailState.resent != "",
-                                    rx.text(ConfirmEmailState.resent, size="2", role="status"),
-                                    rx.fragment()),
-                            spacing="3",
-                            align="start",
-                            width="100%",
-                        ),
-                        on_submit=ConfirmEmailState.resend,
-                        reset_on_submit=False,
+    return store_page(
+        auth_card(
+            "Confirm your email",
+            "One click finishes your account; you are signed in right after.",
+            ConfirmEmailState.confirm,
+            form_error(ConfirmEmailState.form_error),
+            submit_button("Confirm my email address", ConfirmEmailState.busy, id="confirm-email-submit"),
+        ),
+        rx.cond(
+            ConfirmEmailState.form_error != "",
+            rx.center(rx.card(
+                rx.form(
+                    rx.vstack(
+                        rx.heading("Get a new link", size="4"),
+                        field("Email", "email", type="email", required=True,
+                              auto_complete="email"),
+                        rx.button("Send a new link", type="submit", id="resend-submit"),
+                        rx.cond(ConfirmEmailState.resent != "",
+                                rx.text(ConfirmEmailState.resent, size="2", role="status")),
+                        spacing="3",
+                        align="start",
+                        width="100%",
                     ),
-                    width="100%",
-                    max_width="440px",
-                )),
-                rx.fragment(),
-            ),
-            spacing="4",
-            width="100%",
-        )
+                    on_submit=ConfirmEmailState.resend,
+                    reset_on_submit=False,
+                ),
+                width="100%",
+                max_width="440px",
+            )),
+        ),
     )

@@ -7,9 +7,11 @@ import reflex as rx
 from commerce_dash import routes
 from commerce_dash.components.forms import auth_card, field, form_error
 from commerce_dash.components.shell import store_shell
+from commerce_dash.components.store_panels import submit_button
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.platform import accounts
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.field_errors import show_field_error
 from commerce_dash.state.offload import with_session
 
 EXPIRED = "That sign-in took too long. Sign in again."
@@ -41,16 +43,13 @@ class LoginState(AuthState):
         client_ip = self._client_ip()
         try:
             # argon2 takes ~0.1 s of CPU: a worker thread, never the event loop
-            proven = await with_session(lambda session: accounts.sign_in(
+            proven = await with_session(lambda session: platform_area.sign_in(
                 session=session, email=email, password=password, client_ip=client_ip))
         except DomainError as exc:
             self.busy = False
-            if exc.field == "password":
-                self.password_error = exc.message
-            else:
-                self.form_error = exc.message
+            show_field_error(self, exc, {"password": "password_error"})
             return
-        name = proven.actor.full_name if isinstance(proven, accounts.Verified) else ""
+        name = proven.actor.full_name if isinstance(proven, platform_area.Verified) else ""
         yield await self._after_proof(proven, welcome=f"Welcome back, {name}." if name else
                                       "Welcome back.")
 
@@ -78,14 +77,7 @@ def login_page() -> rx.Component:
                 required=True,
                 auto_complete="current-password",
             ),
-            rx.button(
-                "Sign in",
-                type="submit",
-                width="100%",
-                size="3",
-                loading=LoginState.busy,
-                id="sign-in-submit",
-            ),
+            submit_button("Sign in", LoginState.busy, id="sign-in-submit"),
             rx.hstack(
                 rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD, size="2",
                         id="forgot-password-link"),

@@ -7,8 +7,10 @@ import reflex as rx
 from commerce_dash import routes
 from commerce_dash.components.forms import auth_card, field, form_error, new_password_fields
 from commerce_dash.components.shell import store_shell
+from commerce_dash.components.store_panels import submit_button
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.platform import passwords
+from commerce_dash.pages.public.link_password import link_submit
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.password_link import PasswordLinkState
@@ -31,7 +33,7 @@ class ForgotPasswordState(AuthState):
         yield
         email, client_ip = form.get("email", ""), self._client_ip()
         try:
-            self.sent = await with_session(lambda session: passwords.request_reset(
+            self.sent = await with_session(lambda session: platform_area.request_reset(
                 session=session, email=email, client_ip=client_ip))
         except DomainError as exc:
             self.form_error = exc.message
@@ -39,15 +41,10 @@ class ForgotPasswordState(AuthState):
 
 
 class ResetPasswordState(PasswordLinkState):
-    @rx.event
-    async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        async for event in self._set_password(
-            form,
-            lambda session, token, password: passwords.reset_password(
-                session=session, token=token, password=password),
-            welcome="Your password was changed; every other session was signed out.",
-        ):
-            yield event
+    submit = link_submit(
+        platform_area.reset_password,
+        welcome="Your password was changed; every other session was signed out.",
+    )
 
 
 def forgot_password_page() -> rx.Component:
@@ -62,11 +59,9 @@ def forgot_password_page() -> rx.Component:
                 ForgotPasswordState.sent != "",
                 rx.callout(ForgotPasswordState.sent, icon="mail", color_scheme="grass",
                            role="status", id="reset-sent", width="100%"),
-                rx.fragment(),
             ),
             field("Email", "email", type="email", required=True, auto_complete="email"),
-            rx.button("Send me a link", type="submit", width="100%", size="3",
-                      loading=ForgotPasswordState.busy, id="forgot-submit"),
+            submit_button("Send me a link", ForgotPasswordState.busy, id="forgot-submit"),
             rx.link("Back to sign in", href=routes.LOGIN, size="2"),
         )
     )
@@ -80,12 +75,10 @@ def reset_password_page() -> rx.Component:
             ResetPasswordState.submit,
             form_error(ResetPasswordState.form_error),
             new_password_fields(ResetPasswordState.password_error, "New password"),
-            rx.button("Change password", type="submit", width="100%", size="3",
-                      loading=ResetPasswordState.busy, id="reset-submit"),
+            submit_button("Change password", ResetPasswordState.busy, id="reset-submit"),
             rx.cond(
                 ResetPasswordState.form_error != "",
                 rx.link("Ask for a new link", href=routes.FORGOT_PASSWORD, size="2"),
-                rx.fragment(),
             ),
         )
     )

@@ -7,9 +7,11 @@ import reflex as rx
 from commerce_dash import routes
 from commerce_dash.components.forms import auth_card, field, form_error, new_password_fields
 from commerce_dash.components.shell import store_shell
+from commerce_dash.components.store_panels import submit_button
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.platform import signup as registration
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.field_errors import show_field_error
 from commerce_dash.state.offload import with_session
 
 
@@ -42,17 +44,16 @@ class RegisterState(AuthState):
         client_ip = self._client_ip()
         try:
             # argon2 runs either way: a worker thread, never the event loop
-            message = await with_session(lambda session: registration.register_learner(
+            message = await with_session(lambda session: platform_area.register_learner(
                 session=session, email=email, full_name=name, password=password,
                 client_ip=client_ip))
         except DomainError as exc:
             self.busy = False
-            target = {
+            show_field_error(self, exc, {
                 "email": "email_error",
                 "password": "password_error",
                 "full_name": "full_name_error",
-            }.get(exc.field or "", "form_error")
-            setattr(self, target, exc.message)
+            })
             return
         self.busy = False
         self._email = email
@@ -62,7 +63,7 @@ class RegisterState(AuthState):
     async def resend(self):  # type: ignore[no-untyped-def]
         email, client_ip = self._email, self._client_ip()
         try:
-            message = await with_session(lambda session: registration.resend_confirmation(
+            message = await with_session(lambda session: platform_area.resend_confirmation(
                 session=session, email=email, client_ip=client_ip))
         except DomainError as exc:
             yield rx.toast.error(exc.message)
@@ -122,14 +123,7 @@ def register_page() -> rx.Component:
                     auto_complete="email",
                 ),
                 new_password_fields(RegisterState.password_error),
-                rx.button(
-                    "Create account",
-                    type="submit",
-                    width="100%",
-                    size="3",
-                    loading=RegisterState.busy,
-                    id="register-submit",
-                ),
+                submit_button("Create account", RegisterState.busy, id="register-submit"),
                 rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN),
                         size="2"),
             ),

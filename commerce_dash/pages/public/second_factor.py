@@ -8,9 +8,11 @@ import reflex as rx
 from commerce_dash import routes
 from commerce_dash.components.forms import auth_card, field, form_error
 from commerce_dash.components.shell import store_shell
+from commerce_dash.components.store_panels import submit_button
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.platform import two_factor
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.field_errors import show_field_error
 from commerce_dash.state.offload import with_session
 
 
@@ -37,14 +39,11 @@ class SecondFactorState(AuthState):
         self.busy = True
         yield
         try:
-            verified = await with_session(lambda session: two_factor.complete(
+            verified = await with_session(lambda session: platform_area.complete(
                 session=session, challenge=challenge, code=code))
         except DomainError as exc:
             self.busy = False
-            if exc.field == "code":
-                self.code_error = exc.message
-            else:
-                self.form_error = exc.message
+            show_field_error(self, exc, {"code": "code_error"})
             return
         landing = self._landing_for(verified.actor, self._challenge_landing)
         welcome = self._challenge_welcome
@@ -68,14 +67,7 @@ def second_factor_page() -> rx.Component:
                 auto_complete="one-time-code",
                 hint="Lost your phone? Enter one of your recovery codes instead.",
             ),
-            rx.button(
-                "Continue",
-                type="submit",
-                width="100%",
-                size="3",
-                loading=SecondFactorState.busy,
-                id="second-factor-submit",
-            ),
+            submit_button("Continue", SecondFactorState.busy, id="second-factor-submit"),
             rx.link("Start over", href=routes.LOGIN, size="2"),
         )
     )

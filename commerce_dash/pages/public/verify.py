@@ -10,14 +10,15 @@ import reflex as rx
 
 from commerce_dash import routes
 from commerce_dash.components.badges import status_color
-from commerce_dash.components.shell import store_shell
+from commerce_dash.components.shell import store_page
+from commerce_dash.components.store_panels import icon_label_button, page_intro
 from commerce_dash.db import session_scope
 from commerce_dash.domain.certificate_numbers import normalise_number
 from commerce_dash.domain.certificate_status import Verification
 from commerce_dash.domain.dates import display_day
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.routes import verify_href
-from commerce_dash.services.learning import certificates
+from commerce_dash.services import learning as learning_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.route_args import route_number
 
@@ -37,7 +38,7 @@ STATUS_HEADINGS: dict[Verification, str] = {
 
 
 
-def _sentence(result: certificates.VerificationResult) -> str:
+def _sentence(result: learning_area.VerificationResult) -> str:
     if result.status is Verification.VALID:
         return "This certificate is valid."
     if result.status is Verification.REVOKED:
@@ -52,7 +53,7 @@ def _sentence(result: certificates.VerificationResult) -> str:
     return "No certificate has this number. Check it was typed exactly as printed."
 
 
-def verification_view(result: certificates.VerificationResult) -> dict[str, str]:
+def verification_view(result: learning_area.VerificationResult) -> dict[str, str]:
     """What the result card shows, as the plain strings a state var holds."""
     heading, color = STATUS_HEADINGS[result.status], status_color(result.status.value)
     return {
@@ -84,7 +85,7 @@ class VerifyState(AuthState):
     def _lookup(self, number: str):  # type: ignore[no-untyped-def]
         try:
             with session_scope() as session:
-                found = certificates.verify(
+                found = learning_area.verify(
                     session=session, number=number, client=self._client_ip()
                 )
         except DomainError as exc:
@@ -144,8 +145,8 @@ def _search_form() -> rx.Component:
                 size="3",
                 width="100%",
             ),
-            rx.button(
-                rx.icon("shield-check", size=16),
+            icon_label_button(
+                "shield-check",
                 "Verify",
                 type="submit",
                 size="3",
@@ -181,7 +182,6 @@ def _detail(label: Any, value: Any, element_id: str = "") -> rx.Component:
             rx.data_list.label(label, min_width="9em"),
             rx.data_list.value(rx.text(value, weight="medium", **extra)),
         ),
-        rx.fragment(),
     )
 
 
@@ -202,7 +202,6 @@ def _result_card() -> rx.Component:
                 _detail(rx.cond(r["status"] == "expired", "Expired", "Expires"), r["expires_on"]),
                 _detail("Reason revoked", r["revoked_category"], "verify-revoked-reason"),
             ),
-            rx.fragment(),
         ),
         _detail("Number", r["number"], "verify-number"),
         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
@@ -271,30 +270,24 @@ def _idle_hint() -> rx.Component:
 
 def verify_page() -> rx.Component:
     """The same page answers /verify (search only) and /verify/[number] (the result)."""
-    return store_shell(
-        rx.vstack(
-            rx.vstack(
-                rx.heading("Verify a certificate", size="7"),
-                rx.text(
-                    "Check that a certificate was issued by us and is still valid. "
-                    "No account needed.",
-                    color_scheme="gray",
-                ),
-                spacing="1",
-                width="100%",
-            ),
-            _search_form(),
-            rx.match(
-                VerifyState.phase,
-                ("done", _result_card()),
-                ("error", _error_panel()),
-                ("loading", rx.center(rx.spinner(size="3"), padding="3em", width="100%")),
-                _idle_hint(),
-            ),
-            spacing="5",
+    return store_page(
+        page_intro(
+            "Verify a certificate",
+            "Check that a certificate was issued by us and is still valid. No account needed.",
+            title_size="7",
+            spacing="1",
             width="100%",
-            max_width="680px",
-            margin="0 auto",
-            padding_top=rx.breakpoints(initial="0.5em", sm="2em"),
-        )
+        ),
+        _search_form(),
+        rx.match(
+            VerifyState.phase,
+            ("done", _result_card()),
+            ("error", _error_panel()),
+            ("loading", rx.center(rx.spinner(size="3"), padding="3em", width="100%")),
+            _idle_hint(),
+        ),
+        spacing="5",
+        max_width="680px",
+        margin="0 auto",
+        padding_top=rx.breakpoints(initial="0.5em", sm="2em"),
     )

@@ -10,13 +10,13 @@ import reflex as rx
 from babel import Locale
 
 from commerce_dash import routes
-from commerce_dash.components.shell import store_shell
+from commerce_dash.components.shell import store_page
+from commerce_dash.components.store_panels import card_column, icon_label_button
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce import checkout as checkout_service
-from commerce_dash.services.commerce.cart import CartView
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services.commerce import CartView
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.links import item_href
 from commerce_dash.state.offload import with_session
@@ -70,7 +70,7 @@ class CartState(AuthState):
         self.display_currency = view.display_currency
         self.settlement_currency = view.currency
         self.display_choices = view.display_choices
-        self.display_note = cart_service.currency_note(view)
+        self.display_note = commerce_area.currency_note(view)
         self.billing_country, self.billing_region = view.billing[0], view.billing[1]
         self.notices = view.notices
         self.blockers = view.blockers
@@ -85,7 +85,7 @@ class CartState(AuthState):
     def _reload(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            self._show(cart_service.view_cart(session=session, owner=self.cart_owner(actor)))
+            self._show(commerce_area.view_cart(session=session, owner=self.cart_owner(actor)))
 
     @rx.event
     def load(self) -> None:
@@ -107,7 +107,7 @@ class CartState(AuthState):
     @rx.event
     def remove(self, line_id: str):  # type: ignore[no-untyped-def]
         title = next((line["title"] for line in self.lines if line["id"] == line_id), "The item")
-        events = self._change(lambda s, o: cart_service.remove_line(
+        events = self._change(lambda s, o: commerce_area.remove_line(
             session=s, owner=o, line_id=route_int(line_id) or 0))  # 0: not found
         return events or [rx.toast.info(f"{title} was removed from your cart.")]
 
@@ -117,9 +117,9 @@ class CartState(AuthState):
         actor = self.current_actor()
         try:
             with session_scope() as session:
-                applied = cart_service.apply_code(session=session, owner=self.cart_owner(actor),
-                                                  client_ip=self._client_ip(),
-                                                  code=form.get("code", ""))
+                applied = commerce_area.apply_code(session=session, owner=self.cart_owner(actor),
+                                                   client_ip=self._client_ip(),
+                                                   code=form.get("code", ""))
         except DomainError as exc:
             self.code_error = exc.message
             return None
@@ -129,22 +129,22 @@ class CartState(AuthState):
 
     @rx.event
     def remove_code(self):  # type: ignore[no-untyped-def]
-        self._change(lambda s, o: cart_service.remove_code(session=s, owner=o))
+        self._change(lambda s, o: commerce_area.remove_code(session=s, owner=o))
         return rx.toast.info("The discount code was removed.")
 
     @rx.event
     def set_display_currency(self, value: str):  # type: ignore[no-untyped-def]
-        return self._change(lambda s, o: cart_service.set_preferences(
+        return self._change(lambda s, o: commerce_area.set_preferences(
             session=s, owner=o, display_currency=value))
 
     @rx.event
     def set_country(self, value: str):  # type: ignore[no-untyped-def]
-        return self._change(lambda s, o: cart_service.set_preferences(
+        return self._change(lambda s, o: commerce_area.set_preferences(
             session=s, owner=o, billing_country=value, billing_region=""))
 
     @rx.event
     def set_region(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        return self._change(lambda s, o: cart_service.set_preferences(
+        return self._change(lambda s, o: commerce_area.set_preferences(
             session=s, owner=o, billing_region=form.get("region", ""),
             billing_postal_code=form.get("postal_code", "")))
 
@@ -156,10 +156,10 @@ class CartState(AuthState):
             return
         self.busy = True
         yield
-        request = checkout_service.CheckoutRequest(idempotency_key=self.checkout_key,
-                                                   expected_total=self.total_minor)
+        request = commerce_area.CheckoutRequest(idempotency_key=self.checkout_key,
+                                                expected_total=self.total_minor)
         try:  # the processor is called to open the payment: off the event loop
-            result = await with_session(lambda s: checkout_service.checkout(
+            result = await with_session(lambda s: commerce_area.place_order(
                 session=s, actor=actor, request=request))
         except DomainError as exc:
             self.busy = False
@@ -184,7 +184,6 @@ def _line(line: rx.Var[dict[str, str]]) -> rx.Component:
             rx.cond(
                 line["note"] != "",
                 rx.callout(line["note"], icon="info", color_scheme="amber", size="1"),
-                rx.fragment(),
             ),
             spacing="1",
             align="start",
@@ -193,7 +192,7 @@ def _line(line: rx.Var[dict[str, str]]) -> rx.Component:
         rx.vstack(
             rx.text(line["price"], weight="bold", class_name="line-price"),
             rx.cond(line["discount"] != "",
-                    rx.text(line["discount"], size="1", color_scheme="green"), rx.fragment()),
+                    rx.text(line["discount"], size="1", color_scheme="green")),
             align="end",
             spacing="0",
         ),
@@ -235,8 +234,7 @@ def _code_box() -> rx.Component:
                 ),
                 rx.cond(CartState.code_error != "",
                         rx.text(CartState.code_error, color_scheme="red", size="1",
-                                id="code-error"),
-                        rx.fragment()),
+                                id="code-error")),
                 width="100%",
                 spacing="1",
             ),
@@ -253,127 +251,116 @@ def _row(label: str | rx.Var[str], value: rx.Var[str], **props: Any) -> rx.Compo
 
 
 def _summary() -> rx.Component:
-    return rx.card(
+    return card_column(
+        rx.heading("Summary", size="4"),
+        rx.hstack(
+            rx.text("Show prices in", size="2"),
+            rx.spacer(),
+            rx.select(CartState.display_choices, value=CartState.display_currency,
+                      on_change=CartState.set_display_currency, size="1",
+                      id="display-currency"),
+            width="100%",
+            align="center",
+        ),
         rx.vstack(
-            rx.heading("Summary", size="4"),
-            rx.hstack(
-                rx.text("Show prices in", size="2"),
-                rx.spacer(),
-                rx.select(CartState.display_choices, value=CartState.display_currency,
-                          on_change=CartState.set_display_currency, size="1",
-                          id="display-currency"),
-                width="100%",
-                align="center",
-            ),
-            rx.vstack(
-                rx.text("Billing country (for tax)", size="2"),
-                rx.select.root(
-                    rx.select.trigger(placeholder="Choose your country", width="100%",
-                                      id="billing-country"),
-                    rx.select.content(
-                        *[rx.select.item(name, value=code) for code, name in COUNTRIES]
-                    ),
-                    value=CartState.billing_country,
-                    on_change=CartState.set_country,
+            rx.text("Billing country (for tax)", size="2"),
+            rx.select.root(
+                rx.select.trigger(placeholder="Choose your country", width="100%",
+                                  id="billing-country"),
+                rx.select.content(
+                    *[rx.select.item(name, value=code) for code, name in COUNTRIES]
                 ),
-                rx.form(
-                    rx.hstack(
-                        rx.input(name="region", placeholder="State / region (e.g. NY)",
-                                 default_value=CartState.billing_region, flex="1",
-                                 id="billing-region"),
-                        rx.button("Update", type="submit", variant="soft", size="2"),
-                        width="100%",
-                    ),
-                    on_submit=CartState.set_region,
-                    reset_on_submit=False,
+                value=CartState.billing_country,
+                on_change=CartState.set_country,
+            ),
+            rx.form(
+                rx.hstack(
+                    rx.input(name="region", placeholder="State / region (e.g. NY)",
+                             default_value=CartState.billing_region, flex="1",
+                             id="billing-region"),
+                    rx.button("Update", type="submit", variant="soft", size="2"),
                     width="100%",
                 ),
+                on_submit=CartState.set_region,
+                reset_on_submit=False,
                 width="100%",
-                spacing="1",
             ),
-            rx.divider(),
-            _row("Subtotal", CartState.labels["subtotal"], id="cart-subtotal"),
-            rx.cond(CartState.has_discount,
-                    _row("Discount", "− " + CartState.labels["discount"].to(str),
-                         color_scheme="green", id="cart-discount"),
-                    rx.fragment()),
-            _row(rx.cond(CartState.tax_label != "", CartState.tax_label, "Tax"),
-                 CartState.labels["tax"], id="cart-tax"),
-            rx.divider(),
-            rx.hstack(rx.text("Total", weight="bold"), rx.spacer(),
-                      rx.text(CartState.labels["total"], weight="bold", size="5",
-                              id="cart-total"), width="100%", align="center"),
-            rx.cond(CartState.display_note != "",
-                    rx.text(CartState.display_note, size="1", color_scheme="gray",
-                            id="display-note"),
-                    rx.fragment()),
-            rx.foreach(CartState.blockers,
-                       lambda b: rx.callout(b, icon="triangle-alert", color_scheme="red",
-                                            size="1")),
-            rx.button(
-                rx.icon("lock", size=16),
-                rx.cond(AuthState.signed_in, "Check out", "Sign in to check out"),
-                size="3",
-                width="100%",
-                disabled=~CartState.can_check_out,
-                loading=CartState.busy,
-                on_click=CartState.check_out,
-                id="checkout",
-            ),
-            rx.text("Secure payment. You can review everything before paying.", size="1",
-                    color_scheme="gray"),
-            spacing="3",
             width="100%",
+            spacing="1",
         ),
-        width="100%",
+        rx.divider(),
+        _row("Subtotal", CartState.labels["subtotal"], id="cart-subtotal"),
+        rx.cond(CartState.has_discount,
+                _row("Discount", "− " + CartState.labels["discount"].to(str),
+                     color_scheme="green", id="cart-discount")),
+        _row(rx.cond(CartState.tax_label != "", CartState.tax_label, "Tax"),
+             CartState.labels["tax"], id="cart-tax"),
+        rx.divider(),
+        rx.hstack(rx.text("Total", weight="bold"), rx.spacer(),
+                  rx.text(CartState.labels["total"], weight="bold", size="5",
+                          id="cart-total"), width="100%", align="center"),
+        rx.cond(CartState.display_note != "",
+                rx.text(CartState.display_note, size="1", color_scheme="gray",
+                        id="display-note")),
+        rx.foreach(CartState.blockers,
+                   lambda b: rx.callout(b, icon="triangle-alert", color_scheme="red",
+                                        size="1")),
+        icon_label_button(
+            "lock",
+            rx.cond(AuthState.signed_in, "Check out", "Sign in to check out"),
+            size="3",
+            width="100%",
+            disabled=~CartState.can_check_out,
+            loading=CartState.busy,
+            on_click=CartState.check_out,
+            id="checkout",
+        ),
+        rx.text("Secure payment. You can review everything before paying.", size="1",
+                color_scheme="gray"),
     )
 
 
 def cart_page() -> rx.Component:
-    return store_shell(
-        rx.vstack(
-            rx.heading("Your cart", size="6"),
+    return store_page(
+        rx.heading("Your cart", size="6"),
+        rx.cond(
+            ~CartState.loaded,
+            rx.center(rx.spinner(size="3"), width="100%", padding="3em"),
             rx.cond(
-                ~CartState.loaded,
-                rx.center(rx.spinner(size="3"), width="100%", padding="3em"),
-                rx.cond(
-                    CartState.lines.length() == 0,
+                CartState.lines.length() == 0,
+                rx.card(
+                    rx.vstack(
+                        empty_state(
+                            "shopping-cart",
+                            "Your cart is empty",
+                            "Browse the catalog to find a course or a program.",
+                        ),
+                        rx.link(rx.button("Browse courses"), href=routes.STORE),
+                        align="center",
+                    ),
+                    width="100%",
+                ),
+                rx.flex(
                     rx.card(
                         rx.vstack(
-                            empty_state(
-                                "shopping-cart",
-                                "Your cart is empty",
-                                "Browse the catalog to find a course or a program.",
-                            ),
-                            rx.link(rx.button("Browse courses"), href=routes.STORE),
-                            align="center",
-                        ),
-                        width="100%",
-                    ),
-                    rx.flex(
-                        rx.card(
-                            rx.vstack(
-                                rx.foreach(CartState.notices,
-                                           lambda n: rx.callout(n, icon="info", size="1",
-                                                                color_scheme="amber")),
-                                rx.box(rx.foreach(CartState.lines, _line), width="100%",
-                                       id="cart-lines"),
-                                _code_box(),
-                                spacing="3",
-                                width="100%",
-                            ),
-                            flex="2",
+                            rx.foreach(CartState.notices,
+                                       lambda n: rx.callout(n, icon="info", size="1",
+                                                            color_scheme="amber")),
+                            rx.box(rx.foreach(CartState.lines, _line), width="100%",
+                                   id="cart-lines"),
+                            _code_box(),
+                            spacing="3",
                             width="100%",
                         ),
-                        rx.box(_summary(), flex="1", width="100%", min_width=["auto", "320px"]),
-                        direction=rx.breakpoints(initial="column", md="row"),
-                        spacing="4",
+                        flex="2",
                         width="100%",
-                        align="start",
                     ),
+                    rx.box(_summary(), flex="1", width="100%", min_width=["auto", "320px"]),
+                    direction=rx.breakpoints(initial="column", md="row"),
+                    spacing="4",
+                    width="100%",
+                    align="start",
                 ),
             ),
-            spacing="4",
-            width="100%",
-        )
+        ),
     )

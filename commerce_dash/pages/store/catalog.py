@@ -12,12 +12,13 @@ from sqlmodel import Session
 from commerce_dash import routes
 from commerce_dash.components.catalog_card import card_row, catalog_grid, loading_panel
 from commerce_dash.components.forms import select
-from commerce_dash.components.shell import store_shell
+from commerce_dash.components.shell import store_page
+from commerce_dash.components.store_panels import empty_block, icon_label_button
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.services.catalog import catalog
-from commerce_dash.services.platform.org import department_options
+from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services.platform import department_options
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import choose_currency, shown_currency
 from commerce_dash.state.route_args import route_int
@@ -30,7 +31,7 @@ SORT_LABELS = {
     "price_desc": "Price high-low",
     "newest": "Newest",
 }
-SORT_OPTIONS = [(s, SORT_LABELS[s]) for s in catalog.SORTS]
+SORT_OPTIONS = [(s, SORT_LABELS[s]) for s in catalog_area.SORTS]
 KIND_OPTIONS = [(ALL, "All"), ("course", "Courses"), ("program", "Programs")]
 MAX_SEARCH = 100
 MAX_PAGE = 99_999
@@ -81,11 +82,11 @@ class CatalogState(AuthState):
             self.category = ALL
         if self.kind not in ("course", "program"):
             self.kind = ALL
-        if self.sort not in catalog.SORTS:
+        if self.sort not in catalog_area.SORTS:
             self.sort = "title"
 
-    def _query(self) -> catalog.CatalogQuery:
-        return catalog.CatalogQuery(
+    def _query(self) -> catalog_area.CatalogQuery:
+        return catalog_area.CatalogQuery(
             search=self.search.strip(),
             department_id=int(self.department) if self.department != ALL else None,
             category="" if self.category == ALL else self.category,
@@ -97,11 +98,11 @@ class CatalogState(AuthState):
     def _fetch(self, session: Session) -> None:
         self._normalise()
         query = self._query()
-        result = catalog.browse(
+        result = catalog_area.browse(
             session=session, query=query, page=PageRequest(self.page, PAGE_SIZE)
         )
         if result.total and result.page > result.pages:  # an old link past the last page
-            result = catalog.browse(
+            result = catalog_area.browse(
                 session=session, query=query, page=PageRequest(result.pages, PAGE_SIZE)
             )
         self.cards = [card_row(c) for c in result.items]
@@ -141,7 +142,7 @@ class CatalogState(AuthState):
             self.departments = [
                 {"id": str(i), "label": label} for i, label in department_options(session=session)
             ]
-            self.categories = catalog.categories(session=session)
+            self.categories = catalog_area.categories(session=session)
             self._read_params(self.router.url.query_parameters)
             self.currency, self.currency_choices = shown_currency(self)
             self._fetch(session)
@@ -222,7 +223,6 @@ def _filters() -> rx.Component:
             select(CatalogState.currency, CatalogState.set_currency, label="Prices in",
                    each=CatalogState.currency_choices, each_value=None,
                    id="catalog-currency", max_width="100%"),
-            rx.fragment(),
         ),
         wrap="wrap",
         spacing="2",
@@ -235,21 +235,17 @@ def _no_results() -> rx.Component:
     return rx.card(
         rx.cond(
             CatalogState.has_filters,
-            rx.vstack(
-                empty_state(
-                    "search-x",
-                    "No courses match your search",
-                    "Try fewer words, another department or category, or clear the filters.",
-                ),
-                rx.button(
-                    rx.icon("filter-x", size=16),
+            empty_block(
+                "search-x",
+                "No courses match your search",
+                "Try fewer words, another department or category, or clear the filters.",
+                icon_label_button(
+                    "filter-x",
                     "Clear filters",
                     variant="soft",
                     on_click=CatalogState.clear_filters,
                     id="clear-filters",
                 ),
-                align="center",
-                padding_bottom="1.5em",
             ),
             empty_state(
                 "book-open",
@@ -278,21 +274,17 @@ def _results() -> rx.Component:
 
 
 def catalog_page() -> rx.Component:
-    return store_shell(
-        rx.vstack(
-            rx.heading("Catalog", size="7", id="catalog-top"),
-            rx.text(
-                "Courses and programs from every department, with certificates anyone can verify.",
-                color_scheme="gray",
-            ),
-            _filters(),
-            rx.text(CatalogState.results_label, size="2", weight="medium", id="catalog-count"),
-            rx.cond(
-                ~CatalogState.loaded,
-                loading_panel(),
-                rx.cond(CatalogState.total > 0, _results(), _no_results()),
-            ),
-            spacing="4",
-            width="100%",
-        )
+    return store_page(
+        rx.heading("Catalog", size="7", id="catalog-top"),
+        rx.text(
+            "Courses and programs from every department, with certificates anyone can verify.",
+            color_scheme="gray",
+        ),
+        _filters(),
+        rx.text(CatalogState.results_label, size="2", weight="medium", id="catalog-count"),
+        rx.cond(
+            ~CatalogState.loaded,
+            loading_panel(),
+            rx.cond(CatalogState.total > 0, _results(), _no_results()),
+        ),
     )

@@ -1,7 +1,5 @@
 """The learner's certificates (/account/certificates): download the PDF, copy the public link,
 open the public page; ``my_certificates_card`` shows the latest ones on the account page.
-
-``api_href`` and ``status_fields`` are shared with the learning page.
 """
 
 from __future__ import annotations
@@ -12,30 +10,37 @@ import reflex as rx
 from reflex.vars import ObjectVar, Var
 
 from commerce_dash import routes
-from commerce_dash.components.badges import row_status_badge, status_color
+from commerce_dash.components.badges import row_status_badge, status_fields
+from commerce_dash.components.catalog_card import loading_panel
 from commerce_dash.components.certificate_buttons import (
     download_button,
     public_page_button,
     share_button,
 )
-from commerce_dash.components.shell import store_shell
-from commerce_dash.components.tables import empty_state
+from commerce_dash.components.shell import store_page
+from commerce_dash.components.store_panels import (
+    action_row,
+    back_link,
+    browse_catalog_button,
+    button_group,
+    card_column,
+    card_title,
+    empty_card,
+    icon_link_button,
+    responsive_row,
+    soft_link_button,
+)
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import display_day
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.routes import verify_href
-from commerce_dash.services.learning import certificates as certificates_service
+from commerce_dash.services import learning as learning_area
 from commerce_dash.state.auth import AuthState
 
 LATEST_ON_ACCOUNT = 3
 
 
-def status_fields(status: str) -> dict[str, str]:
-    label = status.replace("_", " ").capitalize()
-    return {"status": status, "status_label": label, "status_color": status_color(status)}
-
-
-def certificate_row(c: certificates_service.LearnerCertificate) -> dict[str, str]:
+def certificate_row(c: learning_area.LearnerCertificate) -> dict[str, str]:
     return {
         "id": str(c.id),
         "number": c.number,
@@ -46,7 +51,7 @@ def certificate_row(c: certificates_service.LearnerCertificate) -> dict[str, str
         "verify_url": c.verify_url,
         "public_href": verify_href(c.number),
         "download_url": c.download_url,
-        **status_fields(c.status),
+        **status_fields("status", c.status),
     }
 
 
@@ -61,7 +66,7 @@ class MyCertificatesState(AuthState):
     def _fetch(self, user_id: int):  # type: ignore[no-untyped-def]
         try:
             with session_scope() as session:
-                found = certificates_service.list_for_learner(session=session, user_id=user_id)
+                found = learning_area.list_for_learner(session=session, user_id=user_id)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.rows = [certificate_row(c) for c in found]
@@ -91,7 +96,7 @@ class MyCertificatesState(AuthState):
 
 def _certificate_item(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.card(
-        rx.flex(
+        responsive_row(
             rx.hstack(
                 rx.icon("award", size=28, color=rx.color("accent", 9), flex_shrink="0"),
                 rx.vstack(
@@ -119,18 +124,14 @@ def _certificate_item(row: ObjectVar[dict[str, str]]) -> rx.Component:
                 flex="1",
                 min_width="0",
             ),
-            rx.flex(
+            button_group(
                 download_button(row["download_url"]),
                 share_button(row["verify_url"]),
                 public_page_button(row["public_href"]),
-                gap="2",
-                wrap="wrap",
-                align="center",
             ),
-            direction=rx.breakpoints(initial="column", md="row"),
+            at="md",
             gap="3",
-            align=rx.breakpoints(initial="stretch", md="center"),
-            width="100%",
+            narrow_align="stretch",
         ),
         width="100%",
         class_name="my-certificate",
@@ -140,72 +141,49 @@ def _certificate_item(row: ObjectVar[dict[str, str]]) -> rx.Component:
 
 
 def _no_certificates() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            empty_state(
-                "award",
-                "No certificates yet",
-                "Finish a course and its certificate appears here, ready to download and "
-                "share. Your progress is on your account page.",
-            ),
-            rx.flex(
-                rx.link(
-                    rx.button(rx.icon("book-open", size=16), "Go to my courses"),
-                    href=routes.ACCOUNT,
-                ),
-                rx.link(
-                    rx.button(rx.icon("store", size=16), "Browse the catalog", variant="soft"),
-                    href=routes.STORE,
-                ),
-                gap="2",
-                wrap="wrap",
-                justify="center",
-            ),
-            align="center",
-            padding_bottom="1.5em",
-            width="100%",
+    return empty_card(
+        "no-certificates",
+        "award",
+        "No certificates yet",
+        "Finish a course and its certificate appears here, ready to download and "
+        "share. Your progress is on your account page.",
+        action_row(
+            icon_link_button("book-open", "Go to my courses", routes.ACCOUNT),
+            browse_catalog_button(variant="soft"),
         ),
         width="100%",
-        id="no-certificates",
     )
 
 
 def my_certificates_page() -> rx.Component:
     s = MyCertificatesState
-    return store_shell(
-        rx.vstack(
-            rx.link(
-                rx.hstack(rx.icon("arrow-left", size=14), rx.text("My account", size="2")),
-                href=routes.ACCOUNT,
-            ),
-            rx.heading("My certificates", size="6"),
-            rx.text(
-                "Anyone with the share link can check that a certificate is genuine.",
-                color_scheme="gray",
-                size="2",
-            ),
+    return store_page(
+        back_link("My account", routes.ACCOUNT),
+        rx.heading("My certificates", size="6"),
+        rx.text(
+            "Anyone with the share link can check that a certificate is genuine.",
+            color_scheme="gray",
+            size="2",
+        ),
+        rx.cond(
+            s.loaded,
             rx.cond(
-                s.loaded,
-                rx.cond(
-                    s.rows.length() > 0,
-                    rx.vstack(
-                        rx.foreach(s.rows, _certificate_item),
-                        spacing="3",
-                        width="100%",
-                        id="my-certificates",
-                    ),
-                    _no_certificates(),
+                s.rows.length() > 0,
+                rx.vstack(
+                    rx.foreach(s.rows, _certificate_item),
+                    spacing="3",
+                    width="100%",
+                    id="my-certificates",
                 ),
-                rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+                _no_certificates(),
             ),
-            spacing="4",
-            width="100%",
-        )
+            loading_panel(),
+        ),
     )
 
 
 def _latest_item(row: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.flex(
+    return responsive_row(
         rx.hstack(
             rx.icon("award", size=16, color=rx.color("accent", 9), flex_shrink="0"),
             rx.link(row["title"], href=row["public_href"], weight="medium"),
@@ -221,10 +199,6 @@ def _latest_item(row: ObjectVar[dict[str, str]]) -> rx.Component:
             spacing="2",
             wrap="wrap",
         ),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        gap="2",
-        align=rx.breakpoints(initial="start", sm="center"),
-        width="100%",
         class_name="my-certificate-latest",
     )
 
@@ -232,37 +206,25 @@ def _latest_item(row: ObjectVar[dict[str, str]]) -> rx.Component:
 def my_certificates_card() -> rx.Component:
     """The latest certificates on the account page, with a link to all of them."""
     s = MyCertificatesState
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("My certificates", size="4"),
-                rx.spacer(),
-                rx.link(
-                    rx.button(
-                        rx.icon("award", size=16), "All certificates", variant="soft", size="2"
-                    ),
-                    href=routes.MY_CERTIFICATES,
-                    id="all-certificates",
-                ),
-                width="100%",
-                align="center",
+    return card_column(
+        card_title(
+            "My certificates",
+            soft_link_button(
+                "award", "All certificates", routes.MY_CERTIFICATES, id="all-certificates"
             ),
-            rx.cond(
-                s.rows.length() == 0,
-                rx.text(
-                    "Certificates you earn by finishing courses and programs appear here.",
-                    size="2",
-                    color_scheme="gray",
-                ),
-                rx.vstack(
-                    rx.foreach(cast(Var[list[dict[str, str]]], s.latest), _latest_item),
-                    spacing="3",
-                    width="100%",
-                ),
-            ),
-            spacing="3",
-            width="100%",
         ),
-        width="100%",
+        rx.cond(
+            s.rows.length() == 0,
+            rx.text(
+                "Certificates you earn by finishing courses and programs appear here.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.vstack(
+                rx.foreach(cast(Var[list[dict[str, str]]], s.latest), _latest_item),
+                spacing="3",
+                width="100%",
+            ),
+        ),
         id="my-certificates-card",
     )

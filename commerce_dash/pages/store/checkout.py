@@ -9,14 +9,14 @@ from urllib.parse import quote
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.shell import store_shell
+from commerce_dash.components.shell import store_page
+from commerce_dash.components.store_panels import card_column
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.identifiers import parse_id
 from commerce_dash.payments.base import IntentResult, IntentStatus
 from commerce_dash.payments.sandbox import TEST_CARDS, CardInput
-from commerce_dash.services.commerce import checkout as checkout_service
-from commerce_dash.services.commerce import payments as payments_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
@@ -68,7 +68,7 @@ class CheckoutState(AuthState):
     publishable_key: str = ""
     missing_message: str = ""
 
-    def _apply(self, summary: checkout_service.CheckoutSummary) -> None:
+    def _apply(self, summary: commerce_area.CheckoutSummary) -> None:
         self.order_ref = summary.number
         self.processor = summary.processor
         self.lines = summary.lines
@@ -94,8 +94,8 @@ class CheckoutState(AuthState):
         if actor is None:
             return False
         with session_scope() as session:
-            self._apply(checkout_service.checkout_summary(session=session, actor=actor,
-                                                          number=self.order_ref))
+            self._apply(commerce_area.checkout_summary(session=session, actor=actor,
+                                                       number=self.order_ref))
         return True
 
     @rx.event
@@ -163,7 +163,7 @@ class CheckoutState(AuthState):
         self.paying = True
         number = self.order_ref
         try:
-            result = await with_session(lambda s: payments_service.sandbox_pay(
+            result = await with_session(lambda s: commerce_area.sandbox_pay(
                 session=s, actor=actor, number=number, card=card))
         except DomainError as exc:
             self.paying = False
@@ -191,7 +191,7 @@ class CheckoutState(AuthState):
             return None
         number, token, card = self.order_ref, str(data["token"]), str(data.get("card", ""))
         try:
-            result = await with_session(lambda s: payments_service.stripe_pay(
+            result = await with_session(lambda s: commerce_area.stripe_pay(
                 session=s, actor=actor, number=number, token=token, card_id=card))
         except DomainError as exc:
             self.paying = False
@@ -210,7 +210,7 @@ class CheckoutState(AuthState):
         data = _answer(answer)
         number = self.order_ref
         try:
-            result = await with_session(lambda s: payments_service.confirm_payment(
+            result = await with_session(lambda s: commerce_area.confirm_payment(
                 session=s, actor=actor, number=number))
         except DomainError as exc:
             self.paying = False
@@ -224,47 +224,40 @@ class CheckoutState(AuthState):
 
 
 def _summary() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(rx.heading("Order ", CheckoutState.order_ref, size="4"),
-                      rx.spacer(), rx.badge("Prices held until ", CheckoutState.locked_until,
-                                            color_scheme="gray"), width="100%", wrap="wrap"),
-            rx.foreach(
-                CheckoutState.lines,
-                lambda line: rx.hstack(
-                    rx.badge(line["kind"], variant="soft", size="1"),
-                    rx.text(line["title"], size="2"),
-                    rx.spacer(),
-                    rx.vstack(rx.text(line["amount"], size="2"),
-                              rx.cond(line["discount"] != "",
-                                      rx.text(line["discount"], size="1", color_scheme="green"),
-                                      rx.fragment()),
-                              align="end", spacing="0"),
-                    width="100%",
-                    align="center",
-                ),
+    return card_column(
+        rx.hstack(rx.heading("Order ", CheckoutState.order_ref, size="4"),
+                  rx.spacer(), rx.badge("Prices held until ", CheckoutState.locked_until,
+                                        color_scheme="gray"), width="100%", wrap="wrap"),
+        rx.foreach(
+            CheckoutState.lines,
+            lambda line: rx.hstack(
+                rx.badge(line["kind"], variant="soft", size="1"),
+                rx.text(line["title"], size="2"),
+                rx.spacer(),
+                rx.vstack(rx.text(line["amount"], size="2"),
+                          rx.cond(line["discount"] != "",
+                                  rx.text(line["discount"], size="1", color_scheme="green")),
+                          align="end", spacing="0"),
+                width="100%",
+                align="center",
             ),
-            rx.divider(),
-            rx.hstack(rx.text("Subtotal", size="2"), rx.spacer(),
-                      rx.text(CheckoutState.labels["subtotal"], size="2"), width="100%"),
-            rx.cond(CheckoutState.discount_code != "",
-                    rx.hstack(rx.text("Discount (", CheckoutState.discount_code, ")", size="2"),
-                              rx.spacer(),
-                              rx.text("− ", CheckoutState.labels["discount"], size="2",
-                                      color_scheme="green"), width="100%"),
-                    rx.fragment()),
-            rx.hstack(rx.text(CheckoutState.tax_label, size="2"), rx.spacer(),
-                      rx.text(CheckoutState.labels["tax"], size="2"), width="100%"),
-            rx.hstack(rx.text("Total", weight="bold"), rx.spacer(),
-                      rx.text(CheckoutState.labels["total"], weight="bold", size="5",
-                              id="checkout-total"), width="100%", align="center"),
-            rx.cond(CheckoutState.display_note != "",
-                    rx.text(CheckoutState.display_note, size="1", color_scheme="gray"),
-                    rx.fragment()),
-            spacing="2",
-            width="100%",
         ),
-        width="100%",
+        rx.divider(),
+        rx.hstack(rx.text("Subtotal", size="2"), rx.spacer(),
+                  rx.text(CheckoutState.labels["subtotal"], size="2"), width="100%"),
+        rx.cond(CheckoutState.discount_code != "",
+                rx.hstack(rx.text("Discount (", CheckoutState.discount_code, ")", size="2"),
+                          rx.spacer(),
+                          rx.text("− ", CheckoutState.labels["discount"], size="2",
+                                  color_scheme="green"), width="100%")),
+        rx.hstack(rx.text(CheckoutState.tax_label, size="2"), rx.spacer(),
+                  rx.text(CheckoutState.labels["tax"], size="2"), width="100%"),
+        rx.hstack(rx.text("Total", weight="bold"), rx.spacer(),
+                  rx.text(CheckoutState.labels["total"], weight="bold", size="5",
+                          id="checkout-total"), width="100%", align="center"),
+        rx.cond(CheckoutState.display_note != "",
+                rx.text(CheckoutState.display_note, size="1", color_scheme="gray")),
+        spacing="2",
     )
 
 
@@ -333,18 +326,12 @@ def _stripe_form() -> rx.Component:
 
 
 def _pay_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Payment", size="4"),
-            rx.cond(CheckoutState.error != "",
-                    rx.callout(CheckoutState.error, icon="circle-alert", color_scheme="red",
-                               id="payment-error"),
-                    rx.fragment()),
-            rx.cond(CheckoutState.processor == "stripe", _stripe_form(), _sandbox_form()),
-            spacing="3",
-            width="100%",
-        ),
-        width="100%",
+    return card_column(
+        rx.heading("Payment", size="4"),
+        rx.cond(CheckoutState.error != "",
+                rx.callout(CheckoutState.error, icon="circle-alert", color_scheme="red",
+                           id="payment-error")),
+        rx.cond(CheckoutState.processor == "stripe", _stripe_form(), _sandbox_form()),
     )
 
 
@@ -370,29 +357,25 @@ def _done() -> rx.Component:
 
 
 def checkout_page() -> rx.Component:
-    return store_shell(
-        rx.vstack(
-            rx.heading("Checkout", size="6"),
-            rx.match(
-                CheckoutState.phase,
-                ("loading", rx.center(rx.spinner(size="3"), width="100%", padding="3em")),
-                ("missing", rx.callout(CheckoutState.missing_message, icon="search-x",
-                                       color_scheme="gray")),
-                ("done", _done()),
-                ("closed", rx.vstack(
-                    rx.callout(CheckoutState.error, icon="clock", color_scheme="amber"),
-                    rx.link(rx.button("Back to your cart"), href=routes.CART),
-                )),
-                rx.flex(
-                    rx.box(_summary(), flex="1", width="100%"),
-                    rx.box(_pay_card(), flex="1", width="100%"),
-                    direction=rx.breakpoints(initial="column", md="row"),
-                    spacing="4",
-                    width="100%",
-                    align="start",
-                ),
+    return store_page(
+        rx.heading("Checkout", size="6"),
+        rx.match(
+            CheckoutState.phase,
+            ("loading", rx.center(rx.spinner(size="3"), width="100%", padding="3em")),
+            ("missing", rx.callout(CheckoutState.missing_message, icon="search-x",
+                                   color_scheme="gray")),
+            ("done", _done()),
+            ("closed", rx.vstack(
+                rx.callout(CheckoutState.error, icon="clock", color_scheme="amber"),
+                rx.link(rx.button("Back to your cart"), href=routes.CART),
+            )),
+            rx.flex(
+                rx.box(_summary(), flex="1", width="100%"),
+                rx.box(_pay_card(), flex="1", width="100%"),
+                direction=rx.breakpoints(initial="column", md="row"),
+                spacing="4",
+                width="100%",
+                align="start",
             ),
-            spacing="4",
-            width="100%",
-        )
+        ),
     )

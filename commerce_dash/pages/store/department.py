@@ -10,14 +10,16 @@ from commerce_dash import routes
 from commerce_dash.components.catalog_card import (
     card_row,
     catalog_grid,
-    item_not_found,
-    loading_panel,
 )
-from commerce_dash.components.shell import store_shell
+from commerce_dash.components.store_item import (
+    item_page,
+)
+from commerce_dash.components.store_panels import back_link
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.catalog import catalog
+from commerce_dash.pages.store.item_state import shows_other_item
+from commerce_dash.services import catalog as catalog_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import shown_currency
 from commerce_dash.state.links import department_href
@@ -48,14 +50,14 @@ class DepartmentState(AuthState):
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         code = route_code(self)
-        if self.status != "loading" and code.upper() != self.department_code.upper():
+        if shows_other_item(self.status, self.department_code, code):
             self.status = "loading"  # never show the previous department under this address
             yield
         try:
             with session_scope() as session:
                 currency, _ = shown_currency(self)
-                dept = catalog.department_detail(session=session, code=code,
-                                                 currency=currency)
+                dept = catalog_area.department_detail(session=session, code=code,
+                                                      currency=currency)
         except DomainError:
             self.status, self.department_code = "missing", code
             return
@@ -95,7 +97,6 @@ def _plan(plan: rx.Var[dict[str, str]]) -> rx.Component:
             rx.cond(
                 plan["trial"] != "",
                 rx.badge(plan["trial"], color_scheme="green", variant="soft"),
-                rx.fragment(),
             ),
             spacing="2",
             align="start",
@@ -155,7 +156,6 @@ def _courses() -> rx.Component:
         rx.cond(
             DepartmentState.more_label != "",
             rx.link(DepartmentState.more_label, href=DepartmentState.catalog_href),
-            rx.fragment(),
         ),
         spacing="3",
         width="100%",
@@ -164,10 +164,7 @@ def _courses() -> rx.Component:
 
 def _found() -> rx.Component:
     return rx.vstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Catalog", size="2")),
-            href=routes.STORE,
-        ),
+        back_link("Catalog", routes.STORE),
         rx.cond(
             DepartmentState.parent_href != "",
             rx.text(
@@ -177,7 +174,6 @@ def _found() -> rx.Component:
                 color_scheme="gray",
                 id="department-parent",
             ),
-            rx.fragment(),
         ),
         rx.heading(DepartmentState.name, size="8", id="department-name"),
         rx.text(DepartmentState.description, size="3", white_space="pre-line"),
@@ -196,7 +192,6 @@ def _found() -> rx.Component:
                 align="center",
                 id="department-subdepartments",
             ),
-            rx.fragment(),
         ),
         _plans(),
         _courses(),
@@ -206,17 +201,9 @@ def _found() -> rx.Component:
 
 
 def department_page() -> rx.Component:
-    return store_shell(
-        rx.match(
-            DepartmentState.status,
-            ("found", _found()),
-            (
-                "missing",
-                item_not_found(
-                    "Department not found",
-                    "Check the address, or browse the catalog by department.",
-                ),
-            ),
-            loading_panel(),
-        )
+    return item_page(
+        DepartmentState.status,
+        _found(),
+        "Department not found",
+        "Check the address, or browse the catalog by department.",
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from commerce_dash.components.shell import store_shell
+from commerce_dash.components.shell import store_page
+from commerce_dash.components.store_panels import page_intro
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
-from commerce_dash.services.catalog import storefront
+from commerce_dash.services import catalog as catalog_area
 from commerce_dash.state.auth import AuthState
 
 
@@ -28,7 +29,7 @@ class HomeState(AuthState):
                     "modules": str(c.modules),
                     "hours": c.hours,
                 }
-                for c in storefront.published_courses(session=session, limit=24)
+                for c in catalog_area.published_courses(session=session, limit=24)
             ]
             self.departments = [
                 {
@@ -37,7 +38,7 @@ class HomeState(AuthState):
                     "parent": d.parent,
                     "courses": str(d.published_courses),
                 }
-                for d in storefront.departments(session=session)
+                for d in catalog_area.departments(session=session)
             ]
 
 
@@ -69,60 +70,53 @@ def _course_card(course: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def home_page() -> rx.Component:
-    return store_shell(
-        rx.vstack(
-            rx.vstack(
-                rx.heading("Learn from our departments", size="8"),
-                rx.text(
-                    "Courses and programs from Engineering, Business and Health Sciences, "
-                    "with certificates anyone can verify.",
-                    size="4",
-                    color_scheme="gray",
-                ),
-                spacing="2",
-                padding_y="1.5em",
-            ),
-            rx.heading("Departments", size="5"),
-            rx.grid(
-                rx.foreach(
-                    HomeState.departments,
-                    lambda d: rx.card(
-                        rx.vstack(
-                            rx.heading(d["name"], size="3"),
-                            rx.cond(
-                                d["parent"] != "",
-                                rx.text("Part of ", d["parent"], size="1", color_scheme="gray"),
-                                rx.fragment(),
-                            ),
-                            rx.text(d["description"], size="2", line_clamp=2),
-                            rx.text(
-                                d["courses"], " published courses", size="1", color_scheme="gray"
-                            ),
-                            spacing="1",
-                            align="start",
+    return store_page(
+        page_intro(
+            "Learn from our departments",
+            "Courses and programs from Engineering, Business and Health Sciences, "
+            "with certificates anyone can verify.",
+            title_size="8",
+            lead_size="4",
+            spacing="2",
+            padding_y="1.5em",
+        ),
+        rx.heading("Departments", size="5"),
+        rx.grid(
+            rx.foreach(
+                HomeState.departments,
+                lambda d: rx.card(
+                    rx.vstack(
+                        rx.heading(d["name"], size="3"),
+                        rx.cond(
+                            d["parent"] != "",
+                            rx.text("Part of ", d["parent"], size="1", color_scheme="gray"),
                         ),
+                        rx.text(d["description"], size="2", line_clamp=2),
+                        rx.text(
+                            d["courses"], " published courses", size="1", color_scheme="gray"
+                        ),
+                        spacing="1",
+                        align="start",
                     ),
                 ),
-                columns=rx.breakpoints(initial="1", sm="2", md="4"),
+            ),
+            columns=rx.breakpoints(initial="1", sm="2", md="4"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.heading("Courses", size="5", padding_top="1em"),
+        rx.cond(
+            HomeState.courses.length() > 0,
+            rx.grid(
+                rx.foreach(HomeState.courses, _course_card),
+                columns=rx.breakpoints(initial="1", sm="2", md="3"),
                 spacing="3",
                 width="100%",
             ),
-            rx.heading("Courses", size="5", padding_top="1em"),
-            rx.cond(
-                HomeState.courses.length() > 0,
-                rx.grid(
-                    rx.foreach(HomeState.courses, _course_card),
-                    columns=rx.breakpoints(initial="1", sm="2", md="3"),
-                    spacing="3",
-                    width="100%",
-                ),
-                empty_state(
-                    "book-open",
-                    "No courses published yet",
-                    "Department admins publish courses; they will appear here.",
-                ),
+            empty_state(
+                "book-open",
+                "No courses published yet",
+                "Department admins publish courses; they will appear here.",
             ),
-            spacing="4",
-            width="100%",
-        )
+        ),
     )

@@ -9,10 +9,17 @@ from typing import Any
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.catalog_card import loading_panel
 from commerce_dash.components.certificate_buttons import download_button, share_button
-from commerce_dash.components.shell import store_shell
-from commerce_dash.components.tables import empty_state
+from commerce_dash.components.store_item import found_page, reading_column
+from commerce_dash.components.store_panels import (
+    action_row,
+    back_link,
+    browse_catalog_button,
+    button_group,
+    card_column,
+    empty_card,
+    responsive_row,
+)
 from commerce_dash.pages.store.learn_state import (
     LearnState,
 )
@@ -24,10 +31,9 @@ def _module_status(m: Any) -> rx.Component:
         rx.cond(
             m.completed_on != "",
             rx.text(m.completed_on, size="1", color_scheme="gray"),
-            rx.fragment(),
         ),
         rx.cond(
-            m.score != "", rx.badge("Score ", m.score, variant="outline", size="1"), rx.fragment()
+            m.score != "", rx.badge("Score ", m.score, variant="outline", size="1")
         ),
         spacing="2",
         align="center",
@@ -51,7 +57,7 @@ def _module_status(m: Any) -> rx.Component:
 
 
 def _module_row(m: Any) -> rx.Component:
-    return rx.flex(
+    return responsive_row(
         rx.hstack(
             rx.center(
                 rx.cond(m.done, rx.icon("check", size=16), rx.text(m.position, size="2")),
@@ -67,7 +73,6 @@ def _module_row(m: Any) -> rx.Component:
                 rx.cond(
                     m.estimate != "",
                     rx.text(m.estimate, size="1", color_scheme="gray"),
-                    rx.fragment(),
                 ),
                 spacing="0",
                 min_width="0",
@@ -78,10 +83,6 @@ def _module_row(m: Any) -> rx.Component:
             min_width="0",
         ),
         _module_status(m),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        align=rx.breakpoints(initial="start", sm="center"),
-        gap="2",
-        width="100%",
         padding="0.75em 0",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         class_name="learn-module",
@@ -91,45 +92,39 @@ def _module_row(m: Any) -> rx.Component:
 
 def _progress_card() -> rx.Component:
     s = LearnState
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.text(
-                    s.modules_done,
-                    " of ",
-                    s.modules_total,
-                    " modules done",
-                    weight="medium",
-                    id="learn-count",
-                ),
-                rx.spacer(),
-                rx.text(s.percent, "%", size="5", weight="bold", id="learn-percent"),
-                width="100%",
-                align="center",
-            ),
-            rx.progress(value=s.percent, max=100, size="3", width="100%"),
+    return card_column(
+        rx.hstack(
             rx.text(
-                rx.text.strong("To earn the certificate: "),
-                s.criteria,
-                size="2",
-                id="learn-criteria",
+                s.modules_done,
+                " of ",
+                s.modules_total,
+                " modules done",
+                weight="medium",
+                id="learn-count",
             ),
-            rx.cond(
-                s.missing.length() > 0,
-                rx.vstack(
-                    rx.text("Still to do", size="2", weight="medium"),
-                    rx.unordered_list(
-                        rx.foreach(s.missing, lambda item: rx.list_item(rx.text(item, size="2"))),
-                    ),
-                    spacing="1",
-                    id="learn-missing",
-                ),
-                rx.fragment(),
-            ),
-            spacing="3",
+            rx.spacer(),
+            rx.text(s.percent, "%", size="5", weight="bold", id="learn-percent"),
             width="100%",
+            align="center",
         ),
-        width="100%",
+        rx.progress(value=s.percent, max=100, size="3", width="100%"),
+        rx.text(
+            rx.text.strong("To earn the certificate: "),
+            s.criteria,
+            size="2",
+            id="learn-criteria",
+        ),
+        rx.cond(
+            s.missing.length() > 0,
+            rx.vstack(
+                rx.text("Still to do", size="2", weight="medium"),
+                rx.unordered_list(
+                    rx.foreach(s.missing, lambda item: rx.list_item(rx.text(item, size="2"))),
+                ),
+                spacing="1",
+                id="learn-missing",
+            ),
+        ),
     )
 
 
@@ -163,7 +158,7 @@ def _certificate_panel() -> rx.Component:
     return rx.cond(
         s.certificate_number != "",
         rx.card(
-            rx.flex(
+            responsive_row(
                 rx.hstack(
                     rx.icon("award", size=32, color=rx.color("green", 9), flex_shrink="0"),
                     rx.vstack(
@@ -180,82 +175,57 @@ def _certificate_panel() -> rx.Component:
                     spacing="3",
                     flex="1",
                 ),
-                rx.flex(
+                button_group(
                     download_button(s.certificate_download),
                     share_button(s.certificate_share),
                     rx.link(
                         rx.button("View public page", variant="ghost"), href=s.certificate_public
                     ),
-                    gap="2",
-                    wrap="wrap",
-                    align="center",
                 ),
-                direction=rx.breakpoints(initial="column", md="row"),
+                at="md",
                 gap="3",
-                align=rx.breakpoints(initial="start", md="center"),
-                width="100%",
             ),
             width="100%",
             background=rx.color("green", 2),
             id="learn-certificate",
         ),
-        rx.fragment(),
     )
 
 
 def _modules_card() -> rx.Component:
     s = LearnState
-    return rx.card(
-        rx.vstack(
-            rx.heading("Modules", size="4"),
-            rx.cond(
-                s.modules.length() > 0,
-                rx.vstack(rx.foreach(s.modules, _module_row), spacing="0", width="100%"),
-                rx.text("This course has no modules yet.", size="2", color_scheme="gray"),
-            ),
-            spacing="2",
-            width="100%",
+    return card_column(
+        rx.heading("Modules", size="4"),
+        rx.cond(
+            s.modules.length() > 0,
+            rx.vstack(rx.foreach(s.modules, _module_row), spacing="0", width="100%"),
+            rx.text("This course has no modules yet.", size="2", color_scheme="gray"),
         ),
-        width="100%",
+        spacing="2",
         id="learn-modules",
     )
 
 
 def _not_enrolled() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            empty_state(
-                "book-x",
-                "You are not enrolled in this course",
-                "Buy it in the catalog to start learning; your progress then shows here.",
-            ),
-            rx.text(LearnState.missing_message, size="2", color_scheme="gray"),
-            rx.flex(
-                rx.link(
-                    rx.button(rx.icon("store", size=16), "Browse the catalog"), href=routes.STORE
-                ),
-                rx.link(rx.button("See this course", variant="soft"), href=LearnState.course_href),
-                rx.link(rx.button("My account", variant="soft"), href=routes.ACCOUNT),
-                gap="2",
-                wrap="wrap",
-                justify="center",
-            ),
-            align="center",
-            padding_bottom="1.5em",
-            width="100%",
+    return empty_card(
+        "learn-not-enrolled",
+        "book-x",
+        "You are not enrolled in this course",
+        "Buy it in the catalog to start learning; your progress then shows here.",
+        rx.text(LearnState.missing_message, size="2", color_scheme="gray"),
+        action_row(
+            browse_catalog_button(),
+            rx.link(rx.button("See this course", variant="soft"), href=LearnState.course_href),
+            rx.link(rx.button("My account", variant="soft"), href=routes.ACCOUNT),
         ),
         width="100%",
-        id="learn-not-enrolled",
     )
 
 
 def learn_page() -> rx.Component:
     s = LearnState
     header = rx.vstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("My account", size="2")),
-            href=routes.ACCOUNT,
-        ),
+        back_link("My account", routes.ACCOUNT),
         rx.flex(
             rx.heading(s.course_title, size="6", id="learn-title"),
             rx.badge(
@@ -273,24 +243,14 @@ def learn_page() -> rx.Component:
         spacing="2",
         width="100%",
     )
-    return store_shell(
-        rx.match(
-            s.found,
-            (
-                "found",
-                rx.vstack(
-                    header,
-                    _certificate_panel(),
-                    _mode_note(),
-                    _progress_card(),
-                    _modules_card(),
-                    spacing="4",
-                    width="100%",
-                    max_width="880px",
-                    margin="0 auto",
-                ),
-            ),
-            ("missing", _not_enrolled()),
-            loading_panel(),
-        )
+    return found_page(
+        s.found,
+        reading_column(
+            header,
+            _certificate_panel(),
+            _mode_note(),
+            _progress_card(),
+            _modules_card(),
+        ),
+        _not_enrolled(),
     )

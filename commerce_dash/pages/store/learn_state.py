@@ -14,8 +14,7 @@ from commerce_dash.domain.dates import display_day
 from commerce_dash.domain.durations import duration_label
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.routes import verify_href
-from commerce_dash.services.learning import certificates as certificates_service
-from commerce_dash.services.learning import learning
+from commerce_dash.services import learning as learning_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.links import item_href, learn_href
 from commerce_dash.state.route_args import route_code, route_int
@@ -32,7 +31,7 @@ class ModuleView:
     score: str = ""  # "85%", "" when none
 
 
-def module_view(m: learning.ModuleRow) -> ModuleView:
+def module_view(m: learning_area.ModuleRow) -> ModuleView:
     return ModuleView(
         id=m.id,
         position=m.position,
@@ -72,7 +71,7 @@ class LearnState(AuthState):
         """Only the learner of an active local course records progress here."""
         return self.mode == "local" and self.active
 
-    def _show(self, p: learning.CourseProgress) -> None:
+    def _show(self, p: learning_area.CourseProgress) -> None:
         self.found = "found"
         self._enrollment_id = p.enrollment_id
         self.course_code, self.course_title = p.course_code, p.course_title
@@ -90,17 +89,17 @@ class LearnState(AuthState):
         self.certificate_number = p.certificate_number
         has_certificate = p.certificate_id is not None and bool(p.certificate_number)
         self.certificate_download = (
-            certificates_service.download_path(p.certificate_id or 0) if has_certificate else ""
+            learning_area.download_path(p.certificate_id or 0) if has_certificate else ""
         )
         self.certificate_share = (
-            certificates_service.verification_url(p.certificate_number) if has_certificate else ""
+            learning_area.verification_url(p.certificate_number) if has_certificate else ""
         )
         self.certificate_public = verify_href(p.certificate_number) if has_certificate else ""
 
     def _fetch(self, user_id: int, code: str) -> None:
         try:
             with session_scope() as session:
-                progress = learning.learner_course(
+                progress = learning_area.learner_course(
                     session=session, user_id=user_id, course_code=code
                 )
         except DomainError as exc:
@@ -143,7 +142,7 @@ class LearnState(AuthState):
         had_certificate = bool(self.certificate_number)
         try:
             with session_scope() as session:
-                outcome = learning.learner_mark_module(
+                outcome = learning_area.learner_mark_module(
                     session=session,
                     actor=actor,
                     enrollment_id=self._enrollment_id,

@@ -9,11 +9,17 @@ import reflex as rx
 
 from commerce_dash import routes
 from commerce_dash.components.badges import course_status_color, course_status_label
+from commerce_dash.components.store_panels import (
+    browse_catalog_button,
+    card_column,
+    card_title,
+    responsive_row,
+    soft_link_button,
+)
 from commerce_dash.components.tables import empty_state
-from commerce_dash.db import session_scope
-from commerce_dash.domain.errors import DomainError
+from commerce_dash.pages.store.learner_load import load_for_learner
 from commerce_dash.routes import verify_href
-from commerce_dash.services.learning import learning
+from commerce_dash.services import learning as learning_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.links import item_href, learn_href
 
@@ -37,7 +43,7 @@ class ProgramRowView:
     certificate_href: str = ""
 
 
-def course_row(p: learning.CourseProgress) -> CourseRowView:
+def course_row(p: learning_area.CourseProgress) -> CourseRowView:
     status = course_status_label(p)
     return CourseRowView(
         title=p.course_title,
@@ -49,7 +55,7 @@ def course_row(p: learning.CourseProgress) -> CourseRowView:
     )
 
 
-def program_row(p: learning.ProgramProgress) -> ProgramRowView:
+def program_row(p: learning_area.ProgramProgress) -> ProgramRowView:
     return ProgramRowView(
         title=p.program_title,
         href=item_href("program", p.program_code),
@@ -67,20 +73,20 @@ class MyCoursesState(AuthState):
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        actor = self.current_actor()
-        if actor is None:
-            self.courses, self.programs = [], []
-            return None
-        try:
-            with session_scope() as session:
-                courses, programs = learning.learner_progress(
-                    session=session, user_id=actor.user_id
-                )
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        return load_for_learner(
+            self,
+            lambda session, user_id: learning_area.learner_progress(session=session, user_id=user_id),
+            self._show,
+            self._clear,
+        )
+
+    def _show(self, progress: tuple[list[Any], list[Any]]) -> None:
+        courses, programs = progress
         self.courses = [course_row(c) for c in courses]
         self.programs = [program_row(p) for p in programs]
-        return None
+
+    def _clear(self) -> None:
+        self.courses, self.programs = [], []
 
 
 def _progress(percent: Any, label: Any = None) -> rx.Component:
@@ -108,117 +114,91 @@ def _certificate_link(href: Any) -> rx.Component:
             href=href,
             class_name="certificate-link",
         ),
-        rx.fragment(),
+    )
+
+
+def _learning_row(
+    icon: rx.Component, row: Any, class_name: str, *progress: rx.Component
+) -> rx.Component:
+    """A course or program the learner has: its link on the left, then its progress, any
+    status and the certificate link."""
+    return responsive_row(
+        rx.hstack(
+            icon,
+            rx.link(row.title, href=row.href, weight="medium"),
+            align="center",
+            min_width="0",
+            flex="1",
+        ),
+        rx.flex(
+            *progress,
+            _certificate_link(row.certificate_href),
+            gap="2",
+            align="center",
+            wrap="wrap",
+            width=rx.breakpoints(initial="100%", sm="auto"),
+        ),
+        class_name=class_name,
     )
 
 
 def _course_row(c: Any) -> rx.Component:
-    return rx.flex(
-        rx.hstack(
-            rx.icon("book-open", size=16, color=rx.color("accent", 9), flex_shrink="0"),
-            rx.link(c.title, href=c.href, weight="medium"),
-            align="center",
-            min_width="0",
-            flex="1",
+    return _learning_row(
+        rx.icon("book-open", size=16, color=rx.color("accent", 9), flex_shrink="0"),
+        c,
+        "my-course",
+        rx.box(_progress(c.percent), width=rx.breakpoints(initial="100%", sm="160px")),
+        rx.badge(
+            c.status,
+            color_scheme=c.status_color.to(str),  # type: ignore[arg-type]
+            variant="soft",
+            class_name="course-status",
+            white_space="nowrap",
         ),
-        rx.flex(
-            rx.box(_progress(c.percent), width=rx.breakpoints(initial="100%", sm="160px")),
-            rx.badge(
-                c.status,
-                color_scheme=c.status_color.to(str),  # type: ignore[arg-type]
-                variant="soft",
-                class_name="course-status",
-                white_space="nowrap",
-            ),
-            _certificate_link(c.certificate_href),
-            gap="2",
-            align="center",
-            wrap="wrap",
-            width=rx.breakpoints(initial="100%", sm="auto"),
-        ),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        gap="2",
-        align=rx.breakpoints(initial="start", sm="center"),
-        width="100%",
-        class_name="my-course",
     )
 
 
 def _program_row(p: Any) -> rx.Component:
-    return rx.flex(
-        rx.hstack(
-            rx.icon("library", size=16, color=rx.color("violet", 9), flex_shrink="0"),
-            rx.link(p.title, href=p.href, weight="medium"),
-            align="center",
-            min_width="0",
-            flex="1",
+    return _learning_row(
+        rx.icon("library", size=16, color=rx.color("violet", 9), flex_shrink="0"),
+        p,
+        "my-program",
+        rx.box(
+            _progress(p.percent, p.courses_label),
+            width=rx.breakpoints(initial="100%", sm="260px"),
         ),
-        rx.flex(
-            rx.box(
-                _progress(p.percent, p.courses_label),
-                width=rx.breakpoints(initial="100%", sm="260px"),
-            ),
-            _certificate_link(p.certificate_href),
-            gap="2",
-            align="center",
-            wrap="wrap",
-            width=rx.breakpoints(initial="100%", sm="auto"),
-        ),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        gap="2",
-        align=rx.breakpoints(initial="start", sm="center"),
-        width="100%",
-        class_name="my-program",
     )
 
 
 def my_courses_card() -> rx.Component:
     s = MyCoursesState
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("My courses", size="4"),
-                rx.spacer(),
-                rx.link(
-                    rx.button(rx.icon("receipt", size=16), "My orders", variant="soft", size="2"),
-                    href=routes.ORDERS,
+    return card_column(
+        card_title("My courses", soft_link_button("receipt", "My orders", routes.ORDERS)),
+        rx.cond(
+            s.courses.length() == 0,
+            rx.vstack(
+                empty_state(
+                    "book-open",
+                    "No courses yet",
+                    "Courses you buy appear here once you are enrolled.",
                 ),
-                width="100%",
+                browse_catalog_button(variant="soft"),
                 align="center",
+                width="100%",
+                padding_bottom="1em",
             ),
-            rx.cond(
-                s.courses.length() == 0,
-                rx.vstack(
-                    empty_state(
-                        "book-open",
-                        "No courses yet",
-                        "Courses you buy appear here once you are enrolled.",
-                    ),
-                    rx.link(
-                        rx.button(rx.icon("store", size=16), "Browse the catalog", variant="soft"),
-                        href=routes.STORE,
-                    ),
-                    align="center",
-                    width="100%",
-                    padding_bottom="1em",
-                ),
-                rx.vstack(rx.foreach(s.courses, _course_row), width="100%", spacing="3"),
-            ),
-            rx.cond(
-                s.programs.length() > 0,
-                rx.vstack(
-                    rx.divider(),
-                    rx.heading("My programs", size="3"),
-                    rx.vstack(rx.foreach(s.programs, _program_row), width="100%", spacing="3"),
-                    spacing="3",
-                    width="100%",
-                    id="my-programs",
-                ),
-                rx.fragment(),
-            ),
-            spacing="3",
-            width="100%",
+            rx.vstack(rx.foreach(s.courses, _course_row), width="100%", spacing="3"),
         ),
-        width="100%",
+        rx.cond(
+            s.programs.length() > 0,
+            rx.vstack(
+                rx.divider(),
+                rx.heading("My programs", size="3"),
+                rx.vstack(rx.foreach(s.programs, _program_row), width="100%", spacing="3"),
+                spacing="3",
+                width="100%",
+                id="my-programs",
+            ),
+        ),
         id="my-courses",
     )

@@ -13,9 +13,13 @@ from reflex.vars import ObjectVar
 
 from commerce_dash import routes
 from commerce_dash.components.badges import field_badge
-from commerce_dash.components.catalog_card import loading_panel
-from commerce_dash.components.shell import store_shell
-from commerce_dash.components.tables import empty_state
+from commerce_dash.components.store_item import found_page, reading_column
+from commerce_dash.components.store_panels import (
+    back_link,
+    empty_card,
+    icon_label_button,
+    icon_link_button,
+)
 from commerce_dash.pages.store.order_detail_state import (
     OrderDetailState,
     ReceiptMixin,
@@ -42,7 +46,7 @@ def _line_row(line: ObjectVar[dict[str, str]]) -> rx.Component:
                 rx.text(line["title"], weight="medium"),
                 rx.text(line["kind"], size="1", color_scheme="gray"),
                 rx.cond(line["note"] != "",
-                        rx.text(line["note"], size="1", color_scheme="gray"), rx.fragment()),
+                        rx.text(line["note"], size="1", color_scheme="gray")),
                 spacing="0",
             )
         ),
@@ -68,7 +72,6 @@ def _kv(label: str, value: Any) -> rx.Component:
             spacing="2",
             wrap="wrap",
         ),
-        rx.fragment(),
     )
 
 
@@ -124,14 +127,12 @@ def receipt_card(state: type[ReceiptMixin], *, admin: bool = False) -> rx.Compon
                 ),
                 "−" + r["discount"],
             ),
-            rx.fragment(),
         ),
-        rx.cond(state.has_tax, _amount_row(r["tax_name"], r["tax"]), rx.fragment()),
+        rx.cond(state.has_tax, _amount_row(r["tax_name"], r["tax"])),
         rx.divider(),
         _amount_row("Total (" + r["currency"] + ")", r["total"], strong=True),
         rx.cond(
             state.has_refund, _amount_row("Refunded", "−" + r["refunded"], color="violet"),
-            rx.fragment(),
         ),
         rx.cond(
             state.shows_display,
@@ -147,12 +148,10 @@ def receipt_card(state: type[ReceiptMixin], *, admin: bool = False) -> rx.Compon
                 color_scheme="gray",
                 id="display-currency",
             ),
-            rx.fragment(),
         ),
         rx.cond(
             r["settlement"] != "",
             rx.text(r["settlement"], size="1", color_scheme="gray", id="settlement-currency"),
-            rx.fragment(),
         ),
         spacing="2",
         width="100%",
@@ -189,7 +188,6 @@ def receipt_card(state: type[ReceiptMixin], *, admin: bool = False) -> rx.Compon
                 width="100%",
                 id="payment-failure",
             ),
-            rx.fragment(),
         ),
         spacing="2",
         width="100%",
@@ -202,38 +200,31 @@ def receipt_card(state: type[ReceiptMixin], *, admin: bool = False) -> rx.Compon
 
 
 def missing_panel(message: Any, back_href: str, back_label: str) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            empty_state("search-x", "Order not found", "Check the order number and try again."),
-            rx.text(message, size="2", color_scheme="gray"),
-            rx.link(rx.button(rx.icon("arrow-left", size=16), back_label), href=back_href),
-            align="center",
-            padding_bottom="1.5em",
-        ),
-        width="100%",
-        id="order-not-found",
+    return empty_card(
+        "order-not-found",
+        "search-x",
+        "Order not found",
+        "Check the order number and try again.",
+        rx.text(message, size="2", color_scheme="gray"),
+        icon_link_button("arrow-left", back_label, back_href),
     )
 
 
 def order_detail_page() -> rx.Component:
     s = OrderDetailState
     actions = rx.hstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("My orders", size="2")),
-            href=routes.ORDERS,
-        ),
+        back_link("My orders", routes.ORDERS),
         rx.spacer(),
         rx.cond(
             s.can_retry,
             rx.link(
-                rx.button(rx.icon("credit-card", size=16), "Try again", color_scheme="red"),
+                icon_label_button("credit-card", "Try again", color_scheme="red"),
                 href=receipt_var(s)["retry_href"],
                 id="retry-payment",
             ),
-            rx.fragment(),
         ),
-        rx.button(
-            rx.icon("printer", size=16),
+        icon_label_button(
+            "printer",
             "Print receipt",
             variant="soft",
             on_click=s.print_receipt,
@@ -244,37 +235,26 @@ def order_detail_page() -> rx.Component:
         wrap="wrap",
         spacing="3",
     )
-    return store_shell(
-        rx.match(
-            s.found,
-            (
-                "found",
-                rx.vstack(
-                    actions,
-                    rx.cond(
-                        s.can_retry,
-                        rx.callout.root(
-                            rx.callout.icon(rx.icon("credit-card")),
-                            rx.callout.text(
-                                "Your payment did not go through: ",
-                                receipt_var(s)["failure_reason"],
-                                " You can try again with another card.",
-                            ),
-                            color_scheme="amber",
-                            width="100%",
-                            id="retry-callout",
-                        ),
-                        rx.fragment(),
+    return found_page(
+        s.found,
+        reading_column(
+            actions,
+            rx.cond(
+                s.can_retry,
+                rx.callout.root(
+                    rx.callout.icon(rx.icon("credit-card")),
+                    rx.callout.text(
+                        "Your payment did not go through: ",
+                        receipt_var(s)["failure_reason"],
+                        " You can try again with another card.",
                     ),
-                    receipt_card(s),
-                    refund_card(),
-                    spacing="4",
+                    color_scheme="amber",
                     width="100%",
-                    max_width="880px",
-                    margin="0 auto",
+                    id="retry-callout",
                 ),
             ),
-            ("missing", missing_panel(s.missing_message, routes.ORDERS, "Back to my orders")),
-            loading_panel(),
-        )
+            receipt_card(s),
+            refund_card(),
+        ),
+        missing_panel(s.missing_message, routes.ORDERS, "Back to my orders"),
     )

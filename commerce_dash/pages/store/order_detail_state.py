@@ -13,14 +13,14 @@ from commerce_dash.domain.dates import DAY, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.pages.store.refund_request import RefundRequestState
 from commerce_dash.routes import order_href
-from commerce_dash.services.commerce import orders as orders_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.route_args import route_number
 
 ITEM_TYPE_LABELS = {"course": "Course", "program": "Program", "subscription": "Subscription"}
 
 
-def receipt_fields(detail: orders_service.OrderDetail) -> dict[str, str]:
+def receipt_fields(detail: commerce_area.OrderDetail) -> dict[str, str]:
     """Everything the receipt card shows, as the plain strings a state var holds."""
     payment = detail.payment
     region = ", ".join(p for p in (detail.billing_region, detail.billing_country) if p)
@@ -57,7 +57,7 @@ def receipt_fields(detail: orders_service.OrderDetail) -> dict[str, str]:
     return fields
 
 
-def line_fields(line: orders_service.OrderLineView) -> dict[str, str]:
+def line_fields(line: commerce_area.OrderLineView) -> dict[str, str]:
     return {
         "title": line.title,
         "kind": ITEM_TYPE_LABELS.get(line.item_type, line.item_type.title()),
@@ -85,7 +85,7 @@ class ReceiptMixin(rx.State, mixin=True):
     can_retry: rx.Field[bool] = rx.field(False)
     payment_failed: rx.Field[bool] = rx.field(False)
 
-    def _show(self, detail: orders_service.OrderDetail) -> None:
+    def _show(self, detail: commerce_area.OrderDetail) -> None:
         self.found = "found"
         self.missing_message = ""
         self.order_number = detail.number
@@ -125,7 +125,7 @@ class OrderDetailState(ReceiptMixin, AuthState):
             return
         try:
             with session_scope() as session:
-                detail = orders_service.order_detail(
+                detail = commerce_area.order_detail(
                     session=session, number=number, user_id=actor.user_id
                 )
         except DomainError as exc:

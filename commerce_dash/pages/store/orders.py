@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import reflex as rx
 from reflex.vars import ObjectVar
 
 from commerce_dash import routes
+from commerce_dash.components.admin_forms import data_table
 from commerce_dash.components.badges import field_badge, status_fields
-from commerce_dash.components.shell import store_shell
-from commerce_dash.components.tables import empty_state, pager
+from commerce_dash.components.catalog_card import loading_panel
+from commerce_dash.components.row_fields import order_money_fields
+from commerce_dash.components.shell import store_page
+from commerce_dash.components.store_panels import (
+    back_link,
+    browse_catalog_button,
+    card_column,
+    empty_block,
+)
+from commerce_dash.components.tables import pager
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import DAY, when
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.routes import order_href
-from commerce_dash.services.commerce import orders as orders_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.paging import PagerMixin
 
 PAGE_SIZE = 10
 
@@ -25,21 +32,17 @@ def _items_label(count: int) -> str:
     return f"{count} item{'' if count == 1 else 's'}"
 
 
-def order_row(order: orders_service.OrderSummary) -> dict[str, str]:
-    shows_display = order.display_currency.upper() != order.currency.upper()
+def order_row(order: commerce_area.OrderSummary) -> dict[str, str]:
     return {
         "number": order.number,
         "href": order_href(order.number),
         "date": when(order.created_at, DAY),
         "items": _items_label(order.item_count),
-        "total": order.total_label,
-        "display_total": order.display_total_label if shows_display else "",
-        **status_fields("status", order.status),
-        **status_fields("payment_status", order.payment_status),
+        **order_money_fields(order),
     }
 
 
-def payment_row(payment: orders_service.PaymentRow) -> dict[str, str]:
+def payment_row(payment: commerce_area.PaymentRow) -> dict[str, str]:
     return {
         "date": when(payment.at),
         "order_number": payment.order_number,
@@ -51,12 +54,12 @@ def payment_row(payment: orders_service.PaymentRow) -> dict[str, str]:
     }
 
 
-class OrdersState(AuthState):
+class OrdersState(PagerMixin, AuthState):
+    """Orders page through ``PagerMixin`` (``page``/``pages``/``total``); the payments
+    table below pages on its own with the ``payments_*`` vars."""
+
     loaded: rx.Field[bool] = rx.field(False)
     rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    total: rx.Field[int] = rx.field(0)
-    page: rx.Field[int] = rx.field(1)
-    pages: rx.Field[int] = rx.field(1)
     payments: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     payments_total: rx.Field[int] = rx.field(0)
     payments_page: rx.Field[int] = rx.field(1)
@@ -67,10 +70,10 @@ class OrdersState(AuthState):
         if actor is None:
             return False
         with session_scope() as session:
-            result = orders_service.list_orders_for_user(
+            result = commerce_area.list_orders_for_user(
                 session=session, user_id=actor.user_id, page=PageRequest(self.page, PAGE_SIZE)
             )
-            history = orders_service.payment_history_for_user(
+            history = commerce_area.payment_history_for_user(
                 session=session,
                 user_id=actor.user_id,
                 page=PageRequest(self.payments_page, PAGE_SIZE),
@@ -96,16 +99,6 @@ class OrdersState(AuthState):
         return self._refetch()
 
     @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
-        self.page = min(self.page + 1, self.pages)
-        return self._refetch()
-
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
-        self.page = max(1, self.page - 1)
-        return self._refetch()
-
-    @rx.event
     def next_payments_page(self):  # type: ignore[no-untyped-def]
         self.payments_page = min(self.payments_page + 1, self.payments_pages)
         return self._refetch()
@@ -127,7 +120,6 @@ def _order_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
                 rx.cond(
                     row["display_total"] != "",
                     rx.text("shown as ", row["display_total"], size="1", color_scheme="gray"),
-                    rx.fragment(),
                 ),
                 spacing="0",
             )
@@ -152,7 +144,6 @@ def _payment_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
                 rx.cond(
                     row["failure_reason"] != "",
                     rx.text(row["failure_reason"], size="1", color_scheme="red"),
-                    rx.fragment(),
                 ),
                 spacing="1",
                 align="start",
@@ -162,61 +153,39 @@ def _payment_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     )
 
 
-def _table(
-    headers: list[str], rows: Any, render: Callable[[Any], rx.Component]
-) -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, render)),
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
-
-
 def _no_orders() -> rx.Component:
-    return rx.vstack(
-        empty_state(
-            "shopping-bag",
-            "No orders yet — browse the catalog",
-            "Courses and programs you buy show up here with their receipts.",
-        ),
-        rx.link(rx.button(rx.icon("store", size=16), "Browse the catalog"), href=routes.STORE),
-        align="center",
-        padding_bottom="1.5em",
+    return empty_block(
+        "shopping-bag",
+        "No orders yet — browse the catalog",
+        "Courses and programs you buy show up here with their receipts.",
+        browse_catalog_button(),
         width="100%",
         id="no-orders",
     )
 
 
 def _orders_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Orders", size="4"),
-            rx.cond(
-                OrdersState.rows.length() > 0,
-                rx.vstack(
-                    _table(
-                        ["Order", "Date", "Items", "Total", "Status", "Payment", ""],
-                        OrdersState.rows,
-                        _order_row,
-                    ),
-                    pager(
-                        OrdersState.page,
-                        OrdersState.pages,
-                        OrdersState.total,
-                        OrdersState.prev_page,
-                        OrdersState.next_page,
-                    ),
-                    width="100%",
+    return card_column(
+        rx.heading("Orders", size="4"),
+        rx.cond(
+            OrdersState.rows.length() > 0,
+            rx.vstack(
+                data_table(
+                    ["Order", "Date", "Items", "Total", "Status", "Payment", ""],
+                    OrdersState.rows,
+                    _order_row,
                 ),
-                _no_orders(),
+                pager(
+                    OrdersState.page,
+                    OrdersState.pages,
+                    OrdersState.total,
+                    OrdersState.prev_page,
+                    OrdersState.next_page,
+                ),
+                width="100%",
             ),
-            width="100%",
+            _no_orders(),
         ),
-        width="100%",
         id="orders-card",
     )
 
@@ -224,47 +193,35 @@ def _orders_card() -> rx.Component:
 def _payments_card() -> rx.Component:
     return rx.cond(
         OrdersState.payments_total > 0,
-        rx.card(
-            rx.vstack(
-                rx.heading("Payment history", size="4"),
-                _table(
-                    ["Date", "Order", "Processor", "Amount", "Status"],
-                    OrdersState.payments,
-                    _payment_row,
-                ),
-                pager(
-                    OrdersState.payments_page,
-                    OrdersState.payments_pages,
-                    OrdersState.payments_total,
-                    OrdersState.prev_payments_page,
-                    OrdersState.next_payments_page,
-                ),
-                width="100%",
+        card_column(
+            rx.heading("Payment history", size="4"),
+            data_table(
+                ["Date", "Order", "Processor", "Amount", "Status"],
+                OrdersState.payments,
+                _payment_row,
             ),
-            width="100%",
+            pager(
+                OrdersState.payments_page,
+                OrdersState.payments_pages,
+                OrdersState.payments_total,
+                OrdersState.prev_payments_page,
+                OrdersState.next_payments_page,
+            ),
             id="payments-card",
         ),
-        rx.fragment(),
     )
 
 
 def orders_page() -> rx.Component:
-    return store_shell(
-        rx.vstack(
-            rx.hstack(
-                rx.link(
-                    rx.hstack(rx.icon("arrow-left", size=14), rx.text("My account", size="2")),
-                    href=routes.ACCOUNT,
-                ),
-                width="100%",
-            ),
-            rx.heading("My orders", size="6"),
-            rx.cond(
-                OrdersState.loaded,
-                rx.vstack(_orders_card(), _payments_card(), spacing="4", width="100%"),
-                rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
-            ),
-            spacing="4",
+    return store_page(
+        rx.hstack(
+            back_link("My account", routes.ACCOUNT),
             width="100%",
-        )
+        ),
+        rx.heading("My orders", size="6"),
+        rx.cond(
+            OrdersState.loaded,
+            rx.vstack(_orders_card(), _payments_card(), spacing="4", width="100%"),
+            loading_panel(),
+        ),
     )

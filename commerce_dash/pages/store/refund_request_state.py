@@ -4,6 +4,7 @@ some items, or for billing admins an amount, and a reason) shared with the admin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
@@ -18,8 +19,7 @@ from commerce_dash.domain.dates import DAY, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import parse_major
 from commerce_dash.domain.refunds import MIN_REASON, OPEN, RefundStatus, check_reason
-from commerce_dash.services.commerce import orders as orders_service
-from commerce_dash.services.commerce import refunds as refunds_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.route_args import route_number
 
@@ -34,7 +34,7 @@ LEARNER_LABELS = {
 }
 
 
-def my_refund_row(row: refunds_service.RefundRow) -> dict[str, str]:
+def my_refund_row(row: commerce_area.RefundRow) -> dict[str, str]:
     return {
         "id": str(row.id),
         "date": when(row.created_at, DAY),
@@ -48,7 +48,7 @@ def my_refund_row(row: refunds_service.RefundRow) -> dict[str, str]:
     }
 
 
-def option_line(line: refunds_service.RefundableLine, currency: str) -> dict[str, str]:
+def option_line(line: commerce_area.RefundableLine, currency: str) -> dict[str, str]:
     return {
         "id": str(line.id),
         "title": line.title,
@@ -106,14 +106,14 @@ class RefundFormMixin(rx.State, mixin=True):
 
     def _fill_options(
         self,
-        detail: orders_service.OrderDetail,
+        detail: commerce_area.OrderDetail,
         left: int,
-        lines: list[refunds_service.RefundableLine],
+        lines: list[commerce_area.RefundableLine],
     ) -> None:
         self.refund_number, self.refund_currency = detail.number, detail.currency
         self.refund_left, self.refund_left_label = left, money(left, detail.currency)
         self.refund_lines = [option_line(line, detail.currency) for line in lines]
-        self.refund_can_request = left > 0 and detail.status in refunds_service.REFUNDABLE_ORDERS
+        self.refund_can_request = left > 0 and detail.status in commerce_area.REFUNDABLE_ORDERS
 
     def _clear_refund_errors(self) -> None:
         self.refund_reason_error = self.refund_amount_error = self.refund_lines_error = ""
@@ -166,7 +166,7 @@ class RefundFormMixin(rx.State, mixin=True):
             self.refund_reason_error = exc.message
         if self.refund_mode == ITEMS:
             lines = [
-                refunds_service.LineRefund(int(line["id"]), int(line["left_minor"]))
+                commerce_area.LineRefund(int(line["id"]), int(line["left_minor"]))
                 for line in self.refund_lines
                 if line["id"] in self.refund_picked and line["open"]
             ]
@@ -185,6 +185,29 @@ class RefundFormMixin(rx.State, mixin=True):
         if self.refund_reason_error or self.refund_amount_error or self.refund_lines_error:
             return None
         return {"reason": reason, "amount": amount, "lines": lines}
+
+    def _forget_refunds(self) -> None:
+        """Drop the refunds shown for another order (each page's own lists)."""
+        raise NotImplementedError
+
+    def _fetch_refunds(self, actor: Actor, number: str) -> None:
+        raise NotImplementedError
+
+    def _reload_refunds(self, route: str, actor_of: Callable[[], Actor | None]):  # type: ignore[no-untyped-def]
+        """The body of both pages' ``load``: the refunds of the order at ``route``'s address
+        for the actor ``actor_of`` resolves (None: nothing to show)."""
+        number = route_number(self, route)
+        if number.upper() != self.refund_number.upper():
+            self._forget_refunds()
+            yield  # never show another order's refunds under this address
+        actor = actor_of()
+        if actor is None or not number:
+            self.refunds_loaded = False
+            return
+        try:
+            self._fetch_refunds(actor, number)
+        except DomainError:
+            self.refunds_loaded = False  # the order page already says what is wrong
 
     def _refund_refused(self, exc: DomainError):  # type: ignore[no-untyped-def]
         """A field error goes beside its field; anything else closes the form with a toast."""
@@ -209,11 +232,11 @@ class RefundRequestState(RefundFormMixin, AuthState):
 
     def _fetch_refunds(self, actor: Actor, number: str) -> None:
         with session_scope() as session:
-            detail = orders_service.order_detail(
+            detail = commerce_area.order_detail(
                 session=session, number=number, user_id=actor.user_id
             )
-            rows = refunds_service.for_order(session=session, actor=actor, number=detail.number)
-            left, lines = refunds_service.refund_options(
+            rows = commerce_area.for_order(session=session, actor=actor, number=detail.number)
+            left, lines = commerce_area.refund_options(
                 session=session, actor=actor, number=detail.number
             )
         self.my_refunds = [my_refund_row(r) for r in reversed(rows)]  # newest first
@@ -222,21 +245,12 @@ class RefundRequestState(RefundFormMixin, AuthState):
         self.refund_can_request = self.refund_can_request and not self.refund_waiting
         self.refunds_loaded = True
 
+    def _forget_refunds(self) -> None:
+        self.refunds_loaded, self.my_refunds = False, []
+
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        # imported here: order_detail includes this module's card
-        number = route_number(self, routes.ORDERS)
-        if number.upper() != self.refund_number.upper():
-            self.refunds_loaded, self.my_refunds = False, []
-            yield  # never show another order's refunds under this address
-        actor = self.current_actor()
-        if actor is None or not number:
-            self.refunds_loaded = False
-            return
-        try:
-            self._fetch_refunds(actor, number)
-        except DomainError:
-            self.refunds_loaded = False  # the receipt already says the order was not found
+        yield from self._reload_refunds(routes.ORDERS, self.current_actor)
 
     @rx.event
     def submit_refund(self):  # type: ignore[no-untyped-def]
@@ -248,7 +262,7 @@ class RefundRequestState(RefundFormMixin, AuthState):
             return None
         try:
             with session_scope() as session:
-                refunds_service.request_refund(
+                commerce_area.request_refund(
                     session=session, actor=actor, number=self.refund_number, **args
                 )
         except DomainError as exc:

@@ -11,7 +11,7 @@ from commerce_dash import routes
 from commerce_dash.components.shell import store_shell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.commerce import payments as payments_service
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 
@@ -48,8 +48,8 @@ class ChallengeState(AuthState):
             return None
         try:
             with session_scope() as session:
-                info = payments_service.challenge_info(session=session, actor=actor,
-                                                       intent_id=intent)
+                info = commerce_area.challenge_info(session=session, actor=actor,
+                                                    intent_id=intent)
         except DomainError as exc:
             self.waiting, self.message = False, exc.message
             return None
@@ -69,7 +69,7 @@ class ChallengeState(AuthState):
         self.busy = True
         intent, approved = self.intent_ref, approve is True  # only a true approves ("false")
         try:
-            _, number = await with_session(lambda s: payments_service.sandbox_challenge(
+            _, number = await with_session(lambda s: commerce_area.sandbox_challenge(
                 session=s, actor=actor, intent_id=intent, approve=approved))
         except DomainError as exc:
             self.busy = False

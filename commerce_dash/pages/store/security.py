@@ -8,45 +8,51 @@ import reflex as rx
 
 from commerce_dash import routes
 from commerce_dash.components.forms import field, form_error
-from commerce_dash.components.shell import store_shell
+from commerce_dash.components.shell import store_page
+from commerce_dash.components.store_panels import card_column
 from commerce_dash.pages.store.security_state import (
     SecurityState,
 )
 
 
 def _card(title: str, *children: rx.Component, **props: object) -> rx.Component:
-    return rx.card(
-        rx.vstack(rx.heading(title, size="4"), *children, spacing="3", align="start",
-                  width="100%"),
-        width="100%",
-        **props,
+    return card_column(rx.heading(title, size="4"), *children, **props)
+
+
+def _secret_form(  # type: ignore[no-untyped-def]
+    on_submit, *children: rx.Component, spacing: str = "2", **column: str
+) -> rx.Component:
+    """A form of this page in one column; it empties once sent, so no password or code stays
+    in the page. ``column`` (width, max_width) sizes the column; the form takes the same
+    width."""
+    column.setdefault("max_width", "320px")
+    return rx.form(
+        rx.vstack(*children, spacing=spacing, align="start", **column),
+        on_submit=on_submit,
+        reset_on_submit=True,
+        **({"width": column["width"]} if "width" in column else {}),
     )
 
 
 def _password_card() -> rx.Component:
     return _card(
         "Password",
-        rx.form(
-            rx.vstack(
-                field("Current password", "current_password",
-                      SecurityState.current_password_error, type="password", required=True,
-                      auto_complete="current-password"),
-                field("New password", "new_password", SecurityState.password_error,
-                      type="password", required=True, auto_complete="new-password"),
-                field("Repeat the new password", "new_password_confirm", type="password",
-                      required=True, auto_complete="new-password"),
-                rx.text("Changing it signs out every other session of your account.",
-                        size="2", color_scheme="gray"),
-                rx.button("Change password", type="submit", loading=SecurityState.busy,
-                          id="change-password-submit"),
-                spacing="3",
-                align="start",
-                width="100%",
-                max_width="420px",
-            ),
-            on_submit=SecurityState.change_password,
-            reset_on_submit=True,
+        _secret_form(
+            SecurityState.change_password,
+            field("Current password", "current_password",
+                  SecurityState.current_password_error, type="password", required=True,
+                  auto_complete="current-password"),
+            field("New password", "new_password", SecurityState.password_error,
+                  type="password", required=True, auto_complete="new-password"),
+            field("Repeat the new password", "new_password_confirm", type="password",
+                  required=True, auto_complete="new-password"),
+            rx.text("Changing it signs out every other session of your account.",
+                    size="2", color_scheme="gray"),
+            rx.button("Change password", type="submit", loading=SecurityState.busy,
+                      id="change-password-submit"),
+            spacing="3",
             width="100%",
+            max_width="420px",
         ),
     )
 
@@ -57,16 +63,13 @@ def _session_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.text(row["device"], weight="medium"),
-                rx.cond(row["current"] != "", rx.badge("This session", color_scheme="grass"),
-                        rx.fragment()),
-                rx.cond(row["code"] != "", rx.badge("Code checked", variant="soft"),
-                        rx.fragment()),
+                rx.cond(row["current"] != "", rx.badge("This session", color_scheme="grass")),
+                rx.cond(row["code"] != "", rx.badge("Code checked", variant="soft")),
                 wrap="wrap",
                 spacing="2",
             ),
             rx.text(row["address"], " · since ", row["since"],
-                    rx.cond(row["seen"] != "", rx.text.span(" · last used ", row["seen"]),
-                            rx.fragment()),
+                    rx.cond(row["seen"] != "", rx.text.span(" · last used ", row["seen"])),
                     size="1", color_scheme="gray"),
             spacing="0",
             align="start",
@@ -118,17 +121,11 @@ def _recovery_codes_panel() -> rx.Component:
 
 
 def _code_form(on_submit, label: str, button: str, button_id: str) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.form(
-        rx.vstack(
-            field(label, "code", SecurityState.code_error, required=True,
-                  auto_complete="one-time-code"),
-            rx.button(button, type="submit", id=button_id),
-            spacing="2",
-            align="start",
-            max_width="320px",
-        ),
-        on_submit=on_submit,
-        reset_on_submit=True,
+    return _secret_form(
+        on_submit,
+        field(label, "code", SecurityState.code_error, required=True,
+              auto_complete="one-time-code"),
+        rx.button(button, type="submit", id=button_id),
     )
 
 
@@ -151,8 +148,7 @@ def _enrolment() -> rx.Component:
 def _second_factor_card() -> rx.Component:
     return _card(
         "Two-factor sign-in",
-        rx.cond(SecurityState.recovery_codes.length() > 0, _recovery_codes_panel(),
-                rx.fragment()),
+        rx.cond(SecurityState.recovery_codes.length() > 0, _recovery_codes_panel()),
         rx.cond(
             SecurityState.second_factor_on,
             rx.vstack(
@@ -162,20 +158,14 @@ def _second_factor_card() -> rx.Component:
                 rx.text("Signing in asks for a code from your authenticator app.", size="2"),
                 _code_form(SecurityState.replace_recovery_codes, "Code from the app",
                            "Make new recovery codes", "replace-recovery-codes"),
-                rx.form(
-                    rx.vstack(
-                        field("Password", "password", SecurityState.disable_error,
-                              type="password", required=True,
-                              auto_complete="current-password"),
-                        rx.button("Turn off two-factor sign-in", type="submit",
-                                  color_scheme="red", variant="soft",
-                                  id="disable-second-factor"),
-                        spacing="2",
-                        align="start",
-                        max_width="320px",
-                    ),
-                    on_submit=SecurityState.disable_second_factor,
-                    reset_on_submit=True,
+                _secret_form(
+                    SecurityState.disable_second_factor,
+                    field("Password", "password", SecurityState.disable_error,
+                          type="password", required=True,
+                          auto_complete="current-password"),
+                    rx.button("Turn off two-factor sign-in", type="submit",
+                              color_scheme="red", variant="soft",
+                              id="disable-second-factor"),
                 ),
                 spacing="3",
                 align="start",
@@ -199,39 +189,34 @@ def _second_factor_card() -> rx.Component:
 
 
 def security_page() -> rx.Component:
-    return store_shell(
-        rx.vstack(
-            rx.hstack(
-                rx.link("My account", href=routes.ACCOUNT, size="2"),
-                rx.text("/", size="2", color_scheme="gray"),
-                spacing="2",
+    return store_page(
+        rx.hstack(
+            rx.link("My account", href=routes.ACCOUNT, size="2"),
+            rx.text("/", size="2", color_scheme="gray"),
+            spacing="2",
+        ),
+        rx.heading("Security", size="6"),
+        form_error(SecurityState.form_error),
+        rx.cond(
+            SecurityState.second_factor_missing,
+            rx.callout("Your admin role needs two-factor sign-in: set it up below (or "
+                       "sign in again with your code) to open the admin pages.",
+                       icon="shield-alert", color_scheme="amber", role="alert",
+                       width="100%", id="second-factor-required"),
+        ),
+        rx.cond(
+            SecurityState.email_verified,
+            rx.fragment(),
+            rx.callout.root(
+                rx.callout.text("Your email address is not confirmed yet: paying needs "
+                                "it. "),
+                rx.button("Send the link again", size="1", variant="soft",
+                          on_click=SecurityState.resend_confirmation),
+                color_scheme="amber",
+                width="100%",
             ),
-            rx.heading("Security", size="6"),
-            form_error(SecurityState.form_error),
-            rx.cond(
-                SecurityState.second_factor_missing,
-                rx.callout("Your admin role needs two-factor sign-in: set it up below (or "
-                           "sign in again with your code) to open the admin pages.",
-                           icon="shield-alert", color_scheme="amber", role="alert",
-                           width="100%", id="second-factor-required"),
-                rx.fragment(),
-            ),
-            rx.cond(
-                SecurityState.email_verified,
-                rx.fragment(),
-                rx.callout.root(
-                    rx.callout.text("Your email address is not confirmed yet: paying needs "
-                                    "it. "),
-                    rx.button("Send the link again", size="1", variant="soft",
-                              on_click=SecurityState.resend_confirmation),
-                    color_scheme="amber",
-                    width="100%",
-                ),
-            ),
-            _second_factor_card(),
-            _password_card(),
-            _sessions_card(),
-            spacing="4",
-            width="100%",
-        )
+        ),
+        _second_factor_card(),
+        _password_card(),
+        _sessions_card(),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 from sqlmodel import Session
 
@@ -10,9 +12,9 @@ from commerce_dash.domain.accounts import describe_agent
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.services.platform import accounts, passwords, two_factor
-from commerce_dash.services.platform import signup as registration
+from commerce_dash.services import platform as platform_area
 from commerce_dash.state.auth import AUTH_SIGNED_OUT_PATH, AuthState
+from commerce_dash.state.field_errors import show_field_error
 from commerce_dash.state.offload import with_session
 
 
@@ -36,11 +38,11 @@ class SecurityState(AuthState):
     async def _reload(self, actor: Actor) -> None:
         token = self._session_token()
 
-        def read(session: Session) -> tuple[two_factor.SecurityOverview,
-                                             list[accounts.OpenSession]]:
-            return (two_factor.overview(session=session, user_id=actor.user_id),
-                    accounts.open_sessions(session=session, user_id=actor.user_id,
-                                           current_token=token))
+        def read(session: Session) -> tuple[platform_area.SecurityOverview,
+                                             list[platform_area.OpenSession]]:
+            return (platform_area.overview(session=session, user_id=actor.user_id),
+                    platform_area.open_sessions(session=session, user_id=actor.user_id,
+                                                current_token=token))
 
         overview, sessions = await with_session(read)
         self.email_verified = overview.email_verified
@@ -57,7 +59,7 @@ class SecurityState(AuthState):
         ]
 
     async def _signed_in(self) -> Actor | None:
-        return await with_session(lambda session: accounts.resolve_session(
+        return await with_session(lambda session: platform_area.resolve_session(
             session=session, token=self._session_token(), client_ip=self._client_ip(),
             user_agent=self._user_agent()))
 
@@ -74,6 +76,14 @@ class SecurityState(AuthState):
             return rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT_SECURITY}")
         await self._reload(actor)
         return None
+
+    def _code_refused(self, exc: DomainError) -> Any:
+        """A refused authenticator code shows under the code box (nothing else to send);
+        any other refusal as a toast."""
+        if exc.field == "code":
+            self.code_error = exc.message
+            return None
+        return rx.toast.error(exc.message)
 
     async def _actor_or_login(self) -> Actor | None:
         actor = await self._signed_in()
@@ -96,15 +106,13 @@ class SecurityState(AuthState):
         self.busy = True
         yield
         try:
-            ended = await with_session(lambda session: passwords.change_password(
+            ended = await with_session(lambda session: platform_area.change_password(
                 session=session, actor=actor, current_password=current, new_password=new,
                 keep_token=token))
         except DomainError as exc:
             self.busy = False
-            if exc.field == "current_password":
-                self.current_password_error = exc.message
-            else:
-                self.password_error = exc.message
+            show_field_error(self, exc, {"current_password": "current_password_error"},
+                             fallback="password_error")
             return
         self.busy = False
         await self._reload(actor)
@@ -120,8 +128,8 @@ class SecurityState(AuthState):
         token = self._session_token()
 
         def work(session: Session) -> int:
-            ended = passwords.sign_out_others(session=session, user_id=actor.user_id,
-                                              keep_token=token)
+            ended = platform_area.sign_out_others(session=session, user_id=actor.user_id,
+                                                  keep_token=token)
             session.commit()
             return ended
 
@@ -137,10 +145,10 @@ class SecurityState(AuthState):
         if actor is None:
             yield rx.redirect(routes.LOGIN)
             return
-        await with_session(lambda session: passwords.sign_out_everywhere(
+        await with_session(lambda session: platform_area.sign_out_everywhere(
             session=session, actor=actor))
         self._show_actor(None)
-        self._notices = ["You are signed out everywhere."]
+        self.leave_notices("You are signed out everywhere.")
         yield self._hop(AUTH_SIGNED_OUT_PATH, to=self._page_address(routes.HOME))
 
     @rx.event
@@ -150,7 +158,7 @@ class SecurityState(AuthState):
             return
         client_ip = self._client_ip()
         try:
-            message = await with_session(lambda session: registration.resend_confirmation(
+            message = await with_session(lambda session: platform_area.resend_confirmation(
                 session=session, email=actor.email, client_ip=client_ip))
         except DomainError as exc:
             yield rx.toast.error(exc.message)
@@ -165,7 +173,7 @@ class SecurityState(AuthState):
             yield rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT_SECURITY}")
             return
         try:
-            enrolment = await with_session(lambda session: two_factor.start_enrolment(
+            enrolment = await with_session(lambda session: platform_area.start_enrolment(
                 session=session, actor=actor))
         except DomainError as exc:
             yield rx.toast.error(exc.message)
@@ -185,13 +193,10 @@ class SecurityState(AuthState):
             return
         code, token = form.get("code", ""), self._session_token()
         try:
-            codes = await with_session(lambda session: two_factor.confirm_enrolment(
+            codes = await with_session(lambda session: platform_area.confirm_enrolment(
                 session=session, actor=actor, code=code, session_token=token))
         except DomainError as exc:
-            if exc.field == "code":
-                self.code_error = exc.message
-            else:
-                yield rx.toast.error(exc.message)
+            yield self._code_refused(exc)
             return
         self.enrol_qr = self.enrol_secret = ""
         self.recovery_codes = codes
@@ -209,13 +214,10 @@ class SecurityState(AuthState):
             return
         code = form.get("code", "")
         try:
-            codes = await with_session(lambda session: two_factor.new_recovery_codes(
+            codes = await with_session(lambda session: platform_area.new_recovery_codes(
                 session=session, actor=actor, code=code))
         except DomainError as exc:
-            if exc.field == "code":
-                self.code_error = exc.message
-            else:
-                yield rx.toast.error(exc.message)
+            yield self._code_refused(exc)
             return
         self.recovery_codes = codes
         await self._reload(actor)
@@ -234,7 +236,7 @@ class SecurityState(AuthState):
             return
         password = form.get("password", "")
         try:
-            await with_session(lambda session: two_factor.disable(
+            await with_session(lambda session: platform_area.disable(
                 session=session, actor=actor, password=password))
         except DomainError as exc:
             self.disable_error = exc.message

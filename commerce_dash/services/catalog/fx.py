@@ -24,8 +24,8 @@ from commerce_dash.domain.fx import rate_text as canonical_rate
 from commerce_dash.domain.money import currency_digits
 from commerce_dash.models.pricing import Price
 from commerce_dash.models.tax import FxRate
-from commerce_dash.services.catalog.pricing import in_force_clause
-from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.catalog.prices_now import in_force_clause
+from commerce_dash.services.platform import record_audit
 from commerce_dash.settings import get_settings
 
 SECTION = "settings"

@@ -10,23 +10,25 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from commerce_dash.domain.actor import Actor
-from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.domain.pricing import ItemType
 from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
 from commerce_dash.services.catalog import pricing
-from commerce_dash.services.platform.audit import record_audit
 
 # Billing admins work on every department's programs and prices; dept-admins on their own.
-from commerce_dash.services.platform.org import (
-    changed_fields,
+from commerce_dash.services.platform import (
+    add_created,
     clean_code,
     course_label,
+    item_options,
     managed_departments,
+    page_of_query,
     require_managed,
+    require_new_code,
     require_text,
+    save_edit,
     search_clause,
 )
 
@@ -116,13 +118,7 @@ def create_program(
     code = clean_code(code)
     title = require_text(title, "title", "program title", 200)
     course_ids = _check_program_courses(session, actor, course_ids, published=published)
-    if session.exec(select(Program.id).where(Program.code == code)).first():
-        raise DomainError(
-            "code_taken",
-            f"A program with code {code} exists.",
-            kind=ErrorKind.CONFLICT,
-            field="code",
-        )
+    require_new_code(session, Program, code, "program")
     program = Program(
         code=code,
         title=title,
@@ -131,19 +127,12 @@ def create_program(
         published=published,
         thumbnail_url=thumbnail_url,
     )
-    session.add(program)
-    session.flush()
+    add_created(session=session, actor=actor, row=program, action="program.created",
+                entity_type="program",
+                after={"code": code, "title": title, "course_ids": list(course_ids)})
     assert program.id is not None
     for position, course_id in enumerate(course_ids, start=1):
         session.add(ProgramCourse(program_id=program.id, course_id=course_id, position=position))
-    record_audit(
-        session=session,
-        actor=actor,
-        action="program.created",
-        entity_type="program",
-        entity_id=program.id,
-        after={"code": code, "title": title, "course_ids": list(course_ids)},
-    )
     session.commit()
     return program
 
@@ -192,10 +181,8 @@ def list_programs(
         query = query.where(col(Program.department_id).in_(allowed))
     if search.strip():
         query = query.where(search_clause(search, Program.code, Program.title))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    programs = session.exec(
-        query.order_by(col(Program.code)).offset(page.offset).limit(page.page_size)
-    ).all()
+    found = page_of_query(session, query, page, col(Program.code))
+    programs = found.items
     counts = dict(
         session.exec(
             select(ProgramCourse.program_id, func.count())
@@ -216,7 +203,7 @@ def list_programs(
         )
         for p in programs
     ]
-    return Page(rows, int(total), page.page, page.page_size)
+    return Page(rows, found.total, page.page, page.page_size)
 
 
 def _program_course_ids(session: Session, program_id: int) -> list[int]:
@@ -294,29 +281,18 @@ def update_program(
         "published": published,
         "course_ids": course_ids,
     }
-    before, after = changed_fields(old, new)
-    if not after:
-        return program
-    if "course_ids" in after:
+
+    def replace_courses(ids: Sequence[int]) -> None:
         # Positions are unique per program: clear the old order before writing the new one.
         session.exec(delete(ProgramCourse).where(col(ProgramCourse.program_id) == program_id))
-        for position, course_id in enumerate(course_ids, start=1):
+        for position, course_id in enumerate(ids, start=1):
             session.add(
                 ProgramCourse(program_id=program_id, course_id=course_id, position=position)
             )
-    program.title, program.description, program.published = title, description, published
-    program.updated_at = utcnow()
-    session.add(program)
-    record_audit(
-        session=session,
-        actor=actor,
-        action="program.updated",
-        entity_type="program",
-        entity_id=program_id,
-        before=before,
-        after=after,
-    )
-    session.commit()
+
+    save_edit(session=session, actor=actor, row=program, old=old, new=new,
+              action="program.updated", entity_type="program", entity_id=program_id,
+              related={"course_ids": replace_courses})
     return program
 
 
@@ -328,14 +304,8 @@ def program_options(
     published_only: bool = True,
 ) -> list[tuple[int, str]]:
     """(id, 'CODE — Title') of the programs the actor may pick in ``section``, by code."""
-    allowed = managed_departments(session=session, actor=actor, section=section)
-    query = select(Program.id, Program.code, Program.title)
-    if allowed is not None:
-        query = query.where(col(Program.department_id).in_(allowed))
-    if published_only:
-        query = query.where(col(Program.published).is_(True))
-    rows = session.exec(query.order_by(col(Program.code))).all()
-    return [(i, course_label(code, title)) for i, code, title in rows if i is not None]
+    return item_options(session=session, actor=actor, model=Program, section=section,
+                        published_only=published_only)
 
 
 def bundle_prices(

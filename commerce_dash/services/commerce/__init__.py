@@ -1,3 +1,148 @@
 """Commerce: taking money. Cart, checkout, orders, payments and settlement, tax, refunds,
 disputes, payment reviews, and the admin overview's key figures.
 """
+
+from .cart import (
+    add_item,
+    apply_code,
+    expire_carts,
+    merge_guest_cart,
+    remove_code,
+    remove_line,
+    set_preferences,
+)
+from .cart_lookups import CartOwner, cart_count, display_currency, new_cart_token
+from .cart_prices import offer_for
+from .cart_view import CartView, currency_note, view_cart
+from .checkout import CheckoutRequest
+from .checkout import checkout as place_order
+from .checkout_views import CheckoutResult, CheckoutSummary, checkout_summary
+from .email_previews import preview
+from .order_receipts import order_detail, payment_timeline
+from .order_views import (
+    AdminOrderRow,
+    OrderDetail,
+    OrderLineView,
+    OrderSummary,
+    PaymentRow,
+    PaymentView,
+    TimelineEntry,
+)
+from .orders import (
+    ORDER_PAYMENT_STATUSES,
+    ORDER_STATUSES,
+    list_orders_admin,
+    list_orders_for_user,
+    payment_history_for_user,
+    processor_options,
+)
+from .overview import Overview, Sales, admin_overview
+from .payment_events import (
+    event_counts,
+    list_events,
+    receive_webhook,
+    replay_event,
+    retry_due_events,
+)
+from .payment_intents import ensure_intent
+from .payment_review import ReviewRow, clear_review, list_reviews
+from .payment_settling import janitor
+from .payments import (
+    challenge_info,
+    confirm_payment,
+    order_for,
+    payment_state,
+    sandbox_challenge,
+    sandbox_pay,
+    sandbox_processor_event,
+    stripe_pay,
+)
+from .refund_amounts import REFUNDABLE_ORDERS
+from .refund_decisions import reject
+from .refund_queries import RefundableLine, RefundRow, counts, for_order, list_queue, refund_options
+from .refund_requests import LineRefund, request_refund
+from .refunds import MAX_BULK, approve, bulk, retry, retry_stuck
+from .tax_exemption_admin import add_exemption, list_exemptions, revoke_exemption
+from .tax_rates import deactivate_tax_rate, list_tax_rates, reactivate_tax_rate, upsert_tax_rate
+
+__all__ = [
+    "AdminOrderRow",
+    "CartOwner",
+    "CartView",
+    "CheckoutRequest",
+    "CheckoutResult",
+    "CheckoutSummary",
+    "LineRefund",
+    "MAX_BULK",
+    "ORDER_PAYMENT_STATUSES",
+    "ORDER_STATUSES",
+    "OrderDetail",
+    "OrderLineView",
+    "OrderSummary",
+    "Overview",
+    "PaymentRow",
+    "PaymentView",
+    "REFUNDABLE_ORDERS",
+    "RefundRow",
+    "RefundableLine",
+    "ReviewRow",
+    "Sales",
+    "TimelineEntry",
+    "add_exemption",
+    "add_item",
+    "admin_overview",
+    "apply_code",
+    "approve",
+    "bulk",
+    "cart_count",
+    "challenge_info",
+    "checkout_summary",
+    "clear_review",
+    "confirm_payment",
+    "counts",
+    "currency_note",
+    "deactivate_tax_rate",
+    "display_currency",
+    "ensure_intent",
+    "event_counts",
+    "expire_carts",
+    "for_order",
+    "janitor",
+    "list_events",
+    "list_exemptions",
+    "list_orders_admin",
+    "list_orders_for_user",
+    "list_queue",
+    "list_reviews",
+    "list_tax_rates",
+    "merge_guest_cart",
+    "new_cart_token",
+    "offer_for",
+    "order_detail",
+    "order_for",
+    "payment_history_for_user",
+    "payment_state",
+    "payment_timeline",
+    "place_order",
+    "preview",
+    "processor_options",
+    "reactivate_tax_rate",
+    "receive_webhook",
+    "refund_options",
+    "reject",
+    "remove_code",
+    "remove_line",
+    "replay_event",
+    "request_refund",
+    "retry",
+    "retry_due_events",
+    "retry_stuck",
+    "revoke_exemption",
+    "sandbox_challenge",
+    "sandbox_pay",
+    "sandbox_processor_event",
+    "set_preferences",
+    "stripe_pay",
+    "upsert_tax_rate",
+    "view_cart",
+]

@@ -4,8 +4,9 @@ A line keeps the price it was added at; the cart charges the price in force now 
 when the two differ. Totals (discount and tax spread over the lines) come from
 ``domain.cart``; tax from ``services.tax``; display amounts from ``services.fx``.
 
-This module holds the cart's changes and is its public face: lookups (``cart_lookups.py``) and
-the priced view (``cart_view.py``) are re-exported, so callers import the cart from here.
+This module holds the cart's changes and is its public face: lookups (``cart_lookups.py``),
+the priced view (``cart_view.py``) and what items cost this learner (``cart_prices.py``) are
+re-exported, so callers import the cart from here.
 """
 
 from __future__ import annotations
@@ -17,20 +18,11 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.domain.discounts import (
-    DiscountApplied,
-    learner_refusal,
-    normalise_code,
-)
+from commerce_dash.domain.discounts import DiscountApplied, learner_refusal, normalise_code
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.commerce import Cart, CartLine
-from commerce_dash.services.catalog.discounts import check_code
-from commerce_dash.services.catalog.fx import (
-    display_options,
-    pricing_for,
-)
+from commerce_dash.services.catalog import check_code, display_options, pricing_for
 from commerce_dash.services.commerce.cart_lookups import (
-    SELLABLE,
     CartOwner,
     SaleItem,
     and_list,
@@ -45,27 +37,16 @@ from commerce_dash.services.commerce.cart_lookups import (
     price_now,
     sale_item,
 )
-from commerce_dash.services.commerce.cart_view import (
-    CartLineView,
-    CartView,
-    Offer,
-    currency_note,
-    offer_for,
-    priced_lines,
-    view_cart,
-)
-from commerce_dash.services.enrollment.ownership import owned_course_ids
-from commerce_dash.services.platform.rate_limit import limit_code_attempt
+from commerce_dash.services.commerce.cart_prices import priced_lines
+from commerce_dash.services.commerce.cart_view import currency_note, view_cart
+from commerce_dash.services.enrollment import owned_course_ids
+from commerce_dash.services.platform import limit_code_attempt
 
 # the cart's public face: its lookups and priced view are re-exported for callers
 __all__ = [
     "Added",
-    "CartLineView",
     "CartOwner",
-    "CartView",
     "MergeResult",
-    "Offer",
-    "SELLABLE",
     "add_item",
     "apply_code",
     "cart_count",
@@ -76,7 +57,6 @@ __all__ = [
     "find_cart",
     "merge_guest_cart",
     "new_cart_token",
-    "offer_for",
     "remove_code",
     "remove_line",
     "set_preferences",

@@ -17,11 +17,8 @@ from commerce_dash.domain.pricing import ItemType
 from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
 from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.models.pricing import Price
-from commerce_dash.services.catalog.fx import (
-    display_options,
-)
-from commerce_dash.services.catalog.pricing import in_force_clause
-from commerce_dash.services.enrollment.ownership import owned_course_ids, program_courses
+from commerce_dash.services.catalog import display_options, in_force_clause
+from commerce_dash.services.enrollment import owned_course_ids, program_courses
 from commerce_dash.settings import get_settings
 
 SELLABLE = (ItemType.COURSE.value, ItemType.PROGRAM.value)

@@ -1,11 +1,13 @@
 """Checkout: re-validate the cart, lock its prices, create the order once per idempotency key,
 reserve the discount, and get the payment intent from the processor (outside the transaction).
+
+This module is checkout's public face: the intent (``payment_intents.py``) and the result and
+summary views (``checkout_views.py``) are re-exported, so callers import checkout from here.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,26 +20,31 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.cart import checkout_fingerprint
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
-from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import OrderStatus, PaymentStatus, order_number
-from commerce_dash.models.accounts import User
 from commerce_dash.models.catalog import Department
-from commerce_dash.models.commerce import Cart, CartLine, Order, OrderLine, Payment, PaymentEvent
+from commerce_dash.models.commerce import Cart, CartLine, Order, OrderLine, Payment
 from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
-from commerce_dash.payments.base import CreateIntent, IntentStatus, ProcessorError
-from commerce_dash.payments.factory import get_processor, processor_for_departments
-from commerce_dash.services.commerce.cart import CartOwner, view_cart
-from commerce_dash.services.commerce.orders import settlement_note
+from commerce_dash.payments.base import ProcessorError
+from commerce_dash.payments.factory import processor_for_departments
+from commerce_dash.services.commerce.cart_lookups import CartOwner
+from commerce_dash.services.commerce.cart_view import view_cart
+from commerce_dash.services.commerce.checkout_views import CheckoutResult, checkout_result
+from commerce_dash.services.commerce.payment_intents import ensure_intent
 from commerce_dash.services.commerce.payment_review import require_not_under_review
-from commerce_dash.services.commerce.payments import close_unpaid_order, order_for
-from commerce_dash.services.commerce.settlement import apply_intent_result, complete_order
-from commerce_dash.services.platform.rate_limit import limit_checkout
-from commerce_dash.services.platform.signup import require_verified
+from commerce_dash.services.commerce.payment_settling import close_unpaid_order
+from commerce_dash.services.commerce.settlement import complete_order
+from commerce_dash.services.platform import limit_checkout, require_verified
 from commerce_dash.settings import get_settings
 
+# checkout's public face: the intent and the views are re-exported
+__all__ = [
+    "CheckoutRequest",
+    "CheckoutResult",
+    "checkout",
+    "ensure_intent",
+]
+
 _KEY_RE = re.compile(r"[A-Za-z0-9_.:\-]{8,100}", re.ASCII)
-CLAIM_SECONDS = 30
-WAIT_FOR_INTENT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -50,51 +57,10 @@ class CheckoutRequest:
     expected_total: int | None = None  # the total the learner saw; a change is refused
 
 
-@dataclass(frozen=True)
-class CheckoutResult:
-    order_id: int
-    number: str
-    status: str
-    payment_status: str
-    processor: str
-    currency: str
-    total: int
-    total_label: str
-    intent_id: str
-    client_secret: str
-    publishable_key: str
-    next_action_url: str
-    failure_reason: str
-    replayed: bool
-
-
-def _result(session: Session, order: Order, payment: Payment | None, replayed: bool
-            ) -> CheckoutResult:
-    assert order.id is not None
-    settings = get_settings()
-    return CheckoutResult(
-        order_id=order.id, number=order_number(order.id, order.created_at),
-        status=order.status, payment_status=payment.status if payment else "succeeded",
-        processor=order.processor, currency=order.currency, total=order.total,
-        total_label=format_minor(order.total, order.currency, settings.default_locale),
-        intent_id=(payment.intent_id or "") if payment else "",
-        client_secret=payment.client_secret if payment else "",
-        publishable_key=settings.stripe_publishable_key if order.processor == "stripe" else "",
-        next_action_url=((payment.processor_response or {}).get("next_action_url", "")
-                         if payment else ""),
-        failure_reason=payment.failure_reason if payment else "",
-        replayed=replayed,
-    )
-
-
 def _existing(session: Session, user_id: int, key: str) -> Order | None:
     return session.exec(
         select(Order).where(Order.user_id == user_id, Order.idempotency_key == key)
     ).first()
-
-
-def _payment_of(session: Session, order_id: int) -> Payment | None:
-    return session.exec(select(Payment).where(Payment.order_id == order_id)).first()
 
 
 def _replay(session: Session, order: Order, fingerprint: str) -> CheckoutResult:
@@ -107,7 +73,7 @@ def _replay(session: Session, order: Order, fingerprint: str) -> CheckoutResult:
     assert order.id is not None
     payment = ensure_intent(session=session, order_id=order.id)
     session.refresh(order)
-    return _result(session, order, payment, replayed=True)
+    return checkout_result(session, order, payment, replayed=True)
 
 
 def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> CheckoutResult:
@@ -224,7 +190,7 @@ def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key
         if open_order.cart_fingerprint != view.fingerprint:
             return open_order.id
         # the same cart checked out again (a new key, a second tab): its open order
-        return _result(session, open_order, ensure_intent(session=session, order_id=open_order.id),
+        return checkout_result(session, open_order, ensure_intent(session=session, order_id=open_order.id),
                        replayed=True)
 
     settings = get_settings()
@@ -328,139 +294,11 @@ def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key
     if order.total == 0:
         session.refresh(order)
         session.refresh(payment)
-        return _result(session, order, payment, replayed=False)
+        return checkout_result(session, order, payment, replayed=False)
     payment = ensure_intent(session=session, order_id=order.id)
-    return _result(session, order, payment, replayed=False)
+    return checkout_result(session, order, payment, replayed=False)
 
 
 def _cart_rows(session: Session, cart_id: int) -> list[CartLine]:
     return list(session.exec(select(CartLine).where(CartLine.cart_id == cart_id)).all())
 
-
-def ensure_intent(*, session: Session, order_id: int) -> Payment:
-    """The order's payment with its processor intent, created once (commits).
-
-    One caller claims the payment row and calls the processor (with a key derived from the
-    order); a concurrent caller waits for that intent instead of creating a second one.
-    """
-    payment = _payment_of(session, order_id)
-    if payment is None or payment.id is None:
-        raise DomainError("order_not_found", "No such order.", kind=ErrorKind.NOT_FOUND)
-    if payment.intent_id or payment.processor == "none":
-        return payment
-    order = session.get(Order, order_id)
-    assert order is not None and order.id is not None
-    if order.status != OrderStatus.PENDING:
-        return payment
-    now = utcnow()
-    claimed = session.execute(
-        update(Payment)
-        .where(col(Payment.id) == payment.id, col(Payment.intent_id).is_(None),
-               or_(col(Payment.intent_claimed_at).is_(None),
-                   col(Payment.intent_claimed_at) < now - timedelta(seconds=CLAIM_SECONDS)))
-        .values(intent_claimed_at=now)
-    ).rowcount  # type: ignore[attr-defined]
-    session.commit()
-    if claimed != 1:
-        return _wait_for_intent(session, payment.id)
-    number = order_number(order.id, order.created_at)
-    user = session.get(User, order.user_id)
-    try:
-        processor = get_processor(payment.processor)
-        result = processor.create_intent(CreateIntent(
-            amount=payment.amount, currency=payment.currency, order_id=order.id,
-            order_number=number, idempotency_key=f"order-{order.id}-intent",
-            customer_email=user.email if user else "", description=f"Order {number}",
-            metadata={"order_id": str(order.id), "order_number": number},
-        ))
-    except ProcessorError as exc:
-        session.execute(update(Payment).where(col(Payment.id) == payment.id)
-                        .values(intent_claimed_at=None))
-        session.commit()
-        raise DomainError("payment_unavailable",
-                          f"The payment service could not start your payment: {exc.message}",
-                          kind=ErrorKind.CONFLICT) from None
-    payment = session.exec(select(Payment).where(Payment.id == payment.id).with_for_update()
-                           ).one()
-    payment.intent_id = result.intent_id
-    payment.client_secret = result.client_secret
-    payment.processor_response = {**dict(result.raw), "next_action_url": result.next_action_url}
-    payment.updated_at = utcnow()
-    session.add(payment)
-    session.add(PaymentEvent(
-        processor=payment.processor, event_id=f"api:create:{result.intent_id}",
-        event_type="intent.created", source="api", intent_id=result.intent_id,
-        payment_id=payment.id, payload=dict(result.raw), status="processed",
-        outcome=f"intent created ({result.status.value})", processed_at=utcnow(),
-    ))
-    if result.status is not IntentStatus.REQUIRES_PAYMENT:
-        apply_intent_result(session=session, payment=payment, result=result, source="api")
-    session.commit()
-    return payment
-
-
-def _wait_for_intent(session: Session, payment_id: int) -> Payment:
-    deadline = time.monotonic() + WAIT_FOR_INTENT_SECONDS
-    while time.monotonic() < deadline:
-        session.expire_all()
-        payment = session.get(Payment, payment_id)
-        if payment is not None and payment.intent_id:
-            return payment
-        time.sleep(0.05)
-    raise DomainError("checkout_in_progress", "Your payment is being set up; try again in a "
-                      "moment.", kind=ErrorKind.CONFLICT, retry_after_seconds=2)
-
-
-@dataclass(frozen=True)
-class CheckoutSummary:
-    number: str
-    status: str
-    payment_status: str
-    processor: str
-    lines: list[dict[str, str]]
-    labels: dict[str, str]
-    discount_code: str
-    tax_label: str
-    display_note: str
-    failure_reason: str
-    next_action_url: str
-    client_secret: str
-    publishable_key: str
-    locked_until: str
-    email: str
-
-
-def checkout_summary(*, session: Session, actor: Actor, number: str) -> CheckoutSummary:
-    """What the checkout page shows for one of the learner's orders."""
-    order = order_for(session, actor.user_id, number)
-    assert order.id is not None
-    payment = _payment_of(session, order.id)
-    locale = get_settings().default_locale
-    rows = session.exec(
-        select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
-    ).all()
-
-    def money(amount: int) -> str:
-        return format_minor(amount, order.currency, locale)
-
-    display_note = settlement_note(order)
-    return CheckoutSummary(
-        number=order_number(order.id, order.created_at), status=order.status,
-        payment_status=payment.status if payment else "",
-        processor=order.processor,
-        lines=[{"title": r.title, "kind": r.item_type.title(), "amount": money(r.list_amount),
-                "discount": f"− {money(r.discount_amount)}" if r.discount_amount else ""}
-               for r in rows],
-        labels={"subtotal": money(order.subtotal), "discount": money(order.discount_amount),
-                "tax": money(order.tax_amount), "total": money(order.total)},
-        discount_code=order.discount_code, tax_label=order.tax_label or "Tax",
-        display_note=display_note,
-        failure_reason=(payment.failure_reason if payment and payment.status == "failed"
-                        else order.failure_reason if order.status == "failed" else ""),
-        next_action_url=((payment.processor_response or {}).get("next_action_url", "")
-                         if payment and payment.status == "requires_action" else ""),
-        client_secret=payment.client_secret if payment else "",
-        publishable_key=get_settings().stripe_publishable_key,
-        locked_until=order.prices_locked_until.strftime("%H:%M UTC"),
-        email=actor.email,
-    )

@@ -26,11 +26,10 @@ from commerce_dash.models.commerce import Order, Payment, PaymentDispute
 from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.payments.base import Dispute, WebhookEvent
 from commerce_dash.services.commerce.order_status import transition_order
+from commerce_dash.services.commerce.refund_settlement import external_lines, settle_locked
 from commerce_dash.services.commerce.refund_status import new_refund_request
-from commerce_dash.services.commerce.refunds import external_lines, settle_locked
-from commerce_dash.services.platform.audit import record_audit
-from commerce_dash.services.revenue.ledger import record_dispute_fee
-from commerce_dash.services.revenue.payouts import hold_order, release_order
+from commerce_dash.services.platform import record_audit
+from commerce_dash.services.revenue import hold_order, record_dispute_fee, release_order
 from commerce_dash.settings import get_settings
 
 

@@ -16,7 +16,7 @@ from commerce_dash.models.accounts import User, UserRole
 from commerce_dash.models.catalog import Course, Program
 from commerce_dash.notify.message import EmailMessage
 from commerce_dash.notify.render import render_email, template_spec
-from commerce_dash.services.catalog.pricing import prices_in_force
+from commerce_dash.services.catalog import prices_in_force
 from commerce_dash.settings import get_settings
 
 PREVIEW_ORDER_NUMBER = "ORD-PREVIEW-0001"

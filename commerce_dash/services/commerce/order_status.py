@@ -2,9 +2,9 @@
 transition per entity).
 
 Each checks the state machine of ``domain/orders.py``, writes the audit row and returns the
-entity, in the caller's transaction. Moving to the state the entity is already in returns it
-unchanged (no second audit row); a move the table refuses is a DomainError (409) naming both
-states. Callers that treat a refused move as "nothing to do" ask ``can_move_*`` first.
+entity, in the caller's transaction (through ``platform/transitions.guarded_move``). Moving
+to the state the entity is already in returns it unchanged (no second audit row); a move the
+table refuses is a DomainError (409) naming both states. Callers that treat a refused move as "nothing to do" ask ``can_move_*`` first.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from commerce_dash.domain.orders import (
     require_payment_move,
 )
 from commerce_dash.models.commerce import Order, Payment
-from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform import guarded_move
 
 __all__ = ["transition_order", "transition_payment"]
 
@@ -36,18 +36,9 @@ def transition_order(
     ``action``, ``before`` and ``after`` name the audit row (default ``order.<target>`` and
     the two statuses).
     """
-    goal = OrderStatus(target).value
-    current = order.status
-    if current == goal:
-        return order
-    require_order_move(current, goal)
-    order.status = goal
-    session.add(order)
-    record_audit(session=session, actor=actor, action=action or f"order.{goal}",
-                 entity_type="order", entity_id=order.id,
-                 before={"status": current} if before is None else before,
-                 after={"status": goal} if after is None else after, reason=reason)
-    return order
+    return guarded_move(session=session, entity=order, goal=OrderStatus(target).value,
+                        require_move=require_order_move, entity_type="order", actor=actor,
+                        action=action, reason=reason, before=before, after=after)
 
 
 def transition_payment(
@@ -56,14 +47,6 @@ def transition_payment(
     after: dict[str, Any] | None = None,
 ) -> Payment:
     """Move ``payment`` to ``target`` (checked, audited); already there: returned unchanged."""
-    goal = PaymentStatus(target).value
-    current = payment.status
-    if current == goal:
-        return payment
-    require_payment_move(current, goal)
-    payment.status = goal
-    session.add(payment)
-    record_audit(session=session, actor=actor, action=action or f"payment.{goal}",
-                 entity_type="payment", entity_id=payment.id, before={"status": current},
-                 after={"status": goal} if after is None else after, reason=reason)
-    return payment
+    return guarded_move(session=session, entity=payment, goal=PaymentStatus(target).value,
+                        require_move=require_payment_move, entity_type="payment",
+                        actor=actor, action=action, reason=reason, after=after)

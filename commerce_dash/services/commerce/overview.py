@@ -17,8 +17,8 @@ from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.models.commerce import Order, PaymentEvent, RefundRequest
 from commerce_dash.outbox import status_counts
 from commerce_dash.services.commerce.payment_review import held_count
-from commerce_dash.services.enrollment.registrations import pending_count
-from commerce_dash.services.platform.org import department_parents
+from commerce_dash.services.enrollment import pending_count
+from commerce_dash.services.platform import department_parents
 from commerce_dash.settings import get_settings
 
 

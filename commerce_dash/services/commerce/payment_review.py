@@ -17,7 +17,7 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.models.accounts import User
 from commerce_dash.models.commerce import Payment, PaymentReview
-from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform import record_audit
 from commerce_dash.settings import get_settings
 
 __all__ = [

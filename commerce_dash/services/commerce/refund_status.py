@@ -2,7 +2,8 @@
 entity), and the one place a refund request is created (``new_refund_request``).
 
 ``transition_refund`` checks the pipeline of ``domain/refunds.py``, writes the audit row and
-returns the request, in the caller's transaction. Moving to the state the request is already
+returns the request, in the caller's transaction (through
+``platform/transitions.guarded_move``). Moving to the state the request is already
 in returns it unchanged (no second audit row); a move the pipeline refuses is a DomainError
 (409) naming both states.
 """
@@ -16,7 +17,7 @@ from sqlmodel import Session
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.refunds import RefundStatus, require_move
 from commerce_dash.models.commerce import RefundRequest
-from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform import add_created, guarded_move
 
 __all__ = ["new_refund_request", "transition_refund"]
 
@@ -29,12 +30,9 @@ def new_refund_request(
     returned at the processor or by a chargeback), flushed for its id, and audited."""
     if status not in (RefundStatus.REQUESTED, RefundStatus.PROCESSING):
         raise ValueError(f"A refund request starts requested or processing, not {status}")
-    request = RefundRequest(status=status.value, **fields)
-    session.add(request)
-    session.flush()
-    record_audit(session=session, actor=actor, action=action, entity_type="refund_request",
-                 entity_id=request.id, after=audit_after, reason=audit_reason)
-    return request
+    return add_created(session=session, actor=actor,
+                       row=RefundRequest(status=status.value, **fields), action=action,
+                       entity_type="refund_request", after=audit_after, reason=audit_reason)
 
 
 def transition_refund(
@@ -51,16 +49,7 @@ def transition_refund(
     ``refund.retried``): then no second row is written.
     """
     goal = RefundStatus(target).value
-    current = request.status
-    if current == goal:
-        return request
-    require_move(current, goal)
-    request.status = goal
-    session.add(request)
-    if audited_by:
-        return request
-    record_audit(session=session, actor=actor, action=action or f"refund.{goal}",
-                 entity_type="refund_request", entity_id=request.id,
-                 before={"status": current} if before is None else before,
-                 after={"status": goal} if after is None else after, reason=reason)
-    return request
+    return guarded_move(session=session, entity=request, goal=goal, require_move=require_move,
+                        entity_type="refund_request", actor=actor,
+                        action=action or f"refund.{goal}", reason=reason, before=before,
+                        after=after, audited=not audited_by)

@@ -25,17 +25,17 @@ from commerce_dash.domain.orders import (
 )
 from commerce_dash.models.accounts import User
 from commerce_dash.models.commerce import Cart, Order, OrderLine, Payment
-from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
+from commerce_dash.models.pricing import DiscountRedemption
 from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.payments.base import IntentResult, IntentStatus
 from commerce_dash.services.commerce.cart import clear_purchased
+from commerce_dash.services.commerce.discount_uses import give_back_use
 from commerce_dash.services.commerce.order_status import transition_order, transition_payment
 from commerce_dash.services.commerce.payment_review import hold_after_failures
-from commerce_dash.services.commerce.refunds import refund_duplicates
-from commerce_dash.services.enrollment.ownership import owned_elsewhere
-from commerce_dash.services.enrollment.registrations import create_for_order
-from commerce_dash.services.platform.audit import record_audit
-from commerce_dash.services.revenue.ledger import record_order
+from commerce_dash.services.commerce.refund_requests import refund_duplicates
+from commerce_dash.services.enrollment import create_for_order, owned_elsewhere
+from commerce_dash.services.platform import record_audit
+from commerce_dash.services.revenue import record_order
 from commerce_dash.settings import get_settings
 
 # Work that must happen in the completing transaction: the revenue ledger (which queues the
@@ -215,18 +215,7 @@ def fail_order(*, session: Session, order: Order, reason: str, at: datetime,
         order.failed_at = at
     order.updated_at = at
     session.add(order)
-    released = session.execute(
-        update(DiscountRedemption)
-        .where(col(DiscountRedemption.order_ref) == number,
-               col(DiscountRedemption.status) == "reserved")
-        .values(status="released", at=at)
-    ).rowcount  # type: ignore[attr-defined]
-    if released and order.discount_code_id is not None:
-        session.execute(
-            update(DiscountCode)
-            .where(col(DiscountCode.id) == order.discount_code_id, col(DiscountCode.uses_count) > 0)
-            .values(uses_count=DiscountCode.uses_count - 1)
-        )
+    give_back_use(session, order, was="reserved", becomes="released", at=at)
     if order.cart_id is not None:
         cart = session.get(Cart, order.cart_id)
         if cart is not None and cart.checkout_order_id == order.id:

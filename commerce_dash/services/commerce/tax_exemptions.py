@@ -1,5 +1,6 @@
 """Who pays no tax: a learner, or an organisation by e-mail domain (or a parent domain of it).
-Read by every tax provider before it prices anything; the admin side is in ``tax.py``."""
+Read by every tax provider before it prices anything; the admin side is in
+``tax_exemption_admin.py``."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -34,13 +35,25 @@ from commerce_dash.domain.tax import (
     percent_label,
     zero_quote,
 )
-from commerce_dash.services.commerce.tax_exemptions import is_exempt
 from commerce_dash.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 TAXJAR_TIMEOUT_SECONDS = 10
 UNAVAILABLE_MESSAGE = "We couldn't calculate tax right now; try again in a moment."
+
+
+@dataclass(frozen=True)
+class TaxRequest:
+    """What a tax provider is asked: the lines (amounts after discount, minor units of
+    ``currency``), the buyer's checked address, and whether the buyer is exempt (decided once,
+    in ``tax.quote_tax``, before any provider is asked)."""
+
+    session: Session
+    lines: Sequence[TaxableLine]
+    currency: str
+    address: TaxAddress
+    exempt: bool
 
 
 class TaxJarHTTPError(Exception):
@@ -146,17 +159,9 @@ class TaxJarProvider:
         ]
         return payload
 
-    def quote(
-        self,
-        *,
-        session: Session,
-        lines: Sequence[TaxableLine],
-        currency: str,
-        address: TaxAddress,
-        user_id: int | None,
-        user_email: str | None,
-    ) -> TaxQuote:
-        if is_exempt(session=session, user_id=user_id, user_email=user_email):
+    def quote(self, request: TaxRequest) -> TaxQuote:
+        lines, currency, address = request.lines, request.currency, request.address
+        if request.exempt:
             return exempt_quote(lines, self.name)
         if not lines or all(line.amount == 0 for line in lines):
             return zero_quote(lines, "No tax", self.name)

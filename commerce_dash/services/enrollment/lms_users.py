@@ -17,7 +17,7 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.accounts import User
 from commerce_dash.models.integrations import ApiConnector, LmsUserLink
-from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform import record_audit
 
 MAX_USERS_PER_SYNC = 1000
 

@@ -19,7 +19,7 @@ from commerce_dash.domain.registrations import EnrollmentStatus, RegistrationSta
 from commerce_dash.models.catalog import ProgramCourse
 from commerce_dash.models.commerce import Order, OrderLine
 from commerce_dash.models.enrollment import Enrollment, Registration
-from commerce_dash.services.catalog.catalog import course_titles
+from commerce_dash.services.catalog import course_titles
 
 _LIVE_REGISTRATIONS = (RegistrationStatus.PENDING.value, RegistrationStatus.APPROVED.value,
                        RegistrationStatus.ENROLLED.value)

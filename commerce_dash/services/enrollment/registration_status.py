@@ -3,8 +3,8 @@ guarded transition per entity), and the one sync of a program registration's sta
 
 ``transition_registration`` and ``transition_enrollment`` check the state machines of
 ``domain/registrations.py``, write the audit row and return the entity, in the caller's
-transaction. Moving to the state the entity is already in returns it unchanged (no second
-audit row); a move the table refuses is a DomainError (409) naming both states.
+transaction (through ``platform/transitions.guarded_move``). Moving to the state the entity
+is already in returns it unchanged (no second audit row); a move the table refuses is a DomainError (409) naming both states.
 
 A program registration has no moves of its own: its status follows its courses'
 (``sync_program_registrations``), audited when it changes.
@@ -26,7 +26,7 @@ from commerce_dash.domain.registrations import (
     require_registration_move,
 )
 from commerce_dash.models.enrollment import Enrollment, Registration
-from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform import guarded_move, record_audit
 
 __all__ = [
     "new_enrollment",
@@ -46,18 +46,10 @@ def transition_registration(
     ``action``, ``before`` and ``after`` name the audit row (default
     ``registration.<target>`` and the two statuses).
     """
-    goal = RegistrationStatus(target).value
-    current = registration.status
-    if current == goal:
-        return registration
-    require_registration_move(current, goal)
-    registration.status = goal
-    session.add(registration)
-    record_audit(session=session, actor=actor, action=action or f"registration.{goal}",
-                 entity_type="registration", entity_id=registration.id,
-                 before={"status": current} if before is None else before,
-                 after={"status": goal} if after is None else after, reason=reason)
-    return registration
+    return guarded_move(session=session, entity=registration,
+                        goal=RegistrationStatus(target).value,
+                        require_move=require_registration_move, entity_type="registration",
+                        actor=actor, action=action, reason=reason, before=before, after=after)
 
 
 def transition_enrollment(
@@ -66,18 +58,10 @@ def transition_enrollment(
     before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
 ) -> Enrollment:
     """Move ``enrollment`` to ``target`` (checked, audited); already there: unchanged."""
-    goal = EnrollmentStatus(target).value
-    current = enrollment.status
-    if current == goal:
-        return enrollment
-    require_enrollment_move(current, goal)
-    enrollment.status = goal
-    session.add(enrollment)
-    record_audit(session=session, actor=actor, action=action or f"enrollment.{goal}",
-                 entity_type="enrollment", entity_id=enrollment.id,
-                 before={"status": current} if before is None else before,
-                 after={"status": goal} if after is None else after, reason=reason)
-    return enrollment
+    return guarded_move(session=session, entity=enrollment,
+                        goal=EnrollmentStatus(target).value,
+                        require_move=require_enrollment_move, entity_type="enrollment",
+                        actor=actor, action=action, reason=reason, before=before, after=after)
 
 
 def new_enrollment(*, session: Session, registration: Registration, mode: str,

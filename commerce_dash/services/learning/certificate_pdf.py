@@ -5,31 +5,25 @@ Layout, top to bottom: logo, department, title; "presented to", the recipient's 
 filled body, the course title and the completion details, vertically centred in the space
 left; signatures; footer text; a strip with the QR code, the certificate number and the
 verification address. Text shrinks to fit its box instead of overflowing it.
+
+This module draws the page and is the PDF's public face: its fonts (``certificate_fonts.py``),
+drawing helpers (``certificate_drawing.py``), the image check (``certificate_images.py``) and
+the preview (``certificate_preview.py``) are re-exported, so callers import them from here.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
 from datetime import date
-from functools import cache
 from io import BytesIO
-from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
-import qrcode
-from PIL import Image
 from reportlab import rl_config
-from reportlab.lib.colors import Color, HexColor, white
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape, portrait
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader, simpleSplit
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
@@ -42,30 +36,36 @@ from commerce_dash.domain.certificate_design import (
     validate_design,
     variables_of,
 )
-from commerce_dash.domain.errors import DomainError
+from commerce_dash.services.learning.certificate_drawing import (
+    INK,
+    centred_style,
+    draw_qr,
+    fit_box,
+    fit_flowables,
+    paragraph_markup,
+    shrink_to_fit,
+    stack_flowables,
+    tint,
+)
+from commerce_dash.services.learning.certificate_fonts import faces_for
+from commerce_dash.services.learning.certificate_preview import render_preview_png, sample_facts
 
 log = logging.getLogger(__name__)
 
-# (regular, bold, italic) faces of each base family a design may choose.
-FACES: dict[str, tuple[str, str, str]] = {
-    "Helvetica": ("Helvetica", "Helvetica-Bold", "Helvetica-Oblique"),
-    "Times-Roman": ("Times-Roman", "Times-Bold", "Times-Italic"),
-    "Courier": ("Courier", "Courier-Bold", "Courier-Oblique"),
-}
-# The base faces print only Windows-1252 (a "Ł" comes out as a black box); a certificate
-# with other letters uses the matching DejaVu family, embedded, when the system has it.
-UNICODE_FACES: dict[str, tuple[str, str, str]] = {
-    "Helvetica": ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"),
-    "Times-Roman": ("DejaVuSerif", "DejaVuSerif-Bold", "DejaVuSerif-Italic"),
-    "Courier": ("DejaVuSansMono", "DejaVuSansMono-Bold", "DejaVuSansMono-Oblique"),
-}
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
-             Path("/usr/share/fonts/TTF"), Path("/Library/Fonts"))
-INK = HexColor("#1e2329")
+__all__ = [
+    "INK",
+    "MUTED",
+    "QR_SIZE",
+    "REVOKED_RED",
+    "faces_for",
+    "render_certificate_pdf",
+    "render_preview_png",
+    "sample_facts",
+]
+
+
 MUTED = HexColor("#5b6470")
 REVOKED_RED = HexColor("#c0162b")
-IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
-MAX_IMAGE_SIDE = 4000
 PAD_X, PAD_TOP, PAD_BOTTOM = 50.0, 46.0, 38.0  # content inset from the page edge
 QR_SIZE = 64.0
 
@@ -132,7 +132,7 @@ class _Page:
         self.values = variables_of(facts)
         self.regular, self.bold, self.italic = faces_for(design.font, _printed(facts, design))
         self.primary = HexColor(design.primary_color)
-        self.tint = _mix(self.primary, 0.78)
+        self.tint = tint(self.primary, 0.78)
         self.left, self.right = PAD_X, self.width - PAD_X
         self.portrait = design.orientation == "portrait"
 
@@ -179,11 +179,11 @@ class _Page:
         logo = _reader(self.design.logo) if self.design.logo else None
         if logo is not None:
             max_h = 72.0 if self.portrait else 54.0
-            w, h = _fit_box(logo.getSize(), 200.0, max_h)
+            w, h = fit_box(logo.getSize(), 200.0, max_h)
             self.c.drawImage(logo, (self.width - w) / 2, y - h, w, h, mask="auto")
             y -= h + 14
         department = self.facts.department_name.upper()
-        size = _shrink(department, self.bold, 9.5, self.right - self.left, spacing=2.2)
+        size = shrink_to_fit(department, self.bold, 9.5, self.right - self.left, spacing=2.2)
         self.c.saveState()  # the character spacing would otherwise stay for later text
         self.c.setFillColor(MUTED)
         text = self.c.beginText()
@@ -197,9 +197,9 @@ class _Page:
         y -= size + 10
         title = fill(self.design.title_text, self.values)
         box = 88.0 if self.portrait else 50.0
-        flows, used = _fit(lambda s: [Paragraph(_markup(title), _style(
+        flows, used = fit_flowables(lambda s: [Paragraph(paragraph_markup(title), centred_style(
             self.bold, 36 * s, self.primary, leading=1.15))], self.right - self.left, box, 0.45)
-        return _stack(self.c, flows, self.left, self.right - self.left, y, used)
+        return stack_flowables(self.c, flows, self.left, self.right - self.left, y, used)
 
     def _middle(self, top: float, bottom: float) -> None:
         """Name, body, course and details, shrunk together to fit between ``top`` and
@@ -210,25 +210,25 @@ class _Page:
 
         def build(s: float) -> list[Flowable]:
             flows: list[Flowable] = [
-                Paragraph("Presented to", _style(self.italic, 13 * s, MUTED)),
+                Paragraph("Presented to", centred_style(self.italic, 13 * s, MUTED)),
                 Spacer(1, 6 * s * air),
-                Paragraph(_markup(facts.recipient_name), _style(self.bold, 34 * s, INK, 1.1)),
+                Paragraph(paragraph_markup(facts.recipient_name), centred_style(self.bold, 34 * s, INK, 1.1)),
                 Spacer(1, 8 * s), _Ornament(self.primary, 220 * s), Spacer(1, 12 * s * air),
-                Paragraph(_markup(body), _style(self.regular, 13 * s, INK, 1.4)),
+                Paragraph(paragraph_markup(body), centred_style(self.regular, 13 * s, INK, 1.4)),
                 Spacer(1, 12 * s * air),
-                Paragraph(_markup(facts.course_title), _style(self.bold, 20 * s,
+                Paragraph(paragraph_markup(facts.course_title), centred_style(self.bold, 20 * s,
                                                               self.primary, 1.15)),
             ]
             details = self._details()
             if details:
                 flows += [Spacer(1, 7 * s * air),
-                          Paragraph(_markup(details), _style(self.italic, 11 * s, MUTED))]
+                          Paragraph(paragraph_markup(details), centred_style(self.italic, 11 * s, MUTED))]
             return flows
 
-        flows, used = _fit(build, width, top - bottom, 0.35, start=1.3 if self.portrait else 1.0)
+        flows, used = fit_flowables(build, width, top - bottom, 0.35, start=1.3 if self.portrait else 1.0)
         slack = max(0.0, top - bottom - used)
         x = (self.width - width) / 2
-        _stack(self.c, flows, x, width, top - slack * (0.4 if self.portrait else 0.5), used)
+        stack_flowables(self.c, flows, x, width, top - slack * (0.4 if self.portrait else 0.5), used)
 
     def _details(self) -> str:
         parts = [f"Completed on {format_date(self.facts.completed_on)}"]
@@ -268,14 +268,14 @@ class _Page:
         top = line_y + 30
         image = _reader(signature.image) if signature.image else None
         if image is not None:
-            w, h = _fit_box(image.getSize(), rule, 42.0)
+            w, h = fit_box(image.getSize(), rule, 42.0)
             c.drawImage(image, centre - w / 2, line_y + 2, w, h, mask="auto")
             top = max(top, line_y + 2 + h)
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.6)
         c.line(centre - rule / 2, line_y, centre + rule / 2, line_y)
         c.setFillColor(INK)
-        size = _shrink(signature.name, self.bold, 10.5, room, floor=6.0)
+        size = shrink_to_fit(signature.name, self.bold, 10.5, room, floor=6.0)
         c.setFont(self.bold, size)
         c.drawCentredString(centre, line_y - 13, signature.name)
         lines, size = title
@@ -289,16 +289,16 @@ class _Page:
         footer = fill(self.design.footer_text, self.values).strip()
         if not footer:
             return bottom
-        flows, used = _fit(lambda s: [Paragraph(_markup(footer), _style(
+        flows, used = fit_flowables(lambda s: [Paragraph(paragraph_markup(footer), centred_style(
             self.italic, 9 * s, MUTED, 1.3))], self.right - self.left, 36.0, 0.6)
-        _stack(self.c, flows, self.left, self.right - self.left, bottom + 8 + used, used)
+        stack_flowables(self.c, flows, self.left, self.right - self.left, bottom + 8 + used, used)
         return bottom + 8 + used
 
     def _verification_strip(self) -> float:
         """QR code, number, address, dates along the bottom; returns the y above the strip."""
         c, facts = self.c, self.facts
         y0 = PAD_BOTTOM
-        _draw_qr(c, facts.verification_url, self.left, y0, QR_SIZE)
+        draw_qr(c, facts.verification_url, self.left, y0, QR_SIZE)
         c.linkURL(facts.verification_url, (self.left, y0, self.left + QR_SIZE, y0 + QR_SIZE),
                   relative=0, thickness=0)
         x = self.left + QR_SIZE + 14
@@ -307,7 +307,7 @@ class _Page:
         c.setFont(self.bold, 10)
         c.drawString(x, y0 + QR_SIZE - 14, f"Certificate No. {facts.number}")
         label = "Verify at "
-        size = _shrink(label + facts.verification_url, self.regular, 9, room, floor=5.0)
+        size = shrink_to_fit(label + facts.verification_url, self.regular, 9, room, floor=5.0)
         c.setFont(self.regular, size)
         c.setFillColor(MUTED)
         c.drawString(x, y0 + QR_SIZE - 32, label)
@@ -339,28 +339,6 @@ class _Page:
         c.restoreState()
 
 
-def faces_for(font: str, texts: Sequence[str]) -> tuple[str, str, str]:
-    """(regular, bold, italic) font names able to print ``texts`` in the design's family:
-    the base faces when Windows-1252 covers them, else DejaVu if installed."""
-    try:
-        "".join(texts).encode("cp1252")
-        return FACES[font]
-    except UnicodeEncodeError:
-        return _unicode_faces(font) or FACES[font]
-
-
-@cache
-def _unicode_faces(font: str) -> tuple[str, str, str] | None:
-    faces = UNICODE_FACES[font]
-    for folder in FONT_DIRS:
-        if all((folder / f"{face}.ttf").is_file() for face in faces):
-            for face in faces:
-                pdfmetrics.registerFont(TTFont(face, str(folder / f"{face}.ttf")))
-            return faces
-    log.warning("no DejaVu fonts found: letters outside Windows-1252 print as boxes")
-    return None
-
-
 def _printed(facts: CertificateFacts, design: TemplateDesign) -> list[str]:
     values = variables_of(facts)
     texts = [fill(t, values) for t in (design.title_text, design.body_text,
@@ -372,89 +350,6 @@ def _printed(facts: CertificateFacts, design: TemplateDesign) -> list[str]:
 def _dates_line(issued: date, expires: date | None) -> str:
     line = f"Issued {format_date(issued)}"
     return f"{line}  ·  Valid until {format_date(expires)}" if expires else line
-
-
-def _draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
-    """The QR code as vector squares (crisp at any zoom) on a white quiet zone."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    code.add_data(data)
-    code.make(fit=True)
-    matrix: list[list[bool]] = code.get_matrix()
-    n = len(matrix)
-    module = size / n
-    quiet = 3 * module
-    c.setFillColor(white)
-    c.rect(x - quiet, y - quiet, size + 2 * quiet, size + 2 * quiet, stroke=0, fill=1)
-    path = c.beginPath()
-    for row, cells in enumerate(matrix):
-        top = y + size - (row + 1) * module
-        col = 0
-        while col < n:
-            if not cells[col]:
-                col += 1
-                continue
-            start = col
-            while col < n and cells[col]:
-                col += 1
-            path.rect(x + start * module, top, (col - start) * module, module)
-    c.setFillColor(INK)
-    c.drawPath(path, stroke=0, fill=1)
-
-
-def _fit(build: Callable[[float], list[Flowable]], width: float, height: float,
-         floor: float, *, start: float = 1.0) -> tuple[list[Flowable], float]:
-    """The flowables at the largest scale (``start`` down to ``floor``) whose height fits."""
-    scale = start
-    while True:
-        flows = build(scale)
-        used = sum(f.wrap(width, height)[1] for f in flows)
-        if used <= height or scale <= floor:
-            return flows, used
-        scale = max(floor, scale - 0.04)
-
-
-def _stack(c: Canvas, flows: Sequence[Flowable], x: float, width: float, top: float,
-           used: float) -> float:
-    """Draw wrapped flowables one under another from ``top``; returns the y below them."""
-    y = top
-    for flow in flows:
-        _, h = flow.wrap(width, used)
-        flow.drawOn(c, x, y - h)
-        y -= h
-    return y
-
-
-def _style(font: str, size: float, colour: Color, leading: float = 1.2) -> ParagraphStyle:
-    return ParagraphStyle(f"{font}-{size:.2f}", fontName=font, fontSize=size,
-                          leading=size * leading, alignment=TA_CENTER, textColor=colour)
-
-
-def _markup(text: str) -> str:
-    """User text as Paragraph markup: escaped, line breaks kept."""
-    return "<br/>".join(escape(line) for line in text.splitlines())
-
-
-def _shrink(text: str, font: str, size: float, width: float, *, floor: float = 6.0,
-            spacing: float = 0.0) -> float:
-    """The largest font size up to ``size`` at which one line of ``text`` fits ``width``."""
-    natural = stringWidth(text, font, size)
-    extra = spacing * max(len(text) - 1, 0)
-    if natural + extra <= width or natural == 0:
-        return size
-    return max(floor, size * (width - extra) / natural)
-
-
-def _fit_box(size: tuple[int, int], max_w: float, max_h: float) -> tuple[float, float]:
-    w, h = size
-    scale = min(max_w / w, max_h / h)
-    return w * scale, h * scale
-
-
-def _mix(colour: Color, towards_white: float) -> Color:
-    def channel(value: float) -> float:
-        return float(value + (1 - value) * towards_white)
-
-    return Color(channel(colour.red), channel(colour.green), channel(colour.blue))
 
 
 def _reader(data: bytes | None) -> Any:
@@ -470,74 +365,3 @@ def _reader(data: bytes | None) -> Any:
         return None
 
 
-def render_preview_png(pdf: bytes, *, width_px: int = 1000) -> bytes:
-    """Page 1 of ``pdf`` as a PNG ``width_px`` wide (height keeps the page's aspect)."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(pdf)
-    try:
-        page = document[0]
-        try:
-            bitmap = page.render(scale=width_px / page.get_width())
-            try:
-                image = bitmap.to_pil()
-                if image.width != width_px:  # rounding of the scale, off by a pixel at most
-                    ratio = image.height / image.width
-                    image = image.resize((width_px, round(width_px * ratio)))
-                out = BytesIO()
-                # level 2: half the time of the default 6 for a file about 15% larger
-                image.save(out, format="PNG", compress_level=2)
-            finally:
-                bitmap.close()
-        finally:
-            page.close()
-    finally:
-        document.close()
-    return out.getvalue()
-
-
-def inspect_image(data: bytes, *, max_bytes: int = 2_000_000) -> tuple[str, int, int]:
-    """Check an uploaded PNG or JPEG; returns (content type, width, height) or raises
-    DomainError ``invalid_image`` saying what is wrong."""
-    if not data:
-        raise _invalid("The image is empty.")
-    if len(data) > max_bytes:
-        raise _invalid(f"The image is too large: at most {max_bytes / 1_000_000:g} MB.")
-    try:
-        with Image.open(BytesIO(data)) as image:
-            kind = image.format or ""
-            width, height = image.size
-            if kind not in IMAGE_TYPES:
-                raise _invalid("Only PNG or JPEG images can be used.")
-            if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
-                raise _invalid(f"The image is too big: at most {MAX_IMAGE_SIDE} x "
-                               f"{MAX_IMAGE_SIDE} pixels.")
-            image.load()  # decodes every pixel: a truncated or corrupt file fails here
-    except DomainError:
-        raise
-    except Exception as exc:  # Pillow raises many types for bad data; all mean the same
-        raise _invalid("The file is not a readable PNG or JPEG image.") from exc
-    if width < 1 or height < 1:
-        raise _invalid("The image is empty.")
-    return IMAGE_TYPES[kind], width, height
-
-
-def _invalid(message: str) -> DomainError:
-    return DomainError("invalid_image", message, field="image")
-
-
-def sample_facts(verification_base: str = "https://example.org/verify") -> CertificateFacts:
-    """Realistic made-up facts for previewing a template."""
-    number = "CERT-2026-SAMPLE"
-    return CertificateFacts(
-        number=number,
-        recipient_name="Alex Morgan",
-        course_title="Data Analysis with Python",
-        certificate_title="Certificate of Completion",
-        department_name="School of Data",
-        completed_on=date(2026, 11, 20),
-        issued_on=date(2026, 11, 22),
-        verification_url=f"{verification_base.rstrip('/')}/{number}",
-        grade="A",
-        percentage=92,
-    )

@@ -4,12 +4,13 @@ Dept-admins manage the templates of their departments; one template per departme
 the default, which new certificates of that department (or of a subdepartment without its
 own default) are issued with. Every edit bumps the template's ``version``, which is part of
 each rendered PDF's cache fingerprint, so no stale PDF is served after a change.
+
+This module holds the templates and is their public face: uploaded images and department
+logos (``certificate_uploads.py``) are re-exported, so callers import them from here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.actor import Actor, require_section
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.certificate_design import (
     DEFAULT_BODY,
     FONTS,
@@ -29,24 +30,48 @@ from commerce_dash.domain.certificate_design import (
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
 from commerce_dash.models.catalog import Department
-from commerce_dash.models.certificates import Certificate, CertificateTemplate, StoredImage
-from commerce_dash.services.learning.certificate_pdf import (
-    inspect_image,
-    render_certificate_pdf,
-    render_preview_png,
-    sample_facts,
+from commerce_dash.models.certificates import Certificate, CertificateTemplate
+from commerce_dash.services.learning.certificate_pdf import render_certificate_pdf
+from commerce_dash.services.learning.certificate_preview import render_preview_png, sample_facts
+from commerce_dash.services.learning.certificate_uploads import (
+    SECTION,
+    check_image,
+    claim_images,
+    department_logo_id,
+    image_by_key,
+    image_bytes,
+    set_department_logo,
+    store_image,
 )
-from commerce_dash.services.platform.audit import record_audit
-from commerce_dash.services.platform.org import (
-    department_options,
+from commerce_dash.services.platform import (
+    add_created,
     department_parents,
     managed_departments,
+    record_audit,
     require_managed,
 )
 from commerce_dash.settings import get_settings
 
-SECTION = "certificates"
-IMAGE_PURPOSES = ("logo", "signature", "background")
+__all__ = [
+    "SECTION",
+    "SignatureIn",
+    "TemplateIn",
+    "TemplateRow",
+    "create_template",
+    "delete_template",
+    "department_logo_id",
+    "design_of",
+    "get_template",
+    "image_by_key",
+    "list_templates",
+    "preview_png",
+    "set_default_template",
+    "set_department_logo",
+    "store_image",
+    "template_for_department",
+    "template_in_of",
+    "update_template",
+]
 
 
 @dataclass(frozen=True)
@@ -85,167 +110,8 @@ class TemplateRow:
     updated_at: str
 
 
-# -- images ----------------------------------------------------------------------------------
-
-
-def upload_department(*, session: Session, actor: Actor | None,
-                      department_id: int | None) -> int | None:
-    """The department an upload is stored for, checked before the file is read: one the
-    actor manages (the one given, else their only one), or None (no department yet) for a
-    super-admin who names none."""
-    actor = require_section(actor, SECTION)
-    if department_id is not None:
-        require_managed(session, actor, SECTION, department_id)
-        if session.get(Department, department_id) is None:
-            raise not_found("department", department_id)
-        return department_id
-    scope = managed_departments(session=session, actor=actor, section=SECTION)
-    if scope is None:
-        return None
-    if len(scope) == 1:
-        return next(iter(scope))
-    raise DomainError("department_required", "Choose the department the image is for.",
-                      field="department_id")
-
-
-def store_image(*, session: Session, actor: Actor | None, data: bytes, filename: str,
-                purpose: str, department_id: int | None = None) -> StoredImage:
-    """Validate and keep an uploaded PNG or JPEG for a department (see ``upload_department``;
-    commits); returns the stored row."""
-    department = upload_department(session=session, actor=actor, department_id=department_id)
-    actor = require_section(actor, SECTION)
-    if purpose not in IMAGE_PURPOSES:
-        raise DomainError("invalid_purpose", "Unknown image purpose.", field="purpose")
-    content_type, width, height = inspect_image(data, max_bytes=get_settings().max_image_bytes)
-    row = StoredImage(
-        key=secrets.token_urlsafe(16)[:22], purpose=purpose, filename=filename[:200],
-        content_type=content_type, sha256=hashlib.sha256(data).hexdigest(), width=width,
-        height=height, size_bytes=len(data), data=data, uploaded_by_id=actor.user_id,
-        department_id=department,
-    )
-    session.add(row)
-    session.flush()
-    record_audit(session=session, actor=actor, action="image.uploaded", entity_type="image",
-                 entity_id=row.id, after={"purpose": purpose, "filename": row.filename,
-                                          "bytes": len(data), "department_id": department})
-    session.commit()
-    session.refresh(row)
-    return row
-
-
-def image_by_key(*, session: Session, key: str) -> StoredImage:
-    row = session.exec(select(StoredImage).where(StoredImage.key == key)).first()
-    if row is None:
-        raise not_found("image", key)
-    return row
-
-
-def image_url(key: str) -> str:
-    return f"/api/v2/images/{key}"
-
-
-def image_path(session: Session, image_id: int | None) -> str:
-    """The address an image is served at ("" for none)."""
-    key = session.exec(select(StoredImage.key).where(StoredImage.id == image_id)
-                       ).first() if image_id else None
-    return image_url(key) if key else ""
-
-
-@dataclass(frozen=True)
-class LogoRow:
-    department_id: int
-    department: str
-    own: bool  # the department has its own logo (else it shows its parent's, if any)
-    url: str
-
-
-def department_logos(*, session: Session, actor: Actor | None) -> list[LogoRow]:
-    """The logo each department the actor manages prints on its certificates."""
-    rows = []
-    for department_id, label in template_department_options(session=session, actor=actor):
-        own = session.exec(select(Department.logo_image_id)
-                           .where(Department.id == department_id)).first()
-        shown = own or department_logo_id(session, department_id)
-        rows.append(LogoRow(department_id, label, own is not None, image_path(session, shown)))
-    return rows
-
-
-def _image_bytes(session: Session, image_id: int | None) -> bytes | None:
-    if image_id is None:
-        return None
-    return session.exec(select(StoredImage.data).where(StoredImage.id == image_id)).first()
-
-
-def _check_image(session: Session, actor: Actor, image_id: int | None, field: str,
-                 department_id: int) -> None:
-    """An image may be used only by its own department; one of no department only by a
-    super-admin (``_claim_images`` then makes it the department's)."""
-    if image_id is None:
-        return
-    image = session.get(StoredImage, image_id)
-    if image is None:
-        raise DomainError("image_not_found", "That image is no longer available; upload it "
-                          "again.", field=field)
-    if image.department_id == department_id or (
-            image.department_id is None and actor.is_super_admin):
-        return
-    raise DomainError("image_other_department", "That image belongs to another department; "
-                      "upload it again for this one.", field=field)
-
-
-def _claim_images(session: Session, image_ids: Sequence[int | None],
-                  department_id: int) -> None:
-    """Images of no department that a super-admin has just used become the department's."""
-    ids = {i for i in image_ids if i is not None}
-    if ids:
-        session.execute(update(StoredImage)
-                        .where(col(StoredImage.id).in_(ids),
-                               col(StoredImage.department_id).is_(None))
-                        .values(department_id=department_id))
-
-
 def _images_of(data: TemplateIn) -> list[int | None]:
     return [data.background_image_id, *(s.image_id for s in data.signatures)]
-
-
-def set_department_logo(*, session: Session, actor: Actor | None, department_id: int,
-                        image_id: int | None) -> None:
-    """Set (or clear) the logo printed on the department's certificates (commits)."""
-    actor = require_managed(session, actor, SECTION, department_id)
-    department = session.get(Department, department_id)
-    if department is None:
-        raise not_found("department", department_id)
-    _check_image(session, actor, image_id, "logo", department_id)
-    _claim_images(session, [image_id], department_id)
-    before = department.logo_image_id
-    department.logo_image_id = image_id
-    if image_id is not None:
-        image = session.get(StoredImage, image_id)
-        assert image is not None
-        department.logo_url = image_url(image.key)
-    elif department.logo_url.startswith("/api/v2/images/"):
-        department.logo_url = ""
-    department.updated_at = utcnow()
-    session.add(department)
-    record_audit(session=session, actor=actor, action="department.logo_changed",
-                 entity_type="department", entity_id=department_id,
-                 before={"logo_image_id": before}, after={"logo_image_id": image_id})
-    session.commit()
-
-
-def department_logo_id(session: Session, department_id: int) -> int | None:
-    """The logo of the department, else of its nearest ancestor that has one."""
-    parents = department_parents(session=session)
-    current: int | None = department_id
-    seen: set[int] = set()
-    while current is not None and current not in seen:
-        seen.add(current)
-        logo = session.exec(
-            select(Department.logo_image_id).where(Department.id == current)).first()
-        if logo is not None:
-            return logo
-        current = parents.get(current)
-    return None
 
 
 # -- templates -------------------------------------------------------------------------------
@@ -254,7 +120,7 @@ def department_logo_id(session: Session, department_id: int) -> int | None:
 def _design(session: Session, data: TemplateIn, *, with_images: bool) -> TemplateDesign:
     signatures = tuple(
         Signature(s.name.strip(), s.title.strip(),
-                  _image_bytes(session, s.image_id) if with_images else None)
+                  image_bytes(session, s.image_id) if with_images else None)
         for s in data.signatures
     )
     return TemplateDesign(
@@ -262,7 +128,7 @@ def _design(session: Session, data: TemplateIn, *, with_images: bool) -> Templat
         body_text=data.body_text.strip(), footer_text=data.footer_text.strip(),
         font=data.font, primary_color=data.primary_color.strip().lower(),
         signatures=signatures,
-        background=_image_bytes(session, data.background_image_id) if with_images else None,
+        background=image_bytes(session, data.background_image_id) if with_images else None,
     )
 
 
@@ -272,7 +138,7 @@ def design_of(session: Session, template: CertificateTemplate | None,
     department's logo and every image loaded."""
     design = (_design(session, template_in_of(template), with_images=True) if template is not None
               else TemplateDesign())
-    logo = _image_bytes(session, department_logo_id(session, department_id))
+    logo = image_bytes(session, department_logo_id(session, department_id))
     return TemplateDesign(**{**design.__dict__, "logo": logo})
 
 
@@ -286,9 +152,9 @@ def _validated(session: Session, actor: Actor, data: TemplateIn) -> TemplateIn:
         raise DomainError("too_many_signatures", f"At most {MAX_SIGNATURES} signatures.",
                           field="signatures")
     validate_design(_design(session, data, with_images=False))
-    _check_image(session, actor, data.background_image_id, "background", data.department_id)
+    check_image(session, actor, data.background_image_id, "background", data.department_id)
     for signature in data.signatures:
-        _check_image(session, actor, signature.image_id, "signatures", data.department_id)
+        check_image(session, actor, signature.image_id, "signatures", data.department_id)
     return data
 
 
@@ -310,7 +176,7 @@ def create_template(*, session: Session, actor: Actor | None, data: TemplateIn,
     if session.get(Department, data.department_id) is None:
         raise not_found("department", data.department_id)
     data = _validated(session, actor, data)
-    _claim_images(session, _images_of(data), data.department_id)
+    claim_images(session, _images_of(data), data.department_id)
     design = _design(session, data, with_images=False)
     template = CertificateTemplate(
         department_id=data.department_id, name=" ".join(data.name.split()),
@@ -319,11 +185,9 @@ def create_template(*, session: Session, actor: Actor | None, data: TemplateIn,
         primary_color=design.primary_color, background_image_id=data.background_image_id,
         signatures=_signatures_json(data), created_by_id=actor.user_id,
     )
-    session.add(template)
-    session.flush()
-    record_audit(session=session, actor=actor, action="certificate_template.created",
-                 entity_type="certificate_template", entity_id=template.id,
-                 after=_snapshot(template))
+    add_created(session=session, actor=actor, row=template,
+                action="certificate_template.created", entity_type="certificate_template",
+                after=_snapshot(template))
     if make_default or not _has_default(session, data.department_id):
         _make_default(session, actor, template)
     session.commit()
@@ -359,7 +223,7 @@ def update_template(*, session: Session, actor: Actor | None, template_id: int,
         raise DomainError("department_fixed", "A template stays in its department; create "
                           "a new one instead.", field="department_id")
     data = _validated(session, actor, data)
-    _claim_images(session, _images_of(data), data.department_id)
+    claim_images(session, _images_of(data), data.department_id)
     before = _snapshot(template)
     design = _design(session, data, with_images=False)
     template.name = " ".join(data.name.split())
@@ -461,19 +325,13 @@ def template_for_department(session: Session, department_id: int) -> Certificate
     return None
 
 
-def template_department_options(*, session: Session,
-                                actor: Actor | None) -> list[tuple[int, str]]:
-    scope = managed_departments(session=session, actor=actor, section=SECTION)
-    return department_options(session=session, within=scope)
-
-
 def preview_png(*, session: Session, actor: Actor | None, data: TemplateIn,
                 width_px: int = 1000) -> bytes:
     """A rendered first page of the (unsaved) design with sample facts, as a PNG."""
     actor = require_managed(session, actor, SECTION, data.department_id)
     data = _validated(session, actor, data)
     design = _design(session, data, with_images=True)
-    logo = _image_bytes(session, department_logo_id(session, data.department_id))
+    logo = image_bytes(session, department_logo_id(session, data.department_id))
     design = TemplateDesign(**{**design.__dict__, "logo": logo})
     department = session.get(Department, data.department_id)
     facts = sample_facts(f"{get_settings().public_url.rstrip('/')}/verify")

@@ -25,7 +25,7 @@ from commerce_dash.models.accounts import User
 from commerce_dash.models.catalog import Course, CourseModule, Program, ProgramCourse
 from commerce_dash.models.certificates import Certificate, CompletionRule, ModuleProgress
 from commerce_dash.models.enrollment import Enrollment, Registration
-from commerce_dash.services.catalog.catalog import like_pattern
+from commerce_dash.services.catalog import like_pattern
 from commerce_dash.services.learning.completion_rules import criteria_for
 from commerce_dash.services.learning.progress import (
     ProgressOutcome,
@@ -33,8 +33,7 @@ from commerce_dash.services.learning.progress import (
     completion_of,
     record_progress,
 )
-from commerce_dash.services.platform.audit import record_audit
-from commerce_dash.services.platform.org import managed_departments, require_managed
+from commerce_dash.services.platform import managed_departments, record_audit, require_managed
 
 LIVE = (EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PENDING.value)
 PROGRAM_LIVE = (RegistrationStatus.PENDING.value, RegistrationStatus.APPROVED.value,

@@ -30,12 +30,10 @@ from commerce_dash.models.certificates import (
     ProgressEvent,
 )
 from commerce_dash.models.enrollment import Enrollment, Registration
-from commerce_dash.services.learning.certificates import (
-    issue_certificate,
-    new_certificate_number,
-)
+from commerce_dash.services.learning.certificate_facts import new_certificate_number
+from commerce_dash.services.learning.certificates import issue_certificate
 from commerce_dash.services.learning.completion_rules import criteria_for, expiry
-from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform import record_audit
 
 
 @dataclass(frozen=True)

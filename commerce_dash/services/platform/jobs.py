@@ -20,6 +20,7 @@ from commerce_dash.domain.errors import not_found
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.models.delivery import JobLease, JobRun
 from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform.paging import page_of_query
 
 OUTCOMES = ("running", "ok", "failed")
 MAX_DETAIL_CHARS = 20_000
@@ -121,11 +122,7 @@ def list_runs(
     query = select(JobRun)
     if job_name:
         query = query.where(JobRun.job_name == job_name)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(JobRun.id).desc()).offset(page.offset).limit(page.page_size)
-    ).all()
-    return Page(list(rows), int(total), page.page, page.page_size)
+    return page_of_query(session, query, page, col(JobRun.id).desc())
 
 
 def last_runs(*, session: Session, actor: Actor | None) -> dict[str, JobRun]:

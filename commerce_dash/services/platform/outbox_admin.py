@@ -3,7 +3,6 @@ audited). The outbox itself is ``commerce_dash/outbox.py``."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from commerce_dash.domain.actor import Actor, require_section
@@ -12,6 +11,7 @@ from commerce_dash.domain.errors import DomainError, not_found
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform.paging import page_of_query
 
 
 def replay(*, session: Session, actor: Actor | None, message_id: int) -> OutboxMessage:
@@ -66,11 +66,7 @@ def list_messages(
         query = query.where(col(OutboxMessage.topic).startswith(topic))
     if status:
         query = query.where(OutboxMessage.status == status)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(OutboxMessage.id).desc()).offset(page.offset).limit(page.page_size)
-    ).all()
-    return Page(list(rows), int(total), page.page, page.page_size)
+    return page_of_query(session, query, page, col(OutboxMessage.id).desc())
 
 
 def get_message(*, session: Session, actor: Actor | None, message_id: int) -> OutboxMessage:

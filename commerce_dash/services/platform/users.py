@@ -19,7 +19,13 @@ from commerce_dash.models.accounts import AccountToken, RecoveryCode, User, User
 from commerce_dash.models.catalog import Department
 from commerce_dash.services.platform import account_tokens
 from commerce_dash.services.platform.accounts import revoke_user_sessions
-from commerce_dash.services.platform.audit import record_audit
+from commerce_dash.services.platform.audit import (
+    add_created,
+    record_audit,
+    save_change,
+    save_switch,
+)
+from commerce_dash.services.platform.paging import page_of_query
 from commerce_dash.services.platform.secrets import hash_password
 from commerce_dash.settings import get_settings
 
@@ -109,12 +115,8 @@ def list_users(
         query = query.where(col(User.is_active).is_(True))
     elif status == "inactive":
         query = query.where(col(User.is_active).is_(False))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    users = session.exec(
-        query.order_by(func.lower(User.full_name), col(User.id))
-        .offset(page.offset)
-        .limit(page.page_size)
-    ).all()
+    found = page_of_query(session, query, page, func.lower(User.full_name), col(User.id))
+    users = found.items
     ids = [u.id for u in users]
     grants: dict[int, list[Grant]] = {}
     for uid, r, d in session.exec(
@@ -145,7 +147,7 @@ def list_users(
         )
         for u in users
     ]
-    return Page(rows, total, page.page, page.page_size)
+    return Page(rows, found.total, page.page, page.page_size)
 
 
 def _issue_invitation(session: Session, user: User) -> str:
@@ -257,18 +259,16 @@ def set_grants(
     session.exec(delete(UserRole).where(col(UserRole.user_id) == user_id))  # type: ignore[call-overload]
     for g in checked:
         session.add(UserRole(user_id=user_id, role=g.role, department_id=g.department_id))
-    user.updated_at = utcnow()
-    session.add(user)
-    record_audit(
+    save_change(
         session=session,
         actor=actor,
+        row=user,
         action="user.roles_changed",
         entity_type="user",
         entity_id=user_id,
         before={"grants": _grant_dicts(before)},
         after={"grants": _grant_dicts(checked)},
     )
-    session.commit()
     return checked
 
 
@@ -286,20 +286,9 @@ def set_active(
         if _active_super_admins(session) <= {user_id}:
             raise DomainError("last_super_admin", "At least one active super-admin must remain.")
         revoke_user_sessions(session=session, user_id=user_id)
-    user.is_active = active
-    user.updated_at = utcnow()
-    session.add(user)
-    record_audit(
-        session=session,
-        actor=actor,
-        action="user.reactivated" if active else "user.deactivated",
-        entity_type="user",
-        entity_id=user_id,
-        before={"is_active": not active},
-        after={"is_active": active},
-        reason=reason,
-    )
-    session.commit()
+    save_switch(session=session, actor=actor, row=user, flag="is_active", value=active,
+                actions=("user.reactivated", "user.deactivated"), entity_type="user",
+                entity_id=user_id, reason=reason)
     return user
 
 
@@ -335,17 +324,9 @@ def bootstrap_super_admin(*, session: Session, email: str, full_name: str, passw
         )
     user = User(email=email, full_name=clean_name(full_name), password_hash=hash_password(password),
                 email_verified_at=utcnow())
-    session.add(user)
-    session.flush()
+    add_created(session=session, actor=None, row=user, action="user.bootstrapped",
+                entity_type="user", after={"email": email, "grants": [{"role": "super_admin"}]})
     assert user.id is not None
     session.add(UserRole(user_id=user.id, role=RoleName.SUPER_ADMIN))
-    record_audit(
-        session=session,
-        actor=None,
-        action="user.bootstrapped",
-        entity_type="user",
-        entity_id=user.id,
-        after={"email": email, "grants": [{"role": "super_admin"}]},
-    )
     session.commit()
     return user

@@ -3,25 +3,23 @@ paid, revenue-share rules, and the backfill of orders completed before the ledge
 
 Entries are written once (a unique ``dedupe_key``) and never changed; each is also sent to the
 payout platform through the outbox when one is configured (see ``services/payouts.py``).
+
+This module holds the entries and is the ledger's public face: revenue-share rules
+(``share_rules.py``) are re-exported, so callers import them from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.domain.errors import DomainError, not_found
 from commerce_dash.domain.ledger import (
-    DEFAULT_SHARES,
     Amounts,
     Shares,
-    check_shares,
     processor_fee,
     reversal,
     sale_amounts,
@@ -29,146 +27,27 @@ from commerce_dash.domain.ledger import (
     split_line,
 )
 from commerce_dash.domain.money import allocate
-from commerce_dash.models.catalog import Course, Department, ProgramCourse
+from commerce_dash.models.catalog import Course, ProgramCourse
 from commerce_dash.models.commerce import Order, OrderLine, Payment, RefundRequest
-from commerce_dash.models.revenue import LedgerEntry, RevenueShareRule
-from commerce_dash.services.catalog.pricing import course_prices_in_force
-from commerce_dash.services.platform.audit import record_audit
-from commerce_dash.services.platform.org import department_options, department_parents
+from commerce_dash.models.revenue import LedgerEntry
+from commerce_dash.services.catalog import course_prices_in_force
+from commerce_dash.services.platform import department_parents
 from commerce_dash.services.revenue.payouts import queue_entry
+from commerce_dash.services.revenue.share_rules import list_share_rules, set_share_rule, shares_for
 from commerce_dash.settings import get_settings
 
-SECTION = "revenue"
-
-
-# -- revenue-share rules ---------------------------------------------------------------------
-
-
-def _rule(session: Session, scope_key: str) -> Shares | None:
-    row = session.exec(select(RevenueShareRule).where(RevenueShareRule.scope_key == scope_key)
-                       ).first()
-    return None if row is None else Shares(row.platform_bps, row.creator_bps,
-                                           row.instructor_bps)
-
-
-def shares_for(session: Session, course: Course,
-               parents: dict[int, int | None] | None = None) -> Shares:
-    """The course's rule, else its department's (nearest ancestor with one), else the
-    default rule, else 30 / 40 / 30."""
-    found = _rule(session, f"course:{course.id}")
-    if found is not None:
-        return found
-    parents = parents if parents is not None else department_parents(session=session)
-    current: int | None = course.department_id
-    seen: set[int] = set()
-    while current is not None and current not in seen:
-        seen.add(current)
-        found = _rule(session, f"department:{current}")
-        if found is not None:
-            return found
-        current = parents.get(current)
-    return _rule(session, "default") or DEFAULT_SHARES
-
-
-@dataclass(frozen=True)
-class ShareRuleRow:
-    scope_key: str
-    label: str
-    platform_bps: int
-    creator_bps: int
-    instructor_bps: int
-    updated_at: str
-
-
-def list_share_rules(*, session: Session, actor: Actor | None) -> list[ShareRuleRow]:
-    _require_billing(actor)
-    rows = session.exec(select(RevenueShareRule).order_by(col(RevenueShareRule.scope_key))).all()
-    labels = _scope_labels(session, rows)
-    out = [ShareRuleRow(r.scope_key, labels.get(r.scope_key, r.scope_key), r.platform_bps,
-                        r.creator_bps, r.instructor_bps, f"{r.updated_at:%Y-%m-%d}")
-           for r in rows]
-    if not any(r.scope_key == "default" for r in out):
-        d = DEFAULT_SHARES
-        out.insert(0, ShareRuleRow("default", "Default (built in)", d.platform_bps,
-                                   d.creator_bps, d.instructor_bps, ""))
-    return sorted(out, key=lambda r: (r.scope_key != "default", r.label.lower()))
-
-
-def _scope_labels(session: Session, rows: Sequence[RevenueShareRule]) -> dict[str, str]:
-    labels = {"default": "Default"}
-    for r in rows:
-        if r.course_id is not None:
-            course = session.get(Course, r.course_id)
-            labels[r.scope_key] = f"Course {course.code} · {course.title}" if course else r.scope_key
-        elif r.department_id is not None:
-            dept = session.get(Department, r.department_id)
-            labels[r.scope_key] = f"Department {dept.name}" if dept else r.scope_key
-    return labels
-
-
-def _require_billing(actor: Actor | None) -> Actor:
-    """Revenue shares are settings: billing admins and super-admins."""
-    return require_section(actor, "settings")
-
-
-def set_share_rule(*, session: Session, actor: Actor | None, scope: str, target_id: int | None,
-                   shares: Shares) -> ShareRuleRow:
-    """Create or change the rule of a course, a department or the default (commits, audited).
-
-    Entries already recorded keep the split they were recorded with."""
-    actor = _require_billing(actor)
-    check_shares(shares)
-    if scope == "default":
-        key, course_id, department_id = "default", None, None
-    elif scope == "course" and target_id is not None and (
-            session.get(Course, target_id) is not None):
-        key, course_id, department_id = f"course:{target_id}", target_id, None
-    elif scope == "department" and target_id is not None and (
-            session.get(Department, target_id) is not None):
-        key, course_id, department_id = f"department:{target_id}", None, target_id
-    else:
-        raise DomainError("invalid_scope", "Choose a course, a department or the default.",
-                          field="scope")
-    row = session.exec(select(RevenueShareRule).where(RevenueShareRule.scope_key == key)).first()
-    before = None if row is None else {"platform_bps": row.platform_bps,
-                                       "creator_bps": row.creator_bps,
-                                       "instructor_bps": row.instructor_bps}
-    row = row or RevenueShareRule(scope_key=key, course_id=course_id,
-                                  department_id=department_id, platform_bps=0, creator_bps=0,
-                                  instructor_bps=0)
-    row.platform_bps, row.creator_bps = shares.platform_bps, shares.creator_bps
-    row.instructor_bps = shares.instructor_bps
-    row.updated_by_id, row.updated_at = actor.user_id, utcnow()
-    session.add(row)
-    record_audit(session=session, actor=actor, action="revenue_share.set",
-                 entity_type="revenue_share_rule", entity_id=key, before=before,
-                 after={"platform_bps": shares.platform_bps, "creator_bps": shares.creator_bps,
-                        "instructor_bps": shares.instructor_bps})
-    session.commit()
-    return next(r for r in list_share_rules(session=session, actor=actor) if r.scope_key == key)
-
-
-def share_rule_options(*, session: Session, actor: Actor | None
-                       ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """(courses, departments) a rule can be set for."""
-    _require_billing(actor)
-    courses = [(i, f"{code} · {title}") for i, code, title in session.exec(
-        select(Course.id, Course.code, Course.title).order_by(col(Course.code))) if i]
-    return courses, department_options(session=session)
-
-
-def delete_share_rule(*, session: Session, actor: Actor | None, scope_key: str) -> None:
-    actor = _require_billing(actor)
-    row = session.exec(select(RevenueShareRule).where(RevenueShareRule.scope_key == scope_key)
-                       ).first()
-    if row is None:
-        raise not_found("revenue_share_rule", scope_key)
-    record_audit(session=session, actor=actor, action="revenue_share.deleted",
-                 entity_type="revenue_share_rule", entity_id=scope_key,
-                 before={"platform_bps": row.platform_bps, "creator_bps": row.creator_bps,
-                         "instructor_bps": row.instructor_bps})
-    session.delete(row)
-    session.commit()
+__all__ = [
+    "backfill",
+    "course_list_shares",
+    "course_shares",
+    "list_share_rules",
+    "record_dispute_fee",
+    "record_order",
+    "record_refund",
+    "sale_of",
+    "set_share_rule",
+    "shares_for",
+]
 
 
 # -- sales -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from commerce_dash.models.commerce import Order
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.outbox import hold, release
-from commerce_dash.services.platform.org import managed_departments
+from commerce_dash.services.platform import managed_departments
 from commerce_dash.settings import get_settings
 
 EVENTS = {"sale": "payment.completed", "reversal": "refund.issued"}

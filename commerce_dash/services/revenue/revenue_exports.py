@@ -15,8 +15,6 @@ import io
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import xlsxwriter
-
 from commerce_dash.domain.money import Money
 from commerce_dash.services.revenue.revenue_reports import RevenueReport
 
@@ -106,6 +104,8 @@ def to_xlsx(report: RevenueReport) -> bytes:
     assert isinstance(digits, int)
     money_format = "#,##0" + ("." + "0" * -digits if digits else "")
     buffer = io.BytesIO()
+    import xlsxwriter  # here, not at the top: only an XLSX export needs it
+
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet(f"Revenue by {report.group_by}")
     bold = book.add_format({"bold": True})

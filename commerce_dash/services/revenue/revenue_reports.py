@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from sqlalchemy import ColumnElement, and_, func, literal_column, select
 from sqlmodel import Session, col
 
@@ -35,14 +34,12 @@ from commerce_dash.models.catalog import Course, Department
 from commerce_dash.models.certificates import Certificate
 from commerce_dash.models.enrollment import Enrollment
 from commerce_dash.models.revenue import LedgerEntry
-from commerce_dash.services.platform.org import department_parents, managed_departments
-from commerce_dash.services.revenue.revenue_reconciliation import (
-    DayFigures,
-    Problem,
-    Reconciliation,
-    reconciliation,
-)
+from commerce_dash.services.platform import department_parents, managed_departments
+from commerce_dash.services.revenue.revenue_reconciliation import reconciliation
 from commerce_dash.settings import get_settings
+
+if TYPE_CHECKING:  # pandas is imported where a report is computed (see _aggregate)
+    import pandas as pd
 
 SECTION = "revenue"
 GroupBy = Literal["course", "creator", "instructor", "department", "month"]
@@ -234,6 +231,7 @@ def _aggregate(
     session: Session, group_by: GroupBy, unit: SeriesUnit, where: Sequence[ColumnElement[bool]]
 ) -> pd.DataFrame:
     """The one GROUP BY: (group key, time bucket, currency) with every sum."""
+    import pandas as pd  # here, not at the top: the job worker imports the area and never reports
     dialect = session.get_bind().dialect.name
     le = LedgerEntry
     month = bucket_expression(dialect, "month", col(le.recorded_at))
@@ -389,8 +387,18 @@ def report(
 # the revenue page, the API and the benchmarks read reports from here (exports of a report:
 # ``revenue_exports``)
 __all__ = [
-    "GROUPINGS", "PRESETS", "STATISTICS", "DayFigures", "GroupBy",
-    "Problem", "Reconciliation", "ReportRow", "RevenueReport", "SeriesPoint", "SeriesUnit",
-    "completion_counts", "period_for", "reconciliation", "report",
-    "report_scope", "visible_course",
+    "GROUPINGS",
+    "PRESETS",
+    "STATISTICS",
+    "GroupBy",
+    "ReportRow",
+    "RevenueReport",
+    "SeriesPoint",
+    "SeriesUnit",
+    "completion_counts",
+    "period_for",
+    "reconciliation",
+    "report",
+    "report_scope",
+    "visible_course",
 ]

@@ -1,0 +1,93 @@
+"""What the course and program pages' states share: reading the item with what the learner
+already owns of it, and the vars every item page shows. The department page shares the
+"another item in the address" check.
+
+Each page keeps its own state class (its var names are part of the rendered page); the
+shared vars come from the ``ItemVars`` mixin, which copies them into each page's state (so a
+course and a program never share a title), and these helpers take the state and set them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import reflex as rx
+
+from commerce_dash import routes
+from commerce_dash.components.catalog_card import duration_label
+from commerce_dash.db import session_scope
+from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.state.cart import shown_currency
+
+_Item = TypeVar("_Item")
+
+
+class ItemVars(rx.State, mixin=True):
+    """The vars of a catalog item page that ``load_item`` and ``set_price`` fill; a page state
+    mixes this in before ``AuthState`` and adds its code var and what only it shows."""
+
+    status: str = "loading"  # loading | found | missing
+    title: str = ""
+    description: str = ""
+    department: str = ""
+    department_href: str = ""
+    thumbnail_url: str = ""
+    duration: str = ""
+    price_label: str = ""
+    converted_note: str = ""  # the settlement price it was converted from, when it was
+    owned: bool = False  # the learner owns it already: nothing to add to the cart
+    offer_note: str = ""  # what the learner owns of it, and their price
+    for_sale: bool = False
+
+
+def shows_other_item(status: str, shown_code: str, code: str) -> bool:
+    """Whether the page still shows another item than the address names: the caller then
+    goes back to "loading" (and yields once) so the previous item never shows under the new
+    address."""
+    return status != "loading" and code.upper() != shown_code.upper()
+
+
+def store_department_href(department_code: str) -> str:
+    """The storefront department page of an item, or "" when it has no department."""
+    return (
+        f"{routes.STORE_DEPARTMENT}/{quote(department_code, safe='')}" if department_code else ""
+    )
+
+
+def set_price(state: Any, price: Any) -> None:
+    """An item's price vars: whether it is for sale, its label, the converted-from note."""
+    state.for_sale = price is not None
+    state.price_label = price.label if price else "Not for sale right now"
+    state.converted_note = (
+        f"Converted from {price.converted_from}" if price and price.converted_from else ""
+    )
+
+
+def load_item(
+    state: Any, kind: str, detail: Callable[..., _Item], code: str
+) -> _Item | None:
+    """Read the ``kind`` (course, program) ``code`` in the learner's currency and what they
+    own of it, and set the vars every item page has (title, description, department,
+    artwork, duration, price, offer); the caller sets its status and code. None when there is no such
+    item for sale."""
+    try:
+        with session_scope() as session:
+            currency, _ = shown_currency(state)
+            item: Any = detail(session=session, code=code, currency=currency)
+            offer = commerce_area.offer_for(session=session,
+                                            owner=state.cart_owner(state.current_actor()),
+                                            item_type=kind, item_id=item.id)
+    except DomainError:
+        return None
+    state.title, state.description = item.title, item.description
+    state.department = item.department
+    state.department_href = store_department_href(item.department_code)
+    state.thumbnail_url = item.thumbnail_url
+    state.duration = duration_label(item.estimated_minutes)
+    set_price(state, item.price)
+    state.owned, state.offer_note = offer.owned, offer.note
+    return item  # type: ignore[no-any-return]
+

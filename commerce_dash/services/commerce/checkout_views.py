@@ -1,0 +1,111 @@
+"""What checkout answers: the result of a checkout (the order and what the card step needs)
+and the checkout page's summary of one of the learner's orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.money import format_minor
+from commerce_dash.domain.orders import order_number
+from commerce_dash.models.commerce import Order, OrderLine, Payment
+from commerce_dash.services.commerce.order_receipts import settlement_note
+from commerce_dash.services.commerce.payment_intents import payment_of
+from commerce_dash.services.commerce.payments import order_for
+from commerce_dash.settings import get_settings
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order_id: int
+    number: str
+    status: str
+    payment_status: str
+    processor: str
+    currency: str
+    total: int
+    total_label: str
+    intent_id: str
+    client_secret: str
+    publishable_key: str
+    next_action_url: str
+    failure_reason: str
+    replayed: bool
+
+
+def checkout_result(session: Session, order: Order, payment: Payment | None, replayed: bool
+                    ) -> CheckoutResult:
+    assert order.id is not None
+    settings = get_settings()
+    return CheckoutResult(
+        order_id=order.id, number=order_number(order.id, order.created_at),
+        status=order.status, payment_status=payment.status if payment else "succeeded",
+        processor=order.processor, currency=order.currency, total=order.total,
+        total_label=format_minor(order.total, order.currency, settings.default_locale),
+        intent_id=(payment.intent_id or "") if payment else "",
+        client_secret=payment.client_secret if payment else "",
+        publishable_key=settings.stripe_publishable_key if order.processor == "stripe" else "",
+        next_action_url=((payment.processor_response or {}).get("next_action_url", "")
+                         if payment else ""),
+        failure_reason=payment.failure_reason if payment else "",
+        replayed=replayed,
+    )
+
+
+@dataclass(frozen=True)
+class CheckoutSummary:
+    number: str
+    status: str
+    payment_status: str
+    processor: str
+    lines: list[dict[str, str]]
+    labels: dict[str, str]
+    discount_code: str
+    tax_label: str
+    display_note: str
+    failure_reason: str
+    next_action_url: str
+    client_secret: str
+    publishable_key: str
+    locked_until: str
+    email: str
+
+
+def checkout_summary(*, session: Session, actor: Actor, number: str) -> CheckoutSummary:
+    """What the checkout page shows for one of the learner's orders."""
+    order = order_for(session, actor.user_id, number)
+    assert order.id is not None
+    payment = payment_of(session, order.id)
+    locale = get_settings().default_locale
+    rows = session.exec(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
+    ).all()
+
+    def money(amount: int) -> str:
+        return format_minor(amount, order.currency, locale)
+
+    display_note = settlement_note(order)
+    return CheckoutSummary(
+        number=order_number(order.id, order.created_at), status=order.status,
+        payment_status=payment.status if payment else "",
+        processor=order.processor,
+        lines=[{"title": r.title, "kind": r.item_type.title(), "amount": money(r.list_amount),
+                "discount": f"− {money(r.discount_amount)}" if r.discount_amount else ""}
+               for r in rows],
+        labels={"subtotal": money(order.subtotal), "discount": money(order.discount_amount),
+                "tax": money(order.tax_amount), "total": money(order.total)},
+        discount_code=order.discount_code, tax_label=order.tax_label or "Tax",
+        display_note=display_note,
+        failure_reason=(payment.failure_reason if payment and payment.status == "failed"
+                        else order.failure_reason if order.status == "failed" else ""),
+        next_action_url=((payment.processor_response or {}).get("next_action_url", "")
+                         if payment and payment.status == "requires_action" else ""),
+        client_secret=payment.client_secret if payment else "",
+        publishable_key=get_settings().stripe_publishable_key,
+        locked_until=order.prices_locked_until.strftime("%H:%M UTC"),
+        email=actor.email,
+    )
+

@@ -1,0 +1,196 @@
+"""Everything a paid refund changes (ADR-001, PAY-009), in the caller's transaction: the
+request *refunded*, payment and order statuses, the discount use given back on a full refund,
+registrations of fully refunded lines cancelled and their enrollments ended (the LMS told),
+certificates of those enrollments revoked, ledger reversals (which queue ``refund.issued``
+for the payout platform), the email. Refunds made in the processor's dashboard are recorded
+here too and run the same cascade.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from commerce_dash.connectors.webhooks import queue_webhook
+from commerce_dash.db import for_update
+from commerce_dash.domain.actor import Actor
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.orders import OrderStatus, PaymentStatus, order_number
+from commerce_dash.domain.refunds import RefundStatus, spread
+from commerce_dash.domain.registrations import EnrollmentStatus, RegistrationStatus
+from commerce_dash.models.commerce import Order, Payment, RefundRequest
+from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.payments.base import ChargeRefund, WebhookEvent
+from commerce_dash.services.commerce.discount_uses import give_back_use
+from commerce_dash.services.commerce.order_status import transition_order, transition_payment
+from commerce_dash.services.commerce.refund_amounts import email_learner, left_by_line
+from commerce_dash.services.commerce.refund_status import new_refund_request, transition_refund
+from commerce_dash.services.enrollment import (
+    lms_user_id,
+    sync_program_registrations,
+    transition_enrollment,
+    transition_registration,
+)
+from commerce_dash.services.learning import revoke_for_enrollment
+from commerce_dash.services.revenue import record_refund
+from commerce_dash.settings import get_settings
+
+
+def settle_locked(session: Session, request: RefundRequest, order: Order, payment: Payment,
+                   processor_refund_id: str, actor: Actor | None) -> None:
+    """The paid refund's cascade, with the request, order and payment held by the caller:
+    request refunded, payment and order statuses, the discount use on a full refund,
+    registrations of fully refunded lines cancelled (enrollments ended, the LMS told,
+    certificates revoked), ledger reversals (which tell the payout platform), the email."""
+    amount, now = request.approved_amount or 0, utcnow()
+    request.processor_refund_id = processor_refund_id[:100]
+    request.refunded_at = request.updated_at = now
+    request.attempts += 1
+    request.last_error = ""
+    payment.refunded_amount += amount
+    full = payment.refunded_amount >= payment.amount
+    order.refunded_amount = min(order.total, order.refunded_amount + amount)
+    order_goal = (OrderStatus.REFUNDED if full else OrderStatus.PARTIALLY_REFUNDED).value
+    transition_refund(session=session, request=request, target=RefundStatus.REFUNDED,
+                      actor=actor, action="refund.paid", before=None,
+                      after={"status": RefundStatus.REFUNDED.value, "amount": amount,
+                             "processor_refund_id": request.processor_refund_id,
+                             "order_status": order_goal, "source": request.source})
+    why = f"Refund {request.id} paid ({amount} in minor units)."
+    transition_payment(session=session, payment=payment, actor=actor, reason=why,
+                       target=PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED)
+    payment.updated_at = now
+    transition_order(session=session, order=order, target=order_goal, actor=actor, reason=why)
+    order.payment_status = "refunded" if full else "partial_refund"
+    order.updated_at = now
+    session.add_all([payment, order])
+    session.flush()
+    if full:
+        _credit_discount(session, order, now)
+    _cascade_lines(session, order, request, now)
+    finished = frozenset(line for line, left in left_by_line(session, order).items()
+                         if left <= 0)
+    request.settlement_amount = record_refund(session, request, request.lines or [], finished)
+    session.add(request)
+    email_learner(session, request, "refund-approved")
+
+
+def record_processor_refunds(session: Session, payment: Payment, event: WebhookEvent) -> str:
+    """The processor lists the charge's refunds: those the app did not make (a refund in the
+    processor's dashboard) are recorded and run the same cascade as an approved refund, in
+    the caller's transaction (it holds the payment). Ours and ones already recorded change
+    nothing, so a repeated event is harmless."""
+    order = session.exec(for_update(session, select(Order).where(Order.id == payment.order_id))
+                         ).one()
+    recorded = []
+    for refund in event.refunds:
+        if refund.status != "succeeded" or refund.amount <= 0 or _known_refund(
+                session, order.id or 0, refund):
+            continue
+        left = payment.amount - payment.refunded_amount
+        amount = min(refund.amount, left)
+        if amount <= 0:
+            continue
+        request = new_refund_request(
+            session=session, status=RefundStatus.PROCESSING, actor=None,
+            action="refund.recorded_from_processor",
+            audit_after={"processor_refund_id": refund.refund_id, "amount": amount,
+                         "order": order_number(order.id or 0, order.created_at)},
+            order_id=order.id or 0, user_id=order.user_id, amount=amount,
+            currency=payment.currency, source="processor",
+            approved_amount=amount, decided_at=utcnow(),
+            reason=f"Refunded at the processor ({payment.processor}) outside this app.",
+            decision_reason="Recorded from the processor's refund.",
+            lines=external_lines(session, order, amount),
+        )
+        settle_locked(session, request, order, payment, refund.refund_id, None)
+        recorded.append(refund.refund_id)
+    if not recorded:
+        return "already recorded: every refund is known"
+    return f"recorded {len(recorded)} refund(s) made at the processor"
+
+
+def _known_refund(session: Session, order_id: int, refund: ChargeRefund) -> bool:
+    """Whether the app made this refund (its key or its id) or recorded it already."""
+    if refund.idempotency_key.startswith("refund-"):
+        return True
+    return session.exec(select(RefundRequest.id).where(
+        RefundRequest.order_id == order_id,
+        RefundRequest.processor_refund_id == refund.refund_id[:100])).first() is not None
+
+
+def external_lines(session: Session, order: Order, amount: int) -> list[dict[str, Any]]:
+    """A refund made at the processor comes off the order's lines by what is left on each."""
+    left = left_by_line(session, order)
+    return [{"order_line_id": line, "amount": part} for line, part in spread(amount,
+                                                                             left).items()]
+
+
+def _credit_discount(session: Session, order: Order, now: datetime) -> None:
+    """A fully refunded order gives its discount use back."""
+    if order.discount_code_id is None:
+        return
+    give_back_use(session, order, was="redeemed", becomes="refunded", at=now)
+
+
+def _cascade_lines(session: Session, order: Order, request: RefundRequest,
+                   now: datetime) -> None:
+    """Registrations of what is now fully refunded are cancelled and their enrollments
+    ended (the LMS told, certificates revoked)."""
+    left = left_by_line(session, order)  # counts this request: it is refunded now
+    targeted = {(int(i["order_line_id"]), i.get("course_id")) for i in request.lines or []}
+    for line_id, course_id in targeted:
+        query = select(Registration).where(Registration.order_line_id == line_id,
+                                           Registration.kind == "course")
+        if course_id is not None:
+            query = query.where(Registration.course_id == int(course_id))
+        elif left.get(line_id, 0) > 0:
+            continue  # part of the line is still paid for: the learner keeps the course
+        for registration in session.exec(query).all():
+            _cancel_registration(session, registration, request, now)
+
+
+def _cancel_registration(session: Session, registration: Registration,
+                         request: RefundRequest, now: datetime) -> None:
+    if registration.status in (RegistrationStatus.CANCELLED.value,):
+        return
+    why = f"The purchase was refunded ({request.reason})"[:500]
+    if registration.status != RegistrationStatus.REJECTED.value:
+        transition_registration(
+            session=session, registration=registration, target=RegistrationStatus.CANCELLED,
+            reason=why)
+        registration.updated_at = now
+        session.add(registration)
+    for enrollment in session.exec(select(Enrollment).where(
+            Enrollment.registration_id == registration.id)).all():
+        if enrollment.status in (EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PENDING.value):
+            transition_enrollment(
+                session=session, enrollment=enrollment, target=EnrollmentStatus.ENDED,
+                reason=why)
+            enrollment.ended_at = enrollment.updated_at = now
+            session.add(enrollment)
+            _tell_lms(session, registration, enrollment)
+        revoke_for_enrollment(session=session, enrollment_id=enrollment.id or 0,
+                              category="refunded",
+                              reason=f"The purchase was refunded ({request.reason})"[:500])
+    sync_program_registrations(session, [registration.parent_id], after_refund=True)
+
+
+def _tell_lms(session: Session, registration: Registration, enrollment: Enrollment) -> None:
+    """An LMS enrollment ends at the LMS too (through the outbox, retried)."""
+    settings = get_settings()
+    if enrollment.mode != "lms" or not settings.lms_mode:
+        return
+    queue_webhook(session=session, connector_key_id=settings.lms_connector_key,
+                  url=settings.lms_enrollment_url, event="enrollment.cancelled",
+                  body={"source": "commerce-platform", "apiKey": settings.lms_connector_key,
+                        "payload": {"orderId": str(registration.order_id or ""),
+                                    "orderItemId": registration.dedupe_key,
+                                    "enrollmentId": enrollment.lms_enrollment_id,
+                                    "userId": lms_user_id(session=session,
+                                                          user_id=registration.user_id),
+                                    "reason": "refunded"}},
+                  dedupe_key=f"lms-cancel:{enrollment.id}")
+
