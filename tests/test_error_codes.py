@@ -35,7 +35,8 @@ BELOW: dict[str, tuple[type[ErrorCode], ...]] = {
 }
 DOMAIN_AREA = {
     "pricing": "catalog", "discounts": "catalog", "fx": "catalog", "cart": "commerce",
-    "orders": "commerce", "tax": "commerce", "refunds": "commerce", "ledger": "revenue",
+    "orders": "commerce", "subscriptions": "commerce", "tax": "commerce",
+    "refunds": "commerce", "ledger": "revenue",
     "report_periods": "revenue", "completion": "learning", "certificate_design": "learning",
     "certificate_numbers": "learning", "certificate_status": "learning",
     "registrations": "enrollment", "accounts": "platform", "access": "platform",

@@ -498,6 +498,10 @@ class CommerceCode(ErrorCode):
         "This payment is …; it can't become ….",
     )
     INVALID_POSTAL_CODE = "invalid_postal_code", ErrorKind.INVALID, "That postal code is too long."
+    INVALID_SUBSCRIPTION_MOVE = (
+        "invalid_subscription_move", ErrorKind.CONFLICT,
+        "This subscription is …; it can't become ….",
+    )
     INVALID_PROCESSOR = "invalid_processor", ErrorKind.INVALID, "No such processor."
     INVALID_RATE = "invalid_rate", ErrorKind.INVALID, "Enter the rate as a percent like 8.875."
     INVALID_REFUND_MOVE = "invalid_refund_move", ErrorKind.CONFLICT, "A … refund cannot become …."
