@@ -5,6 +5,9 @@ a report: ``revenue_exports``).
 The database sums everything: one GROUP BY (group key, time bucket, currency) over the period's
 ledger rows. pandas only folds those few aggregated rows into the table and the series; ledger
 rows are never loaded one by one. Amounts are integer minor units of one currency.
+
+Just over 400 lines on purpose: the one GROUP BY, its SQLite/Postgres time buckets and the
+folding of its result belong together (reconciliation and exports already live apart).
 """
 
 from __future__ import annotations
