@@ -137,6 +137,17 @@ class Settings(BaseSettings):
     stripe_js_url: str = "https://js.stripe.com/v3/"
     sandbox_webhook_secret: SecretStr = SecretStr("")  # empty: derived from secret_key
 
+    # Subscriptions: after a failed renewal the learner keeps access for the grace period
+    # while the processor retries on these days after the failure; then access is
+    # suspended and the subscription cancelled. Cancelling at once gives back the unused
+    # part of the paid period only when refunds on cancel are allowed: ``queue`` opens a
+    # refund request for a billing admin, ``off`` gives nothing back.
+    subscription_grace_days: int = Field(default=7, ge=0, le=60)
+    subscription_retry_days: list[int] = [1, 3, 5]
+    subscription_cancel_refund: Literal["queue", "off"] = "queue"
+    # days before a trial ends when the learner is reminded
+    subscription_trial_reminder_days: int = Field(default=3, ge=0, le=30)
+
     # Tax: the manual rate table by default, or TaxJar.
     tax_provider: Literal["manual", "taxjar"] = "manual"
     taxjar_api_key: SecretStr = SecretStr("")

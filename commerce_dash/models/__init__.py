@@ -42,6 +42,12 @@ from commerce_dash.models.pricing import (
     Price,
 )
 from commerce_dash.models.revenue import LedgerEntry, RevenueShareRule
+from commerce_dash.models.subscriptions import (
+    SandboxClock,
+    SandboxSubscription,
+    Subscription,
+    SubscriptionInvoice,
+)
 from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
@@ -68,6 +74,10 @@ __all__ = [
     "RefundRequest",
     "SandboxIntent",
     "SandboxRefund",
+    "SandboxClock",
+    "SandboxSubscription",
+    "Subscription",
+    "SubscriptionInvoice",
     "TaxExemption",
     "TaxRate",
     "AccountToken",

@@ -35,6 +35,10 @@ class Registration(SQLModel, table=True):
     department_id: int = Field(foreign_key="department.id")
     order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
     order_line_id: int | None = Field(default=None, foreign_key="order_line.id")
+    # "order" (bought) or "subscription" (self-enrolled while a subscription gives access)
+    source: str = Field(default="order", max_length=16)
+    subscription_id: int | None = Field(default=None, foreign_key="subscription.id",
+                                        index=True)
     amount_paid: int = Field(default=0, ge=0)  # the line's total share, minor units
     currency: str = Field(default="", max_length=3)
     approval_required: bool = False

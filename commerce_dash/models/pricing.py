@@ -29,6 +29,8 @@ class Price(SQLModel, table=True):
     price_type: str = Field(max_length=16)  # one_time | subscription | free
     interval: str = Field(default="", max_length=16)  # monthly | quarterly | annual
     trial_days: int = Field(default=0, ge=0)
+    # a plan whose subscribers may also enroll in the department's subdepartments' courses
+    includes_subdepartments: bool = False
     currency: str = Field(max_length=3)
     amount: int = Field(ge=0)
     effective_from: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -56,7 +56,8 @@ class LedgerEntry(SQLModel, table=True):
                                           index=True)
     reverses_id: int | None = Field(default=None, foreign_key="ledger_entry.id", index=True)
     transaction_id: str = Field(default="", max_length=100)
-    course_id: int = Field(foreign_key="course.id")
+    # None for a subscription invoice: its revenue is the department's, not a course's
+    course_id: int | None = Field(default=None, foreign_key="course.id")
     department_id: int = Field(foreign_key="department.id")
     learner_id: int = Field(foreign_key="app_user.id")
     instructor_id: int | None = Field(default=None, foreign_key="app_user.id")

@@ -93,6 +93,8 @@ class EventKind(StrEnum):
     REFUNDS = "refunds"  # the charge's refunds, all of them so far (some made outside the app)
     DISPUTE_OPENED = "dispute_opened"  # a chargeback: the money is held
     DISPUTE_CLOSED = "dispute_closed"  # won (money back to us) or lost (gone, plus a fee)
+    INVOICE = "invoice"  # a subscription invoice was paid, failed or needs the learner
+    SUBSCRIPTION = "subscription"  # a subscription changed, ended or its trial ends soon
     OTHER = "other"  # nothing we act on
 
 
@@ -120,6 +122,76 @@ class Dispute:
 
 
 @dataclass(frozen=True)
+class ProcessorInvoice:
+    """One invoice of a subscription, as the processor reports it (times are unix seconds).
+
+    ``period_start``/``period_end`` are the service period the invoice pays for (Stripe's
+    line period, not the invoice's own period fields).
+    """
+
+    invoice_id: str
+    subscription_id: str
+    status: str  # draft | open | paid | uncollectible | void
+    currency: str
+    amount_due: int
+    amount_paid: int = 0
+    billing_reason: str = ""  # subscription_create | subscription_cycle | subscription_update
+    period_start: int = 0
+    period_end: int = 0
+    attempt_count: int = 0
+    next_payment_attempt: int = 0  # 0: no retry scheduled
+    intent_id: str = ""
+    failure_code: str = ""
+    failure_message: str = ""
+    created: int = 0
+
+
+@dataclass(frozen=True)
+class ProcessorSubscription:
+    """A subscription at the processor (Stripe's statuses: incomplete, incomplete_expired,
+    trialing, active, past_due, unpaid, paused, canceled)."""
+
+    subscription_id: str
+    customer_id: str
+    status: str
+    current_period_start: int = 0
+    current_period_end: int = 0
+    trial_end: int = 0
+    cancel_at_period_end: bool = False
+    paused: bool = False
+    canceled_at: int = 0
+    latest_invoice: ProcessorInvoice | None = None
+    # the first invoice's payment when it waits for the learner (a card, 3-D Secure)
+    client_secret: str = ""
+    intent_id: str = ""
+    intent_status: IntentStatus | None = None
+    card_brand: str = ""
+    card_last4: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateSubscription:
+    """A new subscription: ``amount`` is charged every period (after an every-period
+    discount, with tax); ``first_amount`` for the first paid period (after a first-period
+    discount). ``payment_method`` is the card to save: a test card number in the sandbox, a
+    PaymentMethod id with Stripe (empty: the first invoice's PaymentIntent collects it)."""
+
+    customer_email: str
+    customer_name: str
+    currency: str
+    amount: int
+    first_amount: int
+    interval: str  # monthly | quarterly | annual
+    trial_days: int
+    idempotency_key: str
+    description: str
+    payment_method: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     """A verified processor event, normalised."""
 
@@ -136,6 +208,8 @@ class WebhookEvent:
     kind: EventKind = EventKind.INTENT
     refunds: tuple[ChargeRefund, ...] = ()  # kind REFUNDS
     dispute: Dispute | None = None  # kinds DISPUTE_*
+    invoice: ProcessorInvoice | None = None  # kind INVOICE
+    subscription: ProcessorSubscription | None = None  # kind SUBSCRIPTION
 
 
 @runtime_checkable
@@ -156,4 +230,48 @@ class PaymentProcessor(Protocol):
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         """Check the signature and parse the event; raise WebhookSignatureError if forged."""
+        ...
+
+
+@runtime_checkable
+class SubscriptionProcessor(Protocol):
+    """What a processor that runs subscriptions does (Stripe Subscriptions, the sandbox's
+    renewal engine). The processor owns the billing schedule and its invoices; the app learns
+    what happened from its signed ``invoice.*`` and ``customer.subscription.*`` events.
+    Every call may raise :class:`ProcessorError`; none runs inside a database transaction."""
+
+    name: str
+
+    def create_subscription(self, request: CreateSubscription) -> ProcessorSubscription: ...
+
+    def retrieve_subscription(self, subscription_id: str) -> ProcessorSubscription: ...
+
+    def cancel_subscription(self, subscription_id: str, *, at_period_end: bool
+                            ) -> ProcessorSubscription:
+        """End now, or at the end of the paid period (``at_period_end``)."""
+        ...
+
+    def undo_cancel(self, subscription_id: str) -> ProcessorSubscription:
+        """Keep a subscription that was to end at its period end."""
+        ...
+
+    def pause_subscription(self, subscription_id: str) -> ProcessorSubscription:
+        """Stop charging; nothing renews while paused."""
+        ...
+
+    def resume_subscription(self, subscription_id: str, *, period_end: int
+                            ) -> ProcessorSubscription:
+        """Charge again from ``period_end`` (unix seconds): the paid period, extended by the
+        time spent paused."""
+        ...
+
+    def change_amount(self, subscription_id: str, *, amount: int, charge_now: int,
+                      idempotency_key: str) -> ProcessorSubscription:
+        """Charge ``amount`` from the next period on; ``charge_now`` > 0 invoices that much
+        at once (an upgrade's proration, reason ``subscription_update``)."""
+        ...
+
+    def update_payment_method(self, subscription_id: str, payment_method: str
+                              ) -> ProcessorSubscription:
+        """Save a new card for the subscription and retry an unpaid invoice with it."""
         ...
