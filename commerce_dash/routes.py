@@ -17,6 +17,8 @@ CHECKOUT = "/checkout"  # + /[number]: pay for a pending order
 ORDERS = "/account/orders"  # + /[number]: order detail and receipt
 LEARN = "/account/learn"  # + /[code]: a course's modules and the learner's progress
 MY_CERTIFICATES = "/account/certificates"
+MY_SUBSCRIPTIONS = "/account/subscriptions"  # plan, status, invoices, card, pause, cancel
+SUBSCRIBE = "/subscribe"  # + /[department code]: choose a plan, a code, a card
 VERIFY = "/verify"  # + /[number]: public certificate verification
 SANDBOX_3DS = "/sandbox/3ds"  # + /[intent]: the sandbox's 3-D Secure challenge
 
@@ -36,6 +38,7 @@ ADMIN_CERT_TEMPLATES = "/admin/certificates/templates"
 ADMIN_PROGRESS = "/admin/certificates/progress"  # record learners' module progress
 ADMIN_ORDERS = "/admin/orders"  # + /[number]: order detail with its payment timeline
 ADMIN_REFUNDS = "/admin/refunds"  # the refund queue
+ADMIN_SUBSCRIPTIONS = "/admin/subscriptions"  # + /[number]: detail with invoices and events
 ADMIN_REVENUE = "/admin/revenue"  # reports; + /reconciliation, /payouts, /shares
 ADMIN_SETTINGS = "/admin/settings"  # tax rates, exemptions, FX rates
 ADMIN_SYSTEM = "/admin/system"  # jobs and outbox
@@ -52,6 +55,11 @@ def order_href(number: str) -> str:
 def admin_order_href(number: str) -> str:
     """The admin page of an order."""
     return f"{ADMIN_ORDERS}/{quote(number, safe='')}"
+
+
+def admin_subscription_href(number: str) -> str:
+    """The admin page of a subscription."""
+    return f"{ADMIN_SUBSCRIPTIONS}/{quote(number, safe='')}"
 
 
 def verify_href(number: str) -> str:

@@ -157,6 +157,9 @@ def upgrade() -> None:
                existing_type=sa.INTEGER(),
                nullable=True)
 
+    with op.batch_alter_table('discount_code', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('duration', sqlmodel.sql.sqltypes.AutoString(length=8),
+                                      nullable=False, server_default='once'))
     with op.batch_alter_table('price', schema=None) as batch_op:
         batch_op.add_column(sa.Column('includes_subdepartments', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
@@ -184,6 +187,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table('price', schema=None) as batch_op:
         batch_op.drop_column('includes_subdepartments')
+    with op.batch_alter_table('discount_code', schema=None) as batch_op:
+        batch_op.drop_column('duration')
 
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.alter_column('course_id',

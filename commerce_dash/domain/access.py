@@ -75,6 +75,10 @@ SECTIONS: tuple[Section, ...] = (
         frozenset({RoleName.BILLING_ADMIN}),
     ),
     Section(
+        "subscriptions", "Subscriptions", "/admin/subscriptions", "repeat",
+        frozenset({RoleName.BILLING_ADMIN, RoleName.DEPT_ADMIN}),
+    ),
+    Section(
         "refunds", "Refunds", "/admin/refunds", "undo-2", frozenset({RoleName.BILLING_ADMIN}),
     ),
     Section(

@@ -216,6 +216,10 @@ class CatalogCode(ErrorCode):
         "Choose one-time, subscription or free.",
     )
     INVALID_TRIAL = "invalid_trial", ErrorKind.INVALID, "Trial days apply to plans, 0 to 365."
+    SUBDEPARTMENTS_NOT_ALLOWED = (
+        "subdepartments_not_allowed", ErrorKind.INVALID,
+        "Only a department's subscription plan can include subdepartments.",
+    )
     LIMIT_BELOW_USES = "limit_below_uses", ErrorKind.INVALID, "The code was already used … times."
     NOT_PUBLISHED = "not_published", ErrorKind.INVALID, "Publish … before pricing it."
     PERCENT_OUT_OF_RANGE = (
@@ -376,6 +380,11 @@ class RevenueCode(ErrorCode):
 class EnrollmentCode(ErrorCode):
     """Enrollment codes."""
 
+    ALREADY_OWNED = "already_owned", ErrorKind.CONFLICT, "The learner already owns this course or program"
+    SUBSCRIPTION_REQUIRED = (
+        "subscription_required", ErrorKind.FORBIDDEN,
+        "The course is not included in a subscription the learner has.",
+    )
     CONNECTOR_NOT_FOUND = "connector_not_found", ErrorKind.NOT_FOUND, "No connector … was found."
     ENROLLMENT_NOT_PENDING = "enrollment_not_pending", ErrorKind.CONFLICT, "This enrollment is …."
     INVALID_ACTION = "invalid_action", ErrorKind.INVALID, "Choose approve or reject."
@@ -424,13 +433,33 @@ class EnrollmentCode(ErrorCode):
 class CommerceCode(ErrorCode):
     """Commerce codes."""
 
+    INVALID_CLOCK_MOVE = (
+        "invalid_clock_move", ErrorKind.INVALID, "Move the clock forward by 1 hour to 10 years.",
+    )
+    PAYMENT_METHOD_REQUIRED = "payment_method_required", ErrorKind.INVALID, "Enter the new card."
+    PLAN_NOT_AVAILABLE = (
+        "plan_not_available", ErrorKind.CONFLICT,
+        "The plan is no longer offered, or is not one of the subscription's department.",
+    )
+    PLAN_NOT_FOUND = "plan_not_found", ErrorKind.NOT_FOUND, "No such subscription plan."
+    SUBSCRIPTION_NOT_CHANGEABLE = (
+        "subscription_not_changeable", ErrorKind.CONFLICT,
+        "The subscription's state does not allow this change (named in the message).",
+    )
+    SUBSCRIPTION_NOT_FOUND = "subscription_not_found", ErrorKind.NOT_FOUND, "No such subscription."
+    TEST_CLOCK_REFUSED = (
+        "test_clock_refused", ErrorKind.FORBIDDEN, "The test clock only moves outside production.",
+    )
     ABOVE_REQUEST = (
         "above_request", ErrorKind.INVALID,
         "You can approve the amount asked for or less.",
     )
     ALREADY_EXEMPT = "already_exempt", ErrorKind.CONFLICT, "… is already tax exempt."
     ALREADY_IN_CART = "already_in_cart", ErrorKind.CONFLICT, "… is already in your cart."
-    ALREADY_OWNED = "already_owned", ErrorKind.CONFLICT, "The learner already owns this course or program"
+    ALREADY_SUBSCRIBED = (
+        "already_subscribed", ErrorKind.CONFLICT,
+        "The learner already has a live subscription to this department (named in the message).",
+    )
     AMOUNT_TOO_LARGE = (
         "amount_too_large", ErrorKind.INVALID,
         "That amount is too large to calculate tax on.",

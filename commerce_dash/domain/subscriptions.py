@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from commerce_dash.domain.clock import ensure_utc
 from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.domain.money import allocate
 from commerce_dash.domain.pricing import Interval
 
 
@@ -47,6 +49,20 @@ _MOVES: dict[SubscriptionStatus, frozenset[SubscriptionStatus]] = {
     _S.CANCELLED: frozenset(),
 }
 MONTHS: dict[Interval, int] = {Interval.MONTHLY: 1, Interval.QUARTERLY: 3, Interval.ANNUAL: 12}
+
+
+def subscription_number(subscription_id: int) -> str:
+    """The number people see and quote: SUB-000042."""
+    return f"SUB-{subscription_id:06d}"
+
+
+def parse_subscription_number(number: str) -> int | None:
+    """The id behind ``SUB-000042`` (or a bare id), None when it is not one."""
+    text = number.strip().upper().removeprefix("SUB-")
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value < 2**31 else None
 
 
 def can_move_subscription(current: str, target: str) -> bool:
@@ -144,3 +160,74 @@ def resume_period_end(period_end: datetime, paused_at: datetime, resumed_at: dat
     if resumed_at < paused_at:
         raise ValueError("a pause ends after it starts")
     return ensure_utc(period_end) + (resumed_at - paused_at)
+
+
+# -- what each invoice charges ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One invoice's parts: list price, discount and tax; ``total`` is what is charged."""
+
+    list_amount: int
+    discount: int
+    tax: int
+
+    @property
+    def total(self) -> int:
+        return self.list_amount - self.discount + self.tax
+
+
+@dataclass(frozen=True)
+class PlanTerms:
+    """What a subscriber pays per period: the plan's price, the code's discount (``once``:
+    the first paid period only, ``forever``: every period) and the tax of a full-price
+    period and of the first (discounted) one."""
+
+    unit_amount: int
+    discount: int = 0
+    duration: str = ""  # once | forever | ""
+    tax: int = 0
+    first_tax: int = 0
+
+    def __post_init__(self) -> None:
+        if self.unit_amount <= 0 or not 0 <= self.discount <= self.unit_amount:
+            raise ValueError("a plan costs more than 0 and a discount is at most its price")
+        if self.duration not in ("", "once", "forever") or (self.discount and not self.duration):
+            raise ValueError("a discount lasts once or forever")
+
+    def first(self) -> Charge:
+        """The first paid period (after a trial, or at once)."""
+        return Charge(self.unit_amount, self.discount, self.first_tax if self.discount
+                      else self.tax)
+
+    def renewal(self) -> Charge:
+        """Every later period."""
+        if self.duration == "forever":
+            return Charge(self.unit_amount, self.discount, self.first_tax)
+        return Charge(self.unit_amount, 0, self.tax)
+
+
+def invoice_parts(terms: PlanTerms, amount_paid: int, *, first: bool) -> Charge:
+    """The parts of an invoice that charged ``amount_paid``: the first or renewal charge when
+    it is exactly that; otherwise (a proration) the amount split between price and tax in the
+    renewal's proportion, exactly, with no discount."""
+    expected = terms.first() if first else terms.renewal()
+    if amount_paid == expected.total:
+        return expected
+    if amount_paid < 0:
+        raise ValueError("an invoice charges 0 or more")
+    renewal = terms.renewal()
+    net = renewal.list_amount - renewal.discount
+    price, tax = allocate(amount_paid, [net, renewal.tax]) if renewal.tax else (amount_paid, 0)
+    return Charge(price, 0, tax)
+
+
+def is_upgrade(old_amount: int, old_interval: Interval, new_amount: int,
+               new_interval: Interval) -> bool:
+    """A plan change that costs more per period charged at once: a longer interval, or
+    the same interval at a higher price. Upgrades apply now with proration; the others wait
+    for the period end."""
+    if MONTHS[new_interval] != MONTHS[old_interval]:
+        return MONTHS[new_interval] > MONTHS[old_interval]
+    return new_amount > old_amount

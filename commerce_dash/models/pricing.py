@@ -53,6 +53,8 @@ class DiscountCode(SQLModel, table=True):
     amount_off: int = Field(default=0, ge=0)
     currency: str = Field(default="", max_length=3)
     scope: str = Field(default="all", max_length=16)
+    # for subscriptions: the first paid period only ("once") or every period ("forever")
+    duration: str = Field(default="once", max_length=8)
     max_uses: int | None = None
     max_uses_per_user: int | None = None
     uses_count: int = Field(default=0, ge=0)

@@ -101,6 +101,30 @@ TEMPLATES: dict[str, TemplateSpec] = {
             "a payment failed",
             ("user_name", "order_number", "total", "reason", "retry_url"),
         ),
+        TemplateSpec(
+            "subscription-invoice-paid",
+            "a subscription started, renewed or changed plan (with its receipt)",
+            ("user_name", "subscription_number", "department_name", "interval", "manage_url",
+             "kind", "amount", "receipt_number", "receipt_url", "period_end"),
+        ),
+        TemplateSpec(
+            "subscription-payment-failed",
+            "a subscription's renewal failed: dunning, with the update-card link",
+            ("user_name", "subscription_number", "department_name", "interval", "manage_url",
+             "amount", "reason", "next_retry", "grace_ends", "needs_action"),
+        ),
+        TemplateSpec(
+            "subscription-cancelled",
+            "a subscription ended (cancelled, or unpaid after the grace period)",
+            ("user_name", "subscription_number", "department_name", "interval", "manage_url",
+             "reason"),
+        ),
+        TemplateSpec(
+            "subscription-trial-ending",
+            "a subscription's trial ends in a few days",
+            ("user_name", "subscription_number", "department_name", "interval", "manage_url",
+             "trial_ends", "amount"),
+        ),
     )
 }
 

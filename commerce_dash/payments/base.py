@@ -144,6 +144,10 @@ class ProcessorInvoice:
     failure_code: str = ""
     failure_message: str = ""
     created: int = 0
+    # the subscription's metadata as the invoice carries it (Stripe's
+    # subscription_details.metadata): the app's own subscription id, before it knows the
+    # processor's
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -266,9 +270,12 @@ class SubscriptionProcessor(Protocol):
         ...
 
     def change_amount(self, subscription_id: str, *, amount: int, charge_now: int,
-                      idempotency_key: str) -> ProcessorSubscription:
-        """Charge ``amount`` from the next period on; ``charge_now`` > 0 invoices that much
-        at once (an upgrade's proration, reason ``subscription_update``)."""
+                      idempotency_key: str, interval: str = "",
+                      restart_period: bool = False) -> ProcessorSubscription:
+        """Charge ``amount`` (every ``interval`` when given) from the next period on;
+        ``charge_now`` > 0 invoices that much at once (an upgrade's proration, reason
+        ``subscription_update``). ``restart_period``: the current period ends now and the
+        new one (of the new interval) starts now, paid by that invoice."""
         ...
 
     def update_payment_method(self, subscription_id: str, payment_method: str

@@ -109,7 +109,13 @@ def parse_invoice(obj: Mapping[str, Any]) -> ProcessorInvoice:
         next_payment_attempt=_int(obj.get("next_payment_attempt")),
         intent_id=_id(intent), failure_code=code, failure_message=message,
         created=_int(obj.get("created")),
+        metadata=_metadata(_map(obj.get("subscription_details")).get("metadata")
+                           or obj.get("metadata")),
     )
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    return {str(k): _str(v) for k, v in _map(value).items()}
 
 
 def parse_subscription(obj: Mapping[str, Any]) -> ProcessorSubscription:
@@ -121,7 +127,7 @@ def parse_subscription(obj: Mapping[str, Any]) -> ProcessorSubscription:
     latest = parse_invoice(invoice) if isinstance(invoice, Mapping) else None
     intent = _map(_map(invoice).get("payment_intent"))
     status = _str(intent.get("status"))
-    metadata = {str(k): _str(v) for k, v in _map(obj.get("metadata")).items()}
+    metadata = _metadata(obj.get("metadata"))
     return ProcessorSubscription(
         subscription_id=_str(obj.get("id")), customer_id=_id(obj.get("customer")),
         status=_str(obj.get("status")),

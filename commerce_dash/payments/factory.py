@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import lru_cache
 
 from commerce_dash import routes
-from commerce_dash.payments.base import PaymentProcessor, ProcessorError
-from commerce_dash.payments.sandbox import SandboxProcessor
+from commerce_dash.payments.base import PaymentProcessor, ProcessorError, SubscriptionProcessor
+from commerce_dash.payments.sandbox import SandboxProcessor, SignedEvent
+from commerce_dash.payments.sandbox_subscriptions import SandboxSubscriptions
 from commerce_dash.payments.stripe_processor import StripeProcessor
+from commerce_dash.payments.stripe_subscriptions import StripeSubscriptions
 from commerce_dash.settings import Settings, get_settings
 
 PROCESSORS = ("stripe", "sandbox")
@@ -38,6 +41,24 @@ def get_processor(name: str) -> PaymentProcessor:
                                  "Card payments are not set up: COMMERCE_STRIPE_SECRET_KEY "
                                  "is empty.")
         return StripeProcessor.from_settings(settings)
+    raise ProcessorError("unknown_processor", f"No payment processor called {name!r}.")
+
+
+def get_subscription_processor(
+    name: str, deliver: Callable[[SignedEvent], None]
+) -> SubscriptionProcessor:
+    """The subscription side of processor ``name``. The sandbox runs its own renewal engine
+    and hands each signed event it emits to ``deliver`` (the webhook intake, as a processor
+    posting to the webhook route would); Stripe posts its events itself."""
+    settings = get_settings()
+    if name == "sandbox":
+        return SandboxSubscriptions(webhook_secret=sandbox_secret(settings), deliver=deliver)
+    if name == "stripe":
+        if not settings.stripe_secret_key.get_secret_value():
+            raise ProcessorError("processor_not_configured",
+                                 "Card payments are not set up: COMMERCE_STRIPE_SECRET_KEY "
+                                 "is empty.")
+        return StripeSubscriptions.from_settings(settings)
     raise ProcessorError("unknown_processor", f"No payment processor called {name!r}.")
 
 

@@ -197,6 +197,12 @@ class StripeProcessor:
             http_client=http_client,
         )
 
+    @property
+    def client(self) -> stripe.StripeClient:
+        """The configured SDK client (keys, base address, retries, timeout), for the other
+        Stripe services of the app (subscriptions); read-only."""
+        return self._client
+
     @classmethod
     def from_settings(cls, settings: Settings) -> StripeProcessor:
         return cls(

@@ -25,7 +25,8 @@ ORDER_TEMPLATES = {
 # Account emails name neither a course nor an order.
 ACCOUNT_TEMPLATES = {"verify-email", "account-exists", "account-created", "password-reset",
                      "password-changed"}
-COURSE_TEMPLATES = set(TEMPLATES) - ORDER_TEMPLATES - ACCOUNT_TEMPLATES
+SUBSCRIPTION_TEMPLATES = {name for name in TEMPLATES if name.startswith("subscription-")}
+COURSE_TEMPLATES = set(TEMPLATES) - ORDER_TEMPLATES - ACCOUNT_TEMPLATES - SUBSCRIPTION_TEMPLATES
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
@@ -42,7 +43,10 @@ def test_every_template_previews_with_real_user_and_course(
         assert "Hello Ada Lovelace," in body
     assert "Commerce Dash" in message.html
     assert "<html" in message.html and "<html" not in message.text
-    if name in COURSE_TEMPLATES:
+    if name in SUBSCRIPTION_TEMPLATES:  # the course's department, and where to manage it
+        assert "Engineering" in message.subject and "Engineering" in message.text
+        assert "/account/subscriptions" in message.text
+    elif name in COURSE_TEMPLATES:
         assert "Data Engineering Basics" in message.subject
         assert "Data Engineering Basics" in message.text
     elif name in ACCOUNT_TEMPLATES:

@@ -34,8 +34,11 @@ from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.certificates import Certificate
 from commerce_dash.models.commerce import Order, Payment
 from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.models.pricing import Price
+from commerce_dash.models.subscriptions import Subscription
 from commerce_dash.services.commerce.order_status import transition_order, transition_payment
 from commerce_dash.services.commerce.refund_status import new_refund_request, transition_refund
+from commerce_dash.services.commerce.subscription_status import live_key, transition_subscription
 from commerce_dash.services.enrollment.registration_status import (
     sync_program_registrations,
     transition_enrollment,
@@ -55,6 +58,7 @@ ENTITY_MODELS = {
     "Registration": "commerce_dash.models.enrollment",
     "Enrollment": "commerce_dash.models.enrollment",
     "Certificate": "commerce_dash.models.certificates",
+    "Subscription": "commerce_dash.models.subscriptions",
 }
 # the one place a move assigns ``.status`` (on whatever entity its writer hands it)
 GUARDED_MOVE = "commerce_dash.services.platform.transitions"
@@ -72,13 +76,19 @@ WRITERS = {
     "Registration": "commerce_dash.services.enrollment.registration_status",
     "Enrollment": "commerce_dash.services.enrollment.registration_status",
     "Certificate": "commerce_dash.services.learning.certificates",
+    "Subscription": "commerce_dash.services.commerce.subscription_status",
 }
 # where an entity is created in its first state with ``status=`` (module, function)
 CREATORS = {
-    "Order": {("commerce_dash.services.commerce.checkout", "_checkout_cart")},
-    "Payment": {("commerce_dash.services.commerce.checkout", "_checkout_cart")},
+    "Order": {("commerce_dash.services.commerce.checkout", "_checkout_cart"),
+              # a paid subscription invoice becomes a completed order (through pending)
+              ("commerce_dash.services.commerce.subscription_invoices", "invoice_order")},
+    "Payment": {("commerce_dash.services.commerce.checkout", "_checkout_cart"),
+                ("commerce_dash.services.commerce.subscription_invoices", "invoice_order")},
     "Registration": {("commerce_dash.services.enrollment.registrations", "create_for_order"),
-                     ("commerce_dash.services.enrollment.registrations", "_add")},
+                     ("commerce_dash.services.enrollment.registrations", "_add"),
+                     ("commerce_dash.services.enrollment.subscription_access", "self_enroll")},
+    "Subscription": {("commerce_dash.services.commerce.subscriptions", "subscribe")},
 }
 # ``.status`` writes on other things whose type the scanner cannot see, by (module, function,
 # expression): Reflex states, the fake processor's own intents, a tax provider's error,
@@ -94,6 +104,11 @@ OTHER_STATUS_WRITES = {
     ("commerce_dash.outbox", "mark_sent", "row"),  # outbox messages
     ("commerce_dash.outbox", "mark_failed", "row"),
     ("commerce_dash.services.commerce.disputes", "dispute_closed", "row"),  # PaymentDispute
+    # the sandbox's own subscriptions, and invoices mirrored from the processor
+    ("commerce_dash.payments.sandbox_subscriptions", "*", "sub"),
+    ("commerce_dash.services.commerce.subscription_events", "sync_invoice", "row"),
+    ("commerce_dash.services.commerce.subscription_events", "_paid", "row"),
+    ("commerce_dash.services.commerce.subscription_events", "record_created", "invoice"),
 }
 
 
@@ -514,3 +529,33 @@ def test_a_refund_request_is_created_and_moves_once_audited_and_refuses_an_illeg
     with pytest.raises(ValueError, match="starts requested or processing"):
         new_refund_request(session=session, status=RefundStatus.REFUNDED, actor=None,
                            action="x", audit_after={}, order_id=order.id)
+
+
+def test_a_subscription_moves_once_audited_frees_its_key_and_refuses_an_illegal_move(
+        session: Session, learner: Actor, shop) -> None:  # type: ignore[no-untyped-def]
+    now = utcnow()
+    plan = Price(item_type="subscription", item_id=shop.department_id,
+                 department_id=shop.department_id, price_type="subscription",
+                 interval="monthly", currency="USD", amount=2900, effective_from=now)
+    session.add(plan)
+    session.flush()
+    sub = Subscription(user_id=learner.user_id, department_id=shop.department_id,
+                       live_key=live_key(learner.user_id, shop.department_id),
+                       price_id=plan.id or 0, interval="monthly", currency="USD",
+                       unit_amount=2900, processor="sandbox", idempotency_key="sub-test-1")
+    session.add(sub)
+    session.commit()
+    for _ in range(2):
+        assert transition_subscription(session=session, subscription=sub, target="active",
+                                       at=now) is sub
+    session.commit()
+    assert [r.action for r in _audits(session, "subscription", sub.id)] == [
+        "subscription.active"]
+    with pytest.raises(DomainError) as refused:
+        transition_subscription(session=session, subscription=sub, target="incomplete", at=now)
+    assert refused.value.kind is ErrorKind.CONFLICT
+    assert "active" in refused.value.message and "incomplete" in refused.value.message
+    session.rollback()
+    transition_subscription(session=session, subscription=sub, target="cancelled", at=now)
+    session.commit()
+    assert sub.status == "cancelled" and sub.live_key is None and sub.cancelled_at is not None

@@ -106,8 +106,12 @@ def create_price(
     trial_days: int = 0,
     effective_from: datetime | None = None,
     effective_until: datetime | None = None,
+    includes_subdepartments: bool = False,
 ) -> Price:
-    """Write a new price; the open-ended price in force before it is closed at its start."""
+    """Write a new price; the open-ended price in force before it is closed at its start.
+
+    A department's subscription plan may include its subdepartments' courses
+    (``includes_subdepartments``); subscribers keep the price they subscribed at."""
     item = priced_item(session=session, item_type=item_type, item_id=item_id)
     actor = require_item_access(session, actor, item)
     if not item.published:
@@ -135,6 +139,10 @@ def create_price(
         # Before the generic checks, so a program priced at 0 hears the bundle rule.
         savings = _check_bundle_price(session, item, kind, amount,
                                       currency_code.strip().upper(), start)
+    if includes_subdepartments and item.item_type is not ItemType.SUBSCRIPTION:
+        raise DomainError("subdepartments_not_allowed",
+                          "Only a department's subscription plan can include subdepartments.",
+                          field="includes_subdepartments")
     code = validate_price(
         item_type=item.item_type, price_type=kind, amount=amount,
         currency=currency_code, interval=interval,
@@ -163,13 +171,15 @@ def create_price(
         item_type=item.item_type, item_id=item_id, department_id=item.department_id,
         price_type=kind, interval=interval, trial_days=trial_days, currency=code,
         amount=amount, effective_from=start, effective_until=end, created_by_id=actor.user_id,
+        includes_subdepartments=includes_subdepartments,
     )
     add_created(
         session=session, actor=actor, row=price,
         action="price.scheduled" if start > now else "price.created",
         entity_type="price",
         after={"item": f"{item.item_type}:{item_id}", "amount": amount, "currency": code,
-               "price_type": kind.value, "interval": interval, "from": start.isoformat(),
+               "price_type": kind.value, "interval": interval, "trial_days": trial_days,
+               "includes_subdepartments": includes_subdepartments, "from": start.isoformat(),
                "until": end.isoformat() if end else None,
                **({"savings": savings.savings} if savings else {})},
     )

@@ -18,7 +18,7 @@ from commerce_dash.models.catalog import Course, Department, Program, ProgramCou
 from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.models.pricing import Price
 from commerce_dash.services.catalog import display_options, in_force_clause
-from commerce_dash.services.enrollment import owned_course_ids, program_courses
+from commerce_dash.services.enrollment import included_course_ids, owned_course_ids, program_courses
 from commerce_dash.settings import get_settings
 
 SELLABLE = (ItemType.COURSE.value, ItemType.PROGRAM.value)
@@ -194,6 +194,10 @@ def ownership_refusal(
     owned = owned if owned is not None else owned_course_ids(session=session, user_id=user_id)
     if item.item_type == ItemType.COURSE and item.item_id in owned:
         return f"You already own {item.title}."
+    if item.item_type == ItemType.COURSE and item.item_id in included_course_ids(
+            session=session, user_id=user_id, now=utcnow()):
+        return (f"{item.title} is included in your subscription: enroll from its page "
+                "instead of buying it.")
     if item.item_type == ItemType.PROGRAM:
         courses = set(program_courses(session=session, program_ids=[item.item_id])[item.item_id])
         if courses and courses <= owned:

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -29,6 +28,7 @@ from commerce_dash.payments.factory import processor_for_departments
 from commerce_dash.services.commerce.cart_lookups import CartOwner
 from commerce_dash.services.commerce.cart_view import view_cart
 from commerce_dash.services.commerce.checkout_views import CheckoutResult, checkout_result
+from commerce_dash.services.commerce.discount_uses import take_use
 from commerce_dash.services.commerce.payment_intents import ensure_intent
 from commerce_dash.services.commerce.payment_review import require_not_under_review
 from commerce_dash.services.commerce.payment_settling import close_unpaid_order
@@ -209,19 +209,8 @@ def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key
         code_row = session.exec(
             select(DiscountCode).where(DiscountCode.code == view.discount_code)
         ).one()
-        # The limit holds under concurrency: only one of two racing checkouts for the last
-        # use gets this row count of 1.
-        taken = session.execute(
-            update(DiscountCode)
-            .where(col(DiscountCode.id) == code_row.id, col(DiscountCode.is_active).is_(True),
-                   or_(col(DiscountCode.max_uses).is_(None),
-                       col(DiscountCode.uses_count) < col(DiscountCode.max_uses)))
-            .values(uses_count=DiscountCode.uses_count + 1)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            raise DomainError("code_used_up", "This code has just reached its usage limit.",
-                              kind=ErrorKind.CONFLICT, field="code")
+        assert code_row.id is not None
+        take_use(session, code_row.id)
 
     by_key = {line.key: line for line in view.lines}
     order = Order(

@@ -13,7 +13,7 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.pricing import ItemType
 from commerce_dash.models.accounts import User, UserRole
-from commerce_dash.models.catalog import Course, Program
+from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.notify.message import EmailMessage
 from commerce_dash.notify.render import render_email, template_spec
 from commerce_dash.services.catalog import prices_in_force
@@ -101,8 +101,25 @@ def preview_context(session: Session, name: str) -> dict[str, Any]:
         "reset_url": f"{base_url}{routes.RESET_PASSWORD}?token=PREVIEW",
         "catalog_url": f"{base_url}{routes.STORE}",
         "changed_at": "2026-12-07 09:30 UTC",
+        "subscription_number": "SUB-PREVIEW",
+        "department_name": _department_name(session, course),
+        "interval": "monthly",
+        "manage_url": f"{base_url}{routes.MY_SUBSCRIPTIONS}",
+        "kind": "renewed",
+        "receipt_number": PREVIEW_ORDER_NUMBER,
+        "receipt_url": f"{base_url}{routes.order_href(PREVIEW_ORDER_NUMBER)}",
+        "period_end": "07 Jan 2027",
+        "next_retry": "10 Dec 2026",
+        "grace_ends": "14 Dec 2026",
+        "needs_action": False,
+        "trial_ends": "10 Dec 2026",
     }
     return {key: context[key] for key in spec.required}
+
+
+def _department_name(session: Session, course: Course | None) -> str:
+    dept = session.get(Department, course.department_id) if course is not None else None
+    return dept.name if dept is not None else "Sample Department"
 
 
 def preview_recipient(session: Session) -> str:

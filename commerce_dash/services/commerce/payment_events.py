@@ -35,6 +35,7 @@ from commerce_dash.services.commerce.disputes import dispute_closed, dispute_ope
 from commerce_dash.services.commerce.payment_settling import after_settling, lock_payment
 from commerce_dash.services.commerce.refund_settlement import record_processor_refunds
 from commerce_dash.services.commerce.settlement import apply_intent_result
+from commerce_dash.services.commerce.subscription_events import apply_subscription_event
 from commerce_dash.services.platform import record_audit
 from commerce_dash.settings import get_settings
 
@@ -113,6 +114,9 @@ def process_event(
 
 
 def _apply_event(session: Session, row: PaymentEvent, event: WebhookEvent) -> tuple[str, str]:
+    if event.kind in (EventKind.INVOICE, EventKind.SUBSCRIPTION):
+        outcome = apply_subscription_event(session, row.processor, event)
+        return outcome, "ignored" if outcome.startswith(("ignored", "already")) else "processed"
     handler = _HANDLERS.get(event.kind)
     if handler is None or not event.intent_id:
         return f"not a payment event we act on ({event.event_type})", "ignored"

@@ -13,29 +13,20 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from commerce_dash.connectors.webhooks import queue_webhook
 from commerce_dash.db import for_update
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.orders import OrderStatus, PaymentStatus, order_number
 from commerce_dash.domain.refunds import RefundStatus, spread
-from commerce_dash.domain.registrations import EnrollmentStatus, RegistrationStatus
 from commerce_dash.models.commerce import Order, Payment, RefundRequest
-from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.models.enrollment import Registration
 from commerce_dash.payments.base import ChargeRefund, WebhookEvent
 from commerce_dash.services.commerce.discount_uses import give_back_use
 from commerce_dash.services.commerce.order_status import transition_order, transition_payment
 from commerce_dash.services.commerce.refund_amounts import email_learner, left_by_line
 from commerce_dash.services.commerce.refund_status import new_refund_request, transition_refund
-from commerce_dash.services.enrollment import (
-    lms_user_id,
-    sync_program_registrations,
-    transition_enrollment,
-    transition_registration,
-)
-from commerce_dash.services.learning import revoke_for_enrollment
+from commerce_dash.services.enrollment import end_registration
 from commerce_dash.services.revenue import record_refund
-from commerce_dash.settings import get_settings
 
 
 def settle_locked(session: Session, request: RefundRequest, order: Order, payment: Payment,
@@ -154,43 +145,6 @@ def _cascade_lines(session: Session, order: Order, request: RefundRequest,
 
 def _cancel_registration(session: Session, registration: Registration,
                          request: RefundRequest, now: datetime) -> None:
-    if registration.status in (RegistrationStatus.CANCELLED.value,):
-        return
-    why = f"The purchase was refunded ({request.reason})"[:500]
-    if registration.status != RegistrationStatus.REJECTED.value:
-        transition_registration(
-            session=session, registration=registration, target=RegistrationStatus.CANCELLED,
-            reason=why)
-        registration.updated_at = now
-        session.add(registration)
-    for enrollment in session.exec(select(Enrollment).where(
-            Enrollment.registration_id == registration.id)).all():
-        if enrollment.status in (EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PENDING.value):
-            transition_enrollment(
-                session=session, enrollment=enrollment, target=EnrollmentStatus.ENDED,
-                reason=why)
-            enrollment.ended_at = enrollment.updated_at = now
-            session.add(enrollment)
-            _tell_lms(session, registration, enrollment)
-        revoke_for_enrollment(session=session, enrollment_id=enrollment.id or 0,
-                              category="refunded",
-                              reason=f"The purchase was refunded ({request.reason})"[:500])
-    sync_program_registrations(session, [registration.parent_id], after_refund=True)
-
-
-def _tell_lms(session: Session, registration: Registration, enrollment: Enrollment) -> None:
-    """An LMS enrollment ends at the LMS too (through the outbox, retried)."""
-    settings = get_settings()
-    if enrollment.mode != "lms" or not settings.lms_mode:
-        return
-    queue_webhook(session=session, connector_key_id=settings.lms_connector_key,
-                  url=settings.lms_enrollment_url, event="enrollment.cancelled",
-                  body={"source": "commerce-platform", "apiKey": settings.lms_connector_key,
-                        "payload": {"orderId": str(registration.order_id or ""),
-                                    "orderItemId": registration.dedupe_key,
-                                    "enrollmentId": enrollment.lms_enrollment_id,
-                                    "userId": lms_user_id(session=session,
-                                                          user_id=registration.user_id),
-                                    "reason": "refunded"}},
-                  dedupe_key=f"lms-cancel:{enrollment.id}")
-
+    end_registration(session, registration,
+                     why=f"The purchase was refunded ({request.reason})", now=now,
+                     lms_reason="refunded", revoke_category="refunded")

@@ -143,9 +143,13 @@ def move_payment(
 
 
 def complete_order(
-    *, session: Session, order: Order, payment: Payment, at: datetime, note: str
+    *, session: Session, order: Order, payment: Payment, at: datetime, note: str,
+    confirmation_email: bool = True,
 ) -> None:
-    """Pending -> completed with everything that belongs to it, in the caller's transaction."""
+    """Pending -> completed with everything that belongs to it, in the caller's transaction.
+
+    ``confirmation_email=False``: the caller sends its own (a subscription's invoice email
+    links the receipt)."""
     assert order.id is not None
     if not can_move_order(order.status, OrderStatus.COMPLETED.value):
         return
@@ -176,7 +180,7 @@ def complete_order(
                     items=[(line.item_type, line.item_id) for line in lines])
     user = session.get(User, order.user_id)
     locale = get_settings().default_locale
-    if user is not None:
+    if user is not None and confirmation_email:
         queue_email(
             session=session, template="order-confirmation", to=user.email,
             dedupe_key=f"order-confirmation:{order.id}",

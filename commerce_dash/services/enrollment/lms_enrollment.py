@@ -80,7 +80,7 @@ def _purchase_amounts(session: Session, registration: Registration) -> dict[str,
     if order is None or line is None or sale is None:
         return {"grossAmount": registration.amount_paid, "netAmount": registration.amount_paid,
                 "taxAmount": 0, "processorFee": 0, "currency": registration.currency}
-    listed = course_list_shares(session, order, line).get(sale.course_id, sale.gross)
+    listed = course_list_shares(session, order, line).get(sale.course_id or 0, sale.gross)
     if sale.currency != line.currency:  # charged in another currency: its settlement worth
         gross = next((g for course, g, _ in course_shares(session, order, line)
                       if course.id == sale.course_id), 0)

@@ -3,7 +3,8 @@ payment and registration creation all ask.
 
 A course is owned while the learner holds a live registration for it (pending approval,
 approved or enrolled: bought alone or in a program, in a completed order whose line was not
-refunded) or a live enrollment given another way (a manual grant; subscriptions later). A
+refunded, or self-enrolled with a subscription) or a live enrollment given another way (a
+manual grant). A
 refund that gives a line back cancels its registrations, and a rejection rejects them, so
 the course can be bought again. Pending orders own nothing.
 """
@@ -29,7 +30,8 @@ _LIVE_ENROLLMENTS = (EnrollmentStatus.PENDING.value, EnrollmentStatus.ACTIVE.val
 @dataclass(frozen=True)
 class Holding:
     """Why a learner owns a course: ``source`` is purchase (a course line), program (a
-    program line) or grant (an enrollment given by an admin or a subscription);
+    program line), subscription (self-enrolled while a subscription gives access) or grant
+    (an enrollment given by an admin);
     ``order_id`` is the order that bought it, when one did."""
 
     course_id: int
@@ -41,16 +43,18 @@ def owned_courses(*, session: Session, user_id: int,
                   except_order_id: int | None = None) -> dict[int, Holding]:
     """Every course the learner owns, with how (``except_order_id``: as if that order had
     not happened, to find what another order already gives)."""
-    query = select(Registration.course_id, Registration.program_id, Registration.order_id).where(
+    query = select(Registration.course_id, Registration.program_id, Registration.order_id,
+                   Registration.source).where(
         Registration.user_id == user_id, Registration.kind == "course",
         col(Registration.status).in_(_LIVE_REGISTRATIONS))
     if except_order_id is not None:
         query = query.where(col(Registration.order_id).is_distinct_from(except_order_id))
     held: dict[int, Holding] = {}
-    for course_id, program_id, order_id in session.exec(query).all():
+    for course_id, program_id, order_id, source in session.exec(query).all():
         if course_id is not None:
-            held.setdefault(course_id, Holding(
-                course_id, "program" if program_id is not None else "purchase", order_id))
+            how = ("subscription" if source == "subscription"
+                   else "program" if program_id is not None else "purchase")
+            held.setdefault(course_id, Holding(course_id, how, order_id))
     granted = session.exec(select(Enrollment.course_id).where(
         Enrollment.user_id == user_id, Enrollment.source != "registration",
         col(Enrollment.status).in_(_LIVE_ENROLLMENTS))).all()

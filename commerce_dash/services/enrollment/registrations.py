@@ -73,6 +73,7 @@ __all__ = [
     "apply_lms_status",
     "approval_rules",
     "approve",
+    "approve_new",
     "bulk",
     "create_for_order",
     "list_for_learner",
@@ -180,6 +181,11 @@ def _add(
 def _sync_parents(session: Session, parent_ids: set[int]) -> None:
     """A program registration follows its courses (see ``sync_program_registrations``)."""
     sync_program_registrations(session, parent_ids)
+
+
+def approve_new(session: Session, registration: Registration, *, note: str) -> None:
+    """Approve a registration no rule holds for review, as creation does for a purchase."""
+    _approve(session, registration, reviewer=None, note=note)
 
 
 def _approve(session: Session, registration: Registration, *, reviewer: Actor | None,
