@@ -12,16 +12,22 @@ from hypothesis import strategies as st
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.pricing import Interval
 from commerce_dash.domain.subscriptions import (
+    Charge,
+    PlanTerms,
     SubscriptionStatus,
     add_months,
     can_move_subscription,
     grace_end,
     grants_access,
+    invoice_parts,
+    is_upgrade,
+    parse_subscription_number,
     period_bounds,
     require_subscription_move,
     resume_period_end,
     retry_times,
     split_period,
+    subscription_number,
     trial_end,
     upgrade_charge,
 )
@@ -154,3 +160,66 @@ def test_a_pause_pushes_the_period_end_back_by_its_length() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError):
         split_period(100, datetime(2026, 1, 1), at(2026, 2, 1), at(2026, 1, 15))
+
+
+# -- what each invoice charges (issue 16, item 5) ---------------------------------------------
+
+
+def test_a_first_period_code_discounts_the_first_charge_only() -> None:
+    terms = PlanTerms(unit_amount=2900, discount=1450, duration="once", tax=232, first_tax=116)
+    assert (terms.first().total, terms.renewal().total) == (1566, 3132)
+    forever = PlanTerms(unit_amount=2900, discount=290, duration="forever", tax=232,
+                        first_tax=209)
+    assert forever.first() == forever.renewal() == Charge(2900, 290, 209)
+
+
+@given(unit=st.integers(min_value=1, max_value=10**7), data=st.data())
+def test_an_invoice_splits_into_price_discount_and_tax_that_sum_to_what_was_charged(
+        unit: int, data: st.DataObject) -> None:
+    discount = data.draw(st.integers(min_value=0, max_value=unit))
+    duration = data.draw(st.sampled_from(["once", "forever"])) if discount else ""
+    tax = data.draw(st.integers(min_value=0, max_value=unit))
+    first_tax = data.draw(st.integers(min_value=0, max_value=tax))
+    terms = PlanTerms(unit_amount=unit, discount=discount, duration=duration, tax=tax,
+                      first_tax=first_tax)
+    paid = data.draw(st.integers(min_value=0, max_value=3 * unit))
+    for first in (True, False):
+        parts = invoice_parts(terms, paid, first=first)
+        assert parts.total == paid
+        assert parts.list_amount >= 0 and parts.tax >= 0 and parts.discount >= 0
+    assert invoice_parts(terms, terms.first().total, first=True) == terms.first()
+    assert invoice_parts(terms, terms.renewal().total, first=False) == terms.renewal()
+
+
+@given(
+    old=st.integers(min_value=1, max_value=10**6), new=st.integers(min_value=1, max_value=10**6),
+    start=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1),
+                       timezones=st.just(UTC)),
+    interval=st.sampled_from(list(Interval)), day=st.floats(min_value=0, max_value=1),
+)
+def test_a_plan_change_on_any_day_credits_exactly_the_unused_part_of_what_was_paid(
+        old: int, new: int, start: datetime, interval: Interval, day: float) -> None:
+    """A change on a random day of the period: what was used plus the credit is what was
+    paid, the credit never exceeds it, and the upgrade charge is the new price's unused part
+    less the credit, to the cent and never negative."""
+    _, end = period_bounds(start, interval, 0)
+    at = start + (end - start) * day
+    used, credit = split_period(old, start, end, at)
+    assert used + credit == old and 0 <= credit <= old
+    _, new_unused = split_period(new, start, end, at)
+    assert upgrade_charge(old, new, start, end, at) == max(0, new_unused - credit)
+
+
+def test_an_upgrade_is_a_longer_interval_or_a_higher_price() -> None:
+    assert is_upgrade(2900, Interval.MONTHLY, 29000, Interval.ANNUAL)
+    assert not is_upgrade(29000, Interval.ANNUAL, 2900, Interval.MONTHLY)
+    assert is_upgrade(2900, Interval.MONTHLY, 3900, Interval.MONTHLY)
+    assert not is_upgrade(3900, Interval.MONTHLY, 2900, Interval.MONTHLY)
+
+
+def test_subscription_numbers_read_back_and_refuse_anything_else() -> None:
+    assert subscription_number(42) == "SUB-000042"
+    assert parse_subscription_number("sub-000042") == 42
+    assert parse_subscription_number("42") == 42
+    for bad in ("SUB-", "SUB-0", "SUB-١٢", "SUB-99999999999", "ORD-1", "-1"):
+        assert parse_subscription_number(bad) is None
