@@ -95,11 +95,17 @@ def parse_invoice(obj: Mapping[str, Any]) -> ProcessorInvoice:
     """A Stripe-shaped invoice object; the service period is its first line's."""
     lines = _list(_map(obj.get("lines")).get("data"))
     period = _map(_map(lines[0]).get("period")) if lines else {}
-    intent = obj.get("payment_intent")
+    # API versions since 2025-03-31 (basil): the subscription and its metadata sit under
+    # parent.subscription_details, and the payment intent under payments
+    parent = _map(_map(obj.get("parent")).get("subscription_details"))
+    payments = _list(_map(obj.get("payments")).get("data"))
+    intent = obj.get("payment_intent") or (
+        _map(_map(payments[0]).get("payment")).get("payment_intent") if payments else None)
     error = _map(_map(intent).get("last_payment_error")) or _map(obj.get("last_payment_error"))
     code, message = _failure(error)
     return ProcessorInvoice(
-        invoice_id=_str(obj.get("id")), subscription_id=_id(obj.get("subscription")),
+        invoice_id=_str(obj.get("id")),
+        subscription_id=_id(obj.get("subscription")) or _id(parent.get("subscription")),
         status=_str(obj.get("status")), currency=_str(obj.get("currency")).upper(),
         amount_due=_int(obj.get("amount_due")), amount_paid=_int(obj.get("amount_paid")),
         billing_reason=_str(obj.get("billing_reason")),
@@ -109,7 +115,8 @@ def parse_invoice(obj: Mapping[str, Any]) -> ProcessorInvoice:
         next_payment_attempt=_int(obj.get("next_payment_attempt")),
         intent_id=_id(intent), failure_code=code, failure_message=message,
         created=_int(obj.get("created")),
-        metadata=_metadata(_map(obj.get("subscription_details")).get("metadata")
+        metadata=_metadata(parent.get("metadata")
+                           or _map(obj.get("subscription_details")).get("metadata")
                            or obj.get("metadata")),
     )
 

@@ -275,6 +275,9 @@ def sync_subscription(session: Session, sub: Subscription, remote: ProcessorSubs
                 sub.paused_at = sub.paused_at or at
             if target is SubscriptionStatus.ACTIVE:
                 sub.paused_at = None
+                # the processor calls it active again only once it is paid
+                sub.past_due_since = sub.grace_ends_at = sub.next_retry_at = None
+                sub.failed_attempts = 0
         else:
             moved = f" (status {remote.status} ignored: {sub.status} cannot become it)"
     if target is SubscriptionStatus.CANCELLED and sub.status == target.value:
