@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections import Counter
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from commerce_dash.db import get_engine, session_scope
 from commerce_dash.demo.data import DEMO_USERS, database_is_empty, load_demo_data
@@ -96,6 +100,46 @@ def _sandbox_event(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subscription_tally(session: Session) -> Counter[str]:
+    """Invoices by status and subscriptions by status, to tell what a clock move did."""
+    from commerce_dash.models.subscriptions import Subscription, SubscriptionInvoice
+
+    tally: Counter[str] = Counter()
+    for status, n in session.exec(select(SubscriptionInvoice.status, func.count())
+                                  .group_by(col(SubscriptionInvoice.status))).all():
+        tally[f"invoices {status}"] = n
+    for status, n in session.exec(select(Subscription.status, func.count())
+                                  .group_by(col(Subscription.status))).all():
+        tally[status] = n
+    return tally
+
+
+def _subscriptions_advance(args: argparse.Namespace) -> int:
+    from commerce_dash.services.commerce import advance_test_clock
+
+    if get_settings().env == "production":
+        print("refusing: the test clock only moves in development (COMMERCE_ENV=production "
+              "bills on real time)", file=sys.stderr)
+        return 1
+    try:
+        with session_scope() as session:
+            before = _subscription_tally(session)
+            now = advance_test_clock(session=session, days=args.days, hours=args.hours)
+            after = _subscription_tally(session)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"billing time is now {now:%Y-%m-%d %H:%M} UTC")
+    ran = [f"{after[k] - before[k]} {k.removeprefix('invoices ')} invoices"
+           for k in sorted(after) if k.startswith("invoices ") and after[k] > before[k]]
+    print("ran: " + (", ".join(ran) if ran else "nothing was due"))
+    states = [f"{after[k]} {k.replace('_', ' ')}" for k in sorted(after)
+              if not k.startswith("invoices ") and after[k]]
+    if states:
+        print("subscriptions: " + ", ".join(states))
+    return 0
+
+
 def _check(_args: argparse.Namespace) -> int:
     from commerce_dash.startup import unsafe_start
 
@@ -183,6 +227,14 @@ def main(argv: list[str] | None = None) -> int:
                        choices=("refund", "dispute", "dispute-won", "dispute-lost"))  # noqa: E501
     event.add_argument("--amount", type=int, help="refund: minor units (default: all left)")
     event.set_defaults(func=_sandbox_event)
+    subs = sub.add_parser("subscriptions", help="department subscriptions (development tools)")
+    subs_sub = subs.add_subparsers(dest="subscriptions_command", required=True)
+    advance = subs_sub.add_parser(
+        "advance", help="development only: move the sandbox's test clock forward and run "
+        "what comes due (trials ending, renewals, retries, grace periods)")
+    advance.add_argument("--days", type=int, required=True, help="days forward (0 or more)")
+    advance.add_argument("--hours", type=int, default=0, help="hours forward besides the days")
+    advance.set_defaults(func=_subscriptions_advance)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

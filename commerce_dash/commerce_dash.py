@@ -30,6 +30,10 @@ from commerce_dash.pages.admin.refunds import RefundsState, refunds_page
 from commerce_dash.pages.admin.registrations import RegistrationsState, registrations_page
 from commerce_dash.pages.admin.revenue import RevenueState, revenue_page
 from commerce_dash.pages.admin.revenue_shares import RevenueSharesState
+from commerce_dash.pages.admin.subscription_detail import subscription_detail_admin_page
+from commerce_dash.pages.admin.subscription_detail_state import SubscriptionDetailState
+from commerce_dash.pages.admin.subscriptions import subscriptions_admin_page
+from commerce_dash.pages.admin.subscriptions_state import SubscriptionsState
 from commerce_dash.pages.admin.system import SystemState, system_page
 from commerce_dash.pages.admin.tax_settings import TaxSettingsState, tax_settings_page
 from commerce_dash.pages.admin.users import UsersState, users_page
@@ -61,6 +65,10 @@ from commerce_dash.pages.store.program import ProgramState, program_page
 from commerce_dash.pages.store.registrations_card import MyRegistrationsState
 from commerce_dash.pages.store.sandbox_3ds import ChallengeState, challenge_page
 from commerce_dash.pages.store.security import SecurityState, security_page
+from commerce_dash.pages.store.subscribe import subscribe_page
+from commerce_dash.pages.store.subscribe_state import SubscribeState
+from commerce_dash.pages.store.subscriptions import my_subscriptions_page
+from commerce_dash.pages.store.subscriptions_state import MySubscriptionsState
 from commerce_dash.startup import refuse_unsafe_production
 from commerce_dash.state.auth import AuthState
 
@@ -106,6 +114,9 @@ PAGES = [
     (challenge_page, f"{routes.SANDBOX_3DS}/[intent]", "Confirm payment", ChallengeState.load),
     (orders_page, routes.ORDERS, "My orders", OrdersState.load),
     (my_certificates_page, routes.MY_CERTIFICATES, "My certificates", MyCertificatesState.load),
+    (my_subscriptions_page, routes.MY_SUBSCRIPTIONS, "My subscriptions",
+     MySubscriptionsState.load),
+    (subscribe_page, f"{routes.SUBSCRIBE}/[code]", "Subscribe", SubscribeState.load),
     (learn_page, f"{routes.LEARN}/[code]", "My course", LearnState.load),
     (verify_page, routes.VERIFY, "Verify a certificate", [LOAD, VerifyState.load]),
     (verify_page, f"{routes.VERIFY}/[number]", "Verify a certificate", [LOAD, VerifyState.load]),
@@ -154,6 +165,18 @@ PAGES = [
         f"{routes.ADMIN_ORDERS}/[number]",
         "Order",
         AdminOrderDetailState.load,
+    ),
+    (
+        subscriptions_admin_page,
+        routes.ADMIN_SUBSCRIPTIONS,
+        "Subscriptions",
+        SubscriptionsState.load,
+    ),
+    (
+        subscription_detail_admin_page,
+        f"{routes.ADMIN_SUBSCRIPTIONS}/[number]",
+        "Subscription",
+        SubscriptionDetailState.load,
     ),
     (refunds_page, routes.ADMIN_REFUNDS, "Refunds", RefundsState.load),
     (revenue_page, routes.ADMIN_REVENUE, "Revenue", [RevenueState.load, PayoutsState.load]),

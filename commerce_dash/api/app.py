@@ -39,6 +39,7 @@ from commerce_dash.api import (
     registrations,
     revenue,
     revenue_v1,
+    subscriptions,
 )
 from commerce_dash.api.errors import error_body, install_error_handlers
 from commerce_dash.api.middleware import REFLEX_UPLOAD_PATH, GateUploads, LimitBody, RefuseNul
@@ -68,6 +69,7 @@ ROUTERS = (
     certificate_admin.router,
     certificate_templates.router,
     refunds.router,
+    subscriptions.router,
     revenue_v1.router,
     revenue.router,
 )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlmodel import col, select
 
 from commerce_dash.api.deps import (
     INT_MAX,
@@ -51,6 +53,8 @@ class PriceBody(BaseModel):
     currency: str | None = Field(default=None, max_length=3)
     interval: str = Field(default="", max_length=16)
     trial_days: int = Field(default=0, ge=-INT_MAX, le=INT_MAX)
+    includes_subdepartments: bool = Field(
+        default=False, description="A department's plan: its subdepartments' courses too")
     effective_from: DateTimeIn | None = None
     effective_until: DateTimeIn | None = None
 
@@ -64,6 +68,8 @@ class PriceOut(mirror(catalog_area.PriceRow)):  # type: ignore[misc]
     effective_from: Timestamp
     effective_until: Timestamp | None
     status: str
+    includes_subdepartments: bool = Field(
+        description="A department's plan that includes its subdepartments' courses")
 
 
 def _choice(value: str, allowed: type[ItemType] | type[PriceStatus], field: str) -> str:
@@ -76,16 +82,33 @@ def _choice(value: str, allowed: type[ItemType] | type[PriceStatus], field: str)
     return value
 
 
-def _price_out(row: catalog_area.PriceRow) -> dict[str, Any]:
+def _including(session: DbSession, rows: Sequence[catalog_area.PriceRow]) -> set[int]:
+    """The ids among ``rows`` of plans that include their subdepartments."""
+    ids = [r.id for r in rows if r.item_type == ItemType.SUBSCRIPTION.value]
+    if not ids:
+        return set()
+    return {i for i in session.exec(select(Price.id).where(
+        col(Price.id).in_(ids), col(Price.includes_subdepartments))).all() if i is not None}
+
+
+def _price_out(row: catalog_area.PriceRow, including: set[int]) -> dict[str, Any]:
     return fill(PriceOut, row, effective_from=row.effective_from.isoformat(),
-                effective_until=iso(row.effective_until), status=row.status.value)
+                effective_until=iso(row.effective_until), status=row.status.value,
+                includes_subdepartments=row.id in including)
+
+
+def _prices_out(session: DbSession,
+                rows: Sequence[catalog_area.PriceRow]) -> list[dict[str, Any]]:
+    including = _including(session, rows)
+    return [_price_out(r, including) for r in rows]
 
 
 def _row_of(session: DbSession, actor: Actor, price: Price) -> dict[str, Any]:
     history = catalog_area.price_history(
         session=session, actor=actor, item_type=price.item_type, item_id=price.item_id
     )
-    return next(_price_out(r) for r in history if r.id == price.id)
+    row = next(r for r in history if r.id == price.id)
+    return _price_out(row, {row.id} if price.includes_subdepartments else set())
 
 
 @router.get("", response_model=Paged[PriceOut])
@@ -110,7 +133,7 @@ def list_prices(
         status=_choice(status, PriceStatus, "status"),
         search=q,
     )
-    return paged(result, [_price_out(r) for r in result.items])
+    return paged(result, _prices_out(session, result.items))
 
 
 @router.post("", status_code=201, response_model=PriceOut)
@@ -135,7 +158,7 @@ def price_history(
     rows = catalog_area.price_history(
         session=session, actor=actor, item_type=item_type, item_id=item_id
     )
-    return [_price_out(r) for r in rows]
+    return _prices_out(session, rows)
 
 
 @router.delete("/{price_id}", response_model=PriceOut)

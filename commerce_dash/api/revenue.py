@@ -1,5 +1,5 @@
 """Revenue reports over the API: the admin report of the revenue page as JSON, CSV or XLSX,
-and its reconciliation; also what the spec's v1 twins (``api.revenue_v1``) share with them:
+its reconciliation and its subscription metrics; also what the spec's v1 twins (``api.revenue_v1``) share with them:
 the period arguments and the caller's section.
 
 Amounts are integers in minor units of ``currency``; days are UTC days, ``end`` inclusive; the
@@ -80,6 +80,30 @@ class ReconciledDayOut(mirror(revenue_area.DayFigures)):  # type: ignore[misc]
 
 class ProblemOut(mirror(revenue_area.Problem)):  # type: ignore[misc]
     at: Timestamp | None
+
+
+class CurrencyAmountOut(mirror(revenue_area.CurrencyAmount)):  # type: ignore[misc]
+    pass
+
+
+class RateOut(mirror(revenue_area.Rate)):  # type: ignore[misc]
+    bps: int | None = Field(description="count / of in basis points (half to even); null "
+                            "when of is 0")
+
+
+class PlanRowOut(mirror(revenue_area.PlanRow)):  # type: ignore[misc]
+    pass
+
+
+class SubscriptionMetricsOut(mirror(revenue_area.SubscriptionMetrics,  # type: ignore[misc]
+                                    exclude=("start", "end"))):
+    at: Timestamp
+    mrr: list[CurrencyAmountOut] = Field(
+        description="Monthly recurring revenue per currency, minor units")
+    trials_converting: RateOut
+    churn: RateOut
+    plans: list[PlanRowOut]
+    period: PeriodOut
 
 
 class ReconciliationOut(Out):
@@ -171,3 +195,19 @@ def revenue_reconciliation(
                      for p in result.problems],
         "truncated": result.truncated,
     }
+
+
+@router.get("/api/v2/admin/revenue/subscriptions", tags=["admin"],
+            response_model=SubscriptionMetricsOut)
+def revenue_subscriptions(
+    actor: RevenueActor, session: DbSession, start: Start = None, end: End = None,
+    department_id: OptionalIdQuery = None,
+) -> dict[str, Any]:
+    """The revenue page's subscription figures: MRR per currency, subscribers, trials
+    converting and churn in the period, and each plan (department, interval, currency)."""
+    first, last = period(start, end)
+    result = revenue_area.subscription_figures(session=session, actor=actor, start=first,
+                                               end=last, department_id=department_id)
+    body = asdict(result)
+    del body["start"], body["end"]
+    return {**body, "at": result.at.isoformat(), "period": period_out(first, last)}

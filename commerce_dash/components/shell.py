@@ -58,6 +58,8 @@ def account_menu() -> rx.Component:
                 rx.menu.item("My account", on_click=rx.redirect(routes.ACCOUNT)),
                 rx.menu.item("My orders", on_click=rx.redirect(routes.ORDERS)),
                 rx.menu.item("My certificates", on_click=rx.redirect(routes.MY_CERTIFICATES)),
+                rx.menu.item("My subscriptions",
+                             on_click=rx.redirect(routes.MY_SUBSCRIPTIONS)),
                 rx.cond(
                     AuthState.is_admin_user,
                     rx.menu.item("Admin dashboard", on_click=rx.redirect(routes.ADMIN)),

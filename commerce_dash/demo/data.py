@@ -39,6 +39,7 @@ from commerce_dash.services.platform import (
     create_user,
     load_actor,
 )
+from commerce_dash.settings import get_settings
 
 # (department code, name, parent code, approval required, description)
 DEPARTMENTS = [
@@ -463,6 +464,7 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
     codes = _load_discount_codes(session, actor, dept_ids, course_ids, program_ids)
     tax_and_fx = seed_tax_and_fx(session, actor=actor)
     sales = _load_sales(session, course_ids)
+    subscriptions = _load_subscriptions(session, dept_ids)
     return {
         "departments": len(dept_ids),
         "users": len(DEMO_USERS),
@@ -472,6 +474,7 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
         "discount_codes": codes,
         **tax_and_fx,
         **sales,
+        **subscriptions,
     }
 
 
@@ -513,6 +516,33 @@ def _load_sales(session: Session, course_ids: dict[str, int]) -> dict[str, int]:
                                          reason="The course overlaps with training my employer "
                                                 "already gave me.")
     return {"orders": orders}
+
+
+# Demo subscriptions paid with the sandbox's test card, so the admin subscriptions page and
+# the revenue MRR have something to show: (learner, department, interval, code). Leo's plan
+# starts with its 14-day trial; Ivy pays her first quarter at once, half off with SUBSHALF.
+DEMO_SUBSCRIPTIONS = (
+    ("learner@example.com", "ENG", "monthly", ""),
+    ("instructor@example.com", "HLT", "quarterly", "SUBSHALF"),
+)
+
+
+def _load_subscriptions(session: Session, dept_ids: dict[str, int]) -> dict[str, int]:
+    """Subscribe demo learners through the services, as they would on the subscribe page."""
+    made = 0
+    for email, dept_code, interval, code in DEMO_SUBSCRIPTIONS:
+        if get_settings().processor_for(dept_code) != "sandbox":
+            continue  # real card processing configured: no fake subscriptions
+        user = session.exec(select(User).where(User.email == email)).one()
+        learner = load_actor(session=session, user=user)
+        plan = next(p for p in commerce_area.department_plans(session=session,
+                                                              department_code=dept_code)
+                    if p.interval == interval and p.department_id == dept_ids[dept_code])
+        commerce_area.subscribe(session=session, actor=learner, price_id=plan.price_id,
+                                code=code, payment_method="4242424242424242",
+                                idempotency_key=f"demo-subscription-{dept_code}")
+        made += 1
+    return {"subscriptions": made}
 
 
 def course_price(hours: int) -> int:
@@ -583,6 +613,7 @@ def _load_discount_codes(
                   listed_items=frozenset({("course", course_ids["ENG-101"]),
                                           ("program", program_ids["P-PYDEV"])}),
                   description="$5 off Python Foundations or the Python programme"),
+        # duration "once" (the code's default): half off the first paid period only
         CodeInput(code="SUBSHALF", kind="percentage", percent_bps=5000, scope="subscriptions",
                   max_uses=100, max_uses_per_user=1, description="Half off a first subscription"),
         CodeInput(code="COURSES12", kind="percentage", percent_bps=1250, scope="courses",

@@ -1,5 +1,6 @@
 """Commerce jobs: abandoned-cart expiry, payment event retries, the payment janitor, refunds
-left unfinished, and the payout sync."""
+left unfinished, the payout sync, and the subscription jobs (the sandbox's renewals and the
+end of the grace period)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from commerce_dash.services import revenue as revenue_area
 
 log = logging.getLogger(__name__)
 MAX_CART_BATCHES = 20
+# Subscription jobs: at most this many batches a run (the next run picks up the rest).
+MAX_BILLING_BATCHES = 10
+BILLING_BATCH = 500
+GRACE_BATCH = 200
 
 
 def expire_carts() -> dict[str, int]:
@@ -55,3 +60,30 @@ def payout_sync() -> dict[str, int]:
             if n == 0:
                 break
     return {"queued": queued}
+
+
+def run_sandbox_billing() -> dict[str, int]:
+    """The sandbox's renewal engine (Stripe renews on its own): trials ending, renewals,
+    retries of failed invoices and cancellations at period end, in bounded batches. Each
+    renewal's events come back through the webhook intake (invoice, order, ledger)."""
+    acted = batches = 0
+    with session_scope() as session:
+        for _ in range(MAX_BILLING_BATCHES):
+            n = commerce_area.run_sandbox_billing(session=session, limit=BILLING_BATCH)
+            acted += n
+            batches += 1
+            if n < BILLING_BATCH:
+                break
+    return {"subscriptions": acted, "batches": batches}
+
+
+def expire_grace() -> dict[str, int]:
+    """Past-due subscriptions past their grace period: access suspended, then cancelled."""
+    cancelled = 0
+    with session_scope() as session:
+        for _ in range(MAX_BILLING_BATCHES):
+            n = commerce_area.expire_grace(session=session, limit=GRACE_BATCH)
+            cancelled += n
+            if n < GRACE_BATCH:
+                break
+    return {"cancelled": cancelled}

@@ -23,10 +23,12 @@ from typing import Any
 from commerce_dash.db import session_scope
 from commerce_dash.jobs.commerce import (
     expire_carts,
+    expire_grace,
     payment_janitor,
     payout_sync,
     retry_payment_events,
     retry_refunds,
+    run_sandbox_billing,
 )
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
 from commerce_dash.jobs.lease_heartbeat import LeaseHeartbeat
@@ -100,6 +102,20 @@ JOBS: dict[str, JobSpec] = {
             "Queue ledger entries for the payout platform (payment.completed, refund.issued); "
             "the outbox delivers and retries them.",
             run_at_start=True,
+        ),
+        JobSpec(
+            "subscription_billing",
+            run_sandbox_billing,
+            {"trigger": "interval", "minutes": 1},
+            "The sandbox processor's renewal engine: trials ending, renewals, retries of "
+            "failed invoices, cancellations at period end (Stripe renews on its own).",
+        ),
+        JobSpec(
+            "subscription_grace",
+            expire_grace,
+            {"trigger": "interval", "minutes": 10},
+            "Past-due subscriptions past their grace period: access suspended, then the "
+            "subscription cancelled at the processor.",
         ),
     )
 }

@@ -266,7 +266,7 @@ class SubscriptionProcessor(Protocol):
     def resume_subscription(self, subscription_id: str, *, period_end: int
                             ) -> ProcessorSubscription:
         """Charge again from ``period_end`` (unix seconds): the paid period, extended by the
-        time spent paused."""
+        time spent paused. On a trialing subscription: the trial now ends then."""
         ...
 
     def change_amount(self, subscription_id: str, *, amount: int, charge_now: int,

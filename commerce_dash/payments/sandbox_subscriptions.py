@@ -315,7 +315,13 @@ class SandboxSubscriptions:
             raise ProcessorError("invalid_request", "A period end is a unix time.")
 
         def resume(sub: SandboxSubscription, _now: datetime) -> str:
-            _require(sub, ("paused",), "only a paused one can resume")
+            _require(sub, ("paused", "trialing"),
+                     "only a paused one can resume, or a trial be extended")
+            if sub.status == "trialing":  # the trial ends later: the first charge moves
+                sub.trial_end = sub.current_period_end = sub.anchor_at = _at(period_end)
+                sub.trial_reminded = False
+                sub.period_index = 0
+                return _UPDATED
             # periods now follow the new period end's day (the billing anchor moves with it)
             sub.status, sub.paused_at = "active", None
             sub.current_period_end = sub.anchor_at = _at(period_end)

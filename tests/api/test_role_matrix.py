@@ -10,6 +10,8 @@ from commerce_dash.models.catalog import Course, CourseModule
 from commerce_dash.models.certificates import Certificate, CertificateTemplate
 from commerce_dash.models.commerce import PaymentReview, RefundRequest
 from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.payments.sandbox_cards import SUCCESS_CARD
+from commerce_dash.services import commerce
 from commerce_dash.services.catalog import pricing
 from tests.api.conftest import bearer
 from tests.builders import recorded_order
@@ -17,6 +19,7 @@ from tests.conftest import PASSWORD, create_department, create_user
 
 # route -> admin section it belongs to; a new admin route must be added here.
 ADMIN_ROUTES = {
+    ("GET", "/api/v2/admin/revenue/subscriptions"): "revenue",
     ("GET", "/api/v2/admin/overview"): "overview",
     ("GET", "/api/v2/admin/users"): "users",
     ("POST", "/api/v2/admin/users"): "users",
@@ -59,6 +62,12 @@ ADMIN_ROUTES = {
     ("GET", "/api/v2/admin/payouts"): "revenue",
     ("GET", "/api/v2/admin/revenue/report"): "revenue",
     ("GET", "/api/v2/admin/revenue/reconciliation"): "orders",
+    ("GET", "/api/v2/admin/subscriptions"): "subscriptions",
+    ("GET", "/api/v2/admin/subscriptions/{subscription_id}"): "subscriptions",
+    ("POST", "/api/v2/admin/subscriptions/{subscription_id}/cancel"): "subscriptions",
+    ("POST", "/api/v2/admin/subscriptions/{subscription_id}/pause"): "subscriptions",
+    ("POST", "/api/v2/admin/subscriptions/{subscription_id}/resume"): "subscriptions",
+    ("POST", "/api/v2/admin/subscriptions/{subscription_id}/extend-trial"): "subscriptions",
 }
 TINY_PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -110,6 +119,7 @@ BODIES = {
     ("PUT", "/api/v2/admin/revenue/shares"): {
         "scope": "default", "platform_bps": 3000, "creator_bps": 4000, "instructor_bps": 3000,
     },
+    ("POST", "/api/v2/admin/subscriptions/{subscription_id}/extend-trial"): {"days": 7},
 }
 # Routes that decide something take their own row, so each allowed call finds it undecided.
 PER_ROUTE = {
@@ -124,6 +134,9 @@ PER_ROUTE = {
     },
     ("POST", "/api/v2/admin/refunds/{request_id}/retry"): {
         "{request_id}": "{failed_request_id}"
+    },
+    ("POST", "/api/v2/admin/subscriptions/{subscription_id}/extend-trial"): {
+        "{subscription_id}": "{trialing_subscription_id}"
     },
 }
 QUERIES = {
@@ -198,6 +211,15 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
     refund_requests[2].status, refund_requests[2].approved_amount = "failed", 1000
     session.add_all([certificate, *templates_made, *refund_requests])
     session.commit()
+    # subscriptions: the target's active annual one; another learner's trial of a monthly plan
+    monthly = pricing.create_price(session=session, actor=owner, item_type="subscription",
+                                   item_id=dept, price_type="subscription", interval="monthly",
+                                   amount=1900, trial_days=14)
+    subscribed = commerce.subscribe(session=session, actor=target, price_id=annual.id,
+                                    payment_method=SUCCESS_CARD)
+    trialing = commerce.subscribe(session=session,
+                                  actor=create_user(session, "trial@example.com"),
+                                  price_id=monthly.id, payment_method=SUCCESS_CARD)
     placeholders = {"{user_id}": target.user_id, "{department_id}": dept, "{price_id}": annual.id,
                     "{number}": order_number(order.id, order.created_at),
                     "{registration_id}": pending[0].id,
@@ -209,7 +231,9 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
                     "{request_id}": refund_requests[0].id,
                     "{second_request_id}": refund_requests[1].id,
                     "{failed_request_id}": refund_requests[2].id,
-                    "{scope_key}": "default"}
+                    "{scope_key}": "default",
+                    "{subscription_id}": subscribed.id,
+                    "{trialing_subscription_id}": trialing.id}
     headers = {}
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)

@@ -20,6 +20,7 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.models.commerce import Order, OrderLine, PaymentEvent, RefundRequest
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.models.subscriptions import Subscription, SubscriptionInvoice
 from commerce_dash.payments.factory import sandbox_secret
 from commerce_dash.payments.sandbox import SandboxProcessor
@@ -256,6 +257,13 @@ def test_a_subscriptions_code_applies_to_the_first_period_only(
     assert [o.total for o in _orders(session, sub.id)] == [1450, 2900]
     first = _orders(session, sub.id)[0]
     assert (first.subtotal, first.discount_amount) == (2900, 1450)
+    # each paid invoice is one sale in the ledger: the department's, no course, split exactly
+    for order in _orders(session, sub.id):
+        sale = session.exec(select(LedgerEntry).where(LedgerEntry.order_id == order.id)).one()
+        assert (sale.course_id, sale.department_id) == (None, sub.department_id)
+        assert sale.gross + sale.tax == order.total
+        assert sale.platform_amount + sale.creator_amount + sale.instructor_amount == sale.net
+        assert sale.net == sale.gross - sale.processor_fee
 
 
 def test_duplicate_and_unknown_webhooks_change_nothing_twice(

@@ -53,7 +53,7 @@ def test_demo_data_fills_an_empty_database_through_the_services(session):
     counts = demo_data.load_demo_data(session=session, password="demo-password-1")
     assert counts == {"departments": 4, "users": 6, "courses": 30, "programs": 4,
                       "prices": 52, "discount_codes": 9, "tax_rates": 5, "fx_rates": 4,
-                      "orders": 2}
+                      "orders": 2, "subscriptions": 2}
     published = session.exec(select(Course).where(Course.published == True)).all()  # noqa: E712
     assert len(published) == 27
     assert len(session.exec(select(Program)).all()) == 4
@@ -71,7 +71,18 @@ def test_demo_data_fills_an_empty_database_through_the_services(session):
     assert [c.description for c in session.exec(select(Certificate))] == [
         "Testing with pytest"]
     assert [r.status for r in session.exec(select(RefundRequest))] == ["requested"]
-    assert len(session.exec(select(LedgerEntry)).all()) == 3
+    # three course sales, and the first quarter of the demo subscription ($69 half off)
+    entries = session.exec(select(LedgerEntry)).all()
+    assert len(entries) == 4 and [e.gross for e in entries if e.course_id is None] == [3450]
+    # the demo subscriptions: one in its trial, one paid half off with SUBSHALF (once)
+    from commerce_dash.models.pricing import DiscountCode
+    from commerce_dash.models.subscriptions import Subscription
+
+    subs = session.exec(select(Subscription).order_by(Subscription.id)).all()
+    assert [(s.interval, s.status, s.discount_code, s.discount_duration) for s in subs] == [
+        ("monthly", "trialing", "", ""), ("quarterly", "active", "SUBSHALF", "once")]
+    assert session.exec(select(DiscountCode).where(
+        DiscountCode.code == "SUBSHALF")).one().duration == "once"
     with pytest.raises(RuntimeError):
         demo_data.load_demo_data(session=session, password="demo-password-1")
 

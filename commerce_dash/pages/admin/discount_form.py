@@ -26,6 +26,7 @@ from commerce_dash.state.route_args import route_int
 FORM_FIELDS = (
     "code", "description", "kind", "percent", "amount_off", "currency", "scope", "items",
     "department", "valid_from", "valid_until", "max_uses", "max_uses_per_user", "min_purchase",
+    "duration",
 )  # fmt: skip
 SCOPE_LABELS = {
     "all": "Everything",
@@ -120,6 +121,7 @@ def code_input(
     department: str,
     item_keys: list[str],
     default_currency: str,
+    duration: str = "once",
 ) -> CodeInput:
     """The service input from the submitted text; text that cannot be read is a field error."""
     currency = form.get("currency", "").strip().upper() or default_currency
@@ -146,6 +148,7 @@ def code_input(
         max_uses=_count(form.get("max_uses", ""), "max_uses"),
         max_uses_per_user=_count(form.get("max_uses_per_user", ""), "max_uses_per_user"),
         min_purchase=_money(min_text, currency, "min_purchase"),
+        duration=duration,
     )
 
 
@@ -232,6 +235,17 @@ def code_form_dialog(state) -> rx.Component:  # type: ignore[no-untyped-def]
         value=state.form_kind,
         on_change=state.set_form_kind,
     )
+    duration = rx.radio_group.root(
+        rx.hstack(
+            rx.radio_group.item("First period", value="once"),
+            rx.radio_group.item("Every period", value="forever"),
+            spacing="4",
+            wrap="wrap",
+        ),
+        value=state.form_duration,
+        on_change=state.set_form_duration,
+        aria_label="Subscription discount lasts",
+    )
     department = select(
         state.form_department,
         state.set_form_department,
@@ -264,6 +278,10 @@ def code_form_dialog(state) -> rx.Component:  # type: ignore[no-untyped-def]
             "scope",
         ),
         only_if(state.form_scope == "listed", _item_picker(state)),
+        only_if(
+            (state.form_scope == "all") | (state.form_scope == "subscriptions"),
+            _labelled(state, "Subscription discount lasts", duration, "duration"),
+        ),
         _labelled(state, "Department", department, "department"),
         _pair(
             _text(

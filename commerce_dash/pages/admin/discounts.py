@@ -72,6 +72,7 @@ class DiscountsState(PagedTableMixin, AdminState):
     draft: dict[str, str] = {}
     form_kind: str = "percentage"
     form_scope: str = "all"
+    form_duration: str = "once"  # a subscription discount: first period only, or every one
     form_department: str = "all"
     form_items: list[dict[str, str]] = []
     item_choices: list[dict[str, str]] = []
@@ -150,6 +151,7 @@ class DiscountsState(PagedTableMixin, AdminState):
             "currency": get_settings().settlement_currency,
         }
         self.form_kind, self.form_scope, self.form_department = "percentage", "all", "all"
+        self.form_duration = "once"
         self.form_items, self.item_pick = [], ""
         self.errors = no_errors()
         self.form_open = True
@@ -166,6 +168,7 @@ class DiscountsState(PagedTableMixin, AdminState):
         self.editing_id = code
         self.draft = draft_of(row, currency)
         self.form_kind, self.form_scope = row.kind, row.scope
+        self.form_duration = row.duration or "once"
         self.form_department = str(row.department_id) if row.department_id else "all"
         self.form_items = [
             {"key": f"{t}:{i}", "label": self._item_label(f"{t}:{i}")} for t, i in items
@@ -178,6 +181,7 @@ class DiscountsState(PagedTableMixin, AdminState):
     set_form_open = value_setter("form_open", bool)
     set_form_kind = value_setter("form_kind")
     set_form_scope = value_setter("form_scope")
+    set_form_duration = value_setter("form_duration")
     set_form_department = value_setter("form_department")
     set_item_pick = value_setter("item_pick")
 
@@ -203,6 +207,7 @@ class DiscountsState(PagedTableMixin, AdminState):
                 department=self.form_department,
                 item_keys=[i["key"] for i in self.form_items],
                 default_currency=get_settings().settlement_currency,
+                duration=self.form_duration,
             )
             if self.editing_id:
                 row = as_admin(

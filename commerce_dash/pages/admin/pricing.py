@@ -112,6 +112,7 @@ def _new_price_dialog() -> rx.Component:
                             ("quarterly", "Quarterly"),
                             ("annual", "Annual"),
                         ],
+                        label="Billing interval",
                     ),
                     error_text(PricingState.interval_error, "interval-error"),
                     spacing="1",
@@ -125,6 +126,26 @@ def _new_price_dialog() -> rx.Component:
                         default_value="0",
                     ),
                     min_width="120px",
+                ),
+                rx.vstack(
+                    # the label wraps the box: it names it (no id, so the form does not send it)
+                    rx.text(
+                        rx.flex(
+                            rx.checkbox(
+                                checked=PricingState.new_includes_subdepartments,
+                                on_change=PricingState.set_new_includes_subdepartments,
+                                class_name="includes-subdepartments",
+                            ),
+                            "Includes subdepartments",
+                            gap="2",
+                            align="center",
+                        ),
+                        as_="label",
+                        size="2",
+                    ),
+                    note("Subscribers also get the courses of this department's subdepartments."),
+                    spacing="1",
+                    width="100%",
                 ),
                 wrap="wrap",
                 width="100%",

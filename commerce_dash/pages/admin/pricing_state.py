@@ -122,6 +122,7 @@ class PricingState(PagedTableMixin, AdminState):
     new_item: str = ""
     new_price_type: str = PriceType.ONE_TIME.value
     new_interval: str = "monthly"
+    new_includes_subdepartments: bool = False  # a department plan: its subdepartments' courses too
     item_error: str = ""
     price_type_error: str = ""
     amount_error: str = ""
@@ -212,6 +213,7 @@ class PricingState(PagedTableMixin, AdminState):
         self.new_key += 1
         self.new_item_type, self.new_item = ItemType.COURSE.value, ""
         self.new_price_type, self.new_interval = PriceType.ONE_TIME.value, "monthly"
+        self.new_includes_subdepartments = False
         self.new_open = True
         return None
 
@@ -226,6 +228,7 @@ class PricingState(PagedTableMixin, AdminState):
     set_new_item = value_setter("new_item")
     set_new_price_type = value_setter("new_price_type")
     set_new_interval = value_setter("new_interval")
+    set_new_includes_subdepartments = value_setter("new_includes_subdepartments", bool)
 
     @rx.event
     def create_price(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -261,6 +264,7 @@ class PricingState(PagedTableMixin, AdminState):
                     trial_days=whole_days(form.get("trial_days", "")) if plan else 0,
                     effective_from=start,
                     effective_until=end,
+                    includes_subdepartments=plan and bool(self.new_includes_subdepartments),
                 )
         except DomainError as exc:
             setattr(self, NEW_PRICE_ERRORS.get(exc.field or "", "new_error"), exc.message)

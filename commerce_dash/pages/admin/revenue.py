@@ -1,6 +1,7 @@
 """Revenue reports (billing admins: every department; dept-admins: theirs): a period, a grouping
 and a department filter; KPIs, charts, the server-aggregated table with its totals, CSV / XLSX
-exports of exactly that table, and the reconciliation for billing and super-admins.
+exports of exactly that table, the subscription figures (MRR, subscribers, trials converting,
+churn, plans), and the reconciliation for billing and super-admins.
 
 A container page: it also shows the payouts card of ``payouts.py``.
 """
@@ -18,6 +19,7 @@ from commerce_dash.pages.admin.payouts import payouts_card
 from commerce_dash.pages.admin.revenue_state import (
     ALL,
     MONEY_FIELDS,
+    NO_PLANS,
     NO_REVENUE,
     RECONCILED,
     SECTION,
@@ -201,6 +203,32 @@ def _small_table(headers: list[str], rows: rx.Var, render, first_left: int = 1  
                      box={"max_height": "24em", "overflow_y": "auto", "width": "100%"})
 
 
+def _plan(plan: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        *[rx.table.cell(rx.text(plan[name], size="2")) for name in ("department", "interval",
+                                                                     "currency")],
+        *[rx.table.cell(rx.text(plan[name], size="2"), text_align="right")
+          for name in ("subscribers", "trialing", "mrr")],
+        class_name="subscription-plan",
+    )
+
+
+def _subscriptions() -> rx.Component:
+    return titled_card(
+        "Subscriptions",
+        "MRR and subscribers at the end of the period (or now); trials converting and churn "
+        "within it. Each paid invoice is also an order: its revenue is in the figures above.",
+        kpi_grid(S.sub_kpis, value_size="5", columns=rx.breakpoints(initial="2", lg="4")),
+        rx.cond(
+            S.sub_plans.length() > 0,
+            _small_table(["Department", "Interval", "Currency", "Subscribers", "Trialing",
+                          "MRR"], S.sub_plans, _plan, first_left=3),
+            note(NO_PLANS, size="2"),
+        ),
+        id="subscriptions-card",
+    )
+
+
 def _reconciliation() -> rx.Component:
     return only_if(
         S.can_reconcile,
@@ -243,6 +271,7 @@ def revenue_page() -> rx.Component:
         kpi_grid(S.kpis, value_size="6", columns=rx.breakpoints(initial="2", sm="3", lg="4")),
         _charts(),
         _table(),
+        _subscriptions(),
         _reconciliation(),
         more_revenue_cards(),
     )

@@ -13,9 +13,10 @@ from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.ledger import percent_label
 from commerce_dash.services import revenue as revenue_area
 from commerce_dash.services.platform import department_options, managed_departments
-from commerce_dash.services.revenue import PROBLEM_LABELS, Reconciliation
+from commerce_dash.services.revenue import PROBLEM_LABELS, Rate, Reconciliation, SubscriptionMetrics
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import fetch_or_toast
 from commerce_dash.state.route_args import route_int
@@ -31,6 +32,8 @@ NO_REVENUE = (
     "department.",
 )
 RECONCILED = "Everything reconciles for this period."
+NO_PLANS = "No subscribers or trials in these departments at the end of the period."
+INTERVALS = {"monthly": "Monthly", "quarterly": "Quarterly", "annual": "Annual"}
 
 
 def _day(text: str, field: str) -> date:
@@ -66,6 +69,34 @@ def _kpis(result: revenue_area.RevenueReport) -> list[dict[str, str]]:
         {"label": "Creators", "value": money(t.creator, cur), "hint": "share of net"},
         {"label": "Instructors", "value": money(t.instructor, cur), "hint": "share of net"},
         {"label": "Enrollments", "value": str(t.enrollments), "hint": "course seats sold"},
+    ]
+
+
+def _rate(rate: Rate) -> str:
+    return "—" if rate.bps is None else percent_label(rate.bps)
+
+
+def subscription_kpis(metrics: SubscriptionMetrics, currency: str) -> list[dict[str, str]]:
+    """MRR (each currency), paying subscribers, trials converting and churn."""
+    mrr = " · ".join(money(m.amount, m.currency) for m in metrics.mrr) or money(0, currency)
+    trials, churn = metrics.trials_converting, metrics.churn
+    return [
+        {"label": "MRR", "value": mrr, "hint": "monthly recurring revenue, active and past due"},
+        {"label": "Active subscribers", "value": str(metrics.subscribers),
+         "hint": f"{metrics.past_due} past due · {metrics.trialing} trialing"},
+        {"label": "Trials converting", "value": _rate(trials),
+         "hint": f"{trials.count} of {trials.of} trials ended in the period"},
+        {"label": "Churn", "value": _rate(churn),
+         "hint": f"{churn.count} of {churn.of} subscribers at the start cancelled"},
+    ]
+
+
+def plan_rows(metrics: SubscriptionMetrics) -> list[dict[str, str]]:
+    return [
+        {"department": p.department, "interval": INTERVALS.get(p.interval, p.interval),
+         "currency": p.currency, "subscribers": str(p.subscribers),
+         "trialing": str(p.trialing), "mrr": money(p.mrr, p.currency)}
+        for p in metrics.plans
     ]
 
 
@@ -111,6 +142,9 @@ class RevenueState(AdminState):
     recon_problems: list[dict[str, str]] = []
     recon_summary: str = ""
 
+    sub_kpis: list[dict[str, str]] = []
+    sub_plans: list[dict[str, str]] = []
+
     # the report on screen: the exports write exactly this, never a fresh query
     _report: revenue_area.RevenueReport | None = None
 
@@ -125,6 +159,8 @@ class RevenueState(AdminState):
             )
             recon = (revenue_area.reconciliation(session=session, actor=actor, start=start, end=end)
                      if self.can_reconcile else None)
+            subscriptions = revenue_area.subscription_figures(
+                session=session, actor=actor, start=start, end=end, department_id=department)
         self._report = result
         self.currency = result.currency
         self.group_label = revenue_area.GROUP_LABELS[result.group_by]
@@ -133,6 +169,8 @@ class RevenueState(AdminState):
         self.rows = [report_row(r, result.currency) for r in result.rows]
         self.totals = report_row(result.totals, result.currency)
         self.other_currencies = ", ".join(result.other_currencies)
+        self.sub_kpis = subscription_kpis(subscriptions, result.currency)
+        self.sub_plans = plan_rows(subscriptions)
         charts = revenue_area.figures(result)
         self.over_time, self.top, self.split = charts["over_time"], charts["top"], charts["split"]
         if recon is not None:

@@ -16,7 +16,13 @@ from commerce_dash.components.store_item import (
     labelled_fact,
 )
 from commerce_dash.components.store_panels import card_column
-from commerce_dash.pages.store.item_state import ItemVars, load_item, shows_other_item
+from commerce_dash.pages.store.item_state import (
+    ItemVars,
+    enroll_included,
+    load_item,
+    set_included,
+    shows_other_item,
+)
 from commerce_dash.services import catalog as catalog_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import add_item_to_cart
@@ -25,6 +31,7 @@ from commerce_dash.state.route_args import route_code
 
 class CourseState(ItemVars, AuthState):
     course_code: str = ""
+    _course_id: int = 0
     category: str = ""
     instructor: str = ""
     modules: list[dict[str, str]] = []
@@ -40,6 +47,8 @@ class CourseState(ItemVars, AuthState):
         if course is None:
             self.status, self.course_code = "missing", code
             return
+        self._course_id = course.id
+        set_included(self, course.id, course.title, course.code)
         self.status, self.course_code = "found", course.code
         self.category = course.category
         self.instructor = course.instructor
@@ -58,6 +67,48 @@ class CourseState(ItemVars, AuthState):
     @rx.event
     def add_to_cart(self):  # type: ignore[no-untyped-def]
         return add_item_to_cart(self, "course", self.course_code)
+
+    @rx.event
+    async def enroll(self):  # type: ignore[no-untyped-def]
+        """Enroll with the learner's subscription (the course page of an included course)."""
+        if self.status != "found" or not self._course_id:
+            return rx.toast.error("This course is not shown yet.")
+        return await enroll_included(self, self._course_id)
+
+
+def _included_box() -> rx.Component:
+    """Instead of the price and the cart: the course comes with the learner's subscription."""
+    return rx.card(
+        rx.vstack(
+            rx.badge(rx.icon("badge-check", size=14), "Included in your subscription",
+                     color_scheme="green", variant="soft", size="2", id="course-included"),
+            rx.match(
+                CourseState.enroll_status,
+                ("enrolled", rx.vstack(
+                    rx.text("You are enrolled in this course.", size="2", weight="medium",
+                            id="enroll-status"),
+                    rx.link(rx.button(rx.icon("play", size=16), "Start learning", size="3",
+                                      width="100%"),
+                            href=CourseState.learn_href, width="100%", id="start-learning"),
+                    spacing="2", width="100%")),
+                ("approved", rx.text("You are enrolled: the course opens in your learning "
+                                     "space shortly.", size="2", id="enroll-status")),
+                ("pending", rx.text("Registered: an administrator approves it first; we "
+                                    "email you when you can start.", size="2",
+                                    id="enroll-status")),
+                rx.vstack(
+                    rx.text("Your subscription opens this course at no extra cost.",
+                            size="2", color_scheme="gray"),
+                    rx.button(rx.icon("circle-plus", size=16), "Enroll", size="3",
+                              width="100%", loading=CourseState.enrolling,
+                              on_click=CourseState.enroll, id="enroll"),
+                    spacing="2", width="100%"),
+            ),
+            spacing="3",
+            align="start",
+        ),
+        width="100%",
+    )
 
 
 def _program_links() -> rx.Component:
@@ -130,7 +181,12 @@ def _found() -> rx.Component:
             labelled_fact("user", "Instructor", CourseState.instructor),
             labelled_fact("clock", "Duration", CourseState.duration),
         ],
-        buy_box(CourseState, item_price(CourseState, "course-price"), more=_program_links()),
+        rx.cond(
+            CourseState.included,
+            _included_box(),
+            buy_box(CourseState, item_price(CourseState, "course-price"),
+                    more=_program_links()),
+        ),
         _modules(),
     )
 

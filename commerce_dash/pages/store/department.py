@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import reflex as rx
 
@@ -18,14 +18,19 @@ from commerce_dash.components.store_panels import back_link
 from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.money import format_minor
 from commerce_dash.pages.store.item_state import shows_other_item
 from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services import enrollment as enrollment_area
+from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import shown_currency
 from commerce_dash.state.links import department_href
 from commerce_dash.state.route_args import route_code
 
 CARDS_SHOWN = 12  # the rest is one click away in the paged catalog
+INCLUDED = "Included in your subscription"
 INTERVALS = {
     "monthly": ("Monthly", "month"),
     "quarterly": ("Quarterly", "quarter"),
@@ -68,20 +73,40 @@ class DepartmentState(AuthState):
         self.subdepartments = [
             {"name": n, "href": department_href(c)} for c, n in dept.subdepartments
         ]
+        with session_scope() as session:
+            options = commerce_area.department_plans(session=session,
+                                                     department_code=dept.code)
+            actor = self.current_actor()
+            included = enrollment_area.included_course_ids(
+                session=session, user_id=actor.user_id if actor else None,
+                now=commerce_area.billing_now(session=session)) if actor else set()
+        # the plans in the shown prices' currency (as the catalog chose it), else all
+        shown = {p.price.currency for p in dept.plans}
         self.plans = [
             {
                 "interval": INTERVALS.get(p.interval, (p.interval.title(), p.interval))[0],
-                "price_label": p.price.label,
+                "price_label": format_minor(p.amount, p.currency, get_settings().default_locale),
                 "per": INTERVALS.get(p.interval, (p.interval, p.interval))[1],
                 "trial": f"{p.trial_days}-day free trial" if p.trial_days else "",
+                "subdepartments": "Includes subdepartments" if p.includes_subdepartments
+                else "",
+                "href": f"{routes.SUBSCRIBE}/{quote(dept.code, safe='')}?plan={p.price_id}",
             }
-            for p in dept.plans
+            for p in options if not shown or p.currency in shown
         ]
-        self.cards = [card_row(c) for c in dept.courses[:CARDS_SHOWN]]
+        self.cards = [_card(c, c.id in included) for c in dept.courses[:CARDS_SHOWN]]
         count = len(dept.courses)
         self.courses_count = str(count)
         self.more_label = f"See all {count} courses in the catalog" if count > CARDS_SHOWN else ""
         self.catalog_href = f"{routes.STORE}?{urlencode({'dept': dept.id, 'kind': 'course'})}"
+
+
+def _card(card: catalog_area.CatalogCard, included: bool) -> dict[str, str]:
+    """A course card; one the learner's subscription includes shows that instead of a price."""
+    row = card_row(card)
+    if included and card.kind == "course":
+        row["price_label"], row["converted"] = INCLUDED, ""
+    return row
 
 
 def _plan(plan: rx.Var[dict[str, str]]) -> rx.Component:
@@ -98,8 +123,20 @@ def _plan(plan: rx.Var[dict[str, str]]) -> rx.Component:
                 plan["trial"] != "",
                 rx.badge(plan["trial"], color_scheme="green", variant="soft"),
             ),
+            rx.cond(
+                plan["subdepartments"] != "",
+                rx.badge(plan["subdepartments"], variant="soft"),
+            ),
+            rx.link(
+                rx.button("Subscribe", width="100%",
+                          aria_label="Subscribe: " + plan["interval"].to(str) + " plan"),
+                href=plan["href"],
+                width="100%",
+                class_name="department-subscribe",
+            ),
             spacing="2",
             align="start",
+            width="100%",
         ),
         class_name="department-plan",
     )

@@ -20,7 +20,10 @@ from commerce_dash.components.catalog_card import duration_label
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.state.cart import shown_currency
+from commerce_dash.state.links import learn_href
+from commerce_dash.state.offload import with_session
 
 _Item = TypeVar("_Item")
 
@@ -41,6 +44,11 @@ class ItemVars(rx.State, mixin=True):
     owned: bool = False  # the learner owns it already: nothing to add to the cart
     offer_note: str = ""  # what the learner owns of it, and their price
     for_sale: bool = False
+    # a course the learner's subscription includes: no price, an Enroll button instead
+    included: bool = False
+    enroll_status: str = ""  # "" | pending | approved | enrolled (the registration's)
+    learn_href: str = ""
+    enrolling: bool = False
 
 
 def shows_other_item(status: str, shown_code: str, code: str) -> bool:
@@ -90,4 +98,56 @@ def load_item(
     set_price(state, item.price)
     state.owned, state.offer_note = offer.owned, offer.note
     return item  # type: ignore[no-any-return]
+
+
+_LIVE_REGISTRATIONS = ("pending", "approved", "enrolled")
+
+
+def set_included(state: Any, course_id: int, title: str, code: str) -> None:
+    """Whether the learner's subscription includes the course, and their registration of it
+    when they have one (``included``, ``enroll_status``, ``learn_href``)."""
+    actor = state.current_actor()
+    state.included, state.enroll_status, state.enrolling = False, "", False
+    state.learn_href = learn_href(code)
+    if actor is None:
+        return
+    with session_scope() as session:
+        now = commerce_area.billing_now(session=session)
+        state.included = course_id in enrollment_area.included_course_ids(
+            session=session, user_id=actor.user_id, now=now)
+        if not state.included:
+            return
+        held = [r for r in enrollment_area.list_for_learner(session=session,
+                                                             user_id=actor.user_id)
+                if r.kind == "course" and r.title == title and r.status in _LIVE_REGISTRATIONS]
+    state.enroll_status = held[0].status if held else ""
+
+
+def enroll_message(status: str) -> str:
+    """What the learner is told once a subscription registration is made."""
+    if status == "pending":
+        return "Registered: an administrator approves it first; we email you when you can start."
+    return "You are enrolled: start learning from My courses or the Start learning button."
+
+
+async def enroll_included(state: Any, course_id: int):  # type: ignore[no-untyped-def]
+    """The one-click enrollment of a course the learner's subscription includes (off the
+    event loop: approval may enroll at the LMS); the events to return."""
+    actor = state.current_actor()
+    if actor is None:
+        return rx.redirect(f"{routes.LOGIN}?next={quote(state.router.url.path or '/', safe='/')}")
+    state.enrolling = True
+
+    def work(session: Any) -> str:
+        row = enrollment_area.self_enroll(session=session, actor=actor, course_id=course_id,
+                                          now=commerce_area.billing_now(session=session))
+        return row.status
+
+    try:
+        status = await with_session(work)
+    except DomainError as exc:
+        state.enrolling = False
+        return rx.toast.error(exc.message)
+    state.enrolling, state.enroll_status, state.owned = False, status, True
+    return rx.toast.success(enroll_message(status))
 

@@ -60,6 +60,11 @@ class CodeInput:
     max_uses_per_user: int | None = None
     min_purchase: int = 0
     description: str = ""
+    # on a subscription: off the first paid period only ("once") or every period ("forever")
+    duration: str = "once"
+
+
+DURATIONS = ("once", "forever")
 
 
 def _enum(enum_type, value: str, field: str):  # type: ignore[no-untyped-def]
@@ -74,6 +79,9 @@ def _enum(enum_type, value: str, field: str):  # type: ignore[no-untyped-def]
 def _checked(session: Session, data: CodeInput) -> tuple[str, DiscountKind, DiscountScope, str]:
     kind = _enum(DiscountKind, data.kind, "kind")
     scope = _enum(DiscountScope, data.scope, "scope")
+    if data.duration not in DURATIONS:
+        raise DomainError("invalid_duration", "Choose the first period or every period.",
+                          field="duration")
     currency = (data.currency or "").strip().upper()
     if kind is DiscountKind.FIXED or data.min_purchase:
         currency = currency or get_settings().settlement_currency
@@ -112,6 +120,7 @@ def _snapshot(row: DiscountCode, items: Iterable[tuple[str, int]]) -> dict[str, 
         "max_uses": row.max_uses,
         "max_uses_per_user": row.max_uses_per_user,
         "min_purchase": row.min_purchase,
+        "duration": row.duration,
         "valid_from": row.valid_from.isoformat(),
         "valid_until": row.valid_until.isoformat() if row.valid_until else None,
         "is_active": row.is_active,
@@ -133,6 +142,7 @@ def _apply(
     row.max_uses = data.max_uses
     row.max_uses_per_user = data.max_uses_per_user
     row.min_purchase = data.min_purchase
+    row.duration = data.duration
     row.description = " ".join(data.description.split())[:500]
 
 

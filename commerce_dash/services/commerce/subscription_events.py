@@ -145,6 +145,9 @@ def sync_invoice(session: Session, sub: Subscription, invoice: ProcessorInvoice,
     at = _at(invoice.created) or utcnow()
     if paid or invoice.status == "paid":
         return _paid(session, sub, row, invoice, at)
+    if event_type == "invoice.payment_action_required" and \
+            sub.status == SubscriptionStatus.INCOMPLETE.value:
+        return f"first payment of {number} waits for the learner's authentication"
     row.status = "failed"
     row.failure_message = (invoice.failure_message or "The card was declined.")[:500]
     session.add(row)

@@ -1,5 +1,5 @@
-"""Revenue: the books. The ledger and revenue shares, payouts, reports, exports, charts and
-reconciliation.
+"""Revenue: the books. The ledger and revenue shares, payouts, reports, exports, charts,
+reconciliation and subscription metrics.
 """
 
 from .ledger import (
@@ -41,8 +41,16 @@ from .share_rules import (
     set_share_rule,
     share_rule_options,
 )
+from .subscription_metrics import (
+    CurrencyAmount,
+    PlanRow,
+    Rate,
+    SubscriptionMetrics,
+    subscription_figures,
+)
 
 __all__ = [
+    "CurrencyAmount",
     "DayFigures",
     "GROUPINGS",
     "GROUP_LABELS",
@@ -51,12 +59,15 @@ __all__ = [
     "PROBLEM_LABELS",
     "PayoutCounts",
     "PayoutRow",
+    "PlanRow",
     "Problem",
+    "Rate",
     "Reconciliation",
     "ReportRow",
     "RevenueReport",
     "SeriesPoint",
     "ShareRuleRow",
+    "SubscriptionMetrics",
     "backfill",
     "completion_counts",
     "course_list_shares",
@@ -78,6 +89,7 @@ __all__ = [
     "sale_of",
     "set_share_rule",
     "share_rule_options",
+    "subscription_figures",
     "sync_unsent",
     "to_csv",
     "to_xlsx",

@@ -1,6 +1,10 @@
 """The revenue ledger: sale entries when an order completes, reversal entries when a refund is
 paid, revenue-share rules, and the backfill of orders completed before the ledger existed.
 
+A course or program line writes one sale entry per course behind it; a subscription line (a
+paid subscription invoice) writes one entry without a course: the revenue of its department,
+split by the department's rule, with no creator or instructor.
+
 Entries are written once (a unique ``dedupe_key``) and never changed; each is also sent to the
 payout platform through the outbox when one is configured (see ``services/payouts.py``).
 
@@ -33,13 +37,21 @@ from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.services.catalog import course_prices_in_force
 from commerce_dash.services.platform import department_parents
 from commerce_dash.services.revenue.payouts import queue_entry
-from commerce_dash.services.revenue.share_rules import list_share_rules, set_share_rule, shares_for
+from commerce_dash.services.revenue.share_rules import (
+    department_shares,
+    list_share_rules,
+    set_share_rule,
+    shares_for,
+)
 from commerce_dash.settings import get_settings
+
+SUBSCRIPTION = "subscription"  # the item type of a paid subscription invoice's order line
 
 __all__ = [
     "backfill",
     "course_list_shares",
     "course_shares",
+    "department_shares",
     "list_share_rules",
     "record_dispute_fee",
     "record_order",
@@ -60,6 +72,8 @@ def _line_courses(session: Session, order: Order, line: OrderLine) -> list[tuple
     if line.item_type == "course":
         course = session.get(Course, line.item_id)
         return [(course, 1)] if course is not None else []
+    if line.item_type != "program":
+        return []  # a subscription line sells no course
     owned = set(line.owned_course_ids or ())
     course_ids = [c for c in session.exec(select(ProgramCourse.course_id).where(
         ProgramCourse.program_id == line.item_id).order_by(col(ProgramCourse.position))).all()
@@ -94,6 +108,20 @@ def course_list_shares(session: Session, order: Order, line: OrderLine) -> dict[
     return {c.id or 0: part for (c, _), part in zip(courses, parts, strict=True)}
 
 
+def _line_parts(session: Session, order: Order, line: OrderLine
+                ) -> list[tuple[Course | None, int, int]]:
+    """(course, gross, tax) of what a line sold: :func:`course_shares` for a course or program
+    line; one part without a course for a subscription line (its department's revenue)."""
+    if line.item_type == SUBSCRIPTION:
+        return [(None, line.list_amount - line.discount_amount, line.tax_amount)]
+    return [(c, g, t) for c, g, t in course_shares(session, order, line)]
+
+
+def _part_key(course: Course | None) -> str:
+    """The part of a line a sale entry is of, in its dedupe key."""
+    return SUBSCRIPTION if course is None else str(course.id)
+
+
 def sale_of(session: Session, order_line_id: int, course_id: int) -> LedgerEntry | None:
     """The sale entry of one course of an order line."""
     return session.exec(select(LedgerEntry).where(
@@ -117,7 +145,7 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
                                                  LedgerEntry.entry_type == "sale")).first():
         return 0
     parts = [(line, course, gross, tax) for line in lines
-             for course, gross, tax in course_shares(session, order, line)]
+             for course, gross, tax in _line_parts(session, order, line)]
     if not parts:
         return 0
     settings = get_settings()
@@ -137,10 +165,11 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
     transaction = _transaction_id(session, order)
     at = order.completed_at or utcnow()
     for (line, course, gross, tax), line_fee in zip(parts, fees, strict=True):
-        shares = shares_for(session, course, parents)
+        shares = (shares_for(session, course, parents) if course is not None
+                  else department_shares(session, line.department_id, parents))
         amounts = sale_amounts(gross, tax, line_fee, shares)
         entry = _entry(order, line, course, amounts, shares, at, transaction,
-                       dedupe=f"sale:{line.id}:{course.id}", entry_type="sale",
+                       dedupe=f"sale:{line.id}:{_part_key(course)}", entry_type="sale",
                        currency=currency)
         session.add(entry)
         session.flush()
@@ -148,15 +177,18 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
     return len(parts)
 
 
-def _entry(order: Order, line: OrderLine, course: Course, amounts: Amounts, shares: Shares,
-           at: Any, transaction: str, *, dedupe: str, entry_type: str, currency: str,
+def _entry(order: Order, line: OrderLine, course: Course | None, amounts: Amounts,
+           shares: Shares, at: Any, transaction: str, *, dedupe: str, entry_type: str, currency: str,
            refund_request_id: int | None = None, reverses_id: int | None = None) -> LedgerEntry:
     return LedgerEntry(
         dedupe_key=dedupe, entry_type=entry_type, order_id=order.id or 0,
         order_line_id=line.id or 0, refund_request_id=refund_request_id,
-        reverses_id=reverses_id, transaction_id=transaction[:100], course_id=course.id or 0,
-        department_id=course.department_id, learner_id=order.user_id,
-        instructor_id=course.instructor_id, creator_id=course.content_creator_id,
+        reverses_id=reverses_id, transaction_id=transaction[:100],
+        course_id=course.id if course is not None else None,
+        department_id=course.department_id if course is not None else line.department_id,
+        learner_id=order.user_id,
+        instructor_id=course.instructor_id if course is not None else None,
+        creator_id=course.content_creator_id if course is not None else None,
         currency=currency, gross=amounts.gross, tax=amounts.tax,
         processor_fee=amounts.processor_fee, net=amounts.net,
         platform_bps=shares.platform_bps, creator_bps=shares.creator_bps,
@@ -221,13 +253,14 @@ def record_refund(session: Session, request: RefundRequest,
                 continue
             refunded_before = sale.gross + sale.tax - before
             amounts = reversal(_amounts(sale), refunded_before, piece)
-            course = session.get(Course, sale.course_id)
-            assert course is not None
             shares = Shares(sale.platform_bps, sale.creator_bps, sale.instructor_bps)
-            entry = _entry(order, line, course, amounts, shares, utcnow(),
+            # who and what the reversal is of are the sale's, copied below (a subscription's
+            # sale has no course)
+            entry = _entry(order, line, None, amounts, shares, utcnow(),
                            sale.transaction_id, dedupe=f"reversal:{request.id}:{sale.id}",
                            entry_type="reversal", currency=sale.currency,
                            refund_request_id=request.id, reverses_id=sale.id)
+            entry.course_id = sale.course_id
             entry.learner_id, entry.department_id = sale.learner_id, sale.department_id
             entry.instructor_id, entry.creator_id = sale.instructor_id, sale.creator_id
             session.add(entry)

@@ -19,7 +19,7 @@ from commerce_dash.connectors.webhooks import queue_webhook
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.models.accounts import User
-from commerce_dash.models.catalog import Course
+from commerce_dash.models.catalog import Course, Department
 from commerce_dash.models.commerce import Order
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.revenue import LedgerEntry
@@ -35,8 +35,28 @@ def dedupe_key(entry_id: int) -> str:
 
 
 def order_item_id(entry: LedgerEntry) -> str:
-    """The order item as the LMS and the payout platform know it: line and course."""
-    return f"{entry.order_line_id}:{entry.course_id}"
+    """The order item as the LMS and the payout platform know it: line and course (line and
+    ``subscription`` for a subscription invoice, which has no course)."""
+    part = "subscription" if entry.course_id is None else entry.course_id
+    return f"{entry.order_line_id}:{part}"
+
+
+def subscription_label(department_name: str) -> str:
+    """What a department's subscription revenue is called where a course name would be."""
+    return f"{department_name} subscriptions"
+
+
+def _item(session: Session, entry: LedgerEntry) -> dict[str, str]:
+    """The course of a sale's payload; for a subscription (no course): no course id, the
+    department's subscriptions as its name, and no creator or instructor to pay."""
+    if entry.course_id is None:
+        department = session.get(Department, entry.department_id)
+        return {"itemType": "subscription", "courseId": "",
+                "courseName": subscription_label(department.name) if department else "",
+                "departmentId": str(entry.department_id)}
+    course = session.get(Course, entry.course_id)
+    return {"courseId": (course.lms_id or course.code) if course else str(entry.course_id),
+            "courseName": course.title if course else ""}
 
 
 def payload_of(session: Session, entry: LedgerEntry, *, reason: str = "",
@@ -50,13 +70,10 @@ def payload_of(session: Session, entry: LedgerEntry, *, reason: str = "",
             "ledgerEntryId": str(entry.id), "currency": entry.currency,
             "netReversed": -entry.net,
         }}
-    course = session.get(Course, entry.course_id)
     learner = session.get(User, entry.learner_id)
     return {"source": "commerce-platform", "event": "payment.completed", "payload": {
         "orderId": str(entry.order_id), "orderItemId": order_item_id(entry),
-        "transactionId": entry.transaction_id,
-        "courseId": (course.lms_id or course.code) if course else str(entry.course_id),
-        "courseName": course.title if course else "",
+        "transactionId": entry.transaction_id, **_item(session, entry),
         "learnerId": str(entry.learner_id), "learnerName": learner.full_name if learner else "",
         "instructorId": str(entry.instructor_id or ""),
         "contentCreatorId": str(entry.creator_id or ""),
@@ -166,9 +183,11 @@ _STATUS = {"pending": "pending", "sending": "pending", "sent": "synced", "dead":
 
 def _scoped(actor: Actor | None, session: Session):  # type: ignore[no-untyped-def]
     scope = managed_departments(session=session, actor=actor, section="revenue")
-    query = (select(LedgerEntry, OutboxMessage, Course.code)
+    # a subscription's entry has no course: its row is named after its department
+    query = (select(LedgerEntry, OutboxMessage, Course.code, Department.name)
              .outerjoin(OutboxMessage, col(OutboxMessage.dedupe_key) == _key_of_entry())
-             .join(Course, col(Course.id) == LedgerEntry.course_id))
+             .outerjoin(Course, col(Course.id) == LedgerEntry.course_id)
+             .join(Department, col(Department.id) == LedgerEntry.department_id))
     if scope is not None:
         query = query.where(col(LedgerEntry.department_id).in_(scope or {0}))
     return query
@@ -194,13 +213,14 @@ def payout_status(*, session: Session, actor: Actor | None, page: PageRequest,
     rows = session.exec(query.order_by(col(LedgerEntry.id).desc())
                         .offset(page.offset).limit(page.page_size)).all()
     items = [
-        PayoutRow(e.id or 0, EVENTS[e.entry_type], order_item_id(e), code,
+        PayoutRow(e.id or 0, EVENTS[e.entry_type], order_item_id(e),
+                  code if code is not None else subscription_label(department),
                   e.gross + e.tax if e.entry_type == "sale" else -(e.gross + e.tax),
                   e.currency, f"{e.recorded_at:%Y-%m-%d %H:%M}",
                   _STATUS.get(m.status, "pending") if m else "not_sent",
                   m.attempts if m else 0, (m.last_error or "")[:200] if m else "",
                   m.id if m else None)
-        for e, m, code in rows
+        for e, m, code, department in rows
     ]
     return (PayoutCounts(get_settings().payout_enabled, **counts),
             Page(items, int(total), page.page, page.page_size))

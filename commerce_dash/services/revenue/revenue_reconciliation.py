@@ -18,10 +18,12 @@ from sqlmodel import Session, col
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.domain.money import Money
 from commerce_dash.domain.orders import order_number
 from commerce_dash.models.commerce import Order, OrderLine, Payment, RefundRequest
 from commerce_dash.models.enrollment import Registration
 from commerce_dash.models.revenue import LedgerEntry
+from commerce_dash.models.subscriptions import SubscriptionInvoice
 from commerce_dash.settings import get_settings
 
 SECTION = "revenue"
@@ -36,6 +38,9 @@ PROBLEM_LABELS = {
     "registration_unpaid": "Registration of an unpaid order",
     "refund_without_reversal": "Refund paid without ledger reversal",
     "paid_not_enrolled": "Paid, not enrolled, not yet refunded",
+    "invoice_without_order": "Paid subscription invoice without order",
+    "invoice_order_mismatch": "Subscription invoice and its order differ",
+    "invoice_ledger_mismatch": "Subscription order and its ledger sale differ",
 }
 
 
@@ -195,7 +200,56 @@ def _problems(session: Session, since: datetime, until: datetime
         lambda r: Problem("refund_without_reversal", f"Refund {r[0]}",
                           f"Paid back on order {order_number(r[1], r[2])}, but the ledger has "
                           "no reversal for it.", r[3] if r[3] is not None else r[4], r[5]))
+    add(_invoice_rows(session, since, until), _invoice_problem)
     return problems, truncated
+
+
+def _invoice_rows(session: Session, since: datetime, until: datetime) -> Sequence[Any]:
+    """Subscription invoices paid in the period whose order is missing or not paid, differs
+    from the invoice (amount or currency), or whose ledger sale (gross + tax) differs from the
+    order's settlement worth. A missing sale is ``order_without_ledger``'s, not listed again."""
+    inv = SubscriptionInvoice
+    sale = (select(func.sum(col(LedgerEntry.gross) + col(LedgerEntry.tax)))
+            .where(col(LedgerEntry.order_id) == col(Order.id),
+                   col(LedgerEntry.entry_type) == "sale")
+            .scalar_subquery())
+    return session.connection().execute(
+        select(col(inv.id), col(inv.processor_invoice_id), col(inv.amount_paid),
+               col(inv.currency), col(inv.paid_at), col(Order.id), col(Order.created_at),
+               col(Order.status), col(Order.total), col(Order.currency),
+               col(Order.settlement_total), col(Order.settlement_currency), sale)
+        .outerjoin(Order, col(Order.id) == col(inv.order_id))
+        .where(col(inv.status) == "paid", col(inv.paid_at) >= since, col(inv.paid_at) < until,
+               col(Order.id).is_(None) | col(Order.status).not_in(PAID_ORDER)
+               | (col(Order.total) != col(inv.amount_paid))
+               | (col(Order.currency) != col(inv.currency))
+               | (sale != col(Order.settlement_total)))
+        .order_by(col(inv.paid_at)).limit(PROBLEM_LIMIT + 1)).all()
+
+
+def _invoice_problem(r: Any) -> Problem:
+    (_, invoice, paid, currency, paid_at, order_id, created, status, total, order_currency,
+     settlement_total, settlement_currency, ledger) = r
+    reference = f"Invoice {invoice}"
+    if order_id is None:
+        return Problem("invoice_without_order", reference,
+                       "Paid at the processor, but no order was recorded for it.", paid, paid_at)
+    number = order_number(order_id, created)
+    if status not in PAID_ORDER:
+        return Problem("invoice_order_mismatch", reference,
+                       f"Paid, but its order {number} is {status}.", paid, paid_at)
+    if total != paid or order_currency != currency:
+        return Problem("invoice_order_mismatch", reference,
+                       f"Paid {_major(paid, currency)}, but its order {number} says "
+                       f"{_major(total, order_currency)}.", paid, paid_at)
+    return Problem("invoice_ledger_mismatch", reference,
+                   f"Its order {number} is worth {_major(settlement_total, settlement_currency)}, "
+                   f"but the ledger's sale records {_major(ledger, settlement_currency)}.", paid,
+                   paid_at)
+
+
+def _major(amount: int, currency: str) -> str:
+    return f"{Money(int(amount), currency).to_decimal()} {currency}"
 
 
 def reconciliation(
@@ -206,8 +260,9 @@ def reconciliation(
     completed, and the ledger's sales and reversals (gross + tax); a day mismatches when
     captured differs from ledger sales or refunded from ledger reversals. Also lists paid orders
     without a ledger sale or a registration, registrations of unpaid orders, paid places
-    rejected (by an admin or the LMS) and not yet refunded, and paid refunds without a ledger
-    reversal."""
+    rejected (by an admin or the LMS) and not yet refunded, paid refunds without a ledger
+    reversal, and paid subscription invoices whose order is missing or differs from them or
+    from its ledger sale."""
     _require_billing(actor)
     if start > end:
         raise DomainError("invalid_period", "The first day must not be after the last day.",

@@ -6,8 +6,9 @@ The database sums everything: one GROUP BY (group key, time bucket, currency) ov
 ledger rows. pandas only folds those few aggregated rows into the table and the series; ledger
 rows are never loaded one by one. Amounts are integer minor units of one currency.
 
-Just over 400 lines on purpose: the one GROUP BY, its SQLite/Postgres time buckets and the
-folding of its result belong together (reconciliation and exports already live apart).
+The one GROUP BY, its SQLite/Postgres time buckets and the folding of its result belong
+together here; the group keys and labels (with subscription revenue's rows) are in
+``revenue_groups``, reconciliation and exports apart.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ from commerce_dash.models.certificates import Certificate
 from commerce_dash.models.enrollment import Enrollment
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.services.platform import department_parents, managed_departments
+from commerce_dash.services.revenue.revenue_groups import (
+    group_column,
+    item_ids,
+    key_namer,
+    labels,
+)
 from commerce_dash.services.revenue.revenue_reconciliation import reconciliation
 from commerce_dash.settings import get_settings
 
@@ -47,7 +54,6 @@ if TYPE_CHECKING:  # pandas is imported where a report is computed (see _aggrega
 SECTION = "revenue"
 GroupBy = Literal["course", "creator", "instructor", "department", "month"]
 GROUPINGS: tuple[GroupBy, ...] = ("course", "creator", "instructor", "department", "month")
-UNASSIGNED = "Unassigned"
 # Postgres takes every ledger row for its own month unless told otherwise (recorded_at is
 # nearly unique), then plans the report's GROUP BY serially, without partial aggregation,
 # about twice as slow on a million rows. A migration creates these; ANALYZE fills them.
@@ -67,7 +73,9 @@ class ReportRow:
     """One group's figures. ``refunds`` is positive; ``net`` = gross - refunds - fees and
     platform + creator + instructor == net. ``enrollments`` counts course seats sold."""
 
-    key: str  # the id as text ("" for unassigned) or the month "2026-11"
+    # the id as text ("" for unassigned), the month "2026-11", or "subscriptions:<department
+    # id>" for a department's subscription revenue (see ``revenue_groups``)
+    key: str
     label: str
     gross: int = 0
     refunds: int = 0
@@ -191,20 +199,9 @@ def _sums() -> list[ColumnElement[Any]]:
         func.sum(col(le.platform_amount)).label("platform"),
         func.sum(col(le.creator_amount)).label("creator"),
         func.sum(col(le.instructor_amount)).label("instructor"),
-        func.count().filter(sale).label("enrollments"),
+        # course seats: a subscription invoice (no course) sells none
+        func.count().filter(sale & col(le.course_id).is_not(None)).label("enrollments"),
     ]
-
-
-def _group_column(group_by: GroupBy, month: ColumnElement[Any]) -> ColumnElement[Any]:
-    le = LedgerEntry
-    columns: dict[str, Any] = {
-        "course": col(le.course_id),
-        "creator": col(le.creator_id),
-        "instructor": col(le.instructor_id),
-        "department": col(le.department_id),
-        "month": month,
-    }
-    return columns[group_by]  # type: ignore[no-any-return]
 
 
 def ledger_filters(
@@ -239,7 +236,7 @@ def _aggregate(
     le = LedgerEntry
     month = bucket_expression(dialect, "month", col(le.recorded_at))
     bucket = month if unit == "month" else bucket_expression(dialect, "day", col(le.recorded_at))
-    key = _group_column(group_by, month)
+    key = group_column(group_by, month)
     # grouping by the month twice (key and bucket) costs nothing worth a second statement
     query = (
         select(key.label("key"), bucket.label("bucket"), col(le.currency).label("currency"),
@@ -256,8 +253,7 @@ def _aggregate(
                                                              strict=True)]
     # few distinct buckets and keys: name each distinct value once
     data["bucket"] = _renamed(data["bucket"], lambda v: bucket_name(v, unit))
-    data["key"] = _renamed(data["key"], (lambda v: bucket_name(v, "month")) if group_by == "month"
-                           else (lambda v: "" if v is None else str(int(v))))
+    data["key"] = _renamed(data["key"], key_namer(group_by, lambda v: bucket_name(v, "month")))
     return pd.DataFrame({n: pd.Series(v, dtype="int64" if n in _NUMBERS else object)
                          for n, v in data.items()})
 
@@ -268,26 +264,6 @@ _NUMBERS = frozenset((*AMOUNTS, *COUNTS))
 def _renamed(values: Sequence[Any], name: Any) -> list[str]:
     names = {v: name(v) for v in set(values)}
     return [names[v] for v in values]
-
-
-def _labels(session: Session, group_by: GroupBy, keys: list[str]) -> dict[str, str]:
-    labels: dict[str, str] = {"": UNASSIGNED}
-    if group_by == "month":
-        return labels | {k: k for k in keys}
-    ids = [int(k) for k in keys if k]
-    if not ids:
-        return labels
-    run = session.connection().execute
-    if group_by == "course":
-        found = run(select(col(Course.id), col(Course.code), col(Course.title))
-                    .where(col(Course.id).in_(ids))).all()
-        return labels | {str(i): f"{code} · {title}" for i, code, title in found}
-    if group_by == "department":
-        rows = run(select(col(Department.id), col(Department.name))
-                   .where(col(Department.id).in_(ids))).all()
-    else:
-        rows = run(select(col(User.id), col(User.full_name)).where(col(User.id).in_(ids))).all()
-    return labels | {str(i): name for i, name in rows}
 
 
 def completion_counts(
@@ -360,14 +336,15 @@ def report(
     grouped = frame.groupby("key", sort=False)[names].sum()
     sums: dict[str, list[int]] = dict(zip(grouped.index, grouped.to_numpy().tolist(),
                                           strict=True))
-    labels = _labels(session, group_by, list(sums))
+    names_of = labels(session, group_by, list(sums))
     completion: dict[int, tuple[int, int]] = {}
     if group_by == "course":
-        completion = completion_counts(session=session, course_ids=[int(k) for k in sums if k],
+        completion = completion_counts(session=session, course_ids=item_ids(list(sums)),
                                        start=start, end=end)
     rows = [
-        _row(key, labels.get(key, key), dict(zip(names, values, strict=True)),
-             _rate(completion.get(int(key))) if group_by == "course" and key else None)
+        _row(key, names_of.get(key, key), dict(zip(names, values, strict=True)),
+             _rate(completion.get(int(key))) if group_by == "course" and key.isdigit()
+             else None)
         for key, values in sums.items()
     ]
     if group_by == "month":

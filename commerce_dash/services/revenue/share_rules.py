@@ -36,8 +36,16 @@ def shares_for(session: Session, course: Course,
     found = _rule(session, f"course:{course.id}")
     if found is not None:
         return found
+    return department_shares(session, course.department_id, parents)
+
+
+def department_shares(session: Session, department_id: int,
+                      parents: dict[int, int | None] | None = None) -> Shares:
+    """The department's rule (nearest ancestor with one), else the default rule, else
+    30 / 40 / 30: what a course without its own rule gets, and a department's subscription
+    revenue."""
     parents = parents if parents is not None else department_parents(session=session)
-    current: int | None = course.department_id
+    current: int | None = department_id
     seen: set[int] = set()
     while current is not None and current not in seen:
         seen.add(current)
