@@ -62,16 +62,15 @@ from .refund_decisions import reject
 from .refund_queries import RefundableLine, RefundRow, counts, for_order, list_queue, refund_options
 from .refund_requests import LineRefund, request_refund
 from .refunds import MAX_BULK, approve, bulk, retry, retry_stuck
+from .subscription_actions import ChangeOutcome
 from .subscription_billing import advance_test_clock, expire_grace, run_sandbox_billing
+from .subscription_cancel import cancel_subscription, undo_cancel
 from .subscription_changes import (
-    ChangeOutcome,
-    cancel_subscription,
     change_plan,
     complete_first_payment,
     extend_trial,
     pause_subscription,
     resume_subscription,
-    undo_cancel,
     update_card,
 )
 from .subscription_clock import billing_now

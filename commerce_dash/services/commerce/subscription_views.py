@@ -27,7 +27,7 @@ from commerce_dash.models.commerce import Order
 from commerce_dash.models.pricing import Price
 from commerce_dash.models.subscriptions import Subscription, SubscriptionInvoice
 from commerce_dash.services.catalog import in_force_clause
-from commerce_dash.services.commerce.subscription_changes import SECTION, subscription_for
+from commerce_dash.services.commerce.subscription_actions import SECTION, subscription_for
 from commerce_dash.services.commerce.subscription_clock import billing_now
 from commerce_dash.services.commerce.subscription_invoices import terms_of
 from commerce_dash.services.platform import department_parents, page_of_query
