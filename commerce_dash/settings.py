@@ -193,6 +193,14 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
+    @field_validator("subscription_retry_days")
+    @classmethod
+    def _retry_days(cls, value: list[int]) -> list[int]:
+        # the sandbox retries a failed renewal on these days after the failure
+        if len(value) > 10 or any(isinstance(d, bool) or not 1 <= d <= 60 for d in value):
+            raise ValueError("COMMERCE_SUBSCRIPTION_RETRY_DAYS: up to 10 days, each 1 to 60")
+        return sorted(set(value))
+
     @field_validator("settlement_currency")
     @classmethod
     def _upper_currency(cls, value: str) -> str:

@@ -81,3 +81,17 @@ def test_migrations_reach_head_match_the_models_and_downgrade_cleanly(empty_data
     remaining = set(inspect(engine).get_table_names()) - {"alembic_version"}
     engine.dispose()
     assert remaining == set()
+
+
+def test_subscription_retry_days_are_checked_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from commerce_dash.settings import Settings
+
+    monkeypatch.setenv("COMMERCE_SUBSCRIPTION_RETRY_DAYS", "[5, 1, 3, 3]")
+    assert Settings().subscription_retry_days == [1, 3, 5]
+    for bad in ("[0]", "[-1]", "[61]", "[1,2,3,4,5,6,7,8,9,10,11]"):
+        monkeypatch.setenv("COMMERCE_SUBSCRIPTION_RETRY_DAYS", bad)
+        with pytest.raises(ValidationError) as refused:
+            Settings()
+        assert "COMMERCE_SUBSCRIPTION_RETRY_DAYS" in str(refused.value)
