@@ -17,7 +17,7 @@ import reflex as rx
 from commerce_dash.components.cells import only_if
 from commerce_dash.components.dialogs import Text, dialog, dialog_buttons
 from commerce_dash.components.forms import form_error, labelled
-from commerce_dash.components.store_panels import icon_label_button, icon_link_button
+from commerce_dash.components.store_panels import back_link, icon_label_button, icon_link_button
 
 
 def row_button(
@@ -127,6 +127,13 @@ def link_button(icon: str, label: str, href: Any) -> rx.Component:
 def soft_action(icon: str, label: Any, on_click: Any, **props: Any) -> rx.Component:
     """A page's secondary action (Refresh, Reload, Export): a soft button with an icon."""
     return icon_label_button(icon, label, variant="soft", on_click=on_click, **props)
+
+
+def back_and_reload(label: str, href: str, on_reload: Any) -> rx.Component:
+    """A detail page's top row: the way back to its list, and Reload."""
+    return rx.hstack(back_link(label, href), rx.spacer(),
+                     soft_action("rotate-cw", "Reload", on_reload), align="center",
+                     width="100%")
 
 
 def data_table(

@@ -11,7 +11,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from commerce_dash import routes
-from commerce_dash.components.admin_forms import soft_action
+from commerce_dash.components.admin_forms import back_and_reload
 from commerce_dash.components.badges import field_badge, status_fields
 from commerce_dash.components.cells import RULED_ENTRY, only_if, text_if
 from commerce_dash.components.shell import admin_shell
@@ -183,16 +183,7 @@ def _timeline_card() -> rx.Component:
 
 def order_detail_admin_page() -> rx.Component:
     s = AdminOrderDetailState
-    actions = rx.hstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("All orders", size="2")),
-            href=routes.ADMIN_ORDERS,
-        ),
-        rx.spacer(),
-        soft_action("rotate-cw", "Reload", s.refresh),
-        align="center",
-        width="100%",
-    )
+    actions = back_and_reload("All orders", routes.ADMIN_ORDERS, s.refresh)
     return admin_shell(
         SECTION,
         "Order",

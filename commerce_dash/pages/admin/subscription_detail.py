@@ -8,7 +8,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from commerce_dash import routes
-from commerce_dash.components.admin_forms import soft_action
+from commerce_dash.components.admin_forms import back_and_reload
 from commerce_dash.components.badges import field_badge
 from commerce_dash.components.cells import RULED_ENTRY, only_if, text_if
 from commerce_dash.components.dialogs import confirm_dialog
@@ -234,16 +234,7 @@ def _action_dialog() -> rx.Component:
 
 def subscription_detail_admin_page() -> rx.Component:
     s = SubscriptionDetailState
-    back = rx.hstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("All subscriptions", size="2")),
-            href=routes.ADMIN_SUBSCRIPTIONS,
-        ),
-        rx.spacer(),
-        soft_action("rotate-cw", "Reload", s.refresh),
-        align="center",
-        width="100%",
-    )
+    back = back_and_reload("All subscriptions", routes.ADMIN_SUBSCRIPTIONS, s.refresh)
     missing = rx.card(
         rx.vstack(
             empty_state("search-x", "Subscription not found",
