@@ -13,10 +13,15 @@ from commerce_dash.state.links import item_href
 
 KIND_LABELS = {"course": "Course", "program": "Program"}
 THUMBNAIL_HEIGHT = "140px"
+INCLUDED = "Included in your subscription"
 
 
-def card_row(card: CatalogCard) -> dict[str, str]:
-    """What a catalog card shows, as the plain strings a state var holds."""
+def card_row(card: CatalogCard, included: frozenset[int] | set[int] = frozenset()
+             ) -> dict[str, str]:
+    """What a catalog card shows, as the plain strings a state var holds; a course the
+    learner's subscription includes (``included``) shows that instead of a price."""
+    if card.kind == "course" and card.id in included:
+        return {**card_row(card), "price_label": INCLUDED, "converted": ""}
     return {
         "kind": card.kind,
         "kind_label": KIND_LABELS.get(card.kind, card.kind.title()),

@@ -30,7 +30,6 @@ from commerce_dash.state.links import department_href
 from commerce_dash.state.route_args import route_code
 
 CARDS_SHOWN = 12  # the rest is one click away in the paged catalog
-INCLUDED = "Included in your subscription"
 INTERVALS = {
     "monthly": ("Monthly", "month"),
     "quarterly": ("Quarterly", "quarter"),
@@ -94,19 +93,11 @@ class DepartmentState(AuthState):
             }
             for p in options if not shown or p.currency in shown
         ]
-        self.cards = [_card(c, c.id in included) for c in dept.courses[:CARDS_SHOWN]]
+        self.cards = [card_row(c, included) for c in dept.courses[:CARDS_SHOWN]]
         count = len(dept.courses)
         self.courses_count = str(count)
         self.more_label = f"See all {count} courses in the catalog" if count > CARDS_SHOWN else ""
         self.catalog_href = f"{routes.STORE}?{urlencode({'dept': dept.id, 'kind': 'course'})}"
-
-
-def _card(card: catalog_area.CatalogCard, included: bool) -> dict[str, str]:
-    """A course card; one the learner's subscription includes shows that instead of a price."""
-    row = card_row(card)
-    if included and card.kind == "course":
-        row["price_label"], row["converted"] = INCLUDED, ""
-    return row
 
 
 def _plan(plan: rx.Var[dict[str, str]]) -> rx.Component:
