@@ -5,10 +5,14 @@ and the course and department pages of courses a subscription includes."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import reflex as rx
+import stripe
 from reflex.constants import RouteArgType
 from sqlmodel import Session, select
 
@@ -18,15 +22,19 @@ from commerce_dash.models.enrollment import Registration
 from commerce_dash.pages.store.course import CourseState
 from commerce_dash.pages.store.department import DepartmentState
 from commerce_dash.pages.store.subscribe import subscribe_page
-from commerce_dash.pages.store.subscribe_state import SubscribeState
+from commerce_dash.pages.store.subscribe_state import STRIPE_CARD_ID, SubscribeState
 from commerce_dash.pages.store.subscriptions import my_subscriptions_page
-from commerce_dash.pages.store.subscriptions_state import MySubscriptionsState
+from commerce_dash.pages.store.subscriptions_state import NEW_CARD_ID, MySubscriptionsState
+from commerce_dash.payments.factory import reset_processors
 from commerce_dash.payments.sandbox_cards import CHALLENGE_CARD, SUCCESS_CARD
 from commerce_dash.services import catalog, commerce
+from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import parse_notices
 from tests.builders import make_code
 from tests.pages.harness import PageAs, toast_messages
 from tests.pages.harness import run_event as _run
+from tests.payments.conftest import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
+from tests.payments.localstripe_server import LocalStripe
 
 # The app installs this when it registers /subscribe/[code] (and the store's [code] pages).
 rx.State.setup_dynamic_args({"code": RouteArgType.SINGLE})
@@ -85,8 +93,12 @@ def test_the_pages_build() -> None:
 def test_the_plans_and_a_quote_that_is_the_services(
         session: Session, page_as: PageAs, learner: Actor, super_admin: Actor,
         plans: dict[str, int]) -> None:
-    page = _subscribe_page(page_as, plans["monthly"])
-    assert page.status == "found" and page.department_name
+    state = page_as(SubscribeState, f"{routes.SUBSCRIBE}/SHOP", email=LEE,
+                    params={"code": "SHOP"}, query={"plan": str(plans["monthly"])})
+    assert _scripts(_run(SubscribeState.load, state)) == []  # the test cards: no Stripe.js
+    page = state
+    assert (page.status, page.processor, page.publishable_key) == ("found", "sandbox", "")
+    assert page.department_name
     assert [(p["interval"], p["price"], p["trial"]) for p in page.plans] == [
         ("Monthly", "$29.00", ""), ("Quarterly", "$69.00", "14-day free trial")]
     assert page.plan_id == str(plans["monthly"])
@@ -314,3 +326,189 @@ def test_an_included_course_shows_so_and_enroll_registers_the_learner(
                     params={"code": code})
     _run(CourseState.load, again)
     assert (again.included, again.enroll_status) == (True, "enrolled")
+
+
+# -- a department billed through Stripe (localstripe) -----------------------------------------
+
+VISA_3DS = "4000002500003155"  # Stripe's test card that asks for 3-D Secure
+
+
+@pytest.fixture
+def stripe_shop(localstripe_server: LocalStripe, monkeypatch: pytest.MonkeyPatch
+                ) -> Iterator[stripe.StripeClient]:
+    """The shop's department (SHOP) bills through Stripe (localstripe); the bare SDK on
+    localstripe stands in for Stripe.js in the browser (it makes the PaymentMethods)."""
+    monkeypatch.setenv("COMMERCE_PAYMENT_PROCESSOR", "sandbox")
+    monkeypatch.setenv("COMMERCE_PROCESSOR_BY_DEPARTMENT", json.dumps({"SHOP": "stripe"}))
+    monkeypatch.setenv("COMMERCE_STRIPE_SECRET_KEY", SECRET_KEY)
+    monkeypatch.setenv("COMMERCE_STRIPE_PUBLISHABLE_KEY", PUBLISHABLE_KEY)
+    monkeypatch.setenv("COMMERCE_STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("COMMERCE_STRIPE_API_BASE", localstripe_server.base_url)
+    get_settings.cache_clear()
+    reset_processors()
+    try:
+        yield stripe.StripeClient(SECRET_KEY,
+                                  base_addresses={"api": localstripe_server.base_url},
+                                  max_network_retries=0,
+                                  http_client=stripe.RequestsClient(timeout=10.0))
+    finally:
+        get_settings.cache_clear()
+        reset_processors()
+
+
+def _payment_method(client: stripe.StripeClient, number: str) -> str:
+    """What Stripe.js's createPaymentMethod gives the page for a card number."""
+    return client.v1.payment_methods.create({
+        "type": "card",
+        "card": {"number": number, "exp_month": 12, "exp_year": 2034,
+                 "cvc": "123"},  # type: ignore[typeddict-item]
+    }).id
+
+
+def _scripts(events: list[Any]) -> list[tuple[str, str]]:
+    """(the script, the handler its answer goes to) of each rx.call_script among events."""
+    found = []
+    for event in events:
+        if not isinstance(event, rx.event.EventSpec):
+            continue
+        args = {str(name._js_expr): value for name, value in event.args}
+        if "javascript_code" in args:
+            found.append((str(getattr(args["javascript_code"], "_var_value", "")),
+                          str(getattr(args.get("callback"), "_js_expr", ""))))
+    return found
+
+
+def _answer(**fields: object) -> str:
+    return json.dumps({"ok": False, "payment_method": "", "status": "", "message": "",
+                       **fields})
+
+
+def test_a_stripe_department_shows_stripes_card_field_not_the_test_cards(
+        page_as: PageAs, learner: Actor, stripe_shop: stripe.StripeClient,
+        plans: dict[str, int]) -> None:
+    page = page_as(SubscribeState, f"{routes.SUBSCRIBE}/SHOP", email=LEE,
+                   params={"code": "SHOP"})
+    events = _run(SubscribeState.load, page)
+    assert (page.processor, page.publishable_key) == ("stripe", PUBLISHABLE_KEY)
+    [(script, callback)] = _scripts(events)  # Stripe's card field is mounted
+    assert '"mount"' in script and json.dumps(PUBLISHABLE_KEY) in script
+    assert json.dumps(STRIPE_CARD_ID) in script and "card_mounted" in callback
+    _run(SubscribeState.card_mounted, page, _answer(ok=True))
+    assert page.card_ready
+    # the page shows Stripe's field when the processor is stripe, the test cards otherwise
+    rendered = str(subscribe_page().render())
+    assert STRIPE_CARD_ID in rendered and get_settings().stripe_js_url in rendered
+    # the sandbox's form is refused on a Stripe department: no card number reaches Stripe
+    assert toast_messages(_run(SubscribeState.subscribe, page, _card(SUCCESS_CARD)))
+    # a field that could not load says so beside the card
+    _run(SubscribeState.card_mounted, page, _answer(message="Stripe.js is missing."))
+    assert (page.card_ready, page.card_error) == (False, "Stripe.js is missing.")
+
+
+def test_with_stripe_the_cards_payment_method_subscribes_and_lands_on_my_subscriptions(
+        session: Session, page_as: PageAs, learner: Actor, stripe_shop: stripe.StripeClient,
+        plans: dict[str, int]) -> None:
+    page = _subscribe_page(page_as, plans["monthly"])
+    [(script, callback)] = _scripts(_run(SubscribeState.subscribe_stripe, page))
+    assert '"method"' in script and "stripe_method" in callback and page.busy
+    pm = _payment_method(stripe_shop, SUCCESS_CARD)
+    events = _run(SubscribeState.stripe_method, page, _answer(ok=True, payment_method=pm))
+    assert _redirects_to(events, routes.MY_SUBSCRIPTIONS)
+    [notice] = parse_notices(page.notice_cookie)
+    assert notice.startswith("You are subscribed to ") and "SUB-" in notice
+    [view] = commerce.list_my_subscriptions(session=session, actor=learner)
+    assert (view.processor, view.status, view.card[-4:]) == ("stripe", "active", "4242")
+
+    mine = _my_page(page_as)
+    assert mine.subscriptions[0]["status"] == "active"
+    assert mine.subscriptions[0]["card"].endswith("4242")
+
+
+def test_with_stripe_a_trial_takes_the_card_and_charges_nothing(
+        session: Session, page_as: PageAs, learner: Actor, stripe_shop: stripe.StripeClient,
+        plans: dict[str, int]) -> None:
+    page = _subscribe_page(page_as, plans["quarterly"])
+    assert page.summary["today"] == "$0.00"
+    _run(SubscribeState.subscribe_stripe, page)
+    pm = _payment_method(stripe_shop, SUCCESS_CARD)
+    events = _run(SubscribeState.stripe_method, page, _answer(ok=True, payment_method=pm))
+    assert _redirects_to(events, routes.MY_SUBSCRIPTIONS)
+    assert parse_notices(page.notice_cookie)[0].startswith("Your ")
+    [view] = commerce.list_my_subscriptions(session=session, actor=learner)
+    assert (view.status, view.card[-4:]) == ("trialing", "4242")
+    assert [i for i in view.invoices if i.status == "paid" and i.amount] == []
+
+
+def test_with_stripe_no_card_from_stripe_js_is_its_message_beside_the_card(
+        session: Session, page_as: PageAs, learner: Actor, stripe_shop: stripe.StripeClient,
+        plans: dict[str, int]) -> None:
+    page = _subscribe_page(page_as, plans["monthly"])
+    _run(SubscribeState.subscribe_stripe, page)
+    message = "Your card number is incomplete."
+    assert _run(SubscribeState.stripe_method, page, _answer(message=message)) == []
+    assert (page.card_error, page.busy) == (message, False)
+    # a forged answer (no pm_ id) subscribes nothing either
+    _run(SubscribeState.stripe_method, page, _answer(ok=True, payment_method="4242"))
+    assert page.card_error == "Check your card details."
+    assert commerce.list_my_subscriptions(session=session, actor=learner) == []
+
+
+def test_with_stripe_3d_secure_is_stripe_js_confirming_the_first_invoices_payment(
+        session: Session, page_as: PageAs, learner: Actor, stripe_shop: stripe.StripeClient,
+        plans: dict[str, int]) -> None:
+    page = _subscribe_page(page_as, plans["monthly"])
+    _run(SubscribeState.subscribe_stripe, page)
+    pm = _payment_method(stripe_shop, VISA_3DS)
+    events = _run(SubscribeState.stripe_method, page, _answer(ok=True, payment_method=pm))
+    [view] = commerce.list_my_subscriptions(session=session, actor=learner)
+    assert (view.status, page.sub_ref) == ("incomplete", view.number) and view.client_secret
+    [(script, callback)] = _scripts(events)  # Stripe.js confirms the invoice's intent
+    assert '"confirm"' in script and json.dumps(view.client_secret) in script
+    assert "stripe_confirmed" in callback and page.step == "choose"
+
+    # the bank's challenge failed: the message beside the card, the subscription kept
+    failed = "We are unable to authenticate your payment method."
+    events = _run(SubscribeState.stripe_confirmed, page, _answer(message=failed))
+    assert page.card_error == failed and toast_messages(events) == [failed]
+    assert page.sub_ref == view.number and not page.busy
+
+    # passed (what Stripe.js does in the page): the learner lands on My subscriptions
+    intent_id = view.client_secret.split("_secret_")[0]
+    base = str(get_settings().stripe_api_base)
+    request = urllib.request.Request(
+        f"{base}/v1/payment_intents/{intent_id}/_authenticate?success=true",
+        data=json.dumps({"key": PUBLISHABLE_KEY, "client_secret": view.client_secret}).encode(),
+        method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    events = _run(SubscribeState.stripe_confirmed, page,
+                  _answer(ok=True, status="succeeded"))
+    assert _redirects_to(events, routes.MY_SUBSCRIPTIONS)
+    assert parse_notices(page.notice_cookie) == [
+        f"Payment authenticated: {view.number} starts as soon as Stripe confirms the "
+        "payment."]
+
+
+def test_with_stripe_update_card_takes_a_payment_method_from_stripes_field(
+        page_as: PageAs, learner: Actor, stripe_shop: stripe.StripeClient,
+        plans: dict[str, int]) -> None:
+    page = _subscribe_page(page_as, plans["monthly"])
+    _run(SubscribeState.stripe_method, page,
+         _answer(ok=True, payment_method=_payment_method(stripe_shop, SUCCESS_CARD)))
+    mine = _my_page(page_as)
+    number = mine.subscriptions[0]["number"]
+    [(script, callback)] = _scripts(_run(MySubscriptionsState.open_card, mine, number))
+    assert (mine.card_open, mine.card_processor) == (True, "stripe")
+    assert '"mount"' in script and json.dumps(NEW_CARD_ID) in script
+    assert "card_mounted" in callback
+    assert str(NEW_CARD_ID) in str(my_subscriptions_page().render())
+    # the sandbox's form is no way around Stripe's field
+    _run(MySubscriptionsState.save_card, mine, _card("5555555555554444"))
+    assert mine.card_error == "Enter the card in the card field."
+
+    [(script, callback)] = _scripts(_run(MySubscriptionsState.save_card_stripe, mine))
+    assert '"method"' in script and "stripe_card" in callback
+    pm = _payment_method(stripe_shop, "5555555555554444")
+    events = _run(MySubscriptionsState.stripe_card, mine, _answer(ok=True, payment_method=pm))
+    assert toast_messages(events, "success") == [f"Card saved for {number}."]
+    assert mine.subscriptions[0]["card"].endswith("4444") and not mine.card_open

@@ -1,5 +1,7 @@
 """Subscribe to a department (/subscribe/[code]): plan, discount code, billing address,
-what is charged today and then, the card, and the 3-D Secure step of the first payment."""
+what is charged today and then, the card (the sandbox's test-card form, or Stripe's card
+field when the department bills through Stripe), and the 3-D Secure step of the first
+payment."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from commerce_dash.components.forms import error_text, form_error, labelled
 from commerce_dash.components.store_item import item_page
 from commerce_dash.components.store_panels import back_link, card_column
 from commerce_dash.pages.store.cart import COUNTRIES
-from commerce_dash.pages.store.subscribe_state import SubscribeState
+from commerce_dash.pages.store.subscribe_state import STRIPE_CARD_ID, SubscribeState
 from commerce_dash.payments.sandbox import TEST_CARDS
+from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 
 
@@ -66,6 +69,27 @@ def card_fields(on_submit: Any, busy: Any, error: Any, label: Any, prefix: str,
             rx.text("Any future expiry and any 3 digits for the CVC.", size="1",
                     color_scheme="gray"),
         ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def stripe_card_field(on_click: Any, busy: Any, ready: Any, error: Any, label: Any,
+                      element_id: str, button_id: str) -> rx.Component:
+    """Stripe's card field (Stripe.js from ``settings.stripe_js_url``, mounted by the page's
+    state into ``#element_id``, as on the checkout page), its error and the button."""
+    return rx.vstack(
+        rx.script(src=get_settings().stripe_js_url),
+        rx.text("Card", size="2", weight="medium"),
+        rx.box(id=element_id, padding="0.75em", border=f"1px solid {rx.color('gray', 6)}",
+               border_radius="6px", width="100%", min_height="44px"),
+        only_if(error != "", rx.callout(error, icon="circle-alert", color_scheme="red",
+                                        size="1", id=f"{element_id}-error", role="alert",
+                                        width="100%")),
+        rx.button(rx.icon("lock", size=16), label, size="3", width="100%", loading=busy,
+                  disabled=~ready, on_click=on_click, id=button_id),
+        rx.text("Card details go straight to Stripe; we never see or store them.", size="1",
+                color_scheme="gray"),
         spacing="3",
         width="100%",
     )
@@ -227,10 +251,22 @@ def _pay() -> rx.Component:
                 SubscribeState.step == "authenticate",
                 _authenticate(),
                 rx.vstack(
-                    rx.callout("Test mode: no real card is charged. Use a test card below.",
-                               icon="flask-conical", color_scheme="blue", size="1"),
-                    card_fields(SubscribeState.subscribe, SubscribeState.busy,
-                                SubscribeState.card_error, "Subscribe", "card", "subscribe"),
+                    rx.cond(
+                        SubscribeState.processor == "stripe",
+                        stripe_card_field(SubscribeState.subscribe_stripe, SubscribeState.busy,
+                                          SubscribeState.card_ready, SubscribeState.card_error,
+                                          "Subscribe", STRIPE_CARD_ID, "subscribe"),
+                        rx.vstack(
+                            rx.callout("Test mode: no real card is charged. Use a test card "
+                                       "below.", icon="flask-conical", color_scheme="blue",
+                                       size="1"),
+                            card_fields(SubscribeState.subscribe, SubscribeState.busy,
+                                        SubscribeState.card_error, "Subscribe", "card",
+                                        "subscribe"),
+                            spacing="3",
+                            width="100%",
+                        ),
+                    ),
                     rx.text("Cancel or pause at any time from My subscriptions.", size="1",
                             color_scheme="gray"),
                     spacing="3",

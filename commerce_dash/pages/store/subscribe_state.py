@@ -4,10 +4,19 @@ and then every period), the card, and the 3-D Secure step of the first payment.
 
 The quote may ask a tax provider and subscribing talks to the processor: both run off the
 event loop (``state/offload.py``).
+
+A department billed through Stripe (``settings.processor_for``) gets Stripe's card field
+instead of the sandbox form, loaded and driven the way the checkout's is (Stripe.js from
+``settings.stripe_js_url``, scripts through ``rx.call_script``): Stripe.js turns the card into
+a PaymentMethod (``pm_…``), which ``commerce.subscribe`` saves on the customer and charges;
+when the first invoice's payment asks for 3-D Secure, Stripe.js confirms its client secret
+(the bank's step in Stripe's own window) and Stripe's ``invoice.paid`` event activates the
+subscription.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +38,7 @@ from commerce_dash.pages.store.cart import COUNTRIES
 from commerce_dash.payments.sandbox import CardInput
 from commerce_dash.payments.sandbox_cards import card_error
 from commerce_dash.services import commerce as commerce_area
+from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_code, route_int
@@ -40,6 +50,96 @@ INTERVALS = {  # interval -> (label, one period)
 }
 COUNTRY_CODES = frozenset(code for code, _ in COUNTRIES)
 MAX_TEXT = 200  # no code, region or postal code is longer
+STRIPE_CARD_ID = "stripe-card"  # where Stripe's card field appears on the subscribe page
+
+# Stripe's card field, as the checkout drives its own (assets/js/stripe_checkout.js): run by
+# rx.call_script (CSP allows eval for it), it waits for Stripe.js and the field's place, then
+# ``mount`` puts the card field there, ``method`` turns it into a PaymentMethod
+# (``createPaymentMethod``; with a SetupIntent's secret, ``confirmCardSetup``, 3-D Secure
+# included) and ``confirm`` runs ``confirmCardPayment`` on a payment's client secret (Stripe.js
+# shows the bank's challenge). It answers JSON: {"ok", "payment_method", "status", "message"}.
+_STRIPE_CARD = """
+(async (key, elementId, op, secret) => {
+  const answer = (fields) => JSON.stringify(
+    Object.assign({ok: false, payment_method: "", status: "", message: ""}, fields));
+  const field = () => document.getElementById(elementId);
+  for (let i = 0; i < 100 && !(typeof window.Stripe === "function" && field()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const s = (window.cdStripeCard = window.cdStripeCard || {});
+  try {
+    if (typeof window.Stripe !== "function") {
+      throw new Error("The card form could not load (Stripe.js is missing).");
+    }
+    if (!s.stripe || s.key !== key) {
+      s.stripe = window.Stripe(key);
+      s.key = key;
+      s.card = null;
+    }
+    if (op === "mount") {
+      if (!field()) { throw new Error("The card form has no place to appear."); }
+      if (s.card) { try { s.card.destroy(); } catch (gone) { /* left with the page */ } }
+      s.card = s.stripe.elements().create("card", {hidePostalCode: true});
+      s.card.mount(field());
+      return answer({ok: true});
+    }
+    if (op === "method") {
+      if (!s.card || s.busy) { return answer({message: "The card form is not ready."}); }
+      s.busy = true;
+      try {
+        const got = secret
+          ? await s.stripe.confirmCardSetup(secret, {payment_method: {card: s.card}})
+          : await s.stripe.createPaymentMethod({type: "card", card: s.card});
+        if (!got) { return answer({message: "This card form cannot save a card."}); }
+        if (got.error) {
+          return answer({message: got.error.message || "Check your card details."});
+        }
+        const method = got.paymentMethod || (got.setupIntent || {}).payment_method || "";
+        const id = typeof method === "string" ? method : method.id || "";
+        return answer({ok: !!id, payment_method: id,
+                       message: id ? "" : "Check your card details."});
+      } finally {
+        s.busy = false;
+      }
+    }
+    if (op === "confirm") {
+      const got = await s.stripe.confirmCardPayment(secret);
+      if (!got || got.error) {
+        return answer({message: (got && got.error && got.error.message)
+                       || "Authentication failed: try again or use another card."});
+      }
+      const status = (got.paymentIntent || {}).status || "";
+      return answer({ok: status === "succeeded" || status === "processing", status: status,
+                     message: status === "succeeded" || status === "processing" ? ""
+                       : "The payment did not go through: try another card."});
+    }
+    return answer({message: "Unknown card step."});
+  } catch (err) {
+    return answer({message: (err && err.message) || String(err)});
+  }
+})(%s, %s, %s, %s)
+"""
+
+
+def stripe_card_script(op: str, key: str, element_id: str, secret: str = "") -> str:
+    """The script of one step of Stripe's card field (``mount``, ``method``, ``confirm``)."""
+    return _STRIPE_CARD % (json.dumps(key), json.dumps(element_id), json.dumps(op),
+                           json.dumps(secret))
+
+
+def card_answer(raw: object) -> tuple[bool, str, str]:
+    """(ok, the PaymentMethod id, the message) of what the card script answered; a forged
+    answer is no payment method."""
+    try:
+        data = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    method, message = data.get("payment_method"), data.get("message")
+    method = method if isinstance(method, str) and method.startswith("pm_") else ""
+    message = message[:MAX_TEXT] if isinstance(message, str) else ""
+    return data.get("ok") is True, method[:MAX_TEXT], message
 
 
 def interval_label(interval: str) -> str:
@@ -144,6 +244,9 @@ class SubscribeState(AuthState):
     sub_ref: str = ""  # an incomplete subscription of this page: a new card retries it
     authenticate_amount: str = ""
     signin_href: str = ""
+    processor: str = "sandbox"  # the department's: sandbox (test cards) | stripe
+    publishable_key: str = ""
+    card_ready: bool = False  # Stripe's card field is on the page
     _key: str = ""
 
     # -- reading ---------------------------------------------------------------------------
@@ -228,9 +331,34 @@ class SubscribeState(AuthState):
         self.signin_href = f"{routes.LOGIN}?next={quote(self._here(), safe='/')}"
         self._key = self._key or f"web-{uuid.uuid4().hex}"
         self._prefill_address()
+        settings = get_settings()
+        self.processor = settings.processor_for(
+            options[0].department_code if options else self.department_code)
+        self.publishable_key = (settings.stripe_publishable_key
+                                if self.processor == "stripe" else "")
         self.status = "found"
         for event in await self._requote():
             yield event
+        if self.processor == "stripe" and self.signed_in and self.plans \
+                and self.step == "choose":
+            yield
+            yield self._mount_card()
+
+    # -- Stripe's card field ---------------------------------------------------------------
+
+    def _mount_card(self):  # type: ignore[no-untyped-def]
+        self.card_ready = False
+        return rx.call_script(stripe_card_script("mount", self.publishable_key,
+                                                 STRIPE_CARD_ID),
+                              callback=SubscribeState.card_mounted)
+
+    @rx.event
+    def card_mounted(self, answer: str) -> None:
+        ok, _, message = card_answer(answer)
+        self.card_ready = ok
+        if not ok:
+            self.card_error = message or ("The card form could not load. Check your "
+                                          "connection and reload.")
 
     @staticmethod
     def _department_name(session: Session, dept_code: str) -> str:
@@ -308,25 +436,103 @@ class SubscribeState(AuthState):
             self.card_error = (latest.failure_message if latest is not None else "") \
                 or "The payment did not go through: try another card."
             return None
-        self.step = "authenticate"  # the card asks for 3-D Secure
         self.authenticate_amount = format_minor(latest.amount if latest is not None
                                                 else self.first_total, view.currency)
+        if view.processor == "stripe":  # Stripe.js shows the bank's challenge itself
+            self.busy = True
+            return rx.call_script(stripe_card_script("confirm", self.publishable_key,
+                                                     STRIPE_CARD_ID, view.client_secret),
+                                  callback=SubscribeState.stripe_confirmed)
+        self.step = "authenticate"  # the card asks for 3-D Secure
+        return None
+
+    def _refused(self) -> list[Any] | None:
+        """None when subscribing may start, else what the browser is told (to sign in; or
+        nothing more: the message is beside the plan)."""
+        if self.current_actor() is None:
+            return [rx.redirect(self.signin_href or routes.LOGIN)]
+        self.card_error = self.form_error = self.plan_error = ""
+        if route_int(self.plan_id) is None:
+            self.plan_error = "Choose a plan."
+            return []
         return None
 
     @rx.event
     async def subscribe(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        actor = self.current_actor()
-        if actor is None:
-            return rx.redirect(self.signin_href or routes.LOGIN)
-        self.card_error = self.form_error = self.plan_error = ""
-        price_id = route_int(self.plan_id)
-        if price_id is None:
-            self.plan_error = "Choose a plan."
-            return None
+        refused = self._refused()
+        if refused is not None:
+            return refused or None
+        if self.processor == "stripe":
+            return rx.toast.error("Enter your card in the card field.")
         card, problem = card_from_form(form)
         if problem:
             self.card_error = problem
             return None
+        return await self._pay_with(card)
+
+    @rx.event
+    def subscribe_stripe(self):  # type: ignore[no-untyped-def]
+        """Stripe: the card field's card becomes a PaymentMethod first (``stripe_method``)."""
+        refused = self._refused()
+        if refused is not None:
+            return refused or None
+        if self.processor != "stripe":
+            return rx.toast.error("Enter a test card below.")
+        if self.busy:
+            return None
+        self.busy = True
+        return rx.call_script(stripe_card_script("method", self.publishable_key,
+                                                 STRIPE_CARD_ID),
+                              callback=SubscribeState.stripe_method)
+
+    @rx.event
+    async def stripe_method(self, answer: str):  # type: ignore[no-untyped-def]
+        """What Stripe.js made of the card: its PaymentMethod subscribes (or retries the
+        first payment of this page's incomplete subscription)."""
+        _, method, message = card_answer(answer)
+        if not method:
+            self.busy = False
+            self.card_error = message or "Check your card details."
+            return None
+        refused = self._refused()
+        if refused is not None:
+            self.busy = False
+            return refused or None
+        return await self._pay_with(method)
+
+    @rx.event
+    async def stripe_confirmed(self, answer: str):  # type: ignore[no-untyped-def]
+        """Stripe.js ran the first payment's 3-D Secure: passed, the learner lands on My
+        subscriptions (Stripe's invoice.paid event activates the subscription); failed, the
+        message beside the card and another card may pay the same subscription."""
+        ok, _, message = card_answer(answer)
+        actor, ref = self.current_actor(), self.sub_ref
+        self.busy = False
+        if actor is None:
+            return rx.redirect(self.signin_href or routes.LOGIN)
+        if not ref:
+            return rx.toast.error("No payment is waiting for authentication.")
+        if not ok:
+            self.card_error = message or "Authentication failed: try again or use another card."
+            return rx.toast.error(self.card_error)
+        try:
+            view = await with_session(lambda s: commerce_area.get_subscription(
+                session=s, actor=actor, ref=ref))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        if view.status in ("active", "trialing"):
+            return self._after(view, "")
+        return self._landing(f"Payment authenticated: {view.number} starts as soon as "
+                             "Stripe confirms the payment.")
+
+    async def _pay_with(self, card: str):  # type: ignore[no-untyped-def]
+        """Subscribe with ``card`` (a sandbox test card number or a Stripe PaymentMethod), or
+        pay this page's incomplete subscription with it."""
+        actor = self.current_actor()
+        price_id = route_int(self.plan_id)
+        if actor is None or price_id is None:
+            self.busy = False
+            return rx.redirect(self.signin_href or routes.LOGIN)
         self.busy = True
         code, address, key, ref = self.discount_code, self._address(), self._key, self.sub_ref
 

@@ -20,8 +20,8 @@ from commerce_dash.components.store_panels import (
     card_column,
     empty_block,
 )
-from commerce_dash.pages.store.subscribe import card_fields
-from commerce_dash.pages.store.subscriptions_state import MySubscriptionsState
+from commerce_dash.pages.store.subscribe import card_fields, stripe_card_field
+from commerce_dash.pages.store.subscriptions_state import NEW_CARD_ID, MySubscriptionsState
 
 S = MySubscriptionsState
 
@@ -168,7 +168,13 @@ def _card_dialog() -> rx.Component:
     return dialog(
         ("Update the card of ", S.card_ref),
         "The new card pays the next charge; an unpaid invoice is tried again with it now.",
-        card_fields(S.save_card, S.busy, S.card_error, "Save card", "new-card", "save-card"),
+        rx.cond(
+            S.card_processor == "stripe",
+            stripe_card_field(S.save_card_stripe, S.busy, S.card_ready, S.card_error,
+                              "Save card", NEW_CARD_ID, "save-card"),
+            card_fields(S.save_card, S.busy, S.card_error, "Save card", "new-card",
+                        "save-card"),
+        ),
         rx.hstack(rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
                   justify="end", width="100%", padding_top="0.5em"),
         open=S.card_open,

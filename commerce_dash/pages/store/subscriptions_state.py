@@ -4,6 +4,9 @@ cancel at the period end or now, undo a cancellation, change plan, update the ca
 
 Every action talks to the processor: it runs off the event loop (``state/offload.py``) and
 the service's ``ChangeOutcome.message`` is what the learner is told.
+
+A subscription billed through Stripe takes its new card in Stripe's card field (as on the
+subscribe page: Stripe.js makes a PaymentMethod, ``commerce.update_card`` saves it).
 """
 
 from __future__ import annotations
@@ -24,17 +27,21 @@ from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.pricing import Interval
 from commerce_dash.domain.subscriptions import is_upgrade
 from commerce_dash.pages.store.subscribe_state import (
+    card_answer,
     card_from_form,
     interval_label,
     interval_period,
+    stripe_card_script,
 )
 from commerce_dash.services import commerce as commerce_area
+from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.links import department_href
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int
 
 HERE = routes.MY_SUBSCRIPTIONS
+NEW_CARD_ID = "new-card-element"  # where Stripe's card field appears in the card dialog
 # subscription statuses in the app's one palette (components/badges.py)
 _PALETTE = {"trialing": "in_progress", "past_due": "failed", "paused": "waiting",
             "incomplete": "pending", "active": "active", "cancelled": "cancelled"}
@@ -80,6 +87,7 @@ def subscription_row(v: commerce_area.SubscriptionView) -> dict[str, str]:
         "status_color": status_color(_PALETTE.get(v.status, v.status)),
         "next": _next_line(v),
         "card": v.card or "No card on file",
+        "processor": v.processor,
         "pending": (f"Moves to the {v.pending_interval} plan on "
                     f"{when(v.current_period_end, DAY)}" if v.pending_interval else ""),
         "period_end": when(v.current_period_end, DAY),
@@ -129,6 +137,9 @@ class MySubscriptionsState(AuthState):
     card_open: bool = False
     card_ref: str = ""
     card_error: str = ""
+    card_processor: str = ""  # the subscription's: sandbox (test cards) | stripe
+    publishable_key: str = ""
+    card_ready: bool = False  # Stripe's card field is in the dialog
 
     def _fetch(self, actor: Actor) -> None:
         with session_scope() as session:
@@ -280,9 +291,24 @@ class MySubscriptionsState(AuthState):
     def open_card(self, ref: str):  # type: ignore[no-untyped-def]
         row = self._row(ref)
         if row is None:
-            return rx.toast.error("No such subscription of yours.")
+            yield rx.toast.error("No such subscription of yours.")
+            return
         self.card_ref, self.card_error, self.card_open = row["number"], "", True
-        return None
+        self.card_processor, self.card_ready = row["processor"], False
+        self.publishable_key = (get_settings().stripe_publishable_key
+                                if self.card_processor == "stripe" else "")
+        if self.card_processor == "stripe":
+            yield  # the dialog opens, then Stripe's card field goes into it
+            yield rx.call_script(stripe_card_script("mount", self.publishable_key, NEW_CARD_ID),
+                                 callback=MySubscriptionsState.card_mounted)
+
+    @rx.event
+    def card_mounted(self, answer: str) -> None:
+        ok, _, message = card_answer(answer)
+        self.card_ready = ok
+        if not ok:
+            self.card_error = message or ("The card form could not load. Check your "
+                                          "connection and reload.")
 
     @rx.event
     def set_card_open(self, value: bool) -> None:
@@ -290,10 +316,40 @@ class MySubscriptionsState(AuthState):
 
     @rx.event
     async def save_card(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        if self.card_processor == "stripe":
+            self.card_error = "Enter the card in the card field."
+            return None
         card, problem = card_from_form(form)
         if problem:
             self.card_error = problem
             return None
+        return await self._save(card)
+
+    @rx.event
+    def save_card_stripe(self):  # type: ignore[no-untyped-def]
+        """Stripe: the card field's card becomes a PaymentMethod first (``stripe_card``)."""
+        if self.card_processor != "stripe" or not self.card_open:
+            return rx.toast.error("Open the card form of one of your subscriptions.")
+        if self.busy:
+            return None
+        self.card_error, self.busy = "", True
+        return rx.call_script(stripe_card_script("method", self.publishable_key, NEW_CARD_ID),
+                              callback=MySubscriptionsState.stripe_card)
+
+    @rx.event
+    async def stripe_card(self, answer: str):  # type: ignore[no-untyped-def]
+        """What Stripe.js made of the card: its PaymentMethod is the subscription's card."""
+        _, method, message = card_answer(answer)
+        if not method:
+            self.busy = False
+            self.card_error = message or "Check your card details."
+            return None
+        return await self._save(method)
+
+    async def _save(self, card: str):  # type: ignore[no-untyped-def]
+        """``card`` (a sandbox test card number or a Stripe PaymentMethod) becomes the card of
+        the dialog's subscription."""
+        self.busy = False
         actor = self.current_actor()
         if actor is None:
             return rx.redirect(f"{routes.LOGIN}?next={HERE}")

@@ -239,7 +239,10 @@ def subscribe(*, session: Session, actor: Actor | None, price_id: int, code: str
         created = subscription_processor(session, processor).create_subscription(request)
     except (ProcessorError, DomainError) as exc:
         _abandon(session, sub.id, exc.message, now)
-        raise DomainError(exc.code, exc.message, kind=ErrorKind.CONFLICT) from None
+        # a card the processor refused to save is said beside the card field
+        card = isinstance(exc, ProcessorError) and not exc.retryable
+        raise DomainError(exc.code, exc.message, kind=ErrorKind.CONFLICT,
+                          field="payment_method" if card else None) from None
     return record_created(session=session, subscription_id=sub.id, created=created)
 
 
