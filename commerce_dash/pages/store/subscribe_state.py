@@ -16,9 +16,8 @@ subscription.
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -27,198 +26,25 @@ from sqlmodel import Session
 
 from commerce_dash import routes
 from commerce_dash.db import session_scope
-from commerce_dash.domain.dates import DAY, when
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.identifiers import parse_id
 from commerce_dash.domain.money import format_minor
-from commerce_dash.domain.pricing import Interval
-from commerce_dash.domain.subscriptions import period_bounds
 from commerce_dash.domain.tax import TaxAddress
 from commerce_dash.pages.store.cart import COUNTRIES
-from commerce_dash.payments.sandbox import CardInput
-from commerce_dash.payments.sandbox_cards import card_error
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_code, route_int
+from commerce_dash.state.stripe_card import card_answer, stripe_card_script
+from commerce_dash.state.subscription_form import (
+    card_from_form,
+    form_text,
+    plan_row,
+    quote_labels,
+)
 
-INTERVALS = {  # interval -> (label, one period)
-    "monthly": ("Monthly", "month"),
-    "quarterly": ("Quarterly", "quarter"),
-    "annual": ("Annual", "year"),
-}
 COUNTRY_CODES = frozenset(code for code, _ in COUNTRIES)
-MAX_TEXT = 200  # no code, region or postal code is longer
 STRIPE_CARD_ID = "stripe-card"  # where Stripe's card field appears on the subscribe page
-
-# Stripe's card field, as the checkout drives its own (assets/js/stripe_checkout.js): run by
-# rx.call_script (CSP allows eval for it), it waits for Stripe.js and the field's place, then
-# ``mount`` puts the card field there, ``method`` turns it into a PaymentMethod
-# (``createPaymentMethod``; with a SetupIntent's secret, ``confirmCardSetup``, 3-D Secure
-# included) and ``confirm`` runs ``confirmCardPayment`` on a payment's client secret (Stripe.js
-# shows the bank's challenge). It answers JSON: {"ok", "payment_method", "status", "message"}.
-_STRIPE_CARD = """
-(async (key, elementId, op, secret) => {
-  const answer = (fields) => JSON.stringify(
-    Object.assign({ok: false, payment_method: "", status: "", message: ""}, fields));
-  const field = () => document.getElementById(elementId);
-  for (let i = 0; i < 100 && !(typeof window.Stripe === "function" && field()); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const s = (window.cdStripeCard = window.cdStripeCard || {});
-  try {
-    if (typeof window.Stripe !== "function") {
-      throw new Error("The card form could not load (Stripe.js is missing).");
-    }
-    if (!s.stripe || s.key !== key) {
-      s.stripe = window.Stripe(key);
-      s.key = key;
-      s.card = null;
-    }
-    if (op === "mount") {
-      if (!field()) { throw new Error("The card form has no place to appear."); }
-      if (s.card) { try { s.card.destroy(); } catch (gone) { /* left with the page */ } }
-      s.card = s.stripe.elements().create("card", {hidePostalCode: true});
-      s.card.mount(field());
-      return answer({ok: true});
-    }
-    if (op === "method") {
-      if (!s.card || s.busy) { return answer({message: "The card form is not ready."}); }
-      s.busy = true;
-      try {
-        const got = secret
-          ? await s.stripe.confirmCardSetup(secret, {payment_method: {card: s.card}})
-          : await s.stripe.createPaymentMethod({type: "card", card: s.card});
-        if (!got) { return answer({message: "This card form cannot save a card."}); }
-        if (got.error) {
-          return answer({message: got.error.message || "Check your card details."});
-        }
-        const method = got.paymentMethod || (got.setupIntent || {}).payment_method || "";
-        const id = typeof method === "string" ? method : method.id || "";
-        return answer({ok: !!id, payment_method: id,
-                       message: id ? "" : "Check your card details."});
-      } finally {
-        s.busy = false;
-      }
-    }
-    if (op === "confirm") {
-      const got = await s.stripe.confirmCardPayment(secret);
-      if (!got || got.error) {
-        return answer({message: (got && got.error && got.error.message)
-                       || "Authentication failed: try again or use another card."});
-      }
-      const status = (got.paymentIntent || {}).status || "";
-      return answer({ok: status === "succeeded" || status === "processing", status: status,
-                     message: status === "succeeded" || status === "processing" ? ""
-                       : "The payment did not go through: try another card."});
-    }
-    return answer({message: "Unknown card step."});
-  } catch (err) {
-    return answer({message: (err && err.message) || String(err)});
-  }
-})(%s, %s, %s, %s)
-"""
-
-
-def stripe_card_script(op: str, key: str, element_id: str, secret: str = "") -> str:
-    """The script of one step of Stripe's card field (``mount``, ``method``, ``confirm``)."""
-    return _STRIPE_CARD % (json.dumps(key), json.dumps(element_id), json.dumps(op),
-                           json.dumps(secret))
-
-
-def card_answer(raw: object) -> tuple[bool, str, str]:
-    """(ok, the PaymentMethod id, the message) of what the card script answered; a forged
-    answer is no payment method."""
-    try:
-        data = json.loads(raw) if isinstance(raw, str) and raw else {}
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    method, message = data.get("payment_method"), data.get("message")
-    method = method if isinstance(method, str) and method.startswith("pm_") else ""
-    message = message[:MAX_TEXT] if isinstance(message, str) else ""
-    return data.get("ok") is True, method[:MAX_TEXT], message
-
-
-def interval_label(interval: str) -> str:
-    return INTERVALS.get(interval, (interval.title(), interval))[0]
-
-
-def interval_period(interval: str) -> str:
-    return INTERVALS.get(interval, (interval, interval))[1]
-
-
-def form_text(form: object, name: str) -> str:
-    """A field of a submitted form, bounded, without NULs; "" when the form or the field is
-    no text (a forged event can send any JSON)."""
-    value = form.get(name, "") if isinstance(form, dict) else ""
-    if not isinstance(value, str):
-        return ""
-    return value.replace("\x00", "").strip()[:MAX_TEXT]
-
-
-def card_from_form(form: object) -> tuple[str, str]:
-    """(the sandbox payment method: the card number, the message when the card's details are
-    not right)."""
-    number = form_text(form, "card_number").replace(" ", "").replace("-", "")
-    month_text, _, year_text = form_text(form, "expiry").replace(" ", "").partition("/")
-    month, year = parse_id(month_text, high=12), parse_id(year_text, high=9999)
-    if not number:
-        return "", "Enter the card number."
-    if month is None or year is None:
-        return "", "Enter the expiry as MM/YY."
-    problem = card_error(CardInput(number, month, year, form_text(form, "cvc")), date.today())
-    if problem is not None:
-        return "", problem[1]
-    return number, ""
-
-
-def plan_row(plan: commerce_area.PlanOption) -> dict[str, str]:
-    return {
-        "id": str(plan.price_id),
-        "interval": interval_label(plan.interval),
-        "per": interval_period(plan.interval),
-        "price": format_minor(plan.amount, plan.currency),
-        "trial": f"{plan.trial_days}-day free trial" if plan.trial_days else "",
-        "subdepartments": "Includes subdepartments" if plan.includes_subdepartments else "",
-    }
-
-
-def quote_labels(q: commerce_area.PlanQuote, now: datetime) -> dict[str, str]:
-    """What the summary shows of a quote: every amount is the quote's own."""
-    money = lambda amount: format_minor(amount, q.currency)  # noqa: E731
-    per = interval_period(q.interval)
-    first = q.terms.first()
-    discount = ""
-    if q.discount_code and q.terms.discount:
-        discount = (f"{q.discount_code}: − {money(q.terms.discount)} "
-                    + ("every period" if q.terms.duration == "forever" else "on the first period"))
-    if q.trial_ends_at is not None:
-        starts = q.trial_ends_at
-        today = money(0)
-        if q.first_total != q.renewal_total:
-            then = (f"then {money(q.first_total)} on {when(starts, DAY)}, and "
-                    f"{money(q.renewal_total)} every {per} after that")
-        else:
-            then = f"then {money(q.renewal_total)} every {per} from {when(starts, DAY)}"
-    else:
-        starts = period_bounds(now, Interval(q.interval), 0)[1]
-        today = money(q.first_total)
-        then = f"then {money(q.renewal_total)} every {per} from {when(starts, DAY)}"
-    return {
-        "price": money(first.list_amount),
-        "discount": discount,
-        "tax": money(first.tax),
-        "tax_label": q.tax_label or "Tax",
-        "first_total": money(q.first_total),
-        "renewal_total": money(q.renewal_total),
-        "today": today,
-        "then": then,
-        "trial": (f"Free until {when(q.trial_ends_at, DAY)} ({q.trial_days}-day trial)"
-                  if q.trial_ends_at else ""),
-    }
 
 
 class SubscribeState(AuthState):

@@ -26,19 +26,18 @@ from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.pricing import Interval
 from commerce_dash.domain.subscriptions import is_upgrade
-from commerce_dash.pages.store.subscribe_state import (
-    card_answer,
-    card_from_form,
-    interval_label,
-    interval_period,
-    stripe_card_script,
-)
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.links import department_href
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.stripe_card import card_answer, stripe_card_script
+from commerce_dash.state.subscription_form import (
+    card_from_form,
+    interval_label,
+    interval_period,
+)
 
 HERE = routes.MY_SUBSCRIPTIONS
 NEW_CARD_ID = "new-card-element"  # where Stripe's card field appears in the card dialog
