@@ -9,6 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := $(CURDIR)/.tools
 BUN_VERSION := 1.4.4
+AXE_CORE_VERSION := 4.11.0
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
@@ -79,7 +80,10 @@ run: seed
 	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	fi
 
-setup-test: setup $(VENV)/.deps-test /usr/bin/chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+$(TOOLS)/lib/node_modules/axe-core/axe.min.js:
+	npm install --global --prefix $(TOOLS) --no-fund --no-audit axe-core@$(AXE_CORE_VERSION)
+
+setup-test: setup $(VENV)/.deps-test /usr/bin/chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf $(TOOLS)/lib/node_modules/axe-core/axe.min.js
 
 test: setup-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

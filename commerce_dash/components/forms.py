@@ -25,7 +25,7 @@ def field(
 ) -> rx.Component:
     """A labelled input whose validation message sits under it."""
     return rx.vstack(
-        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        rx.text(label, as_="label", custom_attrs={"htmlFor": name}, size="2", weight="medium"),
         rx.input(
             id=name,
             name=name,
@@ -81,7 +81,7 @@ def labelled(
     """A caption over a control that is no plain text input (a select, a radio group...), with
     what goes under it (its error, a hint). ``html_for`` ties the caption to the control's id."""
     caption = (
-        rx.text(label, as_="label", html_for=html_for, size="2", weight="medium")
+        rx.text(label, as_="label", custom_attrs={"htmlFor": html_for}, size="2", weight="medium")
         if html_for
         else rx.text(label, size="2", weight="medium")
     )

@@ -71,7 +71,7 @@ def _approve_dialog() -> rx.Component:
             wrap="wrap",
         ),
         error_text(S.approve_error, "approve-amount-error"),
-        rx.text("Note (optional)", as_="label", html_for="approve-note", size="2",
+        rx.text("Note (optional)", as_="label", custom_attrs={"htmlFor": "approve-note"}, size="2",
                 weight="medium"),
         rx.text_area(
             placeholder="E.g. why less than asked (kept with the request, not emailed)",

@@ -199,7 +199,7 @@ def _action_dialog() -> rx.Component:
         spacing="1",
     )
     days = rx.vstack(
-        rx.text("Days to add (1 to 90)", as_="label", html_for="trial-days", size="2",
+        rx.text("Days to add (1 to 90)", as_="label", custom_attrs={"htmlFor": "trial-days"}, size="2",
                 weight="medium"),
         rx.input(
             id="trial-days",

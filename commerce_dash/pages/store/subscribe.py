@@ -30,18 +30,18 @@ def card_fields(on_submit: Any, busy: Any, error: Any, label: Any, prefix: str,
     return rx.vstack(
         rx.form(
             rx.vstack(
-                rx.text("Card number", as_="label", html_for=number, size="2",
+                rx.text("Card number", as_="label", custom_attrs={"htmlFor": number}, size="2",
                         weight="medium"),
                 rx.input(name="card_number", placeholder="4242 4242 4242 4242", id=number,
                          input_mode="numeric", auto_complete="cc-number", width="100%",
                          required=True),
                 rx.hstack(
-                    rx.vstack(rx.text("Expiry", as_="label", html_for=expiry, size="2",
+                    rx.vstack(rx.text("Expiry", as_="label", custom_attrs={"htmlFor": expiry}, size="2",
                                       weight="medium"),
                               rx.input(name="expiry", placeholder="MM/YY", id=expiry,
                                        auto_complete="cc-exp", required=True, width="100%"),
                               spacing="1", flex="1"),
-                    rx.vstack(rx.text("CVC", as_="label", html_for=cvc, size="2",
+                    rx.vstack(rx.text("CVC", as_="label", custom_attrs={"htmlFor": cvc}, size="2",
                                       weight="medium"),
                               rx.input(name="cvc", placeholder="123", id=cvc,
                                        input_mode="numeric", auto_complete="cc-csc",
@@ -155,7 +155,7 @@ def _code_box() -> rx.Component:
         ),
         rx.form(
             rx.vstack(
-                rx.text("Discount code", as_="label", html_for="discount-code", size="2",
+                rx.text("Discount code", as_="label", custom_attrs={"htmlFor": "discount-code"}, size="2",
                         weight="medium"),
                 rx.hstack(
                     rx.input(name="code", placeholder="Discount code", id="discount-code",
