@@ -15,6 +15,9 @@ subscription that locks its ``sandbox_subscription`` row, touches it and commits
 engine's bare per-row transaction, without charging, events or bookkeeping). The ratio says
 how many such transactions a renewal costs.
 
+The engine's statements, commits, rollbacks and pool checkouts (each pinged first on Postgres)
+during the renewals are counted and reported per renewal.
+
 Afterwards every run checks that each of its subscriptions renewed exactly once: one new
 paid ``subscription_cycle`` invoice with its own order, no invoice or order twice (exit 1
 otherwise). Medians over the runs; writes benchmarks/results/subscription_renewals.json.
@@ -143,21 +146,55 @@ def baseline(remote_ids: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def renew_all(batch: int) -> tuple[float, int, int]:
-    """Run the renewal engine until nothing is due: (seconds, subscriptions, batches)."""
+class SqlCounter:
+    """Counts what the engine sends while attached: statements, commits and rollbacks, and
+    connections checked out of the pool (each pinged first on Postgres: one round trip)."""
+
+    def __init__(self) -> None:
+        self.counts = {"statements": 0, "commits": 0, "rollbacks": 0, "checkouts": 0}
+
+    def _bump(self, key: str) -> Any:
+        def listener(*_args: Any, **_kwargs: Any) -> None:
+            self.counts[key] += 1
+        return listener
+
+    def __enter__(self) -> SqlCounter:
+        from sqlalchemy import event
+
+        from commerce_dash.db import get_engine
+
+        engine = get_engine()
+        self._listeners = [(engine, "before_cursor_execute", self._bump("statements")),
+                           (engine, "commit", self._bump("commits")),
+                           (engine, "rollback", self._bump("rollbacks")),
+                           (engine.pool, "checkout", self._bump("checkouts"))]
+        for target, name, fn in self._listeners:
+            event.listen(target, name, fn)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        from sqlalchemy import event
+
+        for target, name, fn in self._listeners:
+            event.remove(target, name, fn)
+
+
+def renew_all(batch: int) -> tuple[float, int, int, dict[str, int]]:
+    """Run the renewal engine until nothing is due: (seconds, subscriptions, batches, SQL
+    counts)."""
     from commerce_dash.db import session_scope
     from commerce_dash.services import commerce
 
     acted = batches = 0
     started = time.perf_counter()
-    with session_scope() as session:
+    with SqlCounter() as counter, session_scope() as session:
         while True:
             n = commerce.run_sandbox_billing(session=session, limit=batch)
             batches += 1
             acted += n
             if n == 0:
                 break
-    return time.perf_counter() - started, acted, batches
+    return time.perf_counter() - started, acted, batches, counter.counts
 
 
 def check(tag: str, count: int) -> dict[str, int]:
@@ -256,7 +293,7 @@ def main() -> int:
             remote_ids = make_due(tag, args.n)
             setup = time.perf_counter() - t0
             base = baseline(remote_ids)
-            seconds, acted, batches = renew_all(args.batch)
+            seconds, acted, batches, counts = renew_all(args.batch)
             if acted != args.n:
                 raise SystemExit(f"run {tag}: the engine acted on {acted} of {args.n}")
             checked = check(tag, args.n)
@@ -264,17 +301,21 @@ def main() -> int:
                             "renewals_per_s": round(args.n / seconds, 1),
                             "baseline_seconds": round(base, 2),
                             "ratio_to_baseline": round(seconds / base, 1),
-                            "batches": batches, "check": checked})
+                            "batches": batches,
+                            "per_renewal": {k: round(v / args.n, 1) for k, v in counts.items()},
+                            "check": checked})
             print(f"run {run + 1}/{args.runs}: {args.n} renewals in {seconds:.1f} s "
                   f"({args.n / seconds:.1f}/s), baseline {base:.1f} s "
                   f"(x{seconds / base:.1f}), setup {setup:.1f} s, {batches} batches; "
                   f"renewed once: {checked['renewed_once']}, twice: "
-                  f"{checked['renewed_twice_or_more']}, orders: {checked['orders']}",
-                  flush=True)
+                  f"{checked['renewed_twice_or_more']}, orders: {checked['orders']}; per "
+                  f"renewal: {results[-1]['per_renewal']}", flush=True)
         profile_text = profile(args.batch) if args.profile else ""
         reset_engine()
     median = {key: statistics.median(r[key] for r in results)
               for key in ("seconds", "renewals_per_s", "baseline_seconds", "ratio_to_baseline")}
+    per_renewal = {key: statistics.median(r["per_renewal"][key] for r in results)
+                   for key in results[0]["per_renewal"]}
     print(f"\n{args.n} due subscriptions, {args.runs} runs, batches of {args.batch} "
           f"({url.split(':')[0]}):")
     print(f"  renewals/s (median)        {median['renewals_per_s']:.1f}")
@@ -282,6 +323,9 @@ def main() -> int:
     print(f"  baseline seconds (median)  {median['baseline_seconds']:.1f}   "
           "(one locked touch-and-commit per row)")
     print(f"  x baseline (median)        {median['ratio_to_baseline']:.1f}")
+    print(f"  per renewal (median)       {per_renewal['statements']:.1f} statements, "
+          f"{per_renewal['commits']:.1f} commits, {per_renewal['rollbacks']:.1f} rollbacks, "
+          f"{per_renewal['checkouts']:.1f} pool checkouts")
     print("  every subscription renewed exactly once: one paid invoice and one order each")
     if profile_text:
         print("\n" + profile_text)
@@ -291,7 +335,7 @@ def main() -> int:
         "benchmark": "subscription_renewals", "database": url.split(":")[0], "n": args.n,
         "runs": args.runs, "batch": args.batch,
         "baseline": "one transaction per due sandbox subscription: lock its row, touch, commit",
-        "median": median, "results": results,
+        "median": median, "per_renewal_median": per_renewal, "results": results,
         "every_subscription_renewed_exactly_once": True}, indent=2))
     print(f"\nwrote {out.relative_to(ROOT)}")
     return 0

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from commerce_dash.domain.subscriptions import retry_times
 from commerce_dash.models.commerce import SandboxIntent
+from commerce_dash.payments import sandbox_subscription_billing as billing_module
 from commerce_dash.payments import sandbox_subscriptions as engine_module
 from commerce_dash.payments.base import (
     CreateSubscription,
@@ -495,3 +496,35 @@ def test_a_new_interval_applies_from_the_period_end_or_restarts_the_period_now(
         engine.change_amount(later.subscription_id, amount=1, charge_now=0,
                              idempotency_key="w", interval="weekly")
     assert refused.value.code == "invalid_request"
+
+
+def test_one_advance_over_several_decision_chunks_renews_each_once_in_due_order(
+        engine: SandboxSubscriptions, inbox: Inbox, session: Session,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(billing_module, "_CHUNK", 2)  # 5 due subscriptions: 3 chunks
+    subs = [engine.create_subscription(_request(f"chunk-{n}", email=f"c{n}@example.com"))
+            for n in range(5)]
+    engine.update_payment_method(subs[3].subscription_id, DECLINE_CARD)
+    inbox.take()
+    _move_to(engine, datetime.fromtimestamp(max(s.current_period_end for s in subs), UTC))
+    assert engine.advance() == 5
+    events = inbox.take()
+    # each subscription's two events in turn, longest due first (then by id)
+    due = sorted(subs, key=lambda s: (s.current_period_end, s.subscription_id))
+    assert [(e.raw["data"]["object"].get("subscription") or e.raw["data"]["object"]["id"],
+             e.event_type) for e in events] == [
+        pair for s in due for pair in (
+            (s.subscription_id, "invoice.payment_failed" if s is subs[3] else "invoice.paid"),
+            (s.subscription_id, "customer.subscription.updated"))]
+    # the events carry each charge as the sandbox has it, without reading it back
+    rows = {i.id: i for i in _intents(session)}
+    for event in events[::2]:
+        payment = event.raw["data"]["object"]["payment_intent"]
+        row = rows[payment["id"]]
+        assert (payment["status"], payment["amount"], payment["client_secret"]) == (
+            row.status, row.amount, row.client_secret)
+        assert (payment["last_payment_error"] or {}).get("code", "") == row.failure_code
+    declined = events[2 * due.index(subs[3])].raw["data"]["object"]["payment_intent"]
+    assert rows[declined["id"]].failure_code
+    assert sorted(i.amount for i in rows.values()) == [1_500] * 5 + [2_000] * 5
+    assert engine.advance() == 0 and inbox.take() == []

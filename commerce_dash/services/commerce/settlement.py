@@ -144,7 +144,7 @@ def move_payment(
 
 def complete_order(
     *, session: Session, order: Order, payment: Payment, at: datetime, note: str,
-    confirmation_email: bool = True,
+    confirmation_email: bool = True, lines: list[OrderLine] | None = None,
 ) -> None:
     """Pending -> completed with everything that belongs to it, in the caller's transaction.
 
@@ -173,9 +173,11 @@ def complete_order(
         .where(col(DiscountRedemption.order_ref) == number)
         .values(status="redeemed", at=at)
     )
-    lines = list(session.exec(
-        select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
-    ).all())
+    if lines is None:  # the caller's lines when it has just written them
+        lines = list(session.exec(
+            select(OrderLine).where(OrderLine.order_id == order.id)
+            .order_by(col(OrderLine.position))
+        ).all())
     clear_purchased(session=session, cart_id=order.cart_id,
                     items=[(line.item_type, line.item_id) for line in lines])
     user = session.get(User, order.user_id)

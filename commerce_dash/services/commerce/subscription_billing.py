@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from commerce_dash.db import for_update
+from commerce_dash.db import for_update, get_engine
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.subscriptions import SubscriptionStatus, subscription_number
 from commerce_dash.models.subscriptions import SandboxSubscription, Subscription
@@ -36,10 +36,16 @@ def run_sandbox_billing(*, session: Session, limit: int = 500) -> int:
     intake. Returns how many subscriptions it acted on."""
     if session.exec(select(SandboxSubscription.id).limit(1)).first() is None:
         return 0
-    engine = subscription_processor(session, "sandbox")
-    assert isinstance(engine, SandboxSubscriptions)
     session.commit()
-    return engine.advance(limit=limit)
+    # The events go through the webhook intake on a session of their own that keeps its
+    # connection for the run (two commits per event, no pool checkout per transaction).
+    with get_engine().connect() as connection, Session(
+            bind=connection, expire_on_commit=False) as intake:
+        engine = subscription_processor(intake, "sandbox")
+        assert isinstance(engine, SandboxSubscriptions)
+        acted = engine.advance(limit=limit)
+    session.expire_all()  # the caller reads what the events changed
+    return acted
 
 
 def expire_grace(*, session: Session, limit: int = 200) -> int:

@@ -114,8 +114,8 @@ def apply_subscription_event(session: Session, processor: str, event: WebhookEve
 # -- invoices --------------------------------------------------------------------------------
 
 
-def _invoice_row(session: Session, sub: Subscription, invoice: ProcessorInvoice
-                 ) -> SubscriptionInvoice:
+def _invoice_row(session: Session, sub: Subscription, invoice: ProcessorInvoice, *,
+                 flush: bool = True) -> SubscriptionInvoice:
     row = session.exec(select(SubscriptionInvoice).where(
         SubscriptionInvoice.processor == sub.processor,
         SubscriptionInvoice.processor_invoice_id == invoice.invoice_id)).first()
@@ -131,14 +131,16 @@ def _invoice_row(session: Session, sub: Subscription, invoice: ProcessorInvoice
     row.period_end = _at(invoice.period_end) or row.period_end
     row.attempt_count = max(row.attempt_count, invoice.attempt_count)
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 
 def sync_invoice(session: Session, sub: Subscription, invoice: ProcessorInvoice, *,
                  paid: bool, event_type: str) -> str:
     """An invoice paid or failed (caller's transaction, ``sub`` locked)."""
-    row = _invoice_row(session, sub, invoice)
+    # a new row is written once, as paid or failed (not inserted, then updated)
+    row = _invoice_row(session, sub, invoice, flush=False)
     number = subscription_number(sub.id or 0)
     if row.status == "paid":
         return f"already: invoice {invoice.invoice_id} of {number} was recorded paid"
@@ -151,6 +153,7 @@ def sync_invoice(session: Session, sub: Subscription, invoice: ProcessorInvoice,
     row.status = "failed"
     row.failure_message = (invoice.failure_message or "The card was declined.")[:500]
     session.add(row)
+    session.flush()
     if sub.status == SubscriptionStatus.INCOMPLETE.value:
         return f"first payment of {number} failed: {row.failure_message}"
     if sub.status == SubscriptionStatus.CANCELLED.value:
@@ -187,7 +190,11 @@ def _paid(session: Session, sub: Subscription, row: SubscriptionInvoice,
     row.paid_at = at
     row.failure_message = ""
     session.add(row)
-    order = invoice_order(session, sub, row, at)
+    session.flush()
+    # looked up once and held: the order's completion and the email find them in the session
+    user = session.get(User, sub.user_id)
+    dept = session.get(Department, sub.department_id)
+    order = invoice_order(session, sub, row, at, department=dept)
     if sub.status != SubscriptionStatus.ACTIVE.value:
         transition_subscription(session=session, subscription=sub,
                                 target=SubscriptionStatus.ACTIVE, at=at,
@@ -205,6 +212,7 @@ def _paid(session: Session, sub: Subscription, row: SubscriptionInvoice,
         _redeem_code(session, sub, at)
     receipt = order_number(order.id or 0, order.created_at)
     _email(session, sub, "subscription-invoice-paid", dedupe=f"sub-paid:{row.id}",
+           user=user, department=dept,
            extra={"kind": {"subscription_create": "started",
                            "subscription_update": "plan_change"}.get(row.billing_reason,
                                                                      "renewed"),
@@ -356,11 +364,12 @@ def _day(moment: datetime | None) -> str:
 
 
 def _email(session: Session, sub: Subscription, template: str, *, dedupe: str,
-           extra: dict[str, object]) -> None:
-    user = session.get(User, sub.user_id)
+           extra: dict[str, object], user: User | None = None,
+           department: Department | None = None) -> None:
+    user = user or session.get(User, sub.user_id)
     if user is None:
         return
-    dept = session.get(Department, sub.department_id)
+    dept = department or session.get(Department, sub.department_id)
     queue_email(
         session=session, template=template, to=user.email, dedupe_key=dedupe,
         context={"user_name": user.full_name,

@@ -30,9 +30,10 @@ def terms_of(sub: Subscription) -> PlanTerms:
 
 
 def invoice_order(session: Session, sub: Subscription, invoice: SubscriptionInvoice,
-                  at: datetime) -> Order:
+                  at: datetime, *, department: Department | None = None) -> Order:
     """The completed order of a paid invoice (caller's transaction and lock on ``sub``);
-    the invoice's order when it has one already."""
+    the invoice's order when it has one already. ``department``: the subscription's, when
+    the caller has it."""
     if invoice.order_id is not None:
         order = session.get(Order, invoice.order_id)
         assert order is not None
@@ -40,7 +41,7 @@ def invoice_order(session: Session, sub: Subscription, invoice: SubscriptionInvo
     assert sub.id is not None and invoice.id is not None
     parts = invoice_parts(terms_of(sub), invoice.amount_paid,
                           first=invoice.billing_reason == "subscription_create")
-    dept = session.get(Department, sub.department_id)
+    dept = department or session.get(Department, sub.department_id)
     title = (f"{dept.name if dept else 'Department'} {sub.interval} subscription "
              f"({subscription_number(sub.id)})")
     if invoice.billing_reason == "subscription_update":
@@ -61,13 +62,14 @@ def invoice_order(session: Session, sub: Subscription, invoice: SubscriptionInvo
     session.add(order)
     session.flush()
     assert order.id is not None
-    session.add(OrderLine(
+    line = OrderLine(
         order_id=order.id, position=1, item_type=ItemType.SUBSCRIPTION.value,
         item_id=sub.id, department_id=sub.department_id, title=title[:300],
         price_id=sub.price_id, list_amount=parts.list_amount, discount_amount=parts.discount,
         tax_amount=parts.tax, total=parts.total, display_total=parts.total,
         currency=invoice.currency,
-    ))
+    )
+    session.add(line)
     payment = Payment(
         order_id=order.id, user_id=sub.user_id, processor=sub.processor,
         intent_id=invoice.intent_id or invoice.processor_invoice_id, amount=parts.total,
@@ -78,7 +80,7 @@ def invoice_order(session: Session, sub: Subscription, invoice: SubscriptionInvo
     session.flush()
     complete_order(session=session, order=order, payment=payment, at=at,
                    note=f"Subscription invoice {invoice.processor_invoice_id} paid.",
-                   confirmation_email=False)
+                   confirmation_email=False, lines=[line])
     invoice.order_id = order.id
     session.add(invoice)
     return order

@@ -108,6 +108,8 @@ def owned_elsewhere(*, session: Session, order: Order, lines: Sequence[OrderLine
     whole line is the duplicate.
     """
     assert order.id is not None
+    if not any(line.item_type in ("course", "program") for line in lines):
+        return []  # nothing bought can be owned twice (a subscription's invoice, say)
     held = owned_courses(session=session, user_id=order.user_id, except_order_id=order.id)
     if not held:
         return []

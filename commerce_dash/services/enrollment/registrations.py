@@ -108,6 +108,8 @@ def create_for_order(session: Session, order: Order, lines: list[OrderLine]) -> 
     refunded, see ``settlement.complete_order``).
     """
     assert order.id is not None
+    if not any(line.item_type in ("course", "program") for line in lines):
+        return  # nothing bought registers (a subscription's invoice, say)
     owned = set(owned_courses(session=session, user_id=order.user_id, except_order_id=order.id))
     settings_by_dept, parents = approval_settings(session)
     program_ids = [line.item_id for line in lines if line.item_type == "program"]
