@@ -68,6 +68,9 @@ CHROMIUM_ARGS = [
 expect.set_options(timeout=UI_TIMEOUT_MS)
 
 
+E2E_SECRET_KEY = "e2e-secret-key-that-is-long-enough-0123456789"
+
+
 @dataclass(frozen=True)
 class AppServer:
     base_url: str
@@ -193,7 +196,7 @@ def serving(e2e_smtp: SmtpServer, localstripe_server: LocalStripe, *, own_build:
         "COMMERCE_ENV": "test",
         "COMMERCE_PUBLIC_URL": base_url,
         "COMMERCE_DEMO_PASSWORD": demo_password,
-        "COMMERCE_SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
+        "COMMERCE_SECRET_KEY": E2E_SECRET_KEY,
         # argon2 at full cost takes ~110 ms per hash; the suite signs in many times.
         "COMMERCE_ARGON2_TIME_COST": "1",
         "COMMERCE_ARGON2_MEMORY_COST_KIB": "64",
