@@ -39,6 +39,7 @@ from commerce_dash.api import (
     registrations,
     revenue,
     revenue_v1,
+    subscription_admin,
     subscriptions,
 )
 from commerce_dash.api.errors import error_body, install_error_handlers
@@ -70,6 +71,7 @@ ROUTERS = (
     certificate_templates.router,
     refunds.router,
     subscriptions.router,
+    subscription_admin.admin_router,
     revenue_v1.router,
     revenue.router,
 )

@@ -24,19 +24,15 @@ from commerce_dash.api.deps import (
     DbSession,
     IdPath,
     OptionalActor,
-    OptionalIdQuery,
-    PageNumber,
-    PageSize,
     client_ip,
     parse_id,
     section_guard,
 )
 from commerce_dash.api.registrations import RegistrationOut
-from commerce_dash.api.schemas import Listed, Out, Paged, Timestamp, listed, mirror, paged
+from commerce_dash.api.schemas import Listed, Out, Timestamp, listed, mirror
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
-from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.tax import TaxAddress
 from commerce_dash.models.subscriptions import Subscription
 from commerce_dash.services import catalog as catalog_area
@@ -77,11 +73,6 @@ class CancelBody(BaseModel):
     reason: Reason = ""
 
 
-class AdminCancelBody(CancelBody):
-    refund: bool | None = Field(default=None, description="Cancelling now: False queues no "
-                                "refund of the unused part (default: as the settings say)")
-
-
 class ChangePlanBody(BaseModel):
     price_id: BodyId = Field(description="Another plan of the same department and currency")
 
@@ -96,10 +87,6 @@ class AuthenticateBody(BaseModel):
 
 class EnrollBody(BaseModel):
     course_id: BodyId
-
-
-class ExtendTrialBody(BaseModel):
-    days: int = Field(strict=True, ge=1, le=90)
 
 
 # -- answers ----------------------------------------------------------------------------------
@@ -190,7 +177,7 @@ def _out(model: type[BaseModel], source: Any, **computed: Any) -> dict[str, Any]
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in body.items()}
 
 
-def _subscription(model: type[BaseModel], view: commerce_area.SubscriptionView,
+def subscription_answer(model: type[BaseModel], view: commerce_area.SubscriptionView,
                   actor: Actor) -> dict[str, Any]:
     computed: dict[str, Any] = {
         "client_secret": view.client_secret if view.user_id == actor.user_id else ""}
@@ -201,15 +188,15 @@ def _subscription(model: type[BaseModel], view: commerce_area.SubscriptionView,
     return _out(model, view, **computed)
 
 
-def _detail(session: DbSession, actor: Actor, subscription_id: int) -> dict[str, Any]:
+def detail_answer(session: DbSession, actor: Actor, subscription_id: int) -> dict[str, Any]:
     view = commerce_area.get_subscription(session=session, actor=actor, ref=subscription_id)
-    return _subscription(SubscriptionDetailOut, view, actor)
+    return subscription_answer(SubscriptionDetailOut, view, actor)
 
 
-def _change(session: DbSession, actor: Actor,
+def change_answer(session: DbSession, actor: Actor,
             outcome: commerce_area.ChangeOutcome) -> dict[str, Any]:
     assert outcome.subscription.id is not None
-    return {"subscription": _detail(session, actor, outcome.subscription.id),
+    return {"subscription": detail_answer(session, actor, outcome.subscription.id),
             "message": outcome.message, "refund_request_id": outcome.refund_request_id}
 
 
@@ -275,7 +262,7 @@ def plan_quote(
 def my_subscriptions(actor: CurrentActor, session: DbSession) -> dict[str, Any]:
     """The signed-in learner's subscriptions, newest first, with their invoices."""
     views = commerce_area.list_my_subscriptions(session=session, actor=actor)
-    return listed([_subscription(SubscriptionOut, v, actor) for v in views])
+    return listed([subscription_answer(SubscriptionOut, v, actor) for v in views])
 
 
 @router.post("/api/v2/subscriptions", status_code=201, response_model=SubscriptionDetailOut,
@@ -303,7 +290,7 @@ def subscribe(body: SubscribeBody, request: Request, response: Response, session
     assert sub.id is not None
     if sub.id in before:
         response.status_code = 200
-    return _detail(session, actor, sub.id)
+    return detail_answer(session, actor, sub.id)
 
 
 @router.post("/api/v2/subscriptions/enroll", response_model=RegistrationOut)
@@ -321,14 +308,14 @@ def my_subscription(actor: CurrentActor, session: DbSession,
                     subscription_id: SubscriptionId) -> dict[str, Any]:
     """One subscription with its invoices and timeline: the learner's own, or one an admin
     is over (else 404)."""
-    return _detail(session, actor, subscription_id)
+    return detail_answer(session, actor, subscription_id)
 
 
 @router.post("/api/v2/subscriptions/{subscription_id}/cancel", response_model=ChangeOut)
 def cancel(actor: CurrentActor, session: DbSession, subscription_id: SubscriptionId,
            body: CancelBody | None = None) -> dict[str, Any]:
     body = body or CancelBody()
-    return _change(session, actor, commerce_area.cancel_subscription(
+    return change_answer(session, actor, commerce_area.cancel_subscription(
         session=session, actor=actor, ref=subscription_id, at_period_end=body.at_period_end,
         reason=body.reason))
 
@@ -337,21 +324,21 @@ def cancel(actor: CurrentActor, session: DbSession, subscription_id: Subscriptio
 def undo_cancel(actor: CurrentActor, session: DbSession,
                 subscription_id: SubscriptionId) -> dict[str, Any]:
     """Keep a subscription that was set to end at its period end."""
-    return _change(session, actor, commerce_area.undo_cancel(
+    return change_answer(session, actor, commerce_area.undo_cancel(
         session=session, actor=actor, ref=subscription_id))
 
 
 @router.post("/api/v2/subscriptions/{subscription_id}/pause", response_model=ChangeOut)
 def pause(actor: CurrentActor, session: DbSession,
           subscription_id: SubscriptionId) -> dict[str, Any]:
-    return _change(session, actor, commerce_area.pause_subscription(
+    return change_answer(session, actor, commerce_area.pause_subscription(
         session=session, actor=actor, ref=subscription_id))
 
 
 @router.post("/api/v2/subscriptions/{subscription_id}/resume", response_model=ChangeOut)
 def resume(actor: CurrentActor, session: DbSession,
            subscription_id: SubscriptionId) -> dict[str, Any]:
-    return _change(session, actor, commerce_area.resume_subscription(
+    return change_answer(session, actor, commerce_area.resume_subscription(
         session=session, actor=actor, ref=subscription_id))
 
 
@@ -360,7 +347,7 @@ def change_plan(actor: CurrentActor, session: DbSession, subscription_id: Subscr
                 body: ChangePlanBody) -> dict[str, Any]:
     """An upgrade starts now (the unused part of the period credited); a downgrade waits
     for the period end (``pending_interval``)."""
-    return _change(session, actor, commerce_area.change_plan(
+    return change_answer(session, actor, commerce_area.change_plan(
         session=session, actor=actor, ref=subscription_id, price_id=body.price_id))
 
 
@@ -369,7 +356,7 @@ def update_card(request: Request, actor: CurrentActor, session: DbSession,
                 subscription_id: SubscriptionId, body: CardBody) -> dict[str, Any]:
     """Save a new card; an unpaid invoice is tried again with it at once."""
     _limit(session, request, actor.user_id)
-    return _change(session, actor, commerce_area.update_card(
+    return change_answer(session, actor, commerce_area.update_card(
         session=session, actor=actor, ref=subscription_id, payment_method=body.payment_method))
 
 
@@ -377,71 +364,8 @@ def update_card(request: Request, actor: CurrentActor, session: DbSession,
 def authenticate(actor: CurrentActor, session: DbSession, subscription_id: SubscriptionId,
                  body: AuthenticateBody) -> dict[str, Any]:
     """The sandbox's 3-D Secure step of the first payment: approve or fail it."""
-    return _change(session, actor, commerce_area.complete_first_payment(
+    return change_answer(session, actor, commerce_area.complete_first_payment(
         session=session, actor=actor, ref=subscription_id, approve=body.approve))
 
 
 # -- admin ------------------------------------------------------------------------------------
-
-
-@router.get("/api/v2/admin/subscriptions", tags=["admin"],
-            response_model=Paged[SubscriptionRowOut])
-def admin_subscriptions(
-    actor: SubscriptionsActor,
-    session: DbSession,
-    department_id: OptionalIdQuery = None,
-    interval: Interval = "",
-    status: Status = "",
-    q: Annotated[str, Query(max_length=200, description="Learner email part")] = "",
-    page: PageNumber = 1,
-    page_size: PageSize = None,
-) -> dict[str, Any]:
-    """Newest first: billing admins see every subscription, a department admin their
-    departments'."""
-    found = commerce_area.list_subscriptions(
-        session=session, actor=actor, page=PageRequest.clamp(page, page_size),
-        department_id=department_id, interval=interval, status=status, query=q)
-    return paged(found, [_subscription(SubscriptionRowOut, v, actor) for v in found.items])
-
-
-@router.get("/api/v2/admin/subscriptions/{subscription_id}", tags=["admin"],
-            response_model=SubscriptionDetailOut)
-def admin_subscription(actor: SubscriptionsActor, session: DbSession,
-                       subscription_id: SubscriptionId) -> dict[str, Any]:
-    return _detail(session, actor, subscription_id)
-
-
-@router.post("/api/v2/admin/subscriptions/{subscription_id}/cancel", tags=["admin"],
-             response_model=ChangeOut)
-def admin_cancel(actor: SubscriptionsActor, session: DbSession,
-                 subscription_id: SubscriptionId,
-                 body: AdminCancelBody | None = None) -> dict[str, Any]:
-    body = body or AdminCancelBody()
-    return _change(session, actor, commerce_area.cancel_subscription(
-        session=session, actor=actor, ref=subscription_id, at_period_end=body.at_period_end,
-        reason=body.reason, refund=body.refund))
-
-
-@router.post("/api/v2/admin/subscriptions/{subscription_id}/pause", tags=["admin"],
-             response_model=ChangeOut)
-def admin_pause(actor: SubscriptionsActor, session: DbSession,
-                subscription_id: SubscriptionId) -> dict[str, Any]:
-    return _change(session, actor, commerce_area.pause_subscription(
-        session=session, actor=actor, ref=subscription_id))
-
-
-@router.post("/api/v2/admin/subscriptions/{subscription_id}/resume", tags=["admin"],
-             response_model=ChangeOut)
-def admin_resume(actor: SubscriptionsActor, session: DbSession,
-                 subscription_id: SubscriptionId) -> dict[str, Any]:
-    return _change(session, actor, commerce_area.resume_subscription(
-        session=session, actor=actor, ref=subscription_id))
-
-
-@router.post("/api/v2/admin/subscriptions/{subscription_id}/extend-trial", tags=["admin"],
-             response_model=ChangeOut)
-def admin_extend_trial(actor: SubscriptionsActor, session: DbSession,
-                       subscription_id: SubscriptionId, body: ExtendTrialBody) -> dict[str, Any]:
-    """More days (1 to 90) before a trialing subscription's first charge."""
-    return _change(session, actor, commerce_area.extend_trial(
-        session=session, actor=actor, ref=subscription_id, days=body.days))
