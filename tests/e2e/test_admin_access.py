@@ -36,15 +36,16 @@ ADMIN_DEMO_EMAILS = [
 KNOWN_SECTIONS = {
     "super@example.com": [
         "overview", "courses", "programs", "pricing", "discounts", "registrations",
-        "certificates", "orders", "refunds", "revenue", "settings", "system",
+        "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "system",
         "users", "audit",
     ],
     "billing@example.com": [
-        "overview", "programs", "pricing", "discounts", "orders", "refunds", "revenue",
-        "settings",
+        "overview", "programs", "pricing", "discounts", "orders", "subscriptions", "refunds",
+        "revenue", "settings",
     ],
     "deptadmin@example.com": [
-        "overview", "courses", "programs", "pricing", "certificates", "revenue",
+        "overview", "courses", "programs", "pricing", "certificates", "subscriptions",
+        "revenue",
     ],
     "enrollment@example.com": ["overview", "registrations"],
 }

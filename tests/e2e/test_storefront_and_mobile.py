@@ -36,7 +36,7 @@ def test_admin_overview_on_a_phone(new_page: NewPage) -> None:
     expected = [s.key for s in visible_sections([RoleName.SUPER_ADMIN.value])]
     assert expected == [
         "overview", "courses", "programs", "pricing", "discounts", "registrations",
-        "certificates", "orders", "refunds", "revenue", "settings", "system",
+        "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "system",
         "users", "audit",
     ]
 

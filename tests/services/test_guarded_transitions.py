@@ -108,6 +108,7 @@ OTHER_STATUS_WRITES = {
     ("commerce_dash.services.commerce.disputes", "dispute_closed", "row"),  # PaymentDispute
     # the sandbox's own subscriptions, and invoices mirrored from the processor
     ("commerce_dash.payments.sandbox_subscriptions", "*", "sub"),
+    ("commerce_dash.payments.sandbox_subscription_billing", "*", "sub"),
     ("commerce_dash.services.commerce.subscription_events", "sync_invoice", "row"),
     ("commerce_dash.services.commerce.subscription_events", "_paid", "row"),
     ("commerce_dash.services.commerce.subscription_events", "record_created", "invoice"),
