@@ -38,7 +38,7 @@ DOMAIN_AREA = {
     "orders": "commerce", "subscriptions": "commerce", "tax": "commerce",
     "refunds": "commerce", "ledger": "revenue",
     "report_periods": "revenue", "completion": "learning", "certificate_design": "learning",
-    "certificate_numbers": "learning", "certificate_status": "learning",
+    "certificate_numbers": "learning", "certificate_status": "learning", "sessions": "learning",
     "registrations": "enrollment", "accounts": "platform", "access": "platform",
     "actor": "platform", "client_address": "platform", "return_to": "platform",
     "durations": "platform",

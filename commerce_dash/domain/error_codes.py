@@ -253,6 +253,44 @@ class CatalogCode(ErrorCode):
 class LearningCode(ErrorCode):
     """Learning codes."""
 
+    BOOKING_OVERLAPS = (
+        "booking_overlaps", ErrorKind.CONFLICT,
+        "The learner already has a booking at an overlapping time (named in the message).",
+    )
+    CAPACITY_BELOW_BOOKED = (
+        "capacity_below_booked", ErrorKind.INVALID,
+        "More seats are booked than the new capacity.",
+    )
+    INVALID_CAPACITY = "invalid_capacity", ErrorKind.INVALID, "Capacity is 1 to 1,000 seats."
+    INVALID_CREDIT_EXPIRY = (
+        "invalid_credit_expiry", ErrorKind.INVALID, "Credits expire after 0 to 3,650 days.",
+    )
+    INVALID_SERIES = "invalid_series", ErrorKind.INVALID, "A series has 1 to 52 sessions."
+    INVALID_SLOT_LENGTH = (
+        "invalid_slot_length", ErrorKind.INVALID, "Private sessions last 30 or 60 minutes.",
+    )
+    INVALID_STEP_MOVE = (
+        "invalid_step_move", ErrorKind.CONFLICT, "This step is …; it can't become ….",
+    )
+    INVALID_TIME_ZONE = "invalid_time_zone", ErrorKind.INVALID, "Unknown time zone …."
+    NO_CREDIT = (
+        "no_credit", ErrorKind.CONFLICT, "The learner has no usable credit of that kind left.",
+    )
+    SESSION_ENDS_BEFORE_START = (
+        "session_ends_before_start", ErrorKind.INVALID, "The end must be after the start.",
+    )
+    SESSION_FULL = (
+        "session_full", ErrorKind.CONFLICT, "The session is full: join the waitlist instead.",
+    )
+    SESSION_IN_PAST = (
+        "session_in_past", ErrorKind.INVALID, "A session is scheduled in the future.",
+    )
+    SESSION_STARTED = "session_started", ErrorKind.CONFLICT, "The session has already started."
+    SESSION_TOO_LONG = "session_too_long", ErrorKind.INVALID, "A session lasts at most 12 hours."
+    TIME_DOES_NOT_EXIST = (
+        "time_does_not_exist", ErrorKind.INVALID,
+        "The local time is skipped by a daylight-saving change on that day.",
+    )
     ALREADY_CERTIFIED = "already_certified", ErrorKind.CONFLICT, "… already holds that certificate."
     ALREADY_REVOKED = "already_revoked", ErrorKind.CONFLICT, "… is already revoked."
     ASSESSMENT_INCOMPLETE = (
