@@ -95,3 +95,11 @@ def card_answer(raw: object) -> tuple[bool, str, str]:
     method = method if isinstance(method, str) and method.startswith("pm_") else ""
     message = message[:MAX_TEXT] if isinstance(message, str) else ""
     return data.get("ok") is True, method[:MAX_TEXT], message
+
+
+def mounted(answer: object) -> tuple[bool, str]:
+    """(ready, the error to show beside the card) once the card field tried to mount."""
+    ok, _, message = card_answer(answer)
+    if ok:
+        return True, ""
+    return False, message or "The card form could not load. Check your connection and reload."

@@ -32,7 +32,7 @@ from commerce_dash.state.auth import AuthState
 from commerce_dash.state.links import department_href
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int
-from commerce_dash.state.stripe_card import card_answer, stripe_card_script
+from commerce_dash.state.stripe_card import card_answer, mounted, stripe_card_script
 from commerce_dash.state.subscription_form import (
     card_from_form,
     interval_label,
@@ -303,11 +303,9 @@ class MySubscriptionsState(AuthState):
 
     @rx.event
     def card_mounted(self, answer: str) -> None:
-        ok, _, message = card_answer(answer)
-        self.card_ready = ok
-        if not ok:
-            self.card_error = message or ("The card form could not load. Check your "
-                                          "connection and reload.")
+        self.card_ready, problem = mounted(answer)
+        if problem:
+            self.card_error = problem
 
     @rx.event
     def set_card_open(self, value: bool) -> None:
