@@ -147,6 +147,13 @@ class Settings(BaseSettings):
     subscription_cancel_refund: Literal["queue", "off"] = "queue"
     # days before a trial ends when the learner is reminded
     subscription_trial_reminder_days: int = Field(default=3, ge=0, le=30)
+    # Live sessions: a booking cancelled at least this many hours before the start gives its
+    # credit back; later, the credit is spent. A freed seat goes to the first learner on
+    # the waitlist at once (0) or as an offer they accept within this many hours.
+    booking_cancel_cutoff_hours: int = Field(default=24, ge=0, le=720)
+    waitlist_offer_hours: int = Field(default=0, ge=0, le=168)
+    # how long before a session its reminder email goes out
+    session_reminder_hours: int = Field(default=24, ge=1, le=168)
 
     # Tax: the manual rate table by default, or TaxJar.
     tax_provider: Literal["manual", "taxjar"] = "manual"

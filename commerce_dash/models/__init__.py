@@ -42,6 +42,16 @@ from commerce_dash.models.pricing import (
     Price,
 )
 from commerce_dash.models.revenue import LedgerEntry, RevenueShareRule
+from commerce_dash.models.sessions import (
+    Booking,
+    CourseStep,
+    CreditPack,
+    LiveSession,
+    SessionCredit,
+    StepOption,
+    StepProgress,
+    WaitlistEntry,
+)
 from commerce_dash.models.subscriptions import (
     SandboxClock,
     SandboxSubscription,
@@ -51,6 +61,14 @@ from commerce_dash.models.subscriptions import (
 from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
+    "Booking",
+    "CourseStep",
+    "CreditPack",
+    "LiveSession",
+    "SessionCredit",
+    "StepOption",
+    "StepProgress",
+    "WaitlistEntry",
     "LedgerEntry",
     "RevenueShareRule",
     "Certificate",

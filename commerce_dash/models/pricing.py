@@ -33,6 +33,11 @@ class Price(SQLModel, table=True):
     includes_subdepartments: bool = False
     currency: str = Field(max_length=3)
     amount: int = Field(ge=0)
+    # session credits a purchase at this price grants (a course "package" or a credit pack)
+    private_credits: int = Field(default=0, ge=0)
+    private_minutes: int = Field(default=60, ge=0)  # 30 or 60
+    group_credits: int = Field(default=0, ge=0)
+    credit_expiry_days: int = Field(default=0, ge=0)  # 0: the credits never expire
     effective_from: datetime = Field(sa_type=UTCDateTime, nullable=False)
     effective_until: datetime | None = timestamp_field()
     deactivated_at: datetime | None = timestamp_field()
