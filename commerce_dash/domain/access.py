@@ -55,6 +55,10 @@ SECTIONS: tuple[Section, ...] = (
         frozenset({RoleName.BILLING_ADMIN, RoleName.DEPT_ADMIN}),
     ),
     Section(
+        "sessions", "Sessions", "/admin/sessions", "calendar-days",
+        frozenset({RoleName.DEPT_ADMIN}),
+    ),
+    Section(
         "pricing", "Pricing", "/admin/pricing", "tags",
         frozenset({RoleName.BILLING_ADMIN, RoleName.DEPT_ADMIN}),
     ),

@@ -1,13 +1,14 @@
 """Course completion criteria (spec 001 "Completion Criteria"): a pure decision.
 
 A course is complete when its module requirement holds (all modules, a percentage of them,
-or specific modules), the named assessment (if any) reached the passing score, and the time
-spent reached the minimum (if any). The answer says what is still missing, for people.
+or specific modules) or, for a course with steps (issue 17), every step was attended; the
+named assessment (if any) reached the passing score, and the time spent reached the minimum
+(if any). The answer says what is still missing, for people.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -20,6 +21,7 @@ __all__ = [
     "Requirement",
     "describe_criteria",
     "evaluate_completion",
+    "steps_missing",
     "validate_criteria",
 ]
 
@@ -28,6 +30,7 @@ class Requirement(StrEnum):
     ALL_MODULES = "all_modules"
     PERCENTAGE = "percentage"
     SPECIFIC_MODULES = "specific_modules"
+    ALL_STEPS = "all_steps"  # every step of the course attended (a course with steps)
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,17 @@ class ModuleProgress:
 @dataclass(frozen=True)
 class CompletionResult:
     complete: bool
-    percent_done: int  # completed modules / modules, floored
+    percent_done: int  # completed modules / modules (ALL_STEPS: attended steps / steps), floored
     missing: tuple[str, ...] = field(default=())
     score: int | None = None
 
 
-def validate_criteria(criteria: CompletionCriteria, module_ids: Sequence[int]) -> None:
+def validate_criteria(criteria: CompletionCriteria, module_ids: Sequence[int],
+                      step_ids: Sequence[int] = ()) -> None:
     """Refuse criteria an admin could never see met, with the field to fix."""
+    if criteria.requirement is Requirement.ALL_STEPS and not step_ids:
+        raise DomainError("no_steps", "This course has no steps: add its steps before "
+                          "requiring every step to be attended.", field="requirement")
     if not 1 <= criteria.min_percentage <= 100:
         raise DomainError("invalid_percentage", "The percentage is between 1 and 100.",
                           field="min_percentage")
@@ -85,17 +92,38 @@ def validate_criteria(criteria: CompletionCriteria, module_ids: Sequence[int]) -
                           field="min_minutes" if criteria.min_minutes < 0 else "valid_for_days")
 
 
+def steps_missing(step_ids: Sequence[int], attended: Collection[int]) -> tuple[int, int]:
+    """(steps not attended yet, steps of the course): "all steps attended" holds when the
+    first is 0 and the course has steps."""
+    steps = set(step_ids)
+    return len(steps - set(attended)), len(steps)
+
+
 def evaluate_completion(
     criteria: CompletionCriteria,
     module_ids: Sequence[int],
     progress: Mapping[int, ModuleProgress],
+    *,
+    step_ids: Sequence[int] = (),
+    attended_steps: Collection[int] = frozenset(),
 ) -> CompletionResult:
-    """Whether the learner's progress meets the course's criteria, and what is missing."""
+    """Whether the learner's progress meets the course's criteria, and what is missing.
+
+    ``step_ids`` and ``attended_steps`` (the course's steps, those the learner attended) are
+    read only by the ALL_STEPS requirement, which takes the place of the module requirement.
+    """
     modules = list(dict.fromkeys(module_ids))
     done = [m for m in modules if (p := progress.get(m)) is not None and p.completed]
     percent = (len(done) * 100) // len(modules) if modules else 0
     missing: list[str] = []
-    if not modules:
+    if criteria.requirement is Requirement.ALL_STEPS:
+        to_attend, total = steps_missing(step_ids, attended_steps)
+        percent = ((total - to_attend) * 100) // total if total else 0
+        if not total:
+            missing.append("The course has no steps yet.")
+        elif to_attend:
+            missing.append(f"{to_attend} of {total} steps to attend.")
+    elif not modules:
         missing.append("The course has no modules yet.")
     elif criteria.requirement is Requirement.ALL_MODULES and len(done) < len(modules):
         missing.append(f"{len(modules) - len(done)} of {len(modules)} modules to complete.")
@@ -129,6 +157,8 @@ def describe_criteria(criteria: CompletionCriteria, module_titles: Mapping[int, 
     elif criteria.requirement is Requirement.SPECIFIC_MODULES:
         names = [module_titles.get(m, f"module {m}") for m in sorted(criteria.required_modules)]
         parts = [f"complete {', '.join(names)}"]
+    elif criteria.requirement is Requirement.ALL_STEPS:
+        parts = ["attend every step"]
     else:
         parts = ["complete every module"]
     if criteria.assessment_module is not None and criteria.passing_score is not None:

@@ -205,10 +205,37 @@ class CatalogCode(ErrorCode):
         "interval_required", ErrorKind.INVALID,
         "Choose monthly, quarterly or annual.",
     )
+    CREDITS_NOT_ALLOWED = (
+        "credits_not_allowed", ErrorKind.INVALID,
+        "Only a course's or a credit pack's price gives session credits.",
+    )
+    CREDITS_REQUIRED = (
+        "credits_required", ErrorKind.INVALID,
+        "A credit pack's price gives at least one private session or group class.",
+    )
+    CREDITS_USED = (
+        "credits_used", ErrorKind.CONFLICT,
+        "…: … of its … credits are used and not refundable, so at most … can be refunded …",
+    )
+    CREDIT_PACK_NOT_FOUND = (
+        "credit_pack_not_found", ErrorKind.NOT_FOUND, "No credit pack … was found.",
+    )
+    CREDIT_PACK_NOT_MANAGED = (
+        "credit_pack_not_managed", ErrorKind.FORBIDDEN,
+        "You can only manage the credit packs of your departments.",
+    )
+    INVALID_CREDIT_COUNT = "invalid_credit_count", ErrorKind.INVALID, "Enter 0 to 100 credits."
+    # credits of a price and sessions' private slots (issue 17): catalog checks them first
+    INVALID_CREDIT_EXPIRY = (
+        "invalid_credit_expiry", ErrorKind.INVALID, "Credits expire after 0 to 3,650 days.",
+    )
+    INVALID_SLOT_LENGTH = (
+        "invalid_slot_length", ErrorKind.INVALID, "Private sessions last 30 or 60 minutes.",
+    )
     INVALID_CURRENCY = "invalid_currency", ErrorKind.INVALID, "Unknown currency …."
     INVALID_ITEM_TYPE = (
         "invalid_item_type", ErrorKind.INVALID,
-        "Prices are for a course, a program or a department subscription plan.",
+        "Prices are for a course, a program, a department subscription plan or a credit pack.",
     )
     INVALID_PERCENT = "invalid_percent", ErrorKind.INVALID, "A percentage like 15 or 12.5, at most two decimals"
     INVALID_PRICE_TYPE = (
@@ -262,15 +289,51 @@ class LearningCode(ErrorCode):
         "More seats are booked than the new capacity.",
     )
     INVALID_CAPACITY = "invalid_capacity", ErrorKind.INVALID, "Capacity is 1 to 1,000 seats."
-    INVALID_CREDIT_EXPIRY = (
-        "invalid_credit_expiry", ErrorKind.INVALID, "Credits expire after 0 to 3,650 days.",
-    )
     INVALID_SERIES = "invalid_series", ErrorKind.INVALID, "A series has 1 to 52 sessions."
-    INVALID_SLOT_LENGTH = (
-        "invalid_slot_length", ErrorKind.INVALID, "Private sessions last 30 or 60 minutes.",
-    )
     INVALID_STEP_MOVE = (
         "invalid_step_move", ErrorKind.CONFLICT, "This step is …; it can't become ….",
+    )
+    # course steps, their options and "all steps attended" (issue 17)
+    GROUP_CLASS_NOT_FOUND = (
+        "group_class_not_found", ErrorKind.NOT_FOUND, "No group class … was found.",
+    )
+    INVALID_STEP_POSITION = (
+        "invalid_step_position", ErrorKind.INVALID, "Choose a position from 1 to ….",
+    )
+    NO_STEPS = (
+        "no_steps", ErrorKind.INVALID,
+        "This course has no steps: add its steps before requiring every step to be attended.",
+    )
+    OPTION_NOT_GROUP = (
+        "option_not_group", ErrorKind.INVALID,
+        "Only a group class can be a step's option; a private session is booked with a credit.",
+    )
+    OPTION_NOT_SCHEDULED = (
+        "option_not_scheduled", ErrorKind.INVALID, "“…” is cancelled; choose a scheduled class.",
+    )
+    OPTION_OTHER_DEPARTMENT = (
+        "option_other_department", ErrorKind.INVALID,
+        "“…” belongs to another department than this course.",
+    )
+    STEP_DESCRIPTION_TOO_LONG = (
+        "step_description_too_long", ErrorKind.INVALID,
+        "A step's description is at most 5,000 characters.",
+    )
+    STEP_IN_USE = (
+        "step_in_use", ErrorKind.CONFLICT,
+        "Learners booked, attended or missed this step (or wait for it), so it cannot be "
+        "deleted. Edit it instead.",
+    )
+    STEP_LABEL_REQUIRED = (
+        "step_label_required", ErrorKind.INVALID, "Enter the step's label, like “Step 1”.",
+    )
+    STEP_LABEL_TOO_LONG = (
+        "step_label_too_long", ErrorKind.INVALID, "A step's label is at most 40 characters.",
+    )
+    STEP_NOT_FOUND = "step_not_found", ErrorKind.NOT_FOUND, "No step … was found."
+    STEP_TITLE_REQUIRED = "step_title_required", ErrorKind.INVALID, "Enter the step's title."
+    STEP_TITLE_TOO_LONG = (
+        "step_title_too_long", ErrorKind.INVALID, "A step's title is at most 200 characters.",
     )
     INVALID_TIME_ZONE = "invalid_time_zone", ErrorKind.INVALID, "Unknown time zone …."
     NO_CREDIT = (
@@ -418,6 +481,36 @@ class RevenueCode(ErrorCode):
 class EnrollmentCode(ErrorCode):
     """Enrollment codes."""
 
+    # live sessions: scheduling, their admin's views, attendance (issue 17)
+    BOOKING_CANCELLED = (
+        "booking_cancelled", ErrorKind.CONFLICT,
+        "This booking was cancelled: there is no attendance to mark.",
+    )
+    BOOKING_NOT_FOUND = "booking_not_found", ErrorKind.NOT_FOUND, "No booking … was found."
+    INSTRUCTOR_OVERLAPS = (
+        "instructor_overlaps", ErrorKind.CONFLICT,
+        "The instructor already teaches another session then (named with its local time).",
+    )
+    INSTRUCTOR_REQUIRED = "instructor_required", ErrorKind.INVALID, "Choose the instructor."
+    LIVE_SESSION_NOT_FOUND = (
+        "live_session_not_found", ErrorKind.NOT_FOUND, "No live session … was found.",
+    )
+    LOCATION_TOO_LONG = "location_too_long", ErrorKind.INVALID, "Use at most 300 characters."
+    SESSION_CANCELLED = "session_cancelled", ErrorKind.CONFLICT, "… was cancelled."
+    SESSION_ENDED = (
+        "session_ended", ErrorKind.CONFLICT, "The session ended on …; it can't be cancelled.",
+    )
+    SESSION_NOT_STARTED = (
+        "session_not_started", ErrorKind.CONFLICT,
+        "The session starts on …: attendance is marked once it has started.",
+    )
+    UNKNOWN_INSTRUCTOR = (
+        "unknown_instructor", ErrorKind.INVALID, "No active user … can teach this session.",
+    )
+    WINDOW_TOO_SHORT = (
+        "window_too_short", ErrorKind.INVALID, "The window holds no whole slot.",
+    )
+
     ALREADY_OWNED = "already_owned", ErrorKind.CONFLICT, "The learner already owns this course or program"
     SUBSCRIPTION_REQUIRED = (
         "subscription_required", ErrorKind.FORBIDDEN,
@@ -465,6 +558,40 @@ class EnrollmentCode(ErrorCode):
     WRONG_CONNECTOR_KIND = (
         "wrong_connector_kind", ErrorKind.FORBIDDEN,
         "Only … connectors may call this route; this key belongs to a … …",
+    )
+
+    # bookings, credits and waitlists (issue 17)
+    ALREADY_BOOKED = "already_booked", ErrorKind.CONFLICT, "You have already booked …."
+    COURSE_NOT_OWNED = (
+        "course_not_owned", ErrorKind.FORBIDDEN,
+        "You don't have …: buy it (or enroll with your subscription) to book its steps.",
+    )
+    INVALID_WAITLIST_ORDER = (
+        "invalid_waitlist_order", ErrorKind.INVALID,
+        "List every waiting learner of the session once, in the new order.",
+    )
+    NOT_A_STEP_OPTION = (
+        "not_a_step_option", ErrorKind.INVALID,
+        "… is not one of the sessions of …: choose one of the step's options.",
+    )
+    OFFER_EXPIRED = (
+        "offer_expired", ErrorKind.CONFLICT,
+        "The waitlist offer has ended: the seat went to the next learner in line.",
+    )
+    OFFER_NOT_OPEN = "offer_not_open", ErrorKind.CONFLICT, "This waitlist offer is no longer open."
+    REGISTRATION_PENDING = (
+        "registration_pending", ErrorKind.CONFLICT,
+        "The registration for … is waiting for approval: its steps can be booked once …",
+    )
+    SESSION_NOT_FULL = (
+        "session_not_full", ErrorKind.CONFLICT, "… has a free seat: book it instead.",
+    )
+    STEP_ALREADY_BOOKED = (
+        "step_already_booked", ErrorKind.CONFLICT,
+        "The step is already booked, attended or missed: cancel its booking to choose …",
+    )
+    WAITLIST_ENTRY_NOT_FOUND = (
+        "waitlist_entry_not_found", ErrorKind.NOT_FOUND, "No waitlist entry … was found.",
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from commerce_dash.domain.errors import DomainError
+from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.ledger import split_line
 from commerce_dash.domain.money import format_minor, is_known_currency
 
@@ -16,6 +16,7 @@ class ItemType(StrEnum):
     COURSE = "course"
     PROGRAM = "program"
     SUBSCRIPTION = "subscription"  # the item is a department's subscription plan
+    CREDIT_PACK = "credit_pack"  # session credits sold alone (issue 17)
 
 
 class PriceType(StrEnum):
@@ -148,6 +149,9 @@ def validate_price(
         raise DomainError("amount_must_be_positive", "A paid price must be more than zero.",
                           field="amount")
     is_plan = item_type is ItemType.SUBSCRIPTION
+    if item_type is ItemType.CREDIT_PACK and price_type is not PriceType.ONE_TIME:
+        raise DomainError("price_type_mismatch", "A credit pack has a one-time price.",
+                          field="price_type")
     if is_plan != (price_type is PriceType.SUBSCRIPTION) and price_type is not PriceType.FREE:
         raise DomainError(
             "price_type_mismatch",
@@ -237,3 +241,102 @@ def bundle_for_owner(bundle_amount: int, course_prices: Sequence[tuple[int, int]
     credit = sum(part for (course, _), part in zip(course_prices, parts, strict=True)
                  if course in mine)
     return BundleForOwner(bundle_amount - credit, credit, held)
+
+
+# -- session credits a price gives (issue 17) -----------------------------------------------
+
+MAX_CREDITS = 100  # of each kind on one price
+MAX_CREDIT_EXPIRY_DAYS = 3_650
+CREDIT_MINUTES = (30, 60)
+_CREDIT_ITEMS = (ItemType.COURSE, ItemType.CREDIT_PACK)
+
+
+@dataclass(frozen=True)
+class PriceCredits:
+    """The session credits one purchase at a price gives (all zero: none)."""
+
+    private_credits: int = 0
+    private_minutes: int = 60  # 30 or 60
+    group_credits: int = 0
+    expiry_days: int = 0  # 0: never expire
+
+    @property
+    def total(self) -> int:
+        return self.private_credits + self.group_credits
+
+
+def check_price_credits(private_credits: int, private_minutes: int, group_credits: int,
+                        expiry_days: int, *, item_type: ItemType | None = None
+                        ) -> PriceCredits:
+    """A price's credits as they are stored, or a DomainError naming the field: 0 to 100
+    credits of each kind, private sessions of 30 or 60 minutes, an expiry of 0 (never) to
+    3,650 days. Only a course (its "package") or a credit pack gives credits, and a credit
+    pack gives at least one (``item_type`` None: the item is not checked)."""
+    for field, count in (("private_credits", private_credits),
+                         ("group_credits", group_credits)):
+        if isinstance(count, bool) or not 0 <= count <= MAX_CREDITS:
+            raise DomainError("invalid_credit_count",
+                              f"Enter 0 to {MAX_CREDITS} credits.", field=field)
+    if private_credits and private_minutes not in CREDIT_MINUTES:
+        raise DomainError("invalid_slot_length", "Private sessions last 30 or 60 minutes.",
+                          field="private_minutes")
+    if isinstance(expiry_days, bool) or not 0 <= expiry_days <= MAX_CREDIT_EXPIRY_DAYS:
+        raise DomainError("invalid_credit_expiry", "Credits expire after 0 to 3,650 days.",
+                          field="credit_expiry_days")
+    credits = PriceCredits(private_credits, private_minutes if private_credits else 60,
+                           group_credits, expiry_days if private_credits + group_credits else 0)
+    if item_type is not None and credits.total and item_type not in _CREDIT_ITEMS:
+        raise DomainError("credits_not_allowed", "Only a course's or a credit pack's price "
+                          "gives session credits.", field="private_credits")
+    if item_type is ItemType.CREDIT_PACK and not credits.total:
+        raise DomainError("credits_required", "A credit pack's price gives at least one "
+                          "private session or group class.", field="private_credits")
+    return credits
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def describe_credits(private_credits: int, private_minutes: int, group_credits: int,
+                     expiry_days: int) -> str:
+    """What a purchase includes, for people ("" when no credits):
+    "Includes 2 private sessions (60 min) and 1 group class, valid 90 days"."""
+    parts = []
+    if private_credits > 0:
+        parts.append(f"{_count(private_credits, 'private session', 'private sessions')} "
+                     f"({private_minutes} min)")
+    if group_credits > 0:
+        parts.append(_count(group_credits, "group class", "group classes"))
+    if not parts:
+        return ""
+    valid = (f", valid {_count(expiry_days, 'day', 'days')}" if expiry_days > 0
+             else ", never expiring")
+    return f"Includes {' and '.join(parts)}{valid}"
+
+
+def credit_refund_cap(line_total: int, total_credits: int, used_credits: int) -> int:
+    """What of a credit-pack line can ever be refunded: its unused credits' share of what
+    was paid, rounded down, ``floor(total * unused / credits)``; a used credit is not
+    refundable (a line without credits: all of it)."""
+    if total_credits <= 0:
+        return line_total
+    unused = max(0, total_credits - max(0, used_credits))
+    return line_total * unused // total_credits
+
+
+def check_credit_refund(amount: int, *, title: str, line_total: int, refunded: int,
+                        total_credits: int, used_credits: int, money: str = "") -> int:
+    """A refund of ``amount`` from a credit-pack line that already gave back ``refunded``:
+    refused (409 ``credits_used``) above what its unused credits are worth, naming the used
+    credits; returns what is still refundable of the line. With no credit used, more than
+    is left of the line is the caller's ordinary over-refund."""
+    left = max(0, credit_refund_cap(line_total, total_credits, used_credits) - refunded)
+    if amount > left and used_credits > 0:
+        raise DomainError(
+            "credits_used",
+            f"{title}: {used_credits} of its {total_credits} credits "
+            f"{'is' if used_credits == 1 else 'are'} used and not refundable, so at most "
+            f"{money or left} can be refunded for it.",
+            field="amount", kind=ErrorKind.CONFLICT)
+    return left

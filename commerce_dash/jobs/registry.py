@@ -33,6 +33,7 @@ from commerce_dash.jobs.commerce import (
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
 from commerce_dash.jobs.lease_heartbeat import LeaseHeartbeat
 from commerce_dash.jobs.outbox_delivery import deliver_due
+from commerce_dash.jobs.session_jobs import expire_waitlist_offers, send_session_reminders
 from commerce_dash.services.platform import acquire_lease, finish_run, release_lease, start_run
 from commerce_dash.settings import get_settings
 
@@ -116,6 +117,20 @@ JOBS: dict[str, JobSpec] = {
             {"trigger": "interval", "minutes": 10},
             "Past-due subscriptions past their grace period: access suspended, then the "
             "subscription cancelled at the processor.",
+        ),
+        JobSpec(
+            "session_reminders",
+            send_session_reminders,
+            {"trigger": "interval", "minutes": 15},
+            "Email the reminder of each booked live session starting within the reminder "
+            "window (settings: session_reminder_hours), once per booking.",
+        ),
+        JobSpec(
+            "waitlist_offers",
+            expire_waitlist_offers,
+            {"trigger": "interval", "minutes": 5},
+            "Expire waitlist offers not accepted in time and pass the seat to the next "
+            "learner on the list.",
         ),
     )
 }

@@ -125,6 +125,52 @@ TEMPLATES: dict[str, TemplateSpec] = {
             ("user_name", "subscription_number", "department_name", "interval", "manage_url",
              "trial_ends", "amount"),
         ),
+        # Live sessions (issue 17). course_title and step_name are "" for a session booked
+        # with a credit; when/old_when/offered_until are in the learner's time zone, named;
+        # uses_credit/credit_returned are booleans. The caller attaches the .ics invitation
+        # (confirmed, promoted, rescheduled; a CANCEL for both cancellations).
+        TemplateSpec(
+            "booking-confirmed",
+            "a learner booked a session (with its calendar invitation)",
+            ("user_name", "session_title", "course_title", "step_name", "when", "location",
+             "meeting_url", "schedule_url", "cancel_policy"),
+        ),
+        TemplateSpec(
+            "booking-cancelled",
+            "a learner cancelled a booking (says whether the credit came back)",
+            ("user_name", "session_title", "course_title", "step_name", "when", "uses_credit",
+             "credit_returned", "schedule_url"),
+        ),
+        TemplateSpec(
+            "session-cancelled",
+            "an admin cancelled a session: its bookings are released, credits returned",
+            ("user_name", "session_title", "course_title", "step_name", "when", "reason",
+             "uses_credit", "credit_returned", "schedule_url"),
+        ),
+        TemplateSpec(
+            "session-rescheduled",
+            "an admin moved a session to another time (updated invitation)",
+            ("user_name", "session_title", "course_title", "step_name", "old_when", "when",
+             "location", "meeting_url", "schedule_url"),
+        ),
+        TemplateSpec(
+            "session-reminder",
+            "a booked session starts within the reminder window (the day before)",
+            ("user_name", "session_title", "course_title", "step_name", "when", "location",
+             "meeting_url", "schedule_url"),
+        ),
+        TemplateSpec(
+            "waitlist-promoted",
+            "a seat freed and the learner first on the waitlist got it (with the invitation)",
+            ("user_name", "session_title", "course_title", "step_name", "when", "location",
+             "meeting_url", "schedule_url", "cancel_policy"),
+        ),
+        TemplateSpec(
+            "waitlist-offer",
+            "a seat freed and is held for the learner first on the waitlist until a time",
+            ("user_name", "session_title", "course_title", "step_name", "when",
+             "offered_until", "accept_url"),
+        ),
     )
 }
 

@@ -35,7 +35,7 @@ ADMIN_DEMO_EMAILS = [
 # rather than silently followed by the derived expectation below.
 KNOWN_SECTIONS = {
     "super@example.com": [
-        "overview", "courses", "programs", "pricing", "discounts", "registrations",
+        "overview", "courses", "sessions", "programs", "pricing", "discounts", "registrations",
         "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "system",
         "users", "audit",
     ],
@@ -44,8 +44,8 @@ KNOWN_SECTIONS = {
         "revenue", "settings",
     ],
     "deptadmin@example.com": [
-        "overview", "courses", "programs", "pricing", "certificates", "subscriptions",
-        "revenue",
+        "overview", "courses", "sessions", "programs", "pricing", "certificates",
+        "subscriptions", "revenue",
     ],
     "enrollment@example.com": ["overview", "registrations"],
 }

@@ -35,7 +35,7 @@ def test_admin_overview_on_a_phone(new_page: NewPage) -> None:
     page = new_page(MOBILE)
     expected = [s.key for s in visible_sections([RoleName.SUPER_ADMIN.value])]
     assert expected == [
-        "overview", "courses", "programs", "pricing", "discounts", "registrations",
+        "overview", "courses", "sessions", "programs", "pricing", "discounts", "registrations",
         "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "system",
         "users", "audit",
     ]

@@ -59,6 +59,7 @@ ENTITY_MODELS = {
     "Enrollment": "commerce_dash.models.enrollment",
     "Certificate": "commerce_dash.models.certificates",
     "Subscription": "commerce_dash.models.subscriptions",
+    "StepProgress": "commerce_dash.models.sessions",
 }
 # the one place a move assigns ``.status`` (on whatever entity its writer hands it)
 GUARDED_MOVE = "commerce_dash.services.platform.transitions"
@@ -77,6 +78,7 @@ WRITERS = {
     "Enrollment": "commerce_dash.services.enrollment.registration_status",
     "Certificate": "commerce_dash.services.learning.certificates",
     "Subscription": "commerce_dash.services.commerce.subscription_status",
+    "StepProgress": "commerce_dash.services.learning.step_progress",
 }
 # where an entity is created in its first state with ``status=`` (module, function)
 CREATORS = {
@@ -94,6 +96,13 @@ CREATORS = {
 # expression): Reflex states, the fake processor's own intents, a tax provider's error,
 # outbox messages, chargebacks.
 OTHER_STATUS_WRITES = {
+    # issue 17: bookings, waitlist entries and live sessions are not guarded entities; each
+    # has one writer (a booking's cancellation, its attendance; an entry's move; a session's
+    # cancellation)
+    ("commerce_dash.services.enrollment.bookings", "cancel_row", "booking"),
+    ("commerce_dash.services.enrollment.bookings", "move_entry", "entry"),
+    ("commerce_dash.services.enrollment.attendance", "_mark", "booking"),
+    ("commerce_dash.services.enrollment.live_sessions", "cancel_session", "live"),
     ("commerce_dash.pages.admin.payouts", "*", "self"),
     ("commerce_dash.pages.store.course", "*", "self"),
     ("commerce_dash.pages.store.program", "*", "self"),

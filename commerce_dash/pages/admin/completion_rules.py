@@ -26,6 +26,7 @@ REQUIREMENTS = [
     (Requirement.ALL_MODULES.value, "Every module"),
     (Requirement.PERCENTAGE.value, "A percentage of the modules"),
     (Requirement.SPECIFIC_MODULES.value, "Specific modules"),
+    (Requirement.ALL_STEPS.value, "Every step attended (courses with steps)"),
 ]
 
 

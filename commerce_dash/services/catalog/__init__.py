@@ -21,6 +21,18 @@ from .catalog_browse import (
     course_titles,
     like_pattern,
 )
+from .credit_packs import (
+    CreditPackIn,
+    CreditPackRow,
+    create_credit_pack,
+    credit_pack_options,
+    credits_notes,
+    get_credit_pack,
+    list_credit_packs,
+    publish_credit_pack,
+    published_credit_packs,
+    update_credit_pack,
+)
 from .discount_checks import check_code
 from .discount_options import item_options, listed_item_counts
 from .discount_reports import code_stats, code_status, get_code, list_codes
@@ -58,6 +70,8 @@ __all__ = [
     "CatalogQuery",
     "CodeInput",
     "CourseDetail",
+    "CreditPackIn",
+    "CreditPackRow",
     "DisplayAmounts",
     "PriceRow",
     "PriceTag",
@@ -77,6 +91,9 @@ __all__ = [
     "course_prices_in_force",
     "course_titles",
     "create_code",
+    "create_credit_pack",
+    "credit_pack_options",
+    "credits_notes",
     "create_price",
     "create_program",
     "deactivate_price",
@@ -84,11 +101,13 @@ __all__ = [
     "departments",
     "display_options",
     "get_code",
+    "get_credit_pack",
     "get_program",
     "in_force_clause",
     "item_options",
     "like_pattern",
     "list_codes",
+    "list_credit_packs",
     "list_prices",
     "list_programs",
     "list_rates",
@@ -99,6 +118,8 @@ __all__ = [
     "pricing_for",
     "program_detail",
     "program_options",
+    "publish_credit_pack",
+    "published_credit_packs",
     "public_code",
     "published_courses",
     "set_code_active",
@@ -106,5 +127,6 @@ __all__ = [
     "settlement_worth",
     "to_display",
     "update_code",
+    "update_credit_pack",
     "update_program",
 ]

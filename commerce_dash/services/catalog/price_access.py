@@ -16,6 +16,7 @@ from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
 from commerce_dash.domain.pricing import ItemType, PriceWindow
 from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.models.pricing import Price
+from commerce_dash.models.sessions import CreditPack
 from commerce_dash.services.platform import department_parents
 
 
@@ -38,12 +39,13 @@ def window_of(price: Price) -> PriceWindow:
 
 
 def priced_item(*, session: Session, item_type: str, item_id: int) -> PricedItem:
-    """The course, program or department (plan) a price is for."""
+    """The course, program, department (plan) or credit pack a price is for."""
     try:
         kind = ItemType(item_type)
     except ValueError:
-        raise DomainError("invalid_item_type", "Prices are for a course, a program or a "
-                          "department subscription plan.", field="item_type") from None
+        raise DomainError("invalid_item_type", "Prices are for a course, a program, a "
+                          "department subscription plan or a credit pack.",
+                          field="item_type") from None
     if kind is ItemType.COURSE:
         course = session.get(Course, item_id)
         if course is None:
@@ -54,6 +56,11 @@ def priced_item(*, session: Session, item_type: str, item_id: int) -> PricedItem
         if program is None:
             raise not_found("program", item_id)
         return PricedItem(kind, item_id, program.department_id, program.title, program.published)
+    if kind is ItemType.CREDIT_PACK:
+        pack = session.get(CreditPack, item_id)
+        if pack is None:
+            raise not_found("credit_pack", item_id)
+        return PricedItem(kind, item_id, pack.department_id, pack.title, pack.published)
     dept = session.get(Department, item_id)
     if dept is None:
         raise not_found("department", item_id)

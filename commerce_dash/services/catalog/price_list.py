@@ -17,9 +17,10 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.paging import Page, PageRequest
-from commerce_dash.domain.pricing import ItemType, PriceStatus, price_status
+from commerce_dash.domain.pricing import ItemType, PriceStatus, describe_credits, price_status
 from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.models.pricing import Price
+from commerce_dash.models.sessions import CreditPack
 from commerce_dash.services.catalog.price_access import (
     priced_item,
     pricing_departments,
@@ -48,6 +49,12 @@ class PriceRow:
     effective_until: datetime | None
     status: PriceStatus
     deactivated_reason: str
+    # the session credits a purchase at this price grants (issue 17)
+    private_credits: int = 0
+    private_minutes: int = 60
+    group_credits: int = 0
+    credit_expiry_days: int = 0
+    credits_note: str = ""  # "Includes 2 private sessions (60 min), valid 90 days"; "" none
 
 
 def _titles(session: Session, rows: Sequence[Price]) -> dict[tuple[str, int], str]:
@@ -68,6 +75,11 @@ def _titles(session: Session, rows: Sequence[Price]) -> dict[tuple[str, int], st
             select(Department.id, Department.name).where(col(Department.id).in_(ids))
         ):
             titles[(ItemType.SUBSCRIPTION, i or 0)] = f"{t} subscription"
+    if ids := wanted.get(ItemType.CREDIT_PACK):
+        for i, t in session.exec(
+            select(CreditPack.id, CreditPack.title).where(col(CreditPack.id).in_(ids))
+        ):
+            titles[(ItemType.CREDIT_PACK, i or 0)] = t
     return titles
 
 
@@ -85,6 +97,10 @@ def _rows(session: Session, prices: Sequence[Price]) -> list[PriceRow]:
             amount=p.amount, amount_label=format_minor(p.amount, p.currency, locale),
             effective_from=p.effective_from, effective_until=p.effective_until,
             status=price_status(window_of(p), now), deactivated_reason=p.deactivated_reason,
+            private_credits=p.private_credits, private_minutes=p.private_minutes,
+            group_credits=p.group_credits, credit_expiry_days=p.credit_expiry_days,
+            credits_note=describe_credits(p.private_credits, p.private_minutes,
+                                          p.group_credits, p.credit_expiry_days),
         )
         for p in prices
     ]
@@ -133,6 +149,9 @@ def list_prices(
                                              col(Program.code).ilike(pattern))))),
             and_(col(Price.item_type) == ItemType.SUBSCRIPTION, col(Price.item_id).in_(
                 select(Department.id).where(col(Department.name).ilike(pattern)))),
+            and_(col(Price.item_type) == ItemType.CREDIT_PACK, col(Price.item_id).in_(
+                select(CreditPack.id).where(or_(col(CreditPack.title).ilike(pattern),
+                                                col(CreditPack.code).ilike(pattern))))),
         ))
     found = page_of_query(session, query, page, col(Price.created_at).desc(),
                           col(Price.id).desc())

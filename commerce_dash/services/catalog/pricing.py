@@ -21,11 +21,13 @@ from commerce_dash.domain.pricing import (
     ItemType,
     PriceType,
     bundle_savings,
+    check_price_credits,
     plan_new_price,
     validate_price,
 )
 from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.models.pricing import Price
+from commerce_dash.models.sessions import CreditPack
 from commerce_dash.services.catalog.price_access import (
     PricedItem,
     priced_item,
@@ -107,11 +109,18 @@ def create_price(
     effective_from: datetime | None = None,
     effective_until: datetime | None = None,
     includes_subdepartments: bool = False,
+    private_credits: int = 0,
+    private_minutes: int = 60,
+    group_credits: int = 0,
+    credit_expiry_days: int = 0,
 ) -> Price:
     """Write a new price; the open-ended price in force before it is closed at its start.
 
     A department's subscription plan may include its subdepartments' courses
-    (``includes_subdepartments``); subscribers keep the price they subscribed at."""
+    (``includes_subdepartments``); subscribers keep the price they subscribed at. A course's
+    price may give session credits with it (a "package") and a credit pack's must: private
+    sessions of ``private_minutes`` (30 or 60), group classes, valid ``credit_expiry_days``
+    (0: never); each purchase at the price grants them (``domain.pricing.check_price_credits``)."""
     item = priced_item(session=session, item_type=item_type, item_id=item_id)
     actor = require_item_access(session, actor, item)
     if not item.published:
@@ -125,7 +134,8 @@ def create_price(
     # Lock the priced item, so two admins pricing it at once queue up instead of both
     # writing overlapping windows (the price rows alone may not exist yet to be locked).
     # "Now" is read after the lock, so a price that waited starts after the one before it.
-    model = {ItemType.COURSE: Course, ItemType.PROGRAM: Program}.get(item.item_type, Department)
+    model = {ItemType.COURSE: Course, ItemType.PROGRAM: Program,
+             ItemType.CREDIT_PACK: CreditPack}.get(item.item_type, Department)
     session.exec(for_update(session, select(model).where(model.id == item_id))).one()  # type: ignore[attr-defined,arg-type]
     now = utcnow()
     currency_code = currency or get_settings().settlement_currency
@@ -143,6 +153,8 @@ def create_price(
         raise DomainError("subdepartments_not_allowed",
                           "Only a department's subscription plan can include subdepartments.",
                           field="includes_subdepartments")
+    credits = check_price_credits(private_credits, private_minutes, group_credits,
+                                  credit_expiry_days, item_type=item.item_type)
     code = validate_price(
         item_type=item.item_type, price_type=kind, amount=amount,
         currency=currency_code, interval=interval,
@@ -172,6 +184,8 @@ def create_price(
         price_type=kind, interval=interval, trial_days=trial_days, currency=code,
         amount=amount, effective_from=start, effective_until=end, created_by_id=actor.user_id,
         includes_subdepartments=includes_subdepartments,
+        private_credits=credits.private_credits, private_minutes=credits.private_minutes,
+        group_credits=credits.group_credits, credit_expiry_days=credits.expiry_days,
     )
     add_created(
         session=session, actor=actor, row=price,
@@ -181,6 +195,10 @@ def create_price(
                "price_type": kind.value, "interval": interval, "trial_days": trial_days,
                "includes_subdepartments": includes_subdepartments, "from": start.isoformat(),
                "until": end.isoformat() if end else None,
+               **({"private_credits": credits.private_credits,
+                   "private_minutes": credits.private_minutes,
+                   "group_credits": credits.group_credits,
+                   "credit_expiry_days": credits.expiry_days} if credits.total else {}),
                **({"savings": savings.savings} if savings else {})},
     )
     session.commit()

@@ -17,11 +17,12 @@ from commerce_dash.domain.pricing import ItemType
 from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
 from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.models.pricing import Price
+from commerce_dash.models.sessions import CreditPack
 from commerce_dash.services.catalog import display_options, in_force_clause
 from commerce_dash.services.enrollment import included_course_ids, owned_course_ids, program_courses
 from commerce_dash.settings import get_settings
 
-SELLABLE = (ItemType.COURSE.value, ItemType.PROGRAM.value)
+SELLABLE = (ItemType.COURSE.value, ItemType.PROGRAM.value, ItemType.CREDIT_PACK.value)
 
 
 _SALE_PRICE_TYPES = ("one_time", "free")
@@ -114,9 +115,11 @@ class SaleItem:
 
 
 def sale_items(session: Session, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], SaleItem]:
-    """The courses and programs of ``pairs`` with their department names (one query each)."""
+    """The courses, programs and credit packs of ``pairs`` with their department names (one
+    query each)."""
     found: dict[tuple[str, int], SaleItem] = {}
-    for kind, model in ((ItemType.COURSE.value, Course), (ItemType.PROGRAM.value, Program)):
+    for kind, model in ((ItemType.COURSE.value, Course), (ItemType.PROGRAM.value, Program),
+                        (ItemType.CREDIT_PACK.value, CreditPack)):
         ids = [i for k, i in pairs if k == kind]
         if not ids:
             continue
@@ -155,9 +158,14 @@ def sale_item(session: Session, item_type: str, item_id: int) -> SaleItem:
             return SaleItem(item_type, program.id, program.code, program.title,
                          program.department_id, program.published and not
                          programs_with_unpublished_courses(session, [program.id]))
+    elif item_type == ItemType.CREDIT_PACK:
+        pack = session.get(CreditPack, item_id)
+        if pack is not None and pack.id is not None:
+            return SaleItem(item_type, pack.id, pack.code, pack.title, pack.department_id,
+                            pack.published)
     else:
-        raise DomainError("invalid_item_type", "Only courses and programs can be added to the "
-                          "cart.", field="item_type")
+        raise DomainError("invalid_item_type", "Only courses, programs and credit packs can be "
+                          "added to the cart.", field="item_type")
     raise DomainError("item_not_found", f"No {item_type} {item_id} is for sale.",
                       kind=ErrorKind.NOT_FOUND)
 
@@ -210,7 +218,10 @@ def overlap_refusal(session: Session, item: SaleItem, lines: list[CartLine]
     """A course and a program holding it are never in one cart together.
 
     Returns (why the item is refused, or None; the course lines a program takes the place of).
+    A credit pack overlaps nothing.
     """
+    if item.item_type == ItemType.CREDIT_PACK:
+        return None, []
     programs = {line.item_id: line.title for line in lines
                 if line.item_type == ItemType.PROGRAM}
     if item.item_type == ItemType.PROGRAM:

@@ -28,6 +28,7 @@ from commerce_dash.services.catalog import (
     Pricing,
     check_code,
     course_titles,
+    credits_notes,
     display_options,
     pricing_for,
     settlement_worth,
@@ -67,6 +68,9 @@ class CartLineView:
     discount_label: str = ""
     owned_course_ids: tuple[int, ...] = ()  # a program's courses the learner already owns
     price_change: str = ""  # "Price went up since you added it: ..." (also in the notices)
+    # what the line includes besides the item: "Includes 2 private sessions (60 min) and 1
+    # group class, valid 90 days" (the session credits of its price; "" when none)
+    credits_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,7 @@ def _line_views(session: Session, rows: list[CartLine], items: dict[tuple[str, i
     by_key = {line.key: line for line in totals.lines}
     titles = course_titles(session=session, course_ids={
         c for p in prices.values() if p.bundle for c in p.bundle.owned})
+    credits = credits_notes(session, {p.price_id for p in prices.values()})
     views = []
     for r in rows:
         key = f"{r.item_type}:{r.item_id}"
@@ -289,6 +294,7 @@ def _line_views(session: Session, rows: list[CartLine], items: dict[tuple[str, i
             amount_label=money(amount) if amount is not None else "Unavailable",
             discount_label=money(t.discount) if t else "",
             owned_course_ids=bundle.owned if bundle is not None else (), price_change=change,
+            credits_note=credits.get(price.price_id, "") if price is not None else "",
         ))
     return views
 

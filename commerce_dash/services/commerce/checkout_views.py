@@ -12,6 +12,7 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import order_number
 from commerce_dash.models.commerce import Order, OrderLine, Payment
+from commerce_dash.services.catalog import credits_notes
 from commerce_dash.services.commerce.order_receipts import settlement_note
 from commerce_dash.services.commerce.payment_intents import payment_of
 from commerce_dash.services.commerce.payments import order_for
@@ -88,12 +89,15 @@ def checkout_summary(*, session: Session, actor: Actor, number: str) -> Checkout
         return format_minor(amount, order.currency, locale)
 
     display_note = settlement_note(order)
+    credits = credits_notes(session, {r.price_id for r in rows if r.price_id is not None})
     return CheckoutSummary(
         number=order_number(order.id, order.created_at), status=order.status,
         payment_status=payment.status if payment else "",
         processor=order.processor,
-        lines=[{"title": r.title, "kind": r.item_type.title(), "amount": money(r.list_amount),
-                "discount": f"− {money(r.discount_amount)}" if r.discount_amount else ""}
+        lines=[{"title": r.title, "kind": r.item_type.replace("_", " ").capitalize(),
+                "amount": money(r.list_amount),
+                "discount": f"− {money(r.discount_amount)}" if r.discount_amount else "",
+                "credits_note": credits.get(r.price_id or 0, "")}
                for r in rows],
         labels={"subtotal": money(order.subtotal), "discount": money(order.discount_amount),
                 "tax": money(order.tax_amount), "total": money(order.total)},

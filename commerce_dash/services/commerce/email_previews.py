@@ -113,6 +113,19 @@ def preview_context(session: Session, name: str) -> dict[str, Any]:
         "grace_ends": "14 Dec 2026",
         "needs_action": False,
         "trial_ends": "10 Dec 2026",
+        # live sessions (issue 17): times as the learner reads them, in their zone
+        "session_title": "Live class: Getting started (PREVIEW)",
+        "step_name": "Step 1: Foundations",
+        "when": "Thu 10 Dec 2026, 09:00-10:30 (Europe/Berlin)",
+        "old_when": "Wed 9 Dec 2026, 09:00-10:30 (Europe/Berlin)",
+        "location": "Room 2.14, Main Building",
+        "meeting_url": "https://meet.example.com/preview",
+        "schedule_url": f"{base_url}{routes.ACCOUNT}",
+        "cancel_policy": "You can cancel from your schedule if your plans change.",
+        "uses_credit": True,
+        "credit_returned": True,
+        "offered_until": "Tue 8 Dec 2026, 18:00 (Europe/Berlin)",
+        "accept_url": f"{base_url}{routes.ACCOUNT}?offer=PREVIEW",
     }
     return {key: context[key] for key in spec.required}
 

@@ -22,7 +22,7 @@ from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import order_number, parse_order_number
 from commerce_dash.models.accounts import User
 from commerce_dash.models.commerce import Order, OrderLine, Payment, PaymentEvent
-from commerce_dash.services.catalog import course_titles
+from commerce_dash.services.catalog import course_titles, credits_notes
 from commerce_dash.services.commerce.order_views import (
     OrderDetail,
     OrderLineView,
@@ -138,7 +138,8 @@ def _payment_view(payment: Payment, locale: str) -> PaymentView:
     )
 
 
-def _line_view(line: OrderLine, locale: str, titles: dict[int, str]) -> OrderLineView:
+def _line_view(line: OrderLine, locale: str, titles: dict[int, str],
+               credits: dict[int, str]) -> OrderLineView:
     owned = [titles.get(c, "") for c in line.owned_course_ids or ()]
     return OrderLineView(
         title=line.title,
@@ -154,6 +155,7 @@ def _line_view(line: OrderLine, locale: str, titles: dict[int, str]) -> OrderLin
         tax_label=money_text(line.tax_amount, line.currency, locale),
         total_label=money_text(line.total, line.currency, locale),
         note=f"Without {', '.join(owned)}: already yours" if owned else "",
+        credits_note=credits.get(line.price_id or 0, ""),
     )
 
 
@@ -169,6 +171,8 @@ def _detail(session: Session, order: Order) -> OrderDetail:
     payment = session.exec(select(Payment).where(Payment.order_id == order.id)).first()
     titles = course_titles(session=session, course_ids={
         c for line in lines for c in line.owned_course_ids or ()})
+    credits = credits_notes(session, {line.price_id for line in lines
+                                      if line.price_id is not None})
     currency, display = order.currency, order.display_currency or order.currency
     shows_display = display.upper() != currency.upper()
     return OrderDetail(
@@ -183,7 +187,7 @@ def _detail(session: Session, order: Order) -> OrderDetail:
         payment_status=order.payment_status,
         processor=order.processor,
         currency=currency,
-        lines=[_line_view(line, locale, titles) for line in lines],
+        lines=[_line_view(line, locale, titles, credits) for line in lines],
         subtotal=order.subtotal,
         subtotal_label=money_text(order.subtotal, currency, locale),
         discount_code=order.discount_code,

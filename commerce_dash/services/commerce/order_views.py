@@ -45,6 +45,9 @@ class OrderLineView:
     tax_label: str
     total_label: str
     note: str = ""  # a program's courses not sold again because the learner owned them
+    # what the line includes: "Includes 2 private sessions (60 min) and 1 group class, valid
+    # 90 days" (the session credits of the price it was bought at; "" when none)
+    credits_note: str = ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ not yet paid will give back (*in flight*), so two approvals can never promise th
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -16,10 +20,13 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import OrderStatus, PaymentStatus, order_number, parse_order_number
+from commerce_dash.domain.pricing import ItemType, check_credit_refund, credit_refund_cap
 from commerce_dash.domain.refunds import IN_FLIGHT, RefundStatus
 from commerce_dash.models.accounts import User
 from commerce_dash.models.commerce import Order, OrderLine, Payment, RefundRequest
+from commerce_dash.models.pricing import Price
 from commerce_dash.notify.outbox_email import queue_email
+from commerce_dash.services.enrollment import credit_counts
 from commerce_dash.settings import get_settings
 
 SECTION = "refunds"
@@ -105,6 +112,94 @@ def left_by_line(session: Session, order: Order, *, promised: bool = False,
     lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)
                          .order_by(col(OrderLine.position))).all()
     return {line.id or 0: line.total - done.get(line.id or 0, 0) for line in lines}
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    """A credit-pack line of an order: what it cost and how many of its credits are used (a
+    used credit is not refundable, ``domain.pricing.credit_refund_cap``)."""
+
+    line_id: int
+    title: str
+    total: int
+    credits: int
+    used: int
+
+    @property
+    def cap(self) -> int:
+        return credit_refund_cap(self.total, self.credits, self.used)
+
+    @property
+    def note(self) -> str:
+        """For people, "" when nothing is used: "1 of 4 credits used: not refundable"."""
+        if not self.used:
+            return ""
+        return f"{self.used} of {self.credits} credits used: not refundable"
+
+
+def credit_lines(session: Session, order: Order) -> dict[int, CreditLine]:
+    """The order's credit-pack lines with their credits (those granted, else those its price
+    gives when none are granted yet) and how many are used."""
+    lines = session.exec(select(OrderLine).where(
+        OrderLine.order_id == order.id,
+        OrderLine.item_type == ItemType.CREDIT_PACK.value)).all()
+    out: dict[int, CreditLine] = {}
+    for line in lines:
+        assert line.id is not None
+        counts = credit_counts(session, order_line_id=line.id)
+        credits = counts.total
+        if not credits and line.price_id is not None:
+            price = session.get(Price, line.price_id)
+            credits = (price.private_credits + price.group_credits) if price else 0
+        out[line.id] = CreditLine(line.id, line.title, line.total, credits, counts.used)
+    return out
+
+
+def refundable_by_line(session: Session, order: Order, *, promised: bool = False,
+                       exclude: int | None = None) -> dict[int, int]:
+    """What each line may still give back: :func:`left_by_line`, and for a credit-pack line
+    no more than its unused credits are worth less what was refunded of it."""
+    left = left_by_line(session, order, promised=promised, exclude=exclude)
+    for line_id, credit in credit_lines(session, order).items():
+        refunded = credit.total - left.get(line_id, 0)
+        left[line_id] = max(0, min(left.get(line_id, 0), credit.cap - refunded))
+    return left
+
+
+def check_credit_refunds(session: Session, order: Order, items: Iterable[Mapping[str, Any]],
+                         *, exclude: int | None = None) -> None:
+    """Refuse (409 ``credits_used``) a refund whose lines take more from a credit-pack line
+    than its unused credits are worth, counting the refunds paid and promised before."""
+    credits = credit_lines(session, order)
+    if not credits:
+        return
+    left = left_by_line(session, order, promised=True, exclude=exclude)
+    for item in items:
+        credit = credits.get(int(item["order_line_id"]))
+        if credit is None:
+            continue
+        refunded = credit.total - left.get(credit.line_id, 0)
+        check_credit_refund(
+            int(item["amount"]), title=credit.title, line_total=credit.total,
+            refunded=refunded, total_credits=credit.credits, used_credits=credit.used,
+            money=money_label(max(0, credit.cap - refunded), order.currency))
+
+
+def check_credit_total(session: Session, order: Order, amount: int, *,
+                       exclude: int | None = None) -> None:
+    """Refuse (409 ``credits_used``) a refund of ``amount`` spread over the order's lines that
+    is more than what they may give back because credits of a pack are used."""
+    credits = [c for c in credit_lines(session, order).values() if c.used]
+    if not credits:
+        return
+    most = sum(refundable_by_line(session, order, promised=True, exclude=exclude).values())
+    if amount > most:
+        used = ", ".join(f"{c.title}: {c.used} of {c.credits} credits" for c in credits)
+        raise DomainError(
+            "credits_used",
+            f"Used session credits are not refundable ({used} used), so at most "
+            f"{money_label(most, order.currency)} can be refunded for this order.",
+            field="amount", kind=ErrorKind.CONFLICT)
 
 
 def email_learner(session: Session, request: RefundRequest, template: str) -> None:

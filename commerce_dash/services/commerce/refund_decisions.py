@@ -23,10 +23,12 @@ from commerce_dash.models.commerce import Order, RefundRequest
 from commerce_dash.services.commerce.refund_amounts import (
     SECTION,
     captured_payment,
+    check_credit_refunds,
+    check_credit_total,
     email_learner,
     in_flight,
-    left_by_line,
     locked_request,
+    refundable_by_line,
 )
 from commerce_dash.services.commerce.refund_status import transition_refund
 
@@ -70,9 +72,13 @@ def mark_approved(session: Session, request: RefundRequest, actor: Actor | None,
     check_amount(final, payment.amount - payment.refunded_amount
                  - in_flight(session, order.id, exclude=request.id))
     now = utcnow()
+    if not request.lines:  # spread over the lines: a pack's used credits stay out of it
+        check_credit_total(session, order, final, exclude=request.id)
     allocation = _allocation(session, order, request, final)
+    # a used session credit is not refundable (credits may have been used since the request)
+    check_credit_refunds(session, order, allocation, exclude=request.id)
     # and never more on a line than is left of it, counting other approved refunds
-    left = left_by_line(session, order, promised=True, exclude=request.id)
+    left = refundable_by_line(session, order, promised=True, exclude=request.id)
     for item in allocation:
         check_amount(int(item["amount"]), left.get(int(item["order_line_id"]), 0))
     request.lines = allocation
@@ -101,7 +107,7 @@ def _allocation(session: Session, order: Order, request: RefundRequest,
                  **({"course_id": course[line]} if course.get(line) is not None else {})}
                 for line, part in parts.items()]
     return [{"order_line_id": line, "amount": part} for line, part in spread(
-        amount, left_by_line(session, order, promised=True, exclude=request.id)).items()]
+        amount, refundable_by_line(session, order, promised=True, exclude=request.id)).items()]
 
 
 def reject(*, session: Session, actor: Actor | None, request_id: int,

@@ -21,10 +21,11 @@ from commerce_dash.models.commerce import Order, OrderLine, RefundRequest
 from commerce_dash.services.catalog import like_pattern
 from commerce_dash.services.commerce.refund_amounts import (
     SECTION,
-    left_by_line,
+    credit_lines,
     money_label,
     order_for_actor,
     refundable,
+    refundable_by_line,
 )
 from commerce_dash.services.learning import progress_summary
 
@@ -129,16 +130,22 @@ class RefundableLine:
     id: int
     title: str
     paid: int
-    left: int
+    left: int  # what may still be refunded of it (a credit pack: not its used credits)
+    note: str = ""  # "1 of 4 credits used: not refundable"; "" when nothing to say
 
 
 def refund_options(*, session: Session, actor: Actor | None, number: str
                    ) -> tuple[int, list[RefundableLine]]:
     """(what is left to refund, the lines with what is left on each) for the request form."""
     order, _admin = order_for_actor(session, actor, number)
-    left = left_by_line(session, order)
+    left = refundable_by_line(session, order)
+    credits = credit_lines(session, order)
     lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)
                          .order_by(col(OrderLine.position))).all()
-    return refundable(session, order), [RefundableLine(ln.id or 0, ln.title, ln.total,
-                                                       left.get(ln.id or 0, 0)) for ln in lines]
+    total = refundable(session, order)
+    if any(c.used for c in credits.values()):  # a pack's used credits stay out of it
+        total = min(total, sum(refundable_by_line(session, order, promised=True).values()))
+    return total, [RefundableLine(ln.id or 0, ln.title, ln.total, left.get(ln.id or 0, 0),
+                                  credits[ln.id].note if ln.id in credits else "")
+                   for ln in lines]
 

@@ -21,10 +21,13 @@ from commerce_dash.models.commerce import Order, OrderLine, RefundRequest
 from commerce_dash.models.enrollment import Registration
 from commerce_dash.services.commerce.refund_amounts import (
     REFUNDABLE_ORDERS,
+    check_credit_refunds,
+    check_credit_total,
     email_learner,
     left_by_line,
     order_for_actor,
     refundable,
+    refundable_by_line,
 )
 from commerce_dash.services.commerce.refund_decisions import mark_approved
 from commerce_dash.services.commerce.refund_status import new_refund_request
@@ -47,6 +50,7 @@ def _lines_json(session: Session, order: Order, lines: Sequence[LineRefund]) -> 
                               field="lines")
         check_amount(item.amount, left[item.order_line_id])
         out.append({"order_line_id": item.order_line_id, "amount": item.amount})
+    check_credit_refunds(session, order, out)  # a used credit is not refundable
     return out
 
 
@@ -74,8 +78,12 @@ def request_refund(*, session: Session, actor: Actor | None, number: str, reason
                               "waiting for a decision.", kind=ErrorKind.CONFLICT)
         left = refundable(session, order)
         line_items = _lines_json(session, order, lines) if lines else None
+        if not line_items and amount is None:  # all of it: but never a pack's used credits
+            left = min(left, sum(refundable_by_line(session, order, promised=True).values()))
         total = sum(i["amount"] for i in line_items) if line_items else (amount or left)
         check_amount(total, left)
+        if not line_items:
+            check_credit_total(session, order, total)
     except DomainError:
         session.rollback()
         raise

@@ -1,9 +1,10 @@
 """Everything a paid refund changes (ADR-001, PAY-009), in the caller's transaction: the
 request *refunded*, payment and order statuses, the discount use given back on a full refund,
 registrations of fully refunded lines cancelled and their enrollments ended (the LMS told),
-certificates of those enrollments revoked, ledger reversals (which queue ``refund.issued``
-for the payout platform), the email. Refunds made in the processor's dashboard are recorded
-here too and run the same cascade.
+certificates of those enrollments revoked, the unused session credits of lines refunded to
+their end revoked, ledger reversals (which queue ``refund.issued`` for the payout platform),
+the email. Refunds made in the processor's dashboard are recorded here too and run the same
+cascade.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ from commerce_dash.models.enrollment import Registration
 from commerce_dash.payments.base import ChargeRefund, WebhookEvent
 from commerce_dash.services.commerce.discount_uses import give_back_use
 from commerce_dash.services.commerce.order_status import transition_order, transition_payment
-from commerce_dash.services.commerce.refund_amounts import email_learner, left_by_line
+from commerce_dash.services.commerce.refund_amounts import (
+    email_learner,
+    left_by_line,
+    refundable_by_line,
+)
 from commerce_dash.services.commerce.refund_status import new_refund_request, transition_refund
-from commerce_dash.services.enrollment import end_registration
+from commerce_dash.services.enrollment import end_registration, revoke_unused_credits
 from commerce_dash.services.revenue import record_refund
 
 
@@ -61,6 +66,7 @@ def settle_locked(session: Session, request: RefundRequest, order: Order, paymen
     if full:
         _credit_discount(session, order, now)
     _cascade_lines(session, order, request, now)
+    _revoke_credits(session, order, request, actor)
     finished = frozenset(line for line, left in left_by_line(session, order).items()
                          if left <= 0)
     request.settlement_amount = record_refund(session, request, request.lines or [], finished)
@@ -141,6 +147,17 @@ def _cascade_lines(session: Session, order: Order, request: RefundRequest,
             continue  # part of the line is still paid for: the learner keeps the course
         for registration in session.exec(query).all():
             _cancel_registration(session, registration, request, now)
+
+
+def _revoke_credits(session: Session, order: Order, request: RefundRequest,
+                    actor: Actor | None) -> None:
+    """A line refunded to its end (a credit pack: all its unused credits are worth; a course
+    sold with credits: all of it) takes back its unused session credits; used ones stay used,
+    they are not refundable. A line still partly paid for keeps them."""
+    left = refundable_by_line(session, order)  # counts this request: it is refunded now
+    for line_id in sorted({int(i["order_line_id"]) for i in request.lines or []}):
+        if left.get(line_id, 0) <= 0:
+            revoke_unused_credits(session, order_line_id=line_id, actor=actor)
 
 
 def _cancel_registration(session: Session, registration: Registration,

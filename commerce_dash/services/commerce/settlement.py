@@ -33,16 +33,22 @@ from commerce_dash.services.commerce.discount_uses import give_back_use
 from commerce_dash.services.commerce.order_status import transition_order, transition_payment
 from commerce_dash.services.commerce.payment_review import hold_after_failures
 from commerce_dash.services.commerce.refund_requests import refund_duplicates
-from commerce_dash.services.enrollment import create_for_order, owned_elsewhere
+from commerce_dash.services.enrollment import (
+    create_for_order,
+    grant_credits_for_order,
+    owned_elsewhere,
+)
 from commerce_dash.services.platform import record_audit
 from commerce_dash.services.revenue import record_order
 from commerce_dash.settings import get_settings
 
 # Work that must happen in the completing transaction: the revenue ledger (which queues the
-# payout messages), then registrations (whose LMS requests carry the ledger's amounts); each
-# hook gets the session, the order and its lines.
+# payout messages), then registrations (whose LMS requests carry the ledger's amounts), then
+# the session credits the lines' prices give (granted once, whatever repeats); each hook gets
+# the session, the order and its lines.
 OrderHook = Callable[[Session, Order, list[OrderLine]], object]
-ORDER_COMPLETED_HOOKS: list[OrderHook] = [record_order, create_for_order]
+ORDER_COMPLETED_HOOKS: list[OrderHook] = [record_order, create_for_order,
+                                          grant_credits_for_order]
 
 _TARGET = {
     IntentStatus.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,

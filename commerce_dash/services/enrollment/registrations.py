@@ -61,6 +61,7 @@ from commerce_dash.services.enrollment.registration_views import (
     queue_scope,
     registration_number,
 )
+from commerce_dash.services.learning import seed_steps
 from commerce_dash.services.revenue import course_shares
 from commerce_dash.settings import get_settings
 
@@ -217,6 +218,8 @@ def _approve(session: Session, registration: Registration, *, reviewer: Actor | 
         transition_registration(session=session, registration=registration,
                                 target=RegistrationStatus.ENROLLED, actor=reviewer,
                                 action="registration.enrolled", reason=note)
+    # a course with steps: every step UNBOOKED, once (duplicate webhooks seed nothing more)
+    seed_steps(session, registration)
     if reviewer is not None:
         email_learner(session, registration, "registration-approved")
     if registration.status == RegistrationStatus.ENROLLED.value:

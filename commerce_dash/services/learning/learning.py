@@ -4,7 +4,7 @@ the completion rule of each course (dept-admins)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
@@ -25,8 +25,9 @@ from commerce_dash.models.accounts import User
 from commerce_dash.models.catalog import Course, CourseModule, Program, ProgramCourse
 from commerce_dash.models.certificates import Certificate, CompletionRule, ModuleProgress
 from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.models.sessions import CourseStep
 from commerce_dash.services.catalog import like_pattern
-from commerce_dash.services.learning.completion_rules import criteria_for
+from commerce_dash.services.learning.completion_rules import course_step_ids, criteria_for
 from commerce_dash.services.learning.progress import (
     ProgressOutcome,
     ProgressReport,
@@ -276,6 +277,8 @@ class RuleForm:
     criteria: CompletionCriteria
     modules: list[tuple[int, str]]  # (id, "1. Title")
     description: str
+    # (id, "Step 1: Title"): "all steps attended" is offered only when there are some
+    steps: list[tuple[int, str]] = field(default_factory=list)
 
 
 def completion_rule(*, session: Session, actor: Actor | None, course_id: int) -> RuleForm:
@@ -285,9 +288,12 @@ def completion_rule(*, session: Session, actor: Actor | None, course_id: int) ->
     require_managed(session, actor, "courses", course.department_id)
     modules = session.exec(select(CourseModule).where(CourseModule.course_id == course_id)
                            .order_by(col(CourseModule.position))).all()
+    steps = session.exec(select(CourseStep).where(CourseStep.course_id == course_id)
+                         .order_by(col(CourseStep.position))).all()
     criteria = criteria_for(session, course_id)
     return RuleForm(criteria, [(m.id or 0, f"{m.position}. {m.title}") for m in modules],
-                    describe_criteria(criteria, {m.id or 0: m.title for m in modules}))
+                    describe_criteria(criteria, {m.id or 0: m.title for m in modules}),
+                    [(s.id or 0, f"{s.label}: {s.title}") for s in steps])
 
 
 def set_completion_rule(*, session: Session, actor: Actor | None, course_id: int,
@@ -299,7 +305,7 @@ def set_completion_rule(*, session: Session, actor: Actor | None, course_id: int
     actor = require_managed(session, actor, "courses", course.department_id)
     module_ids = [m for m in session.exec(select(CourseModule.id).where(
         CourseModule.course_id == course_id)).all() if m is not None]
-    validate_criteria(criteria, module_ids)
+    validate_criteria(criteria, module_ids, course_step_ids(session, course_id))
     rule = session.get(CompletionRule, course_id)
     before = None if rule is None else _rule_json(rule)
     rule = rule or CompletionRule(course_id=course_id)

@@ -17,6 +17,7 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.completion import (
     CompletionResult,
+    Requirement,
     evaluate_completion,
 )
 from commerce_dash.domain.completion import ModuleProgress as Progress
@@ -32,7 +33,12 @@ from commerce_dash.models.certificates import (
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.services.learning.certificate_facts import new_certificate_number
 from commerce_dash.services.learning.certificates import issue_certificate
-from commerce_dash.services.learning.completion_rules import criteria_for, expiry
+from commerce_dash.services.learning.completion_rules import (
+    attended_step_ids,
+    course_step_ids,
+    criteria_for,
+    expiry,
+)
 from commerce_dash.services.platform import record_audit
 
 
@@ -62,14 +68,30 @@ def _module_ids(session: Session, course_id: int) -> list[int]:
 
 
 def completion_of(session: Session, enrollment: Enrollment) -> CompletionResult:
+    """The enrollment's completion under its course's rule (modules, or steps attended)."""
     assert enrollment.id is not None
     rows = session.exec(
         select(ModuleProgress).where(ModuleProgress.enrollment_id == enrollment.id)
     ).all()
     progress = {r.module_id: Progress(r.module_id, r.completed, r.score, r.minutes)
                 for r in rows}
-    return evaluate_completion(criteria_for(session, enrollment.course_id),
-                               _module_ids(session, enrollment.course_id), progress)
+    criteria = criteria_for(session, enrollment.course_id)
+    step_ids: list[int] = []
+    attended: set[int] = set()
+    if criteria.requirement is Requirement.ALL_STEPS:
+        step_ids = course_step_ids(session, enrollment.course_id)
+        attended = attended_step_ids(session, enrollment)
+    return evaluate_completion(criteria, _module_ids(session, enrollment.course_id), progress,
+                               step_ids=step_ids, attended_steps=attended)
+
+
+def check_completion(session: Session, enrollment: Enrollment) -> str:
+    """Issue the certificate of an active enrollment whose course is now complete (caller
+    commits): its number, or "" while the course is not complete."""
+    if enrollment.status != EnrollmentStatus.ACTIVE.value:
+        return ""
+    result = completion_of(session, enrollment)
+    return issue_course_certificate(session, enrollment, result) if result.complete else ""
 
 
 def record_progress(*, session: Session, report: ProgressReport,

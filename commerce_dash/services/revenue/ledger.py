@@ -2,8 +2,9 @@
 paid, revenue-share rules, and the backfill of orders completed before the ledger existed.
 
 A course or program line writes one sale entry per course behind it; a subscription line (a
-paid subscription invoice) writes one entry without a course: the revenue of its department,
-split by the department's rule, with no creator or instructor.
+paid subscription invoice) and a credit-pack line (session credits sold alone) write one entry
+without a course: the revenue of the line's department, split by the department's rule, with
+no creator or instructor. A course sold with bonus credits (a "package") is a course line.
 
 Entries are written once (a unique ``dedupe_key``) and never changed; each is also sent to the
 payout platform through the outbox when one is configured (see ``services/payouts.py``).
@@ -46,6 +47,9 @@ from commerce_dash.services.revenue.share_rules import (
 from commerce_dash.settings import get_settings
 
 SUBSCRIPTION = "subscription"  # the item type of a paid subscription invoice's order line
+CREDIT_PACK = "credit_pack"  # the item type of a credit pack's order line
+# lines that sell no course: one sale entry of the line's department
+_DEPARTMENT_LINES = (SUBSCRIPTION, CREDIT_PACK)
 
 __all__ = [
     "backfill",
@@ -73,7 +77,7 @@ def _line_courses(session: Session, order: Order, line: OrderLine) -> list[tuple
         course = session.get(Course, line.item_id)
         return [(course, 1)] if course is not None else []
     if line.item_type != "program":
-        return []  # a subscription line sells no course
+        return []  # a subscription or credit-pack line sells no course
     owned = set(line.owned_course_ids or ())
     course_ids = [c for c in session.exec(select(ProgramCourse.course_id).where(
         ProgramCourse.program_id == line.item_id).order_by(col(ProgramCourse.position))).all()
@@ -111,15 +115,17 @@ def course_list_shares(session: Session, order: Order, line: OrderLine) -> dict[
 def _line_parts(session: Session, order: Order, line: OrderLine
                 ) -> list[tuple[Course | None, int, int]]:
     """(course, gross, tax) of what a line sold: :func:`course_shares` for a course or program
-    line; one part without a course for a subscription line (its department's revenue)."""
-    if line.item_type == SUBSCRIPTION:
+    line; one part without a course for a subscription or credit-pack line (its department's
+    revenue)."""
+    if line.item_type in _DEPARTMENT_LINES:
         return [(None, line.list_amount - line.discount_amount, line.tax_amount)]
     return [(c, g, t) for c, g, t in course_shares(session, order, line)]
 
 
-def _part_key(course: Course | None) -> str:
-    """The part of a line a sale entry is of, in its dedupe key."""
-    return SUBSCRIPTION if course is None else str(course.id)
+def _part_key(line: OrderLine, course: Course | None) -> str:
+    """The part of a line a sale entry is of, in its dedupe key (a line without a course: its
+    item type, ``subscription`` or ``credit_pack``)."""
+    return line.item_type if course is None else str(course.id)
 
 
 def sale_of(session: Session, order_line_id: int, course_id: int) -> LedgerEntry | None:
@@ -169,7 +175,7 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
                   else department_shares(session, line.department_id, parents))
         amounts = sale_amounts(gross, tax, line_fee, shares)
         entry = _entry(order, line, course, amounts, shares, at, transaction,
-                       dedupe=f"sale:{line.id}:{_part_key(course)}", entry_type="sale",
+                       dedupe=f"sale:{line.id}:{_part_key(line, course)}", entry_type="sale",
                        currency=currency)
         session.add(entry)
         session.flush()
