@@ -30,6 +30,10 @@ from commerce_dash.pages.admin.refunds import RefundsState, refunds_page
 from commerce_dash.pages.admin.registrations import RegistrationsState, registrations_page
 from commerce_dash.pages.admin.revenue import RevenueState, revenue_page
 from commerce_dash.pages.admin.revenue_shares import RevenueSharesState
+from commerce_dash.pages.admin.session_detail import session_detail_admin_page
+from commerce_dash.pages.admin.session_detail_state import SessionDetailState
+from commerce_dash.pages.admin.sessions import sessions_admin_page
+from commerce_dash.pages.admin.sessions_state import SessionsState
 from commerce_dash.pages.admin.subscription_detail import subscription_detail_admin_page
 from commerce_dash.pages.admin.subscription_detail_state import SubscriptionDetailState
 from commerce_dash.pages.admin.subscriptions import subscriptions_admin_page
@@ -64,11 +68,15 @@ from commerce_dash.pages.store.orders import OrdersState, orders_page
 from commerce_dash.pages.store.program import ProgramState, program_page
 from commerce_dash.pages.store.registrations_card import MyRegistrationsState
 from commerce_dash.pages.store.sandbox_3ds import ChallengeState, challenge_page
+from commerce_dash.pages.store.schedule import my_schedule_page
+from commerce_dash.pages.store.schedule_state import MyScheduleState
 from commerce_dash.pages.store.security import SecurityState, security_page
 from commerce_dash.pages.store.subscribe import subscribe_page
 from commerce_dash.pages.store.subscribe_state import SubscribeState
 from commerce_dash.pages.store.subscriptions import my_subscriptions_page
 from commerce_dash.pages.store.subscriptions_state import MySubscriptionsState
+from commerce_dash.pages.store.teaching import teaching_page
+from commerce_dash.pages.store.teaching_state import TeachingState
 from commerce_dash.startup import refuse_unsafe_production
 from commerce_dash.state.auth import AuthState
 
@@ -116,6 +124,8 @@ PAGES = [
     (my_certificates_page, routes.MY_CERTIFICATES, "My certificates", MyCertificatesState.load),
     (my_subscriptions_page, routes.MY_SUBSCRIPTIONS, "My subscriptions",
      MySubscriptionsState.load),
+    (my_schedule_page, routes.SCHEDULE, "My schedule", MyScheduleState.load),
+    (teaching_page, routes.TEACHING, "Teaching", TeachingState.load),
     (subscribe_page, f"{routes.SUBSCRIBE}/[code]", "Subscribe", SubscribeState.load),
     (learn_page, f"{routes.LEARN}/[code]", "My course", LearnState.load),
     (verify_page, routes.VERIFY, "Verify a certificate", [LOAD, VerifyState.load]),
@@ -149,6 +159,13 @@ PAGES = [
         routes.ADMIN_CERT_TEMPLATES,
         "Certificate templates",
         CertificateTemplatesState.load,
+    ),
+    (sessions_admin_page, routes.ADMIN_SESSIONS, "Sessions", SessionsState.load),
+    (
+        session_detail_admin_page,
+        f"{routes.ADMIN_SESSIONS}/[live_session_id]",
+        "Session",
+        SessionDetailState.load,
     ),
     (programs_page, routes.ADMIN_PROGRAMS, "Programs", ProgramsState.load),
     (pricing_page, routes.ADMIN_PRICING, "Pricing", PricingState.load),

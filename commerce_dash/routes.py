@@ -18,6 +18,8 @@ ORDERS = "/account/orders"  # + /[number]: order detail and receipt
 LEARN = "/account/learn"  # + /[code]: a course's modules and the learner's progress
 MY_CERTIFICATES = "/account/certificates"
 MY_SUBSCRIPTIONS = "/account/subscriptions"  # plan, status, invoices, card, pause, cancel
+SCHEDULE = "/account/schedule"  # ?offer=<entry id>: bookings, waitlist, credits
+TEACHING = "/teaching"  # an instructor's sessions, rosters and attendance
 SUBSCRIBE = "/subscribe"  # + /[department code]: choose a plan, a code, a card
 VERIFY = "/verify"  # + /[number]: public certificate verification
 SANDBOX_3DS = "/sandbox/3ds"  # + /[intent]: the sandbox's 3-D Secure challenge
@@ -30,6 +32,7 @@ STORE_DEPARTMENT = "/store/department"  # + /[code]
 ADMIN = "/admin"
 ADMIN_COURSES = "/admin/courses"
 ADMIN_PROGRAMS = "/admin/programs"
+ADMIN_SESSIONS = "/admin/sessions"  # live classes and private slots; + /[live_session_id]: roster
 ADMIN_PRICING = "/admin/pricing"
 ADMIN_DISCOUNTS = "/admin/discounts"
 ADMIN_REGISTRATIONS = "/admin/registrations"  # the approval queue
@@ -60,6 +63,11 @@ def admin_order_href(number: str) -> str:
 def admin_subscription_href(number: str) -> str:
     """The admin page of a subscription."""
     return f"{ADMIN_SUBSCRIPTIONS}/{quote(number, safe='')}"
+
+
+def admin_session_href(session_id: int) -> str:
+    """The admin page of a live session (its facts, roster and waitlist)."""
+    return f"{ADMIN_SESSIONS}/{int(session_id)}"
 
 
 def verify_href(number: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
 
 from commerce_dash.api.deps import (
@@ -33,7 +33,13 @@ from commerce_dash.api.schemas import (
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import MAX_PAGE_SIZE, PageRequest
-from commerce_dash.domain.pricing import ItemType, PriceStatus
+from commerce_dash.domain.pricing import (
+    CREDIT_MINUTES,
+    MAX_CREDIT_EXPIRY_DAYS,
+    MAX_CREDITS,
+    ItemType,
+    PriceStatus,
+)
 from commerce_dash.models.pricing import Price
 from commerce_dash.services import catalog as catalog_area
 
@@ -57,6 +63,24 @@ class PriceBody(BaseModel):
         default=False, description="A department's plan: its subdepartments' courses too")
     effective_from: DateTimeIn | None = None
     effective_until: DateTimeIn | None = None
+    # the session credits each purchase grants (a course's or a credit pack's price, issue 17)
+    private_credits: int = Field(default=0, strict=True, ge=0, le=MAX_CREDITS,
+                                 description="Private session credits")
+    private_minutes: int = Field(default=60, strict=True, ge=30, le=60,
+                                 json_schema_extra={"enum": list(CREDIT_MINUTES)},
+                                 description="Length of a private session: 30 or 60 minutes")
+    group_credits: int = Field(default=0, strict=True, ge=0, le=MAX_CREDITS,
+                               description="Group class credits")
+    credit_expiry_days: int = Field(default=0, strict=True, ge=0, le=MAX_CREDIT_EXPIRY_DAYS,
+                                    description="Days the credits stay valid; 0 = never")
+
+
+    @field_validator("private_minutes")
+    @classmethod
+    def _slot_length(cls, minutes: int) -> int:
+        if minutes not in CREDIT_MINUTES:
+            raise ValueError("Private sessions last 30 or 60 minutes.")
+        return minutes
 
 
 class DeactivateBody(BaseModel):

@@ -60,6 +60,11 @@ def account_menu() -> rx.Component:
                 rx.menu.item("My certificates", on_click=rx.redirect(routes.MY_CERTIFICATES)),
                 rx.menu.item("My subscriptions",
                              on_click=rx.redirect(routes.MY_SUBSCRIPTIONS)),
+                rx.menu.item("My schedule", on_click=rx.redirect(routes.SCHEDULE)),
+                rx.cond(
+                    AuthState.teaches,
+                    rx.menu.item("Teaching", on_click=rx.redirect(routes.TEACHING)),
+                ),
                 rx.cond(
                     AuthState.is_admin_user,
                     rx.menu.item("Admin dashboard", on_click=rx.redirect(routes.ADMIN)),

@@ -482,6 +482,9 @@ class EnrollmentCode(ErrorCode):
     """Enrollment codes."""
 
     # live sessions: scheduling, their admin's views, attendance (issue 17)
+    UNKNOWN_LEARNER = (
+        "unknown_learner", ErrorKind.NOT_FOUND, "No learner with the email the LMS named.",
+    )
     BOOKING_CANCELLED = (
         "booking_cancelled", ErrorKind.CONFLICT,
         "This booking was cancelled: there is no attendance to mark.",

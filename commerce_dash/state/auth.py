@@ -14,6 +14,7 @@ from commerce_dash.domain.access import ROLE_LABELS, RoleName, is_admin, visible
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.return_to import local_path
 from commerce_dash.services import commerce as commerce_area
+from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.services import platform as platform_area
 from commerce_dash.services.commerce import CartOwner
 from commerce_dash.services.platform import SESSION_COOKIE
@@ -82,6 +83,9 @@ class AuthState(rx.State):
     role_labels: list[str] = []
     is_admin_user: bool = False
     nav_sections: list[dict[str, str]] = []
+    # the user teaches live sessions (the "Teaching" link); asked once per signed-in user
+    teaches: bool = False
+    _teaches_user: int = 0
 
     # notes to show on the next page (see NOTICE_COOKIE): a JSON list of strings
     notice_cookie: str = rx.Cookie(
@@ -139,11 +143,22 @@ class AuthState(rx.State):
                 session=session, owner=self.cart_owner(actor)
             )
 
+    def _check_teaching(self, actor: Actor | None) -> None:
+        """Whether ``actor`` teaches: one index probe when the signed-in user changes, not on
+        every page (the Teaching page refreshes it)."""
+        if actor is None:
+            self.teaches, self._teaches_user = False, 0
+        elif actor.user_id != self._teaches_user:
+            with session_scope() as session:
+                self.teaches = enrollment_area.teaches_sessions(session, user_id=actor.user_id)
+            self._teaches_user = actor.user_id
+
     @rx.event
     def load_session(self) -> None:
         """Refresh who is signed in and the cart badge (every page calls this on load)."""
         actor = self.current_actor()
         self._show_actor(actor)
+        self._check_teaching(actor)
         self.refresh_cart_count(actor)
 
     def leave_notices(self, *notices: str) -> None:

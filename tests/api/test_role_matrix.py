@@ -1,5 +1,7 @@
 """Every admin API route against every role: allowed or refused, nothing in between."""
 
+from datetime import date, time, timedelta
+
 import pytest
 
 from commerce_dash.api import create_api
@@ -11,7 +13,7 @@ from commerce_dash.models.certificates import Certificate, CertificateTemplate
 from commerce_dash.models.commerce import PaymentReview, RefundRequest
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.payments.sandbox_cards import SUCCESS_CARD
-from commerce_dash.services import commerce
+from commerce_dash.services import commerce, enrollment, learning
 from commerce_dash.services.catalog import pricing
 from tests.api.conftest import bearer
 from tests.builders import recorded_order
@@ -21,6 +23,22 @@ from tests.conftest import PASSWORD, create_department, create_user
 ADMIN_ROUTES = {
     ("GET", "/api/v2/admin/revenue/subscriptions"): "revenue",
     ("GET", "/api/v2/admin/overview"): "overview",
+    ("GET", "/api/v2/admin/courses/{course_id}/steps"): "courses",
+    ("POST", "/api/v2/admin/courses/{course_id}/steps"): "courses",
+    ("GET", "/api/v2/admin/steps/{step_id}"): "courses",
+    ("PUT", "/api/v2/admin/steps/{step_id}"): "courses",
+    ("DELETE", "/api/v2/admin/steps/{step_id}"): "courses",
+    ("POST", "/api/v2/admin/steps/{step_id}/options"): "courses",
+    ("DELETE", "/api/v2/admin/steps/options/{option_id}"): "courses",
+    ("GET", "/api/v2/admin/sessions"): "sessions",
+    ("GET", "/api/v2/admin/sessions/calendar"): "sessions",
+    ("POST", "/api/v2/admin/sessions"): "sessions",
+    ("POST", "/api/v2/admin/sessions/private-slots"): "sessions",
+    ("GET", "/api/v2/admin/sessions/{session_id}"): "sessions",
+    ("PUT", "/api/v2/admin/sessions/{session_id}"): "sessions",
+    ("POST", "/api/v2/admin/sessions/{session_id}/reschedule"): "sessions",
+    ("PUT", "/api/v2/admin/sessions/{session_id}/waitlist"): "sessions",
+    ("POST", "/api/v2/admin/sessions/{session_id}/cancel"): "sessions",
     ("GET", "/api/v2/admin/users"): "users",
     ("POST", "/api/v2/admin/users"): "users",
     ("PUT", "/api/v2/admin/users/{user_id}/roles"): "users",
@@ -120,9 +138,31 @@ BODIES = {
         "scope": "default", "platform_bps": 3000, "creator_bps": 4000, "instructor_bps": 3000,
     },
     ("POST", "/api/v2/admin/subscriptions/{subscription_id}/extend-trial"): {"days": 7},
+    ("POST", "/api/v2/admin/courses/{course_id}/steps"): {"label": "Step 9", "title": "Matrix"},
+    ("PUT", "/api/v2/admin/steps/{step_id}"): {"label": "Step 1", "title": "Matrix edited"},
+    ("POST", "/api/v2/admin/steps/{step_id}/options"): {"session_id": "{session_id}"},
+    ("POST", "/api/v2/admin/sessions"): {
+        "department_id": "{department_id}", "title": "Matrix class", "day": "{next_year_day}",
+        "start": "10:00", "end": "11:00", "time_zone": "UTC", "capacity": 5,
+    },
+    ("POST", "/api/v2/admin/sessions/private-slots"): {
+        "department_id": "{department_id}", "instructor_id": "{user_id}",
+        "day": "{next_year_day}", "start": "14:00", "end": "15:00", "time_zone": "UTC",
+        "minutes": 30,
+    },
+    ("PUT", "/api/v2/admin/sessions/{session_id}"): {"title": "Matrix edited", "capacity": 6},
+    ("POST", "/api/v2/admin/sessions/{session_id}/reschedule"): {
+        "day": "{next_year_day}", "start": "16:00", "end": "17:00", "time_zone": "UTC",
+    },
+    ("PUT", "/api/v2/admin/sessions/{session_id}/waitlist"): {"entry_ids": []},
+    ("POST", "/api/v2/admin/sessions/{session_id}/cancel"): {"reason": "role matrix check"},
 }
 # Routes that decide something take their own row, so each allowed call finds it undecided.
 PER_ROUTE = {
+    ("DELETE", "/api/v2/admin/steps/{step_id}"): {"{step_id}": "{second_step_id}"},
+    ("POST", "/api/v2/admin/sessions/{session_id}/cancel"): {
+        "{session_id}": "{second_session_id}"
+    },
     ("POST", "/api/v2/admin/registrations/{registration_id}/reject"): {
         "{registration_id}": "{second_registration_id}"
     },
@@ -140,12 +180,31 @@ PER_ROUTE = {
     },
 }
 QUERIES = {
+    ("GET", "/api/v2/admin/sessions/calendar"): {"week_start": "{next_year_day}"},
     ("GET", "/api/v2/admin/pricing/history"): {
         "item_type": "subscription",
         "item_id": "{department_id}",
     },
 }
 ROLES = [None, *RoleName]
+
+
+def _live_sessions(session, owner, course_id, dept):
+    """Two steps (one to delete), two group classes (one to cancel), an attached option."""
+    day = date.today() + timedelta(days=365)
+    made = enrollment.schedule_sessions(session, actor=owner, data=enrollment.SessionIn(
+        department_id=dept, title="Matrix class", day=day, start=time(9), end=time(10),
+        time_zone="UTC", capacity=5, repeat_weeks=3))
+    steps = [learning.create_step(session, actor=owner, course_id=course_id,
+                                  data=learning.StepIn(f"Step {i}", f"Matrix {i}"))
+             for i in (1, 2)]
+    option = learning.attach_option(session, actor=owner, step_id=steps[0].id,
+                                    session_id=made[2].id)
+    session.commit()
+    return {"{course_id}": course_id, "{step_id}": steps[0].id,
+            "{second_step_id}": steps[1].id, "{session_id}": made[0].id,
+            "{second_session_id}": made[1].id, "{option_id}": option.id,
+            "{next_year_day}": (day + timedelta(days=1)).isoformat()}
 
 
 def _filled(values, placeholders):
@@ -233,7 +292,8 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
                     "{failed_request_id}": refund_requests[2].id,
                     "{scope_key}": "default",
                     "{subscription_id}": subscribed.id,
-                    "{trialing_subscription_id}": trialing.id}
+                    "{trialing_subscription_id}": trialing.id,
+                    **_live_sessions(session, owner, course.id, dept)}
     headers = {}
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)

@@ -275,7 +275,7 @@ def test_a_waitlist_offer_names_the_deadline_in_the_learners_time_with_a_link(
     assert email.subject.startswith(
         "A seat is held for you until Thu 10 Dec 2026, 12:00 (America/New_York)")
     assert "Sun 13 Dec 2026, 22:30-23:30 (America/New_York)" in email.text
-    assert f"Accept it here: {get_settings().public_url.rstrip('/')}/account?offer={entry.id}" in email.text
+    assert f"Accept it here: {get_settings().public_url.rstrip('/')}/account/schedule?offer={entry.id}" in email.text
     assert email.attachments == ()
 
 

@@ -1,7 +1,7 @@
 """Courses (dept-admins, their departments): search, filter, publish and edit.
 
-A container page: it composes the approval rules card (``approval_rules.py``) and the
-completion rule dialog (``completion_rules.py``).
+A container page: it composes the approval rules card (``approval_rules.py``), the
+completion rule dialog (``completion_rules.py``) and the steps dialog (``course_steps.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.pages.admin.approval_rules import approval_rules_card
 from commerce_dash.pages.admin.completion_rules import CompletionRuleState, completion_rule_dialog
+from commerce_dash.pages.admin.course_steps import course_steps_dialog
+from commerce_dash.pages.admin.course_steps_state import CourseStepsState
 from commerce_dash.pages.admin.courses_state import (
     CoursesState,
 )
@@ -92,6 +94,12 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
             row_actions(
                 row_button("Edit", CoursesState.open_edit(row["id"])),
                 row_button(
+                    "Steps",
+                    CourseStepsState.open_for(row["id"], row["code"]),  # type: ignore[operator]
+                    color="gray",
+                    class_name="course-steps",
+                ),
+                row_button(
                     "Completion",
                     CompletionRuleState.open_for(row["id"], row["code"]),  # type: ignore[operator]
                     color="gray",
@@ -141,4 +149,5 @@ def courses_page() -> rx.Component:
         approval_rules_card(),
         _edit_dialog(),
         completion_rule_dialog(),
+        course_steps_dialog(),
     )

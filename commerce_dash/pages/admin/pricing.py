@@ -1,4 +1,6 @@
-"""Pricing (billing admins: all; dept-admins: their departments): prices, schedules, history."""
+"""Pricing (billing admins: all; dept-admins: their departments): prices, schedules, history;
+the session credits a course's or a credit pack's price gives, and the credit packs card
+(``credit_packs.py``)."""
 
 from __future__ import annotations
 
@@ -19,18 +21,57 @@ from commerce_dash.components.admin_forms import (
 from commerce_dash.components.badges import status_badge
 from commerce_dash.components.cells import text_cells
 from commerce_dash.components.dialogs import confirm_dialog, dialog
-from commerce_dash.components.forms import error_text, field, select
+from commerce_dash.components.forms import error_text, field, labelled, select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import paged_table
 from commerce_dash.domain.pricing import ItemType, PriceStatus, PriceType
+from commerce_dash.pages.admin.credit_packs import credit_packs_card
 from commerce_dash.pages.admin.pricing_state import (
     ITEM_TYPE_LABELS,
     PricingState,
 )
 
 
+def _credit_fields() -> rx.Component:
+    """What a course's or a credit pack's price gives with it: session credits."""
+    return only_if(
+        PricingState.gives_credits,
+        rx.vstack(
+            rx.text("Session credits", size="2", weight="medium"),
+            note("Each purchase at this price grants them. A credit pack gives at least one."),
+            rx.grid(
+                field("Private session credits", "private_credits",
+                      PricingState.private_credits_error, type="number", default_value="0"),
+                labelled(
+                    "Length",
+                    select(
+                        PricingState.new_private_minutes,
+                        PricingState.set_new_private_minutes,
+                        [("30", "30 min"), ("60", "60 min")],
+                        label="Length of a private session",
+                        width="100%",
+                        id="private_minutes",
+                    ),
+                    error_text(PricingState.private_minutes_error, "private_minutes-error"),
+                ),
+                field("Group class credits", "group_credits",
+                      PricingState.group_credits_error, type="number", default_value="0"),
+                field("Credits expire after (days, 0 = never)", "credit_expiry_days",
+                      PricingState.expiry_error, type="number", default_value="0"),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="3",
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+            id="price-credits",
+        ),
+    )
+
+
 def _new_price_dialog() -> rx.Component:
     plan = PricingState.new_item_type == ItemType.SUBSCRIPTION.value
+    pack = PricingState.new_item_type == ItemType.CREDIT_PACK.value
     return edit_dialog(
         "New price",
         "A new price closes the open-ended one in force at its start; old prices stay as history.",
@@ -50,7 +91,8 @@ def _new_price_dialog() -> rx.Component:
                 placeholder="Choose the item",
                 width="100%",
             ),
-            note("Nothing to price here yet: publish a course or program first.", size="2"),
+            note("Nothing to price here yet: publish a course, program or credit pack first.",
+                 size="2"),
         ),
         error_text(PricingState.item_error, "item-error"),
         rx.text("Price type", size="2", weight="medium"),
@@ -62,11 +104,20 @@ def _new_price_dialog() -> rx.Component:
                 [("subscription", "Subscription"), ("free", "Free")],
                 width="100%",
             ),
-            select(
-                PricingState.new_price_type,
-                PricingState.set_new_price_type,
-                [("one_time", "One-time"), ("free", "Free")],
-                width="100%",
+            rx.cond(
+                pack,
+                select(
+                    PricingState.new_price_type,
+                    PricingState.set_new_price_type,
+                    [("one_time", "One-time")],
+                    width="100%",
+                ),
+                select(
+                    PricingState.new_price_type,
+                    PricingState.set_new_price_type,
+                    [("one_time", "One-time"), ("free", "Free")],
+                    width="100%",
+                ),
             ),
         ),
         error_text(PricingState.price_type_error, "price-type-error"),
@@ -151,6 +202,7 @@ def _new_price_dialog() -> rx.Component:
                 width="100%",
             ),
         ),
+        _credit_fields(),
         field(
             "Starts (UTC)",
             "effective_from",
@@ -239,6 +291,8 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
             rx.vstack(
                 rx.text(row["item"], weight="medium"),
                 note(row["item_kind"], " · ", row["department"]),
+                only_if(row["credits_note"] != "",
+                        rx.text(row["credits_note"], size="1", class_name="credits-note")),
                 spacing="0",
             )
         ),
@@ -322,9 +376,11 @@ def pricing_page() -> rx.Component:
             (
                 "tags",
                 "No prices match",
-                "Change the filters, or add a price for a published course, program or plan.",
+                "Change the filters, or add a price for a published course, program, plan or "
+                "credit pack.",
             ),
         ),
+        credit_packs_card(),
         _new_price_dialog(),
         _history_dialog(),
         _deactivate_dialog(),

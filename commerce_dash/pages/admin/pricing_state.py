@@ -14,6 +14,7 @@ from commerce_dash.domain.identifiers import parse_whole
 from commerce_dash.domain.money import parse_major
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.pricing import ItemType, PriceType, known_currency
+from commerce_dash.pages.admin.credit_packs_state import CreditPacksState
 from commerce_dash.pages.admin.service_calls import attempt, options
 from commerce_dash.services import catalog as catalog_area
 from commerce_dash.services import platform as platform_area
@@ -30,6 +31,14 @@ ITEM_TYPE_LABELS = {
     ItemType.COURSE: "Course",
     ItemType.PROGRAM: "Program",
     ItemType.SUBSCRIPTION: "Subscription plan",
+    ItemType.CREDIT_PACK: "Credit pack",
+}
+# the items whose price may give session credits (issue 17)
+CREDIT_ITEMS = (ItemType.COURSE.value, ItemType.CREDIT_PACK.value)
+CREDIT_FIELDS = {
+    "private_credits": "Enter 0 to 100 credits.",
+    "group_credits": "Enter 0 to 100 credits.",
+    "credit_expiry_days": "Credits expire after 0 to 3,650 days.",
 }
 NEW_PRICE_ERRORS = {
     "item_type": "item_error",
@@ -41,6 +50,10 @@ NEW_PRICE_ERRORS = {
     "trial_days": "trial_error",
     "effective_from": "from_error",
     "effective_until": "until_error",
+    "private_credits": "private_credits_error",
+    "private_minutes": "private_minutes_error",
+    "group_credits": "group_credits_error",
+    "credit_expiry_days": "expiry_error",
 }
 
 
@@ -85,6 +98,28 @@ def whole_days(text: str) -> int:
     return days
 
 
+def credit_count(form: dict[str, str], name: str) -> int:
+    """A credit field of the new-price form as a whole number (empty: 0); its bounds are the
+    service's to check, the message names the field."""
+    text = str(form.get(name, "") or "").strip()
+    if not text:
+        return 0
+    number = parse_whole(text, high=1_000_000)  # ASCII digits only
+    if number is None:
+        raise DomainError("not_a_number", CREDIT_FIELDS[name], field=name)
+    return number
+
+
+def slot_minutes(value: str) -> int:
+    """The length chosen for the private sessions ("30" or "60"; anything else is the
+    service's field error)."""
+    number = parse_whole(str(value or "").strip(), high=1_000)
+    if number is None:
+        raise DomainError("invalid_slot_length", "Private sessions last 30 or 60 minutes.",
+                          field="private_minutes")
+    return number
+
+
 def _price_dict(row: PriceRow) -> dict[str, str]:
     kind = row.price_type.replace("_", "-")
     return {
@@ -102,6 +137,7 @@ def _price_dict(row: PriceRow) -> dict[str, str]:
         "status": row.status.value,
         "reason": row.deactivated_reason,
         "trial": f"{row.trial_days}-day trial" if row.trial_days else "",
+        "credits_note": row.credits_note,
     }
 
 
@@ -113,6 +149,7 @@ class PricingState(PagedTableMixin, AdminState):
     departments: list[dict[str, str]] = []
     course_choices: list[dict[str, str]] = []
     program_choices: list[dict[str, str]] = []
+    pack_choices: list[dict[str, str]] = []
     settlement_currency: str = "USD"
 
     # new price dialog
@@ -123,6 +160,7 @@ class PricingState(PagedTableMixin, AdminState):
     new_price_type: str = PriceType.ONE_TIME.value
     new_interval: str = "monthly"
     new_includes_subdepartments: bool = False  # a department plan: its subdepartments' courses too
+    new_private_minutes: str = "60"  # the length of the private sessions a price gives
     item_error: str = ""
     price_type_error: str = ""
     amount_error: str = ""
@@ -131,6 +169,10 @@ class PricingState(PagedTableMixin, AdminState):
     trial_error: str = ""
     from_error: str = ""
     until_error: str = ""
+    private_credits_error: str = ""
+    private_minutes_error: str = ""
+    group_credits_error: str = ""
+    expiry_error: str = ""
     new_error: str = ""
 
     # history dialog
@@ -151,7 +193,14 @@ class PricingState(PagedTableMixin, AdminState):
             return self.program_choices
         if self.new_item_type == ItemType.SUBSCRIPTION:
             return self.departments
+        if self.new_item_type == ItemType.CREDIT_PACK:
+            return self.pack_choices
         return self.course_choices
+
+    @rx.var
+    def gives_credits(self) -> bool:
+        """The new price may give session credits (a course's or a credit pack's)."""
+        return self.new_item_type in CREDIT_ITEMS
 
     def _fetch(self) -> None:
         actor = self.current_actor()
@@ -207,6 +256,11 @@ class PricingState(PagedTableMixin, AdminState):
                         session=session, actor=actor, section="pricing", published_only=True
                     )
                 )
+                self.pack_choices = options(
+                    catalog_area.credit_pack_options(
+                        session=session, actor=actor, section="pricing", published_only=True
+                    )
+                )
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._clear_new_errors()
@@ -214,6 +268,7 @@ class PricingState(PagedTableMixin, AdminState):
         self.new_item_type, self.new_item = ItemType.COURSE.value, ""
         self.new_price_type, self.new_interval = PriceType.ONE_TIME.value, "monthly"
         self.new_includes_subdepartments = False
+        self.new_private_minutes = "60"
         self.new_open = True
         return None
 
@@ -223,10 +278,17 @@ class PricingState(PagedTableMixin, AdminState):
     def set_new_item_type(self, value: str) -> None:
         self.new_item_type, self.new_item = value, ""
         plan = value == ItemType.SUBSCRIPTION
+        # a plan is a subscription; anything else (a credit pack always) starts one-time
         self.new_price_type = (PriceType.SUBSCRIPTION if plan else PriceType.ONE_TIME).value
 
+    @rx.event
+    def set_new_price_type(self, value: str) -> None:
+        # a credit pack has a one-time price only
+        pack = self.new_item_type == ItemType.CREDIT_PACK
+        self.new_price_type = PriceType.ONE_TIME.value if pack else value
+
     set_new_item = value_setter("new_item")
-    set_new_price_type = value_setter("new_price_type")
+    set_new_private_minutes = value_setter("new_private_minutes")
     set_new_interval = value_setter("new_interval")
     set_new_includes_subdepartments = value_setter("new_includes_subdepartments", bool)
 
@@ -249,6 +311,7 @@ class PricingState(PagedTableMixin, AdminState):
                 if self.new_price_type == PriceType.FREE
                 else amount_from_input(form.get("amount", ""), currency)
             )
+            credits = self._credits(form)
             start = utc_from_input(form.get("effective_from", ""), "effective_from")
             end = utc_from_input(form.get("effective_until", ""), "effective_until")
             with session_scope() as session:
@@ -265,17 +328,31 @@ class PricingState(PagedTableMixin, AdminState):
                     effective_from=start,
                     effective_until=end,
                     includes_subdepartments=plan and bool(self.new_includes_subdepartments),
+                    **credits,
                 )
         except DomainError as exc:
             setattr(self, NEW_PRICE_ERRORS.get(exc.field or "", "new_error"), exc.message)
             return None
         self.new_open = False
         self._fetch()
+        # a credit pack's card shows its price in force
+        packs = [CreditPacksState.load] if price.item_type == ItemType.CREDIT_PACK else []
         if price.effective_from > utcnow():
-            return rx.toast.success(
-                f"Price scheduled from {when(price.effective_from)}."
-            )
-        return rx.toast.success("Price created and in force now.")
+            return [rx.toast.success(f"Price scheduled from {when(price.effective_from)}."),
+                    *packs]
+        return [rx.toast.success("Price created and in force now."), *packs]
+
+    def _credits(self, form: dict[str, str]) -> dict[str, int]:
+        """The session credits the new price gives (none for a program or a plan)."""
+        if self.new_item_type not in CREDIT_ITEMS:
+            return {}
+        private = credit_count(form, "private_credits")
+        return {
+            "private_credits": private,
+            "private_minutes": slot_minutes(self.new_private_minutes) if private else 60,
+            "group_credits": credit_count(form, "group_credits"),
+            "credit_expiry_days": credit_count(form, "credit_expiry_days"),
+        }
 
     # -- history ------------------------------------------------------------
     @rx.event

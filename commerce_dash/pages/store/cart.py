@@ -55,8 +55,12 @@ class CartState(AuthState):
         self.loaded = True
         self.lines = [
             {
-                "id": str(line.id), "title": line.title, "kind": line.item_type.title(),
-                "href": item_href(line.item_type, line.code), "department": line.department,
+                "id": str(line.id), "title": line.title,
+                "kind": line.item_type.replace("_", " ").capitalize(),
+                # a credit pack has no page of its own: its title is not a link
+                "href": "" if line.item_type == "credit_pack"
+                else item_href(line.item_type, line.code),
+                "department": line.department, "credits_note": line.credits_note,
                 "price": line.amount_label, "note": line.note,
                 "discount": f"− {line.discount_label}" if line.discount else "",
                 "unavailable": "yes" if line.amount is None else "",
@@ -175,11 +179,16 @@ def _line(line: rx.Var[dict[str, str]]) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.badge(line["kind"], variant="soft", size="1"),
-                rx.link(line["title"], href=line["href"], weight="medium"),
+                rx.cond(line["href"] != "",
+                        rx.link(line["title"], href=line["href"], weight="medium"),
+                        rx.text(line["title"], weight="medium")),
                 align="center",
                 spacing="2",
                 wrap="wrap",
             ),
+            rx.cond(line["credits_note"] != "",
+                    rx.text(line["credits_note"], size="1", color_scheme="green",
+                            class_name="line-credits")),
             rx.text(line["department"], size="1", color_scheme="gray"),
             rx.cond(
                 line["note"] != "",

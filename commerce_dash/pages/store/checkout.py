@@ -232,7 +232,14 @@ def _summary() -> rx.Component:
             CheckoutState.lines,
             lambda line: rx.hstack(
                 rx.badge(line["kind"], variant="soft", size="1"),
-                rx.text(line["title"], size="2"),
+                rx.vstack(
+                    rx.text(line["title"], size="2"),
+                    rx.cond(line["credits_note"],
+                            rx.text(line["credits_note"], size="1", color_scheme="green",
+                                    class_name="line-credits")),
+                    spacing="0",
+                    align="start",
+                ),
                 rx.spacer(),
                 rx.vstack(rx.text(line["amount"], size="2"),
                           rx.cond(line["discount"] != "",

@@ -16,6 +16,8 @@ from commerce_dash.components.store_item import (
     labelled_fact,
 )
 from commerce_dash.components.store_panels import card_column
+from commerce_dash.pages.store.course_steps import steps_panel
+from commerce_dash.pages.store.course_steps_state import CourseStepsState
 from commerce_dash.pages.store.item_state import (
     ItemVars,
     enroll_included,
@@ -38,14 +40,16 @@ class CourseState(ItemVars, AuthState):
     programs: list[dict[str, str]] = []
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):  # type: ignore[no-untyped-def]
         code = route_code(self)
+        steps = await self.get_state(CourseStepsState)
         if shows_other_item(self.status, self.course_code, code):
             self.status = "loading"  # never show the previous course under this address
             yield
         course = load_item(self, "course", catalog_area.course_detail, code)
         if course is None:
             self.status, self.course_code = "missing", code
+            await steps.show_course(0)
             return
         self._course_id = course.id
         set_included(self, course.id, course.title, course.code)
@@ -63,6 +67,7 @@ class CourseState(ItemVars, AuthState):
         self.programs = [
             {"code": c, "title": t, "href": item_href("program", c)} for c, t in course.programs
         ]
+        yield await steps.show_course(course.id)  # the steps panel, when it has steps
 
     @rx.event
     def add_to_cart(self):  # type: ignore[no-untyped-def]
@@ -187,7 +192,7 @@ def _found() -> rx.Component:
             buy_box(CourseState, item_price(CourseState, "course-price"),
                     more=_program_links()),
         ),
-        _modules(),
+        rx.vstack(_modules(), steps_panel(), spacing="4", width="100%"),
     )
 
 

@@ -1,4 +1,5 @@
-"""A department in the storefront: its subscription plans and its courses for sale."""
+"""A department in the storefront: its subscription plans, its credit packs (session credits
+sold alone) and its courses for sale."""
 
 from __future__ import annotations
 
@@ -25,9 +26,10 @@ from commerce_dash.services import commerce as commerce_area
 from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
-from commerce_dash.state.cart import shown_currency
+from commerce_dash.state.cart import guest_owner, shown_currency
 from commerce_dash.state.links import department_href
-from commerce_dash.state.route_args import route_code
+from commerce_dash.state.offload import with_session
+from commerce_dash.state.route_args import route_code, route_int
 
 CARDS_SHOWN = 12  # the rest is one click away in the paged catalog
 INTERVALS = {
@@ -46,6 +48,8 @@ class DepartmentState(AuthState):
     parent_href: str = ""
     subdepartments: list[dict[str, str]] = []
     plans: list[dict[str, str]] = []
+    packs: list[dict[str, str]] = []  # the published credit packs: id, title, price, note...
+    adding_pack: str = ""  # the id of the pack being added to the cart
     cards: list[dict[str, str]] = []
     courses_count: str = "0"
     more_label: str = ""
@@ -79,6 +83,7 @@ class DepartmentState(AuthState):
             included = enrollment_area.included_course_ids(
                 session=session, user_id=actor.user_id if actor else None,
                 now=commerce_area.billing_now(session=session)) if actor else set()
+            packs = catalog_area.published_credit_packs(session=session, department_id=dept.id)
         # the plans in the shown prices' currency (as the catalog chose it), else all
         shown = {p.price.currency for p in dept.plans}
         self.plans = [
@@ -93,11 +98,89 @@ class DepartmentState(AuthState):
             }
             for p in options if not shown or p.currency in shown
         ]
+        self.packs = [
+            {"id": str(p.id), "code": p.code, "title": p.title, "description": p.description,
+             "price": p.price_label, "credits_note": p.credits_note}
+            for p in packs
+        ]
+        self.adding_pack = ""
         self.cards = [card_row(c, included) for c in dept.courses[:CARDS_SHOWN]]
         count = len(dept.courses)
         self.courses_count = str(count)
         self.more_label = f"See all {count} courses in the catalog" if count > CARDS_SHOWN else ""
         self.catalog_href = f"{routes.STORE}?{urlencode({'dept': dept.id, 'kind': 'course'})}"
+
+    @rx.event
+    async def add_pack(self, pack_id: str):  # type: ignore[no-untyped-def]
+        """Put a credit pack of this department in the cart (a guest gets a cart first)."""
+        wanted = route_int(pack_id)
+        pack = next((p for p in self.packs if route_int(p["id"]) == wanted), None)
+        if wanted is None or pack is None:
+            yield rx.toast.error("This credit pack is no longer for sale.")
+            return
+        actor = self.current_actor()
+        owner = guest_owner(self, actor)
+        self.adding_pack = pack["id"]
+        yield
+        try:
+            added = await with_session(lambda s: commerce_area.add_item(
+                session=s, owner=owner, item_type="credit_pack", item_id=wanted))
+        except DomainError as exc:
+            self.adding_pack = ""
+            yield rx.toast.error(exc.message)
+            return
+        self.adding_pack = ""
+        self.refresh_cart_count(actor)
+        yield rx.toast.success(added.message,
+                               description="Open the cart (top right) to check out.")
+
+
+def _pack(pack: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(pack["title"], size="3", weight="bold"),
+            rx.text(pack["price"], size="5", weight="bold", class_name="pack-price"),
+            rx.cond(pack["credits_note"] != "",
+                    rx.text(pack["credits_note"], size="2", color_scheme="green",
+                            class_name="pack-credits")),
+            rx.cond(pack["description"] != "",
+                    rx.text(pack["description"], size="2", color_scheme="gray",
+                            white_space="pre-line")),
+            rx.button(
+                rx.icon("shopping-cart", size=16), "Add to cart", width="100%",
+                loading=DepartmentState.adding_pack == pack["id"],
+                disabled=DepartmentState.adding_pack != "",
+                on_click=DepartmentState.add_pack(pack["id"]),
+                aria_label="Add to cart: " + pack["title"].to(str),
+                class_name="pack-add",
+            ),
+            spacing="2",
+            align="start",
+            width="100%",
+            height="100%",
+        ),
+        class_name="department-pack",
+    )
+
+
+def _packs() -> rx.Component:
+    return rx.cond(
+        DepartmentState.packs.length() > 0,
+        rx.vstack(
+            rx.heading("Session credit packs", size="5"),
+            rx.text("Credits book private sessions or extra group classes of this department.",
+                    size="2", color_scheme="gray"),
+            rx.grid(
+                rx.foreach(DepartmentState.packs, _pack),
+                columns=rx.breakpoints(initial="1", sm="3"),
+                spacing="3",
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+            id="department-packs",
+        ),
+    )
 
 
 def _plan(plan: rx.Var[dict[str, str]]) -> rx.Component:
@@ -222,6 +305,7 @@ def _found() -> rx.Component:
             ),
         ),
         _plans(),
+        _packs(),
         _courses(),
         spacing="4",
         width="100%",

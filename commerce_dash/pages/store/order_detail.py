@@ -44,6 +44,10 @@ def _line_row(line: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.text(line["title"], weight="medium"),
+                # what the line included: "Includes 2 private sessions (60 min), ..."
+                rx.cond(line["credits_note"],
+                        rx.text(line["credits_note"], size="1", color_scheme="green",
+                                class_name="line-credits")),
                 rx.text(line["kind"], size="1", color_scheme="gray"),
                 rx.cond(line["note"] != "",
                         rx.text(line["note"], size="1", color_scheme="gray")),

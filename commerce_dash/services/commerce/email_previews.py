@@ -120,12 +120,12 @@ def preview_context(session: Session, name: str) -> dict[str, Any]:
         "old_when": "Wed 9 Dec 2026, 09:00-10:30 (Europe/Berlin)",
         "location": "Room 2.14, Main Building",
         "meeting_url": "https://meet.example.com/preview",
-        "schedule_url": f"{base_url}{routes.ACCOUNT}",
+        "schedule_url": f"{base_url}{routes.SCHEDULE}",
         "cancel_policy": "You can cancel from your schedule if your plans change.",
         "uses_credit": True,
         "credit_returned": True,
         "offered_until": "Tue 8 Dec 2026, 18:00 (Europe/Berlin)",
-        "accept_url": f"{base_url}{routes.ACCOUNT}?offer=PREVIEW",
+        "accept_url": f"{base_url}{routes.SCHEDULE}?offer=PREVIEW",
     }
     return {key: context[key] for key in spec.required}
 

@@ -5,7 +5,7 @@ learner already has, the one answer the cart and checkout ask).
 
 from .approval_rules import approval_rules as list_approval_rules
 from .approval_rules import set_department_approval
-from .attendance import mark_attendance, record_lms_attendance
+from .attendance import lms_attendance_event, mark_attendance, record_lms_attendance
 from .bookable import BookableRow, bookable_with_credits
 from .booking_emails import booking_invite, email_booking, email_waitlist
 from .bookings import (
@@ -169,6 +169,7 @@ __all__ = [
     "promote_waitlist",
     "queue_course_options",
     "record_lms_attendance",
+    "lms_attendance_event",
     "reject",
     "release_session_bookings",
     "reorder_waitlist",

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
 
 from commerce_dash.db import for_update
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import ensure_utc, utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
 from commerce_dash.domain.sessions import StepStatus
+from commerce_dash.models.accounts import User
+from commerce_dash.models.certificates import ProgressEvent
 from commerce_dash.models.sessions import Booking, LiveSession
 from commerce_dash.services.enrollment.live_sessions import (
     get_live_session,
@@ -129,3 +132,30 @@ def record_lms_attendance(session: Session, *, user_id: int, step_id: int, atten
         set_step_status(session, progress, goal, actor=None,
                         reason="attendance reported by the LMS")
     return None
+
+
+def lms_attendance_event(session: Session, *, event_id: str, email: str, step_id: int,
+                         attended: bool, now: datetime | None = None
+                         ) -> tuple[bool, int | None]:
+    """The signed LMS attendance report, applied once per ``event_id`` (a second delivery of
+    the same event answers ``applied=False`` and changes nothing). The learner is named by
+    email. Returns (applied, the booking marked or None)."""
+    user = session.exec(select(User).where(
+        func.lower(User.email) == email.strip().lower())).first()
+    if user is None or user.id is None:
+        raise DomainError("unknown_learner", f"No learner with the email {email}.",
+                          field="email", kind=ErrorKind.NOT_FOUND)
+    seen = session.exec(select(ProgressEvent).where(
+        ProgressEvent.source == "lms-attendance", ProgressEvent.event_id == event_id)).first()
+    if seen is not None:
+        return False, None
+    try:
+        with session.begin_nested():
+            session.add(ProgressEvent(source="lms-attendance", event_id=event_id[:120],
+                                      payload={"user_id": user.id, "step_id": step_id,
+                                               "attended": attended}))
+    except IntegrityError:
+        return False, None
+    booking = record_lms_attendance(session, user_id=user.id, step_id=step_id,
+                                    attended=attended, now=now)
+    return True, booking.id if booking is not None else None

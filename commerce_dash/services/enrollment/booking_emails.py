@@ -30,7 +30,7 @@ from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.settings import get_settings
 
 # The learner's page of bookings ("My schedule"); offers are accepted there too.
-SCHEDULE_PATH = routes.ACCOUNT
+SCHEDULE_PATH = routes.SCHEDULE
 
 BOOKING_TEMPLATES = frozenset({
     "booking-confirmed", "booking-cancelled", "session-cancelled", "session-rescheduled",

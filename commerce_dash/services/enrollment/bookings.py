@@ -278,9 +278,13 @@ def check_step_option(session: Session, step: CourseStep, live: LiveSession) -> 
 
 def take_step(session: Session, *, actor: Actor | None, user_id: int, step_id: int,
               live: LiveSession, time_zone: str, now: datetime,
-              except_entry: int | None = None) -> Booking:
-    """Book ``live`` for the learner's step (checks, seat, booking, progress BOOKED, audit);
-    no credit, no email, no commit."""
+              except_entry: int | None = None, confirm: bool = False) -> Booking:
+    """Book ``live`` for the learner's step (checks, booking, progress BOOKED, audit, the
+    "booking-confirmed" email when ``confirm``, then the seat); no credit, no commit.
+
+    The seat is taken last: its conditional UPDATE locks the session's row until the commit,
+    so everything else is written first and a popular session's row is held only for the
+    UPDATE and the commit (a seat lost rolls the whole booking back)."""
     step, course = step_of(session, step_id)
     registration = owning_registration(session, user_id=user_id, course=course)
     check_step_option(session, step, live)
@@ -300,27 +304,31 @@ def take_step(session: Session, *, actor: Actor | None, user_id: int, step_id: i
                           kind=ErrorKind.CONFLICT)
     check_bookable(session, user_id=user_id, live=live, now=now, time_zone=time_zone,
                    except_entry=except_entry)
-    take_seat(session, live, now, except_entry=except_entry)
     booking = _new_booking(session, actor=actor, user_id=user_id, live=live,
                            time_zone=time_zone, now=now, step_id=step_id,
                            registration_id=registration.id, via=f"step {step.label}")
     set_step_status(session, progress, StepStatus.BOOKED, actor=actor, booking_id=booking.id)
+    if confirm:
+        email_booking(session, booking, "booking-confirmed")
+    take_seat(session, live, now, except_entry=except_entry)
     return booking
 
 
 def take_with_credit(session: Session, *, actor: Actor | None, user_id: int,
                      live: LiveSession, time_zone: str, now: datetime,
-                     except_entry: int | None = None) -> Booking:
+                     except_entry: int | None = None, confirm: bool = False) -> Booking:
     """Book ``live`` paid with one credit (oldest expiring first; a credit lost to a race is
-    passed over for the next); no email, no commit."""
+    passed over for the next); the seat last, as for a step; no commit."""
     check_bookable(session, user_id=user_id, live=live, now=now, time_zone=time_zone,
                    except_entry=except_entry)
     credit = consume_credit(session, user_id=user_id, live=live, now=now)
-    take_seat(session, live, now, except_entry=except_entry)
     booking = _new_booking(session, actor=actor, user_id=user_id, live=live,
                            time_zone=time_zone, now=now, credit_id=credit.id,
                            via=f"{credit.kind.value} credit {credit.id}")
     attach_credit(session, credit.id, booking)
+    if confirm:
+        email_booking(session, booking, "booking-confirmed")
+    take_seat(session, live, now, except_entry=except_entry)
     return booking
 
 
@@ -355,10 +363,8 @@ def book_step(session: Session, *, actor: Actor, step_id: int, session_id: int,
     def work() -> Booking:
         lock_learner(session, actor.user_id)
         live = fresh_session(session, session_id)
-        booking = take_step(session, actor=actor, user_id=actor.user_id, step_id=step_id,
-                            live=live, time_zone=time_zone, now=at)
-        email_booking(session, booking, "booking-confirmed")
-        return booking
+        return take_step(session, actor=actor, user_id=actor.user_id, step_id=step_id,
+                         live=live, time_zone=time_zone, now=at, confirm=True)
 
     return _committed(session, work)
 
@@ -374,10 +380,8 @@ def book_with_credit(session: Session, *, actor: Actor, session_id: int,
     def work() -> Booking:
         lock_learner(session, actor.user_id)
         live = fresh_session(session, session_id)
-        booking = take_with_credit(session, actor=actor, user_id=actor.user_id, live=live,
-                                   time_zone=time_zone, now=at)
-        email_booking(session, booking, "booking-confirmed")
-        return booking
+        return take_with_credit(session, actor=actor, user_id=actor.user_id, live=live,
+                                time_zone=time_zone, now=at, confirm=True)
 
     return _committed(session, work)
 
