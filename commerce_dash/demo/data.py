@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from commerce_dash.demo.live import load_live_course
 from commerce_dash.demo.tax import seed_tax_and_fx
 from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Actor, Grant
@@ -465,6 +466,8 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
     tax_and_fx = seed_tax_and_fx(session, actor=actor)
     sales = _load_sales(session, course_ids)
     subscriptions = _load_subscriptions(session, dept_ids)
+    live = load_live_course(session, actor, department_id=dept_ids["ENG"],
+                            instructor_id=user_ids["instructor@example.com"])
     return {
         "departments": len(dept_ids),
         "users": len(DEMO_USERS),
@@ -475,6 +478,7 @@ def load_demo_data(*, session: Session, password: str) -> dict[str, int]:
         **tax_and_fx,
         **sales,
         **subscriptions,
+        **live,
     }
 
 

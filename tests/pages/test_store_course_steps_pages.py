@@ -193,7 +193,7 @@ def test_a_full_class_offers_the_waitlist_and_joining_works(
     steps, _ = _course_page(page_as)
     small = _option(steps, 2, "Chords small group")
     assert (small.seats, small.action) == ("Full", "waitlist")
-    assert small.label.startswith("Join the waitlist of Step 2: Chords small group")
+    assert small.label.startswith("Join waitlist: Step 2: Chords small group, ")
 
     events = _run(CourseStepsState.join_waitlist, steps, small.step_id, small.session_id)
     assert toast_messages(events, "error") == []

@@ -53,16 +53,24 @@ def test_demo_data_fills_an_empty_database_through_the_services(session):
     counts = demo_data.load_demo_data(session=session, password="demo-password-1")
     assert counts == {"departments": 4, "users": 6, "courses": 30, "programs": 4,
                       "prices": 52, "discount_codes": 9, "tax_rates": 5, "fx_rates": 4,
-                      "orders": 2, "subscriptions": 2}
+                      "orders": 2, "subscriptions": 2, "live_sessions": 19,
+                      "course_steps": 4}
     published = session.exec(select(Course).where(Course.published == True)).all()  # noqa: E712
-    assert len(published) == 27
+    assert len(published) == 28
     assert len(session.exec(select(Program)).all()) == 4
     # every creation went through a service, so it is in the audit log
     assert (
-        len(session.exec(select(AuditLog).where(AuditLog.action == "course.created")).all()) == 30
+        len(session.exec(select(AuditLog).where(AuditLog.action == "course.created")).all()) == 31
     )
     cards = storefront.published_courses(session=session, limit=50)
-    assert len(cards) == 27 and all(c.modules >= 3 for c in cards)
+    # 27 self-paced courses of modules, and the live cohort of 4 steps (its 16 weekly classes
+    # and 3 private slots of Ivy's, in New York time)
+    assert len(cards) == 28 and all(c.modules >= 3 for c in cards if c.code != "ENG-LIVE")
+    from commerce_dash.models.sessions import CourseStep, LiveSession
+
+    live = session.exec(select(Course).where(Course.code == "ENG-LIVE")).one()
+    assert len(session.exec(select(CourseStep).where(CourseStep.course_id == live.id)).all()) == 4
+    assert {s.time_zone for s in session.exec(select(LiveSession))} == {"America/New_York"}
     # the demo purchases: a certificate earned, a refund waiting, sales in the ledger
     from commerce_dash.models.certificates import Certificate
     from commerce_dash.models.commerce import RefundRequest
@@ -104,11 +112,11 @@ def test_overview_counts_what_is_in_the_database(session):
         figures.courses,
         figures.published_courses,
         figures.programs,
-    ) == (6, 4, 30, 27, 4)
+    ) == (6, 4, 31, 28, 4)  # with the live cohort (ENG-LIVE)
     assert figures.sales is not None and figures.sales.refunds_waiting == 1  # the demo request
     # a dept-admin of Engineering counts Engineering and its Data Science subdepartment
     scoped = admin_overview(session=session, actor=dana)
-    assert (scoped.departments, scoped.courses, scoped.programs) == (2, 16, 2)
+    assert (scoped.departments, scoped.courses, scoped.programs) == (2, 17, 2)
 
 
 def test_demo_catalog_has_priced_courses_bundles_history_and_codes(session):
@@ -121,7 +129,7 @@ def test_demo_catalog_has_priced_courses_bundles_history_and_codes(session):
     # every published course and program is for sale in USD
     listed = catalog.browse(session=session, query=catalog.CatalogQuery(),
                             page=PageRequest(1, 100))
-    assert listed.total == 27 + 4
+    assert listed.total == 28 + 4
     # programs are cheaper than their courses
     program = catalog.program_detail(session=session, code="P-DATA")
     assert program.savings is not None and program.savings.amount > 0

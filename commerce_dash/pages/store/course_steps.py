@@ -124,7 +124,7 @@ def steps_panel() -> rx.Component:
         CourseStepsState.steps.length() > 0,
         card_column(
             rx.hstack(
-                rx.heading("Steps", size="4", id="course-steps-heading"),
+                rx.heading("Steps", as_="h2", size="4", id="course-steps-heading"),
                 rx.spacer(),
                 rx.cond(
                     CourseStepsState.next_anchor != "",

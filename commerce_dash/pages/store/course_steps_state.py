@@ -141,7 +141,7 @@ def _option_view(step: learning_area.StepRow, option: learning_area.OptionRow,
     seats, color = _seats(option)
     entry = waiting.get(option.session_id)
     action = _action(option, step_status, entry)
-    verb = "Join the waitlist of" if action == "waitlist" else "Book"
+    verb = "Join waitlist:" if action == "waitlist" else "Book"  # as the button says
     return OptionView(
         option_id=option.option_id, session_id=option.session_id, step_id=step.step_id,
         title=option.title, when=when, instructor=option.instructor_name, seats=seats,

@@ -66,6 +66,7 @@ def line_fields(line: commerce_area.OrderLineView) -> dict[str, str]:
         "tax": line.tax_label if line.tax_amount else "",
         "total": line.total_label,
         "note": line.note,
+        "credits_note": line.credits_note,
     }
 
 
