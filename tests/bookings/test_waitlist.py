@@ -294,6 +294,9 @@ def test_an_admin_reorders_the_line_with_a_full_permutation(session: Session,
     assert [e.id for e in ordered] == [c, a, b]
     line = session_waitlist(session, actor=super_admin, session_id=world.live)
     assert [(r.place, r.name) for r in line] == [(1, "Cy"), (2, "Ann"), (3, "Bob")]
+    # each learner's schedule says their own place in the new order
+    assert [learner_schedule(session, user_id=x.user_id, now=NOW).waitlist[0].place
+            for x in (ann, bob, cy)] == [2, 3, 1]
     audit = session.exec(select(AuditLog).where(AuditLog.action == "waitlist.reordered")).one()
     assert audit.after == {"order": [c, a, b]}
     cancel_booking(session, actor=lee, booking_id=booking.id or 0, now=NOW)

@@ -263,12 +263,13 @@ def test_the_main_pages_run_without_a_policy_violation(new_page: NewPage,
     _no_violations(designer, "certificate template preview")
 
 
-ADMIN_PAGES = (routes.ADMIN, routes.ADMIN_COURSES, routes.ADMIN_PROGRAMS, routes.ADMIN_PRICING,
-               routes.ADMIN_DISCOUNTS, routes.ADMIN_REGISTRATIONS, routes.ADMIN_CERTIFICATES,
+ADMIN_PAGES = (routes.ADMIN, routes.ADMIN_COURSES, routes.ADMIN_SESSIONS, routes.ADMIN_PROGRAMS,
+               routes.ADMIN_PRICING, routes.ADMIN_DISCOUNTS, routes.ADMIN_REGISTRATIONS, routes.ADMIN_CERTIFICATES,
                routes.ADMIN_CERT_TEMPLATES, routes.ADMIN_PROGRESS, routes.ADMIN_ORDERS,
                routes.ADMIN_REFUNDS, routes.ADMIN_REVENUE, routes.ADMIN_SETTINGS,
                routes.ADMIN_SYSTEM, routes.ADMIN_EMAILS, routes.ADMIN_USERS, routes.ADMIN_AUDIT)
-LEARNER_PAGES = (routes.ACCOUNT, routes.ORDERS, routes.MY_CERTIFICATES, routes.VERIFY,
+LEARNER_PAGES = (routes.ACCOUNT, routes.ORDERS, routes.MY_CERTIFICATES, routes.SCHEDULE,
+                 routes.STORE_COURSE + "/ENG-LIVE", routes.VERIFY,
                  routes.STORE_DEPARTMENT + "/ENG", routes.STORE_PROGRAM + "/P-PYDEV")
 
 

@@ -33,6 +33,7 @@ from commerce_dash.pages.admin.programs import ProgramsState
 from commerce_dash.pages.admin.progress import ProgressAdminState
 from commerce_dash.pages.admin.refunds_state import RefundsState
 from commerce_dash.pages.admin.registrations import RegistrationsState
+from commerce_dash.pages.admin.sessions_state import SessionsState
 from commerce_dash.pages.admin.system import SystemState
 from commerce_dash.pages.admin.tax_settings import TaxSettingsState
 from commerce_dash.pages.admin.users_state import CHOOSE_ROLE, UsersState, role_label
@@ -61,6 +62,7 @@ GOOD_FORM = {"card_number": "4242424242424242", "expiry": "12/40", "cvc": "123"}
 PAGED: list[tuple[type[Any], str]] = [
     (UsersState, routes.ADMIN_USERS),
     (CoursesState, routes.ADMIN_COURSES),
+    (SessionsState, routes.ADMIN_SESSIONS),
     (ProgramsState, routes.ADMIN_PROGRAMS),
     (PricingState, routes.ADMIN_PRICING),
     (DiscountsState, routes.ADMIN_DISCOUNTS),

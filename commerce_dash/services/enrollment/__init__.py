@@ -8,16 +8,7 @@ from .approval_rules import set_department_approval
 from .attendance import lms_attendance_event, mark_attendance, record_lms_attendance
 from .bookable import BookableRow, bookable_with_credits
 from .booking_emails import booking_invite, email_booking, email_waitlist
-from .bookings import (
-    Schedule,
-    ScheduleRow,
-    WaitlistRow,
-    book_step,
-    book_with_credit,
-    cancel_booking,
-    learner_schedule,
-    release_session_bookings,
-)
+from .bookings import book_step, book_with_credit, cancel_booking, release_session_bookings
 from .credits import (
     CreditCount,
     CreditRow,
@@ -65,6 +56,7 @@ from .registrations import (
     pay_lms_refund,
     reject,
 )
+from .schedule import Schedule, ScheduleRow, WaitlistRow, learner_schedule
 from .session_reminders import REMINDER_BATCH, send_session_reminders
 from .session_views import (
     CalendarDay,

@@ -2,8 +2,7 @@
 or paid with one session credit; its cancellation, which hands the seat to the waitlist
 (``promote_waitlist`` lives here, beside the booking guards it books through, so that
 cancelling needs no import of ``waitlist.py``, which builds on this module); the learner's
-schedule. Long (about 700 lines) for that reason: the read side (the schedule) could move
-to a module of its own.
+schedule is ``schedule.py``.
 
 The guards hold under concurrency on SQLite and PostgreSQL:
 - a seat is taken by ONE conditional ``UPDATE live_session SET seats_booked = seats_booked + 1
@@ -22,13 +21,10 @@ transaction is rolled back and nothing is half-written.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, update
-from sqlalchemy import select as sql_select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from commerce_dash.db import for_update
@@ -56,25 +52,19 @@ from commerce_dash.models.sessions import (
 )
 from commerce_dash.services.enrollment.booking_emails import email_booking, email_waitlist
 from commerce_dash.services.enrollment.credits import (
-    CreditRow,
     attach_credit,
     consume_credit,
     credit_back_if_cancelled,
     give_back_credit,
-    learner_credits,
 )
 from commerce_dash.services.learning import seed_steps, set_step_status, step_progress_for
 from commerce_dash.services.platform import record_audit, require_managed
 from commerce_dash.settings import get_settings
 
 __all__ = [
-    "Schedule",
-    "ScheduleRow",
-    "WaitlistRow",
     "book_step",
     "book_with_credit",
     "cancel_booking",
-    "learner_schedule",
     "promote_waitlist",
     "release_session_bookings",
 ]
@@ -85,7 +75,6 @@ WAITING, OFFERED, PROMOTED, EXPIRED = "waiting", "offered", "promoted", "expired
 # refusals that say the seat is gone, not that this learner can't have it: stop promoting
 _SEAT_GONE = frozenset({"session_full", "session_started", "session_cancelled"})
 _OWNING = (RegistrationStatus.APPROVED.value, RegistrationStatus.ENROLLED.value)
-_PAST_LIMIT = 50
 
 _T = TypeVar("_T")
 
@@ -589,124 +578,3 @@ def promote_waitlist(session: Session, session_id: int, *, now: datetime | None 
         email_waitlist(session, entry, "waitlist-promoted")
         changed.append(entry)
     return changed
-
-
-# -- the learner's schedule ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScheduleRow:
-    """One booking in "My schedule"."""
-
-    booking_id: int
-    session_id: int
-    title: str
-    kind: str  # group | private
-    instructor_name: str
-    location: str
-    meeting_url: str
-    starts_at: datetime
-    ends_at: datetime
-    time_zone: str  # the learner's (the session's own is ``session_time_zone``)
-    session_time_zone: str
-    step_label: str
-    step_title: str
-    course_title: str
-    status: str  # booked | cancelled | attended | missed
-    uses_credit: bool
-    credit_returned: bool
-    can_cancel: bool
-    credit_back_if_cancelled: bool
-
-
-@dataclass(frozen=True)
-class WaitlistRow:
-    """One of the learner's waitlist entries: ``place`` is their place in the queue now."""
-
-    entry_id: int
-    session_id: int
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    status: str  # waiting | offered
-    place: int
-    offered_until: datetime | None
-    step_id: int | None
-
-
-@dataclass(frozen=True)
-class Schedule:
-    upcoming: list[ScheduleRow]
-    past: list[ScheduleRow]
-    waitlist: list[WaitlistRow]
-    credits: list[CreditRow]
-
-
-def _schedule_rows(session: Session, where: list[Any], order: Any, limit: int | None,
-                   now: datetime) -> list[ScheduleRow]:
-    instructor = aliased(User)
-    query = (
-        sql_select(Booking, LiveSession, col(instructor.full_name), col(CourseStep.label),
-                   col(CourseStep.title), col(Course.title))
-        .join(LiveSession, col(LiveSession.id) == Booking.session_id)
-        .outerjoin(instructor, col(instructor.id) == LiveSession.instructor_id)
-        .outerjoin(CourseStep, col(CourseStep.id) == Booking.step_id)
-        .outerjoin(Course, col(Course.id) == CourseStep.course_id)
-        .where(*where).order_by(order, col(Booking.id))
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    rows = []
-    for booking, live, teacher, label, step_title, course_title in session.execute(query).all():
-        assert booking.id is not None and live.id is not None
-        open_ = booking.status == BOOKED and ensure_utc(live.starts_at) > now
-        rows.append(ScheduleRow(
-            booking_id=booking.id, session_id=live.id, title=live.title, kind=live.kind,
-            instructor_name=teacher or "", location=live.location,
-            meeting_url=live.meeting_url, starts_at=booking.starts_at,
-            ends_at=booking.ends_at, time_zone=booking.time_zone,
-            session_time_zone=live.time_zone, step_label=label or "",
-            step_title=step_title or "", course_title=course_title or "",
-            status=booking.status, uses_credit=booking.credit_id is not None,
-            credit_returned=booking.credit_returned, can_cancel=open_,
-            credit_back_if_cancelled=open_ and credit_back_if_cancelled(booking, live, now)))
-    return rows
-
-
-def _waitlist_rows(session: Session, user_id: int) -> list[WaitlistRow]:
-    mine = session.exec(
-        select(WaitlistEntry, LiveSession.title, LiveSession.starts_at, LiveSession.ends_at)
-        .join(LiveSession, col(LiveSession.id) == WaitlistEntry.session_id)
-        .where(WaitlistEntry.user_id == user_id,
-               col(WaitlistEntry.status).in_(("waiting", OFFERED)))
-        .order_by(col(LiveSession.starts_at))).all()
-    rows = []
-    for entry, title, starts_at, ends_at in mine:
-        assert entry.id is not None
-        ahead = session.exec(select(func.count()).select_from(WaitlistEntry).where(
-            WaitlistEntry.session_id == entry.session_id, WaitlistEntry.status == "waiting",
-            or_(col(WaitlistEntry.position) < entry.position,
-                (col(WaitlistEntry.position) == entry.position)
-                & (col(WaitlistEntry.id) < entry.id)))).one()
-        rows.append(WaitlistRow(entry_id=entry.id, session_id=entry.session_id, title=title,
-                                starts_at=starts_at, ends_at=ends_at, status=entry.status,
-                                place=0 if entry.status == OFFERED else int(ahead) + 1,
-                                offered_until=entry.offered_until, step_id=entry.step_id))
-    return rows
-
-
-def learner_schedule(session: Session, *, user_id: int, now: datetime | None = None
-                     ) -> Schedule:
-    """The learner's upcoming bookings (soonest first), past and cancelled ones (latest
-    first, the last 50), waitlist entries and credits: indexed reads of their own rows."""
-    at = ensure_utc(now or utcnow())
-    upcoming = _schedule_rows(
-        session, [Booking.user_id == user_id, Booking.status == BOOKED,
-                  col(Booking.ends_at) > at],
-        col(Booking.starts_at), None, at)
-    past = _schedule_rows(
-        session, [Booking.user_id == user_id,
-                  or_(col(Booking.status) != BOOKED, col(Booking.ends_at) <= at)],
-        col(Booking.starts_at).desc(), _PAST_LIMIT, at)
-    return Schedule(upcoming=upcoming, past=past, waitlist=_waitlist_rows(session, user_id),
-                    credits=learner_credits(session, user_id=user_id, now=at))
