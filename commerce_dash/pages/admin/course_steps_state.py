@@ -23,11 +23,12 @@ from commerce_dash.services import platform as platform_area
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_int
 from commerce_dash.state.setters import value_setter
+from commerce_dash.state.time_zone import BROWSER_ZONE_SCRIPT, known_zone
 
 T = TypeVar("T")
 CLASS_LIMIT = 200  # upcoming classes offered in the "Attach class" list
 STEP_ERRORS = {"label": "label_error", "title": "title_error", "description": "description_error"}
-BROWSER_ZONE = "Intl.DateTimeFormat().resolvedOptions().timeZone"
+BROWSER_ZONE = BROWSER_ZONE_SCRIPT
 
 
 @dataclass(frozen=True)
@@ -172,10 +173,8 @@ class CourseStepsState(AdminState):
     def set_browser_zone(self, name: str):  # type: ignore[no-untyped-def]
         """The browser's time zone (once the dialog opened): the class times are shown in it
         too."""
-        name = name if isinstance(name, str) else ""
-        try:
-            zone(name)
-        except DomainError:
+        name = known_zone(name, "")
+        if not name:
             return None
         if name != self.time_zone:
             self.time_zone = name

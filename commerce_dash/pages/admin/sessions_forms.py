@@ -22,7 +22,7 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.identifiers import parse_whole
-from commerce_dash.domain.sessions import MAX_CAPACITY, MAX_SERIES, in_zone, zone
+from commerce_dash.domain.sessions import MAX_CAPACITY, MAX_SERIES, in_zone
 from commerce_dash.models.accounts import User, UserRole
 from commerce_dash.models.catalog import Course
 from commerce_dash.models.sessions import LiveSession
@@ -30,9 +30,10 @@ from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int
 from commerce_dash.state.setters import value_setter
+from commerce_dash.state.time_zone import BROWSER_ZONE_SCRIPT, known_zone
 
 SECTION = "sessions"
-ZONE_SCRIPT = "Intl.DateTimeFormat().resolvedOptions().timeZone"
+ZONE_SCRIPT = BROWSER_ZONE_SCRIPT
 COMMON_ZONES = (
     "UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin",
     "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam", "Europe/Stockholm", "Europe/Warsaw",
@@ -75,12 +76,7 @@ def field_errors(exc: DomainError) -> dict[str, str]:
 
 def valid_zone(name: object) -> str:
     """``name`` when it is a time zone this server knows, else ""."""
-    text = str(name or "").strip()
-    try:
-        zone(text)
-    except DomainError:
-        return ""
-    return text
+    return known_zone(name, "")
 
 
 def zone_choices(browser_zone: str, *also: str) -> list[str]:

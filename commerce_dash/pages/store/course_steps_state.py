@@ -23,16 +23,17 @@ from sqlmodel import Session
 
 from commerce_dash.domain.clock import ensure_utc, utcnow
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.sessions import in_zone, zone
+from commerce_dash.domain.sessions import in_zone
 from commerce_dash.models.catalog import Course
 from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.services import learning as learning_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.time_zone import BROWSER_ZONE_SCRIPT, known_zone
 
 DEFAULT_ZONE = "UTC"
-ZONE_SCRIPT = "Intl.DateTimeFormat().resolvedOptions().timeZone"
+ZONE_SCRIPT = BROWSER_ZONE_SCRIPT
 STATUS_LABELS = {"unbooked": "Not booked", "booked": "Booked", "attended": "Attended",
                  "missed": "Missed"}
 STATUS_COLORS = {"unbooked": "amber", "booked": "blue", "attended": "green", "missed": "red"}
@@ -83,12 +84,7 @@ class Read:
 
 def clean_zone(raw: object) -> str:
     """The IANA zone the browser reported, or UTC when it is not one."""
-    name = str(raw or "").strip()[:64]
-    try:
-        zone(name)
-    except DomainError:
-        return DEFAULT_ZONE
-    return name
+    return known_zone(raw, DEFAULT_ZONE)
 
 
 def _day(moment: datetime, now: datetime) -> str:

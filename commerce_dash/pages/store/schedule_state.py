@@ -22,14 +22,15 @@ from commerce_dash import routes
 from commerce_dash.components.badges import status_color, status_label
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
-from commerce_dash.domain.sessions import in_zone, zone
+from commerce_dash.domain.sessions import in_zone
 from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.offload import off_loop, with_session
 from commerce_dash.state.route_args import route_int
+from commerce_dash.state.time_zone import BROWSER_ZONE_SCRIPT, known_zone
 
 HERE = routes.SCHEDULE
-ZONE_SCRIPT = "Intl.DateTimeFormat().resolvedOptions().timeZone"
+ZONE_SCRIPT = BROWSER_ZONE_SCRIPT
 # statuses of bookings, waitlist entries and credits in the app's one palette
 _PALETTE = {"booked": "scheduled", "attended": "complete", "missed": "failed",
             "offered": "pending", "used": "cancelled", "available": "active"}
@@ -42,12 +43,7 @@ _T = TypeVar("_T")
 
 def browser_zone(value: object) -> str:
     """The zone the browser reported, when it is one the app knows; else UTC."""
-    name = str(value or "").strip()
-    try:
-        zone(name)
-    except DomainError:
-        return "UTC"
-    return name
+    return known_zone(value)
 
 
 def moment_text(moment: datetime, time_zone: str) -> str:
