@@ -6,7 +6,7 @@ instructor may mark too (so that route needs a signed-in user, not the section).
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, time
+from datetime import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -22,7 +22,7 @@ from commerce_dash.api.deps import (
     PageSize,
     section_guard,
 )
-from commerce_dash.api.schemas import Out, Paged, mirror, paged
+from commerce_dash.api.schemas import DateIn, Out, Paged, mirror, paged
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.services import enrollment as enrollment_area
@@ -62,7 +62,7 @@ class RosterOut(Out):
 class ScheduleBody(BaseModel):
     department_id: BodyId
     title: str = Field(max_length=200)
-    day: date = Field(description="The first (or only) day, in the session's time zone")
+    day: DateIn = Field(description="The first (or only) day, in the session's time zone")
     start: time = Field(description="Local wall time, e.g. 09:00")
     end: time
     time_zone: str = Field(max_length=64)
@@ -78,7 +78,7 @@ class ScheduleBody(BaseModel):
 class SlotsBody(BaseModel):
     department_id: BodyId
     instructor_id: BodyId
-    day: date
+    day: DateIn
     start: time
     end: time
     time_zone: str = Field(max_length=64)
@@ -97,7 +97,7 @@ class EditBody(BaseModel):
 
 
 class RescheduleBody(BaseModel):
-    day: date
+    day: DateIn
     start: time
     end: time
     time_zone: str = Field(max_length=64)
@@ -137,7 +137,7 @@ def _roster(session: DbSession, actor: Actor, session_id: int) -> dict[str, Any]
 def list_sessions(
     actor: SessionsActor, session: DbSession,
     department_id: OptionalIdQuery = None, instructor_id: OptionalIdQuery = None,
-    date_from: date | None = None, date_to: date | None = None,
+    date_from: DateIn | None = None, date_to: DateIn | None = None,
     kind: Annotated[Literal["", "group", "private"], Query()] = "",
     status: Annotated[Literal["", "scheduled", "cancelled"], Query()] = "",
     q: Annotated[str, Query(max_length=200)] = "",
@@ -154,7 +154,7 @@ def list_sessions(
 
 
 @router.get("/admin/sessions/calendar", tags=["admin"], response_model=list[CalendarDayOut])
-def calendar(actor: SessionsActor, session: DbSession, week_start: date,
+def calendar(actor: SessionsActor, session: DbSession, week_start: DateIn,
              time_zone: TimeZone = "UTC", department_id: OptionalIdQuery = None,
              instructor_id: OptionalIdQuery = None) -> list[dict[str, Any]]:
     """Seven days from ``week_start``, each with the sessions starting that day in
