@@ -51,9 +51,10 @@ def insert_unbooked(session: Session, pairs: Sequence[tuple[Registration, int]])
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values(rows).on_conflict_do_nothing(
-        index_elements=["registration_id", "step_id"])
-    result: Any = session.execute(statement)
-    return max(0, int(result.rowcount or 0))
+        index_elements=["registration_id", "step_id"]).returning(table.c.id)
+    # the rows RETURNING gives back are the ones written (an INSERT's row count is -1 on
+    # PostgreSQL through psycopg here)
+    return len(session.execute(statement).all())
 
 
 def seed_steps(session: Session, registration: Registration) -> int:
