@@ -51,12 +51,12 @@ SECTIONS: tuple[Section, ...] = (
     Section("overview", "Overview", "/admin", "layout-dashboard", ADMIN_ROLES),
     Section("courses", "Courses", "/admin/courses", "book-open", frozenset({RoleName.DEPT_ADMIN})),
     Section(
-        "programs", "Programs", "/admin/programs", "library",
-        frozenset({RoleName.BILLING_ADMIN, RoleName.DEPT_ADMIN}),
-    ),
-    Section(
         "sessions", "Sessions", "/admin/sessions", "calendar-days",
         frozenset({RoleName.DEPT_ADMIN}),
+    ),
+    Section(
+        "programs", "Programs", "/admin/programs", "library",
+        frozenset({RoleName.BILLING_ADMIN, RoleName.DEPT_ADMIN}),
     ),
     Section(
         "pricing", "Pricing", "/admin/pricing", "tags",

@@ -109,6 +109,7 @@ OTHER_STATUS_WRITES = {
     ("commerce_dash.pages.store.department", "*", "self"),
     ("commerce_dash.pages.store.subscribe_state", "*", "self"),  # a page's loading status
     ("commerce_dash.pages.admin.subscription_detail_state", "*", "self"),
+    ("commerce_dash.pages.admin.session_detail_state", "*", "self"),  # the page's copy
     ("commerce_dash.pages.store.item_state", "open_item", "state"),  # an item page's state
     ("commerce_dash.services.commerce.taxjar_provider", "__init__", "self"),
     ("commerce_dash.payments.sandbox", "*", "intent"),
