@@ -24,8 +24,8 @@ def _option(option: rx.Var[OptionView]) -> rx.Component:
             min_width="0",
         ),
         rx.spacer(),
-        rx.badge(option.seats, " booked", color_scheme="gray", class_name="option-seats"),
-        only_if(option.status != "scheduled", rx.badge(option.status, color_scheme="red")),
+        rx.badge(option.seats, " booked", color_scheme="gray", class_name="option-seats", high_contrast=True),
+        only_if(option.status != "scheduled", rx.badge(option.status, color_scheme="red", high_contrast=True)),
         icon_action("x", option.remove_label,
                     S.detach(option.option_id, option.remove_label),  # type: ignore[operator]
                     color_scheme="red", class_name="detach-option"),
@@ -87,7 +87,7 @@ def _step(step: rx.Var[StepView]) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.vstack(
-                    rx.hstack(rx.badge(step.label), rx.text(step.title, weight="medium"),
+                    rx.hstack(rx.badge(step.label, high_contrast=True), rx.text(step.title, weight="medium"),
                               spacing="2", align="center", wrap="wrap"),
                     only_if(step.description != "",
                             rx.text(step.description, size="2", color_scheme="gray",

@@ -172,7 +172,7 @@ def _found() -> rx.Component:
     return item_found(
         CourseState,
         rx.hstack(
-            rx.badge("Course", color_scheme="blue", variant="soft"),
+            rx.badge("Course", color_scheme="blue", variant="soft", high_contrast=True),
             rx.cond(
                 CourseState.category != "",
                 rx.badge(CourseState.category, color_scheme="gray", variant="surface"),
@@ -192,7 +192,11 @@ def _found() -> rx.Component:
             buy_box(CourseState, item_price(CourseState, "course-price"),
                     more=_program_links()),
         ),
-        rx.vstack(_modules(), steps_panel(), spacing="4", width="100%"),
+        rx.vstack(
+            # a course of steps only (a live cohort) has no module list to promise
+            rx.cond((CourseState.modules.length() > 0) | (CourseStepsState.steps.length() == 0),
+                    _modules()),
+            steps_panel(), spacing="4", width="100%"),
     )
 
 

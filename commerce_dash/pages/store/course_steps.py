@@ -39,7 +39,7 @@ def _action(option: Any) -> rx.Component:
                               aria_label=option.title.to(str) + ": already started",
                               class_name="step-started")),
         ("waiting", rx.badge(rx.icon("hourglass", size=12), option.waitlist_note,
-                             color_scheme="amber", variant="soft", class_name="step-waiting")),
+                             color_scheme="amber", variant="soft", class_name="step-waiting", high_contrast=True)),
         rx.fragment(),
     )
 
@@ -62,7 +62,7 @@ def _option(option: Any) -> rx.Component:
         ),
         rx.hstack(
             rx.badge(option.seats, color_scheme=option.seats_color.to(str),  # type: ignore[arg-type]
-                     variant="surface", class_name="option-seats"),
+                     variant="surface", class_name="option-seats", high_contrast=True),
             _action(option),
             align="center",
             spacing="2",
@@ -83,13 +83,13 @@ def _step(step: Any) -> rx.Component:
     return rx.box(
         rx.vstack(
             rx.hstack(
-                rx.badge(step.label, variant="soft", radius="full"),
+                rx.badge(step.label, variant="soft", radius="full", high_contrast=True),
                 rx.heading(step.title, as_="h3", size="3", flex="1", min_width="0"),
                 rx.cond(step.status != "",
                         rx.badge(step.status_label,
                                  color_scheme=step.status_color.to(str),  # type: ignore[arg-type]
                                  variant="soft", class_name="step-status",
-                                 data_status=step.status)),
+                                 data_status=step.status, high_contrast=True)),
                 align="center",
                 width="100%",
                 wrap="wrap",

@@ -69,7 +69,7 @@ def _upcoming(row: Row) -> rx.Component:
             row,
             rx.hstack(only_if(row["credit"] != "",
                               rx.badge("Credit used", variant="soft", color_scheme="violet",
-                                       class_name="booking-credit")),
+                                       class_name="booking-credit", high_contrast=True)),
                       spacing="1"),
             rx.text(row["what"], size="2", color_scheme="gray"),
             text_if(row["instructor"], "With ", row["instructor"], size="2"),
@@ -127,7 +127,7 @@ def _waiting(row: Row) -> rx.Component:
 
 def _bookable(row: Row) -> rx.Component:
     return rx.vstack(
-        _entry_head(row, rx.badge(row["seats"], variant="soft", color_scheme="gray"),
+        _entry_head(row, rx.badge(row["seats"], variant="soft", color_scheme="gray", high_contrast=True),
                     rx.text(row["kind"], " · ", row["department"], size="2",
                             color_scheme="gray"),
                     text_if(row["instructor"], "With ", row["instructor"], size="2"),

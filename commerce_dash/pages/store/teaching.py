@@ -50,7 +50,7 @@ def _learner(row: Row, session_id: rx.Var[str]) -> rx.Component:
             ),
             rx.spacer(),
             only_if(row["credit"] != "",
-                    rx.badge("Credit", variant="soft", color_scheme="violet", size="1")),
+                    rx.badge("Credit", variant="soft", color_scheme="violet", size="1", high_contrast=True)),
             row_status_badge(row, "roster-status"),
             only_if(row["can_mark"] != "", button_group(
                 _mark_button("Attended", row, "attended", S.mark_attended(row["id"]), "green"),
