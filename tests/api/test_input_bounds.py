@@ -37,10 +37,15 @@ def _param_type(param: dict[str, Any]) -> str:
     return "date-time" if "date-time" in formats else "date" if "date" in formats else "string"
 
 
+# The API's schema, built once: building it takes about a second and a half, and the
+# parametrised tests below read it for every case.
+SCHEMA = create_api().openapi()
+
+
 def _integer_params(where: str) -> list[tuple[str, str, str]]:
     """(method, path template, parameter) of every integer parameter ``where`` in the schema."""
     found = []
-    for path, operations in create_api().openapi()["paths"].items():
+    for path, operations in SCHEMA["paths"].items():
         for method, operation in operations.items():
             for param in operation.get("parameters", []):
                 if param["in"] == where and _param_type(param) == "integer":
@@ -49,14 +54,14 @@ def _integer_params(where: str) -> list[tuple[str, str, str]]:
 
 
 def _path_params(method: str, template: str) -> list[dict[str, Any]]:
-    operation = create_api().openapi()["paths"][template][method.lower()]
+    operation = SCHEMA["paths"][template][method.lower()]
     return [p for p in operation.get("parameters", []) if p["in"] == "path"]
 
 
 PATH_IDS = _integer_params("path")
 QUERY_INTS = _integer_params("query")
 QUERY_DATES = [(method.upper(), path, param["name"])
-               for path, operations in create_api().openapi()["paths"].items()
+               for path, operations in SCHEMA["paths"].items()
                for method, operation in operations.items()
                for param in operation.get("parameters", [])
                if param["in"] == "query" and _param_type(param) in ("date", "date-time")]
@@ -152,7 +157,7 @@ def test_the_schema_has_routes_with_date_parameters() -> None:
 def test_a_date_at_the_ends_of_the_calendar_is_a_422_naming_the_supported_years(
         client, root, case) -> None:  # type: ignore[no-untyped-def]
     method, template, param = case
-    operation = create_api().openapi()["paths"][template][method.lower()]
+    operation = SCHEMA["paths"][template][method.lower()]
     fill = {p["name"]: _FILLER.get(_param_type(p), "x") for p in _path_params(method, template)}
     path = template.format(**fill)
     kind = next(_param_type(p) for p in operation["parameters"] if p["name"] == param)
