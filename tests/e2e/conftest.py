@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -346,6 +347,10 @@ def new_page(
             tail = log.read_text(errors="replace").splitlines()[-80:]
             print(f"last lines of {log}:", *tail, sep="\n")
     for context in contexts:
+        # each page first, without its unload handlers: a page still reconnecting its
+        # websocket once held a whole-context close for the test timeout (one CI run)
+        for open_page in context.pages:
+            open_page.close(run_before_unload=False)
         context.close()
 
 
@@ -457,3 +462,43 @@ def register_learner(app: AppServer, name: str, password: str = LEARNER_PASSWORD
         confirmed = client.post("/api/v2/auth/confirm-email", json={"token": token})
         assert confirmed.status_code == 200, confirmed.text
     return address, confirmed.json()["token"]
+
+
+# axe-core from npm, installed next to bun (`npm install --global --prefix .tools axe-core`)
+AXE_JS = PROJECT_ROOT / ".tools" / "lib" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def choose(page: Page, trigger: str, option: str) -> None:
+    page.locator(trigger).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def serious_axe_violations(page: Page) -> list[str]:
+    """The critical and serious axe-core violations of the page as shown now. The toasts
+    (Reflex's sonner toaster, e.g. "Welcome back" after signing in) are left out: they are
+    the app shell's, and come and go."""
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `make setup-test` (axe-core from npm)")
+    # the app's CSP refuses inline script tags but allows eval: load axe-core through it
+    page.evaluate("source => { (0, eval)(source); }", AXE_JS.read_text())
+    violations: list[dict[str, Any]] = page.evaluate(
+        """async () => {
+            // colours mid-animation (a dialog fading in) are no colours a reader sees
+            await Promise.all(document.getAnimations()
+                .filter(a => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
+                .map(a => a.finished.catch(() => null)));
+            const result = await axe.run(
+                {exclude: [['[data-sonner-toaster]']]}, {resultTypes: ['violations']});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': '
+                                               + n.failureSummary.replace(/\\s+/g, ' ')),
+            }));
+        }"""
+    )
+    return [f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}"
+            for v in violations if v["impact"] in ("critical", "serious")]
+
+
+def scroll_width(page: Page) -> int:
+    return int(page.evaluate("() => document.scrollingElement.scrollWidth"))

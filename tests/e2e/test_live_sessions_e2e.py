@@ -25,11 +25,13 @@ from tests.e2e.conftest import (
     MOBILE,
     AppServer,
     NewPage,
+    choose,
     register_learner,
+    scroll_width,
+    serious_axe_violations,
     sign_in,
     wait_hydrated,
 )
-from tests.e2e.test_subscriptions_e2e import choose, scroll_width, serious_axe_violations
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -24,8 +23,11 @@ from tests.e2e.conftest import (
     VENV_BIN,
     AppServer,
     NewPage,
+    choose,
     mail_to,
     register_learner,
+    scroll_width,
+    serious_axe_violations,
     sign_in,
     text_of,
     url_with_path,
@@ -40,8 +42,6 @@ BILLING_EMAIL = "billing@example.com"
 DEPARTMENT, DEPARTMENT_NAME = "BUS", "Business School"
 _, _, AMOUNT, TRIAL_DAYS = next(p for p in SUBSCRIPTION_PLANS if p[0] == DEPARTMENT)
 TWO_COURSES = [(c[0], c[1]) for c in COURSES if c[2] == DEPARTMENT and c[5]][:2]
-# axe-core from npm, installed next to bun (`npm install --global --prefix .tools axe-core`)
-AXE_JS = PROJECT_ROOT / ".tools" / "lib" / "node_modules" / "axe-core" / "axe.min.js"
 SUB_NUMBER = re.compile(r"SUB-\d+")
 
 
@@ -50,42 +50,6 @@ def _money(text: str) -> int:
     found = re.search(r"\$([\d,]+)\.(\d\d)", text)
     assert found, f"no dollar amount in {text!r}"
     return int(found.group(1).replace(",", "")) * 100 + int(found.group(2))
-
-
-def choose(page: Page, trigger: str, option: str) -> None:
-    page.locator(trigger).click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def serious_axe_violations(page: Page) -> list[str]:
-    """The critical and serious axe-core violations of the page as shown now. The toasts
-    (Reflex's sonner toaster, e.g. "Welcome back" after signing in) are left out: they are
-    the app shell's, and come and go."""
-    if not AXE_JS.exists():
-        pytest.fail(f"{AXE_JS} is missing: run `make setup-test` (axe-core from npm)")
-    # the app's CSP refuses inline script tags but allows eval: load axe-core through it
-    page.evaluate("source => { (0, eval)(source); }", AXE_JS.read_text())
-    violations: list[dict[str, Any]] = page.evaluate(
-        """async () => {
-            // colours mid-animation (a dialog fading in) are no colours a reader sees
-            await Promise.all(document.getAnimations()
-                .filter(a => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
-                .map(a => a.finished.catch(() => null)));
-            const result = await axe.run(
-                {exclude: [['[data-sonner-toaster]']]}, {resultTypes: ['violations']});
-            return result.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': '
-                                               + n.failureSummary.replace(/\\s+/g, ' ')),
-            }));
-        }"""
-    )
-    return [f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}"
-            for v in violations if v["impact"] in ("critical", "serious")]
-
-
-def scroll_width(page: Page) -> int:
-    return int(page.evaluate("() => document.scrollingElement.scrollWidth"))
 
 
 def test_learner_subscribes_with_a_trial_enrolls_cancels_and_billing_sees_it(
