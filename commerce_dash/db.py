@@ -72,9 +72,13 @@ _Query = TypeVar("_Query", bound=Any)
 
 
 def for_update(session: Session, query: _Query) -> _Query:
-    """``query`` locking the rows it reads until the commit, on PostgreSQL and on SQLite."""
+    """``query`` locking the rows it reads until the commit, on PostgreSQL and on SQLite.
+
+    The rows are read as committed (``populate_existing``): sessions keep their objects after
+    a commit, and a guard deciding on what it remembered from before it took the lock would
+    decide on stale data."""
     write_lock(session)
-    return query.with_for_update()
+    return query.with_for_update().execution_options(populate_existing=True)
 
 
 @contextmanager
