@@ -127,15 +127,23 @@ class Settings(BaseSettings):
     verify_rate_limit_per_minute: int = Field(default=30, ge=1)
 
     # Payment processors: "auto" picks stripe when a secret key is set, else the sandbox.
-    payment_processor: Literal["auto", "stripe", "sandbox"] = "auto"
-    # Per department code, e.g. {"ENG": "stripe", "ART": "sandbox"} (JSON in the env var).
-    processor_by_department: dict[str, Literal["stripe", "sandbox"]] = {}
+    payment_processor: Literal["auto", "stripe", "sandbox", "razorpay"] = "auto"
+    # Per department code, e.g. {"ENG": "stripe", "ART": "razorpay"} (JSON in the env var).
+    processor_by_department: dict[str, Literal["stripe", "sandbox", "razorpay"]] = {}
     stripe_secret_key: SecretStr = SecretStr("")
     stripe_publishable_key: str = ""
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = ""  # empty: the SDK's default; tests point it at localstripe
     stripe_js_url: str = "https://js.stripe.com/v3/"
     sandbox_webhook_secret: SecretStr = SecretStr("")  # empty: derived from secret_key
+    # Razorpay (cards, UPI, net banking, wallets; INR in paise): the key id is public (the
+    # checkout page hands it to Razorpay Checkout), the key secret signs API calls and the
+    # checkout handler's signature, the webhook secret the webhooks' X-Razorpay-Signature.
+    razorpay_key_id: str = ""
+    razorpay_key_secret: SecretStr = SecretStr("")
+    razorpay_webhook_secret: SecretStr = SecretStr("")
+    razorpay_api_base: str = ""  # empty: the SDK's default; tests point it at a loopback fake
+    razorpay_checkout_js_url: str = "https://checkout.razorpay.com/v1/checkout.js"
 
     # Subscriptions: after a failed renewal the learner keeps access for the grace period
     # while the processor retries on these days after the failure; then access is
@@ -257,6 +265,12 @@ class Settings(BaseSettings):
             out.append("COMMERCE_STRIPE_WEBHOOK_SECRET is empty while COMMERCE_STRIPE_SECRET_KEY "
                        "is set: Stripe's webhooks are all refused, so payments complete only "
                        "when the janitor asks Stripe")
+        if self.razorpay_key_secret.get_secret_value() and \
+                not self.razorpay_webhook_secret.get_secret_value():
+            out.append("COMMERCE_RAZORPAY_WEBHOOK_SECRET is empty while "
+                       "COMMERCE_RAZORPAY_KEY_SECRET is set: Razorpay's webhooks are all "
+                       "refused, so payments complete only when the page or the janitor asks "
+                       "Razorpay")
         return out
 
     def advice(self) -> list[str]:

@@ -55,12 +55,29 @@ def _stripe_sources(js_url: str) -> tuple[tuple[str, ...], tuple[str, ...], tupl
     return origin, origin, origin
 
 
+def _razorpay_sources(settings: Settings) -> tuple[tuple[str, ...], tuple[str, ...],
+                                                   tuple[str, ...]]:
+    """The (script, frame, connect) sources Razorpay Checkout needs when Razorpay is set up:
+    its documented hosts for the real checkout.js, else the script's own origin (the
+    loopback fake in the tests)."""
+    if not settings.razorpay_key_id:
+        return (), (), ()
+    if urlsplit(settings.razorpay_checkout_js_url).hostname == "checkout.razorpay.com":
+        return (("https://checkout.razorpay.com",),
+                ("https://api.razorpay.com", "https://checkout.razorpay.com"),
+                ("https://api.razorpay.com", "https://lumberjack.razorpay.com"))
+    origin = (public_origin(settings.razorpay_checkout_js_url),)
+    return origin, origin, origin
+
+
 def page_policy(settings: Settings, script_hashes: Sequence[str] = (),
                 extra_sources: Sequence[str] = ()) -> str:
     """The Content-Security-Policy of an HTML page."""
     origin = public_origin(settings.public_url)
     socket = "ws" + origin.removeprefix("http")  # http -> ws, https -> wss
     script, frame, connect = _stripe_sources(settings.stripe_js_url)
+    rz_script, rz_frame, rz_connect = _razorpay_sources(settings)
+    script, frame, connect = script + rz_script, frame + rz_frame, connect + rz_connect
     directives = {
         "default-src": ("'self'",),
         "script-src": ("'self'", "'unsafe-eval'", *script_hashes, *script, *extra_sources),

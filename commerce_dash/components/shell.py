@@ -33,6 +33,8 @@ def brand(href: str = routes.HOME) -> rx.Component:
         href=href,
         underline="none",
         color="inherit",
+        # on a phone the name is hidden and the logo has no text: the link keeps its name
+        aria_label=f"{BRAND} home",
     )
 
 

@@ -165,6 +165,9 @@ class Payment(SQLModel, table=True):
     failure_reason: str = Field(default="", max_length=500)
     attempts_failed: int = 0
     refunded_amount: int = Field(default=0, ge=0)
+    # the fee the processor reported for the charge (minor units of ``currency``, taxes on
+    # the fee included); None: it reports none and the ledger estimates it
+    processor_fee: int | None = None
     processor_response: dict[str, Any] | None = json_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

@@ -66,6 +66,9 @@ class LedgerEntry(SQLModel, table=True):
     gross: int
     tax: int = 0
     processor_fee: int = 0
+    # "processor": the fee the processor reported for the charge; "estimate": the settings'
+    # rate (COMMERCE_PROCESSOR_FEE_BPS + _FIXED) where the processor reports none
+    fee_source: str = Field(default="estimate", max_length=16)
     net: int
     platform_bps: int
     creator_bps: int

@@ -67,6 +67,9 @@ class IntentResult:
     failure_message: str = ""  # the processor's reason, shown to the learner
     next_action_url: str = ""  # 3-D Secure challenge page when the processor gives one
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # the processor's fee for a succeeded charge, minor units, taxes on it included (None:
+    # the processor reports none; the ledger then estimates it)
+    fee: int | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,7 @@ class WebhookEvent:
     dispute: Dispute | None = None  # kinds DISPUTE_*
     invoice: ProcessorInvoice | None = None  # kind INVOICE
     subscription: ProcessorSubscription | None = None  # kind SUBSCRIPTION
+    fee: int | None = None  # the processor's fee of a succeeded charge, when it says
 
 
 @runtime_checkable
@@ -281,4 +285,23 @@ class SubscriptionProcessor(Protocol):
     def update_payment_method(self, subscription_id: str, payment_method: str
                               ) -> ProcessorSubscription:
         """Save a new card for the subscription and retry an unpaid invoice with it."""
+        ...
+
+
+@runtime_checkable
+class HostedCheckout(Protocol):
+    """A processor whose own script takes the payment in the learner's page (Razorpay
+    Checkout) and hands back a signed answer that the server checks with the processor
+    before anything is marked paid."""
+
+    name: str
+
+    def checkout_options(self, intent_id: str) -> dict[str, str]:
+        """What the page hands the processor's script: ``script_url`` and public values
+        only (never a secret)."""
+        ...
+
+    def complete_checkout(self, intent_id: str, fields: Mapping[str, str]) -> IntentResult:
+        """Verify the script's answer (raise :class:`ProcessorError` if forged or for
+        another intent) and report the intent as the processor now sees it."""
         ...

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from commerce_dash import routes
-from commerce_dash.payments.base import PaymentProcessor, ProcessorError, SubscriptionProcessor
+from commerce_dash.payments.base import (
+    PaymentProcessor,
+    ProcessorError,
+    SubscriptionProcessor,
+    WebhookEvent,
+)
+from commerce_dash.payments.events import stripe_shaped_event
+from commerce_dash.payments.razorpay_processor import RazorpayProcessor, razorpay_event
 from commerce_dash.payments.sandbox import SandboxProcessor, SignedEvent
 from commerce_dash.payments.sandbox_subscriptions import SandboxSubscriptions
 from commerce_dash.payments.stripe_processor import StripeProcessor
 from commerce_dash.payments.stripe_subscriptions import StripeSubscriptions
 from commerce_dash.settings import Settings, get_settings
 
-PROCESSORS = ("stripe", "sandbox")
+PROCESSORS = ("stripe", "sandbox", "razorpay")
 
 
 def sandbox_secret(settings: Settings) -> str:
@@ -41,7 +49,17 @@ def get_processor(name: str) -> PaymentProcessor:
                                  "Card payments are not set up: COMMERCE_STRIPE_SECRET_KEY "
                                  "is empty.")
         return StripeProcessor.from_settings(settings)
+    if name == "razorpay":
+        return RazorpayProcessor.from_settings(settings)
     raise ProcessorError("unknown_processor", f"No payment processor called {name!r}.")
+
+
+def parse_stored_event(processor: str, event_id: str, payload: Mapping[str, Any]
+                       ) -> WebhookEvent:
+    """A stored (verified) webhook body normalised again, for retries and replays."""
+    if processor == "razorpay":
+        return razorpay_event(payload, event_id)
+    return stripe_shaped_event(payload)
 
 
 def get_subscription_processor(

@@ -10,6 +10,7 @@ builds never overlap); only one server is started per test session.
 from __future__ import annotations
 
 import email
+import json
 import os
 import re
 import shutil
@@ -35,6 +36,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from tests.notify.doubles import SmtpServer, running_smtp
 from tests.payments.localstripe_server import LocalStripe
+from tests.payments.razorpay_fake import RazorpayFake
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
@@ -161,16 +163,31 @@ def e2e_smtp() -> Iterator[SmtpServer]:
         yield server
 
 
+# Razorpay in the e2e app: the Data Science Lab pays through Razorpay (a loopback fake of its
+# API and Checkout); no other e2e test buys its courses.
+RAZORPAY_DEPARTMENT = "ENG-DATA"
+RAZORPAY_KEY_ID = "rzp_test_E2eCommerceDash"
+RAZORPAY_KEY_SECRET = "rzp_e2e_key_secret_commerce_dash"
+RAZORPAY_WEBHOOK_SECRET = "rzp_e2e_webhook_secret_commerce_dash"
+
+
 @pytest.fixture(scope="session")
-def app_server(e2e_smtp: SmtpServer, localstripe_server: LocalStripe) -> Iterator[AppServer]:
+def razorpay_fake() -> Iterator[RazorpayFake]:
+    with RazorpayFake(RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def app_server(e2e_smtp: SmtpServer, localstripe_server: LocalStripe,
+               razorpay_fake: RazorpayFake) -> Iterator[AppServer]:
     """The app built and served once for every e2e test, on its own port and database."""
-    with serving(e2e_smtp, localstripe_server) as server:
+    with serving(e2e_smtp, localstripe_server, razorpay=razorpay_fake) as server:
         yield server
 
 
 @contextmanager
 def serving(e2e_smtp: SmtpServer, localstripe_server: LocalStripe, *, own_build: bool = False,
-            **settings: str) -> Iterator[AppServer]:
+            razorpay: RazorpayFake | None = None, **settings: str) -> Iterator[AppServer]:
     """The prod build served on a port and database of its own, with ``settings`` (extra
     environment) on top of the e2e defaults.
 
@@ -207,13 +224,24 @@ def serving(e2e_smtp: SmtpServer, localstripe_server: LocalStripe, *, own_build:
         "COMMERCE_SMTP_HOST": e2e_smtp.host,
         "COMMERCE_SMTP_PORT": str(e2e_smtp.port),
         "COMMERCE_PAYMENT_PROCESSOR": "sandbox",
-        "COMMERCE_PROCESSOR_BY_DEPARTMENT": f'{{"{STRIPE_DEPARTMENT}": "stripe"}}',
+        "COMMERCE_PROCESSOR_BY_DEPARTMENT": json.dumps(
+            {STRIPE_DEPARTMENT: "stripe", **({RAZORPAY_DEPARTMENT: "razorpay"} if razorpay
+                                             else {})}),
         "COMMERCE_STRIPE_SECRET_KEY": "sk_test_e2e",
         "COMMERCE_STRIPE_PUBLISHABLE_KEY": "pk_test_e2e",
         "COMMERCE_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         "COMMERCE_STRIPE_API_BASE": localstripe_server.base_url,
         "COMMERCE_STRIPE_JS_URL": f"{localstripe_server.base_url}/js.stripe.com/v3/",
     }
+    if razorpay is not None:
+        env.update({
+            "COMMERCE_RAZORPAY_KEY_ID": RAZORPAY_KEY_ID,
+            "COMMERCE_RAZORPAY_KEY_SECRET": RAZORPAY_KEY_SECRET,
+            "COMMERCE_RAZORPAY_WEBHOOK_SECRET": RAZORPAY_WEBHOOK_SECRET,
+            "COMMERCE_RAZORPAY_API_BASE": razorpay.base_url,
+            "COMMERCE_RAZORPAY_CHECKOUT_JS_URL": razorpay.checkout_url,
+        })
+        razorpay.set_webhook_url(f"{base_url}/api/v2/payments/webhook/razorpay")
     env.update(settings)
     if own_build:
         web = tmp / "web"

@@ -66,6 +66,7 @@ class CheckoutState(AuthState):
     card_ready: bool = False
     client_secret: str = ""
     publishable_key: str = ""
+    hosted: dict[str, str] = {}
     missing_message: str = ""
 
     def _apply(self, summary: commerce_area.CheckoutSummary) -> None:
@@ -80,11 +81,12 @@ class CheckoutState(AuthState):
         self.email = summary.email
         self.client_secret = summary.client_secret
         self.publishable_key = summary.publishable_key
+        self.hosted = summary.hosted
         if summary.status == "completed":
             self.phase = "done"
         elif summary.status == "pending":
             self.phase = "pay"
-            self.error = summary.failure_reason
+            self.error = summary.hosted.get("error") or summary.failure_reason
         else:
             self.phase = "closed"
             self.error = summary.failure_reason or f"This order is {summary.status}."
@@ -223,6 +225,46 @@ class CheckoutState(AuthState):
         return self._after(result)
 
 
+    @rx.event
+    def pay_razorpay(self):  # type: ignore[no-untyped-def]
+        if self.hosted.get("error") or not self.hosted.get("order_id"):
+            self.error = self.hosted.get("error") or "This order cannot be paid right now."
+            return None
+        self.error = ""
+        self.paying = True
+        options = {**self.hosted, "name": "Commerce Dash", "email": self.email,
+                   "description": f"Order {self.order_ref}"}
+        return rx.call_script(f"window.cdRazorpay.pay({json.dumps(options)})",
+                              callback=CheckoutState.razorpay_answered)
+
+    @rx.event
+    async def razorpay_answered(self, answer: str):  # type: ignore[no-untyped-def]
+        actor = self.current_actor()
+        if actor is None:
+            return rx.redirect(routes.LOGIN)
+        data = _answer(answer)
+        if data.get("status") != "paid":
+            self.paying = False
+            self.error = str(data.get("message") or "")
+            return rx.toast.error(self.error) if self.error else None
+        fields = {k: str(data.get(k, "")) for k in
+                  ("razorpay_payment_id", "razorpay_order_id", "razorpay_signature")}
+        number = self.order_ref
+        try:
+            result = await with_session(lambda s: commerce_area.hosted_checkout_pay(
+                session=s, actor=actor, number=number, fields=fields))
+        except DomainError as exc:
+            self.paying = False
+            if exc.code == "order_not_payable":  # the webhook was first: show the order
+                self._refresh()
+                if self.phase == "done":
+                    self.refresh_cart_count(actor)
+                    return rx.toast.success("Payment received. Thank you!")
+            self.error = exc.message
+            return rx.toast.error(exc.message)
+        return self._after(result)
+
+
 def _summary() -> rx.Component:
     return card_column(
         rx.hstack(rx.heading("Order ", CheckoutState.order_ref, size="4"),
@@ -332,13 +374,32 @@ def _stripe_form() -> rx.Component:
     )
 
 
+def _razorpay_form() -> rx.Component:
+    return rx.vstack(
+        rx.script(src="/js/razorpay_checkout.js"),
+        rx.text("Pay by card, UPI, net banking or a wallet in Razorpay's secure checkout.",
+                size="2"),
+        rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"], size="3",
+                  width="100%", loading=CheckoutState.paying,
+                  disabled=CheckoutState.hosted.contains("error"),
+                  on_click=CheckoutState.pay_razorpay, id="pay"),
+        rx.text("Your payment details go straight to Razorpay; we never see or store them.",
+                size="1", color_scheme="gray"),
+        spacing="3",
+        width="100%",
+    )
+
+
 def _pay_card() -> rx.Component:
     return card_column(
         rx.heading("Payment", size="4"),
         rx.cond(CheckoutState.error != "",
                 rx.callout(CheckoutState.error, icon="circle-alert", color_scheme="red",
                            id="payment-error")),
-        rx.cond(CheckoutState.processor == "stripe", _stripe_form(), _sandbox_form()),
+        rx.match(CheckoutState.processor,
+                 ("stripe", _stripe_form()),
+                 ("razorpay", _razorpay_form()),
+                 _sandbox_form()),
     )
 
 

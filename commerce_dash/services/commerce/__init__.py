@@ -50,6 +50,7 @@ from .payment_settling import janitor
 from .payments import (
     challenge_info,
     confirm_payment,
+    hosted_checkout_pay,
     order_for,
     payment_state,
     sandbox_challenge,
@@ -186,6 +187,7 @@ __all__ = [
     "sandbox_pay",
     "sandbox_processor_event",
     "set_preferences",
+    "hosted_checkout_pay",
     "stripe_pay",
     "subscribe",
     "undo_cancel",

@@ -12,6 +12,8 @@ from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import order_number
 from commerce_dash.models.commerce import Order, OrderLine, Payment
+from commerce_dash.payments.base import HostedCheckout, ProcessorError
+from commerce_dash.payments.factory import get_processor
 from commerce_dash.services.catalog import credits_notes
 from commerce_dash.services.commerce.order_receipts import settlement_note
 from commerce_dash.services.commerce.payment_intents import payment_of
@@ -73,6 +75,9 @@ class CheckoutSummary:
     publishable_key: str
     locked_until: str
     email: str
+    # a processor whose own script takes the payment (Razorpay Checkout): what the page
+    # hands it; "error" when the processor is not set up
+    hosted: dict[str, str]
 
 
 def checkout_summary(*, session: Session, actor: Actor, number: str) -> CheckoutSummary:
@@ -111,5 +116,22 @@ def checkout_summary(*, session: Session, actor: Actor, number: str) -> Checkout
         publishable_key=get_settings().stripe_publishable_key,
         locked_until=order.prices_locked_until.strftime("%H:%M UTC"),
         email=actor.email,
+        hosted=_hosted_options(order.processor, payment),
     )
+
+
+def _hosted_options(processor_name: str, payment: Payment | None) -> dict[str, str]:
+    """The options of the processor's own checkout script (no network call), with the
+    amount it shows in minor units."""
+    if processor_name in ("stripe", "sandbox", "none") or payment is None \
+            or not payment.intent_id:
+        return {}
+    try:
+        processor = get_processor(processor_name)
+    except ProcessorError as exc:
+        return {"error": exc.message}
+    if not isinstance(processor, HostedCheckout):
+        return {}
+    return {**processor.checkout_options(payment.intent_id), "amount": str(payment.amount),
+            "currency": payment.currency}
 

@@ -24,13 +24,11 @@ from commerce_dash.models.commerce import Payment, PaymentEvent
 from commerce_dash.payments.base import (
     EventKind,
     IntentResult,
-    IntentStatus,
     ProcessorError,
     WebhookEvent,
     WebhookSignatureError,
 )
-from commerce_dash.payments.events import stripe_shaped_event
-from commerce_dash.payments.factory import PROCESSORS, get_processor
+from commerce_dash.payments.factory import PROCESSORS, get_processor, parse_stored_event
 from commerce_dash.services.commerce.disputes import dispute_closed, dispute_opened
 from commerce_dash.services.commerce.payment_settling import after_settling, lock_payment
 from commerce_dash.services.commerce.refund_settlement import record_processor_refunds
@@ -79,7 +77,8 @@ def receive_webhook(
 
 def _event_from_row(row: PaymentEvent) -> WebhookEvent:
     """Rebuild the normalised event from the stored payload (for retries and replays)."""
-    return stripe_shaped_event(row.payload or {"id": row.event_id, "type": row.event_type})
+    return parse_stored_event(row.processor, row.event_id,
+                              row.payload or {"id": row.event_id, "type": row.event_type})
 
 
 def process_event(
@@ -135,11 +134,8 @@ def _intent_event(session: Session, payment: Payment, event: WebhookEvent) -> st
     result = IntentResult(
         intent_id=event.intent_id, status=event.status, amount=event.amount or payment.amount,
         currency=event.currency or payment.currency, failure_code=event.failure_code,
-        failure_message=event.failure_message, raw=dict(event.raw),
+        failure_message=event.failure_message, raw=dict(event.raw), fee=event.fee,
     )
-    if event.status is IntentStatus.SUCCEEDED and event.amount and event.amount != payment.amount:
-        return (f"ignored: event amount {event.amount} differs from the payment's "
-                f"{payment.amount}")
     return apply_intent_result(session=session, payment=payment, result=result, source="webhook")
 
 

@@ -18,7 +18,7 @@ from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.orders import OrderStatus, order_number, parse_order_number
 from commerce_dash.models.commerce import Order, OrderLine, Payment
-from commerce_dash.payments.base import IntentResult, ProcessorError
+from commerce_dash.payments.base import HostedCheckout, IntentResult, ProcessorError
 from commerce_dash.payments.factory import get_processor
 from commerce_dash.payments.sandbox import CardInput, SandboxProcessor, SignedEvent
 from commerce_dash.payments.stripe_processor import StripeProcessor
@@ -47,6 +47,7 @@ __all__ = [
     "challenge_info",
     "close_unpaid_order",
     "confirm_payment",
+    "hosted_checkout_pay",
     "janitor",
     "order_for",
     "payment_state",
@@ -241,6 +242,30 @@ def stripe_pay(
     assert locked is not None
     apply_and_record(session, locked, result, source="api", event_type="intent.confirmed",
                      event_key="api:confirm")
+    return result
+
+
+def hosted_checkout_pay(*, session: Session, actor: Actor, number: str,
+                        fields: dict[str, str]) -> IntentResult:
+    """A processor's own checkout script (Razorpay Checkout) answered: the processor checks
+    the answer's signature and reports the payment, which settles the order at once (the
+    webhook may come later; whichever is first wins, the other changes nothing)."""
+    order = order_for(session, actor.user_id, number)
+    processor_name = order.processor
+    intent_id = _payable_intent(session, actor, number, processor_name)
+    try:
+        processor = get_processor(processor_name)
+        if not isinstance(processor, HostedCheckout):
+            raise DomainError("no_payment", f"This order is not paid through {processor_name}'s "
+                              "checkout.", kind=ErrorKind.CONFLICT)
+        result = processor.complete_checkout(intent_id, fields)
+    except ProcessorError as exc:
+        raise DomainError(exc.code or "payment_failed", exc.message,
+                          kind=ErrorKind.CONFLICT) from None
+    locked = lock_payment(session, processor_name, intent_id)
+    assert locked is not None
+    apply_and_record(session, locked, result, source="api", event_type="checkout.answered",
+                     event_key="api:checkout")
     return result
 
 

@@ -73,6 +73,12 @@ def apply_intent_result(
     target = _TARGET.get(result.status)
     if target is None:
         return "nothing to do"
+    if target is PaymentStatus.SUCCEEDED and (
+            (result.amount and result.amount != payment.amount)
+            or (result.currency and result.currency.upper() != payment.currency.upper())):
+        # money that does not match the order never completes it
+        return (f"ignored: the processor reports {result.amount} {result.currency.upper()}, "
+                f"the payment is {payment.amount} {payment.currency}")
     if target is PaymentStatus.FAILED and source != "webhook":
         # A decline is shown to the learner at once; it is recorded (and counted towards a
         # review) once, from the processor's own event.
@@ -80,14 +86,14 @@ def apply_intent_result(
     return move_payment(
         session=session, payment=payment, target=target, failure_code=result.failure_code,
         failure_message=result.failure_message, raw=dict(result.raw), source=source,
-        next_action_url=result.next_action_url,
+        next_action_url=result.next_action_url, fee=result.fee,
     )
 
 
 def move_payment(
     *, session: Session, payment: Payment, target: PaymentStatus, failure_code: str = "",
     failure_message: str = "", raw: dict[str, object] | None = None, source: str = "webhook",
-    next_action_url: str = "",
+    next_action_url: str = "", fee: int | None = None,
 ) -> str:
     now = utcnow()
     order = session.get(Order, payment.order_id)
@@ -99,6 +105,8 @@ def move_payment(
         return f"ignored: payment is {current}, event says {target.value}"
     if raw is not None:
         payment.processor_response = {**raw, "next_action_url": next_action_url}
+    if fee is not None and target is PaymentStatus.SUCCEEDED:
+        payment.processor_fee = max(0, min(fee, payment.amount))  # what it reported, bounded
     payment.updated_at = now
     if target is PaymentStatus.SUCCEEDED:
         if order.status != OrderStatus.PENDING:

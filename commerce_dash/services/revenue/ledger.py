@@ -154,7 +154,6 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
              for course, gross, tax in _line_parts(session, order, line)]
     if not parts:
         return 0
-    settings = get_settings()
     currency = order.settlement_currency or order.currency
     if currency != order.currency:
         # charged in another currency (ADR-003): the settlement worth recorded at checkout is
@@ -165,7 +164,7 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
         parts = [(line, course, worth[2 * i], worth[2 * i + 1])
                  for i, (line, course, _, _) in enumerate(parts)]
     paid = [g + t for _, _, g, t in parts]
-    fee = processor_fee(sum(paid), settings.processor_fee_bps, settings.processor_fee_fixed)
+    fee, fee_source = _order_fee(session, order, sum(paid))
     fees = allocate(fee, paid) if sum(paid) > 0 else [0] * len(parts)
     parents = department_parents(session=session)
     transaction = _transaction_id(session, order)
@@ -177,10 +176,27 @@ def record_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
         entry = _entry(order, line, course, amounts, shares, at, transaction,
                        dedupe=f"sale:{line.id}:{_part_key(line, course)}", entry_type="sale",
                        currency=currency)
+        entry.fee_source = fee_source
         session.add(entry)
         session.flush()
         queue_entry(session, entry)
     return len(parts)
+
+
+def _order_fee(session: Session, order: Order, paid: int) -> tuple[int, str]:
+    """The processor fee of an order and where it came from: the fee its processor reported
+    for the charge (in the charged currency, carried into the settlement currency by the
+    order's own settlement worth), else the settings' estimate on what was paid."""
+    reported = session.exec(select(Payment.processor_fee).where(
+        Payment.order_id == order.id)).first()
+    if reported is None:
+        settings = get_settings()
+        return processor_fee(paid, settings.processor_fee_bps,
+                             settings.processor_fee_fixed), "estimate"
+    if order.settlement_currency and order.settlement_currency != order.currency \
+            and order.total > 0:
+        reported = scale(reported, order.settlement_total, order.total)
+    return min(reported, paid), "processor"
 
 
 def _entry(order: Order, line: OrderLine, course: Course | None, amounts: Amounts,
@@ -266,7 +282,7 @@ def record_refund(session: Session, request: RefundRequest,
                            sale.transaction_id, dedupe=f"reversal:{request.id}:{sale.id}",
                            entry_type="reversal", currency=sale.currency,
                            refund_request_id=request.id, reverses_id=sale.id)
-            entry.course_id = sale.course_id
+            entry.course_id, entry.fee_source = sale.course_id, sale.fee_source
             entry.learner_id, entry.department_id = sale.learner_id, sale.department_id
             entry.instructor_id, entry.creator_id = sale.instructor_id, sale.creator_id
             session.add(entry)
