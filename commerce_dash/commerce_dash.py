@@ -24,6 +24,8 @@ from commerce_dash.pages.admin.overview import OverviewState, overview_page
 from commerce_dash.pages.admin.payment_events import PaymentEventsState
 from commerce_dash.pages.admin.payouts import PayoutsState
 from commerce_dash.pages.admin.pricing import PricingState, pricing_page
+from commerce_dash.pages.admin.processors import processors_page
+from commerce_dash.pages.admin.processors_state import ProcessorsState
 from commerce_dash.pages.admin.programs import ProgramsState, programs_page
 from commerce_dash.pages.admin.progress import ProgressAdminState, progress_admin_page
 from commerce_dash.pages.admin.refunds import RefundsState, refunds_page
@@ -197,6 +199,7 @@ PAGES = [
     ),
     (refunds_page, routes.ADMIN_REFUNDS, "Refunds", RefundsState.load),
     (revenue_page, routes.ADMIN_REVENUE, "Revenue", [RevenueState.load, PayoutsState.load]),
+    (processors_page, routes.ADMIN_PROCESSORS, "Payment processors", ProcessorsState.load),
     (
         tax_settings_page,
         routes.ADMIN_SETTINGS,

@@ -44,6 +44,7 @@ ADMIN_REFUNDS = "/admin/refunds"  # the refund queue
 ADMIN_SUBSCRIPTIONS = "/admin/subscriptions"  # + /[number]: detail with invoices and events
 ADMIN_REVENUE = "/admin/revenue"  # reports; + /reconciliation, /payouts, /shares
 ADMIN_SETTINGS = "/admin/settings"  # tax rates, exemptions, FX rates
+ADMIN_PROCESSORS = "/admin/processors"  # who takes payments, processor set-up
 ADMIN_SYSTEM = "/admin/system"  # jobs and outbox
 ADMIN_EMAILS = "/admin/system/emails"  # template previews
 ADMIN_USERS = "/admin/users"

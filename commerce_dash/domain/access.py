@@ -93,6 +93,10 @@ SECTIONS: tuple[Section, ...] = (
         "settings", "Tax & currency", "/admin/settings", "settings",
         frozenset({RoleName.BILLING_ADMIN}),
     ),
+    Section(
+        "processors", "Payment processors", "/admin/processors", "credit-card",
+        frozenset({RoleName.BILLING_ADMIN}),
+    ),
     Section("system", "System", "/admin/system", "activity", frozenset({RoleName.SUPER_ADMIN})),
     Section("users", "Users & roles", "/admin/users", "users", frozenset({RoleName.SUPER_ADMIN})),
     Section("audit", "Audit log", "/admin/audit", "scroll-text", frozenset({RoleName.SUPER_ADMIN})),

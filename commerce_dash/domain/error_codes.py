@@ -761,6 +761,11 @@ class CommerceCode(ErrorCode):
         "The payment service could not close your earlier checkout: …",
     )
     PROCESSOR_NOT_CONFIGURED = "processor_not_configured", ErrorKind.INVALID, "The payment processor is not set up"
+    PROCESSOR_UNAVAILABLE = (
+        "processor_unavailable", ErrorKind.CONFLICT,
+        "Payments for these courses can't be taken right now: the school's payment processor "
+        "is being set up.",
+    )
     RATE_REQUIRED = "rate_required", ErrorKind.INVALID, "Enter the tax rate in percent."
     RATE_TOO_HIGH = "rate_too_high", ErrorKind.INVALID, "A tax rate cannot exceed 100%."
     RATE_TOO_PRECISE = (
@@ -803,6 +808,11 @@ class CommerceCode(ErrorCode):
     )
     UNKNOWN_LINE = "unknown_line", ErrorKind.INVALID, "That item is not part of this order."
     UNKNOWN_PROCESSOR = "unknown_processor", ErrorKind.NOT_FOUND, "No payment processor called …."
+    NO_WEBHOOKS = "no_webhooks", ErrorKind.INVALID, "This processor sends no webhooks."
+    SUBSCRIPTIONS_UNAVAILABLE = (
+        "subscriptions_unavailable", ErrorKind.CONFLICT,
+        "Subscriptions can't be paid through this processor.",
+    )
 
 
 AREA_CODES: tuple[type[ErrorCode], ...] = (

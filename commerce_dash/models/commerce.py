@@ -174,6 +174,21 @@ class Payment(SQLModel, table=True):
     processed_at: datetime | None = timestamp_field()
 
 
+class ProcessorChoice(SQLModel, table=True):
+    """The processor a billing admin chose on the processor screen: the default
+    (``scope_key`` "default") or a department's ("department:<id>"). It beats the environment
+    (COMMERCE_PAYMENT_PROCESSOR, COMMERCE_PROCESSOR_BY_DEPARTMENT); keys stay there."""
+
+    __tablename__ = "processor_choice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope_key: str = Field(max_length=40, unique=True)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    processor: str = Field(max_length=16)
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = created_at_field()
+
+
 class PaymentEvent(SQLModel, table=True):
     """A processor webhook (stored once) or a call we made, kept for the payment's timeline."""
 

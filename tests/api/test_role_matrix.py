@@ -23,6 +23,10 @@ from tests.conftest import PASSWORD, create_department, create_user
 ADMIN_ROUTES = {
     ("GET", "/api/v2/admin/revenue/subscriptions"): "revenue",
     ("GET", "/api/v2/admin/overview"): "overview",
+    ("GET", "/api/v2/admin/processors"): "processors",
+    ("PUT", "/api/v2/admin/processors/default"): "processors",
+    ("PUT", "/api/v2/admin/processors/departments/{department_id}"): "processors",
+    ("POST", "/api/v2/admin/processors/{processor}/test-webhook"): "processors",
     ("GET", "/api/v2/admin/courses/{course_id}/steps"): "courses",
     ("POST", "/api/v2/admin/courses/{course_id}/steps"): "courses",
     ("GET", "/api/v2/admin/steps/{step_id}"): "courses",
@@ -92,6 +96,8 @@ TINY_PNG = (
 )
 # "{name}" values in bodies and query strings are filled in like the path placeholders.
 BODIES = {
+    ("PUT", "/api/v2/admin/processors/default"): {"processor": "sandbox"},
+    ("PUT", "/api/v2/admin/processors/departments/{department_id}"): {"processor": None},
     ("POST", "/api/v2/admin/users"): {
         "email": "m@example.com",
         "full_name": "M",
@@ -291,6 +297,7 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
                     "{second_request_id}": refund_requests[1].id,
                     "{failed_request_id}": refund_requests[2].id,
                     "{scope_key}": "default",
+                    "{processor}": "sandbox",
                     "{subscription_id}": subscribed.id,
                     "{trialing_subscription_id}": trialing.id,
                     **_live_sessions(session, owner, course.id, dept)}

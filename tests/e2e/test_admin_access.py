@@ -36,12 +36,12 @@ ADMIN_DEMO_EMAILS = [
 KNOWN_SECTIONS = {
     "super@example.com": [
         "overview", "courses", "sessions", "programs", "pricing", "discounts", "registrations",
-        "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "system",
-        "users", "audit",
+        "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "processors",
+        "system", "users", "audit",
     ],
     "billing@example.com": [
         "overview", "programs", "pricing", "discounts", "orders", "subscriptions", "refunds",
-        "revenue", "settings",
+        "revenue", "settings", "processors",
     ],
     "deptadmin@example.com": [
         "overview", "courses", "sessions", "programs", "pricing", "certificates",

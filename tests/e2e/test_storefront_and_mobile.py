@@ -36,8 +36,8 @@ def test_admin_overview_on_a_phone(new_page: NewPage) -> None:
     expected = [s.key for s in visible_sections([RoleName.SUPER_ADMIN.value])]
     assert expected == [
         "overview", "courses", "sessions", "programs", "pricing", "discounts", "registrations",
-        "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "system",
-        "users", "audit",
+        "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "processors",
+        "system", "users", "audit",
     ]
 
     sign_in(page, SUPER_EMAIL, DEMO_PASSWORD)

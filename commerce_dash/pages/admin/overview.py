@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from commerce_dash import routes
 from commerce_dash.components.kpi import kpi_grid
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.db import session_scope
@@ -22,6 +23,7 @@ def _figure(label: str, value: int | str, icon: str, hint: str) -> dict[str, str
 class OverviewState(AdminState):
     kpis: list[dict[str, str]] = []
     scope_label: str = ""
+    cannot_sell: list[str] = []
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -47,6 +49,7 @@ class OverviewState(AdminState):
                 "Registrations waiting", waiting, "clipboard-check",
                 "review them in the queue" if waiting else "the queue is empty",
             ))
+        self.cannot_sell = list(figures.sales.cannot_sell) if figures.sales else []
         if figures.sales is not None:
             sales = figures.sales
             locale = get_settings().default_locale
@@ -80,6 +83,13 @@ def overview_page() -> rx.Component:
         "overview",
         "Overview",
         rx.text("Figures for ", OverviewState.scope_label, ".", color_scheme="gray"),
+        rx.cond(OverviewState.cannot_sell.length() > 0, rx.callout.root(
+            rx.callout.icon(rx.icon("triangle-alert")),
+            rx.callout.text(
+                "These departments cannot sell: their payment processor is not set up: ",
+                OverviewState.cannot_sell.join(", "), ". ",
+                rx.link("Payment processors", href=routes.ADMIN_PROCESSORS), "."),
+            color_scheme="red", id="cannot-sell-alert")),
         kpi_grid(OverviewState.kpis, value_size="7",
                  columns=rx.breakpoints(initial="1", sm="2", lg="3")),
     )

@@ -164,8 +164,12 @@ class SubscribeState(AuthState):
         self._key = self._key or f"web-{uuid.uuid4().hex}"
         self._prefill_address()
         settings = get_settings()
-        self.processor = settings.processor_for(
-            options[0].department_code if options else self.department_code)
+        try:
+            with session_scope() as session:
+                self.processor = commerce_area.subscription_processor_of(
+                    session=session, department_code=self.department_code)
+        except DomainError as exc:
+            self.processor, self.form_error = "", exc.message
         self.publishable_key = (settings.stripe_publishable_key
                                 if self.processor == "stripe" else "")
         self.status = "found"

@@ -58,6 +58,15 @@ from .payments import (
     sandbox_processor_event,
     stripe_pay,
 )
+from .processor_choice import ProcessorRow as ProcessorRowView
+from .processor_choice import (
+    ProcessorScreen,
+    choose_processor,
+    processor_screen,
+    send_test_webhook,
+    subscription_processor_of,
+    unconfigured_departments,
+)
 from .refund_amounts import REFUNDABLE_ORDERS
 from .refund_decisions import reject
 from .refund_queries import RefundableLine, RefundRow, counts, for_order, list_queue, refund_options
@@ -90,6 +99,13 @@ from .tax_exemption_admin import add_exemption, list_exemptions, revoke_exemptio
 from .tax_rates import deactivate_tax_rate, list_tax_rates, reactivate_tax_rate, upsert_tax_rate
 
 __all__ = [
+    "ProcessorRowView",
+    "ProcessorScreen",
+    "choose_processor",
+    "processor_screen",
+    "send_test_webhook",
+    "subscription_processor_of",
+    "unconfigured_departments",
     "AdminOrderRow",
     "CartOwner",
     "CartView",

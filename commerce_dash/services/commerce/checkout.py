@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from commerce_dash.db import for_update
 from commerce_dash.domain.actor import Actor
@@ -20,11 +20,9 @@ from commerce_dash.domain.cart import checkout_fingerprint
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.orders import OrderStatus, PaymentStatus, order_number
-from commerce_dash.models.catalog import Department
 from commerce_dash.models.commerce import Cart, CartLine, Order, OrderLine, Payment
 from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
 from commerce_dash.payments.base import ProcessorError
-from commerce_dash.payments.factory import processor_for_departments
 from commerce_dash.services.commerce.cart_lookups import CartOwner
 from commerce_dash.services.commerce.cart_view import view_cart
 from commerce_dash.services.commerce.checkout_views import CheckoutResult, checkout_result
@@ -32,6 +30,10 @@ from commerce_dash.services.commerce.discount_uses import take_use
 from commerce_dash.services.commerce.payment_intents import ensure_intent
 from commerce_dash.services.commerce.payment_review import require_not_under_review
 from commerce_dash.services.commerce.payment_settling import close_unpaid_order
+from commerce_dash.services.commerce.processor_choice import (
+    processor_for_departments,
+    require_configured,
+)
 from commerce_dash.services.commerce.settlement import complete_order
 from commerce_dash.services.platform import limit_checkout, require_verified
 from commerce_dash.settings import get_settings
@@ -196,13 +198,9 @@ def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key
     settings = get_settings()
     now = utcnow()
     cart_rows = {f"{r.item_type}:{r.item_id}": r for r in _cart_rows(session, cart.id)}
-    codes = session.exec(
-        select(Department.code).where(
-            col(Department.id).in_({r.department_id for r in cart_rows.values()})
-        )
-    ).all()
-    processor = ("none" if view.totals.total == 0
-                 else processor_for_departments(sorted(set(codes))))
+    processor = ("none" if view.totals.total == 0 else processor_for_departments(
+        session, {r.department_id for r in cart_rows.values()}))
+    require_configured(processor)
 
     code_row: DiscountCode | None = None
     if view.discount_code and view.totals.discount > 0:

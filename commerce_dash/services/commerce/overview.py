@@ -17,6 +17,7 @@ from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.models.commerce import Order, PaymentEvent, RefundRequest
 from commerce_dash.outbox import status_counts
 from commerce_dash.services.commerce.payment_review import held_count
+from commerce_dash.services.commerce.processor_choice import unconfigured_departments
 from commerce_dash.services.enrollment import pending_count
 from commerce_dash.services.platform import department_parents
 from commerce_dash.settings import get_settings
@@ -49,6 +50,8 @@ class Sales:
     under_review: int
     dead_payment_events: int
     refunds_waiting: int = 0  # requested, or failed and waiting for a retry
+    # departments that cannot sell: their processor's keys are missing
+    cannot_sell: tuple[str, ...] = ()
 
 
 def sales_figures(*, session: Session, now: datetime) -> Sales:
@@ -74,6 +77,7 @@ def sales_figures(*, session: Session, now: datetime) -> Sales:
         revenue_24h=int(completed[1]), pending_checkouts=int(pending),
         under_review=int(review), dead_payment_events=int(dead),
         refunds_waiting=int(refunds),
+        cannot_sell=tuple(unconfigured_departments(session=session)),
     )
 
 

@@ -35,12 +35,12 @@ from commerce_dash.models.subscriptions import Subscription
 from commerce_dash.payments.base import CreateSubscription, ProcessorError
 from commerce_dash.services.catalog import check_code, in_force_clause
 from commerce_dash.services.commerce.discount_uses import release_use, take_use
+from commerce_dash.services.commerce.processor_choice import subscription_processor_name
 from commerce_dash.services.commerce.subscription_clock import billing_now, subscription_processor
 from commerce_dash.services.commerce.subscription_events import code_ref, record_created
 from commerce_dash.services.commerce.subscription_status import live_key, transition_subscription
 from commerce_dash.services.commerce.tax import quote_tax
 from commerce_dash.services.platform import add_created
-from commerce_dash.settings import get_settings
 
 __all__ = [
     "PlanQuote",
@@ -182,8 +182,7 @@ def subscribe(*, session: Session, actor: Actor | None, price_id: int, code: str
     existing = _existing(session, actor.user_id, quote.department_id)
     if existing is not None:
         raise _refuse_twice(existing, quote)
-    settings = get_settings()
-    processor = settings.processor_for(quote.department_code)
+    processor = subscription_processor_name(session, quote.department_id)
     key = f"{actor.user_id}:{idempotency_key or secrets.token_hex(12)}"
     sub = Subscription(
         user_id=actor.user_id, department_id=quote.department_id,
