@@ -127,9 +127,11 @@ class Settings(BaseSettings):
     verify_rate_limit_per_minute: int = Field(default=30, ge=1)
 
     # Payment processors: "auto" picks stripe when a secret key is set, else the sandbox.
-    payment_processor: Literal["auto", "stripe", "sandbox", "razorpay"] = "auto"
+    payment_processor: Literal["auto", "stripe", "sandbox", "razorpay", "square",
+                               "elavon"] = "auto"
     # Per department code, e.g. {"ENG": "stripe", "ART": "razorpay"} (JSON in the env var).
-    processor_by_department: dict[str, Literal["stripe", "sandbox", "razorpay"]] = {}
+    processor_by_department: dict[str, Literal["stripe", "sandbox", "razorpay", "square",
+                                               "elavon"]] = {}
     stripe_secret_key: SecretStr = SecretStr("")
     stripe_publishable_key: str = ""
     stripe_webhook_secret: SecretStr = SecretStr("")
@@ -144,6 +146,25 @@ class Settings(BaseSettings):
     razorpay_webhook_secret: SecretStr = SecretStr("")
     razorpay_api_base: str = ""  # empty: the SDK's default; tests point it at a loopback fake
     razorpay_checkout_js_url: str = "https://checkout.razorpay.com/v1/checkout.js"
+    # Square (cards and Google Pay through the Web Payments SDK; Apple Pay where the page is
+    # served over HTTPS on a domain verified with Square): the access token signs API calls,
+    # the application and location ids are public (the page hands them to the SDK), the
+    # webhook signature key checks x-square-hmacsha256-signature over the notification URL
+    # (empty: this app's webhook route under COMMERCE_PUBLIC_URL) and the body. The API base
+    # is Square's production host unless set (https://connect.squareupsandbox.com: sandbox).
+    square_access_token: SecretStr = SecretStr("")
+    square_location_id: str = ""
+    square_application_id: str = ""
+    square_webhook_signature_key: SecretStr = SecretStr("")
+    square_webhook_url: str = ""
+    square_api_base: str = ""
+    square_web_sdk_url: str = "https://web.squarecdn.com/v1/square.js"
+    # Elavon Converge (Lightbox hosted payments): merchant id, user id and PIN of the API
+    # user; the host is https://api.demo.convergepay.com for the demo environment.
+    elavon_merchant_id: str = ""
+    elavon_user_id: str = ""
+    elavon_pin: SecretStr = SecretStr("")
+    elavon_api_host: str = "https://api.convergepay.com"
 
     # Subscriptions: after a failed renewal the learner keeps access for the grace period
     # while the processor retries on these days after the failure; then access is

@@ -17,7 +17,7 @@ from commerce_dash.services import commerce as commerce_area
 router = APIRouter(prefix="/api/v2/admin/processors", tags=["admin", "payments"])
 
 ProcessorsActor = Annotated[Actor, section_guard("processors")]
-Processor = Literal["sandbox", "stripe", "razorpay"]
+Processor = Literal["sandbox", "stripe", "razorpay", "square", "elavon"]
 
 
 class ProcessorOut(Out):

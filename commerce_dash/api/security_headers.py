@@ -55,19 +55,46 @@ def _stripe_sources(js_url: str) -> tuple[tuple[str, ...], tuple[str, ...], tupl
     return origin, origin, origin
 
 
-def _razorpay_sources(settings: Settings) -> tuple[tuple[str, ...], tuple[str, ...],
-                                                   tuple[str, ...]]:
-    """The (script, frame, connect) sources Razorpay Checkout needs when Razorpay is set up:
-    its documented hosts for the real checkout.js, else the script's own origin (the
-    loopback fake in the tests)."""
-    if not settings.razorpay_key_id:
-        return (), (), ()
-    if urlsplit(settings.razorpay_checkout_js_url).hostname == "checkout.razorpay.com":
-        return (("https://checkout.razorpay.com",),
-                ("https://api.razorpay.com", "https://checkout.razorpay.com"),
-                ("https://api.razorpay.com", "https://lumberjack.razorpay.com"))
-    origin = (public_origin(settings.razorpay_checkout_js_url),)
-    return origin, origin, origin
+Sources = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+# The (script, frame, connect) hosts each processor's own checkout script documents needing.
+_PROCESSOR_HOSTS: dict[str, Sources] = {
+    "checkout.razorpay.com": (
+        ("https://checkout.razorpay.com",),
+        ("https://api.razorpay.com", "https://checkout.razorpay.com"),
+        ("https://api.razorpay.com", "https://lumberjack.razorpay.com")),
+    "web.squarecdn.com": (
+        ("https://web.squarecdn.com", "https://pay.google.com"),
+        ("https://web.squarecdn.com", "https://pay.google.com"),
+        ("https://pci-connect.squareup.com", "https://connect.squareup.com",
+         "https://pay.google.com")),
+    "sandbox.web.squarecdn.com": (
+        ("https://sandbox.web.squarecdn.com", "https://pay.google.com"),
+        ("https://sandbox.web.squarecdn.com", "https://pay.google.com"),
+        ("https://pci-connect.squareupsandbox.com", "https://connect.squareupsandbox.com",
+         "https://pay.google.com")),
+}
+
+
+def _processor_sources(settings: Settings) -> Sources:
+    """What the checkout scripts of the processors that are set up need: their documented
+    hosts, else the script's own origin (the loopback fakes in the tests)."""
+    scripts = []
+    if settings.razorpay_key_id:
+        scripts.append(settings.razorpay_checkout_js_url)
+    if settings.square_application_id:
+        scripts.append(settings.square_web_sdk_url)
+    if settings.elavon_merchant_id:
+        scripts.append(f"{settings.elavon_api_host.rstrip('/')}/hosted-payments/")
+    script: list[str] = []
+    frame: list[str] = []
+    connect: list[str] = []
+    for url in scripts:
+        known = _PROCESSOR_HOSTS.get(urlsplit(url).hostname or "")
+        origin = (public_origin(url),)
+        for into, sources in zip((script, frame, connect), known or (origin, origin, origin),
+                                 strict=True):
+            into.extend(s for s in sources if s not in into)
+    return tuple(script), tuple(frame), tuple(connect)
 
 
 def page_policy(settings: Settings, script_hashes: Sequence[str] = (),
@@ -76,7 +103,7 @@ def page_policy(settings: Settings, script_hashes: Sequence[str] = (),
     origin = public_origin(settings.public_url)
     socket = "ws" + origin.removeprefix("http")  # http -> ws, https -> wss
     script, frame, connect = _stripe_sources(settings.stripe_js_url)
-    rz_script, rz_frame, rz_connect = _razorpay_sources(settings)
+    rz_script, rz_frame, rz_connect = _processor_sources(settings)
     script, frame, connect = script + rz_script, frame + rz_frame, connect + rz_connect
     directives = {
         "default-src": ("'self'",),

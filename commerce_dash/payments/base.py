@@ -301,6 +301,12 @@ class HostedCheckout(Protocol):
         only (never a secret)."""
         ...
 
+    def start_checkout(self, intent_id: str, amount: int, currency: str,
+                       description: str) -> dict[str, str]:
+        """What the script needs for one attempt that only the server may ask the processor
+        for (Elavon's Lightbox session token); {} when it needs nothing more."""
+        ...
+
     def complete_checkout(self, intent_id: str, fields: Mapping[str, str]) -> IntentResult:
         """Verify the script's answer (raise :class:`ProcessorError` if forged or for
         another intent) and report the intent as the processor now sees it."""

@@ -4,6 +4,7 @@ never returned."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -15,12 +16,14 @@ from dataclasses import dataclass
 from commerce_dash.settings import Settings
 
 # processors a billing admin may choose, in the order the screen lists them
-CHOOSABLE = ("sandbox", "stripe", "razorpay")
+CHOOSABLE = ("sandbox", "stripe", "razorpay", "square", "elavon")
 # processors that can run subscriptions (their own billing schedule)
 SUBSCRIPTION_PROCESSORS = frozenset({"sandbox", "stripe"})
 LABELS = {"sandbox": "Sandbox (test cards)", "stripe": "Stripe", "razorpay": "Razorpay",
           "square": "Square", "elavon": "Elavon (Converge)"}
 TEST_EVENT_TYPE = "commerce_dash.test_webhook"
+# processors that send no webhooks: what the page learns from them is all there is
+SILENT = frozenset({"elavon"})
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,31 @@ def processor_config(name: str, settings: Settings) -> ProcessorConfig:
         return ProcessorConfig(name, label, not missing, missing,
                                bool(settings.razorpay_webhook_secret.get_secret_value()),
                                _mode_by_prefix(settings.razorpay_key_id, "rzp_live_"))
+    if name == "square":
+        missing = tuple(env for env, value in (
+            ("COMMERCE_SQUARE_ACCESS_TOKEN", settings.square_access_token.get_secret_value()),
+            ("COMMERCE_SQUARE_APPLICATION_ID", settings.square_application_id),
+            ("COMMERCE_SQUARE_LOCATION_ID", settings.square_location_id)) if not value)
+        sandbox = "squareupsandbox" in settings.square_api_base or \
+            settings.square_application_id.startswith("sandbox-")
+        return ProcessorConfig(name, label, not missing, missing,
+                               bool(settings.square_webhook_signature_key.get_secret_value()),
+                               "test" if sandbox else "live")
+    if name == "elavon":
+        missing = tuple(env for env, value in (
+            ("COMMERCE_ELAVON_MERCHANT_ID", settings.elavon_merchant_id),
+            ("COMMERCE_ELAVON_USER_ID", settings.elavon_user_id),
+            ("COMMERCE_ELAVON_PIN", settings.elavon_pin.get_secret_value())) if not value)
+        live = settings.elavon_api_host.rstrip("/") == "https://api.convergepay.com"
+        return ProcessorConfig(name, label, not missing, missing, False,
+                               "live" if live else "test", sends_webhooks=False)
     return ProcessorConfig(name, label, False, (f"unknown processor {name!r}",), False, "test")
 
 
 def webhook_secret_setting(name: str) -> str:
     return {"stripe": "COMMERCE_STRIPE_WEBHOOK_SECRET",
             "razorpay": "COMMERCE_RAZORPAY_WEBHOOK_SECRET",
+            "square": "COMMERCE_SQUARE_WEBHOOK_SIGNATURE_KEY",
             "sandbox": "COMMERCE_SANDBOX_WEBHOOK_SECRET"}.get(name, "")
 
 
@@ -104,8 +126,23 @@ def _razorpay_event(settings: Settings, sandbox_secret: str) -> tuple[bytes, dic
                   "Content-Type": "application/json"}
 
 
+def _square_event(settings: Settings, sandbox_secret: str) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps({"merchant_id": "", "type": TEST_EVENT_TYPE,
+                       "event_id": f"test-{secrets.token_hex(8)}",
+                       "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                       "data": {"type": "test", "id": "", "object": {}}},
+                      separators=(",", ":")).encode()
+    url = settings.square_webhook_url or \
+        f"{settings.public_url.rstrip('/')}/api/v2/payments/webhook/square"
+    key = settings.square_webhook_signature_key.get_secret_value()
+    digest = hmac.new(key.encode(), url.encode() + body, hashlib.sha256).digest()
+    return body, {"x-square-hmacsha256-signature": base64.b64encode(digest).decode(),
+                  "Content-Type": "application/json"}
+
+
 _TEST_EVENTS: dict[str, Callable[[Settings, str], tuple[bytes, dict[str, str]]]] = {
     "sandbox": _sandbox_event, "stripe": _stripe_event, "razorpay": _razorpay_event,
+    "square": _square_event,
 }
 
 

@@ -15,15 +15,17 @@ from commerce_dash.payments.base import (
     SubscriptionProcessor,
     WebhookEvent,
 )
+from commerce_dash.payments.elavon_processor import ElavonProcessor
 from commerce_dash.payments.events import stripe_shaped_event
 from commerce_dash.payments.razorpay_processor import RazorpayProcessor, razorpay_event
 from commerce_dash.payments.sandbox import SandboxProcessor, SignedEvent
 from commerce_dash.payments.sandbox_subscriptions import SandboxSubscriptions
+from commerce_dash.payments.square_processor import SquareProcessor, square_event
 from commerce_dash.payments.stripe_processor import StripeProcessor
 from commerce_dash.payments.stripe_subscriptions import StripeSubscriptions
 from commerce_dash.settings import Settings, get_settings
 
-PROCESSORS = ("stripe", "sandbox", "razorpay")
+PROCESSORS = ("stripe", "sandbox", "razorpay", "square", "elavon")
 
 
 def sandbox_secret(settings: Settings) -> str:
@@ -51,6 +53,10 @@ def get_processor(name: str) -> PaymentProcessor:
         return StripeProcessor.from_settings(settings)
     if name == "razorpay":
         return RazorpayProcessor.from_settings(settings)
+    if name == "square":
+        return SquareProcessor.from_settings(settings)
+    if name == "elavon":
+        return ElavonProcessor.from_settings(settings)
     raise ProcessorError("unknown_processor", f"No payment processor called {name!r}.")
 
 
@@ -59,6 +65,8 @@ def parse_stored_event(processor: str, event_id: str, payload: Mapping[str, Any]
     """A stored (verified) webhook body normalised again, for retries and replays."""
     if processor == "razorpay":
         return razorpay_event(payload, event_id)
+    if processor == "square":
+        return square_event(payload, event_id)
     return stripe_shaped_event(payload)
 
 

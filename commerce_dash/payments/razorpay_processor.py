@@ -275,6 +275,11 @@ class RazorpayProcessor:
                                  "or the order completes within minutes.")
         return self.confirm_intent(intent_id, payment_id)
 
+    def start_checkout(self, intent_id: str, amount: int, currency: str,
+                       description: str) -> dict[str, str]:
+        """Nothing more is needed to open the processor's script."""
+        return {}
+
     def checkout_options(self, intent_id: str) -> dict[str, str]:
         """What the page hands Razorpay Checkout (the key id is public)."""
         return {"script_url": self.checkout_js_url, "key": self.key_id, "order_id": intent_id}

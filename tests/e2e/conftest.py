@@ -35,8 +35,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.notify.doubles import SmtpServer, running_smtp
+from tests.payments.elavon_fake import ElavonFake
 from tests.payments.localstripe_server import LocalStripe
 from tests.payments.razorpay_fake import RazorpayFake
+from tests.payments.square_fake import SquareFake
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
@@ -177,17 +179,40 @@ def razorpay_fake() -> Iterator[RazorpayFake]:
         yield fake
 
 
+# Square and Elavon are set up in the e2e app (loopback fakes) but take no department's
+# payments until a test chooses them on the processor screen.
+SQUARE_TOKEN = "EAAAE-e2e-square-token"
+SQUARE_APPLICATION_ID = "sandbox-sq0idb-E2eCommerceDash"
+SQUARE_SIGNATURE_KEY = "e2e-square-signature-key"
+ELAVON_MERCHANT, ELAVON_USER, ELAVON_PIN = "009001", "e2eapiuser", "E2EPIN123456"
+
+
+@pytest.fixture(scope="session")
+def square_fake() -> Iterator[SquareFake]:
+    with SquareFake(SQUARE_TOKEN, SQUARE_SIGNATURE_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def elavon_fake() -> Iterator[ElavonFake]:
+    with ElavonFake(ELAVON_MERCHANT, ELAVON_USER, ELAVON_PIN) as fake:
+        yield fake
+
+
 @pytest.fixture(scope="session")
 def app_server(e2e_smtp: SmtpServer, localstripe_server: LocalStripe,
-               razorpay_fake: RazorpayFake) -> Iterator[AppServer]:
+               razorpay_fake: RazorpayFake, square_fake: SquareFake,
+               elavon_fake: ElavonFake) -> Iterator[AppServer]:
     """The app built and served once for every e2e test, on its own port and database."""
-    with serving(e2e_smtp, localstripe_server, razorpay=razorpay_fake) as server:
+    with serving(e2e_smtp, localstripe_server, razorpay=razorpay_fake, square=square_fake,
+                 elavon=elavon_fake) as server:
         yield server
 
 
 @contextmanager
 def serving(e2e_smtp: SmtpServer, localstripe_server: LocalStripe, *, own_build: bool = False,
-            razorpay: RazorpayFake | None = None, **settings: str) -> Iterator[AppServer]:
+            razorpay: RazorpayFake | None = None, square: SquareFake | None = None,
+            elavon: ElavonFake | None = None, **settings: str) -> Iterator[AppServer]:
     """The prod build served on a port and database of its own, with ``settings`` (extra
     environment) on top of the e2e defaults.
 
@@ -242,6 +267,23 @@ def serving(e2e_smtp: SmtpServer, localstripe_server: LocalStripe, *, own_build:
             "COMMERCE_RAZORPAY_CHECKOUT_JS_URL": razorpay.checkout_url,
         })
         razorpay.set_webhook_url(f"{base_url}/api/v2/payments/webhook/razorpay")
+    if square is not None:
+        square.notification_url = f"{base_url}/api/v2/payments/webhook/square"
+        env.update({
+            "COMMERCE_SQUARE_ACCESS_TOKEN": SQUARE_TOKEN,
+            "COMMERCE_SQUARE_APPLICATION_ID": SQUARE_APPLICATION_ID,
+            "COMMERCE_SQUARE_LOCATION_ID": square.location_id,
+            "COMMERCE_SQUARE_WEBHOOK_SIGNATURE_KEY": SQUARE_SIGNATURE_KEY,
+            "COMMERCE_SQUARE_API_BASE": square.base_url,
+            "COMMERCE_SQUARE_WEB_SDK_URL": square.web_sdk_url,
+        })
+    if elavon is not None:
+        env.update({
+            "COMMERCE_ELAVON_MERCHANT_ID": ELAVON_MERCHANT,
+            "COMMERCE_ELAVON_USER_ID": ELAVON_USER,
+            "COMMERCE_ELAVON_PIN": ELAVON_PIN,
+            "COMMERCE_ELAVON_API_HOST": elavon.base_url,
+        })
     env.update(settings)
     if own_build:
         web = tmp / "web"

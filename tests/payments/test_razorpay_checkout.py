@@ -108,7 +108,8 @@ def test_checkout_creates_one_razorpay_order_in_paise_with_our_key_as_receipt(
     summary = checkout_summary(session=session, actor=learner, number=result.number)
     assert summary.hosted == {"script_url": get_settings().razorpay_checkout_js_url,
                               "key": KEY_ID, "order_id": result.intent_id,
-                              "amount": str(PRICE), "currency": "INR"}
+                              "amount": str(PRICE), "amount_decimal": "1499.00",
+                              "currency": "INR"}
 
 
 def test_a_verified_checkout_answer_completes_the_order_once_with_razorpays_fee(

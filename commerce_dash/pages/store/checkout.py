@@ -34,6 +34,18 @@ _WAIT_AND_MOUNT = """
 """
 
 
+# the page's own script (rx.script) may still be loading when the first event needs it
+_WAIT_FOR = """
+(async () => {
+  for (let i = 0; i < 100 && !window.%s; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!window.%s) { return false; }
+  return %s;
+})()
+"""
+
+
 def _text(form: object, name: str) -> str:
     """A field of a submitted form; "" when the form or the field is no text (a forged
     event can send any JSON)."""
@@ -121,6 +133,10 @@ class CheckoutState(AuthState):
         if self.phase == "pay" and self.processor == "stripe":
             yield
             yield self._mount_script()
+        elif self.phase == "pay" and self.processor == "square" and \
+                not self.hosted.get("error"):
+            yield
+            yield self._mount_square()
 
     def _mount_script(self):  # type: ignore[no-untyped-def]
         script = _WAIT_AND_MOUNT % (json.dumps(self.publishable_key),
@@ -225,30 +241,59 @@ class CheckoutState(AuthState):
         return self._after(result)
 
 
+    # -- processors whose own script takes the payment (Razorpay, Square, Elavon) ----------
     @rx.event
-    def pay_razorpay(self):  # type: ignore[no-untyped-def]
-        if self.hosted.get("error") or not self.hosted.get("order_id"):
-            self.error = self.hosted.get("error") or "This order cannot be paid right now."
+    async def pay_hosted(self):  # type: ignore[no-untyped-def]
+        """Razorpay Checkout or Elavon's Lightbox opens over the page; Square pays with the
+        card field mounted on load."""
+        actor = self.current_actor()
+        if actor is None:
+            return rx.redirect(routes.LOGIN)
+        if self.hosted.get("error"):
+            self.error = self.hosted["error"]
             return None
         self.error = ""
         self.paying = True
-        options = {**self.hosted, "name": "Commerce Dash", "email": self.email,
-                   "description": f"Order {self.order_ref}"}
-        return rx.call_script(f"window.cdRazorpay.pay({json.dumps(options)})",
-                              callback=CheckoutState.razorpay_answered)
+        if self.processor == "square":
+            return rx.call_script("window.cdSquare.tokenize()",
+                                  callback=CheckoutState.hosted_answered)
+        number = self.order_ref
+        try:
+            extra = await with_session(lambda s: commerce_area.hosted_checkout_start(
+                session=s, actor=actor, number=number))
+        except DomainError as exc:
+            self.paying = False
+            self.error = exc.message
+            return rx.toast.error(exc.message)
+        options = {**self.hosted, **extra, "name": "Commerce Dash", "email": self.email,
+                   "description": f"Order {number}"}
+        script = {"razorpay": "cdRazorpay", "elavon": "cdElavon"}.get(self.processor)
+        if script is None:
+            self.paying = False
+            return None
+        return rx.call_script(_WAIT_FOR % (script, script,
+                                           f"window.{script}.pay({json.dumps(options)})"),
+                              callback=CheckoutState.hosted_answered)
 
     @rx.event
-    async def razorpay_answered(self, answer: str):  # type: ignore[no-untyped-def]
+    def pay_wallet(self):  # type: ignore[no-untyped-def]
+        """Google Pay's own button made a token (Square): send it."""
+        self.error = ""
+        self.paying = True
+        return rx.call_script("window.cdSquare.take()", callback=CheckoutState.hosted_answered)
+
+    @rx.event
+    async def hosted_answered(self, answer: str):  # type: ignore[no-untyped-def]
         actor = self.current_actor()
         if actor is None:
             return rx.redirect(routes.LOGIN)
         data = _answer(answer)
-        if data.get("status") != "paid":
+        if data.get("status") not in ("paid", "declined"):
             self.paying = False
             self.error = str(data.get("message") or "")
             return rx.toast.error(self.error) if self.error else None
-        fields = {k: str(data.get(k, "")) for k in
-                  ("razorpay_payment_id", "razorpay_order_id", "razorpay_signature")}
+        fields = {k: str(v) for k, v in data.items()
+                  if k not in ("status", "message") and isinstance(v, str)}
         number = self.order_ref
         try:
             result = await with_session(lambda s: commerce_area.hosted_checkout_pay(
@@ -263,6 +308,11 @@ class CheckoutState(AuthState):
             self.error = exc.message
             return rx.toast.error(exc.message)
         return self._after(result)
+
+    def _mount_square(self):  # type: ignore[no-untyped-def]
+        return rx.call_script(_WAIT_FOR % ("cdSquare", "cdSquare",
+                                           f"window.cdSquare.mount({json.dumps(self.hosted)})"),
+                              callback=CheckoutState.card_mounted)
 
 
 def _summary() -> rx.Component:
@@ -374,17 +424,49 @@ def _stripe_form() -> rx.Component:
     )
 
 
+def _pay_button(on_click, disabled=False) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"], size="3",
+                     width="100%", loading=CheckoutState.paying,
+                     disabled=CheckoutState.hosted.contains("error") | disabled,
+                     on_click=on_click, id="pay")
+
+
 def _razorpay_form() -> rx.Component:
     return rx.vstack(
         rx.script(src="/js/razorpay_checkout.js"),
         rx.text("Pay by card, UPI, net banking or a wallet in Razorpay's secure checkout.",
                 size="2"),
-        rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"], size="3",
-                  width="100%", loading=CheckoutState.paying,
-                  disabled=CheckoutState.hosted.contains("error"),
-                  on_click=CheckoutState.pay_razorpay, id="pay"),
+        _pay_button(CheckoutState.pay_hosted),
         rx.text("Your payment details go straight to Razorpay; we never see or store them.",
                 size="1", color_scheme="gray"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _square_form() -> rx.Component:
+    return rx.vstack(
+        rx.script(src="/js/square_checkout.js"),
+        rx.box(id="square-google-pay", width="100%"),
+        rx.box(id="square-card", width="100%", min_height="44px"),
+        _pay_button(CheckoutState.pay_hosted, disabled=~CheckoutState.card_ready),
+        # Google Pay's own button presses this one once it has its token
+        rx.button("Send the Google Pay payment", on_click=CheckoutState.pay_wallet,
+                  id="square-wallet-submit", display="none"),
+        rx.text("Card details go straight to Square; we never see or store them.", size="1",
+                color_scheme="gray"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _elavon_form() -> rx.Component:
+    return rx.vstack(
+        rx.script(src="/js/elavon_checkout.js"),
+        rx.text("Pay by card in Elavon's secure checkout.", size="2"),
+        _pay_button(CheckoutState.pay_hosted),
+        rx.text("Card details go straight to Elavon; we never see or store them.", size="1",
+                color_scheme="gray"),
         spacing="3",
         width="100%",
     )
@@ -399,6 +481,8 @@ def _pay_card() -> rx.Component:
         rx.match(CheckoutState.processor,
                  ("stripe", _stripe_form()),
                  ("razorpay", _razorpay_form()),
+                 ("square", _square_form()),
+                 ("elavon", _elavon_form()),
                  _sandbox_form()),
     )
 

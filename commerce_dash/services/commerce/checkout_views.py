@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from commerce_dash.domain.actor import Actor
-from commerce_dash.domain.money import format_minor
+from commerce_dash.domain.money import Money, format_minor
 from commerce_dash.domain.orders import order_number
 from commerce_dash.models.commerce import Order, OrderLine, Payment
 from commerce_dash.payments.base import HostedCheckout, ProcessorError
@@ -133,5 +133,6 @@ def _hosted_options(processor_name: str, payment: Payment | None) -> dict[str, s
     if not isinstance(processor, HostedCheckout):
         return {}
     return {**processor.checkout_options(payment.intent_id), "amount": str(payment.amount),
+            "amount_decimal": str(Money(payment.amount, payment.currency).to_decimal()),
             "currency": payment.currency}
 

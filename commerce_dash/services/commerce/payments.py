@@ -48,6 +48,7 @@ __all__ = [
     "close_unpaid_order",
     "confirm_payment",
     "hosted_checkout_pay",
+    "hosted_checkout_start",
     "janitor",
     "order_for",
     "payment_state",
@@ -243,6 +244,21 @@ def stripe_pay(
     apply_and_record(session, locked, result, source="api", event_type="intent.confirmed",
                      event_key="api:confirm")
     return result
+
+
+def hosted_checkout_start(*, session: Session, actor: Actor, number: str) -> dict[str, str]:
+    """What the processor's script needs for one attempt at paying the learner's pending
+    order that only the server may ask for (Elavon's session token); {} for most."""
+    order = order_for(session, actor.user_id, number)
+    processor_name, amount, currency = order.processor, order.total, order.currency
+    intent_id = _payable_intent(session, actor, number, processor_name)
+    try:
+        processor = get_processor(processor_name)
+        if not isinstance(processor, HostedCheckout):
+            return {}
+        return processor.start_checkout(intent_id, amount, currency, f"Order {number}")
+    except ProcessorError as exc:
+        raise DomainError("payment_unavailable", exc.message, kind=ErrorKind.CONFLICT) from None
 
 
 def hosted_checkout_pay(*, session: Session, actor: Actor, number: str,

@@ -28,6 +28,7 @@ from commerce_dash.models.commerce import Cart, Order, OrderLine, Payment
 from commerce_dash.models.pricing import DiscountRedemption
 from commerce_dash.notify.outbox_email import queue_email
 from commerce_dash.payments.base import IntentResult, IntentStatus
+from commerce_dash.payments.configuration import SILENT
 from commerce_dash.services.commerce.cart import clear_purchased
 from commerce_dash.services.commerce.discount_uses import give_back_use
 from commerce_dash.services.commerce.order_status import transition_order, transition_payment
@@ -79,9 +80,11 @@ def apply_intent_result(
         # money that does not match the order never completes it
         return (f"ignored: the processor reports {result.amount} {result.currency.upper()}, "
                 f"the payment is {payment.amount} {payment.currency}")
-    if target is PaymentStatus.FAILED and source != "webhook":
+    if target is PaymentStatus.FAILED and source != "webhook" and not (
+            source == "api" and payment.processor in SILENT):
         # A decline is shown to the learner at once; it is recorded (and counted towards a
-        # review) once, from the processor's own event.
+        # review) once, from the processor's own event; for a processor that sends none,
+        # from the learner's attempt (never again by the janitor).
         return "decline shown; recorded from the processor's event"
     return move_payment(
         session=session, payment=payment, target=target, failure_code=result.failure_code,
