@@ -22,7 +22,7 @@ export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export NPM_CONFIG_REGISTRY := $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup setup-test migrate seed lint typecheck bench clean
+.PHONY: run fakes test setup setup-test migrate seed lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,10 @@ $(TOOLS)/lib/node_modules/axe-core/axe.min.js:
 	npm install --global --prefix $(TOOLS) --no-fund --no-audit axe-core@$(AXE_CORE_VERSION)
 
 setup-test: setup $(VENV)/.deps-test /usr/bin/chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf $(TOOLS)/lib/node_modules/axe-core/axe.min.js
+
+# Loopback fakes of Razorpay, Square and Elavon for a manual try beside `make run`.
+fakes: $(VENV)/.deps-test
+	$(BIN)/python -m tests.payments.serve_fakes
 
 test: setup-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     # payout platform that receives payment.completed / refund.issued (empty: not sent).
     processor_fee_bps: int = Field(default=290, ge=0, le=10_000)
     processor_fee_fixed: int = Field(default=30, ge=0)
+    # Processors that keep their fee when a payment is refunded (each publishes so: Stripe
+    # since 2017, Razorpay, Square since 2023, Elavon): a refund's ledger reversal gives no
+    # fee back and the platform bears it. The sandbox gives it back, as processors once did.
+    refund_fee_kept_by: list[str] = ["stripe", "razorpay", "square", "elavon"]
     payout_webhook_url: str = ""
     payout_connector_key: str = ""
     refund_retry_after_minutes: int = Field(default=5, ge=1)

@@ -32,6 +32,7 @@ from commerce_dash.api import (
     certificate_templates,
     certificates,
     course_steps,
+    enrollments_v1,
     health,
     integrations,
     live_sessions,
@@ -81,6 +82,7 @@ ROUTERS = (
     subscriptions.router,
     subscription_admin.admin_router,
     revenue_v1.router,
+    enrollments_v1.router,
     revenue.router,
 )
 

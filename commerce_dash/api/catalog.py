@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from commerce_dash.api.deps import AsciiDigits, DbSession, OptionalIdQuery, PageNumber, parse_id
-from commerce_dash.api.schemas import Out, Paged, fill, mirror, paged
+from commerce_dash.api.schemas import Out, Paged, Timestamp, fill, mirror, paged
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.pricing import known_currency
@@ -53,6 +53,8 @@ class CourseDetailOut(mirror(catalog_area.CourseDetail)):  # type: ignore[misc]
     modules: list[ModuleOut]
     price: PriceTagOut | None
     programs: list[NamedCodeOut]
+    prerequisites: list[NamedCodeOut] = Field(description="Courses to complete first")
+    enrollment_deadline: Timestamp | None = Field(description="Not sold after this moment")
 
 
 class ProgramCourseOut(mirror(catalog_area.ProgramCourseLine)):  # type: ignore[misc]
@@ -181,6 +183,9 @@ def course_detail(code: str, session: DbSession, currency: CurrencyCode = "") ->
         modules=[fill(ModuleOut, m) for m in detail.modules],
         price=_price(detail.price),
         programs=[{"code": c, "title": t} for c, t in detail.programs],
+        prerequisites=[{"code": c, "title": t} for c, t in detail.prerequisites],
+        enrollment_deadline=(detail.enrollment_deadline.isoformat()
+                             if detail.enrollment_deadline else None),
     )
 
 

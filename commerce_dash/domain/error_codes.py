@@ -280,6 +280,15 @@ class CatalogCode(ErrorCode):
 class LearningCode(ErrorCode):
     """Learning codes."""
 
+    CIRCULAR_PREREQUISITE = (
+        "circular_prerequisite", ErrorKind.INVALID,
+        "A course cannot require itself, or a course that already requires it.",
+    )
+    TOO_MANY_PREREQUISITES = (
+        "too_many_prerequisites", ErrorKind.INVALID, "List at most 10 prerequisite courses.",
+    )
+    UNKNOWN_PREREQUISITE = "unknown_prerequisite", ErrorKind.INVALID, "No course with that code."
+
     BOOKING_OVERLAPS = (
         "booking_overlaps", ErrorKind.CONFLICT,
         "The learner already has a booking at an overlapping time (named in the message).",
@@ -600,6 +609,21 @@ class EnrollmentCode(ErrorCode):
 
 class CommerceCode(ErrorCode):
     """Commerce codes."""
+
+    INVALID_ITEM = "invalid_item", ErrorKind.INVALID, "Send a course_id or a program_id."
+    INVALID_METADATA = (
+        "invalid_metadata", ErrorKind.INVALID,
+        "At most 10 metadata entries of text, keys up to 40 and values up to 200 characters.",
+    )
+    PROCESSOR_NOT_OFFERED = (
+        "processor_not_offered", ErrorKind.INVALID,
+        "The course's department pays through another processor (named).",
+    )
+
+    CANNOT_ENROLL = (
+        "cannot_enroll", ErrorKind.CONFLICT,
+        "The course's enrollment closed, or its prerequisites are not completed (named).",
+    )
 
     INVALID_CLOCK_MOVE = (
         "invalid_clock_move", ErrorKind.INVALID, "Move the clock forward by 1 hour to 10 years.",

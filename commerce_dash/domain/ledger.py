@@ -148,9 +148,14 @@ def scale(value: int, part: int, whole: int) -> int:
     return quotient if numerator >= 0 else -quotient
 
 
-def reversal(entry: Amounts, refunded_before: int, refund: int) -> Amounts:
+def reversal(entry: Amounts, refunded_before: int, refund: int, *,
+             fee_kept: bool = False) -> Amounts:
     """The (negative) reversal of ``refund`` of an entry's gross+tax, after ``refunded_before``
-    was already reversed. Reversals of a fully refunded entry sum to its exact negation."""
+    was already reversed. Reversals of a fully refunded entry sum to its exact negation.
+
+    ``fee_kept``: the processor keeps its fee on a refund (Stripe, Razorpay, Square and
+    Elavon publish so). The fee is then not reversed: the platform bears its share of it,
+    so the splits still sum to the net (gross less the fee, which stays spent)."""
     paid = entry.gross + entry.tax
     if refund <= 0:
         raise DomainError("invalid_refund", "A refund is more than zero.", field="amount")
@@ -159,5 +164,9 @@ def reversal(entry: Amounts, refunded_before: int, refund: int) -> Amounts:
                           field="amount")
     after = _share_of(entry, refunded_before + refund, paid)
     before = _share_of(entry, refunded_before, paid)
-    return after.minus(before).negated()
+    back = after.minus(before).negated()
+    if not fee_kept:
+        return back
+    return Amounts(back.gross, back.tax, 0, back.platform + back.processor_fee, back.creator,
+                   back.instructor)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from commerce_dash.models.base import created_at_field
+from commerce_dash.models.base import created_at_field, timestamp_field
 
 
 class Department(SQLModel, table=True):
@@ -44,8 +44,22 @@ class Course(SQLModel, table=True):
     approval_required: bool | None = None
     # Set for courses the LMS created or updated through the sync API.
     lms_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    # after this moment the course can no longer be bought or enrolled in (None: always)
+    enrollment_deadline: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+
+
+class CoursePrerequisite(SQLModel, table=True):
+    """A course that must be completed (its certificate issued) before ``course_id`` is
+    bought or enrolled in."""
+
+    __tablename__ = "course_prerequisite"
+    __table_args__ = (UniqueConstraint("course_id", "required_course_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True, ondelete="CASCADE")
+    required_course_id: int = Field(foreign_key="course.id", ondelete="CASCADE")
 
 
 class CourseModule(SQLModel, table=True):

@@ -102,6 +102,8 @@ class Order(SQLModel, table=True):
     cart_fingerprint: str = Field(default="", max_length=64)
     prices_locked_until: datetime = Field(sa_type=UTCDateTime, nullable=False)
     failure_reason: str = Field(default="", max_length=500)
+    # what an API client sent with a one-call enrollment: success_url, cancel_url, metadata
+    client_context: dict[str, Any] | None = json_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     completed_at: datetime | None = timestamp_field()

@@ -65,6 +65,28 @@ def test_reversals_of_a_full_refund_cancel_the_entry_exactly(entry: Amounts,
     assert total == entry.negated()
 
 
+@settings(max_examples=300)
+@given(entry=sales(), cuts=st.lists(st.integers(1, 1_000), min_size=1, max_size=6))
+def test_a_processor_that_keeps_its_fee_leaves_it_on_the_platform(entry: Amounts,
+                                                                   cuts: list[int]) -> None:
+    paid = entry.gross + entry.tax
+    refunded, total = 0, Amounts(0, 0, 0, 0, 0, 0)
+    for piece in split_line(paid, cuts):
+        if piece == 0:
+            continue
+        part = reversal(entry, refunded, piece, fee_kept=True)
+        assert part.processor_fee == 0
+        assert part.platform + part.creator + part.instructor == part.net == part.gross
+        refunded += piece
+        total = Amounts(total.gross + part.gross, total.tax + part.tax, 0,
+                        total.platform + part.platform, total.creator + part.creator,
+                        total.instructor + part.instructor)
+    # everything is given back but the fee, which stays the platform's cost
+    assert (total.gross, total.tax) == (-entry.gross, -entry.tax)
+    assert (total.creator, total.instructor) == (-entry.creator, -entry.instructor)
+    assert entry.platform + total.platform == -entry.processor_fee
+
+
 @given(amount=st.integers(0, 10_000_000), weights=st.lists(st.integers(0, 50_000), min_size=1,
                                                           max_size=8))
 def test_a_program_line_splits_exactly_over_its_courses(amount: int,

@@ -157,14 +157,14 @@ def decimal_text(amount: int, currency: str) -> str:
 class ElavonFake:
     """The fake Converge. Use as a context manager."""
 
-    def __init__(self, merchant_id: str, user_id: str, pin: str) -> None:
+    def __init__(self, merchant_id: str, user_id: str, pin: str, port: int = 0) -> None:
         self.merchant_id, self.user_id, self.pin = merchant_id, user_id, pin
         self.tokens: dict[str, dict[str, Any]] = {}
         self.txns: dict[str, dict[str, str]] = {}  # insertion order: oldest first
         self.requests: list[dict[str, str]] = []
         self.clock_offset = timedelta()
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread: threading.Thread | None = None

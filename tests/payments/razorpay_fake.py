@@ -179,7 +179,8 @@ class RazorpayFake:
     gst_percent: int = 18
 
     def __init__(
-        self, key_id: str, key_secret: str, webhook_secret: str, webhook_url: str = ""
+        self, key_id: str, key_secret: str, webhook_secret: str, webhook_url: str = "",
+        port: int = 0,
     ) -> None:
         self.key_id = key_id
         self.key_secret = key_secret
@@ -194,7 +195,7 @@ class RazorpayFake:
         self._delivered = threading.Condition(self._lock)
         self._senders: list[threading.Thread] = []
         self._clock_last = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.checkout_url = f"{self.base_url}/v1/checkout.js"

@@ -156,7 +156,7 @@ class SquareFake:
     refunds_complete: bool = True  # False: refunds stay PENDING
 
     def __init__(self, access_token: str, signature_key: str, notification_url: str = "",
-                 location_id: str = "LFAKELOCATION01") -> None:
+                 location_id: str = "LFAKELOCATION01", port: int = 0) -> None:
         self.access_token = access_token
         self.signature_key = signature_key
         self.notification_url = notification_url
@@ -170,7 +170,7 @@ class SquareFake:
         self._lock = threading.RLock()
         self._delivered = threading.Condition(self._lock)
         self._senders: list[threading.Thread] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.web_sdk_url = f"{self.base_url}/v1/square.js"

@@ -249,6 +249,13 @@ def test_a_partial_refund_then_the_rest_through_the_queue_and_no_more(
 
     order, payment = _fresh(session, result.order_id)
     assert payment.refunded_amount == total and order.status == "refunded"
+    # Razorpay keeps its fee on refunds: the ledger gives none back, the platform bears it
+    entries = session.exec(select(LedgerEntry).where(LedgerEntry.order_id == order.id)).all()
+    assert payment.processor_fee is not None and payment.processor_fee > 0
+    assert sum(e.processor_fee for e in entries) == payment.processor_fee
+    assert sum(e.gross + e.tax for e in entries) == 0
+    assert sum(e.net for e in entries) == -payment.processor_fee
+    assert sum(e.platform_amount for e in entries) == -payment.processor_fee
     made = list(razorpay_shop.fake.refunds.values())
     assert sorted(r["amount"] for r in made) == sorted([50_000, total - 50_000])
     assert all(r["notes"]["idempotency_key"].startswith("refund-") for r in made)

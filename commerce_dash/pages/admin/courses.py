@@ -38,6 +38,10 @@ EDIT_INPUTS = (
         "hours", "Duration (hours)", "1.5", "Estimated time to complete; leave empty if unknown."
     ),
     Input("thumbnail_url", "Thumbnail URL", "https://..."),
+    Input("deadline", "Enrollment deadline (UTC day)", "2027-03-30",
+          "After this day the course can no longer be bought; leave empty for none."),
+    Input("prerequisites", "Prerequisites", "ENG-101, ENG-102",
+          "Course codes to complete first, separated by commas."),
 )
 # each input's message and what the course has now (the dialog's fields are uncontrolled)
 _ERRORS = {
@@ -45,12 +49,16 @@ _ERRORS = {
     "category": CoursesState.category_error,
     "hours": CoursesState.hours_error,
     "thumbnail_url": CoursesState.thumbnail_error,
+    "deadline": CoursesState.deadline_error,
+    "prerequisites": CoursesState.prerequisites_error,
 }
 _SAVED = {
     "title": CoursesState.edit_title,
     "category": CoursesState.edit_category,
     "hours": CoursesState.edit_hours,
     "thumbnail_url": CoursesState.edit_thumbnail,
+    "deadline": CoursesState.edit_deadline,
+    "prerequisites": CoursesState.edit_prerequisites,
 }
 
 

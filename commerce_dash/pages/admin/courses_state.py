@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import reflex as rx
 
 from commerce_dash.db import session_scope
+from commerce_dash.domain.dates import parse_day
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.pages.admin.service_calls import (
@@ -15,6 +17,7 @@ from commerce_dash.pages.admin.service_calls import (
     attempt,
     managed_department_options,
 )
+from commerce_dash.services import learning as learning_area
 from commerce_dash.services import platform as platform_area
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.paging import PagedTableMixin, section_loader
@@ -33,6 +36,8 @@ EDIT_ERRORS = {
     "category": "category_error",
     "estimated_minutes": "hours_error",
     "thumbnail_url": "thumbnail_error",
+    "deadline": "deadline_error",
+    "prerequisites": "prerequisites_error",
 }
 
 
@@ -74,11 +79,15 @@ class CoursesState(PagedTableMixin, AdminState):
     edit_hours: str = ""
     edit_thumbnail: str = ""
     edit_approval: str = "inherit"
+    edit_deadline: str = ""
+    edit_prerequisites: str = ""
     title_error: str = ""
     description_error: str = ""
     category_error: str = ""
     hours_error: str = ""
     thumbnail_error: str = ""
+    deadline_error: str = ""
+    prerequisites_error: str = ""
     edit_error: str = ""
 
     def _fetch(self) -> None:
@@ -148,6 +157,10 @@ class CoursesState(PagedTableMixin, AdminState):
         self.edit_hours = hours_text(course.estimated_minutes)
         self.edit_thumbnail = course.thumbnail_url
         self.edit_approval = {None: "inherit", True: "yes", False: "no"}[course.approval_required]
+        with session_scope() as session:
+            rules = learning_area.enrollment_rules(session, course.id or 0)
+        self.edit_deadline = f"{rules.deadline:%Y-%m-%d}" if rules.deadline else ""
+        self.edit_prerequisites = rules.codes
         self.edit_open = True
         return None
 
@@ -170,6 +183,11 @@ class CoursesState(PagedTableMixin, AdminState):
                 thumbnail_url=form.get("thumbnail_url", ""),
                 approval_required=APPROVAL_BY_CHOICE.get(self.edit_approval),
             )
+            day = parse_day(form.get("deadline", ""), "deadline")
+            as_admin(self, learning_area.set_enrollment_rules, course_id=self.edit_id,
+                     # the whole day, in UTC
+                     deadline=day + timedelta(days=1, microseconds=-1) if day else None,
+                     prerequisite_codes=form.get("prerequisites", ""))
         except DomainError as exc:
             setattr(self, EDIT_ERRORS.get(exc.field or "", "edit_error"), exc.message)
             return None

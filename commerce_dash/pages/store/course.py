@@ -16,6 +16,8 @@ from commerce_dash.components.store_item import (
     labelled_fact,
 )
 from commerce_dash.components.store_panels import card_column
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.domain.dates import DAY, when
 from commerce_dash.pages.store.course_steps import steps_panel
 from commerce_dash.pages.store.course_steps_state import CourseStepsState
 from commerce_dash.pages.store.item_state import (
@@ -38,6 +40,9 @@ class CourseState(ItemVars, AuthState):
     instructor: str = ""
     modules: list[dict[str, str]] = []
     programs: list[dict[str, str]] = []
+    prerequisites: list[dict[str, str]] = []
+    deadline: str = ""  # "Mar 30, 2027" while enrollment is open; "" when there is none
+    closed: bool = False
 
     @rx.event
     async def load(self):  # type: ignore[no-untyped-def]
@@ -67,6 +72,13 @@ class CourseState(ItemVars, AuthState):
         self.programs = [
             {"code": c, "title": t, "href": item_href("program", c)} for c, t in course.programs
         ]
+        self.prerequisites = [
+            {"code": c, "title": t, "href": item_href("course", c)}
+            for c, t in course.prerequisites
+        ]
+        deadline = course.enrollment_deadline
+        self.deadline = when(deadline, DAY) if deadline else ""
+        self.closed = bool(deadline and deadline < utcnow())
         yield await steps.show_course(course.id)  # the steps panel, when it has steps
 
     @rx.event
@@ -168,6 +180,40 @@ def _modules() -> rx.Component:
     )
 
 
+def _enrollment_rules() -> rx.Component:
+    """What the course asks before enrollment: courses to complete first, a deadline."""
+    return rx.vstack(
+        rx.cond(
+            CourseState.prerequisites.length() > 0,
+            rx.callout.root(
+                rx.callout.icon(rx.icon("list-checks")),
+                rx.callout.text(
+                    "Complete first: ",
+                    rx.foreach(CourseState.prerequisites, lambda p: rx.fragment(
+                        # the callout's own (high contrast) colour, underlined as a link
+                        rx.link(p["title"], href=p["href"], color="inherit",
+                                underline="always"), " ")),
+                ),
+                color_scheme="blue", size="1", high_contrast=True,
+                id="course-prerequisites",
+            ),
+        ),
+        rx.cond(
+            CourseState.deadline != "",
+            rx.cond(
+                CourseState.closed,
+                rx.callout("Enrollment closed on " + CourseState.deadline + ".",
+                           icon="calendar-x", color_scheme="amber", size="1",
+                           id="course-deadline"),
+                rx.text("Enrollment closes on ", CourseState.deadline, ".", size="2",
+                        id="course-deadline"),
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
 def _found() -> rx.Component:
     return item_found(
         CourseState,
@@ -193,6 +239,7 @@ def _found() -> rx.Component:
                     more=_program_links()),
         ),
         rx.vstack(
+            _enrollment_rules(),
             # a course of steps only (a live cohort) has no module list to promise
             rx.cond((CourseState.modules.length() > 0) | (CourseStepsState.steps.length() == 0),
                     _modules()),

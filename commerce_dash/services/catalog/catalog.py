@@ -18,7 +18,14 @@ from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.pricing import BundleSavings, ItemType
 from commerce_dash.models.accounts import User
-from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
+from commerce_dash.models.catalog import (
+    Course,
+    CourseModule,
+    CoursePrerequisite,
+    Department,
+    Program,
+    ProgramCourse,
+)
 from commerce_dash.models.pricing import Price
 from commerce_dash.services.catalog.catalog_browse import (
     CatalogCard,
@@ -81,6 +88,9 @@ class CourseDetail:
     modules: list[ModuleTitle]
     price: PriceTag | None
     programs: list[tuple[str, str]]  # (code, title) of published programs holding it
+    # (code, title) of the courses to complete first; after the deadline it is not sold
+    prerequisites: list[tuple[str, str]] = field(default_factory=list)
+    enrollment_deadline: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -216,7 +226,14 @@ def course_detail(*, session: Session, code: str, currency: str = "",
         .where(ProgramCourse.course_id == course.id, col(Program.published).is_(True))
         .order_by(Program.title)
     ).all()
+    required = session.exec(
+        select(Course.code, Course.title)
+        .join(CoursePrerequisite, col(CoursePrerequisite.required_course_id) == Course.id)
+        .where(CoursePrerequisite.course_id == course.id).order_by(col(Course.code))
+    ).all()
     return CourseDetail(
+        prerequisites=[(c, t) for c, t in required],
+        enrollment_deadline=course.enrollment_deadline,
         id=course.id, code=course.code, title=course.title, description=course.description,
         category=course.category, department_id=course.department_id,
         department_code=dept.code if dept else "", department=dept.name if dept else "",

@@ -18,6 +18,15 @@ from .checkout import CheckoutRequest
 from .checkout import checkout as place_order
 from .checkout_views import CheckoutResult, CheckoutSummary, checkout_summary
 from .email_previews import preview
+from .enrollment_api import (
+    CourseInfo,
+    EnrollmentPayment,
+    EnrollmentRequest,
+    InitializedEnrollment,
+    course_info,
+    enrollment_payment,
+    initialize_enrollment,
+)
 from .order_receipts import order_detail, payment_timeline
 from .order_views import (
     AdminOrderRow,
@@ -100,6 +109,13 @@ from .tax_exemption_admin import add_exemption, list_exemptions, revoke_exemptio
 from .tax_rates import deactivate_tax_rate, list_tax_rates, reactivate_tax_rate, upsert_tax_rate
 
 __all__ = [
+    "CourseInfo",
+    "EnrollmentPayment",
+    "EnrollmentRequest",
+    "InitializedEnrollment",
+    "course_info",
+    "enrollment_payment",
+    "initialize_enrollment",
     "ProcessorRowView",
     "ProcessorScreen",
     "choose_processor",

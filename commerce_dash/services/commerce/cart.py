@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.discounts import DiscountApplied, learner_refusal, normalise_code
 from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.domain.pricing import ItemType
 from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.services.catalog import check_code, display_options, pricing_for
 from commerce_dash.services.commerce.cart_lookups import (
@@ -40,6 +41,7 @@ from commerce_dash.services.commerce.cart_lookups import (
 from commerce_dash.services.commerce.cart_prices import priced_lines
 from commerce_dash.services.commerce.cart_view import currency_note, view_cart
 from commerce_dash.services.enrollment import owned_course_ids
+from commerce_dash.services.learning import enrollment_refusals
 from commerce_dash.services.platform import limit_code_attempt
 
 # the cart's public face: its lookups and priced view are re-exported for callers
@@ -91,6 +93,10 @@ def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int
     refusal = ownership_refusal(session, owner.user_id, item)
     if refusal:
         raise DomainError("already_owned", refusal, kind=ErrorKind.CONFLICT)
+    if item.item_type == ItemType.COURSE:
+        closed = enrollment_refusals(session, owner.user_id, [item.item_id]).get(item.item_id)
+        if closed:
+            raise DomainError("cannot_enroll", closed, kind=ErrorKind.CONFLICT)
     cart = cart_for_change(session, owner)
     assert cart.id is not None
     lines = list(session.exec(select(CartLine).where(CartLine.cart_id == cart.id)).all())

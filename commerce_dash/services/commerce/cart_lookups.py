@@ -30,11 +30,24 @@ _SALE_PRICE_TYPES = ("one_time", "free")
 
 @dataclass(frozen=True)
 class CartOwner:
-    """Who the cart belongs to: a signed-in learner, else the browser's cart token."""
+    """Who the cart belongs to: a signed-in learner, else the browser's cart token.
+
+    ``direct``: a learner's cart of one purchase made in one call (the enrollment API), kept
+    apart from their shopping cart by its ``token``; it is priced, checked and checked out
+    as theirs."""
 
     user_id: int | None
     token: str = ""
     email: str = ""
+    direct: bool = False
+
+    def cart_clause(self) -> ColumnElement[bool] | None:
+        """Which cart row is this owner's (None: no cart can be)."""
+        if self.user_id is not None and not self.direct:
+            return col(Cart.user_id) == self.user_id
+        if self.token:
+            return and_(col(Cart.token) == self.token, col(Cart.user_id).is_(None))
+        return None
 
 
 def new_cart_token() -> str:
@@ -46,14 +59,10 @@ def expiry(now: datetime) -> datetime:
 
 
 def find_cart(*, session: Session, owner: CartOwner) -> Cart | None:
-    """The owner's cart: by user when signed in, else a guest cart by token."""
-    if owner.user_id is not None:
-        return session.exec(select(Cart).where(Cart.user_id == owner.user_id)).first()
-    if not owner.token:
-        return None
-    return session.exec(
-        select(Cart).where(Cart.token == owner.token, col(Cart.user_id).is_(None))
-    ).first()
+    """The owner's cart: by user when signed in, else (a guest's, or a direct purchase's) by
+    token."""
+    clause = owner.cart_clause()
+    return session.exec(select(Cart).where(clause)).first() if clause is not None else None
 
 
 def cart_for_change(session: Session, owner: CartOwner) -> Cart:
@@ -61,9 +70,10 @@ def cart_for_change(session: Session, owner: CartOwner) -> Cart:
     now = utcnow()
     if cart is None:
         settings = get_settings()
+        by_token = (owner.user_id is None or owner.direct) and owner.token
         cart = Cart(
-            token=owner.token if owner.user_id is None and owner.token else new_cart_token(),
-            user_id=owner.user_id,
+            token=owner.token if by_token else new_cart_token(),
+            user_id=None if owner.direct else owner.user_id,
             currency=settings.settlement_currency,
             display_currency=settings.settlement_currency,
             expires_at=expiry(now),
@@ -86,12 +96,8 @@ def display_currency(*, session: Session, owner: CartOwner) -> str:
 
 def cart_count(*, session: Session, owner: CartOwner) -> int:
     """Lines in the owner's cart (the header badge)."""
-    where: ColumnElement[bool]
-    if owner.user_id is not None:
-        where = col(Cart.user_id) == owner.user_id
-    elif owner.token:
-        where = and_(col(Cart.token) == owner.token, col(Cart.user_id).is_(None))
-    else:
+    where = owner.cart_clause()
+    if where is None:
         return 0
     return int(
         session.exec(

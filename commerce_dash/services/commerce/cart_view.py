@@ -45,6 +45,7 @@ from commerce_dash.services.commerce.cart_lookups import (
 from commerce_dash.services.commerce.cart_prices import LinePrice, line_prices
 from commerce_dash.services.commerce.tax import quote_tax
 from commerce_dash.services.enrollment import owned_course_ids, program_courses
+from commerce_dash.services.learning import enrollment_refusals
 from commerce_dash.settings import get_settings
 
 
@@ -163,6 +164,9 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         line_in[key] = CartLineIn(key, r.title, added, current.list_amount)
         sellable.append(r)
     blockers += _overlaps_in(session, rows)
+    refusals = enrollment_refusals(session, owner.user_id, [
+        r.item_id for r in sellable if r.item_type == ItemType.COURSE], at)
+    blockers += [f"{refusal} Remove it to check out." for refusal in refusals.values()]
 
     priced = [
         PricedLine(f"{r.item_type}:{r.item_id}", r.item_type, r.item_id, r.department_id,

@@ -78,8 +78,10 @@ def _replay(session: Session, order: Order, fingerprint: str) -> CheckoutResult:
     return checkout_result(session, order, payment, replayed=True)
 
 
-def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> CheckoutResult:
-    """Turn the learner's cart into a pending order and its payment intent.
+def checkout(*, session: Session, actor: Actor, request: CheckoutRequest,
+             owner: CartOwner | None = None) -> CheckoutResult:
+    """Turn the learner's cart (or ``owner``'s: a direct purchase's) into a pending order and
+    its payment intent.
 
     The same idempotency key returns the same order and intent; a different request with
     the same key is refused. Commits; the processor is called after the commit.
@@ -102,7 +104,9 @@ def checkout(*, session: Session, actor: Actor, request: CheckoutRequest) -> Che
     require_not_under_review(session=session, user_id=actor.user_id)
     for _ in range(2):
         try:
-            outcome = _checkout_cart(session, actor, request, key, fingerprint)
+            outcome = _checkout_cart(session, actor, request, key, fingerprint,
+                                     owner or CartOwner(user_id=actor.user_id,
+                                                        email=actor.email))
         except DomainError:
             session.rollback()
             raise
@@ -137,12 +141,13 @@ def _close_replaced(session: Session, order_id: int) -> None:
 
 
 def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key: str,
-                   fingerprint: str) -> CheckoutResult | int:
+                   fingerprint: str, owner: CartOwner) -> CheckoutResult | int:
     """Check the cart out under its lock: the result, or the id of the cart's open order that
     must be closed first (the cart changed since it was made)."""
     # one checkout of a cart at a time
-    cart = session.exec(for_update(session, select(Cart).where(Cart.user_id == actor.user_id))
-                        ).first()
+    clause = owner.cart_clause()
+    assert clause is not None and owner.user_id == actor.user_id
+    cart = session.exec(for_update(session, select(Cart).where(clause))).first()
     existing = _existing(session, actor.user_id, key)  # a twin may have won while we waited
     if existing is not None:
         session.commit()
@@ -162,7 +167,6 @@ def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key
         session.add(cart)
         session.flush()
 
-    owner = CartOwner(user_id=actor.user_id, email=actor.email)
     view = view_cart(session=session, owner=owner)
     if not view.lines:
         raise DomainError("cart_empty", "Your cart is empty.", kind=ErrorKind.CONFLICT)

@@ -38,6 +38,7 @@ from .certificate_uploads import (
     upload_department,
 )
 from .certificates import ManualIssue, download, manual_issue, revoke, revoke_for_enrollment
+from .course_access import CourseAccess, NextModule, course_access
 from .learning import (
     CourseProgress,
     EnrollmentRow,
@@ -53,6 +54,14 @@ from .learning import (
     list_enrollments,
     progress_summary,
     set_completion_rule,
+)
+from .prerequisites import (
+    EnrollmentRules,
+    RequiredCourse,
+    completed_course_ids,
+    enrollment_refusals,
+    enrollment_rules,
+    set_enrollment_rules,
 )
 from .progress import ProgressOutcome, ProgressReport, record_lms_progress, record_progress
 from .step_progress import (
@@ -79,6 +88,15 @@ from .steps import (
 )
 
 __all__ = [
+    "CourseAccess",
+    "NextModule",
+    "course_access",
+    "EnrollmentRules",
+    "RequiredCourse",
+    "completed_course_ids",
+    "enrollment_refusals",
+    "enrollment_rules",
+    "set_enrollment_rules",
     "CertificateDetail",
     "CertificateQuery",
     "CertificateRow",

@@ -250,6 +250,7 @@ def record_refund(session: Session, request: RefundRequest,
     order = session.get(Order, request.order_id)
     assert order is not None
     reversed_total = 0
+    fee_kept = order.processor in get_settings().refund_fee_kept_by
     for item in allocation:
         line = session.get(OrderLine, int(item["order_line_id"]))
         if line is None:
@@ -274,7 +275,7 @@ def record_refund(session: Session, request: RefundRequest,
             if piece <= 0:
                 continue
             refunded_before = sale.gross + sale.tax - before
-            amounts = reversal(_amounts(sale), refunded_before, piece)
+            amounts = reversal(_amounts(sale), refunded_before, piece, fee_kept=fee_kept)
             shares = Shares(sale.platform_bps, sale.creator_bps, sale.instructor_bps)
             # who and what the reversal is of are the sale's, copied below (a subscription's
             # sale has no course)
