@@ -116,7 +116,10 @@ def _plain(obj: Any) -> dict[str, Any]:
             for k, v in ((f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj))}
 
 
-@router.post("/enrollments/initialize", response_model=InitializedOut, status_code=201)
+@router.post("/enrollments/initialize", response_model=InitializedOut, status_code=201,
+             responses={200: {"model": InitializedOut,
+                              "description": "The same Idempotency-Key again: the same "
+                                             "enrollment"}})
 def initialize(actor: CurrentActor, session: DbSession, body: InitializeBody,
                idempotency_key: IdempotencyKey, response: Response) -> dict[str, Any]:
     done = commerce_area.initialize_enrollment(
