@@ -113,6 +113,7 @@ class SlowStripe:
 def slow_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowStripe]:
     slow = SlowStripe()
     for name, value in {"PAYMENT_PROCESSOR": "stripe", "STRIPE_SECRET_KEY": "sk_test_slow",
+                        "STRIPE_PUBLISHABLE_KEY": "pk_test_slow",
                         "STRIPE_WEBHOOK_SECRET": "whsec_slow", "STRIPE_API_BASE": slow.url
                         }.items():
         monkeypatch.setenv(f"COMMERCE_{name}", value)
