@@ -166,5 +166,64 @@
     }
   }
 
-  window.cdStripe = { mount: mount, pay: pay, tokenize: tokenize, authenticate: authenticate };
+  /*
+   * Wallets (Google Pay, and Apple Pay on a verified HTTPS domain) through Stripe's Payment
+   * Request Button:
+   *   mountWallet(options) -> Promise<boolean>   options: {country, currency, amount, label}
+   *     shows the button in #stripe-wallet when the browser can pay with a wallet (false:
+   *     none here; the card field stays the way to pay). Pressing it and choosing a card in
+   *     the wallet's sheet makes a PaymentMethod, which then presses #stripe-wallet-submit.
+   *   takeWallet() -> JSON {"payment_method": "pm_...", "message": ""}   for the server
+   *   walletDone(ok)   closes the wallet's sheet with the server's outcome
+   */
+  async function mountWallet(options) {
+    var holder = document.getElementById("stripe-wallet");
+    if (!holder || !state.stripe || typeof state.stripe.paymentRequest !== "function") {
+      return false;
+    }
+    try {
+      var request = state.stripe.paymentRequest({
+        country: options.country || "US",
+        currency: String(options.currency || "usd").toLowerCase(),
+        total: { label: options.label || "Total", amount: Number(options.amount) },
+      });
+      var can = await request.canMakePayment();
+      if (!can) {
+        return false;
+      }
+      request.on("paymentmethod", function (event) {
+        state.walletEvent = event;
+        state.wallet = (event && event.paymentMethod && event.paymentMethod.id) || "";
+        var submit = document.getElementById("stripe-wallet-submit");
+        if (submit) {
+          submit.click();
+        }
+      });
+      holder.textContent = "";
+      state.stripe.elements().create("paymentRequestButton", { paymentRequest: request })
+        .mount(holder);
+      return true;
+    } catch (err) {
+      return false;
+    }
+  }
+
+  function takeWallet() {
+    var method = state.wallet || "";
+    state.wallet = "";
+    return JSON.stringify({ payment_method: method,
+                            message: method ? "" : "The wallet gave no card." });
+  }
+
+  function walletDone(ok) {
+    var event = state.walletEvent;
+    state.walletEvent = null;
+    if (event && typeof event.complete === "function") {
+      event.complete(ok ? "success" : "fail");
+    }
+    return true;
+  }
+
+  window.cdStripe = { mount: mount, pay: pay, tokenize: tokenize, authenticate: authenticate,
+                      mountWallet: mountWallet, takeWallet: takeWallet, walletDone: walletDone };
 })();

@@ -158,3 +158,20 @@ def test_stripe_plain_card_succeeds(new_page: NewPage, app_server: AppServer) ->
     page.locator("#pay").click()
     expect(page.locator("#order-complete")).to_be_visible()
     _mail_to(app_server, address, f"order {number} is confirmed")
+
+
+def test_google_pay_through_stripes_payment_request_button(
+    new_page: NewPage, app_server: AppServer
+) -> None:
+    # a browser with Google Pay (localstripe's Stripe.js gains Stripe's Payment Request
+    # Button in the tests): the wallet's button beside the card field pays the order
+    page, _address, number = _stripe_checkout(new_page, app_server, "stripegpay", "HLT-130")
+    wallet = page.locator("#stripe-wallet").get_by_role("button", name="Google Pay")
+    expect(wallet).to_be_visible()
+
+    wallet.click()
+
+    expect(page.locator("#order-complete")).to_be_visible()
+    assert page.evaluate("window.__walletCompleted") == "success"  # the sheet was closed
+    page.goto(f"/account/orders/{number}")
+    expect(page.get_by_text("Completed").first).to_be_visible()

@@ -38,11 +38,76 @@ with warnings.catch_warnings():
 _RUNNING = threading.Lock()  # localstripe's store and webhooks are module globals
 
 
+# localstripe's Stripe.js has no Payment Request Button. This adds one as Stripe documents
+# it (stripe.paymentRequest(options) with canMakePayment(), on("paymentmethod"), show(); an
+# elements().create("paymentRequestButton", {paymentRequest}) that mounts a button): a
+# browser "with Google Pay" whose sheet returns localstripe's test card pm_card_visa, and
+# whose complete(status) is recorded in window.__walletCompleted.
+WALLET_JS = """
+(function () {
+  var base = Stripe;
+  Stripe = function (key) {
+    var stripe = base(key);
+    var elements = stripe.elements;
+    stripe.paymentRequest = function (options) {
+      var handlers = {};
+      return {
+        options: options,
+        canMakePayment: function () {
+          return Promise.resolve({ googlePay: true, applePay: false });
+        },
+        on: function (name, handler) { handlers[name] = handler; },
+        show: function () {
+          var handler = handlers.paymentmethod;
+          if (handler) {
+            handler({ paymentMethod: { id: "pm_card_visa" }, walletName: "googlePay",
+                      complete: function (status) { window.__walletCompleted = status; } });
+          }
+        },
+      };
+    };
+    stripe.elements = function () {
+      var group = elements();
+      var create = group.create;
+      group.create = function (type, options) {
+        if (type !== "paymentRequestButton") { return create.call(this, type, options); }
+        return {
+          mount: function (target) {
+            var host = typeof target === "string" ? document.querySelector(target) : target;
+            var button = document.createElement("button");
+            button.type = "button";
+            button.textContent = "Google Pay";
+            button.style.width = "100%";
+            button.style.minHeight = "44px";
+            button.style.background = "#000";
+            button.style.color = "#fff";
+            button.style.border = "0";
+            button.style.borderRadius = "4px";
+            button.addEventListener("click", function () { options.paymentRequest.show(); });
+            host.appendChild(button);
+          },
+          destroy: function () {},
+        };
+      };
+      return group;
+    };
+    return stripe;
+  };
+})();
+"""
+
+
+async def _stripe_js(request: web.Request) -> web.Response:
+    source = Path(ls_server.__file__).with_name("localstripe-v3.js").read_text()
+    return web.Response(text=source + WALLET_JS, content_type="application/javascript")
+
+
 def _fresh_app() -> web.Application:
     """A copy of localstripe's ``app``: an aiohttp Application is bound to its first loop."""
     source = ls_server.app
     app = web.Application(middlewares=list(source.middlewares))
     app.on_response_prepare.append(ls_server.add_cors_headers)
+    app.router.add_get("/js.stripe.com/v3/", _stripe_js)  # before localstripe's own
     for route in source.router.routes():  # registration order: its extra routes come first
         if route.resource is not None:
             app.router.add_route(route.method, route.resource.canonical, _async(route.handler))

@@ -79,6 +79,9 @@ class CheckoutState(AuthState):
     client_secret: str = ""
     publishable_key: str = ""
     hosted: dict[str, str] = {}
+    total_minor: int = 0
+    currency: str = ""
+    wallet_ready: bool = False  # a wallet button (Google Pay...) is shown beside the card
     missing_message: str = ""
 
     def _apply(self, summary: commerce_area.CheckoutSummary) -> None:
@@ -94,6 +97,7 @@ class CheckoutState(AuthState):
         self.client_secret = summary.client_secret
         self.publishable_key = summary.publishable_key
         self.hosted = summary.hosted
+        self.total_minor, self.currency = summary.total, summary.currency
         if summary.status == "completed":
             self.phase = "done"
         elif summary.status == "pending":
@@ -144,10 +148,55 @@ class CheckoutState(AuthState):
         return rx.call_script(script, callback=CheckoutState.card_mounted)
 
     @rx.event
-    def card_mounted(self, ok: bool) -> None:
+    def card_mounted(self, ok: bool):  # type: ignore[no-untyped-def]
         self.card_ready = bool(ok)
         if not ok:
             self.error = "The card form could not load. Check your connection and reload."
+            return None
+        if self.processor != "stripe":
+            return None
+        options = {"amount": self.total_minor, "currency": self.currency,
+                   "label": f"Order {self.order_ref}"}
+        return rx.call_script(f"window.cdStripe.mountWallet({json.dumps(options)})",
+                              callback=CheckoutState.wallet_mounted)
+
+    @rx.event
+    def wallet_mounted(self, ok: bool) -> None:
+        self.wallet_ready = bool(ok)
+
+    @rx.event
+    def pay_stripe_wallet(self):  # type: ignore[no-untyped-def]
+        """The wallet's sheet made a PaymentMethod: confirm the intent with it."""
+        self.error = ""
+        self.paying = True
+        return rx.call_script("window.cdStripe.takeWallet()",
+                              callback=CheckoutState.stripe_wallet_method)
+
+    @rx.event
+    async def stripe_wallet_method(self, answer: str):  # type: ignore[no-untyped-def]
+        actor = self.current_actor()
+        data = _answer(answer)
+        method = str(data.get("payment_method") or "")
+        if actor is None or not method:
+            self.paying = False
+            self.error = str(data.get("message") or "The wallet gave no card.")
+            return rx.call_script("window.cdStripe.walletDone(false)")
+        number = self.order_ref
+        try:
+            result = await with_session(lambda s: commerce_area.stripe_pay(
+                session=s, actor=actor, number=number, payment_method=method))
+        except DomainError as exc:
+            self.paying = False
+            self.error = exc.message
+            return [rx.call_script("window.cdStripe.walletDone(false)"),
+                    rx.toast.error(exc.message)]
+        done = rx.call_script(
+            f"window.cdStripe.walletDone({json.dumps(result.status is not IntentStatus.FAILED)})")
+        if result.status is IntentStatus.REQUIRES_ACTION:
+            return [done, rx.call_script("window.cdStripe.authenticate()",
+                                         callback=CheckoutState.stripe_authenticated)]
+        after = self._after(result)
+        return [done] if after is None else [done, after]
 
     def _after(self, result: IntentResult):  # type: ignore[no-untyped-def]
         self.paying = False
@@ -417,6 +466,11 @@ def _stripe_form() -> rx.Component:
         rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"], size="3",
                   width="100%", loading=CheckoutState.paying, disabled=~CheckoutState.card_ready,
                   on_click=CheckoutState.pay_stripe, id="pay"),
+        # Google Pay (or Apple Pay) where the browser offers one: Stripe's button
+        rx.box(id="stripe-wallet", width="100%",
+               display=rx.cond(CheckoutState.wallet_ready, "block", "none")),
+        rx.button("Send the wallet payment", on_click=CheckoutState.pay_stripe_wallet,
+                  id="stripe-wallet-submit", display="none"),
         rx.text("Card details go straight to Stripe; we never see or store them.", size="1",
                 color_scheme="gray"),
         spacing="3",

@@ -75,6 +75,8 @@ class CheckoutSummary:
     publishable_key: str
     locked_until: str
     email: str
+    total: int  # minor units of ``currency`` (a wallet's sheet shows it)
+    currency: str
     # a processor whose own script takes the payment (Razorpay Checkout): what the page
     # hands it; "error" when the processor is not set up
     hosted: dict[str, str]
@@ -115,7 +117,7 @@ def checkout_summary(*, session: Session, actor: Actor, number: str) -> Checkout
         client_secret=payment.client_secret if payment else "",
         publishable_key=get_settings().stripe_publishable_key,
         locked_until=order.prices_locked_until.strftime("%H:%M UTC"),
-        email=actor.email,
+        email=actor.email, total=order.total, currency=order.currency,
         hosted=_hosted_options(order.processor, payment),
     )
 

@@ -228,14 +228,18 @@ def payment_state(*, session: Session, actor: Actor, number: str) -> dict[str, A
 
 
 def stripe_pay(
-    *, session: Session, actor: Actor, number: str, token: str, card_id: str
+    *, session: Session, actor: Actor, number: str, token: str = "", card_id: str = "",
+    payment_method: str = "",
 ) -> IntentResult:
-    """The Stripe card field made a token: confirm the order's intent with it (server side)."""
+    """The Stripe card field made a token, or a wallet (Google Pay, Apple Pay through the
+    Payment Request Button) a PaymentMethod: confirm the order's intent with it (server
+    side)."""
     intent_id = _payable_intent(session, actor, number, "stripe")
     processor = get_processor("stripe")
     assert isinstance(processor, StripeProcessor)
     try:
-        result = processor.confirm_with_token(intent_id, token, card_id)
+        result = (processor.confirm_intent(intent_id, payment_method) if payment_method
+                  else processor.confirm_with_token(intent_id, token, card_id))
     except ProcessorError as exc:
         raise DomainError(exc.code or "payment_failed", exc.message,
                           kind=ErrorKind.CONFLICT) from None
