@@ -68,6 +68,43 @@
     }
   }
 
+  // Apple Pay: Square offers it only in Safari, on an HTTPS page of a domain verified with
+  // Square; elsewhere payments.applePay() refuses and no button is shown. Apple Pay has no
+  // button of Square's: the page shows one and tokenizes on its press.
+  async function mountApplePay(options) {
+    var holder = document.getElementById("square-apple-pay");
+    if (!holder || typeof state.payments.applePay !== "function") { return; }
+    try {
+      var request = state.payments.paymentRequest({
+        countryCode: options.country || "US",
+        currencyCode: options.currency,
+        total: {amount: options.amount_decimal, label: "Total"},
+      });
+      var applePay = await state.payments.applePay(request);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = "Pay with Apple Pay";
+      button.style.width = "100%";
+      button.style.minHeight = "44px";
+      button.style.background = "#000";
+      button.style.color = "#fff";
+      button.style.border = "0";
+      button.style.borderRadius = "4px";
+      button.addEventListener("click", async function () {
+        var result = await applePay.tokenize();
+        state.wallet = result && result.status === "OK"
+          ? answer({status: "paid", source_id: result.token})
+          : answer({status: "invalid", message: message(result)});
+        var submit = document.getElementById("square-wallet-submit");
+        if (submit) { submit.click(); }
+      });
+      holder.textContent = "";
+      holder.appendChild(button);
+    } catch (error) {
+      holder.textContent = "";  // not offered here
+    }
+  }
+
   window.cdSquare = {
     mount: async function (options) {
       if (!(await load(options.script_url))) { return false; }
@@ -84,6 +121,7 @@
         return false;
       }
       await mountWallet(options);
+      await mountApplePay(options);
       return true;
     },
     tokenize: async function () {

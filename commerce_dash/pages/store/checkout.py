@@ -501,6 +501,7 @@ def _razorpay_form() -> rx.Component:
 def _square_form() -> rx.Component:
     return rx.vstack(
         rx.script(src="/js/square_checkout.js"),
+        rx.box(id="square-apple-pay", width="100%"),
         rx.box(id="square-google-pay", width="100%"),
         rx.box(id="square-card", width="100%", min_height="44px"),
         _pay_button(CheckoutState.pay_hosted, disabled=~CheckoutState.card_ready),
