@@ -456,9 +456,29 @@ def _sandbox_form() -> rx.Component:
     )
 
 
-def _stripe_form() -> rx.Component:
+def _pay_button(on_click, disabled=False) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"], size="3",
+                     width="100%", loading=CheckoutState.paying,
+                     disabled=CheckoutState.hosted.contains("error") | disabled,
+                     on_click=on_click, id="pay")
+
+
+def _processor_form(script: str, processor: str, *body: rx.Component) -> rx.Component:
+    """A processor's form: its page script, ``body``, and what never reaches us."""
     return rx.vstack(
-        rx.script(src=get_settings().stripe_js_url),
+        rx.script(src=script),
+        *body,
+        rx.text(f"Payment details go straight to {processor}; we never see or store them.",
+                size="1", color_scheme="gray"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _stripe_form() -> rx.Component:
+    return _processor_form(
+        get_settings().stripe_js_url,
+        "Stripe",
         rx.script(src="/js/stripe_checkout.js"),
         rx.text("Card", size="2", weight="medium"),
         rx.box(id=CARD_ELEMENT_ID, padding="0.75em", border=f"1px solid {rx.color('gray', 6)}",
@@ -471,59 +491,36 @@ def _stripe_form() -> rx.Component:
                display=rx.cond(CheckoutState.wallet_ready, "block", "none")),
         rx.button("Send the wallet payment", on_click=CheckoutState.pay_stripe_wallet,
                   id="stripe-wallet-submit", display="none"),
-        rx.text("Card details go straight to Stripe; we never see or store them.", size="1",
-                color_scheme="gray"),
-        spacing="3",
-        width="100%",
     )
 
 
-def _pay_button(on_click, disabled=False) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"], size="3",
-                     width="100%", loading=CheckoutState.paying,
-                     disabled=CheckoutState.hosted.contains("error") | disabled,
-                     on_click=on_click, id="pay")
-
-
 def _razorpay_form() -> rx.Component:
-    return rx.vstack(
-        rx.script(src="/js/razorpay_checkout.js"),
+    return _processor_form(
+        "/js/razorpay_checkout.js", "Razorpay",
         rx.text("Pay by card, UPI, net banking or a wallet in Razorpay's secure checkout.",
                 size="2"),
         _pay_button(CheckoutState.pay_hosted),
-        rx.text("Your payment details go straight to Razorpay; we never see or store them.",
-                size="1", color_scheme="gray"),
-        spacing="3",
-        width="100%",
     )
 
 
 def _square_form() -> rx.Component:
-    return rx.vstack(
-        rx.script(src="/js/square_checkout.js"),
+    return _processor_form(
+        "/js/square_checkout.js", "Square",
         rx.box(id="square-apple-pay", width="100%"),
         rx.box(id="square-google-pay", width="100%"),
         rx.box(id="square-card", width="100%", min_height="44px"),
         _pay_button(CheckoutState.pay_hosted, disabled=~CheckoutState.card_ready),
-        # Google Pay's own button presses this one once it has its token
-        rx.button("Send the Google Pay payment", on_click=CheckoutState.pay_wallet,
+        # a wallet's own button presses this one once it has its token
+        rx.button("Send the wallet payment", on_click=CheckoutState.pay_wallet,
                   id="square-wallet-submit", display="none"),
-        rx.text("Card details go straight to Square; we never see or store them.", size="1",
-                color_scheme="gray"),
-        spacing="3",
-        width="100%",
     )
 
 
 def _elavon_form() -> rx.Component:
-    return rx.vstack(
-        rx.script(src="/js/elavon_checkout.js"),
+    return _processor_form(
+        "/js/elavon_checkout.js", "Elavon",
         rx.text("Pay by card in Elavon's secure checkout.", size="2"),
         _pay_button(CheckoutState.pay_hosted),
-        rx.text("Card details go straight to Elavon; we never see or store them.", size="1",
-                color_scheme="gray"),
-        spacing="3",
-        width="100%",
     )
 
 
