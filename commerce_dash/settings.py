@@ -273,6 +273,7 @@ class Settings(BaseSettings):
         if sandboxed:
             problems.append("COMMERCE_PROCESSOR_BY_DEPARTMENT names the sandbox for "
                             f"{', '.join(sandboxed)}: test cards would buy their courses")
+        problems += self._test_mode_keys()
         if self.smtp_username and not (self.smtp_starttls or self.smtp_ssl):
             problems.append("COMMERCE_SMTP_USERNAME is set without COMMERCE_SMTP_STARTTLS or "
                             "COMMERCE_SMTP_SSL: the SMTP password would cross the network in "
@@ -281,6 +282,24 @@ class Settings(BaseSettings):
             problems.append(f"COMMERCE_PUBLIC_URL ({self.public_url}) is not https://: sign-in "
                             "cookies and links must travel encrypted")
         return problems
+
+    def _test_mode_keys(self) -> list[str]:
+        """Processors set up with test-mode keys or hosts: no real money would be taken."""
+        out = []
+        if self.stripe_secret_key.get_secret_value().startswith("sk_test_"):
+            out.append("COMMERCE_STRIPE_SECRET_KEY is a test key (sk_test_): Stripe would take "
+                       "no real money")
+        if self.razorpay_key_id.startswith("rzp_test_"):
+            out.append("COMMERCE_RAZORPAY_KEY_ID is a test key (rzp_test_): Razorpay would take "
+                       "no real money")
+        if self.square_application_id.startswith("sandbox-") or \
+                "squareupsandbox" in self.square_api_base:
+            out.append("COMMERCE_SQUARE_APPLICATION_ID / COMMERCE_SQUARE_API_BASE are Square's "
+                       "sandbox: Square would take no real money")
+        if self.elavon_merchant_id and "demo" in self.elavon_api_host:
+            out.append(f"COMMERCE_ELAVON_API_HOST ({self.elavon_api_host}) is Converge's demo "
+                       "environment: Elavon would take no real money")
+        return out
 
     def warnings(self) -> list[str]:
         """Settings that work but lose something; development starts with them, logged."""
@@ -296,6 +315,11 @@ class Settings(BaseSettings):
                        "COMMERCE_RAZORPAY_KEY_SECRET is set: Razorpay's webhooks are all "
                        "refused, so payments complete only when the page or the janitor asks "
                        "Razorpay")
+        if self.square_access_token.get_secret_value() and \
+                not self.square_webhook_signature_key.get_secret_value():
+            out.append("COMMERCE_SQUARE_WEBHOOK_SIGNATURE_KEY is empty while "
+                       "COMMERCE_SQUARE_ACCESS_TOKEN is set: Square's webhooks are all refused, "
+                       "so payments complete only when the page or the janitor asks Square")
         return out
 
     def advice(self) -> list[str]:
