@@ -104,6 +104,19 @@ def _next_action_url(next_action: Any) -> str:
     return ""
 
 
+def _balance_fee(intent: Mapping[str, Any]) -> int | None:
+    """Stripe's fee of the charge, from its balance transaction when the answer expanded it
+    (``latest_charge.balance_transaction``); None when it is not there."""
+    charge = intent.get("latest_charge")
+    txn = charge.get("balance_transaction") if isinstance(charge, Mapping) else None
+    fee = txn.get("fee") if isinstance(txn, Mapping) else None
+    return fee if isinstance(fee, int) and not isinstance(fee, bool) and fee >= 0 else None
+
+
+# an intent answered with its charge's balance transaction: Stripe's real fee
+_WITH_FEE = {"expand": ["latest_charge.balance_transaction"]}
+
+
 def intent_result(intent: Mapping[str, Any]) -> IntentResult:
     """Normalise a PaymentIntent (as a plain dict) into an :class:`IntentResult`."""
     stripe_status = _str(intent.get("status"))
@@ -126,6 +139,7 @@ def intent_result(intent: Mapping[str, Any]) -> IntentResult:
         # localstripe has no amount_received; an automatic capture receives the whole amount.
         amount_received = amount if status is IntentStatus.SUCCEEDED else 0
     return IntentResult(
+        fee=_balance_fee(intent) if status is IntentStatus.SUCCEEDED else None,
         intent_id=_str(intent.get("id")),
         status=status,
         amount=amount,
@@ -256,7 +270,8 @@ class StripeProcessor:
         return intent_result(_as_dict(intent))
 
     def retrieve_intent(self, intent_id: str) -> IntentResult:
-        return self._intent_call(lambda: self._client.v1.payment_intents.retrieve(intent_id))
+        return self._intent_call(lambda: self._client.v1.payment_intents.retrieve(
+            intent_id, _WITH_FEE))  # type: ignore[arg-type]
 
     def confirm_intent(self, intent_id: str, payment_method: str) -> IntentResult:
         """Confirm server-side. A decline returns ``FAILED`` with Stripe's reason."""
@@ -265,8 +280,9 @@ class StripeProcessor:
         def confirm() -> Any:
             if self.localstripe_compat:
                 intents.update(intent_id, {"payment_method": payment_method})
-                return intents.confirm(intent_id)
-            return intents.confirm(intent_id, {"payment_method": payment_method})
+                return intents.confirm(intent_id, _WITH_FEE)  # type: ignore[arg-type]
+            return intents.confirm(intent_id, {"payment_method": payment_method,
+                                               **_WITH_FEE})  # type: ignore[arg-type]
 
         return self._intent_call(confirm, declines=intent_id)
 
@@ -280,7 +296,8 @@ class StripeProcessor:
             return self.confirm_intent(intent_id, card_id)
         return self._intent_call(lambda: self._client.v1.payment_intents.confirm(
             intent_id,
-            {"payment_method_data": {"type": "card", "card": {"token": token}}},  # type: ignore[arg-type]
+            {"payment_method_data": {"type": "card", "card": {"token": token}},  # type: ignore[arg-type]
+             **_WITH_FEE},
         ), declines=intent_id)
 
     def _declined(self, intent_id: str, err: stripe.CardError) -> IntentResult:

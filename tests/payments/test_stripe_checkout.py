@@ -271,3 +271,25 @@ def test_refunds_and_disputes_made_at_stripe_reach_the_order(
                                     headers=headers).status == "processed"
     session.expire_all()
     assert session.get(Order, result.order_id).status == "disputed"  # type: ignore[union-attr]
+
+
+def test_stripes_own_fee_is_recorded_from_the_charges_balance_transaction(
+    session: Session, learner: Actor, stripe_shop: Intake
+) -> None:
+    from commerce_dash.models.revenue import LedgerEntry
+
+    result = _order(session, learner, "PY201", "stripe-fee-0001")
+    confirmed = get_processor("stripe").confirm_intent(result.intent_id, "pm_card_visa")
+    # localstripe's balance transactions report a fee of 0: what the processor says is kept
+    assert confirmed.fee == 0
+    learner_view = payments.confirm_payment(session=session, actor=learner,
+                                            number=result.number)
+    assert learner_view.fee == 0  # retrieved with the charge's balance transaction
+    order = _wait(session, result.order_id, "completed")
+    payment = session.exec(select(Payment).where(Payment.order_id == order.id)).one()
+    entries = session.exec(select(LedgerEntry).where(LedgerEntry.order_id == order.id)).all()
+    if payment.processor_fee is not None:  # the page's answer came before the webhook
+        assert payment.processor_fee == 0
+        assert {(e.fee_source, e.processor_fee) for e in entries} == {("processor", 0)}
+    else:  # the webhook (no balance transaction in it) was first: the estimate, said so
+        assert {e.fee_source for e in entries} == {"estimate"}
