@@ -15,7 +15,7 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import learning
 from commerce_dash.services.commerce import cart as cart_service
-from commerce_dash.services.commerce import view_cart
+from commerce_dash.services.commerce import checkout_summary, view_cart
 from tests.api.conftest import bearer
 from tests.builders import (
     a_course,
@@ -71,6 +71,9 @@ def test_one_call_enrolls_apart_from_the_cart_and_the_same_key_answers_the_same(
     assert session_info["processor"] == "sandbox"
     assert session_info["checkout_url"].endswith(f"/checkout/{data['enrollment_id']}")
     assert session_info["fields"]["intent_id"].startswith("sbpi_")
+    # the checkout page links back to the app
+    page = checkout_summary(session=session, actor=learner, number=data["enrollment_id"])
+    assert (page.success_url, page.cancel_url) == ("https://app.example.com/done", "")
     # the shopping cart still holds only what the learner put there
     cart = view_cart(session=session, owner=owner_of(learner))
     assert [line.item_id for line in cart.lines] == [shop["other"]]

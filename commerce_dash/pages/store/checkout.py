@@ -82,6 +82,8 @@ class CheckoutState(AuthState):
     total_minor: int = 0
     currency: str = ""
     wallet_ready: bool = False  # a wallet button (Google Pay...) is shown beside the card
+    success_url: str = ""  # an app's return address (one-call enrollment)
+    cancel_url: str = ""
     missing_message: str = ""
 
     def _apply(self, summary: commerce_area.CheckoutSummary) -> None:
@@ -98,6 +100,7 @@ class CheckoutState(AuthState):
         self.publishable_key = summary.publishable_key
         self.hosted = summary.hosted
         self.total_minor, self.currency = summary.total, summary.currency
+        self.success_url, self.cancel_url = summary.success_url, summary.cancel_url
         if summary.status == "completed":
             self.phase = "done"
         elif summary.status == "pending":
@@ -527,6 +530,9 @@ def _elavon_form() -> rx.Component:
 def _pay_card() -> rx.Component:
     return card_column(
         rx.heading("Payment", size="4"),
+        rx.cond(CheckoutState.cancel_url != "",
+                rx.link("Cancel and return to the app", href=CheckoutState.cancel_url,
+                        size="2", id="cancel-to-app")),
         rx.cond(CheckoutState.error != "",
                 rx.callout(CheckoutState.error, icon="circle-alert", color_scheme="red",
                            id="payment-error")),
@@ -547,10 +553,14 @@ def _done() -> rx.Component:
             rx.text("Order ", rx.text.strong(CheckoutState.order_ref), " is paid. A "
                     "confirmation is on its way to ", CheckoutState.email, "."),
             rx.hstack(
+                rx.cond(CheckoutState.success_url != "",
+                        rx.link(rx.button("Return to the app"), href=CheckoutState.success_url,
+                                id="return-to-app")),
                 rx.link(rx.button("View order"),
                         href=f"{routes.ORDERS}/" + CheckoutState.order_ref.to(str)),
                 rx.link(rx.button("Continue shopping", variant="soft"), href=routes.STORE),
                 spacing="3",
+                wrap="wrap",
             ),
             align="center",
             spacing="3",
@@ -571,7 +581,10 @@ def checkout_page() -> rx.Component:
             ("done", _done()),
             ("closed", rx.vstack(
                 rx.callout(CheckoutState.error, icon="clock", color_scheme="amber"),
-                rx.link(rx.button("Back to your cart"), href=routes.CART),
+                rx.cond(CheckoutState.cancel_url != "",
+                        rx.link(rx.button("Return to the app"), href=CheckoutState.cancel_url,
+                                id="return-to-app"),
+                        rx.link(rx.button("Back to your cart"), href=routes.CART)),
             )),
             rx.flex(
                 rx.box(_summary(), flex="1", width="100%"),

@@ -77,6 +77,9 @@ class CheckoutSummary:
     email: str
     total: int  # minor units of ``currency`` (a wallet's sheet shows it)
     currency: str
+    # where an app that enrolled the learner through the API wants them back (https only)
+    success_url: str
+    cancel_url: str
     # a processor whose own script takes the payment (Razorpay Checkout): what the page
     # hands it; "error" when the processor is not set up
     hosted: dict[str, str]
@@ -118,6 +121,8 @@ def checkout_summary(*, session: Session, actor: Actor, number: str) -> Checkout
         publishable_key=get_settings().stripe_publishable_key,
         locked_until=order.prices_locked_until.strftime("%H:%M UTC"),
         email=actor.email, total=order.total, currency=order.currency,
+        success_url=str((order.client_context or {}).get("success_url") or ""),
+        cancel_url=str((order.client_context or {}).get("cancel_url") or ""),
         hosted=_hosted_options(order.processor, payment),
     )
 
