@@ -32,6 +32,16 @@ class OrderRef(BaseModel):
     order_number: str = Field(max_length=32)
 
 
+class ProcessorAnswerBody(BaseModel):
+    order_number: str = Field(max_length=32)
+    fields: dict[str, Annotated[str, Field(max_length=200)]] = Field(
+        max_length=10,
+        description="What the processor's own checkout handed the client: Razorpay's "
+                    "razorpay_payment_id, razorpay_order_id and razorpay_signature; Square's "
+                    "source_id; Elavon's ssl_txn_id. Checked with the processor before "
+                    "anything is marked paid.")
+
+
 class SandboxCardBody(BaseModel):
     order_number: str = Field(max_length=32)
     card_number: str = Field(max_length=32)
@@ -130,6 +140,20 @@ def confirm(body: OrderRef, request: Request, session: DbSession,
     """The page finished the card step: settle from the processor now."""
     result = commerce_area.confirm_payment(session=session, actor=actor,
                                            number=body.order_number)
+    state = commerce_area.payment_state(session=session, actor=actor,
+                                        number=body.order_number)
+    return {"intent": intent_json(result), **state}
+
+
+@router.post("/processor-answer", response_model=PaymentStepOut)
+def processor_answer(body: ProcessorAnswerBody, request: Request, session: DbSession,
+                     actor: CurrentActor) -> dict[str, Any]:
+    """A processor's own checkout (Razorpay Checkout in an app, Square's SDK, Elavon's
+    Lightbox) finished on the client: its answer, verified with the processor, settles the
+    order at once (the webhook may come later; whichever is first wins)."""
+    result = commerce_area.hosted_checkout_pay(session=session, actor=actor,
+                                               number=body.order_number,
+                                               fields=dict(body.fields))
     state = commerce_area.payment_state(session=session, actor=actor,
                                         number=body.order_number)
     return {"intent": intent_json(result), **state}

@@ -201,3 +201,49 @@ def test_a_coupon_is_applied_to_the_one_call_enrollment(
     assert answer.status_code == 201, answer.text
     assert (answer.json()["discount_applied"], answer.json()["final_amount"]) == \
         (5_000, 20_000)
+
+
+def test_an_app_runs_razorpay_checkout_itself_and_reports_its_answer(
+    client: TestClient, session: Session, learner: Actor, super_admin: Actor,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from commerce_dash.payments.factory import reset_processors
+    from commerce_dash.settings import get_settings
+    from tests.payments.razorpay_fake import RazorpayFake
+
+    with RazorpayFake("rzp_test_App01", "rzp_app_secret", "rzp_app_hook") as fake:
+        for name, value in {"PROCESSOR_BY_DEPARTMENT": '{"RZA": "razorpay"}',
+                            "RAZORPAY_KEY_ID": "rzp_test_App01",
+                            "RAZORPAY_KEY_SECRET": "rzp_app_secret",
+                            "RAZORPAY_WEBHOOK_SECRET": "rzp_app_hook",
+                            "RAZORPAY_API_BASE": fake.base_url}.items():
+            monkeypatch.setenv(f"COMMERCE_{name}", value)
+        get_settings.cache_clear()
+        reset_processors()
+        try:
+            dept = a_department(session, super_admin, "RZA", name="App Rupees")
+            course = a_course(session, super_admin, "RZA-1", department_id=dept, price=9_900)
+            headers = _login(client, learner)
+            made = client.post("/api/v1/enrollments/initialize", headers={**headers, **KEY},
+                               json={"course_id": course,
+                                     "payment_method_preference": "razorpay"}).json()
+            fields = made["payment_session"]["fields"]
+            assert fields["key"] == "rzp_test_App01" and fields["order_id"].startswith("order_")
+            paid = fake.pay(fields["order_id"], method="upi", deliver_webhooks=False)
+            answer = {k: paid[k] for k in ("razorpay_payment_id", "razorpay_order_id",
+                                           "razorpay_signature")}
+            number = made["enrollment_id"]
+
+            forged = client.post("/api/v2/payments/processor-answer", headers=headers, json={
+                "order_number": number, "fields": {**answer, "razorpay_signature": "0" * 64}})
+            settled = client.post("/api/v2/payments/processor-answer", headers=headers,
+                                  json={"order_number": number, "fields": answer})
+
+            assert forged.status_code == 409 and forged.json()["code"] == "signature_invalid"
+            assert settled.status_code == 200, settled.text
+            assert settled.json()["order_status"] == "completed"
+            status = client.get(f"/api/v1/enrollments/{number}/payment-status", headers=headers)
+            assert status.json()["enrollment_status"] == "enrolled"
+        finally:
+            get_settings.cache_clear()
+            reset_processors()
