@@ -15,6 +15,9 @@ does. Refunds (RefundPayment) are made once per our idempotency key, which Squar
 Webhooks carry ``x-square-hmacsha256-signature``: base64 HMAC-SHA256, keyed with the
 subscription's signature key, of the notification URL followed by the raw body. Completed
 payments report Square's ``processing_fee``, which the ledger records instead of an estimate.
+
+One module for one processor (as the other processors have): its calls, its answers' reading
+and its webhooks' signature belong together.
 """
 
 from __future__ import annotations

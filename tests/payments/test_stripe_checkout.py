@@ -4,18 +4,15 @@ loopback receiver that hands them to our webhook intake, as the route does."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import stripe
 from sqlmodel import Session, select
 
-from commerce_dash.db import get_engine
 from commerce_dash.domain.actor import Actor
 from commerce_dash.models.commerce import Order, Payment, PaymentEvent
 from commerce_dash.models.delivery import OutboxMessage
@@ -27,38 +24,7 @@ from commerce_dash.settings import get_settings
 from tests.builders import build_shop, owner_of
 from tests.payments.conftest import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
 from tests.payments.localstripe_server import LocalStripe
-
-
-class Intake:
-    """Receives localstripe's POSTs and passes them to ``payments.receive_webhook``."""
-
-    def __init__(self) -> None:
-        self.outcomes: list[str] = []
-        self.bodies: list[tuple[bytes, dict[str, str]]] = []
-        intake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                headers = dict(self.headers.items())
-                intake.bodies.append((body, headers))
-                with Session(get_engine()) as session:
-                    try:
-                        outcome = payments.receive_webhook(
-                            session=session, processor="stripe", body=body, headers=headers)
-                        intake.outcomes.append(outcome.status)
-                        self.send_response(200)
-                    except Exception as exc:  # noqa: BLE001 - recorded for the assertion
-                        intake.outcomes.append(f"error: {exc}")
-                        self.send_response(400)
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook/stripe"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+from tests.payments.webhook_intake import WebhookIntake as Intake
 
 
 @pytest.fixture
@@ -71,7 +37,7 @@ def stripe_shop(session: Session, super_admin: Actor, localstripe_server: LocalS
     monkeypatch.setenv("COMMERCE_STRIPE_API_BASE", localstripe_server.base_url)
     get_settings.cache_clear()
     reset_processors()
-    intake = Intake()
+    intake = Intake("stripe")
     endpoint = f"intake-{uuid.uuid4().hex[:8]}"
     localstripe_server.register_webhook(
         endpoint, intake.url, WEBHOOK_SECRET,

@@ -1,5 +1,10 @@
 """Pay for a pending order (/checkout/[number]): summary, then the card form of the order's
-processor (the built-in sandbox, or Stripe's card field), then the result."""
+processor (the built-in sandbox, Stripe's card field and wallet, Razorpay Checkout, Square's
+card and wallets, Elavon's Lightbox), then the result.
+
+One page and one state for every processor: each processor's part is a small form and a
+handler or two that hand its script's answer to ``services.commerce``; splitting them would
+split the state the page reads."""
 
 from __future__ import annotations
 
