@@ -51,6 +51,16 @@ class VerificationOut(Out):
     expiresOn: str | None  # noqa: N815
     revokedOn: str | None  # noqa: N815
     revocationCategory: str | None  # noqa: N815
+    issuerName: str | None = Field(description="The issuing department")  # noqa: N815
+    issuerLogoUrl: str | None = Field(description="The issuer's logo, if it has one")  # noqa: N815
+    description: str | None = Field(description="What the course or program covers")
+    hours: float | None = Field(description="Estimated learning time in hours, if known")
+    doesNotExpire: bool | None  # noqa: N815
+    holderDeleted: bool | None = Field(  # noqa: N815
+        description="The holder deleted their account; recipientName is then null")
+    verificationUrl: str | None  # noqa: N815
+    linkedInAddUrl: str | None = Field(  # noqa: N815
+        description="LinkedIn's Add to profile address, while the certificate is valid")
 
 
 class LearnerCertificateOut(mirror(learning_area.LearnerCertificate)):  # type: ignore[misc]
@@ -90,7 +100,7 @@ def verify(request: Request, session: DbSession,
            number: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
     result = learning_area.verify(session=session, number=number,
                                   client=client_ip(request))
-    return result.public_json()
+    return result.public_json()  # linkedInAddUrl included (see VerificationResult)
 
 
 @router.get("/api/v2/images/{key}", response_class=Response,

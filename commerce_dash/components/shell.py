@@ -83,7 +83,15 @@ def account_menu() -> rx.Component:
     )
 
 
-def store_header() -> rx.Component:
+def store_header(minimal: bool = False) -> rx.Component:
+    """The storefront header; ``minimal`` (the public verification page) leaves out the shop:
+    no catalog link and no cart, only the brand and the account menu."""
+    if minimal:
+        return rx.box(
+            rx.hstack(brand(), rx.spacer(), account_menu(), align="center", spacing="3",
+                      max_width="1200px", margin="0 auto", padding="0.75em 1em"),
+            **_frame("bottom"), width="100%", id="minimal-header",
+        )
     return rx.box(
         rx.hstack(
             brand(),
@@ -144,10 +152,10 @@ def until_loaded(*children: rx.Component, **props: Any) -> rx.Component:
     )
 
 
-def store_shell(*children: rx.Component) -> rx.Component:
+def store_shell(*children: rx.Component, minimal: bool = False) -> rx.Component:
     """The storefront layout: header, content column, footer."""
     return rx.box(
-        store_header(),
+        store_header(minimal),
         until_loaded(*children, max_width="1200px", margin="0 auto", padding=["1em", "1.5em 2em"]),
         rx.box(
             rx.text(
@@ -163,9 +171,12 @@ def store_shell(*children: rx.Component) -> rx.Component:
     )
 
 
-def store_page(*children: rx.Component, spacing: str = "4", **props: Any) -> rx.Component:
-    """A storefront page: its sections in one full-width column inside ``store_shell``."""
-    return store_shell(rx.vstack(*children, spacing=spacing, width="100%", **props))
+def store_page(*children: rx.Component, spacing: str = "4", minimal: bool = False,
+               **props: Any) -> rx.Component:
+    """A storefront page: its sections in one full-width column inside ``store_shell``
+    (``minimal``: the header without the shop, see ``store_header``)."""
+    return store_shell(rx.vstack(*children, spacing=spacing, width="100%", **props),
+                       minimal=minimal)
 
 
 def _nav_icon(key: rx.Var[str]) -> rx.Component:

@@ -41,6 +41,9 @@ class User(SQLModel, table=True):
     totp_enabled_at: datetime | None = timestamp_field()
     # the last 30-second step a code was accepted for: a code never works twice
     totp_last_step: int = 0
+    # the learner deleted their account: personal fields are anonymised, the row stays for
+    # the orders, ledger and audit that point at it (services/commerce/personal_data.py)
+    deleted_at: datetime | None = timestamp_field()
 
 
 class UserRole(SQLModel, table=True):

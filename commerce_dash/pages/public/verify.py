@@ -9,7 +9,9 @@ from typing import Any
 import reflex as rx
 
 from commerce_dash import routes
+from commerce_dash.components.backend_url import api_href
 from commerce_dash.components.badges import status_color
+from commerce_dash.components.certificate_buttons import download_button, share_button
 from commerce_dash.components.shell import store_page
 from commerce_dash.components.store_panels import icon_label_button, page_intro
 from commerce_dash.db import session_scope
@@ -24,6 +26,10 @@ from commerce_dash.state.route_args import route_number
 
 EXAMPLE_NUMBER = "CERT-2025-XXXXXXXXXXX"
 RATE_LIMITED_TITLE = "Too many lookups; try again in a minute."
+DELETED_HOLDER_TEXT = (
+    "Held by a deleted account: the certificate was issued, the holder's name is no longer "
+    "shown."
+)
 
 # status -> heading; the heading text is what tests and people read first.
 STATUS_HEADINGS: dict[Verification, str] = {
@@ -35,7 +41,22 @@ STATUS_HEADINGS: dict[Verification, str] = {
 
 
 
+def _expiry_line(result: learning_area.VerificationResult) -> str:
+    """How long the certificate holds, said the same way whatever its status."""
+    if result.status is Verification.REVOKED:
+        return "No longer valid: revoked"
+    if result.status is Verification.EXPIRED:
+        return f"Expired on {display_day(result.expires_on)}"
+    if result.expires_on:
+        return f"Valid until {display_day(result.expires_on)}"
+    return "Does not expire"
 
+
+def _hours(hours: float | None) -> str:
+    if not hours:
+        return ""
+    shown = f"{hours:g}"
+    return f"{shown} hour" if shown == "1" else f"{shown} hours"
 
 
 def _sentence(result: learning_area.VerificationResult) -> str:
@@ -56,6 +77,7 @@ def _sentence(result: learning_area.VerificationResult) -> str:
 def verification_view(result: learning_area.VerificationResult) -> dict[str, str]:
     """What the result card shows, as the plain strings a state var holds."""
     heading, color = STATUS_HEADINGS[result.status], status_color(result.status.value)
+    found = result.status is not Verification.NOT_FOUND
     return {
         "status": result.status.value,
         "heading": heading,
@@ -71,6 +93,15 @@ def verification_view(result: learning_area.VerificationResult) -> dict[str, str
         "issued_on": display_day(result.issued_on),
         "expires_on": display_day(result.expires_on),
         "revoked_category": result.revoked_category,
+        "issuer": result.issuer,
+        "issuer_logo": result.issuer_logo,
+        "description": result.description,
+        "hours": _hours(result.hours),
+        "expiry": _expiry_line(result) if found else "",
+        "holder_deleted": DELETED_HOLDER_TEXT if result.holder_deleted else "",
+        "share_url": learning_area.verification_url(result.number) if found else "",
+        "linkedin_url": result.linkedin_url(),
+        "download_url": "",  # set only for the holder (VerifyState._lookup)
     }
 
 
@@ -88,6 +119,7 @@ class VerifyState(AuthState):
                 found = learning_area.verify(
                     session=session, number=number, client=self._client_ip()
                 )
+            actor = self.current_actor() if found.holder_id else None
         except DomainError as exc:
             self.phase, self.result = "error", {}
             if exc.kind is ErrorKind.RATE_LIMITED:
@@ -95,7 +127,10 @@ class VerifyState(AuthState):
                 return rx.toast.warning(f"Too many lookups. {exc.message}")
             self.error_title, self.error_message = "The lookup did not work", exc.message
             return rx.toast.error(exc.message)
-        self.result = verification_view(found)
+        view = verification_view(found)
+        if actor is not None and actor.user_id == found.holder_id and not found.holder_deleted:
+            view["download_url"] = learning_area.download_path(found.certificate_id)
+        self.result = view
         self.phase = "done"
         return None
 
@@ -185,6 +220,52 @@ def _detail(label: Any, value: Any, element_id: str = "") -> rx.Component:
     )
 
 
+def _issuer() -> rx.Component:
+    r = VerifyState.result
+    return rx.hstack(
+        rx.cond(
+            r["issuer_logo"] != "",
+            rx.image(src=api_href(r["issuer_logo"]), alt=r["issuer"].to(str) + " logo",
+                     height="48px", width="auto", max_width="160px", object_fit="contain",
+                     id="verify-issuer-logo"),
+            rx.icon("landmark", size=32, color=rx.color("accent", 9), aria_hidden="true"),
+        ),
+        rx.vstack(
+            rx.text("Issued by", size="1", color_scheme="gray"),
+            rx.text(r["issuer"], size="4", weight="bold", id="verify-issuer"),
+            spacing="0",
+        ),
+        align="center",
+        spacing="3",
+    )
+
+
+def _actions() -> rx.Component:
+    """Share for anyone; LinkedIn while valid; the PDF for its holder only."""
+    r = VerifyState.result
+    return rx.flex(
+        share_button(r["share_url"].to(str)),
+        rx.cond(
+            r["linkedin_url"] != "",
+            rx.el.a(
+                rx.button(rx.icon("briefcase-business", size=14), "Add to LinkedIn profile",
+                          variant="soft", color_scheme="blue"),
+                href=r["linkedin_url"],
+                target="_blank",
+                rel="noopener noreferrer",
+                id="verify-linkedin",
+            ),
+        ),
+        rx.cond(
+            r["download_url"] != "",
+            rx.box(download_button(r["download_url"].to(str)), id="verify-download"),
+        ),
+        gap="2",
+        wrap="wrap",
+        id="verify-actions",
+    )
+
+
 def _result_card() -> rx.Component:
     r = VerifyState.result
     color = r["color"].to(str)
@@ -194,12 +275,14 @@ def _result_card() -> rx.Component:
             found,
             rx.fragment(
                 _detail("Recipient", r["recipient"], "verify-recipient"),
+                _detail("Recipient", r["holder_deleted"], "verify-holder-deleted"),
                 _detail(r["kind_label"], r["item_title"], "verify-title"),
                 _detail("Certificate", r["certificate_title"]),
                 _detail("Department", r["department"]),
                 _detail("Completed", r["completed_on"]),
                 _detail("Issued", r["issued_on"]),
-                _detail(rx.cond(r["status"] == "expired", "Expired", "Expires"), r["expires_on"]),
+                _detail("Validity", r["expiry"], "verify-expiry"),
+                _detail("Learning time", r["hours"], "verify-hours"),
                 _detail("Reason revoked", r["revoked_category"], "verify-revoked-reason"),
             ),
         ),
@@ -221,7 +304,14 @@ def _result_card() -> rx.Component:
                 spacing="4",
             ),
             rx.divider(),
+            rx.cond(found, _issuer()),
+            rx.cond(
+                r["description"] != "",
+                rx.text(r["description"], size="2", color_scheme="gray",
+                        id="verify-description"),
+            ),
             details,
+            rx.cond(found, _actions()),
             spacing="4",
             width="100%",
         ),
@@ -290,4 +380,5 @@ def verify_page() -> rx.Component:
         max_width="680px",
         margin="0 auto",
         padding_top=rx.breakpoints(initial="0.5em", sm="2em"),
+        minimal=True,  # no shop in the header: this page is the certificate's, not the store's
     )

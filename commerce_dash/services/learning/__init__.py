@@ -11,8 +11,14 @@ from .certificate_admin import (
     issue_options,
     search,
 )
-from .certificate_facts import download_path, verification_url
-from .certificate_lookup import LearnerCertificate, VerificationResult, list_for_learner, verify
+from .certificate_facts import download_path, linkedin_add_url, verification_url
+from .certificate_lookup import (
+    DELETED_HOLDER,
+    LearnerCertificate,
+    VerificationResult,
+    list_for_learner,
+    verify,
+)
 from .certificate_templates import (
     SignatureIn,
     TemplateIn,
@@ -88,6 +94,8 @@ from .steps import (
 )
 
 __all__ = [
+    "DELETED_HOLDER",
+    "linkedin_add_url",
     "CourseAccess",
     "NextModule",
     "course_access",

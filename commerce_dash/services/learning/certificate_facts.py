@@ -11,6 +11,7 @@ import json
 import secrets
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
@@ -27,6 +28,19 @@ from commerce_dash.settings import get_settings
 
 def verification_url(number: str) -> str:
     return f"{get_settings().public_url.rstrip('/')}{routes.VERIFY}/{number}"
+
+
+LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
+
+
+def linkedin_add_url(*, name: str, organization: str, issued_on: str, number: str) -> str:
+    """LinkedIn's "Add to profile" address for a certification (``issued_on`` is
+    YYYY-MM-DD); the certificate's public page is its credential URL."""
+    year, month = (issued_on.split("-") + ["", ""])[:2]
+    query = {"startTask": "CERTIFICATION_NAME", "name": name, "organizationName": organization,
+             "issueYear": year, "issueMonth": str(int(month)) if month.isdigit() else "",
+             "certUrl": verification_url(number), "certId": number}
+    return f"{LINKEDIN_ADD}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
 def download_path(certificate_id: int) -> str:
