@@ -65,6 +65,9 @@ class RevenueReportOut(Out):
     currency: str
     department_id: int | None
     course_id: int | None
+    creator_id: int | None = Field(default=None, description="Only this creator's courses")
+    instructor_id: int | None = Field(default=None,
+                                      description="Only this instructor's courses")
     rows: list[ReportRowOut]
     totals: ReportRowOut
     series: SeriesOut
@@ -146,13 +149,18 @@ def revenue_report(
     end: End = None,
     department_id: OptionalIdQuery = None,
     course_id: OptionalIdQuery = None,
+    creator_id: OptionalIdQuery = None,
+    instructor_id: OptionalIdQuery = None,
     file_format: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json",
 ) -> dict[str, Any] | Response:
     """The revenue page's table (rows, totals), series and split; ``format=csv|xlsx`` gives
-    the same rows and totals as a file."""
+    the same rows and totals as a file, named after the grouping, period, filters and
+    currency. ``group_by=program``: a program's bundle sales (courses bought on their own are
+    one row of their own); ``creator_id`` / ``instructor_id``: one person's courses only."""
     first, last = period(start, end)
     result = run_report(session, actor, group_by, first, last, department_id=department_id,
-                     course_id=course_id)
+                        course_id=course_id, creator_id=creator_id,
+                        instructor_id=instructor_id)
     if file_format != "json":
         csv = file_format == "csv"
         data = revenue_area.to_csv(result) if csv else revenue_area.to_xlsx(result)
@@ -168,6 +176,8 @@ def revenue_report(
         "currency": result.currency,
         "department_id": result.department_id,
         "course_id": result.course_id,
+        "creator_id": result.creator_id,
+        "instructor_id": result.instructor_id,
         "rows": [asdict(r) for r in result.rows],
         "totals": asdict(result.totals),
         "series": {"unit": result.series_unit,

@@ -162,13 +162,13 @@ def test_admin_report_as_json_csv_and_xlsx(
                         headers=admin_headers)
     assert as_csv.headers["content-type"].startswith("text/csv")
     assert as_csv.headers["content-disposition"] == (
-        'attachment; filename="revenue-by-month-2026-10-01-2026-11-30.csv"')
+        'attachment; filename="revenue_by-month_2026-10-01_2026-11-30_USD.csv"')
     lines = list(csv.reader(io.StringIO(as_csv.text)))
     assert [line[0] for line in lines] == ["Key", "2026-10", "2026-11", "total"]
     assert lines[-1][6] == "329.80"
 
     as_xlsx = client.get(url, params={**PERIOD, "format": "xlsx"}, headers=admin_headers)
-    assert as_xlsx.headers["content-disposition"].endswith('course-2026-10-01-2026-11-30.xlsx"')
+    assert as_xlsx.headers["content-disposition"].endswith('course_2026-10-01_2026-11-30_USD.xlsx"')
     with zipfile.ZipFile(io.BytesIO(as_xlsx.content)) as book:
         assert "xl/worksheets/sheet1.xml" in book.namelist()
 

@@ -68,7 +68,7 @@ def test_billing_sees_the_table_totals_and_exports_exactly_that(
     assert [r["label"] for r in state.rows] == ["Cara Creator", "Carl Creator"]
     name, data = _downloaded(_run(RevenueState.export_csv, state))
     # then the file has the rows on screen and the totals
-    assert name == "revenue-by-creator-2026-10-01-2026-11-30.csv"
+    assert name == "revenue_by-creator_2026-10-01_2026-11-30_USD.csv"
     lines = list(csv.reader(io.StringIO(data.decode())))
     assert [line[2] for line in lines] == ["Creator", "Cara Creator", "Carl Creator", "Total"]
     name, data = _downloaded(_run(RevenueState.export_xlsx, state))

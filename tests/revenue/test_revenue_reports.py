@@ -260,8 +260,8 @@ def test_csv_holds_the_rows_shown_and_the_totals(
     result = _report(session, super_admin, "course")
     lines = list(csv.reader(io.StringIO(to_csv(result).decode("utf-8"))))
     assert lines == [
-        ["Key", "Currency", "Course", "Gross", "Refunds", "Fees", "Net", "Platform", "Creator",
-         "Instructor", "Enrollments", "Completion (%)"],
+        ["Key", "Currency", "Course", "Gross", "Refunds", "Fees", "Net", "Platform share",
+         "Creator share", "Instructor share", "Enrollments", "Completion (%)"],
         [str(book.py.id), "USD", "PY101 · Python Basics", "320.00", "100.00", "6.60", "213.40",
          "64.02", "85.36", "64.02", "3", "50.0"],
         [str(book.acc.id), "USD", "ACC101 · Accounting", "160.00", "40.00", "3.60", "116.40",
@@ -280,7 +280,7 @@ def test_xlsx_holds_the_rows_shown_and_the_totals(
     rows = _xlsx_rows(to_xlsx(result))
     ivan = str(two_courses_two_months.people["ivan"].user_id)
     assert rows[0] == ["Key", "Currency", "Instructor", "Gross", "Refunds", "Fees", "Net",
-                       "Platform", "Creator", "Instructor", "Enrollments"]
+                       "Platform share", "Creator share", "Instructor share", "Enrollments"]
     numbers = [[r[0], r[1], r[2], *(float(v) for v in r[3:])] for r in rows[1:]]
     assert numbers == [
         [ivan, "USD", "Ivan Instructor", 320.0, 100.0, 6.6, 213.4, 64.02, 85.36, 64.02, 3.0],

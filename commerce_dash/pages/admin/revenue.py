@@ -135,8 +135,9 @@ def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    headers = ["Gross", "Refunds", "Fees", "Net", "Platform", "Creator", "Instructor",
-               "Enrollments"]
+    # the exports' headers: the shares say whose share they are ("Creator share"), apart
+    # from the group's own column when grouped by creator or instructor
+    headers = [header for _field, header in revenue_area.FIGURE_HEADERS]
     return rx.card(
         rx.cond(
             S.rows.length() > 0,

@@ -13,7 +13,18 @@ from .ledger import (
 )
 from .payouts import PayoutCounts, PayoutRow, hold_order, payout_status, release_order, sync_unsent
 from .revenue_charts import figures
-from .revenue_exports import GROUP_LABELS, export_name, to_csv, to_xlsx
+from .revenue_exports import (
+    FIGURE_HEADERS,
+    GROUP_LABELS,
+    csv_bytes,
+    exact,
+    export_name,
+    file_word,
+    money_format,
+    to_csv,
+    to_xlsx,
+    xlsx_bytes,
+)
 from .revenue_reconciliation import (
     PROBLEM_LABELS,
     DayFigures,
@@ -52,6 +63,7 @@ from .subscription_metrics import (
 __all__ = [
     "CurrencyAmount",
     "DayFigures",
+    "FIGURE_HEADERS",
     "GROUPINGS",
     "GROUP_LABELS",
     "GroupBy",
@@ -72,11 +84,15 @@ __all__ = [
     "completion_counts",
     "course_list_shares",
     "course_shares",
+    "csv_bytes",
     "delete_share_rule",
+    "exact",
     "export_name",
     "figures",
+    "file_word",
     "hold_order",
     "list_share_rules",
+    "money_format",
     "payout_status",
     "period_for",
     "person_name",
@@ -94,4 +110,5 @@ __all__ = [
     "to_csv",
     "to_xlsx",
     "visible_course",
+    "xlsx_bytes",
 ]

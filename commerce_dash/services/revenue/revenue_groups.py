@@ -7,6 +7,12 @@ department, "<Department> subscriptions", rather than folded into "Unassigned": 
 shows the same totals and a billing admin sees where subscription money sits. In SQL such a
 row's key is the department's id negated (ids are positive), so the report stays one integer
 GROUP BY; in the report it is ``subscriptions:<department id>``.
+
+By program (CAT-009), a program's revenue is its bundle sales: the ledger rows of order lines
+that sold the program (each course of the bundle has its row, all keyed to the program), less
+their refunds. A course of the program bought on its own stays with that course: it is in the
+row "Courses sold on their own", so a sale is never counted twice and every grouping shows the
+same totals.
 """
 
 from __future__ import annotations
@@ -18,13 +24,15 @@ from sqlalchemy import ColumnElement, case, select
 from sqlmodel import Session, col
 
 from commerce_dash.models.accounts import User
-from commerce_dash.models.catalog import Course, Department
+from commerce_dash.models.catalog import Course, Department, Program
+from commerce_dash.models.commerce import OrderLine
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.services.revenue.payouts import subscription_label
 
 UNASSIGNED = "Unassigned"
+NOT_IN_A_PROGRAM = "Courses sold on their own"
 SUBSCRIPTIONS = "subscriptions:"  # the key prefix of a department's subscription row
-_BY_ITEM = ("course", "creator", "instructor")
+_BY_ITEM = ("course", "creator", "instructor", "program")
 
 
 def group_column(group_by: str, month: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -36,11 +44,23 @@ def group_column(group_by: str, month: ColumnElement[Any]) -> ColumnElement[Any]
         "instructor": col(le.instructor_id),
         "department": col(le.department_id),
         "month": month,
+        # needs the order line joined (see ``needs_order_line``)
+        "program": case((col(OrderLine.item_type) == "program", col(OrderLine.item_id)),
+                        else_=None),
     }
     if group_by in _BY_ITEM:
         return case((col(le.course_id).is_(None), -col(le.department_id)),
                     else_=columns[group_by])
     return columns[group_by]  # type: ignore[no-any-return]
+
+
+def needs_order_line(group_by: str) -> bool:
+    """Whether the group key reads the ledger row's order line (by program)."""
+    return group_by == "program"
+
+
+def order_line_join() -> ColumnElement[bool]:
+    return col(OrderLine.id) == col(LedgerEntry.order_line_id)
 
 
 def key_namer(group_by: str, month_name: Callable[[Any], str]) -> Callable[[Any], str]:
@@ -70,7 +90,7 @@ def item_ids(keys: list[str]) -> list[int]:
 def labels(session: Session, group_by: str, keys: list[str]) -> dict[str, str]:
     """The label of each key: a course as "CODE · Title", a person or department by name, a
     department's subscriptions as "<Department> subscriptions"."""
-    found: dict[str, str] = {"": UNASSIGNED}
+    found: dict[str, str] = {"": NOT_IN_A_PROGRAM if group_by == "program" else UNASSIGNED}
     if group_by == "month":
         return found | {k: k for k in keys}
     run = session.connection().execute
@@ -82,9 +102,10 @@ def labels(session: Session, group_by: str, keys: list[str]) -> dict[str, str]:
     ids = item_ids(keys)
     if not ids:
         return found
-    if group_by == "course":
-        rows = run(select(col(Course.id), col(Course.code), col(Course.title))
-                   .where(col(Course.id).in_(ids))).all()
+    if group_by in ("course", "program"):
+        item = Course if group_by == "course" else Program
+        rows = run(select(col(item.id), col(item.code), col(item.title))
+                   .where(col(item.id).in_(ids))).all()
         return found | {str(i): f"{code} · {title}" for i, code, title in rows}
     if group_by == "department":
         named = run(select(col(Department.id), col(Department.name))

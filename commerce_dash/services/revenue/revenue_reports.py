@@ -36,6 +36,7 @@ from commerce_dash.domain.report_periods import (
 from commerce_dash.models.accounts import User
 from commerce_dash.models.catalog import Course, Department
 from commerce_dash.models.certificates import Certificate
+from commerce_dash.models.commerce import OrderLine
 from commerce_dash.models.enrollment import Enrollment
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.services.platform import department_parents, managed_departments
@@ -44,6 +45,8 @@ from commerce_dash.services.revenue.revenue_groups import (
     item_ids,
     key_namer,
     labels,
+    needs_order_line,
+    order_line_join,
 )
 from commerce_dash.services.revenue.revenue_reconciliation import reconciliation
 from commerce_dash.settings import get_settings
@@ -52,8 +55,9 @@ if TYPE_CHECKING:  # pandas is imported where a report is computed (see _aggrega
     import pandas as pd
 
 SECTION = "revenue"
-GroupBy = Literal["course", "creator", "instructor", "department", "month"]
-GROUPINGS: tuple[GroupBy, ...] = ("course", "creator", "instructor", "department", "month")
+GroupBy = Literal["course", "program", "creator", "instructor", "department", "month"]
+GROUPINGS: tuple[GroupBy, ...] = ("course", "program", "creator", "instructor", "department",
+                                  "month")
 # Postgres takes every ledger row for its own month unless told otherwise (recorded_at is
 # nearly unique), then plans the report's GROUP BY serially, without partial aggregation,
 # about twice as slow on a million rows. A migration creates these; ANALYZE fills them.
@@ -108,6 +112,10 @@ class RevenueReport:
     series: tuple[SeriesPoint, ...]
     department_id: int | None = None
     course_id: int | None = None
+    creator_id: int | None = None
+    instructor_id: int | None = None
+    # the filters in words for file names: ("dept-ENG", "course-PY101", "creator-12")
+    filter_names: tuple[str, ...] = field(default_factory=tuple)
     # ledger rows of the period in other currencies, left out of this report
     other_currencies: tuple[str, ...] = field(default_factory=tuple)
 
@@ -238,12 +246,11 @@ def _aggregate(
     bucket = month if unit == "month" else bucket_expression(dialect, "day", col(le.recorded_at))
     key = group_column(group_by, month)
     # grouping by the month twice (key and bucket) costs nothing worth a second statement
-    query = (
-        select(key.label("key"), bucket.label("bucket"), col(le.currency).label("currency"),
-               *_sums())
-        .where(and_(*where))
-        .group_by(key, bucket, col(le.currency))
-    )
+    query = select(key.label("key"), bucket.label("bucket"),
+                   col(le.currency).label("currency"), *_sums())
+    if needs_order_line(group_by):
+        query = query.select_from(le).join(OrderLine, order_line_join())
+    query = query.where(and_(*where)).group_by(key, bucket, col(le.currency))
     result = session.connection().execute(query)
     names = list(result.keys())
     columns = list(zip(*result.fetchall(), strict=False)) or [()] * len(names)
@@ -319,12 +326,12 @@ def report(
     departments the actor may see; rows by net revenue (months in order), with totals, a
     series by day (periods up to 62 days) or month, and the split of net revenue."""
     if group_by not in GROUPINGS:
-        raise DomainError("invalid_group", "Group by course, creator, instructor, department "
-                          "or month.", field="group_by")
+        raise DomainError("invalid_group", "Group by course, program, creator, instructor, "
+                          "department or month.", field="group_by")
     check_period(start, end)
     departments = report_scope(session=session, actor=actor, department_id=department_id)
-    if course_id is not None:
-        visible_course(session=session, actor=actor, course_id=course_id)
+    course = (visible_course(session=session, actor=actor, course_id=course_id)
+              if course_id is not None else None)
     currency = (currency or get_settings().settlement_currency).upper()
     unit = series_unit or series_unit_for(start, end)
     where = ledger_filters(start=start, end=end, departments=departments, course_id=course_id,
@@ -360,8 +367,27 @@ def report(
     return RevenueReport(
         group_by=group_by, start=start, end=end, currency=currency, rows=tuple(rows),
         totals=totals, series_unit=unit, series=series, department_id=department_id,
-        course_id=course_id, other_currencies=others,
+        course_id=course_id, creator_id=creator_id, instructor_id=instructor_id,
+        filter_names=_filter_names(session, department_id, course, creator_id, instructor_id),
+        other_currencies=others,
     )
+
+
+def _filter_names(session: Session, department_id: int | None, course: Course | None,
+                  creator_id: int | None, instructor_id: int | None) -> tuple[str, ...]:
+    """The report's filters as file-name words: department and course by code, people by id
+    (names are personal data and not file-name safe)."""
+    names: list[str] = []
+    department = session.get(Department, department_id) if department_id is not None else None
+    if department is not None:
+        names.append(f"dept-{department.code}")
+    if course is not None:
+        names.append(f"course-{course.code}")
+    if creator_id is not None:
+        names.append(f"creator-{creator_id}")
+    if instructor_id is not None:
+        names.append(f"instructor-{instructor_id}")
+    return tuple(names)
 
 
 # the revenue page, the API and the benchmarks read reports from here (exports of a report:
