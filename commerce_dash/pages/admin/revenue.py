@@ -21,6 +21,7 @@ from commerce_dash.pages.admin.revenue_state import (
     MONEY_FIELDS,
     NO_PLANS,
     NO_REVENUE,
+    PROGRAM_NOTE,
     RECONCILED,
     SECTION,
     RevenueState,
@@ -56,6 +57,16 @@ def _controls() -> rx.Component:
                 value=S.department,
                 on_change=S.set_department,
             ),
+            rx.select.root(
+                rx.select.trigger(aria_label="Creator or instructor", max_width="18em",
+                                  id="revenue-person"),
+                rx.select.content(
+                    rx.select.item("All creators and instructors", value=ALL),
+                    rx.foreach(S.people, lambda p: rx.select.item(p["label"], value=p["id"])),
+                ),
+                value=S.person,
+                on_change=S.set_person,
+            ),
             rx.spacer(),
             soft_action("rotate-cw", "Refresh", S.refresh),
             soft_action("file-text", "Export CSV", S.export_csv, id="export-csv"),
@@ -78,6 +89,7 @@ def _controls() -> rx.Component:
             spacing="3",
             wrap="wrap",
         ),
+        only_if(S.group_by == "program", note(PROGRAM_NOTE, size="2", id="program-note")),
         only_if(
             S.other_currencies != "",
             rx.callout(

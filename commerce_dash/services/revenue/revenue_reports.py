@@ -402,9 +402,27 @@ __all__ = [
     "SeriesPoint",
     "SeriesUnit",
     "completion_counts",
+    "people_options",
     "period_for",
     "reconciliation",
     "report",
     "report_scope",
     "visible_course",
 ]
+
+
+def people_options(*, session: Session, actor: Actor | None) -> list[tuple[str, str]]:
+    """The creators and instructors of the courses whose revenue the actor may see, as
+    (value, label) for the page's person filter: ("creator:12", "Creator: Cara Creator")."""
+    allowed = managed_departments(session=session, actor=actor, section=SECTION)
+    found: list[tuple[str, str]] = []
+    for role, column in (("creator", col(Course.content_creator_id)),
+                         ("instructor", col(Course.instructor_id))):
+        query = (select(col(User.id), col(User.full_name)).distinct()
+                 .join(Course, column == col(User.id)))
+        if allowed is not None:
+            query = query.where(col(Course.department_id).in_(allowed))
+        rows = session.connection().execute(query).all()
+        found += [(f"{role}:{i}", f"{role.title()}: {name}")
+                  for i, name in sorted(rows, key=lambda r: (r[1].lower(), r[0]))]
+    return found
