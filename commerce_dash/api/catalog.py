@@ -1,6 +1,8 @@
 """The public catalog API: priced, published courses and programs, and their detail pages.
 
-No sign-in is needed; everything here is what the storefront shows to anyone.
+No sign-in is needed; everything here is what the storefront shows to anyone. A signed-in
+learner also learns where they stand with each item (``owned``, ``in_cart``: T-005-03,
+CART-008), answered for a whole page at once; a visitor gets false for both.
 """
 
 from __future__ import annotations
@@ -11,18 +13,31 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from commerce_dash.api.deps import AsciiDigits, DbSession, OptionalIdQuery, PageNumber, parse_id
+from commerce_dash.api.deps import (
+    AsciiDigits,
+    DbSession,
+    OptionalActor,
+    OptionalIdQuery,
+    PageNumber,
+    parse_id,
+)
 from commerce_dash.api.schemas import Out, Paged, Timestamp, fill, mirror, paged
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.paging import PageRequest
 from commerce_dash.domain.pricing import known_currency
 from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services import commerce as commerce_area
 
 router = APIRouter(prefix="/api/v2/catalog", tags=["catalog"])
 
 PageSize = Annotated[int, Query(ge=1, le=100), AsciiDigits]
 SearchText = Annotated[str, Query(max_length=200)]
 CurrencyCode = Annotated[str, Query(max_length=3)]
+
+
+OWNED = Field(description="The signed-in learner owns it already (false for a visitor)")
+IN_CART = Field(description="It is in the signed-in learner's cart (false for a visitor)")
 
 
 class PriceTagOut(Out):
@@ -36,6 +51,8 @@ class CardOut(mirror(catalog_area.CatalogCard, exclude=(  # type: ignore[misc]
     kind: str = Field(description="course or program")
     price: PriceTagOut
     estimated_minutes: int
+    owned: bool = OWNED
+    in_cart: bool = IN_CART
 
 
 class ModuleOut(Out):
@@ -55,6 +72,8 @@ class CourseDetailOut(mirror(catalog_area.CourseDetail)):  # type: ignore[misc]
     programs: list[NamedCodeOut]
     prerequisites: list[NamedCodeOut] = Field(description="Courses to complete first")
     enrollment_deadline: Timestamp | None = Field(description="Not sold after this moment")
+    owned: bool = OWNED
+    in_cart: bool = IN_CART
 
 
 class ProgramCourseOut(mirror(catalog_area.ProgramCourseLine)):  # type: ignore[misc]
@@ -68,6 +87,8 @@ class ProgramDetailOut(mirror(catalog_area.ProgramDetail, exclude=(  # type: ign
     courses_total: PriceTagOut | None
     savings: PriceTagOut | None
     savings_percent: int
+    owned: bool = OWNED
+    in_cart: bool = IN_CART
 
 
 class DepartmentRefOut(Out):
@@ -122,13 +143,35 @@ def _price(tag: catalog_area.PriceTag | None) -> dict[str, Any] | None:
     return {"amount": tag.amount, "currency": tag.currency, "label": tag.label}
 
 
-def _card(card: catalog_area.CatalogCard) -> dict[str, Any]:
-    return fill(CardOut, card, price={"amount": card.amount, "currency": card.currency,
-                                      "label": card.price_label})
+Standings = dict[tuple[str, int], commerce_area.ItemStanding]
+
+
+def _standings(session: DbSession, actor: Actor | None, items: list[tuple[str, int]]
+               ) -> Standings:
+    """Where the signed-in learner stands with each item (one lookup for them all); a
+    visitor stands nowhere."""
+    if actor is None:
+        return {}
+    owner = commerce_area.CartOwner(user_id=actor.user_id, email=actor.email)
+    return commerce_area.item_standings(session=session, owner=owner, items=items)
+
+
+def _marks(standings: Standings, kind: str, item_id: int) -> dict[str, bool]:
+    standing = standings.get((kind, item_id), commerce_area.ItemStanding())
+    return {"owned": standing.owned, "in_cart": standing.in_cart}
+
+
+def _cards(session: DbSession, actor: Actor | None,
+           cards: list[catalog_area.CatalogCard]) -> list[dict[str, Any]]:
+    standings = _standings(session, actor, [(c.kind, c.id) for c in cards])
+    return [fill(CardOut, c, price={"amount": c.amount, "currency": c.currency,
+                                    "label": c.price_label}, **_marks(standings, c.kind, c.id))
+            for c in cards]
 
 
 def _browse(
-    session: DbSession, page: int, page_size: int, *, sort: str, currency: str, **filters: Any
+    session: DbSession, actor: Actor | None, page: int, page_size: int, *, sort: str,
+    currency: str, **filters: Any
 ) -> dict[str, Any]:
     """A page of catalog cards: the sort and the currency checked, the other filters of
     ``catalog.CatalogQuery`` as given."""
@@ -136,12 +179,13 @@ def _browse(
         sort=_checked_sort(sort), currency=_checked_currency(currency), **filters
     )
     result = catalog_area.browse(session=session, query=query, page=PageRequest(page, page_size))
-    return paged(result, [_card(c) for c in result.items])
+    return paged(result, _cards(session, actor, list(result.items)))
 
 
 @router.get("/courses", response_model=Paged[CardOut])
 def list_courses(
     session: DbSession,
+    actor: OptionalActor,
     q: SearchText = "",
     department_id: OptionalIdQuery = None,
     category: Annotated[str, Query(max_length=80)] = "",
@@ -150,13 +194,14 @@ def list_courses(
     page: PageNumber = 1,
     page_size: PageSize = 24,
 ) -> dict[str, Any]:
-    return _browse(session, page, page_size, sort=sort, currency=currency, search=q,
+    return _browse(session, actor, page, page_size, sort=sort, currency=currency, search=q,
                    department_id=department_id, category=category.strip(), kind="course")
 
 
 @router.get("/programs", response_model=Paged[CardOut])
 def list_programs(
     session: DbSession,
+    actor: OptionalActor,
     q: SearchText = "",
     department_id: OptionalIdQuery = None,
     sort: str = "title",
@@ -164,7 +209,7 @@ def list_programs(
     page: PageNumber = 1,
     page_size: PageSize = 24,
 ) -> dict[str, Any]:
-    return _browse(session, page, page_size, sort=sort, currency=currency, search=q,
+    return _browse(session, actor, page, page_size, sort=sort, currency=currency, search=q,
                    department_id=department_id, kind="program")
 
 
@@ -176,8 +221,10 @@ def _detail(fetch: Callable[..., Any], session: DbSession, entity: str, code: st
 
 
 @router.get("/courses/{code}", response_model=CourseDetailOut)
-def course_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
+def course_detail(code: str, session: DbSession, actor: OptionalActor,
+                  currency: CurrencyCode = "") -> dict[str, Any]:
     detail = _detail(catalog_area.course_detail, session, "course", code, currency)
+    standings = _standings(session, actor, [("course", detail.id)])
     return fill(
         CourseDetailOut, detail,
         modules=[fill(ModuleOut, m) for m in detail.modules],
@@ -186,12 +233,15 @@ def course_detail(code: str, session: DbSession, currency: CurrencyCode = "") ->
         prerequisites=[{"code": c, "title": t} for c, t in detail.prerequisites],
         enrollment_deadline=(detail.enrollment_deadline.isoformat()
                              if detail.enrollment_deadline else None),
+        **_marks(standings, "course", detail.id),
     )
 
 
 @router.get("/programs/{code}", response_model=ProgramDetailOut)
-def program_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
+def program_detail(code: str, session: DbSession, actor: OptionalActor,
+                   currency: CurrencyCode = "") -> dict[str, Any]:
     detail = _detail(catalog_area.program_detail, session, "program", code, currency)
+    standings = _standings(session, actor, [("program", detail.id)])
     return fill(
         ProgramDetailOut, detail,
         courses=[fill(ProgramCourseOut, line, price=_price(line.price))
@@ -199,16 +249,18 @@ def program_detail(code: str, session: DbSession, currency: CurrencyCode = "") -
         price=_price(detail.price),
         courses_total=_price(detail.courses_total),
         savings=_price(detail.savings),
+        **_marks(standings, "program", detail.id),
     )
 
 
 @router.get("/departments/{code}", response_model=DepartmentDetailOut)
-def department_detail(code: str, session: DbSession, currency: CurrencyCode = "") -> dict[str, Any]:
+def department_detail(code: str, session: DbSession, actor: OptionalActor,
+                      currency: CurrencyCode = "") -> dict[str, Any]:
     detail = _detail(catalog_area.department_detail, session, "department", code, currency)
     return fill(
         DepartmentDetailOut, detail,
         parent={"code": detail.parent[0], "name": detail.parent[1]} if detail.parent else None,
         subdepartments=[{"code": c, "name": n} for c, n in detail.subdepartments],
-        courses=[_card(c) for c in detail.courses],
+        courses=_cards(session, actor, list(detail.courses)),
         plans=[fill(PlanOut, p, price=_price(p.price)) for p in detail.plans],
     )

@@ -27,6 +27,7 @@ from .enrollment_api import (
     enrollment_payment,
     initialize_enrollment,
 )
+from .item_standing import ItemStanding, item_standing, item_standings
 from .order_receipts import order_detail, payment_timeline
 from .order_views import (
     AdminOrderRow,
@@ -148,6 +149,7 @@ __all__ = [
     "RefundRow",
     "RefundableLine",
     "ReviewRow",
+    "ItemStanding",
     "Sales",
     "SubscriptionView",
     "TimelineEntry",
@@ -158,6 +160,8 @@ __all__ = [
     "apply_code",
     "approve",
     "billing_now",
+    "item_standing",
+    "item_standings",
     "bulk",
     "cancel_subscription",
     "cart_count",

@@ -17,6 +17,7 @@ from .credits import (
     learner_credits,
     revoke_unused_credits,
 )
+from .item_ownership import owned_items, program_owned
 from .live_sessions import (
     SessionEdit,
     SessionIn,
@@ -141,6 +142,8 @@ __all__ = [
     "get_for_learner",
     "grant_credits_for_order",
     "included_course_ids",
+    "owned_items",
+    "program_owned",
     "instructor_sessions",
     "join_waitlist",
     "learner_credits",
