@@ -33,6 +33,7 @@ from commerce_dash.jobs.commerce import (
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
 from commerce_dash.jobs.lease_heartbeat import LeaseHeartbeat
 from commerce_dash.jobs.outbox_delivery import deliver_due
+from commerce_dash.jobs.reconciliation import daily_reconciliation
 from commerce_dash.jobs.session_jobs import expire_waitlist_offers, send_session_reminders
 from commerce_dash.services.platform import acquire_lease, finish_run, release_lease, start_run
 from commerce_dash.settings import get_settings
@@ -124,6 +125,13 @@ JOBS: dict[str, JobSpec] = {
             {"trigger": "interval", "minutes": 15},
             "Email the reminder of each booked live session starting within the reminder "
             "window (settings: session_reminder_hours), once per booking.",
+        ),
+        JobSpec(
+            "daily_reconciliation",
+            daily_reconciliation,
+            {"trigger": "cron", "hour": 2, "minute": 15},
+            "Reconcile yesterday (UTC): processor against orders and ledger; email billing "
+            "admins once when something does not reconcile.",
         ),
         JobSpec(
             "waitlist_offers",

@@ -96,6 +96,13 @@ TEMPLATES: dict[str, TemplateSpec] = {
             "a chargeback was opened (to billing admins)",
             ("user_name", "order_number", "amount", "reason", "order_url"),
         ),
+        # lines: a list of str, one per mismatched day or problem (issue 19)
+        TemplateSpec(
+            "reconciliation-mismatch",
+            "the daily reconciliation found differences (to billing admins, once a day)",
+            ("user_name", "day", "currency", "mismatched_days", "problem_count", "lines",
+             "revenue_url"),
+        ),
         TemplateSpec(
             "payment-failed",
             "a payment failed",

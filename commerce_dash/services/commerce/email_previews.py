@@ -126,6 +126,14 @@ def preview_context(session: Session, name: str) -> dict[str, Any]:
         "credit_returned": True,
         "offered_until": "Tue 8 Dec 2026, 18:00 (Europe/Berlin)",
         "accept_url": f"{base_url}{routes.SCHEDULE}?offer=PREVIEW",
+        # the daily reconciliation's alert to billing admins (issue 19)
+        "day": "2026-12-06",
+        "currency": currency,
+        "mismatched_days": 1,
+        "problem_count": 1,
+        "lines": ["2026-12-06: captured $129.00, ledger sales $0.00 (PREVIEW)",
+                  f"Paid order without ledger sale: {PREVIEW_ORDER_NUMBER} (PREVIEW)"],
+        "revenue_url": f"{base_url}{routes.ADMIN_REVENUE}",
     }
     return {key: context[key] for key in spec.required}
 

@@ -12,6 +12,7 @@ from .ledger import (
     sale_of,
 )
 from .payouts import PayoutCounts, PayoutRow, hold_order, payout_status, release_order, sync_unsent
+from .reconciliation_alerts import AlertOutcome, alert_billing_of_mismatches
 from .revenue_charts import figures
 from .revenue_exports import (
     FIGURE_HEADERS,
@@ -62,6 +63,7 @@ from .subscription_metrics import (
 )
 
 __all__ = [
+    "AlertOutcome",
     "CurrencyAmount",
     "DayFigures",
     "FIGURE_HEADERS",
@@ -81,6 +83,7 @@ __all__ = [
     "SeriesPoint",
     "ShareRuleRow",
     "SubscriptionMetrics",
+    "alert_billing_of_mismatches",
     "backfill",
     "completion_counts",
     "course_list_shares",

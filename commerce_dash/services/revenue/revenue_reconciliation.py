@@ -264,6 +264,14 @@ def reconciliation(
     reversal, and paid subscription invoices whose order is missing or differs from them or
     from its ledger sale."""
     _require_billing(actor)
+    return reconcile(session=session, start=start, end=end, currency=currency)
+
+
+def reconcile(
+    *, session: Session, start: date, end: date, currency: str | None = None
+) -> Reconciliation:
+    """:func:`reconciliation` without an actor: for the daily job, which runs as the system
+    and tells billing admins (``reconciliation_alerts``)."""
     if start > end:
         raise DomainError("invalid_period", "The first day must not be after the last day.",
                           field="start")
