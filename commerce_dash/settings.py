@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     code_attempts_per_minute: int = Field(default=10, ge=1)  # per client and per cart
     payment_failures_for_review: int = Field(default=5, ge=2)
     payment_failure_window_hours: int = Field(default=24, ge=1)
+    # where a learner held for payment review writes to have the hold looked at ("": the
+    # message says only that the billing team lifts it)
+    payment_review_contact: str = Field(default="", max_length=254)
     payment_janitor_after_minutes: int = Field(default=15, ge=1)
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
 

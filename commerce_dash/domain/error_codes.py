@@ -837,6 +837,10 @@ class CommerceCode(ErrorCode):
         "subscriptions_unavailable", ErrorKind.CONFLICT,
         "Subscriptions can't be paid through this processor.",
     )
+    BILLING_ADDRESS_REQUIRED = (
+        "billing_address_required", ErrorKind.INVALID,
+        "Choose your billing country (and state or province where tax depends on it).",
+    )
 
 
 AREA_CODES: tuple[type[ErrorCode], ...] = (

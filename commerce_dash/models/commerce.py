@@ -84,6 +84,11 @@ class Order(SQLModel, table=True):
     discount_code_id: int | None = Field(default=None, foreign_key="discount_code.id")
     tax_provider: str = Field(default="", max_length=16)
     tax_label: str = Field(default="", max_length=120)
+    # what priced the tax (ADR-002): taxjar | table (the manual rate table, also when TaxJar
+    # did not answer: then ``tax_provider`` still says taxjar) | exempt | none (no address)
+    tax_source: str = Field(default="", max_length=16)
+    # the tax by rate as the learner saw it: [{"label": "VAT 19% (DE)", "amount": 1900}]
+    tax_breakdown: list[dict[str, Any]] | None = json_field()
     billing_country: str = Field(default="", max_length=2)
     billing_region: str = Field(default="", max_length=8)
     billing_postal_code: str = Field(default="", max_length=16)
@@ -166,6 +171,9 @@ class Payment(SQLModel, table=True):
     failure_code: str = Field(default="", max_length=64)
     failure_reason: str = Field(default="", max_length=500)
     attempts_failed: int = 0
+    # the processor's own declines among them (mistyped card details are not counted): what
+    # the payment review counts (``payment_review.hold_after_failures``)
+    declines: int = 0
     refunded_amount: int = Field(default=0, ge=0)
     # the fee the processor reported for the charge (minor units of ``currency``, taxes on
     # the fee included); None: it reports none and the ledger estimates it

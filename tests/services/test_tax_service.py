@@ -25,7 +25,7 @@ from commerce_dash.domain.tax import TaxableLine, TaxAddress
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.tax import TaxExemption, TaxRate
 from commerce_dash.services.commerce import tax as svc
-from commerce_dash.services.commerce.taxjar_provider import TaxJarProvider
+from commerce_dash.services.commerce.taxjar_provider import TaxJarProvider, TaxRequest
 from commerce_dash.settings import Settings
 from tests.conftest import create_department, create_user
 
@@ -396,6 +396,11 @@ def taxjar(url: str, timeout: float = 5) -> TaxJarProvider:
     return provider
 
 
+def ask(session, provider: TaxJarProvider):
+    """The provider asked directly (no fallback): NY, the two lines, USD, not exempt."""
+    return provider.quote(TaxRequest(session, LINES, "USD", NY, False))
+
+
 def taxjar_answer(total: str, lines: dict[str, str], rate: str = "0.08875") -> str:
     # written by hand so the numbers are exactly the JSON text TaxJar would send
     items = ", ".join(
@@ -492,9 +497,11 @@ def test_exempt_buyers_never_reach_taxjar(session, receiver, super_admin, learne
     ],
 )
 def test_taxjar_failures(session, receiver, status, body, code):
+    # the provider itself refuses; quote_tax then falls back to the rate table
+    # (tests/commerce/test_tax_at_checkout.py), except for an address TaxJar refuses
     receiver.status, receiver.body = status, body
     with pytest.raises(DomainError) as info:
-        quote(session, provider=taxjar(receiver.url))
+        ask(session, taxjar(receiver.url))
     assert info.value.code == code
     if code == "tax_unavailable":
         assert info.value.kind == ErrorKind.CONFLICT
@@ -508,7 +515,7 @@ def test_taxjar_connection_refused(session):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(DomainError) as info:
-        quote(session, provider=taxjar(f"http://127.0.0.1:{port}"))
+        ask(session, taxjar(f"http://127.0.0.1:{port}"))
     assert info.value.code == "tax_unavailable" and info.value.kind == ErrorKind.CONFLICT
 
 
@@ -517,7 +524,7 @@ def test_taxjar_timeout(session, receiver):
     receiver.body = taxjar_answer("7.1", {})
     started = time.monotonic()
     with pytest.raises(DomainError) as info:
-        quote(session, provider=taxjar(receiver.url, timeout=0.2))
+        ask(session, taxjar(receiver.url, timeout=0.2))
     assert info.value.code == "tax_unavailable"
     assert time.monotonic() - started < 1.0
 

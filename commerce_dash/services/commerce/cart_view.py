@@ -20,9 +20,9 @@ from commerce_dash.domain.discounts import DiscountApplied, PricedLine, learner_
 from commerce_dash.domain.fx import rate_text
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.pricing import ItemType
-from commerce_dash.domain.tax import TaxableLine, TaxAddress, TaxQuote
+from commerce_dash.domain.tax import TaxableLine, TaxAddress
 from commerce_dash.models.accounts import User
-from commerce_dash.models.commerce import CartLine
+from commerce_dash.models.commerce import Cart, CartLine, Order
 from commerce_dash.services.catalog import (
     DisplayAmounts,
     Pricing,
@@ -43,7 +43,8 @@ from commerce_dash.services.commerce.cart_lookups import (
     sale_items,
 )
 from commerce_dash.services.commerce.cart_prices import LinePrice, line_prices
-from commerce_dash.services.commerce.tax import quote_tax
+from commerce_dash.services.commerce.payment_review import review_hold
+from commerce_dash.services.commerce.tax import billing_needed, price_tax
 from commerce_dash.services.enrollment import owned_course_ids, program_courses
 from commerce_dash.services.learning import enrollment_refusals
 from commerce_dash.settings import get_settings
@@ -98,6 +99,15 @@ class CartView:
     # ADR-003: what the charge is worth in the settlement currency (the ledger's amount)
     settlement_currency: str = ""
     settlement_total: int = 0
+    # what tax still needs of the billing address, by field (the message shown beside it);
+    # checkout refuses until it is given
+    billing_errors: dict[str, str] = field(default_factory=dict)
+    billing_prefilled: bool = False  # the address is the learner's last order's
+    tax_source: str = ""  # taxjar | table | exempt | none (``tax.PricedTax``)
+    tax_fallback: bool = False  # TaxJar did not answer; the rate table served
+    tax_by_rate: tuple[tuple[str, int], ...] = ()
+    # why the learner cannot pay now: held for payment review (and how it is lifted)
+    review_hold: str = ""
 
     @property
     def count(self) -> int:
@@ -105,11 +115,26 @@ class CartView:
 
     @property
     def can_check_out(self) -> bool:
-        return bool(self.lines) and not self.blockers
+        return (bool(self.lines) and not self.blockers and not self.billing_errors
+                and not self.review_hold)
 
 
 def _empty_totals(currency: str) -> CartTotals:
     return compute_totals(currency, {}, None, {})
+
+
+def billing_of(session: Session, cart: Cart) -> tuple[tuple[str, str, str], bool]:
+    """The cart's billing address (country, region, postal code), else its learner's last
+    order's (prefilled: True)."""
+    if cart.billing_country or cart.user_id is None:
+        return (cart.billing_country, cart.billing_region, cart.billing_postal_code), False
+    last = session.exec(
+        select(Order).where(Order.user_id == cart.user_id, Order.billing_country != "")
+        .order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(1)
+    ).first()
+    if last is None:
+        return ("", "", ""), False
+    return (last.billing_country, last.billing_region, last.billing_postal_code), True
 
 
 def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None) -> CartView:
@@ -184,17 +209,18 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         else:
             discount_message = learner_refusal(result)[1]
     taxable = taxable_amounts(amounts, discount)
-    address = (TaxAddress(cart.billing_country, cart.billing_region, cart.billing_postal_code)
-               if cart.billing_country else None)
+    billing, prefilled = billing_of(session, cart)
+    address = TaxAddress(*billing) if billing[0] else None
     email = owner.email
     if owner.user_id is not None and not email:
         user = session.get(User, owner.user_id)
         email = user.email if user else ""
-    quote: TaxQuote = quote_tax(
+    priced_tax = price_tax(
         session=session,
         lines=[TaxableLine(p.key, p.item_type, p.department_id, taxable[p.key]) for p in priced],
         currency=currency, address=address, user_id=owner.user_id, user_email=email or None,
     )
+    quote = priced_tax.quote
     totals = compute_totals(currency, amounts, discount, quote.per_line)
     display = _display(session, pricing, totals, cart.display_currency or currency)
     views = _line_views(session, rows, items, line_in, prices, totals, display, pricing)
@@ -207,16 +233,19 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         lines=views, discount_code=cart.discount_code, discount_message=discount_message,
         totals=totals, display_total=display.total, exchange_rate=display.rate,
         exchange_rate_at=display.rate_at, tax_label=quote.label, tax_provider=quote.provider,
-        billing=(cart.billing_country, cart.billing_region, cart.billing_postal_code),
-        notices=notices, blockers=blockers,
+        billing=billing, notices=notices, blockers=blockers,
         labels=_labels(totals, display.total, display.currency, locale),
         checkout_order_id=cart.checkout_order_id,
         fingerprint=cart_fingerprint(
             totals=totals, display_currency=display.currency, display_total=display.total,
-            billing=(cart.billing_country, cart.billing_region, cart.billing_postal_code),
+            billing=billing,
             discount_code=cart.discount_code if discount is not None else ""),
         settlement_currency=pricing.settlement,
         settlement_total=settlement_worth(pricing, totals.total),
+        billing_errors=billing_needed(session=session, country=billing[0], region=billing[1]),
+        billing_prefilled=prefilled, tax_source=priced_tax.source,
+        tax_fallback=priced_tax.fallback, tax_by_rate=priced_tax.by_rate,
+        review_hold=review_hold(session=session, user_id=owner.user_id),
     )
 
 

@@ -57,6 +57,9 @@ class CheckoutRequest:
     billing_region: str = ""
     billing_postal_code: str = ""
     expected_total: int | None = None  # the total the learner saw; a change is refused
+    # refuse without the billing address tax needs (the web cart asks for it beside its
+    # fields); API clients that send none keep the zero "calculated at checkout" tax
+    require_billing: bool = False
 
 
 def _existing(session: Session, user_id: int, key: str) -> Order | None:
@@ -172,6 +175,9 @@ def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key
         raise DomainError("cart_empty", "Your cart is empty.", kind=ErrorKind.CONFLICT)
     if view.blockers:
         raise DomainError("cart_not_ready", view.blockers[0], kind=ErrorKind.CONFLICT)
+    if request.require_billing and view.billing_errors:
+        field, message = next(iter(view.billing_errors.items()))
+        raise DomainError("billing_address_required", message, field=field)
     if view.discount_message:
         cart.discount_code = ""
         session.add(cart)
@@ -222,7 +228,9 @@ def _checkout_cart(session: Session, actor: Actor, request: CheckoutRequest, key
         tax_amount=view.totals.tax, total=view.totals.total,
         discount_code=view.discount_code if code_row else "",
         discount_code_id=code_row.id if code_row else None,
-        tax_provider=view.tax_provider, tax_label=view.tax_label,
+        tax_provider=view.tax_provider, tax_label=view.tax_label, tax_source=view.tax_source,
+        tax_breakdown=[{"label": label, "amount": amount}
+                       for label, amount in view.tax_by_rate] or None,
         billing_country=view.billing[0], billing_region=view.billing[1],
         billing_postal_code=view.billing[2],
         display_currency=view.display_currency, display_total=view.display_total,

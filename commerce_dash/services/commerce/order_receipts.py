@@ -217,7 +217,31 @@ def _detail(session: Session, order: Order) -> OrderDetail:
         settlement_currency=order.settlement_currency or currency,
         settlement_total=order.settlement_total,
         settlement_label=settlement_note(order),
+        tax_rates=tax_rates_of(order, locale),
+        tax_source_label=tax_source_label(order),
     )
+
+
+_SOURCES = {"taxjar": "TaxJar", "table": "Rate table", "exempt": "Tax exempt buyer",
+            "none": "No billing address (no tax)"}
+
+
+def tax_source_label(order: Order) -> str:
+    """What priced the order's tax, for admins ("" for orders from before it was recorded)."""
+    label = _SOURCES.get(order.tax_source, "")
+    if order.tax_source == "table" and order.tax_provider == "taxjar":
+        return f"{label} (TaxJar did not answer)"
+    return label
+
+
+def tax_rates_of(order: Order, locale: str) -> list[tuple[str, str]]:
+    """The order's tax by rate, as its receipt lists it: each rate's label and amount (one
+    line with the order's tax label when no breakdown was kept)."""
+    rows = [(str(part.get("label", "")), int(part.get("amount", 0)))
+            for part in order.tax_breakdown or () if isinstance(part, dict)]
+    if not rows or sum(amount for _, amount in rows) != order.tax_amount:
+        rows = [(order.tax_label or "Tax", order.tax_amount)] if order.tax_amount else []
+    return [(label, money_text(amount, order.currency, locale)) for label, amount in rows]
 
 
 def order_detail(

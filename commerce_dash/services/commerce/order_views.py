@@ -6,7 +6,7 @@ Amounts stay integer minor units; each view carries ready-made labels for displa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from commerce_dash.domain.orders import OrderStatus, PaymentStatus
@@ -113,6 +113,10 @@ class OrderDetail:
     settlement_total: int = 0
     # "Charged in JPY: worth $32.90 at 1 USD = 151.37 JPY" (ADR-003); "" when one currency
     settlement_label: str = ""
+    # the tax by rate, as the learner saw it at checkout: [("VAT 19% (DE)", "€19.00")]
+    tax_rates: list[tuple[str, str]] = field(default_factory=list)
+    # what priced the tax, for the admin order page: "Rate table (TaxJar did not answer)"
+    tax_source_label: str = ""
 
     @property
     def can_retry(self) -> bool:

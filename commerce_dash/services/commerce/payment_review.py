@@ -1,7 +1,9 @@
-"""Payment reviews (velocity check): a learner is held after repeated failed payments
-(``hold_after_failures``), checkout refuses a held learner (``require_not_under_review``) and a
-billing admin lists and clears the holds (``list_reviews``, ``clear_review``, re-exported by
-``orders``). The one module that reads and writes ``PaymentReview``.
+"""Payment reviews (velocity check): a learner is held after repeated declines by the
+processor (``hold_after_failures``; card details typed wrong are not declines and do not
+count), checkout refuses a held learner (``require_not_under_review``; the cart and checkout
+pages show why and how the hold is lifted, ``review_hold``) and a billing admin lists and
+clears the holds (``list_reviews``, ``clear_review``, re-exported by ``orders``). The one
+module that reads and writes ``PaymentReview``.
 """
 
 from __future__ import annotations
@@ -21,17 +23,41 @@ from commerce_dash.services.platform import record_audit
 from commerce_dash.settings import get_settings
 
 __all__ = [
+    "INPUT_MISTAKES",
     "MAX_REVIEWS",
     "ReviewRow",
     "clear_review",
     "held_count",
     "hold_after_failures",
+    "is_processor_decline",
     "list_reviews",
     "require_not_under_review",
+    "review_hold",
 ]
 
 SECTION = "orders"  # reviews are part of the orders section
 MAX_REVIEWS = 200
+# Failure codes (Stripe's, which the sandbox and the other processors' adapters use) of card
+# details typed wrong: caught before the card's bank is asked, so not a decline.
+INPUT_MISTAKES = frozenset({
+    "incorrect_number", "invalid_number", "incomplete_number",
+    "invalid_expiry_month", "invalid_expiry_year", "incomplete_expiry",
+    "incorrect_cvc", "invalid_cvc", "incomplete_cvc",
+    "incorrect_zip", "incomplete_zip", "postal_code_invalid",
+})
+# The hold does not lift by itself (waiting changes nothing): a billing admin clears it in
+# the payment reviews queue (``clear_review``).
+HOLD_MESSAGE = (
+    "Checkout is paused: your account is being reviewed after several declined payments. "
+    "The hold does not lift by waiting: our billing team reviews it and lifts it, and you "
+    "can check out again as soon as they have."
+)
+
+
+def is_processor_decline(failure_code: str) -> bool:
+    """Whether a failed attempt was the processor declining the payment (counted towards a
+    review), rather than card details typed wrong."""
+    return (failure_code or "").strip().lower() not in INPUT_MISTAKES
 
 
 def held_count(session: Session) -> int:
@@ -40,24 +66,40 @@ def held_count(session: Session) -> int:
         col(PaymentReview.cleared_at).is_(None))).one())
 
 
-def require_not_under_review(*, session: Session, user_id: int) -> None:
+def review_hold(*, session: Session, user_id: int | None) -> str:
+    """Why a learner cannot check out now and how the hold is lifted ("" when not held)."""
+    if user_id is None:
+        return ""
     review = session.get(PaymentReview, user_id)
-    if review is not None and review.cleared_at is None:
-        raise DomainError(
-            "payment_review",
-            "Your account is being reviewed after several failed payments. Our team will "
-            "contact you; until then checkout is paused.",
-            kind=ErrorKind.FORBIDDEN,
-        )
+    if review is None or review.cleared_at is not None:
+        return ""
+    contact = get_settings().payment_review_contact.strip()
+    return f"{HOLD_MESSAGE} To ask about it, write to {contact}." if contact else HOLD_MESSAGE
 
 
-def hold_after_failures(session: Session, user_id: int, now: datetime) -> None:
-    """Hold the learner for review once their failed payments in the window reach the
-    limit (opened, or opened again after a clear; audited), in the caller's transaction."""
+def require_not_under_review(*, session: Session, user_id: int) -> None:
+    message = review_hold(session=session, user_id=user_id)
+    if message:
+        raise DomainError("payment_review", message, kind=ErrorKind.FORBIDDEN)
+
+
+def hold_after_failures(session: Session, user_id: int, now: datetime,
+                        payment: Payment | None = None) -> None:
+    """Count the failed attempt of ``payment`` (just recorded) when the processor declined it,
+    and hold the learner for review once their declines in the window reach the limit
+    (opened, or opened again after a clear; audited), in the caller's transaction.
+
+    A mistyped card number, expiry or security code is not a decline: it is not counted."""
     settings = get_settings()
+    if payment is not None:
+        if not is_processor_decline(payment.failure_code):
+            return
+        payment.declines += 1
+        session.add(payment)
+        session.flush()
     since = now - timedelta(hours=settings.payment_failure_window_hours)
     failures = int(session.exec(
-        select(func.coalesce(func.sum(Payment.attempts_failed), 0)).where(
+        select(func.coalesce(func.sum(Payment.declines), 0)).where(
             Payment.user_id == user_id, col(Payment.updated_at) >= since
         )
     ).one())
@@ -68,7 +110,7 @@ def hold_after_failures(session: Session, user_id: int, now: datetime) -> None:
         review.failures = failures
         session.add(review)
         return
-    reason = (f"{failures} failed payments within {settings.payment_failure_window_hours} "
+    reason = (f"{failures} declined payments within {settings.payment_failure_window_hours} "
               "hours")
     if review is None:
         review = PaymentReview(user_id=user_id, reason=reason, failures=failures, since=now)

@@ -143,7 +143,7 @@ def move_payment(
         order.updated_at = now
         session.add(order)
         _payment_failed_email(session, order, payment)
-        hold_after_failures(session, payment.user_id, now)
+        hold_after_failures(session, payment.user_id, now, payment)
         return "payment failed"
     if target is PaymentStatus.CANCELED:
         transition_payment(session=session, payment=payment, target=target,
