@@ -610,6 +610,24 @@ class EnrollmentCode(ErrorCode):
 class CommerceCode(ErrorCode):
     """Commerce codes."""
 
+    # invoices and credit notes (issue 19)
+    CREDIT_NOTE_NOT_FOUND = (
+        "credit_note_not_found", ErrorKind.NOT_FOUND, "No credit note … was found.",
+    )
+    INVOICE_NOT_FOUND = "invoice_not_found", ErrorKind.NOT_FOUND, "No invoice … was found."
+    SELLER_ADDRESS_TOO_LONG = (
+        "seller_address_too_long", ErrorKind.INVALID, "Keep the address under 1,000 characters.",
+    )
+    SELLER_NAME_REQUIRED = (
+        "seller_name_required", ErrorKind.INVALID, "Enter the seller's legal name.",
+    )
+    SELLER_NAME_TOO_LONG = (
+        "seller_name_too_long", ErrorKind.INVALID, "Keep the name under 200 characters.",
+    )
+    SELLER_TAX_ID_INVALID = (
+        "seller_tax_id_invalid", ErrorKind.INVALID,
+        "A tax id has letters, digits, spaces, dots, dashes or slashes (at most 64).",
+    )
     INVALID_ITEM = "invalid_item", ErrorKind.INVALID, "Send a course_id or a program_id."
     INVALID_METADATA = (
         "invalid_metadata", ErrorKind.INVALID,

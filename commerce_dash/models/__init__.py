@@ -35,6 +35,7 @@ from commerce_dash.models.commerce import (
 from commerce_dash.models.delivery import JobLease, JobRun, OutboxMessage
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.models.integrations import ApiConnector, SeenSignature
+from commerce_dash.models.invoices import CreditNote, Invoice, InvoiceCounter, SellerDetails
 from commerce_dash.models.pricing import (
     DiscountCode,
     DiscountCodeItem,
@@ -61,6 +62,10 @@ from commerce_dash.models.subscriptions import (
 from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
+    "CreditNote",
+    "Invoice",
+    "InvoiceCounter",
+    "SellerDetails",
     "Booking",
     "CourseStep",
     "CreditPack",

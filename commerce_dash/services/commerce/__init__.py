@@ -28,6 +28,15 @@ from .enrollment_api import (
     initialize_enrollment,
 )
 from .item_standing import ItemStanding, item_standing, item_standings
+from .invoices import (
+    credit_note_pdf,
+    invoice_pdf,
+    issue_credit_note,
+    issue_invoice,
+    order_documents,
+    save_seller_details,
+    seller_details,
+)
 from .order_receipts import order_detail, payment_timeline
 from .order_views import (
     AdminOrderRow,
@@ -110,6 +119,13 @@ from .tax_exemption_admin import add_exemption, list_exemptions, revoke_exemptio
 from .tax_rates import deactivate_tax_rate, list_tax_rates, reactivate_tax_rate, upsert_tax_rate
 
 __all__ = [
+    "credit_note_pdf",
+    "invoice_pdf",
+    "issue_credit_note",
+    "issue_invoice",
+    "order_documents",
+    "save_seller_details",
+    "seller_details",
     "CourseInfo",
     "EnrollmentPayment",
     "EnrollmentRequest",

@@ -23,6 +23,7 @@ from commerce_dash.models.commerce import Order, Payment, RefundRequest
 from commerce_dash.models.enrollment import Registration
 from commerce_dash.payments.base import ChargeRefund, WebhookEvent
 from commerce_dash.services.commerce.discount_uses import give_back_use
+from commerce_dash.services.commerce.invoices import issue_credit_note
 from commerce_dash.services.commerce.order_status import transition_order, transition_payment
 from commerce_dash.services.commerce.refund_amounts import (
     email_learner,
@@ -71,6 +72,7 @@ def settle_locked(session: Session, request: RefundRequest, order: Order, paymen
                          if left <= 0)
     request.settlement_amount = record_refund(session, request, request.lines or [], finished)
     session.add(request)
+    issue_credit_note(session, request, order, at=now)  # issue 19: one per paid refund
     email_learner(session, request, "refund-approved")
 
 

@@ -31,6 +31,7 @@ from commerce_dash.payments.base import IntentResult, IntentStatus
 from commerce_dash.payments.configuration import SILENT
 from commerce_dash.services.commerce.cart import clear_purchased
 from commerce_dash.services.commerce.discount_uses import give_back_use
+from commerce_dash.services.commerce.invoices import invoice_attachment, issue_invoice
 from commerce_dash.services.commerce.order_status import transition_order, transition_payment
 from commerce_dash.services.commerce.payment_review import hold_after_failures
 from commerce_dash.services.commerce.refund_requests import refund_duplicates
@@ -197,6 +198,7 @@ def complete_order(
         ).all())
     clear_purchased(session=session, cart_id=order.cart_id,
                     items=[(line.item_type, line.item_id) for line in lines])
+    invoice = issue_invoice(session, order, lines, at=at)  # issue 19: numbered, once
     user = session.get(User, order.user_id)
     locale = get_settings().default_locale
     if user is not None and confirmation_email:
@@ -211,6 +213,7 @@ def complete_order(
                 "total": format_minor(order.total, order.currency, locale),
                 "order_url": _url(f"{routes.ORDERS}/{number}"),
             },
+            attachments=[invoice_attachment(invoice)],
         )
     for hook in ORDER_COMPLETED_HOOKS:
         hook(session, order, lines)
