@@ -610,6 +610,24 @@ class EnrollmentCode(ErrorCode):
 class CommerceCode(ErrorCode):
     """Commerce codes."""
 
+    # a learner deletes their account (issue 19, personal data)
+    DELETION_EMAIL_MISMATCH = (
+        "deletion_email_mismatch", ErrorKind.INVALID,
+        "Type the email of your account exactly to confirm the deletion.",
+    )
+    DELETION_PAYMENT_IN_FLIGHT = (
+        "deletion_payment_in_flight", ErrorKind.CONFLICT,
+        "A payment of order … is still being made; delete the account once it settled.",
+    )
+    DELETION_SUBSCRIPTION_LIVE = (
+        "deletion_subscription_live", ErrorKind.CONFLICT,
+        "A subscription still renews; cancel it first, then delete the account.",
+    )
+    DELETION_ADMIN_ACCOUNT = (
+        "deletion_admin_account", ErrorKind.CONFLICT,
+        "An account with an admin role is not deleted here; a super-admin removes its roles.",
+    )
+
     # invoices and credit notes (issue 19)
     CREDIT_NOTE_NOT_FOUND = (
         "credit_note_not_found", ErrorKind.NOT_FOUND, "No credit note … was found.",

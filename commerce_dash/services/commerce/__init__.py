@@ -78,6 +78,13 @@ from .payments import (
     sandbox_processor_event,
     stripe_pay,
 )
+from .personal_data import (
+    DeletionOutcome,
+    delete_account,
+    deletion_blockers,
+    export_filename,
+    export_personal_data,
+)
 from .processor_choice import ProcessorRow as ProcessorRowView
 from .processor_choice import (
     ProcessorScreen,
@@ -119,6 +126,11 @@ from .tax_exemption_admin import add_exemption, list_exemptions, revoke_exemptio
 from .tax_rates import deactivate_tax_rate, list_tax_rates, reactivate_tax_rate, upsert_tax_rate
 
 __all__ = [
+    "DeletionOutcome",
+    "delete_account",
+    "deletion_blockers",
+    "export_filename",
+    "export_personal_data",
     "credit_note_pdf",
     "invoice_pdf",
     "issue_credit_note",
