@@ -54,6 +54,10 @@ ADMIN_ROUTES = {
     ("DELETE", "/api/v2/admin/pricing/{price_id}"): "pricing",
     ("GET", "/api/v2/admin/orders"): "orders",
     ("GET", "/api/v2/admin/orders/{number}"): "orders",
+    ("GET", "/api/v2/admin/orders/{number}/invoice.pdf"): "orders",
+    ("GET", "/api/v2/admin/orders/{number}/credit-notes/{credit_note}.pdf"): "orders",
+    ("GET", "/api/v2/admin/seller-details"): "settings",
+    ("PUT", "/api/v2/admin/seller-details"): "settings",
     ("GET", "/api/v2/admin/payment-reviews"): "orders",
     ("POST", "/api/v2/admin/payment-reviews/{user_id}/clear"): "orders",
     ("GET", "/api/v2/admin/registrations"): "registrations",
@@ -96,6 +100,7 @@ TINY_PNG = (
 )
 # "{name}" values in bodies and query strings are filled in like the path placeholders.
 BODIES = {
+    ("PUT", "/api/v2/admin/seller-details"): {"name": "Acme Learning Ltd"},
     ("PUT", "/api/v2/admin/processors/default"): {"processor": "sandbox"},
     ("PUT", "/api/v2/admin/processors/departments/{department_id}"): {"processor": None},
     ("POST", "/api/v2/admin/users"): {
@@ -213,6 +218,14 @@ def _live_sessions(session, owner, course_id, dept):
             "{next_year_day}": (day + timedelta(days=1)).isoformat()}
 
 
+def _invoice_rows(session, order, request):
+    """The order's invoice and a credit note, for the invoice download routes."""
+    commerce.issue_invoice(session, order)
+    note = commerce.issue_credit_note(session, request, order)
+    session.commit()
+    return {"{credit_note}": note.number}
+
+
 def _filled(values, placeholders):
     if values is None:
         return None
@@ -300,7 +313,8 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
                     "{processor}": "sandbox",
                     "{subscription_id}": subscribed.id,
                     "{trialing_subscription_id}": trialing.id,
-                    **_live_sessions(session, owner, course.id, dept)}
+                    **_live_sessions(session, owner, course.id, dept),
+                    **_invoice_rows(session, order, refund_requests[0])}
     headers = {}
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)

@@ -27,7 +27,6 @@ from .enrollment_api import (
     enrollment_payment,
     initialize_enrollment,
 )
-from .item_standing import ItemStanding, item_standing, item_standings
 from .invoices import (
     credit_note_pdf,
     invoice_pdf,
@@ -37,6 +36,7 @@ from .invoices import (
     save_seller_details,
     seller_details,
 )
+from .item_standing import ItemStanding, item_standing, item_standings
 from .order_receipts import order_detail, payment_timeline
 from .order_views import (
     AdminOrderRow,
