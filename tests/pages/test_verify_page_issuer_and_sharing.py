@@ -19,10 +19,11 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.catalog import Course, Department
 from commerce_dash.models.certificates import Certificate, StoredImage
 from commerce_dash.pages.public.verify import VerifyState, verify_page
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.services import learning as learning_area
 from commerce_dash.settings import get_settings
 from tests.builders import issued_certificate
-from tests.conftest import create_user
+from tests.conftest import PASSWORD, create_user
 from tests.pages.harness import page_state, run_event, token_for
 
 rx.State.setup_dynamic_args({"number": RouteArgType.SINGLE})
@@ -164,3 +165,18 @@ def test_the_json_twin_has_the_same_facts(
     assert "download" not in str(body)  # the holder's PDF is never offered to the public
     assert missing["status"] == "not_found" and missing["issuerName"] is None
     assert missing["linkedInAddUrl"] is None
+
+
+def test_a_deleted_holder_is_said_and_the_name_hidden(
+    session: Session,
+    shop,
+    learner: Actor,  # type: ignore[no-untyped-def]
+) -> None:
+    cert = _certificate(session, shop, learner)
+    commerce_area.delete_account(
+        session=session, actor=learner, confirm_email="lee@example.com", password=PASSWORD
+    )
+    r = _open(cert.number).result
+    assert r["heading"] == "Valid" and r["recipient"] == ""
+    assert r["holder_deleted"].startswith("Held by a deleted account")
+    assert "Lee" not in str(r)
