@@ -104,6 +104,8 @@ class Settings(BaseSettings):
 
     # Cart and checkout
     cart_ttl_hours: int = Field(default=72, ge=1)
+    # a signed-in learner's cart left this long untouched gets one reminder email (0: never)
+    cart_reminder_after_hours: int = Field(default=24, ge=0, le=720)
     price_lock_minutes: int = Field(default=30, ge=1)
     display_currencies: str = "USD,EUR,GBP,JPY,CAD"  # offered to learners (need an FX rate)
     checkout_rate_limit_per_minute: int = Field(default=20, ge=1)
@@ -206,6 +208,9 @@ class Settings(BaseSettings):
     # When the LMS refuses a paid enrollment: ``queue`` opens a refund request for a billing
     # admin to approve (ADR-001), ``auto`` pays it back at once.
     lms_rejection_refund: Literal["queue", "auto"] = "queue"
+    # When an enrollment admin rejects a paid registration (US-024): ``queue`` opens a
+    # refund request for a billing admin to approve, ``automatic`` pays it back at once.
+    refund_on_reject: Literal["queue", "automatic"] = "queue"
 
     # HTTP hardening: request body limits in bytes (a larger body is refused with 413 before
     # more than the limit is read), and how long browsers must keep to HTTPS (HSTS, sent in

@@ -32,6 +32,7 @@ from commerce_dash.api import (
     certificate_templates,
     certificates,
     course_steps,
+    email_preferences,
     enrollments_v1,
     health,
     integrations,
@@ -88,6 +89,7 @@ ROUTERS = (
     revenue_v1.router,
     enrollments_v1.router,
     revenue.router,
+    email_preferences.router,
 )
 
 

@@ -490,6 +490,11 @@ class RevenueCode(ErrorCode):
 class EnrollmentCode(ErrorCode):
     """Enrollment codes."""
 
+    # a learner cancels only a registration waiting for approval (issue 19)
+    REGISTRATION_NOT_CANCELLABLE = (
+        "registration_not_cancellable", ErrorKind.CONFLICT,
+        "Only a registration waiting for approval can be cancelled by the learner.",
+    )
     # live sessions: scheduling, their admin's views, attendance (issue 17)
     UNKNOWN_LEARNER = (
         "unknown_learner", ErrorKind.NOT_FOUND, "No learner with the email the LMS named.",
@@ -610,6 +615,15 @@ class EnrollmentCode(ErrorCode):
 class CommerceCode(ErrorCode):
     """Commerce codes."""
 
+    # abandoned-cart reminders and order cancellation (issue 19)
+    INVALID_UNSUBSCRIBE_LINK = (
+        "invalid_unsubscribe_link", ErrorKind.INVALID,
+        "The unsubscribe link is not genuine or was damaged.",
+    )
+    ORDER_NOT_CANCELLABLE = (
+        "order_not_cancellable", ErrorKind.CONFLICT,
+        "Only a completed or partly refunded order can be cancelled (not a disputed one).",
+    )
     # a learner deletes their account (issue 19, personal data)
     DELETION_EMAIL_MISMATCH = (
         "deletion_email_mismatch", ErrorKind.INVALID,

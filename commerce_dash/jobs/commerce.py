@@ -1,6 +1,6 @@
-"""Commerce jobs: abandoned-cart expiry, payment event retries, the payment janitor, refunds
-left unfinished, the payout sync, and the subscription jobs (the sandbox's renewals and the
-end of the grace period)."""
+"""Commerce jobs: abandoned-cart expiry and reminders, payment event retries, the payment
+janitor, refunds left unfinished, the payout sync, and the subscription jobs (the sandbox's
+renewals and the end of the grace period)."""
 
 from __future__ import annotations
 
@@ -87,3 +87,25 @@ def expire_grace() -> dict[str, int]:
             if n < GRACE_BATCH:
                 break
     return {"cancelled": cancelled}
+
+
+# Abandoned-cart reminders (issue 19): at most this many batches a run.
+MAX_CART_REMINDER_BATCHES = 10
+
+
+def send_cart_reminders() -> dict[str, int]:
+    """Email the reminder of each signed-in learner's cart left untouched past
+    ``cart_reminder_after_hours``, once per cart, in batches committed one by one."""
+    queued = batches = 0
+    batch = commerce_area.CART_REMINDER_BATCH
+    for _ in range(MAX_CART_REMINDER_BATCHES):
+        with session_scope() as session:
+            n = commerce_area.send_cart_reminders(session, limit=batch)
+            session.commit()
+        queued += n
+        batches += 1
+        if n < batch:
+            break
+    if queued:
+        log.info("queued %s cart reminders", queued)
+    return {"reminders": queued, "batches": batches}

@@ -29,6 +29,7 @@ from commerce_dash.jobs.commerce import (
     retry_payment_events,
     retry_refunds,
     run_sandbox_billing,
+    send_cart_reminders,
 )
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
 from commerce_dash.jobs.lease_heartbeat import LeaseHeartbeat
@@ -125,6 +126,13 @@ JOBS: dict[str, JobSpec] = {
             {"trigger": "interval", "minutes": 15},
             "Email the reminder of each booked live session starting within the reminder "
             "window (settings: session_reminder_hours), once per booking.",
+        ),
+        JobSpec(
+            "cart_reminders",
+            send_cart_reminders,
+            {"trigger": "interval", "minutes": 30},
+            "Email one reminder for each signed-in learner's cart left untouched past the "
+            "reminder time (settings: cart_reminder_after_hours), unless they opted out.",
         ),
         JobSpec(
             "daily_reconciliation",

@@ -9,6 +9,7 @@ from commerce_dash.models.accounts import (
     UserSession,
 )
 from commerce_dash.models.audit import AuditLog
+from commerce_dash.models.cart_reminders import CartReminder, EmailOptOut
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
 from commerce_dash.models.certificates import (
     Certificate,
@@ -87,6 +88,8 @@ __all__ = [
     "Registration",
     "Cart",
     "CartLine",
+    "CartReminder",
+    "EmailOptOut",
     "FxRate",
     "Order",
     "OrderLine",

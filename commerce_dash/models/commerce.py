@@ -34,6 +34,9 @@ class Cart(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    # the abandoned-cart reminder (issue 19): set by the conditional UPDATE that claims the
+    # cart, so one cart is reminded once whatever runs the job
+    reminded_at: datetime | None = timestamp_field()
 
 
 class CartLine(SQLModel, table=True):

@@ -178,6 +178,12 @@ TEMPLATES: dict[str, TemplateSpec] = {
             ("user_name", "session_title", "course_title", "step_name", "when",
              "offered_until", "accept_url"),
         ),
+        # items: a list of {"title": str, "amount": str}; issue 19
+        TemplateSpec(
+            "cart-reminder",
+            "a signed-in learner's cart was left untouched (once a cart, unless opted out)",
+            ("user_name", "items", "cart_url", "unsubscribe_url"),
+        ),
     )
 }
 

@@ -2,6 +2,12 @@
 disputes, payment reviews, department subscriptions (plans, billing, changes), and the admin overview's key figures.
 """
 
+from .cancellations import (
+    OrderCancellation,
+    RegistrationCancellation,
+    cancel_my_registration,
+    cancel_order,
+)
 from .cart import (
     add_item,
     apply_code,
@@ -13,6 +19,18 @@ from .cart import (
 )
 from .cart_lookups import CartOwner, cart_count, display_currency, new_cart_token
 from .cart_prices import offer_for
+from .cart_reminders import (
+    REMINDER_BATCH as CART_REMINDER_BATCH,
+)
+from .cart_reminders import (
+    UNSUBSCRIBE_PATH,
+    RecoveredOrders,
+    opt_out_of_cart_reminders,
+    recovered_orders,
+    send_cart_reminders,
+    unsubscribe_token,
+    unsubscribe_user,
+)
 from .cart_view import CartView, currency_note, view_cart
 from .checkout import CheckoutRequest
 from .checkout import checkout as place_order
@@ -126,6 +144,18 @@ from .tax_exemption_admin import add_exemption, list_exemptions, revoke_exemptio
 from .tax_rates import deactivate_tax_rate, list_tax_rates, reactivate_tax_rate, upsert_tax_rate
 
 __all__ = [
+    "OrderCancellation",
+    "RegistrationCancellation",
+    "cancel_my_registration",
+    "cancel_order",
+    "CART_REMINDER_BATCH",
+    "UNSUBSCRIBE_PATH",
+    "RecoveredOrders",
+    "opt_out_of_cart_reminders",
+    "recovered_orders",
+    "send_cart_reminders",
+    "unsubscribe_token",
+    "unsubscribe_user",
     "DeletionOutcome",
     "delete_account",
     "deletion_blockers",

@@ -134,6 +134,8 @@ def preview_context(session: Session, name: str) -> dict[str, Any]:
         "lines": ["2026-12-06: captured $129.00, ledger sales $0.00 (PREVIEW)",
                   f"Paid order without ledger sale: {PREVIEW_ORDER_NUMBER} (PREVIEW)"],
         "revenue_url": f"{base_url}{routes.ADMIN_REVENUE}",
+        "cart_url": f"{base_url}{routes.CART}",
+        "unsubscribe_url": f"{base_url}/api/v2/email/cart-reminders/unsubscribe?token=PREVIEW",
     }
     return {key: context[key] for key in spec.required}
 

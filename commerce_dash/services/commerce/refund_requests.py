@@ -167,3 +167,25 @@ def refund_rejected_registration(*, session: Session, registration: Registration
                        note="Paid back automatically: the place was not given.")
     return request
 
+
+
+def refund_cancelled_registration(*, session: Session, registration: Registration,
+                                  actor: Actor) -> RefundRequest:
+    """The learner cancelled a paid place while it waited for approval: what they paid for
+    it becomes a refund request in the billing admins' queue, in the caller's transaction;
+    the learner is emailed that it was asked for."""
+    reason = "Registration cancelled by the learner while it waited for approval."
+    request = new_refund_request(
+        session=session, actor=actor, action="refund.requested",
+        audit_after={"registration": registration.id, "amount": registration.amount_paid,
+                     "currency": registration.currency, "source": "registration_cancelled"},
+        audit_reason=reason,
+        order_id=registration.order_id or 0, order_line_id=registration.order_line_id,
+        registration_id=registration.id, user_id=registration.user_id,
+        lines=[{"order_line_id": registration.order_line_id,
+                "course_id": registration.course_id, "amount": registration.amount_paid}],
+        amount=registration.amount_paid, currency=registration.currency,
+        reason=reason, source="registration_cancelled", created_by_id=actor.user_id,
+    )
+    email_learner(session, request, "refund-requested")
+    return request

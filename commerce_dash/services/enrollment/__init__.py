@@ -53,6 +53,7 @@ from .registrations import (
     apply_lms_status,
     approve,
     bulk,
+    cancel_pending,
     create_for_order,
     pay_lms_refund,
     reject,
@@ -91,6 +92,7 @@ from .waitlist import (
 )
 
 __all__ = [
+    "cancel_pending",
     "BookableRow",
     "bookable_with_credits",
     "booking_invite",

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from commerce_dash.connectors.webhooks import queue_webhook
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.registrations import EnrollmentStatus, RegistrationStatus
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.services.enrollment.lms_users import lms_user_id
@@ -26,25 +27,27 @@ __all__ = ["end_registration"]
 
 
 def end_registration(session: Session, registration: Registration, *, why: str,
-                     now: datetime, lms_reason: str, revoke_category: str | None) -> bool:
+                     now: datetime, lms_reason: str, revoke_category: str | None,
+                     actor: Actor | None = None) -> bool:
     """Cancel ``registration`` and end its enrollments, in the caller's transaction.
 
     ``revoke_category`` names why certificates of the ended enrollments are revoked
-    (``refunded``); None keeps them valid. Returns False when it had already ended.
+    (``refunded``); None keeps them valid. ``actor``: who ended it (None: the system, as a
+    refund does). Returns False when it had already ended.
     """
     if registration.status == RegistrationStatus.CANCELLED.value:
         return False
     why = why[:500]
     if registration.status != RegistrationStatus.REJECTED.value:
         transition_registration(session=session, registration=registration,
-                                target=RegistrationStatus.CANCELLED, reason=why)
+                                target=RegistrationStatus.CANCELLED, actor=actor, reason=why)
         registration.updated_at = now
         session.add(registration)
     for enrollment in session.exec(select(Enrollment).where(
             Enrollment.registration_id == registration.id)).all():
         if enrollment.status in (EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PENDING.value):
             transition_enrollment(session=session, enrollment=enrollment,
-                                  target=EnrollmentStatus.ENDED, reason=why)
+                                  target=EnrollmentStatus.ENDED, actor=actor, reason=why)
             enrollment.ended_at = enrollment.updated_at = now
             session.add(enrollment)
             _tell_lms(session, registration, enrollment, lms_reason)

@@ -76,6 +76,7 @@ __all__ = [
     "approve",
     "approve_new",
     "bulk",
+    "cancel_pending",
     "create_for_order",
     "list_for_learner",
     "list_queue",
@@ -349,19 +350,69 @@ def _reject(session: Session, actor: Actor | None, registration: Registration, r
                                    reason=reason, automatic=automatic)
 
 
+def _refund_automatically() -> bool:
+    """US-024: an admin's rejection of a paid place pays it back at once
+    (``COMMERCE_REFUND_ON_REJECT=automatic``) or opens a request in the refund queue (the
+    default, ``queue``)."""
+    return get_settings().refund_on_reject == "automatic"
+
+
+def _pay_if_automatic(session: Session, registration: Registration, automatic: bool) -> None:
+    """After the rejection's commit: pay the refund it approved, if any (the refund_retry job
+    does when this fails)."""
+    if automatic and registration.order_id is not None and registration.amount_paid > 0:
+        refund_steps().pay_approved(session=session, order_id=registration.order_id)
+
+
 def reject(*, session: Session, actor: Actor | None, registration_id: int,
            reason: str) -> QueueRow:
     actor = require_section(actor, SECTION)
     cleaned = check_rejection_reason(reason)
     registration = _for_review(session, actor, registration_id)
-    if registration.status != RegistrationStatus.REJECTED.value:
+    rejected_now = registration.status != RegistrationStatus.REJECTED.value
+    automatic = _refund_automatically()
+    if rejected_now:
         try:
-            _reject(session, actor, registration, cleaned)
+            _reject(session, actor, registration, cleaned, automatic=automatic)
         except DomainError:
             session.rollback()
             raise
     session.commit()
+    if rejected_now:
+        _pay_if_automatic(session, registration, automatic)
     return one_queue_row(session, registration_id)
+
+
+def cancel_pending(*, session: Session, actor: Actor | None,
+                   registration_id: int) -> tuple[Registration, bool]:
+    """The learner cancels their own course registration while it waits for approval
+    (pending -> cancelled, audited as theirs), in the caller's transaction (it stays locked
+    until the commit). Returns it and whether it changed: cancelling again is harmless.
+    Someone else's registration is "not found"; one already decided is refused (409)."""
+    if actor is None:
+        raise DomainError("not_signed_in", "Sign in to continue.",
+                          kind=ErrorKind.UNAUTHENTICATED)
+    registration = session.exec(for_update(
+        session, select(Registration).where(Registration.id == registration_id))).first()
+    if (registration is None or registration.user_id != actor.user_id
+            or registration.kind != "course"):
+        session.rollback()
+        raise not_found("registration", registration_id)
+    if registration.status == RegistrationStatus.CANCELLED.value:
+        return registration, False
+    if registration.status != RegistrationStatus.PENDING.value:
+        session.rollback()
+        raise DomainError("registration_not_cancellable",
+                          f"This registration is {registration.status}: only one waiting for "
+                          "approval can be cancelled here.", kind=ErrorKind.CONFLICT)
+    transition_registration(session=session, registration=registration,
+                            target=RegistrationStatus.CANCELLED, actor=actor,
+                            action="registration.cancelled_by_learner",
+                            reason="Cancelled by the learner while waiting for approval.")
+    registration.updated_at = utcnow()
+    session.add(registration)
+    sync_program_registrations(session, [registration.parent_id], after_refund=True)
+    return registration, True
 
 
 def bulk(*, session: Session, actor: Actor | None, ids: list[int], action: str,
@@ -387,7 +438,10 @@ def bulk(*, session: Session, actor: Actor | None, ids: list[int], action: str,
                 _sync_parents(session, {registration.parent_id} if registration.parent_id
                               else set())
             elif action == "reject" and registration.status != RegistrationStatus.REJECTED:
-                _reject(session, actor, registration, cleaned)
+                automatic = _refund_automatically()
+                _reject(session, actor, registration, cleaned, automatic=automatic)
+                session.commit()
+                _pay_if_automatic(session, registration, automatic)
             session.commit()
             outcomes.append(BulkOutcome(registration_id, number, True,
                                         "approved" if action == "approve" else "rejected"))
