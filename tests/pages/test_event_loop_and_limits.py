@@ -76,7 +76,7 @@ def test_a_learner_held_for_review_cannot_pay_from_the_page(
     session.commit()
     good = {"card_number": "4242 4242 4242 4242", "expiry": "12/34", "cvc": "123"}
     answer = toasts(run_event(CheckoutState.pay_sandbox, state, good))
-    assert "being reviewed after several failed payments" in answer
+    assert "being reviewed after several declined payments" in answer
     assert state.phase != "done"
 
 

@@ -43,6 +43,16 @@ class CartState(AuthState):
     display_note: str = ""
     billing_country: str = ""
     billing_region: str = ""
+    # what tax still needs, beside its field ("" when given), and whether the address is the
+    # learner's last order's
+    country_error: str = ""
+    region_error: str = ""
+    billing_prefilled: bool = False
+    tax_amount_label: str = ""  # the tax line's amount, or what it waits for
+    tax_rates: list[list[str]] = []  # [label, amount] of each rate when there are several
+    tax_note: str = ""  # TaxJar did not answer: the table's rates serve
+    review_hold: str = ""  # held for payment review: why, and how it is lifted
+    checkout_reason: str = ""  # why Check out is disabled ("" when it is not)
     notices: list[str] = []
     blockers: list[str] = []
     can_check_out: bool = False
@@ -70,7 +80,18 @@ class CartState(AuthState):
         self.labels = view.labels
         self.has_discount = bool(view.discount_code) and view.totals.discount > 0
         self.discount_code = view.discount_code
-        self.tax_label = view.tax_label
+        self.tax_label = view.tax_label if view.tax_source != "none" else "Tax"
+        self.country_error = view.billing_errors.get("billing_country", "")
+        self.region_error = view.billing_errors.get("billing_region", "")
+        self.billing_prefilled = view.billing_prefilled
+        self.tax_amount_label = ("Needs your billing country" if self.country_error
+                                 else "Needs your state or region" if self.region_error
+                                 else view.labels["tax"])
+        self.tax_rates = ([list(row) for row in view.tax_rate_rows]
+                          if len(view.tax_rate_rows) > 1 else [])
+        self.tax_note = ("Our tax service did not answer, so tax is from our rate table."
+                         if view.tax_fallback else "")
+        self.review_hold = view.review_hold
         self.display_currency = view.display_currency
         self.settlement_currency = view.currency
         self.display_choices = view.display_choices
@@ -79,6 +100,7 @@ class CartState(AuthState):
         self.notices = view.notices
         self.blockers = view.blockers
         self.can_check_out = view.can_check_out
+        self.checkout_reason = _checkout_reason(view)
         self.total_minor = view.totals.total
         self.cart_count = view.count
         if view.fingerprint != self._checkout_key_for or not self.checkout_key:
@@ -161,17 +183,49 @@ class CartState(AuthState):
         self.busy = True
         yield
         request = commerce_area.CheckoutRequest(idempotency_key=self.checkout_key,
-                                                expected_total=self.total_minor)
+                                                expected_total=self.total_minor,
+                                                require_billing=True)
         try:  # the processor is called to open the payment: off the event loop
             result = await with_session(lambda s: commerce_area.place_order(
                 session=s, actor=actor, request=request))
         except DomainError as exc:
             self.busy = False
             self._reload()
+            if exc.field in ("billing_country", "billing_region"):
+                return  # the message is beside its field (the reload put it there)
             yield rx.toast.error(exc.message)
             return
         self.busy = False
         yield rx.redirect(f"{routes.CHECKOUT}/{result.number}")
+
+
+def _checkout_reason(view: CartView) -> str:
+    """Why Check out is disabled, said beside it ("" when it is not)."""
+    if not view.lines or view.can_check_out:
+        return ""
+    if view.review_hold:
+        return "Checkout is paused while your account is reviewed (see above)."
+    if view.billing_errors:
+        return "Add your billing address above so the tax can be calculated."
+    return "Resolve the notes above to check out."
+
+
+def _review_banner() -> rx.Component:
+    """The payment-review hold, on the page for as long as it lasts (not only a toast)."""
+    return rx.cond(
+        CartState.review_hold != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("shield-alert")),
+            rx.callout.text(CartState.review_hold),
+            color_scheme="red", role="alert", high_contrast=True, width="100%",
+            id="review-hold",
+        ),
+    )
+
+
+def _field_error(message: rx.Var[str], id: str) -> rx.Component:
+    return rx.cond(message != "", rx.text(message, color_scheme="red", size="1", id=id,
+                                          role="alert"))
 
 
 def _line(line: rx.Var[dict[str, str]]) -> rx.Component:
@@ -267,33 +321,43 @@ def _summary() -> rx.Component:
             rx.spacer(),
             rx.select(CartState.display_choices, value=CartState.display_currency,
                       on_change=CartState.set_display_currency, size="1",
-                      id="display-currency"),
+                      id="display-currency",
+                      custom_attrs={"aria-label": "Show prices in"}),
             width="100%",
             align="center",
         ),
         rx.vstack(
-            rx.text("Billing country (for tax)", size="2"),
+            rx.text("Billing country (for tax)", size="2", id="billing-country-label"),
             rx.select.root(
                 rx.select.trigger(placeholder="Choose your country", width="100%",
-                                  id="billing-country"),
+                                  id="billing-country", aria_label="Billing country",
+                                  aria_invalid=rx.cond(CartState.country_error != "",
+                                                       "true", "false")),
                 rx.select.content(
                     *[rx.select.item(name, value=code) for code, name in COUNTRIES]
                 ),
                 value=CartState.billing_country,
                 on_change=CartState.set_country,
             ),
+            _field_error(CartState.country_error, "billing-country-error"),
             rx.form(
                 rx.hstack(
                     rx.input(name="region", placeholder="State / region (e.g. NY)",
                              default_value=CartState.billing_region, flex="1",
-                             id="billing-region"),
-                    rx.button("Update", type="submit", variant="soft", size="2"),
+                             id="billing-region", aria_label="State or region",
+                             key=CartState.billing_region),
+                    rx.button("Update", type="submit", variant="soft", size="2",
+                              id="billing-region-save"),
                     width="100%",
                 ),
                 on_submit=CartState.set_region,
                 reset_on_submit=False,
                 width="100%",
             ),
+            _field_error(CartState.region_error, "billing-region-error"),
+            rx.cond(CartState.billing_prefilled,
+                    rx.text("From your last order; change it if it moved.", size="1",
+                            color_scheme="gray", id="billing-prefilled")),
             width="100%",
             spacing="1",
         ),
@@ -303,7 +367,13 @@ def _summary() -> rx.Component:
                 _row("Discount", "− " + CartState.labels["discount"].to(str),
                      color_scheme="green", id="cart-discount")),
         _row(rx.cond(CartState.tax_label != "", CartState.tax_label, "Tax"),
-             CartState.labels["tax"], id="cart-tax"),
+             CartState.tax_amount_label, id="cart-tax"),
+        rx.foreach(CartState.tax_rates,
+                   lambda r: rx.hstack(rx.text(r[0], size="1"), rx.spacer(),
+                                       rx.text(r[1], size="1"), width="100%",
+                                       class_name="cart-tax-rate")),
+        rx.cond(CartState.tax_note != "",
+                rx.text(CartState.tax_note, size="1", color_scheme="gray", id="tax-note")),
         rx.divider(),
         rx.hstack(rx.text("Total", weight="bold"), rx.spacer(),
                   rx.text(CartState.labels["total"], weight="bold", size="5",
@@ -323,7 +393,11 @@ def _summary() -> rx.Component:
             loading=CartState.busy,
             on_click=CartState.check_out,
             id="checkout",
+            aria_describedby=rx.cond(CartState.checkout_reason != "", "checkout-reason", ""),
         ),
+        rx.cond(CartState.checkout_reason != "",
+                rx.text(CartState.checkout_reason, size="2", color_scheme="red",
+                        id="checkout-reason")),
         rx.text("Secure payment. You can review everything before paying.", size="1",
                 color_scheme="gray"),
     )
@@ -352,6 +426,7 @@ def cart_page() -> rx.Component:
                 rx.flex(
                     rx.card(
                         rx.vstack(
+                            _review_banner(),
                             rx.foreach(CartState.notices,
                                        lambda n: rx.callout(n, icon="info", size="1",
                                                             color_scheme="amber")),

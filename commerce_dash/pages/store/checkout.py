@@ -90,6 +90,8 @@ class CheckoutState(AuthState):
     success_url: str = ""  # an app's return address (one-call enrollment)
     cancel_url: str = ""
     missing_message: str = ""
+    tax_rates: list[list[str]] = []  # [label, amount] of each rate when there are several
+    review_hold: str = ""  # held for payment review: why paying is paused, how it is lifted
 
     def _apply(self, summary: commerce_area.CheckoutSummary) -> None:
         self.order_ref = summary.number
@@ -98,6 +100,8 @@ class CheckoutState(AuthState):
         self.labels = summary.labels
         self.discount_code = summary.discount_code
         self.tax_label = summary.tax_label
+        self.tax_rates = summary.tax_rates
+        self.review_hold = summary.review_hold
         self.display_note = summary.display_note
         self.locked_until = summary.locked_until
         self.email = summary.email
@@ -407,7 +411,13 @@ def _summary() -> rx.Component:
                           rx.text("− ", CheckoutState.labels["discount"], size="2",
                                   color_scheme="green"), width="100%")),
         rx.hstack(rx.text(CheckoutState.tax_label, size="2"), rx.spacer(),
-                  rx.text(CheckoutState.labels["tax"], size="2"), width="100%"),
+                  rx.text(CheckoutState.labels["tax"], size="2", id="checkout-tax"),
+                  width="100%"),
+        rx.foreach(CheckoutState.tax_rates,
+                   lambda r: rx.hstack(rx.text(r[0], size="1", color_scheme="gray"),
+                                       rx.spacer(),
+                                       rx.text(r[1], size="1", color_scheme="gray"),
+                                       width="100%", class_name="checkout-tax-rate")),
         rx.hstack(rx.text("Total", weight="bold"), rx.spacer(),
                   rx.text(CheckoutState.labels["total"], weight="bold", size="5",
                           id="checkout-total"), width="100%", align="center"),
@@ -541,12 +551,33 @@ def _pay_card() -> rx.Component:
         rx.cond(CheckoutState.error != "",
                 rx.callout(CheckoutState.error, icon="circle-alert", color_scheme="red",
                            id="payment-error")),
-        rx.match(CheckoutState.processor,
-                 ("stripe", _stripe_form()),
-                 ("razorpay", _razorpay_form()),
-                 ("square", _square_form()),
-                 ("elavon", _elavon_form()),
-                 _sandbox_form()),
+        rx.cond(
+            CheckoutState.review_hold != "",
+            _held(),
+            rx.match(CheckoutState.processor,
+                     ("stripe", _stripe_form()),
+                     ("razorpay", _razorpay_form()),
+                     ("square", _square_form()),
+                     ("elavon", _elavon_form()),
+                     _sandbox_form()),
+        ),
+    )
+
+
+def _held() -> rx.Component:
+    """Held for payment review: the reason and how it is lifted, on the page for as long as it
+    lasts, and the Pay button disabled beside it."""
+    return rx.vstack(
+        rx.callout.root(
+            rx.callout.icon(rx.icon("shield-alert")),
+            rx.callout.text(CheckoutState.review_hold),
+            color_scheme="red", role="alert", high_contrast=True, width="100%",
+            id="review-hold",
+        ),
+        rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"], size="3",
+                  width="100%", disabled=True, id="pay", aria_describedby="review-hold"),
+        spacing="3",
+        width="100%",
     )
 
 

@@ -132,7 +132,11 @@ def receipt_card(state: type[ReceiptMixin], *, admin: bool = False) -> rx.Compon
                 "−" + r["discount"],
             ),
         ),
-        rx.cond(state.has_tax, _amount_row(r["tax_name"], r["tax"])),
+        rx.cond(
+            state.tax_rates.length() > 0,
+            rx.foreach(state.tax_rates, lambda rate: _amount_row(rate[0], rate[1])),
+            rx.cond(state.has_tax, _amount_row(r["tax_name"], r["tax"])),
+        ),
         rx.divider(),
         _amount_row("Total (" + r["currency"] + ")", r["total"], strong=True),
         rx.cond(
@@ -183,6 +187,7 @@ def receipt_card(state: type[ReceiptMixin], *, admin: bool = False) -> rx.Compon
             rx.text("No payment has been started for this order.", size="2", color_scheme="gray"),
         ),
         _kv("Billing address", r["billing"]),
+        _kv("Tax source", r["tax_source"]) if admin else rx.fragment(),
         rx.cond(
             state.payment_failed if admin else state.payment_failed & ~state.can_retry,
             rx.callout(

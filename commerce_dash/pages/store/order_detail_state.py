@@ -36,6 +36,7 @@ def receipt_fields(detail: commerce_area.OrderDetail) -> dict[str, str]:
         "discount": detail.discount_label,
         "tax_name": detail.tax_name or "Tax",
         "tax": detail.tax_amount_label,
+        "tax_source": detail.tax_source_label,
         "total": detail.total_label,
         "currency": detail.currency,
         "refunded": detail.refunded_label,
@@ -80,6 +81,8 @@ class ReceiptMixin(rx.State, mixin=True):
     lines: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     has_discount: rx.Field[bool] = rx.field(False)
     has_tax: rx.Field[bool] = rx.field(False)
+    # the tax by rate ([label, amount] each), as the learner saw and paid it
+    tax_rates: rx.Field[list[list[str]]] = rx.field(default_factory=list)
     has_refund: rx.Field[bool] = rx.field(False)
     shows_display: rx.Field[bool] = rx.field(False)
     has_payment: rx.Field[bool] = rx.field(False)
@@ -94,6 +97,7 @@ class ReceiptMixin(rx.State, mixin=True):
         self.lines = [line_fields(line) for line in detail.lines]
         self.has_discount = detail.discount_amount > 0
         self.has_tax = detail.tax_amount > 0 or bool(detail.tax_name)
+        self.tax_rates = [[label, amount] for label, amount in detail.tax_rates]
         self.has_refund = detail.refunded_amount > 0
         self.shows_display = detail.shows_display_currency
         self.has_payment = detail.payment is not None

@@ -106,6 +106,7 @@ class CartView:
     tax_source: str = ""  # taxjar | table | exempt | none (``tax.PricedTax``)
     tax_fallback: bool = False  # TaxJar did not answer; the rate table served
     tax_by_rate: tuple[tuple[str, int], ...] = ()
+    tax_rate_rows: tuple[tuple[str, str], ...] = ()  # tax_by_rate as text: ("VAT 19% (DE)", "€19.00")
     # why the learner cannot pay now: held for payment review (and how it is lifted)
     review_hold: str = ""
 
@@ -245,6 +246,8 @@ def view_cart(*, session: Session, owner: CartOwner, at: datetime | None = None)
         billing_errors=billing_needed(session=session, country=billing[0], region=billing[1]),
         billing_prefilled=prefilled, tax_source=priced_tax.source,
         tax_fallback=priced_tax.fallback, tax_by_rate=priced_tax.by_rate,
+        tax_rate_rows=tuple((label, format_minor(amount, currency, locale))
+                            for label, amount in priced_tax.by_rate),
         review_hold=review_hold(session=session, user_id=owner.user_id),
     )
 

@@ -4,7 +4,7 @@ and the checkout page's summary of one of the learner's orders.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
@@ -15,8 +15,14 @@ from commerce_dash.models.commerce import Order, OrderLine, Payment
 from commerce_dash.payments.base import HostedCheckout, ProcessorError
 from commerce_dash.payments.factory import get_processor
 from commerce_dash.services.catalog import credits_notes
-from commerce_dash.services.commerce.order_receipts import settlement_note
+from commerce_dash.services.commerce.order_receipts import (
+    display_locale,
+    settlement_note,
+    tax_name_of,
+    tax_rates_of,
+)
 from commerce_dash.services.commerce.payment_intents import payment_of
+from commerce_dash.services.commerce.payment_review import review_hold
 from commerce_dash.services.commerce.payments import order_for
 from commerce_dash.settings import get_settings
 
@@ -83,6 +89,10 @@ class CheckoutSummary:
     # a processor whose own script takes the payment (Razorpay Checkout): what the page
     # hands it; "error" when the processor is not set up
     hosted: dict[str, str]
+    # the tax by rate when there are several: [[label, amount]]
+    tax_rates: list[list[str]] = field(default_factory=list)
+    # held for payment review: why paying is paused and how the hold is lifted
+    review_hold: str = ""
 
 
 def checkout_summary(*, session: Session, actor: Actor, number: str) -> CheckoutSummary:
@@ -99,6 +109,7 @@ def checkout_summary(*, session: Session, actor: Actor, number: str) -> Checkout
         return format_minor(amount, order.currency, locale)
 
     display_note = settlement_note(order)
+    rates = tax_rates_of(order, display_locale())
     credits = credits_notes(session, {r.price_id for r in rows if r.price_id is not None})
     return CheckoutSummary(
         number=order_number(order.id, order.created_at), status=order.status,
@@ -111,7 +122,7 @@ def checkout_summary(*, session: Session, actor: Actor, number: str) -> Checkout
                for r in rows],
         labels={"subtotal": money(order.subtotal), "discount": money(order.discount_amount),
                 "tax": money(order.tax_amount), "total": money(order.total)},
-        discount_code=order.discount_code, tax_label=order.tax_label or "Tax",
+        discount_code=order.discount_code, tax_label=tax_name_of(order),
         display_note=display_note,
         failure_reason=(payment.failure_reason if payment and payment.status == "failed"
                         else order.failure_reason if order.status == "failed" else ""),
@@ -124,6 +135,9 @@ def checkout_summary(*, session: Session, actor: Actor, number: str) -> Checkout
         success_url=str((order.client_context or {}).get("success_url") or ""),
         cancel_url=str((order.client_context or {}).get("cancel_url") or ""),
         hosted=_hosted_options(order.processor, payment),
+        tax_rates=[list(row) for row in rates] if len(rates) > 1 else [],
+        review_hold=review_hold(session=session, user_id=order.user_id)
+        if order.status == "pending" else "",
     )
 
 

@@ -29,6 +29,7 @@ from commerce_dash.services.commerce.order_views import (
     PaymentView,
     TimelineEntry,
 )
+from commerce_dash.services.commerce.tax import NO_ADDRESS_LABEL
 from commerce_dash.settings import get_settings
 
 SECTION = "orders"
@@ -193,7 +194,7 @@ def _detail(session: Session, order: Order) -> OrderDetail:
         discount_code=order.discount_code,
         discount_amount=order.discount_amount,
         discount_label=money_text(order.discount_amount, currency, locale),
-        tax_name=order.tax_label,
+        tax_name=tax_name_of(order),
         tax_amount=order.tax_amount,
         tax_amount_label=money_text(order.tax_amount, currency, locale),
         total=order.total,
@@ -226,6 +227,13 @@ _SOURCES = {"taxjar": "TaxJar", "table": "Rate table", "exempt": "Tax exempt buy
             "none": "No billing address (no tax)"}
 
 
+def tax_name_of(order: Order) -> str:
+    """The tax line's name on a receipt: the rate(s), or "Tax" for an order priced before any
+    billing address was given (never "Tax calculated at checkout" once it is placed)."""
+    label = order.tax_label.strip()
+    return "Tax" if not label or label == NO_ADDRESS_LABEL else label
+
+
 def tax_source_label(order: Order) -> str:
     """What priced the order's tax, for admins ("" for orders from before it was recorded)."""
     label = _SOURCES.get(order.tax_source, "")
@@ -240,7 +248,7 @@ def tax_rates_of(order: Order, locale: str) -> list[tuple[str, str]]:
     rows = [(str(part.get("label", "")), int(part.get("amount", 0)))
             for part in order.tax_breakdown or () if isinstance(part, dict)]
     if not rows or sum(amount for _, amount in rows) != order.tax_amount:
-        rows = [(order.tax_label or "Tax", order.tax_amount)] if order.tax_amount else []
+        rows = [(tax_name_of(order), order.tax_amount)] if order.tax_amount else []
     return [(label, money_text(amount, order.currency, locale)) for label, amount in rows]
 
 
