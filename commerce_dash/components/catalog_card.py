@@ -1,7 +1,13 @@
 """Storefront catalog pieces: the item card (catalog and department pages), durations,
-item links and the not-found panel of the course, program and department pages."""
+item links and the not-found panel of the course, program and department pages.
+
+A card shows where the learner stands with its item (``commerce.item_standings``, asked
+once for the whole page): "Owned" with a link to learn, "In your cart" with a link to the
+cart, "Included in your subscription", or else the price."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 
@@ -9,19 +15,39 @@ from commerce_dash import routes
 from commerce_dash.components.store_panels import empty_card, icon_link_button
 from commerce_dash.domain.durations import duration_label
 from commerce_dash.services.catalog import CatalogCard
-from commerce_dash.state.links import item_href
+from commerce_dash.services.commerce import ItemStanding
+from commerce_dash.state.links import item_href, learn_href
 
 KIND_LABELS = {"course": "Course", "program": "Program"}
 THUMBNAIL_HEIGHT = "140px"
 INCLUDED = "Included in your subscription"
+OWNED = "Owned"
+IN_CART = "In your cart"
 
 
-def card_row(card: CatalogCard, included: frozenset[int] | set[int] = frozenset()
-             ) -> dict[str, str]:
-    """What a catalog card shows, as the plain strings a state var holds; a course the
-    learner's subscription includes (``included``) shows that instead of a price."""
-    if card.kind == "course" and card.id in included:
-        return {**card_row(card), "price_label": INCLUDED, "converted": ""}
+def owned_href(kind: str, code: str) -> str:
+    """Where an owned item is learned: a course's learning page, else the learner's
+    courses and programs (the account page)."""
+    return learn_href(code) if kind == "course" else routes.ACCOUNT
+
+
+def card_row(card: CatalogCard, standing: ItemStanding | None = None) -> dict[str, str]:
+    """What a catalog card shows, as the plain strings a state var holds: where the learner
+    stands with it (``standing``: owned, in the cart, included in their subscription),
+    else its price."""
+    row = _plain_row(card)
+    if standing is None:
+        return row
+    if standing.owned:
+        return {**row, "standing": "owned", "standing_href": owned_href(card.kind, card.code)}
+    if standing.in_cart:
+        return {**row, "standing": "in_cart", "standing_href": routes.CART}
+    if standing.included:
+        return {**row, "price_label": INCLUDED, "converted": ""}
+    return row
+
+
+def _plain_row(card: CatalogCard) -> dict[str, str]:
     return {
         "kind": card.kind,
         "kind_label": KIND_LABELS.get(card.kind, card.kind.title()),
@@ -35,6 +61,8 @@ def card_row(card: CatalogCard, included: frozenset[int] | set[int] = frozenset(
         "duration": duration_label(card.estimated_minutes),
         "price_label": card.price_label,
         "converted": f"Converted from {card.converted_from}" if card.converted_from else "",
+        "standing": "",  # owned | in_cart | "" (the price shows)
+        "standing_href": "",
     }
 
 
@@ -76,6 +104,57 @@ def _kind_badge(card: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
+def _price(card: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.vstack(
+        rx.text(
+            card["price_label"],
+            size="5",
+            weight="bold",
+            class_name="catalog-card-price",
+        ),
+        rx.cond(
+            card["converted"] != "",
+            rx.text(card["converted"], size="1", color=rx.color("gray", 11),
+                    class_name="catalog-card-converted"),
+        ),
+        spacing="0",
+        align="end",
+    )
+
+
+def _standing(card: rx.Var[dict[str, str]], badge: rx.Component, link_label: str
+              ) -> rx.Component:
+    """Instead of the price: where the learner stands (a badge) and where to go now."""
+    return rx.vstack(
+        badge,
+        rx.link(link_label, href=card["standing_href"], size="2", weight="medium",
+                # its name starts with what it shows (WCAG 2.5.3), then says which card
+                aria_label=link_label + ": " + card["title"].to(str),
+                class_name="catalog-card-standing-link"),
+        spacing="1",
+        align="end",
+    )
+
+
+def standing_badge(label: str, icon: str, color_scheme: str, **props: Any) -> rx.Component:
+    """"Owned" / "In your cart": a badge with an icon, readable on any background."""
+    return rx.badge(rx.icon(icon, size=14), label, color_scheme=color_scheme,  # type: ignore[arg-type]
+                    variant="soft", high_contrast=True, size="2", **props)
+
+
+def _price_or_standing(card: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.match(
+        card["standing"],
+        ("owned", _standing(card, standing_badge(OWNED, "circle-check", "green",
+                                                 class_name="catalog-card-owned"),
+                            "Go to learning")),
+        ("in_cart", _standing(card, standing_badge(IN_CART, "shopping-cart", "blue",
+                                                   class_name="catalog-card-in-cart"),
+                              "View cart")),
+        _price(card),
+    )
+
+
 def catalog_card(card: rx.Var[dict[str, str]]) -> rx.Component:
     """One course or program: artwork, kind, title link, department, summary, duration, price."""
     return rx.card(
@@ -114,21 +193,7 @@ def catalog_card(card: rx.Var[dict[str, str]]) -> rx.Component:
                     ),
                 ),
                 rx.spacer(),
-                rx.vstack(
-                    rx.text(
-                        card["price_label"],
-                        size="5",
-                        weight="bold",
-                        class_name="catalog-card-price",
-                    ),
-                    rx.cond(
-                        card["converted"] != "",
-                        rx.text(card["converted"], size="1", color=rx.color("gray", 11),
-                                class_name="catalog-card-converted"),
-                    ),
-                    spacing="0",
-                    align="end",
-                ),
+                _price_or_standing(card),
                 align="center",
                 width="100%",
             ),

@@ -14,7 +14,14 @@ from typing import Any
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.catalog_card import item_not_found, loading_panel, price_notes
+from commerce_dash.components.catalog_card import (
+    IN_CART,
+    OWNED,
+    item_not_found,
+    loading_panel,
+    price_notes,
+    standing_badge,
+)
 from commerce_dash.components.shell import store_shell
 from commerce_dash.components.store_panels import back_link, icon_label_button
 
@@ -30,27 +37,57 @@ def item_price(state: Any, price_id: str) -> rx.Component:
 
 
 def add_to_cart_button(state: Any) -> rx.Component:
-    """Disabled when the item is not for sale or the learner owns it already."""
+    """Disabled when the item is not for sale."""
     return icon_label_button(
         "shopping-cart",
         "Add to cart",
         size="3",
         width="100%",
-        disabled=~state.for_sale | state.owned,
+        disabled=~state.for_sale,
         on_click=state.add_to_cart,
         id="add-to-cart",
     )
 
 
+def _standing_box(badge: rx.Component, note: str, link: rx.Component) -> rx.Component:
+    return rx.vstack(badge, rx.text(note, size="2", color_scheme="gray"), link,
+                     spacing="2", width="100%")
+
+
+def cart_action(state: Any) -> rx.Component:
+    """Where the learner stands with the item, instead of a plain cart button: "Owned" with
+    a link to learn, "In your cart" with a link to the cart, else Add to cart."""
+    return rx.cond(
+        state.owned,
+        _standing_box(
+            standing_badge(OWNED, "circle-check", "green", id="item-owned"),
+            "You have this already.",
+            rx.link(icon_label_button("play", "Go to learning", size="3", width="100%"),
+                    href=state.owned_href, width="100%", id="owned-learn"),
+        ),
+        rx.cond(
+            state.in_cart,
+            _standing_box(
+                standing_badge(IN_CART, "shopping-cart", "blue", id="item-in-cart"),
+                "Check out from the cart when you are ready.",
+                rx.link(icon_label_button("arrow-right", "View cart", size="3", width="100%",
+                                          variant="soft"),
+                        href=routes.CART, width="100%", id="view-cart"),
+            ),
+            add_to_cart_button(state),
+        ),
+    )
+
+
 def buy_box(state: Any, *price: rx.Component, more: rx.Component | None = None) -> rx.Component:
     """The card beside the description: the ``price`` components, the notes under a price
-    (converted from, already owned) and the cart button, then ``more`` (e.g. the programs
-    a course is part of)."""
+    (converted from, already owned) and the cart button (or Owned / In your cart), then
+    ``more`` (e.g. the programs a course is part of)."""
     return rx.card(
         rx.vstack(
             *price,
             price_notes(state.converted_note, state.offer_note),
-            add_to_cart_button(state),
+            cart_action(state),
             *([more] if more is not None else []),
             spacing="3",
             align="start",

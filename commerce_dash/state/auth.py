@@ -28,6 +28,10 @@ CART_COOKIE = "cd_cart"
 # not closed yet (its duplicate-tab rule), which lost notes kept server-side.
 NOTICE_COOKIE = "cd_notice"
 NOTICE_MAX_AGE_SECONDS = 120
+# Where a learner who registered from a page (the cart) goes back to once signed in: the
+# emailed confirmation link carries no ``next``, so the path waits in the browser (as long
+# as a guest cart lives), is checked again when read, and is used once.
+RETURN_COOKIE = "cd_return"
 AUTH_SESSION_PATH = "/api/v2/auth/session"
 AUTH_SIGNED_OUT_PATH = "/api/v2/auth/signed-out"
 
@@ -94,6 +98,15 @@ class AuthState(rx.State):
         same_site="lax",
         path="/",
         max_age=NOTICE_MAX_AGE_SECONDS,
+        secure=get_settings().public_url.startswith("https://"),
+    )
+    # the page to go back to after confirming the email (see RETURN_COOKIE): a local path
+    return_cookie: str = rx.Cookie(
+        "",
+        name=RETURN_COOKIE,
+        same_site="lax",
+        path="/",
+        max_age=get_settings().cart_ttl_hours * 3600,
         secure=get_settings().public_url.startswith("https://"),
     )
     # a sign-in waiting for its code (see pages/public/second_factor.py)
@@ -210,8 +223,12 @@ class AuthState(rx.State):
 
     async def _after_proof(self, proven: platform_area.Proven, welcome: str = "",
                            landing: str = ""):  # type: ignore[no-untyped-def]
-        """Where a proof of identity leads: in (to ``landing``, else the ``next`` page or
-        the user's home), or to the code step when the account has two-factor sign-in."""
+        """Where a proof of identity leads: in (to the page the learner came from, the
+        ``next`` page or the one remembered across the confirmation email, else
+        ``landing``, else the user's home), or to the code step when the account has
+        two-factor sign-in (which then lands there)."""
+        landing = self.return_path() or landing
+        self.return_cookie = ""  # used once
         if isinstance(proven, platform_area.SecondFactorNeeded):
             self._challenge = proven.challenge
             self._challenge_landing = landing or self._wanted_page()
@@ -221,6 +238,24 @@ class AuthState(rx.State):
 
     def _wanted_page(self) -> str:
         return local_path(self.router.url.query_parameters.get("next", "")) or ""
+
+    def return_path(self) -> str:
+        """The page to go back to after signing in: this page's ``next`` when it is a path
+        of this site, else the one remembered when the learner registered (``RETURN_COOKIE``,
+        checked again: a forged cookie never leads off the site); "" for none."""
+        return self._wanted_page() or local_path(self.return_cookie) or ""
+
+    def next_query(self) -> str:
+        """``?next=<path>`` carrying this page's return path on to another sign-in page
+        (register <-> sign in), or "" when there is none."""
+        wanted = self._wanted_page()
+        return f"?{urlencode({'next': wanted})}" if wanted else ""
+
+    def remember_return(self) -> None:
+        """Keep this page's ``next`` for after the emailed confirmation link."""
+        wanted = self._wanted_page()
+        if wanted:
+            self.return_cookie = wanted
 
     def _landing_for(self, actor: Actor, wanted: str = "") -> str:
         # Only local paths: never send someone to another site after signing in.

@@ -1,4 +1,7 @@
-"""Sign in (the password step; the code step is pages/public/second_factor.py)."""
+"""Sign in (the password step; the code step is pages/public/second_factor.py).
+
+``?next=<path>`` (a path of this site only) is where signing in lands, through the code step
+too; the "Create an account" link carries it on to the register page."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ class LoginState(AuthState):
     password_error: str = ""
     form_error: str = ""
     busy: bool = False
+    register_href: str = routes.REGISTER  # with this page's ``next``, when it has one
 
     @rx.event
     def clear(self) -> None:
@@ -31,6 +35,7 @@ class LoginState(AuthState):
     def load(self) -> None:
         self.clear()
         self.busy = False
+        self.register_href = routes.REGISTER + self.next_query()
         if self.router.url.query_parameters.get("expired"):
             self.form_error = EXPIRED
 
@@ -81,7 +86,8 @@ def login_page() -> rx.Component:
             rx.hstack(
                 rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD, size="2",
                         id="forgot-password-link"),
-                rx.text("New here? ", rx.link("Create an account", href=routes.REGISTER),
+                rx.text("New here? ", rx.link("Create an account", href=LoginState.register_href,
+                                                id="register-link"),
                         size="2"),
                 justify="between",
                 wrap="wrap",

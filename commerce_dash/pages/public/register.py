@@ -1,4 +1,8 @@
-"""Create a learner account: the emailed link finishes it (pages/public/confirm_email.py)."""
+"""Create a learner account: the emailed link finishes it (pages/public/confirm_email.py).
+
+``?next=<path>`` (the cart's "Create an account" link) is remembered in the browser, so
+the learner lands back there once the emailed link signs them in; the "Sign in" link carries
+it on to the sign-in page."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ class RegisterState(AuthState):
     busy: bool = False
     # the answer once the form went through (the same whether or not the address had an account)
     sent: str = ""
+    login_href: str = routes.LOGIN  # with this page's ``next``, when it has one
     _email: str = ""
 
     @rx.event
@@ -30,6 +35,7 @@ class RegisterState(AuthState):
         self.full_name_error = self.email_error = self.password_error = self.form_error = ""
         self.sent = ""
         self.busy = False
+        self.login_href = routes.LOGIN + self.next_query()
 
     @rx.event
     async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -58,6 +64,7 @@ class RegisterState(AuthState):
         self.busy = False
         self._email = email
         self.sent = message
+        self.remember_return()  # the emailed link brings the learner back there
 
     @rx.event
     async def resend(self):  # type: ignore[no-untyped-def]
@@ -124,7 +131,9 @@ def register_page() -> rx.Component:
                 ),
                 new_password_fields(RegisterState.password_error),
                 submit_button("Create account", RegisterState.busy, id="register-submit"),
-                rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN),
+                rx.text("Already have an account? ",
+                        rx.link("Sign in", href=RegisterState.login_href, id="sign-in-link",
+                                underline="always"),
                         size="2"),
             ),
         )

@@ -10,16 +10,15 @@ import reflex as rx
 from sqlmodel import Session
 
 from commerce_dash import routes
-from commerce_dash.components.catalog_card import card_row, catalog_grid, loading_panel
+from commerce_dash.components.catalog_card import catalog_grid, loading_panel
 from commerce_dash.components.forms import select
 from commerce_dash.components.shell import store_page
 from commerce_dash.components.store_panels import empty_block, icon_label_button
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.db import session_scope
 from commerce_dash.domain.paging import PageRequest
+from commerce_dash.pages.store.item_state import card_rows
 from commerce_dash.services import catalog as catalog_area
-from commerce_dash.services import commerce as commerce_area
-from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.services.platform import department_options
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import choose_currency, shown_currency
@@ -107,11 +106,8 @@ class CatalogState(AuthState):
             result = catalog_area.browse(
                 session=session, query=query, page=PageRequest(result.pages, PAGE_SIZE)
             )
-        actor = self.current_actor()
-        included = enrollment_area.included_course_ids(
-            session=session, user_id=actor.user_id,
-            now=commerce_area.billing_now(session)) if actor else set()
-        self.cards = [card_row(c, included) for c in result.items]
+        # owned, in the cart, included in a subscription: one lookup for the page
+        self.cards = card_rows(self, session, result.items)
         self.total, self.page, self.pages = result.total, result.page, result.pages
         self.results_label = f"{result.total} result" + ("" if result.total == 1 else "s")
         self.has_filters = bool(self.search.strip()) or any(

@@ -22,6 +22,7 @@ from commerce_dash.pages.store.course_steps import steps_panel
 from commerce_dash.pages.store.course_steps_state import CourseStepsState
 from commerce_dash.pages.store.item_state import (
     ItemVars,
+    add_to_cart,
     enroll_included,
     load_item,
     set_included,
@@ -29,7 +30,6 @@ from commerce_dash.pages.store.item_state import (
 )
 from commerce_dash.services import catalog as catalog_area
 from commerce_dash.state.auth import AuthState
-from commerce_dash.state.cart import add_item_to_cart
 from commerce_dash.state.route_args import route_code
 
 
@@ -83,7 +83,7 @@ class CourseState(ItemVars, AuthState):
 
     @rx.event
     def add_to_cart(self):  # type: ignore[no-untyped-def]
-        return add_item_to_cart(self, "course", self.course_code)
+        return add_to_cart(self, "course", self.course_code)
 
     @rx.event
     async def enroll(self):  # type: ignore[no-untyped-def]

@@ -8,10 +8,7 @@ from urllib.parse import quote, urlencode
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.catalog_card import (
-    card_row,
-    catalog_grid,
-)
+from commerce_dash.components.catalog_card import catalog_grid
 from commerce_dash.components.store_item import (
     item_page,
 )
@@ -20,10 +17,9 @@ from commerce_dash.components.tables import empty_state
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
-from commerce_dash.pages.store.item_state import shows_other_item
+from commerce_dash.pages.store.item_state import card_rows, shows_other_item
 from commerce_dash.services import catalog as catalog_area
 from commerce_dash.services import commerce as commerce_area
-from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.settings import get_settings
 from commerce_dash.state.auth import AuthState
 from commerce_dash.state.cart import guest_owner, shown_currency
@@ -79,10 +75,8 @@ class DepartmentState(AuthState):
         with session_scope() as session:
             options = commerce_area.department_plans(session=session,
                                                      department_code=dept.code)
-            actor = self.current_actor()
-            included = enrollment_area.included_course_ids(
-                session=session, user_id=actor.user_id if actor else None,
-                now=commerce_area.billing_now(session=session)) if actor else set()
+            # owned, in the cart, included in a subscription: one lookup for the cards
+            self.cards = card_rows(self, session, dept.courses[:CARDS_SHOWN])
             packs = catalog_area.published_credit_packs(session=session, department_id=dept.id)
         # the plans in the shown prices' currency (as the catalog chose it), else all
         shown = {p.price.currency for p in dept.plans}
@@ -104,7 +98,6 @@ class DepartmentState(AuthState):
             for p in packs
         ]
         self.adding_pack = ""
-        self.cards = [card_row(c, included) for c in dept.courses[:CARDS_SHOWN]]
         count = len(dept.courses)
         self.courses_count = str(count)
         self.more_label = f"See all {count} courses in the catalog" if count > CARDS_SHOWN else ""

@@ -2,6 +2,10 @@
 already owns of it, and the vars every item page shows. The department page shares the
 "another item in the address" check.
 
+Where the learner stands with an item (owned, in the cart) comes from
+``commerce.item_standings``, one lookup for a whole page of cards (``card_rows``); the pages
+only show it.
+
 Each page keeps its own state class (its var names are part of the rendered page); the
 shared vars come from the ``ItemVars`` mixin, which copies them into each page's state (so a
 course and a program never share a title), and these helpers take the state and set them.
@@ -9,19 +13,20 @@ course and a program never share a title), and these helpers take the state and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
 
 from commerce_dash import routes
-from commerce_dash.components.catalog_card import duration_label
+from commerce_dash.components.catalog_card import card_row, duration_label, owned_href
 from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.services import catalog as catalog_area
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.services import enrollment as enrollment_area
-from commerce_dash.state.cart import shown_currency
+from commerce_dash.state.cart import add_item_to_cart, shown_currency
 from commerce_dash.state.links import learn_href
 from commerce_dash.state.offload import with_session
 
@@ -41,7 +46,10 @@ class ItemVars(rx.State, mixin=True):
     duration: str = ""
     price_label: str = ""
     converted_note: str = ""  # the settlement price it was converted from, when it was
-    owned: bool = False  # the learner owns it already: nothing to add to the cart
+    owned: bool = False  # the learner owns it already: "Owned" and a link to learn
+    owned_href: str = ""  # where it is learned (a course's learning page, or the account)
+    in_cart: bool = False  # in the learner's cart: "In your cart" and a link to the cart
+    _item_id: int = 0  # the shown item's id (server side only)
     offer_note: str = ""  # what the learner owns of it, and their price
     for_sale: bool = False
     # a course the learner's subscription includes: no price, an Enroll button instead
@@ -65,6 +73,16 @@ def store_department_href(department_code: str) -> str:
     )
 
 
+def card_rows(state: Any, session: Any, cards: Sequence[catalog_area.CatalogCard]
+              ) -> list[dict[str, str]]:
+    """The rows of a page of catalog cards, each with where the learner (or the guest's
+    cart) stands with it: one lookup for the whole page."""
+    standings = commerce_area.item_standings(
+        session=session, owner=state.cart_owner(state.current_actor()),
+        items=[(c.kind, c.id) for c in cards])
+    return [card_row(c, standings.get((c.kind, c.id))) for c in cards]
+
+
 def set_price(state: Any, price: Any) -> None:
     """An item's price vars: whether it is for sale, its label, the converted-from note."""
     state.for_sale = price is not None
@@ -85,9 +103,11 @@ def load_item(
         with session_scope() as session:
             currency, _ = shown_currency(state)
             item: Any = detail(session=session, code=code, currency=currency)
-            offer = commerce_area.offer_for(session=session,
-                                            owner=state.cart_owner(state.current_actor()),
-                                            item_type=kind, item_id=item.id)
+            owner = state.cart_owner(state.current_actor())
+            offer = commerce_area.offer_for(session=session, owner=owner, item_type=kind,
+                                            item_id=item.id)
+            standing = commerce_area.item_standing(session=session, owner=owner,
+                                                   item_type=kind, item_id=item.id)
     except DomainError:
         return None
     state.title, state.description = item.title, item.description
@@ -96,8 +116,26 @@ def load_item(
     state.thumbnail_url = item.thumbnail_url
     state.duration = duration_label(item.estimated_minutes)
     set_price(state, item.price)
-    state.owned, state.offer_note = offer.owned, offer.note
+    state._item_id = item.id
+    state.owned, state.in_cart = standing.owned, standing.in_cart
+    state.owned_href = owned_href(kind, item.code)
+    # "You already own ..." says nothing the Owned box does not
+    state.offer_note = "" if standing.owned else offer.note
     return item  # type: ignore[no-any-return]
+
+
+def add_to_cart(state: Any, kind: str, code: str) -> list[Any]:
+    """The Add to cart button of an item page: add it, then show "In your cart" when it
+    is there (the events to return: the toasts)."""
+    events = add_item_to_cart(state, kind, code)
+    if not state._item_id:
+        return events
+    with session_scope() as session:
+        standing = commerce_area.item_standing(
+            session=session, owner=state.cart_owner(state.current_actor()), item_type=kind,
+            item_id=state._item_id)
+    state.owned, state.in_cart = standing.owned, standing.in_cart
+    return events
 
 
 _LIVE_REGISTRATIONS = ("pending", "approved", "enrolled")

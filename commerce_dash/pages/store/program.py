@@ -16,10 +16,14 @@ from commerce_dash.components.store_item import (
     labelled_fact,
 )
 from commerce_dash.components.store_panels import card_column
-from commerce_dash.pages.store.item_state import ItemVars, load_item, shows_other_item
+from commerce_dash.pages.store.item_state import (
+    ItemVars,
+    add_to_cart,
+    load_item,
+    shows_other_item,
+)
 from commerce_dash.services import catalog as catalog_area
 from commerce_dash.state.auth import AuthState
-from commerce_dash.state.cart import add_item_to_cart
 from commerce_dash.state.route_args import route_code
 
 
@@ -60,7 +64,7 @@ class ProgramState(ItemVars, AuthState):
 
     @rx.event
     def add_to_cart(self):  # type: ignore[no-untyped-def]
-        return add_item_to_cart(self, "program", self.program_code)
+        return add_to_cart(self, "program", self.program_code)
 
 
 def _course_line(course: rx.Var[dict[str, str]]) -> rx.Component:
