@@ -398,6 +398,9 @@ def _summary() -> rx.Component:
         rx.cond(CartState.checkout_reason != "",
                 rx.text(CartState.checkout_reason, size="2", color_scheme="red",
                         id="checkout-reason")),
+        rx.cond(~AuthState.signed_in, rx.text(  # issue 19: registering returns to the cart
+            "New here? ", rx.link("Create an account", href=f"{routes.REGISTER}?next={routes.CART}",
+                                  id="cart-register"), " and come back to this cart.", size="2")),
         rx.text("Secure payment. You can review everything before paying.", size="1",
                 color_scheme="gray"),
     )
