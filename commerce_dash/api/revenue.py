@@ -1,5 +1,6 @@
 """Revenue reports over the API: the admin report of the revenue page as JSON, CSV or XLSX,
-its reconciliation and its subscription metrics; also what the spec's v1 twins (``api.revenue_v1``) share with them:
+its reconciliation, its subscription metrics and the orders and payments export for
+accounting; also what the spec's v1 twins (``api.revenue_v1``) share with them:
 the period arguments and the caller's section.
 
 Amounts are integers in minor units of ``currency``; days are UTC days, ``end`` inclusive; the
@@ -18,9 +19,10 @@ from pydantic import Field
 from sqlmodel import Session
 
 from commerce_dash.api.deps import DbSession, IdPath, OptionalIdQuery, section_guard
-from commerce_dash.api.schemas import DateIn, Day, Out, Timestamp, binary, iso, mirror
+from commerce_dash.api.schemas import DateIn, Day, Out, Timestamp, binary, day_start, iso, mirror
 from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
+from commerce_dash.services import commerce as commerce_area
 from commerce_dash.services import revenue as revenue_area
 from commerce_dash.services.revenue import RevenueReport
 
@@ -221,3 +223,33 @@ def revenue_subscriptions(
     body = asdict(result)
     del body["start"], body["end"]
     return {**body, "at": result.at.isoformat(), "period": period_out(first, last)}
+
+
+# -- the orders and payments export for accounting ---------------------------------------------
+
+
+@router.get("/api/v2/admin/exports/orders-payments", tags=["admin"],
+            response_class=Response,
+            responses={200: binary("text/csv", XLSX, description="One line per order with its "
+                                   "payment, as CSV or XLSX; money exact, with its currency")})
+def orders_payments_export(
+    actor: BillingActor,
+    session: DbSession,
+    date_from: Annotated[DateIn | None, Query(description="First day, inclusive (UTC)")] = None,
+    date_to: Annotated[DateIn | None, Query(description="Last day, inclusive (UTC)")] = None,
+    status: Annotated[str, Query(max_length=32)] = "",
+    payment_status: Annotated[str, Query(max_length=32)] = "",
+    processor: Annotated[str, Query(max_length=32)] = "",
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+) -> Response:
+    """Orders placed in the period (default: every order) with amounts, discount, tax,
+    refunds, settlement worth and the payment at the processor (transaction, fee, when paid),
+    for accounting; the orders page's filters. Billing and super-admins."""
+    export = commerce_area.orders_export(
+        session=session, actor=actor, date_from=day_start(date_from),
+        date_to=day_start(date_to, next_day=True), status=status or None,
+        payment_status=payment_status or None, processor=processor or None)
+    data, name = export.file(file_format)
+    return Response(content=data,
+                    media_type="text/csv; charset=utf-8" if file_format == "csv" else XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

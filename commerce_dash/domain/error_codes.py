@@ -744,6 +744,11 @@ class CommerceCode(ErrorCode):
         "invalid_date_range", ErrorKind.INVALID,
         "The start date must be before the end date.",
     )
+    # the orders and payments export for accounting (issue 19)
+    EXPORT_TOO_LARGE = (
+        "export_too_large", ErrorKind.INVALID,
+        "… orders match: export at most … at a time (narrow the dates).",
+    )
     INVALID_DISPLAY_CURRENCY = (
         "invalid_display_currency", ErrorKind.INVALID,
         "Prices can't be shown in ….",

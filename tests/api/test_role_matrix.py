@@ -88,6 +88,7 @@ ADMIN_ROUTES = {
     ("GET", "/api/v2/admin/payouts"): "revenue",
     ("GET", "/api/v2/admin/revenue/report"): "revenue",
     ("GET", "/api/v2/admin/revenue/reconciliation"): "orders",
+    ("GET", "/api/v2/admin/exports/orders-payments"): "orders",
     ("GET", "/api/v2/admin/subscriptions"): "subscriptions",
     ("GET", "/api/v2/admin/subscriptions/{subscription_id}"): "subscriptions",
     ("POST", "/api/v2/admin/subscriptions/{subscription_id}/cancel"): "subscriptions",

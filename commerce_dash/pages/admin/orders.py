@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
-from commerce_dash.components.admin_forms import row_button
+from commerce_dash.components.admin_forms import note, row_button, soft_action
 from commerce_dash.components.badges import field_badge
 from commerce_dash.components.cells import text_cells, text_if, two_lines
 from commerce_dash.components.filters import date_range, filter_bar, search_box
@@ -40,8 +40,7 @@ def _filters() -> rx.Component:
     s = AdminOrdersState
     return rx.vstack(
         filter_bar(
-            search_box(s.search, s.set_search, "Learner email or name", "learner-search",
-                       labelled=False),
+            search_box(s.search, s.set_search, "Learner email or name", "learner-search"),
             select(s.status_filter, s.set_status_filter, STATUS_OPTIONS, label="Order status"),
             select(s.payment_filter, s.set_payment_filter, PAYMENT_OPTIONS, label="Payment status"),
             select(s.processor_filter, s.set_processor_filter, label="Processor",
@@ -49,8 +48,7 @@ def _filters() -> rx.Component:
             on_refresh=s.refresh,
         ),
         filter_bar(
-            date_range("Placed from", s.date_from, s.set_date_from, s.date_to, s.set_date_to,
-                       labelled=False),
+            date_range("Placed from", s.date_from, s.set_date_from, s.date_to, s.set_date_to),
             rx.hstack(
                 rx.text("Total (", s.currency, ") from", size="2"),
                 _amount_input("0.00", s.min_total, s.set_min_total, "min-total"),
@@ -61,6 +59,17 @@ def _filters() -> rx.Component:
             ),
             on_clear=s.reset_filters,
             spacing="4",
+        ),
+        rx.hstack(
+            note("For accounting: every order the filters match (all pages) with its payment, "
+                 "amounts exact with their currency.", size="2"),
+            rx.spacer(),
+            soft_action("file-text", "Export CSV", s.export_csv, id="orders-export-csv"),
+            soft_action("sheet", "Export XLSX", s.export_xlsx, id="orders-export-xlsx"),
+            align="center",
+            spacing="3",
+            wrap="wrap",
+            width="100%",
         ),
         spacing="3",
         width="100%",

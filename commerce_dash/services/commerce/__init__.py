@@ -55,6 +55,7 @@ from .invoices import (
     seller_details,
 )
 from .item_standing import ItemStanding, item_standing, item_standings
+from .order_exports import OrdersExport, orders_export
 from .order_receipts import order_detail, payment_timeline
 from .order_views import (
     AdminOrderRow,
@@ -198,6 +199,7 @@ __all__ = [
     "OrderDetail",
     "OrderLineView",
     "OrderSummary",
+    "OrdersExport",
     "Overview",
     "PaymentRow",
     "PaymentView",
@@ -263,6 +265,7 @@ __all__ = [
     "place_order",
     "plan_quote",
     "preview",
+    "orders_export",
     "processor_options",
     "reactivate_tax_rate",
     "receive_webhook",

@@ -116,14 +116,23 @@ def spreadsheet_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _plain(value: Any) -> Any:
+    """A cell as CSV writes it: Money as its exact major-unit decimal, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, Money):
+        return value.to_decimal()
+    return spreadsheet_text(value) if isinstance(value, str) else value
+
+
 def csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
-    """A header and rows as CSV (UTF-8); text cells safe from formulas, None empty."""
+    """A header and rows as CSV (UTF-8); text cells safe from formulas, None empty, Money
+    as its exact decimal (the currency goes in a column of its own)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([spreadsheet_text(h) for h in header])
     for cells in rows:
-        writer.writerow(["" if v is None else spreadsheet_text(v) if isinstance(v, str) else v
-                         for v in cells])
+        writer.writerow([_plain(v) for v in cells])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -135,8 +144,9 @@ def to_csv(report: RevenueReport) -> bytes:
 def xlsx_bytes(sheet_name: str, header: list[str], rows: list[list[Any]], kinds: list[str],
                *, bold_last: bool = False, widths: dict[int, int] | None = None) -> bytes:
     """One sheet: a bold header, then rows. ``kinds`` per column: "text", "count",
-    "percent", "date" or a currency code (money, an exact Decimal, in that currency's
-    format). Text goes in with write_string (never a formula)."""
+    or a currency code (money, an exact Decimal, in that currency's format); a ``Money``
+    cell in any column is written exactly in its own currency's format (rows in several
+    currencies). Text goes in with write_string (never a formula)."""
     import xlsxwriter  # here, not at the top: only an XLSX export needs it
 
     buffer = io.BytesIO()
@@ -158,7 +168,10 @@ def xlsx_bytes(sheet_name: str, header: list[str], rows: list[list[Any]], kinds:
         for c, value in enumerate(cells):
             if value is None or value == "" and kinds[c] != "text":
                 continue
-            if kinds[c] == "text":
+            if isinstance(value, Money):
+                sheet.write_number(r, c, value.to_decimal(),  # type: ignore[arg-type]
+                                   number_format(value.currency, strong))
+            elif kinds[c] == "text":
                 sheet.write_string(r, c, str(value), bold if strong else None)
             else:
                 # a Decimal is written as its exact digits (xlsxwriter formats the value
