@@ -82,7 +82,7 @@ def test_the_page_shows_issuer_achievement_expiry_and_linkedin(
     query = parse_qs(link.query)
     assert query == {
         "startTask": ["CERTIFICATION_NAME"],
-        "name": [cert.title],
+        "name": [cert.description],  # the course, not "Certificate of Completion"
         "organizationName": [r["issuer"]],
         "issueYear": [f"{cert.issued_at:%Y}"],
         "issueMonth": [str(cert.issued_at.month)],

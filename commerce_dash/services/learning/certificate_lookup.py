@@ -65,7 +65,7 @@ class VerificationResult:
         """LinkedIn's Add to profile address while the certificate is valid, else ""."""
         if self.status is not Verification.VALID:
             return ""
-        return linkedin_add_url(name=self.title or self.item_title, organization=self.issuer,
+        return linkedin_add_url(name=self.item_title or self.title, organization=self.issuer,
                                 issued_on=self.issued_on, number=self.number)
 
     def public_json(self) -> dict[str, Any]:
