@@ -25,6 +25,7 @@ from commerce_dash.pages.store.order_detail import (
     missing_panel,
     receipt_card,
 )
+from commerce_dash.pages.store.order_documents import order_documents
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.route_args import route_number
@@ -194,6 +195,7 @@ def order_detail_admin_page() -> rx.Component:
                 rx.vstack(
                     actions,
                     receipt_card(s, admin=True),
+                    order_documents(admin=True),  # issue 19: invoice, credit notes
                     order_refunds_card(),
                     _timeline_card(),
                     spacing="4",

@@ -34,6 +34,7 @@ from commerce_dash.components.forms import (
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, pager
 from commerce_dash.pages.admin.revenue_shares import revenue_shares_card
+from commerce_dash.pages.admin.seller_details import seller_details_card
 from commerce_dash.pages.admin.tax_settings_state import (
     COUNTRIES,
     SECTION,
@@ -368,6 +369,7 @@ def tax_settings_page() -> rx.Component:
         _exemptions_card(),
         _fx_card(),
         revenue_shares_card(),
+        seller_details_card(),  # issue 19: the seller on invoices
         _rate_dialog(),
         _exemption_dialog(),
         _revoke_dialog(),

@@ -24,6 +24,7 @@ from commerce_dash.pages.store.order_detail_state import (
     OrderDetailState,
     ReceiptMixin,
 )
+from commerce_dash.pages.store.order_documents import order_documents
 from commerce_dash.pages.store.refund_request import refund_card
 
 
@@ -263,6 +264,7 @@ def order_detail_page() -> rx.Component:
                 ),
             ),
             receipt_card(s),
+            order_documents(),  # issue 19: invoice and credit notes
             refund_card(),
         ),
         missing_panel(s.missing_message, routes.ORDERS, "Back to my orders"),

@@ -366,9 +366,14 @@ def credit_note_pdf(*, session: Session, number: str, credit_note: str,
     return f"{note.number}.pdf", _render(note)
 
 
-def order_documents(session: Session, order_id: int) -> list[tuple[str, str]]:
-    """(kind, number) of the order's invoice and credit notes, invoice first."""
-    invoice = session.exec(select(Invoice.number).where(Invoice.order_id == order_id)).first()
-    notes = session.exec(select(CreditNote.number).where(CreditNote.order_id == order_id)
+def order_documents(*, session: Session, number: str, user_id: int | None = None,
+                    actor: Actor | None = None) -> list[tuple[str, str]]:
+    """(label, download path) of the order's invoice and credit notes, invoice first: the
+    learner's paths for ``user_id`` (their own order only), the admin's for ``actor``."""
+    order = _order_for(session, number, user_id, actor)
+    base = f"/api/v2/admin/orders/{number}" if actor is not None else f"/api/v2/orders/{number}"
+    invoice = session.exec(select(Invoice.number).where(Invoice.order_id == order.id)).first()
+    notes = session.exec(select(CreditNote.number).where(CreditNote.order_id == order.id)
                          .order_by(col(CreditNote.id))).all()
-    return ([(INVOICE, invoice)] if invoice else []) + [(CREDIT_NOTE, n) for n in notes]
+    links = [(f"Invoice {invoice}", f"{base}/invoice.pdf")] if invoice else []
+    return links + [(f"Credit note {n}", f"{base}/credit-notes/{n}.pdf") for n in notes]
