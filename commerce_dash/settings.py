@@ -211,6 +211,11 @@ class Settings(BaseSettings):
     # When an enrollment admin rejects a paid registration (US-024): ``queue`` opens a
     # refund request for a billing admin to approve, ``automatic`` pays it back at once.
     refund_on_reject: Literal["queue", "automatic"] = "queue"
+    # Four-eyes on refunds a billing admin asks for: True, another billing admin (or a
+    # super-admin) must approve them, so the one-call refund API
+    # (POST /api/v2/admin/payments/{id}/refund) only opens the request; False, that call
+    # asks and approves at once (both audited). Nobody ever decides a refund on their own order.
+    refund_four_eyes: bool = True
 
     # HTTP hardening: request body limits in bytes (a larger body is refused with 413 before
     # more than the limit is read), and how long browsers must keep to HTTPS (HSTS, sent in

@@ -27,7 +27,8 @@ ROLE_DESCRIPTIONS: Mapping[RoleName, str] = {
     RoleName.SUPER_ADMIN: "Everything, plus users, roles and system health",
     RoleName.BILLING_ADMIN: "Prices, bundles, discount codes, orders, refunds, revenue",
     RoleName.ENROLLMENT_ADMIN: "Registration approval queue of their departments",
-    RoleName.DEPT_ADMIN: "Courses, approval rules and certificates of their departments",
+    RoleName.DEPT_ADMIN: "Courses, approval rules, certificates, discount codes and "
+    "registrations of their departments",
     RoleName.LEARNER: "Storefront, orders, courses and certificates",
 }
 
@@ -64,11 +65,11 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "discounts", "Discount codes", "/admin/discounts", "ticket-percent",
-        frozenset({RoleName.BILLING_ADMIN}),
+        frozenset({RoleName.BILLING_ADMIN, RoleName.DEPT_ADMIN}),
     ),
     Section(
         "registrations", "Registrations", "/admin/registrations", "clipboard-check",
-        frozenset({RoleName.ENROLLMENT_ADMIN}),
+        frozenset({RoleName.ENROLLMENT_ADMIN, RoleName.DEPT_ADMIN}),
     ),
     Section(
         "certificates", "Certificates", "/admin/certificates", "award",
@@ -152,4 +153,29 @@ def would_create_cycle(parent_of: Mapping[int, int | None], dept: int, new_paren
             return True
         seen.add(current)
         current = parent_of.get(current)
+    return False
+
+
+class RegistrationReviewers(StrEnum):
+    """Who reviews a department's registrations (REG-003..006), set per department."""
+
+    ENROLLMENT_ADMINS = "enrollment_admins"
+    DEPT_ADMINS = "dept_admins"
+    BOTH = "both"
+
+
+REGISTRATION_REVIEWER_LABELS: Mapping[RegistrationReviewers, str] = {
+    RegistrationReviewers.ENROLLMENT_ADMINS: "Enrollment admins",
+    RegistrationReviewers.DEPT_ADMINS: "Department admins",
+    RegistrationReviewers.BOTH: "Enrollment admins and department admins",
+}
+
+
+def reviews_registrations(role: RoleName, reviewers: str) -> bool:
+    """Whether holders of ``role`` (granted on a department) review its registrations when
+    the department's setting is ``reviewers`` (an unknown value: both, the default)."""
+    if role is RoleName.ENROLLMENT_ADMIN:
+        return reviewers != RegistrationReviewers.DEPT_ADMINS
+    if role is RoleName.DEPT_ADMIN:
+        return reviewers != RegistrationReviewers.ENROLLMENT_ADMINS
     return False

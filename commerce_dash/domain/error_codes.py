@@ -168,6 +168,12 @@ class PlatformCode(ErrorCode):
 class CatalogCode(ErrorCode):
     """Catalog codes."""
 
+    # a dept-admin's discount code covers their departments' items only (issue 19, CAT-004)
+    ITEM_NOT_MANAGED = (
+        "item_not_managed", ErrorKind.FORBIDDEN,
+        "… belongs to …, which you do not manage; your codes cover your departments' items only.",
+    )
+
     AMOUNT_MUST_BE_POSITIVE = (
         "amount_must_be_positive", ErrorKind.INVALID,
         "A paid price must be more than zero.",
@@ -490,6 +496,12 @@ class RevenueCode(ErrorCode):
 class EnrollmentCode(ErrorCode):
     """Enrollment codes."""
 
+    # who reviews a department's registrations (issue 19, REG-003)
+    INVALID_REVIEWERS = (
+        "invalid_reviewers", ErrorKind.INVALID,
+        "Choose enrollment_admins, dept_admins or both.",
+    )
+
     # a learner cancels only a registration waiting for approval (issue 19)
     REGISTRATION_NOT_CANCELLABLE = (
         "registration_not_cancellable", ErrorKind.CONFLICT,
@@ -614,6 +626,12 @@ class EnrollmentCode(ErrorCode):
 
 class CommerceCode(ErrorCode):
     """Commerce codes."""
+
+    # the one-call refund of a payment (issue 19, T-016-01)
+    REFUND_IN_PROGRESS = (
+        "refund_in_progress", ErrorKind.CONFLICT,
+        "A refund with this Idempotency-Key is still being made; ask again in a moment.",
+    )
 
     # abandoned-cart reminders and order cancellation (issue 19)
     INVALID_UNSUBSCRIBE_LINK = (

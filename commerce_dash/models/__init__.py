@@ -8,6 +8,7 @@ from commerce_dash.models.accounts import (
     UserRole,
     UserSession,
 )
+from commerce_dash.models.admin_api import AdminIdempotency
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.cart_reminders import CartReminder, EmailOptOut
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
@@ -63,6 +64,7 @@ from commerce_dash.models.subscriptions import (
 from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
+    "AdminIdempotency",
     "CreditNote",
     "Invoice",
     "InvoiceCounter",

@@ -22,6 +22,8 @@ class Department(SQLModel, table=True):
     logo_image_id: int | None = Field(default=None, foreign_key="stored_image.id")
     # None: inherit from the parent department (a root department defaults to False).
     approval_required: bool | None = None
+    # who reviews its registrations (REG-003): enrollment_admins, dept_admins or both
+    registration_reviewers: str = Field(default="both", max_length=20)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 

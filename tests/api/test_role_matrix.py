@@ -1,17 +1,19 @@
 """Every admin API route against every role: allowed or refused, nothing in between."""
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from sqlmodel import select
 
 from commerce_dash.api import create_api
 from commerce_dash.domain.access import RoleName, can_access
 from commerce_dash.domain.actor import Grant
 from commerce_dash.domain.orders import order_number
-from commerce_dash.models.catalog import Course, CourseModule
+from commerce_dash.models.catalog import Course, CourseModule, Program, ProgramCourse
 from commerce_dash.models.certificates import Certificate, CertificateTemplate
-from commerce_dash.models.commerce import PaymentReview, RefundRequest
+from commerce_dash.models.commerce import Payment, PaymentReview, RefundRequest
 from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.models.pricing import DiscountCode
 from commerce_dash.payments.sandbox_cards import SUCCESS_CARD
 from commerce_dash.services import commerce, enrollment, learning
 from commerce_dash.services.catalog import pricing
@@ -95,6 +97,26 @@ ADMIN_ROUTES = {
     ("POST", "/api/v2/admin/subscriptions/{subscription_id}/pause"): "subscriptions",
     ("POST", "/api/v2/admin/subscriptions/{subscription_id}/resume"): "subscriptions",
     ("POST", "/api/v2/admin/subscriptions/{subscription_id}/extend-trial"): "subscriptions",
+    # issue 19: admin API of discount codes, programs, courses, one-call refund, reviewers
+    ("GET", "/api/v2/admin/discount-codes"): "discounts",
+    ("POST", "/api/v2/admin/discount-codes"): "discounts",
+    ("GET", "/api/v2/admin/discount-codes/{code_id}"): "discounts",
+    ("PUT", "/api/v2/admin/discount-codes/{code_id}"): "discounts",
+    ("POST", "/api/v2/admin/discount-codes/{code_id}/active"): "discounts",
+    ("DELETE", "/api/v2/admin/discount-codes/{code_id}"): "discounts",
+    ("GET", "/api/v2/admin/programs"): "programs",
+    ("POST", "/api/v2/admin/programs"): "programs",
+    ("GET", "/api/v2/admin/programs/{program_id}"): "programs",
+    ("PUT", "/api/v2/admin/programs/{program_id}"): "programs",
+    ("DELETE", "/api/v2/admin/programs/{program_id}"): "programs",
+    ("GET", "/api/v2/admin/courses"): "courses",
+    ("POST", "/api/v2/admin/courses"): "courses",
+    ("GET", "/api/v2/admin/courses/{course_id}"): "courses",
+    ("PUT", "/api/v2/admin/courses/{course_id}"): "courses",
+    ("DELETE", "/api/v2/admin/courses/{course_id}"): "courses",
+    ("POST", "/api/v2/admin/payments/{payment_id}/refund"): "refunds",
+    ("GET", "/api/v2/admin/departments/registration-reviewers"): "settings",
+    ("PUT", "/api/v2/admin/departments/{department_id}/registration-reviewers"): "settings",
 }
 TINY_PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -168,6 +190,31 @@ BODIES = {
     },
     ("PUT", "/api/v2/admin/sessions/{session_id}/waitlist"): {"entry_ids": []},
     ("POST", "/api/v2/admin/sessions/{session_id}/cancel"): {"reason": "role matrix check"},
+    ("POST", "/api/v2/admin/discount-codes"): {
+        "code": "MATRIXNEW", "kind": "percentage", "percent_bps": 1000,
+        "department_id": "{department_id}",
+    },
+    ("PUT", "/api/v2/admin/discount-codes/{code_id}"): {
+        "kind": "percentage", "percent_bps": 1500, "department_id": "{department_id}",
+    },
+    ("POST", "/api/v2/admin/discount-codes/{code_id}/active"): {"active": True},
+    ("POST", "/api/v2/admin/programs"): {
+        "code": "MATRIX-NEWP", "title": "New program", "department_id": "{department_id}",
+        "course_ids": ["{published_course_id}", "{second_published_course_id}"],
+    },
+    ("PUT", "/api/v2/admin/programs/{program_id}"): {
+        "title": "Matrix program edited", "course_ids": ["{course_id}", "{second_course_id}"],
+    },
+    ("POST", "/api/v2/admin/courses"): {
+        "code": "MATRIX-NEWC", "title": "New course", "department_id": "{department_id}",
+    },
+    ("PUT", "/api/v2/admin/courses/{course_id}"): {"title": "Matrix edited"},
+    ("POST", "/api/v2/admin/payments/{payment_id}/refund"): {
+        "reason": "role matrix check", "amount": 100,
+    },
+    ("PUT", "/api/v2/admin/departments/{department_id}/registration-reviewers"): {
+        "reviewers": "both",
+    },
 }
 # Routes that decide something take their own row, so each allowed call finds it undecided.
 PER_ROUTE = {
@@ -227,10 +274,35 @@ def _invoice_rows(session, order, request):
     return {"{credit_note}": note.number}
 
 
+def _admin_api_rows(session, dept, course_id, second_course_id, order_id):
+    """Issue 19's admin API rows: a code and a program of the department, two published
+    courses a new program can take, the recorded order's payment."""
+    code = DiscountCode(code="MATRIX10", kind="percentage", percent_bps=1000,
+                        department_id=dept, valid_from=datetime(2026, 1, 1, tzinfo=UTC))
+    published = [Course(code=f"MATRIX-P{i}", title=f"Published {i}", department_id=dept,
+                        published=True) for i in (1, 2)]
+    program = Program(code="MATRIX-PROG", title="Matrix program", department_id=dept)
+    session.add_all([code, program, *published])
+    session.flush()
+    session.add_all([ProgramCourse(program_id=program.id, course_id=c, position=i)
+                     for i, c in enumerate((course_id, second_course_id), start=1)])
+    payment = session.exec(select(Payment).where(Payment.order_id == order_id)).one()
+    session.commit()
+    return {"{code_id}": code.id, "{program_id}": program.id, "{payment_id}": payment.id,
+            "{published_course_id}": published[0].id,
+            "{second_published_course_id}": published[1].id}
+
+
 def _filled(values, placeholders):
     if values is None:
         return None
-    return {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in values.items()}
+    return {k: _value(v, placeholders) for k, v in values.items()}
+
+
+def _value(value, placeholders):
+    if isinstance(value, list):
+        return [_value(v, placeholders) for v in value]
+    return placeholders.get(value, value) if isinstance(value, str) else value
 
 
 def test_the_matrix_lists_every_admin_route():
@@ -315,6 +387,7 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
                     "{subscription_id}": subscribed.id,
                     "{trialing_subscription_id}": trialing.id,
                     **_live_sessions(session, owner, course.id, dept),
+                    **_admin_api_rows(session, dept, course.id, other_course.id, order.id),
                     **_invoice_rows(session, order, refund_requests[0])}
     headers = {}
     if role is not None:

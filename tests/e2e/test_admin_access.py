@@ -44,8 +44,8 @@ KNOWN_SECTIONS = {
         "revenue", "settings", "processors",
     ],
     "deptadmin@example.com": [
-        "overview", "courses", "sessions", "programs", "pricing", "certificates",
-        "subscriptions", "revenue",
+        "overview", "courses", "sessions", "programs", "pricing", "discounts", "registrations",
+        "certificates", "subscriptions", "revenue",
     ],
     "enrollment@example.com": ["overview", "registrations"],
 }

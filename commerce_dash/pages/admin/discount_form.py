@@ -44,7 +44,8 @@ def no_errors() -> dict[str, str]:
 
 def error_key(exc: DomainError) -> str:
     """Where a service error is shown: beside its field, else above the form."""
-    return exc.field if exc.field in FORM_FIELDS else "form"
+    field = "department" if exc.field == "department_id" else exc.field
+    return field if field in FORM_FIELDS else "form"
 
 
 def percent_label(bps: int) -> str:
@@ -249,8 +250,7 @@ def code_form_dialog(state) -> rx.Component:  # type: ignore[no-untyped-def]
     department = select(
         state.form_department,
         state.set_form_department,
-        first=("all", "All departments"),
-        each=state.departments,
+        each=state.department_choices,
         width="100%",
     )
     return edit_dialog(

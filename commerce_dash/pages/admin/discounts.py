@@ -65,6 +65,10 @@ STATUS_OPTIONS = [
 class DiscountsState(PagedTableMixin, AdminState):
     status_filter: str = "all"
     departments: list[dict[str, str]] = []
+    # the department drop-down: "All departments" first for billing admins; a dept-admin's
+    # own departments only (their codes are tied to one of them, CAT-004)
+    department_choices: list[dict[str, str]] = []
+    dept_scoped: bool = False
 
     # create / edit dialog; text inputs are uncontrolled, prefilled from ``draft``
     form_open: bool = False
@@ -113,6 +117,11 @@ class DiscountsState(PagedTableMixin, AdminState):
         actor = self.current_actor()
         with session_scope() as session:
             self.departments = options(department_options(session=session))
+            scope = catalog_area.code_departments(session, actor)[1]
+            self.dept_scoped = scope is not None
+            self.department_choices = (
+                options(department_options(session=session, within=scope)) if self.dept_scoped
+                else [{"id": "all", "label": "All departments"}, *self.departments])
             result = catalog_area.list_codes(
                 session=session,
                 actor=actor,
@@ -134,7 +143,8 @@ class DiscountsState(PagedTableMixin, AdminState):
     # -- create / edit ------------------------------------------------------
     def _load_item_choices(self) -> None:
         with session_scope() as session:
-            options = catalog_area.item_options(session=session)
+            scope = catalog_area.code_departments(session, self.current_actor())[1]
+            options = catalog_area.item_options(session=session, departments=scope)
         self.item_choices = [{"key": f"{t}:{i}", "label": label} for t, i, label in options]
 
     def _item_label(self, key: str) -> str:
@@ -150,7 +160,10 @@ class DiscountsState(PagedTableMixin, AdminState):
             **dict.fromkeys(FORM_FIELDS, ""),
             "currency": get_settings().settlement_currency,
         }
-        self.form_kind, self.form_scope, self.form_department = "percentage", "all", "all"
+        self.form_kind, self.form_scope = "percentage", "all"
+        # a dept-admin's code starts on their first department
+        self.form_department = (self.department_choices[0]["id"]
+                                if self.department_choices else "all")
         self.form_duration = "once"
         self.form_items, self.item_pick = [], ""
         self.errors = no_errors()

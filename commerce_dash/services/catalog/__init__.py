@@ -36,7 +36,7 @@ from .credit_packs import (
 from .discount_checks import check_code
 from .discount_options import item_options, listed_item_counts
 from .discount_reports import code_stats, code_status, get_code, list_codes
-from .discounts import CodeInput, create_code, set_code_active, update_code
+from .discounts import CodeInput, code_departments, create_code, set_code_active, update_code
 from .fx import (
     DisplayAmounts,
     Pricing,
@@ -62,9 +62,11 @@ from .programs import (
     program_options,
     update_program,
 )
+from .programs import ProgramDetail as AdminProgramDetail
 from .storefront import departments, published_courses
 
 __all__ = [
+    "AdminProgramDetail",
     "BundlePrice",
     "CatalogCard",
     "CatalogQuery",
@@ -90,6 +92,7 @@ __all__ = [
     "course_detail",
     "course_prices_in_force",
     "course_titles",
+    "code_departments",
     "create_code",
     "create_credit_pack",
     "credit_pack_options",

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.access import department_closure
+from commerce_dash.domain.access import RoleName, department_closure
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.discounts import (
@@ -33,12 +33,23 @@ from commerce_dash.settings import get_settings
 COUNTED = ("reserved", "redeemed")
 
 
+def code_departments(session: Session, actor: Actor | None) -> tuple[Actor, frozenset[int] | None]:
+    """The checked actor of the discounts section and the departments whose codes they manage:
+    None (every code) for billing and super admins; for a dept-admin the departments they were
+    granted and their subdepartments (CAT-004): they see and make only codes of those."""
+    checked = require_section(actor, "discounts")
+    if checked.is_super_admin or RoleName.BILLING_ADMIN in checked.roles:
+        return checked, None
+    granted = checked.departments_for(RoleName.DEPT_ADMIN, department_parents(session=session))
+    return checked, granted or frozenset()
+
+
 def managed_code(session: Session, actor: Actor | None, code_id: int) -> tuple[Actor, DiscountCode]:
     """The code an admin of the discounts section works on (the checked actor and the row),
-    else ``not_found``."""
-    checked = require_section(actor, "discounts")
+    else ``not_found`` (a dept-admin is told so of another department's code too)."""
+    checked, scope = code_departments(session, actor)
     row = session.get(DiscountCode, code_id)
-    if row is None:
+    if row is None or (scope is not None and row.department_id not in scope):
         raise not_found("discount_code", code_id)
     return checked, row
 

@@ -11,15 +11,21 @@ from commerce_dash.models.catalog import Course, Program
 from commerce_dash.models.pricing import DiscountCodeItem
 
 
-def item_options(*, session: Session) -> list[tuple[str, int, str]]:
-    """(item_type, id, label) for every course and program a 'listed' code can name.
+def item_options(
+    *, session: Session, departments: frozenset[int] | None = None
+) -> list[tuple[str, int, str]]:
+    """(item_type, id, label) for every course and program a 'listed' code can name (within
+    ``departments`` when given: a dept-admin's own).
 
     Drafts are included, marked as such, so a code can be set up before a launch.
     """
-    courses = session.exec(select(Course.id, Course.code, Course.title, Course.published)).all()
-    programs = session.exec(
-        select(Program.id, Program.code, Program.title, Program.published)
-    ).all()
+    course_query = select(Course.id, Course.code, Course.title, Course.published)
+    program_query = select(Program.id, Program.code, Program.title, Program.published)
+    if departments is not None:
+        course_query = course_query.where(col(Course.department_id).in_(departments or {0}))
+        program_query = program_query.where(col(Program.department_id).in_(departments or {0}))
+    courses = session.exec(course_query).all()
+    programs = session.exec(program_query).all()
     options = [
         (item_type, item_id, f"{kind} · {code} — {title}{'' if published else ' (draft)'}")
         for item_type, kind, rows in (

@@ -12,11 +12,16 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.actor import Actor, require_section
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.models.pricing import DiscountCode, DiscountRedemption
-from commerce_dash.services.catalog.discount_checks import COUNTED, code_items, managed_code
+from commerce_dash.services.catalog.discount_checks import (
+    COUNTED,
+    code_departments,
+    code_items,
+    managed_code,
+)
 from commerce_dash.services.platform import page_of_query
 from commerce_dash.settings import get_settings
 
@@ -51,10 +56,13 @@ def list_codes(
     search: str = "",
     status: str = "",
 ) -> Page[DiscountCode]:
-    """Codes newest first, searched by text or description, filtered by status."""
-    require_section(actor, "discounts")
+    """Codes newest first, searched by text or description, filtered by status; a dept-admin
+    sees the codes of their departments only."""
+    scope = code_departments(session, actor)[1]
     now = utcnow()
     query = select(DiscountCode)
+    if scope is not None:
+        query = query.where(col(DiscountCode.department_id).in_(scope or {0}))
     if search.strip():
         pattern = f"%{search.strip()}%"
         query = query.where(

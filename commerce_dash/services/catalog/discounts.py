@@ -13,13 +13,18 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
-from commerce_dash.domain.actor import Actor, require_section
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import ensure_utc, utcnow
 from commerce_dash.domain.discounts import DiscountKind, DiscountScope, validate_code_definition
 from commerce_dash.domain.errors import DomainError, ErrorKind, not_found
 from commerce_dash.models.catalog import Course, Department, Program
 from commerce_dash.models.pricing import DiscountCode, DiscountCodeItem
-from commerce_dash.services.catalog.discount_checks import check_code, code_items, managed_code
+from commerce_dash.services.catalog.discount_checks import (
+    check_code,
+    code_departments,
+    code_items,
+    managed_code,
+)
 from commerce_dash.services.catalog.discount_reports import (
     code_stats,
     code_status,
@@ -32,6 +37,7 @@ from commerce_dash.settings import get_settings
 __all__ = [
     "CodeInput",
     "check_code",
+    "code_departments",
     "code_stats",
     "code_status",
     "create_code",
@@ -108,6 +114,29 @@ def _checked(session: Session, data: CodeInput) -> tuple[str, DiscountKind, Disc
     return code, kind, scope, currency
 
 
+def _check_departments(session: Session, scope: frozenset[int] | None, data: CodeInput) -> None:
+    """A dept-admin's code (``scope``: the departments they manage) is tied to one of their
+    departments and lists only items of their departments (CAT-004)."""
+    if scope is None:
+        return
+    if data.department_id is None:
+        raise DomainError("department_required", "Choose one of your departments: your codes "
+                          "apply to its courses and programs only.", field="department_id")
+    if data.department_id not in scope:
+        raise DomainError("forbidden", "You can only make codes for your own departments.",
+                          kind=ErrorKind.FORBIDDEN, field="department_id")
+    for item_type, item_id in data.listed_items if data.scope == DiscountScope.LISTED else ():
+        item: Course | Program | None = (session.get(Course, item_id) if item_type == "course"
+                                          else session.get(Program, item_id))
+        if item is not None and item.department_id not in scope:
+            dept = session.get(Department, item.department_id)
+            raise DomainError(
+                "item_not_managed",
+                f"{item.code} {item.title} belongs to {dept.name if dept else 'a department'}, "
+                "which you do not manage; your codes cover your departments' items only.",
+                kind=ErrorKind.FORBIDDEN, field="items")
+
+
 def _snapshot(row: DiscountCode, items: Iterable[tuple[str, int]]) -> dict[str, object]:
     return {
         "code": row.code,
@@ -175,8 +204,9 @@ def _save_items(
 
 def create_code(*, session: Session, actor: Actor | None, data: CodeInput) -> DiscountCode:
     """A new discount code; codes are unique whatever their case."""
-    actor = require_section(actor, "discounts")
+    actor, departments = code_departments(session, actor)
     code, kind, scope, currency = _checked(session, data)
+    _check_departments(session, departments, data)
     if session.exec(select(DiscountCode.id).where(DiscountCode.code == code)).first():
         raise DomainError(
             "code_taken", f"The code {code} already exists.", kind=ErrorKind.CONFLICT, field="code"
@@ -197,6 +227,7 @@ def update_code(
     """Change a code's terms (its text stays; uses so far are kept)."""
     actor, row = managed_code(session, actor, code_id)
     _, kind, scope, currency = _checked(session, CodeInput(**{**data.__dict__, "code": row.code}))
+    _check_departments(session, code_departments(session, actor)[1], data)
     if data.max_uses is not None and data.max_uses < row.uses_count:
         raise DomainError(
             "limit_below_uses",

@@ -83,6 +83,7 @@ from .payment_events import (
     retry_due_events,
 )
 from .payment_intents import ensure_intent
+from .payment_refund import PaymentRefund, refund_payment
 from .payment_review import ReviewRow, clear_review, list_reviews
 from .payment_settling import janitor
 from .payments import (
@@ -145,6 +146,8 @@ from .tax_exemption_admin import add_exemption, list_exemptions, revoke_exemptio
 from .tax_rates import deactivate_tax_rate, list_tax_rates, reactivate_tax_rate, upsert_tax_rate
 
 __all__ = [
+    "PaymentRefund",
+    "refund_payment",
     "OrderCancellation",
     "RegistrationCancellation",
     "cancel_my_registration",

@@ -34,6 +34,11 @@ from .lms_users import MAX_USERS_PER_SYNC, lms_user_id, sync_users
 from .ownership import Duplicate, owned_course_ids, owned_elsewhere, program_courses
 from .paid_place_refunds import use_refunds
 from .registration_endings import end_registration
+from .registration_reviewers import (
+    ReviewersRow,
+    list_registration_reviewers,
+    set_registration_reviewers,
+)
 from .registration_status import (
     sync_program_registrations,
     transition_enrollment,
@@ -46,6 +51,7 @@ from .registration_views import (
     list_queue,
     pending_count,
     queue_course_options,
+    registration_number,
 )
 from .registrations import (
     BulkOutcome,
@@ -93,6 +99,9 @@ from .waitlist import (
 
 __all__ = [
     "cancel_pending",
+    "ReviewersRow",
+    "list_registration_reviewers",
+    "set_registration_reviewers",
     "BookableRow",
     "bookable_with_credits",
     "booking_invite",
@@ -165,6 +174,7 @@ __all__ = [
     "program_courses",
     "promote_waitlist",
     "queue_course_options",
+    "registration_number",
     "record_lms_attendance",
     "lms_attendance_event",
     "reject",

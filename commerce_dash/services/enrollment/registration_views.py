@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.access import RoleName
+from commerce_dash.domain.access import RegistrationReviewers, RoleName, reviews_registrations
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.errors import DomainError, not_found
 from commerce_dash.domain.money import format_minor
@@ -56,10 +56,21 @@ def registration_number(registration_id: int, created_at: datetime) -> str:
 
 
 def queue_scope(session: Session, actor: Actor) -> frozenset[int] | None:
-    """Departments whose registrations the actor reviews; None means all."""
+    """Departments whose registrations the actor reviews; None means all.
+
+    Enrollment admins and dept-admins review the departments they were granted (and their
+    subdepartments) whose ``registration_reviewers`` setting names their role (REG-003).
+    """
     if actor.is_super_admin:
         return None
-    return actor.departments_for(RoleName.ENROLLMENT_ADMIN, department_parents(session=session))
+    parents = department_parents(session=session)
+    reviewers = dict(session.exec(select(Department.id, Department.registration_reviewers)).all())
+    found: set[int] = set()
+    for role in (RoleName.ENROLLMENT_ADMIN, RoleName.DEPT_ADMIN):
+        granted = actor.departments_for(role, parents) or frozenset()
+        found.update(d for d in granted
+                     if reviews_registrations(role, reviewers.get(d, RegistrationReviewers.BOTH)))
+    return frozenset(found)
 
 
 def _row_query():  # type: ignore[no-untyped-def]

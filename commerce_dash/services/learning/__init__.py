@@ -19,6 +19,7 @@ from .certificate_lookup import (
     list_for_learner,
     verify,
 )
+from .certificate_read import certificate_for
 from .certificate_templates import (
     SignatureIn,
     TemplateIn,
@@ -94,6 +95,7 @@ from .steps import (
 )
 
 __all__ = [
+    "certificate_for",
     "DELETED_HOLDER",
     "linkedin_add_url",
     "CourseAccess",

@@ -30,6 +30,7 @@ from .audit import (
     save_switch,
 )
 from .courses import (
+    CourseRow,
     ModuleSpec,
     course_label,
     course_options,
@@ -100,6 +101,7 @@ from .users import (
 )
 
 __all__ = [
+    "CourseRow",
     "ModuleSpec",
     "OpenSession",
     "Proven",

@@ -80,12 +80,13 @@ def create_course(
         raise DomainError(
             "invalid_duration", "The duration cannot be negative.", field="estimated_minutes"
         )
+    category, thumbnail_url = _clean_category(category), _clean_url(thumbnail_url)
     require_new_code(session, Course, code, "course")
     course = Course(
         code=code,
         title=title,
         description=description.strip(),
-        category=category.strip(),
+        category=category,
         department_id=department_id,
         instructor_id=instructor_id,
         content_creator_id=content_creator_id,
@@ -238,6 +239,13 @@ def _clean_url(url: str) -> str:
     return url
 
 
+def _clean_category(category: str) -> str:
+    category = " ".join((category or "").split())
+    if len(category) > 80:
+        raise DomainError("category_too_long", "Use at most 80 characters.", field="category")
+    return category
+
+
 def update_course(
     *,
     session: Session,
@@ -261,9 +269,7 @@ def update_course(
         raise DomainError(
             "description_too_long", "Use at most 20,000 characters.", field="description"
         )
-    category = " ".join((category or "").split())
-    if len(category) > 80:
-        raise DomainError("category_too_long", "Use at most 80 characters.", field="category")
+    category = _clean_category(category)
     if estimated_minutes < 0 or estimated_minutes > 600_000:
         raise DomainError(
             "invalid_duration",
