@@ -26,6 +26,7 @@ from commerce_dash.api import (
     admin,
     auth,
     bookings,
+    cancellations,
     cart,
     catalog,
     catalog_admin,
@@ -100,6 +101,7 @@ ROUTERS = (
     enrollments_v1.router,
     revenue.router,
     email_preferences.router,
+    cancellations.router,
 )
 
 

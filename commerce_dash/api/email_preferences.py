@@ -31,7 +31,7 @@ def _page(title: str, body: str) -> HTMLResponse:
     )
 
 
-@router.get(commerce_area.UNSUBSCRIBE_PATH, response_class=HTMLResponse, responses=_HTML)
+@router.get(commerce_area.UNSUBSCRIBE_PATH, responses=_HTML)
 def unsubscribe_page(token: Token) -> HTMLResponse:
     commerce_area.unsubscribe_user(token)  # a forged link is refused here already
     action = f"{commerce_area.UNSUBSCRIBE_PATH}?token={escape(token)}"
@@ -46,7 +46,7 @@ def unsubscribe_page(token: Token) -> HTMLResponse:
     )
 
 
-@router.post(commerce_area.UNSUBSCRIBE_PATH, response_class=HTMLResponse, responses=_HTML)
+@router.post(commerce_area.UNSUBSCRIBE_PATH, responses=_HTML)
 def unsubscribe(token: Token, session: DbSession) -> HTMLResponse:
     commerce_area.opt_out_of_cart_reminders(session=session, token=token)
     return _page(

@@ -56,6 +56,7 @@ ADMIN_ROUTES = {
     ("DELETE", "/api/v2/admin/pricing/{price_id}"): "pricing",
     ("GET", "/api/v2/admin/orders"): "orders",
     ("GET", "/api/v2/admin/orders/{number}"): "orders",
+    ("POST", "/api/v2/admin/orders/{number}/cancel"): "refunds",
     ("GET", "/api/v2/admin/orders/{number}/invoice.pdf"): "orders",
     ("GET", "/api/v2/admin/orders/{number}/credit-notes/{credit_note}.pdf"): "orders",
     ("GET", "/api/v2/admin/seller-details"): "settings",
@@ -123,6 +124,7 @@ TINY_PNG = (
 )
 # "{name}" values in bodies and query strings are filled in like the path placeholders.
 BODIES = {
+    ("POST", "/api/v2/admin/orders/{number}/cancel"): {"reason": "Role matrix cancellation."},
     ("PUT", "/api/v2/admin/seller-details"): {"name": "Acme Learning Ltd"},
     ("PUT", "/api/v2/admin/processors/default"): {"processor": "sandbox"},
     ("PUT", "/api/v2/admin/processors/departments/{department_id}"): {"processor": None},
@@ -218,6 +220,7 @@ BODIES = {
 }
 # Routes that decide something take their own row, so each allowed call finds it undecided.
 PER_ROUTE = {
+    ("POST", "/api/v2/admin/orders/{number}/cancel"): {"{number}": "{cancel_number}"},
     ("DELETE", "/api/v2/admin/steps/{step_id}"): {"{step_id}": "{second_step_id}"},
     ("POST", "/api/v2/admin/sessions/{session_id}/cancel"): {
         "{session_id}": "{second_session_id}"
@@ -291,6 +294,13 @@ def _admin_api_rows(session, dept, course_id, second_course_id, order_id):
     return {"{code_id}": code.id, "{program_id}": program.id, "{payment_id}": payment.id,
             "{published_course_id}": published[0].id,
             "{second_published_course_id}": published[1].id}
+
+
+def _cancel_rows(session, user):
+    """An order of its own for the cancel route, so the routes of the first still find it
+    completed."""
+    order = recorded_order(session, user)
+    return {"{cancel_number}": order_number(order.id, order.created_at)}
 
 
 def _filled(values, placeholders):
@@ -388,7 +398,8 @@ def test_each_role_gets_exactly_its_admin_routes(client, session, role):
                     "{trialing_subscription_id}": trialing.id,
                     **_live_sessions(session, owner, course.id, dept),
                     **_admin_api_rows(session, dept, course.id, other_course.id, order.id),
-                    **_invoice_rows(session, order, refund_requests[0])}
+                    **_invoice_rows(session, order, refund_requests[0]),
+                    **_cancel_rows(session, target)}
     headers = {}
     if role is not None:
         scoped = role in (RoleName.DEPT_ADMIN, RoleName.ENROLLMENT_ADMIN)
