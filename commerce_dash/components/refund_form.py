@@ -19,13 +19,14 @@ WHOLE, ITEMS, AMOUNT = "whole", "items", "amount"
 
 
 def amount_input(value: Any, on_change: Any, currency: Any, id: str, *after: rx.Component,
-                 **props: Any) -> rx.Component:
+                 on_blur: Any = None, **props: Any) -> rx.Component:
     """The amount to refund, in the order's currency (a decimal keyboard on phones), with
-    ``after`` beside it (e.g. the most that may be refunded)."""
+    ``after`` beside it (e.g. the most that may be refunded); ``on_blur`` when it is left."""
     return rx.hstack(
         rx.input(
             value=value,
             on_change=on_change,
+            **({"on_blur": on_blur} if on_blur is not None else {}),
             input_mode="decimal",
             aria_label="Amount to refund",
             width="10em",

@@ -51,3 +51,29 @@ def amount_lines(row: ObjectVar[dict[str, str]]) -> rx.Component:
         ),
         spacing="0",
     )
+
+
+def refund_preview_box(steps: Any, note: Any) -> rx.Component:
+    """What approving a refund will do, one step a line (the amount paid back, registrations
+    cancelled, enrollments ended, the LMS told, certificates revoked by number), or ``note``
+    while it is worked out or when it cannot be."""
+    return rx.box(
+        rx.text("What approving does", size="2", weight="medium"),
+        rx.cond(
+            note != "",
+            rx.text(note, size="2", color_scheme="gray", id="approve-preview-note"),
+            rx.el.ul(
+                rx.foreach(steps, lambda step: rx.el.li(rx.text(step, size="2"),
+                                                        class_name="approve-step")),
+                padding_left="1.2em",
+                margin="0",
+            ),
+        ),
+        background=rx.color("gray", 2),
+        border=f"1px solid {rx.color('gray', 6)}",
+        border_radius="var(--radius-3)",
+        padding="0.75em",
+        width="100%",
+        id="approve-preview",
+        role="status",  # a polite live region: read out when the preview arrives
+    )

@@ -81,6 +81,7 @@ ADMIN_ROUTES = {
     ("DELETE", "/api/v2/admin/certificate-templates/{template_id}"): "certificates",
     ("POST", "/api/v2/admin/images"): "certificates",
     ("GET", "/api/v2/admin/refunds"): "refunds",
+    ("GET", "/api/v2/admin/refunds/{request_id}/preview"): "refunds",  # before approve
     ("POST", "/api/v2/admin/refunds/{request_id}/approve"): "refunds",
     ("POST", "/api/v2/admin/refunds/{request_id}/reject"): "refunds",
     ("POST", "/api/v2/admin/refunds/{request_id}/retry"): "refunds",

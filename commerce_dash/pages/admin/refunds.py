@@ -18,7 +18,12 @@ from commerce_dash.components.queue import (
     select_row_box,
 )
 from commerce_dash.components.refund_form import amount_input
-from commerce_dash.components.refund_rows import amount_lines, decision_lines, source_badge
+from commerce_dash.components.refund_rows import (
+    amount_lines,
+    decision_lines,
+    refund_preview_box,
+    source_badge,
+)
 from commerce_dash.domain.refunds import MAX_REASON, MIN_REASON
 from commerce_dash.pages.admin.refunds_state import (
     EMPTY,
@@ -62,15 +67,18 @@ def _approve_dialog() -> rx.Component:
     return confirm_dialog(
         ("Approve the refund of ", S.approve_label),
         ("The refund is paid to ", S.approve_learner,
-         " at the payment processor as soon as you approve; you may pay less than asked."),
+         " at the payment processor as soon as you approve; you may pay less than asked. "
+         "Below: everything approving this amount does."),
         rx.text("Amount", size="2", weight="medium"),
         amount_input(
             S.approve_amount, S.set_approve_amount, S.approve_currency, "approve-amount",
             rx.text("at most ", S.approve_max_label, size="2", color_scheme="gray",
                     id="approve-max"),
+            on_blur=S.preview_amount,
             wrap="wrap",
         ),
         error_text(S.approve_error, "approve-amount-error"),
+        refund_preview_box(S.approve_steps, S.approve_preview_note),
         rx.text("Note (optional)", as_="label", custom_attrs={"htmlFor": "approve-note"}, size="2",
                 weight="medium"),
         rx.text_area(

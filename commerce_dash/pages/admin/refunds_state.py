@@ -125,6 +125,9 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
     approve_amount: rx.Field[str] = rx.field("")
     approve_note: rx.Field[str] = rx.field("")
     approve_error: rx.Field[str] = rx.field("")
+    # what approving will do (``commerce_area.refund_preview``): one sentence a step
+    approve_steps: rx.Field[list[str]] = rx.field(default_factory=list)
+    approve_preview_note: rx.Field[str] = rx.field("")  # "Working out…" or why there is none
 
     @rx.var
     def filtered(self) -> bool:
@@ -181,10 +184,11 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
 
     # -- one request --------------------------------------------------------------------------
     @rx.event
-    def open_approve(self, request_id: str):  # type: ignore[no-untyped-def]
+    async def open_approve(self, request_id: str):  # type: ignore[no-untyped-def]
         row = next((r for r in self.rows if r["id"] == request_id), None)
         if row is None:
-            return rx.toast.error("That request is no longer on this page: refresh the queue.")
+            yield rx.toast.error("That request is no longer on this page: refresh the queue.")
+            return
         self.approve_id = int(request_id)
         self.approve_label, self.approve_learner = row["order_number"], row["learner"]
         self.approve_currency = row["currency"]
@@ -193,7 +197,31 @@ class RefundsState(QueueMixin, PagedTableMixin, AdminState):
         self.approve_max_label = row["amount"]
         self.approve_note = self.approve_error = ""
         self.approve_open = True
-        return None
+        yield  # the dialog opens at once; what approving does follows
+        await self._preview(self.approve_max)
+
+    async def _preview(self, amount: int) -> None:
+        """What approving ``amount`` will do, from the approval's own rules (a rehearsal that
+        is rolled back, off the event loop)."""
+        self.approve_steps, self.approve_preview_note = [], "Working out what approving does…"
+        actor, request_id = self.current_actor(), self.approve_id
+        try:
+            preview = await with_session(lambda s: commerce_area.refund_preview(
+                session=s, actor=actor, request_id=request_id, amount=amount))
+        except DomainError as exc:
+            self.approve_preview_note = exc.message
+            return
+        self.approve_steps, self.approve_preview_note = list(preview.steps), ""
+
+    @rx.event
+    async def preview_amount(self, _value: str = ""):  # type: ignore[no-untyped-def]
+        """The amount field was left: say what approving that amount does."""
+        self.approve_error = ""
+        amount = self._approve_amount()
+        if amount is None or not self.approve_open:
+            self.approve_steps, self.approve_preview_note = [], ""
+            return
+        await self._preview(amount)
 
     set_approve_open = value_setter("approve_open", bool)
 

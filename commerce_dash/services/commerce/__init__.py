@@ -118,6 +118,7 @@ from .refund_amounts import REFUNDABLE_ORDERS
 from .refund_decisions import reject
 from .refund_queries import RefundableLine, RefundRow, counts, for_order, list_queue, refund_options
 from .refund_requests import LineRefund, request_refund
+from .refund_preview import RefundPreview, refund_preview
 from .refunds import MAX_BULK, approve, bulk, retry, retry_stuck
 from .subscription_actions import ChangeOutcome
 from .subscription_billing import advance_test_clock, expire_grace, run_sandbox_billing
@@ -203,6 +204,7 @@ __all__ = [
     "OrderLineView",
     "OrderSummary",
     "OrdersExport",
+    "RefundPreview",
     "Overview",
     "PaymentRow",
     "PaymentView",
@@ -273,6 +275,7 @@ __all__ = [
     "reactivate_tax_rate",
     "receive_webhook",
     "refund_options",
+    "refund_preview",
     "reject",
     "remove_code",
     "remove_line",
