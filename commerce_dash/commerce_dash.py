@@ -88,6 +88,8 @@ refuse_unsafe_production()
 app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    # stacked table cards on phones, sticky row actions, screen-reader-only text
+    stylesheets=["/commerce.css"],
 )
 
 # Scheduled jobs run inside every app process; leases in the database keep each job to one

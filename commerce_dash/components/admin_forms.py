@@ -18,6 +18,7 @@ from commerce_dash.components.cells import only_if
 from commerce_dash.components.dialogs import Text, dialog, dialog_buttons
 from commerce_dash.components.forms import form_error, labelled
 from commerce_dash.components.store_panels import back_link, icon_label_button, icon_link_button
+from commerce_dash.components.tables import header_cell, stacked_table
 
 
 def row_button(
@@ -139,16 +140,17 @@ def back_and_reload(label: str, href: str, on_reload: Any) -> rx.Component:
 def data_table(
     headers: list[str] | tuple[str, ...], rows: rx.Var, row: Any, **box: Any
 ) -> rx.Component:
-    """A table of ``rows`` (one ``row(item)`` each) that scrolls sideways on a narrow screen."""
+    """A table of ``rows`` (one ``row(item)`` each): cards under 640 px (``stacked_table``),
+    scrolling sideways when it must on wider screens."""
     return rx.box(
         rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.header(rx.table.row(*[header_cell(h) for h in headers])),
             rx.table.body(rx.foreach(rows, row)),
             width="100%",
         ),
         overflow_x="auto",
         width="100%",
-        **box,
+        **{**stacked_table(headers), **box},
     )
 
 

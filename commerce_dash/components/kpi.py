@@ -9,16 +9,29 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 
+def _kpi_body(item: ObjectVar[dict[str, str]], value_size: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(item["label"], size="2", color_scheme="gray"),
+        rx.heading(item["value"], size=value_size, class_name="kpi-value", as_="p"),
+        rx.text(item["hint"], size="1", color_scheme="gray"),
+        spacing="1",
+        align="start",
+    )
+
+
 def _kpi_card(item: ObjectVar[dict[str, str]], value_size: str) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(item["label"], size="2", color_scheme="gray"),
-            rx.heading(item["value"], size=value_size, class_name="kpi-value"),
-            rx.text(item["hint"], size="1", color_scheme="gray"),
-            spacing="1",
-            align="start",
+    """A card of one figure; with an ``href`` the whole card is a link to the page where the
+    figure is worked on (an item without one, or with "", is a plain card)."""
+    return rx.cond(
+        item["href"],
+        rx.card(
+            rx.link(_kpi_body(item, value_size), href=item["href"], underline="none",
+                    color="inherit", class_name="kpi-link"),
+            as_child=True,
+            data_kpi=item["label"],
+            _hover={"background": rx.color("accent", 2)},
         ),
-        data_kpi=item["label"],
+        rx.card(_kpi_body(item, value_size), data_kpi=item["label"]),
     )
 
 

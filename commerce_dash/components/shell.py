@@ -48,7 +48,9 @@ def account_menu() -> rx.Component:
                     rx.text(AuthState.user_name, display=["none", "inline"]),
                     rx.icon("chevron-down", size=14),
                     variant="ghost",
-                    aria_label="Account menu",
+                    # the name shown on the button starts its accessible name (axe:
+                    # label-content-name-mismatch)
+                    aria_label=AuthState.user_name.to(str) + ", account menu",
                     id="account-menu",
                 ),
             ),
@@ -156,8 +158,13 @@ def store_shell(*children: rx.Component, minimal: bool = False) -> rx.Component:
     """The storefront layout: header, content column, footer."""
     return rx.box(
         store_header(minimal),
-        until_loaded(*children, max_width="1200px", margin="0 auto", padding=["1em", "1.5em 2em"]),
-        rx.box(
+        # the page's own content is its one main landmark
+        rx.el.main(
+            until_loaded(*children, max_width="1200px", margin="0 auto",
+                         padding=["1em", "1.5em 2em"]),
+            id="main-content",
+        ),
+        rx.el.footer(
             rx.text(
                 f"{BRAND} · courses, programs and certificates",
                 size="1",
@@ -374,6 +381,31 @@ def second_factor_panel() -> rx.Component:
     )
 
 
+def skeleton_rows(rows: int = 6) -> rx.Component:
+    """Grey bars in the shape of a table's rows, shown while its data is on the way."""
+    return rx.vstack(
+        *[rx.skeleton(rx.box(height="2.25em", width="100%"), loading=True, width="100%")
+          for _ in range(rows)],
+        spacing="2",
+        width="100%",
+        class_name="skeleton-rows",
+    )
+
+
+def loading_skeleton() -> rx.Component:
+    """What an admin page shows until its guard answered: the shape of a page (a title,
+    a row of filters, table rows) instead of a bare spinner."""
+    return rx.vstack(
+        rx.skeleton(rx.box(height="2em", width="14em"), loading=True),
+        rx.skeleton(rx.box(height="2.5em", width="100%"), loading=True, width="100%"),
+        skeleton_rows(),
+        spacing="4",
+        width="100%",
+        aria_busy="true",
+        id="page-loading",
+    )
+
+
 def admin_shell(active_key: str, title: str, *children: rx.Component) -> rx.Component:
     """The admin layout; the content shows only once the guard allowed the section."""
     body = rx.match(
@@ -381,13 +413,19 @@ def admin_shell(active_key: str, title: str, *children: rx.Component) -> rx.Comp
         ("allowed", rx.vstack(rx.heading(title, size="6"), *children, spacing="4", width="100%")),
         ("denied", refused_panel()),
         ("second_factor", second_factor_panel()),
-        rx.center(rx.spinner(size="3"), padding="4em"),
+        loading_skeleton(),
     )
     return rx.hstack(
         rx.cond(AuthState.is_admin_user, _sidebar(active_key)),
         rx.vstack(
             _admin_header(),
-            until_loaded(body, padding=["1em", "1.5em 2em"], width="100%", max_width="1280px"),
+            # the section's content is the page's one main landmark
+            rx.el.main(
+                until_loaded(body, padding=["1em", "1.5em 2em"], width="100%",
+                             max_width="1280px"),
+                id="main-content",
+                width="100%",
+            ),
             spacing="0",
             width="100%",
             min_width="0",

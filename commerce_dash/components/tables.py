@@ -55,6 +55,40 @@ def empty_state(icon: str, title: str, hint: str) -> rx.Component:
     )
 
 
+ACTIONS = "Actions"  # the spoken name of a header left blank over a column of buttons
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal (for ``content: var(--col-N)``)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def header_cell(header: str | rx.Component) -> rx.Component:
+    """A column header: a text, or a header cell of its own; a blank one over row actions
+    still has a name for screen readers (axe: empty-table-header)."""
+    if isinstance(header, rx.Component):
+        return header
+    if header == "":
+        return rx.table.column_header_cell(rx.el.span(ACTIONS, class_name="visually-hidden"))
+    return rx.table.column_header_cell(header)
+
+
+def stacked_table(headers: Sequence[str | rx.Component], *, lead: int = 0) -> dict[str, Any]:
+    """Props for the box around a table that turns into one card per row under 640 px
+    (assets/commerce.css, class ``data-table``): each cell shows its column's label, read
+    from ``--col-N``; ``lead`` header cells without a text come first. A last column of row
+    actions (header blank or "Actions") stays in view while a wide table scrolls sideways.
+    Spread into the box: ``rx.box(rx.table.root(...), **stacked_table(headers))``."""
+    labels = [""] * lead + [h if isinstance(h, str) else "" for h in headers]
+    last = labels[-1] if labels else None
+    sticky = last in ("", ACTIONS) and not (headers and isinstance(headers[-1], rx.Component))
+    return {
+        "class_name": "data-table sticky-last" if sticky else "data-table",
+        "style": {f"--col-{i}": _css_string(label)
+                  for i, label in enumerate(labels, start=1) if label},
+    }
+
+
 def table_box(
     headers: Sequence[str | rx.Component],
     rows: Any,
@@ -66,17 +100,18 @@ def table_box(
 ) -> rx.Component:
     """A table of the list var ``rows``, each drawn by ``row``, under a header row of
     ``headers`` (texts, or header cells of their own) after the ``lead`` header cells (e.g. a
-    tick-all box). It scrolls sideways on narrow screens unless ``box`` gives the box's own
-    layout; ``table_props`` go to the table (e.g. ``size="1"``)."""
-    cells = [h if isinstance(h, rx.Component) else rx.table.column_header_cell(h)
-             for h in headers]
+    tick-all box). Under 640 px each row is a card whose cells show their column's label
+    (``stacked_table``); wider, it scrolls sideways when it must, its row actions in view,
+    unless ``box`` gives the box's own layout; ``table_props`` go to the table (e.g.
+    ``size="1"``)."""
     return rx.box(
         rx.table.root(
-            rx.table.header(rx.table.row(*lead, *cells)),
+            rx.table.header(rx.table.row(*lead, *[header_cell(h) for h in headers])),
             rx.table.body(rx.foreach(rows, row)),
             width="100%",
             **table_props,
         ),
+        **stacked_table(headers, lead=len(lead)),
         **(box or {"overflow_x": "auto", "width": "100%"}),
     )
 

@@ -65,6 +65,7 @@ def approval_rules_card() -> rx.Component:
                     lambda value: ApprovalRulesState.set_rule(rule["id"], value),
                     [("inherit", "Follow parent"), ("yes", "Approval required"),
                      ("no", "Auto-approve")],
+                    aria_label="Approval rule of " + rule["department"].to(str),
                 ),
                 note(rule["effective"]),
                 align="center",

@@ -117,16 +117,16 @@ def audit_page() -> rx.Component:
         "Audit log",
         filter_bar(
             select(AuditState.action, AuditState.set_action, first=("all", "All actions"),
-                   each=AuditState.actions, each_value=None),
+                   each=AuditState.actions, each_value=None, label="Action"),
             select(AuditState.entity, AuditState.set_entity, first=("all", "All entities"),
-                   each=AuditState.entities, each_value=None),
+                   each=AuditState.entities, each_value=None, label="Entity"),
             rx.input(
                 placeholder="Actor email",
                 value=AuditState.actor_query,
                 on_change=AuditState.set_actor_query.debounce(300),
             ),
             date_range("From", AuditState.since, AuditState.set_since, AuditState.until,
-                       AuditState.set_until, from_id=None, to_id=None, labelled=False),
+                       AuditState.set_until, from_id=None, to_id=None),
             align=None,
         ),
         paged_table(

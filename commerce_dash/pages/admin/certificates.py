@@ -46,9 +46,11 @@ def _filters() -> rx.Component:
                first=(ANY, "Any department"), each=S.departments, max_width="16em"),
         rx.hstack(
             rx.text("Issued from", size="2"),
-            rx.input(type="date", value=S.date_from, on_change=S.set_date_from),
+            rx.input(type="date", value=S.date_from, on_change=S.set_date_from,
+                     aria_label="Issued from (first day)"),
             rx.text("to", size="2"),
-            rx.input(type="date", value=S.date_to, on_change=S.set_date_to),
+            rx.input(type="date", value=S.date_to, on_change=S.set_date_to,
+                     aria_label="Issued to (last day)"),
             align="center", wrap="wrap",
         ),
         rx.button("Clear filters", variant="ghost", size="2", on_click=S.reset_filters),

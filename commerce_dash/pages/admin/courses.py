@@ -137,11 +137,13 @@ def courses_page() -> rx.Component:
                 first=("all", "All departments"),
                 each=CoursesState.departments,
                 placeholder="Department",
+                label="Department",
             ),
             select(
                 CoursesState.published_filter,
                 CoursesState.set_published_filter,
                 [("all", "Published and drafts"), ("published", "Published"), ("draft", "Drafts")],
+                label="Published or draft",
             ),
         ),
         paged_table(

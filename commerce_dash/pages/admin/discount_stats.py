@@ -93,7 +93,7 @@ def stats_dialog() -> rx.Component:
             rx.cond(
                 DiscountStatsState.has_uses,
                 rx.box(
-                    rx.plotly(
+                    rx.plotly.basic(
                         data=DiscountStatsState.figure,
                         config={"displayModeBar": False, "responsive": True},
                     ),

@@ -299,7 +299,8 @@ def discounts_page() -> rx.Component:
         "Discount codes",
         toolbar(
             search_input(DiscountsState, "Search code or description", ["100%", "260px"]),
-            select(DiscountsState.status_filter, DiscountsState.set_status_filter, STATUS_OPTIONS),
+            select(DiscountsState.status_filter, DiscountsState.set_status_filter, STATUS_OPTIONS,
+                   label="Code status"),
             rx.spacer(),
             new_button("ticket-percent", "New code", DiscountsState.open_create, "new-code"),
         ),

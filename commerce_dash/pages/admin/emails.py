@@ -138,7 +138,8 @@ def emails_page() -> rx.Component:
         "Email templates",
         rx.hstack(
             rx.select.root(
-                rx.select.trigger(placeholder="Choose a template", id="template-select"),
+                rx.select.trigger(placeholder="Choose a template", id="template-select",
+                                  aria_label="Template"),
                 rx.select.content(
                     rx.foreach(state.template_names, lambda n: rx.select.item(n, value=n))
                 ),

@@ -108,7 +108,7 @@ def payment_events_card() -> rx.Component:
                 rx.heading("Payment webhooks", size="4"),
                 rx.spacer(),
                 rx.select.root(
-                    rx.select.trigger(id="payment-event-filter"),
+                    rx.select.trigger(id="payment-event-filter", aria_label="Event status"),
                     rx.select.content(
                         rx.select.item("Any status", value="all"),
                         *[rx.select.item(s, value=s) for s in STATUSES],

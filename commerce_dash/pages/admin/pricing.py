@@ -339,6 +339,7 @@ def _filters() -> rx.Component:
             PricingState.type_filter,
             PricingState.set_type_filter,
             [("all", "All items"), *[(t.value, label) for t, label in ITEM_TYPE_LABELS.items()]],
+            label="Item type",
         ),
         select(
             PricingState.department_filter,
@@ -346,6 +347,7 @@ def _filters() -> rx.Component:
             first=("all", "All departments"),
             each=PricingState.departments,
             placeholder="Department",
+            label="Department",
         ),
         rx.input(
             placeholder="Currency",
@@ -358,6 +360,7 @@ def _filters() -> rx.Component:
             PricingState.status_filter,
             PricingState.set_status_filter,
             [("all", "Any status"), *[(s.value, s.value.capitalize()) for s in PriceStatus]],
+            label="Price status",
         ),
         rx.spacer(),
         new_button("plus", "New price", PricingState.open_new, "new-price"),

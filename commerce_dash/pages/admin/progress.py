@@ -210,7 +210,8 @@ def _progress_dialog() -> rx.Component:
         (e["learner"], " · ", e["course"]),
         (e["criteria"], " ", e["mode"]),
         rx.vstack(
-            rx.hstack(rx.progress(value=S.enrollment_percent, max=100, flex="1"),
+            rx.hstack(rx.progress(value=S.enrollment_percent, max=100, flex="1",
+                                  aria_label="Progress"),
                       rx.text(e["done"], size="2"), width="100%", align="center"),
             rx.cond(e["certificate"] != "",
                     rx.callout.root(rx.callout.icon(rx.icon("award")), rx.callout.text(

@@ -49,6 +49,7 @@ def _counts() -> rx.Component:
                     c["label"],
                     color_scheme=c["color"].to(str),  # type: ignore[arg-type]
                     variant="surface",
+                    high_contrast=True,
                     size="2",
                     cursor="pointer",
                     on_click=S.set_status_filter(c["status"]),  # type: ignore[operator]

@@ -106,7 +106,10 @@ def _controls() -> rx.Component:
 def _chart(title: str, figure: rx.Var, chart_id: str) -> rx.Component:
     return rx.card(
         rx.text(title, weight="medium", size="2"),
-        rx.plotly(data=figure, config={"displayModeBar": False, "responsive": True}),
+        # plotly.js's basic bundle (scatter, bar, pie: all these charts draw), a fifth of the
+        # full one; the figure has no width and fills the card
+        rx.plotly.basic(data=figure, config={"displayModeBar": False, "responsive": True},
+                        style={"width": "100%"}),
         width="100%",
         id=chart_id,
     )

@@ -209,10 +209,10 @@ def system_page() -> rx.Component:
         rx.heading("Outbox", size="4"),
         filter_bar(
             search_box(SystemState.search, SystemState.set_search, "Topic starts with",
-                       "topic-filter", labelled=False),
+                       "topic-filter"),
             select(SystemState.status_filter, SystemState.set_status_filter,
                    [(s, s) for s in outbox.STATUSES], first=("all", "Any status"),
-                   id="status-filter"),
+                   label="Message status", id="status-filter"),
             align=None,
         ),
         paged_table(

@@ -296,6 +296,7 @@ def _fx_form() -> rx.Component:
         each=TaxSettingsState.fx_choices,
         each_value=None,
         placeholder="Currency",
+        label="Currency",
         id="fx-currency",
     )
     return rx.form(

@@ -18,11 +18,13 @@ from commerce_dash.pages.admin.users_state import (
 
 def _role_select(value, on_change, with_all: bool = False) -> rx.Component:  # type: ignore[no-untyped-def]
     return select(value, on_change, [(o["value"], o["label"]) for o in ROLE_OPTIONS],
-                  first=("all", "All roles") if with_all else None, placeholder="Role")
+                  first=("all", "All roles") if with_all else None, placeholder="Role",
+                  label="Role")
 
 
 def _department_select(value, on_change) -> rx.Component:  # type: ignore[no-untyped-def]
-    return select(value, on_change, each=UsersState.departments, placeholder="Department")
+    return select(value, on_change, each=UsersState.departments, placeholder="Department",
+                  label="Department")
 
 
 def _create_dialog() -> rx.Component:
@@ -245,10 +247,11 @@ def users_page() -> rx.Component:
         "Users & roles",
         filter_bar(
             search_box(UsersState.search, UsersState.set_search, "Search name or email",
-                       width=["100%", "260px"], labelled=False),
+                       width=["100%", "260px"]),
             _role_select(UsersState.role_filter, UsersState.set_role_filter, with_all=True),
             select(UsersState.status_filter, UsersState.set_status_filter,
-                   [("all", "Any status"), ("active", "Active"), ("inactive", "Deactivated")]),
+                   [("all", "Any status"), ("active", "Active"), ("inactive", "Deactivated")],
+                   label="Account status"),
             rx.spacer(),
             rx.button(rx.icon("user-plus", size=16), "Add user", on_click=UsersState.open_create,
                       id="add-user"),

@@ -107,7 +107,8 @@ def _progress_card() -> rx.Component:
             width="100%",
             align="center",
         ),
-        rx.progress(value=s.percent, max=100, size="3", width="100%"),
+        rx.progress(value=s.percent, max=100, size="3", width="100%",
+                    aria_label="Course progress"),
         rx.text(
             rx.text.strong("To earn the certificate: "),
             s.criteria,
@@ -232,6 +233,7 @@ def learn_page() -> rx.Component:
                 s.status_label,
                 color_scheme=s.status_color.to(str),  # type: ignore[arg-type]
                 variant="soft",
+                high_contrast=True,
                 size="2",
                 id="learn-status",
             ),

@@ -91,7 +91,8 @@ class MyCoursesState(AuthState):
 
 def _progress(percent: Any, label: Any = None) -> rx.Component:
     return rx.hstack(
-        rx.progress(value=percent, max=100, size="2", width="100%", min_width="80px"),
+        rx.progress(value=percent, max=100, size="2", width="100%", min_width="80px",
+                    aria_label="Course progress"),
         rx.text(
             label if label is not None else percent.to_string() + "%",
             size="1",

@@ -20,6 +20,7 @@ from commerce_dash.components.store_panels import (
     icon_label_button,
     icon_link_button,
 )
+from commerce_dash.components.tables import stacked_table
 from commerce_dash.pages.store.order_detail_state import (
     OrderDetailState,
     ReceiptMixin,
@@ -121,6 +122,7 @@ def receipt_card(state: type[ReceiptMixin], *, admin: bool = False) -> rx.Compon
         ),
         overflow_x="auto",
         width="100%",
+        **stacked_table(("Item", "Price", "Discount", "Tax", "Total")),
     )
     totals = rx.vstack(
         _amount_row("Subtotal", r["subtotal"]),

@@ -25,14 +25,16 @@ from commerce_dash.settings import get_settings
 
 @dataclass(frozen=True)
 class Overview:
-    users: int
-    learners: int
-    active_sessions: int
+    # platform-wide counts: None for admins scoped to departments (enrollment and
+    # dept-admins), who see only their departments' figures
+    users: int | None
+    learners: int | None
+    active_sessions: int | None
     departments: int
     courses: int
     published_courses: int
     programs: int
-    audit_events_24h: int
+    audit_events_24h: int | None
     scope_label: str
     dead_messages: int | None  # only for super-admins, who can repair them
     sales: Sales | None = None  # only for billing and super-admins
@@ -106,6 +108,10 @@ def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
     def count(query) -> int:  # type: ignore[no-untyped-def]
         return int(session.exec(select(func.count()).select_from(query.subquery())).one())
 
+    def platform(query) -> int | None:  # type: ignore[no-untyped-def]
+        """A count over the whole platform, which a department-scoped admin does not see."""
+        return None if scope is not None else count(query)
+
     courses = select(Course.id)
     programs = select(Program.id)
     depts = select(Department.id)
@@ -114,9 +120,9 @@ def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
         programs = programs.where(col(Program.department_id).in_(scope))
         depts = depts.where(col(Department.id).in_(scope))
     return Overview(
-        users=count(select(User.id)),
-        learners=count(select(UserRole.user_id).where(UserRole.role == RoleName.LEARNER)),
-        active_sessions=count(
+        users=platform(select(User.id)),
+        learners=platform(select(UserRole.user_id).where(UserRole.role == RoleName.LEARNER)),
+        active_sessions=platform(
             select(UserSession.id).where(
                 col(UserSession.revoked_at).is_(None), UserSession.expires_at > now
             )
@@ -125,7 +131,8 @@ def admin_overview(*, session: Session, actor: Actor | None) -> Overview:
         courses=count(courses),
         published_courses=count(courses.where(col(Course.published).is_(True))),
         programs=count(programs),
-        audit_events_24h=count(select(AuditLog.id).where(AuditLog.at > now - timedelta(days=1))),
+        audit_events_24h=platform(
+            select(AuditLog.id).where(AuditLog.at > now - timedelta(days=1))),
         scope_label="All departments" if scope is None else f"{len(scope)} department(s)",
         dead_messages=status_counts(session=session)["dead"] if actor.is_super_admin else None,
         pending_registrations=_pending_registrations(session, actor),

@@ -3,6 +3,9 @@
 Amounts are plotted in major units; the conversion to float happens here, at the edge, for
 drawing only (tables and exports keep exact amounts). Each figure is built in one constructor
 call (data and layout as plain dicts): plotly validates once instead of once per update.
+Figures set no width (``autosize``): they fill their card and follow it on resize. Only
+trace types of plotly.js's basic bundle are used (scatter, bar, pie), so the page loads that
+bundle (``CHART_TRACE_TYPES``) instead of the full one.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from commerce_dash.services.revenue.revenue_exports import GROUP_LABELS
 from commerce_dash.services.revenue.revenue_reports import RevenueReport
 
 TOP_N = 10
+# the trace types of plotly.js-basic-dist-min, which the revenue page loads (rx.plotly.basic)
+CHART_TRACE_TYPES = frozenset({"scatter", "bar", "pie"})
 COLORS = {"gross": "#3e63dd", "refunds": "#e5484d", "net": "#30a46c",
           "Platform": "#3e63dd", "Creators": "#8e4ec6", "Instructors": "#12a594"}
 
@@ -28,6 +33,8 @@ def _layout(currency: str, height: int = 300, **extra: Any) -> dict[str, Any]:
     return {
         # An empty template keeps the state small; rx.plotly adds the light/dark theme.
         "template": {},
+        # no width: the chart takes its card's width and follows it when the page resizes
+        "autosize": True,
         "height": height,
         "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
         "legend": {"orientation": "h", "y": -0.2},
@@ -81,7 +88,7 @@ def split_breakdown(report: RevenueReport) -> go.Figure:
         return go.Figure(data=[bar], layout=_layout(report.currency, height=260))
     pie = {"type": "pie", "labels": labels, "values": values, "hole": 0.55, "sort": False,
            "marker": {"colors": colors}, "textinfo": "label+percent"}
-    layout = {"template": {}, "height": 260, "showlegend": False,
+    layout = {"template": {}, "autosize": True, "height": 260, "showlegend": False,
               "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}
     return go.Figure(data=[pie], layout=layout)
 
