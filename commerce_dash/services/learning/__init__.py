@@ -12,6 +12,7 @@ from .certificate_admin import (
     search,
 )
 from .certificate_facts import download_path, linkedin_add_url, verification_url
+from .certificate_fonts import faces_for
 from .certificate_lookup import (
     DELETED_HOLDER,
     LearnerCertificate,
@@ -95,6 +96,7 @@ from .steps import (
 )
 
 __all__ = [
+    "faces_for",
     "certificate_for",
     "DELETED_HOLDER",
     "linkedin_add_url",
