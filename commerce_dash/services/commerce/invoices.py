@@ -142,6 +142,7 @@ def _record(session: Session, model: type[Invoice] | type[CreditNote], kind: str
             content: dict[str, Any]) -> Invoice | CreditNote | None:
     """Number and insert the document in a savepoint; None when the unique key says another
     transaction issued it first (its number given back with the savepoint)."""
+    session.flush()  # the caller's own changes fail (or not) outside the savepoint
     try:
         with session.begin_nested():
             sequence = next_number(session, kind, at.year)
