@@ -29,16 +29,25 @@ DECLINED = CardInput("4000000000000002", 12, 2040, "123")
 TYPO = CardInput("4242 4242 4242 4241", 12, 2040, "123")  # fails the Luhn check
 
 
-def _rate(session: Session, admin: Actor, country: str, region: str, percent: str,
-          label: str) -> None:
-    tax_service.upsert_tax_rate(session=session, actor=admin, country=country, region=region,
-                                department_id=None, rate_text=percent, label=label)
+def _rate(
+    session: Session, admin: Actor, country: str, region: str, percent: str, label: str
+) -> None:
+    tax_service.upsert_tax_rate(
+        session=session,
+        actor=admin,
+        country=country,
+        region=region,
+        department_id=None,
+        rate_text=percent,
+        label=label,
+    )
 
 
 def _fill(session: Session, actor: Actor, shop, *codes: str) -> None:  # type: ignore[no-untyped-def]
     for code in codes:
-        cart_service.add_item(session=session, owner=owner_of(actor), item_type="course",
-                              item_id=shop.courses[code])
+        cart_service.add_item(
+            session=session, owner=owner_of(actor), item_type="course", item_id=shop.courses[code]
+        )
 
 
 @pytest.fixture
@@ -71,28 +80,42 @@ def test_checkout_asks_for_the_country_and_state_then_shows_and_charges_the_tax(
 
     view = cart_service.view_cart(session=session, owner=owner)
     assert view.billing_errors == {
-        "billing_country": "Choose your billing country: the tax depends on it."}
+        "billing_country": "Choose your billing country: the tax depends on it."
+    }
     assert not view.can_check_out and view.tax_source == "none"
     with pytest.raises(DomainError) as err:
-        checkout(session=session, actor=learner,
-                 request=CheckoutRequest("tax-need-01", require_billing=True))
+        checkout(
+            session=session,
+            actor=learner,
+            request=CheckoutRequest("tax-need-01", require_billing=True),
+        )
     assert (err.value.code, err.value.field) == ("billing_address_required", "billing_country")
 
     # the United States: the state too
     cart_service.set_preferences(session=session, owner=owner, billing_country="US")
     view = cart_service.view_cart(session=session, owner=owner)
     assert view.billing_errors == {
-        "billing_region": "Enter your state (e.g. NY): the tax depends on it."}
+        "billing_region": "Enter your state (e.g. NY): the tax depends on it."
+    }
     cart_service.set_preferences(session=session, owner=owner, billing_region="NY")
     view = cart_service.view_cart(session=session, owner=owner)
     assert view.billing_errors == {} and view.can_check_out
     # the tax line from the cart on: PY101 is 100.00, 8.875 % is 8.88 (half up)
     assert (view.totals.tax, view.tax_label, view.labels["tax"], view.labels["total"]) == (
-        888, "Sales tax 8.875% (US-NY)", "$8.88", "$108.88")
+        888,
+        "Sales tax 8.875% (US-NY)",
+        "$8.88",
+        "$108.88",
+    )
     assert (view.tax_source, view.tax_by_rate) == ("table", (("Sales tax 8.875% (US-NY)", 888),))
 
-    result = checkout(session=session, actor=learner, request=CheckoutRequest(
-        "tax-need-02", require_billing=True, expected_total=view.totals.total))
+    result = checkout(
+        session=session,
+        actor=learner,
+        request=CheckoutRequest(
+            "tax-need-02", require_billing=True, expected_total=view.totals.total
+        ),
+    )
     assert result.total == 10_888
     order = session.get(Order, result.order_id)
     assert order is not None
@@ -108,12 +131,16 @@ def test_checkout_asks_for_the_country_and_state_then_shows_and_charges_the_tax(
     assert (paid.status, paid.amount) == ("succeeded", 10_888)
 
     # a new cart (this one expired: its address is gone) is prefilled from that order
-    cart_service.set_preferences(session=session, owner=owner, billing_country="",
-                                 billing_region="")
+    cart_service.set_preferences(
+        session=session, owner=owner, billing_country="", billing_region=""
+    )
     _fill(session, learner, shop, "SQL101")
     again = cart_service.view_cart(session=session, owner=owner)
     assert (again.billing, again.billing_prefilled, again.billing_errors) == (
-        ("US", "NY", ""), True, {})
+        ("US", "NY", ""),
+        True,
+        {},
+    )
     assert again.totals.tax == 710  # 8.875 % of 80.00
 
 
@@ -128,8 +155,11 @@ def test_a_country_without_regional_rates_needs_no_region(  # type: ignore[no-un
     assert view.tax_by_rate == (("VAT 19% (DE)", 1900),)
 
 
-def test_without_any_tax_set_up_nothing_is_asked(session: Session, shop,  # type: ignore[no-untyped-def]
-                                                 learner: Actor) -> None:
+def test_without_any_tax_set_up_nothing_is_asked(
+    session: Session,
+    shop,  # type: ignore[no-untyped-def]
+    learner: Actor,
+) -> None:
     _fill(session, learner, shop, "PY101")
     view = cart_service.view_cart(session=session, owner=owner_of(learner))
     assert view.billing_errors == {} and view.can_check_out
@@ -144,13 +174,23 @@ def test_taxjar_down_the_table_serves_and_the_order_says_so(  # type: ignore[no-
     _rate(session, super_admin, "US", "NY", "8.875", "Sales tax")
     _fill(session, learner, shop, "PY101")
     owner = owner_of(learner)
-    cart_service.set_preferences(session=session, owner=owner, billing_country="US",
-                                 billing_region="NY")
+    cart_service.set_preferences(
+        session=session, owner=owner, billing_country="US", billing_region="NY"
+    )
     view = cart_service.view_cart(session=session, owner=owner)  # no refusal: the table
     assert (view.totals.tax, view.tax_source, view.tax_fallback, view.tax_provider) == (
-        888, "table", True, "taxjar")
-    result = checkout(session=session, actor=learner, request=CheckoutRequest(
-        "taxjar-down-1", require_billing=True, expected_total=view.totals.total))
+        888,
+        "table",
+        True,
+        "taxjar",
+    )
+    result = checkout(
+        session=session,
+        actor=learner,
+        request=CheckoutRequest(
+            "taxjar-down-1", require_billing=True, expected_total=view.totals.total
+        ),
+    )
     order = session.get(Order, result.order_id)
     assert order is not None
     assert (order.tax_amount, order.tax_source, order.tax_provider) == (888, "table", "taxjar")
@@ -169,9 +209,15 @@ def test_taxjar_refusing_the_address_is_still_the_learners_to_fix(  # type: igno
     monkeypatch.setattr(TaxJarProvider, "quote", refuse)
     provider = TaxJarProvider(get_settings())
     with pytest.raises(DomainError) as err:
-        tax_service.price_tax(session=session, lines=[TaxableLine("a", "course", None, 100)],
-                              currency="USD", address=TaxAddress("US", "NY", "99999"),
-                              user_id=None, user_email=None, provider=provider)
+        tax_service.price_tax(
+            session=session,
+            lines=[TaxableLine("a", "course", None, 100)],
+            currency="USD",
+            address=TaxAddress("US", "NY", "99999"),
+            user_id=None,
+            user_email=None,
+            provider=provider,
+        )
     assert err.value.code == "tax_address_invalid"
 
 

@@ -10,10 +10,10 @@ import reflex as rx
 from babel import Locale
 
 from commerce_dash import routes
+from commerce_dash.components.review_hold import review_hold_banner
 from commerce_dash.components.shell import store_page
 from commerce_dash.components.store_panels import card_column, icon_label_button
 from commerce_dash.components.tables import empty_state
-from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.services.commerce import CartView
@@ -108,69 +108,67 @@ class CartState(AuthState):
             self.checkout_key = f"web-{uuid.uuid4().hex}"
             self._checkout_key_for = view.fingerprint
 
-    def _reload(self) -> None:
-        actor = self.current_actor()
-        with session_scope() as session:
-            self._show(commerce_area.view_cart(session=session, owner=self.cart_owner(actor)))
+    async def _reload(self) -> None:
+        # pricing the cart may ask TaxJar (a network call): off the event loop
+        owner = self.cart_owner(self.current_actor())
+        self._show(await with_session(
+            lambda s: commerce_area.view_cart(session=s, owner=owner)))
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         self.load_session()
         self.code_error = ""
-        self._reload()
+        await self._reload()
 
-    def _change(self, action: Any) -> list[Any]:
-        actor = self.current_actor()
+    async def _change(self, action: Any) -> list[Any]:
+        owner = self.cart_owner(self.current_actor())
         try:
-            with session_scope() as session:
-                action(session, self.cart_owner(actor))
+            await with_session(lambda s: action(s, owner))
         except DomainError as exc:
-            self._reload()
+            await self._reload()
             return [rx.toast.error(exc.message)]
-        self._reload()
+        await self._reload()
         return []
 
     @rx.event
-    def remove(self, line_id: str):  # type: ignore[no-untyped-def]
+    async def remove(self, line_id: str):  # type: ignore[no-untyped-def]
         title = next((line["title"] for line in self.lines if line["id"] == line_id), "The item")
-        events = self._change(lambda s, o: commerce_area.remove_line(
+        events = await self._change(lambda s, o: commerce_area.remove_line(
             session=s, owner=o, line_id=route_int(line_id) or 0))  # 0: not found
         return events or [rx.toast.info(f"{title} was removed from your cart.")]
 
     @rx.event
-    def apply_code(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+    async def apply_code(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         self.code_error = ""
-        actor = self.current_actor()
+        owner, client_ip = self.cart_owner(self.current_actor()), self._client_ip()
         try:
-            with session_scope() as session:
-                applied = commerce_area.apply_code(session=session, owner=self.cart_owner(actor),
-                                                   client_ip=self._client_ip(),
-                                                   code=form.get("code", ""))
+            applied = await with_session(lambda s: commerce_area.apply_code(
+                session=s, owner=owner, client_ip=client_ip, code=form.get("code", "")))
         except DomainError as exc:
             self.code_error = exc.message
             return None
-        self._reload()
+        await self._reload()
         return rx.toast.success(f"Code {applied.code} applied: you save "
                                 f"{self.labels.get('discount', '')}.")
 
     @rx.event
-    def remove_code(self):  # type: ignore[no-untyped-def]
-        self._change(lambda s, o: commerce_area.remove_code(session=s, owner=o))
+    async def remove_code(self):  # type: ignore[no-untyped-def]
+        await self._change(lambda s, o: commerce_area.remove_code(session=s, owner=o))
         return rx.toast.info("The discount code was removed.")
 
     @rx.event
-    def set_display_currency(self, value: str):  # type: ignore[no-untyped-def]
-        return self._change(lambda s, o: commerce_area.set_preferences(
+    async def set_display_currency(self, value: str):  # type: ignore[no-untyped-def]
+        return await self._change(lambda s, o: commerce_area.set_preferences(
             session=s, owner=o, display_currency=value))
 
     @rx.event
-    def set_country(self, value: str):  # type: ignore[no-untyped-def]
-        return self._change(lambda s, o: commerce_area.set_preferences(
+    async def set_country(self, value: str):  # type: ignore[no-untyped-def]
+        return await self._change(lambda s, o: commerce_area.set_preferences(
             session=s, owner=o, billing_country=value, billing_region=""))
 
     @rx.event
-    def set_region(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        return self._change(lambda s, o: commerce_area.set_preferences(
+    async def set_region(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        return await self._change(lambda s, o: commerce_area.set_preferences(
             session=s, owner=o, billing_region=form.get("region", ""),
             billing_postal_code=form.get("postal_code", "")))
 
@@ -190,7 +188,7 @@ class CartState(AuthState):
                 session=s, actor=actor, request=request))
         except DomainError as exc:
             self.busy = False
-            self._reload()
+            await self._reload()
             if exc.field in ("billing_country", "billing_region"):
                 return  # the message is beside its field (the reload put it there)
             yield rx.toast.error(exc.message)
@@ -214,12 +212,7 @@ def _review_banner() -> rx.Component:
     """The payment-review hold, on the page for as long as it lasts (not only a toast)."""
     return rx.cond(
         CartState.review_hold != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("shield-alert")),
-            rx.callout.text(CartState.review_hold),
-            color_scheme="red", role="alert", high_contrast=True, width="100%",
-            id="review-hold",
-        ),
+        review_hold_banner(CartState.review_hold),
     )
 
 
@@ -398,9 +391,6 @@ def _summary() -> rx.Component:
         rx.cond(CartState.checkout_reason != "",
                 rx.text(CartState.checkout_reason, size="2", color_scheme="red",
                         id="checkout-reason")),
-        rx.cond(~AuthState.signed_in, rx.text(  # issue 19: registering returns to the cart
-            "New here? ", rx.link("Create an account", href=f"{routes.REGISTER}?next={routes.CART}",
-                                  id="cart-register"), " and come back to this cart.", size="2")),
         rx.text("Secure payment. You can review everything before paying.", size="1",
                 color_scheme="gray"),
     )

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from commerce_dash import routes
+from commerce_dash.components.review_hold import review_hold_banner
 from commerce_dash.components.shell import store_page
 from commerce_dash.components.store_panels import card_column
 from commerce_dash.db import session_scope
@@ -568,12 +569,7 @@ def _held() -> rx.Component:
     """Held for payment review: the reason and how it is lifted, on the page for as long as it
     lasts, and the Pay button disabled beside it."""
     return rx.vstack(
-        rx.callout.root(
-            rx.callout.icon(rx.icon("shield-alert")),
-            rx.callout.text(CheckoutState.review_hold),
-            color_scheme="red", role="alert", high_contrast=True, width="100%",
-            id="review-hold",
-        ),
+        review_hold_banner(CheckoutState.review_hold),
         rx.button(rx.icon("lock", size=16), "Pay ", CheckoutState.labels["total"], size="3",
                   width="100%", disabled=True, id="pay", aria_describedby="review-hold"),
         spacing="3",
