@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from commerce_dash import routes
+from commerce_dash.components.tables import skeleton_rows
 from commerce_dash.domain.access import SECTIONS
 from commerce_dash.state.admin import AdminState
 from commerce_dash.state.auth import AuthState
@@ -378,17 +379,6 @@ def second_factor_panel() -> rx.Component:
             justify="center",
         ),
         "520px",
-    )
-
-
-def skeleton_rows(rows: int = 6) -> rx.Component:
-    """Grey bars in the shape of a table's rows, shown while its data is on the way."""
-    return rx.vstack(
-        *[rx.skeleton(rx.box(height="2.25em", width="100%"), loading=True, width="100%")
-          for _ in range(rows)],
-        spacing="2",
-        width="100%",
-        class_name="skeleton-rows",
     )
 
 

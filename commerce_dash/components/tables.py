@@ -40,6 +40,17 @@ def pager(
     )
 
 
+def skeleton_rows(rows: int = 6) -> rx.Component:
+    """Grey bars in the shape of a table's rows, shown while its data is on the way."""
+    return rx.vstack(
+        *[rx.skeleton(rx.box(height="2.25em", width="100%"), loading=True, width="100%")
+          for _ in range(rows)],
+        spacing="2",
+        width="100%",
+        class_name="skeleton-rows",
+    )
+
+
 def empty_state(icon: str, title: str, hint: str) -> rx.Component:
     """What to show instead of an empty table, with what to do next."""
     return rx.center(

@@ -15,7 +15,7 @@ from commerce_dash.components.admin_forms import back_and_reload
 from commerce_dash.components.badges import field_badge, status_fields
 from commerce_dash.components.cells import RULED_ENTRY, only_if, text_if
 from commerce_dash.components.shell import admin_shell
-from commerce_dash.components.tables import empty_state
+from commerce_dash.components.tables import empty_state, skeleton_rows
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import WHEN, when
 from commerce_dash.domain.errors import DomainError
@@ -206,6 +206,6 @@ def order_detail_admin_page() -> rx.Component:
                 "missing",
                 missing_panel(s.missing_message, routes.ADMIN_ORDERS, "Back to all orders"),
             ),
-            rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+            skeleton_rows(),
         ),
     )

@@ -18,7 +18,7 @@ from commerce_dash.components.dialogs import reason_dialog
 from commerce_dash.components.forms import error_text, field, labelled, select
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.store_panels import card_column, card_title
-from commerce_dash.components.tables import empty_state, table_box
+from commerce_dash.components.tables import empty_state, skeleton_rows, table_box
 from commerce_dash.pages.admin.session_detail_forms import CANCEL_TEXT, REASON_MAX, REASON_MIN
 from commerce_dash.pages.admin.session_detail_state import SessionDetailState
 from commerce_dash.pages.admin.sessions_forms import SECTION
@@ -253,7 +253,7 @@ def session_detail_admin_page() -> rx.Component:
             ("found", rx.vstack(back, _summary(), _actions(), _roster(), _waitlist(),
                                 spacing="4", width="100%")),
             ("missing", missing),
-            rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+            skeleton_rows(),
         ),
         _edit_dialog(),
         _reschedule_dialog(),

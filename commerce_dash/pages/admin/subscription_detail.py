@@ -15,7 +15,7 @@ from commerce_dash.components.dialogs import confirm_dialog
 from commerce_dash.components.forms import error_text
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.store_panels import card_column, card_title
-from commerce_dash.components.tables import empty_state, table_box
+from commerce_dash.components.tables import empty_state, skeleton_rows, table_box
 from commerce_dash.pages.admin.subscription_detail_state import ACTIONS, SubscriptionDetailState
 from commerce_dash.pages.admin.subscriptions_state import SECTION
 
@@ -265,7 +265,7 @@ def subscription_detail_admin_page() -> rx.Component:
                 ),
             ),
             ("missing", missing),
-            rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+            skeleton_rows(),
         ),
         _action_dialog(),
     )
