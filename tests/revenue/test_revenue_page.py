@@ -16,7 +16,7 @@ from commerce_dash.domain.access import RoleName
 from commerce_dash.domain.actor import Grant
 from commerce_dash.pages.admin.revenue import RevenueState
 from tests.conftest import create_user
-from tests.pages.harness import page_state, token_for
+from tests.pages.harness import page_state, run_event, token_for
 from tests.revenue.two_courses import Book
 
 IP = "203.0.113.9"
@@ -66,12 +66,12 @@ def test_billing_sees_the_table_totals_and_exports_exactly_that(
     # when they switch to creators and export
     _run(RevenueState.set_group_by, state, "creator")
     assert [r["label"] for r in state.rows] == ["Cara Creator", "Carl Creator"]
-    name, data = _downloaded(_run(RevenueState.export_csv, state))
+    name, data = _downloaded(run_event(RevenueState.export_csv, state))
     # then the file has the rows on screen and the totals
     assert name == "revenue_by-creator_2026-10-01_2026-11-30_USD.csv"
     lines = list(csv.reader(io.StringIO(data.decode())))
     assert [line[2] for line in lines] == ["Creator", "Cara Creator", "Carl Creator", "Total"]
-    name, data = _downloaded(_run(RevenueState.export_xlsx, state))
+    name, data = _downloaded(run_event(RevenueState.export_xlsx, state))
     assert name.endswith(".xlsx") and data[:2] == b"PK"
     # and the reconciliation lists the sale days the processor has no capture for
     assert {d["day"] for d in state.recon_days if d["mismatch"]} == {

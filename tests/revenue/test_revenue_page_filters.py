@@ -17,7 +17,7 @@ from commerce_dash.pages.admin.revenue import RevenueState
 from commerce_dash.pages.admin.revenue_state import PROGRAM_NOTE, person_filter
 from commerce_dash.services.revenue import FIGURE_HEADERS
 from tests.conftest import create_user
-from tests.pages.harness import page_state, token_for
+from tests.pages.harness import page_state, run_event, token_for
 from tests.revenue.two_courses import Book
 
 IP = "203.0.113.9"
@@ -50,7 +50,7 @@ def test_one_creator_or_instructor_narrows_the_table_and_names_the_file(
         "Creator: Cara Creator", "Creator: Carl Creator", "Instructor: Ivan Instructor"]
     _run(RevenueState.set_person, state, f"creator:{carl}")
     assert [r["label"] for r in state.rows] == ["ACC101 · Accounting"]
-    (download,) = _run(RevenueState.export_csv, state)
+    (download,) = run_event(RevenueState.export_csv, state)
     args = {str(name): value for name, value in download.args}
     assert str(args["filename"]).strip('"') == (
         f"revenue_by-course_2026-10-01_2026-11-30_creator-{carl}_USD.csv")

@@ -18,6 +18,7 @@ from commerce_dash.services import revenue as revenue_area
 from commerce_dash.services.platform import department_options, managed_departments
 from commerce_dash.services.revenue import PROBLEM_LABELS, Rate, Reconciliation, SubscriptionMetrics
 from commerce_dash.state.admin import AdminState
+from commerce_dash.state.offload import off_loop
 from commerce_dash.state.paging import fetch_or_toast
 from commerce_dash.state.route_args import route_int
 
@@ -266,18 +267,23 @@ class RevenueState(AdminState):
         return self._refetch() or rx.toast.success("Figures refreshed.")
 
     @rx.event
-    def export_csv(self):  # type: ignore[no-untyped-def]
-        if self._report is None:
-            return rx.toast.info("Load a report first.")
-        return rx.download(data=revenue_area.to_csv(self._report), mime_type="text/csv",
-                           filename=revenue_area.export_name(self._report, "csv"))
+    async def export_csv(self):  # type: ignore[no-untyped-def]
+        return await self._export("csv")
 
     @rx.event
-    def export_xlsx(self):  # type: ignore[no-untyped-def]
-        if self._report is None:
+    async def export_xlsx(self):  # type: ignore[no-untyped-def]
+        return await self._export("xlsx")
+
+    async def _export(self, file_format: str):  # type: ignore[no-untyped-def]
+        """The report on screen as a file, written off the event loop (an XLSX of a long
+        report takes a moment), named after its grouping, period, filters and currency."""
+        report = self._report
+        if report is None:
             return rx.toast.info("Load a report first.")
-        return rx.download(data=revenue_area.to_xlsx(self._report), mime_type=XLSX,
-                           filename=revenue_area.export_name(self._report, "xlsx"))
+        write = revenue_area.to_csv if file_format == "csv" else revenue_area.to_xlsx
+        data = await off_loop(lambda: write(report))
+        return rx.download(data=data, mime_type="text/csv" if file_format == "csv" else XLSX,
+                           filename=revenue_area.export_name(report, file_format))
 
 
 # -- components -------------------------------------------------------------------------------
