@@ -1,4 +1,5 @@
-"""The registration approval queue (enrollment-admins of their departments, super-admins):
+"""The registration approval queue (enrollment-admins and dept-admins of their departments, as
+each department's ``registration_reviewers`` setting says; super-admins):
 pending registrations oldest first, filters, approve or reject one, or a selection at once.
 
 A container page: below the queue it shows the LMS-pending card of ``lms_pending.py``. Its state
