@@ -1,8 +1,8 @@
 """One order for billing admins (/admin/orders/[number]): the receipt with payment ids, the
 order's refunds (and Refund…), and the payment's event timeline with each event's raw JSON.
 
-A container page: it composes the receipt of ``store/order_detail.py`` and the refunds card of
-``order_refunds.py``.
+A container page: it composes the receipt of ``store/order_detail.py``, the refunds card of
+``order_refunds.py`` and the cancel card of ``order_cancel.py``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from commerce_dash.components.tables import empty_state, skeleton_rows
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import WHEN, when
 from commerce_dash.domain.errors import DomainError
+from commerce_dash.pages.admin.order_cancel import order_cancel_card
 from commerce_dash.pages.admin.order_refunds import OrderRefundsState, order_refunds_card
 from commerce_dash.pages.store.order_detail import (
     ReceiptMixin,
@@ -197,6 +198,7 @@ def order_detail_admin_page() -> rx.Component:
                     receipt_card(s, admin=True),
                     order_documents(admin=True),  # issue 19: invoice, credit notes
                     order_refunds_card(),
+                    order_cancel_card(after=s.load),  # issue 19: cancel a completed order
                     _timeline_card(),
                     spacing="4",
                     width="100%",

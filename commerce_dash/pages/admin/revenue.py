@@ -16,6 +16,7 @@ from commerce_dash.components.kpi import kpi_grid
 from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, table_box
 from commerce_dash.pages.admin.payouts import payouts_card
+from commerce_dash.pages.admin.recovered_carts import recovered_carts_card
 from commerce_dash.pages.admin.revenue_state import (
     ALL,
     MONEY_FIELDS,
@@ -275,8 +276,8 @@ def _reconciliation() -> rx.Component:
 
 
 def more_revenue_cards() -> rx.Component:
-    """Further revenue cards below the report: the payout sync."""
-    return payouts_card()
+    """Further revenue cards below the report: the payout sync, the recovered carts."""
+    return rx.fragment(payouts_card(), recovered_carts_card(S.start, S.end))
 
 
 def revenue_page() -> rx.Component:

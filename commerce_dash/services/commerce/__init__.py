@@ -4,9 +4,11 @@ disputes, payment reviews, department subscriptions (plans, billing, changes), a
 
 from .cancellations import (
     OrderCancellation,
+    OrderCancelPreview,
     RegistrationCancellation,
     cancel_my_registration,
     cancel_order,
+    cancel_preview,
 )
 from .cart import (
     add_item,
@@ -150,6 +152,8 @@ __all__ = [
     "PaymentRefund",
     "refund_payment",
     "OrderCancellation",
+    "OrderCancelPreview",
+    "cancel_preview",
     "RegistrationCancellation",
     "cancel_my_registration",
     "cancel_order",

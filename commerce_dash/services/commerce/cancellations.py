@@ -29,8 +29,9 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.orders import OrderStatus, can_move_order, order_number
 from commerce_dash.domain.refunds import check_reason, spread
+from commerce_dash.models.certificates import Certificate
 from commerce_dash.models.commerce import Order, OrderLine, RefundRequest
-from commerce_dash.models.enrollment import Registration
+from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.services.commerce.order_status import transition_order
 from commerce_dash.services.commerce.refund_amounts import (
     SECTION,
@@ -53,6 +54,8 @@ from commerce_dash.settings import get_settings
 
 __all__ = [
     "CANCELLABLE_ORDERS",
+    "OrderCancelPreview",
+    "cancel_preview",
     "OrderCancellation",
     "RegistrationCancellation",
     "cancel_my_registration",
@@ -276,4 +279,81 @@ def _outcome(
         currency=order.currency,
         registrations_ended=ended,
         changed=changed,
+    )
+
+
+@dataclass(frozen=True)
+class OrderCancelPreview:
+    """What cancelling the order would do, for the confirm dialog (``cancellable`` False: why
+    not in ``refusal``; ``cancelled_at`` set: it was cancelled)."""
+
+    number: str
+    cancellable: bool
+    refusal: str
+    refund_left: int
+    currency: str
+    registrations: int  # live course registrations that end
+    certificates: tuple[str, ...]  # numbers of the active certificates revoked
+    four_eyes: bool  # the refund waits for another billing admin
+    cancelled_at: datetime | None
+
+
+def cancel_preview(*, session: Session, actor: Actor | None, number: str) -> OrderCancelPreview:
+    """What :func:`cancel_order` would do to the order now (nothing is changed)."""
+    actor = require_section(actor, SECTION)
+    order, _admin = order_for_actor(session, actor, number)
+    assert order.id is not None
+    live = session.exec(
+        select(Registration.id).where(
+            Registration.order_id == order.id,
+            Registration.kind == "course",
+            col(Registration.status).in_(("pending", "approved", "enrolled")),
+        )
+    ).all()
+    registration_ids = [int(i) for i in live if i is not None]
+    certificates = (
+        tuple(
+            session.exec(
+                select(Certificate.number)
+                .join(Enrollment, col(Enrollment.id) == col(Certificate.enrollment_id))
+                .where(
+                    col(Enrollment.registration_id).in_(registration_ids),
+                    Certificate.status == "active",
+                )
+                .order_by(col(Certificate.number))
+            ).all()
+        )
+        if registration_ids
+        else ()
+    )
+    cancellable = order.cancelled_at is None and order.status in CANCELLABLE_ORDERS
+    refusal = ""
+    if order.cancelled_at is None and not cancellable:
+        refusal = (
+            "Its payment is disputed: cancel it when the dispute closes."
+            if order.status == OrderStatus.DISPUTED.value
+            else f"Only a completed order can be cancelled; this one is "
+            f"{order.status.replace('_', ' ')}."
+        )
+    left = (
+        min(
+            refundable(session, order),
+            sum(refundable_by_line(session, order, promised=True).values()),
+        )
+        if cancellable
+        else 0
+    )
+    four_eyes = bool(getattr(get_settings(), "refund_four_eyes", True)) or (
+        order.user_id == actor.user_id
+    )
+    return OrderCancelPreview(
+        number=order_number(order.id, order.created_at),
+        cancellable=cancellable,
+        refusal=refusal,
+        refund_left=left,
+        currency=order.currency,
+        registrations=len(registration_ids),
+        certificates=certificates,
+        four_eyes=four_eyes,
+        cancelled_at=order.cancelled_at,
     )
