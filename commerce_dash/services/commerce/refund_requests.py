@@ -141,6 +141,25 @@ def refund_duplicates(*, session: Session, order: Order,
     return request
 
 
+def _place_refund(session: Session, registration: Registration, actor: Actor | None, *,
+                  source: str, reason: str, audit_reason: str) -> RefundRequest:
+    """What the learner paid for one place (a course, or its share of a program), asked back
+    from that order line, in the caller's transaction."""
+    return new_refund_request(
+        session=session, actor=actor, action="refund.requested",
+        audit_after={"registration": registration.id, "amount": registration.amount_paid,
+                     "currency": registration.currency, "source": source},
+        audit_reason=audit_reason,
+        order_id=registration.order_id or 0, order_line_id=registration.order_line_id,
+        registration_id=registration.id, user_id=registration.user_id,
+        lines=[{"order_line_id": registration.order_line_id,
+                "course_id": registration.course_id, "amount": registration.amount_paid}],
+        amount=registration.amount_paid, currency=registration.currency,
+        reason=reason[:1000], source=source,
+        created_by_id=actor.user_id if actor else None,
+    )
+
+
 def refund_rejected_registration(*, session: Session, registration: Registration,
                                  actor: Actor | None, reason: str,
                                  automatic: bool = False) -> RefundRequest:
@@ -149,24 +168,12 @@ def refund_rejected_registration(*, session: Session, registration: Registration
     the system at once when ``automatic`` (then paid by :func:`pay_approved` after the
     commit); otherwise it waits in the billing admins' queue (ADR-001)."""
     source = "registration_rejected" if actor is not None else "lms_rejected"
-    request = new_refund_request(
-        session=session, actor=actor, action="refund.requested",
-        audit_after={"registration": registration.id, "amount": registration.amount_paid,
-                     "currency": registration.currency, "source": source},
-        audit_reason=reason,
-        order_id=registration.order_id or 0, order_line_id=registration.order_line_id,
-        registration_id=registration.id, user_id=registration.user_id,
-        lines=[{"order_line_id": registration.order_line_id,
-                "course_id": registration.course_id, "amount": registration.amount_paid}],
-        amount=registration.amount_paid, currency=registration.currency,
-        reason=f"Registration rejected: {reason}"[:1000], source=source,
-        created_by_id=actor.user_id if actor else None,
-    )
+    request = _place_refund(session, registration, actor, source=source,
+                            reason=f"Registration rejected: {reason}", audit_reason=reason)
     if automatic:
         mark_approved(session, request, None, None,
                        note="Paid back automatically: the place was not given.")
     return request
-
 
 
 def refund_cancelled_registration(*, session: Session, registration: Registration,
@@ -175,17 +182,7 @@ def refund_cancelled_registration(*, session: Session, registration: Registratio
     it becomes a refund request in the billing admins' queue, in the caller's transaction;
     the learner is emailed that it was asked for."""
     reason = "Registration cancelled by the learner while it waited for approval."
-    request = new_refund_request(
-        session=session, actor=actor, action="refund.requested",
-        audit_after={"registration": registration.id, "amount": registration.amount_paid,
-                     "currency": registration.currency, "source": "registration_cancelled"},
-        audit_reason=reason,
-        order_id=registration.order_id or 0, order_line_id=registration.order_line_id,
-        registration_id=registration.id, user_id=registration.user_id,
-        lines=[{"order_line_id": registration.order_line_id,
-                "course_id": registration.course_id, "amount": registration.amount_paid}],
-        amount=registration.amount_paid, currency=registration.currency,
-        reason=reason, source="registration_cancelled", created_by_id=actor.user_id,
-    )
+    request = _place_refund(session, registration, actor, source="registration_cancelled",
+                            reason=reason, audit_reason=reason)
     email_learner(session, request, "refund-requested")
     return request
