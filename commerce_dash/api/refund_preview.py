@@ -46,12 +46,18 @@ class RefundPreviewOut(Out):
 
 @router.get("/api/v2/admin/refunds/{request_id}/preview", response_model=RefundPreviewOut)
 def refund_preview(
-    actor: RefundsActor, session: DbSession, request_id: IdPath,
-    amount: Annotated[int | None, Query(ge=1, le=INT_MAX, description="Minor units; default: "
-                                        "the amount asked for"), AsciiDigits] = None,
+    actor: RefundsActor,
+    session: DbSession,
+    request_id: IdPath,
+    amount: Annotated[
+        int | None,
+        Query(ge=1, le=INT_MAX, description="Minor units; default: the amount asked for"),
+        AsciiDigits,
+    ] = None,
 ) -> dict[str, Any]:
     """What approving the request (for ``amount``) will do; changes nothing. The approval's
     own checks answer as they would: four eyes (403), more than asked (422), decided (409)."""
-    preview = commerce_area.refund_preview(session=session, actor=actor,
-                                           request_id=request_id, amount=amount)
+    preview = commerce_area.refund_preview(
+        session=session, actor=actor, request_id=request_id, amount=amount
+    )
     return preview.as_dict()

@@ -22,6 +22,11 @@ def daily_reconciliation(day: date | None = None) -> dict[str, Any]:
         outcome = revenue_area.alert_billing_of_mismatches(session=session, day=day)
         session.commit()
     if not outcome.reconciles:
-        log.warning("reconciliation of %s: %s day(s) differ, %s problem(s); %s email(s) queued",
-                    day, outcome.mismatched_days, outcome.problems, outcome.emails)
+        log.warning(
+            "reconciliation of %s: %s day(s) differ, %s problem(s); %s email(s) queued",
+            day,
+            outcome.mismatched_days,
+            outcome.problems,
+            outcome.emails,
+        )
     return {**asdict(outcome), "day": day.isoformat()}

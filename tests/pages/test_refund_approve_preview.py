@@ -26,8 +26,9 @@ def test_the_dialog_lists_what_approving_does(  # type: ignore[no-untyped-def]
     enrollment = session.exec(select(Enrollment)).one()
     record_progress(session=session, report=ProgressReport(enrollment.id or 0, module, True))
     certificate = session.exec(select(Certificate)).one()
-    refunds.request_refund(session=session, actor=learner, number=number_of(order),
-                           reason="Bought by mistake, sorry.")
+    refunds.request_refund(
+        session=session, actor=learner, number=number_of(order), reason="Bought by mistake, sorry."
+    )
     queue = state_as(session, RefundsState, routes.ADMIN_REFUNDS)
     run_event(RefundsState.load, queue)
 

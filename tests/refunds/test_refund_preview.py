@@ -39,18 +39,22 @@ def lms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
 def _state(session: Session, order_id: int) -> dict[str, object]:
     """Everything the cascade may touch, as it stands."""
     session.expire_all()
-    registrations = session.exec(select(Registration).where(
-        Registration.order_id == order_id)).all()
-    enrollments = session.exec(select(Enrollment).where(col(Enrollment.registration_id).in_(
-        [r.id for r in registrations]))).all()
+    registrations = session.exec(
+        select(Registration).where(Registration.order_id == order_id)
+    ).all()
+    enrollments = session.exec(
+        select(Enrollment).where(col(Enrollment.registration_id).in_([r.id for r in registrations]))
+    ).all()
     return {
         "registrations": {r.id: r.status for r in registrations},
         "enrollments": {e.id: e.status for e in enrollments},
         "certificates": {c.number: c.status for c in session.exec(select(Certificate))},
         "outbox": sorted(m.dedupe_key for m in session.exec(select(OutboxMessage))),
         "requests": {r.id: r.status for r in session.exec(select(RefundRequest))},
-        "order": (session.get(Order, order_id).status,  # type: ignore[union-attr]
-                  session.get(Order, order_id).refunded_amount),  # type: ignore[union-attr]
+        "order": (
+            session.get(Order, order_id).status,  # type: ignore[union-attr]
+            session.get(Order, order_id).refunded_amount,
+        ),  # type: ignore[union-attr]
     }
 
 
@@ -61,21 +65,24 @@ def test_the_preview_lists_what_the_approval_then_does(  # type: ignore[no-untyp
     # is held at the LMS
     make_code(session, super_admin, "TENOFF", percent=10)
     module = course_modules(session, shop.courses["PY101"], n=1)[0]
-    order = buy(session, learner, shop, ("course", "PY101"), ("course", "SQL101"),
-                code="TENOFF")
+    order = buy(session, learner, shop, ("course", "PY101"), ("course", "SQL101"), code="TENOFF")
     assert order.id is not None
-    py = session.exec(select(Enrollment).where(
-        Enrollment.course_id == shop.courses["PY101"])).one()
+    py = session.exec(select(Enrollment).where(Enrollment.course_id == shop.courses["PY101"])).one()
     record_progress(session=session, report=ProgressReport(py.id or 0, module, True))
     certificate = session.exec(select(Certificate)).one()
-    sql = session.exec(select(Enrollment).where(
-        Enrollment.course_id == shop.courses["SQL101"])).one()
+    sql = session.exec(
+        select(Enrollment).where(Enrollment.course_id == shop.courses["SQL101"])
+    ).one()
     sql.mode = "lms"
     session.add(sql)
     session.commit()
     lms()
-    request = refunds.request_refund(session=session, actor=learner, number=number_of(order),
-                                     reason="The courses were not what I expected.")
+    request = refunds.request_refund(
+        session=session,
+        actor=learner,
+        number=number_of(order),
+        reason="The courses were not what I expected.",
+    )
     assert request.id is not None
     before = _state(session, order.id)
 
@@ -84,13 +91,14 @@ def test_the_preview_lists_what_the_approval_then_does(  # type: ignore[no-untyp
 
     # then it lists the amount, both registrations by number, both enrollments, the LMS
     # told about SQL101, the certificate by number, the discount given back
-    registrations = session.exec(select(Registration).where(
-        Registration.order_id == order.id).order_by(col(Registration.id))).all()
+    registrations = session.exec(
+        select(Registration).where(Registration.order_id == order.id).order_by(col(Registration.id))
+    ).all()
     assert (preview.amount, preview.order_status) == (order.total, "refunded")
     assert [r.number for r in preview.registrations_cancelled] == [
-        registration_number(r.id or 0, r.created_at) for r in registrations]
-    assert [r.title for r in preview.registrations_cancelled] == [
-        "Course PY101", "Course SQL101"]
+        registration_number(r.id or 0, r.created_at) for r in registrations
+    ]
+    assert [r.title for r in preview.registrations_cancelled] == ["Course PY101", "Course SQL101"]
     assert preview.enrollments_ended == ("Course PY101", "Course SQL101")
     assert preview.lms_told == ("Course SQL101",)
     assert preview.certificates_revoked == (certificate.number,)
@@ -103,17 +111,27 @@ def test_the_preview_lists_what_the_approval_then_does(  # type: ignore[no-untyp
     # when the approval runs, it does exactly that
     refunds.approve(session=session, actor=super_admin, request_id=request.id)
     after = _state(session, order.id)
-    cancelled = [i for i, s in after["registrations"].items()  # type: ignore[attr-defined]
-                 if s == "cancelled" and before["registrations"][i] != "cancelled"]  # type: ignore[index]
+    cancelled = [
+        i
+        for i, s in after["registrations"].items()  # type: ignore[attr-defined]
+        if s == "cancelled" and before["registrations"][i] != "cancelled"
+    ]  # type: ignore[index]
     assert len(cancelled) == len(preview.registrations_cancelled)
-    ended = [i for i, s in after["enrollments"].items()  # type: ignore[attr-defined]
-             if s == "ended" and before["enrollments"][i] != "ended"]  # type: ignore[index]
+    ended = [
+        i
+        for i, s in after["enrollments"].items()  # type: ignore[attr-defined]
+        if s == "ended" and before["enrollments"][i] != "ended"
+    ]  # type: ignore[index]
     assert len(ended) == len(preview.enrollments_ended)
-    revoked = [n for n, s in after["certificates"].items()  # type: ignore[attr-defined]
-               if s == "revoked" and before["certificates"][n] != "revoked"]  # type: ignore[index]
+    revoked = [
+        n
+        for n, s in after["certificates"].items()  # type: ignore[attr-defined]
+        if s == "revoked" and before["certificates"][n] != "revoked"
+    ]  # type: ignore[index]
     assert tuple(revoked) == preview.certificates_revoked
     assert [k for k in after["outbox"] if k.startswith("lms-cancel:")] == [  # type: ignore[attr-defined]
-        f"lms-cancel:{sql.id}"]
+        f"lms-cancel:{sql.id}"
+    ]
     assert after["order"] == ("refunded", preview.amount)
 
 
@@ -121,16 +139,20 @@ def test_a_lower_amount_keeps_the_courses_and_says_so(  # type: ignore[no-untype
     session: Session, shop, learner: Actor, super_admin: Actor
 ) -> None:
     order = buy(session, learner, shop, ("course", "PY101"))
-    request = refunds.request_refund(session=session, actor=learner, number=number_of(order),
-                                     reason="Half of it, the second half was not useful.")
-    preview = refund_preview(session=session, actor=super_admin, request_id=request.id or 0,
-                             amount=5_000)
+    request = refunds.request_refund(
+        session=session,
+        actor=learner,
+        number=number_of(order),
+        reason="Half of it, the second half was not useful.",
+    )
+    preview = refund_preview(
+        session=session, actor=super_admin, request_id=request.id or 0, amount=5_000
+    )
     assert (preview.amount, preview.amount_label) == (5_000, "$50.00")
     assert preview.order_status == "partially_refunded"
     assert preview.registrations_cancelled == () and preview.certificates_revoked == ()
     assert any("keeps their courses" in step for step in preview.steps)
-    refunds.approve(session=session, actor=super_admin, request_id=request.id or 0,
-                    amount=5_000)
+    refunds.approve(session=session, actor=super_admin, request_id=request.id or 0, amount=5_000)
     session.expire_all()
     assert {e.status for e in session.exec(select(Enrollment))} == {"active"}
 
@@ -139,16 +161,21 @@ def test_the_approvals_checks_hold(  # type: ignore[no-untyped-def]
     session: Session, shop, learner: Actor, super_admin: Actor, billing: Actor
 ) -> None:
     order = buy(session, learner, shop, ("course", "PY101"))
-    request = refunds.request_refund(session=session, actor=billing, number=number_of(order),
-                                     reason="Admin: the learner asked by phone.")
+    request = refunds.request_refund(
+        session=session,
+        actor=billing,
+        number=number_of(order),
+        reason="Admin: the learner asked by phone.",
+    )
     with pytest.raises(DomainError) as err:  # four eyes: not the admin who asked
         refund_preview(session=session, actor=billing, request_id=request.id or 0)
     assert err.value.code == "four_eyes"
     with pytest.raises(DomainError) as err:
         refund_preview(session=session, actor=learner, request_id=request.id or 0)
     with pytest.raises(DomainError) as err:  # more than asked
-        refund_preview(session=session, actor=super_admin, request_id=request.id or 0,
-                       amount=order.total + 1)
+        refund_preview(
+            session=session, actor=super_admin, request_id=request.id or 0, amount=order.total + 1
+        )
     assert err.value.code == "above_request"
     refunds.approve(session=session, actor=super_admin, request_id=request.id or 0)
     with pytest.raises(DomainError) as err:  # decided already
@@ -165,8 +192,12 @@ def test_the_api_previews_with_the_same_answers(  # type: ignore[no-untyped-def]
     from tests.api.conftest import signed_in
 
     order = buy(session, learner, shop, ("course", "PY101"))
-    request = refunds.request_refund(session=session, actor=billing, number=number_of(order),
-                                     reason="Admin: the learner asked by phone.")
+    request = refunds.request_refund(
+        session=session,
+        actor=billing,
+        number=number_of(order),
+        reason="Admin: the learner asked by phone.",
+    )
     url = f"/api/v2/admin/refunds/{request.id}/preview"
     with TestClient(create_api()) as client:
         root = signed_in(client, "root@example.com")
@@ -174,7 +205,10 @@ def test_the_api_previews_with_the_same_answers(  # type: ignore[no-untyped-def]
         assert full.status_code == 200, full.text
         body = full.json()
         assert (body["amount"], body["order_status"], body["certificates_revoked"]) == (
-            order.total, "refunded", [])
+            order.total,
+            "refunded",
+            [],
+        )
         assert [r["title"] for r in body["registrations_cancelled"]] == ["Course PY101"]
         assert body["enrollments_ended"] == ["Course PY101"] and body["steps"]
         part = client.get(url, params={"amount": 2_500}, headers=root).json()

@@ -26,13 +26,22 @@ ALERT = "reconciliation-mismatch:"
 
 def _alerts(session: Session) -> list[OutboxMessage]:
     session.expire_all()
-    return list(session.exec(select(OutboxMessage).where(
-        col(OutboxMessage.dedupe_key).startswith(ALERT)).order_by(col(OutboxMessage.id))))
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key).startswith(ALERT))
+            .order_by(col(OutboxMessage.id))
+        )
+    )
 
 
 def _billing(session: Session) -> Actor:
-    return an_admin(session, "bill@example.com", grants=(Grant(RoleName.BILLING_ADMIN),),
-                    full_name="Bill Billing")
+    return an_admin(
+        session,
+        "bill@example.com",
+        grants=(Grant(RoleName.BILLING_ADMIN),),
+        full_name="Bill Billing",
+    )
 
 
 def test_a_clean_day_sends_nothing(session: Session, super_admin: Actor) -> None:
@@ -49,8 +58,9 @@ def test_a_mismatch_emails_each_billing_admin_once(session: Session, super_admin
     # yesterday: an order paid at the processor that never reached the ledger
     yesterday = utcnow() - timedelta(days=1)
     lee = a_learner(session)
-    course = Course(code="PY101", title="Python Basics",
-                    department_id=create_department(session, "ENG"))
+    course = Course(
+        code="PY101", title="Python Basics", department_id=create_department(session, "ENG")
+    )
     session.add(course)
     session.flush()
     order, _line = make_order(session, lee.user_id, course, 11_000, completed_at=yesterday)
@@ -64,8 +74,10 @@ def test_a_mismatch_emails_each_billing_admin_once(session: Session, super_admin
     message = message_from_payload(alerts[0].payload)
     day = yesterday.date().isoformat()
     assert day in message.subject and "1 day(s)" in message.subject
-    assert f"Paid order without ledger sale: {order_number(order.id, order.created_at)}" \
+    assert (
+        f"Paid order without ledger sale: {order_number(order.id, order.created_at)}"
         in message.text
+    )
     assert "captured $110.00, ledger sales $0.00" in message.text
     assert "/admin/revenue" in message.text
 

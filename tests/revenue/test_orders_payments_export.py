@@ -40,17 +40,36 @@ def _number(order: Order) -> str:
 @pytest.fixture
 def books(session: Session) -> dict[str, Order]:
     lee = a_learner(session, "lee@example.com", full_name="Lee Learner")
-    usd = recorded_order(session, lee, created_at=NOV, lines=(("Python Basics", 858_162),),
-                         discount=10_000, discount_code="FALL10", tax=84_816,
-                         tax_label="CA sales tax 9.88%")
+    usd = recorded_order(
+        session,
+        lee,
+        created_at=NOV,
+        lines=(("Python Basics", 858_162),),
+        discount=10_000,
+        discount_code="FALL10",
+        tax=84_816,
+        tax_label="CA sales tax 9.88%",
+    )
     payment = session.get(Payment, usd.id)  # one payment per order; ids line up here
     assert payment is not None and payment.order_id == usd.id
     payment.processor_fee = 25_191
     session.add(payment)
-    jpy = recorded_order(session, lee, created_at=NOV.replace(day=20), currency="JPY",
-                         lines=(("Rust 101", 12_000),), processor="stripe")
-    failed = recorded_order(session, lee, created_at=DEC, status="failed", payment="failed",
-                            failure_reason="Card declined")
+    jpy = recorded_order(
+        session,
+        lee,
+        created_at=NOV.replace(day=20),
+        currency="JPY",
+        lines=(("Rust 101", 12_000),),
+        processor="stripe",
+    )
+    failed = recorded_order(
+        session,
+        lee,
+        created_at=DEC,
+        status="failed",
+        payment="failed",
+        failure_reason="Card declined",
+    )
     session.commit()
     return {"usd": usd, "jpy": jpy, "failed": failed}
 
@@ -64,18 +83,41 @@ def test_each_order_and_its_payment_with_exact_money(
     assert len(header) == len(set(header))
     rows = [dict(zip(header, line, strict=True)) for line in lines[1:]]
     assert [r["Order number"] for r in rows] == [
-        _number(books["usd"]), _number(books["jpy"]), _number(books["failed"])]
+        _number(books["usd"]),
+        _number(books["jpy"]),
+        _number(books["failed"]),
+    ]
     usd, jpy, failed = rows
-    assert (usd["Currency"], usd["Subtotal"], usd["Discount"], usd["Discount code"],
-            usd["Tax"], usd["Total"], usd["Refunded"]) == (
-        "USD", "8581.62", "100.00", "FALL10", "848.16", "9329.78", "0.00")
-    assert (usd["Processor"], usd["Transaction"], usd["Payment amount"],
-            usd["Processor fee"], usd["Placed (UTC)"], usd["Paid at (UTC)"]) == (
-        "sandbox", f"pi_{books['usd'].id}", "9329.78", "251.91", "2026-11-05T09:00:00Z",
-        "2026-11-05T09:01:00Z")
+    assert (
+        usd["Currency"],
+        usd["Subtotal"],
+        usd["Discount"],
+        usd["Discount code"],
+        usd["Tax"],
+        usd["Total"],
+        usd["Refunded"],
+    ) == ("USD", "8581.62", "100.00", "FALL10", "848.16", "9329.78", "0.00")
+    assert (
+        usd["Processor"],
+        usd["Transaction"],
+        usd["Payment amount"],
+        usd["Processor fee"],
+        usd["Placed (UTC)"],
+        usd["Paid at (UTC)"],
+    ) == (
+        "sandbox",
+        f"pi_{books['usd'].id}",
+        "9329.78",
+        "251.91",
+        "2026-11-05T09:00:00Z",
+        "2026-11-05T09:01:00Z",
+    )
     assert (jpy["Currency"], jpy["Total"], jpy["Processor fee"]) == ("JPY", "12000", "")
     assert (failed["Order status"], failed["Payment status"], failed["Paid at (UTC)"]) == (
-        "failed", "failed", "")
+        "failed",
+        "failed",
+        "",
+    )
 
     sheet = openpyxl.load_workbook(io.BytesIO(export.xlsx())).active
     assert sheet is not None
@@ -89,14 +131,16 @@ def test_each_order_and_its_payment_with_exact_money(
 def test_filters_narrow_it_and_name_the_file(
     session: Session, super_admin: Actor, books: dict[str, Order]
 ) -> None:
-    export = orders_export(session=session, actor=super_admin,
-                           date_from=datetime(2026, 11, 1, tzinfo=UTC),
-                           date_to=datetime(2026, 12, 1, tzinfo=UTC), processor="stripe")
+    export = orders_export(
+        session=session,
+        actor=super_admin,
+        date_from=datetime(2026, 11, 1, tzinfo=UTC),
+        date_to=datetime(2026, 12, 1, tzinfo=UTC),
+        processor="stripe",
+    )
     assert [r[0] for r in export.rows] == [_number(books["jpy"])]
-    assert export.file("xlsx")[1] == (
-        "orders-payments_2026-11-01_2026-11-30_processor-stripe.xlsx")
-    assert orders_export(session=session, actor=super_admin).name == (
-        "orders-payments_start_now")
+    assert export.file("xlsx")[1] == ("orders-payments_2026-11-01_2026-11-30_processor-stripe.xlsx")
+    assert orders_export(session=session, actor=super_admin).name == ("orders-payments_start_now")
 
 
 def test_only_the_orders_section_may_export(session: Session, books: dict[str, Order]) -> None:
@@ -114,11 +158,15 @@ def test_over_the_api_billing_gets_the_files_and_others_are_refused(
     url = "/api/v2/admin/exports/orders-payments"
     with TestClient(create_api()) as client:
         bill = signed_in(client, "bill@example.com")
-        as_csv = client.get(url, params={"date_from": "2026-11-01", "date_to": "2026-11-30",
-                                         "status": "completed"}, headers=bill)
+        as_csv = client.get(
+            url,
+            params={"date_from": "2026-11-01", "date_to": "2026-11-30", "status": "completed"},
+            headers=bill,
+        )
         assert as_csv.status_code == 200, as_csv.text
         assert as_csv.headers["content-disposition"] == (
-            'attachment; filename="orders-payments_2026-11-01_2026-11-30_status-completed.csv"')
+            'attachment; filename="orders-payments_2026-11-01_2026-11-30_status-completed.csv"'
+        )
         assert len(as_csv.text.strip().splitlines()) == 3  # header + the two November orders
         as_xlsx = client.get(url, params={"format": "xlsx"}, headers=bill)
         assert as_xlsx.status_code == 200 and as_xlsx.content[:2] == b"PK"

@@ -29,8 +29,14 @@ from tests.revenue.two_courses import OCT_NOV, Book
 
 def _report(session: Session, actor: Actor, group_by: str, **kwargs: object):  # type: ignore[no-untyped-def]
     start, end = OCT_NOV
-    return report(session=session, actor=actor, group_by=group_by,  # type: ignore[arg-type]
-                  start=start, end=end, **kwargs)  # type: ignore[arg-type]
+    return report(
+        session=session,
+        actor=actor,
+        group_by=group_by,  # type: ignore[arg-type]
+        start=start,
+        end=end,
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("group_by", GROUPINGS)
@@ -55,10 +61,17 @@ def test_export_names_say_grouping_period_filters_and_currency(
     plain = _report(session, super_admin, "creator")
     assert export_name(plain, "csv") == "revenue_by-creator_2026-10-01_2026-11-30_USD.csv"
     cara = book.people["cara"].user_id
-    narrowed = _report(session, super_admin, "course", department_id=book.departments["ENG"],
-                       course_id=book.py.id, creator_id=cara)
+    narrowed = _report(
+        session,
+        super_admin,
+        "course",
+        department_id=book.departments["ENG"],
+        course_id=book.py.id,
+        creator_id=cara,
+    )
     assert export_name(narrowed, "xlsx") == (
-        f"revenue_by-course_2026-10-01_2026-11-30_dept-ENG_course-PY101_creator-{cara}_USD.xlsx")
+        f"revenue_by-course_2026-10-01_2026-11-30_dept-ENG_course-PY101_creator-{cara}_USD.xlsx"
+    )
     euros = _report(session, super_admin, "month", currency="EUR")
     assert export_name(euros, "csv").endswith("_2026-11-30_EUR.csv")
 
@@ -106,8 +119,11 @@ def test_one_creator_or_one_instructor(
     book = two_courses_two_months
     carl = _report(session, super_admin, "course", creator_id=book.people["carl"].user_id)
     assert [(r.label, r.gross, r.refunds, r.net) for r in carl.rows] == [
-        ("ACC101 · Accounting", 16_000, 4_000, 11_640)]
+        ("ACC101 · Accounting", 16_000, 4_000, 11_640)
+    ]
     ivan = _report(session, super_admin, "month", instructor_id=book.people["ivan"].user_id)
     assert [(r.key, r.gross, r.net) for r in ivan.rows] == [
-        ("2026-10", 20_000, 19_400), ("2026-11", 12_000, 1_940)]
+        ("2026-10", 20_000, 19_400),
+        ("2026-11", 12_000, 1_940),
+    ]
     assert ivan.totals.net == 21_340

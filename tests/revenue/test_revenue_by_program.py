@@ -37,21 +37,40 @@ def test_a_program_is_its_bundle_sales_and_single_courses_stay_apart(
     bundle_rows, single_rows = _ledger(session, bundle.id), _ledger(session, single.id)
     assert len(bundle_rows) == 3 and len(single_rows) == 1
     today = utcnow().date()
-    result = report(session=session, actor=super_admin, group_by="program",
-                    start=today - timedelta(days=1), end=today)
-    figures = {r.label: (r.gross, r.refunds, r.fees, r.net, r.enrollments)
-               for r in result.rows}
+    result = report(
+        session=session,
+        actor=super_admin,
+        group_by="program",
+        start=today - timedelta(days=1),
+        end=today,
+    )
+    figures = {r.label: (r.gross, r.refunds, r.fees, r.net, r.enrollments) for r in result.rows}
     assert figures == {
-        "SHOP-PATH · Python Path": (30_000, 0, sum(e.processor_fee for e in bundle_rows),
-                                    sum(e.net for e in bundle_rows), 3),
-        "Courses sold on their own": (10_000, 0, single_rows[0].processor_fee,
-                                      single_rows[0].net, 1),
+        "SHOP-PATH · Python Path": (
+            30_000,
+            0,
+            sum(e.processor_fee for e in bundle_rows),
+            sum(e.net for e in bundle_rows),
+            3,
+        ),
+        "Courses sold on their own": (
+            10_000,
+            0,
+            single_rows[0].processor_fee,
+            single_rows[0].net,
+            1,
+        ),
     }
     assert [r.key for r in result.rows][0] == str(shop.program_id)
     # every grouping shows the same totals: nothing counted twice
     for group_by in GROUPINGS:
-        other_way = report(session=session, actor=super_admin, group_by=group_by,
-                           start=today - timedelta(days=1), end=today)
+        other_way = report(
+            session=session,
+            actor=super_admin,
+            group_by=group_by,
+            start=today - timedelta(days=1),
+            end=today,
+        )
         assert replace(other_way.totals, completion_rate=None) == result.totals, group_by
 
 
@@ -70,19 +89,34 @@ def test_the_api_groups_by_program_and_filters_one_creator(
     with TestClient(create_api()) as client:
         headers = signed_in(client, "root@example.com")
         url = "/api/v2/admin/revenue/report"
-        by_program = client.get(url, params={"group_by": "program", "start": today,
-                                             "end": today}, headers=headers)
+        by_program = client.get(
+            url, params={"group_by": "program", "start": today, "end": today}, headers=headers
+        )
         assert by_program.status_code == 200, by_program.text
         assert [(r["label"], r["gross"]) for r in by_program.json()["rows"]] == [
-            ("Courses sold on their own", 18_000)]
-        one = client.get(url, params={"start": today, "end": today,
-                                      "creator_id": creator.user_id}, headers=headers)
+            ("Courses sold on their own", 18_000)
+        ]
+        one = client.get(
+            url,
+            params={"start": today, "end": today, "creator_id": creator.user_id},
+            headers=headers,
+        )
         body = one.json()
         assert body["creator_id"] == creator.user_id
         assert [(r["label"], r["gross"]) for r in body["rows"]] == [
-            ("SHOP-SQL101 · Course SQL101", 8_000)]
-        as_file = client.get(url, params={"start": today, "end": today, "format": "csv",
-                                          "instructor_id": creator.user_id}, headers=headers)
+            ("SHOP-SQL101 · Course SQL101", 8_000)
+        ]
+        as_file = client.get(
+            url,
+            params={
+                "start": today,
+                "end": today,
+                "format": "csv",
+                "instructor_id": creator.user_id,
+            },
+            headers=headers,
+        )
         assert as_file.headers["content-disposition"] == (
             f'attachment; filename="revenue_by-course_{today}_{today}_instructor-'
-            f'{creator.user_id}_USD.csv"')
+            f'{creator.user_id}_USD.csv"'
+        )

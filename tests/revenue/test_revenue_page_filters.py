@@ -31,8 +31,9 @@ def _run(handler: Any, state: rx.State, *args: Any) -> list[Any]:
 
 def _opened(session: Session) -> RevenueState:
     create_user(session, "bill@example.com", grants=(Grant(RoleName.BILLING_ADMIN),))
-    state = page_state(RevenueState, "/admin/revenue", {},
-                       token_for(session, "bill@example.com", ip=IP), ip=IP)
+    state = page_state(
+        RevenueState, "/admin/revenue", {}, token_for(session, "bill@example.com", ip=IP), ip=IP
+    )
     _run(RevenueState.load, state)
     assert state.access == "allowed"
     state.start, state.end = "2026-10-01", "2026-11-30"
@@ -47,13 +48,17 @@ def test_one_creator_or_instructor_narrows_the_table_and_names_the_file(
     state = _opened(session)
     carl, ivan = book.people["carl"].user_id, book.people["ivan"].user_id
     assert [p["label"] for p in state.people] == [
-        "Creator: Cara Creator", "Creator: Carl Creator", "Instructor: Ivan Instructor"]
+        "Creator: Cara Creator",
+        "Creator: Carl Creator",
+        "Instructor: Ivan Instructor",
+    ]
     _run(RevenueState.set_person, state, f"creator:{carl}")
     assert [r["label"] for r in state.rows] == ["ACC101 · Accounting"]
     (download,) = run_event(RevenueState.export_csv, state)
     args = {str(name): value for name, value in download.args}
     assert str(args["filename"]).strip('"') == (
-        f"revenue_by-course_2026-10-01_2026-11-30_creator-{carl}_USD.csv")
+        f"revenue_by-course_2026-10-01_2026-11-30_creator-{carl}_USD.csv"
+    )
     data = base64.b64decode(str(args["url"]).strip('"').split("base64,", 1)[1]).decode()
     assert "Python Basics" not in data and "Accounting" in data
     _run(RevenueState.set_person, state, f"instructor:{ivan}")

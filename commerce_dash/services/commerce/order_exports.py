@@ -91,24 +91,39 @@ def _line(order: Order, user: User, payment: Payment | None) -> list[Any]:
     cur = order.currency
     settlement = order.settlement_currency or cur
     return [
-        order_number(order.id, order.created_at), _stamp(order.created_at),
-        _stamp(order.completed_at), order.status, order.payment_status, user.full_name,
-        user.email, order.billing_country, order.billing_region, cur,
-        Money(order.subtotal, cur), Money(order.discount_amount, cur), order.discount_code,
-        Money(order.tax_amount, cur), order.tax_label, Money(order.total, cur),
-        Money(order.refunded_amount, cur), settlement,
-        Money(order.settlement_total, settlement), order.exchange_rate,
+        order_number(order.id, order.created_at),
+        _stamp(order.created_at),
+        _stamp(order.completed_at),
+        order.status,
+        order.payment_status,
+        user.full_name,
+        user.email,
+        order.billing_country,
+        order.billing_region,
+        cur,
+        Money(order.subtotal, cur),
+        Money(order.discount_amount, cur),
+        order.discount_code,
+        Money(order.tax_amount, cur),
+        order.tax_label,
+        Money(order.total, cur),
+        Money(order.refunded_amount, cur),
+        settlement,
+        Money(order.settlement_total, settlement),
+        order.exchange_rate,
         order.processor or (payment.processor if payment else ""),
         (payment.intent_id or "") if payment else "",
         Money(payment.amount, payment.currency) if payment else None,
         Money(payment.processor_fee, payment.currency)
-        if payment and payment.processor_fee is not None else None,
+        if payment and payment.processor_fee is not None
+        else None,
         _stamp(payment.processed_at) if payment else "",
     ]
 
 
-def _name(date_from: datetime | None, date_to: datetime | None,
-          filters: dict[str, str | None]) -> str:
+def _name(
+    date_from: datetime | None, date_to: datetime | None, filters: dict[str, str | None]
+) -> str:
     """orders-payments_2026-11-01_2026-11-30_status-completed_processor-stripe"""
     first = date_from.date().isoformat() if date_from else "start"
     last = (date_to - timedelta(days=1)).date().isoformat() if date_to else "now"
@@ -133,15 +148,28 @@ def orders_export(
     exclusive, aware), oldest first, with its payment."""
     require_section(actor, SECTION)
     conditions, _needs_user = _admin_filters(
-        status=status, payment_status=payment_status, processor=processor,
-        date_from=date_from, date_to=date_to, min_total=min_total, max_total=max_total,
-        learner=learner)
-    joined = (select(func.count()).select_from(Order)
-              .join(User, col(User.id) == col(Order.user_id)).where(*conditions))
+        status=status,
+        payment_status=payment_status,
+        processor=processor,
+        date_from=date_from,
+        date_to=date_to,
+        min_total=min_total,
+        max_total=max_total,
+        learner=learner,
+    )
+    joined = (
+        select(func.count())
+        .select_from(Order)
+        .join(User, col(User.id) == col(Order.user_id))
+        .where(*conditions)
+    )
     count = int(session.exec(joined).one())
     if count > EXPORT_LIMIT:
-        raise DomainError("export_too_large", f"{count} orders match: export at most "
-                          f"{EXPORT_LIMIT} at a time (narrow the dates).", field="date_from")
+        raise DomainError(
+            "export_too_large",
+            f"{count} orders match: export at most {EXPORT_LIMIT} at a time (narrow the dates).",
+            field="date_from",
+        )
     rows = session.exec(
         select(Order, User, Payment)
         .join(User, col(User.id) == col(Order.user_id))
@@ -149,6 +177,7 @@ def orders_export(
         .where(*conditions)
         .order_by(col(Order.created_at), col(Order.id))
     ).all()
-    name = _name(date_from, date_to, {"status": status, "payment": payment_status,
-                                      "processor": processor})
+    name = _name(
+        date_from, date_to, {"status": status, "payment": payment_status, "processor": processor}
+    )
     return OrdersExport(list(HEADER), [_line(o, u, p) for o, u, p in rows], name)

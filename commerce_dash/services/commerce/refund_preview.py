@@ -69,12 +69,16 @@ class RefundPreview:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "request_id": self.request_id, "order_number": self.order_number,
-            "amount": self.amount, "currency": self.currency,
-            "amount_label": self.amount_label, "order_status": self.order_status,
+            "request_id": self.request_id,
+            "order_number": self.order_number,
+            "amount": self.amount,
+            "currency": self.currency,
+            "amount_label": self.amount_label,
+            "order_status": self.order_status,
             "lines": [{"title": line.title, "amount": line.amount} for line in self.lines],
-            "registrations_cancelled": [{"number": r.number, "title": r.title}
-                                        for r in self.registrations_cancelled],
+            "registrations_cancelled": [
+                {"number": r.number, "title": r.title} for r in self.registrations_cancelled
+            ],
             "enrollments_ended": list(self.enrollments_ended),
             "lms_told": list(self.lms_told),
             "certificates_revoked": list(self.certificates_revoked),
@@ -92,12 +96,33 @@ class _Snapshot:
 
 
 def _snapshot(session: Session, order_id: int) -> _Snapshot:
-    registrations = dict(session.exec(select(Registration.id, Registration.status).where(
-        Registration.order_id == order_id)).all())
-    enrollments = dict(session.exec(select(Enrollment.id, Enrollment.status).where(
-        col(Enrollment.registration_id).in_(list(registrations)))).all()) if registrations else {}
-    certificates = dict(session.exec(select(Certificate.id, Certificate.status).where(
-        col(Certificate.enrollment_id).in_(list(enrollments)))).all()) if enrollments else {}
+    registrations = dict(
+        session.exec(
+            select(Registration.id, Registration.status).where(Registration.order_id == order_id)
+        ).all()
+    )
+    enrollments = (
+        dict(
+            session.exec(
+                select(Enrollment.id, Enrollment.status).where(
+                    col(Enrollment.registration_id).in_(list(registrations))
+                )
+            ).all()
+        )
+        if registrations
+        else {}
+    )
+    certificates = (
+        dict(
+            session.exec(
+                select(Certificate.id, Certificate.status).where(
+                    col(Certificate.enrollment_id).in_(list(enrollments))
+                )
+            ).all()
+        )
+        if enrollments
+        else {}
+    )
     last = session.exec(select(func.max(OutboxMessage.id))).one()
     return _Snapshot(registrations, enrollments, certificates, int(last or 0))  # type: ignore[arg-type]
 
@@ -113,19 +138,27 @@ def _titles(session: Session, course_ids: list[int | None]) -> dict[int, str]:
     return dict(session.exec(select(Course.id, Course.title).where(col(Course.id).in_(ids))).all())  # type: ignore[arg-type]
 
 
-def _rehearse(session: Session, actor: Actor | None, request_id: int,
-              amount: int | None) -> RefundPreview:
+def _rehearse(
+    session: Session, actor: Actor | None, request_id: int, amount: int | None
+) -> RefundPreview:
     actor, request = for_decision(session, actor, request_id)
-    order = session.exec(for_update(session, select(Order).where(Order.id == request.order_id))
-                         ).one()
+    order = session.exec(
+        for_update(session, select(Order).where(Order.id == request.order_id))
+    ).one()
     assert order.id is not None and request.id is not None
     before = _snapshot(session, order.id)
     # the approval, then the processor's answer "paid": exactly as approve() and settle() run
     mark_approved(session, request, actor, amount, "")
-    transition_refund(session=session, request=request, target=RefundStatus.PROCESSING,
-                      actor=actor, audited_by="refund.approved")
-    payment = session.exec(for_update(session, select(Payment).where(
-        Payment.order_id == order.id))).one()
+    transition_refund(
+        session=session,
+        request=request,
+        target=RefundStatus.PROCESSING,
+        actor=actor,
+        audited_by="refund.approved",
+    )
+    payment = session.exec(
+        for_update(session, select(Payment).where(Payment.order_id == order.id))
+    ).one()
     settle_locked(session, request, order, payment, f"preview-{request.id}", actor)
     session.flush()
     after = _snapshot(session, order.id)
@@ -133,35 +166,70 @@ def _rehearse(session: Session, actor: Actor | None, request_id: int,
     cancelled = _changed(before.registrations, after.registrations, "cancelled")
     ended = _changed(before.enrollments, after.enrollments, "ended")
     revoked = _changed(before.certificates, after.certificates, "revoked")
-    registrations = session.exec(select(Registration).where(
-        col(Registration.id).in_(cancelled), Registration.kind == "course")
-        .order_by(col(Registration.id))).all() if cancelled else []
-    enrollments = session.exec(select(Enrollment).where(col(Enrollment.id).in_(ended))
-                               .order_by(col(Enrollment.id))).all() if ended else []
-    titles = _titles(session, [r.course_id for r in registrations]
-                     + [e.course_id for e in enrollments])
-    told = set(session.exec(select(OutboxMessage.dedupe_key).where(
-        col(OutboxMessage.id) > before.outbox_after,
-        col(OutboxMessage.dedupe_key).startswith(LMS_CANCEL))).all())
-    numbers = session.exec(select(Certificate.number).where(col(Certificate.id).in_(revoked))
-                           .order_by(col(Certificate.number))).all() if revoked else []
-    line_titles = dict(session.exec(select(OrderLine.id, OrderLine.title).where(
-        OrderLine.order_id == order.id)).all())
+    registrations = (
+        session.exec(
+            select(Registration)
+            .where(col(Registration.id).in_(cancelled), Registration.kind == "course")
+            .order_by(col(Registration.id))
+        ).all()
+        if cancelled
+        else []
+    )
+    enrollments = (
+        session.exec(
+            select(Enrollment).where(col(Enrollment.id).in_(ended)).order_by(col(Enrollment.id))
+        ).all()
+        if ended
+        else []
+    )
+    titles = _titles(
+        session, [r.course_id for r in registrations] + [e.course_id for e in enrollments]
+    )
+    told = set(
+        session.exec(
+            select(OutboxMessage.dedupe_key).where(
+                col(OutboxMessage.id) > before.outbox_after,
+                col(OutboxMessage.dedupe_key).startswith(LMS_CANCEL),
+            )
+        ).all()
+    )
+    numbers = (
+        session.exec(
+            select(Certificate.number)
+            .where(col(Certificate.id).in_(revoked))
+            .order_by(col(Certificate.number))
+        ).all()
+        if revoked
+        else []
+    )
+    line_titles = dict(
+        session.exec(
+            select(OrderLine.id, OrderLine.title).where(OrderLine.order_id == order.id)
+        ).all()
+    )
     final = request.approved_amount or 0
-    discount = order.discount_code if order.status == "refunded" and order.discount_code_id \
-        else ""
+    discount = order.discount_code if order.status == "refunded" and order.discount_code_id else ""
     return RefundPreview(
-        request_id=request.id, order_number=order_number(order.id, order.created_at),
-        amount=final, currency=request.currency,
-        amount_label=money_label(final, request.currency), order_status=order.status,
-        lines=tuple(PreviewLine(line_titles.get(int(i["order_line_id"]), "Line"),
-                                int(i["amount"])) for i in request.lines or []),
+        request_id=request.id,
+        order_number=order_number(order.id, order.created_at),
+        amount=final,
+        currency=request.currency,
+        amount_label=money_label(final, request.currency),
+        order_status=order.status,
+        lines=tuple(
+            PreviewLine(line_titles.get(int(i["order_line_id"]), "Line"), int(i["amount"]))
+            for i in request.lines or []
+        ),
         registrations_cancelled=tuple(
-            PreviewRegistration(registration_number(r.id or 0, r.created_at),
-                                titles.get(r.course_id or 0, "")) for r in registrations),
+            PreviewRegistration(
+                registration_number(r.id or 0, r.created_at), titles.get(r.course_id or 0, "")
+            )
+            for r in registrations
+        ),
         enrollments_ended=tuple(titles.get(e.course_id, "") for e in enrollments),
-        lms_told=tuple(titles.get(e.course_id, "") for e in enrollments
-                       if f"{LMS_CANCEL}{e.id}" in told),
+        lms_told=tuple(
+            titles.get(e.course_id, "") for e in enrollments if f"{LMS_CANCEL}{e.id}" in told
+        ),
         certificates_revoked=tuple(numbers),
         discount_returned=discount,
     )
@@ -169,9 +237,11 @@ def _rehearse(session: Session, actor: Actor | None, request_id: int,
 
 def steps_of(preview: RefundPreview) -> tuple[str, ...]:
     """The preview in sentences, in the order things happen."""
-    out = [f"Pay back {preview.amount_label} to the learner's original payment method "
-           f"(order {preview.order_number} becomes "
-           f"{'refunded' if preview.order_status == 'refunded' else 'partially refunded'})."]
+    out = [
+        f"Pay back {preview.amount_label} to the learner's original payment method "
+        f"(order {preview.order_number} becomes "
+        f"{'refunded' if preview.order_status == 'refunded' else 'partially refunded'})."
+    ]
     for r in preview.registrations_cancelled:
         out.append(f"Cancel registration {r.number} ({r.title}).")
     for title in preview.enrollments_ended:
@@ -188,8 +258,9 @@ def steps_of(preview: RefundPreview) -> tuple[str, ...]:
     return tuple(out)
 
 
-def refund_preview(*, session: Session, actor: Actor | None, request_id: int,
-                   amount: int | None = None) -> RefundPreview:
+def refund_preview(
+    *, session: Session, actor: Actor | None, request_id: int, amount: int | None = None
+) -> RefundPreview:
     """What approving the request (``amount``, default: what was asked) will do, with the
     approval's own checks (four eyes, amounts left, disputes) and rules; changes nothing."""
     try:

@@ -38,10 +38,14 @@ class AlertOutcome:
 def billing_contacts(session: Session) -> list[tuple[str, str]]:
     """(email, name) of every active billing admin and super-admin."""
     rows = session.exec(
-        select(User.email, User.full_name).join(UserRole, col(UserRole.user_id) == User.id)
-        .where(col(UserRole.role).in_((RoleName.BILLING_ADMIN.value,
-                                       RoleName.SUPER_ADMIN.value)),
-               col(User.is_active).is_(True)).distinct()).all()
+        select(User.email, User.full_name)
+        .join(UserRole, col(UserRole.user_id) == User.id)
+        .where(
+            col(UserRole.role).in_((RoleName.BILLING_ADMIN.value, RoleName.SUPER_ADMIN.value)),
+            col(User.is_active).is_(True),
+        )
+        .distinct()
+    ).all()
     return sorted((str(email), str(name)) for email, name in rows)
 
 
@@ -56,10 +60,13 @@ def alert_lines(result: Reconciliation, locale: str) -> list[str]:
         f"{d.day.isoformat()}: captured {amount(d.captured)}, ledger sales "
         f"{amount(d.ledger_sales)}; refunded {amount(d.refunded)}, ledger reversals "
         f"{amount(d.ledger_reversals)}"
-        for d in result.days if d.mismatch
+        for d in result.days
+        if d.mismatch
     ]
-    lines += [f"{PROBLEM_LABELS.get(p.kind, p.kind)}: {p.reference} ({amount(p.amount)})"
-              for p in result.problems]
+    lines += [
+        f"{PROBLEM_LABELS.get(p.kind, p.kind)}: {p.reference} ({amount(p.amount)})"
+        for p in result.problems
+    ]
     if len(lines) > MAX_LINES:
         lines = [*lines[:MAX_LINES], f"... and {len(lines) - MAX_LINES} more on the page"]
     return lines
@@ -69,8 +76,7 @@ def alert_billing_of_mismatches(*, session: Session, day: date) -> AlertOutcome:
     """Reconcile ``day`` (UTC); if it does not reconcile, queue one email per billing admin
     in the caller's transaction (not committed). Harmless to repeat."""
     result = reconcile(session=session, start=day, end=day)
-    outcome = AlertOutcome(day, result.reconciles, result.mismatched_days,
-                           len(result.problems), 0)
+    outcome = AlertOutcome(day, result.reconciles, result.mismatched_days, len(result.problems), 0)
     if result.reconciles:
         return outcome
     settings = get_settings()
@@ -78,11 +84,19 @@ def alert_billing_of_mismatches(*, session: Session, day: date) -> AlertOutcome:
     queued = 0
     for email, name in billing_contacts(session):
         message = queue_email(
-            session=session, template=TEMPLATE, to=email,
+            session=session,
+            template=TEMPLATE,
+            to=email,
             dedupe_key=f"{TEMPLATE}:{day.isoformat()}:{email}",
-            context={"user_name": name, "day": day.isoformat(), "currency": result.currency,
-                     "mismatched_days": result.mismatched_days,
-                     "problem_count": len(result.problems), "lines": lines,
-                     "revenue_url": f"{settings.public_url.rstrip('/')}{routes.ADMIN_REVENUE}"})
+            context={
+                "user_name": name,
+                "day": day.isoformat(),
+                "currency": result.currency,
+                "mismatched_days": result.mismatched_days,
+                "problem_count": len(result.problems),
+                "lines": lines,
+                "revenue_url": f"{settings.public_url.rstrip('/')}{routes.ADMIN_REVENUE}",
+            },
+        )
         queued += message is not None
     return AlertOutcome(day, False, result.mismatched_days, len(result.problems), queued)
