@@ -211,3 +211,28 @@ def test_an_order_from_a_reminded_cart_counts_as_recovered(
         session=session, actor=super_admin, start=yesterday, end=yesterday
     )
     assert (earlier.orders, earlier.revenue) == (0, {})
+
+
+def test_a_department_admin_counts_recovered_orders_of_their_departments_only(
+    session: Session, shop, learner: Actor, super_admin: Actor
+) -> None:  # type: ignore[no-untyped-def]
+    from commerce_dash.domain.access import RoleName
+    from commerce_dash.domain.actor import Grant
+    from tests.conftest import create_department, create_user
+
+    # given Lee's order recovered by a reminder, in the shop's department
+    _fill(session, owner_of(learner), shop.courses["PY101"])
+    assert _send(session) == 1
+    paid_order(session, learner, key="recovered-dept")
+    other = create_department(session, "OTHER")
+    theirs = create_user(
+        session, "dee@example.com", grants=(Grant(RoleName.DEPT_ADMIN, shop.department_id),)
+    )
+    elsewhere = create_user(session, "odd@example.com", grants=(Grant(RoleName.DEPT_ADMIN, other),))
+    today = utcnow().date()
+
+    # then the shop's dept-admin sees it (not the shop-wide reminder count), another none
+    mine = commerce_area.recovered_orders(session=session, actor=theirs, start=today, end=today)
+    assert (mine.orders, mine.revenue, mine.reminders) == (1, {"USD": 10_000}, None)
+    none = commerce_area.recovered_orders(session=session, actor=elsewhere, start=today, end=today)
+    assert (none.orders, none.revenue) == (0, {})

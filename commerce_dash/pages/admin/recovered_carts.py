@@ -31,7 +31,11 @@ def recovered_kpis(found: commerce_area.RecoveredOrders) -> list[dict[str, str]]
     return [
         {"label": "Recovered orders", "value": str(found.orders), "hint": ""},
         {"label": "Recovered revenue", "value": revenue, "hint": ""},
-        {"label": "Reminders sent", "value": str(found.reminders), "hint": ""},
+        {
+            "label": "Reminders sent",
+            "value": "—" if found.reminders is None else str(found.reminders),
+            "hint": "" if found.reminders is not None else "Counted for the whole shop only",
+        },
     ]
 
 

@@ -242,7 +242,7 @@ class RecoveredOrders:
     end: date
     orders: int
     revenue: dict[str, int]
-    reminders: int  # reminders sent in the period
+    reminders: int | None  # reminders sent in the period (None: not for a department admin)
 
     def labels(self) -> list[str]:
         """Revenue per currency for people, e.g. ["$120.00", "€40.00"]."""
@@ -289,12 +289,14 @@ def recovered_orders(
     for currency, count, amount in session.exec(query).all():
         revenue[currency] = int(amount or 0)
         orders += int(count or 0)
-    sent = int(
-        session.exec(
-            select(func.count())
-            .select_from(CartReminder)
-            .where(col(CartReminder.sent_at) >= since, col(CartReminder.sent_at) < until)
-        ).one()
-        or 0
-    )
+    sent = None  # reminders are not by department: only whole-shop admins see how many
+    if allowed is None:
+        sent = int(
+            session.exec(
+                select(func.count())
+                .select_from(CartReminder)
+                .where(col(CartReminder.sent_at) >= since, col(CartReminder.sent_at) < until)
+            ).one()
+            or 0
+        )
     return RecoveredOrders(start, end, orders, revenue, sent)
