@@ -27,6 +27,7 @@ from commerce_dash.models.certificates import Certificate
 from commerce_dash.models.commerce import Order, OrderLine, Payment
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment, Registration
+from commerce_dash.models.pricing import DiscountRedemption
 from commerce_dash.services.commerce.refund_amounts import money_label
 from commerce_dash.services.commerce.refund_decisions import for_decision, mark_approved
 from commerce_dash.services.commerce.refund_settlement import settle_locked
@@ -93,6 +94,7 @@ class _Snapshot:
     enrollments: dict[int, str]
     certificates: dict[int, str]
     outbox_after: int  # the highest outbox id
+    discount_use: str  # the status of the order's use of a discount code ("" for none)
 
 
 def _snapshot(session: Session, order_id: int) -> _Snapshot:
@@ -124,7 +126,20 @@ def _snapshot(session: Session, order_id: int) -> _Snapshot:
         else {}
     )
     last = session.exec(select(func.max(OutboxMessage.id))).one()
-    return _Snapshot(registrations, enrollments, certificates, int(last or 0))  # type: ignore[arg-type]
+    order = session.get(Order, order_id)
+    assert order is not None
+    use = session.exec(
+        select(DiscountRedemption.status).where(
+            DiscountRedemption.order_ref == order_number(order_id, order.created_at)
+        )
+    ).first()
+    return _Snapshot(
+        registrations,  # type: ignore[arg-type]
+        enrollments,  # type: ignore[arg-type]
+        certificates,  # type: ignore[arg-type]
+        int(last or 0),
+        use or "",
+    )
 
 
 def _changed(before: dict[int, str], after: dict[int, str], status: str) -> list[int]:
@@ -135,7 +150,8 @@ def _titles(session: Session, course_ids: list[int | None]) -> dict[int, str]:
     ids = [c for c in course_ids if c is not None]
     if not ids:
         return {}
-    return dict(session.exec(select(Course.id, Course.title).where(col(Course.id).in_(ids))).all())  # type: ignore[arg-type]
+    rows = session.exec(select(Course.id, Course.title).where(col(Course.id).in_(ids))).all()
+    return {int(i or 0): title for i, title in rows}
 
 
 def _rehearse(
@@ -208,7 +224,8 @@ def _rehearse(
         ).all()
     )
     final = request.approved_amount or 0
-    discount = order.discount_code if order.status == "refunded" and order.discount_code_id else ""
+    # the order's use of its code, if the cascade gave it back
+    discount = order.discount_code if after.discount_use != before.discount_use else ""
     return RefundPreview(
         request_id=request.id,
         order_number=order_number(order.id, order.created_at),
