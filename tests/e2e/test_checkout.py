@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     UI_TIMEOUT_MS,
     AppServer,
     NewPage,
+    choose_billing_country,
     mail_to,
     register_learner,
     sign_in,
@@ -76,6 +77,7 @@ def test_guest_cart_merges_at_sign_in_and_a_sandbox_payment_completes_the_order(
     expect(page.locator("#cart-discount")).to_be_visible()
     expect(page.locator("#cart-total")).not_to_have_text(total_before)
     total = page.locator("#cart-total").inner_text()
+    choose_billing_country(page)
     page.locator("#checkout").click()
     page.wait_for_url(ORDER_URL, timeout=UI_TIMEOUT_MS)
     number = ORDER_URL.search(page.url).group(1)  # type: ignore[union-attr]
@@ -105,6 +107,7 @@ def test_sandbox_three_d_secure_challenge(new_page: NewPage, app_server: AppServ
     page = new_page()
     sign_in(page, address, PASSWORD)
     page.goto("/cart")
+    choose_billing_country(page)
     page.locator("#checkout").click()
     page.wait_for_url(ORDER_URL, timeout=UI_TIMEOUT_MS)
     _pay_with_sandbox_card(page, "4000 0025 0000 3155")
@@ -123,6 +126,7 @@ def _stripe_checkout(new_page: NewPage, app_server: AppServer, name: str,
     page = new_page()
     sign_in(page, address, PASSWORD)
     page.goto("/cart")
+    choose_billing_country(page)
     page.locator("#checkout").click()
     page.wait_for_url(ORDER_URL, timeout=UI_TIMEOUT_MS)
     number = ORDER_URL.search(page.url).group(1)  # type: ignore[union-attr]

@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     UI_TIMEOUT_MS,
     AppServer,
     NewPage,
+    choose_billing_country,
     register_learner,
     serious_axe_violations,
     sign_in,
@@ -80,6 +81,7 @@ def test_billing_admin_switches_a_departments_processor_for_the_next_checkout(
         shopper = new_page()
         sign_in(shopper, address, LEARNER_PASSWORD)
         shopper.goto("/cart")
+        choose_billing_country(shopper)
         shopper.locator("#checkout").click()
         shopper.wait_for_url(ORDER_URL, timeout=UI_TIMEOUT_MS)
         expect(shopper.locator("#card-number")).to_be_visible()

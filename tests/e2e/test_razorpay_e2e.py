@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     UI_TIMEOUT_MS,
     AppServer,
     NewPage,
+    choose_billing_country,
     mail_to,
     register_learner,
     scroll_width,
@@ -40,6 +41,7 @@ def test_a_learner_pays_with_upi_in_razorpay_checkout_after_a_declined_card(
     page = new_page(MOBILE)
     sign_in(page, address, LEARNER_PASSWORD)
     page.goto("/cart")
+    choose_billing_country(page)
     page.locator("#checkout").click()
     page.wait_for_url(ORDER_URL, timeout=UI_TIMEOUT_MS)
     number = ORDER_URL.search(page.url).group(1)  # type: ignore[union-attr]

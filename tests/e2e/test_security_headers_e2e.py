@@ -29,6 +29,7 @@ from tests.e2e.conftest import (
     UI_TIMEOUT_MS,
     AppServer,
     NewPage,
+    choose_billing_country,
     sign_in,
 )
 from tests.e2e.conftest import LEARNER_PASSWORD as PASSWORD
@@ -218,6 +219,7 @@ def test_the_main_pages_run_without_a_policy_violation(new_page: NewPage,
     sandbox = _watched(new_page)
     sign_in(sandbox, address, PASSWORD)
     sandbox.goto("/cart")
+    choose_billing_country(sandbox)
     sandbox.locator("#checkout").click()
     sandbox.wait_for_url(ORDER_URL, timeout=UI_TIMEOUT_MS)
     _pay_with_sandbox_card(sandbox, "4242 4242 4242 4242")
@@ -230,6 +232,7 @@ def test_the_main_pages_run_without_a_policy_violation(new_page: NewPage,
     stripe = _watched(new_page)
     sign_in(stripe, address, PASSWORD)
     stripe.goto("/cart")
+    choose_billing_country(stripe)
     stripe.locator("#checkout").click()
     stripe.wait_for_url(ORDER_URL, timeout=UI_TIMEOUT_MS)
     expect(stripe.locator("#card-element input[placeholder=number]")).to_be_visible()

@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     UI_TIMEOUT_MS,
     AppServer,
     NewPage,
+    choose_billing_country,
     register_learner,
     scroll_width,
     serious_axe_violations,
@@ -66,6 +67,7 @@ def _checkout(app: AppServer, page: Page, course: str) -> str:
     assert added.status_code == 201, added.text
     sign_in(page, address, LEARNER_PASSWORD)
     page.goto("/cart")
+    choose_billing_country(page)
     page.locator("#checkout").click()
     page.wait_for_url(ORDER_URL, timeout=UI_TIMEOUT_MS)
     return ORDER_URL.search(page.url).group(1)  # type: ignore[union-attr]
