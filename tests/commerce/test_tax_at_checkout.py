@@ -82,7 +82,7 @@ def test_checkout_asks_for_the_country_and_state_then_shows_and_charges_the_tax(
     assert view.billing_errors == {
         "billing_country": "Choose your billing country: the tax depends on it."
     }
-    assert not view.can_check_out and view.tax_source == "none"
+    assert (view.can_check_out, view.ready_to_pay, view.tax_source) == (True, False, "none")
     with pytest.raises(DomainError) as err:
         checkout(
             session=session,
@@ -99,7 +99,7 @@ def test_checkout_asks_for_the_country_and_state_then_shows_and_charges_the_tax(
     }
     cart_service.set_preferences(session=session, owner=owner, billing_region="NY")
     view = cart_service.view_cart(session=session, owner=owner)
-    assert view.billing_errors == {} and view.can_check_out
+    assert view.billing_errors == {} and view.ready_to_pay
     # the tax line from the cart on: PY101 is 100.00, 8.875 % is 8.88 (half up)
     assert (view.totals.tax, view.tax_label, view.labels["tax"], view.labels["total"]) == (
         888,
@@ -162,7 +162,7 @@ def test_without_any_tax_set_up_nothing_is_asked(
 ) -> None:
     _fill(session, learner, shop, "PY101")
     view = cart_service.view_cart(session=session, owner=owner_of(learner))
-    assert view.billing_errors == {} and view.can_check_out
+    assert view.billing_errors == {} and view.ready_to_pay
 
 
 # -- TaxJar down: the rate table serves ----------------------------------------------------------

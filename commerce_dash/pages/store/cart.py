@@ -99,7 +99,7 @@ class CartState(AuthState):
         self.billing_country, self.billing_region = view.billing[0], view.billing[1]
         self.notices = view.notices
         self.blockers = view.blockers
-        self.can_check_out = view.can_check_out
+        self.can_check_out = view.ready_to_pay
         self.checkout_reason = _checkout_reason(view)
         self.total_minor = view.totals.total
         self.cart_count = view.count
@@ -199,7 +199,7 @@ class CartState(AuthState):
 
 def _checkout_reason(view: CartView) -> str:
     """Why Check out is disabled, said beside it ("" when it is not)."""
-    if not view.lines or view.can_check_out:
+    if not view.lines or view.ready_to_pay:
         return ""
     if view.review_hold:
         return "Checkout is paused while your account is reviewed (see above)."

@@ -116,8 +116,15 @@ class CartView:
 
     @property
     def can_check_out(self) -> bool:
-        return (bool(self.lines) and not self.blockers and not self.billing_errors
-                and not self.review_hold)
+        """Whether checkout accepts the cart (the web cart also waits for ``billing_errors``,
+        see ``ready_to_pay``; an API client may check out without an address)."""
+        return bool(self.lines) and not self.blockers and not self.review_hold
+
+    @property
+    def ready_to_pay(self) -> bool:
+        """What the web cart's Check out waits for: ``can_check_out`` and the billing address
+        tax needs."""
+        return self.can_check_out and not self.billing_errors
 
 
 def _empty_totals(currency: str) -> CartTotals:
