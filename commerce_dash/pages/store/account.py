@@ -29,9 +29,6 @@ class AccountState(AuthState):
         return PersonalDataState.load
 
 
-MY_DATA_PATH = "/api/v2/me/data"
-
-
 def _delete_dialog() -> rx.Component:
     blocked = PersonalDataState.blockers.length() > 0
     return rx.dialog.root(
@@ -106,12 +103,16 @@ def _my_data_card() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.hstack(
-                rx.el.a(
-                    rx.button(rx.icon("download", size=14), "Download my data", variant="soft"),
-                    href=api_href(MY_DATA_PATH),
-                    download="",
-                    reload_document=True,
-                    id="download-my-data",
+                rx.cond(
+                    PersonalDataState.data_path != "",
+                    rx.el.a(
+                        rx.button(rx.icon("download", size=14), "Download my data",
+                                  variant="soft"),
+                        href=api_href(PersonalDataState.data_path),
+                        download="",
+                        reload_document=True,
+                        id="download-my-data",
+                    ),
                 ),
                 _delete_dialog(),
                 spacing="3",

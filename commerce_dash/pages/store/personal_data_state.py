@@ -15,6 +15,9 @@ from commerce_dash.state.auth import AUTH_SIGNED_OUT_PATH, AuthState
 from commerce_dash.state.field_errors import show_field_error
 from commerce_dash.state.offload import with_session
 
+# set by ``load``: an address built in the browser, never in the prerendered page (whose
+# backend address would be the build's, not the one the visitor reached)
+MY_DATA_PATH = "/api/v2/me/data"
 DELETED_NOTICE = (
     "Your account was deleted. Your orders stay on record for accounting; your "
     "certificates still verify, without your name."
@@ -23,6 +26,7 @@ DELETED_NOTICE = (
 
 class PersonalDataState(AuthState):
     blockers: list[str] = []
+    data_path: str = ""
     confirm_email_error: str = ""
     delete_password_error: str = ""
     delete_error: str = ""
@@ -35,6 +39,7 @@ class PersonalDataState(AuthState):
     async def load(self) -> None:
         self._clear()
         self.deleting = False
+        self.data_path = MY_DATA_PATH
         token, ip, agent = self._session_token(), self._client_ip(), self._user_agent()
 
         def read(session: Session) -> list[str]:
