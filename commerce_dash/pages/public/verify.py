@@ -278,7 +278,6 @@ def _result_card() -> rx.Component:
                 _detail("Recipient", r["holder_deleted"], "verify-holder-deleted"),
                 _detail(r["kind_label"], r["item_title"], "verify-title"),
                 _detail("Certificate", r["certificate_title"]),
-                _detail("Department", r["department"]),
                 _detail("Completed", r["completed_on"]),
                 _detail("Issued", r["issued_on"]),
                 _detail("Validity", r["expiry"], "verify-expiry"),
