@@ -114,6 +114,15 @@ def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     )
 
 
+def _reviewed_elsewhere() -> rx.Component:
+    """Which of the admin's departments others review (the department's setting)."""
+    return only_if(
+        S.reviewed_elsewhere != "",
+        rx.callout(S.reviewed_elsewhere, icon="info", color_scheme="gray", high_contrast=True,
+                   id="reviewed-elsewhere", width="100%"),
+    )
+
+
 def registrations_page() -> rx.Component:
     return queue_page(
         S,
@@ -134,6 +143,6 @@ def registrations_page() -> rx.Component:
         no_match=NO_MATCH,
         item_header="Registration",
         failed_label="Not changed",
-        after=(lms_pending_card(),),
+        after=(_reviewed_elsewhere(), lms_pending_card()),
         dialogs=(_reject_dialog(),),
     )

@@ -78,6 +78,8 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
     status_filter: rx.Field[str] = rx.field("pending")
     course_filter: rx.Field[str] = rx.field(ANY)
     courses: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    # the granted departments whose registrations others review (their setting), said
+    reviewed_elsewhere: rx.Field[str] = rx.field("")
 
     @rx.var
     def filtered(self) -> bool:
@@ -99,6 +101,8 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
                     session=session, actor=actor
                 )
             ]
+            self.reviewed_elsewhere = enrollment_area.reviewed_elsewhere(
+                session=session, actor=actor)
         self._show_page(result, queue_row)
 
     @rx.event

@@ -37,6 +37,7 @@ from .registration_endings import end_registration
 from .registration_reviewers import (
     ReviewersRow,
     list_registration_reviewers,
+    reviewed_elsewhere,
     set_registration_reviewers,
 )
 from .registration_status import (
@@ -101,6 +102,7 @@ __all__ = [
     "cancel_pending",
     "ReviewersRow",
     "list_registration_reviewers",
+    "reviewed_elsewhere",
     "set_registration_reviewers",
     "BookableRow",
     "bookable_with_credits",

@@ -8,12 +8,17 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.access import REGISTRATION_REVIEWER_LABELS, RegistrationReviewers
+from commerce_dash.domain.access import (
+    REGISTRATION_REVIEWER_LABELS,
+    RegistrationReviewers,
+    RoleName,
+)
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.errors import DomainError, not_found
 from commerce_dash.models.catalog import Department
-from commerce_dash.services.platform import record_audit
+from commerce_dash.services.enrollment.registration_views import queue_scope
+from commerce_dash.services.platform import department_parents, record_audit
 
 SECTION = "settings"
 
@@ -61,3 +66,24 @@ def set_registration_reviewers(*, session: Session, actor: Actor | None, departm
         session.commit()
         session.refresh(dept)
     return _row(dept)
+
+
+def reviewed_elsewhere(*, session: Session, actor: Actor | None) -> str:
+    """For the queue page: the departments granted to a dept-admin or enrollment admin whose
+    registrations others review (their setting names the other role), said in a sentence;
+    "" when there are none."""
+    actor = require_section(actor, "registrations")
+    if actor.is_super_admin:
+        return ""
+    parents = department_parents(session=session)
+    granted: set[int] = set()
+    for role in (RoleName.ENROLLMENT_ADMIN, RoleName.DEPT_ADMIN):
+        granted |= actor.departments_for(role, parents) or frozenset()
+    others = granted - (queue_scope(session, actor) or frozenset())
+    if not others:
+        return ""
+    rows = [_row(d) for d in session.exec(select(Department).where(
+        col(Department.id).in_(others)).order_by(col(Department.name)))]
+    said = "; ".join(f"{r.department}: {r.label.lower()}" for r in rows)
+    return (f"Registrations of these departments are reviewed by others ({said}). A super "
+            "admin or billing admin sets who reviews each department's registrations.")
