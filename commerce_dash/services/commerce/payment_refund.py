@@ -55,10 +55,13 @@ def _answer(session: Session, request_id: int, *, message: str = "",
     assert order is not None and order.id is not None
     number = order_number(order.id, order.created_at)
     waiting = request.status == RefundStatus.REQUESTED.value
-    if not message:
-        message = (f"Refund request {request_id} on order {number} is open in the refund queue."
-                   if waiting else
-                   f"Refund {request_id} on order {number} is {request.status}.")
+    if not message and waiting:
+        message = f"Refund request {request_id} on order {number} is open in the refund queue."
+    elif not message and request.status == RefundStatus.FAILED.value:
+        message = (f"The processor did not make refund {request_id} on order {number} "
+                   f"({request.last_error or 'no reason given'}): retry it in the refund queue.")
+    elif not message:
+        message = f"Refund {request_id} on order {number}: {request.status}."
     return PaymentRefund(request_id, number, request.status, request.amount,
                          request.approved_amount, request.currency, not waiting,
                          get_settings().refund_four_eyes, message, replayed)
