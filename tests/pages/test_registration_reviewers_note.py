@@ -12,6 +12,7 @@ from commerce_dash.models.enrollment import Registration
 from commerce_dash.pages.admin.registrations import registrations_page
 from commerce_dash.pages.admin.registrations_state import RegistrationsState
 from commerce_dash.services import enrollment
+from commerce_dash.services.commerce import admin_overview
 from tests.builders import build_shop
 from tests.conftest import create_user
 from tests.pages.harness import PageAs
@@ -31,12 +32,17 @@ def test_a_dept_admin_works_the_queue_their_departments_give_them(  # type: igno
     page = page_as(RegistrationsState, routes.ADMIN_REGISTRATIONS, email="dana@example.com")
     _run(RegistrationsState.load, page)
     assert len(page.rows) == 1 and page.reviewed_elsewhere == ""
+    dana = create_user(session, "dana2@example.com", grants=(
+        Grant(RoleName.DEPT_ADMIN, shop.department_id),))
+    # the overview counts what waits in her queue
+    assert admin_overview(session=session, actor=dana).pending_registrations == 1
     enrollment.set_registration_reviewers(session=session, actor=super_admin,
                                           department_id=shop.department_id,
                                           reviewers="enrollment_admins")
     page = page_as(RegistrationsState, routes.ADMIN_REGISTRATIONS, email="dana@example.com")
     _run(RegistrationsState.load, page)
     assert page.rows == []
+    assert admin_overview(session=session, actor=dana).pending_registrations == 0
     assert page.reviewed_elsewhere.startswith(
         "Registrations of these departments are reviewed by others (SHOP School: "
         "enrollment admins).")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from commerce_dash.domain.access import RoleName
+from commerce_dash.domain.access import RoleName, can_access
 from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.models.accounts import User, UserRole, UserSession
@@ -18,7 +18,7 @@ from commerce_dash.models.commerce import Order, PaymentEvent, RefundRequest
 from commerce_dash.outbox import status_counts
 from commerce_dash.services.commerce.payment_review import held_count
 from commerce_dash.services.commerce.processor_choice import unconfigured_departments
-from commerce_dash.services.enrollment import pending_count
+from commerce_dash.services.enrollment import pending_count, queue_scope
 from commerce_dash.services.platform import department_parents
 from commerce_dash.settings import get_settings
 
@@ -84,11 +84,11 @@ def sales_figures(*, session: Session, now: datetime) -> Sales:
 
 
 def _pending_registrations(session: Session, actor: Actor) -> int | None:
-    if not (actor.is_super_admin or RoleName.ENROLLMENT_ADMIN in actor.roles):
+    """Registrations waiting in the admin's queue (its scope follows each department's
+    registration_reviewers setting); None for roles without the queue."""
+    if not can_access(actor.roles, "registrations"):
         return None
-    scope = None if actor.is_super_admin else actor.departments_for(
-        RoleName.ENROLLMENT_ADMIN, department_parents(session=session))
-    return pending_count(session=session, departments=scope)
+    return pending_count(session=session, departments=queue_scope(session, actor))
 
 
 def admin_overview(*, session: Session, actor: Actor | None) -> Overview:

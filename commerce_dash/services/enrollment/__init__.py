@@ -52,6 +52,7 @@ from .registration_views import (
     list_queue,
     pending_count,
     queue_course_options,
+    queue_scope,
     registration_number,
 )
 from .registrations import (
@@ -103,6 +104,7 @@ __all__ = [
     "ReviewersRow",
     "list_registration_reviewers",
     "reviewed_elsewhere",
+    "queue_scope",
     "set_registration_reviewers",
     "BookableRow",
     "bookable_with_credits",
