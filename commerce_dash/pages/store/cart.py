@@ -391,6 +391,11 @@ def _summary() -> rx.Component:
         rx.cond(CartState.checkout_reason != "",
                 rx.text(CartState.checkout_reason, size="2", color_scheme="red",
                         id="checkout-reason")),
+        rx.cond(~AuthState.signed_in, rx.text(  # issue 19: both come back to this cart
+            rx.link("Create an account", href=f"{routes.REGISTER}?next={routes.CART}",
+                    id="cart-register"), " or ",
+            rx.link("sign in", href=f"{routes.LOGIN}?next={routes.CART}", id="cart-sign-in"),
+            " and come back to this cart.", size="2")),
         rx.text("Secure payment. You can review everything before paying.", size="1",
                 color_scheme="gray"),
     )
