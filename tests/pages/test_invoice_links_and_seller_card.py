@@ -72,10 +72,11 @@ def test_the_seller_card_validates_and_saves(session: Session) -> None:
     form = {"seller_name": "Acme Learning Ltd", "seller_address": "1 Main Street",
             "seller_tax_id": "<b>", "seller_email": ""}
     run_event(SellerDetailsState.save_seller, card, form)
-    assert card.seller_errors == {"tax_id": card.seller_errors["tax_id"]}
+    assert [name for name, error in card.seller_errors.items() if error] == ["tax_id"]
     assert card.seller_errors["tax_id"].startswith("A tax id has letters")
     events = run_event(SellerDetailsState.save_seller, card, {**form, "seller_tax_id": "GB1"})
-    assert "Acme Learning Ltd" in toasts(events) and card.seller_errors == {}
+    assert "Acme Learning Ltd" in toasts(events)
+    assert not any(card.seller_errors.values())
     assert commerce_area.seller_details(session).tax_id == "GB1"
     assert session.exec(select(AuditLog).where(
         AuditLog.action == "seller_details.updated")).first() is not None

@@ -24,11 +24,12 @@ from commerce_dash.state.service_call import as_admin
 
 SECTION = "settings"
 FIELDS = ("name", "address", "tax_id", "email")
+NO_ERRORS = dict.fromkeys(FIELDS, "")  # every key present: the page reads each one
 
 
 class SellerDetailsState(AdminState):
     seller: dict[str, str] = {}
-    seller_errors: dict[str, str] = {}
+    seller_errors: rx.Field[dict[str, str]] = rx.field(default_factory=lambda: dict(NO_ERRORS))
     seller_error: str = ""
     seller_loaded: bool = False
     seller_version: int = 0  # remounts the form with the saved values
@@ -45,13 +46,13 @@ class SellerDetailsState(AdminState):
 
     @rx.event
     def save_seller(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        self.seller_errors, self.seller_error = {}, ""
+        self.seller_errors, self.seller_error = dict(NO_ERRORS), ""
         values = {name: str(form.get(f"seller_{name}", "") or "") for name in FIELDS}
         try:
             info = as_admin(self, commerce_area.save_seller_details, **values)
         except DomainError as exc:
             if exc.field in FIELDS:
-                self.seller_errors = {exc.field: exc.message}
+                self.seller_errors = {**NO_ERRORS, exc.field: exc.message}
             else:
                 self.seller_error = exc.message
             return None
