@@ -36,8 +36,11 @@ SearchText = Annotated[str, Query(max_length=200)]
 CurrencyCode = Annotated[str, Query(max_length=3)]
 
 
-OWNED = Field(description="The signed-in learner owns it already (false for a visitor)")
-IN_CART = Field(description="It is in the signed-in learner's cart (false for a visitor)")
+class StandingOut(Out):
+    """Where the signed-in learner stands with an item (T-005-03, CART-008)."""
+
+    owned: bool = Field(description="The signed-in learner owns it already (false for a visitor)")
+    in_cart: bool = Field(description="It is in the signed-in learner's cart (false for a visitor)")
 
 
 class PriceTagOut(Out):
@@ -47,12 +50,11 @@ class PriceTagOut(Out):
 
 
 class CardOut(mirror(catalog_area.CatalogCard, exclude=(  # type: ignore[misc]
-        "amount", "currency", "price_label", "estimated_minutes", "converted_from"))):
+        "amount", "currency", "price_label", "estimated_minutes", "converted_from")),
+              StandingOut):
     kind: str = Field(description="course or program")
     price: PriceTagOut
     estimated_minutes: int
-    owned: bool = OWNED
-    in_cart: bool = IN_CART
 
 
 class ModuleOut(Out):
@@ -66,14 +68,12 @@ class NamedCodeOut(Out):
     title: str
 
 
-class CourseDetailOut(mirror(catalog_area.CourseDetail)):  # type: ignore[misc]
+class CourseDetailOut(mirror(catalog_area.CourseDetail), StandingOut):  # type: ignore[misc]
     modules: list[ModuleOut]
     price: PriceTagOut | None
     programs: list[NamedCodeOut]
     prerequisites: list[NamedCodeOut] = Field(description="Courses to complete first")
     enrollment_deadline: Timestamp | None = Field(description="Not sold after this moment")
-    owned: bool = OWNED
-    in_cart: bool = IN_CART
 
 
 class ProgramCourseOut(mirror(catalog_area.ProgramCourseLine)):  # type: ignore[misc]
@@ -81,14 +81,12 @@ class ProgramCourseOut(mirror(catalog_area.ProgramCourseLine)):  # type: ignore[
 
 
 class ProgramDetailOut(mirror(catalog_area.ProgramDetail, exclude=(  # type: ignore[misc]
-        "courses", "price", "courses_total", "savings", "savings_percent"))):
+        "courses", "price", "courses_total", "savings", "savings_percent")), StandingOut):
     courses: list[ProgramCourseOut]
     price: PriceTagOut | None
     courses_total: PriceTagOut | None
     savings: PriceTagOut | None
     savings_percent: int
-    owned: bool = OWNED
-    in_cart: bool = IN_CART
 
 
 class DepartmentRefOut(Out):
