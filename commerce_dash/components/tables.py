@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import reflex as rx
+from reflex.components.base.bare import Bare
+from reflex.vars.sequence import LiteralStringVar
 
 
 def pager(
@@ -84,20 +86,47 @@ def header_cell(header: str | rx.Component) -> rx.Component:
     return rx.table.column_header_cell(header)
 
 
+def _header_label(header: str | rx.Component) -> str | rx.Var | None:
+    """The text of a column header: the string itself, or the text (a literal, or a state
+    var) of a header cell of its own; None when the cell holds something else."""
+    if isinstance(header, str):
+        return header
+    parts: list[str | rx.Var] = []
+    stack: list[Any] = [header]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Bare):
+            value = node.contents
+            parts.append(value._var_value if isinstance(value, LiteralStringVar) else value)
+        stack.extend(reversed(getattr(node, "children", [])))
+    if len(parts) == 1:
+        return parts[0]
+    if parts and all(isinstance(part, str) for part in parts):
+        return " ".join(str(part) for part in parts)
+    return None
+
+
 def stacked_table(headers: Sequence[str | rx.Component], *, lead: int = 0) -> dict[str, Any]:
     """Props for the box around a table that turns into one card per row under 640 px
     (assets/commerce.css, class ``data-table``): each cell shows its column's label, read
-    from ``--col-N``; ``lead`` header cells without a text come first. A last column of row
-    actions (header blank or "Actions") stays in view while a wide table scrolls sideways.
+    from ``--col-N``; ``lead`` header cells without a text (a tick-all box) come first. A
+    table with a header whose text cannot be read keeps scrolling sideways instead (cards
+    without labels would say less than the table). A last column of row actions (header
+    blank or "Actions") stays in view while a wide table scrolls sideways.
     Spread into the box: ``rx.box(rx.table.root(...), **stacked_table(headers))``."""
-    labels = [""] * lead + [h if isinstance(h, str) else "" for h in headers]
+    labels = [_header_label(h) for h in headers]
     last = labels[-1] if labels else None
-    sticky = last in ("", ACTIONS) and not (headers and isinstance(headers[-1], rx.Component))
-    return {
-        "class_name": "data-table sticky-last" if sticky else "data-table",
-        "style": {f"--col-{i}": _css_string(label)
-                  for i, label in enumerate(labels, start=1) if label},
-    }
+    classes = ["sticky-last"] if isinstance(last, str) and last in ("", ACTIONS) else []
+    style: dict[str, Any] = {}
+    if all(label is not None for label in labels):
+        classes.insert(0, "data-table")
+        for i, label in enumerate(labels, start=lead + 1):
+            if isinstance(label, str):
+                if label:
+                    style[f"--col-{i}"] = _css_string(label)
+            else:
+                style[f"--col-{i}"] = f'"{label}"'
+    return {"class_name": " ".join(classes), "style": style}
 
 
 def table_box(
