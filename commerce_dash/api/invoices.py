@@ -42,10 +42,14 @@ class SellerBody(BaseModel):
 
 
 def _pdf(filename: str, data: bytes) -> Response:
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "private, no-store",
-    })
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 # -- learner -----------------------------------------------------------------------------------
@@ -53,34 +57,51 @@ def _pdf(filename: str, data: bytes) -> Response:
 
 @router.get("/api/v2/orders/{number}/invoice.pdf", response_class=Response, responses=_PDF)
 def my_invoice(actor: CurrentActor, session: DbSession, number: OrderNumber) -> Response:
-    return _pdf(*commerce_area.invoice_pdf(session=session, number=number,
-                                           user_id=actor.user_id))
+    return _pdf(*commerce_area.invoice_pdf(session=session, number=number, user_id=actor.user_id))
 
 
-@router.get("/api/v2/orders/{number}/credit-notes/{credit_note}.pdf", response_class=Response,
-            responses=_PDF)
-def my_credit_note(actor: CurrentActor, session: DbSession, number: OrderNumber,
-                   credit_note: CreditNoteNumber) -> Response:
-    return _pdf(*commerce_area.credit_note_pdf(session=session, number=number,
-                                               credit_note=credit_note,
-                                               user_id=actor.user_id))
+@router.get(
+    "/api/v2/orders/{number}/credit-notes/{credit_note}.pdf",
+    response_class=Response,
+    responses=_PDF,
+)
+def my_credit_note(
+    actor: CurrentActor, session: DbSession, number: OrderNumber, credit_note: CreditNoteNumber
+) -> Response:
+    return _pdf(
+        *commerce_area.credit_note_pdf(
+            session=session, number=number, credit_note=credit_note, user_id=actor.user_id
+        )
+    )
 
 
 # -- admin -------------------------------------------------------------------------------------
 
 
-@router.get("/api/v2/admin/orders/{number}/invoice.pdf", tags=["admin"],
-            response_class=Response, responses=_PDF)
+@router.get(
+    "/api/v2/admin/orders/{number}/invoice.pdf",
+    tags=["admin"],
+    response_class=Response,
+    responses=_PDF,
+)
 def admin_invoice(actor: OrdersActor, session: DbSession, number: OrderNumber) -> Response:
     return _pdf(*commerce_area.invoice_pdf(session=session, number=number, actor=actor))
 
 
-@router.get("/api/v2/admin/orders/{number}/credit-notes/{credit_note}.pdf", tags=["admin"],
-            response_class=Response, responses=_PDF)
-def admin_credit_note(actor: OrdersActor, session: DbSession, number: OrderNumber,
-                      credit_note: CreditNoteNumber) -> Response:
-    return _pdf(*commerce_area.credit_note_pdf(session=session, number=number,
-                                               credit_note=credit_note, actor=actor))
+@router.get(
+    "/api/v2/admin/orders/{number}/credit-notes/{credit_note}.pdf",
+    tags=["admin"],
+    response_class=Response,
+    responses=_PDF,
+)
+def admin_credit_note(
+    actor: OrdersActor, session: DbSession, number: OrderNumber, credit_note: CreditNoteNumber
+) -> Response:
+    return _pdf(
+        *commerce_area.credit_note_pdf(
+            session=session, number=number, credit_note=credit_note, actor=actor
+        )
+    )
 
 
 @router.get("/api/v2/admin/seller-details", tags=["admin"], response_model=SellerOut)
@@ -91,5 +112,10 @@ def seller(actor: SettingsActor, session: DbSession) -> dict[str, Any]:
 @router.put("/api/v2/admin/seller-details", tags=["admin"], response_model=SellerOut)
 def set_seller(actor: SettingsActor, session: DbSession, body: SellerBody) -> dict[str, Any]:
     return commerce_area.save_seller_details(
-        session=session, actor=actor, name=body.name, address=body.address,
-        tax_id=body.tax_id, email=body.email).as_dict()
+        session=session,
+        actor=actor,
+        name=body.name,
+        address=body.address,
+        tax_id=body.tax_id,
+        email=body.email,
+    ).as_dict()

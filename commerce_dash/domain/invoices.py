@@ -32,8 +32,12 @@ class SellerInfo:
     email: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "address": self.address, "tax_id": self.tax_id,
-                "email": self.email}
+        return {
+            "name": self.name,
+            "address": self.address,
+            "tax_id": self.tax_id,
+            "email": self.email,
+        }
 
 
 @dataclass(frozen=True)
@@ -72,15 +76,23 @@ def tax_by_rate(lines: Sequence[TaxedLine]) -> list[dict[str, Any]]:
             continue
         ppm = rate_of(line)
         key = (line.rate_name, ppm)
-        group = groups.setdefault(key, {"label": f"{line.rate_name} {percent_label(ppm)}%",
-                                        "rate": percent_label(ppm), "base": 0, "tax": 0})
+        group = groups.setdefault(
+            key,
+            {
+                "label": f"{line.rate_name} {percent_label(ppm)}%",
+                "rate": percent_label(ppm),
+                "base": 0,
+                "tax": 0,
+            },
+        )
         group["base"] += line.net
         group["tax"] += line.tax
     return list(groups.values())
 
 
-def credit_parts(refunded: Mapping[int, int], tax_of: Mapping[int, int],
-                 total_of: Mapping[int, int]) -> dict[int, tuple[int, int]]:
+def credit_parts(
+    refunded: Mapping[int, int], tax_of: Mapping[int, int], total_of: Mapping[int, int]
+) -> dict[int, tuple[int, int]]:
     """How much of each line's refund (``refunded``: line id -> amount given back, tax
     included) is tax and how much net, in proportion to the line's tax in its total:
     line id -> (net, tax), positive; each pair sums to the line's refund."""

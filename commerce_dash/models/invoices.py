@@ -66,9 +66,7 @@ class CreditNote(SQLModel, table=True):
     negative and sum to the refund."""
 
     __tablename__ = "credit_note"
-    __table_args__ = (
-        UniqueConstraint("year", "sequence", name="uq_credit_note_year_sequence"),
-    )
+    __table_args__ = (UniqueConstraint("year", "sequence", name="uq_credit_note_year_sequence"),)
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=32, unique=True)  # CN-2026-000001

@@ -53,8 +53,9 @@ def _issue(s: Session, order_id: int, *, keep: bool = True) -> None:
         s.rollback()
 
 
-def test_concurrent_completions_number_without_gaps_or_repeats(session: Session,
-                                                               learner: Actor) -> None:
+def test_concurrent_completions_number_without_gaps_or_repeats(
+    session: Session, learner: Actor
+) -> None:
     orders = [recorded_order(session, learner) for _ in range(12)]
     session.commit()
     ids = [o.id or 0 for o in orders]
@@ -72,8 +73,9 @@ def test_concurrent_completions_number_without_gaps_or_repeats(session: Session,
     assert counter is not None and counter.last_number == len(kept)
 
 
-def test_one_order_completed_twice_at_once_gets_one_invoice(session: Session,
-                                                           learner: Actor) -> None:
+def test_one_order_completed_twice_at_once_gets_one_invoice(
+    session: Session, learner: Actor
+) -> None:
     order = recorded_order(session, learner)
     other = recorded_order(session, learner)
     session.commit()

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.e2e
 INVOICE = re.compile(r"INV-\d{4}-\d{6}")
 
 
-def test_the_seller_is_set_and_a_paid_order_has_its_invoice(new_page: NewPage,
-                                                           app_server: AppServer) -> None:
+def test_the_seller_is_set_and_a_paid_order_has_its_invoice(
+    new_page: NewPage, app_server: AppServer
+) -> None:
     # the billing admin names the seller; a bad tax id is said beside its box
     admin = new_page()
     sign_in(admin, "billing@example.com", DEMO_PASSWORD)
@@ -46,10 +47,12 @@ def test_the_seller_is_set_and_a_paid_order_has_its_invoice(new_page: NewPage,
     # a learner buys a course with the sandbox card
     address, token = register_learner(app_server, "invoice", LEARNER_PASSWORD)
     listing = httpx.get(app_server.url("/api/v2/catalog/courses/BUS-101"), timeout=30)
-    httpx.post(app_server.url("/api/v2/cart/items"), timeout=30,
-               headers={"Authorization": f"Bearer {token}"},
-               json={"item_type": "course", "item_id": listing.json()["id"]}
-               ).raise_for_status()
+    httpx.post(
+        app_server.url("/api/v2/cart/items"),
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"item_type": "course", "item_id": listing.json()["id"]},
+    ).raise_for_status()
     page = new_page()
     sign_in(page, address, LEARNER_PASSWORD)
     page.goto("/cart")
@@ -62,10 +65,12 @@ def test_the_seller_is_set_and_a_paid_order_has_its_invoice(new_page: NewPage,
 
     # the confirmation email carries the invoice as a PDF
     confirmation = mail_to(app_server, address, f"order {number} is confirmed")
-    attached = [part for part in confirmation.walk()
-                if part.get_content_type() == "application/pdf"]
+    attached = [
+        part for part in confirmation.walk() if part.get_content_type() == "application/pdf"
+    ]
     assert len(attached) == 1 and INVOICE.fullmatch(
-        (attached[0].get_filename() or "").removesuffix(".pdf"))
+        (attached[0].get_filename() or "").removesuffix(".pdf")
+    )
     assert (attached[0].get_payload(decode=True) or b"").startswith(b"%PDF")
 
     # the order page downloads it
@@ -80,5 +85,6 @@ def test_the_seller_is_set_and_a_paid_order_has_its_invoice(new_page: NewPage,
 
     # and the admin order page links it
     admin.goto(f"/admin/orders/{number}")
-    expect(admin.locator(".order-document").first).to_contain_text("Invoice INV-",
-                                                                    timeout=UI_TIMEOUT_MS)
+    expect(admin.locator(".order-document").first).to_contain_text(
+        "Invoice INV-", timeout=UI_TIMEOUT_MS
+    )

@@ -65,42 +65,78 @@ S = SellerDetailsState
 
 def _box(label: str, name: str, control: rx.Component, hint: str) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", custom_attrs={"htmlFor": f"seller_{name}"}, size="2",
-                weight="medium"),
+        rx.text(
+            label,
+            as_="label",
+            custom_attrs={"htmlFor": f"seller_{name}"},
+            size="2",
+            weight="medium",
+        ),
         control,
-        rx.cond(S.seller_errors[name] != "", error_text(S.seller_errors[name],
-                                                       id=f"seller_{name}-error"),
-                note(hint)),
-        spacing="1", width="100%", align="start",
+        rx.cond(
+            S.seller_errors[name] != "",
+            error_text(S.seller_errors[name], id=f"seller_{name}-error"),
+            note(hint),
+        ),
+        spacing="1",
+        width="100%",
+        align="start",
     )
 
 
 def _input(label: str, name: str, hint: str, placeholder: str) -> rx.Component:
-    return _box(label, name, rx.input(id=f"seller_{name}", name=f"seller_{name}",
-                                      default_value=S.seller[name], placeholder=placeholder,
-                                      width="100%"), hint)
+    return _box(
+        label,
+        name,
+        rx.input(
+            id=f"seller_{name}",
+            name=f"seller_{name}",
+            default_value=S.seller[name],
+            placeholder=placeholder,
+            width="100%",
+        ),
+        hint,
+    )
 
 
 def _form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.grid(
-                _input("Legal name", "name", "The seller as invoices name it.",
-                       "Example Learning Ltd"),
-                _input("Tax ID", "tax_id", "VAT, GST or EIN number; empty when none.",
-                       "GB123456789"),
-                _input("Billing email", "email", "Where buyers write about an invoice.",
-                       "billing@example.com"),
-                columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%",
+                _input(
+                    "Legal name", "name", "The seller as invoices name it.", "Example Learning Ltd"
+                ),
+                _input(
+                    "Tax ID", "tax_id", "VAT, GST or EIN number; empty when none.", "GB123456789"
+                ),
+                _input(
+                    "Billing email",
+                    "email",
+                    "Where buyers write about an invoice.",
+                    "billing@example.com",
+                ),
+                columns=rx.breakpoints(initial="1", sm="3"),
+                spacing="3",
+                width="100%",
             ),
-            _box("Address", "address",
-                 rx.text_area(id="seller_address", name="seller_address",
-                              default_value=S.seller["address"], rows="3", width="100%",
-                              placeholder="1 Main Street\nSpringfield"),
-                 "One line each; printed as written."),
+            _box(
+                "Address",
+                "address",
+                rx.text_area(
+                    id="seller_address",
+                    name="seller_address",
+                    default_value=S.seller["address"],
+                    rows="3",
+                    width="100%",
+                    placeholder="1 Main Street\nSpringfield",
+                ),
+                "One line each; printed as written.",
+            ),
             form_error(S.seller_error),
             rx.button("Save seller details", type="submit", id="seller-save"),
-            spacing="3", width="100%", align="start",
+            spacing="3",
+            width="100%",
+            align="start",
         ),
         on_submit=S.save_seller,
         reset_on_submit=False,
@@ -113,11 +149,16 @@ def seller_details_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             card_title("Seller on invoices"),
-            note("Printed on every new invoice and credit note; those already issued keep "
-                 "the details they were issued with.", size="2"),
+            note(
+                "Printed on every new invoice and credit note; those already issued keep "
+                "the details they were issued with.",
+                size="2",
+            ),
             rx.cond(S.seller_loaded, _form(), rx.skeleton(rx.box(height="8em"), width="100%")),
-            spacing="3", width="100%",
+            spacing="3",
+            width="100%",
         ),
         on_mount=S.load_seller,
-        width="100%", id="seller-details-card",
+        width="100%",
+        id="seller-details-card",
     )

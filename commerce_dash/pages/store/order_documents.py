@@ -32,8 +32,10 @@ class OrderDocumentsState(AuthState):
         try:
             with session_scope() as session:
                 links = commerce_area.order_documents(
-                    session=session, number=number,
-                    **({"actor": actor} if admin else {"user_id": actor.user_id}))
+                    session=session,
+                    number=number,
+                    **({"actor": actor} if admin else {"user_id": actor.user_id}),
+                )
         except DomainError:
             return
         self.documents = [{"label": label, "href": href} for label, href in links]
@@ -50,8 +52,12 @@ class OrderDocumentsState(AuthState):
 def _link(document: ObjectVar[dict[str, str]]) -> rx.Component:
     # reload_document: the browser follows the link itself (an API address, not a page)
     return rx.el.a(
-        rx.button(rx.icon("file-down", size=14), document["label"], size="2",  # type: ignore[arg-type]
-                  variant="soft"),
+        rx.button(
+            rx.icon("file-down", size=14),
+            document["label"],
+            size="2",  # type: ignore[arg-type]
+            variant="soft",
+        ),
         href=api_href(document["href"]),
         download="",
         reload_document=True,

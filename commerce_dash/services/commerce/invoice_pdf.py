@@ -34,14 +34,18 @@ class _Styles:
 
     def __init__(self, texts: list[str]) -> None:
         self.regular, self.bold, _ = faces_for("Helvetica", texts)
-        self.body = ParagraphStyle("body", fontName=self.regular, fontSize=9.5, leading=12.5,
-                                   textColor=INK)
-        self.small = ParagraphStyle("small", parent=self.body, fontSize=8.5, leading=11,
-                                    textColor=MUTED)
-        self.head = ParagraphStyle("head", parent=self.body, fontName=self.bold, fontSize=18,
-                                   leading=22)
-        self.label = ParagraphStyle("label", parent=self.body, fontName=self.bold, fontSize=9,
-                                    textColor=MUTED)
+        self.body = ParagraphStyle(
+            "body", fontName=self.regular, fontSize=9.5, leading=12.5, textColor=INK
+        )
+        self.small = ParagraphStyle(
+            "small", parent=self.body, fontSize=8.5, leading=11, textColor=MUTED
+        )
+        self.head = ParagraphStyle(
+            "head", parent=self.body, fontName=self.bold, fontSize=18, leading=22
+        )
+        self.label = ParagraphStyle(
+            "label", parent=self.body, fontName=self.bold, fontSize=9, textColor=MUTED
+        )
 
 
 def _texts(value: Any) -> list[str]:
@@ -78,13 +82,23 @@ def render_document_pdf(content: dict[str, Any], *, locale: str = "en_US") -> by
     rl_config.useA85 = 0
     try:
         title = TITLES.get(str(content.get("kind")), "Invoice")
-        doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
-                                topMargin=16 * mm, bottomMargin=16 * mm, invariant=1,
-                                title=f"{title} {content.get('number', '')}",
-                                author=str(content.get("seller", {}).get("name", "")),
-                                creator="Commerce Dash")
-        currencies = {str(content.get(key, {}).get("currency", "")) for key in
-                      ("display", "settlement") if content.get(key)} | {str(content["currency"])}
+        doc = SimpleDocTemplate(
+            out,
+            pagesize=A4,
+            leftMargin=18 * mm,
+            rightMargin=18 * mm,
+            topMargin=16 * mm,
+            bottomMargin=16 * mm,
+            invariant=1,
+            title=f"{title} {content.get('number', '')}",
+            author=str(content.get("seller", {}).get("name", "")),
+            creator="Commerce Dash",
+        )
+        currencies = {
+            str(content.get(key, {}).get("currency", ""))
+            for key in ("display", "settlement")
+            if content.get(key)
+        } | {str(content["currency"])}
         # the currency signs are printed too (a "₹" is outside Windows-1252)
         signs = [_money(0, currency, locale) for currency in currencies if currency]
         doc.build(_story(content, title, locale, _Styles(_texts(content) + signs)))
@@ -100,21 +114,33 @@ def _story(content: dict[str, Any], title: str, locale: str, st: _Styles) -> lis
         return _money(int(amount), currency, locale)
 
     seller, buyer = content.get("seller", {}), content.get("buyer", {})
-    facts = [f"Number: {content['number']}", f"Date: {content['issued_on']}",
-             f"Order: {content['order_number']}"]
+    facts = [
+        f"Number: {content['number']}",
+        f"Date: {content['issued_on']}",
+        f"Order: {content['order_number']}",
+    ]
     if content.get("invoice_number"):
         facts.append(f"Credits invoice: {content['invoice_number']}")
-    head = Table([[_para(title, st.head), [_para(f, st.body) for f in facts]]],
-                 colWidths=[95 * mm, 79 * mm])
+    head = Table(
+        [[_para(title, st.head), [_para(f, st.body) for f in facts]]], colWidths=[95 * mm, 79 * mm]
+    )
     head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    seller_lines = [seller.get("name", ""), *str(seller.get("address", "")).split("\n"),
-                    f"Tax ID: {seller['tax_id']}" if seller.get("tax_id") else "",
-                    seller.get("email", "")]
+    seller_lines = [
+        seller.get("name", ""),
+        *str(seller.get("address", "")).split("\n"),
+        f"Tax ID: {seller['tax_id']}" if seller.get("tax_id") else "",
+        seller.get("email", ""),
+    ]
     where = ", ".join(p for p in (buyer.get("region", ""), buyer.get("country", "")) if p)
-    buyer_lines = [buyer.get("name", ""), buyer.get("email", ""),
-                   f"Billing country/region: {where}" if where else ""]
-    parties = Table([[_party(st, "From", seller_lines), _party(st, "Billed to", buyer_lines)]],
-                    colWidths=[87 * mm, 87 * mm])
+    buyer_lines = [
+        buyer.get("name", ""),
+        buyer.get("email", ""),
+        f"Billing country/region: {where}" if where else "",
+    ]
+    parties = Table(
+        [[_party(st, "From", seller_lines), _party(st, "Billed to", buyer_lines)]],
+        colWidths=[87 * mm, 87 * mm],
+    )
     parties.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story: list[Any] = [head, Spacer(1, 8 * mm), parties, Spacer(1, 8 * mm)]
     if content.get("reason"):
@@ -130,19 +156,32 @@ def _story(content: dict[str, Any], title: str, locale: str, st: _Styles) -> lis
 def _lines_table(content: dict[str, Any], money: Any, st: _Styles) -> Table:
     rows: list[list[Any]] = [["Item", "Price", "Discount", "Net", "Tax", "Total"]]
     for line in content.get("lines", []):
-        rows.append([_para(str(line["title"]), st.body), money(line["list"]), money(line["discount"]),
-                     money(line["net"]), money(line["tax"]), money(line["total"])])
-    table = Table(rows, colWidths=[64 * mm, 22 * mm, 22 * mm, 22 * mm, 20 * mm, 24 * mm],
-                  repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, 0), st.bold, 9),
-        ("FONT", (0, 1), (-1, -1), st.regular, 9),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
-    ]))
+        rows.append(
+            [
+                _para(str(line["title"]), st.body),
+                money(line["list"]),
+                money(line["discount"]),
+                money(line["net"]),
+                money(line["tax"]),
+                money(line["total"]),
+            ]
+        )
+    table = Table(
+        rows, colWidths=[64 * mm, 22 * mm, 22 * mm, 22 * mm, 20 * mm, 24 * mm], repeatRows=1
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), st.bold, 9),
+                ("FONT", (0, 1), (-1, -1), st.regular, 9),
+                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
+            ]
+        )
+    )
     return table
 
 
@@ -160,19 +199,31 @@ def _totals_table(content: dict[str, Any], money: Any, locale: str, st: _Styles)
     strong = len(rows) - 1
     display = content.get("display")
     if display:
-        rows.append([f"Shown as ({display['currency']}, at 1 {content['currency']} = "
-                     f"{display['rate']} {display['currency']})",
-                     "about " + _money(int(display["total"]), display["currency"], locale)])
+        rows.append(
+            [
+                f"Shown as ({display['currency']}, at 1 {content['currency']} = "
+                f"{display['rate']} {display['currency']})",
+                "about " + _money(int(display["total"]), display["currency"], locale),
+            ]
+        )
     settlement = content.get("settlement")
     if settlement:
-        rows.append([f"Settlement ({settlement['currency']})",
-                     _money(int(settlement["total"]), settlement["currency"], locale)])
+        rows.append(
+            [
+                f"Settlement ({settlement['currency']})",
+                _money(int(settlement["total"]), settlement["currency"], locale),
+            ]
+        )
     table = Table(rows, colWidths=[120 * mm, 54 * mm])
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), st.regular, 9.5),
-        ("FONT", (0, strong), (-1, strong), st.bold, 10.5),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-        ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
-        ("LINEABOVE", (0, strong), (-1, strong), 0.8, INK),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), st.regular, 9.5),
+                ("FONT", (0, strong), (-1, strong), st.bold, 10.5),
+                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                ("LINEABOVE", (0, strong), (-1, strong), 0.8, INK),
+            ]
+        )
+    )
     return table
