@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from commerce_dash.components.admin_forms import only_if, titled_card
+from commerce_dash.components.tables import header_cell
 from commerce_dash.db import session_scope
 from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
@@ -63,7 +64,7 @@ def _stuck_row(r: rx.Var[dict[str, str]]) -> rx.Component:
 def _stuck_table() -> rx.Component:
     headers = ("Registration", "Learner", "Course", "Requested", "Delivery", "")
     return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.header(rx.table.row(*[header_cell(h) for h in headers])),
         rx.table.body(rx.foreach(LmsPendingState.stuck, _stuck_row)),
         size="1",
         width="100%",
