@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
 from commerce_dash import routes
+from commerce_dash.domain.access import SECTIONS
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
     LEARNER_EMAIL,
@@ -166,3 +167,19 @@ def test_overview_cards_link_to_their_pages_and_keep_to_the_admins_scope(
     # a card for a page they may not open is no link
     expect(enrollment.locator('[data-kpi="Courses"]')).not_to_have_attribute(
         "href", routes.ADMIN_COURSES)
+
+
+def test_no_admin_section_scrolls_sideways_on_a_phone(new_page: NewPage) -> None:
+    page = new_page(MOBILE)
+    sign_in(page, SUPER_EMAIL, DEMO_PASSWORD)
+    wide: dict[str, int] = {}
+    for section in SECTIONS:
+        page.goto(section.route)
+        expect(page.get_by_role("heading", name=section.label, exact=True)).to_be_visible()
+        page.wait_for_timeout(500)
+        if scroll_width(page) > MOBILE["width"] + 1:
+            wide[section.route] = scroll_width(page)
+            if os.environ.get("E2E_SHOTS"):
+                page.screenshot(path=f"{os.environ['E2E_SHOTS']}/wide_{section.key}.png",
+                                full_page=True)
+    assert not wide, f"pages wider than {MOBILE['width']} px: {wide}"

@@ -85,10 +85,15 @@ def _controls() -> rx.Component:
                 value=S.group_by,
                 on_change=S.set_group_by,
                 id="revenue-group",
+                # six groupings are wider than a phone: they scroll inside their own box
+                min_width="0",
+                max_width="100%",
+                overflow_x="auto",
             ),
             align="center",
             spacing="3",
             wrap="wrap",
+            max_width="100%",
         ),
         only_if(S.group_by == "program", note(PROGRAM_NOTE, size="2", id="program-note")),
         only_if(
