@@ -118,9 +118,9 @@ from .processor_choice import (
 )
 from .refund_amounts import REFUNDABLE_ORDERS
 from .refund_decisions import reject
+from .refund_preview import RefundPreview, refund_preview
 from .refund_queries import RefundableLine, RefundRow, counts, for_order, list_queue, refund_options
 from .refund_requests import LineRefund, request_refund
-from .refund_preview import RefundPreview, refund_preview
 from .refunds import MAX_BULK, approve, bulk, retry, retry_stuck
 from .subscription_actions import ChangeOutcome
 from .subscription_billing import advance_test_clock, expire_grace, run_sandbox_billing
