@@ -40,7 +40,7 @@ from commerce_dash.services.commerce.refund_amounts import (
     refundable,
     refundable_by_line,
 )
-from commerce_dash.services.commerce.refund_decisions import mark_approved
+from commerce_dash.services.commerce.refund_decisions import mark_approved, second_approver_needed
 from commerce_dash.services.commerce.refund_requests import refund_cancelled_registration
 from commerce_dash.services.commerce.refund_status import new_refund_request
 from commerce_dash.services.commerce.refunds import process
@@ -50,7 +50,6 @@ from commerce_dash.services.enrollment import (
     revoke_unused_credits,
 )
 from commerce_dash.services.platform import record_audit
-from commerce_dash.settings import get_settings
 
 __all__ = [
     "CANCELLABLE_ORDERS",
@@ -188,7 +187,7 @@ def _approve_at_once(
 ) -> bool:
     """With four eyes off, the cancelling admin approves the refund too (never on their own
     order); with it on (the default) it waits for another billing admin."""
-    if getattr(get_settings(), "refund_four_eyes", True) or order.user_id == actor.user_id:
+    if second_approver_needed(order, actor) is not None:
         return False
     mark_approved(session, request, actor, None, note=f"Order cancelled: {reason}")
     return True
@@ -343,9 +342,7 @@ def cancel_preview(*, session: Session, actor: Actor | None, number: str) -> Ord
         if cancellable
         else 0
     )
-    four_eyes = bool(getattr(get_settings(), "refund_four_eyes", True)) or (
-        order.user_id == actor.user_id
-    )
+    four_eyes = second_approver_needed(order, actor) is not None
     return OrderCancelPreview(
         number=order_number(order.id, order.created_at),
         cancellable=cancellable,

@@ -24,7 +24,7 @@ from commerce_dash.domain.refunds import RefundStatus
 from commerce_dash.models.admin_api import AdminIdempotency
 from commerce_dash.models.commerce import Order, Payment, RefundRequest
 from commerce_dash.services.commerce.refund_amounts import SECTION, locked_request
-from commerce_dash.services.commerce.refund_decisions import mark_approved
+from commerce_dash.services.commerce.refund_decisions import mark_approved, second_approver_needed
 from commerce_dash.services.commerce.refund_requests import request_refund
 from commerce_dash.services.commerce.refunds import process
 from commerce_dash.settings import get_settings
@@ -116,13 +116,10 @@ def refund_payment(*, session: Session, actor: Actor | None, payment_id: int,
         claim.result_id = request.id
         session.add(claim)
         session.commit()
-    if get_settings().refund_four_eyes:
+    why = second_approver_needed(order, actor)
+    if why is not None:
         return _answer(session, request.id, message=(
-            "Four-eyes review is on: the refund request is open in the refund queue for another "
-            "billing admin or a super-admin to approve; nothing was paid yet."))
-    if order.user_id == actor.user_id:
-        return _answer(session, request.id, message=(
-            "The order is yours: the refund request is open in the refund queue for another "
+            f"{why}: the refund request is open in the refund queue for another "
             "billing admin or a super-admin to approve; nothing was paid yet."))
     locked = locked_request(session, request.id)
     assert locked is not None

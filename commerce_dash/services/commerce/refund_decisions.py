@@ -31,6 +31,19 @@ from commerce_dash.services.commerce.refund_amounts import (
     refundable_by_line,
 )
 from commerce_dash.services.commerce.refund_status import transition_refund
+from commerce_dash.settings import get_settings
+
+
+def second_approver_needed(order: Order, actor: Actor) -> str | None:
+    """Why a refund a billing admin starts in one step (the one-call API refund, cancelling
+    an order) must wait for another billing admin: the four-eyes setting
+    (COMMERCE_REFUND_FOUR_EYES, on by default) or an order of their own; None when they may
+    approve it themselves."""
+    if get_settings().refund_four_eyes:
+        return "Four-eyes review is on"
+    if order.user_id == actor.user_id:
+        return "The order is yours"
+    return None
 
 
 def for_decision(session: Session, actor: Actor | None, request_id: int) -> tuple[Actor,
