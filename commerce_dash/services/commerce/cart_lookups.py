@@ -19,7 +19,12 @@ from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.models.pricing import Price
 from commerce_dash.models.sessions import CreditPack
 from commerce_dash.services.catalog import display_options, in_force_clause
-from commerce_dash.services.enrollment import included_course_ids, owned_course_ids, program_courses
+from commerce_dash.services.enrollment import (
+    included_course_ids,
+    owned_course_ids,
+    program_courses,
+    program_owned,
+)
 from commerce_dash.settings import get_settings
 
 SELLABLE = (ItemType.COURSE.value, ItemType.PROGRAM.value, ItemType.CREDIT_PACK.value)
@@ -213,8 +218,8 @@ def ownership_refusal(
         return (f"{item.title} is included in your subscription: enroll from its page "
                 "instead of buying it.")
     if item.item_type == ItemType.PROGRAM:
-        courses = set(program_courses(session=session, program_ids=[item.item_id])[item.item_id])
-        if courses and courses <= owned:
+        courses = program_courses(session=session, program_ids=[item.item_id])[item.item_id]
+        if program_owned(courses, owned):
             return f"You already own every course of {item.title}."
     return None
 
