@@ -26,6 +26,7 @@ from commerce_dash.models.sessions import (
     StepProgress,
     WaitlistEntry,
 )
+from commerce_dash.services.commerce import delete_account
 from commerce_dash.services.enrollment import (
     accept_offer,
     book_step,
@@ -41,6 +42,7 @@ from commerce_dash.services.enrollment import (
 from commerce_dash.services.learning import seed_steps
 from commerce_dash.settings import get_settings
 from tests.builders import a_course, a_department, a_learner, an_admin
+from tests.conftest import PASSWORD
 
 NOW = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 START = NOW + timedelta(days=3)
@@ -190,6 +192,25 @@ def test_a_cancellation_books_the_first_in_line_at_once(session: Session, super_
     assert world.seats() == 1
     assert len(world.emails("waitlist-promoted")) == 1
     assert learner_schedule(session, user_id=bob.user_id, now=NOW).waitlist[0].place == 1
+
+
+def test_a_deleted_account_leaves_its_waitlists(session: Session, super_admin: Actor) -> None:
+    # issue 19: deleting an account takes its places off every waitlist, so the seat freed
+    # next goes to a learner who still exists and the admin's list shows no deleted account
+    world = World(session, super_admin)
+    lee, ann, bob = world.learner("lee"), world.learner("ann"), world.learner("bob")
+    booking = world.book(lee)
+    gone, next_ = world.wait(ann), world.wait(bob)
+
+    delete_account(session=session, actor=ann, confirm_email="ann@example.com",
+                   password=PASSWORD)
+
+    assert world.entry(gone.id or 0).status == "left"
+    cancel_booking(session, actor=lee, booking_id=booking.id or 0, now=NOW)
+    promoted = world.entry(next_.id or 0)
+    assert promoted.status == "promoted"
+    assert [line.place for line in session_waitlist(
+        session, actor=super_admin, session_id=world.live) if line.status == "waiting"] == []
 
 
 def test_an_entry_that_can_no_longer_book_is_passed_over(session: Session, super_admin: Actor

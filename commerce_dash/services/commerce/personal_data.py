@@ -58,9 +58,9 @@ from commerce_dash.models.accounts import (
 from commerce_dash.models.certificates import Certificate, ModuleProgress
 from commerce_dash.models.commerce import Cart, CartLine, Order, OrderLine, Payment, RefundRequest
 from commerce_dash.models.enrollment import Enrollment, Registration
-from commerce_dash.models.sessions import Booking, SessionCredit, StepProgress
+from commerce_dash.models.sessions import Booking, SessionCredit, StepProgress, WaitlistEntry
 from commerce_dash.models.subscriptions import Subscription, SubscriptionInvoice
-from commerce_dash.services.enrollment import cancel_booking, end_registration
+from commerce_dash.services.enrollment import cancel_booking, end_registration, leave_waitlist
 from commerce_dash.services.platform import record_audit, sign_out_others, verify_password
 
 DELETED_NAME = "Deleted account"
@@ -286,6 +286,19 @@ def _cancel_upcoming_bookings(session: Session, actor: Actor) -> int:
     return done
 
 
+def _leave_waitlists(session: Session, actor: Actor) -> None:
+    """Every place the learner holds on a waitlist is given up through the waitlist's own
+    path (an offer held passes to the next in line), in the deletion's transaction."""
+    ids = session.exec(
+        select(WaitlistEntry.id).where(
+            WaitlistEntry.user_id == actor.user_id,
+            col(WaitlistEntry.status).in_(("waiting", "offered")),
+        )
+    ).all()
+    for entry_id in ids:
+        leave_waitlist(session, actor=actor, entry_id=entry_id or 0)
+
+
 def _end_registrations(session: Session, user_id: int) -> int:
     now = utcnow()
     rows = session.exec(
@@ -364,6 +377,7 @@ def delete_account(
         raise problems[0]
     now = utcnow()
     registrations = _end_registrations(session, actor.user_id)
+    _leave_waitlists(session, actor)
     carts = _delete_carts(session, actor.user_id)
     sessions = _anonymise(session, user, now)
     outcome = DeletionOutcome(False, registrations, bookings, carts, sessions)
