@@ -41,6 +41,8 @@ class RefundPreviewOut(Out):
     lms_told: list[str] = Field(description="Courses whose LMS enrollment is cancelled there")
     certificates_revoked: list[str] = Field(description="Certificate numbers")
     discount_returned: str = Field(description="The code whose use is given back, or empty")
+    credits_taken_back: list[str] = Field(
+        description="Unused session credits revoked, counted by kind")
     steps: list[str] = Field(description="The same, in sentences, in the order they happen")
 
 

@@ -18,7 +18,7 @@ from commerce_dash.models.commerce import Order, OrderLine
 from commerce_dash.models.revenue import LedgerEntry
 from commerce_dash.models.sessions import SessionCredit
 from commerce_dash.services.catalog import CreditPackIn, create_credit_pack, pricing
-from commerce_dash.services.commerce import refund_options, refunds
+from commerce_dash.services.commerce import refund_options, refund_preview, refunds
 from commerce_dash.services.commerce.refunds import LineRefund
 from tests.builders import a_course, a_department, number_of, paid_order
 
@@ -82,6 +82,12 @@ def test_refunding_a_package_takes_back_its_unused_credits(
     request = refunds.request_refund(session=session, actor=learner, number=number_of(order),
                                      reason=REASON)
     assert request.amount == 30_000
+    # the approve dialog says which credits go (issue 19), and saying it changes nothing
+    preview = refund_preview(session=session, actor=super_admin, request_id=request.id or 0)
+    assert preview.credits_taken_back == ("1 group class credit",
+                                          "1 private 60-minute session credit")
+    assert "Take back 1 group class credit not used yet." in preview.steps
+    assert _statuses(session, order) == ["available", "available", "used"]
     done = refunds.approve(session=session, actor=super_admin, request_id=request.id or 0)
     assert done.status == "refunded"
     session.expire_all()

@@ -28,6 +28,7 @@ from commerce_dash.models.commerce import Order, OrderLine, Payment
 from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.enrollment import Enrollment, Registration
 from commerce_dash.models.pricing import DiscountRedemption
+from commerce_dash.models.sessions import SessionCredit
 from commerce_dash.services.commerce.refund_amounts import money_label
 from commerce_dash.services.commerce.refund_decisions import for_decision, mark_approved
 from commerce_dash.services.commerce.refund_settlement import settle_locked
@@ -66,6 +67,7 @@ class RefundPreview:
     lms_told: tuple[str, ...] = ()  # course titles whose LMS enrollment is cancelled there
     certificates_revoked: tuple[str, ...] = ()  # certificate numbers
     discount_returned: str = ""  # the code whose use a full refund gives back
+    credits_taken_back: tuple[str, ...] = ()  # unused session credits revoked, by kind
     steps: tuple[str, ...] = field(default=())
 
     def as_dict(self) -> dict[str, Any]:
@@ -84,6 +86,7 @@ class RefundPreview:
             "lms_told": list(self.lms_told),
             "certificates_revoked": list(self.certificates_revoked),
             "discount_returned": self.discount_returned,
+            "credits_taken_back": list(self.credits_taken_back),
             "steps": list(self.steps),
         }
 
@@ -95,6 +98,7 @@ class _Snapshot:
     certificates: dict[int, str]
     outbox_after: int  # the highest outbox id
     discount_use: str  # the status of the order's use of a discount code ("" for none)
+    credits: dict[int, str]  # the order's session credits: id -> status
 
 
 def _snapshot(session: Session, order_id: int) -> _Snapshot:
@@ -133,13 +137,38 @@ def _snapshot(session: Session, order_id: int) -> _Snapshot:
             DiscountRedemption.order_ref == order_number(order_id, order.created_at)
         )
     ).first()
+    credits = dict(
+        session.exec(
+            select(SessionCredit.id, SessionCredit.status).where(
+                SessionCredit.order_id == order_id
+            )
+        ).all()
+    )
     return _Snapshot(
         registrations,  # type: ignore[arg-type]
         enrollments,  # type: ignore[arg-type]
         certificates,  # type: ignore[arg-type]
         int(last or 0),
         use or "",
+        credits,  # type: ignore[arg-type]
     )
+
+
+def _credit_kinds(session: Session, credit_ids: list[int]) -> tuple[str, ...]:
+    """The revoked credits counted by kind: "2 private 60-minute session credits"."""
+    if not credit_ids:
+        return ()
+    rows = session.exec(
+        select(SessionCredit.kind, SessionCredit.minutes, func.count())
+        .where(col(SessionCredit.id).in_(credit_ids))
+        .group_by(col(SessionCredit.kind), col(SessionCredit.minutes))
+        .order_by(col(SessionCredit.kind), col(SessionCredit.minutes))
+    ).all()
+    out = []
+    for kind, minutes, count in rows:
+        what = f"private {minutes}-minute session" if kind == "private" else "group class"
+        out.append(f"{count} {what} credit{'s' if count != 1 else ''}")
+    return tuple(out)
 
 
 def _changed(before: dict[int, str], after: dict[int, str], status: str) -> list[int]:
@@ -182,6 +211,7 @@ def _rehearse(
     cancelled = _changed(before.registrations, after.registrations, "cancelled")
     ended = _changed(before.enrollments, after.enrollments, "ended")
     revoked = _changed(before.certificates, after.certificates, "revoked")
+    credits_revoked = _changed(before.credits, after.credits, "revoked")
     registrations = (
         session.exec(
             select(Registration)
@@ -249,6 +279,7 @@ def _rehearse(
         ),
         certificates_revoked=tuple(numbers),
         discount_returned=discount,
+        credits_taken_back=_credit_kinds(session, credits_revoked),
     )
 
 
@@ -267,6 +298,8 @@ def steps_of(preview: RefundPreview) -> tuple[str, ...]:
         out.append(f"Tell the LMS to cancel the enrollment in {title}.")
     for number in preview.certificates_revoked:
         out.append(f"Revoke certificate {number} (its public verification page says so).")
+    for credits in preview.credits_taken_back:
+        out.append(f"Take back {credits} not used yet.")
     if preview.discount_returned:
         out.append(f"Give back the use of discount code {preview.discount_returned}.")
     if not (preview.registrations_cancelled or preview.enrollments_ended):
