@@ -313,3 +313,29 @@ def test_seller_details_are_validated_audited_and_snapshotted(
     session.refresh(invoice)
     assert invoice.content["seller"]["name"] == "Acme Learning Ltd"  # type: ignore[index]
     assert commerce_area.seller_details(session).name == "New Name Inc"
+
+
+def test_an_order_paid_before_invoices_gets_its_invoice_when_first_asked(
+    session: Session, learner: Actor
+) -> None:
+    # an order completed before invoices existed has none; the learner's order page and the
+    # download then issue it, once, numbered in the year it is issued
+    order = recorded_order(session, learner)
+    assert session.exec(select(Invoice).where(Invoice.order_id == order.id)).first() is None
+    links = commerce_area.order_documents(
+        session=session, number=number_of(order), user_id=learner.user_id)
+    invoice = session.exec(select(Invoice).where(Invoice.order_id == order.id)).one()
+    assert links == [(f"Invoice {invoice.number}", f"/api/v2/orders/{number_of(order)}/invoice.pdf")]
+    name, pdf = commerce_area.invoice_pdf(
+        session=session, number=number_of(order), user_id=learner.user_id)
+    assert name == f"{invoice.number}.pdf" and invoice.number in _text(pdf)
+    assert len(session.exec(select(Invoice).where(Invoice.order_id == order.id)).all()) == 1
+
+
+def test_an_unpaid_order_has_no_invoice(session: Session, learner: Actor) -> None:
+    order = recorded_order(session, learner, status="pending", payment=None)
+    with pytest.raises(DomainError) as err:
+        commerce_area.invoice_pdf(session=session, number=number_of(order),
+                                  user_id=learner.user_id)
+    assert err.value.code == "invoice_not_found"
+    assert session.exec(select(Invoice).where(Invoice.order_id == order.id)).first() is None

@@ -13,40 +13,40 @@ from reflex.vars import ObjectVar
 
 from commerce_dash import routes
 from commerce_dash.components.backend_url import api_href
-from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_number
 
 
 class OrderDocumentsState(AuthState):
     documents: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
-    def _list(self, base: str, *, admin: bool) -> None:
+    async def _list(self, base: str, *, admin: bool) -> None:
         actor = self.current_actor()
         number = route_number(self, base)
         self.documents = []
         if actor is None or not number:
             return
+        # off the event loop: an order paid before invoices existed gets its invoice here
         try:
-            with session_scope() as session:
-                links = commerce_area.order_documents(
-                    session=session,
-                    number=number,
-                    **({"actor": actor} if admin else {"user_id": actor.user_id}),
-                )
+            links = await with_session(lambda session: commerce_area.order_documents(
+                session=session,
+                number=number,
+                **({"actor": actor} if admin else {"user_id": actor.user_id}),
+            ))
         except DomainError:
             return
         self.documents = [{"label": label, "href": href} for label, href in links]
 
     @rx.event
-    def load_mine(self) -> None:
-        self._list(routes.ORDERS, admin=False)
+    async def load_mine(self) -> None:
+        await self._list(routes.ORDERS, admin=False)
 
     @rx.event
-    def load_admin(self) -> None:
-        self._list(routes.ADMIN_ORDERS, admin=True)
+    async def load_admin(self) -> None:
+        await self._list(routes.ADMIN_ORDERS, admin=True)
 
 
 def _link(document: ObjectVar[dict[str, str]]) -> rx.Component:

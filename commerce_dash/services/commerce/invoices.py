@@ -472,10 +472,23 @@ def invoice_pdf(
 ) -> tuple[str, bytes]:
     """(file name, PDF) of the order's invoice; 404 when it has none (not paid)."""
     order = _order_for(session, number, user_id, actor)
-    invoice = session.exec(select(Invoice).where(Invoice.order_id == order.id)).first()
+    invoice = _invoice_of(session, order)
     if invoice is None:
         raise _not_found(INVOICE, number)
     return f"{invoice.number}.pdf", _render(invoice)
+
+
+_PAID = frozenset({"completed", "partially_refunded", "refunded", "disputed"})
+
+
+def _invoice_of(session: Session, order: Order) -> Invoice | None:
+    """The order's invoice; an order paid before invoices existed gets its own now, once
+    (numbered in today's year: an invoice is dated when it is issued). None: never paid."""
+    invoice = session.exec(select(Invoice).where(Invoice.order_id == order.id)).first()
+    if invoice is None and (order.status in _PAID or order.completed_at is not None):
+        invoice = issue_invoice(session, order)
+        session.commit()
+    return invoice
 
 
 def credit_note_pdf(
@@ -505,7 +518,8 @@ def order_documents(
     learner's paths for ``user_id`` (their own order only), the admin's for ``actor``."""
     order = _order_for(session, number, user_id, actor)
     base = f"/api/v2/admin/orders/{number}" if actor is not None else f"/api/v2/orders/{number}"
-    invoice = session.exec(select(Invoice.number).where(Invoice.order_id == order.id)).first()
+    found = _invoice_of(session, order)
+    invoice = found.number if found is not None else None
     notes = session.exec(
         select(CreditNote.number)
         .where(CreditNote.order_id == order.id)
