@@ -28,15 +28,17 @@ def queue_email(
     to: str,
     dedupe_key: str,
     attachments: Sequence[Attachment] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> OutboxMessage | None:
     """Render ``template`` for ``to`` and add it to the caller's transaction (not committed).
+    ``headers``: extra headers of the message (e.g. List-Unsubscribe).
 
     Rendering happens now, so a template error fails the business change instead of the
     delivery. Returns None when ``dedupe_key`` was queued before.
     """
     message = render_email(template, context, to=to, attachments=attachments)
     payload = message_to_payload(message)
-    payload["headers"] = {**payload["headers"], DEDUPE_HEADER: dedupe_key}
+    payload["headers"] = {**payload["headers"], **(headers or {}), DEDUPE_HEADER: dedupe_key}
     payload["template"] = template
     return enqueue(session=session, topic=EMAIL_TOPIC, dedupe_key=dedupe_key, payload=payload)
 

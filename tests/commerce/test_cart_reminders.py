@@ -78,6 +78,10 @@ def test_an_idle_cart_is_reminded_once_with_a_link_to_the_cart(
     assert f"{base}/cart" in email.text and "$100.00" in email.text
     token = commerce_area.unsubscribe_token(learner.user_id)
     assert f"/api/v2/email/cart-reminders/unsubscribe?token={token}" in email.text
+    # and the mail client's own unsubscribe button posts to the same link (RFC 8058)
+    assert email.headers["List-Unsubscribe"] == (
+        f"<{base}/api/v2/email/cart-reminders/unsubscribe?token={token}>")
+    assert email.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f"{base}/cart" in (email.html or "")
     session.refresh(cart)
     assert cart.reminded_at is not None

@@ -210,6 +210,7 @@ def _email(session: Session, cart: Cart, user: User) -> None:
     ).all()
     base = get_settings().public_url.rstrip("/")
     locale = get_settings().default_locale
+    stop_url = unsubscribe_url(user.id or 0)
     queue_email(
         session=session,
         template="cart-reminder",
@@ -224,9 +225,13 @@ def _email(session: Session, cart: Cart, user: User) -> None:
                 for line in lines
             ],
             "cart_url": f"{base}{routes.CART}",
-            "unsubscribe_url": unsubscribe_url(user.id or 0),
+            "unsubscribe_url": stop_url,
         },
         dedupe_key=f"cart-reminder:{cart.id}:{cart.token}",
+        # mail clients offer their own unsubscribe button: one click POSTs to the same link
+        # (RFC 8058), which records the opt-out like the page's button
+        headers={"List-Unsubscribe": f"<{stop_url}>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
     )
 
 
