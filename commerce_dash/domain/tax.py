@@ -40,6 +40,7 @@ __all__ = [
     "validate_label",
     "validate_rate_percent",
     "validate_region",
+    "billing_region_code",
     "zero_quote",
 ]
 
@@ -287,6 +288,63 @@ def validate_region(text: str) -> str:
             "or leave it empty for the whole country.",
             field="region",
         )
+    return code
+
+
+# the states and provinces whose codes TaxJar and the rate table use (ISO 3166-2 without the
+# country prefix): a learner may type the code or the name
+_KNOWN_REGIONS: dict[str, dict[str, str]] = {
+    "US": {
+        "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+        "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+        "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+        "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+        "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan",
+        "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
+        "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey",
+        "NM": "New Mexico", "NY": "New York", "NC": "North Carolina", "ND": "North Dakota",
+        "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
+        "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee",
+        "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
+        "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming", "PR": "Puerto Rico",
+        "GU": "Guam", "VI": "U.S. Virgin Islands", "AS": "American Samoa",
+        "MP": "Northern Mariana Islands",
+    },
+    "CA": {
+        "AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "NB": "New Brunswick",
+        "NL": "Newfoundland and Labrador", "NS": "Nova Scotia", "NT": "Northwest Territories",
+        "NU": "Nunavut", "ON": "Ontario", "PE": "Prince Edward Island", "QC": "Quebec",
+        "SK": "Saskatchewan", "YT": "Yukon",
+    },
+}
+
+
+def billing_region_code(country: str, text: str) -> str:
+    """The buyer's state or province as its code. In the US and Canada it must be one of
+    theirs, typed as the code or the name ('new york' -> 'NY'), so tax is never quietly
+    missed for a misspelled state; elsewhere any short code. Empty stays empty."""
+    typed = " ".join((text or "").split())
+    known = _KNOWN_REGIONS.get((country or "").strip().upper())
+    if not typed:
+        return ""
+    if known is not None:
+        code = typed.upper()
+        if code in known:
+            return code
+        by_name = {name.upper(): c for c, name in known.items()}
+        if code in by_name:
+            return by_name[code]
+        what = "state" if country.strip().upper() == "US" else "province or territory"
+        raise DomainError(
+            "invalid_region",
+            f"{typed[:40]!r} is not a {what} we know: use its two-letter code, like "
+            f"{next(iter(known))}, or its full name.",
+            field="billing_region",
+        )
+    code = typed.upper().replace(" ", "")
+    if not _REGION_RE.fullmatch(code):
+        raise DomainError("invalid_region", "Enter a state or region code, like NY.",
+                          field="billing_region")
     return code
 
 

@@ -12,6 +12,7 @@ from commerce_dash.domain.tax import (
     TaxableLine,
     TaxAddress,
     allocate_tax,
+    billing_region_code,
     country_options,
     manual_quote,
     percent_label,
@@ -295,3 +296,25 @@ def test_region_and_label_validation():
     with pytest.raises(DomainError) as info:
         validate_label("x" * 81)
     assert info.value.field == "label"
+
+
+@pytest.mark.parametrize(("country", "typed", "code"), [
+    ("US", "ny", "NY"), ("US", " New  York ", "NY"), ("US", "district of columbia", "DC"),
+    ("CA", "Quebec", "QC"), ("CA", "on", "ON"), ("DE", "by", "BY"), ("US", "", ""),
+])
+def test_a_billing_region_is_its_code_typed_or_named(country: str, typed: str,
+                                                      code: str) -> None:
+    assert billing_region_code(country, typed) == code
+
+
+@pytest.mark.parametrize(("country", "typed", "says"), [
+    ("US", "New Yrok", "not a state we know"), ("US", "XX", "not a state we know"),
+    ("CA", "NY", "not a province or territory we know"), ("FR", "Île-de-France!", "like NY"),
+])
+def test_an_unknown_state_or_province_is_refused_beside_the_field(country: str, typed: str,
+                                                                  says: str) -> None:
+    # a misspelled US state would otherwise be charged no state tax without a word
+    with pytest.raises(DomainError) as caught:
+        billing_region_code(country, typed)
+    assert caught.value.code == "invalid_region" and caught.value.field == "billing_region"
+    assert says in caught.value.message

@@ -21,6 +21,7 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.discounts import DiscountApplied, learner_refusal, normalise_code
 from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.pricing import ItemType
+from commerce_dash.domain.tax import billing_region_code
 from commerce_dash.models.commerce import Cart, CartLine
 from commerce_dash.services.catalog import check_code, display_options, pricing_for
 from commerce_dash.services.commerce.cart_lookups import (
@@ -206,11 +207,7 @@ def set_preferences(
             raise DomainError("invalid_country", "Choose a country.", field="billing_country")
         cart.billing_country = country
     if billing_region is not None:
-        region = billing_region.strip().upper()
-        if len(region) > 8 or not region.replace("-", "").isalnum() and region:
-            raise DomainError("invalid_region", "Enter a state or region code, like NY.",
-                              field="billing_region")
-        cart.billing_region = region
+        cart.billing_region = billing_region_code(cart.billing_country, billing_region)
     if billing_postal_code is not None:
         postal = billing_postal_code.strip().upper()
         if len(postal) > 16:
