@@ -138,7 +138,11 @@ def test_public_verification_says_valid_revoked_expired_or_not_found(  # type: i
     body = valid.public_json()
     assert set(body) == {"number", "status", "recipientName", "title", "kind",
                          "courseOrProgram", "department", "completedOn", "issuedOn",
-                         "expiresOn", "revokedOn", "revocationCategory"}
+                         "expiresOn", "revokedOn", "revocationCategory",
+                         # issue 19: the verification page's facts in its JSON twin
+                         "issuerName", "issuerLogoUrl", "description", "hours",
+                         "doesNotExpire", "holderDeleted", "verificationUrl",
+                         "linkedInAddUrl"}
     assert "lee@example.com" not in str(body)
     earned.expires_at = utcnow() - timedelta(days=1)
     session.add(earned)
