@@ -315,6 +315,7 @@ def _admin_header() -> rx.Component:
             color_scheme="gray",
             on_click=AuthState.sign_out,
             id="sign-out",
+            aria_label="Sign out",  # on a phone only the icon shows
         ),
         align="center",
         spacing="3",
