@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from commerce_dash.db import session_scope
 from commerce_dash.domain.clock import utcnow
+from commerce_dash.jobs.batches import in_batches
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.services import platform as platform_area
 from commerce_dash.services import revenue as revenue_area
@@ -96,16 +97,6 @@ MAX_CART_REMINDER_BATCHES = 10
 def send_cart_reminders() -> dict[str, int]:
     """Email the reminder of each signed-in learner's cart left untouched past
     ``cart_reminder_after_hours``, once per cart, in batches committed one by one."""
-    queued = batches = 0
-    batch = commerce_area.CART_REMINDER_BATCH
-    for _ in range(MAX_CART_REMINDER_BATCHES):
-        with session_scope() as session:
-            n = commerce_area.send_cart_reminders(session, limit=batch)
-            session.commit()
-        queued += n
-        batches += 1
-        if n < batch:
-            break
-    if queued:
-        log.info("queued %s cart reminders", queued)
-    return {"reminders": queued, "batches": batches}
+    return in_batches(lambda session, limit: commerce_area.send_cart_reminders(
+        session, limit=limit), batch=commerce_area.CART_REMINDER_BATCH,
+        max_batches=MAX_CART_REMINDER_BATCHES, what="cart reminders")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from commerce_dash.db import session_scope
+from commerce_dash.jobs.batches import in_batches
 from commerce_dash.services import enrollment as enrollment_area
 
 log = logging.getLogger(__name__)
@@ -17,19 +18,9 @@ MAX_REMINDER_BATCHES = 10
 def send_session_reminders() -> dict[str, int]:
     """Queue the reminder of every booked session starting within the reminder window,
     once per booking, in batches of ``REMINDER_BATCH`` committed one by one."""
-    queued = batches = 0
-    batch = enrollment_area.REMINDER_BATCH
-    for _ in range(MAX_REMINDER_BATCHES):
-        with session_scope() as session:
-            n = enrollment_area.send_session_reminders(session, limit=batch)
-            session.commit()
-        queued += n
-        batches += 1
-        if n < batch:
-            break
-    if queued:
-        log.info("queued %s session reminders", queued)
-    return {"reminders": queued, "batches": batches}
+    return in_batches(lambda session, limit: enrollment_area.send_session_reminders(
+        session, limit=limit), batch=enrollment_area.REMINDER_BATCH,
+        max_batches=MAX_REMINDER_BATCHES, what="session reminders")
 
 
 def expire_waitlist_offers() -> dict[str, int]:
