@@ -47,15 +47,9 @@ from .enrollment_api import (
     enrollment_payment,
     initialize_enrollment,
 )
-from .invoices import (
-    credit_note_pdf,
-    invoice_pdf,
-    issue_credit_note,
-    issue_invoice,
-    order_documents,
-    save_seller_details,
-    seller_details,
-)
+from .invoice_downloads import credit_note_pdf, invoice_pdf, order_documents
+from .invoice_seller import save_seller_details, seller_details
+from .invoices import issue_credit_note, issue_invoice
 from .item_standing import ItemStanding, item_standing, item_standings
 from .order_exports import OrdersExport, orders_export
 from .order_receipts import order_detail, payment_timeline

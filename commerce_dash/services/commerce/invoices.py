@@ -1,7 +1,7 @@
 """Invoices and credit notes (issue 19): one numbered invoice per paid order, issued in the
 transaction that completes it, and one credit note per paid refund, issued in the
-transaction that settles it; the seller's details a billing admin keeps; the PDFs for the
-learner (their own orders only) and for admins of the orders section.
+transaction that settles it. The seller is ``invoice_seller.py``, the downloads
+``invoice_downloads.py``.
 
 Numbers are gap-free per kind and year (INV-2026-000001, CN-2026-000001): the year's counter
 row is moved by one ``UPDATE ... RETURNING`` in the transaction that records the document, so
@@ -14,7 +14,6 @@ counter included).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -24,14 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from commerce_dash.db import write_lock
-from commerce_dash.domain.accounts import normalise_email
-from commerce_dash.domain.actor import Actor, require_section
 from commerce_dash.domain.clock import utcnow
-from commerce_dash.domain.errors import DomainError, ErrorKind
 from commerce_dash.domain.invoices import (
     CREDIT_NOTE,
     INVOICE,
-    SellerInfo,
     TaxedLine,
     credit_parts,
     document_number,
@@ -42,94 +37,13 @@ from commerce_dash.domain.money import allocate
 from commerce_dash.domain.tax import TaxAddress, pick_rate
 from commerce_dash.models.accounts import User
 from commerce_dash.models.commerce import Order, OrderLine, RefundRequest
-from commerce_dash.models.invoices import CreditNote, Invoice, InvoiceCounter, SellerDetails
+from commerce_dash.models.invoices import CreditNote, Invoice, InvoiceCounter
 from commerce_dash.notify.message import Attachment
 from commerce_dash.services.commerce.invoice_pdf import render_document_pdf
-from commerce_dash.services.commerce.order_receipts import find_order, number_of
+from commerce_dash.services.commerce.invoice_seller import seller_details
+from commerce_dash.services.commerce.order_receipts import number_of
 from commerce_dash.services.commerce.tax import active_rules
-from commerce_dash.services.platform import record_audit
 from commerce_dash.settings import get_settings
-
-SELLER_SECTION = "settings"  # the Tax & currency page, billing admins
-ORDERS_SECTION = "orders"
-_SELLER_ID = 1
-NAME_MAX, ADDRESS_MAX, TAX_ID_MAX = 200, 1000, 64
-_TAX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-/]*$")
-
-# -- the seller --------------------------------------------------------------------------------
-
-
-def seller_details(session: Session) -> SellerInfo:
-    """The seller's details as a billing admin set them; before that, the app's sender name
-    and address (so an invoice is never issued without a seller)."""
-    row = session.get(SellerDetails, _SELLER_ID)
-    if row is not None:
-        return SellerInfo(row.name, row.address, row.tax_id, row.email)
-    sender = get_settings().email_from
-    name, _, rest = sender.partition("<")
-    return SellerInfo(name.strip() or "Commerce Dash", "", "", rest.rstrip(">").strip())
-
-
-def clean_seller(name: str, address: str, tax_id: str, email: str) -> SellerInfo:
-    """The seller's details checked and tidied, or a DomainError naming the field."""
-    name, tax_id = " ".join(name.split()), tax_id.strip()
-    lines = [line.strip() for line in address.replace("\r", "").split("\n")]
-    address = "\n".join(line for line in lines if line)
-    if not name:
-        raise DomainError("seller_name_required", "Enter the seller's legal name.", field="name")
-    if len(name) > NAME_MAX:
-        raise DomainError(
-            "seller_name_too_long", "Keep the name under 200 characters.", field="name"
-        )
-    if len(address) > ADDRESS_MAX:
-        raise DomainError(
-            "seller_address_too_long", "Keep the address under 1,000 characters.", field="address"
-        )
-    if tax_id and (len(tax_id) > TAX_ID_MAX or not _TAX_ID.match(tax_id)):
-        raise DomainError(
-            "seller_tax_id_invalid",
-            "A tax id has letters, digits, spaces, dots, dashes or slashes (at most 64).",
-            field="tax_id",
-        )
-    clean_email = normalise_email(email) if email.strip() else ""
-    return SellerInfo(name, address, tax_id, clean_email)
-
-
-def save_seller_details(
-    *, session: Session, actor: Actor | None, name: str, address: str, tax_id: str, email: str
-) -> SellerInfo:
-    """A billing admin sets the seller's details (audited, commits). Invoices issued before
-    keep the details they were issued with."""
-    require_section(actor, SELLER_SECTION)
-    assert actor is not None
-    info = clean_seller(name, address, tax_id, email)
-    row = session.get(SellerDetails, _SELLER_ID)
-    before = (
-        None if row is None else SellerInfo(row.name, row.address, row.tax_id, row.email).as_dict()
-    )
-    if before == info.as_dict():
-        return info  # nothing changed: no audit row
-    row = row or SellerDetails(id=_SELLER_ID, name=info.name)
-    row.name, row.address, row.tax_id, row.email = (
-        info.name,
-        info.address,
-        info.tax_id,
-        info.email,
-    )
-    row.updated_by_id, row.updated_at = actor.user_id, utcnow()
-    session.add(row)
-    record_audit(
-        session=session,
-        actor=actor,
-        action="seller_details.updated",
-        entity_type="seller_details",
-        entity_id=_SELLER_ID,
-        before=before,
-        after=info.as_dict(),
-    )
-    session.commit()
-    return info
-
 
 # -- numbers -----------------------------------------------------------------------------------
 
@@ -330,7 +244,7 @@ def issue_invoice(
 
 def invoice_attachment(invoice: Invoice) -> Attachment:
     """The invoice PDF as an email attachment."""
-    return Attachment(f"{invoice.number}.pdf", "application/pdf", _render(invoice))
+    return Attachment(f"{invoice.number}.pdf", "application/pdf", render_document(invoice))
 
 
 # -- credit notes ------------------------------------------------------------------------------
@@ -434,96 +348,5 @@ def issue_credit_note(
     return made
 
 
-# -- downloads ---------------------------------------------------------------------------------
-
-
-def _not_found(kind: str, ref: str) -> DomainError:
-    if kind == INVOICE:
-        return DomainError(
-            "invoice_not_found", f"No invoice {ref[:40]} was found.", kind=ErrorKind.NOT_FOUND
-        )
-    return DomainError(
-        "credit_note_not_found", f"No credit note {ref[:40]} was found.", kind=ErrorKind.NOT_FOUND
-    )
-
-
-def _render(document: Invoice | CreditNote) -> bytes:
+def render_document(document: Invoice | CreditNote) -> bytes:
     return render_document_pdf(document.content or {}, locale=get_settings().default_locale)
-
-
-def _order_for(session: Session, number: str, user_id: int | None, actor: Actor | None) -> Order:
-    """The order by its number: any order for an admin of the orders section, only their own
-    for a learner (another's is missing, like an unknown number)."""
-    if actor is not None:
-        require_section(actor, ORDERS_SECTION)
-        return find_order(session, number)
-    order = find_order(session, number)
-    if order.user_id != user_id:  # told exactly what an unknown number is told
-        raise DomainError(
-            "order_not_found",
-            f"No order {number.strip()[:40]} was found.",
-            kind=ErrorKind.NOT_FOUND,
-        )
-    return order
-
-
-def invoice_pdf(
-    *, session: Session, number: str, user_id: int | None = None, actor: Actor | None = None
-) -> tuple[str, bytes]:
-    """(file name, PDF) of the order's invoice; 404 when it has none (not paid)."""
-    order = _order_for(session, number, user_id, actor)
-    invoice = _invoice_of(session, order)
-    if invoice is None:
-        raise _not_found(INVOICE, number)
-    return f"{invoice.number}.pdf", _render(invoice)
-
-
-_PAID = frozenset({"completed", "partially_refunded", "refunded", "disputed"})
-
-
-def _invoice_of(session: Session, order: Order) -> Invoice | None:
-    """The order's invoice; an order paid before invoices existed gets its own now, once
-    (numbered in today's year: an invoice is dated when it is issued). None: never paid."""
-    invoice = session.exec(select(Invoice).where(Invoice.order_id == order.id)).first()
-    if invoice is None and (order.status in _PAID or order.completed_at is not None):
-        invoice = issue_invoice(session, order)
-        session.commit()
-    return invoice
-
-
-def credit_note_pdf(
-    *,
-    session: Session,
-    number: str,
-    credit_note: str,
-    user_id: int | None = None,
-    actor: Actor | None = None,
-) -> tuple[str, bytes]:
-    """(file name, PDF) of one credit note of the order (by its CN number)."""
-    order = _order_for(session, number, user_id, actor)
-    note = session.exec(
-        select(CreditNote).where(
-            CreditNote.order_id == order.id, CreditNote.number == credit_note.strip()[:32]
-        )
-    ).first()
-    if note is None:
-        raise _not_found(CREDIT_NOTE, credit_note)
-    return f"{note.number}.pdf", _render(note)
-
-
-def order_documents(
-    *, session: Session, number: str, user_id: int | None = None, actor: Actor | None = None
-) -> list[tuple[str, str]]:
-    """(label, download path) of the order's invoice and credit notes, invoice first: the
-    learner's paths for ``user_id`` (their own order only), the admin's for ``actor``."""
-    order = _order_for(session, number, user_id, actor)
-    base = f"/api/v2/admin/orders/{number}" if actor is not None else f"/api/v2/orders/{number}"
-    found = _invoice_of(session, order)
-    invoice = found.number if found is not None else None
-    notes = session.exec(
-        select(CreditNote.number)
-        .where(CreditNote.order_id == order.id)
-        .order_by(col(CreditNote.id))
-    ).all()
-    links = [(f"Invoice {invoice}", f"{base}/invoice.pdf")] if invoice else []
-    return links + [(f"Credit note {n}", f"{base}/credit-notes/{n}.pdf") for n in notes]
