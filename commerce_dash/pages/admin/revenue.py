@@ -221,14 +221,16 @@ def _problem(item: ObjectVar[dict[str, str]]) -> rx.Component:
     )
 
 
-def _small_table(headers: list[str], rows: rx.Var, render, first_left: int = 1  # type: ignore[no-untyped-def]
-                 ) -> rx.Component:
-    """A compact table that scrolls within 24em; the first ``first_left`` columns are text,
-    the others figures (aligned right)."""
+def _small_table(label: str, headers: list[str], rows: rx.Var, render,  # type: ignore[no-untyped-def]
+                 first_left: int = 1) -> rx.Component:
+    """A compact table that scrolls within 24em, in a named region a keyboard can focus to
+    scroll it (``label``); the first ``first_left`` columns are text, the others figures
+    (aligned right)."""
     cells = [rx.table.column_header_cell(h, text_align="left" if i < first_left else "right")
              for i, h in enumerate(headers)]
     return table_box(cells, rows, render, size="1",
-                     box={"max_height": "24em", "overflow_y": "auto", "width": "100%"})
+                     box={"max_height": "24em", "overflow_y": "auto", "width": "100%",
+                          "tab_index": 0, "role": "region", "aria_label": label})
 
 
 def _plan(plan: ObjectVar[dict[str, str]]) -> rx.Component:
@@ -249,7 +251,7 @@ def _subscriptions() -> rx.Component:
         kpi_grid(S.sub_kpis, value_size="5", columns=rx.breakpoints(initial="2", lg="4")),
         rx.cond(
             S.sub_plans.length() > 0,
-            _small_table(["Department", "Interval", "Currency", "Subscribers", "Trialing",
+            _small_table("Subscription plans", ["Department", "Interval", "Currency", "Subscribers", "Trialing",
                           "MRR"], S.sub_plans, _plan, first_left=3),
             note(NO_PLANS, size="2"),
         ),
@@ -270,11 +272,11 @@ def _reconciliation() -> rx.Component:
                            id="reconciliation-ok"),
                 rx.vstack(
                     rx.text(S.recon_summary, size="2", weight="medium"),
-                    _small_table(["Day", "Captured", "Ledger sales", "Refunded",
+                    _small_table("Reconciliation by day", ["Day", "Captured", "Ledger sales", "Refunded",
                                   "Ledger reversals", "Orders"], S.recon_days, _recon_day),
                     only_if(
                         S.recon_problems.length() > 0,
-                        _small_table(["Problem", "Reference", "Details", "Amount", "When"],
+                        _small_table("Reconciliation problems", ["Problem", "Reference", "Details", "Amount", "When"],
                                      S.recon_problems, _problem, first_left=3),
                     ),
                     spacing="3",
