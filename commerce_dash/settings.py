@@ -229,6 +229,20 @@ class Settings(BaseSettings):
     # off in production unless asked for (they map every route for whoever asks)
     api_docs: bool | None = None
 
+    # Observability (issue 20): GET /metrics (Prometheus text) answers a caller with
+    # "Authorization: Bearer <metrics_token>"; with no token set, only a caller on this
+    # machine (a loopback address, no proxy's forwarding header) gets an answer, others a 404.
+    # Production refuses a token shorter than 32 characters. Logs are JSON lines (with the
+    # request id) or plain text; "auto" is JSON in production, text elsewhere.
+    metrics_token: SecretStr = SecretStr("")
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto"
+                                             and self.env == "production")
+
     @property
     def api_docs_enabled(self) -> bool:
         return self.api_docs if self.api_docs is not None else self.env != "production"
@@ -291,6 +305,10 @@ class Settings(BaseSettings):
             problems.append("COMMERCE_SMTP_USERNAME is set without COMMERCE_SMTP_STARTTLS or "
                             "COMMERCE_SMTP_SSL: the SMTP password would cross the network in "
                             "clear text")
+        metrics_token = self.metrics_token.get_secret_value()
+        if metrics_token and (metrics_token in PLACEHOLDER_SECRETS or len(metrics_token) < 32):
+            problems.append("COMMERCE_METRICS_TOKEN must be a random value of at least 32 "
+                            "characters (or empty: /metrics then answers only this machine)")
         if not self.public_url.startswith("https://"):
             problems.append(f"COMMERCE_PUBLIC_URL ({self.public_url}) is not https://: sign-in "
                             "cookies and links must travel encrypted")
