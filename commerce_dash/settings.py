@@ -238,6 +238,14 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # The funnel (issue 20): course page views and cart adds are added up in each process's
+    # memory (no write per view) and flushed every funnel_flush_seconds (0: only by the
+    # funnel_flush job and at exit) into the database, or, with a Redis URL
+    # (redis://host:6379/0), into a Redis hash per day that the funnel_flush job moves into
+    # the database every minute.
+    funnel_redis_url: SecretStr = SecretStr("")
+    funnel_flush_seconds: int = Field(default=60, ge=0, le=3600)
+
     @property
     def json_logs(self) -> bool:
         return self.log_format == "json" or (self.log_format == "auto"

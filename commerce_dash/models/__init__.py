@@ -9,6 +9,7 @@ from commerce_dash.models.accounts import (
     UserSession,
 )
 from commerce_dash.models.admin_api import AdminIdempotency
+from commerce_dash.models.analytics import FunnelCount
 from commerce_dash.models.audit import AuditLog
 from commerce_dash.models.cart_reminders import CartReminder, EmailOptOut
 from commerce_dash.models.catalog import Course, CourseModule, Department, Program, ProgramCourse
@@ -65,6 +66,7 @@ from commerce_dash.models.tax import FxRate, TaxExemption, TaxRate
 
 __all__ = [
     "AdminIdempotency",
+    "FunnelCount",
     "CreditNote",
     "Invoice",
     "InvoiceCounter",
