@@ -6,11 +6,13 @@ import argparse
 import getpass
 import sys
 from collections import Counter
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from commerce_dash.db import get_engine, session_scope
+from commerce_dash.backups import BackupError, backup, restore
+from commerce_dash.db import get_engine, reset_engine, session_scope
 from commerce_dash.demo.data import DEMO_USERS, database_is_empty, load_demo_data
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.jobs.housekeeping import purge_stale_account_records
@@ -188,6 +190,46 @@ def _create_connector(args: argparse.Namespace) -> int:
     return 0
 
 
+def _failed(exc: BackupError) -> int:
+    print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+    return 1
+
+
+def _backup(args: argparse.Namespace) -> int:
+    try:
+        result = backup(get_settings().database_url, Path(args.file), force=args.force)
+    except BackupError as exc:
+        return _failed(exc)
+    print(f"backup written to {result.path} ({result.size_bytes:,} bytes): {result.detail}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    try:
+        done = restore(get_settings().database_url, Path(args.file), force=args.force)
+    except BackupError as exc:
+        return _failed(exc)
+    print(done)
+    # The backup may come from an older release: bring its schema to this release's head.
+    reset_engine()
+    head, revision = head_revision(), current_revision(get_engine())
+    if revision is None:
+        return _failed(BackupError("schema_unknown", "the restored database has no migration "
+                                   "revision (alembic_version): it is not this app's backup"))
+    if revision != head:
+        try:
+            upgrade_to_head()
+        except Exception as exc:  # alembic: a revision this release does not know
+            return _failed(BackupError(
+                "schema_unknown", f"the backup is at migration {revision}, which this release "
+                f"cannot bring to {head} (a backup of a newer release?): {exc}"))
+        reset_engine()
+        print(f"migrated the restored database from {revision} to {current_revision(get_engine())}")
+    else:
+        print(f"database at revision {revision} (head)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="commerce_dash.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +277,19 @@ def main(argv: list[str] | None = None) -> int:
     advance.add_argument("--days", type=int, required=True, help="days forward (0 or more)")
     advance.add_argument("--hours", type=int, default=0, help="hours forward besides the days")
     advance.set_defaults(func=_subscriptions_advance)
+    back = sub.add_parser(
+        "backup", help="write a consistent backup of the database while it runs (SQLite: its "
+        "online backup API; PostgreSQL: pg_dump --format=custom)")
+    back.add_argument("file", help="the backup file to write")
+    back.add_argument("--force", action="store_true", help="overwrite an existing file")
+    back.set_defaults(func=_backup)
+    rest = sub.add_parser(
+        "restore", help="restore a backup into the configured database (all or nothing), "
+        "then migrate it to head")
+    rest.add_argument("file", help="a file written by the backup command")
+    rest.add_argument("--force", action="store_true",
+                      help="replace a database that holds data")
+    rest.set_defaults(func=_restore)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
