@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import reflex as rx
+import asyncio
+import time
 
-from commerce_dash import routes
+import reflex as rx
+from reflex.middleware import Middleware
+
+from commerce_dash import metrics, routes
 from commerce_dash.api import create_api
 from commerce_dash.jobs.scheduler import scheduler_lifespan
 from commerce_dash.pages.admin.approval_rules import ApprovalRulesState
@@ -79,11 +83,31 @@ from commerce_dash.pages.store.subscriptions import my_subscriptions_page
 from commerce_dash.pages.store.subscriptions_state import MySubscriptionsState
 from commerce_dash.pages.store.teaching import teaching_page
 from commerce_dash.pages.store.teaching_state import TeachingState
-from commerce_dash.startup import refuse_unsafe_production
+from commerce_dash.startup import configure_logs, refuse_unsafe_production
 from commerce_dash.state.auth import AuthState
 
-# Production stops here on unsafe settings or a demo account still on the demo password.
+# Logs as configured (JSON lines in production); production stops here on unsafe settings
+# or a demo account still on the demo password.
+configure_logs()
 refuse_unsafe_production()
+
+
+class TimePageEvents(Middleware):
+    """Reflex calls ``preprocess`` inside the task that runs an event, once the state lock
+    is held (0.10.1 never calls ``postprocess``): the task's end is the handler's end, so a
+    done callback on it records the event's duration, by handler."""
+
+    async def preprocess(self, app, state, event):  # type: ignore[no-untyped-def]
+        task = asyncio.current_task()
+        if task is not None:
+            start, name = time.perf_counter(), event.name
+
+            def done(finished: asyncio.Task) -> None:
+                failed = not finished.cancelled() and finished.exception() is not None
+                metrics.observe_page_event(name, time.perf_counter() - start, failed)
+
+            task.add_done_callback(done)
+        return None
 
 app = rx.App(
     api_transformer=create_api(),
@@ -95,6 +119,10 @@ app = rx.App(
 # Scheduled jobs run inside every app process; leases in the database keep each job to one
 # run at a time across processes (COMMERCE_SCHEDULER_ENABLED=false leaves them to the worker).
 app.register_lifespan_task(scheduler_lifespan)
+# How late the event loop wakes a sleeper: commerce_event_loop_lag_seconds on /metrics.
+app.register_lifespan_task(metrics.loop_lag_lifespan)
+# How long each page event takes: commerce_page_event_duration_seconds.
+app.add_middleware(TimePageEvents())
 
 TITLE = "Commerce Dash"
 LOAD = AuthState.load_session

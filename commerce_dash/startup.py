@@ -1,5 +1,6 @@
 """What the app checks before it serves: production refuses unsafe settings (the settings
-object names them) and a database where a demo account still has the public demo password.
+object names them) and a database where a demo account still has the public demo password;
+and how it logs (``configure_logs``: JSON lines with the request id, or plain text).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from commerce_dash.db import session_scope
 from commerce_dash.demo.data import DEMO_USERS
+from commerce_dash.metrics import configure_logging
 from commerce_dash.models.accounts import User
 from commerce_dash.services.platform import verify_password
 from commerce_dash.settings import ConfigurationError, Settings, get_settings
@@ -60,3 +62,9 @@ def refuse_unsafe_production() -> None:
     if problems:
         raise ConfigurationError(
             "Production refuses to start with unsafe settings:\n- " + "\n- ".join(problems))
+
+
+def configure_logs() -> None:
+    """Set up logging once at start from COMMERCE_LOG_FORMAT and COMMERCE_LOG_LEVEL."""
+    settings = get_settings()
+    configure_logging(json_lines=settings.json_logs, level=settings.log_level)

@@ -4,7 +4,9 @@ Reflex mounts its own app below this one (``api_transformer``): its websocket, i
 endpoint and, in production (``--single-port``), the built pages and their assets. So the
 middleware installed here sees every request the process serves, pages included:
 
-- ``SecurityHeaders`` (outermost, around FastAPI's own error handling; ``api.security_headers``):
+- ``RequestContext`` (outermost; ``api.middleware``): the request id (``X-Request-ID``, in
+  error bodies and logs), latency and status figures by route template, the access log;
+- ``SecurityHeaders`` (around FastAPI's own error handling; ``api.security_headers``):
   the Content-Security-Policy, nosniff, Referrer-Policy, X-Frame-Options, and HSTS in production;
 - CORS for the public URL's origin only (Reflex adds the same origin from ``rxconfig``);
 - ``LimitBody``, ``GateUploads``, ``RefuseNul`` (``api.middleware``): 413 for a body past its
@@ -58,7 +60,13 @@ from commerce_dash.api import (
     subscriptions,
 )
 from commerce_dash.api.errors import error_body, install_error_handlers
-from commerce_dash.api.middleware import REFLEX_UPLOAD_PATH, GateUploads, LimitBody, RefuseNul
+from commerce_dash.api.middleware import (
+    REFLEX_UPLOAD_PATH,
+    GateUploads,
+    LimitBody,
+    RefuseNul,
+    RequestContext,
+)
 from commerce_dash.api.schemas import ERROR_RESPONSES, error_codes_description
 from commerce_dash.api.security_headers import DOCS_PATH, SecurityHeaders, public_origin
 from commerce_dash.settings import Settings, get_settings
@@ -110,10 +118,11 @@ ROUTERS = (
 class HardenedAPI(FastAPI):
     """FastAPI with ``SecurityHeaders`` around its whole stack, so that every answer gets
     the headers: the 500 page of its error middleware and the CORS middleware Reflex adds
-    after ``create_api`` returns included."""
+    after ``create_api`` returns included; ``RequestContext`` around that, so that the
+    request id is set before anything answers and every answer is measured."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack(), get_settings())
+        return RequestContext(SecurityHeaders(super().build_middleware_stack(), get_settings()))
 
 
 def body_limits(settings: Settings) -> Callable[[str], int]:

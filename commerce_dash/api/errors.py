@@ -1,4 +1,7 @@
-"""Every API error is JSON ``{code, message}`` with a 4xx status (5xx only for real faults)."""
+"""Every API error is JSON ``{code, message, request_id}`` with a 4xx status (5xx only for
+real faults). ``request_id`` is the request's id (also its ``X-Request-ID`` header and in
+every log line of the request, see ``api.middleware.RequestContext``): what a caller quotes
+to support, what an operator looks up in the logs."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commerce_dash.domain.errors import DomainError, ErrorKind
+from commerce_dash.metrics import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,9 @@ STATUS_BY_KIND = {
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     body: dict[str, object] = {"code": code, "message": message}
     body.update({k: v for k, v in extra.items() if v is not None})
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
     return body
 
 
@@ -78,7 +85,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled API error", exc_info=exc)
+        log.exception("unhandled API error", exc_info=exc)  # carries the request id
         return JSONResponse(
             error_body("internal_error", "Something went wrong on our side; nothing was changed."),
             status_code=500,

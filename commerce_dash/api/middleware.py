@@ -4,14 +4,18 @@
 - ``LimitBody``: 413 once a body passes its path's limit, before more is read;
 - ``GateUploads``: Reflex's upload endpoint refuses a caller who may not use the
   certificates section before reading the body;
-- ``RefuseNul``: 422 for a NUL character (see below).
+- ``RefuseNul``: 422 for a NUL character (see below);
+- ``RequestContext`` (outermost of all, see ``api.app``): the request id, the latency and
+  status-class figures by route template, and one access log line per request.
 
 The answer headers are ``api.security_headers``; ``api.app`` puts the stack together.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 
@@ -20,8 +24,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from commerce_dash import metrics
 from commerce_dash.api.deps import SESSION_COOKIE, client_ip
 from commerce_dash.api.errors import error_response
 from commerce_dash.db import session_scope
@@ -262,3 +268,62 @@ def _nul_refusal(where: str) -> _Stop:
     return _Stop(422, "invalid_request",
                  f"The request's {where} contains a NUL character (U+0000), which no field "
                  "accepts.")
+
+
+# -- request id, figures and the access log -------------------------------------------------------
+
+access_log = logging.getLogger("commerce_dash.access")
+# not logged line by line: probes and scrapes every few seconds would drown the rest
+_QUIET_PATHS = frozenset({"/metrics", "/api/health/live", "/api/health"})
+
+
+def route_label(scope: Scope) -> str:
+    """The route template a request matched ("/api/v2/orders/{number}"), "reflex" for what
+    the Reflex app mounted below answers (pages, assets, uploads), "unmatched" otherwise."""
+    route = scope.get("route")
+    if isinstance(route, Mount):
+        return metrics.ROUTE_REFLEX
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else metrics.ROUTE_UNMATCHED
+
+
+class RequestContext:
+    """ASGI middleware: each HTTP request gets an id (a sane ``X-Request-ID`` of the caller,
+    else a new one), echoed in the answer's ``X-Request-ID`` header, held in a context
+    variable for the request's logs and error bodies; its latency and status class are
+    counted by route template and one access line is logged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = metrics.request_id_from(Headers(scope=scope).get(metrics.REQUEST_ID_HEADER))
+        token = metrics.request_id_var.set(request_id)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - start
+            route = route_label(scope)
+            metrics.observe_request(scope.get("method", ""), route, status, seconds)
+            if scope.get("path") not in _QUIET_PATHS or status >= 400:
+                access_log.info(
+                    "%s %s %s %.1f ms", scope.get("method", ""), route, status, seconds * 1000,
+                    extra={"method": scope.get("method", ""), "route": route,
+                           "status": status, "duration_ms": round(seconds * 1000, 1)})
+            metrics.request_id_var.reset(token)

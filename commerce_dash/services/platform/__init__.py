@@ -42,6 +42,13 @@ from .courses import (
     set_course_published,
     update_course,
 )
+from .health import (
+    WINDOW_HOURS,
+    HealthFigures,
+    JobFigures,
+    ProcessorPayments,
+    health_figures,
+)
 from .jobs import (
     acquire_lease,
     finish_run,
@@ -139,6 +146,11 @@ __all__ = [
     "issue_ticket",
     "item_options",
     "last_runs",
+    "HealthFigures",
+    "JobFigures",
+    "ProcessorPayments",
+    "WINDOW_HOURS",
+    "health_figures",
     "limit_checkout",
     "limit_code_attempt",
     "limit_payment",
