@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, Request, expect
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from commerce_dash import routes
+from commerce_dash.db import build_engine
 from commerce_dash.domain.access import SECTIONS
+from commerce_dash.domain.clock import utcnow
+from commerce_dash.models.accounts import User
+from commerce_dash.models.commerce import Order, Payment
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
     LEARNER_EMAIL,
@@ -190,3 +198,45 @@ def test_no_admin_section_scrolls_sideways_on_a_phone(new_page: NewPage) -> None
                                 full_page=True)
     assert not wide, f"pages wider than {MOBILE['width']} px: {wide}"
     assert not serious, "\n".join(f"{route}: {v}" for route, vs in serious.items() for v in vs)
+
+
+def test_overflowing_reconciliation_tables_are_reachable_by_keyboard_on_a_phone(
+        new_page: NewPage, app_server: AppServer) -> None:
+    """Paid orders without their ledger sale on six days fill both reconciliation tables
+    past their 24em: each scrolls in a named region a keyboard can focus (axe-core)."""
+    engine = build_engine(app_server.database_url)
+    now = utcnow()
+    with Session(engine) as session:
+        learner = session.exec(select(User).where(col(User.email) == LEARNER_EMAIL)).one()
+        ids = []
+        for day in range(1, 7):
+            at = now - timedelta(days=day)
+            order = Order(user_id=learner.id or 0, status="completed", payment_status="paid",
+                          processor="sandbox", currency="USD", subtotal=1000, total=1000,
+                          display_currency="USD", display_total=1000,
+                          idempotency_key=f"recon-{uuid.uuid4().hex}", request_hash="x",
+                          prices_locked_until=at, created_at=at, updated_at=at,
+                          completed_at=at)
+            session.add(order)
+            session.flush()
+            session.add(Payment(order_id=order.id or 0, user_id=learner.id or 0,
+                                processor="sandbox", amount=1000, currency="USD",
+                                status="succeeded", created_at=at, updated_at=at,
+                                processed_at=at))
+            ids.append(order.id)
+        session.commit()
+    try:
+        page = new_page(MOBILE)
+        sign_in(page, SUPER_EMAIL, DEMO_PASSWORD)
+        page.goto(routes.ADMIN_REVENUE)
+        expect(page.locator(".reconciliation-problem").first).to_be_visible()
+        for name in ("Reconciliation by day", "Reconciliation problems"):
+            region = page.get_by_role("region", name=name)
+            assert region.evaluate("el => el.scrollHeight > el.clientHeight"), name
+        assert serious_axe_violations(page) == []
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(Payment).where(col(Payment.order_id).in_(ids)))
+            session.execute(delete(Order).where(col(Order.id).in_(ids)))
+            session.commit()
+        engine.dispose()
