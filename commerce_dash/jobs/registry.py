@@ -37,6 +37,7 @@ from commerce_dash.jobs.outbox_delivery import deliver_due
 from commerce_dash.jobs.reconciliation import daily_reconciliation
 from commerce_dash.jobs.session_jobs import expire_waitlist_offers, send_session_reminders
 from commerce_dash.services.platform import acquire_lease, finish_run, release_lease, start_run
+from commerce_dash.services.revenue import flush_counts
 from commerce_dash.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,13 @@ JOBS: dict[str, JobSpec] = {
             {"trigger": "interval", "minutes": 5},
             "Expire waitlist offers not accepted in time and pass the seat to the next "
             "learner on the list.",
+        ),
+        JobSpec(
+            "funnel_flush",
+            flush_counts,
+            {"trigger": "interval", "minutes": 1},
+            "Add the funnel's course page views and cart adds counted in memory (and, with "
+            "COMMERCE_FUNNEL_REDIS_URL, every process's counts in Redis) to funnel_count.",
         ),
     )
 }

@@ -1,7 +1,24 @@
 """Revenue: the books. The ledger and revenue shares, payouts, reports, exports, charts,
-reconciliation and subscription metrics.
+reconciliation and subscription metrics; the enrollment funnel.
 """
 
+from .funnel import (
+    COUNTED_STAGES,
+    RATE_LABELS,
+    RATES,
+    STAGE_LABELS,
+    STAGES,
+    FunnelDay,
+    FunnelReport,
+    add_counts,
+    conversion_rates,
+    count,
+    drain_redis,
+    flush_counts,
+    flush_memory,
+    funnel_report,
+    pending_counts,
+)
 from .ledger import (
     backfill,
     course_list_shares,
@@ -63,6 +80,21 @@ from .subscription_metrics import (
 )
 
 __all__ = [
+    "COUNTED_STAGES",
+    "FunnelDay",
+    "FunnelReport",
+    "RATES",
+    "RATE_LABELS",
+    "STAGES",
+    "STAGE_LABELS",
+    "add_counts",
+    "conversion_rates",
+    "count",
+    "drain_redis",
+    "flush_counts",
+    "flush_memory",
+    "funnel_report",
+    "pending_counts",
     "AlertOutcome",
     "CurrencyAmount",
     "DayFigures",
