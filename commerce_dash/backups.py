@@ -38,6 +38,8 @@ PG_MAGIC = b"PGDMP"
 MIGRATION_TABLES = frozenset({"alembic_version", "role"})
 CONNECT_TIMEOUT_SECONDS = 5
 TOOL_TIMEOUT_SECONDS = 3600
+# where pg_dump and pg_restore are looked for when they are not on the PATH
+TOOL_DIRS: tuple[str, ...] = ("/usr/bin", "/usr/lib/postgresql/15/bin")
 
 
 class BackupError(Exception):
@@ -231,13 +233,23 @@ def restore_sqlite(url: URL, backup: Path, *, force: bool) -> str:
 # -- PostgreSQL --------------------------------------------------------------------------------
 
 
+def find_tool(name: str) -> Path | None:
+    """``name`` on the PATH, else in the usual places of Debian's postgresql-client."""
+    found = shutil.which(name)
+    if found:
+        return Path(found)
+    for directory in TOOL_DIRS:
+        if (Path(directory) / name).is_file():
+            return Path(directory) / name
+    return None
+
+
 def _tool(name: str) -> Path:
-    found = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").is_file()
-                                   else None)
-    if not found:
+    found = find_tool(name)
+    if found is None:
         raise BackupError("tool_missing", f"{name} is not installed (Debian: apt-get install "
                           "postgresql-client-15, the major version of the server or newer)")
-    return Path(found)
+    return found
 
 
 def _tool_major(tool: Path) -> int:
