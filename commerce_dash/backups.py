@@ -34,8 +34,10 @@ from sqlalchemy.exc import OperationalError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
-# Tables whose rows the migrations write: a database holding only these holds no data.
-MIGRATION_TABLES = frozenset({"alembic_version", "role"})
+# The app's database holds data once it has a user (as for ``cli seed``): the migrations
+# write rows of their own (roles, ...) into a new one. A database without this table holds
+# data when any table but Alembic's has rows.
+USERS_TABLE = "app_user"
 CONNECT_TIMEOUT_SECONDS = 5
 TOOL_TIMEOUT_SECONDS = 3600
 # where pg_dump and pg_restore are looked for when they are not on the PATH
@@ -112,12 +114,12 @@ def _fsync(path: Path) -> None:
 
 
 def _tables_with_rows(url: URL) -> list[str]:
-    """Tables of the database at ``url`` that hold rows besides the migrations' own."""
+    """Tables of the database at ``url`` that hold rows (Alembic's own aside)."""
     engine = create_engine(url) if url.get_backend_name() == "sqlite" else \
         create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     try:
         with engine.connect() as conn:
-            names = [n for n in inspect(conn).get_table_names() if n not in MIGRATION_TABLES]
+            names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
             preparer = engine.dialect.identifier_preparer
             return [n for n in names if conn.execute(
                 text(f"SELECT 1 FROM {preparer.quote(n)} LIMIT 1")).first() is not None]
@@ -132,11 +134,20 @@ def _refuse_overwrite(url: URL, force: bool) -> None:
     if force:
         return
     filled = _tables_with_rows(url)
-    if filled:
+    if filled and (USERS_TABLE in filled or not _has_table(url, USERS_TABLE)):
         raise BackupError(
             "target_not_empty",
             f"the database {_where(url)} holds data ({len(filled)} tables with rows, e.g. "
             f"{', '.join(sorted(filled)[:3])}): restoring replaces it; pass --force to do so")
+
+
+def _has_table(url: URL, name: str) -> bool:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(inspect(conn).has_table(name))
+    finally:
+        engine.dispose()
 
 
 def _where(url: URL) -> str:

@@ -228,6 +228,27 @@ def test_restore_refuses_a_database_with_data_unless_forced(tmp_path: Path) -> N
     assert not list(tmp_path.glob("*.part"))
 
 
+def test_a_migrated_database_without_users_takes_a_restore(tmp_path: Path) -> None:
+    source = _small_sqlite(tmp_path / "source.db", rows=4)
+    file = tmp_path / "source.backup"
+    backups.backup(source, file)
+    with sqlite3.connect(tmp_path / "migrated.db") as conn:
+        conn.execute("CREATE TABLE app_user (id INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE role (name TEXT PRIMARY KEY)")
+        conn.execute("INSERT INTO role VALUES ('learner')")  # what migrations write
+    conn.close()
+    assert "restored" in backups.restore(f"sqlite:///{tmp_path / 'migrated.db'}", file)
+    assert _count(tmp_path / "migrated.db") == 4
+    with sqlite3.connect(tmp_path / "migrated.db") as conn:
+        conn.execute("INSERT INTO orders (total) VALUES (1)")
+        conn.execute("CREATE TABLE app_user (id INTEGER PRIMARY KEY)")
+        conn.execute("INSERT INTO app_user VALUES (1)")
+    conn.close()
+    with pytest.raises(backups.BackupError) as refused:
+        backups.restore(f"sqlite:///{tmp_path / 'migrated.db'}", file)
+    assert refused.value.code == "target_not_empty"
+
+
 def test_cli_errors_are_one_line_with_a_code(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli.main(["restore", str(tmp_path / "missing.backup")]) == 1
