@@ -21,6 +21,8 @@ from commerce_dash.pages.admin.certificates import CertificatesAdminState, certi
 from commerce_dash.pages.admin.courses import CoursesState, courses_page
 from commerce_dash.pages.admin.discounts import DiscountsState, discounts_page
 from commerce_dash.pages.admin.emails import EmailPreviewState, emails_page
+from commerce_dash.pages.admin.health import health_page
+from commerce_dash.pages.admin.health_state import HealthState
 from commerce_dash.pages.admin.lms_pending import LmsPendingState
 from commerce_dash.pages.admin.order_detail import AdminOrderDetailState, order_detail_admin_page
 from commerce_dash.pages.admin.orders import AdminOrdersState, orders_admin_page
@@ -242,6 +244,7 @@ PAGES = [
         "System",
         [SystemState.load, PaymentEventsState.load],
     ),
+    (health_page, routes.ADMIN_HEALTH, "Health", HealthState.load),
     (emails_page, routes.ADMIN_EMAILS, "Email templates", EmailPreviewState.load),
     (users_page, routes.ADMIN_USERS, "Users", UsersState.load),
     (audit_page, routes.ADMIN_AUDIT, "Audit log", AuditState.load),

@@ -46,6 +46,7 @@ ADMIN_REVENUE = "/admin/revenue"  # reports; + /reconciliation, /payouts, /share
 ADMIN_SETTINGS = "/admin/settings"  # tax rates, exemptions, FX rates
 ADMIN_PROCESSORS = "/admin/processors"  # who takes payments, processor set-up
 ADMIN_SYSTEM = "/admin/system"  # jobs and outbox
+ADMIN_HEALTH = "/admin/health"  # the figures of /metrics: errors, latency, lag, backlogs
 ADMIN_EMAILS = "/admin/system/emails"  # template previews
 ADMIN_USERS = "/admin/users"
 ADMIN_AUDIT = "/admin/audit"

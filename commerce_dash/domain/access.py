@@ -99,6 +99,10 @@ SECTIONS: tuple[Section, ...] = (
         frozenset({RoleName.BILLING_ADMIN}),
     ),
     Section("system", "System", "/admin/system", "activity", frozenset({RoleName.SUPER_ADMIN})),
+    Section(
+        "health", "Health", "/admin/health", "heart-pulse",
+        frozenset({RoleName.BILLING_ADMIN}),
+    ),
     Section("users", "Users & roles", "/admin/users", "users", frozenset({RoleName.SUPER_ADMIN})),
     Section("audit", "Audit log", "/admin/audit", "scroll-text", frozenset({RoleName.SUPER_ADMIN})),
 )

@@ -199,3 +199,23 @@ def test_the_loop_lag_probe_records_a_blocked_loop() -> None:
     asyncio.run(blocked())
     _p95, peak = metrics.loop_lag_figures()
     assert peak is not None and peak >= 0.1
+
+
+def test_quantiles_are_read_from_the_histogram_buckets() -> None:
+    # 10 requests: 6 under 10 ms, 3 more under 100 ms, 1 more under 1 s
+    buckets = [(0.01, 6.0), (0.1, 9.0), (1.0, 10.0), (float("inf"), 10.0)]
+    assert metrics.quantile(buckets, 0.5) == pytest.approx(0.01 * 5 / 6)
+    assert metrics.quantile(buckets, 0.95) == pytest.approx(0.1 + 0.9 * 0.5)
+    assert metrics.quantile([(0.01, 0.0), (float("inf"), 0.0)], 0.5) is None
+
+
+def test_page_events_are_labelled_by_state_and_handler() -> None:
+    name = ("reflex___state____state.commerce_dash___state___admin____admin_state."
+            "commerce_dash___pages___admin___health_state____health_state.refresh")
+    assert metrics.page_event_label(name) == "health_state.refresh"
+    before = value({"x": metrics.sample_values("commerce_page_event_duration_seconds_count")},
+                   "x", event="health_state.refresh")
+    metrics.observe_page_event(name, 0.02, failed=False)
+    after = value({"x": metrics.sample_values("commerce_page_event_duration_seconds_count")},
+                  "x", event="health_state.refresh")
+    assert after == before + 1

@@ -37,11 +37,11 @@ KNOWN_SECTIONS = {
     "super@example.com": [
         "overview", "courses", "sessions", "programs", "pricing", "discounts", "registrations",
         "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "processors",
-        "system", "users", "audit",
+        "system", "health", "users", "audit",
     ],
     "billing@example.com": [
         "overview", "programs", "pricing", "discounts", "orders", "subscriptions", "refunds",
-        "revenue", "settings", "processors",
+        "revenue", "settings", "processors", "health",
     ],
     "deptadmin@example.com": [
         "overview", "courses", "sessions", "programs", "pricing", "discounts", "registrations",

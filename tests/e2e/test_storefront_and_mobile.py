@@ -37,7 +37,7 @@ def test_admin_overview_on_a_phone(new_page: NewPage) -> None:
     assert expected == [
         "overview", "courses", "sessions", "programs", "pricing", "discounts", "registrations",
         "certificates", "orders", "subscriptions", "refunds", "revenue", "settings", "processors",
-        "system", "users", "audit",
+        "system", "health", "users", "audit",
     ]
 
     sign_in(page, SUPER_EMAIL, DEMO_PASSWORD)
