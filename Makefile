@@ -22,7 +22,7 @@ export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export NPM_CONFIG_REGISTRY := $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run fakes test setup setup-test migrate seed lint typecheck bench clean
+.PHONY: run cluster fakes test setup setup-test migrate seed lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ run: seed
 	@echo ""
 	COMMERCE_PUBLIC_URL="$${COMMERCE_PUBLIC_URL:-http://$(HOST):$(PORT)}" \
 	  $(BIN)/reflex run --env prod --single-port --backend-host $(HOST) --frontend-port $(PORT) --backend-port $(PORT)
+
+# The production layout on this machine (README "Production layout"): two app processes
+# (state in Redis, scheduler off) and a job worker behind a loopback balancer on $(PORT). Needs
+# PostgreSQL in DATABASE_URL and Redis (REFLEX_REDIS_URL or REDIS_URL, default the local one).
+cluster: setup
+	$(BIN)/python -m commerce_dash.cluster --host $(HOST) --port $(PORT) $(CLUSTER_ARGS)
 
 # Browser tests need Debian's chromium (Playwright cannot download browsers here).
 /usr/bin/chromium:
