@@ -17,6 +17,7 @@ from commerce_dash.components.shell import admin_shell
 from commerce_dash.components.tables import empty_state, table_box
 from commerce_dash.pages.admin.payouts import payouts_card
 from commerce_dash.pages.admin.recovered_carts import recovered_carts_card
+from commerce_dash.pages.admin.revenue_funnel import funnel_card
 from commerce_dash.pages.admin.revenue_state import (
     ALL,
     MONEY_FIELDS,
@@ -301,6 +302,7 @@ def revenue_page() -> rx.Component:
         kpi_grid(S.kpis, value_size="6", columns=rx.breakpoints(initial="2", sm="3", lg="4")),
         _charts(),
         _table(),
+        funnel_card(S.start, S.end, S.department),
         _subscriptions(),
         _reconciliation(),
         more_revenue_cards(),

@@ -16,6 +16,7 @@ from .funnel import (
     drain_redis,
     flush_counts,
     flush_memory,
+    funnel_figure,
     funnel_report,
     pending_counts,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "drain_redis",
     "flush_counts",
     "flush_memory",
+    "funnel_figure",
     "funnel_report",
     "pending_counts",
     "AlertOutcome",

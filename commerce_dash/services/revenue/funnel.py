@@ -445,3 +445,20 @@ def funnel_report(
         days.append(FunnelDay(day, counts))
     return FunnelReport(start=start, end=end, days=tuple(days), totals=totals,
                         department_id=department_id, course_id=course_id)
+
+
+def funnel_figure(report: FunnelReport) -> Any:
+    """The funnel as horizontal bars, the first stage on top (plotly.js's basic bundle has no
+    funnel trace: a bar chart draws the same)."""
+    import plotly.graph_objects as go
+
+    labels = [STAGE_LABELS[s] for s in report.stages]
+    values = [report.totals.get(s, 0) for s in report.stages]
+    bar = {"type": "bar", "orientation": "h", "x": values, "y": labels, "text": values,
+           "textposition": "auto", "marker": {"color": "#3e63dd"}, "name": "Count",
+           "hovertemplate": "%{y}: %{x:,}<extra></extra>"}
+    layout = {"template": {}, "autosize": True, "height": 280, "showlegend": False,
+              "margin": {"l": 10, "r": 10, "t": 10, "b": 30},
+              "xaxis": {"rangemode": "tozero", "title": {"text": "Course items"}},
+              "yaxis": {"autorange": "reversed", "automargin": True, "type": "category"}}
+    return go.Figure(data=[bar], layout=layout)
