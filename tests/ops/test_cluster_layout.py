@@ -14,6 +14,7 @@ either does not answer.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -202,6 +203,55 @@ def test_a_purchase_started_on_one_app_process_completes_on_the_other(running: R
         assert again.status_code == 200, again.text
         assert (again.json()["number"], again.json()["replayed"]) == (number, True)
         assert one.get(f"/api/v2/orders/{number}", headers=auth).json()["status"] == "completed"
+
+
+async def _reflex_event(url: str, token: str, name: str, query: dict[str, str]) -> dict:
+    """Send one Reflex event over the app's websocket as the browser tab ``token`` does and
+    return the state delta of the answers (merged), at most 30 s."""
+    import socketio
+
+    client = socketio.AsyncClient(reconnection=False)
+    delta: dict = {}
+    done = asyncio.Event()
+
+    @client.on("event", namespace="/_event")
+    async def on_event(update: dict) -> None:
+        for state, values in (update.get("delta") or {}).items():
+            delta.setdefault(state, {}).update(values)
+        if update.get("final", True):
+            done.set()
+
+    await client.connect(f"{url}?token={token}", transports=["websocket"],
+                         socketio_path="/_event", namespaces=["/_event"], wait_timeout=15)
+    try:
+        search = "&".join(f"{k}={v}" for k, v in query.items())
+        await client.emit("event", {"name": name, "payload": {}, "router_data": {
+            "pathname": "/login", "asPath": "/login" + (f"?{search}" if search else ""),
+            "query": query}}, namespace="/_event")
+        await asyncio.wait_for(done.wait(), 30)
+    finally:
+        await client.disconnect()
+    return delta
+
+
+def test_a_tabs_reflex_state_set_on_one_app_process_is_there_on_the_other(running: Running):
+    from reflex.state import State
+
+    from commerce_dash.pages.public.login import EXPIRED, LoginState
+
+    login = LoginState.get_full_name()
+    field_name = "form_error_rx_state_"
+    token = str(uuid.uuid4())
+    one, two = (app.url for app in running.apps)
+    # given a tab whose sign-in page loaded through process 1 with an expired sign-in
+    first = asyncio.run(_reflex_event(one, token, f"{login}.load", {"expired": "1"}))
+    assert first[login][field_name] == EXPIRED
+    # when the same tab reconnects to process 2 (another proxy pick) and hydrates
+    second = asyncio.run(_reflex_event(two, token, f"{State.get_full_name()}.hydrate", {}))
+    # then process 2 answers with the state process 1 left in Redis (no sticky session)
+    headers = second[State.get_full_name()]["rx_router_headers_rx_state_"]
+    assert headers["host"] == two.removeprefix("http://")
+    assert second[login][field_name] == EXPIRED
 
 
 def _runs(engine: Engine, job: str, since: datetime) -> list[JobRun]:
