@@ -3,15 +3,28 @@
 No sign-in is needed; everything here is what the storefront shows to anyone. A signed-in
 learner also learns where they stand with each item (``owned``, ``in_cart``: T-005-03,
 CART-008), answered for a whole page at once; a visitor gets false for both.
+
+Caching (issue 20): an anonymous answer carries a weak ``ETag`` made from the catalog's
+version (``catalog.catalog_version``: any change to prices, courses, programs, departments or
+rates, and a price window edge passing), the minute (for what changes with time alone) and the
+request, with ``Cache-Control: public, max-age=30``, so a CDN or the browser serves repeats and
+a changed price shows within a minute; ``If-None-Match`` with the current tag answers 304. The
+process keeps the last answers by tag, so a repeat costs one version query. A signed-in
+answer (owned/in_cart are the learner's) is ``private, no-store`` and never cached here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from pydantic import Field
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from commerce_dash.api.deps import (
     AsciiDigits,
@@ -111,6 +124,57 @@ class DepartmentDetailOut(Out):
     plans: list[PlanOut]
 
 
+PUBLIC_MAX_AGE = 30  # seconds a CDN or browser may reuse an anonymous answer
+_VARY = "Authorization, Cookie"
+# anonymous answers kept per process (0: none, each answer built afresh: for measuring)
+_KEPT = int(os.environ.get("COMMERCE_CATALOG_ANSWERS_KEPT", "512"))
+_answers: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+_answers_lock = threading.Lock()
+
+
+def _etag(session: DbSession, request: Request) -> str:
+    version = catalog_area.catalog_version(session=session)
+    minute = int(time.time() // 60)
+    what = f"{version.token}|{minute}|{request.url.path}?{request.url.query}"
+    return f'W/"{hashlib.sha256(what.encode()).hexdigest()[:32]}"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    tags = [t.strip() for t in header.split(",")]
+    bare = etag.removeprefix("W/")
+    return "*" in tags or any(t.removeprefix("W/") == bare for t in tags)
+
+
+def _answer(request: Request, session: DbSession, actor: Actor | None,
+            model: type[BaseModel], build: Callable[[], dict[str, Any]]) -> Response:
+    """The JSON answer of ``model`` built by ``build``: anonymous ones tagged, cacheable and
+    kept by tag (304 when the caller has it); signed-in ones private and not kept."""
+    if actor is not None:
+        return Response(model.model_validate(build()).model_dump_json(),
+                        media_type="application/json",
+                        headers={"Cache-Control": "private, no-store", "Vary": _VARY})
+    etag = _etag(session, request)
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={PUBLIC_MAX_AGE}",
+               "Vary": _VARY}
+    if _matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    key = f"{request.url.path}?{request.url.query}"
+    with _answers_lock:
+        kept = _answers.get(key)
+    if kept is not None and kept[0] == etag:
+        body = kept[1]
+    else:
+        body = model.model_validate(build()).model_dump_json().encode()
+        with _answers_lock:
+            if _KEPT <= 0:
+                return Response(body, media_type="application/json", headers=headers)
+            _answers[key] = (etag, body)
+            _answers.move_to_end(key)
+            while len(_answers) > _KEPT:
+                _answers.popitem(last=False)
+    return Response(body, media_type="application/json", headers=headers)
+
+
 def _checked_sort(sort: str) -> str:
     if sort not in catalog_area.SORTS:
         raise DomainError(
@@ -182,6 +246,7 @@ def _browse(
 
 @router.get("/courses", response_model=Paged[CardOut])
 def list_courses(
+    request: Request,
     session: DbSession,
     actor: OptionalActor,
     q: SearchText = "",
@@ -191,13 +256,15 @@ def list_courses(
     currency: CurrencyCode = "",
     page: PageNumber = 1,
     page_size: PageSize = 24,
-) -> dict[str, Any]:
-    return _browse(session, actor, page, page_size, sort=sort, currency=currency, search=q,
-                   department_id=department_id, category=category.strip(), kind="course")
+) -> Response:
+    return _answer(request, session, actor, Paged[CardOut], lambda: _browse(
+        session, actor, page, page_size, sort=sort, currency=currency, search=q,
+        department_id=department_id, category=category.strip(), kind="course"))
 
 
 @router.get("/programs", response_model=Paged[CardOut])
 def list_programs(
+    request: Request,
     session: DbSession,
     actor: OptionalActor,
     q: SearchText = "",
@@ -206,9 +273,10 @@ def list_programs(
     currency: CurrencyCode = "",
     page: PageNumber = 1,
     page_size: PageSize = 24,
-) -> dict[str, Any]:
-    return _browse(session, actor, page, page_size, sort=sort, currency=currency, search=q,
-                   department_id=department_id, kind="program")
+) -> Response:
+    return _answer(request, session, actor, Paged[CardOut], lambda: _browse(
+        session, actor, page, page_size, sort=sort, currency=currency, search=q,
+        department_id=department_id, kind="program"))
 
 
 def _detail(fetch: Callable[..., Any], session: DbSession, entity: str, code: str,
@@ -219,8 +287,14 @@ def _detail(fetch: Callable[..., Any], session: DbSession, entity: str, code: st
 
 
 @router.get("/courses/{code}", response_model=CourseDetailOut)
-def course_detail(code: str, session: DbSession, actor: OptionalActor,
-                  currency: CurrencyCode = "") -> dict[str, Any]:
+def course_detail(code: str, request: Request, session: DbSession, actor: OptionalActor,
+                  currency: CurrencyCode = "") -> Response:
+    return _answer(request, session, actor, CourseDetailOut,
+                   lambda: _course_detail(code, session, actor, currency))
+
+
+def _course_detail(code: str, session: DbSession, actor: Actor | None,
+                   currency: str) -> dict[str, Any]:
     detail = _detail(catalog_area.course_detail, session, "course", code, currency)
     standings = _standings(session, actor, [("course", detail.id)])
     return fill(
@@ -236,8 +310,14 @@ def course_detail(code: str, session: DbSession, actor: OptionalActor,
 
 
 @router.get("/programs/{code}", response_model=ProgramDetailOut)
-def program_detail(code: str, session: DbSession, actor: OptionalActor,
-                   currency: CurrencyCode = "") -> dict[str, Any]:
+def program_detail(code: str, request: Request, session: DbSession, actor: OptionalActor,
+                   currency: CurrencyCode = "") -> Response:
+    return _answer(request, session, actor, ProgramDetailOut,
+                   lambda: _program_detail(code, session, actor, currency))
+
+
+def _program_detail(code: str, session: DbSession, actor: Actor | None,
+                    currency: str) -> dict[str, Any]:
     detail = _detail(catalog_area.program_detail, session, "program", code, currency)
     standings = _standings(session, actor, [("program", detail.id)])
     return fill(
@@ -252,8 +332,14 @@ def program_detail(code: str, session: DbSession, actor: OptionalActor,
 
 
 @router.get("/departments/{code}", response_model=DepartmentDetailOut)
-def department_detail(code: str, session: DbSession, actor: OptionalActor,
-                      currency: CurrencyCode = "") -> dict[str, Any]:
+def department_detail(code: str, request: Request, session: DbSession, actor: OptionalActor,
+                      currency: CurrencyCode = "") -> Response:
+    return _answer(request, session, actor, DepartmentDetailOut,
+                   lambda: _department_detail(code, session, actor, currency))
+
+
+def _department_detail(code: str, session: DbSession, actor: Actor | None,
+                       currency: str) -> dict[str, Any]:
     detail = _detail(catalog_area.department_detail, session, "department", code, currency)
     return fill(
         DepartmentDetailOut, detail,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from commerce_dash.db import session_scope
+from commerce_dash.jobs.catalog_prices import refresh_catalog_prices
 from commerce_dash.jobs.commerce import (
     expire_carts,
     expire_grace,
@@ -148,6 +149,14 @@ JOBS: dict[str, JobSpec] = {
             {"trigger": "interval", "minutes": 5},
             "Expire waitlist offers not accepted in time and pass the seat to the next "
             "learner on the list.",
+        ),
+        JobSpec(
+            "catalog_prices",
+            refresh_catalog_prices,
+            {"trigger": "interval", "minutes": 1},
+            "Write the catalog's prices in force when a price starts or ends by its window, "
+            "so the storefront shows the change within a minute.",
+            run_at_start=True,
         ),
         JobSpec(
             "funnel_flush",

@@ -98,3 +98,35 @@ class ProgramCourse(SQLModel, table=True):
     program_id: int = Field(foreign_key="program.id", primary_key=True, ondelete="CASCADE")
     course_id: int = Field(foreign_key="course.id", primary_key=True, index=True)
     position: int = Field(ge=1)
+
+
+class PriceInForce(SQLModel, table=True):
+    """The price in force now of one item in one currency and interval, kept ready for the
+    catalog (issue 20): written in the same transaction as every change to its prices and by
+    the ``catalog_prices`` job when a window edge passes (``next_edge``).
+
+    A row exists while the key has a price in force or one scheduled; ``price_id`` is None
+    while only a scheduled one exists. ``next_edge`` is when the row stops being right (the
+    price in force ends or a scheduled one starts); None: never.
+    """
+
+    __tablename__ = "price_in_force"
+
+    item_type: str = Field(max_length=16, primary_key=True)
+    item_id: int = Field(primary_key=True)
+    currency: str = Field(max_length=3, primary_key=True)
+    interval: str = Field(default="", max_length=16, primary_key=True)
+    price_id: int | None = Field(default=None)
+    amount: int | None = Field(default=None)
+    price_type: str = Field(default="", max_length=16)
+    next_edge: datetime | None = timestamp_field(index=True)
+
+
+class CatalogChange(SQLModel, table=True):
+    """One change to what the public catalog shows (appended, never updated): the newest id
+    is the catalog's version, part of its ETags."""
+
+    __tablename__ = "catalog_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = created_at_field()

@@ -51,6 +51,9 @@ from .fx import (
 from .price_access import pricing_departments
 from .price_list import PriceRow, list_prices, price_history
 from .prices_now import course_prices_in_force, in_force_clause, prices_in_force
+from .prices_table import CatalogVersion, catalog_version, refresh_due, table_rows
+from .prices_table import install as _install_prices_table
+from .prices_table import rebuild as rebuild_prices_in_force
 from .pricing import create_price, deactivate_price
 from .programs import (
     BundlePrice,
@@ -68,6 +71,7 @@ from .storefront import departments, published_courses
 __all__ = [
     "AdminProgramDetail",
     "BundlePrice",
+    "CatalogVersion",
     "CatalogCard",
     "CatalogQuery",
     "CodeInput",
@@ -84,6 +88,7 @@ __all__ = [
     "SORTS",
     "browse",
     "bundle_prices",
+    "catalog_version",
     "categories",
     "check_code",
     "code_stats",
@@ -125,11 +130,17 @@ __all__ = [
     "published_credit_packs",
     "public_code",
     "published_courses",
+    "rebuild_prices_in_force",
+    "refresh_due",
     "set_code_active",
     "set_rate",
     "settlement_worth",
+    "table_rows",
     "to_display",
     "update_code",
     "update_credit_pack",
     "update_program",
 ]
+
+# price_in_force and the catalog's version follow every session's flushes (prices_table.py)
+_install_prices_table()

@@ -36,6 +36,7 @@ from commerce_dash.services.catalog.catalog_browse import (
 )
 from commerce_dash.services.catalog.fx import Pricing, converted_price
 from commerce_dash.services.catalog.prices_now import in_force_clause, prices_in_force
+from commerce_dash.services.catalog.prices_table import table_prices, table_ready
 from commerce_dash.settings import get_settings
 
 __all__ = [
@@ -147,16 +148,20 @@ def _tag(amount: int | None, currency: str, price_type: str = "one_time") -> Pri
 
 
 def _price_tag(session: Session, item_type: str, item_id: int, pricing: Pricing,
-               at: datetime) -> PriceTag | None:
+               at: datetime, ready: bool) -> PriceTag | None:
     """The item's price in the page's currency; converting, its settlement price converted
-    when it has none of its own (what the cart will charge)."""
+    when it has none of its own (what the cart will charge). From the prices kept ready when
+    ``ready``, else by the rule at ``at``."""
 
     def price_in(code: str) -> Any:
+        if ready:
+            return table_prices(session=session, item_type=item_type, currency=code,
+                                item_ids=[item_id]).get(item_id)
         return session.exec(
             select(Price.amount, Price.price_type).where(
                 Price.item_type == item_type, Price.item_id == item_id, Price.currency == code,
                 Price.interval == "", in_force_clause(at),
-            )
+            ).order_by(col(Price.effective_from).desc(), col(Price.id).desc())
         ).first()
 
     row = price_in(pricing.charge)
@@ -172,15 +177,21 @@ def _price_tag(session: Session, item_type: str, item_id: int, pricing: Pricing,
 
 
 def _course_prices(session: Session, course_ids: list[int], pricing: Pricing,
-                   at: datetime) -> dict[int, int]:
+                   at: datetime, ready: bool) -> dict[int, int]:
     """Each course's price in the page's currency (converted when it has none)."""
-    amounts = prices_in_force(session=session, item_type=ItemType.COURSE, item_ids=course_ids,
-                              currency=pricing.charge, at=at)
+
+    def amounts_in(code: str, ids: list[int]) -> dict[int, int]:
+        if ready:
+            return {i: a for i, (a, _) in table_prices(
+                session=session, item_type=ItemType.COURSE, currency=code,
+                item_ids=ids).items()}
+        return prices_in_force(session=session, item_type=ItemType.COURSE, item_ids=ids,
+                               currency=code, at=at)
+
+    amounts = amounts_in(pricing.charge, course_ids)
     if pricing.converts:
         missing = [c for c in course_ids if c not in amounts]
-        for course_id, amount in prices_in_force(
-                session=session, item_type=ItemType.COURSE, item_ids=missing,
-                currency=pricing.settlement, at=at).items():
+        for course_id, amount in amounts_in(pricing.settlement, missing).items():
             amounts[course_id] = converted_price(pricing, amount)
     return amounts
 
@@ -201,19 +212,21 @@ def _published(session: Session, model: type[_Item], code: str, entity: str) -> 
 def _item_page(
     session: Session, model: type[_Item], code: str, entity: str, currency: str,
     at: datetime | None,
-) -> tuple[_Item, Department | None, Pricing, datetime]:
+) -> tuple[_Item, Department | None, Pricing, datetime, bool]:
     """What a course's or program's page starts from: the published item (else
-    ``not_found``), its department, and the prices shown in ``currency`` at ``at`` (now)."""
+    ``not_found``), its department, the prices shown in ``currency`` at ``at`` (now), and
+    whether they are read from the prices kept ready (now, and no edge passed unwritten)."""
+    ready = at is None and table_ready(session=session)
     at = at or utcnow()
     pricing = page_pricing(session, currency, at)
     item = _published(session, model, code, entity)
-    return item, session.get(Department, item.department_id), pricing, at
+    return item, session.get(Department, item.department_id), pricing, at, ready
 
 
 def course_detail(*, session: Session, code: str, currency: str = "",
                   at: datetime | None = None) -> CourseDetail:
     """A published course by code, with modules (titles only) and its price."""
-    course, dept, pricing, at = _item_page(session, Course, code, "course", currency, at)
+    course, dept, pricing, at, ready = _item_page(session, Course, code, "course", currency, at)
     assert course.id is not None
     instructor = session.get(User, course.instructor_id) if course.instructor_id else None
     modules = session.exec(
@@ -240,7 +253,7 @@ def course_detail(*, session: Session, code: str, currency: str = "",
         instructor=instructor.full_name if instructor else "",
         thumbnail_url=course.thumbnail_url, estimated_minutes=course.estimated_minutes,
         modules=[ModuleTitle(m.position, m.title, m.estimated_minutes) for m in modules],
-        price=_price_tag(session, ItemType.COURSE, course.id, pricing, at),
+        price=_price_tag(session, ItemType.COURSE, course.id, pricing, at, ready),
         programs=[(c, t) for c, t in programs],
     )
 
@@ -248,7 +261,8 @@ def course_detail(*, session: Session, code: str, currency: str = "",
 def program_detail(*, session: Session, code: str, currency: str = "",
                    at: datetime | None = None) -> ProgramDetail:
     """A published program with its courses in order, bundle price and savings."""
-    program, dept, pricing, at = _item_page(session, Program, code, "program", currency, at)
+    program, dept, pricing, at, ready = _item_page(session, Program, code, "program", currency,
+                                                   at)
     assert program.id is not None
     currency = pricing.charge
     courses = session.exec(
@@ -257,14 +271,14 @@ def program_detail(*, session: Session, code: str, currency: str = "",
         .where(ProgramCourse.program_id == program.id)
         .order_by(col(ProgramCourse.position))
     ).all()
-    amounts = _course_prices(session, [c.id for c in courses if c.id], pricing, at)
+    amounts = _course_prices(session, [c.id for c in courses if c.id], pricing, at, ready)
     lines = [
         ProgramCourseLine(c.code, c.title, c.estimated_minutes, _tag(amounts.get(c.id or 0),
                                                                     currency))
         for c in courses
     ]
     # a program holding a course taken off sale is not sold until the course is back
-    price = (_price_tag(session, ItemType.PROGRAM, program.id, pricing, at)
+    price = (_price_tag(session, ItemType.PROGRAM, program.id, pricing, at, ready)
              if all(c.published for c in courses) else None)
     total = sum(amounts.values()) if len(amounts) == len(courses) else None
     savings: BundleSavings | None = None

@@ -20,10 +20,11 @@ from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.money import format_minor
 from commerce_dash.domain.paging import Page, PageRequest
 from commerce_dash.domain.pricing import ItemType
-from commerce_dash.models.catalog import Course, Department, Program, ProgramCourse
+from commerce_dash.models.catalog import Course, Department, PriceInForce, Program, ProgramCourse
 from commerce_dash.models.pricing import Price
 from commerce_dash.services.catalog.fx import Pricing, converted_price, pricing_for
 from commerce_dash.services.catalog.prices_now import in_force_clause
+from commerce_dash.services.catalog.prices_table import table_ready
 from commerce_dash.services.platform import department_parents
 from commerce_dash.settings import get_settings
 
@@ -84,10 +85,17 @@ def page_pricing(session: Session, currency: str, at: datetime) -> Pricing:
     return pricing if pricing.charge == wanted else Pricing(wanted, wanted, None)
 
 
-def _priced(item_type: str, pricing: Pricing, at: datetime) -> Any:
-    """item id -> amount, price type and, converting, the settlement amount (a subquery)."""
+def _priced(item_type: str, pricing: Pricing, at: datetime, ready: bool) -> Any:
+    """item id -> amount, price type and, converting, the settlement amount (a subquery):
+    from the prices kept ready when ``ready``, else by the rule at ``at``."""
 
     def in_currency(code: str, name: str) -> Any:
+        if ready:
+            return (sa_select(col(PriceInForce.item_id), col(PriceInForce.amount),
+                              col(PriceInForce.price_type))
+                    .where(col(PriceInForce.item_type) == item_type,
+                           col(PriceInForce.currency) == code, col(PriceInForce.interval) == "",
+                           col(PriceInForce.price_id).is_not(None)).subquery(name))
         return (select(Price.item_id, Price.amount, Price.price_type)
                 .where(Price.item_type == item_type, Price.currency == code,
                        Price.interval == "", in_force_clause(at)).subquery(name))
@@ -131,13 +139,15 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
     currency learners may be charged in, converted from the settlement price), filtered,
     sorted."""
     at = query.at or utcnow()
+    # now: the prices kept ready, unless a window edge passed that the job has not written
+    ready = query.at is None and table_ready(session=session, at=at)
     pricing = page_pricing(session, query.currency, at)
     currency = pricing.charge
     scope = _scope(session, query.department_id)
     pattern = like_pattern(query.search)
 
     def priced(item_type: str):  # type: ignore[no-untyped-def]
-        return _priced(item_type, pricing, at)
+        return _priced(item_type, pricing, at, ready)
 
     course_price = priced(ItemType.COURSE)
     courses = (
@@ -206,18 +216,17 @@ def browse(*, session: Session, query: CatalogQuery, page: PageRequest) -> Page[
         "price_desc": (items.c.sort_amount.desc(), items.c.title.asc()),
         "newest": (items.c.created_at.desc(), items.c.id.desc()),
     }.get(query.sort, (func.lower(items.c.title).asc(), items.c.kind.asc()))
-    # The total rides along with the page (a window count), saving a second pass.
+    # The page, then the total on its own: a window count would make the database carry
+    # every matching row to the sort instead of keeping the best page_size.
     rows: list[Any] = session.execute(  # type: ignore[assignment]
-        sa_select(items, col(Department.name), func.count().over().label("total_rows"))
+        sa_select(items, col(Department.name))
         .join(Department, col(Department.id) == items.c.department_id)
         .order_by(*order, items.c.kind, items.c.id)
         .offset(page.offset).limit(page.page_size)
     ).all()
-    if rows:
-        total = rows[0].total_rows
-    elif page.page == 1:
-        total = 0
-    else:  # past the last page: count on its own
+    if page.page == 1 and len(rows) < page.page_size:
+        total = len(rows)
+    else:
         total = session.execute(sa_select(func.count()).select_from(items)).scalar_one()
     locale = get_settings().default_locale
     cards = []

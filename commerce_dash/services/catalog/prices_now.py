@@ -38,7 +38,9 @@ def prices_in_force(
     *, session: Session, item_type: str, item_ids: Iterable[int], currency: str, at: datetime,
     interval: str = "",
 ) -> dict[int, int]:
-    """Item id -> amount in force at ``at`` (one query)."""
+    """Item id -> amount in force at ``at`` (one query). The rule: a price covering ``at``
+    (``in_force_clause``); should several, the latest start, then the highest id, wins
+    (``prices_table`` keeps the same answer ready for now)."""
     ids = list(item_ids)
     if not ids:
         return {}
@@ -46,7 +48,7 @@ def prices_in_force(
         select(Price.item_id, Price.amount).where(
             Price.item_type == item_type, col(Price.item_id).in_(ids),
             Price.currency == currency, Price.interval == interval, in_force_clause(at),
-        )
+        ).order_by(col(Price.effective_from), col(Price.id))
     ).all()
     return {item_id: amount for item_id, amount in rows}
 

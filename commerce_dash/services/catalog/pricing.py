@@ -220,6 +220,10 @@ def deactivate_price(
                           field="reason")
     if price.deactivated_at is not None:
         return price
+    # the item's lock, as create_price and the catalog_prices job take it
+    model = {ItemType.COURSE: Course, ItemType.PROGRAM: Program,
+             ItemType.CREDIT_PACK: CreditPack}.get(item.item_type, Department)
+    session.exec(for_update(session, select(model).where(model.id == price.item_id))).one()  # type: ignore[attr-defined,arg-type]
     now = utcnow()
     if price.effective_from > now:
         # A scheduled price closed its predecessor at its own start; cancelling it hands
