@@ -316,8 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         layout.wait_ready(apps, timeout=180)
         print("\nCommerce Dash, production layout on this machine:", flush=True)
         print(f"    {public_url}   balancer (stand-in for the reverse proxy)")
+        kind = "API only" if args.api_only else "state in Redis"
         for app in apps:
-            print(f"    {app.url}   app process, pid {app.pid} (scheduler off, state in Redis)")
+            print(f"    {app.url}   app process, pid {app.pid} (scheduler off, {kind})")
         for worker in (p for p in layout.processes if p.name.startswith("worker")):
             print(f"    {worker.name}              job worker, pid {worker.pid}")
         print("Ctrl-C stops them all.\n", flush=True)
