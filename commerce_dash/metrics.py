@@ -193,6 +193,23 @@ def route_latencies(registry: CollectorRegistry | None = None) -> list[RouteLate
     return sorted(rows, key=lambda r: (-r.count, r.route, r.method))
 
 
+@dataclass(frozen=True)
+class EventLatency:
+    event: str
+    count: int
+    p50: float | None
+    p95: float | None
+
+
+def event_latencies(registry: CollectorRegistry | None = None) -> list[EventLatency]:
+    """p50/p95 by Reflex page event handler, slowest (p95) first."""
+    buckets = _histogram_buckets(registry or registry_for_scrape(),
+                                 "commerce_page_event_duration_seconds", ("event",))
+    rows = [EventLatency(event, int(b[-1][1]), quantile(b, 0.5), quantile(b, 0.95))
+            for (event,), b in buckets.items() if b and b[-1][1] > 0]
+    return sorted(rows, key=lambda r: (-(r.p95 or 0.0), r.event))
+
+
 def sample_values(name: str, registry: CollectorRegistry | None = None) -> list[
         tuple[dict[str, str], float]]:
     """Every sample called ``name`` (a counter's ``_total``, a gauge) with its labels."""

@@ -219,3 +219,21 @@ def test_page_events_are_labelled_by_state_and_handler() -> None:
     after = value({"x": metrics.sample_values("commerce_page_event_duration_seconds_count")},
                   "x", event="health_state.refresh")
     assert after == before + 1
+
+
+def test_with_a_multiprocess_directory_a_scrape_sums_every_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    record = ("from commerce_dash import metrics; "
+              "metrics.observe_request('GET', '/api/x', 200, 0.02); metrics.record_loop_lag({})")
+    for lag in (0.2, 0.05):  # two worker processes, one after the other
+        subprocess.run([sys.executable, "-c", record.format(lag)], env=env, check=True,
+                       timeout=120)
+    read = ("from commerce_dash import metrics; r = metrics.route_latencies()[0]; "
+            "print(r.route, r.count, metrics.loop_lag_figures()[1])")
+    out = subprocess.run([sys.executable, "-c", read], env=env, check=True, timeout=120,
+                         capture_output=True, text=True).stdout.split()
+    assert out == ["/api/x", "2", "0.2"]

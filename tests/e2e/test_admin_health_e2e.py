@@ -68,6 +68,8 @@ def test_health_page_on_a_phone_shows_the_outbox_and_the_measured_figures(
     expect(outbox).to_have_text(str(waiting))
     # and requests answered so far are measured by route
     expect(page.locator("#health-routes table tbody tr").first).to_be_visible()
+    # and so are the page events handled so far (signing in was some), by handler
+    expect(page.locator("#health-events table tbody tr").first).to_be_visible()
     expect(page.locator('[data-kpi="Event-loop lag (p95 / max)"] .kpi-value')).not_to_have_text(
         "— / —")
     page.wait_for_timeout(300)

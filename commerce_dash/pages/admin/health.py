@@ -1,6 +1,6 @@
 """Health (super-admins and billing admins): the figures of ``/metrics`` for people: errors,
 event-loop lag, webhooks, outbox, jobs and failed sign-ins; request latency by route; payment
-success by processor; job runs. Thin: the state reads them (``health_state.py``)."""
+success by processor; page events by handler; job runs. Thin: the state reads them (``health_state.py``)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,13 @@ def health_page() -> rx.Component:
                ["Route", "Method", "Requests", "p50", "p95"], S.routes,
                ("route", "method", "count", "p50", "p95"), "health-routes",
                ("gauge", "No requests measured", "Figures appear as requests are answered."),
+               first_code=True),
+        _table("Page events",
+               "Time to handle each page event (its handler), slowest first; measured since "
+               "the app started.",
+               ["Event", "Events", "p50", "p95"], S.events, ("event", "count", "p50", "p95"),
+               "health-events",
+               ("gauge", "No page events measured", "Figures appear as pages are used."),
                first_code=True),
         _table("Jobs", "Runs in the last 24 hours and how the latest ended.",
                ["Job", "Runs", "Failed", "Latest"], S.jobs, ("job", "runs", "failed", "last"),

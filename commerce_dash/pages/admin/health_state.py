@@ -41,6 +41,7 @@ def share_label(part: float, whole: float) -> str:
 @dataclass(frozen=True)
 class Measured:
     routes: list[metrics.RouteLatency]
+    events: list[metrics.EventLatency]
     by_class: dict[str, float]
     lag_p95: float | None
     lag_max: float | None
@@ -53,7 +54,8 @@ def _measured() -> Measured:
         key = labels.get("status_class", "")
         by_class[key] = by_class.get(key, 0.0) + value
     lag_p95, lag_max = metrics.loop_lag_figures(registry)
-    return Measured(metrics.route_latencies(registry), by_class, lag_p95, lag_max)
+    return Measured(metrics.route_latencies(registry), metrics.event_latencies(registry),
+                    by_class, lag_p95, lag_max)
 
 
 def kpis(f: platform_area.HealthFigures, m: Measured) -> list[dict[str, str]]:
@@ -91,6 +93,11 @@ def route_rows(m: Measured) -> list[dict[str, str]]:
             for r in m.routes[:TOP_ROUTES]]
 
 
+def event_rows(m: Measured) -> list[dict[str, str]]:
+    return [{"event": e.event, "count": str(e.count), "p50": seconds_label(e.p50),
+             "p95": seconds_label(e.p95)} for e in m.events[:TOP_ROUTES]]
+
+
 def payment_rows(f: platform_area.HealthFigures) -> list[dict[str, str]]:
     rows = []
     for p in f.payments:
@@ -111,6 +118,7 @@ def job_rows(f: platform_area.HealthFigures) -> list[dict[str, str]]:
 class HealthState(AdminState):
     kpis: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     routes: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    events: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     payments: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     jobs: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     as_of: str = ""
@@ -122,6 +130,7 @@ class HealthState(AdminState):
         figures, measured = await with_session(read)
         self.kpis = kpis(figures, measured)
         self.routes = route_rows(measured)
+        self.events = event_rows(measured)
         self.payments = payment_rows(figures)
         self.jobs = job_rows(figures)
         self.as_of = figures.at.strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -198,6 +198,7 @@ def system_page() -> rx.Component:
         rx.hstack(
             soft_action("refresh-cw", "Refresh", SystemState.refresh),
             rx.spacer(),
+            link_button("heart-pulse", "Health", routes.ADMIN_HEALTH),
             link_button("scroll-text", "Audit log", routes.ADMIN_AUDIT),
             link_button("mail", "Email previews", routes.ADMIN_EMAILS),
             wrap="wrap",
