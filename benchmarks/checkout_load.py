@@ -111,7 +111,7 @@ def _prepare(url: str, learners: int, open_carts: int) -> tuple[list[int], list[
 
 
 async def _login(client: httpx.AsyncClient, address: str) -> str:
-    answer = await client.post("/api/v2/auth/login",
+    answer = await client.post("/api/v2/auth/login", timeout=180,
                                json={"email": address, "password": PASSWORD})
     answer.raise_for_status()
     return str(answer.json()["token"])
@@ -264,6 +264,7 @@ async def _run(base: str, url: str, emails: list[str], courses: list[int], secon
             scheduled_count = 0
         elapsed = time.perf_counter() - started
         await _cut_off(set(tasks))
+    _drained(url)  # requests cut off are still being answered: let them end first
     await asyncio.sleep(1.0)  # pg_stat_database is flushed by the backends within a second
     after = _pg_counters(url)
     server_side = {k: round((after[k] - before[k]) / max(1, len(tally.completed)), 1)
@@ -360,6 +361,29 @@ def _pg_counters(url: str) -> dict[str, int]:
     engine.dispose()
     return dict(zip(("commits", "rollbacks", "inserted", "updated", "deleted"),
                     (int(v) for v in row), strict=True))
+
+
+def _drained(url: str, limit_s: float = 120.0) -> None:
+    """Wait (up to ``limit_s``) until no server connection to the scratch database is busy."""
+    if not url.startswith("postgres"):
+        time.sleep(2.0)
+        return
+    from sqlalchemy import text
+
+    from commerce_dash.db import build_engine
+
+    engine = build_engine(url)
+    until = time.monotonic() + limit_s
+    with engine.connect() as conn:
+        while time.monotonic() < until:
+            busy = conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state <> 'idle' AND pid <> pg_backend_pid()")).scalar_one()
+            conn.rollback()
+            if not busy:
+                break
+            time.sleep(0.5)
+    engine.dispose()
 
 
 def _count_statements(emails: list[str], courses: list[int]) -> dict[str, float]:

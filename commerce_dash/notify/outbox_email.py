@@ -18,6 +18,9 @@ from commerce_dash.notify.render import render_email
 from commerce_dash.outbox import enqueue
 
 EMAIL_TOPIC = "email"
+# session.info key: the emails of the session's transaction with an attachment to be filled
+# at its commit (an Attachment without data: an invoice numbered at the commit)
+AWAITING_ATTACHMENTS = "cd_emails_awaiting_attachments"
 
 
 def queue_email(
@@ -40,7 +43,10 @@ def queue_email(
     payload = message_to_payload(message)
     payload["headers"] = {**payload["headers"], **(headers or {}), DEDUPE_HEADER: dedupe_key}
     payload["template"] = template
-    return enqueue(session=session, topic=EMAIL_TOPIC, dedupe_key=dedupe_key, payload=payload)
+    queued = enqueue(session=session, topic=EMAIL_TOPIC, dedupe_key=dedupe_key, payload=payload)
+    if queued is not None and any(not a.data for a in attachments):
+        session.info.setdefault(AWAITING_ATTACHMENTS, []).append(queued)
+    return queued
 
 
 def deliver_email_payload(payload: Mapping[str, Any], provider: EmailProvider | None = None) -> str:

@@ -14,12 +14,15 @@ counter included).
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col, select
 
 from commerce_dash.db import write_lock
@@ -37,8 +40,10 @@ from commerce_dash.domain.money import allocate
 from commerce_dash.domain.tax import TaxAddress, pick_rate
 from commerce_dash.models.accounts import User
 from commerce_dash.models.commerce import Order, OrderLine, RefundRequest
+from commerce_dash.models.delivery import OutboxMessage
 from commerce_dash.models.invoices import CreditNote, Invoice, InvoiceCounter
 from commerce_dash.notify.message import Attachment
+from commerce_dash.notify.outbox_email import AWAITING_ATTACHMENTS
 from commerce_dash.services.commerce.invoice_pdf import render_document_pdf
 from commerce_dash.services.commerce.invoice_seller import seller_details
 from commerce_dash.services.commerce.order_receipts import number_of
@@ -46,26 +51,6 @@ from commerce_dash.services.commerce.tax import active_rules
 from commerce_dash.settings import get_settings
 
 # -- numbers -----------------------------------------------------------------------------------
-
-
-def next_number(session: Session, kind: str, year: int) -> int:
-    """The next number of ``kind`` in ``year``, in the caller's transaction: the counter row
-    stays locked until it commits, and a rollback gives the number back."""
-    write_lock(session)
-    dialect = session.connection().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    session.execute(
-        module.insert(InvoiceCounter)
-        .values(kind=kind, year=year, last_number=0)
-        .on_conflict_do_nothing(index_elements=["kind", "year"])
-    )
-    number = session.execute(
-        update(InvoiceCounter)
-        .where(col(InvoiceCounter.kind) == kind, col(InvoiceCounter.year) == year)
-        .values(last_number=col(InvoiceCounter.last_number) + 1)
-        .returning(col(InvoiceCounter.last_number))
-    ).scalar_one()
-    return int(number)
 
 
 def _record(
@@ -97,6 +82,116 @@ def _record(
     except IntegrityError:
         return None
     return document
+
+
+# -- numbered at the commit (issue 20) ----------------------------------------------------------
+#
+# An invoice numbered at its transaction's commit, not when it is issued (issue 20).
+#
+# Invoice numbers are gap-free: the year's counter row is moved in the transaction that
+# issues the invoice and stays locked until it commits. Issued in the middle of an order's
+# completion, the invoice kept that one row locked through everything the completion does
+# after it (the email, ledger, registrations and enrollments, the event row), so under load
+# every completion waited for the one before it. Issued with ``number_at_commit``, the
+# invoice is inserted with a provisional number (``PENDING-<order id>``, sequence ``-order
+# id``: unique, never shown) and numbered by this module's ``before_commit`` hook: the counter
+# is moved, the invoice gets its number and content, and the confirmation email queued in the
+# same transaction gets the invoice PDF (rendered once the number is known), all just before
+# the COMMIT. The lock is held for those few statements only; a rollback gives nothing back
+# because nothing was taken.
+
+_PENDING = "cd_invoices_to_number"
+_HOOKED = "cd_invoice_numbering_hooked"
+PROVISIONAL = "PENDING-"
+
+
+def next_number(session: Session, kind: str, year: int) -> int:
+    """The next number of ``kind`` in ``year``, in the caller's transaction: the counter row
+    stays locked until it commits, and a rollback gives the number back."""
+    write_lock(session)
+    dialect = session.connection().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    session.execute(
+        module.insert(InvoiceCounter)
+        .values(kind=kind, year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["kind", "year"])
+    )
+    number = session.execute(
+        update(InvoiceCounter)
+        .where(col(InvoiceCounter.kind) == kind, col(InvoiceCounter.year) == year)
+        .values(last_number=col(InvoiceCounter.last_number) + 1)
+        .returning(col(InvoiceCounter.last_number))
+    ).scalar_one()
+    return int(number)
+
+
+def provisional(order_id: int) -> tuple[str, int]:
+    """The placeholder number and sequence of an order's invoice until its commit."""
+    return f"{PROVISIONAL}{order_id}", -order_id
+
+
+def is_provisional(invoice: Invoice) -> bool:
+    return invoice.number.startswith(PROVISIONAL)
+
+
+def number_at_commit(session: OrmSession, invoice: Invoice, at: datetime) -> None:
+    """Have ``invoice`` (inserted with a provisional number) numbered when ``session``
+    commits."""
+    session.info.setdefault(_PENDING, []).append((invoice, at))
+    if not session.info.get(_HOOKED):
+        session.info[_HOOKED] = True
+        event.listen(session, "before_commit", _number_pending)
+        event.listen(session, "after_soft_rollback", _forget_soft)
+
+
+def _forget_soft(session: OrmSession, previous: Any) -> None:
+    """A rollback of the whole transaction forgets what it issued (a savepoint's does not:
+    the transaction goes on)."""
+    if previous.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(AWAITING_ATTACHMENTS, None)
+
+
+def _number_pending(session: OrmSession) -> None:
+    if session.in_nested_transaction():  # a savepoint's release: not the commit yet
+        return
+    pending: list[tuple[Invoice, datetime]] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    for invoice, at in pending:
+        if not is_provisional(invoice):
+            continue
+        placeholder = f"{invoice.number}.pdf"
+        sequence = next_number(session, INVOICE, invoice.year)  # type: ignore[arg-type]
+        number = document_number(INVOICE, invoice.year, sequence)
+        invoice.number = number
+        invoice.sequence = sequence
+        invoice.content = {**(invoice.content or {}), "number": number,
+                           "issued_on": at.date().isoformat()}
+        session.add(invoice)
+        _attach(session, placeholder, f"{number}.pdf", invoice)
+    session.info.pop(AWAITING_ATTACHMENTS, None)
+
+
+def _attach(session: OrmSession, placeholder: str, filename: str, invoice: Invoice) -> None:
+    """Put the numbered invoice's PDF into the emails of this transaction that carry its
+    placeholder."""
+    data: bytes | None = None
+    for obj in session.info.get(AWAITING_ATTACHMENTS, []):
+        if not isinstance(obj, OutboxMessage) or not obj.payload:
+            continue
+        attachments = obj.payload.get("attachments") or []
+        if not any(a.get("filename") == placeholder for a in attachments):
+            continue
+        if data is None:
+            data = render_document_pdf(invoice.content or {},
+                                       locale=get_settings().default_locale)
+        obj.payload = {**obj.payload, "attachments": [
+            {"filename": filename, "content_type": a["content_type"],
+             "data_base64": base64.b64encode(data).decode("ascii")}
+            if a.get("filename") == placeholder else a for a in attachments]}
+        flag_modified(obj, "payload")
+        session.add(obj)
 
 
 # -- invoices ----------------------------------------------------------------------------------
@@ -212,8 +307,13 @@ def issue_invoice(
     lines: list[OrderLine] | None = None,
     *,
     at: datetime | None = None,
+    number_at_commit: bool = False,
 ) -> Invoice:
-    """The order's invoice, issued now in the caller's transaction if it has none yet."""
+    """The order's invoice, issued now in the caller's transaction if it has none yet.
+
+    ``number_at_commit``: numbered (and its PDF put into the emails queued with it) just
+    before the caller's commit instead of now, so the year's counter row is locked for a
+    moment only (``invoice_numbering.py``); until then ``invoice.number`` is provisional."""
     assert order.id is not None
     write_lock(session)  # SQLite: the check, the savepoint and the number in one write
     existing = session.exec(select(Invoice).where(Invoice.order_id == order.id)).first()
@@ -223,6 +323,8 @@ def issue_invoice(
     content = invoice_content(
         session, order, lines if lines is not None else _order_lines(session, order)
     )
+    if number_at_commit:
+        return _provisional(session, order, at, content)
     made = _record(
         session,
         Invoice,
@@ -242,8 +344,31 @@ def issue_invoice(
     return made
 
 
+def _provisional(session: Session, order: Order, at: datetime, content: dict[str, Any]
+                 ) -> Invoice:
+    """The invoice inserted with its provisional number, to be numbered at the commit; the
+    one another transaction issued first when the unique order id says so."""
+    assert order.id is not None
+    number, sequence = provisional(order.id)
+    session.flush()  # the caller's own changes fail (or not) outside the savepoint
+    invoice = Invoice(number=number, year=at.year, sequence=sequence, issued_at=at,
+                      content=content, order_id=order.id, user_id=order.user_id,
+                      currency=order.currency, total=order.total)
+    try:
+        with session.begin_nested():
+            session.add(invoice)
+            session.flush()
+    except IntegrityError:
+        return session.exec(select(Invoice).where(Invoice.order_id == order.id)).one()
+    number_at_commit(session, invoice, at)
+    return invoice
+
+
 def invoice_attachment(invoice: Invoice) -> Attachment:
-    """The invoice PDF as an email attachment."""
+    """The invoice PDF as an email attachment (an invoice still to be numbered at the
+    commit: a placeholder the numbering fills with the PDF)."""
+    if is_provisional(invoice):
+        return Attachment(f"{invoice.number}.pdf", "application/pdf", b"")
     return Attachment(f"{invoice.number}.pdf", "application/pdf", render_document(invoice))
 
 

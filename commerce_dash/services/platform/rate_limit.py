@@ -1,7 +1,7 @@
 """Rate limits (fixed windows, and a sliding estimate over two of them) kept in the database, so every worker shares the same counts.
 
-Each bucket is counted by one upsert that returns the new count (a statement compiled once),
-then the counts are committed together.
+The buckets of a request are counted by one multi-row upsert that returns their new counts
+(a statement compiled once per number of buckets), then committed.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, text, update
+from sqlalchemy import TextClause, bindparam, delete, text, update
 from sqlmodel import Session, col
 
 from commerce_dash.domain.actor import Actor
@@ -29,6 +29,24 @@ _COUNT = text(
 ).bindparams(bindparam("window_start", type_=UTCDateTime()))
 
 
+_COUNT_MANY: dict[int, TextClause] = {}
+
+
+def _count_many(n: int) -> TextClause:
+    """The upsert counting ``n`` buckets at once (bucket_0 .. bucket_n-1), returning each
+    bucket with its new count."""
+    statement = _COUNT_MANY.get(n)
+    if statement is None:
+        rows = ", ".join(f"(:bucket_{i}, :window_start, 1)" for i in range(n))
+        statement = text(
+            f"INSERT INTO rate_limit_hit (bucket, window_start, hits) VALUES {rows} "
+            "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hit.hits + 1 "
+            "RETURNING bucket, hits"
+        ).bindparams(bindparam("window_start", type_=UTCDateTime()))
+        _COUNT_MANY[n] = statement
+    return statement
+
+
 def _window(now: datetime, seconds: int = WINDOW_SECONDS) -> datetime:
     """The start of the fixed window of ``seconds`` that ``now`` falls in (UTC epoch-aligned)."""
     stamp = int(now.timestamp())
@@ -42,10 +60,11 @@ def hit_many(*, session: Session, limits: Mapping[str, int], now: datetime | Non
         return {}
     now = now or utcnow()
     start = _window(now, window_seconds)
-    counts = {
-        bucket: int(session.execute(_COUNT, {"bucket": bucket, "window_start": start}).scalar_one())
-        for bucket in sorted(limits)
-    }
+    buckets = sorted(limits)  # the same order everywhere: no two requests lock crosswise
+    params: dict[str, object] = {f"bucket_{i}": b for i, b in enumerate(buckets)}
+    params["window_start"] = start
+    counts = {str(bucket): int(hits) for bucket, hits
+              in session.execute(_count_many(len(buckets)), params).all()}
     session.commit()
     for bucket, limit in limits.items():
         if counts.get(bucket, 0) > limit:
