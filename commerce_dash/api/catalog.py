@@ -9,8 +9,9 @@ version (``catalog.catalog_version``: any change to prices, courses, programs, d
 rates, and a price window edge passing), the minute (for what changes with time alone) and the
 request, with ``Cache-Control: public, max-age=30``, so a CDN or the browser serves repeats and
 a changed price shows within a minute; ``If-None-Match`` with the current tag answers 304. The
-process keeps the last answers by tag, so a repeat costs one version query. A signed-in
-answer (owned/in_cart are the learner's) is ``private, no-store`` and never cached here.
+process keeps the last answers by tag and reuses the version it read for 2 s (a change this
+process commits is seen at once, another process's within 2 s), so a repeat costs no query. A
+signed-in answer (owned/in_cart are the learner's) is ``private, no-store``, never kept.
 """
 
 from __future__ import annotations
@@ -132,8 +133,11 @@ _answers: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
 _answers_lock = threading.Lock()
 
 
+VERSION_MAX_AGE = 2.0  # seconds this process reuses the catalog's version it read
+
+
 def _etag(session: DbSession, request: Request) -> str:
-    version = catalog_area.catalog_version(session=session)
+    version = catalog_area.recent_catalog_version(session=session, max_age=VERSION_MAX_AGE)
     minute = int(time.time() // 60)
     what = f"{version.token}|{minute}|{request.url.path}?{request.url.query}"
     return f'W/"{hashlib.sha256(what.encode()).hexdigest()[:32]}"'

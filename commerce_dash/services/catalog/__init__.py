@@ -51,7 +51,13 @@ from .fx import (
 from .price_access import pricing_departments
 from .price_list import PriceRow, list_prices, price_history
 from .prices_now import course_prices_in_force, in_force_clause, prices_in_force
-from .prices_table import CatalogVersion, catalog_version, refresh_due, table_rows
+from .prices_table import (
+    CatalogVersion,
+    catalog_version,
+    recent_catalog_version,
+    refresh_due,
+    table_rows,
+)
 from .prices_table import install as _install_prices_table
 from .prices_table import rebuild as rebuild_prices_in_force
 from .pricing import create_price, deactivate_price
@@ -131,6 +137,7 @@ __all__ = [
     "public_code",
     "published_courses",
     "rebuild_prices_in_force",
+    "recent_catalog_version",
     "refresh_due",
     "set_code_active",
     "set_rate",

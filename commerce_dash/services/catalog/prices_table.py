@@ -21,6 +21,8 @@ version (``catalog_version``).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import delete, event, func, insert, or_, tuple_
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -181,14 +183,22 @@ def _after_flush(session: OrmSession, _context: Any) -> None:
     note_change(conn)
 
 
+def _after_commit(_conn: Connection) -> None:
+    """Whatever this process commits (a price, a Core bulk write, a test's truncation), its
+    next catalog version is read afresh."""
+    forget_version()
+
+
 _installed = False
 
 
 def install() -> None:
-    """Listen to every session's flushes (once per process)."""
+    """Listen to every session's flushes and every connection's commits (once per
+    process)."""
     global _installed
     if not _installed:
         event.listen(OrmSession, "after_flush", _after_flush)
+        event.listen(Engine, "commit", _after_commit)
         _installed = True
 
 
@@ -247,9 +257,45 @@ class CatalogVersion:
         return f"{self.change}.{self.changes}.{self.changed_at}.{int(self.stale)}"
 
 
+# The version read last by this process: (monotonic time read, version, earliest edge).
+_memo: tuple[float, CatalogVersion, datetime | None] | None = None
+_memo_lock = threading.Lock()
+
+
+def forget_version() -> None:
+    global _memo
+    with _memo_lock:
+        _memo = None
+
+
+def recent_catalog_version(*, session: Session, max_age: float) -> CatalogVersion:
+    """The catalog's version as read at most ``max_age`` seconds ago by this process (no
+    round trip then); a change committed by this process is seen at once, one committed by
+    another process within ``max_age``. A window edge passing is noticed at once.
+
+    Any commit in this process forgets it (``_after_commit``); read-only requests end in a
+    rollback, so a storefront mostly reading keeps it."""
+    global _memo
+    now = utcnow()
+    with _memo_lock:
+        memo = _memo
+    if memo is not None and time.monotonic() - memo[0] < max_age:
+        version, edge = memo[1], memo[2]
+        stale = edge is not None and edge <= now
+        return version if stale == version.stale else CatalogVersion(
+            version.change, version.changes, version.changed_at, stale)
+    version, edge = _read_version(session, now)
+    with _memo_lock:
+        _memo = (time.monotonic(), version, edge)
+    return version
+
+
 def catalog_version(*, session: Session, at: datetime | None = None) -> CatalogVersion:
     """One round trip."""
-    at = at or utcnow()
+    return _read_version(session, at or utcnow())[0]
+
+
+def _read_version(session: Session, at: datetime) -> tuple[CatalogVersion, datetime | None]:
     row = session.execute(sa_select(
         sa_select(func.max(CatalogChange.id)).scalar_subquery(),
         sa_select(func.count(col(CatalogChange.id))).scalar_subquery(),
@@ -260,7 +306,7 @@ def catalog_version(*, session: Session, at: datetime | None = None) -> CatalogV
     if edge is not None and edge.tzinfo is None:  # SQLite keeps no offset
         edge = edge.replace(tzinfo=UTC)
     return CatalogVersion(int(row[0] or 0), int(row[1] or 0), str(row[2] or ""),
-                          edge is not None and edge <= at)
+                          edge is not None and edge <= at), edge
 
 
 def table_ready(*, session: Session, at: datetime | None = None) -> bool:
