@@ -237,3 +237,26 @@ def test_with_a_multiprocess_directory_a_scrape_sums_every_process(tmp_path) -> 
     out = subprocess.run([sys.executable, "-c", read], env=env, check=True, timeout=120,
                          capture_output=True, text=True).stdout.split()
     assert out == ["/api/x", "2", "0.2"]
+
+
+def test_a_fault_is_logged_with_the_request_id_its_500_body_names(session: Session) -> None:
+    api = create_api()
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    api.add_api_route("/test-only/broken", broken, methods=["GET"])
+    stream = io.StringIO()
+    handler = metrics.configure_logging(json_lines=True, level="INFO", stream=stream)
+    try:
+        with TestClient(api, raise_server_exceptions=False) as client:
+            answer = client.get("/test-only/broken")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert answer.status_code == 500
+    request_id = answer.headers["x-request-id"]
+    assert answer.json() == {"code": "internal_error", "request_id": request_id,
+                             "message": "Something went wrong on our side; nothing was changed."}
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    fault = [e for e in lines if e["message"] == "unhandled API error"]
+    assert fault and fault[0]["request_id"] == request_id and "boom" in fault[0]["exception"]
