@@ -34,11 +34,15 @@ def only_a_quiet_job(monkeypatch):
 def test_every_registry_job_is_scheduled_once_with_overlap_protection():
     # when the scheduler is built
     built = scheduler.build_scheduler()
-    # then each job runs through run_job, coalesced, one instance at a time, in UTC
-    jobs = {job.id: job for job in built.get_jobs()}
+    # then each job ticks through run_tick (one run per tick across processes), coalesced,
+    # one instance at a time, in UTC
+    jobs = {job.id: job for job in built.get_jobs() if not job.id.endswith(scheduler.AT_START)}
     assert set(jobs) == set(JOBS) >= {"outbox_delivery", "housekeeping"}
+    # and a job that runs at start has one extra tick now
+    at_start = {job.name for job in built.get_jobs() if job.id.endswith(scheduler.AT_START)}
+    assert at_start == {name for name, spec in JOBS.items() if spec.run_at_start}
     for name, job in jobs.items():
-        assert job.func is registry.run_job and job.args == (name,)
+        assert job.func is scheduler.run_tick and job.args == (name,)
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 30)
     assert str(built.timezone) == "UTC"
     assert jobs["outbox_delivery"].trigger.interval.total_seconds() == 5

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlmodel import select
 
-from commerce_dash.jobs import registry, worker
+from commerce_dash.jobs import registry, scheduler
 from commerce_dash.jobs.registry import JobSpec
 from commerce_dash.models.delivery import JobRun
 
@@ -25,25 +25,25 @@ def quick_job(monkeypatch):
 def test_a_tick_claimed_by_one_worker_is_skipped_by_the_others(session, quick_job):
     spec = registry.JOBS["quick_job"]
     # given another worker claimed this tick and already ran the job (its lease released)
-    assert worker.claim_tick(spec, me="other-host:4242:aaaa")
+    assert scheduler.claim_tick(spec, me="other-host:4242:aaaa")
     # when this worker's scheduler fires the same tick
-    outcome = worker.run_tick("quick_job")
+    outcome = scheduler.run_tick("quick_job")
     # then it skips it: the job did not run here and no run was recorded
     assert outcome == "skipped"
     assert quick_job == []
     session.rollback()
     assert session.exec(select(JobRun).where(JobRun.job_name == "quick_job")).all() == []
     # and the tick is held for half the interval, then the next tick is free again
-    assert worker.tick_hold_seconds(spec) == 2
+    assert scheduler.tick_hold_seconds(spec) == 2
     time.sleep(2.2)
-    assert worker.run_tick("quick_job") == "ok" and len(quick_job) == 1
+    assert scheduler.run_tick("quick_job") == "ok" and len(quick_job) == 1
 
 
 def test_every_interval_job_is_aligned_on_one_epoch_across_workers():
     # given two workers' schedulers built at different moments
-    first = worker.build_worker_scheduler()
+    first = scheduler.build_scheduler()
     time.sleep(0.3)
-    second = worker.build_worker_scheduler()
+    second = scheduler.build_scheduler()
     first.start(paused=True)
     second.start(paused=True)
     try:
