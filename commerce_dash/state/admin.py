@@ -18,7 +18,13 @@ class AdminState(AuthState):
 
     def guard(self, section_key: str) -> Actor | None:
         """Resolve the session and decide access to the section; None when refused."""
-        actor = self.current_actor()
+        return self._admit(self.current_actor(), section_key)
+
+    async def guard_off_loop(self, section_key: str) -> Actor | None:
+        """``guard`` with the session looked up in a worker thread (async page loads)."""
+        return self._admit(await self.actor_off_loop(), section_key)
+
+    def _admit(self, actor: Actor | None, section_key: str) -> Actor | None:
         self._show_actor(actor)
         if actor is None:
             self.access = "login"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -54,6 +55,29 @@ def parse_notices(raw: str) -> list[str]:
     if not isinstance(notices, list):
         return []
     return [n for n in notices if isinstance(n, str) and n][:5]
+
+
+def owner_of(actor: Actor | None, cart_token: str) -> CartOwner:
+    """The cart's owner: the signed-in learner's account, else the guest's cart token."""
+    if actor is not None:
+        return CartOwner(user_id=actor.user_id, email=actor.email)
+    return CartOwner(user_id=None, token=cart_token)
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    """What identifies the browser's session (read from the websocket's handshake on the
+    event loop), to resolve it in a worker thread."""
+
+    token: str
+    client_ip: str
+    user_agent: str
+
+    def resolve(self, session: Session) -> Actor | None:
+        """The actor for this session, looked up in the database now."""
+        return platform_area.resolve_session(session=session, token=self.token,
+                                             client_ip=self.client_ip,
+                                             user_agent=self.user_agent)
 
 
 def _role_label(role: str) -> str:
@@ -124,13 +148,18 @@ class AuthState(rx.State):
     def _session_token(self) -> str:
         return cookie_value(self.router.headers.cookie or "", SESSION_COOKIE)
 
+    def session_key(self) -> SessionKey:
+        return SessionKey(self._session_token(), self._client_ip(), self._user_agent())
+
     def current_actor(self) -> Actor | None:
         """The actor for the session cookie, looked up in the database now."""
         with session_scope() as session:
-            return platform_area.resolve_session(
-                session=session, token=self._session_token(), client_ip=self._client_ip(),
-                user_agent=self._user_agent(),
-            )
+            return self.session_key().resolve(session)
+
+    async def actor_off_loop(self) -> Actor | None:
+        """``current_actor`` in a worker thread (async handlers)."""
+        key = self.session_key()
+        return await with_session(key.resolve)
 
     def _show_actor(self, actor: Actor | None) -> None:
         self.signed_in = actor is not None
@@ -146,9 +175,7 @@ class AuthState(rx.State):
         ]
 
     def cart_owner(self, actor: Actor | None) -> CartOwner:
-        if actor is not None:
-            return CartOwner(user_id=actor.user_id, email=actor.email)
-        return CartOwner(user_id=None, token=self.cart_token)
+        return owner_of(actor, self.cart_token)
 
     def refresh_cart_count(self, actor: Actor | None) -> None:
         with session_scope() as session:
@@ -173,6 +200,31 @@ class AuthState(rx.State):
         self._show_actor(actor)
         self._check_teaching(actor)
         self.refresh_cart_count(actor)
+
+    async def refresh_session(self) -> Actor | None:
+        """What ``load_session`` does, its database work in one worker thread (the event loop
+        serves other clients meanwhile); returns the actor."""
+        key, cart_token, teaches_user = self.session_key(), self.cart_token, self._teaches_user
+
+        def work(session: Session) -> tuple[Actor | None, bool | None, int]:
+            actor = key.resolve(session)
+            teaches = (enrollment_area.teaches_sessions(session, user_id=actor.user_id)
+                       if actor is not None and actor.user_id != teaches_user else None)
+            count = commerce_area.cart_count(session=session, owner=owner_of(actor, cart_token))
+            return actor, teaches, count
+
+        actor, teaches, self.cart_count = await with_session(work)
+        self._show_actor(actor)
+        if actor is None:
+            self.teaches, self._teaches_user = False, 0
+        elif teaches is not None:
+            self.teaches, self._teaches_user = teaches, actor.user_id
+        return actor
+
+    @rx.event
+    async def load_session_off_loop(self) -> None:
+        """``load_session`` for a page's on_load: the same refresh, off the event loop."""
+        await self.refresh_session()
 
     def leave_notices(self, *notices: str) -> None:
         """Notes for the page the coming full-page hop lands on (shown once, there)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from commerce_dash.db import session_scope
 from commerce_dash.domain.actor import Actor
@@ -61,6 +61,10 @@ def choose_currency(state: AuthState, currency: str) -> list[Any]:
 def shown_currency(state: AuthState) -> tuple[str, list[str]]:
     """(the currency the learner sees prices in, the ones they may choose)."""
     with session_scope() as session:
-        owner = state.cart_owner(state.current_actor())
-        return (commerce_area.display_currency(session=session, owner=owner),
-                display_options(session=session))
+        return currency_in(session, state.cart_owner(state.current_actor()))
+
+
+def currency_in(session: Session, owner: CartOwner) -> tuple[str, list[str]]:
+    """``shown_currency`` for ``owner`` in ``session`` (any thread)."""
+    return (commerce_area.display_currency(session=session, owner=owner),
+            display_options(session=session))

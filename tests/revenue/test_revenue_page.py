@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-from collections.abc import Iterable
 from typing import Any
 
 import reflex as rx
@@ -27,9 +26,8 @@ def _state(email: str, session: Session) -> RevenueState:
 
 
 def _run(handler: Any, state: rx.State, *args: Any) -> list[Any]:
-    out = handler.fn(state, *args)
-    items: Iterable[Any] = out if hasattr(out, "__next__") else [out]
-    return [e for e in items if e is not None]
+    # plain or async (the page's loads and filters run their database work off the loop)
+    return run_event(handler, state, *args)
 
 
 def _downloaded(events: list[Any]) -> tuple[str, bytes]:

@@ -5,7 +5,6 @@ what a program's row counts, and the table's headers are unique."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
 from typing import Any
 
 import reflex as rx
@@ -24,9 +23,8 @@ IP = "203.0.113.9"
 
 
 def _run(handler: Any, state: rx.State, *args: Any) -> list[Any]:
-    out = handler.fn(state, *args)
-    items: Iterable[Any] = out if hasattr(out, "__next__") else [out]
-    return [e for e in items if e is not None]
+    # plain or async (the page's loads and filters run their database work off the loop)
+    return run_event(handler, state, *args)
 
 
 def _opened(session: Session) -> RevenueState:

@@ -4,7 +4,7 @@ on the revenue page and over the API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from commerce_dash.services.revenue import subscription_metrics
 from commerce_dash.services.revenue.subscription_metrics import round_twelfths
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD, create_department, create_user
-from tests.pages.harness import page_state, token_for
+from tests.pages.harness import page_state, run_event, token_for
 from tests.revenue.ledger_book import at
 from tests.revenue.subscription_book import a_plan, a_subscription, an_invoice
 
@@ -40,9 +40,8 @@ def december(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _run(handler: Any, state: rx.State, *args: Any) -> list[Any]:
-    out = handler.fn(state, *args)
-    items: Iterable[Any] = out if hasattr(out, "__next__") else [out]
-    return [e for e in items if e is not None]
+    # plain or async (the page's loads and filters run their database work off the loop)
+    return run_event(handler, state, *args)
 
 
 def _billing(session: Session) -> Actor:

@@ -3,19 +3,22 @@ selection (the view is ``registrations.py``)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import reflex as rx
+from sqlmodel import Session
 
 from commerce_dash.components.badges import status_color, status_fields
 from commerce_dash.components.row_fields import learner_fields, registration_fields
 from commerce_dash.db import session_scope
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.dates import WHEN, when
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.registrations import MIN_REJECTION_REASON, check_rejection_reason
 from commerce_dash.services import enrollment as enrollment_area
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.paging import PagedTableMixin
+from commerce_dash.state.offload import with_session
+from commerce_dash.state.paging import PagedTableMixin, search_text
 from commerce_dash.state.queue import QueueMixin
 from commerce_dash.state.route_args import route_int
 from commerce_dash.state.service_call import as_admin
@@ -86,29 +89,45 @@ class RegistrationsState(QueueMixin, PagedTableMixin, AdminState):
         """Whether anything but the plain pending queue is asked for."""
         return self._narrowed(self.status_filter != "pending", self.course_filter != ANY)
 
+    def _read(self, session: Session, actor: Actor | None) -> tuple[Any, list[dict[str, str]], str]:
+        """The page of the queue the filters ask for, the course choices and the departments
+        reviewed elsewhere (reads the filters only: runs in a worker thread for the load)."""
+        result = self._list_queue(
+            enrollment_area.list_queue,
+            session,
+            actor,
+            course_id=route_int(self.course_filter),  # "any" (or no id): every course
+        )
+        courses = [
+            {"id": str(i), "label": label}
+            for i, label in enrollment_area.queue_course_options(session=session, actor=actor)
+        ]
+        return result, courses, enrollment_area.reviewed_elsewhere(session=session, actor=actor)
+
+    def _show_read(self, read: tuple[Any, list[dict[str, str]], str]) -> None:
+        result, self.courses, self.reviewed_elsewhere = read
+        self._show_page(result, queue_row)
+
     def _fetch(self) -> None:
         actor = self.current_actor()
         with session_scope() as session:
-            result = self._list_queue(
-                enrollment_area.list_queue,
-                session,
-                actor,
-                course_id=route_int(self.course_filter),  # "any" (or no id): every course
-            )
-            self.courses = [
-                {"id": str(i), "label": label}
-                for i, label in enrollment_area.queue_course_options(
-                    session=session, actor=actor
-                )
-            ]
-            self.reviewed_elsewhere = enrollment_area.reviewed_elsewhere(
-                session=session, actor=actor)
-        self._show_page(result, queue_row)
+            read = self._read(session, actor)
+        self._show_read(read)
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):  # type: ignore[no-untyped-def]
+        """The queue's first page, its database work in a worker thread (Reflex runs a plain
+        handler on the event loop)."""
         self.selected = []
-        return self._open_section(SECTION)
+        actor = await self.guard_off_loop(SECTION)
+        if actor is None:
+            return self.refused()
+        self.search = search_text(self.search)  # a search the link carried (?learner=)
+        try:
+            self._show_read(await with_session(lambda session: self._read(session, actor)))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return None
 
     # -- filters ------------------------------------------------------------------------------
     set_status_filter = filter_setter("status_filter")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
+from sqlmodel import Session
 
 from commerce_dash.components.display import money
 from commerce_dash.db import session_scope
 from commerce_dash.domain.access import RoleName
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.clock import utcnow
 from commerce_dash.domain.dates import when
 from commerce_dash.domain.errors import DomainError
@@ -18,8 +21,7 @@ from commerce_dash.services import revenue as revenue_area
 from commerce_dash.services.platform import department_options, managed_departments
 from commerce_dash.services.revenue import PROBLEM_LABELS, Rate, Reconciliation, SubscriptionMetrics
 from commerce_dash.state.admin import AdminState
-from commerce_dash.state.offload import off_loop
-from commerce_dash.state.paging import fetch_or_toast
+from commerce_dash.state.offload import off_loop, with_session
 from commerce_dash.state.route_args import route_int
 
 SECTION = "revenue"
@@ -133,6 +135,27 @@ def _recon_rows(result: Reconciliation) -> tuple[list[dict[str, str]], list[dict
     return days, problems
 
 
+# what the page shows of a report: the report, the reconciliation (billing admins), the
+# subscription figures and the three charts
+_Read = tuple[revenue_area.RevenueReport, Reconciliation | None, SubscriptionMetrics,
+              dict[str, go.Figure]]
+
+
+def _read_report(session: Session, actor: Actor | None, *, group_by: str, start: date,
+                 end: date, department: int | None, person: dict[str, int],
+                 reconcile: bool) -> _Read:
+    """The report the page asks for and its charts (any thread: touches no state)."""
+    result = revenue_area.report(
+        session=session, actor=actor, group_by=group_by,  # type: ignore[arg-type]
+        start=start, end=end, department_id=department, **person,  # type: ignore[arg-type]
+    )
+    recon = (revenue_area.reconciliation(session=session, actor=actor, start=start, end=end)
+             if reconcile else None)
+    subscriptions = revenue_area.subscription_figures(
+        session=session, actor=actor, start=start, end=end, department_id=department)
+    return result, recon, subscriptions, revenue_area.figures(result)
+
+
 class RevenueState(AdminState):
     preset: str = "last_30_days"
     start: str = ""
@@ -165,20 +188,16 @@ class RevenueState(AdminState):
     # the report on screen: the exports write exactly this, never a fresh query
     _report: revenue_area.RevenueReport | None = None
 
-    def _fetch(self) -> None:
-        actor = self.current_actor()
-        start, end = _day(self.start, "start"), _day(self.end, "end")
-        department = route_int(self.department)  # "all" (or no id): every department
-        with session_scope() as session:
-            result = revenue_area.report(
-                session=session, actor=actor, group_by=self.group_by,  # type: ignore[arg-type]
-                start=start, end=end, department_id=department,
-                **person_filter(self.person),  # type: ignore[arg-type]
-            )
-            recon = (revenue_area.reconciliation(session=session, actor=actor, start=start, end=end)
-                     if self.can_reconcile else None)
-            subscriptions = revenue_area.subscription_figures(
-                session=session, actor=actor, start=start, end=end, department_id=department)
+    def _asked(self) -> dict[str, Any]:
+        """The report the filters ask for, as ``_read_report`` takes it (a DomainError for a
+        date that is no day)."""
+        return {"group_by": self.group_by, "start": _day(self.start, "start"),
+                "end": _day(self.end, "end"),
+                "department": route_int(self.department),  # "all" (or no id): every one
+                "person": person_filter(self.person), "reconcile": self.can_reconcile}
+
+    def _show(self, read: _Read) -> None:
+        result, recon, subscriptions, charts = read
         self._report = result
         self.currency = result.currency
         self.group_label = revenue_area.GROUP_LABELS[result.group_by]
@@ -189,7 +208,6 @@ class RevenueState(AdminState):
         self.other_currencies = ", ".join(result.other_currencies)
         self.sub_kpis = subscription_kpis(subscriptions, result.currency)
         self.sub_plans = plan_rows(subscriptions)
-        charts = revenue_area.figures(result)
         self.over_time, self.top, self.split = charts["over_time"], charts["top"], charts["split"]
         if recon is not None:
             self.recon_days, self.recon_problems = _recon_rows(recon)
@@ -200,27 +218,58 @@ class RevenueState(AdminState):
                 + (" (the first 100 of each kind)." if recon.truncated else ".")
             )
 
-    def _refetch(self):  # type: ignore[no-untyped-def]
-        return fetch_or_toast(self._fetch)
+    def _fetch(self) -> None:
+        actor, asked = self.current_actor(), self._asked()
+        with session_scope() as session:
+            read = _read_report(session, actor, **asked)
+        self._show(read)
+
+    async def _refetch(self):  # type: ignore[no-untyped-def]
+        """The report for the filters, read and charted in a worker thread (a report over a
+        long period takes a while: never on the event loop); an error toast or None."""
+        try:
+            asked = self._asked()
+            actor = await self.actor_off_loop()
+            self._show(await with_session(lambda s: _read_report(s, actor, **asked)))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return None
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self.guard(SECTION)
+    async def load(self):  # type: ignore[no-untyped-def]
+        actor = await self.guard_off_loop(SECTION)
         if actor is None:
             return self.refused()
         self.can_reconcile = actor.is_super_admin or RoleName.BILLING_ADMIN in actor.roles
         if not self.start or not self.end:
             self._apply_preset(self.preset)
         try:
-            with session_scope() as session:
-                allowed = managed_departments(session=session, actor=actor, section=SECTION)
-                self.departments = [{"id": str(i), "label": label} for i, label in
-                                    department_options(session=session, within=allowed)]
-                self.people = [{"id": value, "label": label} for value, label in
-                               revenue_area.people_options(session=session, actor=actor)]
+            asked: dict[str, Any] | DomainError = self._asked()
+        except DomainError as exc:
+            asked = exc
+
+        def work(session: Session) -> tuple[Any, Any, _Read | DomainError]:
+            # the filters' choices, then the report: one worker-thread hop
+            allowed = managed_departments(session=session, actor=actor, section=SECTION)
+            departments = department_options(session=session, within=allowed)
+            people = revenue_area.people_options(session=session, actor=actor)
+            if isinstance(asked, DomainError):
+                return departments, people, asked
+            try:
+                return departments, people, _read_report(session, actor, **asked)
+            except DomainError as exc:
+                return departments, people, exc
+
+        try:
+            departments, people, read = await with_session(work)
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        return self._refetch()
+        self.departments = [{"id": str(i), "label": label} for i, label in departments]
+        self.people = [{"id": value, "label": label} for value, label in people]
+        if isinstance(read, DomainError):
+            return rx.toast.error(read.message)
+        self._show(read)
+        return None
 
     def _apply_preset(self, preset: str) -> None:
         self.preset = preset if preset in revenue_area.PRESETS else "last_30_days"
@@ -228,43 +277,43 @@ class RevenueState(AdminState):
         self.start, self.end = start.isoformat(), end.isoformat()
 
     @rx.event
-    def set_preset(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_preset(self, value: str):  # type: ignore[no-untyped-def]
         if value == "custom":
             self.preset = value
             return None
         self._apply_preset(value)
-        return self._refetch()
+        return await self._refetch()
 
     @rx.event
-    def set_start(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_start(self, value: str):  # type: ignore[no-untyped-def]
         self.start, self.preset = value, "custom"
-        return self._refetch() if value and self.end else None
+        return await self._refetch() if value and self.end else None
 
     @rx.event
-    def set_end(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_end(self, value: str):  # type: ignore[no-untyped-def]
         self.end, self.preset = value, "custom"
-        return self._refetch() if value and self.start else None
+        return await self._refetch() if value and self.start else None
 
     @rx.event
-    def set_group_by(self, value: str | list[str]):  # type: ignore[no-untyped-def]
+    async def set_group_by(self, value: str | list[str]):  # type: ignore[no-untyped-def]
         chosen = value[0] if isinstance(value, list) and value else value
         if isinstance(chosen, str) and chosen in revenue_area.GROUPINGS:
             self.group_by = chosen
-        return self._refetch()
+        return await self._refetch()
 
     @rx.event
-    def set_department(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_department(self, value: str):  # type: ignore[no-untyped-def]
         self.department = value
-        return self._refetch()
+        return await self._refetch()
 
     @rx.event
-    def set_person(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_person(self, value: str):  # type: ignore[no-untyped-def]
         self.person = value if person_filter(value) else ALL
-        return self._refetch()
+        return await self._refetch()
 
     @rx.event
-    def refresh(self):  # type: ignore[no-untyped-def]
-        return self._refetch() or rx.toast.success("Figures refreshed.")
+    async def refresh(self):  # type: ignore[no-untyped-def]
+        return await self._refetch() or rx.toast.success("Figures refreshed.")
 
     @rx.event
     async def export_csv(self):  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from commerce_dash.components.tables import empty_state
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.services.commerce import CartView
-from commerce_dash.state.auth import AuthState
+from commerce_dash.state.auth import AuthState, owner_of
 from commerce_dash.state.links import item_href
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int
@@ -109,19 +109,23 @@ class CartState(AuthState):
             self._checkout_key_for = view.fingerprint
 
     async def _reload(self) -> None:
-        # pricing the cart may ask TaxJar (a network call): off the event loop
-        owner = self.cart_owner(self.current_actor())
-        self._show(await with_session(
-            lambda s: commerce_area.view_cart(session=s, owner=owner)))
+        # pricing the cart may ask TaxJar (a network call): off the event loop, with the
+        # session looked up there too
+        key, cart_token = self.session_key(), self.cart_token
+        self._show(await with_session(lambda s: commerce_area.view_cart(
+            session=s, owner=owner_of(key.resolve(s), cart_token))))
 
     @rx.event
     async def load(self) -> None:
-        self.load_session()
+        # who is signed in and the cart badge, then the cart: both off the event loop
+        actor = await self.refresh_session()
         self.code_error = ""
-        await self._reload()
+        owner = self.cart_owner(actor)
+        self._show(await with_session(
+            lambda s: commerce_area.view_cart(session=s, owner=owner)))
 
     async def _change(self, action: Any) -> list[Any]:
-        owner = self.cart_owner(self.current_actor())
+        owner = self.cart_owner(await self.actor_off_loop())
         try:
             await with_session(lambda s: action(s, owner))
         except DomainError as exc:
@@ -140,7 +144,7 @@ class CartState(AuthState):
     @rx.event
     async def apply_code(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         self.code_error = ""
-        owner, client_ip = self.cart_owner(self.current_actor()), self._client_ip()
+        owner, client_ip = self.cart_owner(await self.actor_off_loop()), self._client_ip()
         try:
             applied = await with_session(lambda s: commerce_area.apply_code(
                 session=s, owner=owner, client_ip=client_ip, code=form.get("code", "")))
@@ -174,7 +178,7 @@ class CartState(AuthState):
 
     @rx.event
     async def check_out(self):  # type: ignore[no-untyped-def]
-        actor = self.current_actor()
+        actor = await self.actor_off_loop()
         if actor is None:
             yield rx.redirect(f"{routes.LOGIN}?next={routes.CART}")
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -15,13 +16,14 @@ from commerce_dash.components.forms import select
 from commerce_dash.components.shell import store_page
 from commerce_dash.components.store_panels import empty_block, icon_label_button
 from commerce_dash.components.tables import empty_state, pager
-from commerce_dash.db import session_scope
 from commerce_dash.domain.paging import PageRequest
-from commerce_dash.pages.store.item_state import card_rows
+from commerce_dash.pages.store.item_state import standing_rows
 from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services.commerce import CartOwner
 from commerce_dash.services.platform import department_options
-from commerce_dash.state.auth import AuthState
-from commerce_dash.state.cart import choose_currency, shown_currency
+from commerce_dash.state.auth import AuthState, owner_of
+from commerce_dash.state.cart import choose_currency, currency_in, shown_currency
+from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_int
 
 PAGE_SIZE = 12
@@ -46,6 +48,53 @@ def _search_text(raw: str) -> str:
 def _page_number(raw: str) -> int:
     """``?page=`` as a link carries it: page 1 unless it is 1..MAX_PAGE in ASCII digits."""
     return route_int(raw, high=MAX_PAGE) or 1
+
+
+Filters = tuple[str, str, str, str]  # department, category, kind, sort as the select values
+
+
+def _normalised(filters: Filters, department_ids: set[str], categories: list[str]) -> Filters:
+    """The filters with anything unknown back at its default: links are shared and edited by
+    hand, and select values come from the browser."""
+    department, category, kind, sort = filters
+    return (department if department in department_ids else ALL,
+            category if category in categories else ALL,
+            kind if kind in ("course", "program") else ALL,
+            sort if sort in catalog_area.SORTS else "title")
+
+
+def _catalog_query(search: str, filters: Filters, currency: str) -> catalog_area.CatalogQuery:
+    department, category, kind, sort = filters
+    return catalog_area.CatalogQuery(
+        search=search.strip(),
+        department_id=int(department) if department != ALL else None,
+        category="" if category == ALL else category,
+        kind="" if kind == ALL else kind,
+        sort=sort,
+        currency=currency,
+    )
+
+
+@dataclass(frozen=True)
+class _Page:
+    total: int
+    page: int
+    pages: int
+    cards: list[dict[str, str]]
+
+
+def _browse(session: Session, owner: CartOwner, query: catalog_area.CatalogQuery,
+            page: int) -> _Page:
+    """The page of cards ``query`` asks for, with where ``owner`` stands with each (any
+    thread: touches no state)."""
+    result = catalog_area.browse(session=session, query=query, page=PageRequest(page, PAGE_SIZE))
+    if result.total and result.page > result.pages:  # an old link past the last page
+        result = catalog_area.browse(
+            session=session, query=query, page=PageRequest(result.pages, PAGE_SIZE)
+        )
+    # owned, in the cart, included in a subscription: one lookup for the page
+    return _Page(result.total, result.page, result.pages,
+                 standing_rows(session, owner, result.items))
 
 
 class CatalogState(AuthState):
@@ -75,49 +124,30 @@ class CatalogState(AuthState):
         self.page = _page_number(params.get("page", ""))
 
     def _normalise(self) -> None:
-        # Links are shared and edited by hand, and select values come from the browser:
-        # anything unknown falls back to its default.
-        if not any(d["id"] == self.department for d in self.departments):
-            self.department = ALL
-        if self.category not in self.categories:
-            self.category = ALL
-        if self.kind not in ("course", "program"):
-            self.kind = ALL
-        if self.sort not in catalog_area.SORTS:
-            self.sort = "title"
+        self.department, self.category, self.kind, self.sort = _normalised(
+            (self.department, self.category, self.kind, self.sort),
+            {d["id"] for d in self.departments}, self.categories)
 
     def _query(self) -> catalog_area.CatalogQuery:
-        return catalog_area.CatalogQuery(
-            search=self.search.strip(),
-            department_id=int(self.department) if self.department != ALL else None,
-            category="" if self.category == ALL else self.category,
-            kind="" if self.kind == ALL else self.kind,
-            sort=self.sort,
-            currency=self.currency,
-        )
+        return _catalog_query(self.search, (self.department, self.category, self.kind,
+                                            self.sort), self.currency)
 
-    def _fetch(self, session: Session) -> None:
-        self._normalise()
-        query = self._query()
-        result = catalog_area.browse(
-            session=session, query=query, page=PageRequest(self.page, PAGE_SIZE)
-        )
-        if result.total and result.page > result.pages:  # an old link past the last page
-            result = catalog_area.browse(
-                session=session, query=query, page=PageRequest(result.pages, PAGE_SIZE)
-            )
-        # owned, in the cart, included in a subscription: one lookup for the page
-        self.cards = card_rows(self, session, result.items)
-        self.total, self.page, self.pages = result.total, result.page, result.pages
-        self.results_label = f"{result.total} result" + ("" if result.total == 1 else "s")
+    def _show(self, page: _Page) -> None:
+        self.cards = page.cards
+        self.total, self.page, self.pages = page.total, page.page, page.pages
+        self.results_label = f"{page.total} result" + ("" if page.total == 1 else "s")
         self.has_filters = bool(self.search.strip()) or any(
             v != ALL for v in (self.department, self.category, self.kind)
         )
         self.loaded = True
 
-    def _refresh(self):  # type: ignore[no-untyped-def]
-        with session_scope() as session:
-            self._fetch(session)
+    async def _refresh(self):  # type: ignore[no-untyped-def]
+        """Fetch the page the filters ask for off the event loop; the address bar follows."""
+        self._normalise()
+        key, cart_token = self.session_key(), self.cart_token
+        query, page = self._query(), self.page
+        self._show(await with_session(lambda session: _browse(
+            session, owner_of(key.resolve(session), cart_token), query, page)))
         return self._sync_url()
 
     def _url(self) -> str:
@@ -139,63 +169,79 @@ class CatalogState(AuthState):
         return rx.call_script(f"window.history.replaceState(window.history.state, '', {url})")
 
     @rx.event
-    def load(self) -> None:
-        with session_scope() as session:
-            self.departments = [
-                {"id": str(i), "label": label} for i, label in department_options(session=session)
-            ]
-            self.categories = catalog_area.categories(session=session)
-            self._read_params(self.router.url.query_parameters)
-            self.currency, self.currency_choices = shown_currency(self)
-            self._fetch(session)
+    async def load(self) -> None:
+        """The catalog as the address asks for it: one worker-thread hop reads the filters'
+        choices, the learner's currency and the page of cards (Reflex runs a plain handler,
+        and its database work, on the event loop)."""
+        self._read_params(self.router.url.query_parameters)
+        key, cart_token = self.session_key(), self.cart_token
+        asked, search, page = (self.department, self.category, self.kind, self.sort), \
+            self.search, self.page
+
+        def work(session: Session) -> tuple[list[tuple[int, str]], list[str],
+                                           tuple[str, list[str]], _Page]:
+            owner = owner_of(key.resolve(session), cart_token)
+            departments = department_options(session=session)
+            categories = catalog_area.categories(session=session)
+            currency = currency_in(session, owner)
+            filters = _normalised(asked, {str(i) for i, _ in departments}, categories)
+            query = _catalog_query(search, filters, currency[0])
+            return departments, categories, currency, _browse(session, owner, query, page)
+
+        departments, categories, currency, shown = await with_session(work)
+        self.departments = [{"id": str(i), "label": label} for i, label in departments]
+        self.categories = categories
+        self.currency, self.currency_choices = currency
+        self._normalise()
+        self._show(shown)
 
     @rx.event
-    def set_search(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_search(self, value: str):  # type: ignore[no-untyped-def]
         # Kept as typed (trailing space included): the input is controlled by this var.
         self.search, self.page = _search_text(value)[:MAX_SEARCH], 1
-        return self._refresh()
+        return await self._refresh()
 
     @rx.event
-    def set_department(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_department(self, value: str):  # type: ignore[no-untyped-def]
         self.department, self.page = value, 1
-        return self._refresh()
+        return await self._refresh()
 
     @rx.event
-    def set_category(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_category(self, value: str):  # type: ignore[no-untyped-def]
         self.category, self.page = value, 1
-        return self._refresh()
+        return await self._refresh()
 
     @rx.event
-    def set_kind(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_kind(self, value: str):  # type: ignore[no-untyped-def]
         self.kind, self.page = value, 1
-        return self._refresh()
+        return await self._refresh()
 
     @rx.event
-    def set_sort(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_sort(self, value: str):  # type: ignore[no-untyped-def]
         self.sort, self.page = value, 1
-        return self._refresh()
+        return await self._refresh()
 
     @rx.event
-    def set_currency(self, value: str):  # type: ignore[no-untyped-def]
+    async def set_currency(self, value: str):  # type: ignore[no-untyped-def]
         events = choose_currency(self, value)
         self.currency, self.currency_choices = shown_currency(self)
-        return [*events, self._refresh()]
+        return [*events, await self._refresh()]
 
     @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
+    async def next_page(self):  # type: ignore[no-untyped-def]
         self.page = min(self.page + 1, self.pages)
-        return [self._refresh(), rx.scroll_to("catalog-top")]
+        return [await self._refresh(), rx.scroll_to("catalog-top")]
 
     @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
+    async def prev_page(self):  # type: ignore[no-untyped-def]
         self.page = max(1, self.page - 1)
-        return [self._refresh(), rx.scroll_to("catalog-top")]
+        return [await self._refresh(), rx.scroll_to("catalog-top")]
 
     @rx.event
-    def clear_filters(self):  # type: ignore[no-untyped-def]
+    async def clear_filters(self):  # type: ignore[no-untyped-def]
         self.search, self.department, self.category, self.kind = "", ALL, ALL, ALL
         self.sort, self.page = "title", 1
-        return self._refresh()
+        return await self._refresh()
 
 
 def _filters() -> rx.Component:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session
 
 from commerce_dash.components.catalog_card import (
     duration_label,
@@ -21,15 +22,19 @@ from commerce_dash.domain.dates import DAY, when
 from commerce_dash.pages.store.course_steps import steps_panel
 from commerce_dash.pages.store.course_steps_state import CourseStepsState
 from commerce_dash.pages.store.item_state import (
+    ItemRead,
     ItemVars,
     add_to_cart,
     enroll_included,
-    load_item,
-    set_included,
+    read_included,
+    read_item,
+    show_included,
+    show_item,
     shows_other_item,
 )
 from commerce_dash.services import catalog as catalog_area
-from commerce_dash.state.auth import AuthState
+from commerce_dash.state.auth import AuthState, owner_of
+from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_code
 
 
@@ -51,13 +56,26 @@ class CourseState(ItemVars, AuthState):
         if shows_other_item(self.status, self.course_code, code):
             self.status = "loading"  # never show the previous course under this address
             yield
-        course = load_item(self, "course", catalog_area.course_detail, code)
-        if course is None:
+        key, cart_token = self.session_key(), self.cart_token
+
+        def work(session: Session) -> tuple[ItemRead | None, tuple[bool, str] | None]:
+            # the course, its price and what the learner owns of it, in a worker thread
+            actor = key.resolve(session)
+            read = read_item(session, owner_of(actor, cart_token), "course",
+                             catalog_area.course_detail, code)
+            if read is None:
+                return None, None
+            return read, read_included(session, actor, read.item.id, read.item.title)
+
+        read, included = await with_session(work)
+        if read is None:
             self.status, self.course_code = "missing", code
             await steps.show_course(0)
             return
+        course = read.item
+        show_item(self, "course", read)
         self._course_id = course.id
-        set_included(self, course.id, course.title, course.code)
+        show_included(self, course.code, included)
         self.status, self.course_code = "found", course.code
         self.category = course.category
         self.instructor = course.instructor

@@ -3,9 +3,11 @@ sold alone) and its courses for sale."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import reflex as rx
+from sqlmodel import Session
 
 from commerce_dash import routes
 from commerce_dash.components.catalog_card import catalog_grid
@@ -14,15 +16,14 @@ from commerce_dash.components.store_item import (
 )
 from commerce_dash.components.store_panels import back_link
 from commerce_dash.components.tables import empty_state
-from commerce_dash.db import session_scope
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.domain.money import format_minor
-from commerce_dash.pages.store.item_state import card_rows, shows_other_item
+from commerce_dash.pages.store.item_state import shows_other_item, standing_rows
 from commerce_dash.services import catalog as catalog_area
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.settings import get_settings
-from commerce_dash.state.auth import AuthState
-from commerce_dash.state.cart import guest_owner, shown_currency
+from commerce_dash.state.auth import AuthState, owner_of
+from commerce_dash.state.cart import currency_in, guest_owner
 from commerce_dash.state.links import department_href
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_code, route_int
@@ -52,19 +53,34 @@ class DepartmentState(AuthState):
     catalog_href: str = ""
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):  # type: ignore[no-untyped-def]
         code = route_code(self)
         if shows_other_item(self.status, self.department_code, code):
             self.status = "loading"  # never show the previous department under this address
             yield
-        try:
-            with session_scope() as session:
-                currency, _ = shown_currency(self)
+        key, cart_token = self.session_key(), self.cart_token
+
+        def work(session: Session) -> tuple[Any, Any, list[dict[str, str]], Any] | None:
+            # everything the page shows, read in a worker thread (not on the event loop)
+            owner = owner_of(key.resolve(session), cart_token)
+            currency, _ = currency_in(session, owner)
+            try:
                 dept = catalog_area.department_detail(session=session, code=code,
                                                       currency=currency)
-        except DomainError:
+            except DomainError:
+                return None
+            options = commerce_area.department_plans(session=session,
+                                                     department_code=dept.code)
+            # owned, in the cart, included in a subscription: one lookup for the cards
+            cards = standing_rows(session, owner, dept.courses[:CARDS_SHOWN])
+            packs = catalog_area.published_credit_packs(session=session, department_id=dept.id)
+            return dept, options, cards, packs
+
+        found = await with_session(work)
+        if found is None:
             self.status, self.department_code = "missing", code
             return
+        dept, options, self.cards, packs = found
         self.status, self.department_code = "found", dept.code
         self.name, self.description = dept.name, dept.description
         self.parent_name = dept.parent[1] if dept.parent else ""
@@ -72,12 +88,6 @@ class DepartmentState(AuthState):
         self.subdepartments = [
             {"name": n, "href": department_href(c)} for c, n in dept.subdepartments
         ]
-        with session_scope() as session:
-            options = commerce_area.department_plans(session=session,
-                                                     department_code=dept.code)
-            # owned, in the cart, included in a subscription: one lookup for the cards
-            self.cards = card_rows(self, session, dept.courses[:CARDS_SHOWN])
-            packs = catalog_area.published_credit_packs(session=session, department_id=dept.id)
         # the plans in the shown prices' currency (as the catalog chose it), else all
         shown = {p.price.currency for p in dept.plans}
         self.plans = [

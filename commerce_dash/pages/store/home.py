@@ -7,9 +7,9 @@ import reflex as rx
 from commerce_dash.components.shell import store_page
 from commerce_dash.components.store_panels import page_intro
 from commerce_dash.components.tables import empty_state
-from commerce_dash.db import session_scope
 from commerce_dash.services import catalog as catalog_area
 from commerce_dash.state.auth import AuthState
+from commerce_dash.state.offload import with_session
 
 
 class HomeState(AuthState):
@@ -17,29 +17,32 @@ class HomeState(AuthState):
     departments: list[dict[str, str]] = []
 
     @rx.event
-    def load(self) -> None:
-        with session_scope() as session:
-            self.courses = [
-                {
-                    "code": c.code,
-                    "title": c.title,
-                    "description": c.description,
-                    "category": c.category,
-                    "department": c.department,
-                    "modules": str(c.modules),
-                    "hours": c.hours,
-                }
-                for c in catalog_area.published_courses(session=session, limit=24)
-            ]
-            self.departments = [
-                {
-                    "name": d.name,
-                    "description": d.description,
-                    "parent": d.parent,
-                    "courses": str(d.published_courses),
-                }
-                for d in catalog_area.departments(session=session)
-            ]
+    async def load(self) -> None:
+        # read in a worker thread: Reflex runs a plain handler on the event loop
+        courses, departments = await with_session(lambda session: (
+            catalog_area.published_courses(session=session, limit=24),
+            catalog_area.departments(session=session)))
+        self.courses = [
+            {
+                "code": c.code,
+                "title": c.title,
+                "description": c.description,
+                "category": c.category,
+                "department": c.department,
+                "modules": str(c.modules),
+                "hours": c.hours,
+            }
+            for c in courses
+        ]
+        self.departments = [
+            {
+                "name": d.name,
+                "description": d.description,
+                "parent": d.parent,
+                "courses": str(d.published_courses),
+            }
+            for d in departments
+        ]
 
 
 def _course_card(course: rx.Var[dict[str, str]]) -> rx.Component:

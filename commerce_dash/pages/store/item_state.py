@@ -3,7 +3,7 @@ already owns of it, and the vars every item page shows. The department page shar
 "another item in the address" check.
 
 Where the learner stands with an item (owned, in the cart) comes from
-``commerce.item_standings``, one lookup for a whole page of cards (``card_rows``); the pages
+``commerce.item_standings``, one lookup for a whole page of cards (``standing_rows``); the pages
 only show it.
 
 Each page keeps its own state class (its var names are part of the rendered page); the
@@ -14,7 +14,8 @@ course and a program never share a title), and these helpers take the state and 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import reflex as rx
@@ -22,19 +23,19 @@ import reflex as rx
 from commerce_dash import routes
 from commerce_dash.components.catalog_card import card_row, duration_label, owned_href
 from commerce_dash.db import session_scope
+from commerce_dash.domain.actor import Actor
 from commerce_dash.domain.errors import DomainError
 from commerce_dash.services import catalog as catalog_area
 from commerce_dash.services import commerce as commerce_area
 from commerce_dash.services import enrollment as enrollment_area
-from commerce_dash.state.cart import add_item_to_cart, shown_currency
+from commerce_dash.services.commerce import CartOwner
+from commerce_dash.state.cart import add_item_to_cart, currency_in
 from commerce_dash.state.links import learn_href
 from commerce_dash.state.offload import with_session
 
-_Item = TypeVar("_Item")
-
 
 class ItemVars(rx.State, mixin=True):
-    """The vars of a catalog item page that ``load_item`` and ``set_price`` fill; a page state
+    """The vars of a catalog item page that ``show_item`` and ``set_price`` fill; a page state
     mixes this in before ``AuthState`` and adds its code var and what only it shows."""
 
     status: str = "loading"  # loading | found | missing
@@ -73,13 +74,13 @@ def store_department_href(department_code: str) -> str:
     )
 
 
-def card_rows(state: Any, session: Any, cards: Sequence[catalog_area.CatalogCard]
-              ) -> list[dict[str, str]]:
-    """The rows of a page of catalog cards, each with where the learner (or the guest's
-    cart) stands with it: one lookup for the whole page."""
+def standing_rows(session: Any, owner: CartOwner, cards: Sequence[catalog_area.CatalogCard]
+                  ) -> list[dict[str, str]]:
+    """The rows of a page of catalog cards, each with where ``owner`` (the learner, or the
+    guest's cart) stands with it: one lookup for the whole page (any thread: touches no
+    state)."""
     standings = commerce_area.item_standings(
-        session=session, owner=state.cart_owner(state.current_actor()),
-        items=[(c.kind, c.id) for c in cards])
+        session=session, owner=owner, items=[(c.kind, c.id) for c in cards])
     return [card_row(c, standings.get((c.kind, c.id))) for c in cards]
 
 
@@ -92,24 +93,35 @@ def set_price(state: Any, price: Any) -> None:
     )
 
 
-def load_item(
-    state: Any, kind: str, detail: Callable[..., _Item], code: str
-) -> _Item | None:
-    """Read the ``kind`` (course, program) ``code`` in the learner's currency and what they
-    own of it, and set the vars every item page has (title, description, department,
-    artwork, duration, price, offer); the caller sets its status and code. None when there is no such
-    item for sale."""
+@dataclass(frozen=True)
+class ItemRead:
+    """An item page's item as ``read_item`` found it for the learner."""
+
+    item: Any
+    offer: Any
+    standing: Any
+
+
+def read_item(session: Any, owner: CartOwner, kind: str, detail: Callable[..., Any],
+              code: str) -> ItemRead | None:
+    """The ``kind`` (course, program) ``code`` in ``owner``'s currency and what they own of
+    it (any thread: touches no state); None when there is no such item for sale."""
     try:
-        with session_scope() as session:
-            currency, _ = shown_currency(state)
-            item: Any = detail(session=session, code=code, currency=currency)
-            owner = state.cart_owner(state.current_actor())
-            offer = commerce_area.offer_for(session=session, owner=owner, item_type=kind,
-                                            item_id=item.id)
-            standing = commerce_area.item_standing(session=session, owner=owner,
-                                                   item_type=kind, item_id=item.id)
+        currency, _ = currency_in(session, owner)
+        item: Any = detail(session=session, code=code, currency=currency)
+        offer = commerce_area.offer_for(session=session, owner=owner, item_type=kind,
+                                        item_id=item.id)
+        standing = commerce_area.item_standing(session=session, owner=owner,
+                                               item_type=kind, item_id=item.id)
     except DomainError:
         return None
+    return ItemRead(item, offer, standing)
+
+
+def show_item(state: Any, kind: str, read: ItemRead) -> None:
+    """Set the vars every item page has (title, description, department, artwork, duration,
+    price, offer) from what ``read_item`` found; the caller sets its status and code."""
+    item, offer, standing = read.item, read.offer, read.standing
     state.title, state.description = item.title, item.description
     state.department = item.department
     state.department_href = store_department_href(item.department_code)
@@ -121,7 +133,6 @@ def load_item(
     state.owned_href = owned_href(kind, item.code)
     # "You already own ..." says nothing the Owned box does not
     state.offer_note = "" if standing.owned else offer.note
-    return item  # type: ignore[no-any-return]
 
 
 def add_to_cart(state: Any, kind: str, code: str) -> list[Any]:
@@ -141,24 +152,28 @@ def add_to_cart(state: Any, kind: str, code: str) -> list[Any]:
 _LIVE_REGISTRATIONS = ("pending", "approved", "enrolled")
 
 
-def set_included(state: Any, course_id: int, title: str, code: str) -> None:
-    """Whether the learner's subscription includes the course, and their registration of it
-    when they have one (``included``, ``enroll_status``, ``learn_href``)."""
-    actor = state.current_actor()
-    state.included, state.enroll_status, state.enrolling = False, "", False
-    state.learn_href = learn_href(code)
+def read_included(session: Any, actor: Actor | None, course_id: int, title: str
+                  ) -> tuple[bool, str] | None:
+    """(whether ``actor``'s subscription includes the course, the status of their live
+    registration of it or ""); None when nobody is signed in. Any thread: touches no state."""
     if actor is None:
-        return
-    with session_scope() as session:
-        now = commerce_area.billing_now(session=session)
-        state.included = course_id in enrollment_area.included_course_ids(
-            session=session, user_id=actor.user_id, now=now)
-        if not state.included:
-            return
-        held = [r for r in enrollment_area.list_for_learner(session=session,
-                                                             user_id=actor.user_id)
-                if r.kind == "course" and r.title == title and r.status in _LIVE_REGISTRATIONS]
-    state.enroll_status = held[0].status if held else ""
+        return None
+    now = commerce_area.billing_now(session=session)
+    if course_id not in enrollment_area.included_course_ids(session=session,
+                                                            user_id=actor.user_id, now=now):
+        return False, ""
+    held = [r for r in enrollment_area.list_for_learner(session=session, user_id=actor.user_id)
+            if r.kind == "course" and r.title == title and r.status in _LIVE_REGISTRATIONS]
+    return True, held[0].status if held else ""
+
+
+def show_included(state: Any, code: str, included: tuple[bool, str] | None) -> None:
+    """Whether the learner's subscription includes the course, and their registration of it
+    when they have one (``included``, ``enroll_status``, ``learn_href``), from
+    ``read_included``."""
+    state.included, state.enroll_status = included or (False, "")
+    state.enrolling = False
+    state.learn_href = learn_href(code)
 
 
 def enroll_message(status: str) -> str:

@@ -19,11 +19,13 @@ from commerce_dash.components.store_panels import card_column
 from commerce_dash.pages.store.item_state import (
     ItemVars,
     add_to_cart,
-    load_item,
+    read_item,
+    show_item,
     shows_other_item,
 )
 from commerce_dash.services import catalog as catalog_area
-from commerce_dash.state.auth import AuthState
+from commerce_dash.state.auth import AuthState, owner_of
+from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_code
 
 
@@ -34,15 +36,21 @@ class ProgramState(ItemVars, AuthState):
     courses: list[dict[str, str]] = []
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):  # type: ignore[no-untyped-def]
         code = route_code(self)
         if shows_other_item(self.status, self.program_code, code):
             self.status = "loading"  # never show the previous program under this address
             yield
-        program = load_item(self, "program", catalog_area.program_detail, code)
-        if program is None:
+        key, cart_token = self.session_key(), self.cart_token
+        # the program, its price and what the learner owns of it, in a worker thread
+        read = await with_session(lambda session: read_item(
+            session, owner_of(key.resolve(session), cart_token), "program",
+            catalog_area.program_detail, code))
+        if read is None:
             self.status, self.program_code = "missing", code
             return
+        program = read.item
+        show_item(self, "program", read)
         self.status, self.program_code = "found", program.code
         self.courses_total_label = program.courses_total.label if program.courses_total else ""
         self.savings_label = (
