@@ -1,5 +1,5 @@
 """Revenue reports over the API: the admin report of the revenue page as JSON, CSV or XLSX,
-its reconciliation, its subscription metrics and the orders and payments export for
+its reconciliation, its subscription metrics, its funnel and the orders and payments export for
 accounting; also what the spec's v1 twins (``api.revenue_v1``) share with them:
 the period arguments and the caller's section.
 
@@ -120,6 +120,40 @@ class ReconciliationOut(Out):
     truncated: bool
 
 
+class FunnelCountsOut(Out):
+    view: int = Field(description="Course page views")
+    cart: int = Field(description="Courses added to a cart")
+    checkout: int = Field(description="Course lines of orders created")
+    payment: int = Field(description="Course lines of orders whose payment was created")
+    paid: int = Field(description="Course lines of orders completed")
+    enrolled: int = Field(description="Registrations for courses bought on their own")
+
+
+class FunnelRatesOut(Out):
+    view_to_cart: float | None
+    cart_to_checkout: float | None
+    checkout_to_payment: float | None
+    payment_to_paid: float | None
+    paid_to_enrolled: float | None
+    view_to_paid: float | None
+
+
+class FunnelDayOut(Out):
+    day: Day
+    counts: FunnelCountsOut
+    rates: FunnelRatesOut
+
+
+class FunnelOut(Out):
+    period: PeriodOut
+    department_id: int | None
+    course_id: int | None
+    totals: FunnelCountsOut
+    rates: FunnelRatesOut = Field(description="Share of the first stage that reached the "
+                                  "second (4 decimals); null when the first is 0")
+    days: list[FunnelDayOut]
+
+
 def period(start: date | None, end: date | None) -> tuple[date, date]:
     """The report's first and last day: the ``Start``/``End`` arguments or their defaults."""
     end = end or utcnow().date()
@@ -223,6 +257,28 @@ def revenue_subscriptions(
     body = asdict(result)
     del body["start"], body["end"]
     return {**body, "at": result.at.isoformat(), "period": period_out(first, last)}
+
+
+@router.get("/api/v2/admin/revenue/funnel", tags=["admin"], response_model=FunnelOut)
+def revenue_funnel(
+    actor: RevenueActor, session: DbSession, start: Start = None, end: End = None,
+    department_id: OptionalIdQuery = None, course_id: OptionalIdQuery = None,
+) -> dict[str, Any]:
+    """The revenue page's funnel: course page views, cart adds, checkouts started, payments
+    started, paid and enrolled (course items) per UTC day and in total, with the conversion
+    rates. Page views and cart adds are stored about every minute."""
+    first, last = period(start, end)
+    result = revenue_area.funnel_report(session=session, actor=actor, start=first, end=last,
+                                        department_id=department_id, course_id=course_id)
+    return {
+        "period": period_out(first, last),
+        "department_id": result.department_id,
+        "course_id": result.course_id,
+        "totals": dict(result.totals),
+        "rates": result.rates,
+        "days": [{"day": d.day.isoformat(), "counts": dict(d.counts), "rates": d.rates}
+                 for d in result.days],
+    }
 
 
 # -- the orders and payments export for accounting ---------------------------------------------

@@ -91,6 +91,7 @@ ADMIN_ROUTES = {
     ("DELETE", "/api/v2/admin/revenue/shares/{scope_key}"): "settings",
     ("GET", "/api/v2/admin/payouts"): "revenue",
     ("GET", "/api/v2/admin/revenue/report"): "revenue",
+    ("GET", "/api/v2/admin/revenue/funnel"): "revenue",
     ("GET", "/api/v2/admin/revenue/reconciliation"): "orders",
     ("GET", "/api/v2/admin/exports/orders-payments"): "orders",
     ("GET", "/api/v2/admin/subscriptions"): "subscriptions",
