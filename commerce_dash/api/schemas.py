@@ -111,6 +111,9 @@ class ErrorOut(BaseModel):
     message: str = Field(description="For people; may change")
     field: str | None = Field(default=None,
                               description="The request field at fault, when there is one")
+    request_id: str | None = Field(default=None,
+                                   description="This request's id, also in the X-Request-ID "
+                                               "header and the server's log lines")
 
 
 # Answered by every route: the middleware (body limit, NUL check) and the error handlers run

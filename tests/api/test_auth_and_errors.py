@@ -45,7 +45,8 @@ def test_register_confirm_login_me_logout_round_trip(client, session):
     assert client.post("/api/v2/auth/logout", headers=bearer(token)).status_code == 204
     after = client.get("/api/v2/auth/me", headers=bearer(token))
     assert after.status_code == 401
-    assert after.json() == {"code": "not_signed_in", "message": "Sign in to continue."}
+    assert after.json() == {"code": "not_signed_in", "message": "Sign in to continue.",
+                            "request_id": after.headers["x-request-id"]}
 
 
 def test_bad_input_gets_a_json_4xx_never_a_500(client, session):

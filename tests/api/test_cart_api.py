@@ -25,7 +25,8 @@ def test_guest_cart_by_token_then_merge_after_sign_in(client, shop, learner: Act
                         json={"item_type": "program", "item_id": shop.program_id})
     assert again.status_code == 409
     assert again.json() == {"code": "already_in_cart",
-                            "message": "Python Path is already in your cart."}
+                            "message": "Python Path is already in your cart.",
+                            "request_id": again.headers["x-request-id"]}
     assert client.get("/api/v2/cart", headers={"X-Cart-Token": token}).json()["count"] == 1
     learner_token = _token(client, learner.email)
     merged = client.post("/api/v2/cart/merge",

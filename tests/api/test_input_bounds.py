@@ -112,7 +112,8 @@ def test_a_catalog_code_of_superscript_digits_is_just_not_found(client, session,
     response = client.get(f"/api/v2/catalog/{entity}s/{quote('¹')}")
     assert response.status_code == 404, response.text
     assert response.json() == {"code": f"{entity}_not_found",
-                               "message": f"No {entity} ¹ was found."}
+                               "message": f"No {entity} ¹ was found.",
+                               "request_id": response.headers["x-request-id"]}
 
 
 # -- every route --------------------------------------------------------------------------------
@@ -189,7 +190,8 @@ def test_a_time_without_an_offset_is_refused_not_guessed(client, root) -> None: 
                           params={"since": "2026-01-01T00:00:00"})
     assert response.status_code == 422, response.text
     assert response.json() == {"code": "naive_datetime", "field": "since", "message":
-                               "Give since with a UTC offset, like 2026-01-31T09:00:00+00:00."}
+                               "Give since with a UTC offset, like 2026-01-31T09:00:00+00:00.",
+                               "request_id": response.headers["x-request-id"]}
 
 
 def test_an_id_at_the_top_of_the_range_is_parsed_and_simply_not_found(client, root) -> None:  # type: ignore[no-untyped-def]
@@ -197,7 +199,7 @@ def test_an_id_at_the_top_of_the_range_is_parsed_and_simply_not_found(client, ro
                  f"/api/v2/admin/certificate-templates/{INT_MAX}"]:
         response = client.get(path, headers=root)
         assert response.status_code == 404, (path, response.text)
-        assert set(response.json()) == {"code", "message"}
+        assert set(response.json()) == {"code", "message", "request_id"}
     removed = client.delete(f"/api/v2/cart/items/{INT_MAX}", headers=root)
     assert removed.status_code == 404, removed.text
     assert removed.json()["code"].endswith("not_found")
@@ -219,7 +221,7 @@ def test_a_code_or_id_is_an_id_only_in_ascii_digits_in_range(client, session, en
     response = client.get(f"/api/v2/catalog/{entity}s/{quote(ref)}")
     assert response.status_code == 404, response.text
     body = response.json()
-    assert set(body) == {"code", "message"} and body["code"] == f"{entity}_not_found"
+    assert set(body) == {"code", "message", "request_id"} and body["code"] == f"{entity}_not_found"
 
 
 @pytest.mark.parametrize("entity", ["course", "program", "department"])
@@ -256,7 +258,8 @@ def test_a_page_reads_a_numeric_route_argument_in_ascii_digits_only(raw, expecte
 def _nul_refused(response: Any, where: str) -> None:
     assert response.status_code == 422, (where, response.status_code, response.text)
     body = response.json()
-    assert set(body) == {"code", "message"} and body["code"] == "invalid_request", body
+    assert set(body) == {"code", "message", "request_id"}, body
+    assert body["code"] == "invalid_request", body
     assert f"request's {where} contains a NUL" in body["message"], body
 
 

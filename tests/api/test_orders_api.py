@@ -130,7 +130,7 @@ def test_another_learners_order_is_a_404_like_any_unknown_number(client, session
 
     for response in (hidden, unknown, garbage):
         assert response.status_code == 404
-        assert set(response.json()) == {"code", "message"}
+        assert set(response.json()) == {"code", "message", "request_id"}
         assert response.json()["code"] == "order_not_found"
     assert "ORD-" in hidden.json()["message"]
 
@@ -139,7 +139,8 @@ def test_orders_need_a_signed_in_user(client, session):
     for path in (ORDERS, f"{ORDERS}/ORD-2026-00001", "/api/v2/payments/history"):
         response = client.get(path)
         assert response.status_code == 401
-        assert response.json() == {"code": "not_signed_in", "message": "Sign in to continue."}
+        assert response.json() == {"code": "not_signed_in", "message": "Sign in to continue.",
+                                   "request_id": response.headers["x-request-id"]}
 
 
 def test_payment_history_shows_each_payment_with_its_order(client, session, people):
