@@ -170,7 +170,7 @@ def _start_flusher() -> None:
             return
         _flusher_pid = os.getpid()
         threading.Thread(target=_flush_every_interval, name="funnel-flush", daemon=True).start()
-        atexit.register(_flush_quietly)
+        atexit.register(_flush_at_exit)
 
 
 def _flush_every_interval() -> None:
@@ -187,6 +187,14 @@ def _flush_quietly() -> None:
         flush_memory()
     except Exception:  # kept for the next try
         log.exception("funnel counts not flushed (kept for the next try)")
+
+
+def _flush_at_exit() -> None:
+    try:
+        flush_memory()
+    except Exception as exc:  # no next try: one line, not a traceback at shutdown
+        log.warning("funnel: %s counts lost at exit (%s)", sum(pending_counts().values()),
+                    type(exc).__name__)
 
 
 # -- flushing ---------------------------------------------------------------------------------
