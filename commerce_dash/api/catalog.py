@@ -6,8 +6,7 @@ CART-008), answered for a whole page at once; a visitor gets false for both.
 
 Caching (issue 20): an anonymous answer carries a weak ``ETag`` made from the catalog's
 version (``catalog.catalog_version``: any change to prices, courses, programs, departments or
-rates, and a price window edge passing), the minute (for what changes with time alone) and the
-request, with ``Cache-Control: public, max-age=30``, so a CDN or the browser serves repeats and
+rates, a price window edge passing, an exchange rate taking effect) and the request, with ``Cache-Control: public, max-age=30``, so a CDN or the browser serves repeats and
 a changed price shows within a minute; ``If-None-Match`` with the current tag answers 304. The
 process keeps the last answers by tag and reuses the version it read for 2 s (a change this
 process commits is seen at once, another process's within 2 s), so a repeat costs no query. A
@@ -19,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -138,8 +136,7 @@ VERSION_MAX_AGE = 2.0  # seconds this process reuses the catalog's version it re
 
 def _etag(session: DbSession, request: Request) -> str:
     version = catalog_area.recent_catalog_version(session=session, max_age=VERSION_MAX_AGE)
-    minute = int(time.time() // 60)
-    what = f"{version.token}|{minute}|{request.url.path}?{request.url.query}"
+    what = f"{version.token}|{request.url.path}?{request.url.query}"
     return f'W/"{hashlib.sha256(what.encode()).hexdigest()[:32]}"'
 
 

@@ -244,17 +244,20 @@ def refresh_due(*, session: Session, at: datetime | None = None) -> dict[str, in
 
 @dataclass(frozen=True)
 class CatalogVersion:
-    """The catalog's version: its newest change, how many are kept, and whether a price
-    window edge has passed that the job has not written yet (the reads then use the rule)."""
+    """The catalog's version: its newest change, how many are kept, whether a price window
+    edge has passed that the job has not written yet (the reads then use the rule), and how
+    many exchange rates are in effect (a rate set for later changes the version when due).
+    Everything else the catalog shows changes only by a write, which appends a change."""
 
     change: int
     changes: int
     changed_at: str  # when the newest change was written (tells databases apart)
     stale: bool
+    rates: int = 0  # exchange rates in effect (one added for later changes this when due)
 
     @property
     def token(self) -> str:
-        return f"{self.change}.{self.changes}.{self.changed_at}.{int(self.stale)}"
+        return f"{self.change}.{self.changes}.{self.changed_at}.{int(self.stale)}.{self.rates}"
 
 
 # The version read last by this process: (monotonic time read, version, earliest edge).
@@ -283,7 +286,7 @@ def recent_catalog_version(*, session: Session, max_age: float) -> CatalogVersio
         version, edge = memo[1], memo[2]
         stale = edge is not None and edge <= now
         return version if stale == version.stale else CatalogVersion(
-            version.change, version.changes, version.changed_at, stale)
+            version.change, version.changes, version.changed_at, stale, version.rates)
     version, edge = _read_version(session, now)
     with _memo_lock:
         _memo = (time.monotonic(), version, edge)
@@ -301,12 +304,14 @@ def _read_version(session: Session, at: datetime) -> tuple[CatalogVersion, datet
         sa_select(func.count(col(CatalogChange.id))).scalar_subquery(),
         sa_select(func.max(CatalogChange.at)).scalar_subquery(),
         sa_select(func.min(PriceInForce.next_edge)).scalar_subquery(),
+        sa_select(func.count(col(FxRate.id))).where(col(FxRate.effective_at) <= at)
+        .scalar_subquery(),
     )).one()
     edge = row[3]
     if edge is not None and edge.tzinfo is None:  # SQLite keeps no offset
         edge = edge.replace(tzinfo=UTC)
     return CatalogVersion(int(row[0] or 0), int(row[1] or 0), str(row[2] or ""),
-                          edge is not None and edge <= at), edge
+                          edge is not None and edge <= at, int(row[4] or 0)), edge
 
 
 def table_ready(*, session: Session, at: datetime | None = None) -> bool:
