@@ -28,9 +28,11 @@ import asyncio
 import contextlib
 import itertools
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,6 +128,15 @@ class Process:
         return self.popen.poll() is None
 
 
+def metrics_dir(port: int) -> Path:
+    """An app process's own directory for its workers' measured figures (prometheus-client's
+    multiprocess mode: a scrape of the process sums its granian workers), emptied first."""
+    path = Path(tempfile.gettempdir()) / f"commerce-dash-metrics-{port}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 @dataclass
 class Layout:
     """The processes of the layout, started with one shared environment and stopped together.
@@ -174,6 +185,7 @@ class Layout:
                   mount_frontend: bool = True) -> Process:
         """An app process on ``port``: the Reflex app (pages, websocket, API) or the API alone."""
         env = self.app_env(port, api_only=api_only)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(port))
         if not mount_frontend:
             env.pop("__REFLEX_MOUNT_FRONTEND_COMPILED_APP", None)
         command = [str(BIN / "granian"), "--interface", "asgi", "--factory", "--host", self.host,
