@@ -240,3 +240,19 @@ def test_overflowing_reconciliation_tables_are_reachable_by_keyboard_on_a_phone(
             session.execute(delete(Order).where(col(Order.id).in_(ids)))
             session.commit()
         engine.dispose()
+
+
+def test_recovered_carts_card_shows_its_figures_and_follows_the_period(
+        new_page: NewPage) -> None:
+    page = new_page(WIDE)
+    sign_in(page, BILLING_EMAIL, DEMO_PASSWORD)
+    page.goto(routes.ADMIN_REVENUE)
+    card = page.locator("#recovered-carts-card")
+    # the card loads with the page's period: its three figures are shown
+    expect(card.locator("[data-kpi]")).to_have_count(3)
+    for label in ("Recovered orders", "Recovered revenue", "Reminders sent"):
+        expect(card.locator(f'[data-kpi="{label}"] .kpi-value')).not_to_have_text("")
+    # a period of one day in 2020 reloads it: nothing was recovered then
+    page.locator("#revenue-start").fill("2020-01-01")
+    page.locator("#revenue-end").fill("2020-01-01")
+    expect(card.locator('[data-kpi="Recovered orders"] .kpi-value')).to_have_text("0")
