@@ -228,7 +228,11 @@ async def _run(base: str, url: str, emails: list[str], courses: list[int], secon
         deadline = started + seconds
 
         async def one(scheduled: float | None) -> None:
-            i = await idle.get()
+            try:
+                i = await idle.get()
+            except asyncio.CancelledError:  # due, but every learner was still buying
+                tally.outcomes["not started: no learner free"] += 1
+                raise
             try:
                 await _purchase(client, tokens[i], work[i].pop(0), tally, scheduled)
             finally:
