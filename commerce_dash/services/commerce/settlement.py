@@ -198,7 +198,8 @@ def complete_order(
         ).all())
     clear_purchased(session=session, cart_id=order.cart_id,
                     items=[(line.item_type, line.item_id) for line in lines])
-    invoice = issue_invoice(session, order, lines, at=at)  # issue 19: numbered, once
+    # issue 19: numbered, once; at the commit (issue 20): the counter row is locked briefly
+    invoice = issue_invoice(session, order, lines, at=at, number_at_commit=True)
     user = session.get(User, order.user_id)
     locale = get_settings().default_locale
     if user is not None and confirmation_email:
