@@ -18,6 +18,8 @@ _TMP = Path(tempfile.mkdtemp(prefix="commerce-dash-tests-"))
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_TMP / 'tests.db'}")
 os.environ["COMMERCE_ENV"] = "test"
+# funnel counts stay in memory until a test flushes them (no background flush into a test db)
+os.environ.setdefault("COMMERCE_FUNNEL_FLUSH_SECONDS", "0")
 os.environ["COMMERCE_SECRET_KEY"] = "test-secret-key-that-is-long-enough-0123456789"
 # argon2 at full cost takes ~110 ms a hash; the suite creates many accounts.
 os.environ["COMMERCE_ARGON2_TIME_COST"] = "1"

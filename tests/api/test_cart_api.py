@@ -102,3 +102,32 @@ def test_checkout_is_rate_limited_per_learner(client, shop, learner: Actor,  # t
         assert int(limited.headers["Retry-After"]) > 0
     finally:
         get_settings.cache_clear()
+
+
+
+def test_a_course_added_to_a_cart_is_counted_in_the_funnel_a_program_is_not(  # type: ignore[no-untyped-def]
+        client, shop) -> None:
+    from commerce_dash.services import revenue as revenue_area
+
+    course = shop.courses["PY101"]
+
+    def carts() -> dict[int, int]:  # cart adds not flushed yet, by course
+        found: dict[int, int] = {}
+        for (_day, stage, _dept, item), n in revenue_area.pending_counts().items():
+            if stage == "cart":
+                found[item] = found.get(item, 0) + n
+        return found
+
+    before = carts()
+    added = client.post("/api/v2/cart/items", json={"item_type": "course", "item_id": course})
+    assert added.status_code == 201, added.text
+    # refused (already in the cart) or a program: nothing more counted
+    again = client.post("/api/v2/cart/items", headers={"X-Cart-Token": added.json()["token"]},
+                        json={"item_type": "course", "item_id": course})
+    assert again.status_code == 409
+    program = client.post("/api/v2/cart/items",
+                          json={"item_type": "program", "item_id": shop.program_id})
+    assert program.status_code == 201
+    after = carts()
+    assert after.get(course, 0) == before.get(course, 0) + 1
+    assert sum(after.values()) == sum(before.values()) + 1

@@ -44,6 +44,7 @@ from commerce_dash.services.commerce.cart_view import currency_note, view_cart
 from commerce_dash.services.enrollment import owned_course_ids
 from commerce_dash.services.learning import enrollment_refusals
 from commerce_dash.services.platform import limit_code_attempt
+from commerce_dash.services.revenue import count as count_funnel
 
 # the cart's public face: its lookups and priced view are re-exported for callers
 __all__ = [
@@ -129,6 +130,8 @@ def add_item(*, session: Session, owner: CartOwner, item_type: str, item_id: int
         unit_amount=amount, currency=currency,
     ))
     session.commit()
+    if item.item_type == ItemType.COURSE:  # the funnel's cart adds: in memory, no I/O
+        count_funnel("cart", item.department_id, item.item_id)
     titles = tuple(line.title for line in replaced)
     message = f"{item.title} is in your cart."
     if titles:
