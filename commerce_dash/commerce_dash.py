@@ -127,7 +127,7 @@ app.register_lifespan_task(metrics.loop_lag_lifespan)
 app.add_middleware(TimePageEvents())
 
 TITLE = "Commerce Dash"
-LOAD = AuthState.load_session
+LOAD = AuthState.load_session_off_loop  # the session refresh of every storefront page
 
 # (page, route, title, on_load); admin pages guard their section in their own load event.
 PAGES = [

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.constants import RouteArgType
 from reflex.istate.data import RouterData
 from sqlmodel import Session
 
@@ -20,6 +21,9 @@ from commerce_dash.services.platform.accounts import SESSION_COOKIE
 from tests.conftest import PASSWORD
 
 S = TypeVar("S", bound=rx.State)
+# the app installs each dynamic route argument as a var of every state ([code] of the item
+# pages); tests that do not import the app need it too
+rx.State.setup_dynamic_args({"code": RouteArgType.SINGLE})
 IP = "203.0.113.9"
 
 

@@ -9,8 +9,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
-import reflex as rx
-from reflex.constants import RouteArgType
 from sqlmodel import Session, col, select
 
 from commerce_dash import routes
@@ -34,9 +32,6 @@ from tests.pages.harness import PageAs, run_event, toast_messages
 PY101, PY201 = "SHOP-PY101", "SHOP-PY201"
 
 # the storefront pages read their ``[code]`` route argument (the app installs it)
-rx.State.setup_dynamic_args({"code": RouteArgType.SINGLE})
-
-
 def _course(page_as: PageAs, code: str, email: str = "lee@example.com", **kw: Any) -> CourseState:
     page = page_as(CourseState, f"{routes.STORE_COURSE}/{code}", email=email, params={"code": code})
     for name, value in kw.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pandas  # noqa: F401  # imported with the app: the reports' first import held the event loop
 import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import Session

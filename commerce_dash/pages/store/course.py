@@ -33,6 +33,7 @@ from commerce_dash.pages.store.item_state import (
     shows_other_item,
 )
 from commerce_dash.services import catalog as catalog_area
+from commerce_dash.services import revenue as revenue_area
 from commerce_dash.state.auth import AuthState, owner_of
 from commerce_dash.state.offload import with_session
 from commerce_dash.state.route_args import route_code
@@ -73,6 +74,7 @@ class CourseState(ItemVars, AuthState):
             await steps.show_course(0)
             return
         course = read.item
+        revenue_area.count("view", course.department_id, course.id)  # the funnel: in memory
         show_item(self, "course", read)
         self._course_id = course.id
         show_included(self, course.code, included)
