@@ -26,7 +26,7 @@ import signal
 import threading
 
 from commerce_dash.jobs.registry import JOBS, holder, run_job
-from commerce_dash.jobs.scheduler import build_scheduler, release_ticks
+from commerce_dash.jobs.scheduler import start_scheduler, stop_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +52,11 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    scheduler = build_scheduler()
-    scheduler.start()
+    start_scheduler()
     log.info("worker %s running jobs: %s; SIGTERM or Ctrl-C stops it", holder(), ", ".join(JOBS))
     while not stopping.wait(1):
         pass
-    scheduler.shutdown(wait=True)
-    try:
-        release_ticks()
-    except Exception:  # they lapse on their own within half an interval
-        log.exception("could not give the ticks back")
+    stop_scheduler(wait=True)  # lets a running job finish, gives the ticks back
     log.info("worker stopped")
     return 0
 
