@@ -25,6 +25,10 @@ atomic script (HGETALL then DEL), so two processes draining at once never take t
 counts, and what the database refuses goes back into Redis (or into memory if Redis is gone).
 What a process holds when it is killed (at most one flush interval) is lost: these are
 analytics, not money.
+
+Over 400 lines (472) as one module for now: the counted and derived stages share the stage list,
+the keys and the scope rule of the report. The next cut, when it grows, is the counting and its
+flushes (memory, Redis) into funnel_counts.py, leaving the report and its figure here.
 """
 
 from __future__ import annotations
